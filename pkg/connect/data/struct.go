@@ -1,0 +1,109 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Struct is a value of a STRUCT schema, as Connect's Struct. Put validates
+// each value against its field's schema; Validate checks that every required
+// field is set. A Struct is not safe for concurrent modification.
+type Struct struct {
+	schema *Schema
+	values []any
+}
+
+// NewStruct returns an empty struct of schema, which must be a STRUCT schema.
+func NewStruct(schema *Schema) *Struct {
+	if schema == nil || schema.Type != TypeStruct {
+		panic(fmt.Sprintf("data.NewStruct: not a struct schema: %v", schema))
+	}
+	return &Struct{schema: schema, values: make([]any, len(schema.Fields))}
+}
+
+// Schema returns the struct's schema.
+func (s *Struct) Schema() *Schema { return s.schema }
+
+// Put sets a field's value after validating it. It returns the struct so
+// that calls can be chained with Must.
+func (s *Struct) Put(field string, value any) error {
+	f := s.schema.Field(field)
+	if f == nil {
+		return &DataError{Field: field, Msg: field + " is not a valid field name"}
+	}
+	if err := validate(field, f.Schema, value); err != nil {
+		return err
+	}
+	s.values[f.Index] = value
+	return nil
+}
+
+// Set is Put that panics on error, for building structs whose values are
+// known to fit (tests, generators).
+func (s *Struct) Set(field string, value any) *Struct {
+	if err := s.Put(field, value); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Get returns a field's value, or the field's default when it is unset; nil
+// for an unknown field.
+func (s *Struct) Get(field string) any {
+	f := s.schema.Field(field)
+	if f == nil {
+		return nil
+	}
+	if v := s.values[f.Index]; v != nil {
+		return v
+	}
+	return f.Schema.Default
+}
+
+// GetWithoutDefault returns a field's value as set, without falling back to
+// its default.
+func (s *Struct) GetWithoutDefault(field string) any {
+	f := s.schema.Field(field)
+	if f == nil {
+		return nil
+	}
+	return s.values[f.Index]
+}
+
+// Validate checks that every required field without a default is set and
+// that nested structs are valid.
+func (s *Struct) Validate() error { return s.validate("") }
+
+func (s *Struct) validate(path string) error {
+	for _, f := range s.schema.Fields {
+		p := f.Name
+		if path != "" {
+			p = path + "." + f.Name
+		}
+		if err := validate(p, f.Schema, s.values[f.Index]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// String renders the struct as Connect's Struct.toString does:
+// Struct{a=1,b=x}.
+func (s *Struct) String() string {
+	var b strings.Builder
+	b.WriteString("Struct{")
+	first := true
+	for _, f := range s.schema.Fields {
+		v := s.values[f.Index]
+		if v == nil {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		fmt.Fprintf(&b, "%s=%v", f.Name, v)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
