@@ -1,0 +1,158 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/IBM/sarama"
+)
+
+// CommittedOffsets returns the consumer group's committed offset of each
+// partition, -1 where the group has none. Sluice sink connectors use Connect's
+// group names, connect-<connector>.
+func (c *Client) CommittedOffsets(ctx context.Context, group string, tps []TopicPartition) (map[TopicPartition]int64, error) {
+	if group == "" {
+		return nil, errors.New("kafka: empty consumer group name")
+	}
+	partitions := map[string][]int32{}
+	for _, tp := range tps {
+		partitions[tp.Topic] = append(partitions[tp.Topic], tp.Partition)
+	}
+	out := make(map[TopicPartition]int64, len(tps))
+	if len(tps) == 0 {
+		return out, nil
+	}
+	err := retry(ctx, func() (bool, error) {
+		coord, err := c.sc.Coordinator(group)
+		if err != nil {
+			return IsRetriable(err), fmt.Errorf("kafka: coordinator of group %s: %w", group, err)
+		}
+		resp, err := coord.FetchOffset(sarama.NewOffsetFetchRequest(c.conf.Version, group, partitions))
+		if err != nil {
+			_ = coord.Close()
+			_ = c.sc.RefreshCoordinator(group)
+			return IsRetriable(err), fmt.Errorf("kafka: fetch offsets of group %s: %w", group, err)
+		}
+		groupErr := resp.Err
+		if resp.Version >= 8 && len(resp.Groups) > 0 {
+			groupErr = resp.Groups[0].Err
+		}
+		if errors.Is(groupErr, sarama.ErrGroupIDNotFound) {
+			// Some brokers (kfake, newer Kafka) answer so for a group
+			// that never committed; older ones return -1 offsets.
+			for _, tp := range tps {
+				out[tp] = -1
+			}
+			return false, nil
+		}
+		if !errors.Is(groupErr, sarama.ErrNoError) {
+			if coordinatorKError(groupErr) {
+				_ = c.sc.RefreshCoordinator(group)
+				return true, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
+			}
+			return false, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
+		}
+		for _, tp := range tps {
+			blk := resp.GetBlock(tp.Topic, tp.Partition)
+			if blk == nil {
+				out[tp] = -1
+				continue
+			}
+			if !errors.Is(blk.Err, sarama.ErrNoError) {
+				if coordinatorKError(blk.Err) {
+					_ = c.sc.RefreshCoordinator(group)
+					return true, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
+				}
+				return false, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
+			}
+			out[tp] = blk.Offset
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CommitOffsets commits offsets for the consumer group without joining it
+// (generation -1, no member id): the "simple consumer" commit Kafka accepts
+// while the group has no active members; otherwise it fails with
+// ErrGroupActive. An offset is the next record to consume, the end of a
+// processed range.
+//
+// CommitOffsets never moves a committed offset backwards: it first reads the
+// committed offsets and skips partitions already at or beyond the new one.
+// It returns the partitions it advanced, with their new offsets.
+//
+// The read and the commit are two requests, so a concurrent committer can
+// advance a partition between them and be overwritten by a smaller offset.
+// That is harmless for Sluice: committed offsets only ever come from ranges
+// whose output is already durable, a retried sink lease reuses the same
+// range, and file outputs are a pure function of the range, so the worst
+// case re-delivers an already written range, and its replay rewrites
+// identical output. Lease epochs and deadlines keep superseded invocations
+// from committing at all, which keeps the window small.
+func (c *Client) CommitOffsets(ctx context.Context, group string, offsets map[TopicPartition]int64) (map[TopicPartition]int64, error) {
+	tps := make([]TopicPartition, 0, len(offsets))
+	for tp, off := range offsets {
+		if off < 0 {
+			return nil, fmt.Errorf("kafka: commit of group %s for %s: negative offset %d", group, tp, off)
+		}
+		tps = append(tps, tp)
+	}
+	current, err := c.CommittedOffsets(ctx, group, tps)
+	if err != nil {
+		return nil, err
+	}
+	advanced := map[TopicPartition]int64{}
+	for tp, off := range offsets {
+		if off > current[tp] {
+			advanced[tp] = off
+		}
+	}
+	if len(advanced) == 0 {
+		return advanced, nil
+	}
+
+	req := sarama.NewOffsetCommitRequest(c.conf, group)
+	req.ConsumerGroupGeneration = sarama.GroupGenerationUndefined
+	req.ConsumerID = ""
+	for tp, off := range advanced {
+		req.AddBlockWithLeaderEpoch(tp.Topic, tp.Partition, off, -1, 0, "")
+	}
+	err = retry(ctx, func() (bool, error) {
+		coord, err := c.sc.Coordinator(group)
+		if err != nil {
+			return IsRetriable(err), fmt.Errorf("kafka: coordinator of group %s: %w", group, err)
+		}
+		resp, err := coord.CommitOffset(req)
+		if err != nil {
+			_ = coord.Close()
+			_ = c.sc.RefreshCoordinator(group)
+			return IsRetriable(err), fmt.Errorf("kafka: commit offsets of group %s: %w", group, err)
+		}
+		for tp := range advanced {
+			kerr, ok := resp.Errors[tp.Topic][tp.Partition]
+			if !ok {
+				return false, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, sarama.ErrIncompleteResponse)
+			}
+			switch {
+			case errors.Is(kerr, sarama.ErrNoError):
+			case coordinatorKError(kerr):
+				_ = c.sc.RefreshCoordinator(group)
+				return true, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, kerr)
+			case errors.Is(kerr, sarama.ErrIllegalGeneration), errors.Is(kerr, sarama.ErrUnknownMemberId), errors.Is(kerr, sarama.ErrRebalanceInProgress):
+				return false, fmt.Errorf("%w: commit of group %s for %s refused: %w", ErrGroupActive, group, tp, kerr)
+			default:
+				return false, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, kerr)
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return advanced, nil
+}

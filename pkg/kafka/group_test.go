@@ -1,0 +1,85 @@
+package kafka
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+func TestCommitOffsets(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(2, "t", "u"))
+	cl := dial(t, c)
+	ctx := testCtx(t)
+	const group = "connect-s3-sink"
+	p0, p1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+
+	got, err := cl.CommittedOffsets(ctx, group, []TopicPartition{p0, p1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, map[TopicPartition]int64{p0: -1, p1: -1}) {
+		t.Fatalf("initial CommittedOffsets = %v", got)
+	}
+
+	steps := []struct {
+		name         string
+		commit       map[TopicPartition]int64
+		wantAdvanced map[TopicPartition]int64
+		wantAfter    map[TopicPartition]int64
+	}{
+		{
+			name:         "first commit",
+			commit:       map[TopicPartition]int64{p0: 10, p1: 5},
+			wantAdvanced: map[TopicPartition]int64{p0: 10, p1: 5},
+			wantAfter:    map[TopicPartition]int64{p0: 10, p1: 5},
+		},
+		{
+			name:         "never backwards",
+			commit:       map[TopicPartition]int64{p0: 8, p1: 7},
+			wantAdvanced: map[TopicPartition]int64{p1: 7},
+			wantAfter:    map[TopicPartition]int64{p0: 10, p1: 7},
+		},
+		{
+			name:         "replayed lease commits the same range",
+			commit:       map[TopicPartition]int64{p0: 10, p1: 7},
+			wantAdvanced: map[TopicPartition]int64{},
+			wantAfter:    map[TopicPartition]int64{p0: 10, p1: 7},
+		},
+		{
+			name:         "zero offset on a fresh partition advances from none",
+			commit:       map[TopicPartition]int64{{"t", 1}: 7, {"u", 0}: 0},
+			wantAdvanced: map[TopicPartition]int64{{"u", 0}: 0},
+			wantAfter:    map[TopicPartition]int64{p0: 10, p1: 7},
+		},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			adv, err := cl.CommitOffsets(ctx, group, s.commit)
+			if err != nil {
+				t.Fatalf("CommitOffsets: %v", err)
+			}
+			if !maps.Equal(adv, s.wantAdvanced) {
+				t.Fatalf("advanced = %v, want %v", adv, s.wantAdvanced)
+			}
+			got, err := cl.CommittedOffsets(ctx, group, []TopicPartition{p0, p1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, s.wantAfter) {
+				t.Fatalf("CommittedOffsets = %v, want %v", got, s.wantAfter)
+			}
+		})
+	}
+
+	// Another group is independent.
+	other, err := cl.CommittedOffsets(ctx, "connect-other", []TopicPartition{p0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireEqual(t, "other group offset", other[p0], -1)
+
+	if _, err := cl.CommitOffsets(ctx, group, map[TopicPartition]int64{p0: -3}); err == nil {
+		t.Fatal("negative offset accepted")
+	}
+}
