@@ -1,0 +1,269 @@
+package filestream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"math"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// SourceClass is the source connector's class name, Connect's.
+const SourceClass = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+
+// readChunk is how much Poll reads from the file at a time.
+const readChunk = 64 << 10
+
+// The task names used in errors, Connect's class names.
+const (
+	sourceTaskName = "FileStreamSourceTask"
+	sinkTaskName   = "FileStreamSinkTask"
+)
+
+// SourceConnector is Connect's FileStreamSourceConnector: one task reading
+// one file. It is not safe for concurrent use.
+type SourceConnector struct {
+	props map[string]string
+}
+
+var (
+	_ connect.Connector  = (*SourceConnector)(nil)
+	_ connect.SourceTask = (*SourceTask)(nil)
+)
+
+// NewSourceConnector returns a source connector.
+func NewSourceConnector() *SourceConnector { return &SourceConnector{} }
+
+// Start validates the configuration and keeps it for TaskConfigs.
+func (c *SourceConnector) Start(_ context.Context, _ connect.ConnectorContext, props map[string]string) error {
+	if _, err := SourceConfig().Parse(props); err != nil {
+		return err
+	}
+	c.props = maps.Clone(props)
+	return nil
+}
+
+// TaskConfigs returns a single task configuration, the connector's own, as
+// only one reader of a file makes sense.
+func (c *SourceConnector) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{maps.Clone(c.props)}, nil
+}
+
+// Stop does nothing: the connector watches nothing in the background.
+func (c *SourceConnector) Stop() error { return nil }
+
+// Config returns SourceConfig().
+func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
+
+// SourceTask is Connect's FileStreamSourceTask: it publishes each complete
+// line of a file as a STRING record, keyed by nothing, with the byte position
+// after the line as its source offset. It is not safe for concurrent use; the
+// executor calls it from one goroutine.
+type SourceTask struct {
+	file      string
+	topic     string
+	batchSize int
+
+	f         *os.File
+	partition map[string]any
+	// pending holds bytes read from f that do not yet form a complete line;
+	// pos is the file position of pending[0].
+	pending []byte
+	pos     int64
+	buf     []byte // backing array of pending
+	chunk   []byte
+}
+
+// NewSourceTask returns a source task.
+func NewSourceTask() *SourceTask { return &SourceTask{} }
+
+// Start opens the file and seeks to the position committed for it, if any.
+// It fails, naming the file, when the file cannot be opened, is a directory,
+// or is shorter than the committed position.
+func (t *SourceTask) Start(_ context.Context, tc connect.SourceTaskContext, props map[string]string) error {
+	vals, err := SourceConfig().Parse(props)
+	if err != nil {
+		return err
+	}
+	t.file = vals.String(FileConfig)
+	t.topic = vals.String(TopicConfig)
+	t.batchSize = vals.Int(BatchSizeConfig)
+	t.partition = map[string]any{FilenameField: t.file}
+
+	if tc != nil && tc.Offsets() != nil {
+		if off := tc.Offsets().Offset(map[string]any{FilenameField: t.file}); off != nil {
+			if t.pos, err = position(off[PositionField]); err != nil {
+				return fmt.Errorf("FileStreamSourceTask: offset of file '%s': %w", t.file, err)
+			}
+		}
+	}
+
+	f, err := os.Open(t.file)
+	if err != nil {
+		return fileError(sourceTaskName, "open", t.file, err)
+	}
+	t.f = f
+	info, err := f.Stat()
+	if err != nil {
+		return fileError(sourceTaskName, "stat", t.file, err)
+	}
+	if info.IsDir() {
+		return fileError(sourceTaskName, "read", t.file, errors.New("is a directory"))
+	}
+	if t.pos > 0 {
+		if info.Mode().IsRegular() && t.pos > info.Size() {
+			return fmt.Errorf("FileStreamSourceTask: committed position %d is beyond the end of file '%s' (%d bytes): "+
+				"the file was truncated or replaced; reset the connector's offsets to read it again", t.pos, t.file, info.Size())
+		}
+		if _, err := f.Seek(t.pos, io.SeekStart); err != nil {
+			return fileError(sourceTaskName, "seek in", t.file, err)
+		}
+	}
+	t.chunk = make([]byte, readChunk)
+	return nil
+}
+
+// position reads a stored position: int64 as written, float64 once it went
+// through JSON, or an int.
+func position(v any) (int64, error) {
+	var pos int64
+	switch p := v.(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		pos = p
+	case int:
+		pos = int64(p)
+	case int32:
+		pos = int64(p)
+	case float64:
+		if p != math.Trunc(p) || p > math.MaxInt64 {
+			return 0, fmt.Errorf("position %v is not a whole number", p)
+		}
+		pos = int64(p)
+	default:
+		// Connect's FileStreamSourceTask message.
+		return 0, fmt.Errorf("Offset position is the incorrect type: %T", v)
+	}
+	if pos < 0 {
+		return 0, fmt.Errorf("position %d is negative", pos)
+	}
+	return pos, nil
+}
+
+// Poll returns up to batch.size complete lines read since the last Poll, or
+// nil at the end of the file. It never waits for the file to grow.
+func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if t.f == nil {
+		return nil, fmt.Errorf("FileStreamSourceTask: file '%s' is not open", t.file)
+	}
+	var records []connect.SourceRecord
+	now := time.Now()
+	for {
+		for len(records) < t.batchSize {
+			line, n := nextLine(t.pending)
+			if n == 0 {
+				break
+			}
+			t.pending = t.pending[n:]
+			t.pos += int64(n)
+			if records == nil {
+				records = make([]connect.SourceRecord, 0, min(t.batchSize, 256))
+			}
+			records = append(records, t.record(line, now))
+		}
+		if len(records) >= t.batchSize || ctx.Err() != nil {
+			return records, nil
+		}
+		n, err := t.f.Read(t.chunk)
+		if n > 0 {
+			// Move what is left to the front of the buffer first, so that it
+			// only grows for a line longer than it.
+			t.buf = append(append(t.buf[:0], t.pending...), t.chunk[:n]...)
+			t.pending = t.buf
+		}
+		if errors.Is(err, io.EOF) || n == 0 && err == nil {
+			return records, nil
+		}
+		if err != nil {
+			if len(records) > 0 {
+				// Hand over the complete lines; the next Poll meets the error again.
+				return records, nil
+			}
+			return nil, fileError(sourceTaskName, "read", t.file, err)
+		}
+	}
+}
+
+func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {
+	value := string(line)
+	if !utf8.ValidString(value) {
+		// As Java's UTF-8 decoder, which Connect reads the file with.
+		value = strings.ToValidUTF8(value, string(utf8.RuneError))
+	}
+	return connect.SourceRecord{
+		Record: connect.Record{
+			Topic:       t.topic,
+			ValueSchema: data.StringSchema,
+			Value:       value,
+			Timestamp:   ts,
+		},
+		SourcePartition: t.partition,
+		SourceOffset:    map[string]any{PositionField: t.pos},
+	}
+}
+
+// nextLine finds the first complete line in b, as Connect's extractLine: it
+// returns the line without its terminator and the number of bytes consumed
+// with it, or 0 when b holds no complete line. A "\r" at the very end of b
+// is not yet a terminator, since a "\n" may follow.
+func nextLine(b []byte) (line []byte, n int) {
+	for i, c := range b {
+		switch c {
+		case '\n':
+			return b[:i], i + 1
+		case '\r':
+			if i+1 >= len(b) {
+				return nil, 0
+			}
+			if b[i+1] == '\n' {
+				return b[:i], i + 2
+			}
+			return b[:i], i + 1
+		}
+	}
+	return nil, 0
+}
+
+// Stop closes the file.
+func (t *SourceTask) Stop() error {
+	if t.f == nil {
+		return nil
+	}
+	err := t.f.Close()
+	t.f = nil
+	if err != nil {
+		return fileError(sourceTaskName, "close", t.file, err)
+	}
+	return nil
+}
+
+// fileError names the task, the operation and the file, keeping the cause
+// (fs.ErrNotExist, fs.ErrPermission) reachable with errors.Is.
+func fileError(task, op, file string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot %s file '%s': %w", task, op, file, err)
+}

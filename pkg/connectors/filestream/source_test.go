@@ -1,0 +1,286 @@
+package filestream
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// fakeContext serves committed offsets keyed by file name.
+type fakeContext map[string]map[string]any
+
+func (c fakeContext) Offsets() connect.OffsetReader { return c }
+
+func (c fakeContext) Offset(partition map[string]any) map[string]any {
+	name, _ := partition[FilenameField].(string)
+	return c[name]
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startSource(t *testing.T, tc connect.SourceTaskContext, props map[string]string) *SourceTask {
+	t.Helper()
+	task := NewSourceTask()
+	t.Cleanup(func() { _ = task.Stop() })
+	if err := task.Start(context.Background(), tc, props); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return task
+}
+
+// pollAll polls until a Poll returns nothing, returning each Poll's lines
+// and the position of the last record.
+func pollAll(t *testing.T, task *SourceTask) (batches [][]string, last int64) {
+	t.Helper()
+	last = -1
+	for range 100 {
+		recs, err := task.Poll(context.Background())
+		if err != nil {
+			t.Fatalf("Poll: %v", err)
+		}
+		if len(recs) == 0 {
+			return batches, last
+		}
+		var lines []string
+		for _, r := range recs {
+			checkSourceRecord(t, r, task.file)
+			lines = append(lines, r.Value.(string))
+			last = r.SourceOffset[PositionField].(int64)
+		}
+		batches = append(batches, lines)
+	}
+	t.Fatal("Poll never ran dry")
+	return nil, 0
+}
+
+func checkSourceRecord(t *testing.T, r connect.SourceRecord, file string) {
+	t.Helper()
+	if r.Topic != "lines" || r.Key != nil || r.KeySchema != nil || r.ValueSchema != data.StringSchema {
+		t.Errorf("record %+v: want topic lines, no key, STRING value", r.Record)
+	}
+	if !reflect.DeepEqual(r.SourcePartition, map[string]any{FilenameField: file}) {
+		t.Errorf("source partition = %v", r.SourcePartition)
+	}
+}
+
+func TestSourcePoll(t *testing.T) {
+	tests := []struct {
+		name      string
+		content   string
+		batchSize string
+		offset    map[string]any
+		want      [][]string
+		wantPos   int64 // position of the last record; -1 when none
+	}{
+		{name: "batches", content: "a\nb\nc\nd\ne\n", batchSize: "2",
+			want: [][]string{{"a", "b"}, {"c", "d"}, {"e"}}, wantPos: 10},
+		{name: "default batch size", content: "a\nbb\n\nccc\n",
+			want: [][]string{{"a", "bb", "", "ccc"}}, wantPos: 10},
+		{name: "partial trailing line", content: "one\ntwo\nthr",
+			want: [][]string{{"one", "two"}}, wantPos: 8},
+		{name: "crlf and lone cr", content: "a\r\nb\rc\n",
+			want: [][]string{{"a", "b", "c"}}, wantPos: 7},
+		{name: "trailing cr waits for next byte", content: "a\nb\r",
+			want: [][]string{{"a"}}, wantPos: 2},
+		{name: "resume from int64", content: "one\ntwo\nthree\n", offset: map[string]any{PositionField: int64(4)},
+			want: [][]string{{"two", "three"}}, wantPos: 14},
+		{name: "resume from float64", content: "one\ntwo\nthree\n", offset: map[string]any{PositionField: float64(8)},
+			want: [][]string{{"three"}}, wantPos: 14},
+		{name: "resume at end", content: "one\n", offset: map[string]any{PositionField: int64(4)},
+			want: nil, wantPos: -1},
+		{name: "empty file", content: "", want: nil, wantPos: -1},
+		{name: "multibyte positions are bytes", content: "héllo\nwörld\n",
+			want: [][]string{{"héllo", "wörld"}}, wantPos: 14},
+		{name: "long lines across reads", content: strings.Repeat("x", readChunk+10) + "\nshort\n",
+			want: [][]string{{strings.Repeat("x", readChunk+10), "short"}}, wantPos: readChunk + 17},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.content)
+			props := map[string]string{FileConfig: path, TopicConfig: "lines"}
+			if tt.batchSize != "" {
+				props[BatchSizeConfig] = tt.batchSize
+			}
+			tc := fakeContext{}
+			if tt.offset != nil {
+				tc[path] = tt.offset
+			}
+			task := startSource(t, tc, props)
+			got, pos := pollAll(t, task)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("batches = %q, want %q", got, tt.want)
+			}
+			if pos != tt.wantPos {
+				t.Errorf("last position = %d, want %d", pos, tt.wantPos)
+			}
+		})
+	}
+}
+
+// TestSourceLineCompletedLater shows that a partial line is emitted once a
+// later write completes it, by the same task or by the next lease's.
+func TestSourceLineCompletedLater(t *testing.T) {
+	path := writeFile(t, "one\ntw")
+	props := map[string]string{FileConfig: path, TopicConfig: "lines"}
+	task := startSource(t, fakeContext{}, props)
+	if got, pos := pollAll(t, task); !reflect.DeepEqual(got, [][]string{{"one"}}) || pos != 4 {
+		t.Fatalf("first lease: %q at %d", got, pos)
+	}
+	appendTo(t, path, "o\nthree\r")
+	if got, pos := pollAll(t, task); !reflect.DeepEqual(got, [][]string{{"two"}}) || pos != 8 {
+		t.Fatalf("same task after append: %q at %d", got, pos)
+	}
+
+	// A new lease resumes from the committed position 8.
+	appendTo(t, path, "\nfour\n")
+	next := startSource(t, fakeContext{path: {PositionField: int64(8)}}, props)
+	if got, pos := pollAll(t, next); !reflect.DeepEqual(got, [][]string{{"three", "four"}}) || pos != 20 {
+		t.Fatalf("next lease: %q at %d", got, pos)
+	}
+}
+
+func appendTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSourceFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	unreadable := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(unreadable, []byte("x\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short.txt")
+	if err := os.WriteFile(short, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		file   string
+		offset map[string]any
+		is     error
+		skip   bool
+	}{
+		{name: "missing", file: filepath.Join(dir, "missing.txt"), is: fs.ErrNotExist},
+		{name: "permission denied", file: unreadable, is: fs.ErrPermission, skip: os.Geteuid() == 0},
+		{name: "directory", file: dir},
+		{name: "position beyond end", file: short, offset: map[string]any{PositionField: int64(100)}},
+		{name: "position of wrong type", file: short, offset: map[string]any{PositionField: "3"}},
+		{name: "fractional position", file: short, offset: map[string]any{PositionField: 1.5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("root reads any file")
+			}
+			task := NewSourceTask()
+			defer task.Stop()
+			err := task.Start(context.Background(), fakeContext{tt.file: tt.offset},
+				map[string]string{FileConfig: tt.file, TopicConfig: "lines"})
+			if err == nil {
+				_, err = task.Poll(context.Background())
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.file) {
+				t.Errorf("error %q does not name %s", err, tt.file)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+		})
+	}
+}
+
+func TestSourceConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		props   map[string]string
+		wantErr []string // substrings of the error; none when valid
+	}{
+		{name: "valid", props: map[string]string{FileConfig: "/tmp/x", TopicConfig: "t"}},
+		{name: "topic list", props: map[string]string{FileConfig: "/tmp/x", TopicConfig: "a,b"},
+			wantErr: []string{"Invalid value a,b for configuration topic: " + singleTopicMessage}},
+		{name: "empty topic", props: map[string]string{FileConfig: "/tmp/x", TopicConfig: ""},
+			wantErr: []string{"String must be non-empty"}},
+		{name: "missing file and topic", props: map[string]string{},
+			wantErr: []string{`Missing required configuration "file"`, `Missing required configuration "topic"`}},
+		{name: "batch size zero", props: map[string]string{FileConfig: "/tmp/x", TopicConfig: "t", BatchSizeConfig: "0"},
+			wantErr: []string{"Invalid value 0 for configuration batch.size: Value must be at least 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewSourceConnector().Config().Parse(tt.props)
+			checkConfigErr(t, err, tt.wantErr)
+			err = NewSourceConnector().Start(context.Background(), nil, tt.props)
+			checkConfigErr(t, err, tt.wantErr)
+		})
+	}
+}
+
+func checkConfigErr(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	var verr *config.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("error %v is not a *config.ValidationError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+}
+
+func TestSourceTaskConfigs(t *testing.T) {
+	props := map[string]string{FileConfig: "/tmp/x", TopicConfig: "t"}
+	c := NewSourceConnector()
+	if err := c.Start(context.Background(), nil, props); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.TaskConfigs(5)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], props) {
+		t.Fatalf("TaskConfigs(5) = %v, %v; want one copy of the connector config", got, err)
+	}
+}
+
+func TestPlugins(t *testing.T) {
+	r, err := connect.NewRegistry(Plugins()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{SourceClass, "FileStreamSource", "FileStreamSourceConnector", SinkClass, "FileStreamSink"} {
+		if _, err := r.Connector(name); err != nil {
+			t.Errorf("lookup %s: %v", name, err)
+		}
+	}
+}
