@@ -1,0 +1,614 @@
+package converter
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// jsonTypeName is the "type" Connect's JsonSchema writes for t: Connect's
+// names except FLOAT32 "float" and FLOAT64 "double".
+func jsonTypeName(t data.Type) string {
+	switch t {
+	case data.TypeFloat32:
+		return "float"
+	case data.TypeFloat64:
+		return "double"
+	}
+	return string(t)
+}
+
+// appendSchema renders s as Connect's JsonConverter.asJsonSchema does, in
+// its key order: type, items|keys,values|fields, optional, name, version,
+// doc, parameters, default; a struct field's schema ends with "field".
+func (c *JSONConverter) appendSchema(b []byte, s *data.Schema) ([]byte, error) {
+	if s == nil {
+		return append(b, "null"...), nil
+	}
+	if !s.Type.Valid() {
+		return b, dataErrorf("Couldn't translate unsupported schema type %s.", s)
+	}
+	var err error
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, jsonTypeName(s.Type))
+	switch s.Type {
+	case data.TypeArray:
+		b = append(b, `,"items":`...)
+		if b, err = c.appendSchema(b, s.ValueSchema); err != nil {
+			return b, err
+		}
+	case data.TypeMap:
+		b = append(b, `,"keys":`...)
+		if b, err = c.appendSchema(b, s.KeySchema); err != nil {
+			return b, err
+		}
+		b = append(b, `,"values":`...)
+		if b, err = c.appendSchema(b, s.ValueSchema); err != nil {
+			return b, err
+		}
+	case data.TypeStruct:
+		b = append(b, `,"fields":[`...)
+		for i, f := range s.Fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = c.appendSchema(b, f.Schema); err != nil {
+				return b, err
+			}
+			if f.Schema == nil {
+				return b, dataErrorf("Couldn't translate unsupported schema type %s.", f.Schema)
+			}
+			b = append(b[:len(b)-1], `,"field":`...)
+			b = appendJSONString(b, f.Name)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"optional":`...)
+	b = strconv.AppendBool(b, s.Optional)
+	if s.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, s.Name)
+	}
+	if s.Version != nil {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, int64(*s.Version), 10)
+	}
+	if s.Doc != "" {
+		b = append(b, `,"doc":`...)
+		b = appendJSONString(b, s.Doc)
+	}
+	if s.Parameters != nil {
+		// Connect keeps insertion order (LinkedHashMap); Go maps have none,
+		// so parameters are written sorted by key.
+		b = append(b, `,"parameters":{`...)
+		keys := make([]string, 0, len(s.Parameters))
+		for k := range s.Parameters {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, s.Parameters[k])
+		}
+		b = append(b, '}')
+	}
+	if s.Default != nil {
+		b = append(b, `,"default":`...)
+		if b, err = c.appendValue(b, s, s.Default); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendValue writes v as Connect's JsonConverter.convertToJson does.
+func (c *JSONConverter) appendValue(b []byte, s *data.Schema, v any) ([]byte, error) {
+	if st, ok := v.(*data.Struct); ok && st == nil {
+		v = nil
+	}
+	if v == nil {
+		switch {
+		case s == nil:
+			return append(b, "null"...), nil
+		case s.Default != nil && c.replaceNull:
+			return c.appendValue(b, s, s.Default)
+		case s.Optional:
+			return append(b, "null"...), nil
+		}
+		return b, dataErrorf("Conversion error: null value for field that is required and has no default value")
+	}
+	if s != nil && s.Name != "" {
+		if b, done, err := c.appendLogical(b, s, v); done {
+			return b, err
+		}
+	}
+	var t data.Type
+	if s != nil {
+		t = s.Type
+	} else {
+		t = inferType(v)
+		if t == "" {
+			return b, dataErrorf("Go type %T does not have corresponding schema type.", v)
+		}
+	}
+	switch t {
+	case data.TypeInt8:
+		if x, ok := v.(int8); ok {
+			return strconv.AppendInt(b, int64(x), 10), nil
+		}
+	case data.TypeInt16:
+		if x, ok := v.(int16); ok {
+			return strconv.AppendInt(b, int64(x), 10), nil
+		}
+	case data.TypeInt32:
+		if x, ok := v.(int32); ok {
+			return strconv.AppendInt(b, int64(x), 10), nil
+		}
+	case data.TypeInt64:
+		switch x := v.(type) {
+		case int64:
+			return strconv.AppendInt(b, x, 10), nil
+		case int:
+			if s == nil {
+				return strconv.AppendInt(b, int64(x), 10), nil
+			}
+		}
+	case data.TypeFloat32:
+		if x, ok := v.(float32); ok {
+			return appendJSONFloat(b, float64(x), 32), nil
+		}
+	case data.TypeFloat64:
+		if x, ok := v.(float64); ok {
+			return appendJSONFloat(b, x, 64), nil
+		}
+	case data.TypeBoolean:
+		if x, ok := v.(bool); ok {
+			return strconv.AppendBool(b, x), nil
+		}
+	case data.TypeString:
+		if x, ok := v.(string); ok {
+			return appendJSONString(b, x), nil
+		}
+	case data.TypeBytes:
+		if x, ok := v.([]byte); ok {
+			return appendBase64(b, x), nil
+		}
+		return b, dataErrorf("Invalid type for bytes type: %T", v)
+	case data.TypeArray:
+		if x, ok := v.([]any); ok {
+			return c.appendArray(b, s, x)
+		}
+	case data.TypeMap:
+		switch x := v.(type) {
+		case map[string]any:
+			return c.appendStringMap(b, s, x)
+		case map[any]any:
+			return c.appendAnyMap(b, s, x)
+		}
+	case data.TypeStruct:
+		if x, ok := v.(*data.Struct); ok {
+			return c.appendStruct(b, s, x)
+		}
+	}
+	what := "unknown schema"
+	if s != nil {
+		what = strings.ToUpper(string(s.Type))
+	}
+	return b, dataErrorf("Invalid type for %s: %T", what, v)
+}
+
+// inferType is Connect's ConnectSchema.schemaType for Go values (plus Go's
+// int, taken as INT64); "" when v has no Connect type.
+func inferType(v any) data.Type {
+	switch v.(type) {
+	case int8:
+		return data.TypeInt8
+	case int16:
+		return data.TypeInt16
+	case int32:
+		return data.TypeInt32
+	case int64, int:
+		return data.TypeInt64
+	case float32:
+		return data.TypeFloat32
+	case float64:
+		return data.TypeFloat64
+	case bool:
+		return data.TypeBoolean
+	case string:
+		return data.TypeString
+	case []byte:
+		return data.TypeBytes
+	case []any:
+		return data.TypeArray
+	case map[string]any, map[any]any:
+		return data.TypeMap
+	case *data.Struct:
+		return data.TypeStruct
+	}
+	return ""
+}
+
+// appendLogical handles Decimal, Date, Time and Timestamp, which Connect
+// recognises by schema name alone. done is false for other names.
+func (c *JSONConverter) appendLogical(b []byte, s *data.Schema, v any) (_ []byte, done bool, _ error) {
+	switch s.Name {
+	case data.DecimalName:
+		d, ok := v.(data.Decimal)
+		if !ok {
+			return b, true, dataErrorf("Invalid type for Decimal, expected data.Decimal but was %T", v)
+		}
+		if c.decimalNumeric {
+			return appendBigDecimal(b, d), true, nil
+		}
+		raw, err := data.FromLogical(s, d)
+		if err != nil {
+			return b, true, err
+		}
+		return appendBase64(b, raw.([]byte)), true, nil
+	case data.DateName, data.TimeName, data.TimestampName:
+		if _, ok := v.(time.Time); !ok {
+			kind := s.Name[strings.LastIndexByte(s.Name, '.')+1:]
+			return b, true, dataErrorf("Invalid type for %s, expected time.Time but was %T", kind, v)
+		}
+		raw, err := data.FromLogical(s, v)
+		if err != nil {
+			return b, true, err
+		}
+		switch n := raw.(type) {
+		case int32:
+			return strconv.AppendInt(b, int64(n), 10), true, nil
+		case int64:
+			return strconv.AppendInt(b, n, 10), true, nil
+		}
+	}
+	return b, false, nil
+}
+
+func (c *JSONConverter) appendArray(b []byte, s *data.Schema, arr []any) ([]byte, error) {
+	var elem *data.Schema
+	if s != nil {
+		elem = s.ValueSchema
+	}
+	b = append(b, '[')
+	var err error
+	for i, e := range arr {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = c.appendValue(b, elem, e); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// appendStringMap writes a map whose keys are strings. Connect's order is
+// its HashMap's; Sluice sorts the keys so that output is deterministic.
+func (c *JSONConverter) appendStringMap(b []byte, s *data.Schema, m map[string]any) ([]byte, error) {
+	var ks, vs *data.Schema
+	if s != nil {
+		ks, vs = s.KeySchema, s.ValueSchema
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	objectMode := ks == nil || ks.Type == data.TypeString
+	if objectMode {
+		b = append(b, '{')
+	} else {
+		b = append(b, '[')
+	}
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if objectMode {
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+		} else {
+			b = append(b, '[')
+			if b, err = c.appendValue(b, ks, k); err != nil {
+				return b, err
+			}
+			b = append(b, ',')
+		}
+		if b, err = c.appendValue(b, vs, m[k]); err != nil {
+			return b, err
+		}
+		if !objectMode {
+			b = append(b, ']')
+		}
+	}
+	if objectMode {
+		return append(b, '}'), nil
+	}
+	return append(b, ']'), nil
+}
+
+// appendAnyMap writes a map[any]any: as an object when the key schema is
+// STRING (or, schemaless, when every key is a string), otherwise as an
+// array of [key, value] pairs, sorted by the key's JSON.
+func (c *JSONConverter) appendAnyMap(b []byte, s *data.Schema, m map[any]any) ([]byte, error) {
+	var ks, vs *data.Schema
+	objectMode := true
+	if s != nil {
+		ks, vs = s.KeySchema, s.ValueSchema
+		objectMode = ks == nil || ks.Type == data.TypeString
+	} else {
+		for k := range m {
+			if _, ok := k.(string); !ok {
+				objectMode = false
+				break
+			}
+		}
+	}
+	type entry struct {
+		key  []byte
+		body []byte
+	}
+	entries := make([]entry, 0, len(m))
+	var err error
+	for k, v := range m {
+		var kb []byte
+		if objectMode {
+			str, ok := k.(string)
+			if !ok {
+				return b, dataErrorf("Invalid type for STRING: %T", k)
+			}
+			kb = appendJSONString(nil, str)
+		} else if kb, err = c.appendValue(nil, ks, k); err != nil {
+			return b, err
+		}
+		var vb []byte
+		if vb, err = c.appendValue(nil, vs, v); err != nil {
+			return b, err
+		}
+		entries = append(entries, entry{kb, vb})
+	}
+	slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.key, y.key) })
+	if objectMode {
+		b = append(b, '{')
+	} else {
+		b = append(b, '[')
+	}
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if objectMode {
+			b = append(b, e.key...)
+			b = append(b, ':')
+			b = append(b, e.body...)
+		} else {
+			b = append(b, '[')
+			b = append(b, e.key...)
+			b = append(b, ',')
+			b = append(b, e.body...)
+			b = append(b, ']')
+		}
+	}
+	if objectMode {
+		return append(b, '}'), nil
+	}
+	return append(b, ']'), nil
+}
+
+func (c *JSONConverter) appendStruct(b []byte, s *data.Schema, st *data.Struct) ([]byte, error) {
+	if s == nil || !data.Equal(st.Schema(), s) {
+		return b, dataErrorf("Mismatching schema.")
+	}
+	b = append(b, '{')
+	var err error
+	for i, f := range s.Fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.Name)
+		b = append(b, ':')
+		var fv any
+		if c.replaceNull {
+			fv = st.Get(f.Name)
+		} else {
+			fv = st.GetWithoutDefault(f.Name)
+		}
+		if b, err = c.appendValue(b, f.Schema, fv); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendBase64(b []byte, raw []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, raw)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// appendJSONString writes s quoted as Jackson does: '"' and '\\' escaped,
+// \b \t \n \f \r for those controls, \u00XX (upper-case hex) for the other
+// controls, everything else (including non-ASCII and '/') as it is. Invalid
+// UTF-8 becomes U+FFFD, as it cannot occur in a Java string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, "\uFFFD"...)
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONFloat writes f as Jackson does: Java's Float/Double.toString,
+// and NaN and the infinities as the strings "NaN", "Infinity", "-Infinity".
+func appendJSONFloat(b []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		b = append(b, '"')
+		b = appendJavaFloat(b, f, bits)
+		return append(b, '"')
+	}
+	return appendJavaFloat(b, f, bits)
+}
+
+// appendJavaFloat formats f as Java's Double.toString (bits 64) or
+// Float.toString (bits 32) do since JDK 19: the shortest digits that
+// round-trip, in plain notation for 1e-3 <= |f| < 1e7 with at least one
+// fractional digit ("1.0"), otherwise as d.dddE±n ("1.0E10", "1.5E-5").
+func appendJavaFloat(b []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(b, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Infinity"...)
+	case f == 0:
+		if math.Signbit(f) {
+			return append(b, "-0.0"...)
+		}
+		return append(b, "0.0"...)
+	}
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, bits)
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+		b = append(b, '-')
+	}
+	// e is d[.ddd]e±XX
+	ePos := bytes.IndexByte(e, 'e')
+	mant, expText := e[:ePos], e[ePos+1:]
+	exp, _ := strconv.Atoi(string(expText))
+	var digits [24]byte
+	nd := 0
+	for _, c := range mant {
+		if c != '.' {
+			digits[nd] = c
+			nd++
+		}
+	}
+	d := digits[:nd]
+	if exp >= -3 && exp < 7 {
+		if exp >= 0 {
+			if nd > exp+1 {
+				b = append(b, d[:exp+1]...)
+				b = append(b, '.')
+				return append(b, d[exp+1:]...)
+			}
+			b = append(b, d...)
+			for i := nd; i < exp+1; i++ {
+				b = append(b, '0')
+			}
+			return append(b, '.', '0')
+		}
+		b = append(b, '0', '.')
+		for i := 0; i < -exp-1; i++ {
+			b = append(b, '0')
+		}
+		return append(b, d...)
+	}
+	b = append(b, d[0], '.')
+	if nd > 1 {
+		b = append(b, d[1:]...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, 'E')
+	return strconv.AppendInt(b, int64(exp), 10)
+}
+
+// appendBigDecimal writes d as Java's BigDecimal.toString: plain notation
+// when the scale is not negative and the adjusted exponent is at least -6,
+// otherwise scientific ("1.23E+5", "1E-7").
+func appendBigDecimal(b []byte, d data.Decimal) []byte {
+	u := d.Unscaled
+	if u == nil {
+		u = new(big.Int)
+	}
+	if u.Sign() < 0 {
+		b = append(b, '-')
+	}
+	digits := new(big.Int).Abs(u).Append(nil, 10)
+	scale := int64(d.Scale)
+	adjusted := -scale + int64(len(digits)-1)
+	if scale >= 0 && adjusted >= -6 {
+		switch {
+		case scale == 0:
+			return append(b, digits...)
+		case int64(len(digits)) > scale:
+			cut := int64(len(digits)) - scale
+			b = append(b, digits[:cut]...)
+			b = append(b, '.')
+			return append(b, digits[cut:]...)
+		default:
+			b = append(b, '0', '.')
+			for i := int64(len(digits)); i < scale; i++ {
+				b = append(b, '0')
+			}
+			return append(b, digits...)
+		}
+	}
+	b = append(b, digits[0])
+	if len(digits) > 1 {
+		b = append(b, '.')
+		b = append(b, digits[1:]...)
+	}
+	b = append(b, 'E')
+	if adjusted > 0 {
+		b = append(b, '+')
+	}
+	return strconv.AppendInt(b, adjusted, 10)
+}
