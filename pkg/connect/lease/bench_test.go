@@ -1,0 +1,159 @@
+package lease_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/plugins"
+)
+
+// externalBroker runs the embedded broker in its own process (the
+// coordinator binary in dev mode, with no connectors), so that the CPU time
+// and peak RSS the benchmarks report are the pipeline's alone.
+func externalBroker(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "coordinator")
+	build := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/coordinator/cmd/coordinator")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the coordinator: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "SLUICE_EMBEDDED_KAFKA_ADDR="+addr, "SLUICE_DATA_DIR="+filepath.Join(dir, "data"),
+		"SLUICE_EMBEDDED_PARTITIONS=4", "SLUICE_LOG_LEVEL=warn")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("external broker did not listen on %s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type usage struct{ cpu time.Duration }
+
+func cpuNow() usage {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return usage{time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+}
+
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+func report(b *testing.B, records, bytes int64, elapsed time.Duration, cpu time.Duration) {
+	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(bytes)/elapsed.Seconds()/1e6, "MB/s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkSourcePipeline measures datagen -> convert (JSON) -> produce ->
+// offsets, through the lease executor, for b.N records of ~200 bytes
+// (run with -benchtime 1000000x for the 1,000,000-record figure).
+func BenchmarkSourcePipeline(b *testing.B) {
+	addr := externalBroker(b)
+	ctx := context.Background()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "orders", Partitions: 4}); err != nil {
+		b.Fatal(err)
+	}
+	exec := lease.NewExecutor(plugins.Registry(), client, store, lease.Options{})
+	cfg := map[string]string{
+		"name": "bench", "connector.class": "Datagen", "topic": "orders", "shape": "orders",
+		"count": strconv.Itoa(b.N), "batch.size": "2000",
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuNow()
+	var records, bytes int64
+	for i := 0; records < int64(b.N); i++ {
+		res := exec.Run(ctx, lease.Lease{ID: fmt.Sprint("bench-", i), Kind: lease.KindSource, Connector: "bench",
+			Epoch: int64(i + 1), Deadline: time.Now().Add(10 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg,
+			Budget: lease.Budget{MaxRecords: 1 << 40, MaxTime: lease.Duration(5 * time.Minute)}})
+		if res.Status != lease.Succeeded {
+			b.Fatalf("lease: %+v", res)
+		}
+		if res.Records == 0 {
+			b.Fatalf("no progress after %d records", records)
+		}
+		records += res.Records
+		bytes += res.Bytes
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	report(b, records, bytes, elapsed, cpuNow().cpu-cpu0.cpu)
+}
+
+// BenchmarkRawProduce is the limit to compare BenchmarkSourcePipeline with:
+// the same producer sending pre-built ~200-byte records to the same broker.
+func BenchmarkRawProduce(b *testing.B) {
+	addr := externalBroker(b)
+	ctx := context.Background()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "raw", Partitions: 4}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	value := []byte(`{"order_id":123456,"customer_id":"customer-00042","item":"Espresso machine, stainless","quantity":3,"price":129.99,"ordered_at":1704067200000,"note":"deliver to the back door"}`)
+	key := []byte("customer-00042")
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuNow()
+	for i := 0; i < b.N; i++ {
+		p.Send(kafka.Message{Topic: "raw", Partition: -1, Key: key, Value: value})
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	report(b, int64(b.N), int64(b.N)*int64(len(key)+len(value)), elapsed, cpuNow().cpu-cpu0.cpu)
+}

@@ -1,0 +1,39 @@
+package lease
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrBadLease reports a lease that cannot be run as given: missing
+	// fields, an unknown kind, an unknown connector class.
+	ErrBadLease = errors.New("bad lease")
+	// ErrExpired reports a lease whose deadline (less the safety margin)
+	// came before its work could be committed. Nothing was committed.
+	ErrExpired = errors.New("lease expired")
+)
+
+// Stage names the step of the pipeline where an error happened, as Connect's
+// errors.Stage (and its __connect.errors.stage header) names it.
+type Stage string
+
+// The stages.
+const (
+	StageKeyConverter    Stage = "KEY_CONVERTER"
+	StageValueConverter  Stage = "VALUE_CONVERTER"
+	StageHeaderConverter Stage = "HEADER_CONVERTER"
+	StageTaskPut         Stage = "TASK_PUT"
+	StageTaskPoll        Stage = "TASK_POLL"
+	StageKafkaProduce    Stage = "KAFKA_PRODUCE"
+	StageKafkaConsume    Stage = "KAFKA_CONSUME"
+)
+
+// StageError is an error at one stage of the pipeline.
+type StageError struct {
+	Stage Stage
+	Err   error
+}
+
+func (e *StageError) Error() string { return fmt.Sprintf("error in stage %s: %v", e.Stage, e.Err) }
+func (e *StageError) Unwrap() error { return e.Err }

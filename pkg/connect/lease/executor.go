@@ -1,0 +1,209 @@
+package lease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/offsets"
+)
+
+// Options tune an Executor. Zero fields take the defaults documented on each.
+type Options struct {
+	// SafetyMargin is kept free before a lease's deadline: no write or commit
+	// starts later than Deadline-SafetyMargin, and polling or putting stops
+	// at Deadline-2×SafetyMargin. Default 2s.
+	SafetyMargin time.Duration
+	// Budget fills the zero fields of a lease's budget. Defaults: 500,000
+	// records, 256 MiB, 5 minutes, 1 second idle.
+	Budget Budget
+	// Producer configures the per-lease producer of source leases.
+	Producer kafka.ProducerOptions
+	// FetchMaxBytes bounds one fetch request of a sink lease. Default 4 MiB.
+	FetchMaxBytes int32
+	// Logger receives structured logs; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.SafetyMargin <= 0 {
+		o.SafetyMargin = 2 * time.Second
+	}
+	if o.Budget.MaxRecords <= 0 {
+		o.Budget.MaxRecords = 500_000
+	}
+	if o.Budget.MaxBytes <= 0 {
+		o.Budget.MaxBytes = 256 << 20
+	}
+	if o.Budget.MaxTime <= 0 {
+		o.Budget.MaxTime = Duration(5 * time.Minute)
+	}
+	if o.Budget.MaxIdle <= 0 {
+		o.Budget.MaxIdle = Duration(time.Second)
+	}
+	if o.FetchMaxBytes <= 0 {
+		o.FetchMaxBytes = 4 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Executor runs leases. It is safe for concurrent use: each Run has its own
+// task instance, converters and producer.
+type Executor struct {
+	plugins *connect.Registry
+	kafka   *kafka.Client
+	offsets offsets.Store
+	opts    Options
+}
+
+// NewExecutor returns an executor that finds plugins in plugins, talks to
+// Kafka through client and keeps source offsets in store.
+func NewExecutor(plugins *connect.Registry, client *kafka.Client, store offsets.Store, opts Options) *Executor {
+	opts.setDefaults()
+	return &Executor{plugins: plugins, kafka: client, offsets: store, opts: opts}
+}
+
+// run is the state of one lease being executed.
+type run struct {
+	e      *Executor
+	lease  Lease
+	log    *slog.Logger
+	budget Budget
+	// pollUntil is when polling or putting stops; commitBy is the last
+	// moment a write or commit may start; hard is the deadline itself.
+	pollUntil, commitBy, hard time.Time
+	res                       Result
+}
+
+// Run executes one lease and reports what it did. It never panics because of
+// a task: a panic becomes a failed result with the stack as its trace. ctx
+// may shorten the lease (its deadline counts like the lease's).
+func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
+	now := e.opts.Now()
+	r := &run{e: e, lease: l, res: Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Started: now}}
+	r.log = e.opts.Logger.With("connector", l.Connector, "task", l.Task, "lease", l.ID, "epoch", l.Epoch)
+	defer func() {
+		if p := recover(); p != nil {
+			r.fail(fmt.Errorf("task panicked: %v", p), string(debug.Stack()))
+		}
+		r.res.Finished = e.opts.Now()
+		res = r.res
+		r.log.Info("lease finished", "status", res.Status, "records", res.Records, "bytes", res.Bytes,
+			"more_pending", res.MorePending, "duration", res.Finished.Sub(res.Started), "error", res.Error)
+	}()
+
+	if err := r.plan(ctx, now); err != nil {
+		r.end(err)
+		return
+	}
+	ctx, cancel := context.WithDeadline(ctx, r.hard)
+	defer cancel()
+	switch l.Kind {
+	case KindSource:
+		r.end(r.source(ctx))
+	case KindSink:
+		r.end(r.sink(ctx))
+	default:
+		r.end(fmt.Errorf("%w: unknown lease kind %q", ErrBadLease, l.Kind))
+	}
+	return
+}
+
+// plan checks the lease and works out its time limits.
+func (r *run) plan(ctx context.Context, now time.Time) error {
+	l := r.lease
+	if l.Connector == "" || l.ID == "" {
+		return fmt.Errorf("%w: connector and id are required", ErrBadLease)
+	}
+	if l.Deadline.IsZero() {
+		return fmt.Errorf("%w: lease %s has no deadline", ErrBadLease, l.ID)
+	}
+	r.budget = l.Budget
+	d := r.e.opts.Budget
+	if r.budget.MaxRecords <= 0 {
+		r.budget.MaxRecords = d.MaxRecords
+	}
+	if r.budget.MaxBytes <= 0 {
+		r.budget.MaxBytes = d.MaxBytes
+	}
+	if r.budget.MaxTime <= 0 {
+		r.budget.MaxTime = d.MaxTime
+	}
+	if r.budget.MaxIdle <= 0 {
+		r.budget.MaxIdle = d.MaxIdle
+	}
+	r.hard = l.Deadline
+	if cd, ok := ctx.Deadline(); ok && cd.Before(r.hard) {
+		r.hard = cd
+	}
+	margin := r.e.opts.SafetyMargin
+	r.commitBy = r.hard.Add(-margin)
+	r.pollUntil = r.hard.Add(-2 * margin)
+	if limit := now.Add(time.Duration(r.budget.MaxTime)); limit.Before(r.pollUntil) {
+		r.pollUntil = limit
+	}
+	if !now.Before(r.commitBy) {
+		return fmt.Errorf("%w: lease %s deadline %s has passed (safety margin %s)", ErrExpired, l.ID, l.Deadline.Format(time.RFC3339Nano), margin)
+	}
+	return nil
+}
+
+// mayCommit reports whether a write or commit may still start.
+func (r *run) mayCommit() error {
+	if now := r.e.opts.Now(); !now.Before(r.commitBy) {
+		return fmt.Errorf("%w: not committing at %s, past the lease's last commit time %s", ErrExpired,
+			now.Format(time.RFC3339Nano), r.commitBy.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// end records the lease's outcome.
+func (r *run) end(err error) {
+	switch {
+	case err == nil:
+		r.res.Status = Succeeded
+	case errors.Is(err, ErrExpired):
+		r.res.Status, r.res.Error, r.res.Retriable = Expired, err.Error(), true
+	default:
+		r.fail(err, "")
+	}
+}
+
+func (r *run) fail(err error, stack string) {
+	r.res.Status, r.res.Error = Failed, err.Error()
+	r.res.Retriable = connect.IsRetriable(err)
+	r.res.Trace = trace(err, stack)
+	r.res.Committed, r.res.SourceOffsets = nil, nil
+}
+
+// trace renders an error chain, one cause a line, as Connect's status trace
+// shows a Java stack of causes.
+func trace(err error, stack string) string {
+	s := fmt.Sprintf("%T: %v", err, err)
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		s += fmt.Sprintf("\nCaused by: %T: %v", e, e)
+	}
+	if stack != "" {
+		s += "\n" + stack
+	}
+	return s
+}
+
+// stopTask calls Stop and reports its error unless an earlier one is kept.
+func stopTask(stop func() error, err *error) {
+	if serr := stop(); serr != nil && *err == nil {
+		*err = fmt.Errorf("stopping task: %w", serr)
+	}
+}

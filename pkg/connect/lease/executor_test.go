@@ -1,0 +1,216 @@
+package lease_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/offsets"
+)
+
+func want(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("r%03d", i)
+	}
+	return out
+}
+
+func TestSourceLeaseProducesThenCommitsOffsets(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+
+	res := e.exec.Run(ctx, sourceLease("l1", 1, "out", 35, nil))
+	if res.Status != lease.Succeeded || res.Records != 35 {
+		t.Fatalf("first lease: %+v", res)
+	}
+	if got := readTopic(t, e.client, "out"); !slices.Equal(got, want(35)) {
+		t.Fatalf("topic = %v", got)
+	}
+	stored, err := e.store.Load(ctx, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored[offsets.PartitionID(map[string]any{"p": int64(0)})].Offset["i"]; got != int64(35) {
+		t.Fatalf("stored offset = %v, want 35", got)
+	}
+
+	// A later lease with a higher count resumes from the committed offset.
+	res = e.exec.Run(ctx, sourceLease("l2", 2, "out", 50, nil))
+	if res.Status != lease.Succeeded || res.Records != 15 || res.MorePending {
+		t.Fatalf("second lease: %+v", res)
+	}
+	if got := readTopic(t, e.client, "out"); !slices.Equal(got, want(50)) {
+		t.Fatalf("topic after resume = %v", got)
+	}
+}
+
+func TestSourceBudgetStopsLeaseWithMorePending(t *testing.T) {
+	e := newEnv(t, nil)
+	l := sourceLease("l1", 1, "out", 100, nil)
+	l.Budget.MaxRecords = 20
+	res := e.exec.Run(context.Background(), l)
+	if res.Status != lease.Succeeded || res.Records != 20 || !res.MorePending {
+		t.Fatalf("result %+v, want 20 records and more pending", res)
+	}
+}
+
+// Rule 1: a crash between produce and offset write replays, never loses.
+func TestSourceCrashBeforeOffsetWriteReplaysWithoutLoss(t *testing.T) {
+	var fs *failingStore
+	e := newEnv(t, func(s offsets.Store) offsets.Store { fs = &failingStore{Store: s, fail: true}; return fs })
+	ctx := context.Background()
+
+	res := e.exec.Run(ctx, sourceLease("l1", 1, "out", 30, nil))
+	if res.Status != lease.Failed || !res.Retriable || !strings.Contains(res.Trace, "simulated crash") {
+		t.Fatalf("crashed lease: %+v", res)
+	}
+	if len(res.SourceOffsets) != 0 {
+		t.Fatalf("a failed lease reports offsets: %+v", res.SourceOffsets)
+	}
+	stored, err := e.store.Load(ctx, "src")
+	if err != nil || len(stored) != 0 {
+		t.Fatalf("offsets stored after the crash: %v %v", stored, err)
+	}
+	if got := readTopic(t, e.client, "out"); !slices.Equal(got, want(30)) {
+		t.Fatalf("records produced before the crash = %v", got)
+	}
+
+	fs.set(false)
+	res = e.exec.Run(ctx, sourceLease("l2", 2, "out", 30, nil))
+	if res.Status != lease.Succeeded || res.Records != 30 {
+		t.Fatalf("replay: %+v", res)
+	}
+	got := readTopic(t, e.client, "out")
+	for _, w := range want(30) {
+		if !slices.Contains(got, w) {
+			t.Fatalf("record %s lost: %v", w, got)
+		}
+	}
+	if len(got) != 60 {
+		t.Fatalf("replay should duplicate (at least once), got %d records", len(got))
+	}
+	res = e.exec.Run(ctx, sourceLease("l3", 3, "out", 30, nil))
+	if res.Status != lease.Succeeded || res.Records != 0 {
+		t.Fatalf("after the replay committed, nothing is left: %+v", res)
+	}
+}
+
+// Rule 2: a re-issued sink lease with the same range yields the same output,
+// and no lease moves committed offsets backwards.
+func TestSinkSameRangeSameOutputNeverBackwards(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	produce(t, e.client, "in", 50)
+	dir := t.TempDir()
+
+	rg := lease.Range{Topic: "in", Partition: 0, Start: 10, End: 40}
+	res := e.exec.Run(ctx, sinkLease("s1", 1, dir, rg))
+	if res.Status != lease.Succeeded || res.Records != 30 || !res.MorePending {
+		t.Fatalf("first sink lease: %+v", res)
+	}
+	first := listDir(t, dir)
+	if len(first) != 1 || !strings.HasPrefix(first["in+0+0000000010.txt"], "10:v010\n") ||
+		strings.Count(first["in+0+0000000010.txt"], "\n") != 30 {
+		t.Fatalf("output = %v", first)
+	}
+	if got := committed(t, e.client, "connect-snk", "in"); got != 40 {
+		t.Fatalf("committed = %d, want 40", got)
+	}
+
+	res = e.exec.Run(ctx, sinkLease("s2", 2, dir, rg))
+	if res.Status != lease.Succeeded {
+		t.Fatalf("re-issued lease: %+v", res)
+	}
+	if again := listDir(t, dir); fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Fatalf("re-issued lease wrote different output:\n%v\nvs\n%v", again, first)
+	}
+
+	// A zombie with an older, shorter range must not move the offset back.
+	res = e.exec.Run(ctx, sinkLease("s0", 0, dir, lease.Range{Topic: "in", Partition: 0, Start: 0, End: 20}))
+	if res.Status != lease.Succeeded {
+		t.Fatalf("zombie lease: %+v", res)
+	}
+	if got := committed(t, e.client, "connect-snk", "in"); got != 40 {
+		t.Fatalf("committed moved backwards to %d", got)
+	}
+}
+
+// Rule 3: nothing is produced, written or committed after the deadline.
+func TestNothingCommittedAfterDeadline(t *testing.T) {
+	t.Run("source poll overruns", func(t *testing.T) {
+		e := newEnv(t, nil)
+		l := sourceLease("l1", 1, "out", 30, map[string]string{"poll.delay": "1500ms"})
+		l.Deadline = time.Now().Add(2 * time.Second) // commit cutoff at 1.5s
+		res := e.exec.Run(context.Background(), l)
+		if res.Status != lease.Expired {
+			t.Fatalf("result %+v, want expired", res)
+		}
+		if got := readTopic(t, e.client, "out"); len(got) != 0 {
+			t.Fatalf("records produced after the deadline: %v", got)
+		}
+		if stored, _ := e.store.Load(context.Background(), "src"); len(stored) != 0 {
+			t.Fatalf("offsets written after the deadline: %v", stored)
+		}
+	})
+	t.Run("sink put overruns", func(t *testing.T) {
+		e := newEnv(t, nil)
+		produce(t, e.client, "in", 5)
+		dir := t.TempDir()
+		l := sinkLease("s1", 1, dir, lease.Range{Topic: "in", Partition: 0, Start: 0, End: 5})
+		l.ConnectorConfig["put.delay"] = "1600ms"
+		l.Deadline = time.Now().Add(2 * time.Second)
+		res := e.exec.Run(context.Background(), l)
+		if res.Status == lease.Succeeded {
+			t.Fatalf("result %+v, want expired or failed", res)
+		}
+		if got := committed(t, e.client, "connect-snk", "in"); got != -1 {
+			t.Fatalf("committed %d after the deadline", got)
+		}
+		if files := listDir(t, dir); len(files) != 0 {
+			t.Fatalf("pre-commit ran after the deadline: %v", files)
+		}
+	})
+	t.Run("lease already past its deadline", func(t *testing.T) {
+		e := newEnv(t, nil)
+		l := sourceLease("l1", 1, "out", 30, nil)
+		l.Deadline = time.Now().Add(100 * time.Millisecond)
+		res := e.exec.Run(context.Background(), l)
+		if res.Status != lease.Expired || res.Records != 0 {
+			t.Fatalf("result %+v, want expired with nothing done", res)
+		}
+	})
+}
+
+func TestBadLeases(t *testing.T) {
+	e := newEnv(t, nil)
+	tests := []struct {
+		name   string
+		mutate func(*lease.Lease)
+		want   string
+	}{
+		{"unknown class", func(l *lease.Lease) { l.ConnectorConfig["connector.class"] = "com.example.Nope" }, "Nope"},
+		{"no deadline", func(l *lease.Lease) { l.Deadline = time.Time{} }, "no deadline"},
+		{"unknown kind", func(l *lease.Lease) { l.Kind = "other" }, "unknown lease kind"},
+		{"sink class in a source lease", func(l *lease.Lease) { l.ConnectorConfig["connector.class"] = testSinkPlugin.Class }, "not a source"},
+		{"unknown converter", func(l *lease.Lease) { l.ConnectorConfig["value.converter"] = "com.example.Conv" }, "value.converter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := sourceLease("bad", 1, "out", 5, nil)
+			tt.mutate(&l)
+			res := e.exec.Run(context.Background(), l)
+			if res.Status != lease.Failed || !strings.Contains(res.Error, tt.want) {
+				t.Fatalf("result %+v, want failure mentioning %q", res, tt.want)
+			}
+		})
+	}
+	l := sinkLease("bad", 1, t.TempDir(), lease.Range{Topic: "in", Partition: 0, Start: 5, End: 2})
+	if res := e.exec.Run(context.Background(), l); res.Status != lease.Failed || !strings.Contains(res.Error, "invalid range") {
+		t.Fatalf("inverted range: %+v", res)
+	}
+}

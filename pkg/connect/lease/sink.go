@@ -1,0 +1,198 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+type sinkContext struct{ assignment []connect.TopicPartition }
+
+func (c sinkContext) Assignment() []connect.TopicPartition { return c.assignment }
+
+// GroupID is the consumer group a sink connector commits to, as Connect names it.
+func GroupID(connector string) string { return "connect-" + connector }
+
+// sink runs a sink lease: fetch exactly each leased range, convert, Put in
+// batches, then PreCommit (or Flush) and commit the offsets the task says
+// are durable to the group connect-<connector>, never past a range's end
+// and never backwards.
+func (r *run) sink(ctx context.Context) (err error) {
+	l := r.lease
+	plugin, err := r.e.plugins.Connector(l.ConnectorConfig[connect.ConnectorClassConfig])
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadLease, err)
+	}
+	if plugin.Kind != connect.KindSink {
+		return fmt.Errorf("%w: %s is a %s connector, not a sink", ErrBadLease, plugin.Class, plugin.Kind)
+	}
+	if len(l.Ranges) == 0 {
+		return fmt.Errorf("%w: sink lease %s has no ranges", ErrBadLease, l.ID)
+	}
+	assignment := make([]connect.TopicPartition, 0, len(l.Ranges))
+	for _, rg := range l.Ranges {
+		if rg.Start < 0 || rg.End < rg.Start {
+			return fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
+		}
+		assignment = append(assignment, rg.TopicPartition())
+	}
+	conv, err := newConverters(r.e.plugins, l.ConnectorConfig)
+	if err != nil {
+		return err
+	}
+
+	task := plugin.NewSinkTask()
+	if err := task.Start(ctx, sinkContext{assignment}, l.TaskConfig); err != nil {
+		_ = task.Stop()
+		return fmt.Errorf("starting task: %w", err)
+	}
+	defer stopTask(task.Stop, &err)
+	if o, ok := task.(connect.PartitionOpener); ok {
+		if err := o.Open(ctx, assignment); err != nil {
+			return fmt.Errorf("opening partitions: %w", err)
+		}
+		defer func() {
+			if cerr := o.Close(ctx, assignment); cerr != nil && err == nil {
+				err = fmt.Errorf("closing partitions: %w", cerr)
+			}
+		}()
+	}
+
+	putCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
+	defer cancel()
+	var batch []connect.SinkRecord
+	for _, rg := range l.Ranges {
+		if rg.Start == rg.End {
+			continue
+		}
+		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
+		err := r.e.kafka.FetchRange(putCtx, tp, rg.Start, rg.End, r.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
+			batch = batch[:0]
+			for i := range msgs {
+				rec, err := conv.toSinkRecord(&msgs[i])
+				if err != nil {
+					return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, msgs[i].Offset, err)
+				}
+				batch = append(batch, rec)
+				r.res.Bytes += int64(len(msgs[i].Key) + len(msgs[i].Value))
+			}
+			if err := r.put(putCtx, task, batch); err != nil {
+				return err
+			}
+			r.res.Records += int64(len(batch))
+			return nil
+		})
+		if err != nil {
+			if putCtx.Err() != nil && ctx.Err() == nil {
+				return fmt.Errorf("%w: range %s not finished before the lease's time limit: %v", ErrExpired, rg, err)
+			}
+			return err
+		}
+	}
+
+	current := make(map[connect.TopicPartition]int64, len(l.Ranges))
+	for _, rg := range l.Ranges {
+		current[rg.TopicPartition()] = rg.End
+	}
+	// PreCommit and Flush write to the destination: they too must start
+	// before the commit cutoff (rule 3).
+	if err := r.mayCommit(); err != nil {
+		return err
+	}
+	safe, err := preCommit(ctx, task, current)
+	if err != nil {
+		return err
+	}
+	commit := map[kafka.TopicPartition]int64{}
+	for _, rg := range l.Ranges {
+		off, ok := safe[rg.TopicPartition()]
+		if !ok || off <= rg.Start {
+			continue
+		}
+		if off > rg.End {
+			// A task may not commit records it was never given.
+			off = rg.End
+		}
+		commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = off
+	}
+	if len(commit) > 0 {
+		if err := r.mayCommit(); err != nil {
+			return err
+		}
+		if _, err := r.e.kafka.CommitOffsets(ctx, GroupID(l.Connector), commit); err != nil {
+			return connect.Retriable(fmt.Errorf("committing offsets to group %s: %w", GroupID(l.Connector), err))
+		}
+	}
+	for _, rg := range l.Ranges {
+		if off, ok := commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}]; ok {
+			r.res.Committed = append(r.res.Committed, Range{Topic: rg.Topic, Partition: rg.Partition, Start: rg.Start, End: off})
+		}
+	}
+	r.res.MorePending = r.morePending(ctx)
+	return nil
+}
+
+// put hands a batch to the task, retrying it while the task says the error
+// is retriable, with exponential backoff until the lease's time limit.
+func (r *run) put(ctx context.Context, task connect.SinkTask, batch []connect.SinkRecord) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := task.Put(ctx, batch)
+		if err == nil {
+			return nil
+		}
+		if !connect.IsRetriable(err) {
+			return &StageError{Stage: StageTaskPut, Err: err}
+		}
+		r.log.Warn("retriable error from Put; retrying the batch", "error", err, "backoff", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &StageError{Stage: StageTaskPut, Err: err}
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// preCommit asks the task which offsets are durable: PreCommit if it has
+// one, else Flush then all of them, else (a task that writes synchronously
+// in Put) all of them.
+func preCommit(ctx context.Context, task connect.SinkTask, current map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	switch t := task.(type) {
+	case connect.PreCommitter:
+		safe, err := t.PreCommit(ctx, current)
+		if err != nil {
+			return nil, fmt.Errorf("pre-commit: %w", err)
+		}
+		return safe, nil
+	case connect.Flusher:
+		if err := t.Flush(ctx, current); err != nil {
+			return nil, fmt.Errorf("flush: %w", err)
+		}
+	}
+	return current, nil
+}
+
+// morePending reports whether any leased partition has records beyond its
+// range. It is advisory: an error just says "don't know" (false).
+func (r *run) morePending(ctx context.Context) bool {
+	tps := make([]kafka.TopicPartition, 0, len(r.lease.Ranges))
+	for _, rg := range r.lease.Ranges {
+		tps = append(tps, kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition})
+	}
+	wm, err := r.e.kafka.Watermarks(ctx, tps)
+	if err != nil {
+		return false
+	}
+	for _, rg := range r.lease.Ranges {
+		if wm[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}].High > rg.End {
+			return true
+		}
+	}
+	return false
+}

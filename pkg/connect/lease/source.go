@@ -1,0 +1,167 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/offsets"
+)
+
+// offsetReader serves a source task the offsets loaded at the lease's start.
+type offsetReader map[string]offsets.Entry
+
+func (o offsetReader) Offset(partition map[string]any) map[string]any {
+	return o[offsets.PartitionID(partition)].Offset
+}
+
+type sourceContext struct{ offsets offsetReader }
+
+func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
+
+// source runs a source lease: restore offsets, Poll until the budget or the
+// idle limit, convert and produce each record, flush the producer, write the
+// offsets of what was acked, then let the task commit.
+func (r *run) source(ctx context.Context) (err error) {
+	l := r.lease
+	plugin, err := r.e.plugins.Connector(l.ConnectorConfig[connect.ConnectorClassConfig])
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadLease, err)
+	}
+	if plugin.Kind != connect.KindSource {
+		return fmt.Errorf("%w: %s is a %s connector, not a source", ErrBadLease, plugin.Class, plugin.Kind)
+	}
+	conv, err := newConverters(r.e.plugins, l.ConnectorConfig)
+	if err != nil {
+		return err
+	}
+	loaded, err := r.e.offsets.Load(ctx, l.Connector)
+	if err != nil {
+		return connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
+	}
+	producer, err := r.e.kafka.NewProducer(r.e.opts.Producer)
+	if err != nil {
+		return connect.Retriable(fmt.Errorf("creating producer: %w", err))
+	}
+	defer producer.Close()
+
+	task := plugin.NewSourceTask()
+	if err := task.Start(ctx, sourceContext{offsetReader(loaded)}, l.TaskConfig); err != nil {
+		_ = task.Stop()
+		return fmt.Errorf("starting task: %w", err)
+	}
+	defer stopTask(task.Stop, &err)
+
+	// Latest offset per source partition, in first-seen order, and the
+	// records kept for per-record commits.
+	pending := map[string]int{}
+	var entries []offsets.Entry
+	recordCommitter, commitsRecords := task.(connect.SourceRecordCommitter)
+	var produced []connect.SourceRecord
+
+	lastData := r.e.opts.Now()
+	for {
+		now := r.e.opts.Now()
+		if !now.Before(r.pollUntil) || r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
+			r.res.MorePending = true
+			break
+		}
+		if now.Sub(lastData) >= time.Duration(r.budget.MaxIdle) {
+			break
+		}
+		pollCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
+		recs, err := task.Poll(pollCtx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil && pollCtx.Err() != nil {
+				// The poll was cut short by the lease's own time limit.
+				r.res.MorePending = true
+				break
+			}
+			return &StageError{Stage: StageTaskPoll, Err: err}
+		}
+		if len(recs) == 0 {
+			idleWait(ctx, r.pollUntil)
+			continue
+		}
+		if err := r.mayCommit(); err != nil {
+			// A Poll that overran the lease's time: its records are not
+			// produced; the next lease polls them again from the last
+			// committed offsets.
+			return err
+		}
+		lastData = r.e.opts.Now()
+		for i := range recs {
+			rec := &recs[i]
+			msg, err := conv.toMessage(rec)
+			if err != nil {
+				return err
+			}
+			producer.Send(msg)
+			r.res.Records++
+			r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
+			if rec.SourcePartition != nil {
+				id := offsets.PartitionID(rec.SourcePartition)
+				if j, ok := pending[id]; ok {
+					entries[j].Offset = rec.SourceOffset
+				} else {
+					pending[id] = len(entries)
+					entries = append(entries, offsets.Entry{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
+				}
+			}
+		}
+		if commitsRecords {
+			produced = append(produced, recs...)
+		}
+	}
+
+	// Rule 1: offsets only after every record is acked.
+	if err := producer.Flush(ctx); err != nil {
+		return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
+	}
+	if len(entries) > 0 {
+		if err := r.mayCommit(); err != nil {
+			return err
+		}
+		if err := r.e.offsets.Write(ctx, l.Connector, entries); err != nil {
+			return connect.Retriable(fmt.Errorf("writing source offsets: %w", err))
+		}
+		for _, e := range entries {
+			r.res.SourceOffsets = append(r.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
+		}
+	}
+	for i := range produced {
+		rec := &produced[i]
+		var p int32 = -1
+		if rec.Partition != nil {
+			p = *rec.Partition
+		}
+		if err := recordCommitter.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: p}, -1); err != nil {
+			return fmt.Errorf("committing record: %w", err)
+		}
+	}
+	if c, ok := task.(connect.SourceCommitter); ok {
+		if err := c.Commit(ctx); err != nil {
+			return fmt.Errorf("committing task: %w", err)
+		}
+	}
+	return nil
+}
+
+// idleWait pauses between empty polls so that an idle source does not spin.
+func idleWait(ctx context.Context, until time.Time) {
+	d := 20 * time.Millisecond
+	if rest := time.Until(until); rest < d {
+		d = rest
+	}
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
