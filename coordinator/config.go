@@ -1,0 +1,76 @@
+package coordinator
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the coordinator's process configuration, read from SLUICE_*
+// environment variables (see `coordinator --help`). Connector settings never
+// come from here: they come from connector configurations.
+type Config struct {
+	// BootstrapServers are the Kafka brokers; empty starts the embedded
+	// broker (dev mode). Connect: bootstrap.servers.
+	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" desc:"Kafka bootstrap servers (host:port,...); empty starts the embedded dev broker"`
+	// EmbeddedKafkaAddr is where the embedded broker listens.
+	EmbeddedKafkaAddr string `envconfig:"EMBEDDED_KAFKA_ADDR" default:"127.0.0.1:9092" desc:"listen address of the embedded dev broker (127.0.0.1 only)"`
+	// EmbeddedPartitions is the partition count of topics the embedded broker creates automatically.
+	EmbeddedPartitions int `envconfig:"EMBEDDED_PARTITIONS" default:"4" desc:"partitions of topics auto-created by the embedded dev broker"`
+	// DataDir holds the embedded broker's data.
+	DataDir string `envconfig:"DATA_DIR" default:"data" desc:"folder for the embedded broker's data and other local state"`
+	// OffsetStorageTopic is Connect's offset.storage.topic.
+	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
+	// OffsetStoragePartitions is Connect's offset.storage.partitions.
+	OffsetStoragePartitions int32 `envconfig:"OFFSET_STORAGE_PARTITIONS" default:"25" desc:"partitions of the offsets topic when created (offset.storage.partitions)"`
+	// ReplicationFactor of the internal topics; -1 uses the broker's default.
+	ReplicationFactor int16 `envconfig:"REPLICATION_FACTOR" default:"-1" desc:"replication factor of internal topics; -1 = broker default (offset.storage.replication.factor)"`
+	// LeaseTimeout is how long a lease may run before it is given up and re-issued.
+	LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT" default:"60s" desc:"deadline of each lease, from issue"`
+	// LeaseMaxTime is how long a lease works before it commits and ends.
+	LeaseMaxTime time.Duration `envconfig:"LEASE_MAX_TIME" default:"10s" desc:"work time of a lease before it commits and returns"`
+	// SafetyMargin is kept free before each lease's deadline.
+	SafetyMargin time.Duration `envconfig:"SAFETY_MARGIN" default:"2s" desc:"no write or commit starts within this margin of a lease's deadline"`
+	// SinkPollInterval is how often sink lag is checked.
+	SinkPollInterval time.Duration `envconfig:"SINK_POLL_INTERVAL" default:"1s" desc:"how often sink lag is checked for new leases"`
+	// SinkMaxRecords bounds the records of one sink lease.
+	SinkMaxRecords int64 `envconfig:"SINK_MAX_RECORDS" default:"500000" desc:"most records one sink lease covers"`
+	// DefaultFlushSize is the lag that triggers a sink lease for connectors without flush.size.
+	DefaultFlushSize int64 `envconfig:"DEFAULT_FLUSH_SIZE" default:"1" desc:"lag that triggers a sink lease when a connector sets no flush.size"`
+	// DefaultRotateInterval issues a sink lease for any lag this old, when a connector sets no rotate.interval.ms.
+	DefaultRotateInterval time.Duration `envconfig:"DEFAULT_ROTATE_INTERVAL" default:"5s" desc:"age of pending records that triggers a sink lease below flush.size"`
+	// IdleBackoffMax caps the wait between leases of an idle source.
+	IdleBackoffMax time.Duration `envconfig:"IDLE_BACKOFF_MAX" default:"5s" desc:"longest wait between leases of an idle source task"`
+	// TaskRetries is how many times a failing task is retried before it is FAILED.
+	TaskRetries int `envconfig:"TASK_RETRIES" default:"5" desc:"retries of a failing task (with exponential backoff) before it is marked FAILED"`
+	// RetryBackoffMax caps the backoff between retries.
+	RetryBackoffMax time.Duration `envconfig:"RETRY_BACKOFF_MAX" default:"30s" desc:"longest backoff between retries of a failing task"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+}
+
+// Validate checks the configuration once, naming every bad field.
+func (c *Config) Validate() error {
+	var problems []string
+	if c.LeaseTimeout <= 2*c.SafetyMargin {
+		problems = append(problems, fmt.Sprintf("SLUICE_LEASE_TIMEOUT %s must be more than twice SLUICE_SAFETY_MARGIN %s", c.LeaseTimeout, c.SafetyMargin))
+	}
+	if c.LeaseMaxTime <= 0 {
+		problems = append(problems, "SLUICE_LEASE_MAX_TIME must be positive")
+	}
+	if c.SinkPollInterval <= 0 {
+		problems = append(problems, "SLUICE_SINK_POLL_INTERVAL must be positive")
+	}
+	if c.SinkMaxRecords <= 0 {
+		problems = append(problems, "SLUICE_SINK_MAX_RECORDS must be positive")
+	}
+	if c.OffsetStoragePartitions <= 0 {
+		problems = append(problems, "SLUICE_OFFSET_STORAGE_PARTITIONS must be positive")
+	}
+	if c.TaskRetries < 0 {
+		problems = append(problems, "SLUICE_TASK_RETRIES must not be negative")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration: %v", problems)
+	}
+	return nil
+}

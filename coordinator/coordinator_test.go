@@ -1,0 +1,296 @@
+package coordinator_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/plugins"
+)
+
+type harness struct {
+	brokers []string
+	client  *kafka.Client
+	store   *kafka.OffsetStore
+	coord   *coordinator.Coordinator
+}
+
+func testConfig() coordinator.Config {
+	return coordinator.Config{
+		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, SafetyMargin: 500 * time.Millisecond,
+		SinkPollInterval: 100 * time.Millisecond, SinkMaxRecords: 1000, DefaultFlushSize: 1,
+		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
+		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
+	}
+}
+
+func start(t *testing.T) *harness {
+	t.Helper()
+	b, err := devkafka.Start(devkafka.Options{Addr: "127.0.0.1:0", Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: b.Addrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	reg := plugins.Registry()
+	exec := lease.NewExecutor(reg, client, store, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	coord, err := coordinator.New(testConfig(), reg, client, coordinator.InProcess{Executor: exec}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(coord.Close)
+	return &harness{brokers: b.Addrs(), client: client, store: store, coord: coord}
+}
+
+// waitFor polls cond every 50ms until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func readLines(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
+
+func datagenProps(count int) map[string]string {
+	return map[string]string{
+		"name": "orders-datagen", "connector.class": "Datagen", "topic": "orders", "shape": "orders",
+		"count": fmt.Sprint(count), "seed": "7", "tasks.max": "1",
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+}
+
+// The first pipeline end to end: datagen -> Kafka -> FileStreamSink, every
+// record exactly once in the file, offsets committed on both sides.
+func TestPipelineDatagenToFile(t *testing.T) {
+	h := start(t)
+	out := filepath.Join(t.TempDir(), "orders.jsonl")
+	const n = 300
+	if err := h.coord.Add(datagenProps(n)); err != nil {
+		t.Fatal(err)
+	}
+	err := h.coord.Add(map[string]string{
+		"name": "orders-file-sink", "connector.class": "FileStreamSink", "topics": "orders", "file": out,
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, fmt.Sprintf("%d lines in %s", n, out), func() bool { return len(readLines(out)) >= n })
+
+	ids := map[int64]int{}
+	for _, line := range readLines(out) {
+		var rec struct {
+			OrderID *int64 `json:"order_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.OrderID == nil {
+			t.Fatalf("line is not an order JSON document: %q (%v)", line, err)
+		}
+		ids[*rec.OrderID]++
+	}
+	if len(ids) != n {
+		t.Fatalf("%d distinct orders in the file, want %d", len(ids), n)
+	}
+	for id, c := range ids {
+		if c != 1 {
+			t.Fatalf("order %d written %d times", id, c)
+		}
+	}
+	st, ok := h.coord.Status("orders-file-sink")
+	if !ok || st.State != coordinator.StateRunning || st.Tasks[0].State != coordinator.StateRunning {
+		t.Fatalf("sink status %+v", st)
+	}
+	// The source's offsets reach the offsets topic (Connect's format) when
+	// its lease ends.
+	waitFor(t, 30*time.Second, "source offsets", func() bool {
+		stored, err := h.store.Load(context.Background(), "orders-datagen")
+		if err != nil || len(stored) != 1 {
+			return false
+		}
+		for _, e := range stored {
+			return e.Offset["seq"] == int64(n)
+		}
+		return false
+	})
+	assertKcatReadsSameBytes(t, h, "orders")
+}
+
+// assertKcatReadsSameBytes reads the topic with kcat (librdkafka) and
+// compares keys and values with what our fetcher reads.
+func assertKcatReadsSameBytes(t *testing.T, h *harness, topic string) {
+	t.Helper()
+	if _, err := exec.LookPath("kcat"); err != nil {
+		t.Fatal("kcat is required for the interoperability check: run `make tools` or apt-get install kcat")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	parts, err := h.client.Partitions(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, p := range parts {
+		tp := kafka.TopicPartition{Topic: topic, Partition: p}
+		wm, err := h.client.Watermarks(ctx, []kafka.TopicPartition{tp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ours []string
+		err = h.client.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 1<<20, func(ms []kafka.Message) error {
+			for _, m := range ms {
+				ours = append(ours, fmt.Sprintf("%d|%s|%s", m.Offset, m.Key, m.Value))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ours) == 0 {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "kcat", "-b", h.brokers[0], "-C", "-t", topic, "-p", fmt.Sprint(p),
+			"-o", "beginning", "-e", "-q", "-f", `%o|%k|%s\n`)
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kcat: %v", err)
+		}
+		theirs := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if !slices.Equal(ours, theirs) {
+			t.Fatalf("partition %d: kcat read %d records, we read %d; first differing:\nkcat: %q\nours: %q",
+				p, len(theirs), len(ours), first(theirs), first(ours))
+		}
+		compared += len(ours)
+	}
+	if compared == 0 {
+		t.Fatalf("topic %s is empty: nothing to compare with kcat", topic)
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func TestAddRejectsBadConfigNamingEveryKey(t *testing.T) {
+	h := start(t)
+	tests := []struct {
+		name  string
+		props map[string]string
+		want  []string
+	}{
+		{"unknown class", map[string]string{"name": "x", "connector.class": "com.example.NopeConnector"},
+			[]string{"com.example.NopeConnector"}},
+		{"missing and wrong-typed keys", map[string]string{"name": "x", "connector.class": "FileStreamSource", "tasks.max": "many"},
+			[]string{"tasks.max", `"file"`, `"topic"`, "error(s)"}},
+		{"sink without topics", map[string]string{"name": "x", "connector.class": "FileStreamSink", "file": "/tmp/x"},
+			[]string{"Must configure one of topics or topics.regex"}},
+		{"no class", map[string]string{"name": "x"}, []string{`"connector.class"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := h.coord.Add(tt.props)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	if err := h.coord.Add(datagenProps(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.coord.Add(datagenProps(1)); err == nil {
+		t.Fatal("duplicate connector name accepted")
+	}
+}
+
+// An unreadable source file fails the task with a trace and commits nothing.
+func TestUnreadableSourceFileFailsTask(t *testing.T) {
+	h := start(t)
+	missing := filepath.Join(t.TempDir(), "does-not-exist.txt")
+	err := h.coord.Add(map[string]string{"name": "fs", "connector.class": "FileStreamSource", "file": missing, "topic": "lines"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st coordinator.ConnectorStatus
+	waitFor(t, 30*time.Second, "task FAILED", func() bool {
+		st, _ = h.coord.Status("fs")
+		return len(st.Tasks) == 1 && st.Tasks[0].State == coordinator.StateFailed
+	})
+	if !strings.Contains(st.Tasks[0].Trace, missing) {
+		t.Fatalf("trace does not name the file: %q", st.Tasks[0].Trace)
+	}
+	stored, err := h.store.Load(context.Background(), "fs")
+	if err != nil || len(stored) != 0 {
+		t.Fatalf("offsets committed for a failed source: %v %v", stored, err)
+	}
+}
+
+// A sink connector with no data issues no leases (DESIGN.md rule 4: idle
+// connectors cost no invocations).
+func TestIdleSinkIssuesNoLeases(t *testing.T) {
+	h := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.client.EnsureTopic(ctx, kafka.TopicSpec{Name: "quiet", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "quiet.txt")
+	err := h.coord.Add(map[string]string{"name": "quiet-sink", "connector.class": "FileStreamSink", "topics": "quiet", "file": out,
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	st, _ := h.coord.Status("quiet-sink")
+	if len(st.Tasks) != 1 || st.Tasks[0].Leases != 0 {
+		t.Fatalf("idle sink ran leases: %+v", st)
+	}
+}

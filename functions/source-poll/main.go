@@ -1,0 +1,19 @@
+// Command source-poll runs Sluice source leases: restore offsets, Poll,
+// convert, produce, commit. Under AWS Lambda it serves one lease per
+// invocation. See --help.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/sluicehq/sluice/functions/internal/runner"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+)
+
+func main() {
+	if err := runner.Main("source-poll", lease.KindSource, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "source-poll:", err)
+		os.Exit(1)
+	}
+}
