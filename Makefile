@@ -18,7 +18,8 @@ build:
 
 # Dev mode on the embedded broker with the example connectors.
 run:
-	$(GO) run ./coordinator/cmd/coordinator examples/datagen-orders.properties examples/orders-file-sink.properties
+	$(GO) build -o $(BIN)/ ./coordinator/cmd/coordinator
+	$(BIN)/coordinator examples/datagen-orders.properties examples/orders-file-sink.properties
 
 # Tools the tests need: kcat (a real librdkafka client) for interoperability checks.
 tools:

@@ -88,8 +88,13 @@ type run struct {
 }
 
 // Run executes one lease and reports what it did. It never panics because of
-// a task: a panic becomes a failed result with the stack as its trace. ctx
-// may shorten the lease (its deadline counts like the lease's).
+// a task: a panic becomes a failed result with the stack as its trace.
+//
+// Cancelling ctx asks the lease to wrap up, as SIGTERM does to a worker: a
+// source stops polling, then flushes and commits what it produced; a sink
+// finishes its range, which is bounded. The hard limit is the lease's
+// deadline, or ctx's deadline when that is earlier: nothing is written or
+// committed within the safety margin of it.
 func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
 	now := e.opts.Now()
 	r := &run{e: e, lease: l, res: Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Started: now}}
@@ -108,11 +113,12 @@ func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
 		r.end(err)
 		return
 	}
-	ctx, cancel := context.WithDeadline(ctx, r.hard)
+	stop := ctx
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), r.hard)
 	defer cancel()
 	switch l.Kind {
 	case KindSource:
-		r.end(r.source(ctx))
+		r.end(r.source(stop, ctx))
 	case KindSink:
 		r.end(r.sink(ctx))
 	default:

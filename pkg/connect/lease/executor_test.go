@@ -214,3 +214,25 @@ func TestBadLeases(t *testing.T) {
 		t.Fatalf("inverted range: %+v", res)
 	}
 }
+
+// Cancelling a lease's context (SIGTERM, coordinator shutdown) ends the
+// polling early but still flushes and commits what was produced.
+func TestCancelledSourceLeaseCommitsWhatItProduced(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(400*time.Millisecond, cancel)
+	res := e.exec.Run(ctx, sourceLease("l1", 1, "out", 100_000, map[string]string{"poll.delay": "20ms"}))
+	if res.Status != lease.Succeeded || !res.MorePending || res.Records == 0 || res.Records >= 100_000 {
+		t.Fatalf("result %+v, want a successful partial lease", res)
+	}
+	stored, err := e.store.Load(context.Background(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored[offsets.PartitionID(map[string]any{"p": int64(0)})].Offset["i"]; got != res.Records {
+		t.Fatalf("stored offset %v, want %d (every produced record committed)", got, res.Records)
+	}
+	if got := readTopic(t, e.client, "out"); len(got) != int(res.Records) {
+		t.Fatalf("%d records in the topic, lease reported %d", len(got), res.Records)
+	}
+}

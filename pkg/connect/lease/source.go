@@ -20,10 +20,11 @@ type sourceContext struct{ offsets offsetReader }
 
 func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
 
-// source runs a source lease: restore offsets, Poll until the budget or the
-// idle limit, convert and produce each record, flush the producer, write the
-// offsets of what was acked, then let the task commit.
-func (r *run) source(ctx context.Context) (err error) {
+// source runs a source lease: restore offsets, Poll until the budget, the
+// idle limit or stop, convert and produce each record, flush the producer,
+// write the offsets of what was acked, then let the task commit. ctx bounds
+// the whole lease; stop only ends the polling.
+func (r *run) source(stop, ctx context.Context) (err error) {
 	l := r.lease
 	plugin, err := r.e.plugins.Connector(l.ConnectorConfig[connect.ConnectorClassConfig])
 	if err != nil {
@@ -63,26 +64,26 @@ func (r *run) source(ctx context.Context) (err error) {
 	lastData := r.e.opts.Now()
 	for {
 		now := r.e.opts.Now()
-		if !now.Before(r.pollUntil) || r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
+		if stop.Err() != nil || !now.Before(r.pollUntil) || r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
 			r.res.MorePending = true
 			break
 		}
 		if now.Sub(lastData) >= time.Duration(r.budget.MaxIdle) {
 			break
 		}
-		pollCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
+		pollCtx, cancel := context.WithDeadline(stop, r.pollUntil)
 		recs, err := task.Poll(pollCtx)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && pollCtx.Err() != nil {
-				// The poll was cut short by the lease's own time limit.
+				// The poll was cut short by the lease's time limit or a stop.
 				r.res.MorePending = true
 				break
 			}
 			return &StageError{Stage: StageTaskPoll, Err: err}
 		}
 		if len(recs) == 0 {
-			idleWait(ctx, r.pollUntil)
+			idleWait(stop, r.pollUntil)
 			continue
 		}
 		if err := r.mayCommit(); err != nil {
