@@ -180,11 +180,20 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 	return p, nil
 }
 
+// Ack is told where a message was written, or why it was not. It runs on
+// the producer's goroutine before the message counts as finished for Flush,
+// so what it records is visible to the caller once Flush returns.
+type Ack func(partition int32, offset int64, err error)
+
 // Send enqueues m. A negative m.Partition lets the partitioner choose (murmur2
 // of the key as Java does, round-robin for nil keys). Send blocks only while
 // the producer's buffers are full. Failures are reported by Flush or Close.
 // m's byte slices must not be modified until Flush returns.
-func (p *Producer) Send(m Message) {
+func (p *Producer) Send(m Message) { p.SendAck(m, nil) }
+
+// SendAck is Send that also calls ack (if not nil) once the message is
+// acknowledged or has failed.
+func (p *Producer) SendAck(m Message, ack Ack) {
 	p.closeMu.RLock()
 	defer p.closeMu.RUnlock()
 	if p.closed {
@@ -198,6 +207,9 @@ func (p *Producer) Send(m Message) {
 
 	pm := p.pool.Get().(*sarama.ProducerMessage)
 	*pm = sarama.ProducerMessage{Topic: m.Topic, Partition: m.Partition, Timestamp: m.Timestamp}
+	if ack != nil {
+		pm.Metadata = ack
+	}
 	if m.Partition < 0 {
 		pm.Partition = -1
 	}
@@ -226,6 +238,9 @@ func (p *Producer) Send(m Message) {
 }
 
 func (p *Producer) finish(m *sarama.ProducerMessage, err error) {
+	if ack, ok := m.Metadata.(Ack); ok {
+		ack(m.Partition, m.Offset, err)
+	}
 	p.mu.Lock()
 	if err != nil && p.firstErr == nil {
 		p.firstErr = err

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
@@ -235,4 +238,53 @@ func TestCancelledSourceLeaseCommitsWhatItProduced(t *testing.T) {
 	if got := readTopic(t, e.client, "out"); len(got) != int(res.Records) {
 		t.Fatalf("%d records in the topic, lease reported %d", len(got), res.Records)
 	}
+}
+
+// A task implementing CommitRecord hears, after the flush, where Kafka wrote
+// each of its records.
+func TestCommitRecordGetsWrittenOffsets(t *testing.T) {
+	e := newEnv(t, nil)
+	reg, err := connect.NewRegistry(append(converter.Plugins(), recordCommitPlugin)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := lease.NewExecutor(reg, e.client, e.store, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	l := sourceLease("l1", 1, "out", 25, nil)
+	l.ConnectorConfig["connector.class"] = recordCommitPlugin.Class
+	recordCommits.Lock()
+	recordCommits.got = nil
+	recordCommits.Unlock()
+	if res := exec.Run(context.Background(), l); res.Status != lease.Succeeded || res.Records != 25 {
+		t.Fatalf("lease: %+v", res)
+	}
+	recordCommits.Lock()
+	defer recordCommits.Unlock()
+	if len(recordCommits.got) != 25 {
+		t.Fatalf("%d record commits, want 25", len(recordCommits.got))
+	}
+	for i, w := range recordCommits.got {
+		if w != fmt.Sprintf("r%03d@out-0:%d", i, i) {
+			t.Fatalf("commit %d = %s", i, w)
+		}
+	}
+}
+
+var recordCommits struct {
+	sync.Mutex
+	got []string
+}
+
+type recordCommitSource struct{ testSource }
+
+func (s *recordCommitSource) CommitRecord(_ context.Context, r *connect.SourceRecord, tp connect.TopicPartition, off int64) error {
+	recordCommits.Lock()
+	defer recordCommits.Unlock()
+	recordCommits.got = append(recordCommits.got, fmt.Sprintf("%v@%s-%d:%d", r.Value, tp.Topic, tp.Partition, off))
+	return nil
+}
+
+var recordCommitPlugin = connect.Plugin{
+	Class: "test.RecordCommitSourceConnector", Kind: connect.KindSource,
+	NewConnector:  func() connect.Connector { return &testConnector{} },
+	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
 }

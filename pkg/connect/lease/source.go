@@ -60,6 +60,11 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	var entries []offsets.Entry
 	recordCommitter, commitsRecords := task.(connect.SourceRecordCommitter)
 	var produced []connect.SourceRecord
+	type written struct {
+		partition int32
+		offset    int64
+	}
+	var acks []*written // filled in by the producer, read after Flush
 
 	lastData := r.e.opts.Now()
 	for {
@@ -99,7 +104,13 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 			if err != nil {
 				return err
 			}
-			producer.Send(msg)
+			if commitsRecords {
+				w := &written{partition: -1, offset: -1}
+				acks = append(acks, w)
+				producer.SendAck(msg, func(p int32, off int64, _ error) { w.partition, w.offset = p, off })
+			} else {
+				producer.Send(msg)
+			}
 			r.res.Records++
 			r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
 			if rec.SourcePartition != nil {
@@ -134,11 +145,7 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	}
 	for i := range produced {
 		rec := &produced[i]
-		var p int32 = -1
-		if rec.Partition != nil {
-			p = *rec.Partition
-		}
-		if err := recordCommitter.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: p}, -1); err != nil {
+		if err := recordCommitter.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: acks[i].partition}, acks[i].offset); err != nil {
 			return fmt.Errorf("committing record: %w", err)
 		}
 	}
