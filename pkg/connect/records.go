@@ -28,6 +28,9 @@ func PartitionOf(p int32) *int32 { return &p }
 // there (Connect's SourceRecord). Offsets are committed per SourcePartition;
 // both maps must be JSON-serialisable (strings, numbers, booleans, nested
 // maps and lists), as they are stored in Connect's offsets topic format.
+// Neither map may be modified after Poll returns it; a task should return
+// the same SourcePartition map for every record of a partition, which lets
+// the executor skip re-encoding it.
 type SourceRecord struct {
 	Record
 	SourcePartition map[string]any

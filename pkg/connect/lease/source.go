@@ -3,6 +3,7 @@ package lease
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -66,42 +67,42 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	}
 	var acks []*written // filled in by the producer, read after Flush
 
-	lastData := r.e.opts.Now()
-	for {
-		now := r.e.opts.Now()
-		if stop.Err() != nil || !now.Before(r.pollUntil) || r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
-			r.res.MorePending = true
-			break
+	// Two stages: a poller goroutine calls Poll while this one converts and
+	// produces the previous batch. The poller stops at the lease's time
+	// limit, on stop, when idle for MaxIdle, or when told to (budget spent).
+	pollStop, stopPolling := context.WithCancel(stop)
+	defer stopPolling()
+	batches := make(chan []connect.SourceRecord, 2)
+	var polled pollOutcome
+	pollerDone := make(chan struct{})
+	go func() {
+		defer close(pollerDone)
+		defer close(batches)
+		polled = r.poll(pollStop, ctx, task, batches)
+	}()
+	finishPolling := func() {
+		stopPolling()
+		for range batches {
+			// Records polled after the budget was spent are not produced;
+			// their offsets are not written, so the next lease polls them again.
 		}
-		if now.Sub(lastData) >= time.Duration(r.budget.MaxIdle) {
-			break
-		}
-		pollCtx, cancel := context.WithDeadline(stop, r.pollUntil)
-		recs, err := task.Poll(pollCtx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil && pollCtx.Err() != nil {
-				// The poll was cut short by the lease's time limit or a stop.
-				r.res.MorePending = true
-				break
-			}
-			return &StageError{Stage: StageTaskPoll, Err: err}
-		}
-		if len(recs) == 0 {
-			idleWait(stop, r.pollUntil)
-			continue
-		}
+		<-pollerDone
+	}
+
+	var ids partitionIDs
+	for recs := range batches {
 		if err := r.mayCommit(); err != nil {
 			// A Poll that overran the lease's time: its records are not
 			// produced; the next lease polls them again from the last
 			// committed offsets.
+			finishPolling()
 			return err
 		}
-		lastData = r.e.opts.Now()
 		for i := range recs {
 			rec := &recs[i]
 			msg, err := conv.toMessage(rec)
 			if err != nil {
+				finishPolling()
 				return err
 			}
 			if commitsRecords {
@@ -114,7 +115,7 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 			r.res.Records++
 			r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
 			if rec.SourcePartition != nil {
-				id := offsets.PartitionID(rec.SourcePartition)
+				id := ids.of(rec.SourcePartition)
 				if j, ok := pending[id]; ok {
 					entries[j].Offset = rec.SourceOffset
 				} else {
@@ -126,6 +127,17 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		if commitsRecords {
 			produced = append(produced, recs...)
 		}
+		if r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
+			r.res.MorePending = true
+			break
+		}
+	}
+	finishPolling()
+	if polled.err != nil {
+		return polled.err
+	}
+	if polled.cutShort {
+		r.res.MorePending = true
 	}
 
 	// Rule 1: offsets only after every record is acked.
@@ -172,4 +184,66 @@ func idleWait(ctx context.Context, until time.Time) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// pollOutcome is how the poller ended.
+type pollOutcome struct {
+	// cutShort: the lease's time limit or a stop ended polling while the
+	// source still had data.
+	cutShort bool
+	err      error
+}
+
+// poll calls Poll until stop, the lease's poll limit, or MaxIdle without
+// records, handing each non-empty batch to out. It runs on its own
+// goroutine; only it calls Poll.
+func (r *run) poll(stop, ctx context.Context, task connect.SourceTask, out chan<- []connect.SourceRecord) pollOutcome {
+	lastData := r.e.opts.Now()
+	for {
+		now := r.e.opts.Now()
+		if stop.Err() != nil || !now.Before(r.pollUntil) {
+			return pollOutcome{cutShort: true}
+		}
+		if now.Sub(lastData) >= time.Duration(r.budget.MaxIdle) {
+			return pollOutcome{}
+		}
+		pollCtx, cancel := context.WithDeadline(stop, r.pollUntil)
+		recs, err := task.Poll(pollCtx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil && pollCtx.Err() != nil {
+				// The poll was cut short by the lease's time limit or a stop.
+				return pollOutcome{cutShort: true}
+			}
+			return pollOutcome{err: &StageError{Stage: StageTaskPoll, Err: err}}
+		}
+		if len(recs) == 0 {
+			idleWait(stop, r.pollUntil)
+			continue
+		}
+		select {
+		case out <- recs:
+		case <-stop.Done():
+			return pollOutcome{cutShort: true}
+		}
+		// Idle time counts from the hand-off: waiting for a busy producer
+		// is not idleness.
+		lastData = r.e.opts.Now()
+	}
+}
+
+// partitionIDs remembers the canonical ID of the last source partition map
+// seen. Sources nearly always return the same map for every record of a
+// partition, so comparing the map's identity saves encoding it per record.
+type partitionIDs struct {
+	last uintptr
+	id   string
+}
+
+func (p *partitionIDs) of(m map[string]any) string {
+	ptr := reflect.ValueOf(m).Pointer()
+	if ptr != p.last || p.id == "" {
+		p.last, p.id = ptr, offsets.PartitionID(m)
+	}
+	return p.id
 }
