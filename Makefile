@@ -53,4 +53,4 @@ clean:
 # The issue's figure: 1,000,000 records of ~200 bytes through the source
 # pipeline, next to raw produce on the same (out-of-process) broker.
 bench-pipeline:
-	$(GO) test -run '^$$' -bench 'BenchmarkSourcePipeline|BenchmarkRawProduce' -benchtime 1000000x -timeout 30m ./pkg/connect/lease/
+	$(GO) test -run '^$$' -bench 'BenchmarkSourcePipeline|BenchmarkRawProduce|BenchmarkRawFetch' -benchtime 1000000x -timeout 30m ./pkg/connect/lease/

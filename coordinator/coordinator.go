@@ -12,7 +12,6 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -23,9 +22,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
-
-// ErrExists reports a connector name that is already in use.
-var ErrExists = errors.New("connector already exists")
 
 // Coordinator runs connectors and schedules their leases. It is safe for
 // concurrent use.

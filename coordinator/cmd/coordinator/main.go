@@ -24,6 +24,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/plugins"
@@ -71,12 +72,17 @@ func run(args []string, out io.Writer) error {
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
 
-	// Read every connector file first: a typo fails fast, before any broker starts.
+	// Read and validate every connector file first: a mistake fails fast,
+	// before any broker starts.
+	registry := plugins.Registry()
 	var connectors []map[string]string
 	for _, path := range fs.Args() {
 		props, err := coordinator.LoadConnectorFile(path)
 		if err != nil {
 			return err
+		}
+		if _, infos, _ := registry.ValidateConnector(props); infos.ErrorCount > 0 {
+			return fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
 		}
 		connectors = append(connectors, props)
 	}
@@ -116,7 +122,6 @@ func run(args []string, out io.Writer) error {
 	}
 	defer store.Close()
 
-	registry := plugins.Registry()
 	exec := lease.NewExecutor(registry, client, store, lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log})
 	coord, err := coordinator.New(cfg, registry, client, coordinator.InProcess{Executor: exec}, log)
 	if err != nil {

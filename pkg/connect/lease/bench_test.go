@@ -215,3 +215,58 @@ type noOffsets struct{}
 
 func (noOffsets) Offsets() connect.OffsetReader        { return noOffsets{} }
 func (noOffsets) Offset(map[string]any) map[string]any { return nil }
+
+// BenchmarkRawFetch is the fetch-side limit: reading back b.N pipeline
+// messages with the exact-range fetcher from the same kind of broker.
+func BenchmarkRawFetch(b *testing.B) {
+	addr := externalBroker(b)
+	ctx := context.Background()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "orders", Partitions: 4}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range pregenerate(b, b.N) {
+		p.Send(m)
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	p.Close()
+	tps := make([]kafka.TopicPartition, 4)
+	for i := range tps {
+		tps[i] = kafka.TopicPartition{Topic: "orders", Partition: int32(i)}
+	}
+	wms, err := client.Watermarks(ctx, tps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuNow()
+	var records, bytes int64
+	for _, tp := range tps {
+		err := client.FetchRange(ctx, tp, wms[tp].Low, wms[tp].High, 4<<20, func(ms []kafka.Message) error {
+			for i := range ms {
+				records++
+				bytes += int64(len(ms[i].Key) + len(ms[i].Value))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if records != int64(b.N) {
+		b.Fatalf("fetched %d records, want %d", records, b.N)
+	}
+	report(b, records, bytes, elapsed, cpuNow().cpu-cpu0.cpu)
+}
