@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
-	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/plugins"
@@ -39,31 +39,15 @@ func testConfig() coordinator.Config {
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	b, err := devkafka.Start(devkafka.Options{Addr: "127.0.0.1:0", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: b.Addrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	k := kafkatest.Start(t, 2)
 	reg := plugins.Registry()
-	exec := lease.NewExecutor(reg, client, store, lease.Options{SafetyMargin: 500 * time.Millisecond})
-	coord, err := coordinator.New(testConfig(), reg, client, coordinator.InProcess{Executor: exec}, nil)
+	exec := lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	coord, err := coordinator.New(testConfig(), reg, k.Client, coordinator.InProcess{Executor: exec}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(coord.Close)
-	return &harness{brokers: b.Addrs(), client: client, store: store, coord: coord}
+	return &harness{brokers: k.Brokers, client: k.Client, store: k.Offsets, coord: coord}
 }
 
 // waitFor polls cond every 50ms until it holds or the timeout passes.

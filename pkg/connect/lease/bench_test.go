@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -82,18 +83,8 @@ func report(b *testing.B, records, bytes int64, elapsed time.Duration, cpu time.
 // offsets, through the lease executor, for b.N records of ~200 bytes
 // (run with -benchtime 1000000x for the 1,000,000-record figure).
 func BenchmarkSourcePipeline(b *testing.B) {
-	addr := externalBroker(b)
-	ctx := context.Background()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	k := kafkatest.Connect(b, []string{externalBroker(b)})
+	ctx, client, store := context.Background(), k.Client, k.Offsets
 	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "orders", Partitions: 4}); err != nil {
 		b.Fatal(err)
 	}
@@ -132,13 +123,7 @@ func BenchmarkSourcePipeline(b *testing.B) {
 // the same producer sending exactly the messages the pipeline sends (datagen
 // orders, converted before the timer starts) to the same kind of broker.
 func BenchmarkRawProduce(b *testing.B) {
-	addr := externalBroker(b)
-	ctx := context.Background()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
+	ctx, client := context.Background(), kafkatest.Connect(b, []string{externalBroker(b)}).Client
 	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "orders", Partitions: 4}); err != nil {
 		b.Fatal(err)
 	}
@@ -219,13 +204,7 @@ func (noOffsets) Offset(map[string]any) map[string]any { return nil }
 // BenchmarkRawFetch is the fetch-side limit: reading back b.N pipeline
 // messages with the exact-range fetcher from the same kind of broker.
 func BenchmarkRawFetch(b *testing.B) {
-	addr := externalBroker(b)
-	ctx := context.Background()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: []string{addr}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
+	ctx, client := context.Background(), kafkatest.Connect(b, []string{externalBroker(b)}).Client
 	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: "orders", Partitions: 4}); err != nil {
 		b.Fatal(err)
 	}

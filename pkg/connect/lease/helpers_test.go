@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
@@ -32,33 +32,17 @@ type env struct {
 
 func newEnv(t *testing.T, store func(offsets.Store) offsets.Store) *env {
 	t.Helper()
-	b, err := devkafka.Start(devkafka.Options{Addr: "127.0.0.1:0", Partitions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: b.Addrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	ks, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ks.Close() })
-	var s offsets.Store = ks
+	k := kafkatest.Start(t, 1)
+	var s offsets.Store = k.Offsets
 	if store != nil {
-		s = store(ks)
+		s = store(k.Offsets)
 	}
 	reg, err := connect.NewRegistry(append(converter.Plugins(), testSourcePlugin, testSinkPlugin)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{client: client, store: s, reg: reg,
-		exec: lease.NewExecutor(reg, client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
+	return &env{client: k.Client, store: s, reg: reg,
+		exec: lease.NewExecutor(reg, k.Client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
 }
 
 // sourceLease returns a lease for the test source writing count records to topic.
