@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -75,7 +76,12 @@ func ParseDecimal(s string) (Decimal, error) {
 	if !ok {
 		return Decimal{}, fmt.Errorf("invalid decimal %q", s)
 	}
-	return Decimal{Unscaled: u, Scale: int32(scale - exp)}, nil
+	scale -= exp
+	if scale < math.MinInt32 || scale > math.MaxInt32 {
+		// BigDecimal's "Scale out of range": an int32 would wrap silently.
+		return Decimal{}, fmt.Errorf("invalid decimal %q: scale out of range", s)
+	}
+	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }
 
 func (d Decimal) unscaled() *big.Int {
@@ -128,11 +134,12 @@ func (d Decimal) Rescale(scale int32) (Decimal, error) {
 		return d, nil
 	}
 	ten := big.NewInt(10)
+	// The scale difference is taken in int64: in int32 it can wrap.
 	if scale > d.Scale {
-		f := new(big.Int).Exp(ten, big.NewInt(int64(scale-d.Scale)), nil)
+		f := new(big.Int).Exp(ten, big.NewInt(int64(scale)-int64(d.Scale)), nil)
 		return Decimal{Unscaled: new(big.Int).Mul(d.unscaled(), f), Scale: scale}, nil
 	}
-	f := new(big.Int).Exp(ten, big.NewInt(int64(d.Scale-scale)), nil)
+	f := new(big.Int).Exp(ten, big.NewInt(int64(d.Scale)-int64(scale)), nil)
 	q, r := new(big.Int).QuoRem(d.unscaled(), f, new(big.Int))
 	if r.Sign() != 0 {
 		return Decimal{}, fmt.Errorf("decimal %s cannot be rescaled to scale %d without rounding", d, scale)
@@ -182,11 +189,14 @@ const msPerDay = 24 * 60 * 60 * 1000
 // milliseconds since midnight, Timestamp to INT64 milliseconds since the
 // epoch. The errors are Connect's.
 func FromLogical(s *Schema, v any) (any, error) {
+	if v == nil {
+		return nullLogical(s)
+	}
 	switch s.Name {
 	case DecimalName:
 		d, ok := v.(Decimal)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		scale, err := DecimalScale(s)
 		if err != nil {
@@ -199,17 +209,18 @@ func FromLogical(s *Schema, v any) (any, error) {
 	case DateName:
 		t, ok := v.(time.Time)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		ms := t.UnixMilli()
-		if ms%msPerDay != 0 {
+		// Sub-millisecond digits are time fields too; UnixMilli would drop them.
+		if ms%msPerDay != 0 || t.Nanosecond()%int(time.Millisecond) != 0 {
 			return nil, &DataError{Msg: "Kafka Connect Date type should not have any time fields set to non-zero values."}
 		}
 		return int32(ms / msPerDay), nil
 	case TimeName:
 		t, ok := v.(time.Time)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		ms := t.UnixMilli()
 		if ms < 0 || ms >= msPerDay {
@@ -219,7 +230,7 @@ func FromLogical(s *Schema, v any) (any, error) {
 	case TimestampName:
 		t, ok := v.(time.Time)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		return t.UnixMilli(), nil
 	}
@@ -230,13 +241,17 @@ func FromLogical(s *Schema, v any) (any, error) {
 // inverse of FromLogical. Values of other schemas are returned as they are.
 func ToLogical(s *Schema, v any) (any, error) {
 	if v == nil {
-		return nil, nil
+		return nullLogical(s)
 	}
 	switch s.Name {
 	case DecimalName:
 		b, ok := v.([]byte)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
+		}
+		if len(b) == 0 {
+			// Java's new BigInteger(byte[0]) rejects this rather than reading 0.
+			return nil, &DataError{Msg: "Zero length BigInteger"}
 		}
 		scale, err := DecimalScale(s)
 		if err != nil {
@@ -246,13 +261,13 @@ func ToLogical(s *Schema, v any) (any, error) {
 	case DateName:
 		n, ok := v.(int32)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		return time.UnixMilli(int64(n) * msPerDay).UTC(), nil
 	case TimeName:
 		n, ok := v.(int32)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		if n < 0 || n >= msPerDay {
 			return nil, &DataError{Msg: "Time values must use number of milliseconds greater than 0 and less than 86400000"}
@@ -261,11 +276,22 @@ func ToLogical(s *Schema, v any) (any, error) {
 	case TimestampName:
 		n, ok := v.(int64)
 		if !ok {
-			return nil, mismatch("", s, v)
+			return nil, mismatch(s, v)
 		}
 		return time.UnixMilli(n).UTC(), nil
 	}
 	return v, nil
+}
+
+// nullLogical is FromLogical and ToLogical of nil: nil for an optional
+// schema or one that is not logical, and Connect's error for a required
+// logical schema.
+func nullLogical(s *Schema) (any, error) {
+	if s.Optional || !IsLogical(s) {
+		return nil, nil
+	}
+	kind := s.Name[strings.LastIndexByte(s.Name, '.')+1:]
+	return nil, &DataError{Msg: "Requested conversion of " + kind + " object but the schema is not nullable and a null was supplied."}
 }
 
 // twosComplement encodes x as Java's BigInteger.toByteArray: minimal

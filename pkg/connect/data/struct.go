@@ -31,8 +31,8 @@ func (s *Struct) Put(field string, value any) error {
 	if f == nil {
 		return &DataError{Field: field, Msg: field + " is not a valid field name"}
 	}
-	if err := validate(field, f.Schema, value); err != nil {
-		return err
+	if err := validate(f.Schema, value); err != nil {
+		return err.at(pathStep{kind: stepField, name: field}).dataError()
 	}
 	s.values[f.Index] = value
 	return nil
@@ -72,16 +72,17 @@ func (s *Struct) GetWithoutDefault(field string) any {
 
 // Validate checks that every required field without a default is set and
 // that nested structs are valid.
-func (s *Struct) Validate() error { return s.validate("") }
+func (s *Struct) Validate() error {
+	if err := s.validate(); err != nil {
+		return err.dataError()
+	}
+	return nil
+}
 
-func (s *Struct) validate(path string) error {
+func (s *Struct) validate() *invalidValue {
 	for _, f := range s.schema.Fields {
-		p := f.Name
-		if path != "" {
-			p = path + "." + f.Name
-		}
-		if err := validate(p, f.Schema, s.values[f.Index]); err != nil {
-			return err
+		if err := validate(f.Schema, s.values[f.Index]); err != nil {
+			return err.at(pathStep{kind: stepField, name: f.Name})
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strconv"
 	"time"
 )
 
@@ -25,22 +26,111 @@ func (e *DataError) Error() string {
 // structs, as Connect's ConnectSchema.validateValue. A nil schema accepts
 // anything.
 func Validate(schema *Schema, value any) error {
-	return validate("", schema, value)
+	if err := validate(schema, value); err != nil {
+		return err.dataError()
+	}
+	return nil
 }
 
-func validate(path string, s *Schema, v any) error {
+// stepKind says how a pathStep is rendered after the steps above it.
+type stepKind uint8
+
+const (
+	stepField     stepKind = iota // "name" at the top, ".name" below
+	stepIndex                     // "[3]", an array element
+	stepMapKey                    // "<key>", a map key
+	stepMapValue                  // "[k]", a value of a map[any]any
+	stepStringKey                 // ".k", a value of a map[string]any
+)
+
+// pathStep is one step of the path to an invalid value.
+type pathStep struct {
+	kind  stepKind
+	index int
+	name  string // the field name or map[string]any key
+	key   any    // the map[any]any key
+}
+
+// invalidValue is validate's error before it becomes a *DataError. The path
+// to the value is collected innermost step first while the error returns up
+// the recursion, and rendered once at the top, so that validating a good
+// value builds no path at all.
+type invalidValue struct {
+	steps  []pathStep // innermost first
+	reason invalidReason
+	schema *Schema
+	value  any
+}
+
+type invalidReason uint8
+
+const (
+	reasonNull          invalidReason = iota // null for a required schema
+	reasonWrongType                          // a Go type the schema does not take
+	reasonStructSchemas                      // a struct of another schema
+)
+
+// at records that the invalid value lies under step.
+func (e *invalidValue) at(step pathStep) *invalidValue {
+	e.steps = append(e.steps, step)
+	return e
+}
+
+// path renders the dotted path, empty at the top level.
+func (e *invalidValue) path() string {
+	var b []byte
+	for i := len(e.steps) - 1; i >= 0; i-- {
+		switch st := e.steps[i]; st.kind {
+		case stepField:
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, st.name...)
+		case stepIndex:
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(st.index), 10)
+			b = append(b, ']')
+		case stepMapKey:
+			b = append(b, "<key>"...)
+		case stepMapValue:
+			b = fmt.Appendf(b, "[%v]", st.key)
+		case stepStringKey:
+			b = append(b, '.')
+			b = append(b, st.name...)
+		}
+	}
+	return string(b)
+}
+
+// dataError builds the *DataError callers see.
+func (e *invalidValue) dataError() *DataError {
+	p := e.path()
+	switch e.reason {
+	case reasonNull:
+		return &DataError{Field: p, Msg: "Invalid value: null used for required field: \"" + fieldName(p) + "\", schema type: " + upper(e.schema.Type)}
+	case reasonStructSchemas:
+		return &DataError{Field: p, Msg: "Struct schemas do not match."}
+	}
+	return &DataError{Field: p, Msg: wrongTypeMsg(e.schema, e.value)}
+}
+
+func validate(s *Schema, v any) *invalidValue {
 	if s == nil {
 		return nil
+	}
+	if st, isStruct := v.(*Struct); isStruct && st == nil {
+		// A nil *Struct is a null struct, not a value to look into.
+		v = nil
 	}
 	if v == nil {
 		if s.Optional || s.Default != nil {
 			return nil
 		}
-		return &DataError{Field: path, Msg: "Invalid value: null used for required field: \"" + fieldName(path) + "\", schema type: " + upper(s.Type)}
+		return &invalidValue{reason: reasonNull, schema: s}
 	}
 	if l, ok := logicalTypes[s.Name]; ok && l.typ == s.Type {
 		if !l.accepts(v) {
-			return mismatch(path, s, v)
+			return wrongType(s, v)
 		}
 		return nil
 	}
@@ -70,8 +160,8 @@ func validate(path string, s *Schema, v any) error {
 			break
 		}
 		for i, e := range arr {
-			if err := validate(fmt.Sprintf("%s[%d]", path, i), s.ValueSchema, e); err != nil {
-				return err
+			if err := validate(s.ValueSchema, e); err != nil {
+				return err.at(pathStep{kind: stepIndex, index: i})
 			}
 		}
 		return nil
@@ -79,11 +169,11 @@ func validate(path string, s *Schema, v any) error {
 		switch m := v.(type) {
 		case map[any]any:
 			for k, e := range m {
-				if err := validate(path+"<key>", s.KeySchema, k); err != nil {
-					return err
+				if err := validate(s.KeySchema, k); err != nil {
+					return err.at(pathStep{kind: stepMapKey})
 				}
-				if err := validate(fmt.Sprintf("%s[%v]", path, k), s.ValueSchema, e); err != nil {
-					return err
+				if err := validate(s.ValueSchema, e); err != nil {
+					return err.at(pathStep{kind: stepMapValue, key: k})
 				}
 			}
 			return nil
@@ -92,8 +182,8 @@ func validate(path string, s *Schema, v any) error {
 				break
 			}
 			for k, e := range m {
-				if err := validate(path+"."+k, s.ValueSchema, e); err != nil {
-					return err
+				if err := validate(s.ValueSchema, e); err != nil {
+					return err.at(pathStep{kind: stepStringKey, name: k})
 				}
 			}
 			return nil
@@ -104,18 +194,27 @@ func validate(path string, s *Schema, v any) error {
 			break
 		}
 		if !Equal(st.Schema(), s) {
-			return &DataError{Field: path, Msg: "Struct schemas do not match."}
+			return &invalidValue{reason: reasonStructSchemas, schema: s, value: v}
 		}
-		return st.validate(path)
+		return st.validate()
 	}
 	if !ok {
-		return mismatch(path, s, v)
+		return wrongType(s, v)
 	}
 	return nil
 }
 
-func mismatch(path string, s *Schema, v any) error {
-	return &DataError{Field: path, Msg: fmt.Sprintf("Invalid Go object for schema %s: %T", s, v)}
+func wrongType(s *Schema, v any) *invalidValue {
+	return &invalidValue{reason: reasonWrongType, schema: s, value: v}
+}
+
+func wrongTypeMsg(s *Schema, v any) string {
+	return fmt.Sprintf("Invalid Go object for schema %s: %T", s, v)
+}
+
+// mismatch is the top-level error for a value of the wrong Go type.
+func mismatch(s *Schema, v any) error {
+	return &DataError{Msg: wrongTypeMsg(s, v)}
 }
 
 func fieldName(path string) string {
