@@ -16,6 +16,8 @@ const (
 	KindSink            Kind = "sink"
 	KindConverter       Kind = "converter"
 	KindHeaderConverter Kind = "header_converter"
+	KindTransformation  Kind = "transformation"
+	KindPredicate       Kind = "predicate"
 )
 
 // Plugin describes one plugin: its Connect-style class name, aliases and
@@ -44,6 +46,10 @@ type Plugin struct {
 	// NewHeaderConverter constructs a header converter (KindHeaderConverter,
 	// or a KindConverter that converts headers too).
 	NewHeaderConverter func() HeaderConverter
+	// NewTransformation constructs a transformation (KindTransformation).
+	NewTransformation func() Transformation
+	// NewPredicate constructs a predicate (KindPredicate).
+	NewPredicate func() Predicate
 }
 
 // SimpleName is the class name without its package ("FileStreamSourceConnector").
@@ -125,6 +131,10 @@ func (p Plugin) check() error {
 		ok = p.NewConverter != nil
 	case KindHeaderConverter:
 		ok = p.NewHeaderConverter != nil
+	case KindTransformation:
+		ok = p.NewTransformation != nil
+	case KindPredicate:
+		ok = p.NewPredicate != nil
 	default:
 		return fmt.Errorf("plugin %s has unknown kind %q", p.Class, p.Kind)
 	}

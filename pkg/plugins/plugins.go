@@ -1,5 +1,5 @@
-// Package plugins lists Sluice's built-in plugins: connectors and
-// converters. It is the one place where plugins are registered; no plugin
+// Package plugins lists Sluice's built-in plugins: connectors,
+// converters, transformations and predicates. It is the one place where plugins are registered; no plugin
 // registers itself.
 package plugins
 
@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
+	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
 // All returns every built-in plugin.
@@ -16,6 +17,7 @@ func All() []connect.Plugin {
 	all = append(all, converter.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, datagen.Plugins()...)
+	all = append(all, transforms.Plugins()...)
 	return all
 }
 
