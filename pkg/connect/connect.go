@@ -151,8 +151,24 @@ type PreCommitter interface {
 	PreCommit(ctx context.Context, offsets map[TopicPartition]int64) (map[TopicPartition]int64, error)
 }
 
-// SinkTaskContext gives a sink task its assignment.
+// SinkTaskContext gives a sink task its assignment and its errant record
+// reporter.
 type SinkTaskContext interface {
 	// Assignment is the set of partitions of the current lease.
 	Assignment() []TopicPartition
+	// ErrantRecordReporter returns the reporter for records the destination
+	// rejects (Connect's SinkTaskContext.errantRecordReporter).
+	ErrantRecordReporter() ErrantRecordReporter
+}
+
+// ErrantRecordReporter reports a record a sink task could not write, so
+// that a bad row never blocks a partition (Connect's ErrantRecordReporter).
+// With errors.tolerance=all the record is logged (errors.log.enable), sent
+// to the dead letter queue (if configured) and skipped, and Report returns
+// nil: the task carries on, and the record's offset is committed with the
+// rest. With errors.tolerance=none Report returns an error that the task
+// should return from Put, failing the lease. Reports are durable before
+// offsets are committed.
+type ErrantRecordReporter interface {
+	Report(ctx context.Context, r *SinkRecord, err error) error
 }

@@ -19,6 +19,18 @@ const (
 	HeaderConverterConfig = "header.converter"
 	TopicsConfig          = "topics"
 	TopicsRegexConfig     = "topics.regex"
+	TransformsConfig      = "transforms"
+	PredicatesConfig      = "predicates"
+	ConfigReloadConfig    = "config.action.reload"
+
+	ErrorsRetryTimeoutConfig       = "errors.retry.timeout"
+	ErrorsRetryMaxDelayConfig      = "errors.retry.delay.max.ms"
+	ErrorsToleranceConfig          = "errors.tolerance"
+	ErrorsLogEnableConfig          = "errors.log.enable"
+	ErrorsLogIncludeMessagesConfig = "errors.log.include.messages"
+	DLQTopicNameConfig             = "errors.deadletterqueue.topic.name"
+	DLQTopicReplicationConfig      = "errors.deadletterqueue.topic.replication.factor"
+	DLQContextHeadersEnableConfig  = "errors.deadletterqueue.context.headers.enable"
 )
 
 // Default converters when a connector names none (Connect leaves this to the
@@ -30,7 +42,12 @@ const (
 	DefaultHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
 
-const commonGroup = "Common"
+const (
+	commonGroup     = "Common"
+	transformsGroup = "Transforms"
+	predicatesGroup = "Predicates"
+	errorGroup      = "Error Handling"
+)
 
 // CommonConfig declares the keys every connector has (Connect's
 // ConnectorConfig.configDef).
@@ -58,7 +75,68 @@ func CommonConfig() *config.Def {
 		Define(config.Key{Name: HeaderConverterConfig, Type: config.Class, Default: nil, Importance: config.Low,
 			Group: commonGroup, OrderInGroup: 6, Width: config.WidthShort, DisplayName: "Header converter class",
 			Doc: "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. " +
-				"Defaults to " + DefaultHeaderConverter + "."})
+				"Defaults to " + DefaultHeaderConverter + "."}).
+		Define(config.Key{Name: TransformsConfig, Type: config.List, Default: "", Importance: config.Low,
+			Validator: aliasValidator("transformation"), Group: transformsGroup, OrderInGroup: 7, Width: config.WidthLong, DisplayName: "Transforms",
+			Doc: "Aliases for the transformations to be applied to records."}).
+		Define(config.Key{Name: PredicatesConfig, Type: config.List, Default: "", Importance: config.Low,
+			Validator: aliasValidator("predicate"), Group: predicatesGroup, OrderInGroup: 8, Width: config.WidthLong, DisplayName: "Predicates",
+			Doc: "Aliases for the predicates used by transformations."}).
+		Define(config.Key{Name: ConfigReloadConfig, Type: config.String, Default: "restart", Importance: config.Low,
+			Validator: config.ValidString("none", "restart"), Group: commonGroup, OrderInGroup: 9, Width: config.WidthMedium, DisplayName: "Reload Action",
+			Doc: "The action that Connect should take on the connector when changes in external configuration providers result in a change " +
+				"in the connector's configuration properties. Accepted for compatibility: Sluice resolves configuration providers afresh for every lease."}).
+		Define(config.Key{Name: ErrorsRetryTimeoutConfig, Type: config.Long, Default: int64(0), Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 1, Width: config.WidthMedium, DisplayName: "Retry Timeout for Errors",
+			Doc: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries " +
+				"will be attempted. Use -1 for infinite retries (bounded in Sluice by the lease's deadline)."}).
+		Define(config.Key{Name: ErrorsRetryMaxDelayConfig, Type: config.Long, Default: int64(60000), Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 2, Width: config.WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
+			Doc: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit " +
+				"is reached to prevent thundering herd issues."}).
+		Define(config.Key{Name: ErrorsToleranceConfig, Type: config.String, Default: "none", Importance: config.Medium,
+			Validator: config.ValidString("none", "all"), Group: errorGroup, OrderInGroup: 3, Width: config.WidthShort, DisplayName: "Error Tolerance",
+			Doc: "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will " +
+				"result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records."}).
+		Define(config.Key{Name: ErrorsLogEnableConfig, Type: config.Boolean, Default: false, Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 4, Width: config.WidthShort, DisplayName: "Log Errors",
+			Doc: "If true, write each error and the details of the failed operation and problematic record to the Connect application log. " +
+				"This is 'false' by default, so that only errors that are not tolerated are reported."}).
+		Define(config.Key{Name: ErrorsLogIncludeMessagesConfig, Type: config.Boolean, Default: false, Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 5, Width: config.WidthShort, DisplayName: "Log Error Details",
+			Doc: "Whether to the include in the log the Connect record that resulted in a failure. This is 'false' by default, which will " +
+				"prevent record keys, values, and headers from being written to log files, although some information such as topic and " +
+				"partition number will still be logged."}).
+		Define(config.Key{Name: DLQTopicNameConfig, Type: config.String, Default: "", Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 6, Width: config.WidthMedium, DisplayName: "Dead Letter Queue Topic Name",
+			Doc: "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by " +
+				"this connector, or its transformations or converters. The topic name is blank by default, which means that no messages " +
+				"are to be recorded in the DLQ. Unlike Kafka Connect, Sluice also sends a source connector's failed records here, with " +
+				"their source partition and offset in headers."}).
+		Define(config.Key{Name: DLQTopicReplicationConfig, Type: config.Int, Default: 3, Importance: config.Medium,
+			Validator: config.AtLeast(-1), Group: errorGroup, OrderInGroup: 7, Width: config.WidthMedium,
+			DisplayName: "Dead Letter Queue Topic Replication Factor",
+			Doc:         "Replication factor used to create the dead letter queue topic when it doesn't already exist; -1 uses the broker's default."}).
+		Define(config.Key{Name: DLQContextHeadersEnableConfig, Type: config.Boolean, Default: false, Importance: config.Medium,
+			Group: errorGroup, OrderInGroup: 8, Width: config.WidthMedium, DisplayName: "Enable Error Context Headers",
+			Doc: "If true, add headers containing error context to the messages written to the dead letter queue. To avoid clashing with " +
+				"headers from the original record, all error context header keys, all error context header keys will start with __connect.errors."})
+}
+
+// aliasValidator is Connect's check that transformation or predicate
+// aliases are unique.
+func aliasValidator(kind string) config.Validator {
+	return config.LambdaValidator(func(name string, value any) error {
+		aliases, _ := value.([]string)
+		seen := map[string]bool{}
+		for _, a := range aliases {
+			if seen[a] {
+				return config.InvalidValue(name, value, "Duplicate alias provided.")
+			}
+			seen[a] = true
+		}
+		return nil
+	}, "unique "+kind+" aliases")
 }
 
 // SinkConfig declares the keys every sink connector has: the common keys

@@ -1,13 +1,15 @@
 package connect
 
 import (
+	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
 
-// ConnectorDef returns the full configuration declaration of a connector
+// ConnectorDef returns the static configuration declaration of a connector
 // plugin: the framework's common keys (and sink keys for sinks) followed by
 // the connector's own.
 func ConnectorDef(p Plugin) *config.Def {
@@ -18,12 +20,106 @@ func ConnectorDef(p Plugin) *config.Def {
 	return base.Merge(p.NewConnector().Config())
 }
 
+// EnrichedDef returns a connector's declaration enriched for props, as
+// Connect's ConnectorConfig.enrich: for each alias in transforms, the keys
+// transforms.<alias>.type (a transformation class), .predicate, .negate and
+// the transformation's own keys under the prefix; likewise for predicates.
+func (r *Registry) EnrichedDef(p Plugin, props map[string]string) *config.Def {
+	def := ConnectorDef(p)
+	for _, alias := range aliases(props[TransformsConfig]) {
+		prefix := TransformsConfig + "." + alias + "."
+		group := transformsGroup + ": " + alias
+		def = def.Merge(r.aliasDef(KindTransformation, prefix, group, alias, props))
+	}
+	for _, alias := range aliases(props[PredicatesConfig]) {
+		prefix := PredicatesConfig + "." + alias + "."
+		group := predicatesGroup + ": " + alias
+		def = def.Merge(r.aliasDef(KindPredicate, prefix, group, alias, props))
+	}
+	return def
+}
+
+// aliases parses a LIST value into unique, non-empty aliases in order.
+func aliases(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// aliasDef declares one transformation or predicate alias's keys.
+func (r *Registry) aliasDef(kind Kind, prefix, group, alias string, props map[string]string) *config.Def {
+	what := "transformation"
+	if kind == KindPredicate {
+		what = "predicate"
+	}
+	typeKey := prefix + "type"
+	def := config.NewDef().Define(config.Key{Name: typeKey, Type: config.Class, Default: config.NoDefault, Importance: config.High,
+		Group: group, OrderInGroup: 0, Width: config.WidthLong, DisplayName: titleCase(what) + " type for " + alias,
+		Doc: "Class for the '" + alias + "' " + what + ".",
+		Validator: config.LambdaValidator(func(name string, value any) error {
+			class, _ := value.(string)
+			if _, err := r.Lookup(kind, class); err != nil {
+				return config.InvalidValue(name, class, "Class "+class+" could not be found.")
+			}
+			if kind == KindTransformation {
+				neg, pred := prefix+"negate", prefix+"predicate"
+				if _, ok := props[neg]; ok && strings.TrimSpace(props[pred]) == "" {
+					return errors.New("Config '" + neg + "' was provided but there is no config '" + pred + "' defining a predicate to be negated.")
+				}
+			}
+			return nil
+		}, "valid configs for "+alias+" "+what)})
+	order := 1
+	if kind == KindTransformation {
+		def.Define(config.Key{Name: prefix + "predicate", Type: config.String, Default: "", Importance: config.Medium,
+			Group: group, OrderInGroup: order, Width: config.WidthMedium, DisplayName: "predicate",
+			Doc: "The alias of a predicate used to determine whether to apply this transformation.",
+			Validator: config.LambdaValidator(func(name string, value any) error {
+				ref, _ := value.(string)
+				if ref != "" && !slices.Contains(aliases(props[PredicatesConfig]), ref) {
+					return config.InvalidValue(name, ref, "Predicate '"+ref+"' is not defined: add it to '"+PredicatesConfig+"' and set '"+PredicatesConfig+"."+ref+".type'.")
+				}
+				return nil
+			}, "a predicate alias listed in "+PredicatesConfig)})
+		def.Define(config.Key{Name: prefix + "negate", Type: config.Boolean, Default: false, Importance: config.Medium,
+			Group: group, OrderInGroup: order + 1, Width: config.WidthShort, DisplayName: "negate",
+			Doc: "Whether the configured predicate should be negated."})
+		order += 2
+	}
+	p, err := r.Lookup(kind, strings.TrimSpace(props[typeKey]))
+	if err != nil {
+		return def // the type key reports the problem
+	}
+	var own *config.Def
+	if kind == KindTransformation {
+		own = p.NewTransformation().Config()
+	} else {
+		own = p.NewPredicate().Config()
+	}
+	for _, k := range own.Keys() {
+		if kind == KindTransformation && (k.Name == "predicate" || k.Name == "negate") {
+			continue // the implicit keys mask a transformation's own, as in Connect
+		}
+		k.Name, k.Group, k.OrderInGroup = prefix+k.Name, group, order
+		order++
+		def.Define(k)
+	}
+	return def
+}
+
+func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
 // ValidateConnector validates a connector configuration as Connect's
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
-// connector.class, checks every declared key, then the connector's own
-// cross-key checks and, for sinks, the topics rules. It returns one entry per
-// key with every problem (never stopping at the first) in Connect's ConfigInfos
-// shape, and the plugin when it was found.
+// connector.class, checks every declared key (including each transformation's
+// and predicate's), then the connector's own cross-key checks and, for sinks,
+// the topics rules. It returns one entry per key with every problem (never
+// stopping at the first) in Connect's ConfigInfos shape, and the plugin when
+// it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
 	class := props[ConnectorClassConfig]
 	plugin, err := r.Connector(class)
@@ -34,7 +130,7 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		}
 		return Plugin{}, infos, false
 	}
-	infos := ConnectorDef(plugin).Infos(plugin.Class, props)
+	infos := r.EnrichedDef(plugin, props).Infos(plugin.Class, props)
 	if plugin.Kind == KindSink {
 		addProblems(&infos, ValidateSinkTopics(props))
 	}

@@ -10,8 +10,20 @@ import (
 
 // converters are one lease's configured key, value and header converters.
 type converters struct {
-	key, value connect.Converter
-	header     connect.HeaderConverter
+	key, value                     connect.Converter
+	header                         connect.HeaderConverter
+	keyClass, valueClass, hdrClass string
+}
+
+// class returns the class of the converter a stage uses.
+func (c *converters) class(s Stage) string {
+	switch s {
+	case StageKeyConverter:
+		return c.keyClass
+	case StageHeaderConverter:
+		return c.hdrClass
+	}
+	return c.valueClass
 }
 
 // newConverters builds the converters a connector configuration names
@@ -20,10 +32,10 @@ type converters struct {
 func newConverters(plugins *connect.Registry, cfg map[string]string) (*converters, error) {
 	var c converters
 	var err error
-	if c.key, err = newConverter(plugins, cfg, connect.KeyConverterConfig, connect.DefaultKeyConverter, true); err != nil {
+	if c.key, c.keyClass, err = newConverter(plugins, cfg, connect.KeyConverterConfig, connect.DefaultKeyConverter, true); err != nil {
 		return nil, err
 	}
-	if c.value, err = newConverter(plugins, cfg, connect.ValueConverterConfig, connect.DefaultValueConverter, false); err != nil {
+	if c.value, c.valueClass, err = newConverter(plugins, cfg, connect.ValueConverterConfig, connect.DefaultValueConverter, false); err != nil {
 		return nil, err
 	}
 	class := classOr(cfg, connect.HeaderConverterConfig, connect.DefaultHeaderConverter)
@@ -31,24 +43,24 @@ func newConverters(plugins *connect.Registry, cfg map[string]string) (*converter
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", connect.HeaderConverterConfig, err)
 	}
-	c.header = p.NewHeaderConverter()
-	if err := c.header.Configure(withPrefix(cfg, connect.HeaderConverterConfig+".")); err != nil {
+	c.header, c.hdrClass = p.NewHeaderConverter(), p.Class
+	if err := c.header.Configure(connect.WithPrefix(cfg, connect.HeaderConverterConfig+".")); err != nil {
 		return nil, fmt.Errorf("configuring %s %s: %w", connect.HeaderConverterConfig, class, err)
 	}
 	return &c, nil
 }
 
-func newConverter(plugins *connect.Registry, cfg map[string]string, key, def string, isKey bool) (connect.Converter, error) {
+func newConverter(plugins *connect.Registry, cfg map[string]string, key, def string, isKey bool) (connect.Converter, string, error) {
 	class := classOr(cfg, key, def)
 	p, err := plugins.Lookup(connect.KindConverter, class)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, "", fmt.Errorf("%s: %w", key, err)
 	}
 	c := p.NewConverter()
-	if err := c.Configure(withPrefix(cfg, key+"."), isKey); err != nil {
-		return nil, fmt.Errorf("configuring %s %s: %w", key, class, err)
+	if err := c.Configure(connect.WithPrefix(cfg, key+"."), isKey); err != nil {
+		return nil, "", fmt.Errorf("configuring %s %s: %w", key, class, err)
 	}
-	return c, nil
+	return c, p.Class, nil
 }
 
 func classOr(cfg map[string]string, key, def string) string {
@@ -56,18 +68,6 @@ func classOr(cfg map[string]string, key, def string) string {
 		return v
 	}
 	return def
-}
-
-// withPrefix returns the properties under prefix with the prefix removed
-// (Kafka's originalsWithPrefix).
-func withPrefix(cfg map[string]string, prefix string) map[string]string {
-	out := map[string]string{}
-	for k, v := range cfg {
-		if rest, ok := strings.CutPrefix(k, prefix); ok && rest != "" {
-			out[rest] = v
-		}
-	}
-	return out
 }
 
 // toMessage serialises a source record for Kafka.

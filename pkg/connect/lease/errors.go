@@ -23,6 +23,7 @@ const (
 	StageKeyConverter    Stage = "KEY_CONVERTER"
 	StageValueConverter  Stage = "VALUE_CONVERTER"
 	StageHeaderConverter Stage = "HEADER_CONVERTER"
+	StageTransformation  Stage = "TRANSFORMATION"
 	StageTaskPut         Stage = "TASK_PUT"
 	StageTaskPoll        Stage = "TASK_POLL"
 	StageKafkaProduce    Stage = "KAFKA_PRODUCE"

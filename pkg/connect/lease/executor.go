@@ -30,6 +30,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Resolver resolves ${provider:path:key} references (Connect's config
+	// providers) in a lease's configurations just before the task runs;
+	// resolved values are never logged or reported. Nil leaves them as
+	// they are.
+	Resolver Resolver
+}
+
+// Resolver resolves configuration provider references
+// (configprovider.Resolver).
+type Resolver interface {
+	Resolve(ctx context.Context, props map[string]string) (map[string]string, error)
 }
 
 func (o *Options) setDefaults() {
@@ -116,6 +127,10 @@ func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
 	stop := ctx
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), r.hard)
 	defer cancel()
+	if err := r.resolve(ctx); err != nil {
+		r.end(err)
+		return
+	}
 	switch l.Kind {
 	case KindSource:
 		r.end(r.source(stop, ctx))
@@ -163,6 +178,25 @@ func (r *run) plan(ctx context.Context, now time.Time) error {
 	if !now.Before(r.commitBy) {
 		return fmt.Errorf("%w: lease %s deadline %s has passed (safety margin %s)", ErrExpired, l.ID, l.Deadline.Format(time.RFC3339Nano), margin)
 	}
+	return nil
+}
+
+// resolve replaces configuration provider references in the lease's
+// configurations. Only this run's copy holds the resolved values.
+func (r *run) resolve(ctx context.Context) error {
+	res := r.e.opts.Resolver
+	if res == nil {
+		return nil
+	}
+	cc, err := res.Resolve(ctx, r.lease.ConnectorConfig)
+	if err != nil {
+		return fmt.Errorf("resolving configuration providers in the connector configuration: %w", err)
+	}
+	tc, err := res.Resolve(ctx, r.lease.TaskConfig)
+	if err != nil {
+		return fmt.Errorf("resolving configuration providers in the task configuration: %w", err)
+	}
+	r.lease.ConnectorConfig, r.lease.TaskConfig = cc, tc
 	return nil
 }
 

@@ -140,6 +140,11 @@ type Result struct {
 	SourceOffsets []SourceOffset `json:"source_offsets,omitempty"`
 	// Committed are the sink offsets committed (the next offset to consume).
 	Committed []Range `json:"committed,omitempty"`
+	// Errors counts records that failed and were skipped under
+	// errors.tolerance=all; DeadLettered counts records sent to the dead
+	// letter queue.
+	Errors       int64 `json:"errors,omitempty"`
+	DeadLettered int64 `json:"dead_lettered,omitempty"`
 	// MorePending says more data is likely waiting: the source stopped for
 	// its budget, not because it ran dry, or the sink's partitions have more
 	// records beyond the range.

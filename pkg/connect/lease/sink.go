@@ -9,9 +9,14 @@ import (
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
-type sinkContext struct{ assignment []connect.TopicPartition }
+type sinkContext struct {
+	assignment []connect.TopicPartition
+	reporter   *reporter
+}
 
 func (c sinkContext) Assignment() []connect.TopicPartition { return c.assignment }
+
+func (c sinkContext) ErrantRecordReporter() connect.ErrantRecordReporter { return c.reporter }
 
 // GroupID is the consumer group a sink connector commits to, as Connect names it.
 func GroupID(connector string) string { return "connect-" + connector }
@@ -39,13 +44,15 @@ func (r *run) sink(ctx context.Context) (err error) {
 		}
 		assignment = append(assignment, rg.TopicPartition())
 	}
-	conv, err := newConverters(r.e.plugins, l.ConnectorConfig)
+	st, err := r.newStages(nil)
 	if err != nil {
 		return err
 	}
+	defer st.close()
 
 	task := plugin.NewSinkTask()
-	if err := task.Start(ctx, sinkContext{assignment}, l.TaskConfig); err != nil {
+	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: plugin.Class}}
+	if err := task.Start(ctx, tc, l.TaskConfig); err != nil {
 		_ = task.Stop()
 		return fmt.Errorf("starting task: %w", err)
 	}
@@ -72,12 +79,30 @@ func (r *run) sink(ctx context.Context) (err error) {
 		err := r.e.kafka.FetchRange(putCtx, tp, rg.Start, rg.End, r.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
 			batch = batch[:0]
 			for i := range msgs {
-				rec, err := conv.toSinkRecord(&msgs[i])
+				m := &msgs[i]
+				r.res.Bytes += int64(len(m.Key) + len(m.Value))
+				rec, ok, err := st.toSinkRecord(putCtx, m)
 				if err != nil {
-					return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, msgs[i].Offset, err)
+					return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
+				}
+				if !ok {
+					continue
+				}
+				if st.chain.Len() > 0 {
+					tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: rec.Offset}
+					keep, err := st.transform(putCtx, &tr, failure{msg: m})
+					if err != nil {
+						return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
+					}
+					if !keep {
+						continue
+					}
+					rec.Record = tr.Record
 				}
 				batch = append(batch, rec)
-				r.res.Bytes += int64(len(msgs[i].Key) + len(msgs[i].Value))
+			}
+			if len(batch) == 0 {
+				return nil
 			}
 			if err := r.put(putCtx, task, batch); err != nil {
 				return err
@@ -105,6 +130,10 @@ func (r *run) sink(ctx context.Context) (err error) {
 	safe, err := preCommit(ctx, task, current)
 	if err != nil {
 		return err
+	}
+	// Dead letters are part of the output: durable before the commit.
+	if err := st.h.flush(ctx); err != nil {
+		return connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
 	}
 	commit := map[kafka.TopicPartition]int64{}
 	for _, rg := range l.Ranges {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
@@ -34,10 +36,6 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	if plugin.Kind != connect.KindSource {
 		return fmt.Errorf("%w: %s is a %s connector, not a source", ErrBadLease, plugin.Class, plugin.Kind)
 	}
-	conv, err := newConverters(r.e.plugins, l.ConnectorConfig)
-	if err != nil {
-		return err
-	}
 	loaded, err := r.e.offsets.Load(ctx, l.Connector)
 	if err != nil {
 		return connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
@@ -47,6 +45,11 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		return connect.Retriable(fmt.Errorf("creating producer: %w", err))
 	}
 	defer producer.Close()
+	st, err := r.newStages(producer)
+	if err != nil {
+		return err
+	}
+	defer st.close()
 
 	task := plugin.NewSourceTask()
 	if err := task.Start(ctx, sourceContext{offsetReader(loaded)}, l.TaskConfig); err != nil {
@@ -61,11 +64,10 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	var entries []offsets.Entry
 	recordCommitter, commitsRecords := task.(connect.SourceRecordCommitter)
 	var produced []connect.SourceRecord
-	type written struct {
-		partition int32
-		offset    int64
-	}
 	var acks []*written // filled in by the producer, read after Flush
+	// Under errors.tolerance=all, records Kafka rejects are collected
+	// one by one instead of failing the lease (stage KAFKA_PRODUCE).
+	var rejected rejections
 
 	// Two stages: a poller goroutine calls Poll while this one converts and
 	// produces the previous batch. The poller stops at the lease's time
@@ -100,21 +102,12 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		}
 		for i := range recs {
 			rec := &recs[i]
-			msg, err := conv.toMessage(rec)
-			if err != nil {
+			if err := r.produceOne(ctx, st, producer, rec, commitsRecords, &acks, &produced, &rejected); err != nil {
 				finishPolling()
 				return err
 			}
-			if commitsRecords {
-				w := &written{partition: -1, offset: -1}
-				acks = append(acks, w)
-				producer.SendAck(msg, func(p int32, off int64, _ error) { w.partition, w.offset = p, off })
-			} else {
-				producer.Send(msg)
-			}
-			r.res.Records++
-			r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
 			if rec.SourcePartition != nil {
+				// Dropped and tolerated records' offsets are committed too, as Connect does.
 				id := ids.of(rec.SourcePartition)
 				if j, ok := pending[id]; ok {
 					entries[j].Offset = rec.SourceOffset
@@ -123,9 +116,6 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 					entries = append(entries, offsets.Entry{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
 				}
 			}
-		}
-		if commitsRecords {
-			produced = append(produced, recs...)
 		}
 		if r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
 			r.res.MorePending = true
@@ -140,9 +130,16 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		r.res.MorePending = true
 	}
 
-	// Rule 1: offsets only after every record is acked.
+	// Rule 1: offsets only after every record (and dead letter) is acked.
 	if err := producer.Flush(ctx); err != nil {
-		return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
+		failed := rejected.take()
+		if !st.h.tolerateAll || len(failed) == 0 {
+			return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
+		}
+		for _, f := range failed {
+			st.h.log(f) // tolerated: the record is skipped, its offset committed
+			r.res.Errors++
+		}
 	}
 	if len(entries) > 0 {
 		if err := r.mayCommit(); err != nil {
@@ -246,4 +243,68 @@ func (p *partitionIDs) of(m map[string]any) string {
 		p.last, p.id = ptr, offsets.PartitionID(m)
 	}
 	return p.id
+}
+
+// written is where Kafka wrote a record.
+type written struct {
+	partition int32
+	offset    int64
+}
+
+// rejections collects records Kafka rejected, reported by producer acks.
+type rejections struct {
+	mu   sync.Mutex
+	list []failure
+}
+
+func (rj *rejections) add(f failure) { rj.mu.Lock(); rj.list = append(rj.list, f); rj.mu.Unlock() }
+
+func (rj *rejections) take() []failure {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	l := rj.list
+	rj.list = nil
+	return l
+}
+
+// produceOne transforms, converts and sends one polled record. A record the
+// chain drops or whose failure is tolerated is not sent.
+func (r *run) produceOne(ctx context.Context, st *stages, producer *kafka.Producer, rec *connect.SourceRecord,
+	commitsRecords bool, acks *[]*written, produced *[]connect.SourceRecord, rejected *rejections) error {
+	out := *rec
+	if st.chain.Len() > 0 {
+		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
+		keep, err := st.transform(ctx, &tr, failure{src: rec})
+		if err != nil || !keep {
+			return err
+		}
+		out.Record = tr.Record
+	}
+	msg, ok, err := st.toMessage(ctx, &out)
+	if err != nil || !ok {
+		return err
+	}
+	var w *written
+	if commitsRecords {
+		w = &written{partition: -1, offset: -1}
+		*acks = append(*acks, w)
+		*produced = append(*produced, out)
+	}
+	switch {
+	case w == nil && !st.h.tolerateAll:
+		producer.Send(msg)
+	default:
+		failed := out
+		producer.SendAck(msg, func(p int32, off int64, err error) {
+			if w != nil {
+				w.partition, w.offset = p, off
+			}
+			if err != nil && st.h.tolerateAll {
+				rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
+			}
+		})
+	}
+	r.res.Records++
+	r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
+	return nil
 }
