@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"math"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -252,7 +251,7 @@ func (c *JSONConverter) appendLogical(b []byte, s *data.Schema, v any) (_ []byte
 			return b, true, dataErrorf("Invalid type for Decimal, expected data.Decimal but was %T", v)
 		}
 		if c.decimalNumeric {
-			return appendBigDecimal(b, d), true, nil
+			return data.AppendBigDecimal(b, d), true, nil
 		}
 		raw, err := data.FromLogical(s, d)
 		if err != nil {
@@ -497,118 +496,8 @@ func appendJSONString(b []byte, s string) []byte {
 func appendJSONFloat(b []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		b = append(b, '"')
-		b = appendJavaFloat(b, f, bits)
+		b = data.AppendJavaFloat(b, f, bits)
 		return append(b, '"')
 	}
-	return appendJavaFloat(b, f, bits)
-}
-
-// appendJavaFloat formats f as Java's Double.toString (bits 64) or
-// Float.toString (bits 32) do since JDK 19: the shortest digits that
-// round-trip, in plain notation for 1e-3 <= |f| < 1e7 with at least one
-// fractional digit ("1.0"), otherwise as d.dddE±n ("1.0E10", "1.5E-5").
-func appendJavaFloat(b []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	case math.IsInf(f, 1):
-		return append(b, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Infinity"...)
-	case f == 0:
-		if math.Signbit(f) {
-			return append(b, "-0.0"...)
-		}
-		return append(b, "0.0"...)
-	}
-	var tmp [32]byte
-	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, bits)
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-		b = append(b, '-')
-	}
-	// e is d[.ddd]e±XX
-	ePos := bytes.IndexByte(e, 'e')
-	mant, expText := e[:ePos], e[ePos+1:]
-	exp, _ := strconv.Atoi(string(expText))
-	var digits [24]byte
-	nd := 0
-	for _, c := range mant {
-		if c != '.' {
-			digits[nd] = c
-			nd++
-		}
-	}
-	d := digits[:nd]
-	if exp >= -3 && exp < 7 {
-		if exp >= 0 {
-			if nd > exp+1 {
-				b = append(b, d[:exp+1]...)
-				b = append(b, '.')
-				return append(b, d[exp+1:]...)
-			}
-			b = append(b, d...)
-			for i := nd; i < exp+1; i++ {
-				b = append(b, '0')
-			}
-			return append(b, '.', '0')
-		}
-		b = append(b, '0', '.')
-		for i := 0; i < -exp-1; i++ {
-			b = append(b, '0')
-		}
-		return append(b, d...)
-	}
-	b = append(b, d[0], '.')
-	if nd > 1 {
-		b = append(b, d[1:]...)
-	} else {
-		b = append(b, '0')
-	}
-	b = append(b, 'E')
-	return strconv.AppendInt(b, int64(exp), 10)
-}
-
-// appendBigDecimal writes d as Java's BigDecimal.toString: plain notation
-// when the scale is not negative and the adjusted exponent is at least -6,
-// otherwise scientific ("1.23E+5", "1E-7").
-func appendBigDecimal(b []byte, d data.Decimal) []byte {
-	u := d.Unscaled
-	if u == nil {
-		u = new(big.Int)
-	}
-	if u.Sign() < 0 {
-		b = append(b, '-')
-	}
-	digits := new(big.Int).Abs(u).Append(nil, 10)
-	scale := int64(d.Scale)
-	adjusted := -scale + int64(len(digits)-1)
-	if scale >= 0 && adjusted >= -6 {
-		switch {
-		case scale == 0:
-			return append(b, digits...)
-		case int64(len(digits)) > scale:
-			cut := int64(len(digits)) - scale
-			b = append(b, digits[:cut]...)
-			b = append(b, '.')
-			return append(b, digits[cut:]...)
-		default:
-			b = append(b, '0', '.')
-			for i := int64(len(digits)); i < scale; i++ {
-				b = append(b, '0')
-			}
-			return append(b, digits...)
-		}
-	}
-	b = append(b, digits[0])
-	if len(digits) > 1 {
-		b = append(b, '.')
-		b = append(b, digits[1:]...)
-	}
-	b = append(b, 'E')
-	if adjusted > 0 {
-		b = append(b, '+')
-	}
-	return strconv.AppendInt(b, adjusted, 10)
+	return data.AppendJavaFloat(b, f, bits)
 }

@@ -70,7 +70,7 @@ func (c *StringConverter) Configure(props map[string]string, isKey bool) error {
 }
 
 // FromConnectData writes value's string form (Connect's value.toString(),
-// see JavaString) in the configured charset; nil stays nil. The schema is
+// see data.JavaString) in the configured charset; nil stays nil. The schema is
 // ignored, as in Connect.
 func (c *StringConverter) FromConnectData(topic string, schema *data.Schema, value any) ([]byte, error) {
 	if value == nil {
@@ -78,7 +78,7 @@ func (c *StringConverter) FromConnectData(topic string, schema *data.Schema, val
 	}
 	s, ok := value.(string)
 	if !ok {
-		s = JavaString(value)
+		s = data.JavaString(value)
 	}
 	return c.enc.encode(s), nil
 }
