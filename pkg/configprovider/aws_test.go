@@ -1,0 +1,369 @@
+package configprovider
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Secret values the fake AWS serves; no error may ever contain them.
+const (
+	fakeDBPassword  = "pa55-Wörd-secret-1"
+	fakeAPIToken    = "tok-secret-2"
+	fakeRawSecret   = "raw-secret-3"
+	fakeSSMPassword = "ssm-secret-4"
+	fakeSSMPlain    = "ssm-plain-5"
+)
+
+var fakeSecretValues = []string{fakeDBPassword, fakeAPIToken, fakeRawSecret, fakeSSMPassword, fakeSSMPlain}
+
+// fakeAWS serves Secrets Manager GetSecretValue and SSM GetParameter over the
+// AWS JSON 1.1 protocol (POST /, X-Amz-Target), as the AWS API references
+// describe them, and records what it was asked.
+type fakeAWS struct {
+	t       *testing.T
+	secrets map[string]string // SecretId -> SecretString
+	params  map[string]string // Name -> Value
+	binary  map[string]bool   // SecretIds that hold SecretBinary only
+
+	mu       sync.Mutex
+	requests []map[string]any
+	failWith int // HTTP status for every request when non-zero
+}
+
+func newFakeAWS(t *testing.T) (*fakeAWS, string) {
+	t.Helper()
+	f := &fakeAWS{
+		t: t,
+		secrets: map[string]string{
+			"prod/db": `{"username":"admin","password":"` + fakeDBPassword + `","port":5432,"tls":true,"nested":{"a":1},"gone":null}`,
+			"arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf": `{"token":"` + fakeAPIToken + `"}`,
+			"plain":   fakeRawSecret,
+			"notjson": "not json " + fakeRawSecret,
+		},
+		params: map[string]string{
+			"/msk/db/password": fakeSSMPassword,
+			"/msk/db/user":     fakeSSMPlain,
+		},
+		binary: map[string]bool{"binary": true},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	return f, srv.URL
+}
+
+func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/" {
+		http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+		f.t.Errorf("Content-Type = %q", ct)
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDFAKE/") {
+		f.t.Errorf("request not signed with the static credentials: %q", r.Header.Get("Authorization"))
+	}
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		f.t.Errorf("decoding request: %v", err)
+	}
+	body["X-Amz-Target"] = r.Header.Get("X-Amz-Target")
+	f.mu.Lock()
+	f.requests = append(f.requests, body)
+	failWith := f.failWith
+	f.mu.Unlock()
+
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if failWith != 0 {
+		writeAWSError(w, failWith, "AccessDeniedException", "User is not authorized to perform this operation")
+		return
+	}
+	switch r.Header.Get("X-Amz-Target") {
+	case "secretsmanager.GetSecretValue":
+		id, _ := body["SecretId"].(string)
+		if f.binary[id] {
+			writeJSON(w, map[string]any{"ARN": "arn:" + id, "Name": id, "SecretBinary": base64.StdEncoding.EncodeToString([]byte("bin")), "VersionId": "v1"})
+			return
+		}
+		s, ok := f.secrets[id]
+		if !ok {
+			writeAWSError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+			return
+		}
+		writeJSON(w, map[string]any{"ARN": "arn:" + id, "Name": id, "SecretString": s, "VersionId": "v1", "VersionStages": []string{"AWSCURRENT"}})
+	case "AmazonSSM.GetParameter":
+		name, _ := body["Name"].(string)
+		v, ok := f.params[name]
+		if !ok {
+			writeAWSError(w, http.StatusBadRequest, "ParameterNotFound", "")
+			return
+		}
+		writeJSON(w, map[string]any{"Parameter": map[string]any{
+			"ARN": "arn:aws:ssm:us-east-1:123456789012:parameter" + name, "Name": name,
+			"Type": "SecureString", "Value": v, "Version": 1, "DataType": "text",
+		}})
+	default:
+		writeAWSError(w, http.StatusBadRequest, "UnknownOperationException", "")
+	}
+}
+
+func (f *fakeAWS) reqs() []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.requests...)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeAWSError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	writeJSON(w, map[string]string{"__type": code, "message": msg})
+}
+
+// isolateAWS gives the default credential chain static credentials and no
+// shared files, so tests never reach a real account.
+func isolateAWS(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-key")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+}
+
+func awsResolver(t *testing.T, endpoint string, extra map[string]string) *Resolver {
+	t.Helper()
+	props := map[string]string{
+		"config.providers":                               "secretsmanager,ssm",
+		"config.providers.secretsmanager.class":          SecretsManagerMSKClass,
+		"config.providers.secretsmanager.param.region":   "us-east-1",
+		"config.providers.secretsmanager.param.endpoint": endpoint,
+		"config.providers.ssm.class":                     SSMMSKClass,
+		"config.providers.ssm.param.region":              "us-east-1",
+		"config.providers.ssm.param.endpoint":            endpoint,
+	}
+	for k, v := range extra {
+		props[k] = v
+	}
+	r, err := NewResolver(props)
+	if err != nil {
+		t.Fatalf("NewResolver: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+func assertNoSecret(t *testing.T, err error) {
+	t.Helper()
+	for _, v := range fakeSecretValues {
+		if strings.Contains(err.Error(), v) {
+			t.Errorf("error %q contains a secret value", err)
+		}
+	}
+}
+
+func TestAWSProviders(t *testing.T) {
+	isolateAWS(t)
+	const arn = "arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Aapi-AbCdEf"
+	tests := []struct {
+		name    string
+		extra   map[string]string
+		value   string
+		want    string
+		wantErr []string // substrings; the error must also name config "k"
+		is      error
+	}{
+		{name: "json key", value: "${secretsmanager:prod/db:password}", want: fakeDBPassword},
+		{name: "two keys of one secret", value: "${secretsmanager:prod/db:username}:${secretsmanager:prod/db:password}", want: "admin:" + fakeDBPassword},
+		{name: "number as written", value: "${secretsmanager:prod/db:port}", want: "5432"},
+		{name: "boolean", value: "${secretsmanager:prod/db:tls}", want: "true"},
+		{name: "url-encoded ARN", value: "${secretsmanager:" + arn + ":token}", want: fakeAPIToken},
+		{name: "ttl option ignored", value: "${secretsmanager:prod/db:password?ttl=300000}", want: fakeDBPassword},
+		{name: "raw secret without path", value: "${secretsmanager:plain}", want: fakeRawSecret},
+		{name: "raw json secret", value: "${secretsmanager:" + arn + "}", want: `{"token":"` + fakeAPIToken + `"}`},
+		{
+			name:  "raw secret base64",
+			extra: map[string]string{"config.providers.secretsmanager.param.RawSecretEncoding": "base64"},
+			value: "${secretsmanager:plain}",
+			want:  base64.StdEncoding.EncodeToString([]byte(fakeRawSecret)),
+		},
+		{
+			name:    "missing secret",
+			value:   "${secretsmanager:prod/nope:password}",
+			wantErr: []string{`provider "secretsmanager"`, `path "prod/nope"`, "ResourceNotFoundException"},
+			is:      ErrNotFound,
+		},
+		{
+			name:    "missing raw secret",
+			value:   "${secretsmanager:nope}",
+			wantErr: []string{`provider "secretsmanager"`, `secret "nope"`},
+			is:      ErrNotFound,
+		},
+		{
+			name:    "missing json key",
+			value:   "${secretsmanager:prod/db:nope}",
+			wantErr: []string{`provider "secretsmanager"`, `key "nope"`},
+			is:      ErrNotFound,
+		},
+		{
+			name:    "null json key is missing",
+			value:   "${secretsmanager:prod/db:gone}",
+			wantErr: []string{`key "gone"`},
+			is:      ErrNotFound,
+		},
+		{
+			name:    "nested json value",
+			value:   "${secretsmanager:prod/db:nested}",
+			wantErr: []string{`key "nested"`, "not a string"},
+		},
+		{
+			name:    "secret string not json",
+			value:   "${secretsmanager:notjson:password}",
+			wantErr: []string{`secret "notjson"`, "not a JSON object"},
+		},
+		{
+			name:    "binary secret",
+			value:   "${secretsmanager:binary:password}",
+			wantErr: []string{"binary secrets are not supported"},
+		},
+		{
+			name:  "missing secret ignored",
+			extra: map[string]string{"config.providers.secretsmanager.param.NotFoundStrategy": "ignore"},
+			value: "[${secretsmanager:prod/nope:password}]",
+			want:  "[]",
+		},
+		{
+			name:  "missing json key ignored",
+			extra: map[string]string{"config.providers.secretsmanager.param.NotFoundStrategy": "ignore"},
+			value: "[${secretsmanager:prod/db:nope}]",
+			want:  "[]",
+		},
+		{name: "ssm SecureString", value: "${ssm::/msk/db/password}", want: fakeSSMPassword},
+		{name: "ssm without empty path", value: "${ssm:/msk/db/user}", want: fakeSSMPlain},
+		{name: "ssm ttl option ignored", value: "${ssm::/msk/db/user?ttl=1000}", want: fakeSSMPlain},
+		{
+			name:    "ssm missing parameter",
+			value:   "${ssm::/msk/db/nope}",
+			wantErr: []string{`provider "ssm"`, `parameter "/msk/db/nope"`, "ParameterNotFound"},
+			is:      ErrNotFound,
+		},
+		{
+			name:  "ssm missing parameter ignored",
+			extra: map[string]string{"config.providers.ssm.param.NotFoundStrategy": "ignore"},
+			value: "[${ssm::/msk/db/nope}]",
+			want:  "[]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, endpoint := newFakeAWS(t)
+			r := awsResolver(t, endpoint, tt.extra)
+			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value, "plain": "x"})
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("Resolve = %q, want an error", got["k"])
+				}
+				assertNoSecret(t, err)
+				for _, s := range append(tt.wantErr, `config "k"`) {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not contain %q", err, s)
+					}
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Errorf("error %v is not %v", err, tt.is)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if got["k"] != tt.want {
+				t.Errorf("Resolve = %q, want %q", got["k"], tt.want)
+			}
+		})
+	}
+}
+
+func TestAWSRequests(t *testing.T) {
+	isolateAWS(t)
+	f, endpoint := newFakeAWS(t)
+	r := awsResolver(t, endpoint, nil)
+	_, err := r.Resolve(testContext(t), map[string]string{
+		"a": "${secretsmanager:prod/db:username}",
+		"b": "${secretsmanager:prod/db:password}",
+		"c": "${ssm::/msk/db/password}",
+	})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	reqs := f.reqs()
+	if len(reqs) != 2 {
+		t.Fatalf("got %d requests, want 2 (one per secret, one per parameter): %v", len(reqs), reqs)
+	}
+	if reqs[0]["X-Amz-Target"] != "secretsmanager.GetSecretValue" || reqs[0]["SecretId"] != "prod/db" {
+		t.Errorf("Secrets Manager request = %v", reqs[0])
+	}
+	if reqs[1]["X-Amz-Target"] != "AmazonSSM.GetParameter" || reqs[1]["Name"] != "/msk/db/password" || reqs[1]["WithDecryption"] != true {
+		t.Errorf("SSM request = %v, want WithDecryption true", reqs[1])
+	}
+}
+
+// TestErrorsNeverContainValues resolves configurations in which some
+// references succeed (so their values are in hand) and others fail, and
+// checks that no error string contains any value.
+func TestErrorsNeverContainValues(t *testing.T) {
+	isolateAWS(t)
+	tests := []struct {
+		name     string
+		failWith int
+		props    map[string]string
+	}{
+		{
+			name: "failure next to resolved values",
+			props: map[string]string{
+				"ok1":  "${secretsmanager:prod/db:password}",
+				"ok2":  "${ssm::/msk/db/password}",
+				"bad1": "${secretsmanager:prod/db:nope}",
+				"bad2": "${ssm::/nope}",
+				"bad3": "${secretsmanager:notjson:x}",
+			},
+		},
+		{
+			name:     "service error",
+			failWith: http.StatusForbidden,
+			props:    map[string]string{"a": "${secretsmanager:prod/db:password}", "b": "${ssm::/msk/db/password}"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, endpoint := newFakeAWS(t)
+			f.failWith = tt.failWith
+			r := awsResolver(t, endpoint, nil)
+			got, err := r.Resolve(testContext(t), tt.props)
+			if err == nil {
+				t.Fatalf("Resolve = %v, want an error", got)
+			}
+			if got != nil {
+				t.Errorf("Resolve returned values with an error")
+			}
+			assertNoSecret(t, err)
+			var re *ResolveError
+			if !errors.As(err, &re) {
+				t.Errorf("error %v is not a *ResolveError", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,175 @@
+package configprovider
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// RawSecretEncodingParam is the MSK Secrets Manager provider's
+// RawSecretEncoding: "none" (default) or "base64".
+const RawSecretEncodingParam = "RawSecretEncoding"
+
+// SecretsManager reads AWS Secrets Manager secrets, with the syntax of
+// Amazon's MSK SecretsManagerConfigProvider:
+//
+//   - ${secretsmanager:<secret-id>:<json-key>} is the value of json-key in a
+//     secret whose SecretString is a JSON object (a string value as is; a
+//     number or boolean as written in the JSON; null counts as missing; an
+//     object or array is an error);
+//   - ${secretsmanager:<secret-id>} (no path) is the whole SecretString,
+//     JSON or not, Base64-encoded when RawSecretEncoding=base64.
+//
+// A secret id that contains ":" (an ARN) must be URL-encoded
+// (arn%3Aaws%3Asecretsmanager%3A…), since ":" separates the reference's
+// parts; the id is URL-decoded before use ("+" is kept, since no secret name
+// holds a space). A "?ttl=…" suffix on the key is ignored.
+//
+// Parameters: region and endpoint (default: the SDK's resolution; endpoint
+// is for VPC endpoints and tests) and NotFoundStrategy: "fail" (default), a
+// missing secret or JSON key is an error (ErrNotFound) naming them, or
+// "ignore", it resolves to "". Credentials come from the default chain.
+// Binary secrets (SecretBinary) are not supported.
+type SecretsManager struct {
+	client         *secretsmanager.Client
+	ignoreNotFound bool
+	base64Raw      bool
+}
+
+var _ Provider = (*SecretsManager)(nil)
+
+// Configure reads the parameters and builds the Secrets Manager client.
+func (s *SecretsManager) Configure(params map[string]string) error {
+	if err := checkParams(params, RegionParam, EndpointParam, NotFoundStrategyParam, RawSecretEncodingParam); err != nil {
+		return err
+	}
+	switch e := params[RawSecretEncodingParam]; e {
+	case "", "none":
+	case "base64":
+		s.base64Raw = true
+	default:
+		return fmt.Errorf("%w: %s: %q is not none or base64", ErrInvalidParam, RawSecretEncodingParam, e)
+	}
+	p, err := configureAWS(params)
+	if err != nil {
+		return err
+	}
+	s.ignoreNotFound = p.ignoreNotFound
+	s.client = secretsmanager.NewFromConfig(p.cfg, func(o *secretsmanager.Options) {
+		o.BaseEndpoint = p.baseEndpoint()
+	})
+	return nil
+}
+
+// Get looks up keys of the JSON secret path (all its keys when keys is nil)
+// or, when path is "", the whole secrets named by keys.
+func (s *SecretsManager) Get(ctx context.Context, path string, keys []string) (map[string]string, error) {
+	data := map[string]string{}
+	if path == "" {
+		for _, k := range keys {
+			v, err := s.secretString(ctx, stripKeyOptions(k))
+			if errors.Is(err, ErrNotFound) && s.ignoreNotFound {
+				data[k] = ""
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if s.base64Raw {
+				v = base64.StdEncoding.EncodeToString([]byte(v))
+			}
+			data[k] = v
+		}
+		return data, nil
+	}
+
+	raw, err := s.secretString(ctx, path)
+	if errors.Is(err, ErrNotFound) && s.ignoreNotFound {
+		for _, k := range keys {
+			data[k] = ""
+		}
+		return data, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &fields) != nil || fields == nil {
+		// json's message may quote part of the secret: do not wrap it.
+		return nil, fmt.Errorf("secret %q: SecretString is not a JSON object", path)
+	}
+	if keys == nil {
+		for k := range fields {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		name := stripKeyOptions(k)
+		v, ok, err := jsonScalar(fields[name])
+		if err != nil {
+			return nil, fmt.Errorf("secret %q key %q: %w", path, name, err)
+		}
+		if !ok {
+			if s.ignoreNotFound {
+				data[k] = ""
+				continue
+			}
+			return nil, fmt.Errorf("secret %q has no key %q: %w", path, name, ErrNotFound)
+		}
+		data[k] = v
+	}
+	return data, nil
+}
+
+// secretString fetches the SecretString of the (URL-encoded) secret id.
+func (s *SecretsManager) secretString(ctx context.Context, encodedID string) (string, error) {
+	id, err := url.PathUnescape(encodedID)
+	if err != nil {
+		return "", fmt.Errorf("%w: secret id %q is not validly URL-encoded", ErrInvalidParam, encodedID)
+	}
+	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return "", fmt.Errorf("secret %q %w: %w", id, ErrNotFound, err)
+		}
+		return "", fmt.Errorf("getting secret %q: %w", id, err)
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("secret %q has no SecretString (binary secrets are not supported)", id)
+	}
+	return *out.SecretString, nil
+}
+
+// jsonScalar renders a JSON value as Jackson's Map<String, String> does:
+// strings unquoted, numbers and booleans as written. Absent and null are
+// not found.
+func jsonScalar(v json.RawMessage) (string, bool, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || string(v) == "null" {
+		return "", false, nil
+	}
+	switch v[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return "", false, errors.New("malformed JSON string")
+		}
+		return s, true, nil
+	case '{', '[':
+		return "", false, errors.New("value is a JSON object or array, not a string")
+	default:
+		return string(v), true, nil
+	}
+}
+
+// Close does nothing: the SDK client holds no resources to release.
+func (s *SecretsManager) Close() error { return nil }
