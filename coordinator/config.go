@@ -44,6 +44,12 @@ type Config struct {
 	TaskRetries int `envconfig:"TASK_RETRIES" default:"5" desc:"retries of a failing task (with exponential backoff) before it is marked FAILED"`
 	// RetryBackoffMax caps the backoff between retries.
 	RetryBackoffMax time.Duration `envconfig:"RETRY_BACKOFF_MAX" default:"30s" desc:"longest backoff between retries of a failing task"`
+	// WorkerProperties is a Kafka Connect worker.properties file; Sluice
+	// reads its config.providers settings from it.
+	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
+	// ConfigProviders are the names of the configured config providers
+	// (set by the process from WorkerProperties, not from the environment).
+	ConfigProviders []string `ignored:"true"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 }

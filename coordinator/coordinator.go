@@ -61,7 +61,7 @@ func New(cfg Config, plugins *connect.Registry, client *kafka.Client, invoker In
 // problem in the configuration is reported at once (Connect's "Connector
 // configuration is invalid and contains the following N error(s)").
 func (c *Coordinator) Add(props map[string]string) error {
-	plugin, infos, found := c.plugins.ValidateConnector(props)
+	plugin, infos, found := Validate(c.plugins, c.cfg.ConfigProviders, props)
 	if err := connect.ConfigError(infos); err != nil {
 		return err
 	}

@@ -24,10 +24,12 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/plugins"
+	"github.com/sluicehq/sluice/pkg/properties"
 )
 
 const usageHeader = `Usage: coordinator [connector.properties | connector.json ...]
@@ -72,6 +74,20 @@ func run(args []string, out io.Writer) error {
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
 
+	// Config providers come from a Connect worker.properties, as in Connect.
+	var resolver *configprovider.Resolver
+	if cfg.WorkerProperties != "" {
+		workerProps, err := properties.LoadFile(cfg.WorkerProperties)
+		if err != nil {
+			return err
+		}
+		if resolver, err = configprovider.NewResolver(workerProps); err != nil {
+			return fmt.Errorf("%s: %w", cfg.WorkerProperties, err)
+		}
+		defer resolver.Close()
+		cfg.ConfigProviders = resolver.Providers()
+	}
+
 	// Read and validate every connector file first: a mistake fails fast,
 	// before any broker starts.
 	registry := plugins.Registry()
@@ -81,7 +97,7 @@ func run(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, infos, _ := registry.ValidateConnector(props); infos.ErrorCount > 0 {
+		if _, infos, _ := coordinator.Validate(registry, cfg.ConfigProviders, props); infos.ErrorCount > 0 {
 			return fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
 		}
 		connectors = append(connectors, props)
@@ -122,7 +138,11 @@ func run(args []string, out io.Writer) error {
 	}
 	defer store.Close()
 
-	exec := lease.NewExecutor(registry, client, store, lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log})
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}
+	if resolver != nil {
+		opts.Resolver = resolver
+	}
+	exec := lease.NewExecutor(registry, client, store, opts)
 	coord, err := coordinator.New(cfg, registry, client, coordinator.InProcess{Executor: exec}, log)
 	if err != nil {
 		return err

@@ -1,0 +1,103 @@
+package coordinator_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/configprovider"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/plugins"
+)
+
+func TestValidateWithConfigProviders(t *testing.T) {
+	reg := plugins.Registry()
+	base := func(kv ...string) map[string]string {
+		p := map[string]string{"name": "x", "connector.class": "FileStreamSource", "topic": "t", "file": "/tmp/f"}
+		for i := 0; i < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return p
+	}
+	tests := []struct {
+		name      string
+		providers []string
+		props     map[string]string
+		wantErr   string
+	}{
+		{"reference to a configured provider is checked at run time", []string{"file"}, base("batch.size", "${file:/s.properties:n}"), ""},
+		{"reference to an unknown provider", []string{"file"}, base("file", "${vault:/a:b}"), "config provider 'vault' is not configured"},
+		{"no providers configured", nil, base("file", "${file:/a:b}"), "config provider 'file' is not configured"},
+		{"ordinary errors still reported", []string{"file"}, base("batch.size", "many"), "Not a number of type INT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, infos, _ := coordinator.Validate(reg, tt.providers, tt.props)
+			var all []string
+			for _, c := range infos.Configs {
+				all = append(all, c.Value.Errors...)
+			}
+			if tt.wantErr == "" && infos.ErrorCount != 0 {
+				t.Fatalf("errors: %v", all)
+			}
+			if tt.wantErr != "" && !strings.Contains(strings.Join(all, "\n"), tt.wantErr) {
+				t.Fatalf("errors %v do not mention %q", all, tt.wantErr)
+			}
+			if infos.ErrorCount != len(all) {
+				t.Fatalf("error_count %d for %d errors", infos.ErrorCount, len(all))
+			}
+		})
+	}
+}
+
+// A connector whose file path comes from a FileConfigProvider: the
+// reference is resolved only in the lease, and data flows.
+func TestConfigProviderResolvedInTheLease(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(input, []byte("a\nb\nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secrets := filepath.Join(dir, "secrets.properties")
+	if err := os.WriteFile(secrets, []byte("input="+input+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resolver, err := configprovider.NewResolver(map[string]string{
+		"config.providers": "file", "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resolver.Close()
+
+	k := kafkatest.Start(t, 1)
+	reg := plugins.Registry()
+	exec := lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond, Resolver: resolver})
+	cfg := testConfig()
+	cfg.ConfigProviders = resolver.Providers()
+	coord, err := coordinator.New(cfg, reg, k.Client, coordinator.InProcess{Executor: exec}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close()
+	err = coord.Add(map[string]string{"name": "fs", "connector.class": "FileStreamSource", "topic": "lines",
+		"file": "${file:" + secrets + ":input}", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the file's lines in the topic", func() bool {
+		stored, err := k.Offsets.Load(context.Background(), "fs")
+		if err != nil {
+			return false
+		}
+		for _, e := range stored {
+			return e.Partition["filename"] == input && e.Offset["position"] == int64(6)
+		}
+		return false
+	})
+}
