@@ -1,0 +1,245 @@
+package invoke
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+)
+
+// The worker endpoints, under the coordinator's REST listener.
+const (
+	// PollPath is POST {PollPath}?kind=source,sink&wait=20s&worker=<id>:
+	// 200 with a lease, or 204 when none came within wait.
+	PollPath = "/sluice/v1/leases/poll"
+	// ResultPath is POST {ResultPath}/{lease id} with the lease.Result: 204,
+	// or 410 when the lease is no longer awaited (its deadline passed).
+	ResultPath = "/sluice/v1/leases/result"
+)
+
+// ErrNoResult reports a lease that no worker took, or whose worker did not
+// report, before the lease's deadline.
+var ErrNoResult = errors.New("no result before the lease deadline")
+
+// Pull hands leases to long-lived workers that poll for them over HTTP
+// (ECS services, any host). Invoke blocks until a worker has taken the
+// lease and reported its result, or until the lease's deadline: a worker
+// that dies loses its lease at the deadline, after which the coordinator
+// re-issues the same work. Pull is safe for concurrent use.
+type Pull struct {
+	queues map[lease.Kind]chan *pending
+	// MaxWait caps a poll's wait parameter. Default 30s.
+	MaxWait time.Duration
+
+	mu      sync.Mutex
+	waiting map[string]*pending // by lease id, once taken
+}
+
+type pending struct {
+	lease  lease.Lease
+	result chan lease.Result
+}
+
+// NewPull returns a pull invoker with no workers yet.
+func NewPull() *Pull {
+	return &Pull{
+		queues:  map[lease.Kind]chan *pending{lease.KindSource: make(chan *pending), lease.KindSink: make(chan *pending)},
+		MaxWait: 30 * time.Second,
+		waiting: map[string]*pending{},
+	}
+}
+
+// Invoke offers the lease to the next worker polling for its kind and waits
+// for the result.
+func (p *Pull) Invoke(ctx context.Context, l lease.Lease) (lease.Result, error) {
+	q, ok := p.queues[l.Kind]
+	if !ok {
+		return lease.Result{}, fmt.Errorf("%w: unknown lease kind %q", lease.ErrBadLease, l.Kind)
+	}
+	ctx, cancel := context.WithDeadline(ctx, l.Deadline)
+	defer cancel()
+	pend := &pending{lease: l, result: make(chan lease.Result, 1)}
+	p.mu.Lock()
+	p.waiting[l.ID] = pend
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.waiting, l.ID)
+		p.mu.Unlock()
+	}()
+	select {
+	case q <- pend:
+	case <-ctx.Done():
+		return lease.Result{}, fmt.Errorf("lease %s: no worker took it: %w", l.ID, ErrNoResult)
+	}
+	select {
+	case res := <-pend.result:
+		return res, nil
+	case <-ctx.Done():
+		return lease.Result{}, fmt.Errorf("lease %s: the worker did not report: %w", l.ID, ErrNoResult)
+	}
+}
+
+// ServeHTTP serves the worker endpoints (PollPath and ResultPath).
+func (p *Pull) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == PollPath:
+		p.poll(w, r)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, ResultPath+"/"):
+		p.report(w, r, strings.TrimPrefix(r.URL.Path, ResultPath+"/"))
+	default:
+		writeError(w, http.StatusNotFound, "no such worker endpoint: "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
+	wait := 20 * time.Second
+	if v := r.URL.Query().Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, "wait must be a duration such as 20s, not "+v)
+			return
+		}
+		wait = d
+	}
+	wait = min(wait, p.MaxWait)
+	var src, snk chan *pending // nil channels never deliver
+	for _, k := range strings.Split(r.URL.Query().Get("kind"), ",") {
+		switch lease.Kind(strings.TrimSpace(k)) {
+		case lease.KindSource:
+			src = p.queues[lease.KindSource]
+		case lease.KindSink:
+			snk = p.queues[lease.KindSink]
+		default:
+			writeError(w, http.StatusBadRequest, "kind must list source and/or sink, not "+k)
+			return
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	var pend *pending
+	select {
+	case pend = <-src:
+	case pend = <-snk:
+	case <-t.C:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case <-r.Context().Done():
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(pend.lease)
+}
+
+func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
+	var res lease.Result
+	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&res); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed lease result: "+err.Error())
+		return
+	}
+	if res.LeaseID != id {
+		writeError(w, http.StatusBadRequest, "result for lease "+res.LeaseID+" posted to lease "+id)
+		return
+	}
+	p.mu.Lock()
+	pend, ok := p.waiting[id]
+	p.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusGone, "lease "+id+" is not awaited any more (its deadline passed or it was never issued)")
+		return
+	}
+	select {
+	case pend.result <- res:
+	default: // a duplicate report: the first one counts
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error_code": code, "message": msg})
+}
+
+// PullClient is the worker's side of the pull protocol.
+type PullClient struct {
+	// BaseURL is the coordinator's REST URL, e.g. http://coordinator:8083.
+	BaseURL string
+	// Worker identifies the worker in logs.
+	Worker string
+	Kinds  []lease.Kind
+	HTTP   *http.Client
+}
+
+func (c *PullClient) client() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+// Next waits up to wait for a lease; it returns nil when none came.
+func (c *PullClient) Next(ctx context.Context, wait time.Duration) (*lease.Lease, error) {
+	kinds := make([]string, len(c.Kinds))
+	for i, k := range c.Kinds {
+		kinds[i] = string(k)
+	}
+	q := url.Values{"kind": {strings.Join(kinds, ",")}, "wait": {wait.String()}, "worker": {c.Worker}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+PollPath+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent:
+		return nil, nil
+	case http.StatusOK:
+		var l lease.Lease
+		if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+			return nil, fmt.Errorf("malformed lease from %s: %w", c.BaseURL, err)
+		}
+		return &l, nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return nil, fmt.Errorf("polling %s: %s: %s", c.BaseURL, resp.Status, bytes.TrimSpace(b))
+}
+
+// Report posts a lease's result. A 410 (the coordinator stopped waiting)
+// is returned as ErrNoResult.
+func (c *PullClient) Report(ctx context.Context, res lease.Result) error {
+	body, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+ResultPath+"/"+url.PathEscape(res.LeaseID), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent:
+		return nil
+	case http.StatusGone:
+		return fmt.Errorf("lease %s: %w", res.LeaseID, ErrNoResult)
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return fmt.Errorf("reporting lease %s: %s: %s", res.LeaseID, resp.Status, bytes.TrimSpace(b))
+}
