@@ -1,0 +1,45 @@
+// Package format builds the record formats of Sluice's storage sinks from
+// their Confluent class names (format.class): Parquet, JSON lines and
+// bytes, each in its own subpackage.
+package format
+
+import (
+	"fmt"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/storage"
+	"github.com/sluicehq/sluice/pkg/storage/format/bytearray"
+	"github.com/sluicehq/sluice/pkg/storage/format/compression"
+	"github.com/sluicehq/sluice/pkg/storage/format/jsonl"
+	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
+)
+
+// Classes are the format.class values New accepts.
+var Classes = []string{parquet.Class, jsonl.Class, bytearray.Class}
+
+// New returns the format called class configured by a connector's
+// properties. An unknown class is connect.ErrUnknownPlugin; bad
+// properties are a *config.ValidationError naming every bad key.
+func New(class string, props map[string]string) (storage.Format, error) {
+	switch class {
+	case parquet.Class:
+		return parquet.New(props)
+	case jsonl.Class:
+		return jsonl.New(props)
+	case bytearray.Class:
+		return bytearray.New(props)
+	}
+	return nil, fmt.Errorf("%w: format.class %q (supported: %v)", connect.ErrUnknownPlugin, class, Classes)
+}
+
+// Keys declares the properties of every format, to be merged into a
+// storage sink connector's ConfigDef.
+func Keys() *config.Def {
+	return parquet.Keys().Merge(jsonl.Keys()).Merge(bytearray.Keys()).Merge(compression.Keys())
+}
+
+// IsSchemaChange reports whether an error from a RecordWriter's Write
+// means the record does not fit the file's schema and needs a new file;
+// it fits the storage sink engine's Options.IsSchemaChange.
+func IsSchemaChange(err error) bool { return parquet.IsSchemaChanged(err) }

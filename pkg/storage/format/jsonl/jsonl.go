@@ -1,0 +1,126 @@
+// Package jsonl is Confluent's JsonFormat
+// (io.confluent.connect.s3.format.json.JsonFormat) for Sluice's storage
+// sinks: one JSON document per record value and line, as Connect's
+// JsonConverter writes it with schemas.enable=false, optionally gzipped as
+// a whole (s3.compression.type). Files end in ".json" or ".json.gz".
+package jsonl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/storage"
+	"github.com/sluicehq/sluice/pkg/storage/format/compression"
+)
+
+// Class is the format.class value of this format, Confluent's.
+const Class = "io.confluent.connect.s3.format.json.JsonFormat"
+
+// Property names, Confluent's S3 sink's.
+const (
+	// SchemaCacheSizeConfig is schema.cache.size, passed on to the
+	// converter's schemas.cache.size.
+	SchemaCacheSizeConfig = "schema.cache.size"
+	// DecimalFormatConfig is json.decimal.format: BASE64 (default) or
+	// NUMERIC, passed on to the converter's decimal.format.
+	DecimalFormatConfig = "json.decimal.format"
+)
+
+// Keys declares the format's own properties, to be merged into a
+// connector's ConfigDef with compression.Keys.
+func Keys() *config.Def {
+	return config.NewDef().
+		Define(config.Key{Name: SchemaCacheSizeConfig, Type: config.Int, Default: 1000, Validator: config.AtLeast(0),
+			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Schema Cache Size",
+			Doc: "The size of the schema cache used in the Avro converter."}).
+		Define(config.Key{Name: DecimalFormatConfig, Type: config.String, Default: "BASE64",
+			Validator: config.CaseInsensitiveValidString("BASE64", "NUMERIC"), Importance: config.Low, Group: "Connector",
+			Width: config.WidthMedium, DisplayName: "Decimal Format",
+			Doc: "Controls which format json converter will serialize decimals in. This value is case " +
+				"insensitive and can be either 'BASE64' (default) or 'NUMERIC'"})
+}
+
+// lineSeparator is Java's System.lineSeparator() on Linux, which Confluent
+// writes after each value.
+const lineSeparator = "\n"
+
+// Format writes record values as JSON lines. It is safe for concurrent
+// use; its writers are not.
+type Format struct {
+	conv *converter.JSONConverter
+	comp compression.Config
+}
+
+var _ storage.Format = (*Format)(nil)
+
+// New returns the format configured by a connector's properties (the keys
+// of Keys; others are ignored). The error is a *config.ValidationError
+// naming every bad key.
+func New(props map[string]string) (*Format, error) {
+	v, err := Keys().Merge(compression.Keys()).Parse(props)
+	if err != nil {
+		return nil, err
+	}
+	conv := converter.NewJSONConverter()
+	if err := conv.Configure(map[string]string{
+		converter.JSONSchemasEnable:    "false",
+		converter.JSONSchemasCacheSize: fmt.Sprint(v.Int(SchemaCacheSizeConfig)),
+		converter.JSONDecimalFormat:    v.String(DecimalFormatConfig),
+	}, false); err != nil {
+		return nil, fmt.Errorf("jsonl: %w", err)
+	}
+	return &Format{conv: conv, comp: compression.FromValues(v)}, nil
+}
+
+// Extension is ".json", plus ".gz" when gzipped.
+func (f *Format) Extension() string { return ".json" + f.comp.Type.Extension() }
+
+// NewWriter starts a file on w; valueSchema is not needed.
+func (f *Format) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
+	zw, err := f.comp.Wrap(w)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{f: f, w: zw}, nil
+}
+
+// Writer writes one JSON lines file. It is not safe for concurrent use.
+type Writer struct {
+	f      *Format
+	w      io.WriteCloser
+	closed bool
+}
+
+// Write appends the record's value and a line separator; a null value is
+// written as null, as Confluent's Jackson writer does.
+func (w *Writer) Write(r *connect.SinkRecord) error {
+	if w.closed {
+		return errors.New("jsonl: Write after Close")
+	}
+	b, err := w.f.conv.FromConnectData(r.Topic, r.ValueSchema, r.Value)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		b = []byte("null")
+	}
+	if _, err := w.w.Write(append(b, lineSeparator...)); err != nil {
+		return fmt.Errorf("jsonl: %w", err)
+	}
+	return nil
+}
+
+// Close writes the compression trailer, if any; it does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.w.Close()
+}

@@ -1,0 +1,125 @@
+package jsonl
+
+import (
+	"bytes"
+	"compress/gzip"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func records() []connect.SinkRecord {
+	s := data.StructBuilder().
+		Field("id", data.Int32Schema).
+		Field("name", data.OptionalStringSchema).
+		Field("price", data.DecimalSchema(2).MustBuild()).
+		Field("at", data.TimestampSchema().MustBuild()).
+		MustBuild()
+	rec := func(schema *data.Schema, v any) connect.SinkRecord {
+		var r connect.SinkRecord
+		r.Topic, r.ValueSchema, r.Value = "t", schema, v
+		return r
+	}
+	return []connect.SinkRecord{
+		rec(s, data.NewStruct(s).Set("id", int32(1)).Set("name", "a\"b").Set("price", data.NewDecimal(1234, 2)).
+			Set("at", time.UnixMilli(1700000000000).UTC())),
+		rec(nil, map[string]any{"b": int64(2), "a": []any{1.5, "x", nil, true}}),
+		rec(nil, "plain string"),
+		rec(nil, nil),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		props  map[string]string
+		ext    string
+		golden string
+	}{
+		{name: "default", ext: ".json", golden: "values.json"},
+		{name: "numeric decimals", props: map[string]string{DecimalFormatConfig: "numeric"}, ext: ".json", golden: "values-numeric.json"},
+		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".json.gz", golden: "values.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := New(tt.props)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Extension() != tt.ext {
+				t.Errorf("Extension() = %q, want %q", f.Extension(), tt.ext)
+			}
+			got := write(t, f)
+			if tt.ext == ".json.gz" {
+				zr, err := gzip.NewReader(bytes.NewReader(got))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkGolden(t, filepath.Join("testdata", tt.golden), got)
+		})
+	}
+}
+
+func TestBadProperties(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		props map[string]string
+	}{
+		{name: "compression", props: map[string]string{"s3.compression.type": "zip"}},
+		{name: "decimal format", props: map[string]string{DecimalFormatConfig: "hex"}},
+		{name: "level", props: map[string]string{"s3.compression.level": "12"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.props); err == nil {
+				t.Fatal("New succeeded")
+			}
+		})
+	}
+}
+
+func write(t *testing.T, f *Format) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := f.NewWriter(&buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := records()
+	for i := range recs {
+		if err := w.Write(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", path, got, want)
+	}
+}
