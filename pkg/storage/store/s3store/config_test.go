@@ -1,0 +1,169 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/config"
+)
+
+func TestParseConfig(t *testing.T) {
+	base := func(extra ...string) map[string]string {
+		p := map[string]string{BucketKey: "b"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			p[extra[i]] = extra[i+1]
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		props   map[string]string
+		want    Config
+		errKeys []string
+	}{
+		{
+			name:  "defaults",
+			props: base(),
+			want: Config{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
+				PartRetries: DefaultPartRetries, RetryBackoff: DefaultRetryBackoff},
+		},
+		{
+			name: "everything set",
+			props: base(RegionKey, "eu-west-1", "store.url", "http://127.0.0.1:9000", PathStyleKey, "false",
+				PartSizeKey, "5242880", AccessKeyIDKey, "AK", SecretAccessKeyKey, "SK", SSEAlgorithmKey, "aws:kms",
+				SSEKMSKeyIDKey, "kms-1", CannedACLKey, "bucket-owner-full-control", PartRetriesKey, "0", RetryBackoffKey, "5"),
+			want: Config{Bucket: "b", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9000", PathStyle: false,
+				PartSize: MinPartSize, AccessKeyID: "AK", SecretAccessKey: "SK", SSEAlgorithm: SSEKMS, SSEKMSKeyID: "kms-1",
+				CannedACL: "bucket-owner-full-control", PartRetries: 0, RetryBackoff: 5 * time.Millisecond},
+		},
+		{
+			name:  "sse-c",
+			props: base(SSEAlgorithmKey, "AES256", SSECustomerKeyKey, "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="),
+			want: Config{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
+				PartRetries: DefaultPartRetries, RetryBackoff: DefaultRetryBackoff, SSEAlgorithm: SSEAES256,
+				SSECustomerKey: "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="},
+		},
+		{name: "bucket missing", props: map[string]string{}, errKeys: []string{BucketKey}},
+		{name: "part size below 5 MiB", props: base(PartSizeKey, "1048576"), errKeys: []string{PartSizeKey}},
+		{name: "unknown sse algorithm", props: base(SSEAlgorithmKey, "rot13"), errKeys: []string{SSEAlgorithmKey}},
+		{name: "bad canned acl", props: base(CannedACLKey, "world-writable"), errKeys: []string{CannedACLKey}},
+		{name: "negative retries", props: base(PartRetriesKey, "-1"), errKeys: []string{PartRetriesKey}},
+		{name: "endpoint not a URL", props: base("store.url", "minio:9000"), errKeys: []string{"store.url"}},
+		{name: "access key without secret", props: base(AccessKeyIDKey, "AK"), errKeys: []string{AccessKeyIDKey}},
+		{name: "customer key not 256 bits", props: base(SSEAlgorithmKey, "AES256", SSECustomerKeyKey, "c2hvcnQ="), errKeys: []string{SSECustomerKeyKey}},
+		{name: "several problems at once", props: base(PartSizeKey, "1", SSEAlgorithmKey, "x", "store.url", "ftp://h"),
+			errKeys: []string{PartSizeKey, SSEAlgorithmKey, "store.url"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseConfig(tt.props)
+			if len(tt.errKeys) == 0 {
+				if err != nil {
+					t.Fatalf("ParseConfig: %v", err)
+				}
+				if got != tt.want {
+					t.Fatalf("ParseConfig =\n%+v, want\n%+v", got, tt.want)
+				}
+				return
+			}
+			var ve *config.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want a *config.ValidationError", err)
+			}
+			for _, key := range tt.errKeys {
+				found := false
+				for _, p := range ve.Problems {
+					found = found || (p.Key == key && strings.Contains(p.Message, key))
+				}
+				if !found {
+					t.Errorf("no problem names %s in %v", key, ve)
+				}
+			}
+			if strings.Contains(err.Error(), "MDEy") {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestConfigDefDocumentsEveryKey(t *testing.T) {
+	def := ConfigDef()
+	for _, k := range def.Keys() {
+		if k.Doc == "" || k.Group != "S3" || k.DisplayName == "" {
+			t.Errorf("key %s lacks doc, group or display name", k.Name)
+		}
+	}
+	secret, _ := def.Key(SecretAccessKeyKey)
+	if secret.Type != config.Password {
+		t.Errorf("%s is %v, want PASSWORD", SecretAccessKeyKey, secret.Type)
+	}
+	if k, _ := def.Key(PartSizeKey); k.ValidValues() != "[5242880,...,2147483647]" {
+		t.Errorf("%s valid values %q", PartSizeKey, k.ValidValues())
+	}
+}
+
+func TestIsRetriable(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "nil", err: nil, want: false},
+		{name: "500", err: &Error{Code: "InternalError", StatusCode: 500}, want: true},
+		{name: "503 slow down", err: &Error{Code: "SlowDown", StatusCode: 503}, want: true},
+		{name: "throttling 400", err: &Error{Code: "Throttling", StatusCode: 400}, want: true},
+		{name: "429 no code", err: &Error{StatusCode: 429}, want: true},
+		{name: "access denied", err: &Error{Code: "AccessDenied", StatusCode: 403}, want: false},
+		{name: "no such bucket", err: &Error{Code: "NoSuchBucket", StatusCode: 404}, want: false},
+		{name: "signature", err: &Error{Code: "SignatureDoesNotMatch", StatusCode: 403}, want: false},
+		{name: "connection refused", err: &Error{Op: "PutObject", Err: refused}, want: true},
+		{name: "connection reset", err: fmt.Errorf("x: %w", syscall.ECONNRESET), want: true},
+		{name: "unexpected EOF", err: fmt.Errorf("x: %w", io.ErrUnexpectedEOF), want: true},
+		{name: "cancelled", err: fmt.Errorf("x: %w", errors.Join(refused, contextCanceled())), want: false},
+		{name: "plain error", err: errors.New("boom"), want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsRetriable(tt.err); got != tt.want {
+				t.Fatalf("IsRetriable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *Error
+		want string
+	}{
+		{name: "s3 answer", err: &Error{Op: "PutObject", Bucket: "b", Key: "k", Code: "NoSuchBucket", StatusCode: 404, Message: "The specified bucket does not exist"},
+			want: "s3store: PutObject s3://b/k: NoSuchBucket (HTTP 404): The specified bucket does not exist"},
+		{name: "part", err: &Error{Op: "UploadPart", Bucket: "b", Key: "k", Part: 3, Code: "AccessDenied", StatusCode: 403},
+			want: "s3store: UploadPart s3://b/k part 3: AccessDenied (HTTP 403)"},
+		{name: "no answer", err: &Error{Op: "PutObject", Bucket: "b", Key: "k", Err: errors.New("connection refused")},
+			want: "s3store: PutObject s3://b/k: connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Fatalf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func contextCanceled() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx.Err()
+}
