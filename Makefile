@@ -21,8 +21,15 @@ run:
 	$(GO) build -o $(BIN)/ ./coordinator/cmd/coordinator
 	$(BIN)/coordinator examples/datagen-orders.properties examples/orders-file-sink.properties
 
-# Tools the tests need: kcat (a real librdkafka client) for interoperability checks.
+VERSITYGW_VERSION ?= v1.8.0
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+
+# Tools the tests need: kcat (a real librdkafka client) for interoperability
+# checks, and versitygw (a real S3 server) for the S3 sink's tests.
 tools:
+	@test -x $(GOBIN)/versitygw || command -v versitygw >/dev/null 2>&1 || { \
+	  echo "installing versitygw $(VERSITYGW_VERSION)"; \
+	  $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
 	@command -v kcat >/dev/null 2>&1 || { \
 	  echo "installing kcat (apt-get)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -8,6 +8,9 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
+	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
+	"github.com/sluicehq/sluice/pkg/connectors/localsink"
+	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -17,6 +20,9 @@ func All() []connect.Plugin {
 	all = append(all, converter.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, datagen.Plugins()...)
+	all = append(all, s3sink.Plugins()...)
+	all = append(all, hdfssink.Plugins()...)
+	all = append(all, localsink.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	return all
 }

@@ -1,0 +1,159 @@
+// Package hdfssink is Sluice's HDFS sink connector, configured like
+// Confluent's io.confluent.connect.hdfs.HdfsSinkConnector (hdfs.url or
+// store.url, topics.dir, flush.size, format.class with Confluent HDFS's
+// class names) and written by the storage sink engine (package sink).
+//
+// Differences from Confluent's HDFS connector: files are named like the S3
+// connector's, <topic>+<partition>+<start offset><extension>, without the
+// +<end offset> Confluent's HDFS connector adds (the engine must name an
+// object before it knows its last offset); there is no write-ahead log in
+// logs.dir, because leases make the output a pure function of their offset
+// range instead; and there is no Hive integration.
+package hdfssink
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/storage"
+	"github.com/sluicehq/sluice/pkg/storage/format"
+	"github.com/sluicehq/sluice/pkg/storage/format/jsonl"
+	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
+	"github.com/sluicehq/sluice/pkg/storage/sink"
+	"github.com/sluicehq/sluice/pkg/storage/store/hdfsstore"
+)
+
+// The connector's class names.
+const (
+	Class          = "io.sluice.connect.hdfs.HdfsSinkConnector"
+	ConfluentClass = "io.confluent.connect.hdfs.HdfsSinkConnector"
+	// StorageClass is Confluent HDFS's default storage.class.
+	StorageClass = "io.confluent.connect.hdfs.storage.HdfsStorage"
+	Version      = "1.0"
+)
+
+// Confluent HDFS's format classes, accepted besides the S3 connector's.
+const (
+	ParquetFormatClass = "io.confluent.connect.hdfs.parquet.ParquetFormat"
+	JSONFormatClass    = "io.confluent.connect.hdfs.json.JsonFormat"
+)
+
+// Keys declared by this connector itself.
+const (
+	StorageClassConfig = "storage.class"
+	StoreURLConfig     = "store.url"
+)
+
+// formatAliases maps Confluent HDFS's format classes to the formats'.
+var formatAliases = map[string]string{
+	ParquetFormatClass: parquet.Class,
+	JSONFormatClass:    jsonl.Class,
+}
+
+func formatClasses() []string {
+	return append([]string{ParquetFormatClass, JSONFormatClass}, format.Classes...)
+}
+
+// Config declares every key the connector understands: the engine's, the
+// partitioner's, hdfs.url, the formats' and format.class, storage.class and
+// store.url.
+func Config() *config.Def {
+	own := config.NewDef().
+		Define(config.Key{Name: sink.FormatClassConfig, Type: config.Class, Default: ParquetFormatClass, Importance: config.High,
+			Validator: config.LambdaValidator(validFormat, "one of "+strings.Join(formatClasses(), ", ")),
+			Group:     sink.Group, Width: config.WidthNone, DisplayName: "Format class",
+			Doc: "The format class to use when writing data to the store: " + strings.Join(formatClasses(), ", ") +
+				" (Confluent HDFS's default is Avro, which Sluice does not write, so the default here is Parquet)."}).
+		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
+			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
+			Doc: "The underlying storage layer. Only " + StorageClass + " is accepted."}).
+		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
+			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
+			Doc: "The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."})
+	return sink.EngineConfig().Merge(hdfsstore.ConfigDef()).Merge(format.Keys()).Merge(own)
+}
+
+func validFormat(_ string, v any) error {
+	s, _ := v.(string)
+	for _, c := range formatClasses() {
+		if s == c {
+			return nil
+		}
+	}
+	return errors.New("Class " + s + " could not be found.")
+}
+
+// validate requires one of store.url and hdfs.url.
+func validate(props map[string]string) map[string][]string {
+	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLKey]) == "" {
+		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLKey + " must be set."
+		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLKey: {msg}}
+	}
+	return nil
+}
+
+// Options are the engine options of the HDFS sink. format.class defaults
+// to Parquet when absent.
+func Options() sink.Options {
+	return sink.Options{
+		OpenStore: func(ctx context.Context, props map[string]string) (storage.Store, error) {
+			u := strings.TrimSpace(props[StoreURLConfig])
+			if u == "" {
+				u = strings.TrimSpace(props[hdfsstore.URLKey])
+			}
+			return hdfsstore.Dial(ctx, u)
+		},
+		NewFormat: func(class string, props map[string]string) (storage.Format, error) {
+			if c, ok := formatAliases[class]; ok {
+				class = c
+			}
+			return format.New(class, props)
+		},
+		IsSchemaChange: format.IsSchemaChange,
+	}
+}
+
+// withDefaults fills format.class, which the engine requires, with the
+// connector's default.
+func withDefaults(props map[string]string) map[string]string {
+	if strings.TrimSpace(props[sink.FormatClassConfig]) != "" {
+		return props
+	}
+	out := make(map[string]string, len(props)+1)
+	for k, v := range props {
+		out[k] = v
+	}
+	out[sink.FormatClassConfig] = ParquetFormatClass
+	return out
+}
+
+// Task is the storage sink task with the connector's defaults applied.
+type Task struct{ *sink.Task }
+
+// Start applies the defaults and starts the engine.
+func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[string]string) error {
+	return t.Task.Start(ctx, tc, withDefaults(props))
+}
+
+// NewConnector returns the connector.
+func NewConnector() *sink.Connector {
+	return sink.NewConnector(Config(), func(props map[string]string) map[string][]string {
+		return validate(withDefaults(props))
+	})
+}
+
+// NewTask returns a task.
+func NewTask() Task { return Task{sink.NewTask(Options())} }
+
+// Plugins returns the HDFS sink connector, also known by Confluent's class
+// name.
+func Plugins() []connect.Plugin {
+	return []connect.Plugin{{
+		Class: Class, Aliases: []string{ConfluentClass}, Kind: connect.KindSink, Version: Version,
+		NewConnector: func() connect.Connector { return NewConnector() },
+		NewSinkTask:  func() connect.SinkTask { return NewTask() },
+	}}
+}

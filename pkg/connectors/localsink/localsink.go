@@ -1,0 +1,117 @@
+// Package localsink writes Kafka topics to a local directory with the
+// storage sink engine (package sink), in the layout of Confluent's S3 sink
+// connector: dev mode and `make run` use it to produce Parquet files a user
+// can open with any Parquet reader.
+package localsink
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/storage"
+	"github.com/sluicehq/sluice/pkg/storage/format"
+	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
+	"github.com/sluicehq/sluice/pkg/storage/sink"
+	"github.com/sluicehq/sluice/pkg/storage/store/localstore"
+)
+
+// The connector's class name.
+const (
+	Class   = "io.sluice.connect.storage.LocalSinkConnector"
+	Version = "1.0"
+)
+
+// Keys declared by this connector itself.
+const (
+	StoreURLConfig = "store.url"
+	LocalDirConfig = "local.dir"
+)
+
+// Config declares every key the connector understands: the engine's, the
+// partitioner's, the formats', format.class (Parquet by default),
+// store.url and local.dir.
+func Config() *config.Def {
+	own := config.NewDef().
+		Define(config.Key{Name: sink.FormatClassConfig, Type: config.Class, Default: parquet.Class, Importance: config.High,
+			Validator: config.LambdaValidator(validFormat, "one of "+strings.Join(format.Classes, ", ")),
+			Group:     sink.Group, Width: config.WidthNone, DisplayName: "Format class",
+			Doc: "The format class to use when writing data: " + strings.Join(format.Classes, ", ") + "."}).
+		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
+			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
+			Doc: "The directory to write to, as a file URL: file:///var/data/export. One of store.url and local.dir is required; store.url wins."}).
+		Define(config.Key{Name: LocalDirConfig, Type: config.String, Default: nil, Importance: config.High,
+			Group: "Storage", Width: config.WidthNone, DisplayName: "Local directory",
+			Doc: "The directory to write to, as a path; created if missing."})
+	return sink.EngineConfig().Merge(format.Keys()).Merge(own)
+}
+
+func validFormat(_ string, v any) error {
+	s, _ := v.(string)
+	for _, c := range format.Classes {
+		if s == c {
+			return nil
+		}
+	}
+	return errors.New("Class " + s + " could not be found.")
+}
+
+func validate(props map[string]string) map[string][]string {
+	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[LocalDirConfig]) == "" {
+		msg := "One of " + StoreURLConfig + " and " + LocalDirConfig + " must be set."
+		return map[string][]string{StoreURLConfig: {msg}, LocalDirConfig: {msg}}
+	}
+	if u := strings.TrimSpace(props[StoreURLConfig]); u != "" {
+		if _, err := localstore.PathFromURL(u); err != nil {
+			return map[string][]string{StoreURLConfig: {config.InvalidValue(StoreURLConfig, u, err.Error()).Error()}}
+		}
+	}
+	return nil
+}
+
+// Options are the engine options of the local sink.
+func Options() sink.Options {
+	return sink.Options{
+		OpenStore: func(_ context.Context, props map[string]string) (storage.Store, error) {
+			if u := strings.TrimSpace(props[StoreURLConfig]); u != "" {
+				return localstore.Open(u)
+			}
+			return localstore.New(strings.TrimSpace(props[LocalDirConfig]))
+		},
+		NewFormat:      format.New,
+		IsSchemaChange: format.IsSchemaChange,
+	}
+}
+
+// Task is the storage sink task with format.class defaulting to Parquet.
+type Task struct{ *sink.Task }
+
+// Start applies the defaults and starts the engine.
+func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[string]string) error {
+	if strings.TrimSpace(props[sink.FormatClassConfig]) == "" {
+		p := make(map[string]string, len(props)+1)
+		for k, v := range props {
+			p[k] = v
+		}
+		p[sink.FormatClassConfig] = parquet.Class
+		props = p
+	}
+	return t.Task.Start(ctx, tc, props)
+}
+
+// NewConnector returns the connector.
+func NewConnector() *sink.Connector { return sink.NewConnector(Config(), validate) }
+
+// NewTask returns a task.
+func NewTask() Task { return Task{sink.NewTask(Options())} }
+
+// Plugins returns the local sink connector.
+func Plugins() []connect.Plugin {
+	return []connect.Plugin{{
+		Class: Class, Kind: connect.KindSink, Version: Version,
+		NewConnector: func() connect.Connector { return NewConnector() },
+		NewSinkTask:  func() connect.SinkTask { return NewTask() },
+	}}
+}

@@ -1,0 +1,49 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNullValue reports a record with a null value when
+	// behavior.on.null.values is fail (Confluent's message).
+	ErrNullValue = errors.New("Null valued records are not writeable with current " + BehaviorOnNullValuesConfig + " 'settings.")
+	// ErrNullKey reports a record with a null key when store.kafka.keys is
+	// true (Confluent's DataException "Key cannot be null for SinkRecord").
+	ErrNullKey = errors.New("Key cannot be null for SinkRecord")
+	// ErrNoHeaders reports a record without headers when store.kafka.headers
+	// is true (Confluent's "Headers cannot be null for SinkRecord").
+	ErrNoHeaders = errors.New("Headers cannot be null for SinkRecord")
+	// ErrFailed is returned by PreCommit after an earlier store failure:
+	// the lease must be retried, and no offset may be committed.
+	ErrFailed = errors.New("storage sink failed earlier in this lease")
+)
+
+// RecordError is a record the sink cannot write (a value the format cannot
+// encode, a record the partitioner cannot place, a null value or key). It
+// fails the lease; it is not retriable, because the same record fails again.
+type RecordError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Err       error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("record %s-%d at offset %d: %v", e.Topic, e.Partition, e.Offset, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// StoreError is a failure of the store (creating, writing or committing an
+// object). The task reports it from PreCommit as retriable, and commits no
+// offsets.
+type StoreError struct {
+	Key string
+	Op  string
+	Err error
+}
+
+func (e *StoreError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.Key, e.Err) }
+func (e *StoreError) Unwrap() error { return e.Err }
