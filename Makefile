@@ -19,7 +19,7 @@ build:
 # Dev mode on the embedded broker with the example connectors.
 run:
 	$(GO) build -o $(BIN)/ ./coordinator/cmd/coordinator
-	$(BIN)/coordinator examples/datagen-orders.properties examples/orders-file-sink.properties
+	$(BIN)/coordinator examples/datagen-orders.properties examples/orders-file-sink.properties examples/orders-parquet-sink.properties
 
 VERSITYGW_VERSION ?= v1.8.0
 GOBIN ?= $(shell $(GO) env GOPATH)/bin

@@ -40,6 +40,8 @@ func (t *taskRun) newSinkPlan() *sinkPlan {
 	if ms, err := strconv.ParseInt(strings.TrimSpace(t.cr.config["rotate.interval.ms"]), 10, 64); err == nil && ms > 0 {
 		p.rotateInterval = time.Duration(ms) * time.Millisecond
 	}
+	// A lease covers at least one full file.
+	p.maxRecords = max(p.maxRecords, p.flushSize)
 	return p
 }
 
@@ -159,7 +161,14 @@ func (t *taskRun) dueRanges(ctx context.Context, match func(string) bool, plan *
 		if lag < plan.flushSize && now.Sub(since) < plan.rotateInterval {
 			continue
 		}
-		rg := lease.Range{Topic: tp.Topic, Partition: tp.Partition, Start: start, End: min(wm.High, start+plan.maxRecords)}
+		end := min(wm.High, start+plan.maxRecords)
+		if lag >= plan.flushSize && now.Sub(since) < plan.rotateInterval {
+			// Due by size, not by age: cover whole multiples of flush.size so
+			// that storage sinks write full files, and leave the remainder
+			// for a later lease.
+			end = start + (end-start)/plan.flushSize*plan.flushSize
+		}
+		rg := lease.Range{Topic: tp.Topic, Partition: tp.Partition, Start: start, End: end}
 		plan.pending[tp] = rg
 		ranges = append(ranges, rg)
 	}
