@@ -1,0 +1,344 @@
+package state
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// State is a connector's or task's state (Connect's AbstractStatus.State).
+type State string
+
+// The states written to the status topic. Connect's DESTROYED is never
+// written: a deleted connector's or task's status is a tombstone.
+const (
+	StateUnassigned State = "UNASSIGNED"
+	StateRunning    State = "RUNNING"
+	StatePaused     State = "PAUSED"
+	StateFailed     State = "FAILED"
+	StateRestarting State = "RESTARTING"
+	StateStopped    State = "STOPPED"
+	stateDestroyed  State = "DESTROYED" // readable, as Connect can parse it
+)
+
+func (s State) writable() bool {
+	switch s {
+	case StateUnassigned, StateRunning, StatePaused, StateFailed, StateRestarting, StateStopped:
+		return true
+	}
+	return false
+}
+
+// Status is one status record: Connect's ConnectorStatus or TaskStatus
+// without its id.
+type Status struct {
+	State State
+	// Trace is the failure's stack trace; "" is written as null.
+	Trace string
+	// WorkerID names the writer, host:port in Connect (its REST URL's
+	// authority).
+	WorkerID string
+	// Generation is the writer's group generation; a status from an older
+	// generation by another worker does not overwrite a newer one.
+	Generation int32
+}
+
+// TaskStatus is a task's id and status.
+type TaskStatus struct {
+	Task int
+	Status
+}
+
+// Keys of the status topic (KafkaStatusBackingStore's prefixes).
+const (
+	connectorStatusPrefix = "status-connector-"
+	taskStatusPrefix      = "status-task-"
+	// status-topic-<topic>:connector-<c> records (KIP-558, active topics)
+	// are read past.
+	topicStatusPrefix = "status-topic-"
+)
+
+// ConnectorStatusKey and TaskStatusKey return the status topic's keys, as
+// Connect spells them.
+func ConnectorStatusKey(connector string) string { return connectorStatusPrefix + connector }
+func TaskStatusKey(connector string, task int) string {
+	return taskStatusPrefix + connector + "-" + strconv.Itoa(task)
+}
+
+// EncodeStatus returns a status value as Connect writes it:
+// {"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":3}.
+func EncodeStatus(st Status) []byte {
+	b := append(make([]byte, 0, 96+len(st.Trace)), `{"state":`...)
+	b = appendString(b, string(st.State))
+	b = append(b, `,"trace":`...)
+	if st.Trace == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, st.Trace)
+	}
+	b = append(b, `,"worker_id":`...)
+	b = appendString(b, st.WorkerID)
+	b = append(b, `,"generation":`...)
+	b = strconv.AppendInt(b, int64(st.Generation), 10)
+	return append(b, '}')
+}
+
+// decodeStatus parses a status value as Connect's parseConnectorStatus
+// does: state must name a state, generation must be an integer, trace and
+// worker_id may be null.
+func decodeStatus(obj object) (Status, bool) {
+	var st Status
+	s, ok := obj.str("state")
+	if !ok {
+		return st, false
+	}
+	st.State = State(s)
+	if !st.State.writable() && st.State != stateDestroyed {
+		return st, false
+	}
+	if st.Generation, ok = obj.integer("generation"); !ok {
+		return st, false
+	}
+	if st.Trace, ok = obj.str("trace"); !ok && !obj.isNull("trace") {
+		return st, false
+	}
+	if st.WorkerID, ok = obj.str("worker_id"); !ok && !obj.isNull("worker_id") {
+		return st, false
+	}
+	return st, true
+}
+
+// statusState is what KafkaStatusBackingStore caches.
+type statusState struct {
+	connectors map[string]Status
+	tasks      map[string]map[int]Status
+}
+
+func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
+	if m.Key == nil {
+		logger.Warn("state: discarding status record with a null key", "partition", m.Partition, "offset", m.Offset)
+		return
+	}
+	key := string(m.Key)
+	bad := func(what string) {
+		logger.Warn("state: discarding status record: "+what, "key", key, "partition", m.Partition, "offset", m.Offset)
+	}
+	switch {
+	case strings.HasPrefix(key, connectorStatusPrefix):
+		name := key[len(connectorStatusPrefix):]
+		if name == "" {
+			bad("invalid connector status key")
+			return
+		}
+		if m.Value == nil {
+			// A connector's tombstone removes its tasks' statuses too.
+			delete(s.connectors, name)
+			delete(s.tasks, name)
+			return
+		}
+		st, ok := parseStatus(m.Value)
+		if !ok {
+			bad("failed to deserialize connector status")
+			return
+		}
+		s.connectors[name] = st
+
+	case strings.HasPrefix(key, taskStatusPrefix):
+		name, task, ok := parseTaskKey(key[len(taskStatusPrefix):])
+		if !ok {
+			bad("invalid task status key")
+			return
+		}
+		if m.Value == nil {
+			delete(s.tasks[name], task)
+			if len(s.tasks[name]) == 0 {
+				delete(s.tasks, name)
+			}
+			return
+		}
+		st, ok := parseStatus(m.Value)
+		if !ok {
+			bad("failed to parse task status")
+			return
+		}
+		// An UNASSIGNED from a worker that had not yet seen another's
+		// RUNNING at the same or a newer generation is stale (KAFKA-12226).
+		if cur, ok := s.tasks[name][task]; ok && st.State == StateUnassigned &&
+			cur.State == StateRunning && cur.Generation >= st.Generation {
+			return
+		}
+		if s.tasks[name] == nil {
+			s.tasks[name] = map[int]Status{}
+		}
+		s.tasks[name][task] = st
+
+	case strings.HasPrefix(key, topicStatusPrefix):
+		// Active topics (KIP-558): not tracked yet.
+	default:
+		bad("invalid key")
+	}
+}
+
+func parseStatus(v []byte) (Status, bool) {
+	obj, null, ok := decodeValue(v)
+	if !ok || null || obj == nil {
+		return Status{}, false
+	}
+	return decodeStatus(obj)
+}
+
+// canWrite is Connect's CacheEntry.canWriteSafely: a write is safe if there
+// is no stored status, if the same worker wrote it, or if its generation is
+// not newer.
+func canWrite(cur Status, exists bool, st Status) bool {
+	return !exists || cur.WorkerID == st.WorkerID || cur.Generation <= st.Generation
+}
+
+// StatusStore is the status topic (Java status.storage.topic), Connect's
+// KafkaStatusBackingStore. A status is visible once read back from the
+// topic; writers read it back before they return. StatusStore is safe for
+// concurrent use.
+//
+// Writes follow Connect's putSafe: a status is not written over one that
+// another worker wrote in a newer generation (ErrStaleStatus). Connect also
+// numbers writes per key so that its asynchronous retries never resend a
+// superseded status; Sluice's writes are synchronous, retried by the
+// producer in order, so that sequence is not needed.
+type StatusStore struct {
+	log    *Log
+	logger *slog.Logger
+
+	writeMu sync.Mutex // a check-then-write must not interleave
+
+	mu    sync.RWMutex
+	state statusState
+}
+
+func newStatusStore(ctx context.Context, client *kafka.Client, cfg Config) (*StatusStore, error) {
+	s := &StatusStore{
+		logger: cfg.Logger.With("topic", cfg.StatusTopic),
+		state:  statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}},
+	}
+	l, err := NewLog(ctx, client, kafka.TopicSpec{
+		Name:              cfg.StatusTopic,
+		Partitions:        cfg.StatusPartitions,
+		ReplicationFactor: cfg.ReplicationFactor,
+		Configs:           map[string]string{"cleanup.policy": "compact"},
+	}, s.consume, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.log = l
+	return s, nil
+}
+
+func (s *StatusStore) consume(m kafka.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.apply(m, s.logger)
+}
+
+// Refresh reads the status topic to its end.
+func (s *StatusStore) Refresh(ctx context.Context) error { return s.log.ReadToEnd(ctx) }
+
+// Connector returns a connector's status.
+func (s *StatusStore) Connector(connector string) (Status, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, ok := s.state.connectors[connector]
+	return st, ok
+}
+
+// Tasks returns the statuses of a connector's tasks, by task id.
+func (s *StatusStore) Tasks(connector string) []TaskStatus {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]TaskStatus, 0, len(s.state.tasks[connector]))
+	for id, st := range s.state.tasks[connector] {
+		out = append(out, TaskStatus{Task: id, Status: st})
+	}
+	slices.SortFunc(out, func(a, b TaskStatus) int { return cmp.Compare(a.Task, b.Task) })
+	return out
+}
+
+// Connectors returns the names of the connectors that have a status, sorted.
+func (s *StatusStore) Connectors() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.state.connectors))
+	for name := range s.state.connectors {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PutConnectorStatus writes a connector's status unless another worker
+// wrote a newer generation's (ErrStaleStatus).
+func (s *StatusStore) PutConnectorStatus(ctx context.Context, connector string, st Status) error {
+	if connector == "" || !st.State.writable() {
+		return fmt.Errorf("%w: status %q of connector %q", ErrInvalid, st.State, connector)
+	}
+	return s.put(ctx, ConnectorStatusKey(connector), st, func() (Status, bool) {
+		cur, ok := s.state.connectors[connector]
+		return cur, ok
+	})
+}
+
+// PutTaskStatus writes a task's status unless another worker wrote a newer
+// generation's (ErrStaleStatus).
+func (s *StatusStore) PutTaskStatus(ctx context.Context, connector string, task int, st Status) error {
+	if connector == "" || task < 0 || !st.State.writable() {
+		return fmt.Errorf("%w: status %q of task %q-%d", ErrInvalid, st.State, connector, task)
+	}
+	return s.put(ctx, TaskStatusKey(connector, task), st, func() (Status, bool) {
+		cur, ok := s.state.tasks[connector][task]
+		return cur, ok
+	})
+}
+
+func (s *StatusStore) put(ctx context.Context, key string, st Status, current func() (Status, bool)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	cur, ok := current()
+	s.mu.RUnlock()
+	if !canWrite(cur, ok, st) {
+		return fmt.Errorf("%w: %s is %s by %s in generation %d, not overwritten by %s in generation %d",
+			ErrStaleStatus, key, cur.State, cur.WorkerID, cur.Generation, st.WorkerID, st.Generation)
+	}
+	if err := s.log.Send(ctx, []byte(key), EncodeStatus(st)); err != nil {
+		return err
+	}
+	return s.log.ReadToEnd(ctx)
+}
+
+// DeleteConnectorStatus writes tombstones (Connect's DESTROYED) for the
+// statuses of the connector's tasks and then of the connector, as Connect's
+// herder does when a connector is deleted.
+func (s *StatusStore) DeleteConnectorStatus(ctx context.Context, connector string) error {
+	if connector == "" {
+		return fmt.Errorf("%w: empty connector name", ErrInvalid)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var recs []Record
+	for _, t := range s.Tasks(connector) {
+		recs = append(recs, Record{Key: []byte(TaskStatusKey(connector, t.Task))})
+	}
+	recs = append(recs, Record{Key: []byte(ConnectorStatusKey(connector))})
+	if err := s.log.SendAll(ctx, recs); err != nil {
+		return err
+	}
+	return s.log.ReadToEnd(ctx)
+}
+
+// Close closes the store's log.
+func (s *StatusStore) Close() error { return s.log.Close() }
