@@ -1,0 +1,264 @@
+// Package rest serves Kafka Connect's REST API (port 8083 in Connect) over a
+// Herder, so that curl scripts, kcctl, Connect UIs and Terraform providers
+// work against Sluice unchanged: same paths, bodies, status codes and error
+// shape ({"error_code": <status>, "message": "..."}).
+//
+// Writes that reach a follower are forwarded to the leader with Connect's
+// forward=true|false query parameter, which bounds forwarding to two hops.
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultForwardTimeout bounds a forwarded request when Options.Client is
+// nil; it is Connect's REST request timeout (90 s).
+const DefaultForwardTimeout = 90 * time.Second
+
+// Options configures NewHandler. The zero value is usable.
+type Options struct {
+	// Version and Commit are reported by GET /.
+	Version, Commit string
+	// MaxBodyBytes bounds request bodies; larger ones are answered 413.
+	// Default DefaultMaxBodyBytes (1 MiB). Connect itself sets no limit.
+	MaxBodyBytes int64
+	// Logger receives access logs (Info) and internal errors (Error).
+	// Default slog.Default().
+	Logger *slog.Logger
+	// Client forwards writes to the leader. Default: an http.Client with
+	// DefaultForwardTimeout.
+	Client *http.Client
+	// Loggers is the level registry behind /admin/loggers; pass the one the
+	// process's slog handlers read. Default: a new registry at INFO.
+	Loggers *Loggers
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: DefaultForwardTimeout}
+	}
+	if o.Loggers == nil {
+		o.Loggers = NewLoggers(slog.LevelInfo)
+	}
+	return o
+}
+
+// server holds what every endpoint needs.
+type server struct {
+	herder Herder
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// handlerFunc serves one endpoint. body is the whole request body, already
+// bounded by Options.MaxBodyBytes. A returned error has not been written.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
+
+// NewHandler returns the Kafka Connect REST API over h. It is safe for
+// concurrent use and holds no goroutines of its own.
+func NewHandler(h Herder, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	s := &server{herder: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s.accessLog(s.mux)
+}
+
+// routes registers every endpoint. Writes (forwarded to the leader) are the
+// ones Connect sends through completeOrForwardRequest, plus pause, resume and
+// topic reset, which Sluice also performs on the leader only.
+func (s *server) routes() {
+	const read, write = false, true
+	s.route("GET /{$}", read, s.serverInfo)
+	s.route("GET /health", read, s.health)
+
+	// Connect's @Path("/") under /connectors answers with or without the
+	// trailing slash; kcctl uses the latter.
+	for _, p := range []string{"/connectors", "/connectors/{$}"} {
+		s.route("GET "+p, read, s.listConnectors)
+		s.route("POST "+p, write, s.createConnector)
+	}
+	s.route("GET /connectors/{name}", read, s.getConnector)
+	s.route("DELETE /connectors/{name}", write, s.deleteConnector)
+	s.route("GET /connectors/{name}/config", read, s.getConnectorConfig)
+	s.route("PUT /connectors/{name}/config", write, s.putConnectorConfig)
+	s.route("PATCH /connectors/{name}/config", write, s.patchConnectorConfig)
+	s.route("GET /connectors/{name}/status", read, s.connectorStatus)
+	s.route("GET /connectors/{name}/tasks", read, s.taskConfigs)
+	s.route("GET /connectors/{name}/tasks/{task}/status", read, s.taskStatus)
+	s.route("POST /connectors/{name}/tasks/{task}/restart", write, s.restartTask)
+	s.route("POST /connectors/{name}/restart", write, s.restartConnector)
+	s.route("PUT /connectors/{name}/pause", write, s.pauseConnector)
+	s.route("PUT /connectors/{name}/resume", write, s.resumeConnector)
+	s.route("PUT /connectors/{name}/stop", write, s.stopConnector)
+	s.route("GET /connectors/{name}/topics", read, s.activeTopics)
+	s.route("PUT /connectors/{name}/topics/reset", write, s.resetActiveTopics)
+	s.route("GET /connectors/{name}/offsets", read, s.getOffsets)
+	s.route("PATCH /connectors/{name}/offsets", write, s.alterOffsets)
+	s.route("DELETE /connectors/{name}/offsets", write, s.resetOffsets)
+
+	for _, p := range []string{"/connector-plugins", "/connector-plugins/{$}"} {
+		s.route("GET "+p, read, s.listPlugins)
+	}
+	s.route("GET /connector-plugins/{plugin}/config", read, s.pluginConfig)
+	s.route("PUT /connector-plugins/{plugin}/config/validate", read, s.validateConfig)
+
+	for _, p := range []string{"/admin/loggers", "/admin/loggers/{$}"} {
+		s.route("GET "+p, read, s.listLoggers)
+	}
+	s.route("GET /admin/loggers/{logger}", read, s.getLogger)
+	s.route("PUT /admin/loggers/{logger}", read, s.setLogger)
+
+	s.mux.HandleFunc("/", s.unmatched)
+}
+
+// route registers h for pattern. It bounds and buffers the body, forwards
+// writes when this node is not the leader, and writes returned errors in
+// Connect's shape.
+func (s *server) route(pattern string, write bool, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if write {
+			if leader, isLeader := s.herder.Leader(); !isLeader {
+				s.forward(w, r, body, leader)
+				return
+			}
+		}
+		err = h(w, r, body)
+		if err == nil {
+			return
+		}
+		// The leader may have changed between Leader and the call.
+		if nl, ok := errors.AsType[*NotLeaderError](err); ok {
+			s.forward(w, r, body, nl.LeaderURL)
+			return
+		}
+		s.writeError(w, r, err)
+	})
+}
+
+// unmatched answers what Jersey answers for an unknown path (404) or a known
+// path with another method (405), in Connect's error shape.
+func (s *server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) == 0 {
+		writeErrorMessage(w, http.StatusNotFound, "HTTP 404 Not Found")
+		return
+	}
+	for _, m := range allowed {
+		w.Header().Add("Allow", m)
+	}
+	writeErrorMessage(w, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
+}
+
+// writeError writes err as Connect's ConnectExceptionMapper would.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := errorStatus(err)
+	if status >= http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "REST request failed",
+			"method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	}
+	writeErrorMessage(w, status, msg)
+}
+
+func writeErrorMessage(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, ErrorMessage{ErrorCode: status, Message: msg})
+}
+
+// writeJSON writes v with Content-Type application/json. It returns nil so
+// handlers can end with "return writeJSON(...)".
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// The entities always marshal; this guards a herder's odd offsets.
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(ErrorMessage{ErrorCode: status, Message: err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// writeEmpty writes a status with no body and, unlike a JSON answer, no
+// Content-Type: Connect clients treat a JSON content type on 202/204 as a
+// body to parse.
+func writeEmpty(w http.ResponseWriter, status int) error {
+	w.WriteHeader(status)
+	return nil
+}
+
+// accessLog logs one line per request, like Connect's Jetty request log.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "REST request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.RequestURI()),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("remote", r.RemoteAddr),
+			slog.String("user_agent", r.UserAgent()),
+		)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// bodyReader returns body as a fresh reader.
+func bodyReader(body []byte) io.Reader { return bytes.NewReader(body) }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
