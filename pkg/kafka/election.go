@@ -1,0 +1,229 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// ElectionOptions configure a Campaign.
+type ElectionOptions struct {
+	// Group is the consumer group the candidates join (Connect: group.id).
+	Group string
+	// Topic is a one-partition topic, created if missing: the member the
+	// group assigns its partition 0 to is the leader.
+	Topic string
+	// URL is how other members reach this one (its REST URL); it travels
+	// in the member's join metadata.
+	URL string
+	// SessionTimeout is how long a silent member keeps its membership, so
+	// how long a crashed leader stays leader (default 6s, the brokers'
+	// default group.min.session.timeout.ms). Heartbeat defaults to a third
+	// of it, as Kafka's consumer.
+	SessionTimeout, Heartbeat time.Duration
+	Logger                    *slog.Logger
+}
+
+// Election is one member's candidacy in a leader election run by Kafka's
+// group protocol: every candidate joins one consumer group subscribed to a
+// one-partition topic, and the broker's group coordinator assigns that
+// partition to exactly one live member, the leader. A leader that leaves
+// (Close) is replaced at once; one that crashes, after the session timeout.
+// An Election is safe for concurrent use.
+type Election struct {
+	opts    ElectionOptions
+	sc      sarama.Client
+	admin   sarama.ClusterAdmin
+	cg      sarama.ConsumerGroup
+	cancel  context.CancelFunc
+	done    chan struct{}
+	changes chan bool
+
+	mu       sync.Mutex
+	leading  bool
+	cachedAt time.Time
+	cached   string
+}
+
+// Campaign joins the election and keeps taking part until Close.
+func (c *Client) Campaign(ctx context.Context, o ElectionOptions) (*Election, error) {
+	if o.Group == "" || o.Topic == "" {
+		return nil, errors.New("kafka: an election needs a group and a topic")
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 6 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = o.SessionTimeout / 3
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if err := c.EnsureTopic(ctx, TopicSpec{Name: o.Topic, Partitions: 1}); err != nil {
+		return nil, err
+	}
+	parts, err := c.Partitions(ctx, o.Topic)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) != 1 {
+		return nil, fmt.Errorf("kafka: election topic %s has %d partitions; it needs exactly 1", o.Topic, len(parts))
+	}
+	conf := c.cfg.saramaConfig()
+	conf.Metadata.Full = false
+	conf.Consumer.Group.Member.UserData = []byte(o.URL)
+	conf.Consumer.Group.Session.Timeout = o.SessionTimeout
+	conf.Consumer.Group.Heartbeat.Interval = o.Heartbeat
+	conf.Consumer.Group.Rebalance.Timeout = 2 * o.SessionTimeout
+	conf.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	conf.Consumer.Offsets.AutoCommit.Enable = false
+	conf.Consumer.Return.Errors = false
+	sc, err := newSaramaClient(ctx, c.cfg, conf)
+	if err != nil {
+		return nil, err
+	}
+	cg, err := sarama.NewConsumerGroupFromClient(o.Group, sc)
+	if err != nil {
+		sc.Close()
+		return nil, fmt.Errorf("kafka: joining group %s: %w", o.Group, err)
+	}
+	run, cancel := context.WithCancel(context.Background())
+	e := &Election{opts: o, sc: sc, admin: c.admin, cg: cg, cancel: cancel, done: make(chan struct{}), changes: make(chan bool, 1)}
+	go e.loop(run)
+	return e, nil
+}
+
+// loop takes part in every generation of the group until Close.
+func (e *Election) loop(ctx context.Context) {
+	defer close(e.done)
+	h := electionHandler{e: e}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := e.cg.Consume(ctx, []string{e.opts.Topic}, h)
+		e.set(false)
+		if err == nil || ctx.Err() != nil {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		e.opts.Logger.Warn("election: group session ended with an error; rejoining", "group", e.opts.Group, "error", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+type electionHandler struct{ e *Election }
+
+func (h electionHandler) Setup(s sarama.ConsumerGroupSession) error {
+	h.e.set(slices.Contains(s.Claims()[h.e.opts.Topic], 0))
+	return nil
+}
+
+func (h electionHandler) Cleanup(sarama.ConsumerGroupSession) error {
+	h.e.set(false)
+	return nil
+}
+
+// ConsumeClaim holds the claim for the session's lifetime; the topic
+// carries no records that matter.
+func (h electionHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	for {
+		select {
+		case <-s.Context().Done():
+			return nil
+		case _, ok := <-c.Messages():
+			if !ok {
+				return nil
+			}
+		}
+	}
+}
+
+func (e *Election) set(leading bool) {
+	e.mu.Lock()
+	changed := e.leading != leading
+	e.leading = leading
+	e.cachedAt = time.Time{}
+	e.mu.Unlock()
+	if !changed {
+		return
+	}
+	e.opts.Logger.Info("election: leadership changed", "group", e.opts.Group, "leader", leading, "url", e.opts.URL)
+	for { // keep only the latest state in the channel
+		select {
+		case e.changes <- leading:
+			return
+		default:
+			select {
+			case <-e.changes:
+			default:
+			}
+		}
+	}
+}
+
+// Changes delivers this member's leadership whenever it changes (true:
+// became leader, false: lost it). Only the latest state is kept.
+func (e *Election) Changes() <-chan bool { return e.changes }
+
+// Leading reports whether this member leads now.
+func (e *Election) Leading() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leading
+}
+
+// Leader returns the current leader's URL, as the group coordinator knows
+// it, and whether that is this member. It returns "" when no member holds
+// the partition (during a rebalance). Answers are cached for a second.
+func (e *Election) Leader(ctx context.Context) (url string, self bool, err error) {
+	e.mu.Lock()
+	if e.leading {
+		e.mu.Unlock()
+		return e.opts.URL, true, nil
+	}
+	if time.Since(e.cachedAt) < time.Second {
+		url := e.cached
+		e.mu.Unlock()
+		return url, false, nil
+	}
+	e.mu.Unlock()
+	groups, err := e.admin.DescribeConsumerGroups([]string{e.opts.Group})
+	if err != nil {
+		return "", false, fmt.Errorf("kafka: describing group %s: %w", e.opts.Group, err)
+	}
+	for _, g := range groups {
+		for _, m := range g.Members {
+			a, err := m.GetMemberAssignment()
+			if err != nil || a == nil || !slices.Contains(a.Topics[e.opts.Topic], 0) {
+				continue
+			}
+			md, err := m.GetMemberMetadata()
+			if err != nil || md == nil {
+				continue
+			}
+			url = string(md.UserData)
+		}
+	}
+	e.mu.Lock()
+	e.cached, e.cachedAt = url, time.Now()
+	e.mu.Unlock()
+	return url, url == e.opts.URL && url != "", nil
+}
+
+// Close leaves the group, so that another member takes over at once.
+func (e *Election) Close() error {
+	e.cancel()
+	<-e.done
+	err := e.cg.Close()
+	e.set(false)
+	return errors.Join(err, e.sc.Close())
+}

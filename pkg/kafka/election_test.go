@@ -1,0 +1,95 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+func TestElectionOneLeaderAndHandover(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client, err := Dial(ctx, Config{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	var els []*Election
+	for i := range 3 {
+		e, err := client.Campaign(ctx, ElectionOptions{Group: "sluice-test", Topic: "sluice-leader", URL: fmt.Sprintf("http://node%d:8083", i),
+			SessionTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		els = append(els, e)
+	}
+	defer func() {
+		for _, e := range els {
+			if e != nil {
+				e.Close()
+			}
+		}
+	}()
+
+	leader := waitLeader(t, els)
+	for _, e := range els {
+		if e == leader {
+			continue
+		}
+		url, self, err := e.Leader(ctx)
+		if err != nil || self || url != leader.opts.URL {
+			// the cache may still be cold: retry within a bounded time
+			deadline := time.Now().Add(10 * time.Second)
+			for (err != nil || url != leader.opts.URL) && time.Now().Before(deadline) {
+				time.Sleep(200 * time.Millisecond)
+				url, self, err = e.Leader(ctx)
+			}
+			if err != nil || self || url != leader.opts.URL {
+				t.Fatalf("follower sees leader %q (self %v, err %v), want %s", url, self, err, leader.opts.URL)
+			}
+		}
+	}
+
+	start := time.Now()
+	old := leader.opts.URL
+	leader.Close()
+	for i, e := range els {
+		if e == leader {
+			els[i] = nil
+		}
+	}
+	next := waitLeader(t, els)
+	if next.opts.URL == old {
+		t.Fatal("the old leader is still leading")
+	}
+	t.Logf("leadership handed over in %s", time.Since(start))
+}
+
+// waitLeader waits until exactly one of els leads and returns it.
+func waitLeader(t *testing.T, els []*Election) *Election {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var leaders []*Election
+		for _, e := range els {
+			if e != nil && e.Leading() {
+				leaders = append(leaders, e)
+			}
+		}
+		if len(leaders) == 1 {
+			return leaders[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no single leader within 30s")
+	return nil
+}
