@@ -18,6 +18,32 @@ type Config struct {
 	EmbeddedPartitions int `envconfig:"EMBEDDED_PARTITIONS" default:"4" desc:"partitions of topics auto-created by the embedded dev broker"`
 	// DataDir holds the embedded broker's data.
 	DataDir string `envconfig:"DATA_DIR" default:"data" desc:"folder for the embedded broker's data and other local state"`
+	// GroupID is Connect's group.id: the coordinators that share it form one
+	// cluster and elect a leader.
+	GroupID string `envconfig:"GROUP_ID" default:"connect-cluster" desc:"cluster id: coordinators sharing it elect one leader (Connect's group.id)"`
+	// ConfigStorageTopic is Connect's config.storage.topic.
+	ConfigStorageTopic string `envconfig:"CONFIG_STORAGE_TOPIC" default:"connect-configs" desc:"connector configurations topic (config.storage.topic)"`
+	// StatusStorageTopic is Connect's status.storage.topic.
+	StatusStorageTopic string `envconfig:"STATUS_STORAGE_TOPIC" default:"connect-status" desc:"connector and task status topic (status.storage.topic)"`
+	// StatusStoragePartitions is Connect's status.storage.partitions.
+	StatusStoragePartitions int32 `envconfig:"STATUS_STORAGE_PARTITIONS" default:"5" desc:"partitions of the status topic when created (status.storage.partitions)"`
+	// LeaseStorageTopic records the leases in flight.
+	LeaseStorageTopic string `envconfig:"LEASE_STORAGE_TOPIC" default:"sluice-leases" desc:"topic recording leases in flight, for restarts and leader changes"`
+	// RestListener is where the REST API listens (Connect's listeners).
+	RestListener string `envconfig:"REST_LISTENER" default:":8083" desc:"REST API listen address (Connect's listeners)"`
+	// RestAdvertisedURL is how other coordinators and workers reach this one.
+	RestAdvertisedURL string `envconfig:"REST_ADVERTISED_URL" desc:"URL other coordinators and workers use to reach this one (default http://<hostname>:<port>)"`
+	// Invoker is where leases run: inprocess, lambda or pull.
+	Invoker string `envconfig:"INVOKER" default:"inprocess" desc:"where leases run: inprocess, lambda (AWS Lambda Invoke) or pull (workers poll over HTTP)"`
+	// LambdaSourceFunction and LambdaSinkFunction name the functions.
+	LambdaSourceFunction string `envconfig:"LAMBDA_SOURCE_FUNCTION" desc:"Lambda function running source leases (with SLUICE_INVOKER=lambda)"`
+	LambdaSinkFunction   string `envconfig:"LAMBDA_SINK_FUNCTION" desc:"Lambda function running sink leases (with SLUICE_INVOKER=lambda)"`
+	// LambdaEndpoint overrides the Lambda API endpoint (tests, VPC endpoints).
+	LambdaEndpoint string `envconfig:"LAMBDA_ENDPOINT" desc:"Lambda API endpoint override (optional)"`
+	// ElectionSessionTimeout is how long a crashed leader keeps leadership.
+	ElectionSessionTimeout time.Duration `envconfig:"ELECTION_SESSION_TIMEOUT" default:"6s" desc:"how long a crashed leader keeps leadership before another coordinator takes over"`
+	// ReconcileInterval is how often configurations are re-read and applied.
+	ReconcileInterval time.Duration `envconfig:"RECONCILE_INTERVAL" default:"500ms" desc:"how often the configurations are re-read and applied"`
 	// OffsetStorageTopic is Connect's offset.storage.topic.
 	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
 	// OffsetStoragePartitions is Connect's offset.storage.partitions.
@@ -71,6 +97,18 @@ func (c *Config) Validate() error {
 	}
 	if c.OffsetStoragePartitions <= 0 {
 		problems = append(problems, "SLUICE_OFFSET_STORAGE_PARTITIONS must be positive")
+	}
+	if c.ReconcileInterval <= 0 {
+		problems = append(problems, "SLUICE_RECONCILE_INTERVAL must be positive")
+	}
+	switch c.Invoker {
+	case "inprocess", "pull":
+	case "lambda":
+		if c.LambdaSourceFunction == "" && c.LambdaSinkFunction == "" {
+			problems = append(problems, "SLUICE_INVOKER=lambda needs SLUICE_LAMBDA_SOURCE_FUNCTION and/or SLUICE_LAMBDA_SINK_FUNCTION")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("SLUICE_INVOKER %q: want inprocess, lambda or pull", c.Invoker))
 	}
 	if c.TaskRetries < 0 {
 		problems = append(problems, "SLUICE_TASK_RETRIES must not be negative")

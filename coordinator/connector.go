@@ -4,40 +4,90 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
-// connectorRun is one running connector: its instance, its tasks'
-// configurations and their scheduling loops.
+// connectorRun is one running connector on the leader: its instance, its
+// tasks' configurations and their scheduling loops.
 type connectorRun struct {
-	c           *Coordinator
-	name        string
-	plugin      connect.Plugin
-	config      map[string]string
-	log         *slog.Logger
-	reconfigure chan struct{}
-	failed      chan error
+	c      *Coordinator
+	name   string
+	plugin connect.Plugin
+	config map[string]string
+	stored []map[string]string // task configs in the store when started
+	log    *slog.Logger
 
-	mu         sync.Mutex
-	generation int64
-	state      State
-	trace      string
-	tasks      []TaskStatus
+	cancel       context.CancelFunc
+	done         chan struct{}
+	reconfigure  chan struct{}
+	restartConn  chan struct{}
+	restartTasks chan []int
+	failed       chan error
+
+	mu     sync.Mutex
+	paused bool
+	resume chan struct{} // closed when a pause ends
 }
 
-func newConnectorRun(c *Coordinator, name string, p connect.Plugin, props map[string]string) *connectorRun {
+func newConnectorRun(c *Coordinator, name string, p connect.Plugin, cs state.ConnectorState) *connectorRun {
 	return &connectorRun{
-		c: c, name: name, plugin: p, config: props,
-		log:         c.log.With("connector", name),
-		reconfigure: make(chan struct{}, 1),
-		failed:      make(chan error, 1),
-		state:       StateUnassigned,
+		c: c, name: name, plugin: p, config: maps.Clone(cs.Config), stored: cs.Tasks,
+		log:          c.log.With("connector", name),
+		done:         make(chan struct{}),
+		reconfigure:  make(chan struct{}, 1),
+		restartConn:  make(chan struct{}, 1),
+		restartTasks: make(chan []int, 8),
+		failed:       make(chan error, 1),
+		paused:       cs.TargetState == state.TargetPaused,
+		resume:       make(chan struct{}),
 	}
+}
+
+func (cr *connectorRun) start(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	cr.cancel = cancel
+	cr.c.wg.Go(func() {
+		defer close(cr.done)
+		cr.run(ctx)
+	})
+}
+
+// stop ends the run and waits for it; leases in flight wrap up first.
+func (cr *connectorRun) stop() {
+	cr.cancel()
+	<-cr.done
+}
+
+// setTarget pauses or resumes the connector's tasks.
+func (cr *connectorRun) setTarget(t state.TargetState) {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	switch {
+	case t == state.TargetPaused && !cr.paused:
+		cr.paused = true
+		cr.resume = make(chan struct{})
+		go cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
+	case t == state.TargetStarted && cr.paused:
+		cr.paused = false
+		close(cr.resume)
+		go cr.c.putConnectorStatus(cr.name, state.StateRunning, "")
+	}
+}
+
+// pausedUntil returns whether the connector is paused and the channel that
+// closes when it resumes.
+func (cr *connectorRun) pausedUntil() (bool, <-chan struct{}) {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	return cr.paused, cr.resume
 }
 
 // connectorContext is what the connector instance sees of the coordinator.
@@ -57,13 +107,31 @@ func (cc connectorContext) RaiseError(err error) {
 	}
 }
 
-// run starts the connector and keeps its tasks scheduled until ctx ends,
-// the connector raises an error, or it fails to start.
+// run starts the connector and keeps its tasks scheduled until ctx ends or
+// the connector fails. A connector restart stops and starts the instance
+// again; a task restart replaces one task's loop.
 func (cr *connectorRun) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		again := cr.runInstance(ctx)
+		if !again {
+			return
+		}
+		cr.log.Info("restarting connector")
+	}
+}
+
+// runInstance runs one connector instance; it returns true when the
+// connector is to be restarted.
+func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 	impl := cr.plugin.NewConnector()
+	if paused, _ := cr.pausedUntil(); paused {
+		cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
+	} else {
+		cr.c.putConnectorStatus(cr.name, state.StateRunning, "")
+	}
 	if err := impl.Start(ctx, connectorContext{cr}, cr.config); err != nil {
 		cr.fail(fmt.Errorf("starting connector: %w", err))
-		return
+		return cr.waitForRestart(ctx)
 	}
 	defer func() {
 		if err := impl.Stop(); err != nil {
@@ -78,72 +146,113 @@ func (cr *connectorRun) run(ctx context.Context) {
 		configs, err := impl.TaskConfigs(tasksMax)
 		if err != nil {
 			cr.fail(fmt.Errorf("generating task configs: %w", err))
-			return
+			return cr.waitForRestart(ctx)
 		}
 		if len(configs) > tasksMax {
 			configs = configs[:tasksMax]
 		}
-		gen := cr.startGeneration(len(configs))
+		if err := cr.publish(ctx, configs); err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			cr.fail(fmt.Errorf("publishing task configs: %w", err))
+			return cr.waitForRestart(ctx)
+		}
+		gen := cr.c.d.Configs.Snapshot().Generation
 		cr.log.Info("connector running", "class", cr.plugin.Class, "tasks", len(configs), "generation", gen)
 
-		tctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		for id, tc := range configs {
-			t := &taskRun{cr: cr, id: id, config: tc, generation: gen, count: len(configs),
-				log: cr.log.With("task", id)}
-			wg.Go(func() { t.run(tctx) })
+		tasks := make([]*taskHandle, len(configs))
+		for id := range configs {
+			tasks[id] = cr.startTask(ctx, id, configs[id], len(configs), gen)
 		}
-		var stop bool
-		select {
-		case <-ctx.Done():
-			stop = true
-		case err := <-cr.failed:
-			cr.fail(fmt.Errorf("connector raised an error: %w", err))
-			stop = true
-		case <-cr.reconfigure:
-			cr.log.Info("task reconfiguration requested")
+		stopTasks := func() {
+			for _, t := range tasks {
+				t.stop()
+			}
 		}
-		cancel()
-		wg.Wait()
-		if stop {
-			return
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				stopTasks()
+				return false
+			case err := <-cr.failed:
+				stopTasks()
+				cr.fail(fmt.Errorf("connector raised an error: %w", err))
+				return cr.waitForRestart(ctx)
+			case <-cr.restartConn:
+				stopTasks()
+				return true
+			case ids := <-cr.restartTasks:
+				for _, id := range ids {
+					if id >= 0 && id < len(tasks) {
+						tasks[id].stop()
+						tasks[id] = cr.startTask(ctx, id, configs[id], len(configs), gen)
+					}
+				}
+			case <-cr.reconfigure:
+				cr.log.Info("task reconfiguration requested")
+				stopTasks()
+				break wait
+			}
 		}
 	}
 }
 
-func (cr *connectorRun) startGeneration(tasks int) int64 {
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
-	cr.generation++
-	cr.state, cr.trace = StateRunning, ""
-	cr.tasks = make([]TaskStatus, tasks)
-	for i := range cr.tasks {
-		cr.tasks[i] = TaskStatus{ID: i, State: StateUnassigned}
+// waitForRestart waits, after the connector failed, for a restart request
+// or the end of the run.
+func (cr *connectorRun) waitForRestart(ctx context.Context) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-cr.restartConn:
+			return true
+		case <-cr.restartTasks:
+			// Tasks of a failed connector cannot run; only a connector
+			// restart helps.
+		}
 	}
-	return cr.generation
+}
+
+// publish writes the task configurations when they differ from the stored
+// ones, atomically (tasks, then the commit record).
+func (cr *connectorRun) publish(ctx context.Context, configs []map[string]string) error {
+	if slices.EqualFunc(configs, cr.stored, maps.Equal) && len(configs) == len(cr.stored) {
+		return nil
+	}
+	if err := cr.c.d.Configs.PutTaskConfigs(ctx, cr.name, configs); err != nil {
+		return err
+	}
+	cr.stored = configs
+	return nil
 }
 
 func (cr *connectorRun) fail(err error) {
 	cr.log.Error("connector failed", "error", err)
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
-	cr.state, cr.trace = StateFailed, err.Error()
+	cr.c.putConnectorStatus(cr.name, state.StateFailed, err.Error())
 }
 
-func (cr *connectorRun) status() ConnectorStatus {
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
-	return ConnectorStatus{Name: cr.name, Type: string(cr.plugin.Kind), State: cr.state, Trace: cr.trace,
-		Tasks: append([]TaskStatus(nil), cr.tasks...)}
+// taskHandle is one task's scheduling loop.
+type taskHandle struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
-// updateTask applies fn to a task's status.
-func (cr *connectorRun) updateTask(id int, fn func(*TaskStatus)) {
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
-	if id < len(cr.tasks) {
-		fn(&cr.tasks[id])
-	}
+func (h *taskHandle) stop() {
+	h.cancel()
+	<-h.done
+}
+
+func (cr *connectorRun) startTask(ctx context.Context, id int, config map[string]string, count int, gen int64) *taskHandle {
+	tctx, cancel := context.WithCancel(ctx)
+	h := &taskHandle{cancel: cancel, done: make(chan struct{})}
+	t := &taskRun{cr: cr, id: id, config: config, generation: gen, count: count, log: cr.log.With("task", id)}
+	cr.c.wg.Go(func() {
+		defer close(h.done)
+		t.run(tctx)
+	})
+	return h
 }
 
 // taskRun schedules one task's leases.
@@ -155,9 +264,26 @@ type taskRun struct {
 	count      int
 	log        *slog.Logger
 	failures   int
+	state      state.State
+	// inherited is the outstanding lease a previous leader left for this
+	// task, if any.
+	inherited *leaseRecord
+	lastEpoch int64
 }
 
 func (t *taskRun) run(ctx context.Context) {
+	t.setState(state.StateUnassigned, "")
+	if rec, ok := t.cr.c.d.Leases.Outstanding()[taskKey{t.cr.name, t.id}]; ok {
+		t.inherited, t.lastEpoch = &rec, rec.Epoch
+		// A lease issued before (by a coordinator that died or restarted)
+		// may still act until its deadline: never overlap it (rule 3).
+		if wait := time.Until(rec.Deadline); wait > 0 {
+			t.log.Info("waiting out an outstanding lease before scheduling", "lease", rec.ID, "deadline", rec.Deadline)
+			if !sleep(ctx, wait) {
+				return
+			}
+		}
+	}
 	switch t.cr.plugin.Kind {
 	case connect.KindSource:
 		t.runSource(ctx)
@@ -166,10 +292,37 @@ func (t *taskRun) run(ctx context.Context) {
 	}
 }
 
+// setState writes the task's status when it changes.
+func (t *taskRun) setState(st state.State, trace string) {
+	if t.state == st && st != state.StateFailed {
+		return
+	}
+	t.state = st
+	t.cr.c.putTaskStatus(t.cr.name, t.id, st, trace)
+}
+
+// waitWhilePaused blocks while the connector is paused; it reports whether
+// ctx is still live.
+func (t *taskRun) waitWhilePaused(ctx context.Context) bool {
+	for {
+		paused, resumed := t.cr.pausedUntil()
+		if !paused {
+			return ctx.Err() == nil
+		}
+		t.setState(state.StatePaused, "")
+		select {
+		case <-ctx.Done():
+			return false
+		case <-resumed:
+		}
+	}
+}
+
 // newLease builds the task's next lease.
 func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
-	epoch := t.cr.c.nextEpoch()
+	epoch := t.cr.c.nextEpoch(t.lastEpoch)
+	t.lastEpoch = epoch
 	return lease.Lease{
 		ID:              fmt.Sprintf("%s-%d-%d", t.cr.name, t.id, epoch),
 		Kind:            kind,
@@ -185,21 +338,22 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	}
 }
 
-// invoke runs a lease and records its outcome in the task's status. It
-// returns whether the task may go on: false once it has failed more often
-// than the retry limit, or when ctx ended. After an unknown outcome (the
-// invocation failed) it waits for the lease's deadline, so that the same work
-// is never issued twice while the first lease may still act.
+// invoke records the lease, runs it and records its outcome in the task's
+// status. It returns whether the task may go on: false once it has failed
+// more often than the retry limit, or when ctx ended. After an unknown
+// outcome (the invocation failed) it waits for the lease's deadline, so
+// that the same work is never issued twice while the first lease may still
+// act.
 func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool) {
-	t.cr.updateTask(t.id, func(s *TaskStatus) {
-		if s.State == StateUnassigned {
-			s.State = StateRunning
-		}
-	})
-	res, err := t.cr.c.invoker.Invoke(ctx, l)
-	if ctx.Err() != nil {
-		return res, false
+	c := t.cr.c
+	if t.state != state.StateFailed {
+		t.setState(state.StateRunning, "")
 	}
+	if err := c.d.Leases.Begin(ctx, t.cr.name, l); err != nil {
+		t.log.Warn("recording the lease failed; not issuing it", "lease", l.ID, "error", err)
+		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
+	}
+	res, err := c.d.Invoker.Invoke(ctx, l)
 	if err != nil {
 		res = lease.Result{Status: lease.Failed, Error: "invocation failed: " + err.Error(), Trace: err.Error(), Retriable: true}
 		t.log.Warn("invocation failed; waiting for the lease deadline before re-issuing", "lease", l.ID, "error", err)
@@ -207,23 +361,29 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 			return res, false
 		}
 	}
-	t.cr.updateTask(t.id, func(s *TaskStatus) {
-		s.Leases++
-		s.Records += res.Records
-		s.LastLease = time.Now()
-		if res.Status == lease.Succeeded {
-			s.State, s.Trace = StateRunning, ""
-		}
-	})
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	if err := c.d.Leases.End(endCtx, t.cr.name, t.id, l.ID); err != nil {
+		t.log.Warn("clearing the lease record", "lease", l.ID, "error", err)
+	}
+	cancel()
+	c.noteTopics(t.cr.name, res.Topics)
+	if ctx.Err() != nil {
+		return res, false
+	}
 	if res.Status == lease.Succeeded {
 		t.failures = 0
+		t.setState(state.StateRunning, "")
 		return res, true
 	}
 	t.failures++
-	cfg := t.cr.c.cfg
+	cfg := c.cfg
 	if t.failures > cfg.TaskRetries {
 		t.log.Error("task failed", "attempts", t.failures, "error", res.Error)
-		t.cr.updateTask(t.id, func(s *TaskStatus) { s.State, s.Trace = StateFailed, res.Trace })
+		trace := res.Trace
+		if trace == "" {
+			trace = res.Error
+		}
+		t.setState(state.StateFailed, trace)
 		return res, false
 	}
 	backoff := min(cfg.RetryBackoffMax, time.Duration(1<<min(t.failures-1, 20))*200*time.Millisecond)
@@ -235,7 +395,7 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 // with a growing pause (up to IdleBackoffMax) while the source is idle.
 func (t *taskRun) runSource(ctx context.Context) {
 	idle := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	for t.waitWhilePaused(ctx) {
 		res, ok := t.invoke(ctx, t.newLease(lease.KindSource, nil))
 		if !ok {
 			return

@@ -1,13 +1,21 @@
-// Package coordinator is Sluice's coordinator: it owns connector
-// configurations, runs connectors (Start, TaskConfigs, reconfiguration),
-// decides which work each task does next and hands that work out as leases
-// through an Invoker.
+// Package coordinator is Sluice's coordinator (Kafka Connect's herder): it
+// owns connector configurations, runs connectors (Start, TaskConfigs,
+// reconfiguration), decides which work each task does next and hands that
+// work out as leases through an Invoker.
+//
+// In distributed mode every coordinator reads the configs and status
+// topics; one of them, elected through Kafka, leads: it reconciles the
+// configurations into running connectors and schedules their leases, while
+// the others serve reads and forward writes. In standalone and dev mode one
+// coordinator leads alone.
 //
 // Scheduling follows DESIGN.md: a source task gets a new lease as soon as
 // its last one reports more data pending, and backs off while it is idle; a
 // sink task gets a lease only when a partition's lag reaches flush.size or
 // its pending records are older than the rotation interval, and a failed or
-// expired sink lease is re-issued with the same ranges.
+// expired sink lease is re-issued with the same ranges. Every lease is
+// recorded in the lease log before it is invoked, so a coordinator that
+// takes over waits out its predecessor's leases and re-issues their ranges.
 package coordinator
 
 import (
@@ -15,109 +23,298 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/offsets"
 )
+
+// Elector tells a coordinator whether it leads (kafka.Election).
+type Elector interface {
+	Changes() <-chan bool
+	Leading() bool
+	Leader(ctx context.Context) (url string, self bool, err error)
+}
+
+// Deps are what a coordinator works with.
+type Deps struct {
+	Plugins *connect.Registry
+	Kafka   *kafka.Client
+	Invoker Invoker
+	// Configs and Statuses are kept current by their owner (for the Kafka
+	// topics, state.Store.Follow); writes are read back before they return.
+	Configs  ConfigStore
+	Statuses StatusStore
+	Leases   LeaseLog
+	// Offsets holds source connectors' offsets (for the offsets API).
+	Offsets offsets.Store
+	// Election decides leadership; nil: this coordinator always leads.
+	Election Elector
+	Logger   *slog.Logger
+}
 
 // Coordinator runs connectors and schedules their leases. It is safe for
 // concurrent use.
 type Coordinator struct {
-	cfg     Config
-	log     *slog.Logger
-	plugins *connect.Registry
-	kafka   *kafka.Client
-	invoker Invoker
+	cfg      Config
+	d        Deps
+	log      *slog.Logger
+	workerID string
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	wake   chan struct{}
 
-	mu         sync.Mutex
-	connectors map[string]*connectorRun
-	lastEpoch  int64
+	mu        sync.Mutex
+	running   map[string]*connectorRun
+	leading   bool
+	lastEpoch int64
+	topics    map[string]map[string]bool // active topics per connector
 }
 
-// New returns a coordinator. It starts nothing until connectors are added;
-// Close stops everything it started.
-func New(cfg Config, plugins *connect.Registry, client *kafka.Client, invoker Invoker, log *slog.Logger) (*Coordinator, error) {
+// New returns a coordinator; Start starts it.
+func New(cfg Config, d Deps) (*Coordinator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.Default()
+	if d.Plugins == nil || d.Invoker == nil || d.Configs == nil || d.Statuses == nil || d.Leases == nil {
+		return nil, fmt.Errorf("coordinator: plugins, invoker, configs, statuses and leases are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Coordinator{
-		cfg: cfg, log: log, plugins: plugins, kafka: client, invoker: invoker,
-		ctx: ctx, cancel: cancel, connectors: map[string]*connectorRun{},
+		cfg: cfg, d: d, log: d.Logger, workerID: workerID(cfg.RestAdvertisedURL),
+		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1),
+		running: map[string]*connectorRun{}, topics: map[string]map[string]bool{},
 	}, nil
 }
 
-// Add validates a connector configuration and starts the connector. Every
-// problem in the configuration is reported at once (Connect's "Connector
-// configuration is invalid and contains the following N error(s)").
-func (c *Coordinator) Add(props map[string]string) error {
-	plugin, infos, found := Validate(c.plugins, c.cfg.ConfigProviders, props)
-	if err := connect.ConfigError(infos); err != nil {
-		return err
+// workerID is Connect's worker id: the REST URL's host:port.
+func workerID(advertised string) string {
+	if u, err := url.Parse(advertised); err == nil && u.Host != "" {
+		return u.Host
 	}
-	if !found {
-		return fmt.Errorf("%w: %s", connect.ErrUnknownPlugin, props[connect.ConnectorClassConfig])
-	}
-	name := props[connect.NameConfig]
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.connectors[name]; ok {
-		return fmt.Errorf("%w: %s", ErrExists, name)
-	}
-	cr := newConnectorRun(c, name, plugin, maps.Clone(props))
-	c.connectors[name] = cr
-	c.wg.Go(func() { cr.run(c.ctx) })
-	return nil
+	return advertised
 }
 
-// Connectors lists the connectors' names, sorted.
-func (c *Coordinator) Connectors() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Sorted(maps.Keys(c.connectors))
+// Start starts following the stores and, while leading, running
+// connectors. It returns at once; Close stops everything.
+func (c *Coordinator) Start() {
+	c.wg.Go(c.loop)
 }
 
-// Status returns a connector's status.
-func (c *Coordinator) Status(name string) (ConnectorStatus, bool) {
-	c.mu.Lock()
-	cr, ok := c.connectors[name]
-	c.mu.Unlock()
-	if !ok {
-		return ConnectorStatus{}, false
-	}
-	return cr.status(), true
-}
-
-// Run blocks until ctx ends, then stops every connector and waits for the
-// leases in flight.
+// Run starts the coordinator, blocks until ctx ends, then closes it.
 func (c *Coordinator) Run(ctx context.Context) {
+	c.Start()
 	<-ctx.Done()
 	c.Close()
 }
 
-// Close stops every connector and waits for its goroutines.
+// Close stops every connector, waits for the leases in flight and for every
+// goroutine started.
 func (c *Coordinator) Close() {
 	c.cancel()
 	c.wg.Wait()
 }
 
-// nextEpoch returns a lease epoch greater than any this process issued
-// before and, being time-based, than any an earlier process issued.
-func (c *Coordinator) nextEpoch() int64 {
+// loop follows leadership and reconciles the configurations into running
+// connectors while leading.
+func (c *Coordinator) loop() {
+	var changes <-chan bool
+	if c.d.Election != nil {
+		changes = c.d.Election.Changes()
+		c.setLeading(c.d.Election.Leading())
+	} else {
+		c.setLeading(true)
+	}
+	tick := time.NewTicker(c.cfg.ReconcileInterval)
+	defer tick.Stop()
+	for {
+		if c.isLeading() {
+			c.reconcile()
+		}
+		select {
+		case <-c.ctx.Done():
+			c.stopAll()
+			return
+		case leading := <-changes:
+			c.setLeading(leading)
+		case <-c.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Coordinator) setLeading(leading bool) {
+	c.mu.Lock()
+	was := c.leading
+	c.leading = leading
+	c.mu.Unlock()
+	switch {
+	case leading && !was:
+		c.log.Info("leading: running connectors")
+		if err := c.d.Leases.Refresh(c.ctx); err != nil {
+			c.log.Warn("reading the lease log", "error", err)
+		}
+		if err := c.d.Configs.Refresh(c.ctx); err != nil {
+			c.log.Warn("refreshing configurations", "error", err)
+		}
+	case !leading && was:
+		c.log.Info("no longer leading: stopping connectors")
+		c.stopAll()
+	}
+}
+
+func (c *Coordinator) isLeading() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lastEpoch = max(c.lastEpoch+1, time.Now().UnixNano())
+	return c.leading
+}
+
+// poke asks the loop to reconcile now.
+func (c *Coordinator) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reconcile starts, restarts, pauses and stops connector runs so that they
+// match the configurations and target states.
+func (c *Coordinator) reconcile() {
+	snap := c.d.Configs.Snapshot()
+	var stop []*connectorRun
+	var stopped []string
+	c.mu.Lock()
+	for name, cs := range snap.Connectors {
+		cr := c.running[name]
+		switch {
+		case cs.TargetState == state.TargetStopped:
+			if cr != nil {
+				stop = append(stop, cr)
+				delete(c.running, name)
+				stopped = append(stopped, name)
+			}
+		case cr != nil && !maps.Equal(cr.config, cs.Config):
+			stop = append(stop, cr)
+			delete(c.running, name)
+		case cr != nil:
+			cr.setTarget(cs.TargetState)
+		}
+	}
+	for name, cr := range c.running {
+		if _, ok := snap.Connectors[name]; !ok {
+			stop = append(stop, cr)
+			delete(c.running, name)
+			delete(c.topics, name)
+			defer c.deleteStatuses(name)
+		}
+	}
+	c.mu.Unlock()
+	for _, cr := range stop {
+		cr.stop()
+	}
+	for _, name := range stopped {
+		c.markStopped(name)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.leading || c.ctx.Err() != nil {
+		return
+	}
+	for name, cs := range snap.Connectors {
+		if _, ok := c.running[name]; ok || cs.TargetState == state.TargetStopped {
+			continue
+		}
+		plugin, err := c.d.Plugins.Connector(cs.Config[connect.ConnectorClassConfig])
+		if err != nil {
+			c.putConnectorStatus(name, state.StateFailed, err.Error())
+			continue
+		}
+		cr := newConnectorRun(c, name, plugin, cs)
+		c.running[name] = cr
+		cr.start(c.ctx)
+	}
+}
+
+// stopAll stops every connector run and waits for it.
+func (c *Coordinator) stopAll() {
+	c.mu.Lock()
+	runs := make([]*connectorRun, 0, len(c.running))
+	for _, cr := range c.running {
+		runs = append(runs, cr)
+	}
+	c.running = map[string]*connectorRun{}
+	c.mu.Unlock()
+	for _, cr := range runs {
+		cr.stop()
+	}
+}
+
+// markStopped records a stopped connector as Connect does (KIP-875): its
+// task configurations emptied and its status STOPPED.
+func (c *Coordinator) markStopped(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Configs.PutTaskConfigs(ctx, name, nil); err != nil {
+		c.log.Warn("emptying a stopped connector's task configs", "connector", name, "error", err)
+	}
+	c.putConnectorStatus(name, state.StateStopped, "")
+}
+
+func (c *Coordinator) deleteStatuses(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Statuses.DeleteConnectorStatus(ctx, name); err != nil {
+		c.log.Warn("deleting statuses", "connector", name, "error", err)
+	}
+}
+
+func (c *Coordinator) putConnectorStatus(name string, st state.State, trace string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
+		c.log.Warn("writing connector status", "connector", name, "error", err)
+	}
+}
+
+func (c *Coordinator) putTaskStatus(name string, task int, st state.State, trace string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
+		c.log.Warn("writing task status", "connector", name, "task", task, "error", err)
+	}
+}
+
+// nextEpoch returns a lease epoch greater than any issued before by this or
+// an earlier coordinator: time-based, and above the lease log's record.
+func (c *Coordinator) nextEpoch(after int64) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastEpoch = max(c.lastEpoch+1, time.Now().UnixNano(), after+1)
 	return c.lastEpoch
+}
+
+// noteTopics remembers the topics a connector used (the topics API).
+func (c *Coordinator) noteTopics(name string, topics []string) {
+	if len(topics) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topics[name] == nil {
+		c.topics[name] = map[string]bool{}
+	}
+	for _, t := range topics {
+		c.topics[name][t] = true
+	}
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.

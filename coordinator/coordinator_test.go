@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -34,20 +37,65 @@ func testConfig() coordinator.Config {
 		SinkPollInterval: 100 * time.Millisecond, SinkMaxRecords: 1000, DefaultFlushSize: 1,
 		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
 		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
+		ReconcileInterval: 100 * time.Millisecond, Invoker: "inprocess", RestAdvertisedURL: "http://127.0.0.1:18083",
 	}
 }
 
 func start(t *testing.T) *harness {
 	t.Helper()
 	k := kafkatest.Start(t, 2)
-	reg := plugins.Registry()
-	exec := lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
-	coord, err := coordinator.New(testConfig(), reg, k.Client, coordinator.InProcess{Executor: exec}, nil)
+	return &harness{brokers: k.Brokers, client: k.Client, store: k.Offsets, coord: newCoordinator(t, k, testConfig(), nil)}
+}
+
+// newCoordinator starts a coordinator on k's broker with its state in the
+// configs, status and lease topics, as in distributed mode, leading alone
+// unless an elector is given.
+func newCoordinator(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, elector coordinator.Elector) *coordinator.Coordinator {
+	t.Helper()
+	return newCoordinatorWith(t, k, cfg, lease.Options{SafetyMargin: cfg.SafetyMargin}, elector)
+}
+
+func newCoordinatorWith(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, opts lease.Options, elector ...coordinator.Elector) *coordinator.Coordinator {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := state.Open(ctx, k.Client, state.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Follow(context.Background(), 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	leases, err := coordinator.OpenKafkaLeaseLog(ctx, k.Client, "sluice-leases", -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { leases.Close() })
+	reg := plugins.Registry()
+	exec := lease.NewExecutor(reg, k.Client, k.Offsets, opts)
+	d := coordinator.Deps{Plugins: reg, Kafka: k.Client, Invoker: coordinator.InProcess{Executor: exec},
+		Configs: st.Configs, Statuses: st.Statuses, Leases: leases, Offsets: k.Offsets}
+	if len(elector) > 0 && elector[0] != nil {
+		d.Election = elector[0]
+	}
+	coord, err := coordinator.New(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord.Start()
 	t.Cleanup(coord.Close)
-	return &harness{brokers: k.Brokers, client: k.Client, store: k.Offsets, coord: coord}
+	return coord
+}
+
+// status returns a connector's status as GET /connectors/{name}/status.
+func status(t *testing.T, c *coordinator.Coordinator, name string) rest.ConnectorStateInfo {
+	t.Helper()
+	st, err := c.ConnectorStatus(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // waitFor polls cond every 50ms until it holds or the timeout passes.
@@ -122,10 +170,10 @@ func TestPipelineDatagenToFile(t *testing.T) {
 			t.Fatalf("order %d written %d times", id, c)
 		}
 	}
-	st, ok := h.coord.Status("orders-file-sink")
-	if !ok || st.State != coordinator.StateRunning || st.Tasks[0].State != coordinator.StateRunning {
-		t.Fatalf("sink status %+v", st)
-	}
+	waitFor(t, 10*time.Second, "the sink RUNNING", func() bool {
+		st := status(t, h.coord, "orders-file-sink")
+		return st.Connector.State == "RUNNING" && len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING"
+	})
 	// The source's offsets reach the offsets topic (Connect's format) when
 	// its lease ends.
 	waitFor(t, 30*time.Second, "source offsets", func() bool {
@@ -230,8 +278,11 @@ func TestAddRejectsBadConfigNamingEveryKey(t *testing.T) {
 	if err := h.coord.Add(datagenProps(1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.coord.Add(datagenProps(1)); err == nil {
-		t.Fatal("duplicate connector name accepted")
+	// POST /connectors for an existing name: 409.
+	_, _, err := h.coord.PutConnectorConfig(context.Background(), "orders-datagen", datagenProps(1), false, "")
+	var exists *rest.AlreadyExistsError
+	if !errors.As(err, &exists) {
+		t.Fatalf("creating an existing connector: %v, want AlreadyExistsError", err)
 	}
 }
 
@@ -243,10 +294,10 @@ func TestUnreadableSourceFileFailsTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st coordinator.ConnectorStatus
+	var st rest.ConnectorStateInfo
 	waitFor(t, 30*time.Second, "task FAILED", func() bool {
-		st, _ = h.coord.Status("fs")
-		return len(st.Tasks) == 1 && st.Tasks[0].State == coordinator.StateFailed
+		st = status(t, h.coord, "fs")
+		return len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED"
 	})
 	if !strings.Contains(st.Tasks[0].Trace, missing) {
 		t.Fatalf("trace does not name the file: %q", st.Tasks[0].Trace)
@@ -273,8 +324,8 @@ func TestIdleSinkIssuesNoLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	st, _ := h.coord.Status("quiet-sink")
-	if len(st.Tasks) != 1 || st.Tasks[0].Leases != 0 {
+	st := status(t, h.coord, "quiet-sink")
+	if len(st.Tasks) != 1 || st.Tasks[0].State != "UNASSIGNED" {
 		t.Fatalf("idle sink ran leases: %+v", st)
 	}
 }

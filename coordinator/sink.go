@@ -54,7 +54,14 @@ func (t *taskRun) runSink(ctx context.Context) {
 		return
 	}
 	plan := t.newSinkPlan()
-	for ctx.Err() == nil {
+	if rec := t.inherited; rec != nil && rec.Kind == lease.KindSink {
+		// Re-issue the ranges of a lease a previous coordinator issued and
+		// did not see end: the same range, so the same output (rule 2).
+		for _, rg := range rec.Ranges {
+			plan.pending[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = rg
+		}
+	}
+	for t.waitWhilePaused(ctx) {
 		ranges, err := t.dueRanges(ctx, match, plan, time.Now())
 		if err != nil {
 			t.log.Warn("checking sink lag", "error", err)
@@ -86,7 +93,7 @@ func (t *taskRun) runSink(ctx context.Context) {
 // connector consumes: partitions sorted by topic and number, task i taking
 // every count-th from i. New topics and partitions are picked up each time.
 func (t *taskRun) assignment(ctx context.Context, match func(string) bool) ([]kafka.TopicPartition, error) {
-	topics, err := t.cr.c.kafka.Topics(ctx)
+	topics, err := t.cr.c.d.Kafka.Topics(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +102,7 @@ func (t *taskRun) assignment(ctx context.Context, match func(string) bool) ([]ka
 		if !match(topic) {
 			continue
 		}
-		parts, err := t.cr.c.kafka.Partitions(ctx, topic)
+		parts, err := t.cr.c.d.Kafka.Partitions(ctx, topic)
 		if err != nil {
 			return nil, err
 		}
@@ -127,11 +134,11 @@ func (t *taskRun) dueRanges(ctx context.Context, match func(string) bool, plan *
 	if err != nil || len(tps) == 0 {
 		return nil, err
 	}
-	committed, err := t.cr.c.kafka.CommittedOffsets(ctx, lease.GroupID(t.cr.name), tps)
+	committed, err := t.cr.c.d.Kafka.CommittedOffsets(ctx, lease.GroupID(t.cr.name), tps)
 	if err != nil {
 		return nil, err
 	}
-	wms, err := t.cr.c.kafka.Watermarks(ctx, tps)
+	wms, err := t.cr.c.d.Kafka.Watermarks(ctx, tps)
 	if err != nil {
 		return nil, err
 	}

@@ -76,15 +76,9 @@ func TestConfigProviderResolvedInTheLease(t *testing.T) {
 	defer resolver.Close()
 
 	k := kafkatest.Start(t, 1)
-	reg := plugins.Registry()
-	exec := lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond, Resolver: resolver})
 	cfg := testConfig()
 	cfg.ConfigProviders = resolver.Providers()
-	coord, err := coordinator.New(cfg, reg, k.Client, coordinator.InProcess{Executor: exec}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer coord.Close()
+	coord := newCoordinatorWith(t, k, cfg, lease.Options{SafetyMargin: 500 * time.Millisecond, Resolver: resolver})
 	err = coord.Add(map[string]string{"name": "fs", "connector.class": "FileStreamSource", "topic": "lines",
 		"file": "${file:" + secrets + ":input}", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
 	if err != nil {

@@ -25,10 +25,13 @@ var (
 	// ErrProducerClosed is recorded for messages sent after Producer.Close.
 	ErrProducerClosed = errors.New("kafka: producer closed")
 
-	// ErrGroupActive reports a commit refused because the consumer group
-	// has active members: committing without joining is only allowed for
-	// empty groups.
+	// ErrGroupActive reports a commit, offset delete or group delete
+	// refused because the consumer group has active members: committing
+	// without joining, and deleting, are only allowed for empty groups.
 	ErrGroupActive = errors.New("kafka: consumer group has active members")
+
+	// ErrUnknownTopic reports a request about a topic that does not exist.
+	ErrUnknownTopic = errors.New("kafka: unknown topic")
 )
 
 // ProduceError is a failed produce of one message, as returned by

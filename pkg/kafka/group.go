@@ -116,42 +116,7 @@ func (c *Client) CommitOffsets(ctx context.Context, group string, offsets map[To
 		return advanced, nil
 	}
 
-	req := sarama.NewOffsetCommitRequest(c.conf, group)
-	req.ConsumerGroupGeneration = sarama.GroupGenerationUndefined
-	req.ConsumerID = ""
-	for tp, off := range advanced {
-		req.AddBlockWithLeaderEpoch(tp.Topic, tp.Partition, off, -1, 0, "")
-	}
-	err = retry(ctx, func() (bool, error) {
-		coord, err := c.sc.Coordinator(group)
-		if err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: coordinator of group %s: %w", group, err)
-		}
-		resp, err := coord.CommitOffset(req)
-		if err != nil {
-			_ = coord.Close()
-			_ = c.sc.RefreshCoordinator(group)
-			return IsRetriable(err), fmt.Errorf("kafka: commit offsets of group %s: %w", group, err)
-		}
-		for tp := range advanced {
-			kerr, ok := resp.Errors[tp.Topic][tp.Partition]
-			if !ok {
-				return false, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, sarama.ErrIncompleteResponse)
-			}
-			switch {
-			case errors.Is(kerr, sarama.ErrNoError):
-			case coordinatorKError(kerr):
-				_ = c.sc.RefreshCoordinator(group)
-				return true, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, kerr)
-			case errors.Is(kerr, sarama.ErrIllegalGeneration), errors.Is(kerr, sarama.ErrUnknownMemberId), errors.Is(kerr, sarama.ErrRebalanceInProgress):
-				return false, fmt.Errorf("%w: commit of group %s for %s refused: %w", ErrGroupActive, group, tp, kerr)
-			default:
-				return false, fmt.Errorf("kafka: commit offset of group %s for %s: %w", group, tp, kerr)
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
+	if err := c.commit(ctx, group, advanced); err != nil {
 		return nil, err
 	}
 	return advanced, nil

@@ -25,11 +25,11 @@ const loadConcurrency = 8
 // delete, and keys placed on partitions with murmur2 exactly as Connect's
 // producer places them.
 //
-// Load reads the whole topic from the log start to the high watermarks taken
-// when it starts, so it is bounded and never waits for new records. Write
-// produces with the idempotent, acks=all producer and returns once every
-// entry is acknowledged. OffsetStore is safe for concurrent use; Writes are
-// serialized.
+// Load and LoadAll read the whole topic from the log start to the high
+// watermarks taken when they start, so they are bounded and never wait for
+// new records. Write produces with the idempotent, acks=all producer and
+// returns once every entry is acknowledged. OffsetStore is safe for
+// concurrent use; Writes are serialized.
 type OffsetStore struct {
 	c     *Client
 	topic string
@@ -103,6 +103,55 @@ func (s *OffsetStore) Write(ctx context.Context, connector string, entries []off
 // value written, tombstoned partitions left out. Records that are not Connect
 // offset keys are skipped, as Connect skips them.
 func (s *OffsetStore) Load(ctx context.Context, connector string) (map[string]offsets.Entry, error) {
+	latest, err := s.scan(ctx, func(c string) bool { return c == connector })
+	if err != nil {
+		return nil, fmt.Errorf("kafka: load offsets of connector %s from %s: %w", connector, s.topic, err)
+	}
+	return live(latest[connector]), nil
+}
+
+// LoadAll returns every connector's offsets, by connector name, in one pass
+// over the topic, by the rules of Load. Connectors whose partitions are all
+// tombstoned are left out. Connect's worker reads the offsets topic whole in
+// the same way (KafkaOffsetBackingStore).
+func (s *OffsetStore) LoadAll(ctx context.Context) (map[string]map[string]offsets.Entry, error) {
+	latest, err := s.scan(ctx, func(string) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("kafka: load offsets from %s: %w", s.topic, err)
+	}
+	out := make(map[string]map[string]offsets.Entry, len(latest))
+	for connector, byID := range latest {
+		if m := live(byID); len(m) > 0 {
+			out[connector] = m
+		}
+	}
+	return out, nil
+}
+
+// lastRecord is the last record of one source partition seen by scan.
+type lastRecord struct {
+	entry offsets.Entry // Offset nil: deleted
+	at    int64         // record timestamp, in ms, to order across partitions
+}
+
+// live returns the entries of byID that are not tombstones.
+func live(byID map[string]lastRecord) map[string]offsets.Entry {
+	out := make(map[string]offsets.Entry, len(byID))
+	for id, f := range byID {
+		if f.entry.Offset != nil {
+			out[id] = f.entry
+		}
+	}
+	return out
+}
+
+// scan reads the offsets topic from the log start to the high watermarks
+// taken when it starts, loadConcurrency partitions at a time, and returns the
+// last record of each source partition (tombstones included) of each
+// connector that want accepts, by connector, then by offsets.PartitionID.
+// Records that are not Connect offset keys are skipped; a value that does not
+// decode is an error. scan waits for every goroutine it starts.
+func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool) (map[string]map[string]lastRecord, error) {
 	parts, err := s.c.Partitions(ctx, s.topic)
 	if err != nil {
 		return nil, err
@@ -116,14 +165,9 @@ func (s *OffsetStore) Load(ctx context.Context, connector string) (map[string]of
 		return nil, err
 	}
 
-	type found struct {
-		entry offsets.Entry // Offset nil: deleted
-		tp    TopicPartition
-		at    int64 // record timestamp, in ms, to order across partitions
-	}
 	var (
 		mu       sync.Mutex
-		latest   = map[string]found{}
+		latest   = map[string]map[string]lastRecord{}
 		firstErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, loadConcurrency)
@@ -141,23 +185,27 @@ func (s *OffsetStore) Load(ctx context.Context, connector string) (map[string]of
 			defer wg.Done()
 			defer func() { <-sem }()
 			// Within a partition the last record of a key wins.
-			local := map[string]found{}
+			local := map[string]map[string]lastRecord{}
 			err := s.c.FetchRange(ctx, tp, wm.Low, wm.High, 0, func(msgs []Message) error {
 				for _, m := range msgs {
 					if m.Key == nil {
 						continue
 					}
-					c, partition, err := offsets.DecodeKey(m.Key)
-					if err != nil || c != connector {
+					connector, partition, err := offsets.DecodeKey(m.Key)
+					if err != nil || !want(connector) {
 						continue
 					}
 					offset, err := offsets.DecodeValue(m.Value)
 					if err != nil {
 						return fmt.Errorf("kafka: offsets of connector %s at %s offset %d: %w", connector, tp, m.Offset, err)
 					}
-					local[offsets.PartitionID(partition)] = found{
+					byID := local[connector]
+					if byID == nil {
+						byID = map[string]lastRecord{}
+						local[connector] = byID
+					}
+					byID[offsets.PartitionID(partition)] = lastRecord{
 						entry: offsets.Entry{Partition: partition, Offset: offset},
-						tp:    tp,
 						at:    m.Timestamp.UnixMilli(),
 					}
 				}
@@ -174,22 +222,23 @@ func (s *OffsetStore) Load(ctx context.Context, connector string) (map[string]of
 			}
 			// A key is normally in one partition only; if the partition
 			// count changed it can be in two, and the newer record wins.
-			for id, f := range local {
-				if prev, ok := latest[id]; !ok || f.at >= prev.at {
-					latest[id] = f
+			for connector, byID := range local {
+				all := latest[connector]
+				if all == nil {
+					all = map[string]lastRecord{}
+					latest[connector] = all
+				}
+				for id, f := range byID {
+					if prev, ok := all[id]; !ok || f.at >= prev.at {
+						all[id] = f
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return nil, fmt.Errorf("kafka: load offsets of connector %s from %s: %w", connector, s.topic, firstErr)
+		return nil, firstErr
 	}
-	out := make(map[string]offsets.Entry, len(latest))
-	for id, f := range latest {
-		if f.entry.Offset != nil {
-			out[id] = f.entry
-		}
-	}
-	return out, nil
+	return latest, nil
 }

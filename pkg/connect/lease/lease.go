@@ -136,6 +136,9 @@ type Result struct {
 	// Records and Bytes count what was produced (source) or put (sink).
 	Records int64 `json:"records"`
 	Bytes   int64 `json:"bytes"`
+	// Topics are the Kafka topics the lease produced to (source) or read
+	// (sink): Connect's active topics.
+	Topics []string `json:"topics,omitempty"`
 	// SourceOffsets are the source offsets written, per source partition.
 	SourceOffsets []SourceOffset `json:"source_offsets,omitempty"`
 	// Committed are the sink offsets committed (the next offset to consume).

@@ -3,6 +3,7 @@ package lease
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -39,6 +40,9 @@ func (r *run) sink(ctx context.Context) (err error) {
 	}
 	assignment := make([]connect.TopicPartition, 0, len(l.Ranges))
 	for _, rg := range l.Ranges {
+		if !slices.Contains(r.res.Topics, rg.Topic) {
+			r.res.Topics = append(r.res.Topics, rg.Topic)
+		}
 		if rg.Start < 0 || rg.End < rg.Start {
 			return fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
 		}
@@ -77,37 +81,16 @@ func (r *run) sink(ctx context.Context) (err error) {
 		}
 		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
 		err := r.e.kafka.FetchRange(putCtx, tp, rg.Start, rg.End, r.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
-			batch = batch[:0]
-			for i := range msgs {
-				m := &msgs[i]
-				r.res.Bytes += int64(len(m.Key) + len(m.Value))
-				rec, ok, err := st.toSinkRecord(putCtx, m)
-				if err != nil {
-					return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
+			// One fetch holds thousands of records: converting and putting
+			// them maxPutRecords at a time keeps only that many converted
+			// records alive at once.
+			for len(msgs) > 0 {
+				n := min(len(msgs), maxPutRecords)
+				if err := r.putMessages(putCtx, st, task, rg, msgs[:n], &batch); err != nil {
+					return err
 				}
-				if !ok {
-					continue
-				}
-				if st.chain.Len() > 0 {
-					tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: rec.Offset}
-					keep, err := st.transform(putCtx, &tr, failure{msg: m})
-					if err != nil {
-						return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
-					}
-					if !keep {
-						continue
-					}
-					rec.Record = tr.Record
-				}
-				batch = append(batch, rec)
+				msgs = msgs[n:]
 			}
-			if len(batch) == 0 {
-				return nil
-			}
-			if err := r.put(putCtx, task, batch); err != nil {
-				return err
-			}
-			r.res.Records += int64(len(batch))
 			return nil
 		})
 		if err != nil {
@@ -161,6 +144,53 @@ func (r *run) sink(ctx context.Context) (err error) {
 		}
 	}
 	r.res.MorePending = r.morePending(ctx)
+	return nil
+}
+
+// maxPutRecords bounds the records of one Put, as Connect's consumer
+// max.poll.records (default 500) bounds the batches its sink tasks get.
+const maxPutRecords = 500
+
+// putMessages converts and transforms msgs, then puts those kept in one
+// batch. batch is reused from call to call: tasks must not keep the slice.
+func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask, rg Range, msgs []kafka.Message, batch *[]connect.SinkRecord) error {
+	b := (*batch)[:0]
+	defer func() {
+		// Once put, the converted records are garbage: the reused slice
+		// must not keep them reachable until the next batch.
+		clear(b)
+		*batch = b[:0]
+	}()
+	for i := range msgs {
+		m := &msgs[i]
+		r.res.Bytes += int64(len(m.Key) + len(m.Value))
+		rec, ok, err := st.toSinkRecord(ctx, m)
+		if err != nil {
+			return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
+		}
+		if !ok {
+			continue
+		}
+		if st.chain.Len() > 0 {
+			tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: rec.Offset}
+			keep, err := st.transform(ctx, &tr, failure{msg: m})
+			if err != nil {
+				return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
+			}
+			if !keep {
+				continue
+			}
+			rec.Record = tr.Record
+		}
+		b = append(b, rec)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := r.put(ctx, task, b); err != nil {
+		return err
+	}
+	r.res.Records += int64(len(b))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -306,5 +307,8 @@ func (r *run) produceOne(ctx context.Context, st *stages, producer *kafka.Produc
 	}
 	r.res.Records++
 	r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
+	if !slices.Contains(r.res.Topics, msg.Topic) {
+		r.res.Topics = append(r.res.Topics, msg.Topic)
+	}
 	return nil
 }

@@ -1,0 +1,588 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/offsets"
+)
+
+var _ rest.Herder = (*Coordinator)(nil)
+
+// Leader says where writes go: this coordinator when it leads, else the
+// elected leader's URL ("" while none is known).
+func (c *Coordinator) Leader() (string, bool) {
+	if c.d.Election == nil {
+		return c.cfg.RestAdvertisedURL, true
+	}
+	if c.isLeading() {
+		return c.cfg.RestAdvertisedURL, true
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	url, self, err := c.d.Election.Leader(ctx)
+	if err != nil {
+		return "", false
+	}
+	return url, self
+}
+
+// requireLeader returns NotLeaderError on a follower: the REST layer then
+// forwards the request.
+func (c *Coordinator) requireLeader() error {
+	if url, self := c.Leader(); !self {
+		return &rest.NotLeaderError{LeaderURL: url}
+	}
+	return nil
+}
+
+// KafkaClusterID is the Kafka cluster's id (GET /).
+func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
+	if c.d.Kafka == nil {
+		return "", nil
+	}
+	return c.d.Kafka.ClusterID(ctx)
+}
+
+// Connectors lists the connectors' names, sorted.
+func (c *Coordinator) Connectors(context.Context) ([]string, error) {
+	return slices.Sorted(maps.Keys(c.d.Configs.Snapshot().Connectors)), nil
+}
+
+func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
+	cs, ok := c.d.Configs.Snapshot().Connectors[name]
+	if !ok {
+		return cs, rest.ConnectorNotFound(name)
+	}
+	return cs, nil
+}
+
+func (c *Coordinator) connectorType(cfg map[string]string) rest.ConnectorType {
+	p, err := c.d.Plugins.Connector(cfg[connect.ConnectorClassConfig])
+	switch {
+	case err != nil:
+		return rest.UnknownType
+	case p.Kind == connect.KindSink:
+		return rest.SinkType
+	}
+	return rest.SourceType
+}
+
+func (c *Coordinator) info(name string, cs state.ConnectorState) rest.ConnectorInfo {
+	cfg := maps.Clone(cs.Config)
+	cfg[connect.NameConfig] = name
+	tasks := make([]rest.TaskID, cs.TaskCount)
+	for i := range tasks {
+		tasks[i] = rest.TaskID{Connector: name, Task: i}
+	}
+	return rest.ConnectorInfo{Name: name, Config: cfg, Tasks: tasks, Type: c.connectorType(cs.Config)}
+}
+
+// ConnectorInfo is GET /connectors/{name}.
+func (c *Coordinator) ConnectorInfo(_ context.Context, name string) (rest.ConnectorInfo, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return rest.ConnectorInfo{}, err
+	}
+	return c.info(name, cs), nil
+}
+
+// ConnectorConfig is GET /connectors/{name}/config; it includes name.
+func (c *Coordinator) ConnectorConfig(_ context.Context, name string) (map[string]string, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := maps.Clone(cs.Config)
+	cfg[connect.NameConfig] = name
+	return cfg, nil
+}
+
+// PutConnectorConfig creates or updates a connector (POST /connectors, PUT
+// /connectors/{name}/config). An invalid configuration is rejected whole,
+// naming every problem; nothing is written.
+func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg map[string]string, allowReplace bool, initialState string) (bool, rest.ConnectorInfo, error) {
+	if err := c.requireLeader(); err != nil {
+		return false, rest.ConnectorInfo{}, err
+	}
+	cfg = maps.Clone(cfg)
+	if n, ok := cfg[connect.NameConfig]; ok && n != name {
+		return false, rest.ConnectorInfo{}, &rest.BadRequestError{Message: "Connector name configuration (" + n + ") doesn't match connector name in the URL (" + name + ")"}
+	}
+	cfg[connect.NameConfig] = name
+	_, exists := c.d.Configs.Snapshot().Connectors[name]
+	if exists && !allowReplace {
+		return false, rest.ConnectorInfo{}, rest.ConnectorExists(name)
+	}
+	if _, infos, _ := Validate(c.d.Plugins, c.cfg.ConfigProviders, cfg); infos.ErrorCount > 0 {
+		return false, rest.ConnectorInfo{}, connect.ConfigError(infos)
+	}
+	target := state.TargetState("")
+	switch initialState {
+	case "PAUSED":
+		target = state.TargetPaused
+	case "STOPPED":
+		target = state.TargetStopped
+	case "RUNNING":
+		target = state.TargetStarted
+	}
+	if exists {
+		target = "" // an update keeps the target state
+	}
+	if err := c.d.Configs.PutConnectorConfig(ctx, name, cfg, target); err != nil {
+		return false, rest.ConnectorInfo{}, err
+	}
+	c.poke()
+	cs, _ := c.connector(name)
+	return !exists, c.info(name, cs), nil
+}
+
+// Add creates or replaces a connector from a configuration (connector files
+// in dev and standalone mode).
+func (c *Coordinator) Add(props map[string]string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	_, _, err := c.PutConnectorConfig(ctx, props[connect.NameConfig], props, true, "")
+	return err
+}
+
+// PatchConnectorConfig is PATCH /connectors/{name}/config: a null value
+// removes the key.
+func (c *Coordinator) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (rest.ConnectorInfo, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return rest.ConnectorInfo{}, err
+	}
+	cfg := maps.Clone(cs.Config)
+	for k, v := range patch {
+		if v == nil {
+			delete(cfg, k)
+		} else {
+			cfg[k] = *v
+		}
+	}
+	_, info, err := c.PutConnectorConfig(ctx, name, cfg, true, "")
+	return info, err
+}
+
+// DeleteConnector is DELETE /connectors/{name}.
+func (c *Coordinator) DeleteConnector(ctx context.Context, name string) error {
+	if err := c.requireLeader(); err != nil {
+		return err
+	}
+	if _, err := c.connector(name); err != nil {
+		return err
+	}
+	if err := c.d.Configs.DeleteConnector(ctx, name); err != nil {
+		return err
+	}
+	c.poke()
+	return nil
+}
+
+// ConnectorStatus is GET /connectors/{name}/status.
+func (c *Coordinator) ConnectorStatus(_ context.Context, name string) (rest.ConnectorStateInfo, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return rest.ConnectorStateInfo{}, err
+	}
+	st, ok := c.d.Statuses.Connector(name)
+	if !ok {
+		st = state.Status{State: state.StateUnassigned}
+	}
+	info := rest.ConnectorStateInfo{Name: name, Type: c.connectorType(cs.Config),
+		Connector: rest.ConnectorState{State: string(st.State), WorkerID: st.WorkerID, Trace: st.Trace}, Tasks: []rest.TaskState{}}
+	for _, ts := range c.d.Statuses.Tasks(name) {
+		if ts.Task < cs.TaskCount {
+			info.Tasks = append(info.Tasks, rest.TaskState{ID: ts.Task, State: string(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace})
+		}
+	}
+	return info, nil
+}
+
+// TaskConfigs is GET /connectors/{name}/tasks.
+func (c *Coordinator) TaskConfigs(_ context.Context, name string) ([]rest.TaskInfo, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rest.TaskInfo, len(cs.Tasks))
+	for i, tc := range cs.Tasks {
+		out[i] = rest.TaskInfo{ID: rest.TaskID{Connector: name, Task: i}, Config: tc}
+	}
+	return out, nil
+}
+
+// TaskStatus is GET /connectors/{name}/tasks/{id}/status.
+func (c *Coordinator) TaskStatus(_ context.Context, id rest.TaskID) (rest.TaskState, error) {
+	if _, err := c.connector(id.Connector); err != nil {
+		return rest.TaskState{}, err
+	}
+	for _, ts := range c.d.Statuses.Tasks(id.Connector) {
+		if ts.Task == id.Task {
+			return rest.TaskState{ID: ts.Task, State: string(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace}, nil
+		}
+	}
+	return rest.TaskState{}, &rest.NotFoundError{Message: fmt.Sprintf("No status found for task %s-%d", id.Connector, id.Task)}
+}
+
+func (c *Coordinator) run(name string) *connectorRun {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running[name]
+}
+
+// RestartConnector is POST /connectors/{name}/restart. A plain restart
+// restarts the connector instance (nil: 204). With includeTasks or
+// onlyFailed it restarts the connector (unless onlyFailed and it has not
+// failed) and its tasks (all, or the failed ones), reporting RESTARTING for
+// them (202), as Connect (KIP-745).
+func (c *Coordinator) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*rest.ConnectorStateInfo, error) {
+	if err := c.requireLeader(); err != nil {
+		return nil, err
+	}
+	info, err := c.ConnectorStatus(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cr := c.run(name)
+	if cr == nil {
+		return nil, &rest.ConflictError{Message: "Cannot restart connector " + name + ": it is not running (stopped, or being started)"}
+	}
+	plain := !includeTasks && !onlyFailed
+	restartConn := !onlyFailed || info.Connector.State == string(state.StateFailed)
+	var tasks []int
+	if includeTasks {
+		for i, t := range info.Tasks {
+			if !onlyFailed || t.State == string(state.StateFailed) {
+				tasks = append(tasks, t.ID)
+				info.Tasks[i].State = string(state.StateRestarting)
+			}
+		}
+	}
+	if restartConn {
+		info.Connector.State = string(state.StateRestarting)
+		select {
+		case cr.restartConn <- struct{}{}:
+		default:
+		}
+	} else if len(tasks) > 0 {
+		cr.restartTasks <- tasks
+	}
+	if plain {
+		return nil, nil
+	}
+	return &info, nil
+}
+
+// RestartTask is POST /connectors/{name}/tasks/{id}/restart.
+func (c *Coordinator) RestartTask(ctx context.Context, id rest.TaskID) error {
+	if err := c.requireLeader(); err != nil {
+		return err
+	}
+	cs, err := c.connector(id.Connector)
+	if err != nil {
+		return err
+	}
+	if id.Task < 0 || id.Task >= cs.TaskCount {
+		return &rest.NotFoundError{Message: fmt.Sprintf("Task %s-%d not found", id.Connector, id.Task)}
+	}
+	cr := c.run(id.Connector)
+	if cr == nil {
+		return &rest.ConflictError{Message: "Cannot restart task " + strconv.Itoa(id.Task) + " of " + id.Connector + ": the connector is not running"}
+	}
+	cr.restartTasks <- []int{id.Task}
+	return nil
+}
+
+func (c *Coordinator) putTarget(ctx context.Context, name string, t state.TargetState) error {
+	if err := c.requireLeader(); err != nil {
+		return err
+	}
+	if _, err := c.connector(name); err != nil {
+		return err
+	}
+	if err := c.d.Configs.PutTargetState(ctx, name, t); err != nil {
+		return err
+	}
+	c.poke()
+	return nil
+}
+
+// PauseConnector is PUT /connectors/{name}/pause.
+func (c *Coordinator) PauseConnector(ctx context.Context, name string) error {
+	return c.putTarget(ctx, name, state.TargetPaused)
+}
+
+// ResumeConnector is PUT /connectors/{name}/resume.
+func (c *Coordinator) ResumeConnector(ctx context.Context, name string) error {
+	return c.putTarget(ctx, name, state.TargetStarted)
+}
+
+// StopConnector is PUT /connectors/{name}/stop.
+func (c *Coordinator) StopConnector(ctx context.Context, name string) error {
+	return c.putTarget(ctx, name, state.TargetStopped)
+}
+
+// ConnectorActiveTopics is GET /connectors/{name}/topics: the topics the
+// connector's leases have used since this coordinator started leading.
+func (c *Coordinator) ConnectorActiveTopics(_ context.Context, name string) (rest.ActiveTopicsInfo, error) {
+	if _, err := c.connector(name); err != nil {
+		return rest.ActiveTopicsInfo{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return rest.ActiveTopicsInfo{Connector: name, Topics: slices.Sorted(maps.Keys(c.topics[name]))}, nil
+}
+
+// ResetConnectorActiveTopics is PUT /connectors/{name}/topics/reset.
+func (c *Coordinator) ResetConnectorActiveTopics(_ context.Context, name string) error {
+	if err := c.requireLeader(); err != nil {
+		return err
+	}
+	if _, err := c.connector(name); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.topics, name)
+	c.mu.Unlock()
+	return nil
+}
+
+// Sink connectors' offsets use Connect's partition and offset keys.
+const (
+	kafkaTopicKey     = "kafka_topic"
+	kafkaPartitionKey = "kafka_partition"
+	kafkaOffsetKey    = "kafka_offset"
+)
+
+// ConnectorOffsets is GET /connectors/{name}/offsets: a source connector's
+// offsets from the offsets topic, a sink connector's from its consumer
+// group connect-<name>.
+func (c *Coordinator) ConnectorOffsets(ctx context.Context, name string) (rest.ConnectorOffsets, error) {
+	cs, err := c.connector(name)
+	if err != nil {
+		return rest.ConnectorOffsets{}, err
+	}
+	out := rest.ConnectorOffsets{Offsets: []rest.ConnectorOffset{}}
+	if c.connectorType(cs.Config) == rest.SinkType {
+		committed, err := c.d.Kafka.GroupOffsets(ctx, lease.GroupID(name))
+		if err != nil {
+			return out, err
+		}
+		tps := slices.SortedFunc(maps.Keys(committed), func(a, b kafka.TopicPartition) int {
+			if a.Topic != b.Topic {
+				return compareStrings(a.Topic, b.Topic)
+			}
+			return int(a.Partition - b.Partition)
+		})
+		for _, tp := range tps {
+			out.Offsets = append(out.Offsets, rest.ConnectorOffset{
+				Partition: map[string]any{kafkaTopicKey: tp.Topic, kafkaPartitionKey: tp.Partition},
+				Offset:    map[string]any{kafkaOffsetKey: committed[tp]},
+			})
+		}
+		return out, nil
+	}
+	if c.d.Offsets == nil {
+		return out, nil
+	}
+	entries, err := c.d.Offsets.Load(ctx, name)
+	if err != nil {
+		return out, err
+	}
+	for _, id := range slices.Sorted(maps.Keys(entries)) {
+		out.Offsets = append(out.Offsets, rest.ConnectorOffset{Partition: entries[id].Partition, Offset: entries[id].Offset})
+	}
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// requireStopped is Connect's rule for the offsets endpoints.
+func (c *Coordinator) requireStopped(name string) (state.ConnectorState, error) {
+	if err := c.requireLeader(); err != nil {
+		return state.ConnectorState{}, err
+	}
+	cs, err := c.connector(name)
+	if err != nil {
+		return cs, err
+	}
+	if cs.TargetState != state.TargetStopped || c.run(name) != nil {
+		return cs, &rest.BadRequestError{Message: "Connectors must be in the STOPPED state before their offsets can be modified. " +
+			"This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/" + name + "/stop' endpoint"}
+	}
+	return cs, nil
+}
+
+// AlterConnectorOffsets is PATCH /connectors/{name}/offsets (only while
+// STOPPED). A null offset removes the partition's offset.
+func (c *Coordinator) AlterConnectorOffsets(ctx context.Context, name string, offs rest.ConnectorOffsets) (rest.Message, error) {
+	cs, err := c.requireStopped(name)
+	if err != nil {
+		return rest.Message{}, err
+	}
+	if c.connectorType(cs.Config) == rest.SinkType {
+		set := map[kafka.TopicPartition]int64{}
+		var del []kafka.TopicPartition
+		for _, o := range offs.Offsets {
+			tp, err := sinkPartition(o.Partition)
+			if err != nil {
+				return rest.Message{}, err
+			}
+			if o.Offset == nil {
+				del = append(del, tp)
+				continue
+			}
+			off, err := toInt64(o.Offset[kafkaOffsetKey])
+			if err != nil || off < 0 {
+				return rest.Message{}, &rest.BadRequestError{Message: "Kafka offsets must be non-negative integers, not " + fmt.Sprint(o.Offset[kafkaOffsetKey]) + " (key " + kafkaOffsetKey + ")"}
+			}
+			set[tp] = off
+		}
+		group := lease.GroupID(name)
+		if len(set) > 0 {
+			if err := c.d.Kafka.SetGroupOffsets(ctx, group, set); err != nil {
+				return rest.Message{}, err
+			}
+		}
+		if len(del) > 0 {
+			if err := c.d.Kafka.DeleteGroupOffsets(ctx, group, del); err != nil {
+				return rest.Message{}, err
+			}
+		}
+		return rest.Message{Message: "The Connect framework-managed offsets for this connector have been altered successfully. " +
+			"However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses."}, nil
+	}
+	if c.d.Offsets == nil {
+		return rest.Message{}, errors.New("this coordinator has no source offsets store")
+	}
+	entries := make([]offsets.Entry, 0, len(offs.Offsets))
+	for _, o := range offs.Offsets {
+		entries = append(entries, offsets.Entry{Partition: o.Partition, Offset: o.Offset})
+	}
+	if err := c.d.Offsets.Write(ctx, name, entries); err != nil {
+		return rest.Message{}, err
+	}
+	return rest.Message{Message: "The offsets for this connector have been altered successfully"}, nil
+}
+
+// ResetConnectorOffsets is DELETE /connectors/{name}/offsets (only while
+// STOPPED).
+func (c *Coordinator) ResetConnectorOffsets(ctx context.Context, name string) (rest.Message, error) {
+	cs, err := c.requireStopped(name)
+	if err != nil {
+		return rest.Message{}, err
+	}
+	if c.connectorType(cs.Config) == rest.SinkType {
+		if err := c.d.Kafka.DeleteGroup(ctx, lease.GroupID(name)); err != nil {
+			return rest.Message{}, err
+		}
+		return rest.Message{Message: "The Connect framework-managed offsets for this connector have been reset successfully. " +
+			"However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses."}, nil
+	}
+	if c.d.Offsets == nil {
+		return rest.Message{}, errors.New("this coordinator has no source offsets store")
+	}
+	entries, err := c.d.Offsets.Load(ctx, name)
+	if err != nil {
+		return rest.Message{}, err
+	}
+	var tombstones []offsets.Entry
+	for _, e := range entries {
+		tombstones = append(tombstones, offsets.Entry{Partition: e.Partition})
+	}
+	if err := c.d.Offsets.Write(ctx, name, tombstones); err != nil {
+		return rest.Message{}, err
+	}
+	return rest.Message{Message: "The offsets for this connector have been reset successfully"}, nil
+}
+
+func sinkPartition(p map[string]any) (kafka.TopicPartition, error) {
+	topic, ok := p[kafkaTopicKey].(string)
+	part, err := toInt64(p[kafkaPartitionKey])
+	if !ok || topic == "" || err != nil || part < 0 {
+		return kafka.TopicPartition{}, &rest.BadRequestError{Message: "Sink connector offsets need a partition with a string " +
+			kafkaTopicKey + " and a non-negative integer " + kafkaPartitionKey + ", not " + fmt.Sprint(p)}
+	}
+	return kafka.TopicPartition{Topic: topic, Partition: int32(part)}, nil
+}
+
+func toInt64(v any) (int64, error) {
+	switch n := v.(type) {
+	case int64:
+		return n, nil
+	case int32:
+		return int64(n), nil
+	case int:
+		return int64(n), nil
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n), nil
+		}
+	case interface{ Int64() (int64, error) }:
+		return n.Int64()
+	case string:
+		return strconv.ParseInt(n, 10, 64)
+	}
+	return 0, fmt.Errorf("not an integer: %v", v)
+}
+
+// ValidateConnectorConfig is PUT /connector-plugins/{plugin}/config/validate.
+func (c *Coordinator) ValidateConnectorConfig(_ context.Context, _ string, cfg map[string]string) (config.Infos, error) {
+	_, infos, _ := Validate(c.d.Plugins, c.cfg.ConfigProviders, cfg)
+	return infos, nil
+}
+
+// ConnectorPlugins is GET /connector-plugins.
+func (c *Coordinator) ConnectorPlugins(_ context.Context, connectorsOnly bool) []rest.PluginInfo {
+	kinds := []connect.Kind{connect.KindSource, connect.KindSink}
+	if !connectorsOnly {
+		kinds = append(kinds, connect.KindConverter, connect.KindHeaderConverter, connect.KindTransformation, connect.KindPredicate)
+	}
+	var out []rest.PluginInfo
+	for _, p := range c.d.Plugins.Plugins(kinds...) {
+		out = append(out, rest.PluginInfo{Class: p.Class, Type: string(p.Kind), Version: p.Version})
+	}
+	return out
+}
+
+// PluginConfig is GET /connector-plugins/{plugin}/config: the plugin's own
+// configuration keys, as Connect returns them.
+func (c *Coordinator) PluginConfig(_ context.Context, name string) ([]config.KeyInfo, error) {
+	for _, kind := range []connect.Kind{"", connect.KindTransformation, connect.KindPredicate, connect.KindConverter, connect.KindHeaderConverter} {
+		p, err := c.d.Plugins.Lookup(kind, name)
+		if err != nil {
+			continue
+		}
+		switch p.Kind {
+		case connect.KindSource, connect.KindSink:
+			return p.NewConnector().Config().KeyInfos(), nil
+		case connect.KindTransformation:
+			return p.NewTransformation().Config().KeyInfos(), nil
+		case connect.KindPredicate:
+			return p.NewPredicate().Config().KeyInfos(), nil
+		}
+		return []config.KeyInfo{}, nil
+	}
+	return nil, &rest.NotFoundError{Message: "Unknown plugin " + name + "."}
+}

@@ -1,0 +1,189 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// taskKey names one task.
+type taskKey struct {
+	connector string
+	task      int
+}
+
+// leaseRecord is what the lease log keeps of an outstanding lease: enough
+// to wait out its deadline and to re-issue a sink lease's exact ranges.
+type leaseRecord struct {
+	ID         string        `json:"id"`
+	Kind       lease.Kind    `json:"kind"`
+	Generation int64         `json:"generation"`
+	Epoch      int64         `json:"epoch"`
+	Deadline   time.Time     `json:"deadline"`
+	Ranges     []lease.Range `json:"ranges,omitempty"`
+}
+
+// LeaseLog records the leases in flight, so that a coordinator that takes
+// over (after a restart or a leader change) neither issues a task's next
+// lease before its last one's deadline nor loses a sink lease's range
+// (DESIGN.md rules 2 and 3). Begin is durable before the lease is invoked;
+// End forgets it once its result is in.
+type LeaseLog interface {
+	Outstanding() map[taskKey]leaseRecord
+	Begin(ctx context.Context, connector string, l lease.Lease) error
+	End(ctx context.Context, connector string, task int, id string) error
+	Refresh(ctx context.Context) error
+}
+
+func recordOf(l lease.Lease) leaseRecord {
+	return leaseRecord{ID: l.ID, Kind: l.Kind, Generation: l.Generation, Epoch: l.Epoch, Deadline: l.Deadline, Ranges: l.Ranges}
+}
+
+// MemoryLeaseLog keeps the lease log in memory (standalone mode, where
+// one process owns everything).
+type MemoryLeaseLog struct {
+	mu sync.Mutex
+	m  map[taskKey]leaseRecord
+}
+
+// NewMemoryLeaseLog returns an empty log.
+func NewMemoryLeaseLog() *MemoryLeaseLog { return &MemoryLeaseLog{m: map[taskKey]leaseRecord{}} }
+
+func (m *MemoryLeaseLog) Outstanding() map[taskKey]leaseRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[taskKey]leaseRecord, len(m.m))
+	for k, v := range m.m {
+		out[k] = v
+	}
+	return out
+}
+
+func (m *MemoryLeaseLog) Begin(_ context.Context, c string, l lease.Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[taskKey{c, l.Task}] = recordOf(l)
+	return nil
+}
+
+func (m *MemoryLeaseLog) End(_ context.Context, c string, task int, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.m[taskKey{c, task}]; ok && r.ID == id {
+		delete(m.m, taskKey{c, task})
+	}
+	return nil
+}
+
+func (m *MemoryLeaseLog) Refresh(context.Context) error { return nil }
+
+// KafkaLeaseLog keeps the lease log on a compacted topic: key
+// lease-<connector>-<task>, value the leaseRecord as JSON, a tombstone once
+// the lease has ended.
+type KafkaLeaseLog struct {
+	log *state.Log
+	mu  sync.Mutex
+	m   map[taskKey]leaseRecord
+}
+
+const leaseKeyPrefix = "lease-"
+
+// OpenKafkaLeaseLog opens (creating if missing) the lease topic and reads it.
+func OpenKafkaLeaseLog(ctx context.Context, client *kafka.Client, topic string, replication int16, logger *slog.Logger) (*KafkaLeaseLog, error) {
+	k := &KafkaLeaseLog{m: map[taskKey]leaseRecord{}}
+	log, err := state.NewLog(ctx, client, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: replication,
+		Configs: map[string]string{"cleanup.policy": "compact"}}, k.consume, logger)
+	if err != nil {
+		return nil, err
+	}
+	k.log = log
+	if err := log.ReadToEnd(ctx); err != nil {
+		log.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *KafkaLeaseLog) consume(m kafka.Message) {
+	rest, ok := strings.CutPrefix(string(m.Key), leaseKeyPrefix)
+	if !ok {
+		return
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i <= 0 {
+		return
+	}
+	task, err := strconv.Atoi(rest[i+1:])
+	if err != nil {
+		return
+	}
+	key := taskKey{rest[:i], task}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if m.Value == nil {
+		delete(k.m, key)
+		return
+	}
+	var r leaseRecord
+	if json.Unmarshal(m.Value, &r) == nil {
+		k.m[key] = r
+	}
+}
+
+func leaseKey(c string, task int) []byte {
+	return []byte(fmt.Sprintf("%s%s-%d", leaseKeyPrefix, c, task))
+}
+
+func (k *KafkaLeaseLog) Outstanding() map[taskKey]leaseRecord {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[taskKey]leaseRecord, len(k.m))
+	for key, v := range k.m {
+		out[key] = v
+	}
+	return out
+}
+
+func (k *KafkaLeaseLog) Begin(ctx context.Context, c string, l lease.Lease) error {
+	b, err := json.Marshal(recordOf(l))
+	if err != nil {
+		return err
+	}
+	if err := k.log.Send(ctx, leaseKey(c, l.Task), b); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.m[taskKey{c, l.Task}] = recordOf(l)
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *KafkaLeaseLog) End(ctx context.Context, c string, task int, id string) error {
+	k.mu.Lock()
+	r, ok := k.m[taskKey{c, task}]
+	k.mu.Unlock()
+	if !ok || r.ID != id {
+		return nil
+	}
+	if err := k.log.Send(ctx, leaseKey(c, task), nil); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	delete(k.m, taskKey{c, task})
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *KafkaLeaseLog) Refresh(ctx context.Context) error { return k.log.ReadToEnd(ctx) }
+
+// Close closes the topic log.
+func (k *KafkaLeaseLog) Close() error { return k.log.Close() }
