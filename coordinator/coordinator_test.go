@@ -52,10 +52,24 @@ func start(t *testing.T) *harness {
 // unless an elector is given.
 func newCoordinator(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, elector coordinator.Elector) *coordinator.Coordinator {
 	t.Helper()
-	return newCoordinatorWith(t, k, cfg, lease.Options{SafetyMargin: cfg.SafetyMargin}, elector)
+	return build(t, k, cfg, setup{elector: elector})
 }
 
-func newCoordinatorWith(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, opts lease.Options, elector ...coordinator.Elector) *coordinator.Coordinator {
+// newCoordinatorWith is newCoordinator with the executor's options.
+func newCoordinatorWith(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, opts lease.Options) *coordinator.Coordinator {
+	t.Helper()
+	return build(t, k, cfg, setup{opts: &opts})
+}
+
+// setup varies how build wires a coordinator.
+type setup struct {
+	elector coordinator.Elector
+	opts    *lease.Options
+	// wrap wraps the in-process invoker (to record or fail invocations).
+	wrap func(coordinator.Invoker) coordinator.Invoker
+}
+
+func build(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, s setup) *coordinator.Coordinator {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -73,13 +87,16 @@ func newCoordinatorWith(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, 
 	}
 	t.Cleanup(func() { leases.Close() })
 	reg := plugins.Registry()
-	exec := lease.NewExecutor(reg, k.Client, k.Offsets, opts)
-	d := coordinator.Deps{Plugins: reg, Kafka: k.Client, Invoker: coordinator.InProcess{Executor: exec},
-		Configs: st.Configs, Statuses: st.Statuses, Leases: leases, Offsets: k.Offsets}
-	if len(elector) > 0 && elector[0] != nil {
-		d.Election = elector[0]
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin}
+	if s.opts != nil {
+		opts = *s.opts
 	}
-	coord, err := coordinator.New(cfg, d)
+	var inv coordinator.Invoker = coordinator.InProcess{Executor: lease.NewExecutor(reg, k.Client, k.Offsets, opts)}
+	if s.wrap != nil {
+		inv = s.wrap(inv)
+	}
+	coord, err := coordinator.New(cfg, coordinator.Deps{Plugins: reg, Kafka: k.Client, Invoker: inv,
+		Configs: st.Configs, Statuses: st.Statuses, Leases: leases, Offsets: k.Offsets, Election: s.elector})
 	if err != nil {
 		t.Fatal(err)
 	}

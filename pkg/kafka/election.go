@@ -2,9 +2,11 @@ package kafka
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -77,11 +79,15 @@ func (c *Client) Campaign(ctx context.Context, o ElectionOptions) (*Election, er
 	}
 	conf := c.cfg.saramaConfig()
 	conf.Metadata.Full = false
-	conf.Consumer.Group.Member.UserData = []byte(o.URL)
+	meta, err := json.Marshal(memberMeta{URL: o.URL, Since: time.Now().UnixNano()})
+	if err != nil {
+		return nil, err
+	}
+	conf.Consumer.Group.Member.UserData = meta
 	conf.Consumer.Group.Session.Timeout = o.SessionTimeout
 	conf.Consumer.Group.Heartbeat.Interval = o.Heartbeat
 	conf.Consumer.Group.Rebalance.Timeout = 2 * o.SessionTimeout
-	conf.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	conf.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{oldestWins{}}
 	conf.Consumer.Offsets.AutoCommit.Enable = false
 	conf.Consumer.Return.Errors = false
 	sc, err := newSaramaClient(ctx, c.cfg, conf)
@@ -210,7 +216,10 @@ func (e *Election) Leader(ctx context.Context) (url string, self bool, err error
 			if err != nil || md == nil {
 				continue
 			}
-			url = string(md.UserData)
+			var mm memberMeta
+			if json.Unmarshal(md.UserData, &mm) == nil {
+				url = mm.URL
+			}
 		}
 	}
 	e.mu.Lock()
@@ -227,3 +236,43 @@ func (e *Election) Close() error {
 	e.set(false)
 	return errors.Join(err, e.sc.Close())
 }
+
+// memberMeta is what each candidate tells the group about itself.
+type memberMeta struct {
+	URL   string `json:"url"`
+	Since int64  `json:"since"` // when the candidacy began, Unix ns
+}
+
+// oldestWins assigns the election topic's partition to the member that has
+// been a candidate longest (ties broken by member id). A coordinator that
+// starts never takes leadership from a running one; when the leader leaves
+// or dies, the next oldest takes over.
+type oldestWins struct{}
+
+func (oldestWins) Name() string { return "sluice-oldest" }
+
+func (oldestWins) Plan(members map[string]sarama.ConsumerGroupMemberMetadata, topics map[string][]int32) (sarama.BalanceStrategyPlan, error) {
+	plan := sarama.BalanceStrategyPlan{}
+	ids := slices.Sorted(maps.Keys(members))
+	for topic, parts := range topics {
+		var best string
+		var bestSince int64
+		for _, id := range ids {
+			m := members[id]
+			if !slices.Contains(m.Topics, topic) {
+				continue
+			}
+			var mm memberMeta
+			_ = json.Unmarshal(m.UserData, &mm)
+			if best == "" || mm.Since < bestSince {
+				best, bestSince = id, mm.Since
+			}
+		}
+		if best != "" {
+			plan.Add(best, topic, parts...)
+		}
+	}
+	return plan, nil
+}
+
+func (oldestWins) AssignmentData(string, map[string][]int32, int32) ([]byte, error) { return nil, nil }

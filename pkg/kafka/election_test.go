@@ -40,7 +40,26 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 		}
 	}()
 
+	// Candidates that start within the same instant may swap leadership
+	// while they join; once all have joined, the leader stays.
+	waitLeader(t, els)
+	time.Sleep(3 * time.Second)
 	leader := waitLeader(t, els)
+	time.Sleep(3 * time.Second)
+	if again := waitLeader(t, els); again != leader {
+		t.Fatalf("leadership moved from %s to %s in a settled group", leader.opts.URL, again.opts.URL)
+	}
+
+	// A candidate that joins later never takes leadership.
+	late, err := client.Campaign(ctx, ElectionOptions{Group: "sluice-test", Topic: "sluice-leader", URL: "http://late:8083", SessionTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	els = append(els, late)
+	time.Sleep(3 * time.Second)
+	if again := waitLeader(t, els); again != leader {
+		t.Fatalf("a joining candidate took leadership from %s (now %s)", leader.opts.URL, again.opts.URL)
+	}
 	for _, e := range els {
 		if e == leader {
 			continue
