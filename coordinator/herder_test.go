@@ -223,7 +223,7 @@ func TestSinkSchedulingBySizeAndAge(t *testing.T) {
 	for _, c := range []struct{ name, topic string }{{"small-sink", "small"}, {"big-sink", "big"}} {
 		err := coord.Add(map[string]string{"name": c.name, "connector.class": "io.sluice.connect.storage.LocalSinkConnector",
 			"topics": c.topic, "local.dir": t.TempDir(), "flush.size": "100", "rotate.interval.ms": "2000",
-			"format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+			"format.class":    "io.confluent.connect.s3.format.json.JsonFormat",
 			"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
 			"value.converter.replace.null.with.default": "true", "key.converter": "org.apache.kafka.connect.storage.StringConverter"})
 		if err != nil {
