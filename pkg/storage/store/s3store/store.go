@@ -20,14 +20,12 @@
 package s3store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,9 +48,6 @@ var (
 type Store struct {
 	client *s3.Client
 	cfg    Config
-	// bufs holds part buffers (*[]byte of capacity cfg.PartSize) so that
-	// writers reuse them rather than allocating a part per object.
-	bufs sync.Pool
 }
 
 // New returns a Store for cfg.Bucket. It makes no request: a missing bucket
@@ -97,12 +92,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 	})
-	s := &Store{client: client, cfg: cfg}
-	s.bufs.New = func() any {
-		b := make([]byte, 0, cfg.PartSize)
-		return &b
-	}
-	return s, nil
+	return &Store{client: client, cfg: cfg}, nil
 }
 
 // Open parses props (see ParseConfig) and returns New's Store.
@@ -169,27 +159,16 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 // Close does nothing: the SDK client holds no resources that need closing.
 func (s *Store) Close() error { return nil }
 
-func (s *Store) getBuf() *[]byte {
-	b := s.bufs.Get().(*[]byte)
-	*b = (*b)[:0]
-	return b
-}
-
-func (s *Store) putBuf(b *[]byte) {
-	if b != nil {
-		s.bufs.Put(b)
-	}
-}
-
 // Writer is an S3 object being written. It is not safe for concurrent use.
-// It holds at most one part buffer (the Store's part size) in memory.
+// It holds in memory the part being written: the object's bytes up to the
+// Store's part size, in 1 MiB chunks shared by all writers.
 type Writer struct {
 	s   *Store
 	ctx context.Context
 	key string
 
-	buf      *[]byte // nil until the first Write and after Commit or Abort
-	uploadID string  // "" until the first part is uploaded
+	buf      partBuffer
+	uploadID string // "" until the first part is uploaded
 	parts    []types.CompletedPart
 	err      error // sticky: the first failure, after which the upload is aborted
 	closed   bool
@@ -205,21 +184,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if w.buf == nil {
-		w.buf = w.s.getBuf()
-	}
 	n := 0
 	for len(p) > 0 {
-		b := *w.buf
-		if len(b) == cap(b) {
+		if w.buf.Len() == w.s.cfg.PartSize {
 			if err := w.uploadPart(w.ctx); err != nil {
 				w.fail(err)
 				return n, err
 			}
-			b = *w.buf
 		}
-		c := copy(b[len(b):cap(b)], p)
-		*w.buf = b[:len(b)+c]
+		c := w.buf.write(p, w.s.cfg.PartSize)
 		p = p[c:]
 		n += c
 	}
@@ -239,21 +212,17 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return w.err
 	}
 	if w.uploadID == "" {
-		var body []byte
-		if w.buf != nil {
-			body = *w.buf
-		}
 		in := &s3.PutObjectInput{
 			Bucket:        aws.String(w.s.cfg.Bucket),
 			Key:           aws.String(w.key),
-			Body:          bytes.NewReader(body),
-			ContentLength: aws.Int64(int64(len(body))),
+			Body:          w.buf.reader(),
+			ContentLength: aws.Int64(int64(w.buf.Len())),
 		}
 		w.s.applyPut(in)
 		_, err := w.s.client.PutObject(ctx, in)
 		return wrap("PutObject", w.s.cfg.Bucket, w.key, 0, err)
 	}
-	if len(*w.buf) > 0 {
+	if w.buf.Len() > 0 {
 		if err := w.uploadPart(ctx); err != nil {
 			w.fail(err)
 			return err
@@ -305,14 +274,13 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 		w.uploadID = aws.ToString(out.UploadId)
 	}
 	num := int32(len(w.parts) + 1)
-	body := *w.buf
 	in := &s3.UploadPartInput{
 		Bucket:        aws.String(s.cfg.Bucket),
 		Key:           aws.String(w.key),
 		UploadId:      aws.String(w.uploadID),
 		PartNumber:    aws.Int32(num),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
+		Body:          w.buf.reader(),
+		ContentLength: aws.Int64(int64(w.buf.Len())),
 	}
 	if s.cfg.SSECustomerKey != "" {
 		in.SSECustomerAlgorithm = aws.String(SSEAES256)
@@ -324,7 +292,7 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 		return wrap("UploadPart", s.cfg.Bucket, w.key, int(num), err)
 	}
 	w.parts = append(w.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
-	*w.buf = body[:0]
+	w.buf.reset()
 	return nil
 }
 
@@ -335,8 +303,7 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 func (w *Writer) fail(err error) {
 	w.err = err
 	// The buffered bytes are useless now; give the memory back at once.
-	w.s.putBuf(w.buf)
-	w.buf = nil
+	w.buf.release()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
 	defer cancel()
 	_ = w.abortUpload(ctx)
@@ -361,8 +328,7 @@ func (w *Writer) abortUpload(ctx context.Context) error {
 // release returns the buffer to the pool and closes the writer.
 func (w *Writer) release() {
 	w.closed = true
-	w.s.putBuf(w.buf)
-	w.buf = nil
+	w.buf.release()
 	w.parts = nil
 }
 

@@ -1,0 +1,214 @@
+// Package benchkit holds what Sluice's end-to-end benchmarks share: a Kafka
+// broker in its own process, the datagen messages they move, and the
+// figures they report (records/s, MB/s, CPU seconds, peak RSS), measured
+// for the benchmark's process alone.
+package benchkit
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connectors/datagen"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// ExternalBroker runs the embedded broker in its own process (the
+// coordinator binary in dev mode, with no connectors; auto-created topics
+// have 4 partitions), so that the CPU time and peak RSS a benchmark reports
+// are its own alone. The broker stops when the benchmark ends.
+func ExternalBroker(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	bin := filepath.Join(dir, "coordinator")
+	build := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/coordinator/cmd/coordinator")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("building the coordinator: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "SLUICE_EMBEDDED_KAFKA_ADDR="+addr, "SLUICE_DATA_DIR="+filepath.Join(dir, "data"),
+		"SLUICE_EMBEDDED_PARTITIONS=4", "SLUICE_LOG_LEVEL=warn")
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("external broker did not listen on %s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// CPU returns the user plus system CPU time the process has used so far.
+func CPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ResetPeakRSS returns what the Go runtime holds but no longer uses to the
+// operating system and resets the process's peak RSS to its current RSS
+// (Linux's /proc/self/clear_refs), so that PeakRSSMB reports the peak of
+// what runs next rather than of what ran before (generating data, an
+// earlier benchmark). Without clear_refs the peak stays the process's
+// lifetime peak.
+func ResetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// PeakRSSMB returns the process's peak resident set size in MiB since
+// ResetPeakRSS (VmHWM), or since it started where /proc is not available.
+func PeakRSSMB() float64 {
+	if f, err := os.Open("/proc/self/status"); err == nil {
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+				if kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
+					return kb / 1024
+				}
+			}
+		}
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// Report reports records/s, MB/s (of keys and values), the CPU seconds
+// used and the peak RSS, and no ns/op (one op is the whole run).
+func Report(b *testing.B, records, bytes int64, elapsed, cpu time.Duration) {
+	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(bytes)/elapsed.Seconds()/1e6, "MB/s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(PeakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(0, "ns/op")
+}
+
+// Registry holds the converters and datagen.
+func Registry(tb testing.TB) *connect.Registry {
+	tb.Helper()
+	reg, err := connect.NewRegistry(append(converter.Plugins(), datagen.Plugins()...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return reg
+}
+
+// Orders calls fn with batches of the n messages the datagen pipeline
+// produces to topic: the orders shape, keyed, converted by the
+// StringConverter and the schemaless JsonConverter (values of about 200
+// bytes). fn may keep the batches.
+func Orders(tb testing.TB, topic string, n int, fn func([]kafka.Message)) {
+	tb.Helper()
+	ctx := context.Background()
+	reg := Registry(tb)
+	p, err := reg.Connector("Datagen")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key, _ := reg.Lookup(connect.KindConverter, "org.apache.kafka.connect.storage.StringConverter")
+	val, _ := reg.Lookup(connect.KindConverter, "org.apache.kafka.connect.json.JsonConverter")
+	kc, vc := key.NewConverter(), val.NewConverter()
+	if err := kc.Configure(nil, true); err != nil {
+		tb.Fatal(err)
+	}
+	if err := vc.Configure(map[string]string{"schemas.enable": "false"}, false); err != nil {
+		tb.Fatal(err)
+	}
+	task := p.NewSourceTask()
+	cfg := map[string]string{"topic": topic, "shape": "orders", "count": strconv.Itoa(n), "batch.size": "2000"}
+	if err := task.Start(ctx, noOffsets{}, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	defer task.Stop()
+	for done := 0; done < n; {
+		recs, err := task.Poll(ctx)
+		if err != nil || len(recs) == 0 {
+			tb.Fatalf("datagen: %d records, err %v", done, err)
+		}
+		msgs := make([]kafka.Message, 0, len(recs))
+		for _, r := range recs {
+			k, err := kc.FromConnectData(r.Topic, r.KeySchema, r.Key)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			v, err := vc.FromConnectData(r.Topic, r.ValueSchema, r.Value)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			msgs = append(msgs, kafka.Message{Topic: r.Topic, Partition: -1, Key: k, Value: v, Timestamp: r.Timestamp})
+		}
+		done += len(msgs)
+		fn(msgs)
+	}
+}
+
+// Pregenerate returns the n messages Orders produces, all in memory.
+func Pregenerate(tb testing.TB, topic string, n int) []kafka.Message {
+	tb.Helper()
+	msgs := make([]kafka.Message, 0, n)
+	Orders(tb, topic, n, func(ms []kafka.Message) { msgs = append(msgs, ms...) })
+	return msgs[:n]
+}
+
+// ProduceOrders produces the n messages of Orders to topic with the
+// default producer, a batch at a time (memory stays small), and returns
+// their key and value bytes.
+func ProduceOrders(tb testing.TB, client *kafka.Client, topic string, n int) (bytes int64) {
+	tb.Helper()
+	ctx := context.Background()
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer p.Close()
+	sent := 0
+	Orders(tb, topic, n, func(ms []kafka.Message) {
+		for _, m := range ms {
+			if sent == n {
+				break
+			}
+			p.Send(m)
+			bytes += int64(len(m.Key) + len(m.Value))
+			sent++
+		}
+		// Flushing now and then bounds what the producer holds.
+		if sent%50_000 < len(ms) || sent == n {
+			if err := p.Flush(ctx); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	})
+	return bytes
+}
+
+type noOffsets struct{}
+
+func (noOffsets) Offsets() connect.OffsetReader        { return noOffsets{} }
+func (noOffsets) Offset(map[string]any) map[string]any { return nil }
