@@ -35,6 +35,7 @@ type connectorRun struct {
 	mu     sync.Mutex
 	paused bool
 	resume chan struct{} // closed when a pause ends
+	lag    *sinkLag      // a sink's lag check, shared by its tasks
 }
 
 func newConnectorRun(c *Coordinator, name string, p connect.Plugin, cs state.ConnectorState) *connectorRun {
@@ -158,7 +159,7 @@ func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 			cr.fail(fmt.Errorf("publishing task configs: %w", err))
 			return cr.waitForRestart(ctx)
 		}
-		gen := cr.c.d.Configs.Snapshot().Generation
+		gen := cr.c.configGeneration()
 		cr.log.Info("connector running", "class", cr.plugin.Class, "tasks", len(configs), "generation", gen)
 
 		tasks := make([]*taskHandle, len(configs))
@@ -273,7 +274,7 @@ type taskRun struct {
 
 func (t *taskRun) run(ctx context.Context) {
 	t.setState(state.StateUnassigned, "")
-	if rec, ok := t.cr.c.d.Leases.Outstanding()[taskKey{t.cr.name, t.id}]; ok {
+	if rec, ok := outstandingLease(t.cr.c.d.Leases, t.cr.name, t.id); ok {
 		t.inherited, t.lastEpoch = &rec, rec.Epoch
 		// A lease issued before (by a coordinator that died or restarted)
 		// may still act until its deadline: never overlap it (rule 3).
@@ -350,6 +351,18 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		t.setState(state.StateRunning, "")
 	}
 	if err := c.d.Leases.Begin(ctx, t.cr.name, l); err != nil {
+		// The lease was never invoked, but its record may have landed
+		// (typically when the coordinator is closing): clear it, or the
+		// next leader would wait for its deadline (LeaseTimeout) before
+		// scheduling the task.
+		endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := c.d.Leases.End(endCtx, t.cr.name, t.id, l.ID); err != nil {
+			t.log.Warn("clearing the record of a lease not issued", "lease", l.ID, "error", err)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return lease.Result{}, false
+		}
 		t.log.Warn("recording the lease failed; not issuing it", "lease", l.ID, "error", err)
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}

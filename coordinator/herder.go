@@ -57,11 +57,13 @@ func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
 
 // Connectors lists the connectors' names, sorted.
 func (c *Coordinator) Connectors(context.Context) ([]string, error) {
-	return slices.Sorted(maps.Keys(c.d.Configs.Snapshot().Connectors)), nil
+	names := c.connectorNames()
+	slices.Sort(names)
+	return names, nil
 }
 
 func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
-	cs, ok := c.d.Configs.Snapshot().Connectors[name]
+	cs, ok := c.lookupConnector(name)
 	if !ok {
 		return cs, rest.ConnectorNotFound(name)
 	}
@@ -121,7 +123,7 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 		return false, rest.ConnectorInfo{}, &rest.BadRequestError{Message: "Connector name configuration (" + n + ") doesn't match connector name in the URL (" + name + ")"}
 	}
 	cfg[connect.NameConfig] = name
-	_, exists := c.d.Configs.Snapshot().Connectors[name]
+	_, exists := c.lookupConnector(name)
 	if exists && !allowReplace {
 		return false, rest.ConnectorInfo{}, rest.ConnectorExists(name)
 	}

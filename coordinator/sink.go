@@ -2,9 +2,9 @@ package coordinator
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -46,9 +46,10 @@ func (t *taskRun) newSinkPlan() *sinkPlan {
 }
 
 // runSink checks the task's partitions for lag every SinkPollInterval and
-// issues a lease for the partitions that are due.
+// issues a lease for the partitions that are due. The lag itself comes from
+// the connector's sinkLag, one check shared by all its tasks.
 func (t *taskRun) runSink(ctx context.Context) {
-	match, err := connect.SinkTopicMatcher(t.cr.config)
+	lag, err := t.cr.sinkLag()
 	if err != nil {
 		t.cr.fail(err)
 		return
@@ -61,8 +62,13 @@ func (t *taskRun) runSink(ctx context.Context) {
 			plan.pending[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = rg
 		}
 	}
+	// seen is when the task last looked at the lag or ended a lease: the
+	// next look must come from a check started after it, so that it shows
+	// the offsets the task's own leases committed.
+	var seen time.Time
 	for t.waitWhilePaused(ctx) {
-		ranges, err := t.dueRanges(ctx, match, plan, time.Now())
+		ranges, err := t.dueRanges(ctx, lag, plan, seen, time.Now())
+		seen = time.Now()
 		if err != nil {
 			t.log.Warn("checking sink lag", "error", err)
 		}
@@ -73,6 +79,7 @@ func (t *taskRun) runSink(ctx context.Context) {
 			continue
 		}
 		res, ok := t.invoke(ctx, t.newLease(lease.KindSink, ranges))
+		seen = time.Now()
 		if !ok {
 			return
 		}
@@ -89,58 +96,147 @@ func (t *taskRun) runSink(ctx context.Context) {
 	}
 }
 
-// assignment returns this task's share of the partitions of the topics the
-// connector consumes: partitions sorted by topic and number, task i taking
-// every count-th from i. New topics and partitions are picked up each time.
-func (t *taskRun) assignment(ctx context.Context, match func(string) bool) ([]kafka.TopicPartition, error) {
-	topics, err := t.cr.c.d.Kafka.Topics(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var all []kafka.TopicPartition
-	for _, topic := range topics {
-		if !match(topic) {
-			continue
-		}
-		parts, err := t.cr.c.d.Kafka.Partitions(ctx, topic)
+// sinkLag returns the connector's shared lag check, made on first use.
+func (cr *connectorRun) sinkLag() (*sinkLag, error) {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.lag == nil {
+		match, err := connect.SinkTopicMatcher(cr.config)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range parts {
+		cr.lag = &sinkLag{c: cr.c, group: lease.GroupID(cr.name), match: match}
+	}
+	return cr.lag, nil
+}
+
+// sinkLag is a sink connector's lag, checked for all its tasks at once:
+// its partitions (from the coordinator's topic metadata cache), the
+// group's committed offsets (one OffsetFetch) and the watermarks (one
+// ListOffsets pair per broker). Each task used to make these calls itself
+// every SinkPollInterval, which with 10,000 tasks was tens of thousands of
+// Kafka requests a second for connectors with nothing to do. A task asks
+// for a check started after a given time; a check that recent is shared,
+// otherwise one is made (one at a time per connector). It is safe for
+// concurrent use; what it returns is shared and must not be modified.
+type sinkLag struct {
+	c     *Coordinator
+	group string
+	match func(string) bool
+
+	mu        sync.Mutex // held during a check
+	checked   time.Time  // when the last successful check started
+	all       []kafka.TopicPartition
+	committed map[kafka.TopicPartition]int64
+	wms       map[kafka.TopicPartition]kafka.Watermark
+}
+
+// check returns the connector's partitions, sorted, with their committed
+// offsets and watermarks, from a check that started after after.
+func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPartition, map[kafka.TopicPartition]int64, map[kafka.TopicPartition]kafka.Watermark, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checked.IsZero() && s.checked.After(after) {
+		return s.all, s.committed, s.wms, nil
+	}
+	started := time.Now()
+	all, err := s.c.partitionsOf(ctx, s.match)
+	if err != nil || len(all) == 0 {
+		return nil, nil, nil, err
+	}
+	committed, err := s.c.d.Kafka.CommittedOffsets(ctx, s.group, all)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	wms, err := s.c.d.Kafka.Watermarks(ctx, all)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.checked, s.all, s.committed, s.wms = started, all, committed, wms
+	return all, committed, wms, nil
+}
+
+// topicCache is the coordinator's topic metadata, shared by the sink
+// connectors' lag checks and refreshed when older than metadataMaxAge:
+// new topics and partitions are picked up within that time.
+type topicCache struct {
+	mu         sync.Mutex
+	listed     time.Time
+	topics     []string
+	partitions map[string]cachedPartitions
+}
+
+type cachedPartitions struct {
+	at  time.Time
+	ids []int32
+}
+
+// metadataMaxAge is how old the topic metadata sink lag checks use may
+// be: five lag polls (5 s by default).
+func (c *Coordinator) metadataMaxAge() time.Duration { return 5 * c.cfg.SinkPollInterval }
+
+// partitionsOf returns the partitions of the topics match selects, sorted
+// by topic and number.
+func (c *Coordinator) partitionsOf(ctx context.Context, match func(string) bool) ([]kafka.TopicPartition, error) {
+	tc := &c.meta
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	maxAge := c.metadataMaxAge()
+	if time.Since(tc.listed) > maxAge {
+		topics, err := c.d.Kafka.Topics(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tc.topics, tc.listed = topics, time.Now()
+	}
+	if tc.partitions == nil {
+		tc.partitions = map[string]cachedPartitions{}
+	}
+	var all []kafka.TopicPartition
+	for _, topic := range tc.topics {
+		if !match(topic) {
+			continue
+		}
+		cp, ok := tc.partitions[topic]
+		if !ok || time.Since(cp.at) > maxAge {
+			ids, err := c.d.Kafka.Partitions(ctx, topic)
+			if err != nil {
+				return nil, err
+			}
+			cp = cachedPartitions{at: time.Now(), ids: ids}
+			tc.partitions[topic] = cp
+		}
+		for _, p := range cp.ids {
 			all = append(all, kafka.TopicPartition{Topic: topic, Partition: p})
 		}
 	}
-	slices.SortFunc(all, func(a, b kafka.TopicPartition) int {
-		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
-			return c
-		}
-		return int(a.Partition - b.Partition)
-	})
+	return all, nil
+}
+
+// assignment returns this task's share of the connector's partitions
+// (sorted by topic and number): task i takes every count-th from i.
+func (t *taskRun) assignment(all []kafka.TopicPartition) []kafka.TopicPartition {
 	var mine []kafka.TopicPartition
 	for i, tp := range all {
 		if i%t.count == t.id {
 			mine = append(mine, tp)
 		}
 	}
-	return mine, nil
+	return mine
 }
 
 // dueRanges returns the ranges the task should process now: every range
 // issued before and not committed yet, unchanged, and for other partitions
 // [committed, high watermark) when the lag reaches flush.size or has been
 // pending for the rotation interval (DESIGN.md rule 4).
-func (t *taskRun) dueRanges(ctx context.Context, match func(string) bool, plan *sinkPlan, now time.Time) ([]lease.Range, error) {
-	tps, err := t.assignment(ctx, match)
-	if err != nil || len(tps) == 0 {
-		return nil, err
-	}
-	committed, err := t.cr.c.d.Kafka.CommittedOffsets(ctx, lease.GroupID(t.cr.name), tps)
+func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, after, now time.Time) ([]lease.Range, error) {
+	all, committed, wms, err := lag.check(ctx, after)
 	if err != nil {
 		return nil, err
 	}
-	wms, err := t.cr.c.d.Kafka.Watermarks(ctx, tps)
-	if err != nil {
-		return nil, err
+	tps := t.assignment(all)
+	if len(tps) == 0 {
+		return nil, nil
 	}
 	var ranges []lease.Range
 	for _, tp := range tps {

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/sluicehq/sluice/coordinator/state"
@@ -30,11 +31,24 @@ type StatusStore interface {
 	DeleteConnectorStatus(ctx context.Context, connector string) error
 }
 
+// connectorLookup is an optional ConfigStore capability: reading one
+// connector, the names or the generation without Snapshot's deep copy of
+// every connector and task configuration (milliseconds with 1,000
+// connectors, on every REST read). Both stores here have it; other stores
+// fall back to Snapshot.
+type connectorLookup interface {
+	Connector(name string) (state.ConnectorState, bool)
+	Names() []string
+	Generation() int64
+}
+
 var (
-	_ ConfigStore = (*state.ConfigStore)(nil)
-	_ StatusStore = (*state.StatusStore)(nil)
-	_ ConfigStore = (*MemoryConfigStore)(nil)
-	_ StatusStore = (*MemoryStatusStore)(nil)
+	_ connectorLookup = (*state.ConfigStore)(nil)
+	_ connectorLookup = (*MemoryConfigStore)(nil)
+	_ ConfigStore     = (*state.ConfigStore)(nil)
+	_ StatusStore     = (*state.StatusStore)(nil)
+	_ ConfigStore     = (*MemoryConfigStore)(nil)
+	_ StatusStore     = (*MemoryStatusStore)(nil)
 )
 
 // MemoryConfigStore keeps configurations in memory, as Connect's
@@ -54,6 +68,29 @@ func (m *MemoryConfigStore) Snapshot() state.Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.snap.Clone()
+}
+
+func (m *MemoryConfigStore) Connector(name string) (state.ConnectorState, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.snap.Connectors[name]
+	if !ok {
+		return c, false
+	}
+	one := state.Snapshot{Connectors: map[string]state.ConnectorState{name: c}}.Clone()
+	return one.Connectors[name], true
+}
+
+func (m *MemoryConfigStore) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Collect(maps.Keys(m.snap.Connectors))
+}
+
+func (m *MemoryConfigStore) Generation() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.snap.Generation
 }
 
 func (m *MemoryConfigStore) Refresh(context.Context) error { return nil }
@@ -171,4 +208,29 @@ func (m *MemoryStatusStore) DeleteConnectorStatus(_ context.Context, name string
 	delete(m.connectors, name)
 	delete(m.tasks, name)
 	return nil
+}
+
+// lookupConnector returns one connector's state from the config store.
+func (c *Coordinator) lookupConnector(name string) (state.ConnectorState, bool) {
+	if l, ok := c.d.Configs.(connectorLookup); ok {
+		return l.Connector(name)
+	}
+	cs, ok := c.d.Configs.Snapshot().Connectors[name]
+	return cs, ok
+}
+
+// connectorNames returns the configured connectors' names, unsorted.
+func (c *Coordinator) connectorNames() []string {
+	if l, ok := c.d.Configs.(connectorLookup); ok {
+		return l.Names()
+	}
+	return slices.Collect(maps.Keys(c.d.Configs.Snapshot().Connectors))
+}
+
+// configGeneration is the config store's generation.
+func (c *Coordinator) configGeneration() int64 {
+	if l, ok := c.d.Configs.(connectorLookup); ok {
+		return l.Generation()
+	}
+	return c.d.Configs.Snapshot().Generation
 }

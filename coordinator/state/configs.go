@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,25 +330,30 @@ func parseTaskKey(rest string) (string, int, bool) {
 
 func (s *configState) snapshot() Snapshot {
 	out := Snapshot{Generation: s.offset, Connectors: make(map[string]ConnectorState, len(s.configs))}
-	for name, cfg := range s.configs {
-		c := ConnectorState{
-			Config:       maps.Clone(cfg),
-			TargetState:  s.targetStates[name],
-			TaskCount:    s.taskCounts[name],
-			Inconsistent: s.inconsistent[name],
-		}
-		if c.TargetState == "" {
-			c.TargetState = TargetStarted
-		}
-		if !c.Inconsistent && c.TaskCount > 0 {
-			c.Tasks = make([]map[string]string, c.TaskCount)
-			for i := range c.Tasks {
-				c.Tasks[i] = maps.Clone(s.taskConfigs[name][i])
-			}
-		}
-		out.Connectors[name] = c
+	for name := range s.configs {
+		out.Connectors[name] = s.connector(name)
 	}
 	return out
+}
+
+// connector returns a deep copy of one configured connector's state.
+func (s *configState) connector(name string) ConnectorState {
+	c := ConnectorState{
+		Config:       maps.Clone(s.configs[name]),
+		TargetState:  s.targetStates[name],
+		TaskCount:    s.taskCounts[name],
+		Inconsistent: s.inconsistent[name],
+	}
+	if c.TargetState == "" {
+		c.TargetState = TargetStarted
+	}
+	if !c.Inconsistent && c.TaskCount > 0 {
+		c.Tasks = make([]map[string]string, c.TaskCount)
+		for i := range c.Tasks {
+			c.Tasks[i] = maps.Clone(s.taskConfigs[name][i])
+		}
+	}
+	return c
 }
 
 // ConfigStore is the configs topic (Java config.storage.topic), Connect's
@@ -403,6 +409,31 @@ func (s *ConfigStore) Contains(connector string) bool {
 	defer s.mu.RUnlock()
 	_, ok := s.state.configs[connector]
 	return ok
+}
+
+// Connector returns a deep copy of one connector's state, as Snapshot would
+// show it, without copying every other connector's (REST reads at scale).
+func (s *ConfigStore) Connector(connector string) (ConnectorState, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.state.configs[connector]; !ok {
+		return ConnectorState{}, false
+	}
+	return s.state.connector(connector), true
+}
+
+// Names returns the connectors' names, unsorted.
+func (s *ConfigStore) Names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Collect(maps.Keys(s.state.configs))
+}
+
+// Generation is the Snapshot's Generation, without the copy.
+func (s *ConfigStore) Generation() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state.offset
 }
 
 // Refresh reads the configs topic to its end (Connect's refresh).

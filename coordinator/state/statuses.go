@@ -217,6 +217,9 @@ type StatusStore struct {
 
 	writeMu sync.Mutex // a check-then-write must not interleave
 
+	queueMu sync.Mutex
+	queue   []*statusWrite // puts waiting for the next batch
+
 	mu    sync.RWMutex
 	state statusState
 }
@@ -304,20 +307,70 @@ func (s *StatusStore) PutTaskStatus(ctx context.Context, connector string, task 
 	})
 }
 
+// statusWrite is one put waiting for its batch.
+type statusWrite struct {
+	key     string
+	st      Status
+	current func() (Status, bool)
+	err     error
+}
+
+// put writes one status and reads it back. Puts that arrive while another
+// batch is being written are written together in the next one (group
+// commit): one produce round trip and one read-back for all of them, so
+// that a coordinator starting thousands of tasks at once is not serialized
+// behind one round trip per status. Each put still returns only once its
+// own record is acknowledged and read back, or with its own error.
 func (s *StatusStore) put(ctx context.Context, key string, st Status, current func() (Status, bool)) error {
+	w := &statusWrite{key: key, st: st, current: current}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, w)
+	s.queueMu.Unlock()
+
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Either the batch before took w (and set its result before releasing
+	// writeMu), or w is in the queue that this holder now writes.
+	s.queueMu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.queueMu.Unlock()
+	if len(batch) > 0 {
+		s.writeBatch(ctx, batch)
+	}
+	return w.err
+}
+
+// writeBatch checks every write against the stored status (and the ones
+// before it in the batch), sends the writable ones in order and reads them
+// back; it sets each write's err. Called with writeMu held.
+func (s *StatusStore) writeBatch(ctx context.Context, batch []*statusWrite) {
+	written := map[string]Status{}
+	var recs []Record
+	var sent []*statusWrite
 	s.mu.RLock()
-	cur, ok := current()
+	for _, w := range batch {
+		cur, ok := written[w.key]
+		if !ok {
+			cur, ok = w.current()
+		}
+		if !canWrite(cur, ok, w.st) {
+			w.err = fmt.Errorf("%w: %s is %s by %s in generation %d, not overwritten by %s in generation %d",
+				ErrStaleStatus, w.key, cur.State, cur.WorkerID, cur.Generation, w.st.WorkerID, w.st.Generation)
+			continue
+		}
+		written[w.key] = w.st
+		recs = append(recs, Record{Key: []byte(w.key), Value: EncodeStatus(w.st)})
+		sent = append(sent, w)
+	}
 	s.mu.RUnlock()
-	if !canWrite(cur, ok, st) {
-		return fmt.Errorf("%w: %s is %s by %s in generation %d, not overwritten by %s in generation %d",
-			ErrStaleStatus, key, cur.State, cur.WorkerID, cur.Generation, st.WorkerID, st.Generation)
+	err := s.log.SendAll(ctx, recs)
+	if err == nil && len(recs) > 0 {
+		err = s.log.ReadToEnd(ctx)
 	}
-	if err := s.log.Send(ctx, []byte(key), EncodeStatus(st)); err != nil {
-		return err
+	for _, w := range sent {
+		w.err = err
 	}
-	return s.log.ReadToEnd(ctx)
 }
 
 // DeleteConnectorStatus writes tombstones (Connect's DESTROYED) for the

@@ -1,0 +1,363 @@
+package coordinator_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/plugins"
+)
+
+// benchScale is the size of BenchmarkCoordinator's run. The issue's figure
+// (SLUICE_BENCH_SCALE=full, `make bench-coordinator`) is 1,000 connectors
+// with 10 tasks each; by default the benchmark runs 20 connectors with short
+// windows so that `make bench-smoke` stays fast. SLUICE_BENCH_CONNECTORS
+// overrides the connector count.
+type benchScale struct {
+	connectors, tasks int
+	settle            time.Duration // before the decisions window
+	window            time.Duration // lease decisions are counted over it
+	restRate          int           // REST requests per second
+	restFor           time.Duration
+	startupLimit      time.Duration // reported as such when missed
+}
+
+func coordinatorBenchScale(b *testing.B) benchScale {
+	s := benchScale{connectors: 20, tasks: 10, settle: time.Second, window: 2 * time.Second,
+		restRate: 1000, restFor: time.Second, startupLimit: time.Minute}
+	if os.Getenv("SLUICE_BENCH_SCALE") == "full" {
+		s = benchScale{connectors: 1000, tasks: 10, settle: 6 * time.Second, window: 15 * time.Second,
+			restRate: 1000, restFor: 10 * time.Second, startupLimit: 3 * time.Minute}
+	}
+	if v := os.Getenv("SLUICE_BENCH_CONNECTORS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			b.Fatalf("SLUICE_BENCH_CONNECTORS=%q: want an integer of at least 2", v)
+		}
+		s.connectors = n
+	}
+	return s
+}
+
+// countingInvoker stands in for Lambda or workers: every lease succeeds at
+// once with nothing pending, so that what the benchmark measures is the
+// coordinator's own cost of deciding, recording and issuing leases.
+type countingInvoker struct {
+	source, sink atomic.Int64
+}
+
+func (i *countingInvoker) Invoke(_ context.Context, l lease.Lease) (lease.Result, error) {
+	if l.Kind == lease.KindSink {
+		i.sink.Add(1)
+	} else {
+		i.source.Add(1)
+	}
+	return lease.Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: lease.Succeeded}, nil
+}
+
+func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load() }
+
+// BenchmarkCoordinator is the issue's scale figure: a coordinator managing
+// 1,000 connectors with 10 tasks each (SLUICE_BENCH_SCALE=full; 20 by
+// default). Half the connectors are datagen sources, half FileStreamSinks on
+// topics with no data; a counting invoker completes every lease at once.
+// It reports, never asserts (targets: start-up under 5 s, REST p99 under
+// 10 ms, under 200 MB RSS):
+//
+//   - startup-cold-s, startup-s: from opening the state topics (already
+//     holding every connector and task configuration) to every connector
+//     RUNNING and every task's status written by this coordinator; first on
+//     topics with no statuses, then a restart on topics with them.
+//   - decisions/s: leases invoked per second by the restarted coordinator,
+//     in steady state; cpu-s/s: CPU the whole process used meanwhile.
+//   - rest-p50-ms, rest-p99-ms: latency of an open-loop, fixed-rate mix of
+//     GET /connectors, /connectors/{n}/status and /connectors/{n}/config
+//     against the REST handler on a loopback listener, counted from when
+//     each request was due.
+//   - rss-MB (peak) and heap-MB (live after GC) of the process, which here
+//     also holds the in-process Kafka broker and the benchmark's client.
+func BenchmarkCoordinator(b *testing.B) {
+	scale := coordinatorBenchScale(b)
+	quiet := slog.New(slog.DiscardHandler)
+	var cfg coordinator.Config
+	if err := envconfig.Process("sluice", &cfg); err != nil { // production defaults
+		b.Fatal(err)
+	}
+	k := kafkatest.Start(b, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	reg := plugins.Registry()
+	names := populateBenchConnectors(ctx, b, k, reg, scale)
+
+	for b.Loop() {
+		inv := &countingInvoker{}
+		cold := startBenchCoordinator(ctx, b, k, reg, cfg, inv, "http://127.0.0.1:18083", quiet)
+		coldTook, coldOK := cold.waitRunning(names, scale.tasks, scale.startupLimit)
+		cold.close()
+
+		inv = &countingInvoker{}
+		warm := startBenchCoordinator(ctx, b, k, reg, cfg, inv, "http://127.0.0.1:18084", quiet)
+		took, ok := warm.waitRunning(names, scale.tasks, scale.startupLimit)
+
+		time.Sleep(scale.settle)
+		cpu0, n0, t0 := processCPU(), inv.total(), time.Now()
+		time.Sleep(scale.window)
+		elapsed := time.Since(t0).Seconds()
+		decisions := float64(inv.total()-n0) / elapsed
+		cpu := (processCPU() - cpu0).Seconds() / elapsed
+
+		p50, p99, sent, failed := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet)
+		warm.close()
+
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		rss := peakRSSMB()
+
+		b.ReportMetric(coldTook.Seconds(), "startup-cold-s")
+		b.ReportMetric(took.Seconds(), "startup-s")
+		b.ReportMetric(decisions, "decisions/s")
+		b.ReportMetric(cpu, "cpu-s/s")
+		b.ReportMetric(p50, "rest-p50-ms")
+		b.ReportMetric(p99, "rest-p99-ms")
+		b.ReportMetric(rss, "rss-MB")
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+		b.Logf("%d connectors x %d tasks: start-up %.2fs (all running: %v; cold %.2fs, %v); %.0f lease decisions/s "+
+			"(%d source, %d sink leases in all), %.2f CPU-s/s; REST %d requests at %d/s (%d failed) p50 %.2fms p99 %.2fms; "+
+			"peak RSS %.0f MB, heap %.0f MB, %d goroutines at the end (broker in-process)",
+			len(names), scale.tasks, took.Seconds(), ok, coldTook.Seconds(), coldOK, decisions,
+			inv.source.Load(), inv.sink.Load(), cpu, sent, scale.restRate, failed, p50, p99,
+			rss, float64(ms.HeapAlloc)/(1<<20), runtime.NumGoroutine())
+	}
+}
+
+// populateBenchConnectors writes the connectors' configurations and their
+// task configurations (as the connectors themselves generate them, so that
+// the coordinator finds nothing to republish) to the configs topic, and
+// creates the sinks' empty topics: 10 partitions each, one per task.
+func populateBenchConnectors(ctx context.Context, b *testing.B, k *kafkatest.Env, reg *connect.Registry, scale benchScale) []string {
+	b.Helper()
+	st, err := state.Open(ctx, k.Client, state.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sinkTopics := max(1, scale.connectors/20)
+	for i := range sinkTopics {
+		if err := k.Client.EnsureTopic(ctx, kafka.TopicSpec{Name: fmt.Sprintf("bench-in-%03d", i), Partitions: int32(scale.tasks)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dir := b.TempDir()
+	names := make([]string, scale.connectors)
+	for i := range names {
+		var props map[string]string
+		if i%2 == 0 {
+			names[i] = fmt.Sprintf("bench-source-%04d", i)
+			props = map[string]string{"connector.class": "Datagen", "topic": fmt.Sprintf("bench-out-%04d", i),
+				"shape": "orders", "count": "1", "seed": "7"}
+		} else {
+			names[i] = fmt.Sprintf("bench-sink-%04d", i)
+			props = map[string]string{"connector.class": "FileStreamSink", "topics": fmt.Sprintf("bench-in-%03d", i%sinkTopics),
+				"file": fmt.Sprintf("%s/%s.txt", dir, names[i])}
+		}
+		props["name"] = names[i]
+		props["tasks.max"] = strconv.Itoa(scale.tasks)
+		props["value.converter"] = "org.apache.kafka.connect.storage.StringConverter"
+		p, err := reg.Connector(props["connector.class"])
+		if err != nil {
+			b.Fatal(err)
+		}
+		impl := p.NewConnector()
+		if err := impl.Start(ctx, nil, props); err != nil {
+			b.Fatal(err)
+		}
+		tasks, err := impl.TaskConfigs(scale.tasks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = impl.Stop()
+		if err := st.Configs.PutConnectorConfig(ctx, names[i], props, ""); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Configs.PutTaskConfigs(ctx, names[i], tasks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return names
+}
+
+// benchCoordinator is one coordinator of the benchmark with its stores.
+type benchCoordinator struct {
+	coord    *coordinator.Coordinator
+	statuses *state.StatusStore
+	worker   string
+	started  time.Time
+	close    func()
+}
+
+// startBenchCoordinator opens the state and lease topics and starts a
+// coordinator on them, as the coordinator's main does in distributed mode
+// (leading alone). The clock starts before the topics are opened.
+func startBenchCoordinator(ctx context.Context, b *testing.B, k *kafkatest.Env, reg *connect.Registry, cfg coordinator.Config,
+	inv coordinator.Invoker, url string, logger *slog.Logger) *benchCoordinator {
+	b.Helper()
+	started := time.Now()
+	cfg.RestAdvertisedURL = url
+	st, err := state.Open(ctx, k.Client, state.Config{Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.Follow(ctx, cfg.ReconcileInterval); err != nil {
+		b.Fatal(err)
+	}
+	leases, err := coordinator.OpenKafkaLeaseLog(ctx, k.Client, "sluice-leases", -1, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	coord, err := coordinator.New(cfg, coordinator.Deps{Plugins: reg, Kafka: k.Client, Invoker: inv,
+		Configs: st.Configs, Statuses: st.Statuses, Leases: leases, Offsets: k.Offsets, Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	coord.Start()
+	var once sync.Once
+	closeAll := func() {
+		once.Do(func() {
+			coord.Close()
+			leases.Close()
+			st.Close()
+		})
+	}
+	b.Cleanup(closeAll)
+	return &benchCoordinator{coord: coord, statuses: st.Statuses, worker: url[len("http://"):], started: started, close: closeAll}
+}
+
+// waitRunning waits until every connector is RUNNING and every task has a
+// status, all written by this coordinator; it returns the time since the
+// coordinator started opening its topics, and false when limit ran out.
+func (bc *benchCoordinator) waitRunning(names []string, tasks int, limit time.Duration) (time.Duration, bool) {
+	for {
+		ready := 0
+		for _, n := range names {
+			st, ok := bc.statuses.Connector(n)
+			if !ok || st.State != state.StateRunning || st.WorkerID != bc.worker {
+				continue
+			}
+			ts := bc.statuses.Tasks(n)
+			if len(ts) == tasks && !slices.ContainsFunc(ts, func(t state.TaskStatus) bool { return t.WorkerID != bc.worker }) {
+				ready++
+			}
+		}
+		took := time.Since(bc.started)
+		if ready == len(names) {
+			return took, true
+		}
+		if took > limit {
+			return took, false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// benchREST sends rate requests per second for d to the REST handler over
+// coord on a loopback listener, open loop: each request is due at a fixed
+// time and its latency counts from then, however long the ones before it
+// take (a pool of workers sends them). It returns p50 and p99 in ms.
+func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rate int, d time.Duration, logger *slog.Logger) (p50, p99 float64, sent, failed int) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: rest.NewHandler(coord, rest.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
+	var served sync.WaitGroup
+	served.Go(func() { _ = srv.Serve(ln) })
+	defer func() { _ = srv.Close(); served.Wait() }()
+
+	const workers = 128
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer client.CloseIdleConnections()
+	type job struct {
+		due  time.Time
+		path string
+	}
+	total := int(float64(rate) * d.Seconds())
+	jobs := make(chan job, total)
+	latencies := make([]time.Duration, total)
+	var next atomic.Int64
+	var bad atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				resp, err := client.Get(base + j.path)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("%s: %s", j.path, resp.Status)
+					}
+				}
+				if err != nil {
+					bad.Add(1)
+				}
+				latencies[next.Add(1)-1] = time.Since(j.due)
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		n := names[rng.IntN(len(names))]
+		path := [...]string{"/connectors", "/connectors/" + n + "/status", "/connectors/" + n + "/config"}[i%3]
+		jobs <- job{due: due, path: path}
+	}
+	close(jobs)
+	wg.Wait()
+	slices.Sort(latencies)
+	ms := func(q float64) float64 {
+		return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))].Microseconds()) / 1000
+	}
+	return ms(0.50), ms(0.99), total, int(bad.Load())
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSMB is the process's peak resident set (getrusage maxrss, KiB on
+// Linux).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
