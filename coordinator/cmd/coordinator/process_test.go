@@ -1,0 +1,467 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The process tests run the coordinator binary, built once per test binary,
+// against a Kafka-protocol broker (kfake) in the test process.
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// coordinatorBinary builds the coordinator once and returns its path.
+func coordinatorBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts coordinator processes; skipped with -short")
+	}
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "sluice-coordinator-test-"); binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "coordinator")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// startBroker runs a one-broker Kafka cluster that allows the election's
+// short session timeout.
+func startBroker(t *testing.T) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(2), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return strings.Join(c.ListenAddrs(), ",")
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a process's output; it is safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is a coordinator process started by a test. It is killed at the
+// end of the test if it is still running.
+type process struct {
+	name   string
+	addr   string // REST listener, 127.0.0.1:port
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{} // closed once the process has exited
+	err    error         // Wait's error, set before done closes
+}
+
+// baseEnv is the test's environment without SLUICE_* settings, so that
+// only what a test sets applies.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SLUICE_") && !strings.HasPrefix(kv, "AWS_LAMBDA_RUNTIME_API=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// startProcess starts the coordinator with env added to the base
+// environment; addr is its REST listener.
+func startProcess(t *testing.T, name, addr string, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{name: name, addr: addr, done: make(chan struct{})}
+	p.cmd = exec.Command(coordinatorBinary(t), args...)
+	p.cmd.Env = append(baseEnv(), env...)
+	p.cmd.Dir = t.TempDir()
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill(t)
+		if t.Failed() {
+			t.Logf("%s stdout:\n%s", p.name, p.stdout.String())
+			t.Logf("%s stderr (last 60 lines, access log left out):\n%s", p.name, lastLines(withoutAccessLog(p.stderr.String()), 60))
+		}
+	})
+	return p
+}
+
+func (p *process) url() string { return "http://" + p.addr }
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait(t, 10*time.Second)
+}
+
+// wait waits up to d for the process to exit, killing it if it does not.
+func (p *process) wait(t *testing.T, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(d):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not exit within %s", p.name, d)
+		return p.err
+	}
+}
+
+// leading reports whether the process's election last said it leads.
+func (p *process) leading() bool {
+	if p.exited() {
+		return false
+	}
+	last := ""
+	for line := range strings.Lines(p.stderr.String()) {
+		if strings.Contains(line, `msg="election: leadership changed"`) {
+			last = line
+		}
+	}
+	return strings.Contains(last, "leader=true")
+}
+
+// withoutAccessLog drops the REST access log lines.
+func withoutAccessLog(s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		if !strings.Contains(line, `msg="REST request"`) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// request sends a REST request with body (marshalled to JSON unless nil)
+// and returns the status and the response body.
+func request(method, url string, body any) (int, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// mustRequest is request that fails the test unless the status is want.
+func mustRequest(t *testing.T, method, url string, body any, want int) []byte {
+	t.Helper()
+	status, b, err := request(method, url, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	if status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, url, status, want, b)
+	}
+	return b
+}
+
+// getJSON decodes a 200 answer into v.
+func getJSON(url string, v any) error {
+	status, b, err := request(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d: %s", url, status, b)
+	}
+	return json.Unmarshal(b, v)
+}
+
+// checkFor calls f every sleep until it returns nil, failing the test with
+// f's last error after wait.
+func checkFor(t *testing.T, wait, sleep time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %v", wait, err)
+		}
+		time.Sleep(sleep)
+	}
+}
+
+// checkSteady calls f every 100 ms until it has returned nil for hold
+// without interruption, failing the test with f's last error after wait.
+func checkSteady(t *testing.T, wait, hold time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	var since time.Time
+	for {
+		err := f()
+		switch {
+		case err != nil:
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		case time.Since(since) >= hold:
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not steady for %s within %s: %v", hold, wait, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// orderCounts reads a FileStreamSink's output of datagen orders (one JSON
+// object a line) and counts each order_id.
+func orderCounts(path string) (counts map[int64]int, lines int, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[int64]int{}, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	counts = map[int64]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var o struct {
+			OrderID *int64 `json:"order_id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil || o.OrderID == nil {
+			// The sink may be appending the last line right now.
+			continue
+		}
+		counts[*o.OrderID]++
+		lines++
+	}
+	return counts, lines, sc.Err()
+}
+
+// topicOrderCounts reads every record of topic (datagen orders as JSON)
+// and counts each order_id: replays by the source show here as repeats.
+func topicOrderCounts(t *testing.T, broker, topic string, want int64) map[int64]int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(broker, ",")...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	counts := map[int64]int{}
+	deadline := time.Now().Add(15 * time.Second)
+	quiet := 0
+	for time.Now().Before(deadline) && (int64(len(counts)) < want || quiet < 2) {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fetches := cl.PollFetches(ctx)
+		cancel()
+		n := 0
+		fetches.EachRecord(func(r *kgo.Record) {
+			var o struct {
+				OrderID int64 `json:"order_id"`
+			}
+			if json.Unmarshal(r.Value, &o) == nil {
+				counts[o.OrderID]++
+				n++
+			}
+		})
+		if n == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+	return counts
+}
+
+// checkOrders reports the orders in [0, n) missing from counts, the
+// duplicate lines, and any unexpected order id.
+func checkOrders(counts map[int64]int, n int64) (missing []int64, duplicates int, unexpected []int64) {
+	for id := range n {
+		switch c := counts[id]; {
+		case c == 0:
+			missing = append(missing, id)
+		case c > 1:
+			duplicates += c - 1
+		}
+	}
+	for id := range counts {
+		if id < 0 || id >= n {
+			unexpected = append(unexpected, id)
+		}
+	}
+	return missing, duplicates, unexpected
+}
+
+// ordersPipeline returns the configurations of a datagen source writing n
+// orders at rate per second to topic orders, and of a FileStreamSink
+// writing them to file.
+func ordersPipeline(n, rate int, file string) (source, sink map[string]string) {
+	source = map[string]string{
+		"connector.class":                "Datagen",
+		"topic":                          "orders",
+		"count":                          fmt.Sprint(n),
+		"rate":                           fmt.Sprint(rate),
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+	sink = map[string]string{
+		"connector.class": "FileStreamSink",
+		"topics":          "orders",
+		"file":            file,
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+	}
+	return source, sink
+}
+
+// connectorStatus is the body of GET /connectors/{name}/status.
+type connectorStatus struct {
+	Name      string `json:"name"`
+	Connector struct {
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"connector"`
+	Tasks []struct {
+		ID       int    `json:"id"`
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"tasks"`
+}
+
+// running returns nil when the connector and all its (at least one) tasks
+// are RUNNING.
+func running(baseURL, name string) error {
+	var st connectorStatus
+	if err := getJSON(baseURL+"/connectors/"+name+"/status", &st); err != nil {
+		return err
+	}
+	if st.Connector.State != "RUNNING" || len(st.Tasks) == 0 {
+		return fmt.Errorf("%s: %+v", name, st)
+	}
+	for _, task := range st.Tasks {
+		if task.State != "RUNNING" {
+			return fmt.Errorf("%s: %+v", name, st)
+		}
+	}
+	return nil
+}
+
+// coordinatorEnv is the environment of a distributed-mode coordinator with
+// short timeouts, so that takeovers happen within seconds.
+func coordinatorEnv(broker, addr string) []string {
+	return []string{
+		"SLUICE_BOOTSTRAP_SERVERS=" + broker,
+		"SLUICE_REST_LISTENER=" + addr,
+		"SLUICE_GROUP_ID=sluice-test",
+		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
+		"SLUICE_LEASE_TIMEOUT=6s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_SAFETY_MARGIN=500ms",
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+	}
+}
