@@ -106,7 +106,23 @@ type run struct {
 // finishes its range, which is bounded. The hard limit is the lease's
 // deadline, or ctx's deadline when that is earlier: nothing is written or
 // committed within the safety margin of it.
-func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
+func (e *Executor) Run(ctx context.Context, l Lease) Result {
+	return e.run(ctx, l, func(r *run, stop, ctx context.Context) error {
+		switch l.Kind {
+		case KindSource:
+			return r.source(stop, ctx)
+		case KindSink:
+			return r.sink(ctx)
+		}
+		return fmt.Errorf("%w: unknown lease kind %q", ErrBadLease, l.Kind)
+	})
+}
+
+// run executes work under the lease's identity, time limits and config
+// resolution, and turns its outcome (or a panic) into the Result. work gets
+// stop, the caller's context (cancelled: wrap up), and ctx, bounded only by
+// the lease's hard deadline.
+func (e *Executor) run(ctx context.Context, l Lease, work func(r *run, stop, ctx context.Context) error) (res Result) {
 	now := e.opts.Now()
 	r := &run{e: e, lease: l, res: Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Started: now}}
 	r.log = e.opts.Logger.With("connector", l.Connector, "task", l.Task, "lease", l.ID, "epoch", l.Epoch)
@@ -119,7 +135,6 @@ func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
 		r.log.Info("lease finished", "status", res.Status, "records", res.Records, "bytes", res.Bytes,
 			"more_pending", res.MorePending, "duration", res.Finished.Sub(res.Started), "error", res.Error)
 	}()
-
 	if err := r.plan(ctx, now); err != nil {
 		r.end(err)
 		return
@@ -131,14 +146,7 @@ func (e *Executor) Run(ctx context.Context, l Lease) (res Result) {
 		r.end(err)
 		return
 	}
-	switch l.Kind {
-	case KindSource:
-		r.end(r.source(stop, ctx))
-	case KindSink:
-		r.end(r.sink(ctx))
-	default:
-		r.end(fmt.Errorf("%w: unknown lease kind %q", ErrBadLease, l.Kind))
-	}
+	r.end(work(r, stop, ctx))
 	return
 }
 

@@ -28,12 +28,9 @@ func GroupID(connector string) string { return "connect-" + connector }
 // and never backwards.
 func (r *run) sink(ctx context.Context) (err error) {
 	l := r.lease
-	plugin, err := r.e.plugins.Connector(l.ConnectorConfig[connect.ConnectorClassConfig])
+	plugin, err := r.sinkPlugin()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadLease, err)
-	}
-	if plugin.Kind != connect.KindSink {
-		return fmt.Errorf("%w: %s is a %s connector, not a sink", ErrBadLease, plugin.Class, plugin.Kind)
+		return err
 	}
 	if len(l.Ranges) == 0 {
 		return fmt.Errorf("%w: sink lease %s has no ranges", ErrBadLease, l.ID)
@@ -53,24 +50,11 @@ func (r *run) sink(ctx context.Context) (err error) {
 		return err
 	}
 	defer st.close()
-
-	task := plugin.NewSinkTask()
-	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: plugin.Class}}
-	if err := task.Start(ctx, tc, l.TaskConfig); err != nil {
-		_ = task.Stop()
-		return fmt.Errorf("starting task: %w", err)
+	task, closeTask, err := r.openSinkTask(ctx, plugin, st, assignment)
+	if err != nil {
+		return err
 	}
-	defer stopTask(task.Stop, &err)
-	if o, ok := task.(connect.PartitionOpener); ok {
-		if err := o.Open(ctx, assignment); err != nil {
-			return fmt.Errorf("opening partitions: %w", err)
-		}
-		defer func() {
-			if cerr := o.Close(ctx, assignment); cerr != nil && err == nil {
-				err = fmt.Errorf("closing partitions: %w", cerr)
-			}
-		}()
-	}
+	defer closeTask(&err)
 
 	putCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
 	defer cancel()
@@ -86,7 +70,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 			// records alive at once.
 			for len(msgs) > 0 {
 				n := min(len(msgs), maxPutRecords)
-				if err := r.putMessages(putCtx, st, task, rg, msgs[:n], &batch); err != nil {
+				if err := r.putMessages(putCtx, st, task, msgs[:n], &batch, false); err != nil {
 					return err
 				}
 				msgs = msgs[n:]
@@ -147,13 +131,69 @@ func (r *run) sink(ctx context.Context) (err error) {
 	return nil
 }
 
+// sinkPlugin finds the lease's connector, which must be a sink.
+func (r *run) sinkPlugin() (connect.Plugin, error) {
+	plugin, err := r.e.plugins.Connector(r.lease.ConnectorConfig[connect.ConnectorClassConfig])
+	if err != nil {
+		return plugin, fmt.Errorf("%w: %w", ErrBadLease, err)
+	}
+	if plugin.Kind != connect.KindSink {
+		return plugin, fmt.Errorf("%w: %s is a %s connector, not a sink", ErrBadLease, plugin.Class, plugin.Kind)
+	}
+	return plugin, nil
+}
+
+// openSinkTask starts a sink task for the assignment and opens its
+// partitions; closeTask closes them and stops the task, keeping the first
+// error in *err.
+func (r *run) openSinkTask(ctx context.Context, plugin connect.Plugin, st *stages, assignment []connect.TopicPartition) (connect.SinkTask, func(*error), error) {
+	task := plugin.NewSinkTask()
+	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: plugin.Class}}
+	if err := task.Start(ctx, tc, r.lease.TaskConfig); err != nil {
+		_ = task.Stop()
+		return nil, nil, fmt.Errorf("starting task: %w", err)
+	}
+	opener, opens := task.(connect.PartitionOpener)
+	if opens {
+		if err := opener.Open(ctx, assignment); err != nil {
+			_ = task.Stop()
+			return nil, nil, fmt.Errorf("opening partitions: %w", err)
+		}
+	}
+	return task, func(err *error) {
+		if opens {
+			if cerr := opener.Close(ctx, assignment); cerr != nil && *err == nil {
+				*err = fmt.Errorf("closing partitions: %w", cerr)
+			}
+		}
+		stopTask(task.Stop, err)
+	}, nil
+}
+
 // maxPutRecords bounds the records of one Put, as Connect's consumer
 // max.poll.records (default 500) bounds the batches its sink tasks get.
 const maxPutRecords = 500
 
+// RecordError is a record that failed, and was not tolerated, before it
+// reached the task: its coordinates and the cause.
+type RecordError struct {
+	TopicPartition connect.TopicPartition
+	Offset         int64
+	Err            error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s-%d offset %d: %v", e.TopicPartition.Topic, e.TopicPartition.Partition, e.Offset, e.Err)
+}
+func (e *RecordError) Unwrap() error { return e.Err }
+
 // putMessages converts and transforms msgs, then puts those kept in one
-// batch. batch is reused from call to call: tasks must not keep the slice.
-func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask, rg Range, msgs []kafka.Message, batch *[]connect.SinkRecord) error {
+// batch. At a record that fails and is not tolerated it returns a
+// *RecordError, after putting the records before it when putPrefix is set
+// (Deliver) and without putting anything otherwise (a sink lease fails
+// whole, as Connect's task fails before delivering the batch). batch is
+// reused from call to call: tasks must not keep the slice.
+func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask, msgs []kafka.Message, batch *[]connect.SinkRecord, putPrefix bool) error {
 	b := (*batch)[:0]
 	defer func() {
 		// Once put, the converted records are garbage: the reused slice
@@ -161,37 +201,34 @@ func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask
 		clear(b)
 		*batch = b[:0]
 	}()
+	var failed error
 	for i := range msgs {
 		m := &msgs[i]
 		r.res.Bytes += int64(len(m.Key) + len(m.Value))
 		rec, ok, err := st.toSinkRecord(ctx, m)
-		if err != nil {
-			return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
-		}
-		if !ok {
-			continue
-		}
-		if st.chain.Len() > 0 {
+		if err == nil && ok && st.chain.Len() > 0 {
 			tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: rec.Offset}
-			keep, err := st.transform(ctx, &tr, failure{msg: m})
-			if err != nil {
-				return fmt.Errorf("%s-%d offset %d: %w", rg.Topic, rg.Partition, m.Offset, err)
-			}
-			if !keep {
-				continue
-			}
+			ok, err = st.transform(ctx, &tr, failure{msg: m})
 			rec.Record = tr.Record
 		}
-		b = append(b, rec)
+		if err != nil {
+			failed = &RecordError{TopicPartition: connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}, Offset: m.Offset, Err: err}
+			break
+		}
+		if ok {
+			b = append(b, rec)
+		}
 	}
-	if len(b) == 0 {
-		return nil
+	if failed != nil && !putPrefix {
+		return failed
 	}
-	if err := r.put(ctx, task, b); err != nil {
-		return err
+	if len(b) > 0 {
+		if err := r.put(ctx, task, b); err != nil {
+			return err
+		}
+		r.res.Records += int64(len(b))
 	}
-	r.res.Records += int64(len(b))
-	return nil
+	return failed
 }
 
 // put hands a batch to the task, retrying it while the task says the error

@@ -1,0 +1,114 @@
+package lease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// Deliver runs a sink task over msgs, records that did not come from a
+// leased range (Lambda's own Kafka event, whose offsets the event source
+// mapping manages): converters, transforms and the errors.* policy
+// (retries, log, dead letter queue, errant record reporter) exactly as in a
+// sink lease, then Put, PreCommit or Flush and the dead letter flush. It
+// commits no offsets. l gives the connector, configurations and deadline
+// (Ranges are ignored).
+//
+// Records are handled in order per partition; a partition stops at its
+// first record that fails and is not tolerated. failed maps each partition
+// whose records are not all durable to the offset of the first record that
+// is not: the failed one, or the first one PreCommit held back. A failure
+// that is not a record's (Put, PreCommit, the deadline) fails the result
+// and leaves failed empty: nothing is known to be durable.
+func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (res Result, failed map[connect.TopicPartition]int64) {
+	failed = map[connect.TopicPartition]int64{}
+	l.Kind = KindSink
+	res = e.run(ctx, l, func(r *run, _, ctx context.Context) error {
+		return r.deliver(ctx, msgs, failed)
+	})
+	if res.Status != Succeeded {
+		clear(failed)
+	}
+	return res, failed
+}
+
+func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[connect.TopicPartition]int64) (err error) {
+	plugin, err := r.sinkPlugin()
+	if err != nil {
+		return err
+	}
+	// Group by partition, keeping each partition's order.
+	var order []connect.TopicPartition
+	byTP := map[connect.TopicPartition][]kafka.Message{}
+	for _, m := range msgs {
+		tp := connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}
+		if _, ok := byTP[tp]; !ok {
+			order = append(order, tp)
+			if !slices.Contains(r.res.Topics, tp.Topic) {
+				r.res.Topics = append(r.res.Topics, tp.Topic)
+			}
+		}
+		byTP[tp] = append(byTP[tp], m)
+	}
+	st, err := r.newStages(nil)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	task, closeTask, err := r.openSinkTask(ctx, plugin, st, order)
+	if err != nil {
+		return err
+	}
+	defer closeTask(&err)
+
+	putCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
+	defer cancel()
+	current := map[connect.TopicPartition]int64{}
+	var batch []connect.SinkRecord
+	for _, tp := range order {
+		ms := byTP[tp]
+		current[tp] = ms[len(ms)-1].Offset + 1
+		for len(ms) > 0 {
+			n := min(len(ms), maxPutRecords)
+			perr := r.putMessages(putCtx, st, task, ms[:n], &batch, true)
+			var re *RecordError
+			if errors.As(perr, &re) {
+				failed[tp], current[tp] = re.Offset, re.Offset
+				r.log.Warn("record not delivered", "topic", tp.Topic, "partition", tp.Partition, "offset", re.Offset, "error", re.Err)
+				break
+			}
+			if perr != nil {
+				if putCtx.Err() != nil && ctx.Err() == nil {
+					return fmt.Errorf("%w: records not delivered before the time limit: %v", ErrExpired, perr)
+				}
+				return perr
+			}
+			ms = ms[n:]
+		}
+	}
+	if err := r.mayCommit(); err != nil {
+		return err
+	}
+	safe, err := preCommit(ctx, task, current)
+	if err != nil {
+		return err
+	}
+	if err := st.h.flush(ctx); err != nil {
+		return connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
+	}
+	for _, tp := range order {
+		first := byTP[tp][0].Offset
+		off, ok := safe[tp]
+		if !ok {
+			off = first // nothing of this partition is known to be durable
+		}
+		if off < current[tp] {
+			failed[tp] = max(off, first)
+		}
+	}
+	return nil
+}
