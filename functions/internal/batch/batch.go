@@ -116,12 +116,11 @@ type Deps struct {
 	Connector string
 	// ReportBatchItemFailures answers a Kafka event with the records that
 	// failed, for an event source mapping whose FunctionResponseTypes holds
-	// ReportBatchItemFailures. False fails the whole batch instead.
+	// ReportBatchItemFailures. False fails the whole batch instead; Lambda
+	// retries it whole, so records written before the failure are written
+	// again (at least once). Config provider references are resolved by the
+	// Executor (its Options.Resolver) for exports and events alike.
 	ReportBatchItemFailures bool
-	// Resolver resolves ${provider:path:key} references in the
-	// configurations a Kafka event's task gets; nil leaves them. (The
-	// executor resolves those of export leases itself.)
-	Resolver lease.Resolver
 	// LeaseRecords bounds the records of one partition in one export
 	// lease, rounded down to a multiple of flush.size (at least one
 	// flush.size). Default 100,000.

@@ -143,6 +143,8 @@ func TestKafkaEvent(t *testing.T) {
 		requireEqual(t, "dead letter original header", hs["headerKey"], "headerValue")
 	})
 
+	// Lambda then retries the whole batch: the records before the failure,
+	// already written, are written again (at least once).
 	t.Run("without partial batch responses the batch fails whole", func(t *testing.T) {
 		dir := t.TempDir()
 		e.putConnector(t, "lam-whole", "events", dir, with(nil))
@@ -156,7 +158,9 @@ func TestKafkaEvent(t *testing.T) {
 		if !strings.Contains(err.Error(), "Tolerance exceeded") {
 			t.Fatalf("error %v does not say why", err)
 		}
-		requireEqual(t, "objects written", len(files(t, dir)), 0)
+		if len(files(t, dir)) == 0 {
+			t.Fatal("the records before the failure were not written")
+		}
 	})
 
 	t.Run("a topic the connector does not consume", func(t *testing.T) {
