@@ -1,6 +1,7 @@
 // Command source-poll runs Sluice source leases: restore offsets, Poll,
 // convert, produce, commit. Under AWS Lambda it serves one lease per
-// invocation. See --help.
+// invocation; elsewhere it is a long-lived worker pulling leases from the
+// coordinator. See --help.
 package main
 
 import (
@@ -12,7 +13,8 @@ import (
 )
 
 func main() {
-	if err := runner.Main("source-poll", lease.KindSource, os.Args[1:], os.Stdout); err != nil {
+	fn := runner.Function{Name: "source-poll", Kind: lease.KindSource}
+	if err := runner.Main(fn, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "source-poll:", err)
 		os.Exit(1)
 	}

@@ -1,48 +1,106 @@
 // Package runner is what the function binaries share: process
 // configuration, the Kafka client, the offsets store and the lease executor,
-// and the choice between running under Lambda and running as a long-lived
-// worker.
+// and the choice, made once at start-up, between serving AWS Lambda
+// invocations and running as a long-lived worker that pulls leases from the
+// coordinator.
 package runner
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/plugins"
 )
 
-// Config is a function's process configuration (SLUICE_* variables).
-type Config struct {
-	BootstrapServers   []string      `envconfig:"BOOTSTRAP_SERVERS" required:"true" desc:"Kafka bootstrap servers (host:port,...)"`
-	OffsetStorageTopic string        `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
-	SafetyMargin       time.Duration `envconfig:"SAFETY_MARGIN" default:"2s" desc:"no write or commit starts within this margin of the lease deadline"`
-	LogLevel           string        `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+// RuntimeAPIEnv is set by AWS Lambda to the Runtime API's host:port; its
+// presence selects Lambda mode.
+const RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
+
+// Function describes a function binary.
+type Function struct {
+	// Name is the binary's name, in --help and logs.
+	Name string
+	// Kind is the lease kind it runs.
+	Kind lease.Kind
+	// Events handles Lambda payloads that are not leases; nil rejects them.
+	Events EventHandler
+	// Config optionally points to the function's own envconfig struct
+	// (variables of Events, say). It is read with the SLUICE_ prefix at
+	// start-up, before anything connects, and listed in --help.
+	Config any
 }
 
-// Main runs a function binary: it parses --help, reads the configuration
-// and either serves Lambda invocations (AWS_LAMBDA_RUNTIME_API set) or fails
-// clearly, since the long-lived worker mode needs the coordinator's HTTP
-// lease API. kind is the lease kind the binary accepts.
-func Main(name string, kind lease.Kind, args []string, out io.Writer) error {
+// Deps are what a running function holds for all its leases and events.
+// They are safe for concurrent use.
+type Deps struct {
+	Config   Config
+	Plugins  *connect.Registry
+	Kafka    *kafka.Client
+	Offsets  *kafka.OffsetStore
+	Executor *lease.Executor
+	Logger   *slog.Logger
+}
+
+// mode is how the process runs, chosen once at start-up.
+type mode int
+
+const (
+	modeLambda mode = iota // one lease or event per Lambda invocation
+	modeWorker             // pull leases from the coordinator until SIGTERM
+)
+
+func (m mode) String() string {
+	if m == modeLambda {
+		return "lambda"
+	}
+	return "worker"
+}
+
+const usage = `Usage: %[1]s [--help]
+
+Runs Sluice %[2]s leases. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it
+serves one lease per invocation. Otherwise it is a long-lived worker: it
+pulls leases from the coordinator (SLUICE_COORDINATOR_URL), runs them and
+reports their results; on SIGTERM it finishes and commits the lease in hand,
+reports it and exits 0.
+
+Environment:
+`
+
+// Main runs a function binary: it handles --help, reads the configuration,
+// chooses the mode, connects to Kafka and then either serves Lambda
+// invocations (it never returns then) or runs the worker until SIGTERM or
+// SIGINT (it returns nil after a clean stop). out receives --help.
+func Main(fn Function, args []string, out io.Writer) error {
 	var cfg Config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(fn.Name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: %s\n\nRuns Sluice %s leases: one lease per Lambda invocation under AWS Lambda.\n\nEnvironment:\n", name, kind)
+		fmt.Fprintf(out, usage, fn.Name, fn.Kind)
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		_ = envconfig.Usagef("sluice", &cfg, tw, "  {{range .}}{{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}")
+		const format = "{{range .}}  {{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}"
+		_ = envconfig.Usagef("sluice", &cfg, tw, format)
+		if fn.Config != nil {
+			_ = envconfig.Usagef("sluice", fn.Config, tw, format)
+		}
 		tw.Flush()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -51,49 +109,102 @@ func Main(name string, kind lease.Kind, args []string, out io.Writer) error {
 		}
 		return err
 	}
-	if err := envconfig.Process("sluice", &cfg); err != nil {
-		return err
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; the configuration comes from the environment (see --help)", fs.Args())
 	}
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
-		return errors.New("not running under AWS Lambda (AWS_LAMBDA_RUNTIME_API is unset); " +
-			"the long-lived worker mode pulls leases from the coordinator's HTTP lease API, which this build does not have yet")
+	// The mode is chosen before lambda.Start, which never returns and exits
+	// the process when AWS_LAMBDA_RUNTIME_API is unset.
+	m, api := modeWorker, os.Getenv(RuntimeAPIEnv)
+	if api != "" {
+		m = modeLambda
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: cfg.BootstrapServers, ClientID: "sluice-" + name})
+	deps, err := setUp(fn, &cfg, m)
 	if err != nil {
-		cancel()
+		if m == modeLambda {
+			reportInitError(api, err)
+		}
 		return err
 	}
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: cfg.OffsetStorageTopic})
-	cancel()
-	if err != nil {
-		return err
+	if m == modeWorker {
+		return runWorker(fn, deps)
 	}
-	exec := lease.NewExecutor(plugins.Registry(), client, store, lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log})
-	h := Handler{Kind: kind, Executor: exec}
-	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() {
-		store.Close()
-		client.Close()
-	}))
+	// SIGTERM (sent before Lambda shuts the environment down) cancels the
+	// invocations' base context: a lease in hand wraps up and commits, and
+	// its result is posted, before the SIGKILL that follows.
+	base, stop := context.WithCancel(context.Background())
+	h := &Handler{Kind: fn.Kind, Deps: deps, Events: fn.Events}
+	deps.Logger.Info("serving Lambda invocations", "runtime_api", api)
+	lambda.StartWithOptions(h, lambda.WithContext(base), lambda.WithEnableSIGTERM(stop))
 	return nil // not reached: lambda.StartWithOptions does not return
 }
 
-// Handler runs one lease per invocation.
-type Handler struct {
-	Kind     lease.Kind
-	Executor *lease.Executor
+// setUp reads and validates the configuration and connects to Kafka.
+func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
+	if err := envconfig.Process("sluice", cfg); err != nil {
+		return Deps{}, err
+	}
+	if fn.Config != nil {
+		if err := envconfig.Process("sluice", fn.Config); err != nil {
+			return Deps{}, err
+		}
+	}
+	if err := cfg.validate(m); err != nil {
+		return Deps{}, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return Deps{}, fmt.Errorf("SLUICE_LOG_LEVEL %q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("function", fn.Name, "mode", m.String())
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout)
+	defer cancel()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: cfg.BootstrapServers, ClientID: "sluice-" + fn.Name})
+	if err != nil {
+		return Deps{}, fmt.Errorf("connecting to Kafka at %v: %w", cfg.BootstrapServers, err)
+	}
+	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: cfg.OffsetStorageTopic,
+		Partitions: cfg.OffsetStoragePartitions, ReplicationFactor: cfg.ReplicationFactor})
+	if err != nil {
+		client.Close()
+		return Deps{}, fmt.Errorf("opening the offsets topic %s: %w", cfg.OffsetStorageTopic, err)
+	}
+	registry := plugins.Registry()
+	return Deps{
+		Config:   *cfg,
+		Plugins:  registry,
+		Kafka:    client,
+		Offsets:  store,
+		Executor: lease.NewExecutor(registry, client, store, lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}),
+		Logger:   log,
+	}, nil
 }
 
-// Handle runs the lease. A lease of the wrong kind is an error (Lambda's
-// error shape); a lease that ran and failed is a result with status failed,
-// so that the coordinator sees its trace.
-func (h Handler) Handle(ctx context.Context, l lease.Lease) (lease.Result, error) {
-	if l.Kind != h.Kind {
-		return lease.Result{}, fmt.Errorf("%w: this function runs %s leases, got %q", lease.ErrBadLease, h.Kind, l.Kind)
+// close releases what setUp opened.
+func (d Deps) close() {
+	d.Offsets.Close()
+	d.Kafka.Close()
+}
+
+// reportInitError tells the Lambda Runtime API why the function could not
+// start (POST /2018-06-01/runtime/init/error), so that the invocation fails
+// with the reason rather than only "Runtime exited". aws-lambda-go has no
+// call for this; the process exits non-zero afterwards either way.
+func reportInitError(api string, err error) {
+	body, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "Sluice.InitError"})
+	req, rerr := http.NewRequest(http.MethodPost, "http://"+api+"/2018-06-01/runtime/init/error", bytes.NewReader(body))
+	if rerr != nil {
+		return
 	}
-	return h.Executor.Run(ctx, l), nil
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Lambda-Runtime-Function-Error-Type", "Sluice.InitError")
+	c := &http.Client{Timeout: 2 * time.Second}
+	if resp, rerr := c.Do(req); rerr == nil {
+		resp.Body.Close()
+	}
+}
+
+// signals returns a context cancelled by SIGTERM or SIGINT.
+func signals() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 }

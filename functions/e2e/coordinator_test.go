@@ -1,0 +1,238 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// lambdaService emulates the Lambda Invoke API
+// (POST /2015-03-31/functions/{name}/invocations, RequestResponse) in
+// front of the function processes: each invocation is fed to a running
+// bootstrap through its runtimeAPI, and the response or error is relayed,
+// an error with X-Amz-Function-Error: Unhandled as Lambda does.
+type lambdaService struct {
+	srv       *httptest.Server
+	functions map[string]*runtimeAPI
+	timeout   time.Duration // the functions' configured timeout
+
+	mu     sync.Mutex
+	calls  map[string]int
+	errors []string
+}
+
+func newLambdaService(t *testing.T, timeout time.Duration, functions ...*runtimeAPI) *lambdaService {
+	s := &lambdaService{functions: map[string]*runtimeAPI{}, timeout: timeout, calls: map[string]int{}}
+	for _, rt := range functions {
+		s.functions[rt.function] = rt
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.invoke)
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *lambdaService) invoke(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	rt, ok := s.functions[name]
+	if !ok {
+		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"Type":"User","Message":"Function not found: %s"}`, name)
+		return
+	}
+	if t := r.Header.Get("X-Amz-Invocation-Type"); t != "" && t != "RequestResponse" {
+		http.Error(w, "only RequestResponse is emulated, not "+t, http.StatusBadRequest)
+		return
+	}
+	payload, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.calls[name]++
+	s.mu.Unlock()
+	o, err := rt.Invoke(r.Context(), payload, s.timeout)
+	if err != nil {
+		return // the caller gave up
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	if o.Failed {
+		s.mu.Lock()
+		s.errors = append(s.errors, name+": "+string(o.Body))
+		s.mu.Unlock()
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(o.Body)
+}
+
+func (s *lambdaService) stats() (map[string]int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	calls := map[string]int{}
+	for k, v := range s.calls {
+		calls[k] = v
+	}
+	return calls, slices.Clone(s.errors)
+}
+
+// request sends a JSON request and returns the status and body.
+func request(method, url string, body any) (int, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// The real coordinator with SLUICE_INVOKER=lambda, invoking the real
+// function binaries through the emulated Lambda service: a datagen source
+// and a FileStreamSink created through the REST API move every record from
+// the generator through Kafka into the file, across processes.
+func TestCoordinatorInvokesLambda(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 2)
+	srcRT, sinkRT := newRuntimeAPI(t, "source-poll"), newRuntimeAPI(t, "sink-batch")
+	lambdaSvc := newLambdaService(t, 30*time.Second, srcRT, sinkRT)
+	startFunction(t, srcRT, b.sourcePoll, functionEnv(k.Brokers)...)
+	startFunction(t, sinkRT, b.sinkBatch, functionEnv(k.Brokers)...)
+	srcRT.waitReady(t, 20*time.Second)
+	sinkRT.waitReady(t, 20*time.Second)
+
+	addr := freeAddr(t)
+	url := "http://" + addr
+	began := time.Now()
+	start(t, "coordinator", b.coordinator,
+		"SLUICE_BOOTSTRAP_SERVERS="+strings.Join(k.Brokers, ","),
+		"SLUICE_REST_LISTENER="+addr,
+		"SLUICE_GROUP_ID=sluice-e2e",
+		"SLUICE_INVOKER=lambda",
+		"SLUICE_LAMBDA_SOURCE_FUNCTION=source-poll",
+		"SLUICE_LAMBDA_SINK_FUNCTION=sink-batch",
+		"SLUICE_LAMBDA_ENDPOINT="+lambdaSvc.srv.URL,
+		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
+		"SLUICE_LEASE_TIMEOUT=20s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_SAFETY_MARGIN="+margin.String(),
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+		"SLUICE_SINK_POLL_INTERVAL=200ms",
+		"SLUICE_DEFAULT_ROTATE_INTERVAL=500ms",
+		"SLUICE_IDLE_BACKOFF_MAX=1s",
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(t.TempDir(), "none"),
+	)
+
+	const orders = 300
+	out := filepath.Join(t.TempDir(), "orders.txt")
+	source := map[string]string{
+		"connector.class": "Datagen", "topic": "orders", "count": fmt.Sprint(orders), "batch.size": "50", "tasks.max": "1",
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+	sink := map[string]string{
+		"connector.class": "FileStreamSink", "topics": "orders", "file": out, "tasks.max": "1",
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+	}
+	// The REST API answers once the coordinator runs; creating a connector
+	// succeeds once it leads.
+	for _, c := range []struct {
+		name   string
+		config map[string]string
+	}{{"orders-source", source}, {"orders-sink", sink}} {
+		checkFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+			status, body, err := request(http.MethodPost, url+"/connectors", map[string]any{"name": c.name, "config": c.config})
+			if err != nil || status != http.StatusCreated {
+				return fmt.Errorf("POST /connectors %s: %d %s %v", c.name, status, body, err)
+			}
+			return nil
+		})
+	}
+
+	created := time.Now()
+	checkFor(t, 45*time.Second, 200*time.Millisecond, func() error {
+		if n := len(lines(t, out)); n < orders {
+			calls, errs := lambdaSvc.stats()
+			return fmt.Errorf("%d of %d orders in the file; invocations %v, function errors %q", n, orders, calls, errs)
+		}
+		return nil
+	})
+
+	done := time.Now()
+
+	// Every record in the topic is in the file, once.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var inTopic []string
+	for _, p := range []int32{0, 1} {
+		tp := kafka.TopicPartition{Topic: "orders", Partition: p}
+		wms, err := k.Client.Watermarks(ctx, []kafka.TopicPartition{tp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = k.Client.FetchRange(ctx, tp, wms[tp].Low, wms[tp].High, 1<<20, func(ms []kafka.Message) error {
+			for _, m := range ms {
+				inTopic = append(inTopic, string(m.Value))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	inFile := lines(t, out)
+	slices.Sort(inTopic)
+	slices.Sort(inFile)
+	if len(inTopic) != orders || !slices.Equal(inTopic, inFile) {
+		t.Fatalf("%d records in the topic, %d lines in the file; they differ", len(inTopic), len(inFile))
+	}
+	if s := kafkaState(t, k, "orders", "orders-source"); s != (state{orders, orders}) {
+		t.Fatalf("source state %+v, want %d records and seq %d", s, orders, orders)
+	}
+	calls, errs := lambdaSvc.stats()
+	if calls["source-poll"] == 0 || calls["sink-batch"] == 0 || len(errs) > 0 {
+		t.Fatalf("invocations %v, function errors %q", calls, errs)
+	}
+	t.Logf("coordinator started and connectors created in %s; %d orders from datagen through Kafka to the file in %s; Lambda invocations %v",
+		created.Sub(began).Round(time.Millisecond), orders, done.Sub(created).Round(time.Millisecond), calls)
+}

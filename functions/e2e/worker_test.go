@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/coordinator/invoke"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+)
+
+// pullServer serves the coordinator's worker endpoints from an
+// invoke.Pull, counting polls.
+func pullServer(t *testing.T) (*invoke.Pull, *httptest.Server, *atomic.Int64) {
+	pull := invoke.NewPull()
+	var polls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == invoke.PollPath {
+			polls.Add(1)
+		}
+		pull.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return pull, srv, &polls
+}
+
+// The built source-poll binary as a long-lived worker: it pulls a
+// rate-limited datagen lease, and SIGTERM in the middle of it makes the
+// worker finish the lease, commit, report it and exit 0. What it reports
+// is what is in Kafka: the topic's records and the committed offsets.
+func TestWorkerFinishesLeaseOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 1)
+	pull, srv, _ := pullServer(t)
+	w := start(t, "source-poll worker", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL="+srv.URL, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w1")...)
+
+	// Without the signal this lease would run for 30 s.
+	l := datagenLease("ticks-1", "ticks", "ticks", 1, -1, 50,
+		lease.Budget{MaxTime: lease.Duration(30 * time.Second), MaxIdle: lease.Duration(30 * time.Second)}, time.Now().Add(40*time.Second))
+	type answer struct {
+		res lease.Result
+		err error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		res, err := pull.Invoke(context.Background(), l)
+		answers <- answer{res, err}
+	}()
+	checkFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if !strings.Contains(w.stderr.String(), `"msg":"worker pulling leases"`) {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	time.Sleep(1500 * time.Millisecond) // the lease produces meanwhile
+	signalled := time.Now()
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var a answer
+	select {
+	case a = <-answers:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no result within 15 s of SIGTERM")
+	}
+	if err := w.wait(t, 10*time.Second); err != nil {
+		t.Fatalf("worker exited with %v, want 0", err)
+	}
+	exited := time.Now()
+	res := a.res
+	if a.err != nil || res.Status != lease.Succeeded || res.Records == 0 || res.Records >= 50*30 {
+		t.Fatalf("result %+v, %v", res, a.err)
+	}
+	if res.Finished.Sub(signalled) > 3*time.Second {
+		t.Fatalf("the lease ended %s after SIGTERM: it did not wrap up", res.Finished.Sub(signalled))
+	}
+	if s := kafkaState(t, k, "ticks", "ticks"); s != (state{res.Records, res.Records}) {
+		t.Fatalf("reported %d records; Kafka holds %+v", res.Records, s)
+	}
+	if len(res.SourceOffsets) != 1 || res.SourceOffsets[0].Offset["seq"] != float64(res.Records) {
+		t.Fatalf("reported source offsets %+v for %d records", res.SourceOffsets, res.Records)
+	}
+	t.Logf("SIGTERM after %s of work: lease wrapped up with %d records in %s; worker exited 0 %s after the signal",
+		signalled.Sub(res.Started).Round(time.Millisecond), res.Records, res.Finished.Sub(signalled).Round(time.Millisecond),
+		exited.Sub(signalled).Round(time.Millisecond))
+}
+
+// A worker waiting for a lease stops at once on SIGTERM and exits 0.
+func TestIdleWorkerStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 1)
+	_, srv, polls := pullServer(t)
+	w := start(t, "sink-batch worker", b.sinkBatch, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL="+srv.URL, "SLUICE_POLL_WAIT=20s", "SLUICE_CONCURRENCY=2")...)
+	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		if polls.Load() < 2 {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	signalled := time.Now()
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.wait(t, 5*time.Second); err != nil {
+		t.Fatalf("worker exited with %v, want 0", err)
+	}
+	if d := time.Since(signalled); d > 2*time.Second {
+		t.Fatalf("idle worker took %s to stop", d)
+	}
+}
