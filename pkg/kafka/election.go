@@ -48,6 +48,7 @@ type Election struct {
 	changes chan bool
 
 	mu       sync.Mutex
+	joined   bool // has taken part in at least one generation
 	leading  bool
 	cachedAt time.Time
 	cached   string
@@ -129,8 +130,18 @@ func (e *Election) loop(ctx context.Context) {
 type electionHandler struct{ e *Election }
 
 func (h electionHandler) Setup(s sarama.ConsumerGroupSession) error {
+	h.e.mu.Lock()
+	h.e.joined = true
+	h.e.mu.Unlock()
 	h.e.set(slices.Contains(s.Claims()[h.e.opts.Topic], 0))
 	return nil
+}
+
+// Joined reports whether this member has joined the group at least once.
+func (e *Election) Joined() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.joined
 }
 
 func (h electionHandler) Cleanup(sarama.ConsumerGroupSession) error {

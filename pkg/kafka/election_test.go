@@ -26,7 +26,7 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 	var els []*Election
 	for i := range 3 {
 		e, err := client.Campaign(ctx, ElectionOptions{Group: "sluice-test", Topic: "sluice-leader", URL: fmt.Sprintf("http://node%d:8083", i),
-			SessionTimeout: 2 * time.Second})
+			SessionTimeout: 6 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,9 +41,27 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 	}()
 
 	// Candidates that start within the same instant may swap leadership
-	// while they join; once all have joined, the leader stays.
-	waitLeader(t, els)
-	time.Sleep(3 * time.Second)
+	// while they join (the oldest wins, and it may join last); once all
+	// have joined, the leader stays.
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("every candidate to join", func() bool {
+		for _, e := range els {
+			if !e.Joined() {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(time.Second)
 	leader := waitLeader(t, els)
 	time.Sleep(3 * time.Second)
 	if again := waitLeader(t, els); again != leader {
@@ -56,7 +74,8 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	els = append(els, late)
-	time.Sleep(3 * time.Second)
+	waitFor("the late candidate to join", late.Joined)
+	time.Sleep(time.Second)
 	if again := waitLeader(t, els); again != leader {
 		t.Fatalf("a joining candidate took leadership from %s (now %s)", leader.opts.URL, again.opts.URL)
 	}

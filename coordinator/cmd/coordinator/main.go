@@ -85,7 +85,10 @@ func run(args []string, out io.Writer) error {
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 		_ = envconfig.Usagef("sluice", &cfg, tw, "  {{range .}}{{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}")
 		tw.Flush()
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
 	}
+	healthCheck := fs.Bool("health-check", false, "check GET /health on this host's REST listener and exit 0 if healthy, 1 if not (container health checks)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -94,6 +97,9 @@ func run(args []string, out io.Writer) error {
 	}
 	if err := envconfig.Process("sluice", &cfg); err != nil {
 		return err
+	}
+	if *healthCheck {
+		return checkHealth(cfg.RestListener)
 	}
 	files := fs.Args()
 	var worker map[string]string
@@ -284,6 +290,25 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintln(out, "Running; press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(out, "Stopping: finishing the leases in flight.")
+	return nil
+}
+
+// checkHealth asks the REST listener of the coordinator running on this
+// host for GET /health (for HEALTHCHECK in images without curl).
+func checkHealth(listen string) error {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("SLUICE_REST_LISTENER %q: %w", listen, err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/health")
+	if err != nil {
+		return fmt.Errorf("unhealthy: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unhealthy: GET /health answered %s", resp.Status)
+	}
 	return nil
 }
 

@@ -14,7 +14,7 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	}
 	for _, v := range []string{"SLUICE_BOOTSTRAP_SERVERS", "SLUICE_EMBEDDED_KAFKA_ADDR", "SLUICE_DATA_DIR", "SLUICE_OFFSET_STORAGE_TOPIC",
 		"SLUICE_LEASE_TIMEOUT", "SLUICE_SAFETY_MARGIN", "SLUICE_TASK_RETRIES", "127.0.0.1:9092", "SLUICE_GROUP_ID", "SLUICE_REST_LISTENER",
-		"SLUICE_INVOKER", "SLUICE_LAMBDA_SOURCE_FUNCTION", "coordinator standalone worker.properties", "Usage:"} {
+		"SLUICE_INVOKER", "SLUICE_LAMBDA_SOURCE_FUNCTION", "coordinator standalone worker.properties", "Usage:", "-health-check"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s:\n%s", v, out.String())
 		}
