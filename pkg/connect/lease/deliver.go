@@ -20,12 +20,13 @@ import (
 //
 // Records are handled in order per partition; a partition stops at its
 // first record that fails and is not tolerated. failed maps each partition
-// whose records are not all durable to the offset of the first record that
-// is not: the failed one, or the first one PreCommit held back. A failure
-// that is not a record's (Put, PreCommit, the deadline) fails the result
-// and leaves failed empty: nothing is known to be durable.
-func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (res Result, failed map[connect.TopicPartition]int64) {
-	failed = map[connect.TopicPartition]int64{}
+// whose records are not all durable to the first record that is not: the
+// one that failed (with its error), or the first one PreCommit held back
+// (Err nil). A failure that is not a record's (Put, PreCommit, the
+// deadline) fails the result and leaves failed empty: nothing is known to
+// be durable.
+func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (res Result, failed map[connect.TopicPartition]*RecordError) {
+	failed = map[connect.TopicPartition]*RecordError{}
 	l.Kind = KindSink
 	res = e.run(ctx, l, func(r *run, _, ctx context.Context) error {
 		return r.deliver(ctx, msgs, failed)
@@ -36,7 +37,7 @@ func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (
 	return res, failed
 }
 
-func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[connect.TopicPartition]int64) (err error) {
+func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[connect.TopicPartition]*RecordError) (err error) {
 	plugin, err := r.sinkPlugin()
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[conn
 			perr := r.putMessages(putCtx, st, task, ms[:n], &batch, true)
 			var re *RecordError
 			if errors.As(perr, &re) {
-				failed[tp], current[tp] = re.Offset, re.Offset
+				failed[tp], current[tp] = re, re.Offset
 				r.log.Warn("record not delivered", "topic", tp.Topic, "partition", tp.Partition, "offset", re.Offset, "error", re.Err)
 				break
 			}
@@ -106,8 +107,8 @@ func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[conn
 		if !ok {
 			off = first // nothing of this partition is known to be durable
 		}
-		if off < current[tp] {
-			failed[tp] = max(off, first)
+		if off = max(off, first); off < current[tp] {
+			failed[tp] = &RecordError{TopicPartition: tp, Offset: off}
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func TestDeliver(t *testing.T) {
 	t.Run("tolerance none stops the partition at the bad record", func(t *testing.T) {
 		sinkWritten.Store(0)
 		res, failed := e.exec.Deliver(context.Background(), l(nil), msgs())
-		if res.Status != lease.Succeeded || len(failed) != 1 || failed[ev0] != 12 {
+		if res.Status != lease.Succeeded || len(failed) != 1 || failed[ev0] == nil || failed[ev0].Offset != 12 || failed[ev0].Err == nil {
 			t.Fatalf("result %+v failed %v, want ev-0 failed at 12", res, failed)
 		}
 		if got := sinkWritten.Load(); got != 2+5 {
