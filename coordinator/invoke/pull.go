@@ -1,3 +1,8 @@
+// Package invoke holds the HTTP pull protocol by which long-lived workers
+// (ECS or any host) take leases from the coordinator and report their
+// results: the coordinator's Pull invoker and the workers' PullClient. The
+// Lambda invoker is in package awslambda; the in-process invoker of dev
+// mode in package coordinator.
 package invoke
 
 import (

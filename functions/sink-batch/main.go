@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/functions/internal/batch"
 	"github.com/sluicehq/sluice/functions/internal/runner"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/plugins/sinks"
 )
 
 // Config is sink-batch's own configuration, besides the runner's.
@@ -31,7 +32,7 @@ type Config struct {
 func main() {
 	var cfg Config
 	e := &events{cfg: &cfg}
-	fn := runner.Function{Name: "sink-batch", Kind: lease.KindSink, Events: e.handle, Config: &cfg}
+	fn := runner.Function{Name: "sink-batch", Kind: lease.KindSink, Plugins: sinks.Plugins, Events: e.handle, Config: &cfg}
 	if err := runner.Main(fn, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "sink-batch:", err)
 		os.Exit(1)

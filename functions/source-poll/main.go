@@ -10,10 +10,11 @@ import (
 
 	"github.com/sluicehq/sluice/functions/internal/runner"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/plugins/sources"
 )
 
 func main() {
-	fn := runner.Function{Name: "source-poll", Kind: lease.KindSource}
+	fn := runner.Function{Name: "source-poll", Kind: lease.KindSource, Plugins: sources.Plugins}
 	if err := runner.Main(fn, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "source-poll:", err)
 		os.Exit(1)

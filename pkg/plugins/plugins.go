@@ -1,38 +1,36 @@
-// Package plugins lists Sluice's built-in plugins: connectors,
-// converters, transformations and predicates. It is the one place where plugins are registered; no plugin
-// registers itself.
+// Package plugins lists Sluice's built-in plugins: connectors, converters,
+// transformations and predicates. It is the one place where plugins are
+// registered; no plugin registers itself. The function binaries link only
+// their side's list (packages sources and sinks).
 package plugins
 
 import (
+	"slices"
+
 	"github.com/sluicehq/sluice/pkg/connect"
-	"github.com/sluicehq/sluice/pkg/connect/converter"
-	"github.com/sluicehq/sluice/pkg/connectors/datagen"
-	"github.com/sluicehq/sluice/pkg/connectors/filestream"
-	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
-	"github.com/sluicehq/sluice/pkg/connectors/localsink"
-	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
-	"github.com/sluicehq/sluice/pkg/transforms"
+	"github.com/sluicehq/sluice/pkg/plugins/sinks"
+	"github.com/sluicehq/sluice/pkg/plugins/sources"
 )
 
-// All returns every built-in plugin.
+// All returns every built-in plugin once.
 func All() []connect.Plugin {
-	var all []connect.Plugin
-	all = append(all, converter.Plugins()...)
-	all = append(all, filestream.Plugins()...)
-	all = append(all, datagen.Plugins()...)
-	all = append(all, s3sink.Plugins()...)
-	all = append(all, hdfssink.Plugins()...)
-	all = append(all, localsink.Plugins()...)
-	all = append(all, transforms.Plugins()...)
+	all := sources.Plugins()
+	for _, p := range sinks.Plugins() {
+		if !slices.ContainsFunc(all, func(q connect.Plugin) bool { return q.Class == p.Class && q.Kind == p.Kind }) {
+			all = append(all, p)
+		}
+	}
 	return all
 }
 
 // Registry returns a registry of the built-in plugins.
-func Registry() *connect.Registry {
-	r, err := connect.NewRegistry(All()...)
+func Registry() *connect.Registry { return mustRegistry(All()) }
+
+func mustRegistry(ps []connect.Plugin) *connect.Registry {
+	r, err := connect.NewRegistry(ps...)
 	if err != nil {
-		// The built-in list is fixed at compile time; a clash is a bug that
-		// every test run catches.
+		// The built-in lists are fixed at compile time; a clash is a bug
+		// that every test run catches.
 		panic(err)
 	}
 	return r

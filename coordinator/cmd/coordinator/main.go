@@ -37,6 +37,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/devkafka"
 	"github.com/sluicehq/sluice/coordinator/invoke"
+	"github.com/sluicehq/sluice/coordinator/invoke/awslambda"
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/configprovider"
@@ -255,7 +256,7 @@ func run(args []string, out io.Writer) error {
 				o.BaseEndpoint = aws.String(cfg.LambdaEndpoint)
 			}
 		})
-		d.Invoker = &invoke.Lambda{Client: lc, SourceFunction: cfg.LambdaSourceFunction, SinkFunction: cfg.LambdaSinkFunction}
+		d.Invoker = &awslambda.Lambda{Client: lc, SourceFunction: cfg.LambdaSourceFunction, SinkFunction: cfg.LambdaSinkFunction}
 	}
 
 	coord, err := coordinator.New(cfg, d)

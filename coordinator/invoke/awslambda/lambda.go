@@ -1,8 +1,8 @@
-// Package invoke holds the ways the coordinator hands a lease to something
-// that runs it: AWS Lambda (one synchronous invocation per lease) and HTTP
-// pull by long-lived workers (ECS or any host). The in-process invoker of
-// dev mode lives in package coordinator.
-package invoke
+// Package awslambda is the coordinator's AWS Lambda invoker: one
+// synchronous invocation per lease. It lives apart from package invoke so
+// that the function binaries, which use invoke's pull client, do not link
+// the Lambda API client.
+package awslambda
 
 import (
 	"context"

@@ -1,0 +1,22 @@
+// Package sources lists the plugins a source function needs: converters,
+// transforms and predicates, and the source connectors. The source-poll
+// binary links only these, not the sinks' storage libraries.
+package sources
+
+import (
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connectors/datagen"
+	"github.com/sluicehq/sluice/pkg/connectors/filestream"
+	"github.com/sluicehq/sluice/pkg/transforms"
+)
+
+// Plugins returns the source side's plugins.
+func Plugins() []connect.Plugin {
+	var all []connect.Plugin
+	all = append(all, converter.Plugins()...)
+	all = append(all, transforms.Plugins()...)
+	all = append(all, datagen.Plugins()...)
+	all = append(all, filestream.Plugins()...)
+	return all
+}
