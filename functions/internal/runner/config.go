@@ -3,7 +3,11 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/pkg/properties"
 )
 
 // Config is a function binary's process configuration, read from SLUICE_*
@@ -32,8 +36,35 @@ type Config struct {
 	PollWait time.Duration `envconfig:"POLL_WAIT" default:"20s" desc:"worker mode: how long one poll for a lease waits at the coordinator (capped by the coordinator)"`
 	// Concurrency is how many leases a worker runs at once.
 	Concurrency int `envconfig:"CONCURRENCY" default:"1" desc:"worker mode: leases run at the same time"`
+	// WorkerProperties and ConfigProviders declare Connect config providers
+	// (config.providers=...), resolved where the task runs: a
+	// worker.properties file, or the same properties inline, separated by
+	// ";" or newlines (convenient in a Lambda environment).
+	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
+	ConfigProviders  string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+}
+
+// providerProperties merges the config provider settings of
+// WorkerProperties and ConfigProviders (inline wins).
+func (c *Config) providerProperties() (map[string]string, error) {
+	props := map[string]string{}
+	if c.WorkerProperties != "" {
+		file, err := properties.LoadFile(c.WorkerProperties)
+		if err != nil {
+			return nil, fmt.Errorf("SLUICE_WORKER_PROPERTIES: %w", err)
+		}
+		maps.Copy(props, file)
+	}
+	if c.ConfigProviders != "" {
+		inline, err := properties.Load(strings.NewReader(strings.ReplaceAll(c.ConfigProviders, ";", "\n")))
+		if err != nil {
+			return nil, fmt.Errorf("SLUICE_CONFIG_PROVIDERS: %w", err)
+		}
+		maps.Copy(props, inline)
+	}
+	return props, nil
 }
 
 // validate checks the configuration once for the chosen mode and names

@@ -24,10 +24,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
-	"github.com/sluicehq/sluice/pkg/plugins"
 )
 
 // RuntimeAPIEnv is set by AWS Lambda to the Runtime API's host:port; its
@@ -40,6 +40,9 @@ type Function struct {
 	Name string
 	// Kind is the lease kind it runs.
 	Kind lease.Kind
+	// Plugins lists the plugins the function runs (pkg/plugins/sources or
+	// pkg/plugins/sinks): a binary links only its side's libraries.
+	Plugins func() []connect.Plugin
 	// Events handles Lambda payloads that are not leases; nil rejects them.
 	Events EventHandler
 	// Config optionally points to the function's own envconfig struct
@@ -169,13 +172,36 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 		client.Close()
 		return Deps{}, fmt.Errorf("opening the offsets topic %s: %w", cfg.OffsetStorageTopic, err)
 	}
-	registry := plugins.Registry()
+	if fn.Plugins == nil {
+		store.Close()
+		client.Close()
+		return Deps{}, fmt.Errorf("%s: no plugins", fn.Name)
+	}
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}
+	providerProps, err := cfg.providerProperties()
+	if err == nil && providerProps["config.providers"] != "" {
+		var resolver *configprovider.Resolver
+		if resolver, err = configprovider.NewResolver(providerProps); err == nil {
+			opts.Resolver = resolver // lives as long as the process
+		}
+	}
+	if err != nil {
+		store.Close()
+		client.Close()
+		return Deps{}, err
+	}
+	registry, err := connect.NewRegistry(fn.Plugins()...)
+	if err != nil {
+		store.Close()
+		client.Close()
+		return Deps{}, err
+	}
 	return Deps{
 		Config:   *cfg,
 		Plugins:  registry,
 		Kafka:    client,
 		Offsets:  store,
-		Executor: lease.NewExecutor(registry, client, store, lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}),
+		Executor: lease.NewExecutor(registry, client, store, opts),
 		Logger:   log,
 	}, nil
 }
