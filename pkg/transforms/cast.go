@@ -284,7 +284,7 @@ func castValue(schema *data.Schema, v any, target data.Type) (any, error) {
 	}
 	var inferred data.Type
 	if schema == nil {
-		inferred = schemaTypeOf(v)
+		inferred = data.TypeOf(v)
 		if inferred == "" {
 			return nil, fmt.Errorf("Cast transformation was passed a value of type %s which is not supported by Connect's data API", javaClass(v))
 		}
@@ -513,9 +513,9 @@ func isRangeErr(err error) bool {
 func javaToString(v any) string {
 	switch x := v.(type) {
 	case float64:
-		return javaFloatString(x, 64)
+		return string(data.AppendJavaFloat(nil, x, 64))
 	case float32:
-		return javaFloatString(float64(x), 32)
+		return string(data.AppendJavaFloat(nil, float64(x), 32))
 	case data.Decimal:
 		return javaDecimalString(x)
 	case *big.Int:

@@ -3,7 +3,6 @@ package transforms
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -110,73 +109,8 @@ func javaClass(v any) string {
 	return "class " + className(v)
 }
 
-// schemaTypeOf is Connect's ConnectSchema.schemaType for schemaless values:
-// the schema type a Go value has, or "" when Connect's data API has none
-// (logical values and unknown types).
-func schemaTypeOf(v any) data.Type {
-	switch v.(type) {
-	case int8:
-		return data.TypeInt8
-	case int16:
-		return data.TypeInt16
-	case int32:
-		return data.TypeInt32
-	case int64:
-		return data.TypeInt64
-	case float32:
-		return data.TypeFloat32
-	case float64:
-		return data.TypeFloat64
-	case bool:
-		return data.TypeBoolean
-	case string:
-		return data.TypeString
-	case []byte:
-		return data.TypeBytes
-	case []any:
-		return data.TypeArray
-	case map[string]any, map[any]any:
-		return data.TypeMap
-	case *data.Struct:
-		return data.TypeStruct
-	}
-	return ""
-}
-
 // upperType spells a schema type as Java's Schema.Type enum prints.
 func upperType(t data.Type) string { return strings.ToUpper(string(t)) }
-
-// javaFloatString formats f as Java's Double.toString (bits 64) or
-// Float.toString (bits 32): "1.0", "0.5", "1.0E7", "1.0E-4", "NaN",
-// "Infinity".
-func javaFloatString(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if abs := math.Abs(f); abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	mantissa, exp, _ := strings.Cut(strconv.FormatFloat(f, 'E', -1, bits), "E")
-	if !strings.Contains(mantissa, ".") {
-		mantissa += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mantissa + "E" + strconv.Itoa(e)
-}
 
 // javaDecimalString is Java's BigDecimal.toString: plain notation unless
 // the scale is negative or the adjusted exponent is below -6, then

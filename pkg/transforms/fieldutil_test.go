@@ -168,10 +168,10 @@ func TestJavaStrings(t *testing.T) {
 	tests := []struct {
 		name, got, want string
 	}{
-		{name: "double", got: javaFloatString(42, 64), want: "42.0"},
-		{name: "double large", got: javaFloatString(1e7, 64), want: "1.0E7"},
-		{name: "double small", got: javaFloatString(1.5e-4, 64), want: "1.5E-4"},
-		{name: "float", got: javaFloatString(float64(float32(42.1)), 32), want: "42.1"},
+		{name: "double", got: string(data.AppendJavaFloat(nil, 42, 64)), want: "42.0"},
+		{name: "double large", got: string(data.AppendJavaFloat(nil, 1e7, 64)), want: "1.0E7"},
+		{name: "double small", got: string(data.AppendJavaFloat(nil, 1.5e-4, 64)), want: "1.5E-4"},
+		{name: "float", got: string(data.AppendJavaFloat(nil, float64(float32(42.1)), 32)), want: "42.1"},
 		{name: "decimal plain", got: javaDecimalString(data.NewDecimal(4200, 2)), want: "42.00"},
 		{name: "decimal integer", got: javaDecimalString(data.NewDecimal(42, 0)), want: "42"},
 		{name: "decimal negative scale", got: javaDecimalString(data.NewDecimal(42, -2)), want: "4.2E+3"},

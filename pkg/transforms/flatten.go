@@ -100,7 +100,7 @@ func (x *Flatten) flattenMap(m map[string]any, prefix string, out map[string]any
 			out[name] = nil
 			continue
 		}
-		switch t := schemaTypeOf(v); t {
+		switch t := data.TypeOf(v); t {
 		case "":
 			return fmt.Errorf("Flatten transformation was passed a value of type %s which is not supported by Connect's data API", javaClass(v))
 		case data.TypeMap:

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
 // Type is the type of a configuration value, Kafka's ConfigDef.Type (without
@@ -287,42 +289,11 @@ func javaString(v any) string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return javaDouble(v)
+		return string(data.AppendJavaFloat(nil, v, 64))
 	case []string:
 		return "[" + strings.Join(v, ", ") + "]"
 	}
 	return fmt.Sprint(v)
-}
-
-// javaDouble formats f as Java's Double.toString does: "1.0", "0.5",
-// "1.0E7", "1.0E-4", "NaN", "Infinity".
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if abs := math.Abs(f); abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	mantissa, exp, _ := strings.Cut(strconv.FormatFloat(f, 'E', -1, 64), "E")
-	if !strings.Contains(mantissa, ".") {
-		mantissa += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mantissa + "E" + strconv.Itoa(e)
 }
 
 // parseJavaDouble parses s as Java's Double.parseDouble does for the forms a

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
 func TestEnumStrings(t *testing.T) {
@@ -158,7 +160,7 @@ func TestJavaDouble(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			requireEqual(t, javaDouble(tt.in), tt.want)
+			requireEqual(t, string(data.AppendJavaFloat(nil, tt.in, 64)), tt.want)
 		})
 	}
 }

@@ -138,7 +138,7 @@ func (c *JSONConverter) appendValue(b []byte, s *data.Schema, v any) ([]byte, er
 	if s != nil {
 		t = s.Type
 	} else {
-		t = inferType(v)
+		t = data.TypeOf(v)
 		if t == "" {
 			return b, dataErrorf("Go type %T does not have corresponding schema type.", v)
 		}
@@ -207,38 +207,6 @@ func (c *JSONConverter) appendValue(b []byte, s *data.Schema, v any) ([]byte, er
 		what = strings.ToUpper(string(s.Type))
 	}
 	return b, dataErrorf("Invalid type for %s: %T", what, v)
-}
-
-// inferType is Connect's ConnectSchema.schemaType for Go values (plus Go's
-// int, taken as INT64); "" when v has no Connect type.
-func inferType(v any) data.Type {
-	switch v.(type) {
-	case int8:
-		return data.TypeInt8
-	case int16:
-		return data.TypeInt16
-	case int32:
-		return data.TypeInt32
-	case int64, int:
-		return data.TypeInt64
-	case float32:
-		return data.TypeFloat32
-	case float64:
-		return data.TypeFloat64
-	case bool:
-		return data.TypeBoolean
-	case string:
-		return data.TypeString
-	case []byte:
-		return data.TypeBytes
-	case []any:
-		return data.TypeArray
-	case map[string]any, map[any]any:
-		return data.TypeMap
-	case *data.Struct:
-		return data.TypeStruct
-	}
-	return ""
 }
 
 // appendLogical handles Decimal, Date, Time and Timestamp, which Connect

@@ -271,3 +271,35 @@ func (b *SchemaBuilder) MustBuild() *Schema {
 	}
 	return s
 }
+
+// TypeOf returns the schema type of a Go value of Connect's data model
+// (int maps to INT64), or "" for nil, logical values and other types.
+func TypeOf(v any) Type {
+	switch v.(type) {
+	case int8:
+		return TypeInt8
+	case int16:
+		return TypeInt16
+	case int32:
+		return TypeInt32
+	case int64, int:
+		return TypeInt64
+	case float32:
+		return TypeFloat32
+	case float64:
+		return TypeFloat64
+	case bool:
+		return TypeBoolean
+	case string:
+		return TypeString
+	case []byte:
+		return TypeBytes
+	case []any:
+		return TypeArray
+	case map[string]any, map[any]any:
+		return TypeMap
+	case *Struct:
+		return TypeStruct
+	}
+	return ""
+}
