@@ -1,8 +1,10 @@
 # Sluice: Kafka Connect for serverless and containers.
 #
-#   make run    dev mode: embedded Kafka broker + example pipeline (datagen -> topic -> file)
+#   make run    dev mode: embedded Kafka broker, REST API on 127.0.0.1:8083, example pipeline
+#               (datagen -> topic -> JSON lines file and Parquet files)
 #   make test   every test, against real components started by the tests
-#   make bench  benchmarks (throughput, CPU, memory), reported, never asserted
+#   make bench  benchmarks (throughput, CPU, memory, sizes), reported, never asserted:
+#               the headline figures (bench-*) and every Go benchmark at its default size
 
 GO       ?= go
 BIN      ?= bin
@@ -51,7 +53,7 @@ test-race: tools
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS) > /dev/null
 
-bench:
+bench: bench-pipeline bench-export bench-coordinator bench-functions
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 clean:
