@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"log/slog"
 	"maps"
 	"slices"
@@ -417,7 +418,9 @@ func (t *taskRun) runSource(ctx context.Context) {
 			idle = 100 * time.Millisecond
 			continue
 		}
-		if !sleep(ctx, idle) {
+		// ±20% jitter: idle tasks started together would otherwise lease in
+		// lockstep waves.
+		if !sleep(ctx, time.Duration(float64(idle)*(0.8+0.4*rand.Float64()))) {
 			return
 		}
 		idle = min(2*idle, t.cr.c.cfg.IdleBackoffMax)
