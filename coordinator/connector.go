@@ -3,9 +3,9 @@ package coordinator
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
