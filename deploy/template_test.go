@@ -335,7 +335,8 @@ func TestTemplateEnvironmentMatchesBinaries(t *testing.T) {
 		check(fn, binary, env)
 	}
 	env := map[string]bool{}
-	for _, e := range list(at(tmpl, "Resources", "CoordinatorTaskDefinition", "Properties", "ContainerDefinitions", "0", "Environment")) {
+	container := at(tmpl, "Resources", "CoordinatorTaskDefinition", "Properties", "ContainerDefinitions", "0")
+	for _, e := range append(list(at(container, "Environment")), expandIf(at(container, "Secrets"))...) {
 		env[at(e, "Name").(string)] = true
 	}
 	check("CoordinatorTaskDefinition", "coordinator", env)

@@ -118,6 +118,9 @@ func newSaramaClient(ctx context.Context, cfg Config, conf *sarama.Config) (sara
 	select {
 	case r := <-ch:
 		if r.err != nil {
+			if why := cfg.Security.authFailure(r.err); why != "" {
+				return nil, fmt.Errorf("kafka: %s (brokers %s): %w", why, strings.Join(cfg.Brokers, ","), r.err)
+			}
 			return nil, fmt.Errorf("kafka: no broker answered (brokers %s): %w", strings.Join(cfg.Brokers, ","), r.err)
 		}
 		return r.c, nil

@@ -21,14 +21,15 @@ type Config struct {
 	// client.id). Default "sluice".
 	ClientID string
 
-	// Security (TLS, SASL) belongs here, applied in saramaConfig, when the
-	// first deployment needs it.
+	// Security is TLS and SASL (Java security.protocol, sasl.*, ssl.*).
+	// The zero value is PLAINTEXT.
+	Security Security
 }
 
 const defaultClientID = "sluice"
 
-// withDefaults returns cfg with defaults filled in, or an error naming the
-// first invalid field.
+// withDefaults returns cfg with defaults filled in and its TLS files read, or
+// an error naming the invalid fields.
 func (cfg Config) withDefaults() (Config, error) {
 	if len(cfg.Brokers) == 0 {
 		return cfg, errors.New("kafka: Config.Brokers is empty")
@@ -41,11 +42,16 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ClientID == "" {
 		cfg.ClientID = defaultClientID
 	}
+	sec, err := cfg.Security.withDefaults()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Security = sec
 	return cfg, nil
 }
 
 // saramaConfig is the one place sarama settings shared by every connection
-// are chosen.
+// are chosen; cfg has been through withDefaults.
 func (cfg Config) saramaConfig() *sarama.Config {
 	sc := sarama.NewConfig()
 	sc.Version = kafkaVersion
@@ -58,6 +64,6 @@ func (cfg Config) saramaConfig() *sarama.Config {
 	sc.Metadata.Retry.Max = 5
 	sc.Metadata.Retry.Backoff = 100 * time.Millisecond
 	sc.Admin.Timeout = 30 * time.Second
-	// TLS and SASL (sc.Net.TLS, sc.Net.SASL) go here.
+	cfg.Security.apply(sc)
 	return sc
 }

@@ -16,4 +16,8 @@
 //     committed without joining the group, never moved backwards;
 //   - OffsetStore: Kafka Connect's offset.storage.topic, shared byte for byte
 //     with Connect.
+//
+// Every connection it opens uses Config.Security: TLS (with PEM CA and client
+// certificate files) and SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, as the
+// Java client's security.protocol, sasl.* and ssl.* properties describe.
 package kafka

@@ -182,8 +182,18 @@ func run(args []string, out io.Writer) error {
 		brokers = b.Addrs()
 		fmt.Fprintf(out, "Embedded Kafka broker on %s (data in %s)\n", strings.Join(brokers, ","), filepath.Join(cfg.DataDir, "kafka"))
 	}
+	// Standalone mode reads security.protocol, sasl.* and PEM ssl.* from
+	// the worker properties, as Connect does.
+	var workerSecurity map[string]string
+	if standalone {
+		workerSecurity = worker
+	}
+	security, err := cfg.KafkaSecurity(workerSecurity)
+	if err != nil {
+		return err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	client, err := kafka.Dial(dialCtx, kafka.Config{Brokers: brokers, ClientID: "sluice-coordinator"})
+	client, err := kafka.Dial(dialCtx, kafka.Config{Brokers: brokers, ClientID: "sluice-coordinator", Security: security})
 	cancel()
 	if err != nil {
 		return err
