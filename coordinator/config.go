@@ -35,7 +35,7 @@ type Config struct {
 	// EmbeddedPartitions is the partition count of topics the embedded broker creates automatically.
 	EmbeddedPartitions int `envconfig:"EMBEDDED_PARTITIONS" default:"4" desc:"partitions of topics auto-created by the embedded dev broker"`
 	// DataDir holds the embedded broker's data.
-	DataDir string `envconfig:"DATA_DIR" default:"data" desc:"folder for the embedded broker's data and other local state"`
+	DataDir string `envconfig:"DATA_DIR" default:"data" desc:"folder for the embedded broker's data; empty keeps it in memory only"`
 	// GroupID is Connect's group.id: the coordinators that share it form one
 	// cluster and elect a leader.
 	GroupID string `envconfig:"GROUP_ID" default:"connect-cluster" desc:"cluster id: coordinators sharing it elect one leader (Connect's group.id)"`

@@ -43,7 +43,7 @@ func ExternalBroker(tb testing.TB) string {
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "SLUICE_EMBEDDED_KAFKA_ADDR="+addr, "SLUICE_DATA_DIR="+filepath.Join(dir, "data"),
+	cmd.Env = append(os.Environ(), "SLUICE_EMBEDDED_KAFKA_ADDR="+addr, "SLUICE_DATA_DIR=",
 		"SLUICE_EMBEDDED_PARTITIONS=4", "SLUICE_LOG_LEVEL=warn", "SLUICE_REST_LISTENER=127.0.0.1:0")
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

@@ -170,17 +170,18 @@ func run(args []string, out io.Writer) error {
 
 	brokers := cfg.BootstrapServers
 	if dev {
-		b, err := devkafka.Start(devkafka.Options{
-			Addr:       cfg.EmbeddedKafkaAddr,
-			DataDir:    filepath.Join(cfg.DataDir, "kafka"),
-			Partitions: cfg.EmbeddedPartitions,
-		})
+		dataDir, where := "", "in memory only"
+		if cfg.DataDir != "" {
+			dataDir = filepath.Join(cfg.DataDir, "kafka")
+			where = "data in " + dataDir
+		}
+		b, err := devkafka.Start(devkafka.Options{Addr: cfg.EmbeddedKafkaAddr, DataDir: dataDir, Partitions: cfg.EmbeddedPartitions})
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		brokers = b.Addrs()
-		fmt.Fprintf(out, "Embedded Kafka broker on %s (data in %s)\n", strings.Join(brokers, ","), filepath.Join(cfg.DataDir, "kafka"))
+		fmt.Fprintf(out, "Embedded Kafka broker on %s (%s)\n", strings.Join(brokers, ","), where)
 	}
 	// Standalone mode reads security.protocol, sasl.* and PEM ssl.* from
 	// the worker properties, as Connect does.
