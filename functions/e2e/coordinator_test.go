@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -134,7 +135,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 	srcRT.waitReady(t, 20*time.Second)
 	sinkRT.waitReady(t, 20*time.Second)
 
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	url := "http://" + addr
 	began := time.Now()
 	start(t, "coordinator", b.coordinator,
@@ -180,7 +181,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 		name   string
 		config map[string]string
 	}{{"orders-source", source}, {"orders-sink", sink}} {
-		checkFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
 			status, body, err := request(http.MethodPost, url+"/connectors", map[string]any{"name": c.name, "config": c.config})
 			if err != nil || status != http.StatusCreated {
 				return fmt.Errorf("POST /connectors %s: %d %s %v", c.name, status, body, err)
@@ -190,7 +191,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 	}
 
 	created := time.Now()
-	checkFor(t, 45*time.Second, 200*time.Millisecond, func() error {
+	proctest.CheckFor(t, 45*time.Second, 200*time.Millisecond, func() error {
 		if n := len(lines(t, out)); n < orders {
 			calls, errs := lambdaSvc.stats()
 			return fmt.Errorf("%d of %d orders in the file; invocations %v, function errors %q", n, orders, calls, errs)

@@ -163,8 +163,8 @@ func TestLambdaInvocations(t *testing.T) {
 	srcRT, sinkRT := newRuntimeAPI(t, "source-poll"), newRuntimeAPI(t, "sink-batch")
 	src := startFunction(t, srcRT, b.sourcePoll, functionEnv(k.Brokers)...)
 	snk := startFunction(t, sinkRT, b.sinkBatch, functionEnv(k.Brokers)...)
-	srcInit := srcRT.waitReady(t, 20*time.Second).Sub(src.started)
-	sinkInit := sinkRT.waitReady(t, 20*time.Second).Sub(snk.started)
+	srcInit := srcRT.waitReady(t, 20*time.Second).Sub(src.Started)
+	sinkInit := sinkRT.waitReady(t, 20*time.Second).Sub(snk.Started)
 	t.Logf("init (process start to first invocation/next): source-poll %s, sink-batch %s",
 		srcInit.Round(time.Millisecond), sinkInit.Round(time.Millisecond))
 
@@ -300,7 +300,7 @@ func TestLambdaInvocations(t *testing.T) {
 	}()
 	time.Sleep(time.Second)
 	signalled := time.Now()
-	if err := src.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := src.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -6,17 +6,14 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // The binaries, built once per test binary by binaries.
@@ -78,129 +75,11 @@ func binaries(t *testing.T) bins {
 	}
 }
 
-// syncBuffer collects a process's output; it is safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// process is a function binary started by a test.
+type process = proctest.Process
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// process is a binary started by a test, killed when the test ends if it
-// is still running.
-type process struct {
-	name           string
-	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
-	started        time.Time
-	done           chan struct{} // closed once the process has exited
-	err            error         // Wait's error, set before done closes
-}
-
-// baseEnv is the test's environment without SLUICE_* and AWS_* settings,
-// so that only what a test sets applies.
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SLUICE_") && !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// start starts path with env added to the base environment.
+// start starts path with env added to a clean environment.
 func start(t *testing.T, name, path string, env ...string) *process {
 	t.Helper()
-	p := &process{name: name, done: make(chan struct{})}
-	p.cmd = exec.Command(path)
-	p.cmd.Env = append(baseEnv(), env...)
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.started = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s stdout:\n%s", p.name, p.stdout.String())
-			t.Logf("%s stderr (last 40 lines):\n%s", p.name, lastLines(p.stderr.String(), 40))
-		}
-	})
-	return p
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *process) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// wait waits up to d for the process to exit, killing it if it does not.
-func (p *process) wait(t *testing.T, d time.Duration) error {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(d):
-		p.kill()
-		t.Errorf("%s did not exit within %s", p.name, d)
-		return p.err
-	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// checkFor calls f every sleep until it returns nil, failing the test with
-// f's last error after wait.
-func checkFor(t *testing.T, wait, sleep time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", wait, err)
-		}
-		time.Sleep(sleep)
-	}
+	return proctest.Start(t, name, path, env)
 }

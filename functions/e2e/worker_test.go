@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator/invoke"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
@@ -54,15 +55,15 @@ func TestWorkerFinishesLeaseOnSIGTERM(t *testing.T) {
 		res, err := pull.Invoke(context.Background(), l)
 		answers <- answer{res, err}
 	}()
-	checkFor(t, 20*time.Second, 50*time.Millisecond, func() error {
-		if !strings.Contains(w.stderr.String(), `"msg":"worker pulling leases"`) {
+	proctest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if !strings.Contains(w.Stderr.String(), `"msg":"worker pulling leases"`) {
 			return context.DeadlineExceeded
 		}
 		return nil
 	})
 	time.Sleep(1500 * time.Millisecond) // the lease produces meanwhile
 	signalled := time.Now()
-	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := w.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	var a answer
@@ -71,7 +72,7 @@ func TestWorkerFinishesLeaseOnSIGTERM(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no result within 15 s of SIGTERM")
 	}
-	if err := w.wait(t, 10*time.Second); err != nil {
+	if err := w.Wait(t, 10*time.Second); err != nil {
 		t.Fatalf("worker exited with %v, want 0", err)
 	}
 	exited := time.Now()
@@ -101,17 +102,17 @@ func TestIdleWorkerStopsOnSIGTERM(t *testing.T) {
 	_, srv, polls := pullServer(t)
 	w := start(t, "sink-batch worker", b.sinkBatch, append(functionEnv(k.Brokers),
 		"SLUICE_COORDINATOR_URL="+srv.URL, "SLUICE_POLL_WAIT=20s", "SLUICE_CONCURRENCY=2")...)
-	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+	proctest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
 		if polls.Load() < 2 {
 			return context.DeadlineExceeded
 		}
 		return nil
 	})
 	signalled := time.Now()
-	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := w.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.wait(t, 5*time.Second); err != nil {
+	if err := w.Wait(t, 5*time.Second); err != nil {
 		t.Fatalf("worker exited with %v, want 0", err)
 	}
 	if d := time.Since(signalled); d > 2*time.Second {

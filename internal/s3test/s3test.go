@@ -9,21 +9,18 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"go/build"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // Region is the region both servers are started with.
@@ -53,7 +51,7 @@ type Server struct {
 	bin  string
 	addr string
 	dir  string
-	log  *syncBuffer
+	log  *proctest.Buffer
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -74,13 +72,13 @@ func Start(tb testing.TB) *Server {
 		tb:        tb,
 		bin:       bin,
 		dir:       tb.TempDir(),
-		log:       &syncBuffer{},
+		log:       &proctest.Buffer{},
 	}
 	// A port picked by listening on :0 could be taken by someone else
 	// before versitygw binds it; try a few.
 	var err error
 	for range 3 {
-		s.addr = freePort(tb)
+		s.addr = proctest.FreeAddr(tb)
 		s.Endpoint = "http://" + s.addr
 		if err = s.start(); err == nil {
 			break
@@ -289,37 +287,8 @@ func gopath() string {
 	return build.Default.GOPATH
 }
 
-func freePort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("s3test: finding a free port: %v", err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer collects the child's output, written from exec's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // Three coordinators share one group: one leads, the others forward
@@ -22,7 +24,7 @@ func TestLeaderFailover(t *testing.T) {
 
 	procs := make([]*process, 3)
 	for i := range procs {
-		addr := freeAddr(t)
+		addr := proctest.FreeAddr(t)
 		procs[i] = startProcess(t, fmt.Sprintf("coordinator-%d", i), addr, coordinatorEnv(broker, addr))
 	}
 	// Members join one by one, and each join is a rebalance that may move
@@ -41,7 +43,7 @@ func TestLeaderFailover(t *testing.T) {
 		}
 		if leader != nil && leader != leaders[0] {
 			leader = leaders[0]
-			return fmt.Errorf("leadership moved to %s", leader.name)
+			return fmt.Errorf("leadership moved to %s", leader.Name)
 		}
 		leader = leaders[0]
 		for _, p := range procs {
@@ -55,13 +57,13 @@ func TestLeaderFailover(t *testing.T) {
 				return err
 			}
 			if status != http.StatusNotFound {
-				return fmt.Errorf("%s does not reach the leader: status %d: %s", p.name, status, b)
+				return fmt.Errorf("%s does not reach the leader: status %d: %s", p.Name, status, b)
 			}
 		}
 		return nil
 	})
 	followers := slices.DeleteFunc(slices.Clone(procs), func(p *process) bool { return p == leader })
-	t.Logf("leader %s (%s), followers %s and %s", leader.name, leader.addr, followers[0].name, followers[1].name)
+	t.Logf("leader %s (%s), followers %s and %s", leader.Name, leader.addr, followers[0].Name, followers[1].Name)
 
 	// Writes reaching a follower are forwarded to the leader.
 	source, sink := ordersPipeline(orders, 200, out)
@@ -71,17 +73,17 @@ func TestLeaderFailover(t *testing.T) {
 	// Every node sees the connectors, run by the leader (worker_id is its
 	// host:port).
 	for _, p := range procs {
-		checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+		proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 			for _, name := range []string{"orders-source", "orders-sink"} {
 				if err := running(p.url(), name); err != nil {
-					return fmt.Errorf("via %s: %w", p.name, err)
+					return fmt.Errorf("via %s: %w", p.Name, err)
 				}
 				var st connectorStatus
 				if err := getJSON(p.url()+"/connectors/"+name+"/status", &st); err != nil {
 					return err
 				}
 				if st.Connector.WorkerID != leader.addr {
-					return fmt.Errorf("via %s: %s runs on %s, not on the leader %s", p.name, name, st.Connector.WorkerID, leader.addr)
+					return fmt.Errorf("via %s: %s runs on %s, not on the leader %s", p.Name, name, st.Connector.WorkerID, leader.addr)
 				}
 			}
 			return nil
@@ -90,7 +92,7 @@ func TestLeaderFailover(t *testing.T) {
 
 	var before int
 	var err error
-	checkFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		_, lines, err := orderCounts(out)
 		if err != nil {
 			return err
@@ -101,23 +103,23 @@ func TestLeaderFailover(t *testing.T) {
 		return nil
 	})
 
-	if err := leader.cmd.Process.Kill(); err != nil {
+	if err := leader.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	<-leader.done
+	<-leader.Done()
 	// The dead leader may have written more since the count above.
 	if _, before, err = orderCounts(out); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("killed the leader %s with %d orders in the file", leader.name, before)
+	t.Logf("killed the leader %s with %d orders in the file", leader.Name, before)
 
 	// Until a new leader is elected, writes may be forwarded to the dead
 	// leader (500) or find no leader (409); neither is certain to be seen,
 	// so they are only reported.
 	var newLeader *process
 	seen := map[int]int{}
-	checkFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+	proctest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
 		for _, p := range followers {
 			if p.leading() {
 				newLeader = p
@@ -131,18 +133,18 @@ func TestLeaderFailover(t *testing.T) {
 		return fmt.Errorf("no new leader yet")
 	})
 	elected := time.Since(killed)
-	t.Logf("%s leads %s after the kill; writes during the handover answered %v (status: count)", newLeader.name, elected.Round(time.Millisecond), seen)
+	t.Logf("%s leads %s after the kill; writes during the handover answered %v (status: count)", newLeader.Name, elected.Round(time.Millisecond), seen)
 
 	// Writes work again through any surviving node.
 	for _, p := range followers {
-		checkFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+		proctest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 			for _, op := range []string{"pause", "resume"} {
 				status, b, err := request(http.MethodPut, p.url()+"/connectors/orders-sink/"+op, nil)
 				if err != nil {
 					return err
 				}
 				if status != http.StatusAccepted {
-					return fmt.Errorf("%s via %s: status %d: %s", op, p.name, status, b)
+					return fmt.Errorf("%s via %s: status %d: %s", op, p.Name, status, b)
 				}
 			}
 			return nil
@@ -150,7 +152,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 
 	// The pipeline goes on.
-	checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		_, lines, err := orderCounts(out)
 		if err != nil {
 			return err
@@ -162,7 +164,7 @@ func TestLeaderFailover(t *testing.T) {
 	})
 	t.Logf("the file grew again %s after the kill", time.Since(killed).Round(time.Millisecond))
 	for _, name := range []string{"orders-source", "orders-sink"} {
-		checkFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+		proctest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 			var st connectorStatus
 			if err := getJSON(followers[0].url()+"/connectors/"+name+"/status", &st); err != nil {
 				return err
@@ -176,7 +178,7 @@ func TestLeaderFailover(t *testing.T) {
 
 	// Every order arrives; replays after the crash may repeat some.
 	var counts map[int64]int
-	checkFor(t, 40*time.Second, 200*time.Millisecond, func() error {
+	proctest.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
 		var err error
 		if counts, _, err = orderCounts(out); err != nil {
 			return err
@@ -198,5 +200,5 @@ func TestLeaderFailover(t *testing.T) {
 	t.Logf("all %d orders arrived %s after the kill; %d duplicate lines (at-least-once replays)",
 		orders, time.Since(killed).Round(time.Millisecond), dups)
 	t.Logf("the new leader waited out %d outstanding lease(s) of the old one",
-		strings.Count(newLeader.stderr.String(), "waiting out an outstanding lease"))
+		strings.Count(newLeader.Stderr.String(), "waiting out an outstanding lease"))
 }

@@ -8,17 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -76,127 +75,30 @@ func startBroker(t *testing.T) string {
 	return strings.Join(c.ListenAddrs(), ",")
 }
 
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// syncBuffer collects a process's output; it is safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// process is a coordinator process started by a test. It is killed at the
-// end of the test if it is still running.
+// process is a coordinator process started by a test.
 type process struct {
-	name   string
-	addr   string // REST listener, 127.0.0.1:port
-	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
-	done   chan struct{} // closed once the process has exited
-	err    error         // Wait's error, set before done closes
-}
-
-// baseEnv is the test's environment without SLUICE_* settings, so that
-// only what a test sets applies.
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SLUICE_") && !strings.HasPrefix(kv, "AWS_LAMBDA_RUNTIME_API=") {
-			env = append(env, kv)
-		}
-	}
-	return env
+	*proctest.Process
+	addr string // REST listener, 127.0.0.1:port
 }
 
 // startProcess starts the coordinator with env added to the base
 // environment; addr is its REST listener.
 func startProcess(t *testing.T, name, addr string, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, addr: addr, done: make(chan struct{})}
-	p.cmd = exec.Command(coordinatorBinary(t), args...)
-	p.cmd.Env = append(baseEnv(), env...)
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill(t)
-		if t.Failed() {
-			t.Logf("%s stdout:\n%s", p.name, p.stdout.String())
-			t.Logf("%s stderr (last 60 lines, access log left out):\n%s", p.name, lastLines(withoutAccessLog(p.stderr.String()), 60))
-		}
-	})
+	p := &process{Process: proctest.Start(t, name, coordinatorBinary(t), env, args...), addr: addr}
+	p.LogFilter = withoutAccessLog
 	return p
 }
 
 func (p *process) url() string { return "http://" + p.addr }
 
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *process) kill(t *testing.T) {
-	t.Helper()
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	p.wait(t, 10*time.Second)
-}
-
-// wait waits up to d for the process to exit, killing it if it does not.
-func (p *process) wait(t *testing.T, d time.Duration) error {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(d):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Errorf("%s did not exit within %s", p.name, d)
-		return p.err
-	}
-}
-
 // leading reports whether the process's election last said it leads.
 func (p *process) leading() bool {
-	if p.exited() {
+	if p.Exited() {
 		return false
 	}
 	last := ""
-	for line := range strings.Lines(p.stderr.String()) {
+	for line := range strings.Lines(p.Stderr.String()) {
 		if strings.Contains(line, `msg="election: leadership changed"`) {
 			last = line
 		}
@@ -213,11 +115,6 @@ func withoutAccessLog(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -272,23 +169,6 @@ func getJSON(url string, v any) error {
 		return fmt.Errorf("GET %s: status %d: %s", url, status, b)
 	}
 	return json.Unmarshal(b, v)
-}
-
-// checkFor calls f every sleep until it returns nil, failing the test with
-// f's last error after wait.
-func checkFor(t *testing.T, wait, sleep time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", wait, err)
-		}
-		time.Sleep(sleep)
-	}
 }
 
 // checkSteady calls f every 100 ms until it has returned nil for hold

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // offsetsBody is the body of GET /connectors/{name}/offsets.
@@ -56,20 +58,20 @@ func TestRestartRecovery(t *testing.T) {
 	broker := startBroker(t)
 	out := filepath.Join(t.TempDir(), "orders.jsonl")
 	const orders = 2000
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	env := coordinatorEnv(broker, addr)
 
 	first := startProcess(t, "coordinator-1st", addr, env)
-	checkFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		if !first.leading() {
-			return fmt.Errorf("%s does not lead", first.name)
+			return fmt.Errorf("%s does not lead", first.Name)
 		}
 		return nil
 	})
 	source, sink := ordersPipeline(orders, 200, out)
 	mustRequest(t, http.MethodPost, first.url()+"/connectors", map[string]any{"name": "orders-source", "config": source}, http.StatusCreated)
 	mustRequest(t, http.MethodPost, first.url()+"/connectors", map[string]any{"name": "orders-sink", "config": sink}, http.StatusCreated)
-	checkFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		if err := running(first.url(), "orders-source"); err != nil {
 			return err
 		}
@@ -79,7 +81,7 @@ func TestRestartRecovery(t *testing.T) {
 	// Let data flow until both connectors have committed offsets.
 	var seqBefore int64
 	var sinkBefore map[float64]float64
-	checkFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		var err error
 		if seqBefore, err = sourceSeq(first.url()); err != nil {
 			return err
@@ -105,19 +107,19 @@ func TestRestartRecovery(t *testing.T) {
 		configsBefore[name] = cfg
 	}
 
-	first.kill(t)
+	first.Kill()
 	_, linesAtKill, err := orderCounts(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	t.Logf("killed %s with %d orders in the file, source seq %d, sink offsets %v", first.name, linesAtKill, seqBefore, sinkBefore)
+	t.Logf("killed %s with %d orders in the file, source seq %d, sink offsets %v", first.Name, linesAtKill, seqBefore, sinkBefore)
 	if seqBefore >= orders {
 		t.Logf("the source had finished before the kill: only the sink was interrupted")
 	}
 
 	second := startProcess(t, "coordinator-2nd", addr, env)
-	checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		status, _, err := request(http.MethodGet, second.url()+"/", nil)
 		if err != nil || status != http.StatusOK {
 			return fmt.Errorf("REST API not up: %d %v", status, err)
@@ -159,15 +161,15 @@ func TestRestartRecovery(t *testing.T) {
 		}
 	}
 
-	checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		if !second.leading() {
-			return fmt.Errorf("%s does not lead", second.name)
+			return fmt.Errorf("%s does not lead", second.Name)
 		}
 		return nil
 	})
 	leadAfter := time.Since(killed)
 	for _, name := range connectorsBefore {
-		checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+		proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 			var st connectorStatus
 			if err := getJSON(second.url()+"/connectors/"+name+"/status", &st); err != nil {
 				return err
@@ -178,7 +180,7 @@ func TestRestartRecovery(t *testing.T) {
 			return running(second.url(), name)
 		})
 	}
-	checkFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		_, lines, err := orderCounts(out)
 		if err != nil {
 			return err
@@ -192,7 +194,7 @@ func TestRestartRecovery(t *testing.T) {
 		leadAfter.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
 
 	var counts map[int64]int
-	checkFor(t, 40*time.Second, 200*time.Millisecond, func() error {
+	proctest.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
 		var err error
 		if counts, _, err = orderCounts(out); err != nil {
 			return err
@@ -211,7 +213,7 @@ func TestRestartRecovery(t *testing.T) {
 		t.Errorf("%d orders missing from the topic", len(missing))
 	}
 	t.Logf("duplicates: %d in the topic (source replays), %d in the file (source and sink replays)", topicDups, dups)
-	checkFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+	proctest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 		seq, err := sourceSeq(second.url())
 		if err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // writeLines appends lines from..to-1 ("line-0001" ...) to path.
@@ -94,7 +96,7 @@ func TestStandaloneMode(t *testing.T) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
 	offsetsFile := filepath.Join(dir, "offsets")
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	files := map[string]string{
 		"worker.properties": "bootstrap.servers=" + broker + "\n" +
 			"offset.storage.file.filename=" + offsetsFile + "\n" +
@@ -126,9 +128,9 @@ func TestStandaloneMode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-			if p.exited() {
-				return fmt.Errorf("%s exited: %v", p.name, p.err)
+		proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+			if p.Exited() {
+				return fmt.Errorf("%s exited: %v", p.Name, p.Err())
 			}
 			_, n, err := lineCounts(out)
 			if err != nil {
@@ -169,16 +171,16 @@ func TestStandaloneMode(t *testing.T) {
 		t.Errorf("GET /connectors/file-source/offsets = %+v, want position %d of %s", offs, info.Size(), in)
 	}
 
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := first.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	stopping := time.Now()
-	if err := first.wait(t, 30*time.Second); err != nil {
-		t.Errorf("%s after SIGTERM: %v", first.name, err)
+	if err := first.Wait(t, 30*time.Second); err != nil {
+		t.Errorf("%s after SIGTERM: %v", first.Name, err)
 	}
-	t.Logf("%s stopped %s after SIGTERM", first.name, time.Since(stopping).Round(time.Millisecond))
-	if !strings.Contains(first.stdout.String(), "Stopping: finishing the leases in flight.") {
-		t.Errorf("no graceful stop in the output:\n%s", first.stdout.String())
+	t.Logf("%s stopped %s after SIGTERM", first.Name, time.Since(stopping).Round(time.Millisecond))
+	if !strings.Contains(first.Stdout.String(), "Stopping: finishing the leases in flight.") {
+		t.Errorf("no graceful stop in the output:\n%s", first.Stdout.String())
 	}
 
 	writeLines(t, in, 100, 150)
