@@ -76,6 +76,7 @@ type Coordinator struct {
 	leading   bool
 	lastEpoch int64
 	topics    map[string]map[string]bool // active topics per connector
+	clusterID string                     // the Kafka cluster's id, once asked
 
 	meta topicCache // topic metadata for sink lag checks
 

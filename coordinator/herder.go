@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
@@ -47,12 +48,26 @@ func (c *Coordinator) requireLeader() error {
 	return nil
 }
 
-// KafkaClusterID is the Kafka cluster's id (GET /).
+// KafkaClusterID is the Kafka cluster's id (GET /). It never changes, so it
+// is asked once (a metadata request) and remembered.
 func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
 	if c.d.Kafka == nil {
 		return "", nil
 	}
-	return c.d.Kafka.ClusterID(ctx)
+	c.mu.Lock()
+	id := c.clusterID
+	c.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	id, err := c.d.Kafka.ClusterID(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.clusterID = id
+	c.mu.Unlock()
+	return id, nil
 }
 
 // Connectors lists the connectors' names, sorted.
@@ -385,7 +400,7 @@ func (c *Coordinator) ConnectorOffsets(ctx context.Context, name string) (rest.C
 		}
 		tps := slices.SortedFunc(maps.Keys(committed), func(a, b kafka.TopicPartition) int {
 			if a.Topic != b.Topic {
-				return compareStrings(a.Topic, b.Topic)
+				return strings.Compare(a.Topic, b.Topic)
 			}
 			return int(a.Partition - b.Partition)
 		})
@@ -408,16 +423,6 @@ func (c *Coordinator) ConnectorOffsets(ctx context.Context, name string) (rest.C
 		out.Offsets = append(out.Offsets, rest.ConnectorOffset{Partition: entries[id].Partition, Offset: entries[id].Offset})
 	}
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // requireStopped is Connect's rule for the offsets endpoints.
