@@ -177,26 +177,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 
 	// Every order arrives; replays after the crash may repeat some.
-	var counts map[int64]int
-	proctest.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
-		var err error
-		if counts, _, err = orderCounts(out); err != nil {
-			return err
-		}
-		if missing, _, _ := checkOrders(counts, orders); len(missing) > 0 {
-			return fmt.Errorf("%d orders missing, first %d", len(missing), missing[0])
-		}
-		return nil
-	})
-	_, dups, unexpected := checkOrders(counts, orders)
-	if len(unexpected) > 0 {
-		t.Errorf("unexpected order ids: %v", unexpected)
-	}
-	missing, topicDups, _ := checkOrders(topicOrderCounts(t, broker, "orders", orders), orders)
-	if len(missing) > 0 {
-		t.Errorf("%d orders missing from the topic", len(missing))
-	}
-	t.Logf("duplicates: %d in the topic (source replays), %d in the file (source and sink replays)", topicDups, dups)
+	dups := awaitAllOrders(t, broker, out, orders)
 	t.Logf("all %d orders arrived %s after the kill; %d duplicate lines (at-least-once replays)",
 		orders, time.Since(killed).Round(time.Millisecond), dups)
 	t.Logf("the new leader waited out %d outstanding lease(s) of the old one",

@@ -276,6 +276,35 @@ func checkOrders(counts map[int64]int, n int64) (missing []int64, duplicates int
 	return missing, duplicates, unexpected
 }
 
+// awaitAllOrders waits until every order in [0, n) is in the sink's file,
+// fails the test on an unexpected id or an order missing from the orders
+// topic, and returns the duplicate lines in the file (at-least-once
+// replays by the source and the sink).
+func awaitAllOrders(t *testing.T, broker, file string, n int64) (fileDups int) {
+	t.Helper()
+	var counts map[int64]int
+	proctest.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
+		var err error
+		if counts, _, err = orderCounts(file); err != nil {
+			return err
+		}
+		if missing, _, _ := checkOrders(counts, n); len(missing) > 0 {
+			return fmt.Errorf("%d orders missing, first %d", len(missing), missing[0])
+		}
+		return nil
+	})
+	_, fileDups, unexpected := checkOrders(counts, n)
+	if len(unexpected) > 0 {
+		t.Errorf("unexpected order ids: %v", unexpected)
+	}
+	missing, topicDups, _ := checkOrders(topicOrderCounts(t, broker, "orders", n), n)
+	if len(missing) > 0 {
+		t.Errorf("%d orders missing from the topic", len(missing))
+	}
+	t.Logf("duplicates: %d in the topic (source replays), %d in the file (source and sink replays)", topicDups, fileDups)
+	return fileDups
+}
+
 // ordersPipeline returns the configurations of a datagen source writing n
 // orders at rate per second to topic orders, and of a FileStreamSink
 // writing them to file.

@@ -193,26 +193,7 @@ func TestRestartRecovery(t *testing.T) {
 	t.Logf("the new process led %s and the file grew again %s after the kill",
 		leadAfter.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
 
-	var counts map[int64]int
-	proctest.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
-		var err error
-		if counts, _, err = orderCounts(out); err != nil {
-			return err
-		}
-		if missing, _, _ := checkOrders(counts, orders); len(missing) > 0 {
-			return fmt.Errorf("%d orders missing, first %d", len(missing), missing[0])
-		}
-		return nil
-	})
-	_, dups, unexpected := checkOrders(counts, orders)
-	if len(unexpected) > 0 {
-		t.Errorf("unexpected order ids: %v", unexpected)
-	}
-	missing, topicDups, _ := checkOrders(topicOrderCounts(t, broker, "orders", orders), orders)
-	if len(missing) > 0 {
-		t.Errorf("%d orders missing from the topic", len(missing))
-	}
-	t.Logf("duplicates: %d in the topic (source replays), %d in the file (source and sink replays)", topicDups, dups)
+	dups := awaitAllOrders(t, broker, out, orders)
 	proctest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 		seq, err := sourceSeq(second.url())
 		if err != nil {
