@@ -117,11 +117,16 @@ func (o *testObject) Abort(context.Context) error {
 // schemaless (nil schema) map value whose keys differ from the file's first
 // record's gets errSchemaChanged, as a schemaless Parquet writer does; a
 // value "poison" cannot be encoded.
-type testFormat struct{ ext string }
+type testFormat struct {
+	ext        string
+	structOnly bool // as Parquet: keys and headers are enveloped
+}
 
 var errSchemaChanged = errors.New("test: schema changed")
 
 func (f testFormat) Extension() string { return f.ext }
+
+func (f testFormat) StructOnly() bool { return f.structOnly }
 
 func (f testFormat) NewWriter(w io.Writer, schema *data.Schema) (storage.RecordWriter, error) {
 	return &testRecordWriter{w: w, schema: schema}, nil
@@ -162,7 +167,7 @@ func testOptions(store storage.Store) sink.Options {
 			case "test.Lines":
 				return testFormat{ext: ".txt"}, nil
 			case "test.Parquetish":
-				return testFormat{ext: ".snappy.parquet"}, nil
+				return testFormat{ext: ".snappy.parquet", structOnly: true}, nil
 			}
 			return nil, fmt.Errorf("unknown format %s", class)
 		},

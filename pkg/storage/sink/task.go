@@ -349,8 +349,6 @@ type StructOnly interface {
 }
 
 func needsStruct(f storage.Format) bool {
-	if s, ok := f.(StructOnly); ok {
-		return s.StructOnly()
-	}
-	return strings.HasSuffix(f.Extension(), ".parquet")
+	s, ok := f.(StructOnly)
+	return ok && s.StructOnly()
 }

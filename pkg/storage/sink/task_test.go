@@ -3,6 +3,7 @@ package sink_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -390,5 +391,26 @@ func TestWarnings(t *testing.T) {
 				t.Fatalf("Warnings = %q, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// A format that writes only structs gets keys and headers enveloped in
+// RecordKey and RecordHeaders structs.
+func TestStructOnlyFormatEnvelopesKeysAndHeaders(t *testing.T) {
+	store := newTestStore()
+	rs := withHeaders(strRecords("t", 0, 0, 2))
+	props := baseProps("format.class", "test.Parquetish", "store.kafka.keys", "true", "store.kafka.headers", "true")
+	if _, err := runTask(t, store, props, 10, rs); err != nil {
+		t.Fatal(err)
+	}
+	got := store.snapshot()
+	want := map[string]string{
+		"topics/t/partition=0/t+0+0000000000.snappy.parquet":      "0:v0\n1:v1\nEND\n",
+		"topics/t/partition=0/t+0+0000000000.keys.snappy.parquet": "0:Struct{key=k0}\n1:Struct{key=k1}\nEND\n",
+		"topics/t/partition=0/t+0+0000000000.headers.snappy.parquet": "0:Struct{headers=[Struct{key=h,value=x0}]}\n" +
+			"1:Struct{headers=[Struct{key=h,value=x1}]}\nEND\n",
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("objects = %q, want %q", got, want)
 	}
 }
