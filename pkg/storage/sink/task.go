@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
 	"github.com/sluicehq/sluice/pkg/storage/partitioner"
 )
@@ -63,6 +64,8 @@ type Task struct {
 	partitions                 map[connect.TopicPartition]*partitionWriter
 	failed                     error
 	envelopeKeys, envelopeHdrs bool
+	// The last key schema and its envelope, kept by keyViewSchema.
+	lastKeySchema, lastKeyEnvelope *data.Schema
 }
 
 var (

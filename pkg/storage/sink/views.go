@@ -25,11 +25,18 @@ var (
 	envelopedHeaderSchema = data.StructBuilder().Name("RecordHeaders").Field("headers", headersSchema).MustBuild()
 )
 
-func keyViewSchema(keySchema *data.Schema, envelope bool) *data.Schema {
-	if !envelope || keySchema == nil {
+// keyViewSchema is the schema of the keys view of records keyed by
+// keySchema. The enveloped schema of the last key schema is kept: records
+// share their key schema, and each would otherwise build its own.
+func (t *Task) keyViewSchema(keySchema *data.Schema) *data.Schema {
+	if !t.envelopeKeys || keySchema == nil {
 		return keySchema
 	}
-	return data.StructBuilder().Name("RecordKey").Field("key", keySchema).MustBuild()
+	if keySchema != t.lastKeySchema {
+		t.lastKeySchema = keySchema
+		t.lastKeyEnvelope = data.StructBuilder().Name("RecordKey").Field("key", keySchema).MustBuild()
+	}
+	return t.lastKeyEnvelope
 }
 
 func headerViewSchema(envelope bool) *data.Schema {
@@ -40,14 +47,14 @@ func headerViewSchema(envelope bool) *data.Schema {
 }
 
 // keyRecord returns r with its key as the value.
-func keyRecord(r *connect.SinkRecord, envelope bool) *connect.SinkRecord {
+func (t *Task) keyRecord(r *connect.SinkRecord) *connect.SinkRecord {
 	out := *r
 	out.ValueSchema, out.Value = r.KeySchema, r.Key
-	if envelope {
+	if t.envelopeKeys {
 		if r.KeySchema == nil {
 			out.Value = map[string]any{"key": r.Key}
 		} else {
-			s := keyViewSchema(r.KeySchema, true)
+			s := t.keyViewSchema(r.KeySchema)
 			out.ValueSchema, out.Value = s, data.NewStruct(s).Set("key", r.Key)
 		}
 	}

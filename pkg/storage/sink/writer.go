@@ -222,7 +222,7 @@ func (pw *partitionWriter) open(ctx context.Context, id, dir string, r *connect.
 		specs = append(specs, spec{valueView, t.value, "", r.ValueSchema})
 	}
 	if t.s.storeKeys {
-		specs = append(specs, spec{keyView, t.keys, ".keys", keyViewSchema(r.KeySchema, t.envelopeKeys)})
+		specs = append(specs, spec{keyView, t.keys, ".keys", t.keyViewSchema(r.KeySchema)})
 	}
 	if t.s.storeHeaders {
 		specs = append(specs, spec{headerView, t.headers, ".headers", headerViewSchema(t.envelopeHdrs)})
@@ -251,7 +251,7 @@ func (pw *partitionWriter) write(f *file, r *connect.SinkRecord) error {
 		rec := r
 		switch o.view {
 		case keyView:
-			rec = keyRecord(r, pw.t.envelopeKeys)
+			rec = pw.t.keyRecord(r)
 		case headerView:
 			rec = headerRecord(r, pw.t.envelopeHdrs)
 		}
