@@ -3,7 +3,6 @@ package datagen
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -66,7 +65,7 @@ func (t *Task) Start(_ context.Context, tc connect.SourceTaskContext, props map[
 	t.next = 0
 	if tc != nil && tc.Offsets() != nil {
 		if off := tc.Offsets().Offset(map[string]any{TaskField: index}); off != nil {
-			if t.next, err = seq(off[SeqField]); err != nil {
+			if t.next, err = connect.OffsetPosition(off[SeqField]); err != nil {
 				return fmt.Errorf("datagen: committed offset of task %d: %w", index, err)
 			}
 		}
@@ -83,30 +82,6 @@ func intProp(props map[string]string, key string, def int64) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("datagen: invalid %s %q: not a number", key, v)
-	}
-	return n, nil
-}
-
-// seq reads a committed seq: int64 as written, float64 after JSON.
-func seq(v any) (int64, error) {
-	var n int64
-	switch s := v.(type) {
-	case nil:
-		return 0, nil
-	case int64:
-		n = s
-	case int:
-		n = int64(s)
-	case float64:
-		if s != math.Trunc(s) || s > math.MaxInt64 {
-			return 0, fmt.Errorf("seq %v is not a whole number", s)
-		}
-		n = int64(s)
-	default:
-		return 0, fmt.Errorf("seq has type %T, want a number", v)
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("seq %d is negative", n)
 	}
 	return n, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -102,7 +101,7 @@ func (t *SourceTask) Start(_ context.Context, tc connect.SourceTaskContext, prop
 
 	if tc != nil && tc.Offsets() != nil {
 		if off := tc.Offsets().Offset(map[string]any{FilenameField: t.file}); off != nil {
-			if t.pos, err = position(off[PositionField]); err != nil {
+			if t.pos, err = connect.OffsetPosition(off[PositionField]); err != nil {
 				return fmt.Errorf("FileStreamSourceTask: offset of file '%s': %w", t.file, err)
 			}
 		}
@@ -131,34 +130,6 @@ func (t *SourceTask) Start(_ context.Context, tc connect.SourceTaskContext, prop
 	}
 	t.chunk = make([]byte, readChunk)
 	return nil
-}
-
-// position reads a stored position: int64 as written, float64 once it went
-// through JSON, or an int.
-func position(v any) (int64, error) {
-	var pos int64
-	switch p := v.(type) {
-	case nil:
-		return 0, nil
-	case int64:
-		pos = p
-	case int:
-		pos = int64(p)
-	case int32:
-		pos = int64(p)
-	case float64:
-		if p != math.Trunc(p) || p > math.MaxInt64 {
-			return 0, fmt.Errorf("position %v is not a whole number", p)
-		}
-		pos = int64(p)
-	default:
-		// Connect's FileStreamSourceTask message.
-		return 0, fmt.Errorf("Offset position is the incorrect type: %T", v)
-	}
-	if pos < 0 {
-		return 0, fmt.Errorf("position %d is negative", pos)
-	}
-	return pos, nil
 }
 
 // Poll returns up to batch.size complete lines read since the last Poll, or
