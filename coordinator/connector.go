@@ -275,7 +275,7 @@ type taskRun struct {
 
 func (t *taskRun) run(ctx context.Context) {
 	t.setState(state.StateUnassigned, "")
-	if rec, ok := outstandingLease(t.cr.c.d.Leases, t.cr.name, t.id); ok {
+	if rec, ok := t.cr.c.d.Leases.OutstandingFor(t.cr.name, t.id); ok {
 		t.inherited, t.lastEpoch = &rec, rec.Epoch
 		// A lease issued before (by a coordinator that died or restarted)
 		// may still act until its deadline: never overlap it (rule 3).

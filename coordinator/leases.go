@@ -38,78 +38,63 @@ type leaseRecord struct {
 // (DESIGN.md rules 2 and 3). Begin is durable before the lease is invoked;
 // End forgets it once its result is in.
 type LeaseLog interface {
-	Outstanding() map[taskKey]leaseRecord
+	// OutstandingFor returns one task's outstanding lease, if any.
+	OutstandingFor(connector string, task int) (leaseRecord, bool)
 	Begin(ctx context.Context, connector string, l lease.Lease) error
 	End(ctx context.Context, connector string, task int, id string) error
 	Refresh(ctx context.Context) error
-}
-
-// leaseLookup is an optional LeaseLog capability: one task's outstanding
-// lease without Outstanding's copy of the whole log (which, made by each of
-// 10,000 starting tasks, dominated a coordinator's start-up).
-type leaseLookup interface {
-	OutstandingFor(connector string, task int) (leaseRecord, bool)
-}
-
-var (
-	_ leaseLookup = (*MemoryLeaseLog)(nil)
-	_ leaseLookup = (*KafkaLeaseLog)(nil)
-)
-
-// outstandingLease returns the task's outstanding lease in log, if any.
-func outstandingLease(log LeaseLog, connector string, task int) (leaseRecord, bool) {
-	if l, ok := log.(leaseLookup); ok {
-		return l.OutstandingFor(connector, task)
-	}
-	rec, ok := log.Outstanding()[taskKey{connector, task}]
-	return rec, ok
 }
 
 func recordOf(l lease.Lease) leaseRecord {
 	return leaseRecord{ID: l.ID, Kind: l.Kind, Generation: l.Generation, Epoch: l.Epoch, Deadline: l.Deadline, Ranges: l.Ranges}
 }
 
-// MemoryLeaseLog keeps the lease log in memory (standalone mode, where
-// one process owns everything).
-type MemoryLeaseLog struct {
+// leaseTable is the outstanding leases by task, safe for concurrent use:
+// the whole of MemoryLeaseLog, and KafkaLeaseLog's view of its topic.
+type leaseTable struct {
 	mu sync.Mutex
 	m  map[taskKey]leaseRecord
 }
 
-// NewMemoryLeaseLog returns an empty log.
-func NewMemoryLeaseLog() *MemoryLeaseLog { return &MemoryLeaseLog{m: map[taskKey]leaseRecord{}} }
-
-func (m *MemoryLeaseLog) Outstanding() map[taskKey]leaseRecord {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[taskKey]leaseRecord, len(m.m))
-	for k, v := range m.m {
-		out[k] = v
-	}
-	return out
-}
+func newLeaseTable() leaseTable { return leaseTable{m: map[taskKey]leaseRecord{}} }
 
 // OutstandingFor returns one task's outstanding lease.
-func (m *MemoryLeaseLog) OutstandingFor(c string, task int) (leaseRecord, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.m[taskKey{c, task}]
+func (t *leaseTable) OutstandingFor(c string, task int) (leaseRecord, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.m[taskKey{c, task}]
 	return r, ok
 }
 
+func (t *leaseTable) set(k taskKey, r leaseRecord) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.m[k] = r
+}
+
+// remove forgets k's lease if it is still the lease id ("" for any).
+func (t *leaseTable) remove(k taskKey, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r, ok := t.m[k]; ok && (id == "" || r.ID == id) {
+		delete(t.m, k)
+	}
+}
+
+// MemoryLeaseLog keeps the lease log in memory (standalone mode, where
+// one process owns everything).
+type MemoryLeaseLog struct{ leaseTable }
+
+// NewMemoryLeaseLog returns an empty log.
+func NewMemoryLeaseLog() *MemoryLeaseLog { return &MemoryLeaseLog{newLeaseTable()} }
+
 func (m *MemoryLeaseLog) Begin(_ context.Context, c string, l lease.Lease) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.m[taskKey{c, l.Task}] = recordOf(l)
+	m.set(taskKey{c, l.Task}, recordOf(l))
 	return nil
 }
 
 func (m *MemoryLeaseLog) End(_ context.Context, c string, task int, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if r, ok := m.m[taskKey{c, task}]; ok && r.ID == id {
-		delete(m.m, taskKey{c, task})
-	}
+	m.remove(taskKey{c, task}, id)
 	return nil
 }
 
@@ -119,16 +104,15 @@ func (m *MemoryLeaseLog) Refresh(context.Context) error { return nil }
 // lease-<connector>-<task>, value the leaseRecord as JSON, a tombstone once
 // the lease has ended.
 type KafkaLeaseLog struct {
+	leaseTable
 	log *state.Log
-	mu  sync.Mutex
-	m   map[taskKey]leaseRecord
 }
 
 const leaseKeyPrefix = "lease-"
 
 // OpenKafkaLeaseLog opens (creating if missing) the lease topic and reads it.
 func OpenKafkaLeaseLog(ctx context.Context, client *kafka.Client, topic string, replication int16, logger *slog.Logger) (*KafkaLeaseLog, error) {
-	k := &KafkaLeaseLog{m: map[taskKey]leaseRecord{}}
+	k := &KafkaLeaseLog{leaseTable: newLeaseTable()}
 	log, err := state.NewLog(ctx, client, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: replication,
 		Configs: map[string]string{"cleanup.policy": "compact"}}, k.consume, logger)
 	if err != nil {
@@ -156,38 +140,18 @@ func (k *KafkaLeaseLog) consume(m kafka.Message) {
 		return
 	}
 	key := taskKey{rest[:i], task}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	if m.Value == nil {
-		delete(k.m, key)
+		k.remove(key, "")
 		return
 	}
 	var r leaseRecord
 	if json.Unmarshal(m.Value, &r) == nil {
-		k.m[key] = r
+		k.set(key, r)
 	}
 }
 
 func leaseKey(c string, task int) []byte {
 	return []byte(fmt.Sprintf("%s%s-%d", leaseKeyPrefix, c, task))
-}
-
-func (k *KafkaLeaseLog) Outstanding() map[taskKey]leaseRecord {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	out := make(map[taskKey]leaseRecord, len(k.m))
-	for key, v := range k.m {
-		out[key] = v
-	}
-	return out
-}
-
-// OutstandingFor returns one task's outstanding lease.
-func (k *KafkaLeaseLog) OutstandingFor(c string, task int) (leaseRecord, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	r, ok := k.m[taskKey{c, task}]
-	return r, ok
 }
 
 func (k *KafkaLeaseLog) Begin(ctx context.Context, c string, l lease.Lease) error {
@@ -197,25 +161,18 @@ func (k *KafkaLeaseLog) Begin(ctx context.Context, c string, l lease.Lease) erro
 	}
 	// Remember the lease before sending: a send that fails (or whose
 	// context ends) may still land, and End must then clear it.
-	k.mu.Lock()
-	k.m[taskKey{c, l.Task}] = recordOf(l)
-	k.mu.Unlock()
+	k.set(taskKey{c, l.Task}, recordOf(l))
 	return k.log.Send(ctx, leaseKey(c, l.Task), b)
 }
 
 func (k *KafkaLeaseLog) End(ctx context.Context, c string, task int, id string) error {
-	k.mu.Lock()
-	r, ok := k.m[taskKey{c, task}]
-	k.mu.Unlock()
-	if !ok || r.ID != id {
+	if r, ok := k.OutstandingFor(c, task); !ok || r.ID != id {
 		return nil
 	}
 	if err := k.log.Send(ctx, leaseKey(c, task), nil); err != nil {
 		return err
 	}
-	k.mu.Lock()
-	delete(k.m, taskKey{c, task})
-	k.mu.Unlock()
+	k.remove(taskKey{c, task}, id)
 	return nil
 }
 
