@@ -2,6 +2,8 @@ package s3store
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
 
@@ -166,4 +170,32 @@ func contextCanceled() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx.Err()
+}
+
+// The ACL and encryption headers are derived once from the configuration:
+// SSE-C carries the key and its MD5, SSE-S3 and SSE-KMS only the algorithm
+// (and KMS key).
+func TestHeaders(t *testing.T) {
+	const key = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=" // base64 of the 32 bytes below
+	sum := md5.Sum([]byte("01234567890123456789012345678901"))
+	wantMD5 := base64.StdEncoding.EncodeToString(sum[:])
+
+	h := newHeaders(Config{SSEAlgorithm: SSEAES256, SSECustomerKey: key, CannedACL: "bucket-owner-full-control"})
+	if h.acl != types.ObjectCannedACLBucketOwnerFullControl || h.sse != "" || h.kmsKeyID != nil ||
+		aws.ToString(h.customerAlgorithm) != SSEAES256 || aws.ToString(h.customerKey) != key ||
+		aws.ToString(h.customerKeyMD5) != wantMD5 {
+		t.Errorf("SSE-C headers = %+v", h)
+	}
+	h = newHeaders(Config{SSEAlgorithm: SSEKMS, SSEKMSKeyID: "arn:aws:kms:k"})
+	if h.acl != "" || h.sse != types.ServerSideEncryptionAwsKms || aws.ToString(h.kmsKeyID) != "arn:aws:kms:k" ||
+		h.customerAlgorithm != nil || h.customerKey != nil || h.customerKeyMD5 != nil {
+		t.Errorf("SSE-KMS headers = %+v", h)
+	}
+	h = newHeaders(Config{SSEAlgorithm: SSEAES256})
+	if h.sse != types.ServerSideEncryptionAes256 || h.kmsKeyID != nil || h.customerKey != nil {
+		t.Errorf("SSE-S3 headers = %+v", h)
+	}
+	if h := newHeaders(Config{}); h != (headers{}) {
+		t.Errorf("no headers configured, got %+v", h)
+	}
 }

@@ -48,6 +48,33 @@ var (
 type Store struct {
 	client *s3.Client
 	cfg    Config
+	h      headers
+}
+
+// headers are the ACL and encryption headers of the Store's requests,
+// derived once from its Config.
+type headers struct {
+	acl      types.ObjectCannedACL
+	sse      types.ServerSideEncryption // SSE-S3 or SSE-KMS
+	kmsKeyID *string
+	// SSE-C: every request that writes or reads an object carries the key.
+	customerAlgorithm, customerKey, customerKeyMD5 *string
+}
+
+func newHeaders(c Config) headers {
+	h := headers{acl: types.ObjectCannedACL(c.CannedACL)}
+	switch {
+	case c.SSEAlgorithm == SSEAES256 && c.SSECustomerKey != "":
+		h.customerAlgorithm = aws.String(SSEAES256)
+		h.customerKey = aws.String(c.SSECustomerKey)
+		h.customerKeyMD5 = aws.String(customerKeyMD5(c.SSECustomerKey))
+	case c.SSEAlgorithm != "":
+		h.sse = types.ServerSideEncryption(c.SSEAlgorithm)
+		if c.SSEAlgorithm == SSEKMS && c.SSEKMSKeyID != "" {
+			h.kmsKeyID = aws.String(c.SSEKMSKeyID)
+		}
+	}
+	return h
 }
 
 // New returns a Store for cfg.Bucket. It makes no request: a missing bucket
@@ -92,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 	})
-	return &Store{client: client, cfg: cfg}, nil
+	return &Store{client: client, cfg: cfg, h: newHeaders(cfg)}, nil
 }
 
 // Open parses props (see ParseConfig) and returns New's Store.
@@ -123,12 +150,8 @@ func (s *Store) Create(ctx context.Context, key string) (storage.ObjectWriter, e
 // Open returns a committed object's content. A missing key is an error
 // matching ErrNoSuchKey and fs.ErrNotExist.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	in := &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)}
-	if s.cfg.SSECustomerKey != "" {
-		in.SSECustomerAlgorithm = aws.String(SSEAES256)
-		in.SSECustomerKey = aws.String(s.cfg.SSECustomerKey)
-		in.SSECustomerKeyMD5 = aws.String(customerKeyMD5(s.cfg.SSECustomerKey))
-	}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
+		SSECustomerAlgorithm: s.h.customerAlgorithm, SSECustomerKey: s.h.customerKey, SSECustomerKeyMD5: s.h.customerKeyMD5}
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, wrap("GetObject", s.cfg.Bucket, key, 0, err)
@@ -212,13 +235,19 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return w.err
 	}
 	if w.uploadID == "" {
+		h := &w.s.h
 		in := &s3.PutObjectInput{
-			Bucket:        aws.String(w.s.cfg.Bucket),
-			Key:           aws.String(w.key),
-			Body:          w.buf.reader(),
-			ContentLength: aws.Int64(int64(w.buf.Len())),
+			Bucket:               aws.String(w.s.cfg.Bucket),
+			Key:                  aws.String(w.key),
+			Body:                 w.buf.reader(),
+			ContentLength:        aws.Int64(int64(w.buf.Len())),
+			ACL:                  h.acl,
+			ServerSideEncryption: h.sse,
+			SSEKMSKeyId:          h.kmsKeyID,
+			SSECustomerAlgorithm: h.customerAlgorithm,
+			SSECustomerKey:       h.customerKey,
+			SSECustomerKeyMD5:    h.customerKeyMD5,
 		}
-		w.s.applyPut(in)
 		_, err := w.s.client.PutObject(ctx, in)
 		return wrap("PutObject", w.s.cfg.Bucket, w.key, 0, err)
 	}
@@ -265,8 +294,9 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 			s.cfg.Bucket, w.key, MaxParts, s.cfg.PartSize, PartSizeKey)
 	}
 	if w.uploadID == "" {
-		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(w.key)}
-		s.applyCreate(in)
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(w.key),
+			ACL: s.h.acl, ServerSideEncryption: s.h.sse, SSEKMSKeyId: s.h.kmsKeyID,
+			SSECustomerAlgorithm: s.h.customerAlgorithm, SSECustomerKey: s.h.customerKey, SSECustomerKeyMD5: s.h.customerKeyMD5}
 		out, err := s.client.CreateMultipartUpload(ctx, in)
 		if err != nil {
 			return wrap("CreateMultipartUpload", s.cfg.Bucket, w.key, 0, err)
@@ -281,11 +311,10 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 		PartNumber:    aws.Int32(num),
 		Body:          w.buf.reader(),
 		ContentLength: aws.Int64(int64(w.buf.Len())),
-	}
-	if s.cfg.SSECustomerKey != "" {
-		in.SSECustomerAlgorithm = aws.String(SSEAES256)
-		in.SSECustomerKey = aws.String(s.cfg.SSECustomerKey)
-		in.SSECustomerKeyMD5 = aws.String(customerKeyMD5(s.cfg.SSECustomerKey))
+
+		SSECustomerAlgorithm: s.h.customerAlgorithm,
+		SSECustomerKey:       s.h.customerKey,
+		SSECustomerKeyMD5:    s.h.customerKeyMD5,
 	}
 	out, err := s.client.UploadPart(ctx, in)
 	if err != nil {
@@ -330,44 +359,6 @@ func (w *Writer) release() {
 	w.closed = true
 	w.buf.release()
 	w.parts = nil
-}
-
-// applyPut sets encryption and ACL headers on a PutObject.
-func (s *Store) applyPut(in *s3.PutObjectInput) {
-	c := s.cfg
-	if c.CannedACL != "" {
-		in.ACL = types.ObjectCannedACL(c.CannedACL)
-	}
-	switch {
-	case c.SSEAlgorithm == SSEAES256 && c.SSECustomerKey != "":
-		in.SSECustomerAlgorithm = aws.String(SSEAES256)
-		in.SSECustomerKey = aws.String(c.SSECustomerKey)
-		in.SSECustomerKeyMD5 = aws.String(customerKeyMD5(c.SSECustomerKey))
-	case c.SSEAlgorithm != "":
-		in.ServerSideEncryption = types.ServerSideEncryption(c.SSEAlgorithm)
-		if c.SSEAlgorithm == SSEKMS && c.SSEKMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(c.SSEKMSKeyID)
-		}
-	}
-}
-
-// applyCreate sets encryption and ACL headers on a CreateMultipartUpload.
-func (s *Store) applyCreate(in *s3.CreateMultipartUploadInput) {
-	c := s.cfg
-	if c.CannedACL != "" {
-		in.ACL = types.ObjectCannedACL(c.CannedACL)
-	}
-	switch {
-	case c.SSEAlgorithm == SSEAES256 && c.SSECustomerKey != "":
-		in.SSECustomerAlgorithm = aws.String(SSEAES256)
-		in.SSECustomerKey = aws.String(c.SSECustomerKey)
-		in.SSECustomerKeyMD5 = aws.String(customerKeyMD5(c.SSECustomerKey))
-	case c.SSEAlgorithm != "":
-		in.ServerSideEncryption = types.ServerSideEncryption(c.SSEAlgorithm)
-		if c.SSEAlgorithm == SSEKMS && c.SSEKMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(c.SSEKMSKeyID)
-		}
-	}
 }
 
 // backoff waits base before the first retry and doubles after, with
