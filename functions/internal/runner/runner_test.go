@@ -27,9 +27,23 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"Usage: sink-batch", "AWS_LAMBDA_RUNTIME_API", "SIGTERM", "SLUICE_CONNECTOR", "the function's own variable"}
+	// Fields without an envconfig tag take their names from split_words.
+	splitWords := map[string]string{
+		"SecurityProtocol": "SECURITY_PROTOCOL", "SASLMechanism": "SASL_MECHANISM",
+		"SASLUsername": "SASL_USERNAME", "SASLPassword": "SASL_PASSWORD",
+		"SSLCaFile": "SSL_CA_FILE", "SSLCertFile": "SSL_CERT_FILE", "SSLKeyFile": "SSL_KEY_FILE",
+		"SSLInsecureSkipVerify": "SSL_INSECURE_SKIP_VERIFY",
+	}
 	typ := reflect.TypeFor[Config]()
 	for i := range typ.NumField() {
-		want = append(want, "SLUICE_"+typ.Field(i).Tag.Get("envconfig"))
+		f := typ.Field(i)
+		name := f.Tag.Get("envconfig")
+		if name == "" {
+			if name = splitWords[f.Name]; name == "" {
+				t.Fatalf("Config.%s has no envconfig tag and no split_words name in this test", f.Name)
+			}
+		}
+		want = append(want, "SLUICE_"+name+" ")
 	}
 	for _, v := range want {
 		if !strings.Contains(out.String(), v) {
