@@ -156,18 +156,12 @@ func (d *Deps) setDefaults() error {
 }
 
 // ConfigSource gives a connector's configuration by name (the configs
-// topic in production: see StoreConfigs). An unknown connector is an error
-// wrapping ErrUnknownConnector.
+// topic in production: see StoreConfigs), and the task configurations it
+// published, read together. An unknown connector is an error wrapping
+// ErrUnknownConnector. Without task configurations the task configuration
+// is task 0's of the connector's own TaskConfigs(1).
 type ConfigSource interface {
-	ConnectorConfig(ctx context.Context, name string) (map[string]string, error)
-}
-
-// TaskConfigSource is an optional ConfigSource capability: the task
-// configurations the connector published. Without it, or when it returns
-// none, the task configuration is task 0's of the connector's own
-// TaskConfigs(1).
-type TaskConfigSource interface {
-	TaskConfigs(ctx context.Context, name string) ([]map[string]string, error)
+	Configs(ctx context.Context, name string) (connector map[string]string, tasks []map[string]string, err error)
 }
 
 // probe holds the fields that tell the payloads apart.

@@ -15,42 +15,28 @@ import (
 // invocation is seen.
 type StoreConfigs struct{ Store *state.ConfigStore }
 
-var (
-	_ ConfigSource     = StoreConfigs{}
-	_ TaskConfigSource = StoreConfigs{}
-)
+var _ ConfigSource = StoreConfigs{}
 
-func (s StoreConfigs) connector(ctx context.Context, name string) (state.ConnectorState, error) {
+// Configs reads the configs topic once and returns the connector's
+// configuration and the task configurations of its last complete commit
+// (none while they are inconsistent).
+func (s StoreConfigs) Configs(ctx context.Context, name string) (map[string]string, []map[string]string, error) {
 	if err := s.Store.Refresh(ctx); err != nil {
-		return state.ConnectorState{}, fmt.Errorf("reading the configs topic: %w", err)
+		return nil, nil, fmt.Errorf("reading the configs topic: %w", err)
 	}
 	c, ok := s.Store.Connector(name)
 	if !ok {
-		return state.ConnectorState{}, fmt.Errorf("%w: %s", ErrUnknownConnector, name)
+		return nil, nil, fmt.Errorf("%w: %s", ErrUnknownConnector, name)
 	}
-	return c, nil
-}
-
-// ConnectorConfig returns the connector's configuration.
-func (s StoreConfigs) ConnectorConfig(ctx context.Context, name string) (map[string]string, error) {
-	c, err := s.connector(ctx, name)
-	return c.Config, err
-}
-
-// TaskConfigs returns the task configurations of the connector's last
-// complete commit; none while they are inconsistent.
-func (s StoreConfigs) TaskConfigs(ctx context.Context, name string) ([]map[string]string, error) {
-	c, err := s.connector(ctx, name)
-	if err != nil || c.Inconsistent {
-		return nil, err
+	if c.Inconsistent {
+		return c.Config, nil, nil
 	}
-	return c.Tasks, nil
+	return c.Config, c.Tasks, nil
 }
 
-// sinkConfig is a sink connector's plugin and configurations.
+// sinkConfig is a sink connector's configurations.
 type sinkConfig struct {
 	name      string
-	plugin    connect.Plugin
 	connector map[string]string
 	task      map[string]string
 }
@@ -59,7 +45,7 @@ type sinkConfig struct {
 // sink. The task configuration is task 0's as published, or else what the
 // connector's TaskConfigs(1) returns.
 func loadSink(ctx context.Context, d Deps, name string) (*sinkConfig, error) {
-	cfg, err := d.Configs.ConnectorConfig(ctx, name)
+	cfg, tasks, err := d.Configs.Configs(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -70,23 +56,17 @@ func loadSink(ctx context.Context, d Deps, name string) (*sinkConfig, error) {
 	if plugin.Kind != connect.KindSink {
 		return nil, fmt.Errorf("%w: connector %s is a %s connector (%s), not a sink", ErrBadRequest, name, plugin.Kind, plugin.Class)
 	}
-	sc := &sinkConfig{name: name, plugin: plugin, connector: cfg}
-	if ts, ok := d.Configs.(TaskConfigSource); ok {
-		tasks, err := ts.TaskConfigs(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if len(tasks) > 0 {
-			sc.task = maps.Clone(tasks[0])
-			return sc, nil
-		}
+	sc := &sinkConfig{name: name, connector: cfg}
+	if len(tasks) > 0 {
+		sc.task = maps.Clone(tasks[0])
+		return sc, nil
 	}
 	c := plugin.NewConnector()
 	if err := c.Start(ctx, noContext{}, cfg); err != nil {
 		_ = c.Stop()
 		return nil, fmt.Errorf("starting connector %s for its task configuration: %w", name, err)
 	}
-	tasks, err := c.TaskConfigs(1)
+	tasks, err = c.TaskConfigs(1)
 	if serr := c.Stop(); err == nil && serr != nil {
 		err = serr
 	}
