@@ -160,7 +160,7 @@ func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 			cr.fail(fmt.Errorf("publishing task configs: %w", err))
 			return cr.waitForRestart(ctx)
 		}
-		gen := cr.c.configGeneration()
+		gen := cr.c.d.Configs.Generation()
 		cr.log.Info("connector running", "class", cr.plugin.Class, "tasks", len(configs), "generation", gen)
 
 		tasks := make([]*taskHandle, len(configs))

@@ -151,7 +151,7 @@ func (c *Coordinator) loop() {
 		// A deep Snapshot of 1,000 connectors costs milliseconds and
 		// stalls REST reads: reconcile only when the configurations moved
 		// on (or leadership changed) since the last time.
-		if gen := c.configGeneration(); c.isLeading() && gen != c.reconciled {
+		if gen := c.d.Configs.Generation(); c.isLeading() && gen != c.reconciled {
 			c.reconcile()
 			c.reconciled = gen
 		}

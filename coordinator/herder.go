@@ -72,13 +72,13 @@ func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
 
 // Connectors lists the connectors' names, sorted.
 func (c *Coordinator) Connectors(context.Context) ([]string, error) {
-	names := c.connectorNames()
+	names := c.d.Configs.Names()
 	slices.Sort(names)
 	return names, nil
 }
 
 func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
-	cs, ok := c.lookupConnector(name)
+	cs, ok := c.d.Configs.Connector(name)
 	if !ok {
 		return cs, rest.ConnectorNotFound(name)
 	}
@@ -138,7 +138,7 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 		return false, rest.ConnectorInfo{}, &rest.BadRequestError{Message: "Connector name configuration (" + n + ") doesn't match connector name in the URL (" + name + ")"}
 	}
 	cfg[connect.NameConfig] = name
-	_, exists := c.lookupConnector(name)
+	_, exists := c.d.Configs.Connector(name)
 	if exists && !allowReplace {
 		return false, rest.ConnectorInfo{}, rest.ConnectorExists(name)
 	}

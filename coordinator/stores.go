@@ -13,7 +13,13 @@ import (
 // target states: the configs topic in distributed mode (*state.ConfigStore),
 // memory in standalone mode (MemoryConfigStore).
 type ConfigStore interface {
+	// Snapshot is a deep copy of everything; Connector, Names and
+	// Generation read without it (a copy of every configuration, on every
+	// REST read, costs milliseconds with 1,000 connectors).
 	Snapshot() state.Snapshot
+	Connector(name string) (state.ConnectorState, bool)
+	Names() []string // unsorted
+	Generation() int64
 	Refresh(ctx context.Context) error
 	PutConnectorConfig(ctx context.Context, connector string, props map[string]string, target state.TargetState) error
 	DeleteConnector(ctx context.Context, connector string) error
@@ -31,24 +37,11 @@ type StatusStore interface {
 	DeleteConnectorStatus(ctx context.Context, connector string) error
 }
 
-// connectorLookup is an optional ConfigStore capability: reading one
-// connector, the names or the generation without Snapshot's deep copy of
-// every connector and task configuration (milliseconds with 1,000
-// connectors, on every REST read). Both stores here have it; other stores
-// fall back to Snapshot.
-type connectorLookup interface {
-	Connector(name string) (state.ConnectorState, bool)
-	Names() []string
-	Generation() int64
-}
-
 var (
-	_ connectorLookup = (*state.ConfigStore)(nil)
-	_ connectorLookup = (*MemoryConfigStore)(nil)
-	_ ConfigStore     = (*state.ConfigStore)(nil)
-	_ StatusStore     = (*state.StatusStore)(nil)
-	_ ConfigStore     = (*MemoryConfigStore)(nil)
-	_ StatusStore     = (*MemoryStatusStore)(nil)
+	_ ConfigStore = (*state.ConfigStore)(nil)
+	_ StatusStore = (*state.StatusStore)(nil)
+	_ ConfigStore = (*MemoryConfigStore)(nil)
+	_ StatusStore = (*MemoryStatusStore)(nil)
 )
 
 // MemoryConfigStore keeps configurations in memory, as Connect's
@@ -208,29 +201,4 @@ func (m *MemoryStatusStore) DeleteConnectorStatus(_ context.Context, name string
 	delete(m.connectors, name)
 	delete(m.tasks, name)
 	return nil
-}
-
-// lookupConnector returns one connector's state from the config store.
-func (c *Coordinator) lookupConnector(name string) (state.ConnectorState, bool) {
-	if l, ok := c.d.Configs.(connectorLookup); ok {
-		return l.Connector(name)
-	}
-	cs, ok := c.d.Configs.Snapshot().Connectors[name]
-	return cs, ok
-}
-
-// connectorNames returns the configured connectors' names, unsorted.
-func (c *Coordinator) connectorNames() []string {
-	if l, ok := c.d.Configs.(connectorLookup); ok {
-		return l.Names()
-	}
-	return slices.Collect(maps.Keys(c.d.Configs.Snapshot().Connectors))
-}
-
-// configGeneration is the config store's generation.
-func (c *Coordinator) configGeneration() int64 {
-	if l, ok := c.d.Configs.(connectorLookup); ok {
-		return l.Generation()
-	}
-	return c.d.Configs.Snapshot().Generation
 }

@@ -15,7 +15,6 @@ const (
 // Worker property names, used in error messages as Connect uses them.
 const (
 	configTopicProperty = "config.storage.topic"
-	statusTopicProperty = "status.storage.topic"
 )
 
 // Config names the internal topics and how to create them when missing, as
