@@ -132,7 +132,11 @@ func run(args []string, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	loggers := rest.NewLoggers(parseLevel(cfg.LogLevel))
+	level, ok := rest.ParseLevel(cfg.LogLevel)
+	if !ok {
+		return fmt.Errorf("invalid configuration: SLUICE_LOG_LEVEL %q: want debug, info, warn or error (or another log4j level)", cfg.LogLevel)
+	}
+	loggers := rest.NewLoggers(level)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: loggers.Leveler("root")}))
 	slog.SetDefault(log)
 
@@ -434,12 +438,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func parseLevel(level string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

@@ -51,3 +51,17 @@ func TestMissingConnectorFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestBadLogLevelFailsBeforeStarting(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SLUICE_DATA_DIR", filepath.Join(dir, "data"))
+	t.Setenv("SLUICE_EMBEDDED_KAFKA_ADDR", "127.0.0.1:0")
+	t.Setenv("SLUICE_LOG_LEVEL", "loud")
+	err := run(nil, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), `SLUICE_LOG_LEVEL "loud"`) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Fatalf("a broker data folder was created before validation: %v", err)
+	}
+}
