@@ -20,6 +20,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -70,6 +71,7 @@ type Coordinator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{}
+	health chan struct{} // HealthCheck's requests, received by loop
 
 	mu        sync.Mutex
 	running   map[string]*connectorRun
@@ -102,7 +104,7 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Coordinator{
 		cfg: cfg, d: d, log: d.Logger, workerID: workerID(cfg.RestAdvertisedURL),
-		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), health: make(chan struct{}),
 		running: map[string]*connectorRun{}, topics: map[string]map[string]bool{}, reconciled: noGeneration,
 	}, nil
 }
@@ -164,8 +166,29 @@ func (c *Coordinator) loop() {
 			c.reconciled = noGeneration
 		case <-c.wake:
 		case <-tick.C:
+		case <-c.health:
 		}
 	}
+}
+
+// healthCheckTimeout bounds HealthCheck, as Connect's
+// RestServer.DEFAULT_HEALTH_CHECK_TIMEOUT_MS.
+const healthCheckTimeout = 10 * time.Second
+
+// HealthCheck is Connect's Herder.healthCheck (GET /health): it asks the
+// main loop to answer, so a coordinator that has stopped, or whose loop is
+// stuck (in a reconcile that does not end), reports unhealthy.
+func (c *Coordinator) HealthCheck(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+	defer cancel()
+	select {
+	case c.health <- struct{}{}:
+	case <-c.ctx.Done():
+		return errors.New("the coordinator has stopped")
+	case <-ctx.Done():
+		return fmt.Errorf("the coordinator's main loop did not answer: %w", ctx.Err())
+	}
+	return nil
 }
 
 func (c *Coordinator) setLeading(leading bool) {

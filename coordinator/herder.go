@@ -19,7 +19,10 @@ import (
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-var _ rest.Herder = (*Coordinator)(nil)
+var (
+	_ rest.Herder        = (*Coordinator)(nil)
+	_ rest.HealthChecker = (*Coordinator)(nil)
+)
 
 // Leader says where writes go: this coordinator when it leads, else the
 // elected leader's URL ("" while none is known).

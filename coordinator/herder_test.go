@@ -254,3 +254,19 @@ func TestSinkSchedulingBySizeAndAge(t *testing.T) {
 		}
 	}
 }
+
+// GET /health asks the coordinator's main loop: healthy while it runs,
+// unhealthy once it has stopped.
+func TestHealthFollowsTheMainLoop(t *testing.T) {
+	h := start(t)
+	srv := httptest.NewServer(rest.NewHandler(h.coord, rest.Options{Version: "test"}))
+	defer srv.Close()
+	if code, _, body := call(t, srv.URL, "GET", "/health", ""); code != 200 || !strings.Contains(body, `"status":"healthy"`) {
+		t.Fatalf("running: %d %s", code, body)
+	}
+	h.coord.Close()
+	code, _, body := call(t, srv.URL, "GET", "/health", "")
+	if code != 500 || !strings.Contains(body, `"status":"unhealthy"`) || !strings.Contains(body, "the coordinator has stopped") {
+		t.Fatalf("stopped: %d %s", code, body)
+	}
+}
