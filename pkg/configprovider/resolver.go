@@ -107,19 +107,33 @@ type lookup struct {
 // Resolve fail with a *ResolveError per failing provider and path, joined;
 // errors never contain a resolved value. props is not modified.
 func (r *Resolver) Resolve(ctx context.Context, props map[string]string) (map[string]string, error) {
+	out, err := r.ResolveAll(ctx, props)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ResolveAll is Resolve for several configurations at once (a lease's
+// connector and task configurations, which mostly repeat each other): each
+// provider is asked once per path for the keys of all of them. It returns
+// the resolved configurations in order.
+func (r *Resolver) ResolveAll(ctx context.Context, configs ...map[string]string) ([]map[string]string, error) {
 	keys := map[lookup]map[string]bool{}
 	configKeys := map[lookup]map[string]bool{}
-	for _, ref := range References(props) {
-		if _, ok := r.providers[ref.Provider]; !ok {
-			continue
+	for _, props := range configs {
+		for _, ref := range References(props) {
+			if _, ok := r.providers[ref.Provider]; !ok {
+				continue
+			}
+			l := lookup{ref.Provider, ref.Path}
+			if keys[l] == nil {
+				keys[l] = map[string]bool{}
+				configKeys[l] = map[string]bool{}
+			}
+			keys[l][ref.Key] = true
+			configKeys[l][ref.ConfigKey] = true
 		}
-		l := lookup{ref.Provider, ref.Path}
-		if keys[l] == nil {
-			keys[l] = map[string]bool{}
-			configKeys[l] = map[string]bool{}
-		}
-		keys[l][ref.Key] = true
-		configKeys[l][ref.ConfigKey] = true
 	}
 
 	order := make([]lookup, 0, len(keys))
@@ -155,9 +169,12 @@ func (r *Resolver) Resolve(ctx context.Context, props map[string]string) (map[st
 		return nil, errors.Join(errs...)
 	}
 
-	out := make(map[string]string, len(props))
-	for k, v := range props {
-		out[k] = r.replace(v, found)
+	out := make([]map[string]string, len(configs))
+	for i, props := range configs {
+		out[i] = make(map[string]string, len(props))
+		for k, v := range props {
+			out[i][k] = r.replace(v, found)
+		}
 	}
 	return out, nil
 }

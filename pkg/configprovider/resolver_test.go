@@ -3,7 +3,9 @@ package configprovider
 import (
 	"context"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -313,5 +315,27 @@ func TestNewResolverBuiltins(t *testing.T) {
 	got, err := empty.Resolve(testContext(t), map[string]string{"k": "${env:HOME}"})
 	if err != nil || got["k"] != "${env:HOME}" {
 		t.Errorf("Resolve without providers = %q, %v", got["k"], err)
+	}
+}
+
+// ResolveAll asks each provider once per path for the keys of every
+// configuration, and resolves each in order.
+func TestResolveAllAsksOnce(t *testing.T) {
+	r, tp := newTestResolver(t)
+	connector := map[string]string{"a": "${test:testPath:testKey}", "b": "plain"}
+	task := map[string]string{"a": "${test:testPath:testKey}", "c": "${test:testPath:testKeyWithTTL}"}
+	got, err := r.ResolveAll(testContext(t), connector, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"testPath|testKey,testKeyWithTTL"}; !slices.Equal(tp.calls, want) {
+		t.Errorf("provider calls = %q, want %q", tp.calls, want)
+	}
+	if len(got) != 2 || !maps.Equal(got[0], map[string]string{"a": "testResult", "b": "plain"}) ||
+		!maps.Equal(got[1], map[string]string{"a": "testResult", "c": "testResultWithTTL"}) {
+		t.Errorf("ResolveAll = %v", got)
+	}
+	if connector["a"] != "${test:testPath:testKey}" {
+		t.Error("ResolveAll modified its input")
 	}
 }

@@ -390,10 +390,14 @@ func TestSourceDeadLetterQueue(t *testing.T) {
 // fakeResolver replaces "${test:secret}" with a value.
 type fakeResolver struct{}
 
-func (fakeResolver) Resolve(_ context.Context, p map[string]string) (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range p {
-		out[k] = strings.ReplaceAll(v, "${test:topic}", "resolved-topic")
+func (fakeResolver) ResolveAll(_ context.Context, configs ...map[string]string) ([]map[string]string, error) {
+	var out []map[string]string
+	for _, p := range configs {
+		m := map[string]string{}
+		for k, v := range p {
+			m[k] = strings.ReplaceAll(v, "${test:topic}", "resolved-topic")
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -40,7 +40,9 @@ type Options struct {
 // Resolver resolves configuration provider references
 // (configprovider.Resolver).
 type Resolver interface {
-	Resolve(ctx context.Context, props map[string]string) (map[string]string, error)
+	// ResolveAll resolves the references in each configuration, asking
+	// each provider once for all of them.
+	ResolveAll(ctx context.Context, configs ...map[string]string) ([]map[string]string, error)
 }
 
 func (o *Options) setDefaults() {
@@ -196,15 +198,13 @@ func (r *run) resolve(ctx context.Context) error {
 	if res == nil {
 		return nil
 	}
-	cc, err := res.Resolve(ctx, r.lease.ConnectorConfig)
+	// The task configuration mostly repeats the connector's: one call
+	// asks each provider (Secrets Manager, SSM) once for both.
+	out, err := res.ResolveAll(ctx, r.lease.ConnectorConfig, r.lease.TaskConfig)
 	if err != nil {
-		return fmt.Errorf("resolving configuration providers in the connector configuration: %w", err)
+		return fmt.Errorf("resolving configuration providers in the lease's configurations: %w", err)
 	}
-	tc, err := res.Resolve(ctx, r.lease.TaskConfig)
-	if err != nil {
-		return fmt.Errorf("resolving configuration providers in the task configuration: %w", err)
-	}
-	r.lease.ConnectorConfig, r.lease.TaskConfig = cc, tc
+	r.lease.ConnectorConfig, r.lease.TaskConfig = out[0], out[1]
 	return nil
 }
 
