@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -25,17 +26,24 @@ const loadConcurrency = 8
 // delete, and keys placed on partitions with murmur2 exactly as Connect's
 // producer places them.
 //
-// Load and LoadAll read the whole topic from the log start to the high
-// watermarks taken when they start, so they are bounded and never wait for
-// new records. Write produces with the idempotent, acks=all producer and
+// Load and LoadAll read the topic up to the high watermarks taken when they
+// start, so they are bounded and never wait for new records. The store
+// keeps what it has read (the last record of each source partition, as
+// Connect's KafkaOffsetBackingStore keeps the topic's contents), so each
+// Load reads only the records written since the one before; the first reads
+// the whole topic. Write produces with the idempotent, acks=all producer and
 // returns once every entry is acknowledged. OffsetStore is safe for
-// concurrent use; Writes are serialized.
+// concurrent use; Writes are serialized, and so are Loads.
 type OffsetStore struct {
 	c     *Client
 	topic string
 	prod  *Producer
 
 	writeMu sync.Mutex
+
+	readMu sync.Mutex
+	next   map[TopicPartition]int64        // the next offset to read
+	latest map[string]map[string]rawRecord // connector, PartitionID
 }
 
 var _ offsets.Store = (*OffsetStore)(nil)
@@ -103,58 +111,94 @@ func (s *OffsetStore) Write(ctx context.Context, connector string, entries []off
 // value written, tombstoned partitions left out. Records that are not Connect
 // offset keys are skipped, as Connect skips them.
 func (s *OffsetStore) Load(ctx context.Context, connector string) (map[string]offsets.Entry, error) {
-	latest, err := s.scan(ctx, func(c string) bool { return c == connector })
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("kafka: load offsets of connector %s from %s: %w", connector, s.topic, err)
+	}
+	m, err := decodeLive(connector, s.latest[connector])
 	if err != nil {
 		return nil, fmt.Errorf("kafka: load offsets of connector %s from %s: %w", connector, s.topic, err)
 	}
-	return live(latest[connector]), nil
+	return m, nil
 }
 
-// LoadAll returns every connector's offsets, by connector name, in one pass
-// over the topic, by the rules of Load. Connectors whose partitions are all
-// tombstoned are left out. Connect's worker reads the offsets topic whole in
-// the same way (KafkaOffsetBackingStore).
+// LoadAll returns every connector's offsets, by connector name, by the
+// rules of Load. Connectors whose partitions are all tombstoned are left
+// out. Connect's worker reads the offsets topic whole in the same way
+// (KafkaOffsetBackingStore).
 func (s *OffsetStore) LoadAll(ctx context.Context) (map[string]map[string]offsets.Entry, error) {
-	latest, err := s.scan(ctx, func(string) bool { return true })
-	if err != nil {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
 		return nil, fmt.Errorf("kafka: load offsets from %s: %w", s.topic, err)
 	}
-	out := make(map[string]map[string]offsets.Entry, len(latest))
-	for connector, byID := range latest {
-		if m := live(byID); len(m) > 0 {
+	out := make(map[string]map[string]offsets.Entry, len(s.latest))
+	for connector, byID := range s.latest {
+		m, err := decodeLive(connector, byID)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: load offsets from %s: %w", s.topic, err)
+		}
+		if len(m) > 0 {
 			out[connector] = m
 		}
 	}
 	return out, nil
 }
 
-// lastRecord is the last record of one source partition seen by scan.
-type lastRecord struct {
-	entry offsets.Entry // Offset nil: deleted
-	at    int64         // record timestamp, in ms, to order across partitions
+// rawRecord is the last record of one source partition read from the
+// topic, decoded only when loaded (so that each Load returns its own maps).
+type rawRecord struct {
+	key, value []byte // value nil: deleted
+	tp         TopicPartition
+	offset     int64
+	at         int64 // record timestamp, in ms, to order across partitions
 }
 
-// live returns the entries of byID that are not tombstones.
-func live(byID map[string]lastRecord) map[string]offsets.Entry {
+// newer reports whether r supersedes prev: a later record of the same topic
+// partition, or, when the partition count changed and a key is in two
+// partitions, the one with the newer timestamp.
+func (r rawRecord) newer(prev rawRecord) bool {
+	if r.tp == prev.tp {
+		return r.offset > prev.offset
+	}
+	return r.at >= prev.at
+}
+
+// decodeLive decodes the records of byID that are not tombstones.
+func decodeLive(connector string, byID map[string]rawRecord) (map[string]offsets.Entry, error) {
 	out := make(map[string]offsets.Entry, len(byID))
-	for id, f := range byID {
-		if f.entry.Offset != nil {
-			out[id] = f.entry
+	for id, r := range byID {
+		if r.value == nil {
+			continue
+		}
+		_, partition, err := offsets.DecodeKey(r.key)
+		if err != nil {
+			return nil, err // catchUp decoded it once already
+		}
+		offset, err := offsets.DecodeValue(r.value)
+		if err != nil {
+			return nil, fmt.Errorf("offsets of connector %s at %s offset %d: %w", connector, r.tp, r.offset, err)
+		}
+		if offset != nil {
+			out[id] = offsets.Entry{Partition: partition, Offset: offset}
 		}
 	}
-	return out
+	return out, nil
 }
 
-// scan reads the offsets topic from the log start to the high watermarks
-// taken when it starts, loadConcurrency partitions at a time, and returns the
-// last record of each source partition (tombstones included) of each
-// connector that want accepts, by connector, then by offsets.PartitionID.
-// Records that are not Connect offset keys are skipped; a value that does not
-// decode is an error. scan waits for every goroutine it starts.
-func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool) (map[string]map[string]lastRecord, error) {
+// catchUp reads the offsets topic from where the last call stopped (the log
+// start, the first time) to the high watermarks taken when it starts,
+// loadConcurrency partitions at a time, and keeps the last record of each
+// source partition. Records that are not Connect offset keys are skipped. A
+// partition is taken in whole or not at all, so after an error the next call
+// reads again what this one did not. If the log start has passed where a
+// partition stopped (records deleted), the whole topic is read again.
+// catchUp waits for every goroutine it starts; s.readMu is held.
+func (s *OffsetStore) catchUp(ctx context.Context) error {
 	parts, err := s.c.Partitions(ctx, s.topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tps := make([]TopicPartition, len(parts))
 	for i, p := range parts {
@@ -162,12 +206,20 @@ func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool
 	}
 	wms, err := s.c.Watermarks(ctx, tps)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	for _, tp := range tps {
+		if next, ok := s.next[tp]; ok && (next < wms[tp].Low || next > wms[tp].High) {
+			s.next, s.latest = nil, nil // deleted or rewritten: read it all again
+			break
+		}
+	}
+	if s.next == nil {
+		s.next, s.latest = map[TopicPartition]int64{}, map[string]map[string]rawRecord{}
 	}
 
 	var (
 		mu       sync.Mutex
-		latest   = map[string]map[string]lastRecord{}
 		firstErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, loadConcurrency)
@@ -175,8 +227,12 @@ func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for _, tp := range tps {
-		wm := wms[tp]
-		if wm.Low >= wm.High {
+		from, ok := s.next[tp]
+		if !ok {
+			from = wms[tp].Low
+		}
+		end := wms[tp].High
+		if from >= end {
 			continue
 		}
 		wg.Add(1)
@@ -185,29 +241,23 @@ func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool
 			defer wg.Done()
 			defer func() { <-sem }()
 			// Within a partition the last record of a key wins.
-			local := map[string]map[string]lastRecord{}
-			err := s.c.FetchRange(ctx, tp, wm.Low, wm.High, 0, func(msgs []Message) error {
+			local := map[string]map[string]rawRecord{}
+			err := s.c.FetchRange(ctx, tp, from, end, 0, func(msgs []Message) error {
 				for _, m := range msgs {
 					if m.Key == nil {
 						continue
 					}
 					connector, partition, err := offsets.DecodeKey(m.Key)
-					if err != nil || !want(connector) {
-						continue
-					}
-					offset, err := offsets.DecodeValue(m.Value)
 					if err != nil {
-						return fmt.Errorf("kafka: offsets of connector %s at %s offset %d: %w", connector, tp, m.Offset, err)
+						continue
 					}
 					byID := local[connector]
 					if byID == nil {
-						byID = map[string]lastRecord{}
+						byID = map[string]rawRecord{}
 						local[connector] = byID
 					}
-					byID[offsets.PartitionID(partition)] = lastRecord{
-						entry: offsets.Entry{Partition: partition, Offset: offset},
-						at:    m.Timestamp.UnixMilli(),
-					}
+					byID[offsets.PartitionID(partition)] = rawRecord{key: m.Key, value: m.Value, tp: tp, offset: m.Offset,
+						at: m.Timestamp.UnixMilli()}
 				}
 				return nil
 			})
@@ -220,25 +270,23 @@ func (s *OffsetStore) scan(ctx context.Context, want func(connector string) bool
 				}
 				return
 			}
-			// A key is normally in one partition only; if the partition
-			// count changed it can be in two, and the newer record wins.
 			for connector, byID := range local {
-				all := latest[connector]
+				all := s.latest[connector]
 				if all == nil {
-					all = map[string]lastRecord{}
-					latest[connector] = all
+					all = map[string]rawRecord{}
+					s.latest[connector] = all
 				}
-				for id, f := range byID {
-					if prev, ok := all[id]; !ok || f.at >= prev.at {
-						all[id] = f
+				for id, r := range byID {
+					if prev, ok := all[id]; !ok || r.newer(prev) {
+						// Not the fetch response's buffer, which it would keep.
+						r.key, r.value = bytes.Clone(r.key), bytes.Clone(r.value)
+						all[id] = r
 					}
 				}
 			}
+			s.next[tp] = end
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return latest, nil
+	return firstErr
 }

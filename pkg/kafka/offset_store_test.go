@@ -154,3 +154,62 @@ func TestOffsetStoreSkipsForeignRecords(t *testing.T) {
 		t.Fatalf("Load = %#v", got)
 	}
 }
+
+// One store loads again and again as leases do: each Load sees what was
+// written since the one before (updates, tombstones, new connectors, and
+// writes by another process), returns maps of its own, and reads the topic
+// again when the records it stopped at were deleted.
+func TestOffsetStoreLoadsIncrementally(t *testing.T) {
+	c := newCluster(t)
+	cl := dial(t, c)
+	ctx := testCtx(t)
+	spec := TopicSpec{Name: "inc-offsets", Partitions: 1, ReplicationFactor: 1}
+	s := newOffsetStore(t, cl, spec)
+	other := newOffsetStore(t, dial(t, c), spec) // another process
+	a, b := map[string]any{"f": "a"}, map[string]any{"f": "b"}
+	write := func(st *OffsetStore, connector string, entries ...offsets.Entry) {
+		t.Helper()
+		if err := st.Write(ctx, connector, entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pos := func(n int64) map[string]any { return map[string]any{"position": n} }
+
+	write(s, "c", offsets.Entry{Partition: a, Offset: pos(1)}, offsets.Entry{Partition: b, Offset: pos(2)})
+	requireEqual(t, "first load", len(loadOffsets(t, s, "c")), 2)
+
+	write(other, "c", offsets.Entry{Partition: a, Offset: pos(3)}, offsets.Entry{Partition: b, Offset: nil})
+	write(other, "d", offsets.Entry{Partition: a, Offset: pos(4)})
+	want := map[string]offsets.Entry{offsets.PartitionID(a): {Partition: a, Offset: pos(3)}}
+	if got := loadOffsets(t, s, "c"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("second load = %#v, want %#v", got, want)
+	}
+	all, err := s.LoadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireEqual(t, "connectors", len(all), 2)
+	requireEqual(t, "d", all["d"][offsets.PartitionID(a)].Offset["position"], any(int64(4)))
+	all["d"][offsets.PartitionID(a)].Offset["position"] = int64(99) // the caller's own copy
+	requireEqual(t, "d again", loadOffsets(t, s, "d")[offsets.PartitionID(a)].Offset["position"], any(int64(4)))
+
+	// Records deleted past where the store stopped: it reads the topic
+	// again, and what was deleted is gone.
+	wms, err := cl.Watermarks(ctx, []TopicPartition{{spec.Name, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(other, "e", offsets.Entry{Partition: a, Offset: pos(5)})
+	write(other, "g", offsets.Entry{Partition: a, Offset: pos(6)})
+	if err := c.DeleteRecords(spec.Name, 0, wms[TopicPartition{spec.Name, 0}].High+1); err != nil {
+		t.Fatal(err)
+	}
+	all, err = s.LoadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want2 := map[string]map[string]offsets.Entry{"g": {offsets.PartitionID(a): {Partition: a, Offset: pos(6)}}}
+	if !reflect.DeepEqual(all, want2) {
+		t.Fatalf("after deletion LoadAll = %#v, want %#v", all, want2)
+	}
+}
