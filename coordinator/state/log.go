@@ -105,7 +105,7 @@ func (l *Log) ReadToEnd(ctx context.Context) error {
 		if start >= wm.High {
 			continue
 		}
-		err := l.client.FetchRange(ctx, tp, start, wm.High, 0, func(msgs []kafka.Message) error {
+		err := l.client.ReadRange(ctx, tp, start, wm.High, 0, func(msgs []kafka.Message) error {
 			for _, m := range msgs {
 				l.consume(m)
 				l.next[tp.Partition] = m.Offset + 1

@@ -42,9 +42,6 @@ func (c *Client) FetchRange(ctx context.Context, tp TopicPartition, start, end i
 	if start == end {
 		return ctx.Err()
 	}
-	if maxBytes <= 0 {
-		maxBytes = defaultFetchBytes
-	}
 	wms, err := c.Watermarks(ctx, []TopicPartition{tp})
 	if err != nil {
 		return err
@@ -56,7 +53,22 @@ func (c *Client) FetchRange(ctx context.Context, tp TopicPartition, start, end i
 	if end > wm.High {
 		return fmt.Errorf("%w: %s end %d is beyond the high watermark %d", ErrBeyondHighWatermark, tp, end, wm.High)
 	}
+	return c.ReadRange(ctx, tp, start, end, maxBytes, fn)
+}
 
+// ReadRange is FetchRange without the check of the range against the log
+// (no ListOffsets), for a caller that took the watermarks itself just
+// before. A range that turns out to start below the log start fails with
+// ErrOffsetOutOfRange from the fetch; one that ends beyond the high
+// watermark fails once the records run out, after fn has had those that
+// exist.
+func (c *Client) ReadRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, fn func([]Message) error) error {
+	if start < 0 || end < start {
+		return fmt.Errorf("%w: %s [%d, %d)", ErrInvalidRange, tp, start, end)
+	}
+	if maxBytes <= 0 {
+		maxBytes = defaultFetchBytes
+	}
 	offset := start
 	failures := 0
 	backoff := retryBackoff

@@ -242,7 +242,7 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 			defer func() { <-sem }()
 			// Within a partition the last record of a key wins.
 			local := map[string]map[string]rawRecord{}
-			err := s.c.FetchRange(ctx, tp, from, end, 0, func(msgs []Message) error {
+			err := s.c.ReadRange(ctx, tp, from, end, 0, func(msgs []Message) error {
 				for _, m := range msgs {
 					if m.Key == nil {
 						continue
