@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -537,6 +538,9 @@ func sinkPartition(p map[string]any) (kafka.TopicPartition, error) {
 	return kafka.TopicPartition{Topic: topic, Partition: int32(part)}, nil
 }
 
+// toInt64 reads an integer of a REST offsets request as Connect's
+// SinkUtils does (parsing String.valueOf the value): JSON numbers and
+// strings. Committed offsets use connect.OffsetPosition instead.
 func toInt64(v any) (int64, error) {
 	switch n := v.(type) {
 	case int64:
@@ -546,7 +550,9 @@ func toInt64(v any) (int64, error) {
 	case int:
 		return int64(n), nil
 	case float64:
-		if n == float64(int64(n)) {
+		// Not n == float64(int64(n)): converting 2^63 is
+		// platform-dependent, and arm64 saturates it to MaxInt64.
+		if n == math.Trunc(n) && n >= math.MinInt64 && n < math.MaxInt64 {
 			return int64(n), nil
 		}
 	case interface{ Int64() (int64, error) }:
