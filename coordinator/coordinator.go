@@ -39,7 +39,7 @@ import (
 type Elector interface {
 	Changes() <-chan bool
 	Leading() bool
-	Leader(ctx context.Context) (url string, self bool, err error)
+	Leader() (url string, self bool, err error)
 }
 
 // Deps are what a coordinator works with.

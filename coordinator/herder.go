@@ -28,15 +28,10 @@ var (
 // Leader says where writes go: this coordinator when it leads, else the
 // elected leader's URL ("" while none is known).
 func (c *Coordinator) Leader() (string, bool) {
-	if c.d.Election == nil {
+	if c.d.Election == nil || c.isLeading() {
 		return c.cfg.RestAdvertisedURL, true
 	}
-	if c.isLeading() {
-		return c.cfg.RestAdvertisedURL, true
-	}
-	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
-	defer cancel()
-	url, self, err := c.d.Election.Leader(ctx)
+	url, self, err := c.d.Election.Leader()
 	if err != nil {
 		return "", false
 	}

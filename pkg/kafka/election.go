@@ -200,8 +200,10 @@ func (e *Election) Leading() bool {
 
 // Leader returns the current leader's URL, as the group coordinator knows
 // it, and whether that is this member. It returns "" when no member holds
-// the partition (during a rebalance). Answers are cached for a second.
-func (e *Election) Leader(ctx context.Context) (url string, self bool, err error) {
+// the partition (during a rebalance). Answers are cached for a second. The
+// admin client's request timeout bounds it (its DescribeGroups takes no
+// context).
+func (e *Election) Leader() (url string, self bool, err error) {
 	e.mu.Lock()
 	if e.leading {
 		e.mu.Unlock()

@@ -83,13 +83,13 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 		if e == leader {
 			continue
 		}
-		url, self, err := e.Leader(ctx)
+		url, self, err := e.Leader()
 		if err != nil || self || url != leader.opts.URL {
 			// the cache may still be cold: retry within a bounded time
 			deadline := time.Now().Add(10 * time.Second)
 			for (err != nil || url != leader.opts.URL) && time.Now().Before(deadline) {
 				time.Sleep(200 * time.Millisecond)
-				url, self, err = e.Leader(ctx)
+				url, self, err = e.Leader()
 			}
 			if err != nil || self || url != leader.opts.URL {
 				t.Fatalf("follower sees leader %q (self %v, err %v), want %s", url, self, err, leader.opts.URL)
