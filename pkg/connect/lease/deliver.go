@@ -38,7 +38,7 @@ func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (
 }
 
 func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[connect.TopicPartition]*RecordError) (err error) {
-	plugin, err := r.sinkPlugin()
+	plugin, err := r.connectorPlugin(connect.KindSink)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func GroupID(connector string) string { return "connect-" + connector }
 // and never backwards.
 func (r *run) sink(ctx context.Context) (err error) {
 	l := r.lease
-	plugin, err := r.sinkPlugin()
+	plugin, err := r.connectorPlugin(connect.KindSink)
 	if err != nil {
 		return err
 	}
@@ -131,14 +131,14 @@ func (r *run) sink(ctx context.Context) (err error) {
 	return nil
 }
 
-// sinkPlugin finds the lease's connector, which must be a sink.
-func (r *run) sinkPlugin() (connect.Plugin, error) {
+// connectorPlugin finds the lease's connector, which must be of kind.
+func (r *run) connectorPlugin(kind connect.Kind) (connect.Plugin, error) {
 	plugin, err := r.e.plugins.Connector(r.lease.ConnectorConfig[connect.ConnectorClassConfig])
 	if err != nil {
 		return plugin, fmt.Errorf("%w: %w", ErrBadLease, err)
 	}
-	if plugin.Kind != connect.KindSink {
-		return plugin, fmt.Errorf("%w: %s is a %s connector, not a sink", ErrBadLease, plugin.Class, plugin.Kind)
+	if plugin.Kind != kind {
+		return plugin, fmt.Errorf("%w: %s is a %s connector, not a %s", ErrBadLease, plugin.Class, plugin.Kind, kind)
 	}
 	return plugin, nil
 }

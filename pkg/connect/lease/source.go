@@ -30,12 +30,9 @@ func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
 // the whole lease; stop only ends the polling.
 func (r *run) source(stop, ctx context.Context) (err error) {
 	l := r.lease
-	plugin, err := r.e.plugins.Connector(l.ConnectorConfig[connect.ConnectorClassConfig])
+	plugin, err := r.connectorPlugin(connect.KindSource)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadLease, err)
-	}
-	if plugin.Kind != connect.KindSource {
-		return fmt.Errorf("%w: %s is a %s connector, not a source", ErrBadLease, plugin.Class, plugin.Kind)
+		return err
 	}
 	loaded, err := r.e.offsets.Load(ctx, l.Connector)
 	if err != nil {
