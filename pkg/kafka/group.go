@@ -12,18 +12,44 @@ import (
 // partition, -1 where the group has none. Sluice sink connectors use Connect's
 // group names, connect-<connector>.
 func (c *Client) CommittedOffsets(ctx context.Context, group string, tps []TopicPartition) (map[TopicPartition]int64, error) {
-	if group == "" {
-		return nil, errors.New("kafka: empty consumer group name")
+	out := make(map[TopicPartition]int64, len(tps))
+	if len(tps) == 0 {
+		if group == "" {
+			return nil, errors.New("kafka: empty consumer group name")
+		}
+		return out, nil
 	}
 	partitions := map[string][]int32{}
 	for _, tp := range tps {
 		partitions[tp.Topic] = append(partitions[tp.Topic], tp.Partition)
 	}
-	out := make(map[TopicPartition]int64, len(tps))
-	if len(tps) == 0 {
-		return out, nil
+	committed, err := c.fetchGroupOffsets(ctx, group, partitions)
+	if err != nil {
+		return nil, err
 	}
+	for _, tp := range tps {
+		if off, ok := committed[tp]; ok {
+			out[tp] = off
+		} else {
+			out[tp] = -1
+		}
+	}
+	return out, nil
+}
+
+// fetchGroupOffsets asks the group's coordinator for its committed offsets
+// of partitions (nil: all of the group's; OffsetFetch v2+ encodes it as
+// null topics) and returns those that exist (>= 0). A group that does not
+// exist yields none: some brokers (kfake, newer Kafka) answer so for a
+// group that never committed, older ones return -1 offsets. Coordinator
+// movements are retried.
+func (c *Client) fetchGroupOffsets(ctx context.Context, group string, partitions map[string][]int32) (map[TopicPartition]int64, error) {
+	if group == "" {
+		return nil, errors.New("kafka: empty consumer group name")
+	}
+	var out map[TopicPartition]int64
 	err := retry(ctx, func() (bool, error) {
+		out = map[TopicPartition]int64{}
 		coord, err := c.sc.Coordinator(group)
 		if err != nil {
 			return IsRetriable(err), fmt.Errorf("kafka: coordinator of group %s: %w", group, err)
@@ -34,39 +60,30 @@ func (c *Client) CommittedOffsets(ctx context.Context, group string, tps []Topic
 			_ = c.sc.RefreshCoordinator(group)
 			return IsRetriable(err), fmt.Errorf("kafka: fetch offsets of group %s: %w", group, err)
 		}
-		groupErr := resp.Err
-		if resp.Version >= 8 && len(resp.Groups) > 0 {
-			groupErr = resp.Groups[0].Err
-		}
-		if errors.Is(groupErr, sarama.ErrGroupIDNotFound) {
-			// Some brokers (kfake, newer Kafka) answer so for a group
-			// that never committed; older ones return -1 offsets.
-			for _, tp := range tps {
-				out[tp] = -1
-			}
+		switch groupErr := resp.GroupError(); {
+		case errors.Is(groupErr, sarama.ErrNoError):
+		case errors.Is(groupErr, sarama.ErrGroupIDNotFound):
 			return false, nil
-		}
-		if !errors.Is(groupErr, sarama.ErrNoError) {
-			if coordinatorKError(groupErr) {
-				_ = c.sc.RefreshCoordinator(group)
-				return true, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
-			}
+		case coordinatorKError(groupErr):
+			_ = c.sc.RefreshCoordinator(group)
+			return true, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
+		default:
 			return false, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
 		}
-		for _, tp := range tps {
-			blk := resp.GetBlock(tp.Topic, tp.Partition)
-			if blk == nil {
-				out[tp] = -1
-				continue
-			}
-			if !errors.Is(blk.Err, sarama.ErrNoError) {
-				if coordinatorKError(blk.Err) {
-					_ = c.sc.RefreshCoordinator(group)
-					return true, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
+		for topic, parts := range resp.Blocks {
+			for p, blk := range parts {
+				tp := TopicPartition{Topic: topic, Partition: p}
+				if !errors.Is(blk.Err, sarama.ErrNoError) {
+					if coordinatorKError(blk.Err) {
+						_ = c.sc.RefreshCoordinator(group)
+						return true, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
+					}
+					return false, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
 				}
-				return false, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
+				if blk.Offset >= 0 {
+					out[tp] = blk.Offset
+				}
 			}
-			out[tp] = blk.Offset
 		}
 		return false, nil
 	})

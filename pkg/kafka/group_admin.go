@@ -18,54 +18,7 @@ import (
 // committed nothing, yields an empty map. It is the read side of Connect's
 // GET /connectors/{c}/offsets for sink connectors.
 func (c *Client) GroupOffsets(ctx context.Context, group string) (map[TopicPartition]int64, error) {
-	if group == "" {
-		return nil, errors.New("kafka: empty consumer group name")
-	}
-	var out map[TopicPartition]int64
-	err := retry(ctx, func() (bool, error) {
-		out = map[TopicPartition]int64{}
-		coord, err := c.sc.Coordinator(group)
-		if err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: coordinator of group %s: %w", group, err)
-		}
-		// nil partitions encode as null topics: all of the group's (v2+).
-		resp, err := coord.FetchOffset(sarama.NewOffsetFetchRequest(c.conf.Version, group, nil))
-		if err != nil {
-			_ = coord.Close()
-			_ = c.sc.RefreshCoordinator(group)
-			return IsRetriable(err), fmt.Errorf("kafka: fetch offsets of group %s: %w", group, err)
-		}
-		switch groupErr := resp.GroupError(); {
-		case errors.Is(groupErr, sarama.ErrNoError):
-		case errors.Is(groupErr, sarama.ErrGroupIDNotFound):
-			return false, nil
-		case coordinatorKError(groupErr):
-			_ = c.sc.RefreshCoordinator(group)
-			return true, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
-		default:
-			return false, fmt.Errorf("kafka: fetch offsets of group %s: %w", group, groupErr)
-		}
-		for topic, parts := range resp.Blocks {
-			for p, blk := range parts {
-				tp := TopicPartition{Topic: topic, Partition: p}
-				if !errors.Is(blk.Err, sarama.ErrNoError) {
-					if coordinatorKError(blk.Err) {
-						_ = c.sc.RefreshCoordinator(group)
-						return true, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
-					}
-					return false, fmt.Errorf("kafka: fetch offset of group %s for %s: %w", group, tp, blk.Err)
-				}
-				if blk.Offset >= 0 {
-					out[tp] = blk.Offset
-				}
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.fetchGroupOffsets(ctx, group, nil)
 }
 
 // SetGroupOffsets commits offsets for the consumer group without joining it,
