@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,15 +162,10 @@ func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPart
 // connectors' lag checks and refreshed when older than metadataMaxAge:
 // new topics and partitions are picked up within that time.
 type topicCache struct {
-	mu         sync.Mutex
-	listed     time.Time
-	topics     []string
-	partitions map[string]cachedPartitions
-}
-
-type cachedPartitions struct {
-	at  time.Time
-	ids []int32
+	mu     sync.Mutex
+	listed time.Time
+	topics []string           // sorted
+	parts  map[string][]int32 // sorted
 }
 
 // metadataMaxAge is how old the topic metadata sink lag checks use may
@@ -181,32 +178,19 @@ func (c *Coordinator) partitionsOf(ctx context.Context, match func(string) bool)
 	tc := &c.meta
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	maxAge := c.metadataMaxAge()
-	if time.Since(tc.listed) > maxAge {
-		topics, err := c.d.Kafka.Topics(ctx)
+	if time.Since(tc.listed) > c.metadataMaxAge() {
+		parts, err := c.d.Kafka.TopicPartitions(ctx)
 		if err != nil {
 			return nil, err
 		}
-		tc.topics, tc.listed = topics, time.Now()
-	}
-	if tc.partitions == nil {
-		tc.partitions = map[string]cachedPartitions{}
+		tc.topics, tc.parts, tc.listed = slices.Sorted(maps.Keys(parts)), parts, time.Now()
 	}
 	var all []kafka.TopicPartition
 	for _, topic := range tc.topics {
 		if !match(topic) {
 			continue
 		}
-		cp, ok := tc.partitions[topic]
-		if !ok || time.Since(cp.at) > maxAge {
-			ids, err := c.d.Kafka.Partitions(ctx, topic)
-			if err != nil {
-				return nil, err
-			}
-			cp = cachedPartitions{at: time.Now(), ids: ids}
-			tc.partitions[topic] = cp
-		}
-		for _, p := range cp.ids {
+		for _, p := range tc.parts[topic] {
 			all = append(all, kafka.TopicPartition{Topic: topic, Partition: p})
 		}
 	}

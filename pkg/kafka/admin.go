@@ -13,28 +13,14 @@ import (
 // never changes for a cluster, so callers may keep it. The request asks for
 // all topics' metadata, since sarama cannot ask for none; call it rarely.
 func (c *Client) ClusterID(ctx context.Context) (string, error) {
-	var id string
-	err := retry(ctx, func() (bool, error) {
-		b := c.sc.LeastLoadedBroker()
-		if b == nil {
-			return true, fmt.Errorf("kafka: cluster id: %w", sarama.ErrOutOfBrokers)
-		}
-		_ = b.Open(c.conf) // no-op when already connected
-		resp, err := b.GetMetadata(sarama.NewMetadataRequest(c.conf.Version, nil))
-		if err != nil {
-			_ = b.Close()
-			return IsRetriable(err), fmt.Errorf("kafka: cluster id from broker %s: %w", b.Addr(), err)
-		}
-		if resp.ClusterID == nil || *resp.ClusterID == "" {
-			return false, fmt.Errorf("kafka: broker %s reported no cluster id (metadata v%d)", b.Addr(), resp.Version)
-		}
-		id = *resp.ClusterID
-		return false, nil
-	})
+	resp, err := c.metadataAll(ctx, "cluster id")
 	if err != nil {
 		return "", err
 	}
-	return id, nil
+	if resp.ClusterID == nil || *resp.ClusterID == "" {
+		return "", fmt.Errorf("kafka: the broker reported no cluster id (metadata v%d)", resp.Version)
+	}
+	return *resp.ClusterID, nil
 }
 
 // TopicConfig returns the topic's effective configuration (DescribeConfigs):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -202,35 +203,56 @@ func (c *Client) Partitions(ctx context.Context, topic string) ([]int32, error) 
 // Topics returns the names of the cluster's topics, internal topics such as
 // __consumer_offsets excluded, sorted, from a fresh metadata request.
 func (c *Client) Topics(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []string
-	err := retry(ctx, func() (bool, error) {
-		b := c.sc.LeastLoadedBroker()
-		if b == nil {
-			return true, fmt.Errorf("kafka: list topics: %w", sarama.ErrOutOfBrokers)
-		}
-		_ = b.Open(c.conf) // no-op when already connected
-		// A metadata request with no topics asks for all of them.
-		resp, err := b.GetMetadata(sarama.NewMetadataRequest(c.conf.Version, nil))
-		if err != nil {
-			_ = b.Close()
-			return IsRetriable(err), fmt.Errorf("kafka: list topics on broker %s: %w", b.Addr(), err)
-		}
-		out = out[:0]
-		for _, t := range resp.Topics {
-			if errors.Is(t.Err, sarama.ErrNoError) && !t.IsInternal {
-				out = append(out, t.Name)
-			}
-		}
-		return false, nil
-	})
+	tps, err := c.TopicPartitions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(out)
+	return slices.Sorted(maps.Keys(tps)), nil
+}
+
+// TopicPartitions returns each of the cluster's topics (internal topics
+// excluded) with its partitions, sorted, from one fresh metadata request.
+func (c *Client) TopicPartitions(ctx context.Context) (map[string][]int32, error) {
+	resp, err := c.metadataAll(ctx, "list topics")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]int32, len(resp.Topics))
+	for _, t := range resp.Topics {
+		if !errors.Is(t.Err, sarama.ErrNoError) || t.IsInternal {
+			continue
+		}
+		ps := make([]int32, len(t.Partitions))
+		for i, p := range t.Partitions {
+			ps[i] = p.ID
+		}
+		slices.Sort(ps)
+		out[t.Name] = ps
+	}
 	return out, nil
+}
+
+// metadataAll asks the least-loaded broker for the metadata of every topic
+// (a request naming none), retrying; what names the request in errors.
+func (c *Client) metadataAll(ctx context.Context, what string) (*sarama.MetadataResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var resp *sarama.MetadataResponse
+	err := retry(ctx, func() (bool, error) {
+		b := c.sc.LeastLoadedBroker()
+		if b == nil {
+			return true, fmt.Errorf("kafka: %s: %w", what, sarama.ErrOutOfBrokers)
+		}
+		_ = b.Open(c.conf) // no-op when already connected
+		var err error
+		if resp, err = b.GetMetadata(sarama.NewMetadataRequest(c.conf.Version, nil)); err != nil {
+			_ = b.Close()
+			return IsRetriable(err), fmt.Errorf("kafka: %s on broker %s: %w", what, b.Addr(), err)
+		}
+		return false, nil
+	})
+	return resp, err
 }
 
 // Watermarks returns the log start offset and high watermark of each

@@ -64,6 +64,16 @@ func TestTopicsAndPartitions(t *testing.T) {
 	if !slices.Contains(ts, "created") || !slices.Contains(ts, "seeded") {
 		t.Fatalf("Topics = %v", ts)
 	}
+	if !slices.IsSorted(ts) {
+		t.Fatalf("Topics not sorted: %v", ts)
+	}
+	all, err := cl.TopicPartitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all["created"], []int32{0, 1, 2}) || len(all["seeded"]) == 0 || len(all) != len(ts) {
+		t.Fatalf("TopicPartitions = %v (topics %v)", all, ts)
+	}
 	if _, err := cl.Partitions(ctx, "missing"); err == nil {
 		t.Fatal("Partitions of a missing topic succeeded")
 	}

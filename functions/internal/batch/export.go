@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,22 +209,16 @@ func plan(ctx context.Context, d Deps, sc *sinkConfig, until Until) (*ExportSumm
 	if err != nil {
 		return nil, fmt.Errorf("%w: connector %s: %w", ErrBadRequest, sc.name, err)
 	}
-	topics, err := d.Kafka.Topics(ctx)
+	topics, err := d.Kafka.TopicPartitions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(topics)
 	var tps []kafka.TopicPartition
-	for _, t := range topics {
+	for _, t := range slices.Sorted(maps.Keys(topics)) {
 		if !match(t) {
 			continue
 		}
-		ps, err := d.Kafka.Partitions(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		slices.Sort(ps)
-		for _, p := range ps {
+		for _, p := range topics[t] {
 			tps = append(tps, kafka.TopicPartition{Topic: t, Partition: p})
 		}
 	}
