@@ -99,10 +99,9 @@ func Main(fn Function, args []string, out io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintf(out, usage, fn.Name, fn.Kind)
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		const format = "{{range .}}  {{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}"
-		_ = envconfig.Usagef("sluice", &cfg, tw, format)
+		_ = writeUsage(tw, "sluice", &cfg)
 		if fn.Config != nil {
-			_ = envconfig.Usagef("sluice", fn.Config, tw, format)
+			_ = writeUsage(tw, "sluice", fn.Config)
 		}
 		tw.Flush()
 	}
