@@ -355,6 +355,63 @@ func TestMakefileLambdaTargets(t *testing.T) {
 	})
 }
 
+// TestFunctionsKeepDeadCodeElimination links each function as its Lambda
+// target does, with the linker's -dumpdep, and fails when a method lookup
+// by reflection is reachable (text/template, reflect.Value.Method,
+// MethodByName with a name not known at compile time). One such call makes
+// the linker keep every exported method of every reachable type: sink-batch
+// grows from about 19 MB to over 26 MB. The failure shows the chain of
+// references from main to the lookup.
+func TestFunctionsKeepDeadCodeElimination(t *testing.T) {
+	for _, name := range []string{"source-poll", "sink-batch"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w -dumpdep",
+				"-o", filepath.Join(t.TempDir(), "bootstrap"), "./functions/"+name)
+			cmd.Dir = repoRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+			var deps strings.Builder
+			cmd.Stdout, cmd.Stderr = &deps, &deps
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("go build %s: %v\n%s", name, err, deps.String()[:min(deps.Len(), 4000)])
+			}
+			// Lines are "from -> to [<flags>]", in the order the linker
+			// reached the symbols; keep the first reference to each.
+			from := map[string]string{}
+			var lookup string
+			for _, line := range strings.Split(deps.String(), "\n") {
+				a, b, ok := strings.Cut(line, "-> ")
+				if !ok {
+					continue
+				}
+				sym, _, _ := strings.Cut(b, " ")
+				parent, _, _ := strings.Cut(a, " ")
+				if _, seen := from[sym]; !seen && parent != "" {
+					from[sym] = parent
+				}
+				if lookup == "" && strings.Contains(b, "<ReflectMethod>") {
+					lookup = sym
+				}
+			}
+			if lookup == "" {
+				return
+			}
+			chain := []string{lookup}
+			for s := lookup; len(chain) < 40; {
+				p, ok := from[s]
+				if !ok || slices.Contains(chain, p) {
+					break
+				}
+				chain = append(chain, p)
+				s = p
+			}
+			slices.Reverse(chain)
+			t.Errorf("%s reaches %s, a method lookup by reflection: the linker keeps every exported method "+
+				"of every reachable type. Reached through:\n  %s", name, lookup, strings.Join(chain, "\n  -> "))
+		})
+	}
+}
+
 var (
 	hostBinsOnce sync.Once
 	hostBins     map[string]string
