@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Secret values the fake AWS serves; no error may ever contain them.
@@ -363,6 +364,89 @@ func TestErrorsNeverContainValues(t *testing.T) {
 			var re *ResolveError
 			if !errors.As(err, &re) {
 				t.Errorf("error %v is not a *ResolveError", err)
+			}
+		})
+	}
+}
+
+// Throttling, 5xx answers and failed connections are tried again, up to
+// three attempts in all, as the SDK's standard retryer does; other errors
+// are not.
+func TestAWSRetries(t *testing.T) {
+	isolateAWS(t)
+	defer func(d time.Duration) { awsBackoff = d }(awsBackoff)
+	awsBackoff = time.Millisecond
+	tests := []struct {
+		name     string
+		answers  []int // status of the first answers; 200 after them
+		code     string
+		want     string // "" for an error
+		attempts int
+	}{
+		{name: "503 twice, then the value", answers: []int{503, 503}, code: "ServiceUnavailable", want: fakeDBPassword, attempts: 3},
+		{name: "throttled once", answers: []int{400}, code: "ThrottlingException", want: fakeDBPassword, attempts: 2},
+		{name: "500 every time", answers: []int{500, 500, 500}, code: "InternalServiceError", attempts: 3},
+		{name: "access denied is final", answers: []int{400}, code: "AccessDeniedException", attempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := newFakeAWS(t)
+			var mu sync.Mutex
+			attempts := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n := attempts
+				attempts++
+				mu.Unlock()
+				if n < len(tt.answers) {
+					writeAWSError(w, tt.answers[n], tt.code, "try later")
+					return
+				}
+				f.serve(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			sm := &SecretsManager{}
+			if err := sm.Configure(map[string]string{RegionParam: "us-east-1", EndpointParam: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := sm.Get(testContext(t), "prod/db", []string{"password"})
+			if tt.want != "" && (err != nil || got["password"] != tt.want) {
+				t.Errorf("Get = %v, %v; want %q", got, err, tt.want)
+			}
+			if tt.want == "" && (err == nil || !strings.Contains(err.Error(), tt.code)) {
+				t.Errorf("Get = %v, %v; want an error naming %s", got, err, tt.code)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if attempts != tt.attempts {
+				t.Errorf("%d attempts, want %d", attempts, tt.attempts)
+			}
+		})
+	}
+}
+
+// Without an endpoint parameter, the providers call the service's regional
+// endpoint.
+func TestAWSDefaultEndpoint(t *testing.T) {
+	isolateAWS(t)
+	tests := []struct {
+		name    string
+		service awsService
+		region  string
+		want    string
+	}{
+		{name: "secrets manager", service: serviceSecretsManager, region: "eu-west-1", want: "https://secretsmanager.eu-west-1.amazonaws.com"},
+		{name: "ssm", service: serviceSSM, region: "us-east-1", want: "https://ssm.us-east-1.amazonaws.com"},
+		{name: "china", service: serviceSSM, region: "cn-north-1", want: "https://ssm.cn-north-1.amazonaws.com.cn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := configureAWS(map[string]string{RegionParam: tt.region}, tt.service)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.endpoint != tt.want {
+				t.Errorf("endpoint %q, want %q", c.endpoint, tt.want)
 			}
 		})
 	}

@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // RawSecretEncodingParam is the MSK Secrets Manager provider's
@@ -33,20 +29,24 @@ const RawSecretEncodingParam = "RawSecretEncoding"
 // parts; the id is URL-decoded before use ("+" is kept, since no secret name
 // holds a space). A "?ttl=…" suffix on the key is ignored.
 //
-// Parameters: region and endpoint (default: the SDK's resolution; endpoint
-// is for VPC endpoints and tests) and NotFoundStrategy: "fail" (default), a
-// missing secret or JSON key is an error (ErrNotFound) naming them, or
-// "ignore", it resolves to "". Credentials come from the default chain.
-// Binary secrets (SecretBinary) are not supported.
+// Parameters: region (default: the SDK's, from AWS_REGION or the shared
+// config file) and endpoint (default https://secretsmanager.<region>.amazonaws.com;
+// set it for VPC or FIPS endpoints and tests) and NotFoundStrategy: "fail"
+// (default), a missing secret or JSON key is an error (ErrNotFound) naming
+// them, or "ignore", it resolves to "". Credentials come from the SDK's
+// default chain. Binary secrets (SecretBinary) are not supported.
+//
+// It makes Secrets Manager's one GetSecretValue call itself (see
+// awsClient), as SSMParameterStore does, instead of linking the Secrets
+// Manager client.
 type SecretsManager struct {
-	client         *secretsmanager.Client
-	ignoreNotFound bool
-	base64Raw      bool
+	aws       *awsClient
+	base64Raw bool
 }
 
 var _ Provider = (*SecretsManager)(nil)
 
-// Configure reads the parameters and builds the Secrets Manager client.
+// Configure reads the parameters and the AWS configuration.
 func (s *SecretsManager) Configure(params map[string]string) error {
 	if err := checkParams(params, RegionParam, EndpointParam, NotFoundStrategyParam, RawSecretEncodingParam); err != nil {
 		return err
@@ -58,14 +58,11 @@ func (s *SecretsManager) Configure(params map[string]string) error {
 	default:
 		return fmt.Errorf("%w: %s: %q is not none or base64", ErrInvalidParam, RawSecretEncodingParam, e)
 	}
-	p, err := configureAWS(params)
+	c, err := configureAWS(params, serviceSecretsManager)
 	if err != nil {
 		return err
 	}
-	s.ignoreNotFound = p.ignoreNotFound
-	s.client = secretsmanager.NewFromConfig(p.cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = p.baseEndpoint()
-	})
+	s.aws = c
 	return nil
 }
 
@@ -76,7 +73,7 @@ func (s *SecretsManager) Get(ctx context.Context, path string, keys []string) (m
 	if path == "" {
 		for _, k := range keys {
 			v, err := s.secretString(ctx, stripKeyOptions(k))
-			if errors.Is(err, ErrNotFound) && s.ignoreNotFound {
+			if errors.Is(err, ErrNotFound) && s.aws.ignoreNotFound {
 				data[k] = ""
 				continue
 			}
@@ -92,7 +89,7 @@ func (s *SecretsManager) Get(ctx context.Context, path string, keys []string) (m
 	}
 
 	raw, err := s.secretString(ctx, path)
-	if errors.Is(err, ErrNotFound) && s.ignoreNotFound {
+	if errors.Is(err, ErrNotFound) && s.aws.ignoreNotFound {
 		for _, k := range keys {
 			data[k] = ""
 		}
@@ -118,7 +115,7 @@ func (s *SecretsManager) Get(ctx context.Context, path string, keys []string) (m
 			return nil, fmt.Errorf("secret %q key %q: %w", path, name, err)
 		}
 		if !ok {
-			if s.ignoreNotFound {
+			if s.aws.ignoreNotFound {
 				data[k] = ""
 				continue
 			}
@@ -135,10 +132,12 @@ func (s *SecretsManager) secretString(ctx context.Context, encodedID string) (st
 	if err != nil {
 		return "", fmt.Errorf("%w: secret id %q is not validly URL-encoded", ErrInvalidParam, encodedID)
 	}
-	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	var out struct {
+		SecretString *string `json:"SecretString"`
+	}
+	code, err := s.aws.call(ctx, "secretsmanager.GetSecretValue", map[string]string{"SecretId": id}, &out)
 	if err != nil {
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
+		if code == "ResourceNotFoundException" {
 			return "", fmt.Errorf("secret %q %w: %w", id, ErrNotFound, err)
 		}
 		return "", fmt.Errorf("getting secret %q: %w", id, err)
@@ -171,5 +170,5 @@ func jsonScalar(v json.RawMessage) (string, bool, error) {
 	}
 }
 
-// Close does nothing: the SDK client holds no resources to release.
+// Close does nothing: nothing is held open.
 func (s *SecretsManager) Close() error { return nil }
