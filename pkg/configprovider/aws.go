@@ -80,7 +80,7 @@ func configureAWS(params map[string]string, service awsService) (*awsClient, err
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	c.cfg = cfg
-	if c.endpoint == "" {
+	if c.endpoint == "" && cfg.Region != "" {
 		suffix := "amazonaws.com"
 		if strings.HasPrefix(cfg.Region, "cn-") {
 			suffix = "amazonaws.com.cn"
@@ -103,6 +103,11 @@ var awsBackoff = time.Second
 // throttling error, a 5xx or a failed connection is tried again, up to
 // awsAttempts times in all.
 func (c *awsClient) call(ctx context.Context, target string, in, out any) (code string, err error) {
+	if c.cfg.Region == "" {
+		// As the SDK's clients, fail the call, not Configure: a provider
+		// that is declared but not used does not need a region.
+		return "", fmt.Errorf("%s: no AWS region: set the provider's %s parameter, or AWS_REGION", c.service.name, RegionParam)
+	}
 	body, err := json.Marshal(in)
 	if err != nil {
 		return "", err

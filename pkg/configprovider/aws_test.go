@@ -451,3 +451,21 @@ func TestAWSDefaultEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// Without a region a call fails, saying so, and Configure does not: a
+// declared provider that no reference uses does not need one.
+func TestAWSNoRegion(t *testing.T) {
+	isolateAWS(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	_, endpoint := newFakeAWS(t)
+	for _, p := range []Provider{&SecretsManager{}, &SSMParameterStore{}} {
+		if err := p.Configure(map[string]string{EndpointParam: endpoint}); err != nil {
+			t.Fatalf("%T.Configure: %v", p, err)
+		}
+		_, err := p.Get(testContext(t), "", []string{"prod/db"})
+		if err == nil || !strings.Contains(err.Error(), "no AWS region") {
+			t.Errorf("%T.Get without a region: %v, want an error naming the missing region", p, err)
+		}
+	}
+}
