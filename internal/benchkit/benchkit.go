@@ -24,17 +24,17 @@ import (
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
-// ExternalBroker runs the embedded broker in its own process (the
-// coordinator binary in dev mode, with no connectors; auto-created topics
-// have 4 partitions), so that the CPU time and peak RSS a benchmark reports
-// are its own alone. The broker stops when the benchmark ends.
+// ExternalBroker runs the embedded broker in its own process (the broker
+// command next to this package, in memory; auto-created topics have 4
+// partitions), so that the CPU time and peak RSS a benchmark reports are
+// its own alone. The broker stops when the benchmark ends.
 func ExternalBroker(tb testing.TB) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	bin := filepath.Join(dir, "coordinator")
-	build := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/coordinator/cmd/coordinator")
+	bin := filepath.Join(dir, "broker")
+	build := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/internal/benchkit/broker")
 	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("building the coordinator: %v\n%s", err, out)
+		tb.Fatalf("building the broker: %v\n%s", err, out)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,9 +42,11 @@ func ExternalBroker(tb testing.TB) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "SLUICE_EMBEDDED_KAFKA_ADDR="+addr, "SLUICE_DATA_DIR=",
-		"SLUICE_EMBEDDED_PARTITIONS=4", "SLUICE_LOG_LEVEL=warn", "SLUICE_REST_LISTENER=127.0.0.1:0")
+	cmd := exec.Command(bin, addr, "4")
+	cmd.Stderr = os.Stderr
+	// A benchmark killed before its cleanup must not leave the broker
+	// running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
