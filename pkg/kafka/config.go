@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/rcrowley/go-metrics"
 )
 
 // kafkaVersion is the protocol version sarama speaks. Brokers older than this
@@ -48,6 +49,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	cfg.Security = sec
 	return cfg, nil
+}
+
+func init() {
+	// sarama keeps meters and histograms per broker and topic (a reservoir
+	// of 1,028 samples each) in go-metrics, updated on every request, that
+	// nothing in Sluice reads: they cost memory and CPU for nothing. The
+	// switch is go-metrics' own, global to the process.
+	metrics.UseNilMetrics = true
 }
 
 // saramaConfig is the one place sarama settings shared by every connection
