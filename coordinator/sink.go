@@ -25,6 +25,8 @@ type sinkPlan struct {
 	lagSince       map[kafka.TopicPartition]time.Time
 }
 
+// newSinkPlan returns the task's plan, holding the ranges of the lease it
+// inherited, if any.
 func (t *taskRun) newSinkPlan() *sinkPlan {
 	cfg := t.cr.c.cfg
 	p := &sinkPlan{
@@ -44,12 +46,20 @@ func (t *taskRun) newSinkPlan() *sinkPlan {
 	}
 	// A lease covers at least one full file.
 	p.maxRecords = max(p.maxRecords, p.flushSize)
+	if rec := t.inherited; rec != nil && rec.Kind == lease.KindSink {
+		// Re-issue the ranges of a lease a previous coordinator issued and
+		// did not see end: the same range, so the same output (rule 2).
+		for _, rg := range rec.Ranges {
+			p.pending[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = rg
+		}
+	}
 	return p
 }
 
 // runSink checks the task's partitions for lag every SinkPollInterval and
 // issues a lease for the partitions that are due. The lag itself comes from
-// the connector's sinkLag, one check shared by all its tasks.
+// the connector's sinkLag, one check shared by all its tasks. The checks
+// and leases run off the task's goroutine (see offStack).
 func (t *taskRun) runSink(ctx context.Context) {
 	lag, err := t.cr.sinkLag()
 	if err != nil {
@@ -57,44 +67,45 @@ func (t *taskRun) runSink(ctx context.Context) {
 		return
 	}
 	plan := t.newSinkPlan()
-	if rec := t.inherited; rec != nil && rec.Kind == lease.KindSink {
-		// Re-issue the ranges of a lease a previous coordinator issued and
-		// did not see end: the same range, so the same output (rule 2).
-		for _, rg := range rec.Ranges {
-			plan.pending[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = rg
-		}
-	}
 	// seen is when the task last looked at the lag or ended a lease: the
 	// next look must come from a check started after it, so that it shows
 	// the offsets the task's own leases committed.
 	var seen time.Time
 	for t.waitWhilePaused(ctx) {
-		ranges, err := t.dueRanges(ctx, lag, plan, seen, time.Now())
+		ranges := offStack(func() []lease.Range {
+			ranges, err := t.dueRanges(ctx, lag, plan, seen, time.Now())
+			if err != nil && ctx.Err() == nil {
+				t.log.Warn("checking sink lag", "error", err)
+			}
+			return ranges
+		})
 		seen = time.Now()
-		if err != nil {
-			t.log.Warn("checking sink lag", "error", err)
-		}
 		if len(ranges) == 0 {
 			if !sleep(ctx, t.cr.c.cfg.SinkPollInterval) {
 				return
 			}
 			continue
 		}
-		res, ok := t.invoke(ctx, t.newLease(lease.KindSink, ranges))
+		o := t.issue(ctx, lease.KindSink, ranges)
 		seen = time.Now()
-		if !ok {
+		if !o.ok {
 			return
 		}
-		if res.Status == lease.Succeeded {
-			for _, rg := range ranges {
-				tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
-				delete(plan.pending, tp)
-				delete(plan.lagSince, tp)
-			}
+		if o.succeeded {
+			plan.done(ranges)
 		}
-		if !res.MorePending && !sleep(ctx, t.cr.c.cfg.SinkPollInterval) {
+		if !o.morePending && !sleep(ctx, t.cr.c.cfg.SinkPollInterval) {
 			return
 		}
+	}
+}
+
+// done forgets ranges once a lease has committed them.
+func (p *sinkPlan) done(ranges []lease.Range) {
+	for _, rg := range ranges {
+		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
+		delete(p.pending, tp)
+		delete(p.lagSince, tp)
 	}
 }
 
