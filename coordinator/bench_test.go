@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -97,11 +99,16 @@ func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load()
 //     GET /connectors, /connectors/{n}/status and /connectors/{n}/config
 //     against the REST handler on a loopback listener, counted from when
 //     each request was due.
-//   - rss-MB (peak) and heap-MB (live after GC) of the process, which here
-//     also holds the benchmark's Kafka client; the broker runs in its own process.
+//   - rss-MB: peak resident set of the process from the restart on (the
+//     cold coordinator's memory is returned and the peak reset first); it
+//     also holds the benchmark's Kafka client and REST load generator. The
+//     broker runs in its own process. heap-MB: live heap after a GC at the end.
 func BenchmarkCoordinator(b *testing.B) {
 	scale := coordinatorBenchScale(b)
 	quiet := slog.New(slog.DiscardHandler)
+	if os.Getenv("SLUICE_BENCH_PROGRESS") != "" {
+		quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	var cfg coordinator.Config
 	if err := envconfig.Process("sluice", &cfg); err != nil { // production defaults
 		b.Fatal(err)
@@ -113,16 +120,25 @@ func BenchmarkCoordinator(b *testing.B) {
 	defer cancel()
 	reg := plugins.Registry()
 	names := populateBenchConnectors(ctx, b, k, reg, scale)
+	memPhase("populated")
 
 	for b.Loop() {
 		inv := &countingInvoker{}
 		cold := startBenchCoordinator(ctx, b, k, reg, cfg, inv, "http://127.0.0.1:18083", quiet)
 		coldTook, coldOK := cold.waitRunning(names, scale.tasks, scale.startupLimit)
+		memPhase("cold started")
 		cold.close()
+		// The restarted coordinator is measured as if in a process of its
+		// own: the cold one's memory is given back and the peak reset.
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS(b)
+		memPhase("cold closed")
 
 		inv = &countingInvoker{}
 		warm := startBenchCoordinator(ctx, b, k, reg, cfg, inv, "http://127.0.0.1:18084", quiet)
 		took, ok := warm.waitRunning(names, scale.tasks, scale.startupLimit)
+		memPhase("warm started")
 
 		time.Sleep(scale.settle)
 		cpu0, n0, t0 := processCPU(), inv.total(), time.Now()
@@ -130,14 +146,16 @@ func BenchmarkCoordinator(b *testing.B) {
 		elapsed := time.Since(t0).Seconds()
 		decisions := float64(inv.total()-n0) / elapsed
 		cpu := (processCPU() - cpu0).Seconds() / elapsed
+		memPhase("steady")
 
 		p50, p99, sent, failed := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet)
+		memPhase("after REST")
 		warm.close()
 
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		rss := peakRSSMB()
+		rss := peakRSSMB(b)
 
 		b.ReportMetric(coldTook.Seconds(), "startup-cold-s")
 		b.ReportMetric(took.Seconds(), "startup-s")
@@ -279,10 +297,32 @@ func (bc *benchCoordinator) waitRunning(names []string, tasks int, limit time.Du
 			return took, true
 		}
 		if took > limit {
+			bc.logProgress(names, ready)
 			return took, false
+		}
+		if os.Getenv("SLUICE_BENCH_PROGRESS") != "" && took/(5*time.Second) != (took+20*time.Millisecond)/(5*time.Second) {
+			bc.logProgress(names, ready)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// logProgress prints how far start-up got: connectors ready, and the
+// connector and task states this coordinator wrote.
+func (bc *benchCoordinator) logProgress(names []string, ready int) {
+	conns, tasks := map[state.State]int{}, map[state.State]int{}
+	for _, n := range names {
+		if st, ok := bc.statuses.Connector(n); ok && st.WorkerID == bc.worker {
+			conns[st.State]++
+		}
+		for _, t := range bc.statuses.Tasks(n) {
+			if t.WorkerID == bc.worker {
+				tasks[t.State]++
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%6.1fs: %d/%d connectors ready; connector states %v; task states %v\n",
+		time.Since(bc.started).Seconds(), ready, len(names), conns, tasks)
 }
 
 // benchREST sends rate requests per second for d to the REST handler over
@@ -351,16 +391,58 @@ func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rat
 	return ms(0.50), ms(0.99), total, int(bad.Load())
 }
 
+// memPhase prints, with SLUICE_BENCH_PROGRESS set, the process's memory at
+// a phase of the benchmark: resident now and at peak, heap and stacks.
+func memPhase(phase string) {
+	if os.Getenv("SLUICE_BENCH_PROGRESS") == "" {
+		return
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	status, _ := os.ReadFile("/proc/self/status")
+	var rss, hwm string
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(v)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "memory %-13s RSS %s (peak %s), heap in use %.0f MB, stacks %.0f MB, goroutines %d, GC cycles %d\n",
+		phase, rss, hwm, float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), runtime.NumGoroutine(), ms.NumGC)
+}
+
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// peakRSSMB is the process's peak resident set (getrusage maxrss, KiB on
-// Linux).
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Maxrss) / 1024
+// resetPeakRSS resets the process's peak resident set (VmHWM), as Linux
+// allows through /proc/self/clear_refs.
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("resetting the peak RSS: %v", err)
+	}
+}
+
+// peakRSSMB is the process's peak resident set since the last
+// resetPeakRSS (VmHWM).
+func peakRSSMB(b *testing.B) float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				b.Fatalf("VmHWM %q: %v", v, err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
