@@ -42,8 +42,13 @@ vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# The packages where goroutines share state (scheduling, state topics, Kafka
+# client, lease executor) also run under the race detector.
+RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
+
 test: tools vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
 
 test-race: tools

@@ -224,17 +224,26 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, loadConcurrency)
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Where each partition's read starts, taken before any goroutine
+	// records where one ended.
+	type read struct {
+		tp        TopicPartition
+		from, end int64
+	}
+	var reads []read
 	for _, tp := range tps {
 		from, ok := s.next[tp]
 		if !ok {
 			from = wms[tp].Low
 		}
-		end := wms[tp].High
-		if from >= end {
-			continue
+		if end := wms[tp].High; from < end {
+			reads = append(reads, read{tp, from, end})
 		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, rd := range reads {
+		tp, from, end := rd.tp, rd.from, rd.end
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
