@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -289,10 +290,10 @@ func (s *StatusStore) PutConnectorStatus(ctx context.Context, connector string, 
 	if connector == "" || !st.State.writable() {
 		return fmt.Errorf("%w: status %q of connector %q", ErrInvalid, st.State, connector)
 	}
-	return s.put(ctx, ConnectorStatusKey(connector), st, func() (Status, bool) {
+	return s.put(ctx, &statusWrite{key: ConnectorStatusKey(connector), st: st, current: func() (Status, bool) {
 		cur, ok := s.state.connectors[connector]
 		return cur, ok
-	})
+	}})
 }
 
 // PutTaskStatus writes a task's status unless another worker wrote a newer
@@ -301,10 +302,29 @@ func (s *StatusStore) PutTaskStatus(ctx context.Context, connector string, task 
 	if connector == "" || task < 0 || !st.State.writable() {
 		return fmt.Errorf("%w: status %q of task %q-%d", ErrInvalid, st.State, connector, task)
 	}
-	return s.put(ctx, TaskStatusKey(connector, task), st, func() (Status, bool) {
+	return s.put(ctx, s.taskWrite(connector, task, st))
+}
+
+// PutTaskStatuses writes the statuses of several of a connector's tasks
+// (by task id) together, as PutTaskStatus writes one: in one batch with
+// any other writes waiting. It returns the first failure.
+func (s *StatusStore) PutTaskStatuses(ctx context.Context, connector string, statuses map[int]Status) error {
+	ws := make([]*statusWrite, 0, len(statuses))
+	for _, task := range slices.Sorted(maps.Keys(statuses)) {
+		st := statuses[task]
+		if connector == "" || task < 0 || !st.State.writable() {
+			return fmt.Errorf("%w: status %q of task %q-%d", ErrInvalid, st.State, connector, task)
+		}
+		ws = append(ws, s.taskWrite(connector, task, st))
+	}
+	return s.put(ctx, ws...)
+}
+
+func (s *StatusStore) taskWrite(connector string, task int, st Status) *statusWrite {
+	return &statusWrite{key: TaskStatusKey(connector, task), st: st, current: func() (Status, bool) {
 		cur, ok := s.state.tasks[connector][task]
 		return cur, ok
-	})
+	}}
 }
 
 // statusWrite is one put waiting for its batch.
@@ -315,16 +335,16 @@ type statusWrite struct {
 	err     error
 }
 
-// put writes one status and reads it back. Puts that arrive while another
+// put writes statuses and reads them back. Puts that arrive while another
 // batch is being written are written together in the next one (group
 // commit): one produce round trip and one read-back for all of them, so
 // that a coordinator starting thousands of tasks at once is not serialized
 // behind one round trip per status. Each put still returns only once its
-// own record is acknowledged and read back, or with its own error.
-func (s *StatusStore) put(ctx context.Context, key string, st Status, current func() (Status, bool)) error {
-	w := &statusWrite{key: key, st: st, current: current}
+// own records are acknowledged and read back, or with the first error of
+// its own.
+func (s *StatusStore) put(ctx context.Context, ws ...*statusWrite) error {
 	s.queueMu.Lock()
-	s.queue = append(s.queue, w)
+	s.queue = append(s.queue, ws...)
 	s.queueMu.Unlock()
 
 	s.writeMu.Lock()
@@ -338,7 +358,12 @@ func (s *StatusStore) put(ctx context.Context, key string, st Status, current fu
 	if len(batch) > 0 {
 		s.writeBatch(ctx, batch)
 	}
-	return w.err
+	for _, w := range ws {
+		if w.err != nil {
+			return w.err
+		}
+	}
+	return nil
 }
 
 // writeBatch checks every write against the stored status (and the ones

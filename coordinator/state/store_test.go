@@ -385,3 +385,32 @@ func TestStatusGenerations(t *testing.T) {
 		})
 	}
 }
+
+// TestPutTaskStatuses: several tasks' statuses in one put, each checked by
+// Connect's putSafe rule; the put fails when one of them is refused, and
+// the others are written all the same.
+func TestPutTaskStatuses(t *testing.T) {
+	env := kafkatest.Start(t, 1)
+	ctx := testCtx(t)
+	ss := open(t, env).Statuses
+	mustNil(t, ss.PutTaskStatus(ctx, "c", 2, Status{State: StateRunning, WorkerID: "b:8083", Generation: 7}))
+	err := ss.PutTaskStatuses(ctx, "c", map[int]Status{
+		0: {State: StateRunning, WorkerID: "a:8083", Generation: 5},
+		1: {State: StateUnassigned, WorkerID: "a:8083", Generation: 5},
+		2: {State: StateRunning, WorkerID: "a:8083", Generation: 5}, // older than b's
+	})
+	if !errors.Is(err, ErrStaleStatus) {
+		t.Fatalf("PutTaskStatuses: %v, want ErrStaleStatus for task 2", err)
+	}
+	want := []TaskStatus{
+		{Task: 0, Status: Status{State: StateRunning, WorkerID: "a:8083", Generation: 5}},
+		{Task: 1, Status: Status{State: StateUnassigned, WorkerID: "a:8083", Generation: 5}},
+		{Task: 2, Status: Status{State: StateRunning, WorkerID: "b:8083", Generation: 7}},
+	}
+	if got := ss.Tasks("c"); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if err := ss.PutTaskStatuses(ctx, "c", map[int]Status{0: {State: "DESTROYED"}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("writing DESTROYED: %v, want ErrInvalid", err)
+	}
+}
