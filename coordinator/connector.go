@@ -33,23 +33,26 @@ type connectorRun struct {
 	restartTasks chan []int
 	failed       chan error
 
+	// targetChanged wakes the task scheduler when the connector is paused
+	// or resumed.
+	targetChanged chan struct{}
+
 	mu     sync.Mutex
 	paused bool
-	resume chan struct{} // closed when a pause ends
-	lag    *sinkLag      // a sink's lag check, shared by its tasks
+	lag    *sinkLag // a sink's lag check, shared by its tasks
 }
 
 func newConnectorRun(c *Coordinator, name string, p connect.Plugin, cs state.ConnectorState) *connectorRun {
 	return &connectorRun{
 		c: c, name: name, plugin: p, config: maps.Clone(cs.Config), stored: cs.Tasks,
-		log:          c.log.With("connector", name),
-		done:         make(chan struct{}),
-		reconfigure:  make(chan struct{}, 1),
-		restartConn:  make(chan struct{}, 1),
-		restartTasks: make(chan []int, 8),
-		failed:       make(chan error, 1),
-		paused:       cs.TargetState == state.TargetPaused,
-		resume:       make(chan struct{}),
+		log:           c.log.With("connector", name),
+		done:          make(chan struct{}),
+		reconfigure:   make(chan struct{}, 1),
+		restartConn:   make(chan struct{}, 1),
+		restartTasks:  make(chan []int, 8),
+		failed:        make(chan error, 1),
+		paused:        cs.TargetState == state.TargetPaused,
+		targetChanged: make(chan struct{}, 1),
 	}
 }
 
@@ -75,21 +78,24 @@ func (cr *connectorRun) setTarget(t state.TargetState) {
 	switch {
 	case t == state.TargetPaused && !cr.paused:
 		cr.paused = true
-		cr.resume = make(chan struct{})
 		go cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
 	case t == state.TargetStarted && cr.paused:
 		cr.paused = false
-		close(cr.resume)
 		go cr.c.putConnectorStatus(cr.name, state.StateRunning, "")
+	default:
+		return
+	}
+	select {
+	case cr.targetChanged <- struct{}{}:
+	default: // one wake-up pending is enough
 	}
 }
 
-// pausedUntil returns whether the connector is paused and the channel that
-// closes when it resumes.
-func (cr *connectorRun) pausedUntil() (bool, <-chan struct{}) {
+// isPaused returns whether the connector is paused.
+func (cr *connectorRun) isPaused() bool {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
-	return cr.paused, cr.resume
+	return cr.paused
 }
 
 // connectorContext is what the connector instance sees of the coordinator.
@@ -126,7 +132,7 @@ func (cr *connectorRun) run(ctx context.Context) {
 // connector is to be restarted.
 func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 	impl := cr.plugin.NewConnector()
-	if paused, _ := cr.pausedUntil(); paused {
+	if cr.isPaused() {
 		cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
 	} else {
 		cr.c.putConnectorStatus(cr.name, state.StateRunning, "")
@@ -164,40 +170,16 @@ func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 		gen := cr.c.d.Configs.Generation()
 		cr.log.Info("connector running", "class", cr.plugin.Class, "tasks", len(configs), "generation", gen)
 
-		tasks := make([]*taskHandle, len(configs))
-		for id := range configs {
-			tasks[id] = cr.startTask(ctx, id, configs[id], len(configs), gen)
-		}
-		stopTasks := func() {
-			for _, t := range tasks {
-				t.stop()
-			}
-		}
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				stopTasks()
-				return false
-			case err := <-cr.failed:
-				stopTasks()
-				cr.fail(fmt.Errorf("connector raised an error: %w", err))
-				return cr.waitForRestart(ctx)
-			case <-cr.restartConn:
-				stopTasks()
-				return true
-			case ids := <-cr.restartTasks:
-				for _, id := range ids {
-					if id >= 0 && id < len(tasks) {
-						tasks[id].stop()
-						tasks[id] = cr.startTask(ctx, id, configs[id], len(configs), gen)
-					}
-				}
-			case <-cr.reconfigure:
-				cr.log.Info("task reconfiguration requested")
-				stopTasks()
-				break wait
-			}
+		switch end, err := cr.runTasks(ctx, configs, gen); end {
+		case tasksStopped:
+			return false
+		case tasksConnectorFailed:
+			cr.fail(fmt.Errorf("connector raised an error: %w", err))
+			return cr.waitForRestart(ctx)
+		case tasksRestartConnector:
+			return true
+		case tasksReconfigure:
+			cr.log.Info("task reconfiguration requested")
 		}
 	}
 }
@@ -238,29 +220,152 @@ func (cr *connectorRun) fail(err error) {
 	cr.c.putConnectorStatus(cr.name, state.StateFailed, err.Error())
 }
 
-// taskHandle is one task's scheduling loop.
-type taskHandle struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+// tasksEnd is why runTasks returned.
+type tasksEnd int
+
+const (
+	tasksStopped          tasksEnd = iota // the run ended
+	tasksConnectorFailed                  // the connector raised an error
+	tasksRestartConnector                 // a connector restart was requested
+	tasksReconfigure                      // the connector asked for new task configs
+)
+
+// runTasks schedules the connector's tasks, one per configuration, until
+// the run ends or an event ends this set of tasks, and returns that event.
+//
+// This goroutine schedules every task of the connector: a task takes a
+// goroutine of its own only while it takes a step (a lease, a lag check, a
+// status write), so a thousand connectors with ten mostly idle tasks each
+// cost a thousand goroutines, not eleven thousand sleeping ones with their
+// stacks and timers. Before returning it cancels the steps in flight and
+// waits for them: leases in flight wrap up first.
+func (cr *connectorRun) runTasks(ctx context.Context, configs []map[string]string, gen int64) (tasksEnd, error) {
+	newTask := func(id int) *taskRun {
+		return &taskRun{cr: cr, id: id, config: configs[id], generation: gen, count: len(configs),
+			log: cr.log.With("task", id), next: time.Now()}
+	}
+	tasks := make([]*taskRun, len(configs))
+	for id := range tasks {
+		tasks[id] = newTask(id)
+	}
+	cr.startTasks(tasks)
+	stepCtx, cancelSteps := context.WithCancel(ctx)
+	defer cancelSteps()
+	done := make(chan *taskRun)
+	inFlight := 0
+	drain := func() {
+		cancelSteps()
+		for ; inFlight > 0; inFlight-- {
+			<-done
+		}
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		var wake time.Time
+		for _, t := range tasks {
+			switch {
+			case t.busy || t.over || t.next.IsZero():
+			case !t.next.After(now):
+				t.busy = true
+				inFlight++
+				sctx, cancel := context.WithCancel(stepCtx)
+				t.cancel = cancel
+				go func() {
+					t.step(sctx)
+					cancel()
+					done <- t
+				}()
+			case wake.IsZero() || t.next.Before(wake):
+				wake = t.next
+			}
+		}
+		var tick <-chan time.Time
+		if !wake.IsZero() {
+			timer.Reset(time.Until(wake))
+			tick = timer.C
+		}
+		select {
+		case t := <-done:
+			inFlight--
+			t.busy = false
+			if t.restart {
+				tasks[t.id] = newTask(t.id)
+				cr.startTasks(tasks[t.id : t.id+1])
+			}
+		case <-tick:
+		case <-cr.targetChanged:
+			// Paused or resumed: every task not in a step takes its next
+			// one now, to show PAUSED at once or to go on.
+			for _, t := range tasks {
+				if !t.busy && !t.over {
+					t.next = now
+				}
+			}
+		case <-ctx.Done():
+			drain()
+			return tasksStopped, nil
+		case err := <-cr.failed:
+			drain()
+			return tasksConnectorFailed, err
+		case <-cr.restartConn:
+			drain()
+			return tasksRestartConnector, nil
+		case ids := <-cr.restartTasks:
+			for _, id := range ids {
+				if id < 0 || id >= len(tasks) {
+					continue
+				}
+				if t := tasks[id]; t.busy {
+					// Replaced once its step has wrapped up.
+					t.restart = true
+					t.cancel()
+				} else {
+					tasks[id] = newTask(id)
+					cr.startTasks(tasks[id : id+1])
+				}
+			}
+		case <-cr.reconfigure:
+			drain()
+			return tasksReconfigure, nil
+		}
+	}
 }
 
-func (h *taskHandle) stop() {
-	h.cancel()
-	<-h.done
+// startTasks writes new tasks' first statuses, all in one batch: UNASSIGNED
+// while a task waits out a lease a previous coordinator left, else PAUSED
+// or RUNNING. Their first steps are spread over up to a second (or the sink
+// poll interval), so that a coordinator starting thousands of tasks does
+// not invoke them all in the same instant.
+func (cr *connectorRun) startTasks(tasks []*taskRun) {
+	spread := min(time.Second, cr.c.cfg.SinkPollInterval)
+	paused := cr.isPaused()
+	now := time.Now()
+	statuses := make(map[int]state.Status, len(tasks))
+	for _, t := range tasks {
+		st := state.StateRunning
+		if wait := t.inheritedWait(); wait > 0 {
+			st, t.next = state.StateUnassigned, now.Add(wait)
+		} else {
+			t.started = true
+			t.next = now.Add(rand.N(spread + 1))
+			if paused {
+				st = state.StatePaused
+			}
+		}
+		t.state = st
+		statuses[t.id] = state.Status{State: st, WorkerID: cr.c.workerID}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cr.c.d.Statuses.PutTaskStatuses(ctx, cr.name, statuses); err != nil {
+		cr.log.Warn("writing task statuses", "error", err)
+	}
 }
 
-func (cr *connectorRun) startTask(ctx context.Context, id int, config map[string]string, count int, gen int64) *taskHandle {
-	tctx, cancel := context.WithCancel(ctx)
-	h := &taskHandle{cancel: cancel, done: make(chan struct{})}
-	t := &taskRun{cr: cr, id: id, config: config, generation: gen, count: count, log: cr.log.With("task", id)}
-	cr.c.wg.Go(func() {
-		defer close(h.done)
-		t.run(tctx)
-	})
-	return h
-}
-
-// taskRun schedules one task's leases.
+// taskRun is one task's scheduling state. Its steps run one at a time, each
+// on a goroutine of its own; between steps only runTasks touches it.
 type taskRun struct {
 	cr         *connectorRun
 	id         int
@@ -274,40 +379,71 @@ type taskRun struct {
 	// task, if any.
 	inherited *leaseRecord
 	lastEpoch int64
+	started   bool // the inherited lease, if any, has been waited out
+
+	// Scheduling: when the next step is due (zero: when the target state
+	// changes), whether one is running, whether the task is over (failed,
+	// or its run ended) and whether it is to be replaced (restarted).
+	next       time.Time
+	busy, over bool
+	restart    bool
+	cancel     context.CancelFunc // the running step's
+	idle       time.Duration      // a source's current idle backoff
+	lag        *sinkLag           // a sink's, once known
+	plan       *sinkPlan
+	seen       time.Time // a sink's last look at the lag (see stepSink)
 }
 
-// run schedules the task until ctx ends or it fails. Its status is
-// UNASSIGNED while it waits out a lease a previous coordinator left, then
-// RUNNING (or PAUSED) while it is scheduled, whether or not a lease is in
-// flight: an idle sink task is running, as in Connect.
-func (t *taskRun) run(ctx context.Context) {
-	if !t.awaitInherited(ctx) {
+// step takes the task's next step and sets when the one after is due:
+// waiting out an inherited lease (UNASSIGNED), a status write while the
+// connector is paused (PAUSED), or one source lease, or one sink lag check
+// and a lease when ranges are due (RUNNING, as Connect shows an idle sink
+// task too).
+func (t *taskRun) step(ctx context.Context) {
+	if !t.started {
+		if wait := t.inheritedWait(); wait > 0 {
+			t.setState(state.StateUnassigned, "")
+			t.next = time.Now().Add(wait)
+			return
+		}
+		t.started = true
+	}
+	if t.cr.isPaused() {
+		t.setState(state.StatePaused, "")
+		t.next = time.Time{}
 		return
 	}
+	if ctx.Err() != nil {
+		t.over = true
+		return
+	}
+	t.setState(state.StateRunning, "")
+	var delay time.Duration
+	var ok bool
 	switch t.cr.plugin.Kind {
 	case connect.KindSource:
-		t.runSource(ctx)
+		delay, ok = t.stepSource(ctx)
 	case connect.KindSink:
-		t.runSink(ctx)
+		delay, ok = t.stepSink(ctx)
 	}
+	t.over = !ok
+	t.next = time.Now().Add(delay)
 }
 
-// awaitInherited waits out the lease a previous coordinator (one that died
-// or restarted) issued for the task, if it may still act: a new lease must
-// never overlap it (rule 3). It reports whether ctx is still live.
-func (t *taskRun) awaitInherited(ctx context.Context) bool {
+// inheritedWait returns how long the task must still wait out the lease a
+// previous coordinator (one that died or restarted) issued for it, which
+// may act until its deadline: a new lease must never overlap it (rule 3).
+func (t *taskRun) inheritedWait() time.Duration {
 	rec, ok := t.cr.c.d.Leases.OutstandingFor(t.cr.name, t.id)
 	if !ok {
-		return true
+		return 0
 	}
 	t.inherited, t.lastEpoch = &rec, rec.Epoch
 	wait := time.Until(rec.Deadline)
-	if wait <= 0 {
-		return true
+	if wait > 0 && !t.started && t.state == "" {
+		t.log.Info("waiting out an outstanding lease before scheduling", "lease", rec.ID, "deadline", rec.Deadline)
 	}
-	t.setState(state.StateUnassigned, "")
-	t.log.Info("waiting out an outstanding lease before scheduling", "lease", rec.ID, "deadline", rec.Deadline)
-	return sleep(ctx, wait)
+	return wait
 }
 
 // setState writes the task's status when it changes.
@@ -316,47 +452,7 @@ func (t *taskRun) setState(st state.State, trace string) {
 		return
 	}
 	t.state = st
-	offStack(func() struct{} {
-		t.cr.c.putTaskStatus(t.cr.name, t.id, st, trace)
-		return struct{}{}
-	})
-}
-
-// offStack runs f on a goroutine of its own and waits for its result.
-//
-// A task's goroutine lives as long as the task and mostly sleeps, and a
-// coordinator has thousands. The calls it makes into the Kafka client, the
-// lease log and the invoker are deep, and the stack they grow would stay
-// with the sleeping goroutine: Go halves a stack at a GC only while less
-// than a quarter of it is in use. Made on short-lived goroutines, with
-// only small values on the task goroutine's own frames (no Lease or Result),
-// those calls leave the task goroutines at small stacks (measured at
-// 10,000 tasks: 68 MB of stacks instead of 93 MB).
-func offStack[T any](f func() T) T {
-	ch := make(chan T, 1)
-	go func() { ch <- f() }()
-	return <-ch
-}
-
-// waitWhilePaused blocks while the connector is paused; it reports whether
-// ctx is still live. A task that is not paused is RUNNING.
-func (t *taskRun) waitWhilePaused(ctx context.Context) bool {
-	for {
-		paused, resumed := t.cr.pausedUntil()
-		if !paused {
-			if ctx.Err() != nil {
-				return false
-			}
-			t.setState(state.StateRunning, "")
-			return true
-		}
-		t.setState(state.StatePaused, "")
-		select {
-		case <-ctx.Done():
-			return false
-		case <-resumed:
-		}
-	}
+	t.cr.c.putTaskStatus(t.cr.name, t.id, st, trace)
 }
 
 // newLease builds the task's next lease.
@@ -377,22 +473,6 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		Budget:          lease.Budget{MaxTime: lease.Duration(cfg.LeaseMaxTime)},
 		Ranges:          ranges,
 	}
-}
-
-// outcome is what a task's loop needs of a lease's result.
-type outcome struct {
-	ok          bool // the task may go on (invoke's second result)
-	succeeded   bool
-	morePending bool
-}
-
-// issue builds the task's next lease and invokes it, on a short-lived
-// goroutine (see offStack).
-func (t *taskRun) issue(ctx context.Context, kind lease.Kind, ranges []lease.Range) outcome {
-	return offStack(func() outcome {
-		res, ok := t.invoke(ctx, t.newLease(kind, ranges))
-		return outcome{ok: ok, succeeded: res.Status == lease.Succeeded, morePending: res.MorePending}
-	})
 }
 
 // invoke records the lease, runs it and records its outcome in the task's
@@ -460,24 +540,24 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	return res, sleep(ctx, backoff)
 }
 
-// runSource issues source leases back to back while data is pending, and
-// with a growing pause (up to IdleBackoffMax) while the source is idle.
-func (t *taskRun) runSource(ctx context.Context) {
-	idle := 100 * time.Millisecond
-	for t.waitWhilePaused(ctx) {
-		o := t.issue(ctx, lease.KindSource, nil)
-		if !o.ok {
-			return
-		}
-		if !o.succeeded || o.morePending {
-			idle = 100 * time.Millisecond
-			continue
-		}
-		// ±20% jitter: idle tasks started together would otherwise lease in
-		// lockstep waves.
-		if !sleep(ctx, time.Duration(float64(idle)*(0.8+0.4*rand.Float64()))) {
-			return
-		}
-		idle = min(2*idle, t.cr.c.cfg.IdleBackoffMax)
+// stepSource issues one source lease. The next is due at once while data
+// is pending, and after a growing pause (up to IdleBackoffMax) while the
+// source is idle. It returns the delay and whether the task goes on.
+func (t *taskRun) stepSource(ctx context.Context) (time.Duration, bool) {
+	res, ok := t.invoke(ctx, t.newLease(lease.KindSource, nil))
+	if !ok {
+		return 0, false
 	}
+	if res.Status != lease.Succeeded || res.MorePending {
+		t.idle = 0
+		return 0, true
+	}
+	if t.idle == 0 {
+		t.idle = 100 * time.Millisecond
+	}
+	// ±20% jitter: idle tasks started together would otherwise lease in
+	// lockstep waves.
+	d := time.Duration(float64(t.idle) * (0.8 + 0.4*rand.Float64()))
+	t.idle = min(2*t.idle, t.cr.c.cfg.IdleBackoffMax)
+	return d, true
 }

@@ -56,48 +56,44 @@ func (t *taskRun) newSinkPlan() *sinkPlan {
 	return p
 }
 
-// runSink checks the task's partitions for lag every SinkPollInterval and
-// issues a lease for the partitions that are due. The lag itself comes from
-// the connector's sinkLag, one check shared by all its tasks. The checks
-// and leases run off the task's goroutine (see offStack).
-func (t *taskRun) runSink(ctx context.Context) {
-	lag, err := t.cr.sinkLag()
-	if err != nil {
-		t.cr.fail(err)
-		return
+// stepSink checks the task's partitions for lag and issues a lease for the
+// partitions that are due; the next check is due after SinkPollInterval
+// (at once after a lease that left more pending). The lag itself comes
+// from the connector's sinkLag, one check shared by all its tasks. It
+// returns the delay and whether the task goes on.
+func (t *taskRun) stepSink(ctx context.Context) (time.Duration, bool) {
+	if t.plan == nil {
+		lag, err := t.cr.sinkLag()
+		if err != nil {
+			t.cr.fail(err)
+			return 0, false
+		}
+		t.lag, t.plan = lag, t.newSinkPlan()
 	}
-	plan := t.newSinkPlan()
+	poll := t.cr.c.cfg.SinkPollInterval
 	// seen is when the task last looked at the lag or ended a lease: the
 	// next look must come from a check started after it, so that it shows
 	// the offsets the task's own leases committed.
-	var seen time.Time
-	for t.waitWhilePaused(ctx) {
-		ranges := offStack(func() []lease.Range {
-			ranges, err := t.dueRanges(ctx, lag, plan, seen, time.Now())
-			if err != nil && ctx.Err() == nil {
-				t.log.Warn("checking sink lag", "error", err)
-			}
-			return ranges
-		})
-		seen = time.Now()
-		if len(ranges) == 0 {
-			if !sleep(ctx, t.cr.c.cfg.SinkPollInterval) {
-				return
-			}
-			continue
-		}
-		o := t.issue(ctx, lease.KindSink, ranges)
-		seen = time.Now()
-		if !o.ok {
-			return
-		}
-		if o.succeeded {
-			plan.done(ranges)
-		}
-		if !o.morePending && !sleep(ctx, t.cr.c.cfg.SinkPollInterval) {
-			return
-		}
+	ranges, err := t.dueRanges(ctx, t.lag, t.plan, t.seen, time.Now())
+	t.seen = time.Now()
+	if err != nil && ctx.Err() == nil {
+		t.log.Warn("checking sink lag", "error", err)
 	}
+	if len(ranges) == 0 {
+		return poll, true
+	}
+	res, ok := t.invoke(ctx, t.newLease(lease.KindSink, ranges))
+	t.seen = time.Now()
+	if !ok {
+		return 0, false
+	}
+	if res.Status == lease.Succeeded {
+		t.plan.done(ranges)
+	}
+	if res.MorePending {
+		return 0, true
+	}
+	return poll, true
 }
 
 // done forgets ranges once a lease has committed them.

@@ -34,6 +34,8 @@ type StatusStore interface {
 	Tasks(connector string) []state.TaskStatus
 	PutConnectorStatus(ctx context.Context, connector string, st state.Status) error
 	PutTaskStatus(ctx context.Context, connector string, task int, st state.Status) error
+	// PutTaskStatuses writes several tasks' statuses (by task id) at once.
+	PutTaskStatuses(ctx context.Context, connector string, statuses map[int]state.Status) error
 	DeleteConnectorStatus(ctx context.Context, connector string) error
 }
 
@@ -192,6 +194,15 @@ func (m *MemoryStatusStore) PutTaskStatus(_ context.Context, name string, task i
 		m.tasks[name] = map[int]state.Status{}
 	}
 	m.tasks[name][task] = st
+	return nil
+}
+
+func (m *MemoryStatusStore) PutTaskStatuses(ctx context.Context, name string, statuses map[int]state.Status) error {
+	for task, st := range statuses {
+		if err := m.PutTaskStatus(ctx, name, task, st); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
