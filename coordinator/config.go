@@ -94,6 +94,11 @@ type Config struct {
 	// ConfigProviders are the names of the configured config providers
 	// (set by the process from WorkerProperties, not from the environment).
 	ConfigProviders []string `ignored:"true"`
+	// TopicTrackingEnable is Connect's topic.tracking.enable: the active
+	// topics API (KIP-558).
+	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
+	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
+	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 }

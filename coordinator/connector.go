@@ -515,7 +515,7 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		t.log.Warn("clearing the lease record", "lease", l.ID, "error", err)
 	}
 	cancel()
-	c.noteTopics(t.cr.name, res.Topics)
+	c.noteTopics(t.cr.name, t.id, res.Topics)
 	if ctx.Err() != nil {
 		return res, false
 	}

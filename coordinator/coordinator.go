@@ -26,6 +26,7 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,8 +78,7 @@ type Coordinator struct {
 	running   map[string]*connectorRun
 	leading   bool
 	lastEpoch int64
-	topics    map[string]map[string]bool // active topics per connector
-	clusterID string                     // the Kafka cluster's id, once asked
+	clusterID string // the Kafka cluster's id, once asked
 
 	meta topicCache // topic metadata for sink lag checks
 
@@ -105,7 +105,7 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 	return &Coordinator{
 		cfg: cfg, d: d, log: d.Logger, workerID: workerID(cfg.RestAdvertisedURL),
 		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), health: make(chan struct{}),
-		running: map[string]*connectorRun{}, topics: map[string]map[string]bool{}, reconciled: noGeneration,
+		running: map[string]*connectorRun{}, reconciled: noGeneration,
 	}, nil
 }
 
@@ -252,7 +252,6 @@ func (c *Coordinator) reconcile() {
 		if _, ok := snap.Connectors[name]; !ok {
 			stop = append(stop, cr)
 			delete(c.running, name)
-			delete(c.topics, name)
 			defer c.deleteStatuses(name)
 		}
 	}
@@ -341,18 +340,24 @@ func (c *Coordinator) nextEpoch(after int64) int64 {
 	return c.lastEpoch
 }
 
-// noteTopics remembers the topics a connector used (the topics API).
-func (c *Coordinator) noteTopics(name string, topics []string) {
-	if len(topics) == 0 {
+// noteTopics records in the status topic the topics a connector's task
+// used that are not among its active topics yet (KIP-558), unless topic
+// tracking is off.
+func (c *Coordinator) noteTopics(name string, task int, topics []string) {
+	if !c.cfg.TopicTrackingEnable || len(topics) == 0 {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.topics[name] == nil {
-		c.topics[name] = map[string]bool{}
-	}
-	for _, t := range topics {
-		c.topics[name][t] = true
+	known := c.d.Statuses.Topics(name)
+	for _, topic := range topics {
+		if slices.Contains(known, topic) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := c.d.Statuses.PutTopicStatus(ctx, state.TopicStatus{Topic: topic, Connector: name, Task: task, Discovered: time.Now()})
+		cancel()
+		if err != nil {
+			c.log.Warn("recording an active topic", "connector", name, "topic", topic, "error", err)
+		}
 	}
 }
 

@@ -38,6 +38,7 @@ func testConfig() coordinator.Config {
 		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
 		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
 		ReconcileInterval: 100 * time.Millisecond, Invoker: "inprocess", RestAdvertisedURL: "http://127.0.0.1:18083",
+		TopicTrackingEnable: true, TopicTrackingAllowReset: true,
 	}
 }
 

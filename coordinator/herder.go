@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -352,28 +353,33 @@ func (c *Coordinator) StopConnector(ctx context.Context, name string) error {
 }
 
 // ConnectorActiveTopics is GET /connectors/{name}/topics: the topics the
-// connector's leases have used since this coordinator started leading.
+// connector's tasks have used since it was created or its topics were
+// reset, from the status topic (KIP-558).
 func (c *Coordinator) ConnectorActiveTopics(_ context.Context, name string) (rest.ActiveTopicsInfo, error) {
+	if !c.cfg.TopicTrackingEnable {
+		return rest.ActiveTopicsInfo{}, &rest.StatusError{StatusCode: http.StatusForbidden, Message: "Topic tracking is disabled."}
+	}
 	if _, err := c.connector(name); err != nil {
 		return rest.ActiveTopicsInfo{}, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return rest.ActiveTopicsInfo{Connector: name, Topics: slices.Sorted(maps.Keys(c.topics[name]))}, nil
+	return rest.ActiveTopicsInfo{Connector: name, Topics: c.d.Statuses.Topics(name)}, nil
 }
 
-// ResetConnectorActiveTopics is PUT /connectors/{name}/topics/reset.
-func (c *Coordinator) ResetConnectorActiveTopics(_ context.Context, name string) error {
-	if err := c.requireLeader(); err != nil {
-		return err
+// ResetConnectorActiveTopics is PUT /connectors/{name}/topics/reset: the
+// connector's active topics are tombstoned in the status topic. As in
+// Connect, any coordinator does it, and topic.tracking.allow.reset=false
+// forbids it.
+func (c *Coordinator) ResetConnectorActiveTopics(ctx context.Context, name string) error {
+	switch {
+	case !c.cfg.TopicTrackingEnable:
+		return &rest.StatusError{StatusCode: http.StatusForbidden, Message: "Topic tracking is disabled."}
+	case !c.cfg.TopicTrackingAllowReset:
+		return &rest.StatusError{StatusCode: http.StatusForbidden, Message: "Topic tracking reset is disabled."}
 	}
 	if _, err := c.connector(name); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	delete(c.topics, name)
-	c.mu.Unlock()
-	return nil
+	return c.d.Statuses.DeleteTopicStatuses(ctx, name)
 }
 
 // Sink connectors' offsets use Connect's partition and offset keys.

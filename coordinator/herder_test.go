@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,7 +81,10 @@ func TestRESTAgainstTheCoordinator(t *testing.T) {
 		{"task restart", "POST", "/connectors/snk/tasks/0/restart", "", 204, nil, true},
 		{"unknown task", "POST", "/connectors/snk/tasks/7/restart", "", 404, []string{`"error_code":404`}, false},
 		{"offsets while running", "DELETE", "/connectors/snk/offsets", "", 400, []string{"STOPPED state"}, false},
-		{"topics", "GET", "/connectors/snk/topics", "", 200, []string{`"snk":{"topics":`}, false},
+		{"topics", "GET", "/connectors/snk/topics", "", 200, []string{`{"snk":{"topics":["t"]}}`}, false},
+		{"topics reset", "PUT", "/connectors/snk/topics/reset", "", 202, nil, true},
+		{"topics after reset", "GET", "/connectors/snk/topics", "", 200, []string{`{"snk":{"topics":[]}}`}, false},
+		{"topics of unknown", "GET", "/connectors/nope/topics", "", 404, []string{`"error_code":404`}, false},
 		{"stop", "PUT", "/connectors/snk/stop", "", 204, nil, true},
 		{"stopped", "GET", "/connectors/snk/status", "", 200, []string{`"state":"STOPPED"`}, false},
 		{"alter sink offsets", "PATCH", "/connectors/snk/offsets",
@@ -268,5 +272,43 @@ func TestHealthFollowsTheMainLoop(t *testing.T) {
 	code, _, body := call(t, srv.URL, "GET", "/health", "")
 	if code != 500 || !strings.Contains(body, `"status":"unhealthy"`) || !strings.Contains(body, "the coordinator has stopped") {
 		t.Fatalf("stopped: %d %s", code, body)
+	}
+}
+
+// Active topics live in the status topic (KIP-558): a coordinator started
+// on the same topics reads them back, and topic.tracking.enable /
+// topic.tracking.allow.reset switched off answer 403 with Connect's messages.
+func TestActiveTopicsSurviveRestart(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	produceN(t, k.Client, "in", 5)
+	first := build(t, k, testConfig(), setup{})
+	err := first.Add(map[string]string{"name": "snk", "connector.class": "FileStreamSink", "topics": "in", "file": t.TempDir() + "/o.txt",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the sink's active topic", func() bool {
+		info, err := first.ConnectorActiveTopics(context.Background(), "snk")
+		return err == nil && slices.Equal(info.Topics, []string{"in"})
+	})
+	first.Close()
+
+	cfg := testConfig()
+	cfg.TopicTrackingAllowReset = false
+	second := build(t, k, cfg, setup{})
+	info, err := second.ConnectorActiveTopics(context.Background(), "snk")
+	if err != nil || !slices.Equal(info.Topics, []string{"in"}) {
+		t.Fatalf("after a restart: %+v %v", info, err)
+	}
+	var se *rest.StatusError
+	if err := second.ResetConnectorActiveTopics(context.Background(), "snk"); !errors.As(err, &se) || se.StatusCode != 403 ||
+		se.Message != "Topic tracking reset is disabled." {
+		t.Fatalf("reset with topic.tracking.allow.reset=false: %v", err)
+	}
+	cfg.TopicTrackingEnable = false
+	third := build(t, k, cfg, setup{})
+	if _, err := third.ConnectorActiveTopics(context.Background(), "snk"); !errors.As(err, &se) || se.StatusCode != 403 ||
+		se.Message != "Topic tracking is disabled." {
+		t.Fatalf("GET with topic.tracking.enable=false: %v", err)
 	}
 }

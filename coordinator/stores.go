@@ -36,7 +36,14 @@ type StatusStore interface {
 	PutTaskStatus(ctx context.Context, connector string, task int, st state.Status) error
 	// PutTaskStatuses writes several tasks' statuses (by task id) at once.
 	PutTaskStatuses(ctx context.Context, connector string, statuses map[int]state.Status) error
+	// DeleteConnectorStatus removes the connector's statuses and active
+	// topics.
 	DeleteConnectorStatus(ctx context.Context, connector string) error
+	// Topics, PutTopicStatus and DeleteTopicStatuses are the connector's
+	// active topics (KIP-558).
+	Topics(connector string) []string
+	PutTopicStatus(ctx context.Context, ts state.TopicStatus) error
+	DeleteTopicStatuses(ctx context.Context, connector string) error
 }
 
 var (
@@ -154,11 +161,36 @@ type MemoryStatusStore struct {
 	mu         sync.Mutex
 	connectors map[string]state.Status
 	tasks      map[string]map[int]state.Status
+	topics     map[string]map[string]state.TopicStatus
 }
 
 // NewMemoryStatusStore returns an empty store.
 func NewMemoryStatusStore() *MemoryStatusStore {
-	return &MemoryStatusStore{connectors: map[string]state.Status{}, tasks: map[string]map[int]state.Status{}}
+	return &MemoryStatusStore{connectors: map[string]state.Status{}, tasks: map[string]map[int]state.Status{},
+		topics: map[string]map[string]state.TopicStatus{}}
+}
+
+func (m *MemoryStatusStore) Topics(name string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.topics[name]))
+}
+
+func (m *MemoryStatusStore) PutTopicStatus(_ context.Context, ts state.TopicStatus) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.topics[ts.Connector] == nil {
+		m.topics[ts.Connector] = map[string]state.TopicStatus{}
+	}
+	m.topics[ts.Connector][ts.Topic] = ts
+	return nil
+}
+
+func (m *MemoryStatusStore) DeleteTopicStatuses(_ context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.topics, name)
+	return nil
 }
 
 func (m *MemoryStatusStore) Connector(name string) (state.Status, bool) {
@@ -211,5 +243,6 @@ func (m *MemoryStatusStore) DeleteConnectorStatus(_ context.Context, name string
 	defer m.mu.Unlock()
 	delete(m.connectors, name)
 	delete(m.tasks, name)
+	delete(m.topics, name)
 	return nil
 }

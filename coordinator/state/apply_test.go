@@ -3,6 +3,7 @@ package state
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -223,7 +224,7 @@ func TestApplyStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}}
+			s := statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}, topics: map[string]map[string]TopicStatus{}}
 			for i, r := range tt.recs {
 				m := kafka.Message{Offset: int64(i), Key: []byte(r.key)}
 				if r.value != "<nil>" {
@@ -238,5 +239,36 @@ func TestApplyStatuses(t *testing.T) {
 				t.Errorf("tasks: got %+v, want %+v", s.tasks, tt.tasks)
 			}
 		})
+	}
+}
+
+// TestApplyTopicStatuses reads active-topic records (KIP-558) as
+// KafkaStatusBackingStore does: status-topic-<topic>:connector-<c> keys, the
+// topic struct as value, tombstones forgetting a topic; malformed keys and
+// values are skipped.
+func TestApplyTopicStatuses(t *testing.T) {
+	s := statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}, topics: map[string]map[string]TopicStatus{}}
+	recs := []struct{ key, value string }{
+		{"status-topic-orders:connector-sink", `{"topic":{"name":"orders","connector":"sink","task":2,"discoverTimestamp":1700000000000}}`},
+		{"status-topic-users:connector-sink", `{"topic":{"name":"users","connector":"sink","task":0,"discoverTimestamp":1700000000001}}`},
+		{"status-topic-orders:connector-src", `{"topic":{"name":"orders","connector":"src","task":0,"discoverTimestamp":1700000000002}}`},
+		{"status-topic-users:connector-sink", "<nil>"},
+		{"status-topic-nosep", `{"topic":{"name":"nosep","connector":"x","task":0,"discoverTimestamp":1}}`},
+		{"status-topic-bad:connector-x", `{"name":"bad"}`},
+		{"status-topic-bad:connector-y", `not json`},
+	}
+	for i, r := range recs {
+		m := kafka.Message{Offset: int64(i), Key: []byte(r.key)}
+		if r.value != "<nil>" {
+			m.Value = []byte(r.value)
+		}
+		s.apply(m, quiet)
+	}
+	want := map[string]map[string]TopicStatus{
+		"sink": {"orders": {Topic: "orders", Connector: "sink", Task: 2, Discovered: time.UnixMilli(1700000000000)}},
+		"src":  {"orders": {Topic: "orders", Connector: "src", Task: 0, Discovered: time.UnixMilli(1700000000002)}},
+	}
+	if !reflect.DeepEqual(s.topics, want) {
+		t.Errorf("topics: got %+v, want %+v", s.topics, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -61,10 +62,66 @@ type TaskStatus struct {
 const (
 	connectorStatusPrefix = "status-connector-"
 	taskStatusPrefix      = "status-task-"
-	// status-topic-<topic>:connector-<c> records (KIP-558, active topics)
-	// are read past.
-	topicStatusPrefix = "status-topic-"
+	// status-topic-<topic>:connector-<c>: a connector's active topics
+	// (KIP-558).
+	topicStatusPrefix    = "status-topic-"
+	topicStatusSeparator = ":connector-"
 )
+
+// TopicStatusKey returns the status topic's key of a connector's active
+// topic, as Connect spells it.
+func TopicStatusKey(topic, connector string) string {
+	return topicStatusPrefix + topic + topicStatusSeparator + connector
+}
+
+// TopicStatus is one of a connector's active topics (Connect's TopicStatus):
+// a topic a task of the connector produced to or consumed from, first seen
+// at Discovered.
+type TopicStatus struct {
+	Topic, Connector string
+	Task             int
+	Discovered       time.Time
+}
+
+// EncodeTopicStatus returns an active topic's value as Connect writes it:
+// {"topic":{"name":"t","connector":"c","task":0,"discoverTimestamp":1700000000000}}.
+func EncodeTopicStatus(ts TopicStatus) []byte {
+	b := append(make([]byte, 0, 96), `{"topic":{"name":`...)
+	b = appendString(b, ts.Topic)
+	b = append(b, `,"connector":`...)
+	b = appendString(b, ts.Connector)
+	b = append(b, `,"task":`...)
+	b = strconv.AppendInt(b, int64(ts.Task), 10)
+	b = append(b, `,"discoverTimestamp":`...)
+	b = strconv.AppendInt(b, ts.Discovered.UnixMilli(), 10)
+	return append(b, "}}"...)
+}
+
+// parseTopicStatus parses an active topic's value as Connect's
+// parseTopicStatus does: the topic object with its name and connector.
+func parseTopicStatus(v []byte) (TopicStatus, bool) {
+	obj, null, ok := decodeValue(v)
+	if !ok || null || obj == nil {
+		return TopicStatus{}, false
+	}
+	inner, null, ok := decodeValue(obj["topic"])
+	if !ok || null || inner == nil {
+		return TopicStatus{}, false
+	}
+	var ts TopicStatus
+	if ts.Topic, ok = inner.str("name"); !ok {
+		return ts, false
+	}
+	if ts.Connector, ok = inner.str("connector"); !ok {
+		return ts, false
+	}
+	task, _ := inner.integer("task")
+	ts.Task = int(task)
+	if ms, err := strconv.ParseInt(string(inner["discoverTimestamp"]), 10, 64); err == nil {
+		ts.Discovered = time.UnixMilli(ms)
+	}
+	return ts, true
+}
 
 // ConnectorStatusKey and TaskStatusKey return the status topic's keys, as
 // Connect spells them.
@@ -120,6 +177,7 @@ func decodeStatus(obj object) (Status, bool) {
 type statusState struct {
 	connectors map[string]Status
 	tasks      map[string]map[int]Status
+	topics     map[string]map[string]TopicStatus // by connector, then topic
 }
 
 func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
@@ -181,7 +239,27 @@ func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
 		s.tasks[name][task] = st
 
 	case strings.HasPrefix(key, topicStatusPrefix):
-		// Active topics (KIP-558): not tracked yet.
+		topic, connector, ok := strings.Cut(key[len(topicStatusPrefix):], topicStatusSeparator)
+		if !ok || topic == "" || connector == "" {
+			bad("invalid topic status key")
+			return
+		}
+		if m.Value == nil {
+			delete(s.topics[connector], topic)
+			if len(s.topics[connector]) == 0 {
+				delete(s.topics, connector)
+			}
+			return
+		}
+		ts, ok := parseTopicStatus(m.Value)
+		if !ok {
+			bad("failed to parse topic status")
+			return
+		}
+		if s.topics[connector] == nil {
+			s.topics[connector] = map[string]TopicStatus{}
+		}
+		s.topics[connector][topic] = ts
 	default:
 		bad("invalid key")
 	}
@@ -228,7 +306,7 @@ type StatusStore struct {
 func newStatusStore(ctx context.Context, client *kafka.Client, cfg Config) (*StatusStore, error) {
 	s := &StatusStore{
 		logger: cfg.Logger.With("topic", cfg.StatusTopic),
-		state:  statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}},
+		state:  statusState{connectors: map[string]Status{}, tasks: map[string]map[int]Status{}, topics: map[string]map[string]TopicStatus{}},
 	}
 	l, err := NewLog(ctx, client, kafka.TopicSpec{
 		Name:              cfg.StatusTopic,
@@ -398,16 +476,59 @@ func (s *StatusStore) writeBatch(ctx context.Context, batch []*statusWrite) {
 	}
 }
 
-// DeleteConnectorStatus writes tombstones (Connect's DESTROYED) for the
-// statuses of the connector's tasks and then of the connector, as Connect's
-// herder does when a connector is deleted.
+// Topics returns the connector's active topics, sorted by name.
+func (s *StatusStore) Topics(connector string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Sorted(maps.Keys(s.state.topics[connector]))
+}
+
+// PutTopicStatus records one of the connector's active topics and reads it
+// back.
+func (s *StatusStore) PutTopicStatus(ctx context.Context, ts TopicStatus) error {
+	if ts.Topic == "" || ts.Connector == "" || ts.Task < 0 {
+		return fmt.Errorf("%w: active topic %q of connector %q", ErrInvalid, ts.Topic, ts.Connector)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.log.Send(ctx, []byte(TopicStatusKey(ts.Topic, ts.Connector)), EncodeTopicStatus(ts)); err != nil {
+		return err
+	}
+	return s.log.ReadToEnd(ctx)
+}
+
+// DeleteTopicStatuses forgets the connector's active topics (tombstones),
+// as Connect's PUT /connectors/{name}/topics/reset does.
+func (s *StatusStore) DeleteTopicStatuses(ctx context.Context, connector string) error {
+	if connector == "" {
+		return fmt.Errorf("%w: empty connector name", ErrInvalid)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.log.SendAll(ctx, s.topicTombstones(connector)); err != nil {
+		return err
+	}
+	return s.log.ReadToEnd(ctx)
+}
+
+func (s *StatusStore) topicTombstones(connector string) []Record {
+	var recs []Record
+	for _, topic := range s.Topics(connector) {
+		recs = append(recs, Record{Key: []byte(TopicStatusKey(topic, connector))})
+	}
+	return recs
+}
+
+// DeleteConnectorStatus writes tombstones for the connector's active
+// topics, then (Connect's DESTROYED) for the statuses of its tasks and of
+// the connector, as Connect's herder does when a connector is deleted.
 func (s *StatusStore) DeleteConnectorStatus(ctx context.Context, connector string) error {
 	if connector == "" {
 		return fmt.Errorf("%w: empty connector name", ErrInvalid)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	var recs []Record
+	recs := s.topicTombstones(connector)
 	for _, t := range s.Tasks(connector) {
 		recs = append(recs, Record{Key: []byte(TaskStatusKey(connector, t.Task))})
 	}

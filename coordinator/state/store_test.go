@@ -414,3 +414,38 @@ func TestPutTaskStatuses(t *testing.T) {
 		t.Errorf("writing DESTROYED: %v, want ErrInvalid", err)
 	}
 }
+
+// TestActiveTopics: a connector's active topics are written in Connect's
+// format, read back by another store (a restarted coordinator), reset, and
+// removed with the connector's statuses.
+func TestActiveTopics(t *testing.T) {
+	env := kafkatest.Start(t, 1)
+	ctx := testCtx(t)
+	ss := open(t, env).Statuses
+	at := time.UnixMilli(1700000000000)
+	for _, ts := range []TopicStatus{{"orders", "c", 0, at}, {"users", "c", 1, at}, {"orders", "d", 0, at}} {
+		mustNil(t, ss.PutTopicStatus(ctx, ts))
+	}
+	if got := string(EncodeTopicStatus(TopicStatus{"orders", "c", 0, at})); got != `{"topic":{"name":"orders","connector":"c","task":0,"discoverTimestamp":1700000000000}}` {
+		t.Errorf("encoded %s", got)
+	}
+	other := open(t, env).Statuses
+	if got := other.Topics("c"); !reflect.DeepEqual(got, []string{"orders", "users"}) {
+		t.Fatalf("read back: %v", got)
+	}
+	mustNil(t, ss.DeleteTopicStatuses(ctx, "c"))
+	if got := ss.Topics("c"); len(got) != 0 {
+		t.Errorf("after reset: %v", got)
+	}
+	if got := ss.Topics("d"); !reflect.DeepEqual(got, []string{"orders"}) {
+		t.Errorf("another connector's topics after reset: %v", got)
+	}
+	mustNil(t, ss.PutConnectorStatus(ctx, "d", Status{State: StateRunning, WorkerID: "a:8083"}))
+	mustNil(t, ss.DeleteConnectorStatus(ctx, "d"))
+	if got := ss.Topics("d"); len(got) != 0 {
+		t.Errorf("after deleting the connector: %v", got)
+	}
+	if err := ss.PutTopicStatus(ctx, TopicStatus{Connector: "c"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty topic: %v, want ErrInvalid", err)
+	}
+}

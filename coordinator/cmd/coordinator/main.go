@@ -388,6 +388,12 @@ func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
 		}
 		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
 	}
+	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
+		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset} {
+		if b, err := strconv.ParseBool(strings.TrimSpace(w[key])); err == nil {
+			*field = b
+		}
+	}
 	if v := w["offset.flush.interval.ms"]; v != "" {
 		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
 			cfg.LeaseMaxTime = time.Duration(ms) * time.Millisecond
