@@ -67,8 +67,12 @@ func coordinatorBenchScale(b *testing.B) benchScale {
 // countingInvoker stands in for Lambda or workers: every lease succeeds at
 // once with nothing pending, so that what the benchmark measures is the
 // coordinator's own cost of deciding, recording and issuing leases.
+// With busy set, every source lease reports more data pending, so sources
+// lease back to back: the coordinator's capacity rather than the idle
+// workload's cadence.
 type countingInvoker struct {
 	source, sink atomic.Int64
+	busy         atomic.Bool
 }
 
 func (i *countingInvoker) Invoke(_ context.Context, l lease.Lease) (lease.Result, error) {
@@ -77,7 +81,8 @@ func (i *countingInvoker) Invoke(_ context.Context, l lease.Lease) (lease.Result
 	} else {
 		i.source.Add(1)
 	}
-	return lease.Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: lease.Succeeded}, nil
+	return lease.Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: lease.Succeeded,
+		MorePending: l.Kind == lease.KindSource && i.busy.Load()}, nil
 }
 
 func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load() }
@@ -94,15 +99,21 @@ func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load()
 //     RUNNING and every task's status written by this coordinator; first on
 //     topics with no statuses, then a restart on topics with them.
 //   - decisions/s: leases invoked per second by the restarted coordinator,
-//     in steady state; cpu-s/s: CPU the whole process used meanwhile.
+//     in steady state (idle sources back off); cpu-s/s: CPU the whole
+//     process used meanwhile. busy-decisions/s, busy-cpu-s/s: the same
+//     while every source lease reports more data pending, so that sources
+//     lease back to back: what the coordinator can decide, record in the
+//     lease log and issue.
 //   - rest-p50-ms, rest-p99-ms: latency of an open-loop, fixed-rate mix of
 //     GET /connectors, /connectors/{n}/status and /connectors/{n}/config
 //     against the REST handler on a loopback listener, counted from when
 //     each request was due.
-//   - rss-MB: peak resident set of the process from the restart on (the
-//     cold coordinator's memory is returned and the peak reset first); it
-//     also holds the benchmark's Kafka client and REST load generator. The
-//     broker runs in its own process. heap-MB: live heap after a GC at the end.
+//   - rss-MB: peak resident set of the process from the restart through
+//     the REST load (the cold coordinator's memory is returned and the peak
+//     reset first); it also holds the benchmark's Kafka client and REST load
+//     generator. The broker runs in its own process. busy-rss-MB: the peak
+//     during the busy window, measured separately. heap-MB: live heap after
+//     a GC at the end.
 func BenchmarkCoordinator(b *testing.B) {
 	scale := coordinatorBenchScale(b)
 	quiet := slog.New(slog.DiscardHandler)
@@ -150,26 +161,41 @@ func BenchmarkCoordinator(b *testing.B) {
 
 		p50, p99, sent, failed := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet)
 		memPhase("after REST")
+		rss := peakRSSMB(b)
+
+		// Capacity: every source busy, after the figures above.
+		resetPeakRSS(b)
+		inv.busy.Store(true)
+		time.Sleep(scale.settle / 2)
+		cpu0, n0, t0 = processCPU(), inv.total(), time.Now()
+		time.Sleep(scale.window / 2)
+		elapsed = time.Since(t0).Seconds()
+		busyDecisions := float64(inv.total()-n0) / elapsed
+		busyCPU := (processCPU() - cpu0).Seconds() / elapsed
+		busyRSS := peakRSSMB(b)
+		memPhase("busy")
 		warm.close()
 
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		rss := peakRSSMB(b)
 
 		b.ReportMetric(coldTook.Seconds(), "startup-cold-s")
 		b.ReportMetric(took.Seconds(), "startup-s")
 		b.ReportMetric(decisions, "decisions/s")
 		b.ReportMetric(cpu, "cpu-s/s")
+		b.ReportMetric(busyDecisions, "busy-decisions/s")
+		b.ReportMetric(busyCPU, "busy-cpu-s/s")
+		b.ReportMetric(busyRSS, "busy-rss-MB")
 		b.ReportMetric(p50, "rest-p50-ms")
 		b.ReportMetric(p99, "rest-p99-ms")
 		b.ReportMetric(rss, "rss-MB")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 		b.Logf("%d connectors x %d tasks: start-up %.2fs (all running: %v; cold %.2fs, %v); %.0f lease decisions/s "+
-			"(%d source, %d sink leases in all), %.2f CPU-s/s; REST %d requests at %d/s (%d failed) p50 %.2fms p99 %.2fms; "+
+			"(%d source, %d sink leases in all), %.2f CPU-s/s; all sources busy: %.0f lease decisions/s, %.2f CPU-s/s, peak RSS %.0f MB; REST %d requests at %d/s (%d failed) p50 %.2fms p99 %.2fms; "+
 			"peak RSS %.0f MB, heap %.0f MB, %d goroutines at the end (broker in its own process)",
 			len(names), scale.tasks, took.Seconds(), ok, coldTook.Seconds(), coldOK, decisions,
-			inv.source.Load(), inv.sink.Load(), cpu, sent, scale.restRate, failed, p50, p99,
+			inv.source.Load(), inv.sink.Load(), cpu, busyDecisions, busyCPU, busyRSS, sent, scale.restRate, failed, p50, p99,
 			rss, float64(ms.HeapAlloc)/(1<<20), runtime.NumGoroutine())
 	}
 }
