@@ -362,11 +362,45 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		}
 	}
 
+	// Kafka permissions (MSK IAM access control, when MskClusterArn is
+	// set): kafka-cluster actions only, on the cluster and on the topics and
+	// groups of that cluster, never on "*".
+	clusterPart := map[string]any{"Fn::Select": []any{1, map[string]any{"Fn::Split": []any{":cluster/", ref("MskClusterArn")}}}}
+	kafkaResources := map[string]bool{
+		jsonString(ref("MskClusterArn")): true,
+		jsonString(map[string]any{"Fn::Sub": []any{"arn:${AWS::Partition}:kafka:${AWS::Region}:${AWS::AccountId}:topic/${Cluster}/*", map[string]any{"Cluster": clusterPart}}}): true,
+		jsonString(map[string]any{"Fn::Sub": []any{"arn:${AWS::Partition}:kafka:${AWS::Region}:${AWS::AccountId}:group/${Cluster}/*", map[string]any{"Cluster": clusterPart}}}): true,
+	}
+	iamOwners := map[string]bool{}
+	for _, st := range all {
+		for _, a := range st.actions {
+			if !strings.HasPrefix(a, "kafka-cluster:") {
+				continue
+			}
+			iamOwners[st.owner] = true
+			for _, r := range st.resources {
+				if !kafkaResources[jsonString(r)] {
+					t.Errorf("%s: %s on %s, want the MskClusterArn cluster, its topics or its groups", st.where, a, jsonString(r))
+				}
+			}
+		}
+	}
+	for _, owner := range []string{"SourcePollFunction", "SinkBatchFunction", "CoordinatorTaskRole"} {
+		if !iamOwners[owner] {
+			t.Errorf("%s has no MSK IAM (kafka-cluster) permissions", owner)
+		}
+	}
+
 	// The coordinator's task role: lambda:InvokeFunction on exactly the
-	// two functions, nothing else.
-	task := statementsOf(all, "CoordinatorTaskRole")
+	// two functions; besides, only the Kafka permissions above.
+	var task []statement
+	for _, st := range statementsOf(all, "CoordinatorTaskRole") {
+		if !slices.ContainsFunc(st.actions, func(a string) bool { return strings.HasPrefix(a, "kafka-cluster:") }) {
+			task = append(task, st)
+		}
+	}
 	if len(task) != 1 {
-		t.Fatalf("CoordinatorTaskRole has %d statements, want 1 (lambda:InvokeFunction)", len(task))
+		t.Fatalf("CoordinatorTaskRole has %d statements besides Kafka's, want 1 (lambda:InvokeFunction)", len(task))
 	}
 	if got := strings.Join(task[0].actions, ","); got != "lambda:InvokeFunction" {
 		t.Errorf("CoordinatorTaskRole actions = %s, want lambda:InvokeFunction", got)
@@ -463,7 +497,7 @@ func allowStatements(t *testing.T, tmpl map[string]any) []statement {
 				add(id, fmt.Sprintf("%s Policies[%d]", id, i), p)
 			}
 		case "AWS::IAM::Role":
-			for i, p := range list(at(r, "Properties", "Policies")) {
+			for i, p := range expandIf(at(r, "Properties", "Policies")) {
 				add(id, fmt.Sprintf("%s Policies[%d]", id, i), at(p, "PolicyDocument"))
 			}
 		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":

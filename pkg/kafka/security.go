@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"cmp"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,8 +11,13 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/xdg-go/scram"
 )
 
@@ -27,7 +34,18 @@ const (
 	MechanismPlain       = "PLAIN"
 	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
 	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+	// MechanismAWSMSKIAM is Amazon MSK's IAM access control, as Java
+	// clients name it with aws-msk-iam-auth's IAMLoginModule. It is spoken
+	// as OAUTHBEARER with a SigV4-signed token (AWS's MSK IAM SASL signer),
+	// which MSK accepts for IAM; MechanismOAuthBearer is taken to mean the
+	// same (Java's IAMOAuthBearerLoginCallbackHandler): Sluice has no other
+	// OAUTHBEARER token source.
+	MechanismAWSMSKIAM   = "AWS_MSK_IAM"
+	MechanismOAuthBearer = "OAUTHBEARER"
 )
+
+// mechanisms is the list of supported mechanisms for error messages.
+const mechanisms = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM"
 
 // Security is how the client protects its connections and authenticates,
 // as the Java client's security.protocol, sasl.* and ssl.* properties say.
@@ -39,6 +57,11 @@ const (
 //
 //   - Amazon MSK, SASL/SCRAM: Protocol SASL_SSL, SASLMechanism
 //     SCRAM-SHA-512, CAFile empty (Amazon's CAs are in the system roots).
+//   - Amazon MSK (provisioned or Serverless), IAM: Protocol SASL_SSL,
+//     SASLMechanism AWS_MSK_IAM, no username or password: the AWS
+//     credentials of the process (Lambda or ECS task role, environment,
+//     shared files) sign the token, for the cluster's region (AWSRegion,
+//     default AWS_REGION).
 //   - Amazon MSK, mutual TLS: Protocol SSL with CertFile and KeyFile.
 //   - Confluent Cloud: Protocol SASL_SSL, SASLMechanism PLAIN, the API key
 //     and secret as SASLUsername and SASLPassword.
@@ -49,15 +72,22 @@ type Security struct {
 	// Protocol is PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, in any case
 	// (Java security.protocol). Default PLAINTEXT.
 	Protocol string
-	// SASLMechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, in any case
-	// (Java sasl.mechanism). It is required with the SASL_* protocols (Java's
-	// default, GSSAPI, is not supported) and ignored with the others.
+	// SASLMechanism is PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM
+	// (OAUTHBEARER: the same), in any case (Java sasl.mechanism). It is
+	// required with the SASL_* protocols (Java's default, GSSAPI, is not
+	// supported) and ignored with the others.
 	SASLMechanism string
 	// SASLUsername and SASLPassword are the credentials (the username and
 	// password of Java's sasl.jaas.config). Both are required with the
-	// SASL_* protocols and refused with the others.
+	// SASL_* protocols but AWS_MSK_IAM, and refused otherwise.
 	SASLUsername string
 	SASLPassword string
+	// AWSRegion is the MSK cluster's region, for AWS_MSK_IAM; empty takes
+	// AWS_REGION, then AWS_DEFAULT_REGION, from the environment.
+	AWSRegion string
+	// AWSCredentials sign AWS_MSK_IAM tokens; nil loads the AWS SDK's
+	// default credential chain when the first token is needed.
+	AWSCredentials aws.CredentialsProvider
 	// CAFile is a PEM file of the CA certificates that sign the brokers'
 	// certificates (Java ssl.truststore.location with
 	// ssl.truststore.type=PEM). Empty trusts the system's roots.
@@ -76,6 +106,8 @@ type Security struct {
 
 	// tls is the TLS configuration built by withDefaults from the files.
 	tls *tls.Config
+	// iam makes AWS_MSK_IAM tokens, set by withDefaults.
+	iam *mskIAMTokens
 }
 
 // withDefaults returns s normalized, with its TLS configuration loaded, or
@@ -101,13 +133,26 @@ func (s Security) withDefaults() (Security, error) {
 		known = false
 		problems = append(problems, fmt.Errorf("kafka: Config.Security.Protocol %q: want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", s.Protocol))
 	}
-	if useSASL {
+	if s.SASLMechanism == MechanismOAuthBearer {
+		s.SASLMechanism = MechanismAWSMSKIAM
+	}
+	if useSASL && s.SASLMechanism == MechanismAWSMSKIAM {
+		if s.AWSRegion == "" {
+			s.AWSRegion = cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"))
+		}
+		if s.AWSRegion == "" {
+			problems = append(problems, errors.New("kafka: Config.Security.AWSRegion is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set; AWS_MSK_IAM signs for the cluster's region"))
+		}
+		if s.SASLUsername != "" || s.SASLPassword != "" {
+			problems = append(problems, errors.New("kafka: Config.Security SASL username and password are set with AWS_MSK_IAM, which takes the AWS credentials of the process instead"))
+		}
+	} else if useSASL {
 		switch s.SASLMechanism {
 		case MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512:
 		case "":
-			problems = append(problems, fmt.Errorf("kafka: Config.Security.SASLMechanism is empty; security protocol %s needs PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Protocol))
+			problems = append(problems, fmt.Errorf("kafka: Config.Security.SASLMechanism is empty; security protocol %s needs %s", s.Protocol, mechanisms))
 		default:
-			problems = append(problems, fmt.Errorf("kafka: Config.Security.SASLMechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.SASLMechanism))
+			problems = append(problems, fmt.Errorf("kafka: Config.Security.SASLMechanism %q: want %s", s.SASLMechanism, mechanisms))
 		}
 		if s.SASLUsername == "" {
 			problems = append(problems, fmt.Errorf("kafka: Config.Security.SASLUsername is empty; security protocol %s needs it", s.Protocol))
@@ -129,6 +174,9 @@ func (s Security) withDefaults() (Security, error) {
 	}
 	if len(problems) > 0 {
 		return s, errors.Join(problems...)
+	}
+	if useSASL && s.SASLMechanism == MechanismAWSMSKIAM {
+		s.iam = &mskIAMTokens{region: s.AWSRegion, creds: s.AWSCredentials}
 	}
 	if useTLS {
 		tc, err := s.loadTLS()
@@ -186,6 +234,9 @@ func (s Security) apply(sc *sarama.Config) {
 	sc.Net.SASL.User = s.SASLUsername
 	sc.Net.SASL.Password = s.SASLPassword
 	switch s.SASLMechanism {
+	case MechanismAWSMSKIAM:
+		sc.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+		sc.Net.SASL.TokenProvider = s.iam
 	case MechanismPlain:
 		sc.Net.SASL.Mechanism = sarama.SASLTypePlaintext
 	case MechanismSCRAMSHA256:
@@ -206,6 +257,10 @@ func (s Security) authFailure(err error) string {
 	if s.Protocol != ProtocolSASLPlaintext && s.Protocol != ProtocolSASLSSL {
 		return ""
 	}
+	if s.SASLMechanism == MechanismAWSMSKIAM && (errors.Is(err, sarama.ErrSASLAuthenticationFailed) || errors.Is(err, io.EOF)) {
+		return fmt.Sprintf("AWS_MSK_IAM authentication failed: check that the cluster has IAM access control on, that "+
+			"the process's AWS credentials may kafka-cluster:Connect, and the region %s", s.AWSRegion)
+	}
 	switch {
 	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
 		return fmt.Sprintf("SASL authentication failed for user %q with %s", s.SASLUsername, s.SASLMechanism)
@@ -214,6 +269,45 @@ func (s Security) authFailure(err error) string {
 			s.SASLUsername, s.SASLMechanism, s.Protocol)
 	}
 	return ""
+}
+
+// mskIAMTokens makes the OAUTHBEARER tokens of Amazon MSK's IAM access
+// control with AWS's signer: a SigV4-presigned kafka-cluster:Connect
+// request for the region, valid 15 minutes. sarama asks for one per
+// connection it authenticates.
+type mskIAMTokens struct {
+	region string
+
+	once  sync.Once
+	creds aws.CredentialsProvider
+	err   error
+}
+
+var _ sarama.AccessTokenProvider = (*mskIAMTokens)(nil)
+
+// Token signs a new token with the process's AWS credentials.
+func (t *mskIAMTokens) Token() (*sarama.AccessToken, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t.once.Do(func() {
+		if t.creds != nil {
+			return
+		}
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(t.region))
+		if err != nil {
+			t.err = fmt.Errorf("kafka: AWS_MSK_IAM: loading AWS credentials: %w", err)
+			return
+		}
+		t.creds = cfg.Credentials
+	})
+	if t.err != nil {
+		return nil, t.err
+	}
+	token, _, err := signer.GenerateAuthTokenFromCredentialsProvider(ctx, t.region, t.creds)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: AWS_MSK_IAM: signing the token: %w", err)
+	}
+	return &sarama.AccessToken{Token: token}, nil
 }
 
 // scramClient runs one SCRAM exchange for sarama (RFC 5802).
@@ -253,7 +347,14 @@ func SecurityFromProperties(props map[string]string) (Security, error) {
 		SASLMechanism: props["sasl.mechanism"],
 	}
 	var problems []error
-	if jaas := strings.TrimSpace(props["sasl.jaas.config"]); jaas != "" {
+	if jaas := strings.TrimSpace(props["sasl.jaas.config"]); isIAMLogin(jaas, props) {
+		// aws-msk-iam-auth's IAMLoginModule (sasl.mechanism AWS_MSK_IAM) or
+		// OAuthBearerLoginModule with its IAM callback handler: the token is
+		// signed with the process's AWS credentials.
+		if strings.Contains(jaas, "=") {
+			problems = append(problems, fmt.Errorf("kafka: sasl.jaas.config %s: options such as awsRoleArn or awsProfileName are not supported; give the process the role (Lambda or ECS task role) or use AWS_PROFILE", strings.Fields(jaas)[0]))
+		}
+	} else if jaas != "" {
 		user, pass, err := parseJAAS(jaas)
 		if err != nil {
 			problems = append(problems, err)
@@ -279,6 +380,24 @@ func SecurityFromProperties(props map[string]string) (Security, error) {
 		return s, errors.Join(problems...)
 	}
 	return s, nil
+}
+
+// isIAMLogin reports whether a sasl.jaas.config line is one of the login
+// modules Amazon MSK's IAM access control is configured with:
+// aws-msk-iam-auth's IAMLoginModule, or OAuthBearerLoginModule with its
+// IAM callback handler (other OAUTHBEARER setups are not supported).
+func isIAMLogin(jaas string, props map[string]string) bool {
+	f := strings.Fields(jaas)
+	switch {
+	case len(f) == 0:
+		return false
+	case strings.HasSuffix(f[0], ".IAMLoginModule"):
+		return true
+	case strings.HasSuffix(f[0], ".OAuthBearerLoginModule"):
+		return strings.HasPrefix(props["sasl.login.callback.handler.class"], "software.amazon.msk.auth.iam.") ||
+			strings.HasPrefix(props["sasl.client.callback.handler.class"], "software.amazon.msk.auth.iam.")
+	}
+	return false
 }
 
 // jaasOption matches one key=value option of a JAAS login module line; the

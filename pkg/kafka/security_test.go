@@ -340,6 +340,22 @@ func TestSecurityFromProperties(t *testing.T) {
 		{name: "JKS truststore", props: map[string]string{"ssl.truststore.location": "/etc/kafka/truststore.jks"}, wantErr: "only PEM files can be read"},
 		{name: "encrypted keystore", props: map[string]string{"ssl.keystore.type": "PEM", "ssl.keystore.location": "k.pem", "ssl.key.password": "x"}, wantErr: "encrypted keys"},
 		{name: "OAuth login module", props: map[string]string{"sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"}, wantErr: "want PlainLoginModule or ScramLoginModule"},
+		{
+			name: "MSK IAM",
+			props: map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "AWS_MSK_IAM",
+				"sasl.jaas.config":                   "software.amazon.msk.auth.iam.IAMLoginModule required;",
+				"sasl.client.callback.handler.class": "software.amazon.msk.auth.iam.IAMClientCallbackHandler"},
+			want: Security{Protocol: "SASL_SSL", SASLMechanism: "AWS_MSK_IAM"},
+		},
+		{
+			name: "MSK IAM over OAUTHBEARER",
+			props: map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER",
+				"sasl.jaas.config":                  "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+				"sasl.login.callback.handler.class": "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"},
+			want: Security{Protocol: "SASL_SSL", SASLMechanism: "OAUTHBEARER"},
+		},
+		{name: "MSK IAM with a role to assume", props: map[string]string{"sasl.mechanism": "AWS_MSK_IAM",
+			"sasl.jaas.config": `software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn="arn:aws:iam::1:role/r";`}, wantErr: "not supported"},
 		{name: "JAAS without password", props: map[string]string{"sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="u";`}, wantErr: "needs username"},
 	}
 	for _, tt := range tests {

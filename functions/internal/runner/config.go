@@ -25,7 +25,7 @@ type Config struct {
 	// tags: a tag makes envconfig fall back to the unprefixed name, and
 	// SSL_CERT_FILE (a CA bundle for OpenSSL and Go) is set in many images.
 	SecurityProtocol      string `split_words:"true" default:"PLAINTEXT" desc:"Kafka security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"`
-	SASLMechanism         string `split_words:"true" desc:"Kafka sasl.mechanism with SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"`
+	SASLMechanism         string `split_words:"true" desc:"Kafka sasl.mechanism with SASL_*: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM (region from AWS_REGION)"`
 	SASLUsername          string `split_words:"true" desc:"SASL username (the username of sasl.jaas.config)"`
 	SASLPassword          string `split_words:"true" desc:"SASL password (the password of sasl.jaas.config)"`
 	SSLCaFile             string `split_words:"true" desc:"PEM file of the CAs of the brokers' certificates; empty trusts the system roots (Java truststores must be converted to PEM)"`
