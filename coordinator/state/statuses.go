@@ -216,10 +216,7 @@ func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
 			return
 		}
 		if m.Value == nil {
-			delete(s.tasks[name], task)
-			if len(s.tasks[name]) == 0 {
-				delete(s.tasks, name)
-			}
+			deleteNested(s.tasks, name, task)
 			return
 		}
 		st, ok := parseStatus(m.Value)
@@ -233,10 +230,7 @@ func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
 			cur.State == StateRunning && cur.Generation >= st.Generation {
 			return
 		}
-		if s.tasks[name] == nil {
-			s.tasks[name] = map[int]Status{}
-		}
-		s.tasks[name][task] = st
+		putNested(s.tasks, name, task, st)
 
 	case strings.HasPrefix(key, topicStatusPrefix):
 		topic, connector, ok := strings.Cut(key[len(topicStatusPrefix):], topicStatusSeparator)
@@ -245,10 +239,7 @@ func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
 			return
 		}
 		if m.Value == nil {
-			delete(s.topics[connector], topic)
-			if len(s.topics[connector]) == 0 {
-				delete(s.topics, connector)
-			}
+			deleteNested(s.topics, connector, topic)
 			return
 		}
 		ts, ok := parseTopicStatus(m.Value)
@@ -256,12 +247,25 @@ func (s *statusState) apply(m kafka.Message, logger *slog.Logger) {
 			bad("failed to parse topic status")
 			return
 		}
-		if s.topics[connector] == nil {
-			s.topics[connector] = map[string]TopicStatus{}
-		}
-		s.topics[connector][topic] = ts
+		putNested(s.topics, connector, topic, ts)
 	default:
 		bad("invalid key")
+	}
+}
+
+// putNested sets m[k1][k2], making the inner map when needed.
+func putNested[K1, K2 comparable, V any](m map[K1]map[K2]V, k1 K1, k2 K2, v V) {
+	if m[k1] == nil {
+		m[k1] = map[K2]V{}
+	}
+	m[k1][k2] = v
+}
+
+// deleteNested deletes m[k1][k2], and the inner map once it is empty.
+func deleteNested[K1, K2 comparable, V any](m map[K1]map[K2]V, k1 K1, k2 K2) {
+	delete(m[k1], k2)
+	if len(m[k1]) == 0 {
+		delete(m, k1)
 	}
 }
 
