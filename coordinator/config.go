@@ -14,22 +14,10 @@ type Config struct {
 	// BootstrapServers are the Kafka brokers; empty starts the embedded
 	// broker (dev mode). Connect: bootstrap.servers.
 	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" desc:"Kafka bootstrap servers (host:port,...); empty starts the embedded dev broker"`
-	// SecurityProtocol and the SASL and SSL settings below are how the
-	// coordinator reaches Kafka: Kafka's security.protocol, sasl.mechanism,
-	// the credentials of sasl.jaas.config, and PEM files where Java reads
-	// ssl.truststore.location and ssl.keystore.location (see kafka.Security).
-	// In standalone mode the worker properties' security settings win.
-	// Their variable names come from split_words rather than envconfig
-	// tags: a tag makes envconfig fall back to the unprefixed name, and
-	// SSL_CERT_FILE (a CA bundle for OpenSSL and Go) is set in many images.
-	SecurityProtocol      string `split_words:"true" default:"PLAINTEXT" desc:"Kafka security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"`
-	SASLMechanism         string `split_words:"true" desc:"Kafka sasl.mechanism with SASL_*: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM (region from AWS_REGION)"`
-	SASLUsername          string `split_words:"true" desc:"SASL username (the username of sasl.jaas.config)"`
-	SASLPassword          string `split_words:"true" desc:"SASL password (the password of sasl.jaas.config)"`
-	SSLCaFile             string `split_words:"true" desc:"PEM file of the CAs of the brokers' certificates; empty trusts the system roots (Java truststores must be converted to PEM)"`
-	SSLCertFile           string `split_words:"true" desc:"PEM client certificate for mutual TLS (with SLUICE_SSL_KEY_FILE)"`
-	SSLKeyFile            string `split_words:"true" desc:"PEM unencrypted private key of SLUICE_SSL_CERT_FILE"`
-	SSLInsecureSkipVerify bool   `split_words:"true" default:"false" desc:"accept any broker certificate (tests only; verifies neither chain nor host name)"`
+	// SecurityEnv is how the coordinator reaches Kafka (SLUICE_SECURITY_PROTOCOL,
+	// SLUICE_SASL_*, SLUICE_SSL_*); in standalone mode the worker
+	// properties' security settings win.
+	kafka.SecurityEnv
 	// EmbeddedKafkaAddr is where the embedded broker listens.
 	EmbeddedKafkaAddr string `envconfig:"EMBEDDED_KAFKA_ADDR" default:"127.0.0.1:9092" desc:"listen address of the embedded dev broker (127.0.0.1 only)"`
 	// EmbeddedPartitions is the partition count of topics the embedded broker creates automatically.
@@ -149,16 +137,7 @@ func (c *Config) Validate() error {
 // ssl.truststore.location / ssl.keystore.location. kafka.Dial validates the
 // result.
 func (c *Config) KafkaSecurity(worker map[string]string) (kafka.Security, error) {
-	sec := kafka.Security{
-		Protocol:           c.SecurityProtocol,
-		SASLMechanism:      c.SASLMechanism,
-		SASLUsername:       c.SASLUsername,
-		SASLPassword:       c.SASLPassword,
-		CAFile:             c.SSLCaFile,
-		CertFile:           c.SSLCertFile,
-		KeyFile:            c.SSLKeyFile,
-		InsecureSkipVerify: c.SSLInsecureSkipVerify,
-	}
+	sec := c.Settings()
 	if worker == nil {
 		return sec, nil
 	}

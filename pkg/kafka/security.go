@@ -110,6 +110,37 @@ type Security struct {
 	iam *mskIAMTokens
 }
 
+// SecurityEnv is Security as the environment variables of Sluice's
+// processes, SLUICE_SECURITY_PROTOCOL, SLUICE_SASL_* and SLUICE_SSL_*, for
+// envconfig: embed it in a process's configuration struct. The names come
+// from split_words rather than envconfig tags: a tag makes envconfig fall
+// back to the unprefixed name, and SSL_CERT_FILE (a CA bundle for OpenSSL
+// and Go) is set in many images.
+type SecurityEnv struct {
+	SecurityProtocol      string `split_words:"true" default:"PLAINTEXT" desc:"Kafka security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"`
+	SASLMechanism         string `split_words:"true" desc:"Kafka sasl.mechanism with SASL_*: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM (region from AWS_REGION)"`
+	SASLUsername          string `split_words:"true" desc:"SASL username (the username of sasl.jaas.config)"`
+	SASLPassword          string `split_words:"true" desc:"SASL password (the password of sasl.jaas.config)"`
+	SSLCaFile             string `split_words:"true" desc:"PEM file of the CAs of the brokers' certificates; empty trusts the system roots (Java truststores must be converted to PEM)"`
+	SSLCertFile           string `split_words:"true" desc:"PEM client certificate for mutual TLS (with SLUICE_SSL_KEY_FILE)"`
+	SSLKeyFile            string `split_words:"true" desc:"PEM unencrypted private key of SLUICE_SSL_CERT_FILE"`
+	SSLInsecureSkipVerify bool   `split_words:"true" default:"false" desc:"accept any broker certificate (tests only; verifies neither chain nor host name)"`
+}
+
+// Settings returns the Security the variables say; Dial validates it.
+func (e SecurityEnv) Settings() Security {
+	return Security{
+		Protocol:           e.SecurityProtocol,
+		SASLMechanism:      e.SASLMechanism,
+		SASLUsername:       e.SASLUsername,
+		SASLPassword:       e.SASLPassword,
+		CAFile:             e.SSLCaFile,
+		CertFile:           e.SSLCertFile,
+		KeyFile:            e.SSLKeyFile,
+		InsecureSkipVerify: e.SSLInsecureSkipVerify,
+	}
+}
+
 // withDefaults returns s normalized, with its TLS configuration loaded, or
 // an error naming every invalid field.
 func (s Security) withDefaults() (Security, error) {

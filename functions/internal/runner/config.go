@@ -17,21 +17,9 @@ import (
 type Config struct {
 	// BootstrapServers are the Kafka brokers (Connect's bootstrap.servers).
 	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" required:"true" desc:"Kafka bootstrap servers (host:port,...)"`
-	// SecurityProtocol and the SASL and SSL settings below are how the
-	// function reaches Kafka: Kafka's security.protocol, sasl.mechanism, the
-	// credentials of sasl.jaas.config, and PEM files where Java reads
-	// ssl.truststore.location and ssl.keystore.location (see kafka.Security).
-	// Their variable names come from split_words rather than envconfig
-	// tags: a tag makes envconfig fall back to the unprefixed name, and
-	// SSL_CERT_FILE (a CA bundle for OpenSSL and Go) is set in many images.
-	SecurityProtocol      string `split_words:"true" default:"PLAINTEXT" desc:"Kafka security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"`
-	SASLMechanism         string `split_words:"true" desc:"Kafka sasl.mechanism with SASL_*: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM (region from AWS_REGION)"`
-	SASLUsername          string `split_words:"true" desc:"SASL username (the username of sasl.jaas.config)"`
-	SASLPassword          string `split_words:"true" desc:"SASL password (the password of sasl.jaas.config)"`
-	SSLCaFile             string `split_words:"true" desc:"PEM file of the CAs of the brokers' certificates; empty trusts the system roots (Java truststores must be converted to PEM)"`
-	SSLCertFile           string `split_words:"true" desc:"PEM client certificate for mutual TLS (with SLUICE_SSL_KEY_FILE)"`
-	SSLKeyFile            string `split_words:"true" desc:"PEM unencrypted private key of SLUICE_SSL_CERT_FILE"`
-	SSLInsecureSkipVerify bool   `split_words:"true" default:"false" desc:"accept any broker certificate (tests only; verifies neither chain nor host name)"`
+	// SecurityEnv is how the function reaches Kafka (SLUICE_SECURITY_PROTOCOL,
+	// SLUICE_SASL_*, SLUICE_SSL_*).
+	kafka.SecurityEnv
 	// OffsetStorageTopic is Connect's offset.storage.topic.
 	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
 	// OffsetStoragePartitions and ReplicationFactor apply when this process
@@ -60,21 +48,6 @@ type Config struct {
 	ConfigProviders  string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
-}
-
-// kafkaSecurity is the Kafka security of the SLUICE_SECURITY_*, SLUICE_SASL_*
-// and SLUICE_SSL_* variables; kafka.Dial validates it.
-func (c *Config) kafkaSecurity() kafka.Security {
-	return kafka.Security{
-		Protocol:           c.SecurityProtocol,
-		SASLMechanism:      c.SASLMechanism,
-		SASLUsername:       c.SASLUsername,
-		SASLPassword:       c.SASLPassword,
-		CAFile:             c.SSLCaFile,
-		CertFile:           c.SSLCertFile,
-		KeyFile:            c.SSLKeyFile,
-		InsecureSkipVerify: c.SSLInsecureSkipVerify,
-	}
 }
 
 // providerProperties merges the config provider settings of

@@ -161,7 +161,7 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout)
 	defer cancel()
-	client, err := kafka.Dial(ctx, kafka.Config{Brokers: cfg.BootstrapServers, ClientID: "sluice-" + fn.Name, Security: cfg.kafkaSecurity()})
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: cfg.BootstrapServers, ClientID: "sluice-" + fn.Name, Security: cfg.Settings()})
 	if err != nil {
 		return Deps{}, fmt.Errorf("connecting to Kafka at %v: %w", cfg.BootstrapServers, err)
 	}

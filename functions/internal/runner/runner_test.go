@@ -34,9 +34,10 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		"SSLCaFile": "SSL_CA_FILE", "SSLCertFile": "SSL_CERT_FILE", "SSLKeyFile": "SSL_KEY_FILE",
 		"SSLInsecureSkipVerify": "SSL_INSECURE_SKIP_VERIFY",
 	}
-	typ := reflect.TypeFor[Config]()
-	for i := range typ.NumField() {
-		f := typ.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
+		if f.Anonymous {
+			continue // kafka.SecurityEnv: its fields are visited too
+		}
 		name := f.Tag.Get("envconfig")
 		if name == "" {
 			if name = splitWords[f.Name]; name == "" {
