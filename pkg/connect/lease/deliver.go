@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -49,9 +48,7 @@ func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[conn
 		tp := connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}
 		if _, ok := byTP[tp]; !ok {
 			order = append(order, tp)
-			if !slices.Contains(r.res.Topics, tp.Topic) {
-				r.res.Topics = append(r.res.Topics, tp.Topic)
-			}
+			r.noteTopic(tp.Topic)
 		}
 		byTP[tp] = append(byTP[tp], m)
 	}

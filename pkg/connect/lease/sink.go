@@ -3,7 +3,6 @@ package lease
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -37,9 +36,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 	}
 	assignment := make([]connect.TopicPartition, 0, len(l.Ranges))
 	for _, rg := range l.Ranges {
-		if !slices.Contains(r.res.Topics, rg.Topic) {
-			r.res.Topics = append(r.res.Topics, rg.Topic)
-		}
+		r.noteTopic(rg.Topic)
 		if rg.Start < 0 || rg.End < rg.Start {
 			return fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
 		}

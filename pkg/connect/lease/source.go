@@ -304,8 +304,14 @@ func (r *run) produceOne(ctx context.Context, st *stages, producer *kafka.Produc
 	}
 	r.res.Records++
 	r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
-	if !slices.Contains(r.res.Topics, msg.Topic) {
-		r.res.Topics = append(r.res.Topics, msg.Topic)
-	}
+	r.noteTopic(msg.Topic)
 	return nil
+}
+
+// noteTopic adds a topic the lease produced to or read from to its
+// result's topics (the coordinator's active topics), once.
+func (r *run) noteTopic(topic string) {
+	if !slices.Contains(r.res.Topics, topic) {
+		r.res.Topics = append(r.res.Topics, topic)
+	}
 }
