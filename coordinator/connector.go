@@ -502,7 +502,9 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		t.log.Warn("recording the lease failed; not issuing it", "lease", l.ID, "error", err)
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}
+	invoked := time.Now()
 	res, err := c.d.Invoker.Invoke(ctx, l)
+	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
 	if err != nil {
 		res = lease.Result{Status: lease.Failed, Error: "invocation failed: " + err.Error(), Trace: err.Error(), Retriable: true}
 		t.log.Warn("invocation failed; waiting for the lease deadline before re-issuing", "lease", l.ID, "error", err)

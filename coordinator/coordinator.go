@@ -80,7 +80,8 @@ type Coordinator struct {
 	lastEpoch int64
 	clusterID string // the Kafka cluster's id, once asked
 
-	meta topicCache // topic metadata for sink lag checks
+	meta    topicCache // topic metadata for sink lag checks
+	metrics *metrics
 
 	// reconciled is the config generation the running connectors last
 	// matched (reconcile's loop goroutine only); noGeneration forces the
@@ -102,11 +103,13 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 		d.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Coordinator{
+	c := &Coordinator{
 		cfg: cfg, d: d, log: d.Logger, workerID: workerID(cfg.RestAdvertisedURL),
 		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), health: make(chan struct{}),
 		running: map[string]*connectorRun{}, reconciled: noGeneration,
-	}, nil
+	}
+	c.metrics = newMetrics(c)
+	return c, nil
 }
 
 // workerID is Connect's worker id: the REST URL's host:port.
@@ -252,6 +255,7 @@ func (c *Coordinator) reconcile() {
 		if _, ok := snap.Connectors[name]; !ok {
 			stop = append(stop, cr)
 			delete(c.running, name)
+			c.metrics.forget(name)
 			defer c.deleteStatuses(name)
 		}
 	}

@@ -278,7 +278,7 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := serve(cfg.RestListener, rest.NewHandler(coord, rest.Options{Version: version, Logger: log, Loggers: loggers}), pull)
+	srv, err := serve(cfg.RestListener, rest.NewHandler(coord, rest.Options{Version: version, Logger: log, Loggers: loggers}), coord.MetricsHandler(), pull)
 	if err != nil {
 		return err
 	}
@@ -340,11 +340,12 @@ func waitForLeadership(ctx context.Context, c *coordinator.Coordinator) {
 	}
 }
 
-// serve starts the REST listener; the pull invoker's worker endpoints share
-// it under /sluice/v1/.
-func serve(addr string, api http.Handler, pull *invoke.Pull) (*http.Server, error) {
+// serve starts the REST listener; the Prometheus metrics (GET /metrics)
+// and the pull invoker's worker endpoints (/sluice/v1/) share it.
+func serve(addr string, api, metrics http.Handler, pull *invoke.Pull) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	mux.Handle("GET /metrics", metrics)
 	if pull != nil {
 		mux.Handle("/sluice/v1/", pull)
 	}

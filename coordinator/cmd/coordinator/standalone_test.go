@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,6 +161,11 @@ func TestStandaloneMode(t *testing.T) {
 		if err := running(first.url(), name); err != nil {
 			t.Error(err)
 		}
+	}
+	// Prometheus metrics on the REST listener.
+	status, body, err := request(http.MethodGet, first.url()+"/metrics", nil)
+	if err != nil || status != http.StatusOK || !strings.Contains(string(body), `sluice_leases_total{connector="file-source",kind="source",status="succeeded"}`) {
+		t.Fatalf("GET /metrics: %d %v\n%.2000s", status, err, body)
 	}
 	// The source's offsets API reads the offsets file.
 	var offs offsetsBody
