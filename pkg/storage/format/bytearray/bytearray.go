@@ -7,7 +7,6 @@
 package bytearray
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -82,27 +81,23 @@ func (f *Format) Extension() string { return f.ext + f.comp.Type.Extension() }
 
 // NewWriter starts a file on w; valueSchema is not needed.
 func (f *Format) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
-	zw, err := f.comp.Wrap(w)
+	s, err := f.comp.NewStream(w)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, w: zw}, nil
+	return &Writer{f: f, s: s}, nil
 }
 
 // Writer writes one file. It is not safe for concurrent use.
 type Writer struct {
-	f      *Format
-	w      io.WriteCloser
-	closed bool
+	f *Format
+	s *compression.Stream
 }
 
 // Write appends the value's bytes and the separator. As Connect's
 // ByteArrayConverter, it accepts only []byte values; a null value writes
 // just the separator.
 func (w *Writer) Write(r *connect.SinkRecord) error {
-	if w.closed {
-		return errors.New("bytearray: Write after Close")
-	}
 	var b []byte
 	switch v := r.Value.(type) {
 	case []byte:
@@ -111,10 +106,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 	default:
 		return &data.DataError{Msg: fmt.Sprintf("ByteArrayConverter is not compatible with objects of type %T", r.Value)}
 	}
-	if _, err := w.w.Write(b); err != nil {
-		return fmt.Errorf("bytearray: %w", err)
-	}
-	if _, err := w.w.Write(w.f.separator); err != nil {
+	if err := w.s.Write(b, w.f.separator); err != nil {
 		return fmt.Errorf("bytearray: %w", err)
 	}
 	return nil
@@ -122,10 +114,4 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 
 // Close writes the compression trailer, if any; it does not close the
 // underlying writer.
-func (w *Writer) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	return w.w.Close()
-}
+func (w *Writer) Close() error { return w.s.Close() }

@@ -5,6 +5,7 @@ package compression
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -64,10 +65,10 @@ func FromValues(v *config.Values) Config {
 	return Config{Type: Type(strings.ToLower(v.String(TypeConfig))), Level: v.Int(LevelConfig)}
 }
 
-// Wrap returns a writer that compresses into w; its Close writes the
+// wrap returns a writer that compresses into w; its Close writes the
 // compression trailer (not closing w). For None it returns w itself with a
 // Close that does nothing.
-func (c Config) Wrap(w io.Writer) (io.WriteCloser, error) {
+func (c Config) wrap(w io.Writer) (io.WriteCloser, error) {
 	switch c.Type {
 	case "", None:
 		return nopCloser{w}, nil
@@ -81,6 +82,49 @@ func (c Config) Wrap(w io.Writer) (io.WriteCloser, error) {
 		return zw, nil
 	}
 	return nil, fmt.Errorf("compression: unsupported type %q", c.Type)
+}
+
+// Stream is a file body written record after record through the
+// compression, as the JSON lines and byte array formats write theirs.
+// Close writes the compression trailer without closing the underlying
+// writer; a Write after Close is an error.
+type Stream struct {
+	w      io.WriteCloser
+	closed bool
+}
+
+// NewStream starts a Stream on w.
+func (c Config) NewStream(w io.Writer) (*Stream, error) {
+	zw, err := c.wrap(w)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{w: zw}, nil
+}
+
+// ErrClosed is returned by a Write after Close.
+var ErrClosed = errors.New("compression: write to a closed file")
+
+// Write appends parts in order.
+func (s *Stream) Write(parts ...[]byte) error {
+	if s.closed {
+		return ErrClosed
+	}
+	for _, p := range parts {
+		if _, err := s.w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close writes the compression trailer, if any, once.
+func (s *Stream) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.w.Close()
 }
 
 type nopCloser struct{ io.Writer }

@@ -6,7 +6,6 @@
 package jsonl
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -47,7 +46,7 @@ func Keys() *config.Def {
 
 // lineSeparator is Java's System.lineSeparator() on Linux, which Confluent
 // writes after each value.
-const lineSeparator = "\n"
+var lineSeparator = []byte("\n")
 
 // Format writes record values as JSON lines. It is safe for concurrent
 // use; its writers are not.
@@ -82,26 +81,22 @@ func (f *Format) Extension() string { return ".json" + f.comp.Type.Extension() }
 
 // NewWriter starts a file on w; valueSchema is not needed.
 func (f *Format) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
-	zw, err := f.comp.Wrap(w)
+	s, err := f.comp.NewStream(w)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, w: zw}, nil
+	return &Writer{f: f, s: s}, nil
 }
 
 // Writer writes one JSON lines file. It is not safe for concurrent use.
 type Writer struct {
-	f      *Format
-	w      io.WriteCloser
-	closed bool
+	f *Format
+	s *compression.Stream
 }
 
 // Write appends the record's value and a line separator; a null value is
 // written as null, as Confluent's Jackson writer does.
 func (w *Writer) Write(r *connect.SinkRecord) error {
-	if w.closed {
-		return errors.New("jsonl: Write after Close")
-	}
 	b, err := w.f.conv.FromConnectData(r.Topic, r.ValueSchema, r.Value)
 	if err != nil {
 		return err
@@ -109,7 +104,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 	if b == nil {
 		b = []byte("null")
 	}
-	if _, err := w.w.Write(append(b, lineSeparator...)); err != nil {
+	if err := w.s.Write(b, lineSeparator); err != nil {
 		return fmt.Errorf("jsonl: %w", err)
 	}
 	return nil
@@ -117,10 +112,4 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 
 // Close writes the compression trailer, if any; it does not close the
 // underlying writer.
-func (w *Writer) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	return w.w.Close()
-}
+func (w *Writer) Close() error { return w.s.Close() }
