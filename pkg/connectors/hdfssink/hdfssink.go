@@ -13,7 +13,6 @@ package hdfssink
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -62,11 +61,8 @@ func formatClasses() []string {
 // store.url.
 func Config() *config.Def {
 	own := config.NewDef().
-		Define(config.Key{Name: sink.FormatClassConfig, Type: config.Class, Default: ParquetFormatClass, Importance: config.High,
-			Validator: config.LambdaValidator(validFormat, "one of "+strings.Join(formatClasses(), ", ")),
-			Group:     sink.Group, Width: config.WidthNone, DisplayName: "Format class",
-			Doc: "The format class to use when writing data to the store: " + strings.Join(formatClasses(), ", ") +
-				" (Confluent HDFS's default is Avro, which Sluice does not write, so the default here is Parquet)."}).
+		Define(sink.FormatClassKey(formatClasses(), ParquetFormatClass,
+			" (Confluent HDFS's default is Avro, which Sluice does not write, so the default here is Parquet)")).
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " is accepted."}).
@@ -74,16 +70,6 @@ func Config() *config.Def {
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
 			Doc: "The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."})
 	return sink.EngineConfig().Merge(hdfsstore.ConfigDef()).Merge(format.Keys()).Merge(own)
-}
-
-func validFormat(_ string, v any) error {
-	s, _ := v.(string)
-	for _, c := range formatClasses() {
-		if s == c {
-			return nil
-		}
-	}
-	return errors.New("Class " + s + " could not be found.")
 }
 
 // validate requires one of store.url and hdfs.url.

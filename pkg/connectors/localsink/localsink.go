@@ -6,7 +6,6 @@ package localsink
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -35,10 +34,7 @@ const (
 // store.url and local.dir.
 func Config() *config.Def {
 	own := config.NewDef().
-		Define(config.Key{Name: sink.FormatClassConfig, Type: config.Class, Default: parquet.Class, Importance: config.High,
-			Validator: config.LambdaValidator(validFormat, "one of "+strings.Join(format.Classes, ", ")),
-			Group:     sink.Group, Width: config.WidthNone, DisplayName: "Format class",
-			Doc: "The format class to use when writing data: " + strings.Join(format.Classes, ", ") + "."}).
+		Define(sink.FormatClassKey(format.Classes, parquet.Class, "")).
 		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
 			Doc: "The directory to write to, as a file URL: file:///var/data/export. One of store.url and local.dir is required; store.url wins."}).
@@ -46,16 +42,6 @@ func Config() *config.Def {
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Local directory",
 			Doc: "The directory to write to, as a path; created if missing."})
 	return sink.EngineConfig().Merge(format.Keys()).Merge(own)
-}
-
-func validFormat(_ string, v any) error {
-	s, _ := v.(string)
-	for _, c := range format.Classes {
-		if s == c {
-			return nil
-		}
-	}
-	return errors.New("Class " + s + " could not be found.")
 }
 
 func validate(props map[string]string) map[string][]string {

@@ -11,8 +11,6 @@ package s3sink
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
@@ -45,10 +43,7 @@ const (
 // and format.class, storage.class and store.url.
 func Config() *config.Def {
 	own := config.NewDef().
-		Define(config.Key{Name: sink.FormatClassConfig, Type: config.Class, Default: config.NoDefault, Importance: config.High,
-			Validator: config.LambdaValidator(validFormat, "one of "+strings.Join(format.Classes, ", ")),
-			Group:     sink.Group, Width: config.WidthNone, DisplayName: "Format class",
-			Doc: "The format class to use when writing data to the store: " + strings.Join(format.Classes, ", ") + "."}).
+		Define(sink.FormatClassKey(format.Classes, config.NoDefault, "")).
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " (Confluent's value, required there) is accepted."}).
@@ -57,16 +52,6 @@ func Config() *config.Def {
 			Doc: "The S3 endpoint, http(s)://host:port, for S3-compatible servers (MinIO, versitygw); empty means AWS S3 " +
 				"in s3.region."})
 	return sink.EngineConfig().Merge(s3store.ConfigDef()).Merge(format.Keys()).Merge(own)
-}
-
-func validFormat(_ string, v any) error {
-	s, _ := v.(string)
-	for _, c := range format.Classes {
-		if s == c {
-			return nil
-		}
-	}
-	return errors.New("Class " + s + " could not be found.")
 }
 
 // Options are the engine options of the S3 sink: the S3 store and the

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"errors"
+	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
@@ -131,3 +133,21 @@ func Config() *config.Def {
 
 // normalizeNullBehavior lowercases behavior.on.null.values.
 func normalizeNullBehavior(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// FormatClassKey declares a storage sink connector's format.class: one of
+// classes (the formats' Confluent class names, and any the connector maps
+// onto them), def its default (config.NoDefault when required), note
+// appended to the documentation. Another class is refused with Connect's
+// message for an unknown class.
+func FormatClassKey(classes []string, def any, note string) config.Key {
+	list := strings.Join(classes, ", ")
+	return config.Key{Name: FormatClassConfig, Type: config.Class, Default: def, Importance: config.High,
+		Validator: config.LambdaValidator(func(_ string, v any) error {
+			if s, _ := v.(string); !slices.Contains(classes, s) {
+				return errors.New("Class " + s + " could not be found.")
+			}
+			return nil
+		}, "one of "+list),
+		Group: Group, Width: config.WidthNone, DisplayName: "Format class",
+		Doc: "The format class to use when writing data to the store: " + list + "." + note}
+}
