@@ -2,7 +2,6 @@ package invoke_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -11,29 +10,12 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/invoke"
-	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/leasetest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
-	"github.com/sluicehq/sluice/pkg/plugins"
 )
 
-func executor(t *testing.T) *lease.Executor {
-	t.Helper()
-	k := kafkatest.Start(t, 1)
-	return lease.NewExecutor(plugins.Registry(), k.Client, k.Offsets, lease.Options{SafetyMargin: 200 * time.Millisecond})
-}
-
-func datagenLease(id string, count int) lease.Lease {
-	cfg := map[string]string{"name": "gen", "connector.class": "Datagen", "topic": "orders", "count": "0",
-		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false"}
-	cfg["count"] = itoa(count)
-	return lease.Lease{ID: id, Kind: lease.KindSource, Connector: "gen", Epoch: 1, Deadline: time.Now().Add(10 * time.Second),
-		ConnectorConfig: cfg, TaskConfig: cfg, Budget: lease.Budget{MaxIdle: lease.Duration(100 * time.Millisecond)}}
-}
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
 func TestPullInvoker(t *testing.T) {
-	exec := executor(t)
+	exec := leasetest.Executor(t)
 	pull := invoke.NewPull()
 	srv := httptest.NewServer(pull)
 	t.Cleanup(srv.Close)
@@ -51,7 +33,7 @@ func TestPullInvoker(t *testing.T) {
 			}
 			done <- worker.Report(ctx, exec.Run(ctx, *l))
 		}()
-		res, err := pull.Invoke(context.Background(), datagenLease("p1", 20))
+		res, err := pull.Invoke(context.Background(), leasetest.DatagenLease("p1", 20))
 		if err != nil || res.Status != lease.Succeeded || res.Records != 20 {
 			t.Fatalf("res %+v err %v", res, err)
 		}
@@ -60,7 +42,7 @@ func TestPullInvoker(t *testing.T) {
 		}
 	})
 	t.Run("a worker that dies loses the lease at its deadline", func(t *testing.T) {
-		l := datagenLease("p2", 5)
+		l := leasetest.DatagenLease("p2", 5)
 		l.Deadline = time.Now().Add(800 * time.Millisecond)
 		taken := make(chan *lease.Lease, 1)
 		go func() {
@@ -81,7 +63,7 @@ func TestPullInvoker(t *testing.T) {
 		}
 	})
 	t.Run("no worker", func(t *testing.T) {
-		l := datagenLease("p3", 5)
+		l := leasetest.DatagenLease("p3", 5)
 		l.Deadline = time.Now().Add(300 * time.Millisecond)
 		if _, err := pull.Invoke(context.Background(), l); !errors.Is(err, invoke.ErrNoResult) {
 			t.Fatalf("err %v", err)

@@ -9,33 +9,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/sluicehq/sluice/coordinator/invoke/awslambda"
-	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/leasetest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
-	"github.com/sluicehq/sluice/pkg/plugins"
 )
-
-func executor(t *testing.T) *lease.Executor {
-	t.Helper()
-	k := kafkatest.Start(t, 1)
-	return lease.NewExecutor(plugins.Registry(), k.Client, k.Offsets, lease.Options{SafetyMargin: 200 * time.Millisecond})
-}
-
-func datagenLease(id string, count int) lease.Lease {
-	cfg := map[string]string{"name": "gen", "connector.class": "Datagen", "topic": "orders", "count": "0",
-		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false"}
-	cfg["count"] = itoa(count)
-	return lease.Lease{ID: id, Kind: lease.KindSource, Connector: "gen", Epoch: 1, Deadline: time.Now().Add(10 * time.Second),
-		ConnectorConfig: cfg, TaskConfig: cfg, Budget: lease.Budget{MaxIdle: lease.Duration(100 * time.Millisecond)}}
-}
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // lambdaEndpoint implements Lambda's Invoke API
 // (POST /2015-03-31/functions/{name}/invocations) with handlers per function.
@@ -75,7 +57,7 @@ func lambdaEndpoint(t *testing.T, functions map[string]func([]byte) ([]byte, str
 }
 
 func TestLambdaInvoker(t *testing.T) {
-	exec := executor(t)
+	exec := leasetest.Executor(t)
 	client := lambdaEndpoint(t, map[string]func([]byte) ([]byte, string){
 		"source-poll": func(payload []byte) ([]byte, string) {
 			var l lease.Lease
@@ -91,14 +73,14 @@ func TestLambdaInvoker(t *testing.T) {
 	})
 	t.Run("a lease runs in the function", func(t *testing.T) {
 		inv := &awslambda.Lambda{Client: client, SourceFunction: "source-poll", SinkFunction: "sink-batch"}
-		res, err := inv.Invoke(context.Background(), datagenLease("l1", 50))
+		res, err := inv.Invoke(context.Background(), leasetest.DatagenLease("l1", 50))
 		if err != nil || res.Status != lease.Succeeded || res.Records != 50 || res.LeaseID != "l1" {
 			t.Fatalf("res %+v err %v", res, err)
 		}
 	})
 	t.Run("a function error comes back in Lambda's shape", func(t *testing.T) {
 		inv := &awslambda.Lambda{Client: client, SourceFunction: "broken"}
-		_, err := inv.Invoke(context.Background(), datagenLease("l2", 1))
+		_, err := inv.Invoke(context.Background(), leasetest.DatagenLease("l2", 1))
 		var fe *awslambda.FunctionError
 		if !errors.As(err, &fe) || fe.Kind != "Unhandled" || fe.ErrorMessage != "bad lease: boom" || fe.ErrorType != "errorString" {
 			t.Fatalf("err %v", err)
@@ -106,13 +88,13 @@ func TestLambdaInvoker(t *testing.T) {
 	})
 	t.Run("a missing function is an invocation error", func(t *testing.T) {
 		inv := &awslambda.Lambda{Client: client, SourceFunction: "nope"}
-		if _, err := inv.Invoke(context.Background(), datagenLease("l3", 1)); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		if _, err := inv.Invoke(context.Background(), leasetest.DatagenLease("l3", 1)); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("no function for the kind", func(t *testing.T) {
 		inv := &awslambda.Lambda{Client: client, SourceFunction: "source-poll"}
-		l := datagenLease("l4", 1)
+		l := leasetest.DatagenLease("l4", 1)
 		l.Kind = lease.KindSink
 		if _, err := inv.Invoke(context.Background(), l); err == nil || !strings.Contains(err.Error(), "no Lambda function configured for sink") {
 			t.Fatalf("err %v", err)
