@@ -10,13 +10,11 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,9 +139,7 @@ func BenchmarkCoordinator(b *testing.B) {
 		cold.close()
 		// The restarted coordinator is measured as if in a process of its
 		// own: the cold one's memory is given back and the peak reset.
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS(b)
+		benchkit.ResetPeakRSS()
 		memPhase("cold closed")
 
 		inv = &countingInvoker{}
@@ -152,27 +148,27 @@ func BenchmarkCoordinator(b *testing.B) {
 		memPhase("warm started")
 
 		time.Sleep(scale.settle)
-		cpu0, n0, t0 := processCPU(), inv.total(), time.Now()
+		cpu0, n0, t0 := benchkit.CPU(), inv.total(), time.Now()
 		time.Sleep(scale.window)
 		elapsed := time.Since(t0).Seconds()
 		decisions := float64(inv.total()-n0) / elapsed
-		cpu := (processCPU() - cpu0).Seconds() / elapsed
+		cpu := (benchkit.CPU() - cpu0).Seconds() / elapsed
 		memPhase("steady")
 
 		p50, p99, sent, failed := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet)
 		memPhase("after REST")
-		rss := peakRSSMB(b)
+		rss := benchkit.PeakRSSMB()
 
 		// Capacity: every source busy, after the figures above.
-		resetPeakRSS(b)
+		benchkit.ResetPeakRSS()
 		inv.busy.Store(true)
 		time.Sleep(scale.settle / 2)
-		cpu0, n0, t0 = processCPU(), inv.total(), time.Now()
+		cpu0, n0, t0 = benchkit.CPU(), inv.total(), time.Now()
 		time.Sleep(scale.window / 2)
 		elapsed = time.Since(t0).Seconds()
 		busyDecisions := float64(inv.total()-n0) / elapsed
-		busyCPU := (processCPU() - cpu0).Seconds() / elapsed
-		busyRSS := peakRSSMB(b)
+		busyCPU := (benchkit.CPU() - cpu0).Seconds() / elapsed
+		busyRSS := benchkit.PeakRSSMB()
 		memPhase("busy")
 		warm.close()
 
@@ -426,49 +422,12 @@ func memPhase(phase string) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	status, _ := os.ReadFile("/proc/self/status")
-	var rss, hwm string
+	var rss string
 	for _, line := range strings.Split(string(status), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			rss = strings.TrimSpace(v)
 		}
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwm = strings.TrimSpace(v)
-		}
 	}
-	fmt.Fprintf(os.Stderr, "memory %-13s RSS %s (peak %s), heap in use %.0f MB, stacks %.0f MB, goroutines %d, GC cycles %d\n",
-		phase, rss, hwm, float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), runtime.NumGoroutine(), ms.NumGC)
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// resetPeakRSS resets the process's peak resident set (VmHWM), as Linux
-// allows through /proc/self/clear_refs.
-func resetPeakRSS(b *testing.B) {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		b.Fatalf("resetting the peak RSS: %v", err)
-	}
-}
-
-// peakRSSMB is the process's peak resident set since the last
-// resetPeakRSS (VmHWM).
-func peakRSSMB(b *testing.B) float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			if err != nil {
-				b.Fatalf("VmHWM %q: %v", v, err)
-			}
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	fmt.Fprintf(os.Stderr, "memory %-13s RSS %s (peak %.0f MB), heap in use %.0f MB, stacks %.0f MB, goroutines %d, GC cycles %d\n",
+		phase, rss, benchkit.PeakRSSMB(), float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), runtime.NumGoroutine(), ms.NumGC)
 }
