@@ -272,7 +272,10 @@ var shared struct {
 
 // Run runs the tests (m.Run) and stops the shared server, if one was
 // started; call it from TestMain: os.Exit(pgtest.Run(m)).
-func Run(m *testing.M) int {
+//
+// m is a *testing.M, or anything that runs the tests, so that harnesses
+// nest: pgtest.Run(runner(func() int { return mariadbtest.Run(m) })).
+func Run(m interface{ Run() int }) int {
 	shared.Lock()
 	shared.running = true
 	shared.Unlock()
