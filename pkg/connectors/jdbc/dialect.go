@@ -86,6 +86,9 @@ type Dialect interface {
 	// (a NOT NULL, unique, check or foreign key violation, a value out of
 	// range), not the connection or the statement.
 	IsDataError(err error) bool
+	// IsPermanent reports whether a connection error will not go away by
+	// retrying: bad credentials, a database that does not exist.
+	IsPermanent(err error) bool
 }
 
 // querier is what catalog queries need: a pool, a connection or a transaction.
@@ -201,7 +204,7 @@ func openDB(ctx context.Context, d Dialect, cs connSettings, attempts int, backo
 		if err == nil {
 			return db, nil
 		}
-		if i >= attempts || ctx.Err() != nil {
+		if i >= attempts || ctx.Err() != nil || d.IsPermanent(err) {
 			db.Close()
 			return nil, fmt.Errorf("jdbc: connecting to %s:%s/%s failed after %d attempt(s): %w", cs.Host, cs.Port, cs.Database, i, err)
 		}

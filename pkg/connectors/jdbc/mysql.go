@@ -253,3 +253,9 @@ func (mysqlDialect) IsDataError(err error) bool {
 	}
 	return false
 }
+
+// IsPermanent: access denied (1044, 1045), unknown database (1049).
+func (mysqlDialect) IsPermanent(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049)
+}

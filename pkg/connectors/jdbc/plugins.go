@@ -9,7 +9,7 @@ const Version = "1.0"
 // registry. They answer to Sluice's and Confluent's class names and to the
 // short names JdbcSourceConnector, JdbcSource, JdbcSinkConnector, JdbcSink.
 func Plugins() []connect.Plugin {
-	return SourcePlugins()
+	return append(SourcePlugins(), SinkPlugins()...)
 }
 
 // SourcePlugins returns the source connector only.

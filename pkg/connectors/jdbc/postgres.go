@@ -292,3 +292,9 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// IsPermanent: class 28 (invalid authorization) and 3D000 (no such database).
+func (postgres) IsPermanent(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "28") || pe.Code == "3D000")
+}
