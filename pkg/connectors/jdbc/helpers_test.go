@@ -109,10 +109,10 @@ func (o memOffsets) commit(recs []connect.SourceRecord) {
 	}
 }
 
-// lease runs a source task as one lease does: Start with the committed
+// sourceLease runs a source task as one lease does: Start with the committed
 // offsets, Poll until it returns nothing (or max records), Stop; the
 // offsets of what was returned are committed.
-func lease(t *testing.T, props map[string]string, committed memOffsets, max int) []connect.SourceRecord {
+func sourceLease(t *testing.T, props map[string]string, committed memOffsets, max int) []connect.SourceRecord {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

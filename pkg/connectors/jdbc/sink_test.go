@@ -345,3 +345,22 @@ func TestSinkBadInput(t *testing.T) {
 		}
 	})
 }
+
+// A decimal with more places than its column is reported, not rounded by
+// the database.
+func TestSinkDecimalScale(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		db.exec(t, "CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL, amount DECIMAL(10,1))")
+		rep := &reporter{tolerate: true}
+		recs := []connect.SinkRecord{order(0, 1, "a", "1.50"), order(1, 2, "b", "1.25")}
+		if err := sinkLease(t, db.props(nil), recs, rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(rows(t, db, "orders"), " "); got != "1:a:1.5" {
+			t.Fatalf("rows = %s, want only 1:a:1.5", got)
+		}
+		if len(rep.reported) != 1 || rep.reported[0].offset != 1 || !strings.Contains(rep.reported[0].err.Error(), "decimal places") {
+			t.Fatalf("reported = %+v", rep.reported)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -41,7 +42,7 @@ func TestSourceIncrementing(t *testing.T) {
 			BatchMaxRowsConfig: "100", TablesConfig: `["` + db.schema + `.orders"]`,
 		})
 		committed := memOffsets{}
-		recs := lease(t, props, committed, 0)
+		recs := sourceLease(t, props, committed, 0)
 		if got := ids(recs, false); !slices.Equal(got, seq(1, 250)) {
 			t.Fatalf("first lease ids = %v, want 1..250", got)
 		}
@@ -66,10 +67,10 @@ func TestSourceIncrementing(t *testing.T) {
 		// Updates are not seen in incrementing mode; new rows are.
 		db.exec(t, "UPDATE orders SET name = 'changed' WHERE id = 3")
 		insertOrders(t, db, "orders", 10)
-		if got := ids(lease(t, props, committed, 0), false); !slices.Equal(got, seq(251, 260)) {
+		if got := ids(sourceLease(t, props, committed, 0), false); !slices.Equal(got, seq(251, 260)) {
 			t.Fatalf("second lease ids = %v, want 251..260", got)
 		}
-		if got := lease(t, props, committed, 0); len(got) != 0 {
+		if got := sourceLease(t, props, committed, 0); len(got) != 0 {
 			t.Fatalf("third lease returned %d records, want none", len(got))
 		}
 	})
@@ -95,10 +96,10 @@ func TestSourceIncrementingWhileInserting(t *testing.T) {
 		}()
 		var got []int64
 		for i := 0; len(got) < 100 && i < 200; i++ {
-			got = append(got, ids(lease(t, props, committed, 20), false)...)
+			got = append(got, ids(sourceLease(t, props, committed, 20), false)...)
 		}
 		<-done
-		got = append(got, ids(lease(t, props, committed, 0), false)...)
+		got = append(got, ids(sourceLease(t, props, committed, 0), false)...)
 		if !slices.Equal(got, seq(1, 100)) {
 			t.Fatalf("ids = %v, want 1..100 once each in order", got)
 		}
@@ -120,7 +121,7 @@ func TestSourceTimestampIncrementingEqualTimestamps(t *testing.T) {
 		committed := memOffsets{}
 		var got []int64
 		for range 3 { // each lease takes one batch
-			got = append(got, ids(lease(t, props, committed, 100), false)...)
+			got = append(got, ids(sourceLease(t, props, committed, 100), false)...)
 		}
 		if !slices.Equal(got, seq(1, 250)) {
 			t.Fatalf("ids = %v, want 1..250", got)
@@ -131,7 +132,7 @@ func TestSourceTimestampIncrementingEqualTimestamps(t *testing.T) {
 			t.Fatalf("offset = %v, want incrementing 250, timestamp %d, timestamp_nanos 123000000", off, want.UnixMilli())
 		}
 		db.exec(t, "UPDATE orders SET updated_at = '2026-01-01 10:00:01', name = 'again' WHERE id = 7")
-		recs := lease(t, props, committed, 0)
+		recs := sourceLease(t, props, committed, 0)
 		if len(recs) != 1 || field(recs[0], "name") != "again" {
 			t.Fatalf("after an update: %d records, want the updated row", len(recs))
 		}
@@ -158,7 +159,7 @@ func TestSourceTimestampEqualAtBatchBoundary(t *testing.T) {
 		committed := memOffsets{}
 		var got []int64
 		for range 6 {
-			got = append(got, ids(lease(t, props, committed, 1), false)...)
+			got = append(got, ids(sourceLease(t, props, committed, 1), false)...)
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, seq(1, 30)) {
@@ -181,11 +182,11 @@ func TestSourceTimestampDelay(t *testing.T) {
 			TopicPrefixConfig: "db-", TablesConfig: `["orders"]`, TimestampDelayConfig: "2000",
 		})
 		committed := memOffsets{}
-		if got := ids(lease(t, props, committed, 0), false); !slices.Equal(got, []int64{1}) {
+		if got := ids(sourceLease(t, props, committed, 0), false); !slices.Equal(got, []int64{1}) {
 			t.Fatalf("ids = %v, want [1]: row 2 is younger than the delay", got)
 		}
 		time.Sleep(2100 * time.Millisecond)
-		if got := ids(lease(t, props, committed, 0), false); !slices.Equal(got, []int64{2}) {
+		if got := ids(sourceLease(t, props, committed, 0), false); !slices.Equal(got, []int64{2}) {
 			t.Fatalf("after the delay ids = %v, want [2]", got)
 		}
 	})
@@ -219,7 +220,7 @@ func TestSourceOffsetsFromConnect(t *testing.T) {
 					t.Fatal(err)
 				}
 				committed := memOffsets{offsets.PartitionID(p): o}
-				if got := ids(lease(t, props, committed, 0), false); !slices.Equal(got, tc.want) {
+				if got := ids(sourceLease(t, props, committed, 0), false); !slices.Equal(got, tc.want) {
 					t.Fatalf("ids = %v, want %v", got, tc.want)
 				}
 			})
@@ -233,7 +234,7 @@ func TestSourceBulkAndQuery(t *testing.T) {
 		insertOrders(t, db, "orders", 12)
 		bulk := db.props(map[string]string{ModeConfig: ModeBulk, TopicPrefixConfig: "db-", TablesConfig: `["orders"]`, BatchMaxRowsConfig: "5"})
 		for range 2 { // every lease copies the whole table
-			if got := ids(lease(t, bulk, memOffsets{}, 0), true); !slices.Equal(got, seq(1, 12)) {
+			if got := ids(sourceLease(t, bulk, memOffsets{}, 0), true); !slices.Equal(got, seq(1, 12)) {
 				t.Fatalf("bulk ids = %v", got)
 			}
 		}
@@ -242,7 +243,7 @@ func TestSourceBulkAndQuery(t *testing.T) {
 			QueryConfig: "SELECT id, name FROM orders WHERE id % 2 = 0", BatchMaxRowsConfig: "4",
 		})
 		committed := memOffsets{}
-		recs := lease(t, query, committed, 0)
+		recs := sourceLease(t, query, committed, 0)
 		if got := ids(recs, false); !slices.Equal(got, []int64{2, 4, 6, 8, 10, 12}) {
 			t.Fatalf("query ids = %v", got)
 		}
@@ -250,7 +251,7 @@ func TestSourceBulkAndQuery(t *testing.T) {
 			t.Fatalf("query record: topic %q key %v partition %v", recs[0].Topic, recs[0].Key, recs[0].SourcePartition)
 		}
 		insertOrders(t, db, "orders", 2)
-		if got := ids(lease(t, query, committed, 0), false); !slices.Equal(got, []int64{14}) {
+		if got := ids(sourceLease(t, query, committed, 0), false); !slices.Equal(got, []int64{14}) {
 			t.Fatalf("query second lease ids = %v", got)
 		}
 	})
@@ -362,6 +363,70 @@ func TestSourceTableDroppedWhileRunning(t *testing.T) {
 		}
 		if !slices.Equal(got, []string{"db-b", "db-b", "db-b"}) {
 			t.Fatalf("topics = %v, want table b's 3 rows", got)
+		}
+	})
+}
+
+// A value Connect's type cannot hold exactly fails the lease with a
+// message naming the table, row and column; it is never truncated.
+func TestSourceUnrepresentable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		db.exec(t, "CREATE TABLE ev (id int PRIMARY KEY, at "+db.pick("timestamp(6)", "datetime(6)")+" NOT NULL)")
+		db.exec(t, "INSERT INTO ev VALUES (1, '2026-01-01 00:00:00.123000'), (2, '2026-01-01 00:00:00.123456')")
+		props := db.props(map[string]string{
+			ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id", TopicPrefixConfig: "db-", TablesConfig: `["ev"]`,
+		})
+		ctx := context.Background()
+		task := NewSourceTask()
+		if err := task.Start(ctx, memOffsets{}, props); err != nil {
+			t.Fatal(err)
+		}
+		defer task.Stop()
+		_, err := task.Poll(ctx)
+		if err == nil || !strings.Contains(err.Error(), "row [id=2]") || !strings.Contains(err.Error(), "column at") ||
+			!strings.Contains(err.Error(), "sub-millisecond") {
+			t.Fatalf("Poll: %v, want an error naming row id=2, column at and the sub-millisecond digits", err)
+		}
+		props[TimestampGranularityConfig] = GranularityNanosLong
+		recs := sourceLease(t, props, memOffsets{}, 0)
+		if len(recs) != 2 || field(recs[1], "at") != time.Date(2026, 1, 1, 0, 0, 0, 123456000, time.UTC).UnixNano() {
+			t.Fatalf("nanos_long: %d records, at = %v", len(recs), field(recs[len(recs)-1], "at"))
+		}
+	})
+}
+
+func TestSourceBadInput(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		createOrders(t, db, "orders")
+		base := map[string]string{ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id", TopicPrefixConfig: "db-", TablesConfig: `["orders"]`}
+		for _, tc := range []struct {
+			name  string
+			props map[string]string
+			start bool // the error comes from Start, not Poll
+			want  string
+		}{
+			{"wrong password", map[string]string{ConnectionPasswordConfig: "wrong"}, true, db.pick("password authentication failed", "Access denied")},
+			{"unreachable", map[string]string{ConnectionURLConfig: db.pick("jdbc:postgresql://127.0.0.1:1/x", "jdbc:mysql://127.0.0.1:1/x"),
+				ConnectionAttemptsConfig: "2", ConnectionBackoffConfig: "10"}, true, "failed after 2 attempt(s)"},
+			{"no such incrementing column", map[string]string{IncrementingColumnConfig: "nope"}, true, `has no column "nope"`},
+			{"nullable timestamp", map[string]string{ModeConfig: ModeTimestamp, TimestampColumnConfig: "name"}, true, "has type text"},
+			{"failing query", map[string]string{TablesConfig: "", QueryConfig: "SELECT id FROM no_such_table"}, false, "no_such_table"},
+			{"missing mode", map[string]string{ModeConfig: ""}, true, `"mode"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				props := db.props(base)
+				maps.Copy(props, tc.props)
+				ctx := context.Background()
+				task := NewSourceTask()
+				defer task.Stop()
+				err := task.Start(ctx, memOffsets{}, props)
+				if err == nil && !tc.start {
+					_, err = task.Poll(ctx)
+				}
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error = %v, want %q", err, tc.want)
+				}
+			})
 		}
 	})
 }

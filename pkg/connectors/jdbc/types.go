@@ -354,6 +354,14 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 		if !ok {
 			return nil, fmt.Errorf("decimal value has type %T", v)
 		}
+		if c != nil && c.Precision > 0 && d.Scale > int32(c.Scale) {
+			// The database would round it to the column's scale.
+			r, err := d.Rescale(int32(c.Scale))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s has more than the column's %d decimal places", ErrUnrepresentable, d, c.Scale)
+			}
+			d = r
+		}
 		return d.String(), nil
 	case data.DateName:
 		t, ok := v.(time.Time)
