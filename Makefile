@@ -96,6 +96,15 @@ bench-export:
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
 
+# The JDBC connectors' figures: 1,000,000 rows of ~200 bytes from
+# PostgreSQL and MariaDB into Kafka (incrementing mode) and from Kafka into
+# them (upsert), next to their anchors (a raw driver read loop; COPY FROM,
+# or MariaDB's multi-row INSERTs): rows/s, CPU-s of Sluice and of the
+# database, peak RSS. The servers are started by the benchmark (db-tools).
+.PHONY: bench-jdbc
+bench-jdbc: db-tools
+	$(GO) test -run '^$$' -bench 'BenchmarkJDBC' -benchtime $${SLUICE_BENCH_ROWS:-1000000}x -timeout 60m ./pkg/connectors/jdbc/
+
 # ---- Deployment: AWS Lambda (SAM) and the container image ------------------
 #
 #   sam build             runs build-SourcePollFunction and build-SinkBatchFunction

@@ -270,6 +270,10 @@ func (s *Server) Log() string {
 	return string(b) + s.daemon.Log.String()
 }
 
+// PID is the server process's id (PostgreSQL's postmaster, whose children
+// are the backends), for benchmarks that measure the server's CPU time.
+func (s *Server) PID() int { return s.daemon.Cmd.Process.Pid }
+
 // Stop shuts the server down, keeping its data for Restart.
 func (s *Server) Stop() { s.daemon.Stop() }
 

@@ -487,12 +487,14 @@ func (t *SourceTask) scan(q *tableQuery, rows *sql.Rows, max int, recs *[]connec
 			return err
 		}
 	}
+	// Scanning copies every value out of the destinations, so one set
+	// serves every row.
 	dests := make([]any, len(q.cols))
+	for i := range q.cols {
+		dests[i] = q.cols[i].dest()
+	}
 	tz := t.s.conn.settings.TimeZone
 	for (max < 0 || len(*recs) < max) && rows.Next() {
-		for i := range q.cols {
-			dests[i] = q.cols[i].dest()
-		}
 		if err := rows.Scan(dests...); err != nil {
 			return fmt.Errorf("jdbc: reading a row of %s: %w", q.from, err)
 		}
