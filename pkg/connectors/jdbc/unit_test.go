@@ -10,10 +10,10 @@ import (
 
 func TestParseURL(t *testing.T) {
 	for _, tc := range []struct {
-		name, url                         string
+		name, url                        string
 		kind, host, port, db, user, pass string
-		param                             string
-		err                               bool
+		param                            string
+		err                              bool
 	}{
 		{name: "postgres", url: "jdbc:postgresql://db.example:6543/shop?sslmode=require", kind: "postgresql", host: "db.example", port: "6543", db: "shop", param: "sslmode=require"},
 		{name: "postgres default port", url: "jdbc:postgresql://localhost/shop", kind: "postgresql", host: "localhost", port: "5432", db: "shop"},
