@@ -169,10 +169,6 @@ func (s *Server) start(port int) error {
 		"--tmpdir=" + s.dir,
 		"--log-error=" + filepath.Join(s.dir, "error.log"),
 	}
-	if s.account.Switch {
-		// mariadbd started as root switches to this user itself.
-		args = append(args, "--user="+s.account.Name)
-	}
 	settings := map[string]string{}
 	for k, v := range Settings {
 		settings[k] = v
@@ -183,8 +179,10 @@ func (s *Server) start(port int) error {
 	for k, v := range settings {
 		args = append(args, "--"+k+"="+v)
 	}
-	// mariadbd switches user itself, so it starts as the test's user.
-	cmd := daemontest.Account{}.Command(syscall.SIGKILL, s.mariadbd, args...)
+	// Started as the mysql user rather than with --user: a process that
+	// changes its own credentials loses its parent-death signal, and the
+	// server would outlive a killed test binary.
+	cmd := s.account.Command(syscall.SIGKILL, s.mariadbd, args...)
 	d, err := daemontest.Start("mariadbd", cmd, syscall.SIGTERM)
 	if err != nil {
 		return fmt.Errorf("mariadbtest: %w", err)
