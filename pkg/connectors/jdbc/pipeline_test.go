@@ -246,3 +246,68 @@ func TestPipelineMariaDBToPostgres(t *testing.T) {
 		t.Fatalf("next_offset = %d, want 5 (3 + 2 records)", n)
 	}
 }
+
+// killAfterDBCommit is the JDBC sink task whose process "dies" right after
+// its database commit: PreCommit returns only after the lease's commit
+// cutoff, so the executor commits nothing to Kafka, as if killed.
+type killAfterDBCommit struct {
+	*SinkTask
+	hold time.Duration
+}
+
+func (k killAfterDBCommit) PreCommit(ctx context.Context, offsets map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	safe, err := k.SinkTask.PreCommit(ctx, offsets)
+	time.Sleep(k.hold)
+	return safe, err
+}
+
+// Through the executor and Kafka: a lease whose database transaction
+// committed but whose Kafka commit never happened is re-issued with the
+// same range; with insert.mode=insert no row is written twice, and the
+// group offset then advances.
+func TestPipelineExactlyOnceKilledAfterDatabaseCommit(t *testing.T) {
+	db := newPostgres(t)
+	db.exec(t, "CREATE TABLE src (id int PRIMARY KEY, name text NOT NULL)")
+	db.exec(t, "INSERT INTO src SELECT g, 'n' || g FROM generate_series(1, 500) g")
+	k := kafkatest.Start(t, 1)
+	killing := connect.Plugin{Class: "test.KillingJdbcSink", Kind: connect.KindSink,
+		NewConnector: func() connect.Connector { return NewSinkConnector() },
+		NewSinkTask:  func() connect.SinkTask { return killAfterDBCommit{NewSinkTask(), 3 * time.Second} }}
+	reg, err := connect.NewRegistry(append(converter.Plugins(), append(Plugins(), killing)...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{k: k, exec: lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 300 * time.Millisecond})}
+	p.source(t, "eos-src", db.props(map[string]string{
+		ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id", TopicPrefixConfig: "eos-", TablesConfig: `["src"]`,
+	}))
+	cfg := db.props(map[string]string{"name": "eos-sink", "connector.class": "test.KillingJdbcSink", "topics": "eos-src",
+		TableNameFormatConfig: "dst", AutoCreateConfig: "true"}) // insert mode, no key
+	maps.Copy(cfg, jsonConverters)
+	rg := lease.Range{Topic: "eos-src", Partition: 0, Start: 0, End: 500}
+	res := p.exec.Run(context.Background(), lease.Lease{ID: "eos-1", Kind: lease.KindSink, Connector: "eos-sink", Epoch: 1,
+		Deadline: time.Now().Add(2 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: []lease.Range{rg}})
+	if res.Status == lease.Succeeded || len(res.Committed) != 0 {
+		t.Fatalf("the killed lease: %s, committed %v; want nothing committed to Kafka", res.Status, res.Committed)
+	}
+	if n := db.count(t, "SELECT count(*) FROM dst"); n != 500 {
+		t.Fatalf("after the database commit: %d rows, want 500", n)
+	}
+	tp := kafka.TopicPartition{Topic: "eos-src", Partition: 0}
+	if off, _ := k.Client.CommittedOffsets(context.Background(), lease.GroupID("eos-sink"), []kafka.TopicPartition{tp}); off[tp] > 0 {
+		t.Fatalf("group offset %d committed by the killed lease", off[tp])
+	}
+	// The coordinator re-issues the same range (a healthy task this time).
+	cfg["connector.class"] = ConfluentSinkClass
+	res = p.exec.Run(context.Background(), lease.Lease{ID: "eos-2", Kind: lease.KindSink, Connector: "eos-sink", Epoch: 2,
+		Deadline: time.Now().Add(30 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: []lease.Range{rg}})
+	if res.Status != lease.Succeeded {
+		t.Fatalf("replay: %s %s", res.Status, res.Error)
+	}
+	if n := db.count(t, "SELECT count(*) FROM dst"); n != 500 {
+		t.Fatalf("after the replay: %d rows, want 500 (no duplicates)", n)
+	}
+	if off, _ := k.Client.CommittedOffsets(context.Background(), lease.GroupID("eos-sink"), []kafka.TopicPartition{tp}); off[tp] != 500 {
+		t.Fatalf("group offset after the replay = %d, want 500", off[tp])
+	}
+}
