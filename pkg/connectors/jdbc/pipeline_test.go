@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -309,5 +310,33 @@ func TestPipelineExactlyOnceKilledAfterDatabaseCommit(t *testing.T) {
 	}
 	if off, _ := k.Client.CommittedOffsets(context.Background(), lease.GroupID("eos-sink"), []kafka.TopicPartition{tp}); off[tp] != 500 {
 		t.Fatalf("group offset after the replay = %d, want 500", off[tp])
+	}
+}
+
+// connection.password through a config provider: the lease resolves
+// ${env:...} before the task starts.
+func TestPipelinePasswordFromConfigProvider(t *testing.T) {
+	db := newPostgres(t)
+	createOrders(t, db, "orders")
+	insertOrders(t, db, "orders", 2)
+	t.Setenv("SLUICE_JDBC_TEST_PASSWORD", db.pass)
+	resolver, err := configprovider.NewResolver(map[string]string{
+		"config.providers": "env", "config.providers.env.class": configprovider.EnvVarClass,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kafkatest.Start(t, 1)
+	reg, err := connect.NewRegistry(append(converter.Plugins(), Plugins()...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{k: k, exec: lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: 300 * time.Millisecond, Resolver: resolver})}
+	props := db.props(map[string]string{
+		ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id", TopicPrefixConfig: "p-", TablesConfig: `["orders"]`,
+		ConnectionPasswordConfig: "${env:SLUICE_JDBC_TEST_PASSWORD}",
+	})
+	if res := p.source(t, "secret-src", props); res.Records != 2 {
+		t.Fatalf("records = %d, want 2", res.Records)
 	}
 }
