@@ -340,3 +340,43 @@ func TestPipelinePasswordFromConfigProvider(t *testing.T) {
 		t.Fatalf("records = %d, want 2", res.Records)
 	}
 }
+
+// A row the database rejects (NOT NULL) goes to the dead letter queue with
+// errors.tolerance=all, through the executor; the other rows are written
+// and the offsets committed.
+func TestPipelineRejectedRowToDeadLetterQueue(t *testing.T) {
+	db := newPostgres(t)
+	db.exec(t, "CREATE TABLE src (id int PRIMARY KEY, name text)")
+	db.exec(t, "INSERT INTO src VALUES (1, 'a'), (2, NULL), (3, 'c')")
+	db.exec(t, "CREATE TABLE dst (id int PRIMARY KEY, name text NOT NULL)")
+	p := newPipeline(t)
+	p.source(t, "dlq-src", db.props(map[string]string{
+		ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id", TopicPrefixConfig: "dlq-", TablesConfig: `["src"]`,
+	}))
+	res := p.sink(t, "dlq-sink", "dlq-src", db.props(map[string]string{
+		TableNameFormatConfig: "dst", InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey,
+		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq-bad", "errors.deadletterqueue.topic.replication.factor": "1",
+		"errors.deadletterqueue.context.headers.enable": "true",
+	}))
+	if res.DeadLettered != 1 || len(res.Committed) != 1 || res.Committed[0].End != 3 {
+		t.Fatalf("dead lettered %d, committed %v; want 1 and offset 3", res.DeadLettered, res.Committed)
+	}
+	if n := db.count(t, "SELECT count(*) FROM dst"); n != 2 {
+		t.Fatalf("dst rows = %d, want 2", n)
+	}
+	var msgs []kafka.Message
+	err := p.k.Client.FetchRange(context.Background(), kafka.TopicPartition{Topic: "dlq-bad", Partition: 0}, 0, 1, 1<<20,
+		func(m []kafka.Message) error { msgs = append(msgs, m...); return nil })
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("dead letter queue: %d messages, %v", len(msgs), err)
+	}
+	var reason string
+	for _, h := range msgs[0].Headers {
+		if h.Key == "__connect.errors.exception.message" {
+			reason = string(h.Value)
+		}
+	}
+	if !strings.Contains(reason, "null") || !strings.Contains(reason, "dst") {
+		t.Fatalf("the dead letter's exception message %q does not say what the table rejected", reason)
+	}
+}
