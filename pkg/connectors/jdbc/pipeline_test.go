@@ -380,3 +380,29 @@ func TestPipelineRejectedRowToDeadLetterQueue(t *testing.T) {
 		t.Fatalf("the dead letter's exception message %q does not say what the table rejected", reason)
 	}
 }
+
+// Identifiers that need quoting (mixed case; spaces where Kafka allows
+// them: not in topic names) work both ways with
+// quote.sql.identifiers=always (the default), and queries run at the
+// configured transaction.isolation.mode.
+func TestPipelineQuotedIdentifiersAndIsolation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		q := func(s string) string { return db.pick(`"`+s+`"`, "`"+s+"`") }
+		db.exec(t, "CREATE TABLE "+q("MixedCase")+" ("+q("Id")+" int PRIMARY KEY, "+q("Full Name")+" varchar(50) NOT NULL)")
+		db.exec(t, "INSERT INTO "+q("MixedCase")+" VALUES (1, 'Ada'), (2, 'Bob')")
+		p := newPipeline(t)
+		res := p.source(t, "quoted-src", db.props(map[string]string{
+			ModeConfig: ModeIncrementing, IncrementingColumnConfig: "Id", TopicPrefixConfig: "q-", TablesConfig: `["MixedCase"]`,
+			TransactionIsolationConfig: "SERIALIZABLE",
+		}))
+		if res.Records != 2 {
+			t.Fatalf("source records = %d, want 2", res.Records)
+		}
+		p.sink(t, "quoted-sink", "q-MixedCase", db.props(map[string]string{
+			TableNameFormatConfig: "Copy of ${topic}", InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, AutoCreateConfig: "true",
+		}))
+		if n := db.count(t, "SELECT count(*) FROM "+q("Copy of q-MixedCase")+" WHERE "+q("Full Name")+" IN ('Ada', 'Bob')"); n != 2 {
+			t.Fatalf("rows = %d, want 2", n)
+		}
+	})
+}
