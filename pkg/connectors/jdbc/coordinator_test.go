@@ -77,13 +77,12 @@ func highWatermark(t *testing.T, k *kafkatest.Env, topic string) int64 {
 	return wm[tp].High
 }
 
-// Through the coordinator: a table created while the connector runs is
-// copied within table.poll.interval.ms without a restart, and a dropped one
-// leaves the tasks' configurations.
+// Through the coordinator: a table created while the connector runs (the
+// first one included, when the connector had no task) is copied within
+// table.poll.interval.ms without a restart, and a dropped one leaves the
+// tasks' configurations.
 func TestCoordinatorPicksUpNewTables(t *testing.T) {
 	db := newPostgres(t)
-	createOrders(t, db, "a")
-	insertOrders(t, db, "a", 5)
 	coord, k := startCoordinator(t)
 	props := db.props(map[string]string{
 		"name": "pg-src", "connector.class": ConfluentSourceClass, "tasks.max": "2",
@@ -96,6 +95,10 @@ func TestCoordinatorPicksUpNewTables(t *testing.T) {
 	if err := coord.Add(props); err != nil {
 		t.Fatal(err)
 	}
+	// No table yet: no task. The first table gives the connector one.
+	time.Sleep(500 * time.Millisecond)
+	createOrders(t, db, "a")
+	insertOrders(t, db, "a", 5)
 	waitUntil(t, 30*time.Second, "table a's 5 rows in pg-a", func() bool { return highWatermark(t, k, "pg-a") == 5 })
 	createOrders(t, db, "b")
 	insertOrders(t, db, "b", 3)
