@@ -77,6 +77,10 @@ type Dialect interface {
 	// Upsert renders an insert of rows×cols placeholders that updates the
 	// non-key columns on a key conflict.
 	Upsert(table string, cols, keys []string, rows int, quote bool) string
+	// CopyRows writes rows (driver arguments, in cols order) with the
+	// database's bulk path, updating the non-key columns of existing keys
+	// when upsert is set; done is false when the dialect has none.
+	CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (done bool, err error)
 	// ColumnType is the column type auto.create and auto.evolve give a
 	// Connect schema; key is true for primary key columns.
 	ColumnType(s *data.Schema, key bool) (string, error)

@@ -259,3 +259,9 @@ func (mysqlDialect) IsPermanent(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049)
 }
+
+// CopyRows: MySQL's bulk path, LOAD DATA LOCAL INFILE, is not used (it
+// needs local_infile on the server); multi-row statements write instead.
+func (mysqlDialect) CopyRows(context.Context, *sql.Conn, string, []string, []string, bool, [][]any, bool) (bool, error) {
+	return false, nil
+}

@@ -1,17 +1,21 @@
 package jdbc
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5/stdlib" // also registers database/sql driver "pgx"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
@@ -145,8 +149,12 @@ func (postgres) CurrentTime(ctx context.Context, q querier) (time.Time, error) {
 }
 
 func (p postgres) Upsert(table string, cols, keys []string, rows int, quote bool) string {
+	return insertValues(p, table, cols, rows, quote) + p.onConflict(cols, keys, quote)
+}
+
+// onConflict is the upsert's ON CONFLICT clause.
+func (p postgres) onConflict(cols, keys []string, quote bool) string {
 	var b strings.Builder
-	b.WriteString(insertValues(p, table, cols, rows, quote))
 	b.WriteString(" ON CONFLICT (")
 	for i, k := range keys {
 		if i > 0 {
@@ -169,6 +177,88 @@ func (p postgres) Upsert(table string, cols, keys []string, rows int, quote bool
 		b.WriteString(strings.Join(sets, ", "))
 	}
 	return b.String()
+}
+
+// CopyRows writes with COPY FROM STDIN in CSV format: every value goes
+// through its column type's input function, as a literal would (a value
+// the type cannot hold is an error, not converted). An upsert copies into
+// a temporary staging table of the same column types, then inserts from
+// it with ON CONFLICT.
+func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+	var list []string
+	for _, c := range cols {
+		list = append(list, p.Quote(c, quote))
+	}
+	colList := strings.Join(list, ", ")
+	target := table
+	if upsert {
+		h := fnv.New64a()
+		h.Write([]byte(table + "\x00" + colList))
+		target = fmt.Sprintf("sluice_stage_%x", h.Sum64())
+		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+target+" ON COMMIT DROP AS SELECT "+colList+
+			" FROM "+table+" WITH NO DATA"); err != nil {
+			return true, err
+		}
+	}
+	var buf bytes.Buffer
+	for _, row := range rows {
+		for i, v := range row {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			appendCSV(&buf, v)
+		}
+		buf.WriteByte('\n')
+	}
+	err := conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("jdbc: COPY needs a pgx connection, not %T", dc)
+		}
+		_, err := sc.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+target+" ("+colList+") FROM STDIN (FORMAT csv)")
+		return err
+	})
+	if err != nil || !upsert {
+		return true, err
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+table+" ("+colList+") SELECT "+colList+" FROM "+target+
+		p.onConflict(cols, keys, quote)); err != nil {
+		return true, err
+	}
+	_, err = conn.ExecContext(ctx, "TRUNCATE "+target)
+	return true, err
+}
+
+// appendCSV writes a driver argument as a CSV field of COPY's csv format:
+// NULL unquoted and empty, every other value quoted.
+func appendCSV(b *bytes.Buffer, v any) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return
+	case string:
+		s = x
+	case []byte:
+		s = `\x` + hex.EncodeToString(x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case bool:
+		s = strconv.FormatBool(x)
+	case float64:
+		switch {
+		case math.IsInf(x, 1):
+			s = "Infinity"
+		case math.IsInf(x, -1):
+			s = "-Infinity"
+		default:
+			s = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+	default:
+		s = fmt.Sprint(x)
+	}
+	b.WriteByte('"')
+	b.WriteString(strings.ReplaceAll(s, `"`, `""`))
+	b.WriteByte('"')
 }
 
 func (postgres) ColumnType(s *data.Schema, key bool) (string, error) {

@@ -107,7 +107,8 @@ func (c *SinkConnector) ValidateConfig(props map[string]string) map[string][]str
 type SinkTask struct {
 	s        sinkSettings
 	db       *sql.DB
-	tx       *sql.Tx
+	conn     *sql.Conn // the lease's connection, kept until Stop
+	tx       *txn      // the open transaction on conn, nil when none
 	reporter connect.ErrantRecordReporter
 	log      *slog.Logger
 
@@ -221,10 +222,20 @@ func (t *SinkTask) createOffsetsTable(ctx context.Context) error {
 // begin starts a transaction and, with exactly-once, locks and reads the
 // partitions' written offsets.
 func (t *SinkTask) begin(ctx context.Context) error {
-	tx, err := t.db.BeginTx(ctx, nil)
-	if err != nil {
+	if t.conn == nil {
+		c, err := t.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("jdbc: connecting: %w", err)
+		}
+		t.conn = c
+	}
+	if _, err := t.conn.ExecContext(ctx, "BEGIN"); err != nil {
+		// The connection may be dead: the next attempt takes another.
+		_ = t.conn.Close()
+		t.conn = nil
 		return fmt.Errorf("jdbc: beginning a transaction: %w", err)
 	}
+	tx := &txn{t.conn}
 	if !t.s.eos {
 		t.tx = tx
 		return nil
@@ -243,12 +254,12 @@ func (t *SinkTask) begin(ctx context.Context) error {
 		" AND topic = " + d.Placeholder(2) + " AND kafka_partition = " + d.Placeholder(3) + " FOR UPDATE"
 	for _, tp := range t.partitions {
 		if _, err := tx.ExecContext(ctx, ins, t.s.connector, tp.Topic, tp.Partition); err != nil {
-			_ = tx.Rollback()
+			tx.Rollback()
 			return fmt.Errorf("jdbc: registering %s-%d in %s: %w", tp.Topic, tp.Partition, table, err)
 		}
 		var n int64
 		if err := tx.QueryRowContext(ctx, sel, t.s.connector, tp.Topic, tp.Partition).Scan(&n); err != nil {
-			_ = tx.Rollback()
+			tx.Rollback()
 			return fmt.Errorf("jdbc: reading the written offset of %s-%d from %s: %w", tp.Topic, tp.Partition, table, err)
 		}
 		next[tp] = n
@@ -277,7 +288,7 @@ func (t *SinkTask) commit(ctx context.Context, offsets map[connect.TopicPartitio
 			t.next[tp] = max(t.next[tp], off)
 		}
 	}
-	err := t.tx.Commit()
+	err := t.tx.Commit(ctx)
 	t.tx = nil
 	if err != nil {
 		return t.fail(fmt.Errorf("jdbc: committing: %w", err))
@@ -292,7 +303,7 @@ func (t *SinkTask) fail(err error) error {
 		t.broken = err
 	}
 	if t.tx != nil {
-		_ = t.tx.Rollback()
+		t.tx.Rollback()
 		t.tx = nil
 	}
 	return err
@@ -503,7 +514,17 @@ func (t *SinkTask) exec(ctx context.Context, ts *tableState, s *shape, del bool,
 			args = append(args, rows[0].args[i])
 		}
 	default:
-		if t.s.insertMode == InsertModeUpsert {
+		upsert := t.s.insertMode == InsertModeUpsert
+		if len(rows) > 1 {
+			table := make([][]any, len(rows))
+			for i := range rows {
+				table[i] = rows[i].args
+			}
+			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), s.keys, upsert, table, quote); done {
+				return err
+			}
+		}
+		if upsert {
 			query = d.Upsert(ts.name, s.colNames(), s.keys, len(rows), quote)
 		} else {
 			query = insertValues(d, ts.name, s.colNames(), len(rows), quote)
@@ -542,11 +563,33 @@ func (t *SinkTask) Close(context.Context, []connect.TopicPartition) error { retu
 // Stop rolls back an open transaction and closes the connection.
 func (t *SinkTask) Stop() error {
 	if t.tx != nil {
-		_ = t.tx.Rollback()
+		t.tx.Rollback()
 		t.tx = nil
+	}
+	if t.conn != nil {
+		_ = t.conn.Close()
 	}
 	if t.db != nil {
 		return t.db.Close()
 	}
 	return nil
+}
+
+// txn is a transaction begun and ended with SQL statements on one
+// connection, rather than a *sql.Tx, so that the connection stays
+// reachable for what database/sql does not offer (PostgreSQL's COPY).
+type txn struct{ *sql.Conn }
+
+// Commit commits the transaction.
+func (x *txn) Commit(ctx context.Context) error {
+	_, err := x.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// Rollback rolls the transaction back; a connection that cannot is
+// closed by Stop anyway.
+func (x *txn) Rollback() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _ = x.ExecContext(ctx, "ROLLBACK")
 }
