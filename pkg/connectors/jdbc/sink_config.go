@@ -65,7 +65,7 @@ func SinkConfig() *config.Def {
 				"UPDATE) or update (UPDATE by the primary key)."}).
 		Define(config.Key{Name: BatchSizeConfig, Type: config.Int, Default: 3000, Validator: config.AtLeast(1),
 			Importance: config.Medium, Group: writesGroup, OrderInGroup: 2, Width: config.WidthShort,
-			Doc: "Rows of one multi-row statement; it bounds the task's memory."}).
+			Doc: "Rows written at once (PostgreSQL: one COPY; MySQL: one multi-row statement); it bounds the task's memory."}).
 		Define(config.Key{Name: DeleteEnabledConfig, Type: config.Boolean, Default: false,
 			Importance: config.Medium, Group: writesGroup, OrderInGroup: 3, Width: config.WidthShort,
 			Doc: "Delete the row of a tombstone (null value); needs pk.mode=record_key. Without it tombstones are skipped."}).
