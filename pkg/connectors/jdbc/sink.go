@@ -95,7 +95,8 @@ func (c *SinkConnector) ValidateConfig(props map[string]string) map[string][]str
 //     partitions' rows of the offsets table and reads how far they were
 //     written (a zombie lease of the same partitions waits here);
 //  2. Put skips records below that, maps the others to rows and writes
-//     them batch.size at a time in multi-row statements; a row the
+//     them batch.size at a time (PostgreSQL: COPY; MySQL: multi-row
+//     statements; each batch inside a savepoint); a row the
 //     database rejects for its data goes to the errant record reporter
 //     (DLQ with errors.tolerance=all), the rest of its batch is written;
 //  3. PreCommit writes the partitions' next offsets into the offsets table
