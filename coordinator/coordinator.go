@@ -36,7 +36,9 @@ import (
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-// Elector tells a coordinator whether it leads (kafka.Election).
+// Elector tells a coordinator whether it leads (kafka.Election). Leading
+// is the one answer to "does this coordinator lead": Leader's self agrees
+// with it, and Leader's url is otherwise the leader's as far as known.
 type Elector interface {
 	Changes() <-chan bool
 	Leading() bool

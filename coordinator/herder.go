@@ -27,16 +27,25 @@ var (
 )
 
 // Leader says where writes go: this coordinator when it leads, else the
-// elected leader's URL ("" while none is known).
+// elected leader's URL ("" while none is known). With an election, whether
+// this coordinator leads is the election's answer alone; a leader URL equal
+// to this coordinator's own while the election says it does not lead (its
+// group session is starting or ending) is no leader yet, never another
+// coordinator to forward to.
 func (c *Coordinator) Leader() (string, bool) {
-	if c.d.Election == nil || c.isLeading() {
+	if c.d.Election == nil {
 		return c.cfg.RestAdvertisedURL, true
 	}
 	url, self, err := c.d.Election.Leader()
-	if err != nil {
+	switch {
+	case err != nil:
+		return "", false
+	case self:
+		return c.cfg.RestAdvertisedURL, true
+	case url == c.cfg.RestAdvertisedURL:
 		return "", false
 	}
-	return url, self
+	return url, false
 }
 
 // requireLeader returns NotLeaderError on a follower: the REST layer then

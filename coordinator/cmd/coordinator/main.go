@@ -287,21 +287,25 @@ func run(args []string, out io.Writer) error {
 	coord.Start()
 	defer coord.Close()
 
-	if len(connectors) > 0 {
-		if !standalone {
-			waitForLeadership(ctx, coord)
+	if len(connectors) > 0 && !standalone {
+		waitForElection(ctx, coord)
+	}
+	for _, props := range connectors {
+		name := props["name"]
+		leader, err := coord.AddFile(ctx, props, func(reason error) {
+			fmt.Fprintf(out, "Connector %s: waiting for a leader to create it (%v); retrying\n", name, reason)
+		})
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintf(out, "Connector %s: not created: %v\n", name, err)
+			break
 		}
-		for _, props := range connectors {
-			if err := coord.Add(props); err != nil {
-				var nl *rest.NotLeaderError
-				if errors.As(err, &nl) {
-					fmt.Fprintf(out, "Connector %s: not created here, another coordinator leads (%s)\n", props["name"], nl.LeaderURL)
-					continue
-				}
-				return fmt.Errorf("connector %q: %w", props["name"], err)
-			}
-			describe(out, props, brokers)
+		if err != nil {
+			return fmt.Errorf("connector %q: %w", name, err)
 		}
+		if leader != "" {
+			fmt.Fprintf(out, "Connector %s: forwarded to the leader %s, which created it\n", name, leader)
+		}
+		describe(out, props, brokers)
 	}
 	fmt.Fprintln(out, "Running; press Ctrl-C to stop.")
 	<-ctx.Done()
@@ -328,12 +332,13 @@ func checkHealth(listen string) error {
 	return nil
 }
 
-// waitForLeadership gives the election a moment so that a lone coordinator
-// creates its connector files itself.
-func waitForLeadership(ctx context.Context, c *coordinator.Coordinator) {
+// waitForElection gives the election a moment to settle, until this
+// coordinator leads or knows the leader, so that a lone coordinator
+// creates its connector files itself, without a notice that it waits.
+func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if _, self := c.Leader(); self {
+		if url, self := c.Leader(); self || url != "" {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
