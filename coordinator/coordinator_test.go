@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -33,10 +34,10 @@ type harness struct {
 
 func testConfig() coordinator.Config {
 	return coordinator.Config{
-		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, SafetyMargin: 500 * time.Millisecond,
+		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, Executor: env.Executor{SafetyMargin: 500 * time.Millisecond},
 		SinkPollInterval: 100 * time.Millisecond, SinkMaxRecords: 1000, DefaultFlushSize: 1,
 		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
-		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
+		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStorage: env.OffsetStorage{OffsetStoragePartitions: 5},
 		ReconcileInterval: 100 * time.Millisecond, Invoker: "inprocess", RestAdvertisedURL: "http://127.0.0.1:18083",
 		TopicTrackingEnable: true, TopicTrackingAllowReset: true,
 	}
