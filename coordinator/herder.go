@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
@@ -177,7 +176,7 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 // Add creates or replaces a connector from a configuration (connector files
 // in dev and standalone mode).
 func (c *Coordinator) Add(props map[string]string) error {
-	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, stateWriteTimeout)
 	defer cancel()
 	_, _, err := c.PutConnectorConfig(ctx, props[connect.NameConfig], props, true, "")
 	return err
