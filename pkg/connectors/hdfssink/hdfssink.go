@@ -69,14 +69,14 @@ func Config() *config.Def {
 		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
 			Doc: "The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."})
-	return sink.EngineConfig().Merge(hdfsstore.ConfigDef()).Merge(format.Keys()).Merge(own)
+	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own)
 }
 
 // validate requires one of store.url and hdfs.url.
 func validate(props map[string]string) map[string][]string {
-	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLKey]) == "" {
-		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLKey + " must be set."
-		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLKey: {msg}}
+	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLConfig]) == "" {
+		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLConfig + " must be set."
+		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLConfig: {msg}}
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func Options() sink.Options {
 		OpenStore: func(ctx context.Context, props map[string]string) (storage.Store, error) {
 			u := strings.TrimSpace(props[StoreURLConfig])
 			if u == "" {
-				u = strings.TrimSpace(props[hdfsstore.URLKey])
+				u = strings.TrimSpace(props[hdfsstore.URLConfig])
 			}
 			return hdfsstore.Dial(ctx, u)
 		},

@@ -50,9 +50,9 @@ var (
 	_ FileSystem           = (*Client)(nil)
 )
 
-// URLKey is Confluent's HDFS connector's hdfs.url. Confluent deprecates it
+// URLConfig is Confluent's HDFS connector's hdfs.url. Confluent deprecates it
 // in favour of store.url, which package store reads first.
-const URLKey = "hdfs.url"
+const URLConfig = "hdfs.url"
 
 // TmpDir is the name of the directories holding temporary files, as in
 // Confluent's HDFS connector.
@@ -61,9 +61,9 @@ const TmpDir = "+tmp"
 // ErrClosed is returned by a Writer used after Commit or Abort.
 var ErrClosed = errors.New("hdfsstore: object writer already committed or aborted")
 
-// ConfigDef returns the HDFS store's keys for a connector to merge.
-func ConfigDef() *config.Def {
-	return config.NewDef().Define(config.Key{Name: URLKey, Type: config.String, Default: nil,
+// Config returns the HDFS store's keys for a connector to merge.
+func Config() *config.Def {
+	return config.NewDef().Define(config.Key{Name: URLConfig, Type: config.String, Default: nil,
 		Importance: config.High, Group: "HDFS", OrderInGroup: 1, Width: config.WidthMedium,
 		DisplayName: "HDFS URL",
 		Doc: "The HDFS connection URL, hdfs://namenode:8020 (several namenodes: " +
