@@ -90,7 +90,7 @@ func Options() sink.Options {
 			if u == "" {
 				u = strings.TrimSpace(props[hdfsstore.URLKey])
 			}
-			return hdfsstore.Dial(ctx, u)
+			return hdfsstore.Dial(ctx, hdfsstore.OptionsFrom(u, props))
 		},
 		NewFormat: func(class string, props map[string]string) (storage.Format, error) {
 			if c, ok := formatAliases[class]; ok {
