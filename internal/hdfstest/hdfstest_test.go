@@ -1,3 +1,5 @@
+//go:build hdfs
+
 package hdfstest
 
 import (

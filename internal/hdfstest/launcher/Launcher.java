@@ -14,6 +14,7 @@
 //	failover FROM TO          (HA: FROM becomes standby, TO active)
 //	get HDFS_PATH LOCAL_PATH  (copy a file out through Hadoop's FileSystem)
 //	mkdir PATH | chmod PATH OCTAL | chown PATH USER | exists PATH
+//	count PATH                (files under PATH, recursively; 0 if absent)
 //	exit
 import java.io.BufferedReader;
 import java.io.File;
@@ -202,6 +203,14 @@ public class Launcher {
             case "chown":
                 fileSystem().setOwner(new Path(f[1]), f[2], null);
                 return "";
+            case "count": {
+                FileSystem fs = fileSystem();
+                Path p = new Path(f[1]);
+                if (!fs.exists(p)) return "0";
+                int n = 0;
+                for (org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(p, true); it.hasNext(); it.next()) n++;
+                return Integer.toString(n);
+            }
             case "exists":
                 return Boolean.toString(fileSystem().exists(new Path(f[1])));
             default:

@@ -1,3 +1,5 @@
+//go:build hdfs
+
 package hdfsstore
 
 // Tests against a real HDFS: Hadoop's MiniDFSCluster (and MiniKdc for
