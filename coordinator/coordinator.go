@@ -306,6 +306,13 @@ func (c *Coordinator) stopAll() {
 	}
 }
 
+// reportsStopped reports whether the connector's status says STOPPED on
+// this worker.
+func (c *Coordinator) reportsStopped(name string) bool {
+	st, ok := c.d.Statuses.Connector(name)
+	return ok && st.State == state.StateStopped && st.WorkerID == c.workerID
+}
+
 // stateWriteTimeout bounds each write of a status or of task
 // configurations that the coordinator makes on its own account.
 const stateWriteTimeout = 30 * time.Second
@@ -320,13 +327,6 @@ func (c *Coordinator) writeState(what string, write func(context.Context) error,
 	if err := write(ctx); err != nil {
 		c.log.Warn(what, append(attrs, "error", err)...)
 	}
-}
-
-// reportsStopped reports whether the connector's status says STOPPED on
-// this worker.
-func (c *Coordinator) reportsStopped(name string) bool {
-	st, ok := c.d.Statuses.Connector(name)
-	return ok && st.State == state.StateStopped && st.WorkerID == c.workerID
 }
 
 // markStopped records a stopped connector as Connect does (KIP-875): its
