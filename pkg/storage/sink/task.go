@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -103,9 +102,11 @@ type settings struct {
 	rotationTime     partitioner.Extractor
 }
 
-// EngineConfig is Config merged with the partitioner's keys: everything the
-// task parses itself.
-func EngineConfig() *config.Def { return Config().Merge(partitioner.Config()) }
+// EngineConfig is Config merged with the partitioner's keys, and the
+// engine's rules across them: everything the task parses itself.
+func EngineConfig() *config.Def {
+	return Config().Merge(partitioner.Config()).Rule(engineRule)
+}
 
 func parseSettings(props map[string]string) (*settings, partitioner.Partitioner, error) {
 	v, err := EngineConfig().Parse(props)
@@ -130,15 +131,6 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		storeHeaders:     v.Bool(StoreKafkaHeadersConfig),
 		maxOpen:          v.Int(MaxOpenFilesConfig),
 	}
-	if problems := Validate(props); len(problems) > 0 {
-		var ps []config.Problem
-		for _, k := range slices.Sorted(maps.Keys(problems)) {
-			for _, m := range problems[k] {
-				ps = append(ps, config.Problem{Key: k, Message: m})
-			}
-		}
-		return nil, nil, &config.ValidationError{Problems: ps}
-	}
 	if s.scheduleMs > 0 {
 		s.scheduleLoc, _ = partitioner.LoadTimezone(v.String(partitioner.TimezoneConfig))
 	}
@@ -150,24 +142,18 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 	return s, p, nil
 }
 
-// Validate checks the engine's rules across keys (Confluent's
-// S3SinkConnectorValidator), returning problems keyed by configuration
-// name; a connector's ValidateConfig includes them.
-func Validate(props map[string]string) map[string][]string {
-	out := map[string][]string{}
-	if normalizeNullBehavior(props[BehaviorOnNullValuesConfig]) == NullWrite &&
-		!strings.EqualFold(strings.TrimSpace(props[StoreKafkaKeysConfig]), "true") {
-		out[BehaviorOnNullValuesConfig] = append(out[BehaviorOnNullValuesConfig],
-			"Writing tombstones ("+BehaviorOnNullValuesConfig+"=write) requires "+StoreKafkaKeysConfig+"=true, "+
-				"as the tombstones' keys are the only thing written.")
+// engineRule checks the engine's rules across keys (Confluent's
+// S3SinkConnectorValidator).
+func engineRule(v *config.Values) []config.Problem {
+	var out []config.Problem
+	if normalizeNullBehavior(v.String(BehaviorOnNullValuesConfig)) == NullWrite && !v.Bool(StoreKafkaKeysConfig) {
+		out = append(out, config.Problem{Key: BehaviorOnNullValuesConfig,
+			Message: "Writing tombstones (" + BehaviorOnNullValuesConfig + "=write) requires " + StoreKafkaKeysConfig + "=true, " +
+				"as the tombstones' keys are the only thing written."})
 	}
-	if strings.TrimSpace(props[RotateScheduleIntervalConfig]) != "" && strings.TrimSpace(props[RotateScheduleIntervalConfig]) != "-1" &&
-		strings.TrimSpace(props[partitioner.TimezoneConfig]) == "" {
-		out[partitioner.TimezoneConfig] = append(out[partitioner.TimezoneConfig],
-			"Timezone cannot be empty when using scheduled file rotation ("+RotateScheduleIntervalConfig+").")
-	}
-	if len(out) == 0 {
-		return nil
+	if ms, ok := v.Get(RotateScheduleIntervalConfig).(int64); ok && ms != -1 && v.String(partitioner.TimezoneConfig) == "" {
+		out = append(out, config.Problem{Key: partitioner.TimezoneConfig,
+			Message: "Timezone cannot be empty when using scheduled file rotation (" + RotateScheduleIntervalConfig + ")."})
 	}
 	return out
 }
