@@ -99,7 +99,9 @@ func (s *OffsetStore) Write(ctx context.Context, connector string, entries []off
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	for _, m := range msgs {
-		s.prod.Send(m)
+		if s.prod.Send(ctx, m) != nil {
+			break // Flush reports it
+		}
 	}
 	if err := s.prod.Flush(ctx); err != nil {
 		return fmt.Errorf("kafka: write offsets of connector %s to %s: %w", connector, s.topic, err)

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -60,8 +61,8 @@ func TestOffsetStoreLoadAll(t *testing.T) {
 
 			// Records that are not Connect offset keys are skipped.
 			p := newProducer(t, cl, ProducerOptions{})
-			p.Send(Message{Topic: s.Topic(), Partition: -1, Key: []byte("not json"), Value: []byte("x")})
-			p.Send(Message{Topic: s.Topic(), Partition: -1, Value: []byte("no key")})
+			p.Send(context.Background(), Message{Topic: s.Topic(), Partition: -1, Key: []byte("not json"), Value: []byte("x")})
+			p.Send(context.Background(), Message{Topic: s.Topic(), Partition: -1, Value: []byte("no key")})
 			if err := p.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}

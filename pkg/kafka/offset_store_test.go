@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -140,8 +141,8 @@ func TestOffsetStoreSkipsForeignRecords(t *testing.T) {
 
 	// Records that are not Connect offset keys, as another tool might write.
 	p := newProducer(t, cl, ProducerOptions{})
-	p.Send(Message{Topic: "shared-offsets", Partition: -1, Key: []byte("not json"), Value: []byte("x")})
-	p.Send(Message{Topic: "shared-offsets", Partition: -1, Value: []byte("no key")})
+	p.Send(context.Background(), Message{Topic: "shared-offsets", Partition: -1, Key: []byte("not json"), Value: []byte("x")})
+	p.Send(context.Background(), Message{Topic: "shared-offsets", Partition: -1, Value: []byte("no key")})
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
