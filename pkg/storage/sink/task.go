@@ -51,7 +51,7 @@ type Options struct {
 // is committed), and at PreCommit, which commits every open file. Where a
 // file is cut therefore depends only on the lease's records and the
 // configuration, so a retried or zombie lease with the same range writes
-// the same objects with the same bytes (DESIGN.md rule 2).
+// the same objects with the same bytes (rule 2 of docs/architecture.md).
 type Task struct {
 	opts Options
 	log  *slog.Logger
