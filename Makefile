@@ -64,6 +64,14 @@ bench: bench-pipeline bench-export bench-coordinator bench-functions
 clean:
 	rm -rf $(BIN) data $(DIST)
 
+# Issue 19's check: 50 fresh starts of a lone distributed-mode coordinator
+# with a connector file, each of which must create the connector (make test
+# runs 5).
+LONE_STARTS ?= 50
+.PHONY: test-lone-starts
+test-lone-starts:
+	SLUICE_TEST_LONE_STARTS=$(LONE_STARTS) $(GO) test -count=1 -timeout 30m -run 'TestLoneCoordinatorCreatesItsConnectorFile$$' -v ./coordinator/cmd/coordinator/
+
 # The issue's figure: 1,000,000 records of ~200 bytes through the source
 # pipeline, next to raw produce on the same (out-of-process) broker.
 bench-pipeline:
