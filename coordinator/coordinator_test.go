@@ -30,7 +30,7 @@ import (
 type harness struct {
 	brokers []string
 	client  *kafka.Client
-	store   *kafka.OffsetStore
+	store   *state.OffsetStore
 	coord   *coordinator.Coordinator
 }
 
