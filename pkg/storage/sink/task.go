@@ -14,7 +14,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/partitioner"
 )
 
 // Options plug a store and formats into the engine; each connector (S3,
@@ -59,7 +58,7 @@ type Task struct {
 
 	store                      storage.Store
 	value, keys, headers       storage.Format
-	partitioner                partitioner.Partitioner
+	partitioner                Partitioner
 	partitions                 map[connect.TopicPartition]*partitionWriter
 	failed                     error
 	envelopeKeys, envelopeHdrs bool
@@ -99,21 +98,21 @@ type settings struct {
 	storeKeys        bool
 	storeHeaders     bool
 	maxOpen          int
-	rotationTime     partitioner.Extractor
+	rotationTime     Extractor
 }
 
 // EngineConfig is Config merged with the partitioner's keys, and the
 // engine's rules across them: everything the task parses itself.
 func EngineConfig() *config.Def {
-	return Config().Merge(partitioner.Config()).Rule(engineRule)
+	return Config().Merge(PartitionerConfig()).Rule(engineRule)
 }
 
-func parseSettings(props map[string]string) (*settings, partitioner.Partitioner, error) {
+func parseSettings(props map[string]string) (*settings, Partitioner, error) {
 	v, err := EngineConfig().Parse(props)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := partitioner.FromValues(v)
+	p, err := PartitionerFromValues(v)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,7 +121,7 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		rotateIntervalMs: v.Long(RotateIntervalMsConfig),
 		scheduleMs:       v.Long(RotateScheduleIntervalConfig),
 		topicsDir:        v.String(TopicsDirConfig),
-		dirDelim:         v.String(partitioner.DirectoryDelimConfig),
+		dirDelim:         v.String(DirectoryDelimConfig),
 		fileDelim:        v.String(FileDelimConfig),
 		padWidth:         v.Int(ZeroPadWidthConfig),
 		nullBehavior:     normalizeNullBehavior(v.String(BehaviorOnNullValuesConfig)),
@@ -132,12 +131,12 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		maxOpen:          v.Int(MaxOpenFilesConfig),
 	}
 	if s.scheduleMs > 0 {
-		s.scheduleLoc, _ = partitioner.LoadTimezone(v.String(partitioner.TimezoneConfig))
+		s.scheduleLoc, _ = LoadTimezone(v.String(TimezoneConfig))
 	}
-	if timed, ok := p.(partitioner.Timed); ok {
+	if timed, ok := p.(Timed); ok {
 		s.rotationTime = timed.Extractor()
 	} else {
-		s.rotationTime = partitioner.RecordExtractor{}
+		s.rotationTime = RecordExtractor{}
 	}
 	return s, p, nil
 }
@@ -151,8 +150,8 @@ func engineRule(v *config.Values) []config.Problem {
 			Message: "Writing tombstones (" + BehaviorOnNullValuesConfig + "=write) requires " + StoreKafkaKeysConfig + "=true, " +
 				"as the tombstones' keys are the only thing written."})
 	}
-	if ms, ok := v.Get(RotateScheduleIntervalConfig).(int64); ok && ms != -1 && v.String(partitioner.TimezoneConfig) == "" {
-		out = append(out, config.Problem{Key: partitioner.TimezoneConfig,
+	if ms, ok := v.Get(RotateScheduleIntervalConfig).(int64); ok && ms != -1 && v.String(TimezoneConfig) == "" {
+		out = append(out, config.Problem{Key: TimezoneConfig,
 			Message: "Timezone cannot be empty when using scheduled file rotation (" + RotateScheduleIntervalConfig + ")."})
 	}
 	return out
@@ -164,11 +163,11 @@ func engineRule(v *config.Values) []config.Problem {
 // errors, so Start logs these.
 func Warnings(props map[string]string) []string {
 	var w []string
-	class := strings.TrimSpace(props[partitioner.ClassConfig])
+	class := strings.TrimSpace(props[PartitionerClassConfig])
 	timeBased := strings.Contains(class, "TimeBased") || strings.Contains(class, "Daily") || strings.Contains(class, "Hourly")
-	ex := strings.TrimSpace(props[partitioner.TimestampExtractorConfig])
-	if timeBased && (ex == "" || ex == partitioner.ExtractorWallclock) {
-		w = append(w, partitioner.TimestampExtractorConfig+"=Wallclock partitions records by the time the lease runs: "+
+	ex := strings.TrimSpace(props[TimestampExtractorConfig])
+	if timeBased && (ex == "" || ex == ExtractorWallclock) {
+		w = append(w, TimestampExtractorConfig+"=Wallclock partitions records by the time the lease runs: "+
 			"a retried lease may write them under other directories (duplicates). Use Record or RecordField for exactly-once output.")
 	}
 	if s := strings.TrimSpace(props[RotateScheduleIntervalConfig]); s != "" && s != "-1" {
