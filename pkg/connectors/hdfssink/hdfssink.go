@@ -87,7 +87,7 @@ func Options() sink.Options {
 			if u == "" {
 				u = strings.TrimSpace(props[hdfsstore.URLConfig])
 			}
-			return hdfsstore.Dial(ctx, u)
+			return hdfsstore.Dial(ctx, hdfsstore.OptionsFrom(u, props))
 		},
 		NewFormat: func(class string, props map[string]string) (storage.Format, error) {
 			if c, ok := formatAliases[class]; ok {
@@ -100,16 +100,26 @@ func Options() sink.Options {
 }
 
 // withDefaults fills format.class, which the engine requires, with the
-// connector's default.
+// connector's default, and makes topics.dir relative to the URL's root:
+// Confluent's connector appends it to hdfs.url, so "/topics" and "topics"
+// name the same folder.
 func withDefaults(props map[string]string) map[string]string {
-	if strings.TrimSpace(props[sink.FormatClassConfig]) != "" {
+	format := strings.TrimSpace(props[sink.FormatClassConfig]) == ""
+	dir, hasDir := props[sink.TopicsDirConfig]
+	absolute := hasDir && strings.HasPrefix(strings.TrimSpace(dir), "/")
+	if !format && !absolute {
 		return props
 	}
 	out := make(map[string]string, len(props)+1)
 	for k, v := range props {
 		out[k] = v
 	}
-	out[sink.FormatClassConfig] = ParquetFormatClass
+	if format {
+		out[sink.FormatClassConfig] = ParquetFormatClass
+	}
+	if absolute {
+		out[sink.TopicsDirConfig] = strings.TrimLeft(strings.TrimSpace(dir), "/")
+	}
 	return out
 }
 
