@@ -15,8 +15,8 @@ import (
 )
 
 // sinkPlan is a sink task's scheduling state: the ranges issued but not yet
-// committed (re-issued unchanged on retry, DESIGN.md rule 2) and since when
-// each partition has had pending records.
+// committed (re-issued unchanged on retry, rule 2 of docs/architecture.md)
+// and since when each partition has had pending records.
 type sinkPlan struct {
 	flushSize      int64
 	rotateInterval time.Duration
@@ -219,7 +219,7 @@ func (t *taskRun) assignment(all []kafka.TopicPartition) []kafka.TopicPartition 
 // dueRanges returns the ranges the task should process now: every range
 // issued before and not committed yet, unchanged, and for other partitions
 // [committed, high watermark) when the lag reaches flush.size or has been
-// pending for the rotation interval (DESIGN.md rule 4).
+// pending for the rotation interval (rule 4 of docs/architecture.md).
 func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, after, now time.Time) ([]lease.Range, error) {
 	all, committed, wms, err := lag.check(ctx, after)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -16,7 +17,7 @@ import (
 type Env struct {
 	Brokers []string
 	Client  *kafka.Client
-	Offsets *kafka.OffsetStore
+	Offsets *state.OffsetStore
 }
 
 // Start starts an in-process broker whose auto-created topics have the
@@ -42,7 +43,7 @@ func Connect(tb testing.TB, brokers []string) *Env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { client.Close() })
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	store, err := state.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
 	if err != nil {
 		tb.Fatal(err)
 	}

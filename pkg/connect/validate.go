@@ -116,8 +116,8 @@ func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // ValidateConnector validates a connector configuration as Connect's
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
 // connector.class, checks every declared key (including each transformation's
-// and predicate's), then the connector's own cross-key checks and, for sinks,
-// the topics rules. It returns one entry per key with every problem (never
+// and predicate's) and the Def's cross-key rules (config.Rule; for sinks,
+// the topics rule among them), then a ConfigValidator's checks. It returns one entry per key with every problem (never
 // stopping at the first) in Connect's ConfigInfos shape, and the plugin when
 // it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
@@ -131,9 +131,6 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		return Plugin{}, infos, false
 	}
 	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
-	if plugin.Kind == KindSink {
-		addProblems(&infos, ValidateSinkTopics(props))
-	}
 	if v, ok := plugin.NewConnector().(ConfigValidator); ok {
 		addProblems(&infos, v.ValidateConfig(props))
 	}

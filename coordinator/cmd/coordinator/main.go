@@ -231,7 +231,7 @@ func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string) err
 // (the offsets, configs, status and lease topics), and its candidacy in
 // the election of SLUICE_GROUP_ID's leader.
 func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coordinator.Config, client *kafka.Client, log *slog.Logger) error {
-	store, err := kafka.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
+	store, err := state.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
 	if err != nil {
 		return err
 	}

@@ -264,10 +264,10 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	}
 	switch {
 	case w == nil && !s.st.h.tolerateAll:
-		s.producer.Send(msg)
+		err = s.producer.Send(ctx, msg)
 	default:
 		failed := out
-		s.producer.SendAck(msg, func(p int32, off int64, err error) {
+		err = s.producer.SendAck(ctx, msg, func(p int32, off int64, err error) {
 			if w != nil {
 				w.partition, w.offset = p, off
 			}
@@ -275,6 +275,9 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
 			}
 		})
+	}
+	if err != nil {
+		return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
 	}
 	s.res.Records++
 	s.res.Bytes += int64(len(msg.Key) + len(msg.Value))
