@@ -87,6 +87,10 @@ type Config struct {
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
 	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
 	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
+	// TopicCreationEnable is Connect's topic.creation.enable (KIP-158): a
+	// source connector with topic.creation.* settings creates each topic it
+	// produces to through the admin API, before the first record.
+	TopicCreationEnable bool `envconfig:"TOPIC_CREATION_ENABLE" default:"true" desc:"create source connectors' topics with their topic.creation.* settings before the first record (topic.creation.enable)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 }

@@ -46,6 +46,9 @@ type Config struct {
 	// ";" or newlines (convenient in a Lambda environment).
 	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
 	ConfigProviders  string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
+	// TopicCreationEnable is Connect's worker topic.creation.enable
+	// (KIP-158), for the source leases this process runs.
+	TopicCreationEnable bool `envconfig:"TOPIC_CREATION_ENABLE" default:"true" desc:"create source connectors' topics with their topic.creation.* settings before the first record (topic.creation.enable)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 }

@@ -282,6 +282,9 @@ func (r *run) produceOne(ctx context.Context, st *stages, producer *kafka.Produc
 	if err != nil || !ok {
 		return err
 	}
+	if err := r.ensureTopic(ctx, msg.Topic); err != nil { // topic creation (KIP-158)
+		return err
+	}
 	var w *written
 	if commitsRecords {
 		w = &written{partition: -1, offset: -1}
