@@ -137,7 +137,8 @@ func defineTopicCreationGroup(def *config.Def, group, restGroup string, rf, part
 			"Note that exclusion rules have precedent and override any inclusion rules for the topics."})
 	def.Define(config.Key{Name: prefix + TopicCreationReplicationFactorConfig, Type: config.Int, Default: rf, Importance: config.Low,
 		Validator: config.LambdaValidator(func(name string, value any) error {
-			if n, _ := value.(int); n != -1 && (n < 1 || n > 32767) {
+			// A missing or unparsable value is reported as such already.
+			if n, ok := value.(int); ok && n != -1 && (n < 1 || n > 32767) {
 				return config.InvalidValue(name, n, "Replication factor must be positive and not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default")
 			}
 			return nil
@@ -150,7 +151,7 @@ func defineTopicCreationGroup(def *config.Def, group, restGroup string, rf, part
 			"is optional and if it's missing it gets the value of the default group"})
 	def.Define(config.Key{Name: prefix + TopicCreationPartitionsConfig, Type: config.Int, Default: partitions, Importance: config.Low,
 		Validator: config.LambdaValidator(func(name string, value any) error {
-			if n, _ := value.(int); n != -1 && n < 1 {
+			if n, ok := value.(int); ok && n != -1 && n < 1 {
 				return config.InvalidValue(name, n, "Number of partitions must be positive, or -1 to use the broker's default")
 			}
 			return nil

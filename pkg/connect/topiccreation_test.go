@@ -77,6 +77,9 @@ func TestValidateTopicCreation(t *testing.T) {
 					t.Fatalf("errors on %s = %v, want one containing %q", k, got[k], sub)
 				}
 			}
+			if infos.ErrorCount != len(tt.want) {
+				t.Fatalf("error_count %d, want one error per key: %v", infos.ErrorCount, got)
+			}
 		})
 	}
 }
