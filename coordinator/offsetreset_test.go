@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -161,5 +164,67 @@ func TestSinkTopicRecreated(t *testing.T) {
 				t.Fatalf("committed %v (%v), want 8", c[tp], err)
 			}
 		})
+	}
+}
+
+// recreateOnFirstSinkLease deletes and re-creates topic "t" with five new
+// records just before the first sink lease runs, as if it happened while
+// the lease was in flight.
+type recreateOnFirstSinkLease struct {
+	coordinator.Invoker
+	t      *testing.T
+	k      *kafkatest.Env
+	mu     sync.Mutex
+	done   bool
+	ranges [][]lease.Range
+}
+
+func (r *recreateOnFirstSinkLease) Invoke(ctx context.Context, l lease.Lease) (lease.Result, error) {
+	if l.Kind == lease.KindSink {
+		r.mu.Lock()
+		first := !r.done
+		r.done = true
+		r.ranges = append(r.ranges, l.Ranges)
+		r.mu.Unlock()
+		if first {
+			cl := r.k.Broker.Cluster()
+			if err := cl.DeleteTopic("t"); err != nil {
+				return lease.Result{}, err
+			}
+			if err := cl.CreateTopic("t", 1, nil); err != nil {
+				return lease.Result{}, err
+			}
+			produceValues(r.t, r.k.Client, "t", "n", 5)
+		}
+	}
+	return r.Invoker.Invoke(ctx, l)
+}
+
+// A sink lease in flight when its topic is deleted and re-created fails
+// (its range no longer exists); the range is then dropped rather than
+// re-issued until the task fails, and the sink goes on with the new topic.
+func TestSinkRangeGoneWithRecreatedTopic(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	produceValues(t, k.Client, "t", "o", 20)
+	rec := &recreateOnFirstSinkLease{t: t, k: k}
+	coord := build(t, k, testConfig(), setup{wrap: func(inv coordinator.Invoker) coordinator.Invoker { rec.Invoker = inv; return rec }})
+	out := filepath.Join(t.TempDir(), "out.txt")
+	err := coord.Add(map[string]string{"name": "snk", "connector.class": "FileStreamSink", "topics": "t", "file": out,
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"n0", "n1", "n2", "n3", "n4"}
+	waitFor(t, 20*time.Second, "the new topic's records in the file", func() bool { return len(readLines(out)) >= len(want) })
+	if got := readLines(out); !slices.Equal(got, want) {
+		t.Fatalf("file %v, want %v", got, want)
+	}
+	if st := status(t, coord, "snk"); len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+		t.Fatalf("status %+v, want the task RUNNING", st)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.ranges) < 2 || fmt.Sprint(rec.ranges[0]) == fmt.Sprint(rec.ranges[1]) {
+		t.Fatalf("sink leases' ranges %v: the gone range was re-issued", rec.ranges)
 	}
 }
