@@ -78,13 +78,13 @@ func topicCreationGroups(props map[string]string) []string {
 	return slices.DeleteFunc(aliases(props[TopicCreationGroupsConfig]), func(g string) bool { return g == DefaultTopicCreationGroup })
 }
 
-// TopicCreationDef declares the topic creation keys of props' groups: the
+// TopicCreationConfig declares the topic creation keys of props' groups: the
 // default group's (replication factor and partitions required) and each
 // named group's, whose replication factor and partitions default to the
 // default group's (SourceConnectorConfig.embedDefaultGroup and enrich).
 // Other keys under a group's prefix are topic configs, passed to the
 // broker as they are, and not declared.
-func TopicCreationDef(props map[string]string) *config.Def {
+func TopicCreationConfig(props map[string]string) *config.Def {
 	def := config.NewDef()
 	defineTopicCreationGroup(def, DefaultTopicCreationGroup, DefaultTopicCreationGroup, config.NoDefault, config.NoDefault)
 	// A named group's defaults are the default group's values when they
@@ -179,9 +179,9 @@ func (topicRegexes) Validate(name string, value any) error {
 
 func (topicRegexes) String() string { return "list of valid regular expressions" }
 
-// TopicCreation is a source connector's parsed topic creation settings:
-// the named groups in the order listed, then the default group.
-type TopicCreation struct {
+// TopicCreationSettings is a source connector's parsed topic creation
+// settings: the named groups in the order listed, then the default group.
+type TopicCreationSettings struct {
 	Groups []TopicCreationGroup
 }
 
@@ -197,17 +197,17 @@ type TopicCreationGroup struct {
 	Configs map[string]string
 }
 
-// ParseTopicCreation parses a source connector's topic creation settings;
-// it returns nil when the configuration does not use topic creation
-// (UsesTopicCreation). An invalid setting returns the validation error
-// naming every problem.
-func ParseTopicCreation(props map[string]string) (*TopicCreation, error) {
+// ParseTopicCreationSettings parses a source connector's topic creation
+// settings; it returns nil when the configuration does not use topic
+// creation (UsesTopicCreation). An invalid setting returns the validation
+// error naming every problem.
+func ParseTopicCreationSettings(props map[string]string) (*TopicCreationSettings, error) {
 	if !UsesTopicCreation(props) {
 		return nil, nil
 	}
 	// Only the topic creation keys are parsed here: the rest of the
 	// configuration was validated when the connector was created.
-	def := TopicCreationDef(props).Define(topicCreationGroupsKey())
+	def := TopicCreationConfig(props).Define(topicCreationGroupsKey())
 	only := map[string]string{}
 	for k, v := range props {
 		if strings.HasPrefix(k, TopicCreationPrefix) {
@@ -218,7 +218,7 @@ func ParseTopicCreation(props map[string]string) (*TopicCreation, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &TopicCreation{}
+	tc := &TopicCreationSettings{}
 	for _, g := range append(topicCreationGroups(props), DefaultTopicCreationGroup) {
 		prefix := TopicCreationPrefix + g + "."
 		grp := TopicCreationGroup{Name: g, ReplicationFactor: vals.Int(prefix + TopicCreationReplicationFactorConfig),
@@ -253,7 +253,7 @@ func wholeNames(res []string) []*regexp.Regexp {
 // For returns the group whose settings create topic: the first named group
 // that includes it and does not exclude it, else the default group
 // (TopicCreation.findFirstGroup).
-func (tc *TopicCreation) For(topic string) TopicCreationGroup {
+func (tc *TopicCreationSettings) For(topic string) TopicCreationGroup {
 	for _, g := range tc.Groups[:len(tc.Groups)-1] {
 		if matchesAny(g.Include, topic) && !matchesAny(g.Exclude, topic) {
 			return g

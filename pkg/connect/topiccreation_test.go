@@ -90,7 +90,7 @@ func TestTopicCreationGroupDefaults(t *testing.T) {
 	r := sourceRegistry(t)
 	p, _ := r.Connector("test.NopSourceConnector")
 	props := sourceProps("topic.creation.default.replication.factor", "3", "topic.creation.default.partitions", "6", "topic.creation.groups", "g")
-	def := r.EnrichedDef(p, props)
+	def := r.EnrichedConfig(p, props)
 	for name, want := range map[string]any{"topic.creation.g.replication.factor": 3, "topic.creation.g.partitions": 6,
 		"topic.creation.default.include": []string{".*"}, "topic.creation.g.include": []string{}} {
 		k, ok := def.Key(name)
@@ -104,7 +104,7 @@ func TestTopicCreationGroupDefaults(t *testing.T) {
 	if k, _ := def.Key("topic.creation.g.partitions"); k.Group != "Topic Creation: g" {
 		t.Errorf("group %q", k.Group)
 	}
-	if _, ok := r.EnrichedDef(p, sourceProps()).Key("topic.creation.default.partitions"); ok {
+	if _, ok := r.EnrichedConfig(p, sourceProps()).Key("topic.creation.default.partitions"); ok {
 		t.Error("topic creation keys declared for a connector that does not use topic creation")
 	}
 }
@@ -129,7 +129,7 @@ func TestTopicCreationFor(t *testing.T) {
 		"topic.creation.compacted.cleanup.policy", "compact", "topic.creation.compacted.replication.factor", "2",
 		"topic.creation.small.include", "orders.*", "topic.creation.small.partitions", "1",
 	)
-	tc, err := connect.ParseTopicCreation(props)
+	tc, err := connect.ParseTopicCreationSettings(props)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +153,10 @@ func TestTopicCreationFor(t *testing.T) {
 			}
 		})
 	}
-	if tc, err := connect.ParseTopicCreation(sourceProps()); tc != nil || err != nil {
+	if tc, err := connect.ParseTopicCreationSettings(sourceProps()); tc != nil || err != nil {
 		t.Fatalf("without topic creation keys: %+v, %v", tc, err)
 	}
-	if _, err := connect.ParseTopicCreation(sourceProps("topic.creation.default.partitions", "1")); err == nil ||
+	if _, err := connect.ParseTopicCreationSettings(sourceProps("topic.creation.default.partitions", "1")); err == nil ||
 		!strings.Contains(err.Error(), "topic.creation.default.replication.factor") {
 		t.Fatalf("missing replication factor: %v", err)
 	}
