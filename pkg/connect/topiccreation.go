@@ -2,6 +2,7 @@ package connect
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -126,41 +127,54 @@ func defineTopicCreationGroup(def *config.Def, group, restGroup string, rf, part
 		// ignored (SourceConnectorConfig drops them).
 		includeDefault, include, exclude = ".*", config.NonNullValidator{}, config.NonNullValidator{}
 	}
-	def.Define(config.Key{Name: prefix + TopicCreationIncludeConfig, Type: config.List, Default: includeDefault, Importance: config.Low,
-		Validator: include, Group: restGroup, OrderInGroup: 1, Width: config.WidthLong, DisplayName: "Inclusion Topic Pattern for " + group,
-		Doc: "A list of regular expression literals used to match the topic names used by the source connector. " +
-			"This list is used to include topics that should be created using the topic settings defined by this group."})
-	def.Define(config.Key{Name: prefix + TopicCreationExcludeConfig, Type: config.List, Default: "", Importance: config.Low,
-		Validator: exclude, Group: restGroup, OrderInGroup: 2, Width: config.WidthLong, DisplayName: "Exclusion Topic Pattern for " + group,
-		Doc: "A list of regular expression literals used to match the topic names used by the source connector. " +
-			"This list is used to exclude topics from being created with the topic settings defined by this group. " +
-			"Note that exclusion rules have precedent and override any inclusion rules for the topics."})
-	def.Define(config.Key{Name: prefix + TopicCreationReplicationFactorConfig, Type: config.Int, Default: rf, Importance: config.Low,
-		Validator: config.LambdaValidator(func(name string, value any) error {
-			// A missing or unparsable value is reported as such already.
-			if n, ok := value.(int); ok && n != -1 && (n < 1 || n > 32767) {
-				return config.InvalidValue(name, n, "Replication factor must be positive and not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default")
-			}
-			return nil
-		}, "Positive number not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default"),
-		Group: restGroup, OrderInGroup: 3, Width: config.WidthLong, DisplayName: "Replication Factor for Topics in " + group,
-		Doc: "The replication factor for new topics created for this connector using this group. This value may be -1 to use the broker's " +
-			"default replication factor, or may be a positive number not larger than the number of brokers in the Kafka cluster. " +
-			"A value larger than the number of brokers in the Kafka cluster will result in an error when the new topic is created. " +
-			"For the default group this configuration is required. For any other group defined in topic.creation.groups this config " +
-			"is optional and if it's missing it gets the value of the default group"})
-	def.Define(config.Key{Name: prefix + TopicCreationPartitionsConfig, Type: config.Int, Default: partitions, Importance: config.Low,
-		Validator: config.LambdaValidator(func(name string, value any) error {
-			if n, ok := value.(int); ok && n != -1 && n < 1 {
-				return config.InvalidValue(name, n, "Number of partitions must be positive, or -1 to use the broker's default")
-			}
-			return nil
-		}, "Positive number, or -1 to use the broker's default"),
-		Group: restGroup, OrderInGroup: 4, Width: config.WidthLong, DisplayName: "Partition Count for Topics in " + group,
-		Doc: "The number of partitions new topics created for this connector. This value may be -1 to use the broker's default number " +
-			"of partitions, or a positive number representing the desired number of partitions. For the default group this configuration " +
-			"is required. For any other group defined in topic.creation.groups this config is optional and if it's missing it gets the " +
-			"value of the default group"})
+	keys := []config.Key{
+		{Name: TopicCreationIncludeConfig, Type: config.List, Default: includeDefault, Validator: include,
+			DisplayName: "Inclusion Topic Pattern for " + group,
+			Doc: "A list of regular expression literals used to match the topic names used by the source connector. " +
+				"This list is used to include topics that should be created using the topic settings defined by this group."},
+		{Name: TopicCreationExcludeConfig, Type: config.List, Default: "", Validator: exclude,
+			DisplayName: "Exclusion Topic Pattern for " + group,
+			Doc: "A list of regular expression literals used to match the topic names used by the source connector. " +
+				"This list is used to exclude topics from being created with the topic settings defined by this group. " +
+				"Note that exclusion rules have precedent and override any inclusion rules for the topics."},
+		{Name: TopicCreationReplicationFactorConfig, Type: config.Int, Default: rf,
+			Validator: brokerDefaultOrUpTo(math.MaxInt16,
+				"Replication factor must be positive and not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default",
+				"Positive number not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default"),
+			DisplayName: "Replication Factor for Topics in " + group,
+			Doc: "The replication factor for new topics created for this connector using this group. This value may be -1 to use the broker's " +
+				"default replication factor, or may be a positive number not larger than the number of brokers in the Kafka cluster. " +
+				"A value larger than the number of brokers in the Kafka cluster will result in an error when the new topic is created. " +
+				"For the default group this configuration is required. For any other group defined in topic.creation.groups this config " +
+				"is optional and if it's missing it gets the value of the default group"},
+		{Name: TopicCreationPartitionsConfig, Type: config.Int, Default: partitions,
+			Validator: brokerDefaultOrUpTo(math.MaxInt32,
+				"Number of partitions must be positive, or -1 to use the broker's default",
+				"Positive number, or -1 to use the broker's default"),
+			DisplayName: "Partition Count for Topics in " + group,
+			Doc: "The number of partitions new topics created for this connector. This value may be -1 to use the broker's default number " +
+				"of partitions, or a positive number representing the desired number of partitions. For the default group this configuration " +
+				"is required. For any other group defined in topic.creation.groups this config is optional and if it's missing it gets the " +
+				"value of the default group"},
+	}
+	for i, k := range keys {
+		k.Name = prefix + k.Name
+		k.Importance, k.Group, k.OrderInGroup, k.Width = config.Low, restGroup, i+1, config.WidthLong
+		def.Define(k)
+	}
+}
+
+// brokerDefaultOrUpTo validates an INT that is -1 (the broker's default)
+// or between 1 and most (what the admin API's field holds); any other
+// value is invalid with problem. desc describes the valid values.
+func brokerDefaultOrUpTo(most int, problem, desc string) config.Validator {
+	return config.LambdaValidator(func(name string, value any) error {
+		// A missing or unparsable value is reported as such already.
+		if n, ok := value.(int); ok && n != -1 && (n < 1 || n > most) {
+			return config.InvalidValue(name, n, problem)
+		}
+		return nil
+	}, desc)
 }
 
 // topicRegexes checks each element of a LIST as a regular expression (Go's
