@@ -283,7 +283,7 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 		})
 		return &awslambda.Lambda{Client: lc, SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
 	}
-	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log}
+	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log, DisableTopicCreation: !s.cfg.TopicCreationEnable}
 	if resolver != nil {
 		opts.Resolver = resolver
 	}
