@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
@@ -40,10 +41,10 @@ func startCoordinator(t *testing.T) (*coordinator.Coordinator, *kafkatest.Env) {
 		t.Fatal(err)
 	}
 	cfg := coordinator.Config{
-		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, SafetyMargin: 300 * time.Millisecond,
+		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, Executor: env.Executor{SafetyMargin: 300 * time.Millisecond},
 		SinkPollInterval: 100 * time.Millisecond, SinkMaxRecords: 1000, DefaultFlushSize: 1,
 		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
-		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
+		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStorage: env.OffsetStorage{OffsetStoragePartitions: 5},
 		ReconcileInterval: 100 * time.Millisecond, Invoker: "inprocess", RestAdvertisedURL: "http://127.0.0.1:18083",
 	}
 	inv := coordinator.InProcess{Executor: lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: cfg.SafetyMargin})}
