@@ -253,12 +253,12 @@ func TestPipelineMariaDBToPostgres(t *testing.T) {
 // cutoff, so the executor commits nothing to Kafka, as if killed.
 type killAfterDBCommit struct {
 	*SinkTask
-	hold time.Duration
+	until time.Time // the lease's deadline
 }
 
 func (k killAfterDBCommit) PreCommit(ctx context.Context, offsets map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
 	safe, err := k.SinkTask.PreCommit(ctx, offsets)
-	time.Sleep(k.hold)
+	time.Sleep(time.Until(k.until))
 	return safe, err
 }
 
@@ -271,9 +271,10 @@ func TestPipelineExactlyOnceKilledAfterDatabaseCommit(t *testing.T) {
 	db.exec(t, "CREATE TABLE src (id int PRIMARY KEY, name text NOT NULL)")
 	db.exec(t, "INSERT INTO src SELECT g, 'n' || g FROM generate_series(1, 500) g")
 	k := kafkatest.Start(t, 1)
+	var deadline time.Time // of the lease to kill
 	killing := connect.Plugin{Class: "test.KillingJdbcSink", Kind: connect.KindSink,
 		NewConnector: func() connect.Connector { return NewSinkConnector() },
-		NewSinkTask:  func() connect.SinkTask { return killAfterDBCommit{NewSinkTask(), 3 * time.Second} }}
+		NewSinkTask:  func() connect.SinkTask { return killAfterDBCommit{NewSinkTask(), deadline} }}
 	reg, err := connect.NewRegistry(append(converter.Plugins(), append(Plugins(), killing)...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -286,8 +287,9 @@ func TestPipelineExactlyOnceKilledAfterDatabaseCommit(t *testing.T) {
 		TableNameFormatConfig: "dst", AutoCreateConfig: "true"}) // insert mode, no key
 	maps.Copy(cfg, jsonConverters)
 	rg := lease.Range{Topic: "eos-src", Partition: 0, Start: 0, End: 500}
+	deadline = time.Now().Add(8 * time.Second)
 	res := p.exec.Run(context.Background(), lease.Lease{ID: "eos-1", Kind: lease.KindSink, Connector: "eos-sink", Epoch: 1,
-		Deadline: time.Now().Add(2 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: []lease.Range{rg}})
+		Deadline: deadline, ConnectorConfig: cfg, TaskConfig: cfg, Ranges: []lease.Range{rg}})
 	if res.Status == lease.Succeeded || len(res.Committed) != 0 {
 		t.Fatalf("the killed lease: %s, committed %v; want nothing committed to Kafka", res.Status, res.Committed)
 	}
