@@ -142,3 +142,53 @@ func (n *nullString) dest() any {
 	d.String, d.Valid = n.v, true
 	return d
 }
+
+func TestValidateConfig(t *testing.T) {
+	base := map[string]string{ConnectionURLConfig: "jdbc:postgresql://h/d", TopicPrefixConfig: "p-"}
+	with := func(extra map[string]string) map[string]string {
+		p := map[string]string{}
+		for k, v := range base {
+			p[k] = v
+		}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name  string
+		sink  bool
+		props map[string]string
+		key   string // the key with a problem; "" for none
+	}{
+		{name: "source ok", props: with(map[string]string{ModeConfig: ModeBulk})},
+		{name: "source without mode", props: with(nil), key: ModeConfig},
+		{name: "incrementing without column", props: with(map[string]string{ModeConfig: ModeIncrementing}), key: IncrementingColumnConfig},
+		{name: "timestamp without column", props: with(map[string]string{ModeConfig: ModeTimestamp}), key: TimestampColumnConfig},
+		{name: "include and exclude", props: with(map[string]string{ModeConfig: ModeBulk, TableWhitelistConfig: "a", TableExcludeListConfig: "b"}), key: TableWhitelistConfig},
+		{name: "query with tables", props: with(map[string]string{ModeConfig: ModeBulk, QueryConfig: "SELECT 1", TableIncludeListConfig: "a"}), key: QueryConfig},
+		{name: "unsupported url", props: with(map[string]string{ModeConfig: ModeBulk, ConnectionURLConfig: "jdbc:oracle:thin:@h:1521:x"}), key: ConnectionURLConfig},
+		{name: "sink ok", sink: true, props: with(map[string]string{InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey})},
+		{name: "upsert without key", sink: true, props: with(map[string]string{InsertModeConfig: InsertModeUpsert}), key: PKModeConfig},
+		{name: "delete without record_key", sink: true, props: with(map[string]string{DeleteEnabledConfig: "true", PKModeConfig: PKModeRecordValue}), key: DeleteEnabledConfig},
+		{name: "kafka pk with two fields", sink: true, props: with(map[string]string{PKModeConfig: PKModeKafka, PKFieldsConfig: "a,b"}), key: PKFieldsConfig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var problems map[string][]string
+			if tc.sink {
+				problems = NewSinkConnector().ValidateConfig(tc.props)
+			} else {
+				problems = NewSourceConnector().ValidateConfig(tc.props)
+			}
+			if tc.key == "" {
+				if len(problems) != 0 {
+					t.Fatalf("problems = %v, want none", problems)
+				}
+				return
+			}
+			if len(problems[tc.key]) == 0 {
+				t.Fatalf("problems = %v, want one for %s", problems, tc.key)
+			}
+		})
+	}
+}
