@@ -5,6 +5,7 @@ package sinks
 import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
@@ -16,6 +17,7 @@ import (
 func Plugins() []connect.Plugin {
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
+	all = append(all, avroconv.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, s3sink.Plugins()...)

@@ -6,6 +6,7 @@ package sources
 import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/transforms"
@@ -15,6 +16,7 @@ import (
 func Plugins() []connect.Plugin {
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
+	all = append(all, avroconv.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
