@@ -133,7 +133,7 @@ func TestLeaseDeadLettersBadAvroRecords(t *testing.T) {
 	run := func(id, url string, extra ...string) lease.Result {
 		cfg := map[string]string{
 			"name": "avro-sink", "connector.class": "test.Collect", "topics": "orders",
-			"key.converter": "org.apache.kafka.connect.storage.StringConverter",
+			"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
 			"value.converter": avro.Class, "value.converter.schema.registry.url": url,
 			"value.converter.max.retries": "1", "value.converter.retries.wait.ms": "10",
 		}
