@@ -97,7 +97,7 @@ func checkRecord(t *testing.T, i int, v map[string]any) {
 	t.Helper()
 	want := map[string]string{
 		"id": fmt.Sprint(int64(i)), "small": fmt.Sprint(int32(i % 300)),
-		"at": time.UnixMilli(1_700_000_000_000 + int64(i)).UTC().String(),
+		"at":     time.UnixMilli(1_700_000_000_000 + int64(i)).UTC().String(),
 		"region": "eu", // unset: the field default, as Connect's Struct.get gives it
 	}
 	for k, w := range want {
