@@ -101,6 +101,7 @@ type settings struct {
 	storeHeaders     bool
 	maxOpen          int
 	rotationTime     partitioner.Extractor
+	compat           compatibility
 }
 
 // EngineConfig is Config merged with the partitioner's keys: everything the
@@ -129,6 +130,7 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		storeKeys:        v.Bool(StoreKafkaKeysConfig),
 		storeHeaders:     v.Bool(StoreKafkaHeadersConfig),
 		maxOpen:          v.Int(MaxOpenFilesConfig),
+		compat:           parseCompatibility(v.String(SchemaCompatibilityConfig)),
 	}
 	if problems := Validate(props); len(problems) > 0 {
 		var ps []config.Problem
