@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
+	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
@@ -20,6 +21,7 @@ func Plugins() []connect.Plugin {
 	all = append(all, converter.Plugins()...)
 	all = append(all, avroconv.Plugins()...)
 	all = append(all, jsonschema.Plugins()...)
+	all = append(all, protobuf.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, s3sink.Plugins()...)

@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
+	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/transforms"
@@ -19,6 +20,7 @@ func Plugins() []connect.Plugin {
 	all = append(all, converter.Plugins()...)
 	all = append(all, avroconv.Plugins()...)
 	all = append(all, jsonschema.Plugins()...)
+	all = append(all, protobuf.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
