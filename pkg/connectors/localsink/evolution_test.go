@@ -3,15 +3,13 @@ package localsink_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	tocf "github.com/twmb/avro/ocf"
+	hocf "github.com/hamba/avro/v2/ocf"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
@@ -29,7 +27,7 @@ import (
 // adds field region with a default — written by the AvroConverter with
 // franz-go's in-process registry (srfake), exported through the real lease
 // executor to Parquet and to Avro files, and read back with readers
-// independent of the writers (parquet-go/parquet-go, twmb/avro).
+// independent of the writers (parquet-go/parquet-go, hamba/avro).
 //
 // Offsets 0-9 are version 1, 10-19 version 2, 20-24 version 1 again (an
 // old producer), 25-29 version 2.
@@ -84,23 +82,22 @@ func produceEvolving(t *testing.T, c *kafka.Client, registryURL string) {
 
 func readAvroFile(t *testing.T, b []byte) []map[string]any {
 	t.Helper()
-	r, err := tocf.NewReader(bytes.NewReader(b))
+	r, err := hocf.NewDecoder(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
 	var rows []map[string]any
-	for {
+	for r.HasNext() {
 		var m map[string]any
-		err := r.Decode(&m)
-		if errors.Is(err, io.EOF) {
-			return rows
-		}
-		if err != nil {
+		if err := r.Decode(&m); err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, m)
 	}
+	if err := r.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 func TestSchemaEvolutionExport(t *testing.T) {

@@ -1,108 +1,100 @@
 package avro
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"time"
 
-	havro "github.com/hamba/avro/v2"
-
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-// read decodes one value of n from r (hamba's binary reader) as a Connect
-// value of n.connect. Errors are left in r.Error.
-func (n *node) read(r *havro.Reader) any {
+// read decodes one value of n from r as a Connect
+// value of n.connect. Errors are left in r.err.
+func (n *node) read(r *reader) any {
 	switch n.kind {
 	case kBool:
-		return r.ReadBool()
+		return r.boolean()
 	case kInt8:
-		return int8(r.ReadInt())
+		return int8(r.int())
 	case kInt16:
-		return int16(r.ReadInt())
+		return int16(r.int())
 	case kInt32:
-		return r.ReadInt()
+		return r.int()
 	case kInt64, kTimeMicro, kTSMicro:
-		return r.ReadLong()
+		return r.long()
 	case kFloat32:
-		return r.ReadFloat()
+		return r.float()
 	case kFloat64:
-		return r.ReadDouble()
+		return r.double()
 	case kString:
-		return r.ReadString()
+		return r.string()
 	case kBytes:
-		return r.ReadBytes()
+		return r.bytes()
 	case kFixed:
-		b := make([]byte, n.size)
-		r.Read(b)
-		return b
+		return append([]byte{}, r.fixed(n.size)...)
 	case kEnum:
-		i := int(r.ReadInt())
+		i := int(r.int())
 		if i < 0 || i >= len(n.symbols) {
-			r.ReportError("read enum", fmt.Sprintf("symbol index %d out of range", i))
+			r.fail(fmt.Errorf("enum symbol index %d out of range", i))
 			return nil
 		}
 		return n.symbols[i]
 	case kDecimal:
 		var b []byte
 		if n.size > 0 {
-			b = make([]byte, n.size)
-			r.Read(b)
+			b = r.fixed(n.size)
 		} else {
-			b = r.ReadBytes()
+			b = r.bytes()
 		}
 		return data.Decimal{Unscaled: fromTwos(b), Scale: n.scale}
 	case kDate:
-		return time.UnixMilli(int64(r.ReadInt()) * 86400000).UTC()
+		return time.UnixMilli(int64(r.int()) * 86400000).UTC()
 	case kTimeMillis:
-		return time.UnixMilli(int64(r.ReadInt())).UTC()
+		return time.UnixMilli(int64(r.int())).UTC()
 	case kTimestampMillis:
-		return time.UnixMilli(r.ReadLong()).UTC()
+		return time.UnixMilli(r.long()).UTC()
 	case kArray:
 		var out []any
-		r.ReadArrayCB(func(r *havro.Reader) bool {
-			out = append(out, n.elem.read(r))
-			return r.Error == nil
-		})
+		r.blocks(func() { out = append(out, n.elem.read(r)) })
 		if out == nil {
 			out = []any{}
 		}
 		return out
 	case kMap:
 		out := map[any]any{}
-		r.ReadMapCB(func(r *havro.Reader, k string) bool {
+		r.blocks(func() {
+			k := r.string()
 			out[k] = n.elem.read(r)
-			return r.Error == nil
 		})
 		return out
 	case kMapArray:
 		out := map[any]any{}
-		r.ReadArrayCB(func(r *havro.Reader) bool {
+		r.blocks(func() {
 			k := n.key.read(r)
 			out[k] = n.elem.read(r)
-			return r.Error == nil
 		})
 		return out
 	case kStruct:
 		st := data.NewStruct(n.connect)
 		for i, f := range n.fields {
 			v := f.read(r)
-			if r.Error != nil {
+			if r.err != nil {
 				return nil
 			}
 			if v != nil {
 				if err := st.Put(n.connect.Fields[i].Name, v); err != nil {
-					r.Error = err
+					r.fail(err)
 					return nil
 				}
 			}
 		}
 		return st
 	case kOptional, kUnion:
-		i := int(r.ReadLong())
+		i := int(r.long())
 		if i < 0 || i >= len(n.branches) {
-			r.ReportError("read union", fmt.Sprintf("branch %d out of range", i))
+			r.fail(fmt.Errorf("union branch %d out of range", i))
 			return nil
 		}
 		br := n.branches[i]
@@ -110,17 +102,17 @@ func (n *node) read(r *havro.Reader) any {
 			return nil
 		}
 		v := br.read(r)
-		if n.kind == kOptional || v == nil || r.Error != nil {
+		if n.kind == kOptional || v == nil || r.err != nil {
 			return v
 		}
 		st := data.NewStruct(n.connect)
 		if err := st.Put(n.connect.Fields[n.unionField(i)].Name, v); err != nil {
-			r.Error = err
+			r.fail(err)
 			return nil
 		}
 		return st
 	}
-	r.ReportError("read", "unsupported schema")
+	r.fail(errors.New("unsupported schema"))
 	return nil
 }
 
@@ -138,16 +130,16 @@ func (n *node) unionField(i int) int {
 
 // write encodes v, a Connect value of n.connect (or of an equivalent
 // schema), to w.
-func (n *node) write(w *havro.Writer, v any) error {
+func (n *node) write(w *writer, v any) error {
 	switch n.kind {
 	case kOptional:
 		if v == nil {
-			w.WriteLong(int64(n.nullIdx))
+			w.long(int64(n.nullIdx))
 			return nil
 		}
 		for i, br := range n.branches {
 			if br != nil {
-				w.WriteLong(int64(i))
+				w.long(int64(i))
 				return br.write(w, v)
 			}
 		}
@@ -157,7 +149,7 @@ func (n *node) write(w *havro.Writer, v any) error {
 			if n.nullIdx < 0 {
 				return dataErrorf("a null value for a union without null")
 			}
-			w.WriteLong(int64(n.nullIdx))
+			w.long(int64(n.nullIdx))
 			return nil
 		}
 		if !ok {
@@ -168,12 +160,12 @@ func (n *node) write(w *havro.Writer, v any) error {
 				continue
 			}
 			if fv := st.GetWithoutDefault(n.connect.Fields[n.unionField(i)].Name); fv != nil {
-				w.WriteLong(int64(i))
+				w.long(int64(i))
 				return br.write(w, fv)
 			}
 		}
 		if n.nullIdx >= 0 {
-			w.WriteLong(int64(n.nullIdx))
+			w.long(int64(n.nullIdx))
 			return nil
 		}
 		return dataErrorf("a union struct with no field set")
@@ -191,31 +183,31 @@ func (n *node) write(w *havro.Writer, v any) error {
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteBool(b)
+		w.boolean(b)
 	case kInt8:
 		i, ok := v.(int8)
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteInt(int32(i))
+		w.int(int32(i))
 	case kInt16:
 		i, ok := v.(int16)
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteInt(int32(i))
+		w.int(int32(i))
 	case kInt32:
 		i, ok := v.(int32)
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteInt(i)
+		w.int(i)
 	case kInt64, kTimeMicro, kTSMicro:
 		switch i := v.(type) {
 		case int64:
-			w.WriteLong(i)
+			w.long(i)
 		case int:
-			w.WriteLong(int64(i))
+			w.long(int64(i))
 		default:
 			return mismatch(n, v)
 		}
@@ -224,13 +216,13 @@ func (n *node) write(w *havro.Writer, v any) error {
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteFloat(f)
+		w.float(f)
 	case kFloat64:
 		f, ok := v.(float64)
 		if !ok {
 			return mismatch(n, v)
 		}
-		w.WriteDouble(f)
+		w.double(f)
 	case kString, kEnum:
 		s, ok := v.(string)
 		if !ok {
@@ -241,10 +233,10 @@ func (n *node) write(w *havro.Writer, v any) error {
 			if i < 0 {
 				return dataErrorf("%q is not a symbol of the enum", s)
 			}
-			w.WriteInt(int32(i))
+			w.int(int32(i))
 			return nil
 		}
-		w.WriteString(s)
+		w.string(s)
 	case kBytes, kFixed:
 		b, ok := v.([]byte)
 		if !ok {
@@ -254,10 +246,10 @@ func (n *node) write(w *havro.Writer, v any) error {
 			if len(b) != n.size {
 				return dataErrorf("fixed of size %d given %d bytes", n.size, len(b))
 			}
-			_, _ = w.Write(b)
+			w.raw(b)
 			return nil
 		}
-		w.WriteBytes(b)
+		w.bytes(b)
 	case kDecimal:
 		d, ok := v.(data.Decimal)
 		if !ok {
@@ -281,10 +273,10 @@ func (n *node) write(w *havro.Writer, v any) error {
 				}
 			}
 			copy(fixed[n.size-len(b):], b)
-			_, _ = w.Write(fixed)
+			w.raw(fixed)
 			return nil
 		}
-		w.WriteBytes(b)
+		w.bytes(b)
 	case kDate, kTimeMillis, kTimestampMillis:
 		t, ok := v.(time.Time)
 		if !ok {
@@ -292,11 +284,11 @@ func (n *node) write(w *havro.Writer, v any) error {
 		}
 		switch n.kind {
 		case kDate:
-			w.WriteInt(int32(t.UnixMilli() / 86400000))
+			w.int(int32(t.UnixMilli() / 86400000))
 		case kTimeMillis:
-			w.WriteInt(int32(t.UnixMilli() % 86400000))
+			w.int(int32(t.UnixMilli() % 86400000))
 		default:
-			w.WriteLong(t.UnixMilli())
+			w.long(t.UnixMilli())
 		}
 	case kArray:
 		arr, ok := v.([]any)
@@ -304,28 +296,28 @@ func (n *node) write(w *havro.Writer, v any) error {
 			return mismatch(n, v)
 		}
 		if len(arr) > 0 {
-			w.WriteLong(int64(len(arr)))
+			w.long(int64(len(arr)))
 			for _, e := range arr {
 				if err := n.elem.write(w, e); err != nil {
 					return err
 				}
 			}
 		}
-		w.WriteLong(0)
+		w.long(0)
 	case kMap, kMapArray:
 		keys, get, err := mapEntries(v)
 		if err != nil {
 			return mismatch(n, v)
 		}
 		if len(keys) > 0 {
-			w.WriteLong(int64(len(keys)))
+			w.long(int64(len(keys)))
 			for _, k := range keys {
 				if n.kind == kMap {
 					ks, ok := k.(string)
 					if !ok {
 						return dataErrorf("map key %v is not a string", k)
 					}
-					w.WriteString(ks)
+					w.string(ks)
 				} else if err := n.key.write(w, k); err != nil {
 					return err
 				}
@@ -334,7 +326,7 @@ func (n *node) write(w *havro.Writer, v any) error {
 				}
 			}
 		}
-		w.WriteLong(0)
+		w.long(0)
 	case kStruct:
 		st, ok := v.(*data.Struct)
 		if !ok {

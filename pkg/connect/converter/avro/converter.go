@@ -27,19 +27,18 @@
 // the registry's version of the schema under its subject (one lookup per
 // schema, cached), as Confluent's converter does.
 //
-// The Avro binary encoding is github.com/hamba/avro/v2's reader and writer;
-// this package only maps between Avro schemas and Connect data.
+// Avro schemas are parsed by github.com/twmb/avro; this package maps them
+// to Connect schemas and reads and writes the binary encoding driven by
+// them (binary.go).
 package avro
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	havro "github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -87,11 +86,13 @@ type Converter struct {
 	// schemas of Connect schemas (by pointer: Connect schemas are
 	// immutable) and of their Avro text.
 	readers map[int]*node
-	writers map[*data.Schema]*writer
-	byText  map[string]*writer
+	writers map[*data.Schema]*registered
+	byText  map[string]*registered
 }
 
-type writer struct {
+// registered is a Connect schema's registered Avro schema: its id and
+// compiled node.
+type registered struct {
 	id   int
 	node *node
 }
@@ -149,7 +150,7 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 	}
 	c.serde, c.client, c.isKey = serde, client, isKey
 	c.mu.Lock()
-	c.readers, c.writers, c.byText = map[int]*node{}, map[*data.Schema]*writer{}, map[string]*writer{}
+	c.readers, c.writers, c.byText = map[int]*node{}, map[*data.Schema]*registered{}, map[string]*registered{}
 	c.mu.Unlock()
 	return nil
 }
@@ -172,17 +173,16 @@ func (c *Converter) ToConnectData(topic string, value []byte) (*data.Schema, any
 	if err != nil {
 		return nil, nil, err
 	}
-	r := readerPool.Get().(*havro.Reader)
-	defer readerPool.Put(r)
-	r.Reset(payload)
-	v := n.read(r)
-	if r.Error != nil {
-		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: Error deserializing Avro message for id %d: %v", topic, id, r.Error)
+	r := reader{b: payload}
+	v := n.read(&r)
+	if r.err == nil && len(r.b) > 0 {
+		r.err = fmt.Errorf("%d bytes left after the value", len(r.b))
+	}
+	if r.err != nil {
+		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: Error deserializing Avro message for id %d: %v", topic, id, r.err)
 	}
 	return n.connect, v, nil
 }
-
-var readerPool = sync.Pool{New: func() any { return havro.NewReader(nil, 0) }}
 
 // reader returns the compiled schema of id, fetching it (and its version
 // under the topic's subject) once.
@@ -208,8 +208,8 @@ func (c *Converter) reader(topic string, id int) (*node, error) {
 	}
 	version := 0
 	recordName := ""
-	if nm, ok := as.(havro.NamedSchema); ok {
-		recordName = nm.FullName()
+	if t := as.resolve(as.root).Type; t == "record" || t == "enum" || t == "fixed" {
+		recordName = fullName(as.resolve(as.root))
 	}
 	if subject, err := c.serde.Strategy.Subject(topic, c.isKey, recordName); err == nil {
 		ss, err := c.client.Lookup(ctx, subject, s, false)
@@ -234,12 +234,6 @@ func (c *Converter) reader(topic string, id int) (*node, error) {
 	return n, nil
 }
 
-// parse parses an Avro schema with its own name cache: hamba's default
-// cache is global, and two versions of a record share its name.
-func parse(text string) (havro.Schema, error) {
-	return havro.ParseWithCache(text, "", &havro.SchemaCache{})
-}
-
 // FromConnectData writes value in Confluent's wire format. A nil schema
 // with a nil value is a tombstone (nil bytes).
 func (c *Converter) FromConnectData(topic string, schema *data.Schema, value any) ([]byte, error) {
@@ -256,27 +250,17 @@ func (c *Converter) FromConnectData(topic string, schema *data.Schema, value any
 	if err != nil {
 		return nil, err
 	}
-	aw := writerPool.Get().(*havro.Writer)
-	defer writerPool.Put(aw)
-	var buf bytes.Buffer
-	aw.Reset(&buf)
-	hdr := schemaregistry.AppendHeader(make([]byte, 0, 64), w.id)
-	_, _ = aw.Write(hdr)
-	if err := w.node.write(aw, value); err != nil {
+	aw := writer{b: schemaregistry.AppendHeader(make([]byte, 0, 256), w.id)}
+	if err := w.node.write(&aw, value); err != nil {
 		return nil, dataErrorf("Failed to serialize Avro data from topic %s: %v", topic, err)
 	}
-	if err := aw.Flush(); err != nil {
-		return nil, dataErrorf("Failed to serialize Avro data from topic %s: %v", topic, err)
-	}
-	return buf.Bytes(), nil
+	return aw.b, nil
 }
-
-var writerPool = sync.Pool{New: func() any { return havro.NewWriter(nil, 512) }}
 
 // writer returns the registered schema for a Connect schema: its Avro
 // schema registered (auto.register.schemas), looked up, the subject's
 // latest (use.latest.version) or the one of use.schema.id.
-func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
+func (c *Converter) writer(topic string, s *data.Schema) (*registered, error) {
 	c.mu.RLock()
 	w, ok := c.writers[s]
 	c.mu.RUnlock()
@@ -305,7 +289,7 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
 	return w, nil
 }
 
-func (c *Converter) register(topic string, s *data.Schema, text string) (*writer, error) {
+func (c *Converter) register(topic string, s *data.Schema, text string) (*registered, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	subject, err := c.serde.Strategy.Subject(topic, c.isKey, s.Name)
@@ -359,7 +343,7 @@ func (c *Converter) register(topic string, s *data.Schema, text string) (*writer
 	if err != nil {
 		return nil, err
 	}
-	return &writer{id: id, node: n}, nil
+	return &registered{id: id, node: n}, nil
 }
 
 // Plugins lists the converter under Confluent's class name.

@@ -1,12 +1,6 @@
 package avro
 
-import (
-	"bytes"
-
-	havro "github.com/hamba/avro/v2"
-
-	"github.com/sluicehq/sluice/pkg/connect/data"
-)
+import "github.com/sluicehq/sluice/pkg/connect/data"
 
 // Encoder writes Connect values of one schema as Avro binary datums, with
 // the Avro schema that AvroData derives from the Connect schema: what
@@ -15,8 +9,7 @@ import (
 type Encoder struct {
 	text string
 	node *node
-	buf  bytes.Buffer
-	w    *havro.Writer
+	w    writer
 }
 
 // NewEncoder compiles the Avro schema of s. connectMetaData adds the
@@ -36,9 +29,7 @@ func NewEncoder(s *data.Schema, connectMetaData bool) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Encoder{text: text, node: n}
-	e.w = havro.NewWriter(&e.buf, 512)
-	return e, nil
+	return &Encoder{text: text, node: n}, nil
 }
 
 // Schema returns the Avro schema as JSON text.
@@ -47,13 +38,9 @@ func (e *Encoder) Schema() string { return e.text }
 // Encode returns the Avro binary encoding of v, valid until the next call.
 // A value that does not fit is a *data.DataError and leaves no trace.
 func (e *Encoder) Encode(v any) ([]byte, error) {
-	e.buf.Reset()
-	e.w.Reset(&e.buf)
-	if err := e.node.write(e.w, v); err != nil {
+	e.w.b = e.w.b[:0]
+	if err := e.node.write(&e.w, v); err != nil {
 		return nil, err
 	}
-	if err := e.w.Flush(); err != nil {
-		return nil, err
-	}
-	return e.buf.Bytes(), nil
+	return e.w.b, nil
 }

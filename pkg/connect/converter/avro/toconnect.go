@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
-
-	havro "github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
@@ -93,323 +90,7 @@ type node struct {
 	scale    int32
 }
 
-// toConnect compiles an Avro schema into a node, mapping it as Confluent's
-// AvroData.toConnectSchema. version, when positive, is the registry's
-// version of the top-level schema and becomes its Connect version unless
-// the schema carries connect.version.
-func (c *options) toConnect(s havro.Schema, version int) (*node, error) {
-	n, err := c.toConnectNode(s, false, nil, "", version, map[string]*node{})
-	if err != nil {
-		return nil, &data.DataError{Msg: "Avro schema not supported: " + err.Error()}
-	}
-	return n, nil
-}
-
-type props interface{ Prop(string) any }
-
-func propString(s havro.Schema, name string) string {
-	if p, ok := s.(props); ok {
-		if v, ok := p.Prop(name).(string); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-func propAny(s havro.Schema, name string) any {
-	if p, ok := s.(props); ok {
-		return p.Prop(name)
-	}
-	return nil
-}
-
-func numberProp(s havro.Schema, name string) (int64, bool) {
-	switch v := propAny(s, name).(type) {
-	case float64:
-		return int64(v), true
-	case int:
-		return int64(v), true
-	case int64:
-		return v, true
-	case json.Number:
-		i, err := v.Int64()
-		return i, err == nil
-	}
-	return 0, false
-}
-
-func logicalOf(s havro.Schema) (havro.LogicalType, havro.LogicalSchema) {
-	if l, ok := s.(havro.LogicalTypeSchema); ok && l.Logical() != nil {
-		return l.Logical().Type(), l.Logical()
-	}
-	return "", nil
-}
-
-func (c *options) toConnectNode(s havro.Schema, forceOptional bool, fieldDefault any, fieldDoc string, version int, seen map[string]*node) (*node, error) {
-	if ref, ok := s.(*havro.RefSchema); ok {
-		s = ref.Schema()
-	}
-	n := &node{}
-	b := (*data.SchemaBuilder)(nil)
-	lt, ls := logicalOf(s)
-	switch s.Type() {
-	case havro.Boolean:
-		n.kind, b = kBool, data.NewBuilder(data.TypeBoolean)
-	case havro.Bytes, havro.Fixed:
-		if lt == havro.Decimal {
-			d := ls.(*havro.DecimalLogicalSchema)
-			n.kind, n.scale = kDecimal, int32(d.Scale())
-			b = data.DecimalSchema(int32(d.Scale()))
-			if d.Precision() != defaultPrecision {
-				b.Parameter(DecimalPrecisionParam, strconv.Itoa(d.Precision()))
-			}
-			if f, ok := s.(*havro.FixedSchema); ok {
-				n.size = f.Size()
-			}
-		} else if f, ok := s.(*havro.FixedSchema); ok {
-			n.kind, n.size = kFixed, f.Size()
-			b = data.NewBuilder(data.TypeBytes).Parameter(FixedSizeParam, strconv.Itoa(f.Size()))
-		} else {
-			n.kind, b = kBytes, data.NewBuilder(data.TypeBytes)
-		}
-	case havro.Double:
-		n.kind, b = kFloat64, data.NewBuilder(data.TypeFloat64)
-	case havro.Float:
-		n.kind, b = kFloat32, data.NewBuilder(data.TypeFloat32)
-	case havro.Int:
-		switch {
-		case lt == havro.Date:
-			n.kind, b = kDate, data.DateSchema()
-		case lt == havro.TimeMillis:
-			n.kind, b = kTimeMillis, data.TimeSchema()
-		case lt == "" && propString(s, connectTypeProp) == "int8":
-			n.kind, b = kInt8, data.NewBuilder(data.TypeInt8)
-		case lt == "" && propString(s, connectTypeProp) == "int16":
-			n.kind, b = kInt16, data.NewBuilder(data.TypeInt16)
-		default:
-			n.kind, b = kInt32, data.NewBuilder(data.TypeInt32)
-		}
-	case havro.Long:
-		switch lt {
-		case havro.TimestampMillis:
-			n.kind, b = kTimestampMillis, data.TimestampSchema()
-		case havro.TimeMicros:
-			n.kind, b = kTimeMicro, data.NewBuilder(data.TypeInt64)
-		case havro.TimestampMicros:
-			n.kind, b = kTSMicro, data.NewBuilder(data.TypeInt64)
-		default:
-			n.kind, b = kInt64, data.NewBuilder(data.TypeInt64)
-		}
-	case havro.String:
-		n.kind, b = kString, data.NewBuilder(data.TypeString)
-	case havro.Array:
-		elem := s.(*havro.ArraySchema).Items()
-		if ref, ok := elem.(*havro.RefSchema); ok {
-			elem = ref.Schema()
-		}
-		if rec, ok := elem.(*havro.RecordSchema); ok && isMapEntry(rec) {
-			if len(rec.Fields()) != 2 || rec.Fields()[0].Name() != "key" || rec.Fields()[1].Name() != "value" {
-				return nil, fmt.Errorf("Found map encoded as array of key-value pairs, but array elements do not match the expected format.")
-			}
-			k, err := c.toConnectNode(rec.Fields()[0].Type(), false, nil, "", 0, seen)
-			if err != nil {
-				return nil, err
-			}
-			v, err := c.toConnectNode(rec.Fields()[1].Type(), false, nil, "", 0, seen)
-			if err != nil {
-				return nil, err
-			}
-			n.kind, n.key, n.elem = kMapArray, k, v
-			b = data.MapBuilder(k.connect, v.connect)
-		} else {
-			e, err := c.toConnectNode(elem, false, nil, "", 0, seen)
-			if err != nil {
-				return nil, err
-			}
-			n.kind, n.elem, b = kArray, e, data.ArrayBuilder(e.connect)
-		}
-	case havro.Map:
-		v, err := c.toConnectNode(s.(*havro.MapSchema).Values(), false, nil, "", 0, seen)
-		if err != nil {
-			return nil, err
-		}
-		n.kind, n.elem, b = kMap, v, data.MapBuilder(data.StringSchema, v.connect)
-	case havro.Record:
-		rec := s.(*havro.RecordSchema)
-		if _, cyclic := seen[rec.FullName()]; cyclic {
-			return nil, fmt.Errorf("recursive record %s", rec.FullName())
-		}
-		seen[rec.FullName()] = n
-		n.kind, b = kStruct, data.StructBuilder()
-		for _, f := range rec.Fields() {
-			var def any
-			if f.HasDefault() {
-				def = jsonDefault{f.Default()}
-			}
-			fn, err := c.toConnectNode(f.Type(), false, def, f.Doc(), 0, seen)
-			if err != nil {
-				return nil, err
-			}
-			n.fields = append(n.fields, fn)
-			b.Field(f.Name(), fn.connect)
-		}
-		delete(seen, rec.FullName())
-	case havro.Enum:
-		e := s.(*havro.EnumSchema)
-		n.kind, n.symbols = kEnum, e.Symbols()
-		b = data.NewBuilder(data.TypeString).Parameter(EnumParam, e.FullName())
-		for _, sym := range e.Symbols() {
-			b.Parameter(EnumParam+"."+sym, sym)
-		}
-	case havro.Union:
-		return c.unionNode(s.(*havro.UnionSchema), fieldDoc, seen)
-	case havro.Null:
-		return nil, fmt.Errorf("Standalone null schemas are not supported by this converter")
-	default:
-		return nil, fmt.Errorf("unsupported Avro type %s", s.Type())
-	}
-
-	// The registry's version, unless connect.version says otherwise.
-	// Connect's logical types come with their name and version 1.
-	logical := n.kind == kDecimal || n.kind == kDate || n.kind == kTimeMillis || n.kind == kTimestampMillis
-	if v, ok := numberProp(s, connectVersionProp); ok && !logical {
-		b.Version(int32(v))
-	} else if version > 0 && !logical {
-		b.Version(int32(version))
-	}
-	doc := fieldDoc
-	if doc == "" {
-		if d, ok := s.(interface{ Doc() string }); ok {
-			doc = d.Doc()
-		}
-	}
-	if doc == "" {
-		doc = propString(s, connectDocProp)
-	}
-	if doc != "" {
-		b.Doc(doc)
-	}
-	if c.connectMetaData {
-		if params, ok := propAny(s, connectParametersProp).(map[string]any); ok {
-			for k, v := range params {
-				if sv, ok := v.(string); ok {
-					b.Parameter(k, sv)
-				}
-			}
-		}
-	}
-	name := propString(s, connectNameProp)
-	if name == "" {
-		if nm, ok := s.(havro.NamedSchema); ok && (s.Type() == havro.Record || s.Type() == havro.Enum || s.Type() == havro.Fixed) {
-			name = nm.FullName()
-		}
-	}
-	if name != "" && name != Namespace+"."+DefaultName && !logical {
-		b.Name(name)
-	}
-	if forceOptional {
-		b.Optional()
-	}
-	if fieldDefault == nil {
-		if d := propAny(s, connectDefaultProp); d != nil {
-			fieldDefault = jsonDefault{d}
-		}
-	}
-	if jd, ok := fieldDefault.(jsonDefault); ok && jd.v != nil {
-		// Validate later against the built schema.
-		tmp, err := b.Build()
-		if err != nil {
-			return nil, err
-		}
-		dv, err := defaultToConnect(n, tmp, jd.v)
-		if err != nil {
-			return nil, fmt.Errorf("default value %v: %w", jd.v, err)
-		}
-		b.Default(dv)
-	}
-	cs, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	n.connect = cs
-	return n, nil
-}
-
-// jsonDefault wraps a default as hamba parsed it from the schema's JSON.
-type jsonDefault struct{ v any }
-
-func isMapEntry(rec *havro.RecordSchema) bool {
-	return rec.FullName() == Namespace+"."+MapEntryName || propString(rec, connectInternalType) == MapEntryName
-}
-
-// unionNode maps an Avro union: [null, T] and [T, null] are an optional T;
-// other unions a Connect Union struct with one optional field per
-// non-null member, named after the member (its simple name for named
-// types, its type otherwise), optional when the union has null.
-func (c *options) unionNode(u *havro.UnionSchema, fieldDoc string, seen map[string]*node) (*node, error) {
-	types := u.Types()
-	n := &node{nullIdx: -1}
-	if len(types) == 2 && (types[0].Type() == havro.Null) != (types[1].Type() == havro.Null) {
-		n.kind = kOptional
-		for i, t := range types {
-			if t.Type() == havro.Null {
-				n.nullIdx = i
-				n.branches = append(n.branches, nil)
-				continue
-			}
-			inner, err := c.toConnectNode(t, true, nil, fieldDoc, 0, seen)
-			if err != nil {
-				return nil, err
-			}
-			n.branches = append(n.branches, inner)
-			n.connect = inner.connect
-		}
-		return n, nil
-	}
-	n.kind = kUnion
-	b := data.StructBuilder().Name(UnionName)
-	names := map[string]bool{}
-	for i, t := range types {
-		if t.Type() == havro.Null {
-			n.nullIdx = i
-			n.branches = append(n.branches, nil)
-			b.Optional()
-			continue
-		}
-		inner, err := c.toConnectNode(t, true, nil, "", 0, seen)
-		if err != nil {
-			return nil, err
-		}
-		name := unionMemberName(t, c.enhanced)
-		if names[name] {
-			return nil, fmt.Errorf("Multiple union schemas map to the Connect union field name %s", name)
-		}
-		names[name] = true
-		n.branches = append(n.branches, inner)
-		b.Field(name, inner.connect)
-	}
-	cs, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	n.connect = cs
-	return n, nil
-}
-
-func unionMemberName(s havro.Schema, enhanced bool) string {
-	if ref, ok := s.(*havro.RefSchema); ok {
-		s = ref.Schema()
-	}
-	if nm, ok := s.(havro.NamedSchema); ok {
-		if enhanced {
-			return nm.FullName()
-		}
-		return nm.Name()
-	}
-	return string(s.Type())
-}
-
-// defaultToConnect converts a default as hamba parsed it from JSON into a
+// defaultToConnect converts a default as the schema parser gave it into a
 // Connect value of schema s (AvroData.defaultValueFromAvro).
 func defaultToConnect(n *node, s *data.Schema, v any) (any, error) {
 	if v == nil {
@@ -432,6 +113,8 @@ func defaultToConnect(n *node, s *data.Schema, v any) (any, error) {
 		var i int64
 		switch x := v.(type) {
 		case float64:
+			i = int64(x)
+		case float32:
 			i = int64(x)
 		case int:
 			i = int64(x)
@@ -460,8 +143,17 @@ func defaultToConnect(n *node, s *data.Schema, v any) (any, error) {
 		}
 		return i, nil
 	case kFloat32, kFloat64:
-		f, ok := v.(float64)
-		if !ok {
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		case float32:
+			f = float64(x)
+		case int64:
+			f = float64(x)
+		case int32:
+			f = float64(x)
+		default:
 			return nil, fmt.Errorf("not a number")
 		}
 		if n.kind == kFloat32 {

@@ -3,8 +3,8 @@
 // sinks: record values as Avro object container files (".avro"), with the
 // Avro schema that Confluent's AvroData derives from the records' Connect
 // schema, compressed per block with avro.codec (null, deflate, snappy or
-// zstandard). The container is github.com/hamba/avro/v2's ocf writer;
-// the datums are written by the AvroConverter's encoder.
+// zstandard). The container is github.com/twmb/avro's ocf writer; the
+// datums are written by the AvroConverter's encoder.
 //
 // Every file has one schema: a record whose schema differs is a schema
 // change (ErrSchemaChanged), and the engine starts a new file for it, as
@@ -19,7 +19,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/hamba/avro/v2/ocf"
+	tavro "github.com/twmb/avro"
+	"github.com/twmb/avro/ocf"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
@@ -48,7 +49,18 @@ var ErrSchemaChanged = errors.New("avro: the record's schema is not the file's")
 // IsSchemaChanged reports whether err is ErrSchemaChanged.
 func IsSchemaChanged(err error) bool { return errors.Is(err, ErrSchemaChanged) }
 
-var codecs = map[string]ocf.CodecName{"null": ocf.Null, "deflate": ocf.Deflate, "snappy": ocf.Snappy, "zstandard": ocf.ZStandard}
+// newCodec returns avro.codec's codec; nil is null (no compression).
+func newCodec(name string) (ocf.Codec, error) {
+	switch name {
+	case "deflate":
+		return ocf.DeflateCodec(-1), nil
+	case "snappy":
+		return ocf.SnappyCodec(), nil
+	case "zstandard":
+		return ocf.ZstdCodec(nil, nil)
+	}
+	return nil, nil
+}
 
 // Keys declares the format's properties.
 func Keys() *config.Def {
@@ -65,7 +77,7 @@ func Keys() *config.Def {
 // Format writes Avro container files. It is safe for concurrent use; its
 // writers are not.
 type Format struct {
-	codec    ocf.CodecName
+	codec    string
 	metaData bool
 }
 
@@ -78,7 +90,7 @@ func New(props map[string]string) (*Format, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Format{codec: codecs[strings.TrimSpace(v.String(CodecConfig))], metaData: v.Bool(ConnectMetaDataConfig)}, nil
+	return &Format{codec: strings.TrimSpace(v.String(CodecConfig)), metaData: v.Bool(ConnectMetaDataConfig)}, nil
 }
 
 // Extension is ".avro", whatever the codec (the codec is in the file).
@@ -102,7 +114,7 @@ type Writer struct {
 	out    io.Writer
 	schema *data.Schema
 	enc    *avroconv.Encoder
-	ocf    *ocf.Encoder
+	ocf    *ocf.Writer
 	closed bool
 }
 
@@ -114,8 +126,19 @@ func (w *Writer) open(s *data.Schema) error {
 	sync := sha256.Sum256([]byte(enc.Schema()))
 	var marker [16]byte
 	copy(marker[:], sync[:16])
-	oe, err := ocf.NewEncoder(enc.Schema(), w.out, ocf.WithCodec(w.f.codec), ocf.WithSyncBlock(marker),
-		ocf.WithBlockLength(10_000), ocf.WithBlockSize(1<<20))
+	as, err := tavro.Parse(enc.Schema())
+	if err != nil {
+		return fmt.Errorf("avro: %w", err)
+	}
+	opts := []ocf.WriterOpt{ocf.WithSyncMarker(marker), ocf.WithBlockCount(10_000), ocf.WithBlockBytes(1 << 20)}
+	codec, err := newCodec(w.f.codec)
+	if err != nil {
+		return fmt.Errorf("avro: %w", err)
+	}
+	if codec != nil {
+		opts = append(opts, ocf.WithCodec(codec))
+	}
+	oe, err := ocf.NewWriter(w.out, as, opts...)
 	if err != nil {
 		return fmt.Errorf("avro: %w", err)
 	}

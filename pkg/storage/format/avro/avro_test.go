@@ -4,20 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
-	tavro "github.com/twmb/avro"
-	tocf "github.com/twmb/avro/ocf"
+	hocf "github.com/hamba/avro/v2/ocf"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage/format/avro"
 )
 
-// The files are read back with github.com/twmb/avro, an Avro library
-// independent of the writer's (hamba/avro).
+// The files are read back with github.com/hamba/avro/v2, an Avro library
+// independent of the writer's (twmb/avro's container, Sluice's datums).
 
 var line = data.StructBuilder().Name("sluice.test.Line").Field("sku", data.StringSchema).Field("qty", data.Int32Schema).MustBuild()
 
@@ -66,25 +64,24 @@ func TestWriteReadBackWithAnotherLibrary(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := tocf.NewReader(bytes.NewReader(buf.Bytes()))
+			r, err := hocf.NewDecoder(bytes.NewReader(buf.Bytes()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-			if got := string(r.Metadata()["avro.codec"]); got != codec {
+			// An absent avro.codec is null, as the specification says.
+			if got := string(r.Metadata()["avro.codec"]); got != codec && (codec != "null" || got != "") {
 				t.Fatalf("avro.codec = %q", got)
 			}
 			count := 0
-			for ; ; count++ {
+			for ; r.HasNext(); count++ {
 				var v map[string]any
-				err := r.Decode(&v)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
+				if err := r.Decode(&v); err != nil {
 					t.Fatalf("record %d: %v", count, err)
 				}
 				checkRecord(t, count, v)
+			}
+			if err := r.Error(); err != nil {
+				t.Fatal(err)
 			}
 			if count != n {
 				t.Fatalf("read %d records, want %d", count, n)
@@ -163,24 +160,20 @@ func TestWriterSchemaChangeAndBadRecords(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := tocf.NewReader(bytes.NewReader(buf.Bytes()))
+	r, err := hocf.NewDecoder(bytes.NewReader(buf.Bytes()))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the file does not open: %v", err)
 	}
 	n := 0
-	for {
+	for r.HasNext() {
 		var v map[string]any
 		if err := r.Decode(&v); err != nil {
-			break
+			t.Fatal(err)
 		}
 		n++
 	}
-	if n != 1 {
-		t.Fatalf("%d records in the file, want 1 (failed writes leave no trace)", n)
-	}
-	s, err := tavro.Parse(string(r.Metadata()["avro.schema"]))
-	if err != nil || s == nil {
-		t.Fatalf("the file's schema does not parse: %v", err)
+	if n != 1 || r.Error() != nil {
+		t.Fatalf("%d records in the file (%v), want 1 (failed writes leave no trace)", n, r.Error())
 	}
 }
 
