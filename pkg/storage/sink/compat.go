@@ -51,7 +51,7 @@ func (c compatibility) change(cur, rec *data.Schema) (bool, error) {
 		return true, nil
 	}
 	if cur.Version == nil || rec.Version == nil {
-		return false, &data.DataError{Msg: fmt.Sprintf("Schema version required for %s compatibility", c)}
+		return false, &data.Error{Msg: fmt.Sprintf("Schema version required for %s compatibility", c)}
 	}
 	if c == compatForward {
 		return *cur.Version > *rec.Version, nil
@@ -67,7 +67,7 @@ func (c compatibility) project(r *connect.SinkRecord, to *data.Schema) (*connect
 	}
 	v, err := data.Project(r.ValueSchema, r.Value, to)
 	if err != nil {
-		return nil, &data.DataError{Msg: "projecting the record to the file's schema: " + err.Error()}
+		return nil, &data.Error{Msg: "projecting the record to the file's schema: " + err.Error()}
 	}
 	p := *r
 	p.ValueSchema, p.Value = to, v

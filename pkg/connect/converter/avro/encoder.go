@@ -36,7 +36,7 @@ func NewEncoder(s *data.Schema, connectMetaData bool) (*Encoder, error) {
 func (e *Encoder) Schema() string { return e.text }
 
 // Encode returns the Avro binary encoding of v, valid until the next call.
-// A value that does not fit is a *data.DataError and leaves no trace.
+// A value that does not fit is a *data.Error and leaves no trace.
 func (e *Encoder) Encode(v any) ([]byte, error) {
 	e.w.b = e.w.b[:0]
 	if err := e.node.write(&e.w, v); err != nil {

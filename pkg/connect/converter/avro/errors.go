@@ -9,7 +9,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
-// Conversion failures are *data.DataError (Connect's DataException), so
+// Conversion failures are *data.Error (Connect's DataException), so
 // that errors.tolerance and the dead letter queue handle them per record
 // (stage VALUE_CONVERTER or KEY_CONVERTER): a wrong magic byte, an unknown
 // schema id, a payload that does not match its schema, a value that does
@@ -18,7 +18,7 @@ import (
 // than the record being skipped.
 
 func dataErrorf(format string, args ...any) error {
-	return &data.DataError{Msg: fmt.Sprintf(format, args...)}
+	return &data.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
 func mismatch(n *node, v any) error {
@@ -26,13 +26,13 @@ func mismatch(n *node, v any) error {
 }
 
 func fieldError(name string, err error) error {
-	var de *data.DataError
+	var de *data.Error
 	if errors.As(err, &de) {
 		f := name
 		if de.Field != "" {
 			f = name + "." + de.Field
 		}
-		return &data.DataError{Field: f, Msg: de.Msg}
+		return &data.Error{Field: f, Msg: de.Msg}
 	}
 	return err
 }
@@ -49,9 +49,9 @@ func upper(t data.Type) string {
 
 // registryError turns a registry failure into the converter's error: a
 // retriable one when the registry is unavailable, a record-level
-// DataError otherwise (an unknown id, an incompatible schema).
+// data.Error otherwise (an unknown id, an incompatible schema).
 func registryError(msg string, err error) error {
-	de := &data.DataError{Msg: msg + ": " + err.Error()}
+	de := &data.Error{Msg: msg + ": " + err.Error()}
 	if schemaregistry.IsRetriable(err) {
 		return connect.Retriable(errors.Join(de, err))
 	}

@@ -246,9 +246,9 @@ func TestRecordErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := c.ToConnectData("primitives", tt.in)
-			var de *data.DataError
+			var de *data.Error
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v (%T), want a *data.DataError", err, err)
+				t.Fatalf("err = %v (%T), want a *data.Error", err, err)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("err = %v, want %v", err, tt.is)

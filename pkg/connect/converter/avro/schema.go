@@ -89,7 +89,7 @@ func (sc *schema) resolve(n *tavro.SchemaNode) *tavro.SchemaNode {
 func (c *options) toConnect(sc *schema, version int) (*node, error) {
 	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, map[string]bool{})
 	if err != nil {
-		return nil, &data.DataError{Msg: "Avro schema not supported: " + err.Error()}
+		return nil, &data.Error{Msg: "Avro schema not supported: " + err.Error()}
 	}
 	return n, nil
 }

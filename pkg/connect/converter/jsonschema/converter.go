@@ -105,11 +105,11 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 }
 
 func dataErrorf(format string, args ...any) error {
-	return &data.DataError{Msg: fmt.Sprintf(format, args...)}
+	return &data.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
 func registryError(msg string, err error) error {
-	de := &data.DataError{Msg: msg + ": " + err.Error()}
+	de := &data.Error{Msg: msg + ": " + err.Error()}
 	if schemaregistry.IsRetriable(err) {
 		return connect.Retriable(errors.Join(de, err))
 	}

@@ -129,9 +129,9 @@ func TestRecordErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := c.ToConnectData("draft7_object", tt.in)
-			var de *data.DataError
+			var de *data.Error
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v, want a *data.DataError", err)
+				t.Fatalf("err = %v, want a *data.Error", err)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("err = %v, want %v", err, tt.is)

@@ -62,8 +62,8 @@ func newCodec(name string) (ocf.Codec, error) {
 	return nil, nil
 }
 
-// Keys declares the format's properties.
-func Keys() *config.Def {
+// Config declares the format's properties.
+func Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: CodecConfig, Type: config.String, Default: "null",
 			Validator: config.ValidString("null", "deflate", "snappy", "zstandard"), Importance: config.Low,
@@ -86,7 +86,7 @@ var _ storage.Format = (*Format)(nil)
 // New returns the format configured by a connector's properties; the
 // error is a *config.ValidationError naming every bad key.
 func New(props map[string]string) (*Format, error) {
-	v, err := Keys().Parse(props)
+	v, err := Config().Parse(props)
 	if err != nil {
 		return nil, err
 	}
@@ -147,17 +147,17 @@ func (w *Writer) open(s *data.Schema) error {
 }
 
 // Write appends the record's value. A record without a schema, or a null
-// value, is a *data.DataError; a record of another schema than the
+// value, is a *data.Error; a record of another schema than the
 // file's is ErrSchemaChanged; in both cases nothing is written.
 func (w *Writer) Write(r *connect.SinkRecord) error {
 	if w.closed {
 		return errors.New("avro: Write after Close")
 	}
 	if r.ValueSchema == nil {
-		return &data.DataError{Msg: "avro: a record without a value schema cannot be written as Avro"}
+		return &data.Error{Msg: "avro: a record without a value schema cannot be written as Avro"}
 	}
 	if r.Value == nil {
-		return &data.DataError{Msg: "avro: a null record value (tombstone) cannot be written as Avro"}
+		return &data.Error{Msg: "avro: a null record value (tombstone) cannot be written as Avro"}
 	}
 	if w.enc == nil {
 		if err := w.open(r.ValueSchema); err != nil {

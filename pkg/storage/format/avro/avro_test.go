@@ -178,6 +178,6 @@ func TestWriterSchemaChangeAndBadRecords(t *testing.T) {
 }
 
 func isDataError(err error) bool {
-	var de *data.DataError
+	var de *data.Error
 	return errors.As(err, &de)
 }
