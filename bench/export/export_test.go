@@ -329,7 +329,7 @@ func BenchmarkExportAvroParquetLocal(b *testing.B) {
 	}
 	d := produceWith(b, envInt(b, "SLUICE_BENCH_RECORDS", defaultRecords), producer)
 	sinkProps := map[string]string{schemaregistry.URLConfig: reg.URL(), schemaregistry.MaxRetriesConfig: "5"}
-	cc, err := schemaregistry.ParseConfig(sinkProps)
+	cc, err := schemaregistry.ParseSettings(sinkProps)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -44,7 +44,7 @@ const (
 // cache make no request; concurrent misses for the same key make one. A
 // Client is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg Settings
 	// rotations[i] is an sr client whose URLs start at the i-th URL: try i
 	// of a request uses rotations[i % len], so that an unavailable first
 	// registry is skipped on the retry even when it answered (5xx).
@@ -79,7 +79,7 @@ type call struct {
 }
 
 // New returns a client for cfg.
-func New(cfg Config) (*Client, error) {
+func New(cfg Settings) (*Client, error) {
 	if len(cfg.URLs) == 0 {
 		return nil, fmt.Errorf("%w: no %s", errConfig, URLConfig)
 	}
@@ -127,7 +127,7 @@ var (
 // converters configured alike (the key and value converters of a
 // connector, the leases that a warm function or a worker runs one after
 // the other) share its caches, so a schema is fetched once per process.
-func Shared(cfg Config) (*Client, error) {
+func Shared(cfg Settings) (*Client, error) {
 	if cfg.fingerprint == "" {
 		return New(cfg)
 	}

@@ -26,7 +26,7 @@ const orderSchema = `{"type":"record","name":"Order","namespace":"sluice.test","
 
 func newTestClient(t *testing.T, props map[string]string) *Client {
 	t.Helper()
-	cfg, err := ParseConfig(props)
+	cfg, err := ParseSettings(props)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,11 +272,11 @@ func TestParseConfig(t *testing.T) {
 		name    string
 		props   map[string]string
 		wantErr string
-		check   func(*testing.T, Config)
+		check   func(*testing.T, Settings)
 	}{
 		{name: "url required", props: map[string]string{}, wantErr: "schema.registry.url"},
 		{name: "several urls and defaults", props: map[string]string{URLConfig: "http://a:8081, http://b:8081"},
-			check: func(t *testing.T, c Config) {
+			check: func(t *testing.T, c Settings) {
 				if len(c.URLs) != 2 || c.URLs[1] != "http://b:8081" || c.MaxRetries != 3 || c.RetryWait != time.Second || c.CacheCapacity != 1000 {
 					t.Fatalf("%+v", c)
 				}
@@ -288,7 +288,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig(tt.props)
+			c, err := ParseSettings(tt.props)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)

@@ -62,9 +62,9 @@ const (
 	LatestCacheTTLConfig = "latest.cache.ttl.sec"
 )
 
-// Config is what a Client needs. Use ParseConfig to read it from
+// Settings are what a Client needs. Use ParseSettings to read them from
 // Confluent's properties.
-type Config struct {
+type Settings struct {
 	URLs []string
 	// Username and Password, when Username is set, are sent as basic auth.
 	Username, Password string
@@ -85,10 +85,10 @@ type Config struct {
 	fingerprint string
 }
 
-// ParseConfig reads the registry's properties (prefix already stripped).
+// ParseSettings reads the registry's properties (prefix already stripped).
 // schema.registry.url is required. Every bad value is reported.
-func ParseConfig(props map[string]string) (Config, error) {
-	c := Config{
+func ParseSettings(props map[string]string) (Settings, error) {
+	c := Settings{
 		ConnectTimeout: 60 * time.Second, ReadTimeout: 60 * time.Second,
 		MaxRetries: 3, RetryWait: time.Second, RetryMaxWait: 20 * time.Second,
 		CacheCapacity: 1000, LatestTTL: -1,
@@ -184,7 +184,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 	}
 	c.TLS = tlsCfg
 	if len(errs) > 0 {
-		return Config{}, joinErrors(errs)
+		return Settings{}, joinErrors(errs)
 	}
 	c.fingerprint = fingerprint(props)
 	return c, nil

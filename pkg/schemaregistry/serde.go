@@ -10,18 +10,17 @@ import (
 // Serializer and deserializer properties every Schema Registry converter
 // takes, named as Confluent's AbstractKafkaSchemaSerDeConfig.
 const (
-	AutoRegisterConfig        = "auto.register.schemas"
-	UseLatestVersionConfig    = "use.latest.version"
-	LatestCompatStrictConfig  = "latest.compatibility.strict"
-	NormalizeSchemasConfig    = "normalize.schemas"
-	KeySubjectStrategyConfig  = "key.subject.name.strategy"
-	ValSubjectStrategyConfig  = "value.subject.name.strategy"
-	UseSchemaIDConfig         = "use.schema.id"
-	IDCompatStrictConfig      = "id.compatibility.strict"
-	TopicNameStrategyClass    = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
-	RecordNameStrategyClass   = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
-	TopicRecordStrategyClass  = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
-	defaultSubjectNameStategy = TopicNameStrategyClass
+	AutoRegisterConfig       = "auto.register.schemas"
+	UseLatestVersionConfig   = "use.latest.version"
+	LatestCompatStrictConfig = "latest.compatibility.strict"
+	NormalizeSchemasConfig   = "normalize.schemas"
+	KeySubjectStrategyConfig = "key.subject.name.strategy"
+	ValSubjectStrategyConfig = "value.subject.name.strategy"
+	UseSchemaIDConfig        = "use.schema.id"
+	IDCompatStrictConfig     = "id.compatibility.strict"
+	TopicNameStrategyClass   = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
+	RecordNameStrategyClass  = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+	TopicRecordStrategyClass = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
 )
 
 // SubjectStrategy names the subject a record's schema is registered under
@@ -57,10 +56,10 @@ func (s SubjectStrategy) Subject(topic string, isKey bool, recordName string) (s
 	return topic + "-value", nil
 }
 
-// SerdeConfig is a converter's registry configuration: the client's and
+// SerdeSettings is a converter's registry configuration: the client's and
 // how subjects and schemas are chosen.
-type SerdeConfig struct {
-	Client Config
+type SerdeSettings struct {
+	Client Settings
 	// AutoRegister registers the writer's schema (default true).
 	AutoRegister bool
 	// UseLatestVersion writes with the subject's latest schema instead of
@@ -77,12 +76,12 @@ type SerdeConfig struct {
 	Strategy SubjectStrategy
 }
 
-// ParseSerdeConfig reads a converter's properties (prefix already
+// ParseSerdeSettings reads a converter's properties (prefix already
 // stripped). Every bad value is reported.
-func ParseSerdeConfig(props map[string]string, isKey bool) (SerdeConfig, error) {
+func ParseSerdeSettings(props map[string]string, isKey bool) (SerdeSettings, error) {
 	var errs []error
-	c := SerdeConfig{AutoRegister: true, LatestCompatStrict: true, UseSchemaID: -1}
-	cc, err := ParseConfig(props)
+	c := SerdeSettings{AutoRegister: true, LatestCompatStrict: true, UseSchemaID: -1}
+	cc, err := ParseSettings(props)
 	if err != nil {
 		errs = append(errs, err)
 	}

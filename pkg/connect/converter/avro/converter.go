@@ -77,7 +77,7 @@ type options struct {
 type Converter struct {
 	opts      options
 	isKey     bool
-	serde     schemaregistry.SerdeConfig
+	serde     schemaregistry.SerdeSettings
 	client    *schemaregistry.Client
 	cacheSize int
 
@@ -112,7 +112,7 @@ func New() *Converter {
 // schemas.cache.config. Every bad value is reported.
 func (c *Converter) Configure(props map[string]string, isKey bool) error {
 	var errs []error
-	serde, err := schemaregistry.ParseSerdeConfig(props, isKey)
+	serde, err := schemaregistry.ParseSerdeSettings(props, isKey)
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -45,7 +45,7 @@ const requestTimeout = 2 * time.Minute
 // Configure it once; it is then safe for concurrent use.
 type Converter struct {
 	isKey       bool
-	serde       schemaregistry.SerdeConfig
+	serde       schemaregistry.SerdeSettings
 	client      *schemaregistry.Client
 	validateOut bool
 	mu          sync.RWMutex
@@ -78,7 +78,7 @@ func Plugins() []connect.Plugin {
 // (auto.register.schemas, use.latest.version, the subject name strategies,
 // ...) and json.fail.invalid.schema.
 func (c *Converter) Configure(props map[string]string, isKey bool) error {
-	serde, err := schemaregistry.ParseSerdeConfig(props, isKey)
+	serde, err := schemaregistry.ParseSerdeSettings(props, isKey)
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)

@@ -33,7 +33,7 @@ const requestTimeout = 2 * time.Minute
 // it once; it is then safe for concurrent use.
 type Converter struct {
 	isKey  bool
-	serde  schemaregistry.SerdeConfig
+	serde  schemaregistry.SerdeSettings
 	client *schemaregistry.Client
 
 	mu      sync.RWMutex
@@ -70,7 +70,7 @@ func Plugins() []connect.Plugin {
 
 // Configure reads the registry's and the serializer's properties.
 func (c *Converter) Configure(props map[string]string, isKey bool) error {
-	serde, err := schemaregistry.ParseSerdeConfig(props, isKey)
+	serde, err := schemaregistry.ParseSerdeSettings(props, isKey)
 	if err != nil {
 		return err
 	}
