@@ -107,8 +107,8 @@ bench-pipeline:
 # PyPI) in a virtualenv under the cache: it made the golden vectors of the
 # Avro, Protobuf and JSON Schema converters (registry-vectors re-makes them,
 # with Confluent's mock registry), and test-registry-compat checks that its
-# deserializers read what Sluice's converters write (franz-go's in-process
-# registry on loopback; see internal/registrycompat).
+# deserializers read what Sluice's three converters write (franz-go's
+# in-process registry on loopback; see internal/registrycompat).
 SR_VENV ?= $(HOME)/.cache/sluice/sr-venv
 SR_PIP   = 'confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.1' 'grpcio-tools==1.85.1' 'cramjam'
 

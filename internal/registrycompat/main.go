@@ -5,8 +5,10 @@
 // of the Avro and JSON Schema converters), reads each vector with Sluice's
 // converter and writes the value back with it (registering Sluice's own
 // schema), then runs check.py, which deserializes both the original and
-// Sluice's bytes with confluent-kafka's AvroDeserializer and
-// JSONDeserializer over HTTP and requires the same values.
+// Sluice's bytes with confluent-kafka's AvroDeserializer, JSONDeserializer
+// and ProtobufDeserializer over HTTP and requires the same values (for
+// Protobuf, with message classes that grpcio-tools' protoc generates from
+// the .proto files: the vectors' and the one Sluice registered).
 //
 //	go run ./internal/registrycompat PYTHON   (make test-registry-compat)
 package main
@@ -28,6 +30,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
+	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
@@ -79,6 +82,7 @@ func run() error {
 	}{
 		{"avro", "pkg/connect/converter/avro/testdata", sr.TypeAvro, avro.New(), 0},
 		{"json", "pkg/connect/converter/jsonschema/testdata", sr.TypeJSON, jsonschema.New(), 100},
+		{"protobuf", "pkg/connect/converter/protobuf/testdata", sr.TypeProtobuf, protobuf.New(), 200},
 	}
 	var pairs []pair
 	for _, f := range formats {
