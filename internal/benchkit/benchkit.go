@@ -213,7 +213,9 @@ func ProduceOrdersWith(tb testing.TB, client *kafka.Client, topic string, n int,
 			if sent == n {
 				break
 			}
-			p.Send(m)
+			if err := p.Send(ctx, m); err != nil {
+				tb.Fatal(err)
+			}
 			bytes += int64(len(m.Key) + len(m.Value))
 			sent++
 		}

@@ -73,7 +73,7 @@ func produceEvolving(t *testing.T, c *kafka.Client, registryURL string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Send(kafka.Message{Topic: "customers", Partition: 0, Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
+		p.Send(ctx, kafka.Message{Topic: "customers", Partition: 0, Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

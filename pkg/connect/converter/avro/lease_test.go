@@ -89,7 +89,7 @@ func produceOrders(t *testing.T, c *kafka.Client, conv *avro.Converter, topic st
 		case 137:
 			b[1], b[2], bad[int64(i)] = 0x7f, 0x7f, true
 		}
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Key: []byte(strconv.Itoa(i)), Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
+		p.Send(ctx, kafka.Message{Topic: topic, Partition: 0, Key: []byte(strconv.Itoa(i)), Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
