@@ -14,6 +14,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 
 .PHONY: hdfs-tools test-hdfs
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
+.PHONY: registry-venv registry-vectors test-registry-compat
 
 all: build
 
@@ -117,11 +118,33 @@ test-lone-starts:
 bench-pipeline:
 	$(GO) test -run '^$$' -bench 'BenchmarkSourcePipeline|BenchmarkRawProduce|BenchmarkRawFetch' -benchtime 1000000x -timeout 30m ./pkg/connect/lease/
 
+# Schema Registry formats. Confluent's Python client (confluent-kafka, from
+# PyPI) in a virtualenv under the cache: it made the golden vectors of the
+# Avro, Protobuf and JSON Schema converters (registry-vectors re-makes them,
+# with Confluent's mock registry), and test-registry-compat checks that its
+# deserializers read what Sluice's three converters write (franz-go's
+# in-process registry on loopback; see internal/registrycompat).
+SR_VENV ?= $(HOME)/.cache/sluice/sr-venv
+SR_PIP   = 'confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.1' 'grpcio-tools==1.85.1' 'cramjam'
+
+registry-venv:
+	@test -x $(SR_VENV)/bin/python -a -f $(SR_VENV)/.sluice-ok || { \
+	  echo "installing confluent-kafka 2.16.1 into $(SR_VENV)"; \
+	  python3 -m venv $(SR_VENV) && $(SR_VENV)/bin/pip install -q $(SR_PIP) && touch $(SR_VENV)/.sluice-ok; }
+
+registry-vectors: registry-venv
+	$(SR_VENV)/bin/python pkg/connect/converter/avro/testdata/make_vectors.py
+	$(SR_VENV)/bin/python pkg/connect/converter/jsonschema/testdata/make_vectors.py
+	$(SR_VENV)/bin/python pkg/connect/converter/protobuf/testdata/make_vectors.py
+
+test-registry-compat: registry-venv
+	$(GO) run ./internal/registrycompat $(SR_VENV)/bin/python
+
 # The issue's export figure: 1,000,000 records of ~200 bytes (4 partitions,
 # out-of-process broker) to snappy Parquet on the local store, on
 # versitygw and on HDFS (MiniDFSCluster), read back and checked.
 bench-export: hdfs-tools
-	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags hdfs -run '^$$' -bench 'BenchmarkExportParquet' -benchtime 1x -timeout 30m ./bench/export/
+	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags hdfs -run '^$$' -bench 'BenchmarkExport(Avro)?Parquet' -benchtime 1x -timeout 30m ./bench/export/
 
 # The issue's scale figure: a coordinator managing 1,000 connectors with
 # 10,000 tasks (in-process broker, an invoker that completes leases at once):

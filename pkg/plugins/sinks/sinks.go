@@ -5,6 +5,9 @@ package sinks
 import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
+	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
+	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
@@ -17,6 +20,9 @@ import (
 func Plugins() []connect.Plugin {
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
+	all = append(all, avroconv.Plugins()...)
+	all = append(all, jsonschema.Plugins()...)
+	all = append(all, protobuf.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, s3sink.Plugins()...)

@@ -6,6 +6,9 @@ package sources
 import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
+	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
+	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
@@ -16,6 +19,9 @@ import (
 func Plugins() []connect.Plugin {
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
+	all = append(all, avroconv.Plugins()...)
+	all = append(all, jsonschema.Plugins()...)
+	all = append(all, protobuf.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
