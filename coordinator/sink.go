@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -76,6 +78,11 @@ func (t *taskRun) stepSink(ctx context.Context) (time.Duration, bool) {
 	// the offsets the task's own leases committed.
 	ranges, err := t.dueRanges(ctx, t.lag, t.plan, t.seen, time.Now())
 	t.seen = time.Now()
+	if rerr, ok := errors.AsType[*offsetResetError](err); ok {
+		t.log.Error("task failed", "error", rerr)
+		t.setState(state.StateFailed, rerr.Error())
+		return 0, false
+	}
 	if err != nil && ctx.Err() == nil {
 		t.log.Warn("checking sink lag", "error", err)
 	}
@@ -229,18 +236,23 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 	if len(tps) == 0 {
 		return nil, nil
 	}
+	group := lag.group
 	var ranges []lease.Range
 	for _, tp := range tps {
-		if rg, ok := plan.pending[tp]; ok {
-			ranges = append(ranges, rg)
-			continue
-		}
 		wm := wms[tp]
-		start := committed[tp]
-		if start < wm.Low {
-			// Nothing committed yet, or the committed records were deleted:
-			// start at the earliest record (Connect sinks' auto.offset.reset).
-			start = wm.Low
+		if rg, ok := plan.pending[tp]; ok {
+			if rg.Start >= wm.Low && rg.End <= wm.High {
+				ranges = append(ranges, rg)
+				continue
+			}
+			// The range's records are gone (the topic was deleted and
+			// re-created, or truncated): re-issuing it would fail forever.
+			t.log.Warn("dropping a pending range whose records no longer exist", "range", rg.String(), "log_start", wm.Low, "log_end", wm.High)
+			delete(plan.pending, tp)
+		}
+		start, err := t.startOffset(ctx, group, tp, committed[tp], wm)
+		if err != nil {
+			return nil, err
 		}
 		lag := wm.High - start
 		if lag <= 0 {

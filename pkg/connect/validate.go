@@ -9,10 +9,10 @@ import (
 )
 
 // ConnectorConfig returns the static configuration declaration of a connector
-// plugin: the framework's common keys (and sink keys for sinks) followed by
-// the connector's own.
+// plugin: the framework's keys for its kind (SourceConfig or SinkConfig)
+// followed by the connector's own.
 func ConnectorConfig(p Plugin) *config.Def {
-	base := CommonConfig()
+	base := SourceConfig()
 	if p.Kind == KindSink {
 		base = SinkConfig()
 	}
@@ -23,8 +23,15 @@ func ConnectorConfig(p Plugin) *config.Def {
 // Connect's ConnectorConfig.enrich: for each alias in transforms, the keys
 // transforms.<alias>.type (a transformation class), .predicate, .negate and
 // the transformation's own keys under the prefix; likewise for predicates.
+// A source connector that uses topic creation (UsesTopicCreation) gets the
+// keys of its topic creation groups too (TopicCreationConfig), as Connect's
+// SourceConnectorConfig enriches its definition when the worker's
+// topic.creation.enable is on.
 func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def {
 	def := ConnectorConfig(p)
+	if p.Kind == KindSource && UsesTopicCreation(props) {
+		def = def.Merge(TopicCreationConfig(props))
+	}
 	for _, alias := range aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias

@@ -177,7 +177,7 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 		client.Close()
 		return Deps{}, fmt.Errorf("%s: no plugins", fn.Name)
 	}
-	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log, DisableTopicCreation: !cfg.TopicCreationEnable}
 	providerProps, err := cfg.providerProperties()
 	if err == nil && providerProps["config.providers"] != "" {
 		var resolver *configprovider.Resolver

@@ -35,8 +35,9 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 //     the stages, start the task;
 //  2. pollLoop: Poll on a goroutine while this one produces the previous
 //     batch, until the budget, the idle limit, the time limit or a stop;
-//  3. produce, for each polled record: transform, convert, send, and keep
-//     its source offset;
+//  3. produce, for each polled record: transform, convert, create the
+//     topic if the connector asks for it and it does not exist yet
+//     (ensureTopic), send, and keep its source offset;
 //  4. flushAndCommit: flush the producer (every record acknowledged), then
 //     write the records' source offsets (rule 1), then let the task commit
 //     (rule 5);
@@ -67,6 +68,10 @@ type sourceLease struct {
 	// refused, to be skipped (stage KAFKA_PRODUCE) instead of failing the
 	// lease.
 	rejected rejections
+
+	// creation is the connector's topic creation (KIP-158), parsed at the
+	// first record sent (ensureTopic).
+	creation topicCreation
 }
 
 // startSource loads the connector's source offsets, creates the lease's
@@ -255,6 +260,9 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	}
 	msg, ok, err := s.st.toMessage(ctx, &out)
 	if err != nil || !ok {
+		return err
+	}
+	if err := s.ensureTopic(ctx, msg.Topic); err != nil { // topic creation (KIP-158)
 		return err
 	}
 	var w *written
