@@ -12,6 +12,7 @@ PKGS     ?= ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
+.PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 
 all: build
 
@@ -38,6 +39,37 @@ tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kcat >/dev/null; }
 	@command -v kcat >/dev/null 2>&1 || { echo "kcat is required by the tests: apt-get install kcat"; exit 1; }
 
+# Mosquitto (Debian's package), the real MQTT broker the MQTT connectors'
+# tests start on a loopback port (internal/mosquittotest).
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  echo "installing mosquitto (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
+
+# OpenSearch, the real search node of the Elasticsearch sink's tests: the
+# server artifacts from Maven Central, started by a small launcher
+# (internal/opensearchtest/launcher) with the netty4 transport on loopback.
+OPENSEARCH_VERSION ?= 2.19.6
+OPENSEARCH_HOME ?= $(HOME)/.cache/sluice/opensearch-$(OPENSEARCH_VERSION)
+OPENSEARCH_SRC = internal/opensearchtest/launcher/pom.xml $(shell find internal/opensearchtest/launcher/src -name '*.java')
+
+opensearch: $(OPENSEARCH_HOME)/launcher.jar
+
+$(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
+	@command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq maven >/dev/null; }
+	rm -rf $(OPENSEARCH_HOME)/lib
+	cd internal/opensearchtest/launcher && mvn -B -q -Dopensearch.version=$(OPENSEARCH_VERSION) package dependency:copy-dependencies -DoutputDirectory=$(OPENSEARCH_HOME)/lib
+	cp internal/opensearchtest/launcher/target/opensearch-launcher-1.jar $@
+
+# The search sink against a real OpenSearch node (one JVM per test binary,
+# -Xmx512m): kept out of make test for its start-up time.
+test-search: opensearch
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+
 vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -46,7 +78,7 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools vet
+test: tools mosquitto vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke

@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
+	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
 	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
@@ -21,5 +22,6 @@ func Plugins() []connect.Plugin {
 	all = append(all, s3sink.Plugins()...)
 	all = append(all, hdfssink.Plugins()...)
 	all = append(all, localsink.Plugins()...)
+	all = append(all, mqtt.SinkPlugin())
 	return all
 }

@@ -1,0 +1,314 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// SourceClass is Confluent's MQTT source connector class; SluiceSourceClass
+// is Sluice's name for the same connector.
+const (
+	SourceClass       = "io.confluent.connect.mqtt.MqttSourceConnector"
+	SluiceSourceClass = "io.sluice.connect.mqtt.MqttSourceConnector"
+)
+
+// The headers a source record carries, with the MQTT message's properties.
+const (
+	HeaderMessageID = "mqtt.message.id"
+	HeaderQoS       = "mqtt.qos"
+	HeaderRetained  = "mqtt.retained"
+	HeaderDuplicate = "mqtt.duplicate"
+)
+
+// seqField is the (never stored) source offset field that numbers the
+// records of one lease, so that CommitRecord knows which messages to ack.
+const seqField = "mqtt.seq"
+
+// SourceConnector divides the topic filters among the tasks and gives each
+// task its client id. It is not safe for concurrent use.
+type SourceConnector struct {
+	props map[string]string
+}
+
+var (
+	_ connect.Connector             = (*SourceConnector)(nil)
+	_ connect.SourceTask            = (*SourceTask)(nil)
+	_ connect.SourceRecordCommitter = (*SourceTask)(nil)
+	_ connect.SourceCommitter       = (*SourceTask)(nil)
+)
+
+// NewSourceConnector returns a source connector.
+func NewSourceConnector() *SourceConnector { return &SourceConnector{} }
+
+// Start validates the configuration and keeps it for TaskConfigs.
+func (c *SourceConnector) Start(_ context.Context, _ connect.ConnectorContext, props map[string]string) error {
+	if _, err := SourceConfig().Parse(props); err != nil {
+		return err
+	}
+	c.props = maps.Clone(props)
+	return nil
+}
+
+// TaskConfigs deals the topic filters round robin to at most maxTasks
+// tasks (never more tasks than filters), as Confluent's connector does, and
+// gives task n the client id <prefix>-<n>. Changing the filters or the task
+// count later changes which session a filter lives in: messages queued in
+// the old session are then not read.
+func (c *SourceConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
+	if c.props == nil {
+		return nil, errors.New("MqttSourceConnector: TaskConfigs called before Start")
+	}
+	vals, err := SourceConfig().Parse(c.props)
+	if err != nil {
+		return nil, err
+	}
+	filters := vals.List(TopicsConfig)
+	n := min(max(maxTasks, 1), len(filters))
+	groups := make([][]string, n)
+	for i, f := range filters {
+		groups[i%n] = append(groups[i%n], f)
+	}
+	prefix := clientIDPrefix(vals, c.props)
+	configs := make([]map[string]string, n)
+	for i := range configs {
+		tc := maps.Clone(c.props)
+		tc[TopicsConfig] = joinList(groups[i])
+		tc[ClientIDConfig] = prefix + "-" + strconv.Itoa(i)
+		tc[taskClientIDConfig] = "true"
+		configs[i] = tc
+	}
+	return configs, nil
+}
+
+// taskClientIDConfig marks a task configuration whose mqtt.client.id is
+// the task's full client id rather than a prefix.
+const taskClientIDConfig = "mqtt.client.id.per.task"
+
+func clientIDPrefix(vals *config.Values, props map[string]string) string {
+	if p := vals.String(ClientIDConfig); p != "" {
+		return p
+	}
+	return "sluice-" + props["name"]
+}
+
+func joinList(l []string) string {
+	out := ""
+	for i, s := range l {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}
+
+// Stop does nothing.
+func (c *SourceConnector) Stop() error { return nil }
+
+// Config returns SourceConfig().
+func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
+
+// SourceTask reads MQTT messages within one lease: Start connects with the
+// task's client id (resuming its persistent session unless
+// mqtt.clean.session.enabled) and subscribes; Poll hands over what the
+// broker queued and what arrives; CommitRecord, called by the executor
+// after Kafka acknowledged a record and the lease's offsets were written,
+// acknowledges its message and every earlier one (PUBACK for QoS 1, PUBREC
+// for QoS 2, in the order received as MQTT requires); Stop disconnects,
+// leaving every message not acknowledged to the broker, which sends it again
+// to the next lease. It is safe for the executor's use: Poll and
+// CommitRecord from one goroutine at a time, messages arriving on paho's.
+type SourceTask struct {
+	kafkaTopic string
+	batchSize  int
+	sess       session
+	filters    []string
+	client     paho.Client
+
+	mu      sync.Mutex
+	arrived []paho.Message // received, not yet polled
+	lost    error          // set when the connection dropped
+	wake    chan struct{}  // signalled when a message arrives
+
+	// polled are the messages handed out by Poll, in order; polled[0] has
+	// sequence number base. acked counts those acknowledged.
+	polled []paho.Message
+	base   int64
+	next   int64
+	// unconfirmed: acknowledgements were handed to paho since the last
+	// barrier (Commit).
+	unconfirmed bool
+}
+
+// NewSourceTask returns a source task.
+func NewSourceTask() *SourceTask { return &SourceTask{} }
+
+// Start connects and subscribes. Failing to connect (unreachable broker,
+// bad credentials, refused client id) or a refused subscription fails the
+// lease with the broker's reason.
+func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, props map[string]string) error {
+	vals, err := SourceConfig().Parse(props)
+	if err != nil {
+		return err
+	}
+	clientID := vals.String(ClientIDConfig)
+	if props[taskClientIDConfig] != "true" {
+		clientID = clientIDPrefix(vals, props) + "-0"
+	}
+	t.sess, err = newSession(vals, clientID)
+	if err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	t.kafkaTopic = vals.String(KafkaTopicConfig)
+	t.batchSize = vals.Int(BatchSizeConfig)
+	t.filters = vals.List(TopicsConfig)
+	t.wake = make(chan struct{}, 1)
+	t.client, err = t.sess.connect(ctx, t.onMessage, t.onLost)
+	if err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	if err := subscribe(ctx, t.client, t.filters, t.sess.qos, t.sess.connectTimeout); err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	return nil
+}
+
+func (t *SourceTask) onMessage(_ paho.Client, m paho.Message) {
+	t.mu.Lock()
+	t.arrived = append(t.arrived, m)
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *SourceTask) onLost(err error) {
+	t.mu.Lock()
+	t.lost = err
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pollWait is how long Poll waits for a message when none is there.
+const pollWait = 50 * time.Millisecond
+
+// Poll returns up to mqtt.batch.size messages received so far, waiting
+// briefly when there are none. After the connection dropped it returns
+// what was received before, then ErrConnectionLost.
+func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	msgs, lost := t.take()
+	if len(msgs) == 0 && lost == nil {
+		timer := time.NewTimer(pollWait)
+		select {
+		case <-t.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		msgs, lost = t.take()
+	}
+	if len(msgs) == 0 {
+		if lost != nil {
+			return nil, connect.Retriable(fmt.Errorf("MqttSourceTask: %w: %v", ErrConnectionLost, lost))
+		}
+		return nil, nil
+	}
+	now := time.Now()
+	recs := make([]connect.SourceRecord, len(msgs))
+	for i, m := range msgs {
+		var h connect.Headers
+		h.Add(HeaderMessageID, data.Int32Schema, int32(m.MessageID()))
+		h.Add(HeaderQoS, data.Int32Schema, int32(m.Qos()))
+		h.Add(HeaderRetained, data.BooleanSchema, m.Retained())
+		h.Add(HeaderDuplicate, data.BooleanSchema, m.Duplicate())
+		recs[i] = connect.SourceRecord{
+			Record: connect.Record{
+				Topic:     t.kafkaTopic,
+				KeySchema: data.StringSchema, Key: m.Topic(),
+				ValueSchema: data.BytesSchema, Value: m.Payload(),
+				Timestamp: now,
+				Headers:   h,
+			},
+			SourceOffset: map[string]any{seqField: t.next},
+		}
+		t.polled = append(t.polled, m)
+		t.next++
+	}
+	return recs, nil
+}
+
+func (t *SourceTask) take() ([]paho.Message, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := min(len(t.arrived), t.batchSize)
+	msgs := t.arrived[:n:n]
+	t.arrived = t.arrived[n:]
+	return msgs, t.lost
+}
+
+// CommitRecord acknowledges the record's message and every message polled
+// before it. The executor calls it only for records Kafka acknowledged,
+// after the lease's offsets were written, in the order they were produced;
+// acknowledging the earlier ones too covers the records a transformation
+// dropped. Messages after the last record produced stay unacknowledged and
+// come again in the next lease.
+func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ connect.TopicPartition, _ int64) error {
+	seq, ok := r.SourceOffset[seqField].(int64)
+	if !ok {
+		return fmt.Errorf("MqttSourceTask: record without its %s", seqField)
+	}
+	for t.base <= seq && len(t.polled) > 0 {
+		t.polled[0].Ack()
+		t.unconfirmed = t.unconfirmed || t.polled[0].Qos() > 0
+		t.polled[0] = nil
+		t.polled = t.polled[1:]
+		t.base++
+	}
+	return nil
+}
+
+// Commit waits until the broker has processed the acknowledgements sent by
+// CommitRecord. paho writes acknowledgements and control packets in the
+// order they were handed to it and the broker processes a connection's
+// packets in order, so the answer to an UNSUBSCRIBE sent after them (of a
+// filter the session never subscribed to) proves they arrived. Without
+// this barrier a connection closed while the broker still sends (PUBRELs
+// of QoS 2, new messages) may be reset, and the broker may drop the last
+// acknowledgements it had not read yet: their messages would come again.
+func (t *SourceTask) Commit(ctx context.Context) error {
+	if !t.unconfirmed || t.client == nil {
+		return nil
+	}
+	if err := wait(ctx, t.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
+		return fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err)
+	}
+	t.unconfirmed = false
+	return nil
+}
+
+// barrierTopic prefixes the filter Commit unsubscribes from.
+const barrierTopic = "sluice/ack-barrier/"
+
+// Stop disconnects, after the acknowledgements sent so far. The session
+// (and with it every message not acknowledged) stays at the broker unless
+// mqtt.clean.session.enabled.
+func (t *SourceTask) Stop() error {
+	disconnect(t.client)
+	t.client = nil
+	return nil
+}
