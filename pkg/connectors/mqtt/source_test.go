@@ -53,9 +53,14 @@ type env struct {
 func start(t *testing.T, opts mosquittotest.Options) *env {
 	t.Helper()
 	b := mosquittotest.Start(t, opts)
-	k := kafkatest.Start(t, 1)
-	return &env{broker: b, kafka: k,
-		exec: lease.NewExecutor(registry(t), k.Client, k.Offsets, lease.Options{SafetyMargin: 200 * time.Millisecond})}
+	k := startKafka(t)
+	return &env{broker: b, kafka: k, exec: newExecutor(t, k)}
+}
+
+func startKafka(t *testing.T) *kafkatest.Env { return kafkatest.Start(t, 1) }
+
+func newExecutor(t *testing.T, k *kafkatest.Env) *lease.Executor {
+	return lease.NewExecutor(registry(t), k.Client, k.Offsets, lease.Options{SafetyMargin: 200 * time.Millisecond})
 }
 
 func sourceConfig(name, uri, filters string, qos int) map[string]string {
