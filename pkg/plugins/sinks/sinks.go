@@ -5,6 +5,7 @@ package sinks
 import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connectors/elasticsearch"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
@@ -23,5 +24,6 @@ func Plugins() []connect.Plugin {
 	all = append(all, hdfssink.Plugins()...)
 	all = append(all, localsink.Plugins()...)
 	all = append(all, mqtt.SinkPlugin())
+	all = append(all, elasticsearch.Plugins()...)
 	return all
 }
