@@ -243,6 +243,10 @@ func (c *Coordinator) reconcile() {
 				stop = append(stop, cr)
 				delete(c.running, name)
 				stopped = append(stopped, name)
+			} else if c.leading && !c.reportsStopped(name) {
+				// Created STOPPED (initial_state), or stopped before this
+				// coordinator led: Connect's worker reports it STOPPED too.
+				stopped = append(stopped, name)
 			}
 		case cr != nil && !maps.Equal(cr.config, cs.Config):
 			stop = append(stop, cr)
@@ -298,6 +302,13 @@ func (c *Coordinator) stopAll() {
 	for _, cr := range runs {
 		cr.stop()
 	}
+}
+
+// reportsStopped reports whether the connector's status says STOPPED on
+// this worker.
+func (c *Coordinator) reportsStopped(name string) bool {
+	st, ok := c.d.Statuses.Connector(name)
+	return ok && st.State == state.StateStopped && st.WorkerID == c.workerID
 }
 
 // markStopped records a stopped connector as Connect does (KIP-875): its

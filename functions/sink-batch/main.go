@@ -59,10 +59,19 @@ func (e *events) handle(ctx context.Context, d runner.Deps, payload json.RawMess
 		ReportBatchItemFailures: e.cfg.ReportBatchItemFailures,
 	}, payload)
 	if errors.Is(err, batch.ErrUnknownEvent) {
-		return nil, fmt.Errorf("%w: %v", runner.ErrUnknownEvent, err)
+		return nil, unknownEvent{err}
 	}
 	return out, err
 }
+
+// unknownEvent is batch's ErrUnknownEvent as the runner knows it
+// (runner.ErrUnknownEvent, errorType Sluice.UnknownEvent), with batch's
+// message alone: both sentinels read "unknown event shape", which wrapping
+// one in the other would say twice.
+type unknownEvent struct{ err error }
+
+func (e unknownEvent) Error() string   { return e.err.Error() }
+func (e unknownEvent) Unwrap() []error { return []error{e.err, runner.ErrUnknownEvent} }
 
 func (e *events) store(ctx context.Context, d runner.Deps) (*state.Store, error) {
 	e.mu.Lock()

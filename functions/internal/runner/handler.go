@@ -113,7 +113,7 @@ func (h *Handler) check(ctx context.Context, l lease.Lease, now time.Time) error
 	if class == "" {
 		return fmt.Errorf("%w: lease %s has no %s in its connector configuration", lease.ErrBadLease, l.ID, connect.ConnectorClassConfig)
 	}
-	if _, err := h.Deps.Plugins.Lookup(connect.Kind(l.Kind), class); err != nil {
+	if _, err := h.Deps.Plugins.Lookup(l.Kind, class); err != nil {
 		return fmt.Errorf("%w: lease %s: %w", lease.ErrBadLease, l.ID, err)
 	}
 	deadline, which := l.Deadline, "the lease's"

@@ -44,13 +44,14 @@ func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[conn
 	// Group by partition, keeping each partition's order.
 	var order []connect.TopicPartition
 	byTP := map[connect.TopicPartition][]kafka.Message{}
-	for _, m := range msgs {
-		tp := connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}
+	for i := range msgs {
+		m := &msgs[i]
+		tp := m.TopicPartition()
 		if _, ok := byTP[tp]; !ok {
 			order = append(order, tp)
 			r.noteTopic(tp.Topic)
 		}
-		byTP[tp] = append(byTP[tp], m)
+		byTP[tp] = append(byTP[tp], *m)
 	}
 	st, err := r.newStages(nil)
 	if err != nil {

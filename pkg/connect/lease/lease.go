@@ -24,13 +24,15 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-// Kind is a lease's kind.
-type Kind string
+// Kind is a lease's kind: the kind of its connector's plugin, source or
+// sink. It is connect.Kind, so a lease's kind and its plugin's compare
+// directly.
+type Kind = connect.Kind
 
 // The lease kinds.
 const (
-	KindSource Kind = "source"
-	KindSink   Kind = "sink"
+	KindSource = connect.KindSource
+	KindSink   = connect.KindSink
 )
 
 // Lease is one bounded unit of work for one task.

@@ -60,7 +60,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 		if rg.Start == rg.End {
 			continue
 		}
-		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
+		tp := rg.TopicPartition()
 		err := r.e.kafka.FetchRange(putCtx, tp, rg.Start, rg.End, r.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
 			// One fetch holds thousands of records: converting and putting
 			// them maxPutRecords at a time keeps only that many converted
@@ -99,7 +99,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 	if err := st.h.flush(ctx); err != nil {
 		return connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
 	}
-	commit := map[kafka.TopicPartition]int64{}
+	commit := map[connect.TopicPartition]int64{}
 	for _, rg := range l.Ranges {
 		off, ok := safe[rg.TopicPartition()]
 		if !ok || off <= rg.Start {
@@ -109,7 +109,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 			// A task may not commit records it was never given.
 			off = rg.End
 		}
-		commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = off
+		commit[rg.TopicPartition()] = off
 	}
 	if len(commit) > 0 {
 		if err := r.mayCommit(); err != nil {
@@ -120,7 +120,7 @@ func (r *run) sink(ctx context.Context) (err error) {
 		}
 	}
 	for _, rg := range l.Ranges {
-		if off, ok := commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}]; ok {
+		if off, ok := commit[rg.TopicPartition()]; ok {
 			r.res.Committed = append(r.res.Committed, Range{Topic: rg.Topic, Partition: rg.Partition, Start: rg.Start, End: off})
 		}
 	}
@@ -180,7 +180,7 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s-%d offset %d: %v", e.TopicPartition.Topic, e.TopicPartition.Partition, e.Offset, e.Err)
+	return fmt.Sprintf("%s offset %d: %v", e.TopicPartition, e.Offset, e.Err)
 }
 func (e *RecordError) Unwrap() error { return e.Err }
 
@@ -209,7 +209,7 @@ func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask
 			rec.Record = tr.Record
 		}
 		if err != nil {
-			failed = &RecordError{TopicPartition: connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}, Offset: m.Offset, Err: err}
+			failed = &RecordError{TopicPartition: m.TopicPartition(), Offset: m.Offset, Err: err}
 			break
 		}
 		if ok {
@@ -274,16 +274,16 @@ func preCommit(ctx context.Context, task connect.SinkTask, current map[connect.T
 // morePending reports whether any leased partition has records beyond its
 // range. It is advisory: an error just says "don't know" (false).
 func (r *run) morePending(ctx context.Context) bool {
-	tps := make([]kafka.TopicPartition, 0, len(r.lease.Ranges))
+	tps := make([]connect.TopicPartition, 0, len(r.lease.Ranges))
 	for _, rg := range r.lease.Ranges {
-		tps = append(tps, kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition})
+		tps = append(tps, rg.TopicPartition())
 	}
 	wm, err := r.e.kafka.Watermarks(ctx, tps)
 	if err != nil {
 		return false
 	}
 	for _, rg := range r.lease.Ranges {
-		if wm[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}].High > rg.End {
+		if wm[rg.TopicPartition()].High > rg.End {
 			return true
 		}
 	}
