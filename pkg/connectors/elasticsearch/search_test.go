@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/internal/opensearchtest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/properties"
 )
 
 // node is the OpenSearch node every test of this binary shares.
@@ -291,5 +292,41 @@ func TestUnreachable(t *testing.T) {
 	res := e.run(sinkConfig("http://"+proctest.FreeAddr(t), "lost", "max.retries", "1"), "lost", 0, end)
 	if res.Status != lease.Failed || !res.Retriable || !strings.Contains(res.Error, "retries exhausted") {
 		t.Fatalf("unreachable node: %s retriable %t %q", res.Status, res.Retriable, res.Error)
+	}
+}
+
+// The examples' search sink as it is in examples/ (only the node's URL
+// replaced), fed records shaped as the example's JDBC source makes them:
+// the row's id as the JSON key, the row as a JSON value with its schema.
+// The index is named by RegexRouter, mapped from the schema, and a tombstone
+// deletes.
+func TestExampleProductsSearchSink(t *testing.T) {
+	cfg, err := properties.LoadFile("../../../examples/products-search-sink.properties")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["connection.url"] = node.URL
+	e := newEnv(t)
+	const topic = "shop-products"
+	schema := `{"type":"struct","name":"products","fields":[{"field":"id","type":"int32"},{"field":"name","type":"string","optional":true},` +
+		`{"field":"price","type":"double","optional":true},{"field":"updated_at","type":"int64","name":"org.apache.kafka.connect.data.Timestamp"}]}`
+	row := func(id int, name string, price float64) kv {
+		return rec(fmt.Sprint(id), fmt.Sprintf(`{"schema":%s,"payload":{"id":%d,"name":%q,"price":%g,"updated_at":1714564800000}}`, schema, id, name, price))
+	}
+	end := e.produce(t, topic, row(1, "kettle", 25), row(2, "teapot", 40), row(1, "kettle", 22.5), row(3, "cup", 5), tombstone("3"))
+	res := e.mustRun(t, cfg, topic, 0, end)
+	if res.Records != 5 {
+		t.Fatalf("lease put %d records", res.Records)
+	}
+	if n := count(t, "products"); n != 2 {
+		t.Fatalf("index products has %d documents, want 2", n)
+	}
+	if src, v := doc(t, "products", "1"); src["price"] != 22.5 || v != 2 {
+		t.Fatalf("product 1 = %v at version %d", src, v)
+	}
+	_, m := es(t, "GET", "/products/_mapping", "")
+	props := m["products"].(map[string]any)["mappings"].(map[string]any)["properties"].(map[string]any)
+	if props["updated_at"].(map[string]any)["type"] != "date" || props["price"].(map[string]any)["type"] != "double" {
+		t.Fatalf("mapping %s", jsonString(props))
 	}
 }

@@ -31,8 +31,18 @@ func benchRecords(b *testing.B) int {
 }
 
 // benchWindow is the broker's in-flight window and the lease's record
-// budget: below MQTT's 65,535 message ids.
-const benchWindow = 50_000
+// budget (SLUICE_BENCH_MQTT_WINDOW, default 50,000; at most MQTT's 65,535
+// message ids).
+func benchWindow(b *testing.B) int {
+	if v := os.Getenv("SLUICE_BENCH_MQTT_WINDOW"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	return 50_000
+}
 
 // queue publishes n order payloads (about 200 bytes, the datagen orders
 // as JSON) at QoS 1 to 16 topics bench/dev<i>, for the persistent session
@@ -66,12 +76,12 @@ func queue(b *testing.B, uri string, n int) (bytes int64) {
 // BenchmarkMQTTSource moves SLUICE_BENCH_RECORDS messages (QoS 1, about
 // 200 bytes) that Mosquitto queued for the task's persistent session into
 // Kafka (the embedded broker in its own process, 4 partitions) with source
-// leases of at most 50,000 records, each connecting, producing, acking
+// leases of at most SLUICE_BENCH_MQTT_WINDOW records, each connecting, producing, acking
 // and disconnecting. Reported: records/s, CPU seconds and peak RSS of this
 // process (the leases).
 func BenchmarkMQTTSource(b *testing.B) {
 	n := benchRecords(b)
-	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow})
+	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow(b)})
 	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
 	exec := lease.NewExecutor(registry(b), k.Client, k.Offsets, lease.Options{SafetyMargin: time.Second})
 	cfg := sourceConfig("bench", broker.URI, "bench/#", 1)
@@ -79,7 +89,7 @@ func BenchmarkMQTTSource(b *testing.B) {
 	run := func(id string) lease.Result {
 		res := exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSource, Connector: "bench", Epoch: time.Now().UnixNano(),
 			Deadline: time.Now().Add(5 * time.Minute), ConnectorConfig: cfg, TaskConfig: tc,
-			Budget: lease.Budget{MaxRecords: benchWindow, MaxIdle: lease.Duration(100 * time.Millisecond)}})
+			Budget: lease.Budget{MaxRecords: int64(benchWindow(b)), MaxIdle: lease.Duration(100 * time.Millisecond)}})
 		if res.Status != lease.Succeeded {
 			b.Fatalf("lease %s: %s %s", id, res.Status, res.Error)
 		}
@@ -116,7 +126,7 @@ func BenchmarkMQTTSource(b *testing.B) {
 // queued QoS 1 messages from the same Mosquitto, doing nothing with them.
 func BenchmarkMosquittoSubscriber(b *testing.B) {
 	n := benchRecords(b)
-	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow})
+	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow(b)})
 	received := make(chan struct{}, 1024)
 	opts := paho.NewClientOptions().AddBroker(broker.URI).SetClientID("bench-sub").SetCleanSession(false).
 		SetDefaultPublishHandler(func(paho.Client, paho.Message) { received <- struct{}{} })

@@ -1,11 +1,14 @@
 package mqtt
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -101,7 +104,9 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetOrderMatters(true).
-		SetAutoAckDisabled(true)
+		SetAutoAckDisabled(true).
+		SetCustomOpenConnectionFn(s.open).
+		SetStore(noStore{})
 	for _, u := range s.uris {
 		opts.AddBroker(u)
 	}
@@ -132,6 +137,58 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 	}
 	return c, nil
 }
+
+// open dials a broker and buffers what is read from it: paho reads each
+// packet's header a byte at a time, a system call each without a buffer.
+func (s session) open(uri *url.URL, opts paho.ClientOptions) (net.Conn, error) {
+	dialer := &net.Dialer{Timeout: s.connectTimeout}
+	var conn net.Conn
+	var err error
+	switch uri.Scheme {
+	case "ws", "wss":
+		u := *uri
+		u.User = nil
+		var cfg *tls.Config
+		if uri.Scheme == "wss" {
+			cfg = s.tls
+		}
+		conn, err = paho.NewWebsocket(u.String(), cfg, s.connectTimeout, opts.HTTPHeaders, opts.WebsocketOptions)
+	case "ssl", "tls", "mqtts":
+		cfg := s.tls
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		conn, err = tls.DialWithDialer(dialer, "tcp", uri.Host, cfg)
+	default:
+		conn, err = dialer.Dial("tcp", uri.Host)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10)}, nil
+}
+
+// bufferedConn reads through a buffer and writes straight through.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// noStore is a paho store that keeps nothing. paho's stores let a client
+// resume its in-flight messages after reconnecting in the same process; a
+// lease never reconnects (the broker's session is what carries messages
+// from one lease to the next), so keeping every packet would only cost.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}
 
 // refused reports whether the broker refused the connection for a reason
 // only a configuration change fixes.
