@@ -306,3 +306,47 @@ func TestPluginNames(t *testing.T) {
 		t.Fatalf("undocumented keys %v", undocumented)
 	}
 }
+
+// A record whose value is neither bytes nor a string (a JSON object read by
+// the JsonConverter) is an errant record: dead-lettered under
+// errors.tolerance=all while the others are published.
+func TestSinkErrantValues(t *testing.T) {
+	e := start(t, mosquittotest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.kafka.Client.EnsureTopic(ctx, kafka.TopicSpec{Name: "mixed", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.kafka.Client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{`"a"`, `{"obj":1}`, `"b"`} {
+		p.Send(kafka.Message{Topic: "mixed", Partition: 0, Value: []byte(v)})
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	got := subscribeAll(t, e.broker.URI, "mixed")
+	cfg := map[string]string{
+		"name": "snk-mixed", "connector.class": mqtt.SinkClass, "topics": "mixed", "mqtt.server.uri": e.broker.URI, "mqtt.qos": "1",
+		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
+		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "mixed-dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+		"errors.deadletterqueue.context.headers.enable": "true",
+	}
+	res := e.exec.Run(context.Background(), lease.Lease{ID: "mixed", Kind: lease.KindSink, Connector: "snk-mixed", Epoch: 1,
+		Deadline: time.Now().Add(20 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg,
+		Ranges: []lease.Range{{Topic: "mixed", Partition: 0, Start: 0, End: 3}}})
+	if res.Status != lease.Succeeded || res.DeadLettered != 1 {
+		t.Fatalf("lease: %s, %d dead-lettered: %s", res.Status, res.DeadLettered, res.Error)
+	}
+	msgs := got(2)
+	if string(msgs[0].Payload()) != "a" || string(msgs[1].Payload()) != "b" {
+		t.Fatalf("published %q, %q", msgs[0].Payload(), msgs[1].Payload())
+	}
+	dlq := readAll(t, e.kafka.Client, "mixed-dlq")
+	if len(dlq) != 1 || !strings.Contains(dlq[0].headers["__connect.errors.exception.message"], "MQTT payloads must be bytes or strings") {
+		t.Fatalf("dead letter queue %v", dlq)
+	}
+}
