@@ -31,6 +31,12 @@ type session struct {
 	keepalive      time.Duration
 	qos            byte
 	tls            *tls.Config
+	tlsFiles       string // the PEM files tls was read from
+}
+
+// key identifies what a connection was made with, for reusing it.
+func (s session) key() string {
+	return fmt.Sprintf("%v|%s|%s|%t|%d|%d|%d|%s", s.uris, s.clientID, s.username, s.cleanSession, s.connectTimeout, s.keepalive, s.qos, s.tlsFiles) + "|" + s.password.Value()
 }
 
 func newSession(v *config.Values, clientID string) (session, error) {
@@ -50,6 +56,7 @@ func newSession(v *config.Values, clientID string) (session, error) {
 			strings.HasPrefix(u, "mqtts:") || strings.HasPrefix(u, "wss:")
 	}
 	ca, cert, key := v.String(SSLCAFileConfig), v.String(SSLCertFileConfig), v.String(SSLKeyFileConfig)
+	s.tlsFiles = ca + "|" + cert + "|" + key
 	if needsTLS || ca != "" || cert != "" {
 		cfg, err := tlsConfig(ca, cert, key)
 		if err != nil {

@@ -27,6 +27,9 @@ const (
 	TopicsConfig     = "mqtt.topics"
 	KafkaTopicConfig = "kafka.topic"
 	BatchSizeConfig  = "mqtt.batch.size"
+	// KeepConnectedConfig is Sluice's: keep a long-lived worker's
+	// connection between leases.
+	KeepConnectedConfig = "mqtt.connection.keep.alive.between.leases"
 
 	// Sink keys.
 	TopicConfig    = "mqtt.topic"
@@ -102,7 +105,12 @@ func SourceConfig() *config.Def {
 			Doc: "The Kafka topic to write the messages to. Use the RegexRouter transformation to route by MQTT topic."}).
 		Define(config.Key{Name: BatchSizeConfig, Type: config.Int, Default: DefaultBatchSize, Importance: config.Low,
 			Validator: config.AtLeast(1), Group: "MQTT", OrderInGroup: 2, Width: config.WidthShort, DisplayName: "Batch size",
-			Doc: "The most messages one poll hands to the lease."})
+			Doc: "The most messages one poll hands to the lease."}).
+		Define(config.Key{Name: KeepConnectedConfig, Type: config.Boolean, Default: false, Importance: config.Low,
+			Group: "MQTT", OrderInGroup: 3, Width: config.WidthShort, DisplayName: "Stay connected between leases",
+			Doc: "Whether a long-lived worker (a container) keeps the task's connection open between leases, so that messages flow in while no lease runs " +
+				"and the next lease in the same process starts without reconnecting. Messages received but not yet written to Kafka are acknowledged only by a later lease, " +
+				"and come again from the broker if the process ends. Leave false under AWS Lambda, where a frozen process cannot keep a connection alive."})
 }
 
 // SinkConfig declares the sink connector's keys.

@@ -350,3 +350,39 @@ func TestSinkErrantValues(t *testing.T) {
 		t.Fatalf("dead letter queue %v", dlq)
 	}
 }
+
+// With mqtt.connection.keep.alive.between.leases a long-lived worker's
+// leases share one connection: messages published between leases flow in
+// while it is parked, and messages a lease polled beyond its budget (not
+// written to Kafka, so not acknowledged) go to the next lease, once each.
+func TestKeepConnectedBetweenLeases(t *testing.T) {
+	e := start(t, mosquittotest.Options{})
+	cfg := sourceConfig("keep", e.broker.URI, "k/#", 1)
+	cfg["mqtt.connection.keep.alive.between.leases"] = "true"
+	cfg["mqtt.batch.size"] = "5"
+	runBudget := func(max int64) lease.Result {
+		l := sourceLease(t, cfg, 300*time.Millisecond)
+		l.Budget.MaxRecords = max
+		res := e.exec.Run(context.Background(), l)
+		if res.Status != lease.Succeeded {
+			t.Fatalf("lease: %s %s", res.Status, res.Error)
+		}
+		return res
+	}
+	runBudget(100)
+	want := numbered("k", 30)
+	publish(t, e.broker.URI, "k/1", 1, want...)
+	var total int64
+	for range 5 {
+		total += runBudget(10).Records
+	}
+	if total != 30 {
+		t.Fatalf("leases read %d records, want 30", total)
+	}
+	if got := values(readAll(t, e.kafka.Client, "keep")); !slices.Equal(got, want) {
+		t.Fatalf("records %q, want %q", got, want)
+	}
+	if n := strings.Count(e.broker.Log(), " as sluice-keep-0 "); n != 1 {
+		t.Fatalf("the task connected %d times, want once", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,37 +126,83 @@ func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
 // broker queued and what arrives; CommitRecord, called by the executor
 // after Kafka acknowledged a record and the lease's offsets were written,
 // acknowledges its message and every earlier one (PUBACK for QoS 1, PUBREC
-// for QoS 2, in the order received as MQTT requires); Stop disconnects,
-// leaving every message not acknowledged to the broker, which sends it again
-// to the next lease. It is safe for the executor's use: Poll and
+// for QoS 2, in the order received as MQTT requires); Commit confirms the
+// broker read them; Stop disconnects, leaving every message not
+// acknowledged to the broker, which sends it again to the next lease.
+//
+// With mqtt.connection.keep.alive.between.leases (long-lived workers) Stop
+// of a lease that committed parks the connection in the process instead,
+// with the messages not acknowledged, and the task's next lease in the same
+// process takes it over. It is safe for the executor's use: Poll and
 // CommitRecord from one goroutine at a time, messages arriving on paho's.
 type SourceTask struct {
 	kafkaTopic string
 	batchSize  int
 	sess       session
 	filters    []string
-	client     paho.Client
+	keep       bool
+	conn       *connection
+
+	// polled are the messages handed out by Poll, in order; polled[0] has
+	// sequence number base.
+	polled []paho.Message
+	base   int64
+	next   int64
+	// unconfirmed: acknowledgements were handed to paho since the last
+	// barrier (Commit); committed: Commit ran in this lease.
+	unconfirmed bool
+	committed   bool
+}
+
+// connection is a connected client and what it received and did not hand
+// out yet. Its handlers write to it on paho's goroutines.
+type connection struct {
+	client paho.Client
+	key    string // the settings it was made with, for reuse
 
 	mu      sync.Mutex
 	arrived []paho.Message // received, not yet polled
 	lost    error          // set when the connection dropped
 	wake    chan struct{}  // signalled when a message arrives
-
-	// polled are the messages handed out by Poll, in order; polled[0] has
-	// sequence number base. acked counts those acknowledged.
-	polled []paho.Message
-	base   int64
-	next   int64
-	// unconfirmed: acknowledgements were handed to paho since the last
-	// barrier (Commit).
-	unconfirmed bool
 }
+
+func (c *connection) onMessage(_ paho.Client, m paho.Message) {
+	c.mu.Lock()
+	c.arrived = append(c.arrived, m)
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *connection) onLost(err error) {
+	c.mu.Lock()
+	c.lost = err
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *connection) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *connection) healthy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lost == nil && c.client.IsConnectionOpen()
+}
+
+// parked holds source connections between the leases of long-lived
+// workers, by client id.
+var parked sync.Map
 
 // NewSourceTask returns a source task.
 func NewSourceTask() *SourceTask { return &SourceTask{} }
 
-// Start connects and subscribes. Failing to connect (unreachable broker,
-// bad credentials, refused client id) or a refused subscription fails the
+// Start connects and subscribes, or takes over the connection the task's
+// previous lease parked. Failing to connect (unreachable broker, bad
+// credentials, refused client id) or a refused subscription fails the
 // lease with the broker's reason.
 func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, props map[string]string) error {
 	vals, err := SourceConfig().Parse(props)
@@ -173,35 +220,26 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, pro
 	t.kafkaTopic = vals.String(KafkaTopicConfig)
 	t.batchSize = vals.Int(BatchSizeConfig)
 	t.filters = vals.List(TopicsConfig)
-	t.wake = make(chan struct{}, 1)
-	t.client, err = t.sess.connect(ctx, t.onMessage, t.onLost)
+	t.keep = vals.Bool(KeepConnectedConfig)
+	key := t.sess.key() + "|" + strings.Join(t.filters, ",")
+	if v, ok := parked.LoadAndDelete(clientID); ok {
+		c := v.(*connection)
+		if c.key == key && c.healthy() {
+			t.conn = c
+			return nil
+		}
+		disconnect(c.client)
+	}
+	c := &connection{key: key, wake: make(chan struct{}, 1)}
+	c.client, err = t.sess.connect(ctx, c.onMessage, c.onLost)
 	if err != nil {
 		return fmt.Errorf("MqttSourceTask: %w", err)
 	}
-	if err := subscribe(ctx, t.client, t.filters, t.sess.qos, t.sess.connectTimeout); err != nil {
+	t.conn = c
+	if err := subscribe(ctx, c.client, t.filters, t.sess.qos, t.sess.connectTimeout); err != nil {
 		return fmt.Errorf("MqttSourceTask: %w", err)
 	}
 	return nil
-}
-
-func (t *SourceTask) onMessage(_ paho.Client, m paho.Message) {
-	t.mu.Lock()
-	t.arrived = append(t.arrived, m)
-	t.mu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (t *SourceTask) onLost(err error) {
-	t.mu.Lock()
-	t.lost = err
-	t.mu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
 }
 
 // pollWait is how long Poll waits for a message when none is there.
@@ -215,7 +253,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	if len(msgs) == 0 && lost == nil {
 		timer := time.NewTimer(pollWait)
 		select {
-		case <-t.wake:
+		case <-t.conn.wake:
 		case <-timer.C:
 		case <-ctx.Done():
 		}
@@ -231,7 +269,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	now := time.Now()
 	recs := make([]connect.SourceRecord, len(msgs))
 	for i, m := range msgs {
-		var h connect.Headers
+		h := make(connect.Headers, 0, 4)
 		h.Add(HeaderMessageID, data.Int32Schema, int32(m.MessageID()))
 		h.Add(HeaderQoS, data.Int32Schema, int32(m.Qos()))
 		h.Add(HeaderRetained, data.BooleanSchema, m.Retained())
@@ -253,12 +291,13 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 }
 
 func (t *SourceTask) take() ([]paho.Message, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := min(len(t.arrived), t.batchSize)
-	msgs := t.arrived[:n:n]
-	t.arrived = t.arrived[n:]
-	return msgs, t.lost
+	c := t.conn
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := min(len(c.arrived), t.batchSize)
+	msgs := c.arrived[:n:n]
+	c.arrived = c.arrived[n:]
+	return msgs, c.lost
 }
 
 // CommitRecord acknowledges the record's message and every message polled
@@ -291,13 +330,13 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 // of QoS 2, new messages) may be reset, and the broker may drop the last
 // acknowledgements it had not read yet: their messages would come again.
 func (t *SourceTask) Commit(ctx context.Context) error {
-	if !t.unconfirmed || t.client == nil {
-		return nil
+	if t.unconfirmed && t.conn != nil {
+		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
+			return fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err)
+		}
+		t.unconfirmed = false
 	}
-	if err := wait(ctx, t.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
-		return fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err)
-	}
-	t.unconfirmed = false
+	t.committed = true
 	return nil
 }
 
@@ -306,9 +345,26 @@ const barrierTopic = "sluice/ack-barrier/"
 
 // Stop disconnects, after the acknowledgements sent so far. The session
 // (and with it every message not acknowledged) stays at the broker unless
-// mqtt.clean.session.enabled.
+// mqtt.clean.session.enabled. With mqtt.connection.keep.alive.between.leases,
+// a lease that committed parks its connection instead: the messages it
+// polled but did not acknowledge go back in front of those not polled, for
+// the next lease.
 func (t *SourceTask) Stop() error {
-	disconnect(t.client)
-	t.client = nil
+	c := t.conn
+	t.conn = nil
+	if c == nil {
+		return nil
+	}
+	if t.keep && t.committed && c.healthy() {
+		c.mu.Lock()
+		c.arrived = append(t.polled[:len(t.polled):len(t.polled)], c.arrived...)
+		c.mu.Unlock()
+		t.polled = nil
+		if old, loaded := parked.Swap(t.sess.clientID, c); loaded {
+			disconnect(old.(*connection).client)
+		}
+		return nil
+	}
+	disconnect(c.client)
 	return nil
 }
