@@ -100,7 +100,7 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 // their Ack method (manual acknowledgement). onLost is called if the
 // connection drops; the client does not reconnect by itself, as a lease
 // that lost its session must end and leave the messages to the next one.
-func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error)) (paho.Client, error) {
+func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error)) (c paho.Client, sessionPresent bool, err error) {
 	opts := paho.NewClientOptions().
 		SetClientID(s.clientID).
 		SetCleanSession(s.cleanSession).
@@ -132,17 +132,18 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 	if onLost != nil {
 		opts.SetConnectionLostHandler(func(_ paho.Client, err error) { onLost(err) })
 	}
-	c := paho.NewClient(opts)
-	if err := wait(ctx, c.Connect(), s.connectTimeout); err != nil {
+	c = paho.NewClient(opts)
+	tok := c.Connect()
+	if err := wait(ctx, tok, s.connectTimeout); err != nil {
 		cerr := &ConnectError{URIs: s.uris, ClientID: s.clientID, Err: err}
 		if refused(err) {
 			// Credentials, authorisation or client id: trying again
 			// changes nothing until the configuration does.
-			return nil, cerr
+			return nil, false, cerr
 		}
-		return nil, connect.Retriable(cerr)
+		return nil, false, connect.Retriable(cerr)
 	}
-	return c, nil
+	return c, tok.(*paho.ConnectToken).SessionPresent(), nil
 }
 
 // open dials a broker and buffers what is read from it: paho reads each
@@ -223,14 +224,19 @@ func wait(ctx context.Context, t paho.Token, timeout time.Duration) error {
 	}
 }
 
-// subscribe subscribes to filters at qos and checks the broker granted
-// every one.
-func subscribe(ctx context.Context, c paho.Client, filters []string, qos byte, timeout time.Duration) error {
+// subscribe sends a SUBSCRIBE for filters at qos; granted checks the
+// answer.
+func subscribe(c paho.Client, filters []string, qos byte) paho.Token {
 	m := make(map[string]byte, len(filters))
 	for _, f := range filters {
 		m[f] = qos
 	}
-	t := c.SubscribeMultiple(m, nil)
+	return c.SubscribeMultiple(m, nil)
+}
+
+// granted waits for a SUBSCRIBE's answer and checks the broker granted
+// every filter.
+func granted(ctx context.Context, t paho.Token, filters []string, timeout time.Duration) error {
 	if err := wait(ctx, t, timeout); err != nil {
 		return fmt.Errorf("subscribing to %s: %w", strings.Join(filters, ","), err)
 	}

@@ -113,7 +113,7 @@ func (t *SinkTask) Start(ctx context.Context, tc connect.SinkTaskContext, props 
 	if tc != nil {
 		t.reporter = tc.ErrantRecordReporter()
 	}
-	t.client, err = t.sess.connect(ctx, nil, func(err error) {
+	t.client, _, err = t.sess.connect(ctx, nil, func(err error) {
 		t.mu.Lock()
 		t.lost = err
 		t.mu.Unlock()

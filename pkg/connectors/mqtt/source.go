@@ -152,6 +152,8 @@ type SourceTask struct {
 	// barrier (Commit); committed: Commit ran in this lease.
 	unconfirmed bool
 	committed   bool
+	// subscribing is the SUBSCRIBE sent by Start, until its answer is checked.
+	subscribing paho.Token
 }
 
 // connection is a connected client and what it received and did not hand
@@ -231,12 +233,31 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, pro
 		disconnect(c.client)
 	}
 	c := &connection{key: key, wake: make(chan struct{}, 1)}
-	c.client, err = t.sess.connect(ctx, c.onMessage, c.onLost)
+	var resumed bool
+	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost)
 	if err != nil {
 		return fmt.Errorf("MqttSourceTask: %w", err)
 	}
 	t.conn = c
-	if err := subscribe(ctx, c.client, t.filters, t.sess.qos, t.sess.connectTimeout); err != nil {
+	// The subscriptions are renewed every lease (the filters or QoS may
+	// have changed). A resumed session has them already and its queued
+	// messages arrive ahead of the SUBACK, which a large backlog delays:
+	// then the answer is checked at Commit rather than waited for here.
+	t.subscribing = subscribe(c.client, t.filters, t.sess.qos)
+	if !resumed {
+		return t.subscribed(ctx)
+	}
+	return nil
+}
+
+// subscribed waits for the SUBSCRIBE sent by Start, once.
+func (t *SourceTask) subscribed(ctx context.Context) error {
+	if t.subscribing == nil {
+		return nil
+	}
+	err := granted(ctx, t.subscribing, t.filters, t.sess.connectTimeout)
+	t.subscribing = nil
+	if err != nil {
 		return fmt.Errorf("MqttSourceTask: %w", err)
 	}
 	return nil
@@ -330,6 +351,9 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 // of QoS 2, new messages) may be reset, and the broker may drop the last
 // acknowledgements it had not read yet: their messages would come again.
 func (t *SourceTask) Commit(ctx context.Context) error {
+	if err := t.subscribed(ctx); err != nil {
+		return err
+	}
 	if t.unconfirmed && t.conn != nil {
 		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
 			return fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err)
