@@ -68,7 +68,7 @@ $(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
 # The search sink against a real OpenSearch node (one JVM per test binary,
 # -Xmx512m): kept out of make test for its start-up time.
 test-search: opensearch
-	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
 
 # The issue's MQTT figure: 1,000,000 QoS 1 messages of ~200 bytes queued
 # by Mosquitto for a persistent session, moved into Kafka (out-of-process
