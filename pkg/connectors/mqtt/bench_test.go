@@ -31,7 +31,7 @@ func benchRecords(b *testing.B) int {
 }
 
 // benchWindow is the broker's in-flight window and the lease's record
-// budget (SLUICE_BENCH_MQTT_WINDOW, default 50,000; at most MQTT's 65,535
+// budget (SLUICE_BENCH_MQTT_WINDOW, default 10,000; at most MQTT's 65,535
 // message ids).
 func benchWindow(b *testing.B) int {
 	if v := os.Getenv("SLUICE_BENCH_MQTT_WINDOW"); v != "" {
@@ -41,7 +41,7 @@ func benchWindow(b *testing.B) int {
 		}
 		return n
 	}
-	return 50_000
+	return 10_000
 }
 
 // queue publishes n order payloads (about 200 bytes, the datagen orders
