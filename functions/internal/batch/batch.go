@@ -72,7 +72,7 @@
 // Without it (the default, because Lambda ignores the answer and treats the
 // batch as a success when the event source mapping does not have
 // ReportBatchItemFailures), a failed record writes nothing and the handler
-// returns a *BatchError: Lambda retries the whole batch, up to the
+// returns a *KafkaEventError: Lambda retries the whole batch, up to the
 // mapping's retry attempts and record age, and then hands it to its
 // on-failure destination. Delivery is at least once either way: a batch
 // Lambda retries after a sink failure is written again, and a storage sink
