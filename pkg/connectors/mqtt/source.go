@@ -356,7 +356,9 @@ func (t *SourceTask) Commit(ctx context.Context) error {
 	}
 	if t.unconfirmed && t.conn != nil {
 		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
-			return fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err)
+			// The records are in Kafka; acknowledgements the broker did not
+			// read mean duplicates in the next lease, never loss.
+			return connect.Retriable(fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err))
 		}
 		t.unconfirmed = false
 	}
