@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/mosquittotest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -85,6 +86,12 @@ func BenchmarkMQTTSource(b *testing.B) {
 	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
 	exec := lease.NewExecutor(registry(b), k.Client, k.Offsets, lease.Options{SafetyMargin: time.Second})
 	cfg := sourceConfig("bench", broker.URI, "bench/#", 1)
+	// SLUICE_BENCH_MQTT_KEEP=true: a long-lived worker's leases, sharing
+	// one connection (mqtt.connection.keep.alive.between.leases).
+	cfg[mqtt.KeepConnectedConfig] = os.Getenv("SLUICE_BENCH_MQTT_KEEP")
+	if cfg[mqtt.KeepConnectedConfig] == "" {
+		cfg[mqtt.KeepConnectedConfig] = "false"
+	}
 	tc := taskConfig(b, cfg)
 	run := func(id string) lease.Result {
 		res := exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSource, Connector: "bench", Epoch: time.Now().UnixNano(),
