@@ -40,4 +40,11 @@
 // Changing mqtt.topics or tasks.max changes which client id, and so which
 // session, a filter is read through; messages queued in the old session
 // are not read.
+//
+// Mosquitto 2.0 sends a deep backlog slowly to a session that reconnects
+// (measured: about 1,000 messages/s with 400,000 queued, against 20,000 and
+// more to a subscriber that stays connected), so a source whose leases each
+// reconnect should be leased often enough to keep the backlog small. In a
+// long-lived worker, mqtt.connection.keep.alive.between.leases keeps the
+// connection (and the broker's flow) open between leases instead.
 package mqtt
