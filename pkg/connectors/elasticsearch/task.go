@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -249,7 +250,11 @@ func (t *Task) report(ctx context.Context, r *connect.SinkRecord, err error) err
 // action turns a record into its bulk action; nil means skip it.
 func (t *Task) action(ctx context.Context, r *connect.SinkRecord) (*action, error) {
 	keyIgnore := t.s.keyIgnore || slices.Contains(t.s.topicKeyIgnore, r.Topic)
-	a := &action{rec: r, op: "index"}
+	// The executor reuses the batch after Put returns, and the action may
+	// be sent (and its record reported) by a later Put or Flush: keep a
+	// copy of the record.
+	rc := *r
+	a := &action{rec: &rc, op: "index"}
 	if t.s.dsType != "" {
 		a.op = "create"
 		a.index = t.dataStream(r.Topic)
@@ -388,7 +393,7 @@ func (t *Task) document(r *connect.SinkRecord) ([]byte, error) {
 	case string:
 		doc = []byte(v)
 	case []byte:
-		doc = v
+		doc = bytes.Clone(v) // the record's bytes may be reused after Put
 	default:
 		b, err := t.json.FromConnectData(r.Topic, r.ValueSchema, r.Value)
 		if err != nil {

@@ -344,3 +344,31 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// The executor reuses a batch once Put returns; documents still pending
+// are sent by Flush, and a rejected one is reported with its record intact.
+func TestPendingSurvivesBatchReuse(t *testing.T) {
+	s := newServer(t, answer{200, recorded(t, "opensearch-bulk-mixed.json")})
+	tc := &taskContext{}
+	task := startTask(t, s.URL, tc, "behavior.on.null.values", "delete")
+	batch := []connect.SinkRecord{sinkRecord("o3", 3, []byte(`{"n":3}`)), sinkRecord("o1", 0, `{"n":0}`), sinkRecord("o4", 4, []byte(`{"n":"four"}`)),
+		sinkRecord("o2", 5, nil), sinkRecord("nope", 6, nil), sinkRecord("o7", 7, `{"n":7}`)}
+	if err := task.Put(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	for i := range batch {
+		if v, ok := batch[i].Value.([]byte); ok {
+			clear(v)
+		}
+	}
+	clear(batch)
+	if err := task.Flush(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(tc.reported) != 1 || !strings.HasPrefix(tc.reported[0], "o4: ") {
+		t.Fatalf("reported %q", tc.reported)
+	}
+	if body := s.reqs()[0]; !strings.Contains(body, `{"n":"four"}`) || !strings.Contains(body, `{"n":3}`) {
+		t.Fatalf("bulk body %q", body)
+	}
+}
