@@ -186,11 +186,17 @@ func (t *Task) Flush(ctx context.Context, _ map[connect.TopicPartition]int64) er
 	return t.send(ctx)
 }
 
+// send sends what is pending. After a retriable failure the actions stay
+// pending: the executor offers only the last batch again, and the earlier
+// ones must not be lost (sending a document twice is harmless, see Task).
 func (t *Task) send(ctx context.Context) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
 	err := t.sendBulk(ctx, t.pending)
+	if err != nil && connect.IsRetriable(err) {
+		return err
+	}
 	clear(t.pending)
 	t.pending, t.pendingBytes = t.pending[:0], 0
 	return err

@@ -372,3 +372,27 @@ func TestPendingSurvivesBatchReuse(t *testing.T) {
 		t.Fatalf("bulk body %q", body)
 	}
 }
+
+// A retriable failure keeps every pending document: the executor offers
+// only the failed Put's batch again, and the earlier batches' documents go
+// with it.
+func TestRetriableFailureKeepsPending(t *testing.T) {
+	unavailable := []byte(`{"error":{"type":"cluster_block_exception","reason":"blocked"},"status":503}`) // constructed
+	s := newServer(t, answer{503, unavailable}, answer{200, []byte(`{"took":1,"errors":false,"items":[]}`)})
+	task := startTask(t, s.URL, &taskContext{}, "batch.size", "2", "max.retries", "0")
+	ctx := context.Background()
+	if err := task.Put(ctx, []connect.SinkRecord{sinkRecord("a", 1, `{"n":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	second := []connect.SinkRecord{sinkRecord("b", 2, `{"n":2}`)}
+	if err := task.Put(ctx, second); !connect.IsRetriable(err) {
+		t.Fatalf("first bulk: %v, want a retriable error", err)
+	}
+	if err := task.Put(ctx, second); err != nil { // the executor offers the batch again
+		t.Fatal(err)
+	}
+	reqs := s.reqs()
+	if len(reqs) != 2 || !strings.Contains(reqs[1], `"_id":"a"`) || !strings.Contains(reqs[1], `"_id":"b"`) {
+		t.Fatalf("requests %q, want the second with a and b", reqs)
+	}
+}
