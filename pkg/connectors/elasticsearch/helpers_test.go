@@ -61,7 +61,9 @@ func (e *env) produce(t testing.TB, topic string, recs ...kv) int64 {
 	}
 	defer p.Close()
 	for _, r := range recs {
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Key: r.key, Value: r.value, Timestamp: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)})
+		if err := p.Send(ctx, kafka.Message{Topic: topic, Partition: 0, Key: r.key, Value: r.value, Timestamp: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

@@ -211,7 +211,9 @@ func TestSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		p.Send(kafka.Message{Topic: "cmds", Partition: 0, Value: []byte(fmt.Sprintf("cmd-%d", i))})
+		if err := p.Send(ctx, kafka.Message{Topic: "cmds", Partition: 0, Value: []byte(fmt.Sprintf("cmd-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -322,7 +324,9 @@ func TestSinkErrantValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{`"a"`, `{"obj":1}`, `"b"`} {
-		p.Send(kafka.Message{Topic: "mixed", Partition: 0, Value: []byte(v)})
+		if err := p.Send(ctx, kafka.Message{Topic: "mixed", Partition: 0, Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/mosquittotest"
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -316,7 +317,7 @@ func killingLease() int {
 		fmt.Println(err)
 		return 2
 	}
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	store, err := state.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
 	if err != nil {
 		fmt.Println(err)
 		return 2
