@@ -390,3 +390,36 @@ func TestKeepConnectedBetweenLeases(t *testing.T) {
 		t.Fatalf("the task connected %d times, want once", n)
 	}
 }
+
+// A message too large for Kafka (2 MB against the producer's 1 MB limit):
+// under errors.tolerance=none the lease fails and acknowledges nothing, so
+// the broker keeps the message; under errors.tolerance=all it is skipped
+// (and acknowledged) while the others go to Kafka.
+func TestOversizedMessage(t *testing.T) {
+	e := start(t, mosquittotest.Options{})
+	cfg := sourceConfig("big", e.broker.URI, "big/#", 1)
+	e.run(t, cfg, 200*time.Millisecond)
+	publish(t, e.broker.URI, "big/1", 1, "small-1", strings.Repeat("x", 2<<20), "small-2")
+
+	res := e.exec.Run(context.Background(), sourceLease(t, cfg, 500*time.Millisecond))
+	if res.Status != lease.Failed {
+		t.Fatalf("lease with an oversized message under errors.tolerance=none: %s", res.Status)
+	}
+	cfg["errors.tolerance"] = "all"
+	res = e.run(t, cfg, 500*time.Millisecond)
+	if res.Errors != 1 {
+		t.Fatalf("lease under errors.tolerance=all: %d errors, want 1 (%s)", res.Errors, res.Error)
+	}
+	var small []string
+	for _, v := range values(readAll(t, e.kafka.Client, "big")) {
+		if len(v) < 100 {
+			small = append(small, v)
+		}
+	}
+	if !slices.Contains(small, "small-1") || !slices.Contains(small, "small-2") {
+		t.Fatalf("Kafka has %q", small)
+	}
+	if res := e.run(t, cfg, 300*time.Millisecond); res.Records != 0 {
+		t.Fatalf("a later lease read %d records: the skipped message was not acknowledged", res.Records)
+	}
+}
