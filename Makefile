@@ -15,6 +15,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 .PHONY: hdfs-tools test-hdfs
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
 .PHONY: registry-venv registry-vectors test-registry-compat
+.PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 
 all: build
 
@@ -55,6 +56,49 @@ db-tools:
 	fi
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { echo "PostgreSQL is required by the tests: apt-get install postgresql"; exit 1; }
 	@test -x /usr/sbin/mariadbd || { echo "MariaDB is required by the tests: apt-get install mariadb-server"; exit 1; }
+# Mosquitto (Debian's package), the real MQTT broker the MQTT connectors'
+# tests start on a loopback port (internal/mosquittotest).
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  echo "installing mosquitto (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
+
+# OpenSearch, the real search node of the Elasticsearch sink's tests: the
+# server artifacts from Maven Central, started by a small launcher
+# (internal/opensearchtest/launcher) with the netty4 transport on loopback.
+OPENSEARCH_VERSION ?= 2.19.6
+OPENSEARCH_HOME ?= $(HOME)/.cache/sluice/opensearch-$(OPENSEARCH_VERSION)
+OPENSEARCH_SRC = internal/opensearchtest/launcher/pom.xml $(shell find internal/opensearchtest/launcher/src -name '*.java')
+
+opensearch: $(OPENSEARCH_HOME)/launcher.jar
+
+$(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing a JDK and Maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
+	rm -rf $(OPENSEARCH_HOME)/lib
+	cd internal/opensearchtest/launcher && mvn -B -q -Dopensearch.version=$(OPENSEARCH_VERSION) package dependency:copy-dependencies -DoutputDirectory=$(OPENSEARCH_HOME)/lib
+	cp internal/opensearchtest/launcher/target/opensearch-launcher-1.jar $@
+
+# The search sink against a real OpenSearch node (one JVM per test binary,
+# -Xmx512m): kept out of make test for its start-up time.
+test-search: opensearch
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+
+# The issue's MQTT figure: 1,000,000 QoS 1 messages of ~200 bytes queued
+# by Mosquitto for a persistent session, moved into Kafka (out-of-process
+# broker) by source leases; next to a bare paho subscriber on the same
+# broker.
+bench-mqtt: mosquitto
+	SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkMQTTSource|BenchmarkMosquittoSubscriber' -benchtime 1x -timeout 30m ./pkg/connectors/mqtt/
+
+# The issue's search figure: 1,000,000 records of ~200 bytes from Kafka
+# (out-of-process broker, 4 partitions) into the OpenSearch node by one sink
+# lease, next to a bare bulk client sending the same documents.
+bench-search: opensearch
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags search -run '^$$' -bench 'BenchmarkSearchSink|BenchmarkSearchBareBulk' -benchtime 1x -timeout 60m ./pkg/connectors/elasticsearch/
 
 # A real HDFS for make test-hdfs: Hadoop's MiniDFSCluster and MiniKdc
 # (Maven Central) resolved into a cache; a JDK and Maven run them.
@@ -87,7 +131,7 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools vet
+test: tools mosquitto vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke

@@ -8,10 +8,12 @@ import (
 	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
 	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
+	"github.com/sluicehq/sluice/pkg/connectors/elasticsearch"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
+	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
 	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
@@ -29,5 +31,7 @@ func Plugins() []connect.Plugin {
 	all = append(all, hdfssink.Plugins()...)
 	all = append(all, localsink.Plugins()...)
 	all = append(all, jdbc.SinkPlugins()...)
+	all = append(all, mqtt.SinkPlugin())
+	all = append(all, elasticsearch.Plugins()...)
 	return all
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
+	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -26,5 +27,6 @@ func Plugins() []connect.Plugin {
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, jdbc.SourcePlugins()...)
+	all = append(all, mqtt.SourcePlugin())
 	return all
 }
