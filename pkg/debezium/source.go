@@ -1,0 +1,114 @@
+package debezium
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// Version is what Sluice's change events carry in source.version.
+const Version = "3.6.1.Final-sluice"
+
+// Snapshot values of the source block's snapshot field (Debezium's
+// SnapshotRecord, lower-cased).
+const (
+	SnapshotTrue        = "true"
+	SnapshotFirst       = "first"
+	SnapshotFirstInColl = "first_in_data_collection"
+	SnapshotLastInColl  = "last_in_data_collection"
+	SnapshotLast        = "last"
+	SnapshotFalse       = "false"
+	SnapshotIncremental = "incremental"
+)
+
+// snapshotSchema is the source block's snapshot field: an optional
+// io.debezium.data.Enum defaulting to "false".
+var snapshotSchema = data.NewBuilder(data.TypeString).Name(EnumName).Version(1).
+	Parameter(EnumAllowedParam, "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental").
+	Default(SnapshotFalse).Optional().MustBuild()
+
+// commonSourceBuilder starts a source block schema with the fields every
+// connector shares (Debezium's SchemaFactory.sourceInfoSchemaBuilder).
+func commonSourceBuilder(name string) *data.SchemaBuilder {
+	return data.StructBuilder().Name(name).Version(1).
+		Field("version", data.StringSchema).
+		Field("connector", data.StringSchema).
+		Field("name", data.StringSchema).
+		Field("ts_ms", data.Int64Schema).
+		Field("snapshot", snapshotSchema).
+		Field("db", data.StringSchema).
+		Field("sequence", data.OptionalStringSchema).
+		Field("ts_us", data.OptionalInt64Schema).
+		Field("ts_ns", data.OptionalInt64Schema)
+}
+
+// PostgresSourceSchema is the PostgreSQL connector's source block
+// (io.debezium.connector.postgresql.Source).
+var PostgresSourceSchema = commonSourceBuilder("io.debezium.connector.postgresql.Source").
+	Field("schema", data.StringSchema).
+	Field("table", data.StringSchema).
+	Field("txId", data.OptionalInt64Schema).
+	Field("lsn", data.OptionalInt64Schema).
+	Field("xmin", data.OptionalInt64Schema).
+	MustBuild()
+
+// Common is what every source block holds.
+type Common struct {
+	Connector string // "postgresql", "mysql", "mariadb"
+	Name      string // topic.prefix
+	DB        string
+	Snapshot  string // one of the Snapshot* values
+	// Time is when the change happened in the database (commit time); the
+	// zero time means now.
+	Time time.Time
+}
+
+func (c Common) fill(s *data.Struct, sequence string) {
+	t := c.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	snap := c.Snapshot
+	if snap == "" {
+		snap = SnapshotFalse
+	}
+	s.Set("version", Version).Set("connector", c.Connector).Set("name", c.Name).
+		Set("ts_ms", t.UnixMilli()).Set("snapshot", snap).Set("db", c.DB).
+		Set("ts_us", t.UnixMicro()).Set("ts_ns", t.UnixNano())
+	if sequence != "" {
+		s.Set("sequence", sequence)
+	}
+}
+
+// PostgresSource is a PostgreSQL event's source block.
+type PostgresSource struct {
+	Common
+	Schema, Table string
+	// TxID, LSN and LastCommitLSN are omitted when 0.
+	TxID          int64
+	LSN           int64
+	LastCommitLSN int64
+}
+
+// Struct returns the source block; sequence is
+// ["<last commit lsn>","<lsn>"] as Debezium writes it.
+func (p PostgresSource) Struct() *data.Struct {
+	s := data.NewStruct(PostgresSourceSchema)
+	p.fill(s, `[`+lsnJSON(p.LastCommitLSN)+`,`+lsnJSON(p.LSN)+`]`)
+	s.Set("schema", p.Schema).Set("table", p.Table)
+	if p.TxID != 0 {
+		s.Set("txId", p.TxID)
+	}
+	if p.LSN != 0 {
+		s.Set("lsn", p.LSN)
+	}
+	return s
+}
+
+func lsnJSON(lsn int64) string {
+	if lsn == 0 {
+		return "null"
+	}
+	return `"` + strconv.FormatInt(lsn, 10) + `"`
+}
