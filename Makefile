@@ -38,6 +38,21 @@ tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kcat >/dev/null; }
 	@command -v kcat >/dev/null 2>&1 || { echo "kcat is required by the tests: apt-get install kcat"; exit 1; }
 
+# Database servers the tests start themselves (internal/pgtest,
+# internal/mariadbtest): Debian's postgresql and mariadb-server. Only the
+# programs are used; a server the machine may already run is not.
+tools: db-tools
+
+.PHONY: db-tools
+db-tools:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! test -x /usr/sbin/mariadbd; then \
+	  echo "installing postgresql and mariadb-server (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql mariadb-server >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { echo "PostgreSQL is required by the tests: apt-get install postgresql"; exit 1; }
+	@test -x /usr/sbin/mariadbd || { echo "MariaDB is required by the tests: apt-get install mariadb-server"; exit 1; }
+
 vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
