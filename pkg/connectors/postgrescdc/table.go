@@ -51,7 +51,7 @@ type catalogColumn struct {
 // loadCatalog reads a table's columns (attnum order) and primary key.
 func loadCatalog(ctx context.Context, conn *pgconn.PgConn, schema, name string) ([]catalogColumn, error) {
 	const q = `SELECT a.attname, a.atttypid, a.atttypmod, NOT a.attnotnull,
-  COALESCE(array_position(i.indkey::int2[], a.attnum) - 1, -1)
+  COALESCE(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1), -1)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -131,7 +131,16 @@ func (t *table) row(vals []tupleValue) (*data.Struct, error) {
 	out := data.NewStruct(t.rowSchema)
 	for i := range t.cols {
 		c := &t.cols[i]
-		if !c.included || i >= len(vals) || vals[i].null {
+		if !c.included {
+			continue
+		}
+		if i >= len(vals) || vals[i].null {
+			if !c.schema.Optional {
+				// A key-only old tuple (REPLICA IDENTITY DEFAULT) lacks the
+				// other columns; Debezium's converters fill a required
+				// field with its type's fallback value.
+				out.Set(c.name, zero(c.schema))
+			}
 			continue
 		}
 		v, err := t.value(c, vals[i])
@@ -199,4 +208,40 @@ func (t *table) source(s *settings, snapshot string, commit time.Time, txID, lsn
 		Common: debezium.Common{Connector: "postgresql", Name: s.prefix, DB: s.dbname, Snapshot: snapshot, Time: commit},
 		Schema: t.schema, Table: t.name, TxID: txID, LSN: lsn, LastCommitLSN: lastCommit,
 	}.Struct()
+}
+
+// zero is the fallback value of a required field without a value
+// (Debezium's JdbcValueConverters fallback).
+func zero(s *data.Schema) any {
+	if s.Name == data.DecimalName {
+		scale, _ := data.DecimalScale(s)
+		return data.NewDecimal(0, scale)
+	}
+	switch s.Type {
+	case data.TypeInt8:
+		return int8(0)
+	case data.TypeInt16:
+		return int16(0)
+	case data.TypeInt32:
+		if data.IsLogical(s) {
+			return time.Unix(0, 0).UTC()
+		}
+		return int32(0)
+	case data.TypeInt64:
+		if data.IsLogical(s) {
+			return time.Unix(0, 0).UTC()
+		}
+		return int64(0)
+	case data.TypeFloat32:
+		return float32(0)
+	case data.TypeFloat64:
+		return float64(0)
+	case data.TypeBoolean:
+		return false
+	case data.TypeString:
+		return ""
+	case data.TypeBytes:
+		return []byte{}
+	}
+	return nil
 }

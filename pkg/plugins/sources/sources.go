@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
+	"github.com/sluicehq/sluice/pkg/connectors/postgrescdc"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -18,5 +19,6 @@ func Plugins() []connect.Plugin {
 	all = append(all, transforms.Plugins()...)
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
+	all = append(all, postgrescdc.Plugins()...)
 	return all
 }
