@@ -24,9 +24,9 @@ import (
 type snapshot struct {
 	lsn     pglogrepl.LSN // the slot's consistent point
 	tables  []*table
-	idx     int     // table being read
-	after   []any   // text of the primary key to resume after (nil: table start)
-	cursor  bool    // a cursor is open on tables[idx]
+	idx     int   // table being read
+	after   []any // text of the primary key to resume after (nil: table start)
+	cursor  bool  // a cursor is open on tables[idx]
 	held    [][]tupleValue
 	first   bool // no snapshot record emitted yet
 	emitted int  // records emitted from tables[idx]
