@@ -304,6 +304,7 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 	now := time.Now()
 	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSource(tb, lsn), t.txBlock(tb), now)
 	offset := t.streamOffset(lsn)
+	t.emittedEnd = t.lastEnd
 	recs := []connect.SourceRecord{t.record(tb, key, value, offset, now)}
 	if op == debezium.OpDelete && t.s.tombstones {
 		tomb := t.record(tb, key, nil, offset, now)
@@ -382,15 +383,16 @@ func (t *Task) txEnd() connect.SourceRecord {
 	return r
 }
 
-// heartbeat returns a heartbeat record when heartbeat.interval.ms has passed
-// and the stream is between transactions. Its offset is the end of the
+// heartbeat returns a heartbeat record when heartbeat.interval.ms has passed,
+// the stream is between transactions, and the position moved since the last
+// record (so an idle database does not keep a lease busy). Its offset is the end of the
 // last transaction read, so committing it lets the slot release the WAL of
 // tables that are not captured.
 func (t *Task) heartbeat() (connect.SourceRecord, bool) {
-	if t.s.heartbeat <= 0 || t.tx != nil || t.lastEnd == 0 || time.Since(t.lastBeat) < t.s.heartbeat {
+	if t.s.heartbeat <= 0 || t.tx != nil || t.lastEnd <= t.emittedEnd || time.Since(t.lastBeat) < t.s.heartbeat {
 		return connect.SourceRecord{}, false
 	}
-	t.lastBeat = time.Now()
+	t.lastBeat, t.emittedEnd = time.Now(), t.lastEnd
 	k, v := debezium.Heartbeat(t.s.prefix, t.lastBeat)
 	off := map[string]any{lsnKey: int64(t.lastEnd), lsnProcKey: int64(t.lastEnd), lsnCommitKey: int64(t.lastEnd),
 		tsUsecKey: t.lastBeat.UnixMicro(), eventKey: int64(0)}

@@ -34,13 +34,15 @@ type Task struct {
 	streaming bool
 	onlySnap  bool // initial_only: nothing after the snapshot
 
-	start     pglogrepl.LSN // where streaming starts
-	resume    *position     // the offset streaming resumes inside, if any
-	tx        *txState      // the transaction being read
-	lastEnd   pglogrepl.LSN // end of the last completely processed transaction
-	lastXid   int64
-	lastBeat  time.Time
-	lastReply time.Time
+	start   pglogrepl.LSN // where streaming starts
+	resume  *position     // the offset streaming resumes inside, if any
+	tx      *txState      // the transaction being read
+	lastEnd pglogrepl.LSN // end of the last completely processed transaction
+	lastXid int64
+	// emittedEnd is the lastEnd of the last record emitted.
+	emittedEnd pglogrepl.LSN
+	lastBeat   time.Time
+	lastReply  time.Time
 
 	acked pglogrepl.LSN // highest lsn_commit of records Kafka acked
 }
