@@ -51,6 +51,8 @@ var PostgresSourceSchema = commonSourceBuilder("io.debezium.connector.postgresql
 	Field("txId", data.OptionalInt64Schema).
 	Field("lsn", data.OptionalInt64Schema).
 	Field("xmin", data.OptionalInt64Schema).
+	Field("origin", data.OptionalStringSchema).
+	Field("origin_lsn", data.OptionalInt64Schema).
 	MustBuild()
 
 // Common is what every source block holds.
