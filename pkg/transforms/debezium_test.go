@@ -13,9 +13,9 @@ import (
 // changeEvent builds a PostgreSQL change event of table public.orders.
 func changeEvent(op debezium.Op, before, after map[string]any) connect.TransformRecord {
 	topic := "srv.public.orders"
-	row := data.StructBuilder().Optional().Name(topic + ".Value").
+	row := data.StructBuilder().Optional().Name(topic+".Value").
 		Field("id", data.Int32Schema).Field("note", data.OptionalStringSchema).MustBuild()
-	keySchema := data.StructBuilder().Name(topic + ".Key").Field("id", data.Int32Schema).MustBuild()
+	keySchema := data.StructBuilder().Name(topic+".Key").Field("id", data.Int32Schema).MustBuild()
 	env := debezium.EnvelopeSchema(topic+".Envelope", row, debezium.PostgresSourceSchema)
 	mk := func(m map[string]any) *data.Struct {
 		if m == nil {
