@@ -71,13 +71,14 @@ func (c Common) fill(s *data.Struct, sequence string) {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	snap := c.Snapshot
-	if snap == "" {
-		snap = SnapshotFalse
-	}
 	s.Set("version", Version).Set("connector", c.Connector).Set("name", c.Name).
-		Set("ts_ms", t.UnixMilli()).Set("snapshot", snap).Set("db", c.DB).
+		Set("ts_ms", t.UnixMilli()).Set("db", c.DB).
 		Set("ts_us", t.UnixMicro()).Set("ts_ns", t.UnixNano())
+	if c.Snapshot != "" && c.Snapshot != SnapshotFalse {
+		// Debezium leaves snapshot unset outside snapshots: converters
+		// write its default, "false"; transforms reading it see null.
+		s.Set("snapshot", c.Snapshot)
+	}
 	if sequence != "" {
 		s.Set("sequence", sequence)
 	}

@@ -286,13 +286,14 @@ func (t *ExtractNewRecordState) extend(env *data.Struct, rowSchema *data.Schema,
 		value  any
 	}
 	var extras []extra
+	if t.rewrite {
+		// Debezium 3.x puts __deleted before the added fields.
+		extras = append(extras, extra{enrsDeletedField, data.OptionalStringSchema, fmt.Sprint(deleted)})
+	}
 	for _, f := range t.fields {
 		if s, v, ok := f.lookup(env); ok {
 			extras = append(extras, extra{f.name, s, v})
 		}
-	}
-	if t.rewrite {
-		extras = append(extras, extra{enrsDeletedField, data.OptionalStringSchema, fmt.Sprint(deleted)})
 	}
 	b := copySchemaBasics(rowSchema, data.StructBuilder())
 	for _, f := range rowSchema.Fields {

@@ -19,8 +19,15 @@ import (
 
 // TestRecordDebeziumGolden runs Debezium's PostgresConnector (embedded
 // engine, class path in SLUICE_DEBEZIUM_LIB) on the golden scenario and
-// writes what it emits to testdata/debezium/postgres.jsonl.
+// writes what it emits to testdata/debezium/<variant>.jsonl: without
+// transforms, and with each goldenTransforms variant.
 func TestRecordDebeziumGolden(t *testing.T) {
+	for _, v := range goldenVariants {
+		t.Run(v.file, func(t *testing.T) { recordGolden(t, v) })
+	}
+}
+
+func recordGolden(t *testing.T, variant goldenVariant) {
 	lib := os.Getenv("SLUICE_DEBEZIUM_LIB")
 	if lib == "" {
 		t.Fatal("SLUICE_DEBEZIUM_LIB is not set: run testdata/debezium/record.sh")
@@ -41,6 +48,9 @@ func TestRecordDebeziumGolden(t *testing.T) {
 		"database.hostname":        db.Server.Host, "database.port": strconv.Itoa(db.Server.Port), "database.user": pgtest.User,
 		"database.password": db.Server.Password, "database.dbname": db.Name, "topic.prefix": "srv",
 		"plugin.name": "pgoutput", "slot.name": slot, "publication.name": "dbzpub_" + db.Name, "snapshot.mode": "initial",
+	}
+	for k, v := range variant.transforms {
+		props[k] = v
 	}
 	var sb strings.Builder
 	for k, v := range props {
@@ -90,17 +100,17 @@ func TestRecordDebeziumGolden(t *testing.T) {
 			t.Fatalf("Debezium emitted %d records before the time limit", len(out))
 		}
 	}
-	for len(out) < goldenSnapshotRecords {
+	for len(out) < variant.snapshot {
 		next()
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
 		db.Exec(t, q)
 	}
-	for len(out) < goldenRecords {
+	for len(out) < variant.total {
 		next()
 	}
-	if err := os.WriteFile(filepath.Join("testdata", "debezium", "postgres.jsonl"), []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("testdata", "debezium", variant.file), []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -37,10 +37,29 @@ var (
 		`UPDATE full_rows SET v = 'b' WHERE id = 1`,
 		`DELETE FROM full_rows WHERE id = 1`,
 	}
-	goldenSnapshotRecords = 3
-	goldenRecords         = 10
-	goldenTopics          = []string{"srv.public.full_rows", "srv.public.kinds"}
+	goldenTopics = []string{"srv.public.full_rows", "srv.public.kinds"}
 )
+
+// goldenVariant is the golden scenario with some transforms: the file
+// Debezium's records are in, the records of the snapshot and in all, and
+// the topics they go to.
+type goldenVariant struct {
+	file            string
+	transforms      map[string]string
+	snapshot, total int
+	topics          []string
+}
+
+var goldenVariants = []goldenVariant{
+	{file: "postgres.jsonl", snapshot: 3, total: 10, topics: goldenTopics},
+	{file: "postgres-unwrap.jsonl", snapshot: 3, total: 10, topics: goldenTopics, transforms: map[string]string{
+		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
+		"transforms.unwrap.add.fields":                     "op,table,source.snapshot", "transforms.unwrap.add.headers": "op"}},
+	{file: "postgres-router.jsonl", snapshot: 3, total: 10, topics: []string{"srv.all"}, transforms: map[string]string{
+		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
+		"transforms.route.topic.regex": `srv\.public\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
+}
 
 // goldenRecord is one change event as Kafka's JsonConverter wrote it.
 type goldenRecord struct {
@@ -95,10 +114,17 @@ func readGolden(t *testing.T, name string) map[string][]goldenRecord {
 
 // TestMatchesDebeziumGolden runs the golden scenario through Sluice and
 // compares every record with Debezium's, field by field: topic, key and
-// value, schemas included, minus what differs between runs.
+// value, schemas included, minus what differs between runs; with
+// Debezium's transforms too.
 func TestMatchesDebeziumGolden(t *testing.T) {
-	golden := readGolden(t, "postgres.jsonl")
-	e := newEnv(t, nil)
+	for _, v := range goldenVariants {
+		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+	}
+}
+
+func matchGolden(t *testing.T, v goldenVariant) {
+	golden := readGolden(t, v.file)
+	e := newEnv(t, v.transforms)
 	for _, q := range goldenSetup {
 		e.db.Exec(t, q)
 	}
@@ -108,7 +134,7 @@ func TestMatchesDebeziumGolden(t *testing.T) {
 	}
 	e.mustRun(t)
 	total := 0
-	for _, topic := range goldenTopics {
+	for _, topic := range v.topics {
 		var got []goldenRecord
 		ctx := t.Context()
 		tp := kafka.TopicPartition{Topic: topic, Partition: 0}
@@ -142,8 +168,8 @@ func TestMatchesDebeziumGolden(t *testing.T) {
 		}
 		total += len(got)
 	}
-	if total != goldenRecords {
-		t.Fatalf("%d records, want %d", total, goldenRecords)
+	if total != v.total {
+		t.Fatalf("%d records, want %d", total, v.total)
 	}
 }
 
