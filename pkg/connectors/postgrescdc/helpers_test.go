@@ -32,6 +32,8 @@ type env struct {
 	exec   *lease.Executor
 	config map[string]string
 	epoch  int64
+	// maxRecords bounds each lease (0: the executor's default).
+	maxRecords int64
 }
 
 func newEnv(t *testing.T, extra map[string]string) *env {
@@ -65,7 +67,7 @@ func (e *env) run(t *testing.T) lease.Result {
 	e.epoch++
 	l := lease.Lease{ID: fmt.Sprintf("l%d", e.epoch), Kind: lease.KindSource, Connector: "cdc", Epoch: e.epoch,
 		Deadline: time.Now().Add(60 * time.Second), ConnectorConfig: e.config, TaskConfig: e.config,
-		Budget: lease.Budget{MaxIdle: lease.Duration(700 * time.Millisecond)}}
+		Budget: lease.Budget{MaxIdle: lease.Duration(700 * time.Millisecond), MaxRecords: e.maxRecords}}
 	return e.exec.Run(context.Background(), l)
 }
 

@@ -24,12 +24,12 @@ import (
 type snapshot struct {
 	lsn     pglogrepl.LSN // the slot's consistent point
 	tables  []*table
-	idx     int   // table being read
-	after   []any // text of the primary key to resume after (nil: table start)
-	cursor  bool  // a cursor is open on tables[idx]
-	held    [][]tupleValue
-	first   bool // no snapshot record emitted yet
-	emitted int  // records emitted from tables[idx]
+	idx     int      // table being read
+	after   []any    // text of the primary key to resume after (nil: table start)
+	cursor  bool     // a cursor is open on tables[idx]
+	held    *heldRow // the row read last, not yet emitted
+	read    int      // rows read from tables[idx]
+	first   bool     // no snapshot record emitted yet
 	started time.Time
 }
 
@@ -61,7 +61,7 @@ func (t *Task) beginSnapshot(ctx context.Context, lsn pglogrepl.LSN, exported st
 			sn.idx = i
 			if len(from.snapKey) == len(sn.tables[i].keyCols) && len(from.snapKey) > 0 {
 				sn.after = from.snapKey
-				sn.emitted = 1
+				sn.read = 1
 			}
 		}
 	}
@@ -100,11 +100,26 @@ func (t *Task) table(ctx context.Context, schema, name string, rel *pglogrepl.Re
 }
 
 // pollSnapshot returns the next rows; done reports that every table was read
-// (the transaction is then closed).
+// (the transaction is then closed). One row is always held back, across
+// tables too, so that the snapshot's last record is known when it is
+// emitted (last_snapshot_record, and source.snapshot=last) even when the
+// last tables are empty.
 func (t *Task) pollSnapshot(ctx context.Context) (recs []connect.SourceRecord, done bool, err error) {
 	sn := t.snap
+	emit := func(p *heldRow, last bool) error {
+		rec, err := t.snapshotRecord(p, sn, last)
+		if err == nil {
+			recs = append(recs, rec)
+		}
+		return err
+	}
 	for len(recs) == 0 {
 		if sn.idx >= len(sn.tables) {
+			if sn.held != nil {
+				err := emit(sn.held, true)
+				sn.held = nil
+				return recs, false, err
+			}
 			if _, err := exec(ctx, t.conn, "COMMIT"); err != nil {
 				return recs, false, err
 			}
@@ -122,31 +137,31 @@ func (t *Task) pollSnapshot(ctx context.Context) (recs []connect.SourceRecord, d
 		if err != nil {
 			return nil, false, fmt.Errorf("snapshot of %s: %w", tb.id(), err)
 		}
-		all := append(sn.held, rows...)
-		sn.held = nil
 		exhausted := len(rows) < t.s.batch
-		if !exhausted && len(all) > 0 {
-			// Hold the last row back to know, next time, whether it ends the table.
-			sn.held = all[len(all)-1:]
-			all = all[:len(all)-1]
-		}
-		lastTable := sn.idx == len(sn.tables)-1
-		for i, vals := range all {
-			lastOfTable := exhausted && i == len(all)-1
-			rec, err := t.snapshotRecord(tb, vals, sn, lastOfTable, lastOfTable && lastTable)
-			if err != nil {
-				return nil, false, err
+		for i, vals := range rows {
+			if sn.held != nil {
+				if err := emit(sn.held, false); err != nil {
+					return nil, false, err
+				}
 			}
-			recs = append(recs, rec)
+			sn.held = &heldRow{tb: tb, vals: vals, firstOfTable: sn.read == 0, lastOfTable: exhausted && i == len(rows)-1}
+			sn.read++
 		}
 		if exhausted {
 			if _, err := exec(ctx, t.conn, "CLOSE sluice_snapshot"); err != nil {
 				return nil, false, err
 			}
-			sn.idx, sn.after, sn.cursor, sn.emitted = sn.idx+1, nil, false, 0
+			sn.idx, sn.after, sn.cursor, sn.read = sn.idx+1, nil, false, 0
 		}
 	}
 	return recs, false, nil
+}
+
+// heldRow is a snapshot row read but not yet emitted.
+type heldRow struct {
+	tb                        *table
+	vals                      []tupleValue
+	firstOfTable, lastOfTable bool
 }
 
 // openCursor declares the snapshot cursor on a table, ordered by primary
@@ -195,7 +210,8 @@ func fetch(ctx context.Context, t *Task, n int) ([][]tupleValue, error) {
 }
 
 // snapshotRecord is a read (op r) event of one row.
-func (t *Task) snapshotRecord(tb *table, vals []tupleValue, sn *snapshot, lastOfTable, last bool) (connect.SourceRecord, error) {
+func (t *Task) snapshotRecord(p *heldRow, sn *snapshot, last bool) (connect.SourceRecord, error) {
+	tb, vals := p.tb, p.vals
 	after, err := tb.row(vals)
 	if err != nil {
 		return connect.SourceRecord{}, err
@@ -210,13 +226,12 @@ func (t *Task) snapshotRecord(tb *table, vals []tupleValue, sn *snapshot, lastOf
 		marker = debezium.SnapshotLast
 	case sn.first:
 		marker = debezium.SnapshotFirst
-	case sn.emitted == 0:
+	case p.firstOfTable:
 		marker = debezium.SnapshotFirstInColl
-	case lastOfTable:
+	case p.lastOfTable:
 		marker = debezium.SnapshotLastInColl
 	}
 	sn.first = false
-	sn.emitted++
 	now := time.Now()
 	value := debezium.NewEnvelope(tb.envelope, debezium.OpRead, nil, after,
 		tb.source(t.s, marker, now, 0, int64(sn.lsn), 0), nil, now)
