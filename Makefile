@@ -96,6 +96,14 @@ bench-export:
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
 
+# The issue's CDC figure: 1,000,000 row changes (inserts and updates of ~200-byte
+# rows) in PostgreSQL captured into Kafka by the PostgresConnector's leases,
+# next to pg_recvlogical on the same WAL; then commit-to-Kafka latency in
+# worker mode.
+.PHONY: bench-cdc
+bench-cdc: db-tools
+	SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 30m ./bench/cdc/
+
 # ---- Deployment: AWS Lambda (SAM) and the container image ------------------
 #
 #   sam build             runs build-SourcePollFunction and build-SinkBatchFunction

@@ -124,8 +124,9 @@ func Config() *config.Def {
 			"Milliseconds between heartbeat records (to __debezium-heartbeat.<topic.prefix>); 0 disables them. Heartbeats let the slot's confirmed LSN advance while the captured tables are quiet, so that other tables' WAL is released.", config.AtLeast(0))).
 		Define(key(HeartbeatTopicPrefixConfig, config.String, debezium.DefaultHeartbeatTopicPrefix, config.Low, captureGroup, 14,
 			"Prefix of the heartbeat topic.", config.NonEmptyString())).
-		Define(key(StatusUpdateIntervalConfig, config.Int, 10000, config.Low, captureGroup, 15,
-			"Milliseconds between standby status messages to the server while streaming (they never confirm more than is committed).", config.AtLeast(100))).
+		Define(key(StatusUpdateIntervalConfig, config.Int, 1000, config.Low, captureGroup, 15,
+			"Milliseconds between standby status messages to the server while streaming. They confirm only the position of the committed offset, "+
+				"which lets the server move the slot's restart LSN as it decodes. Debezium's default is 10000; Sluice's leases are short, so 1000.", config.AtLeast(100))).
 		Define(key(TombstonesOnDeleteConfig, config.Boolean, true, config.Medium, formatGroup, 1,
 			"Follow each delete event with a tombstone (null value) for log compaction.", nil)).
 		Define(key(DecimalHandlingConfig, config.String, DecimalPrecise, config.Medium, formatGroup, 2,

@@ -29,12 +29,23 @@ type txState struct {
 	tables     []string
 }
 
-// pollWait bounds how long one Poll waits for the stream.
-const pollWait = 200 * time.Millisecond
+// pollWait bounds how long one Poll waits for the stream; catchUpWait how
+// long the first Polls of a lease wait for the server's first message.
+const (
+	pollWait    = 200 * time.Millisecond
+	catchUpWait = 30 * time.Second
+)
 
 // startStreaming starts replication from t.start.
 func (t *Task) startStreaming(ctx context.Context) error {
-	err := pglogrepl.StartReplication(ctx, t.repl, t.s.slot, t.start, pglogrepl.StartReplicationOptions{
+	rows, err := exec(ctx, t.conn, "SELECT pg_current_wal_flush_lsn()")
+	if err != nil || len(rows) != 1 {
+		return connect.Retriable(fmt.Errorf("reading the WAL position: %w", err))
+	}
+	if t.catchUpTo, err = pglogrepl.ParseLSN(string(rows[0][0])); err != nil {
+		return err
+	}
+	err = pglogrepl.StartReplication(ctx, t.repl, t.s.slot, t.start, pglogrepl.StartReplicationOptions{
 		Mode:       pglogrepl.LogicalReplication,
 		PluginArgs: []string{"proto_version '1'", "publication_names " + literal(t.s.publication)},
 	})
@@ -68,12 +79,19 @@ func (t *Task) streamError(err error) error {
 func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 	var recs []connect.SourceRecord
 	deadline := time.Now().Add(pollWait)
+	if !t.caughtUp {
+		// The server may first decode (and skip) a long stretch of WAL
+		// from the slot's restart LSN: that is not idleness.
+		deadline = time.Now().Add(catchUpWait)
+	}
 	for len(recs) < t.s.batch {
 		if time.Since(t.lastReply) >= t.s.statusInterval {
-			// Keep the connection alive; confirm nothing new (0 leaves the slot alone).
-			if err := t.confirm(ctx, 0); err != nil {
+			if err := t.confirm(ctx, t.durable); err != nil {
 				return recs, err
 			}
+		}
+		if t.caughtUp && len(recs) == 0 && time.Until(deadline) > pollWait {
+			deadline = time.Now().Add(pollWait)
 		}
 		wait := time.Until(deadline)
 		if len(recs) > 0 {
@@ -123,14 +141,20 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 			// was delivered before this message.
 			t.lastEnd = ka.ServerWALEnd
 		}
+		if ka.ServerWALEnd >= t.catchUpTo {
+			t.caughtUp = true
+		}
 		if ka.ReplyRequested {
-			return nil, t.confirm(ctx, 0)
+			return nil, t.confirm(ctx, t.durable)
 		}
 		return nil, nil
 	case pglogrepl.XLogDataByteID:
 		x, err := pglogrepl.ParseXLogData(b[1:])
 		if err != nil {
 			return nil, err
+		}
+		if x.WALStart >= t.catchUpTo {
+			t.caughtUp = true
 		}
 		msg, err := pglogrepl.Parse(x.WALData)
 		if err != nil {

@@ -45,6 +45,16 @@ type Task struct {
 	lastReply  time.Time
 
 	acked pglogrepl.LSN // highest lsn_commit of records Kafka acked
+	// durable is a position whose changes are all in Kafka with their
+	// offsets written (the committed offset's): the periodic status
+	// updates confirm it, which lets the server move the slot's restart
+	// LSN (and release WAL) as it decodes, never past what Kafka holds.
+	durable pglogrepl.LSN
+	// caughtUp: the server has streamed up to catchUpTo, the WAL flush
+	// position when streaming started; until then a quiet stream means the
+	// server is still decoding, not that there is nothing to read.
+	caughtUp  bool
+	catchUpTo pglogrepl.LSN
 }
 
 var (
@@ -77,6 +87,9 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		return connect.Retriable(err)
 	}
 	if err := t.ensurePublication(ctx); err != nil {
+		return err
+	}
+	if err := t.waitSlotInactive(ctx); err != nil {
 		return err
 	}
 	slotLSN, slotExists, err := t.slotState(ctx)
@@ -132,7 +145,7 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 			return nil
 		}
 		t.start, t.resume = pos.streamStart(), pos
-		t.lastEnd = pos.lsnCommit
+		t.lastEnd, t.durable = pos.lsnCommit, pos.streamStart()
 	}
 	if t.onlySnap {
 		return nil
@@ -232,6 +245,29 @@ func (t *Task) slotState(ctx context.Context) (pglogrepl.LSN, bool, error) {
 	return lsn, true, err
 }
 
+// waitSlotInactive waits (up to 10 s) for the slot's previous reader, the
+// server process of an earlier lease, to let go of it.
+func (t *Task) waitSlotInactive(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := exec(ctx, t.conn, "SELECT active FROM pg_replication_slots WHERE slot_name = "+literal(t.s.slot))
+		if err != nil {
+			return connect.Retriable(fmt.Errorf("reading replication slot %q: %w", t.s.slot, err))
+		}
+		if len(rows) == 0 || string(rows[0][0]) != "t" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return connect.Retriable(fmt.Errorf("replication slot %q is in use by another connection", t.s.slot))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // Poll returns the next snapshot rows or streamed changes.
 func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	if t.snap != nil {
@@ -274,6 +310,7 @@ func (t *Task) Commit(ctx context.Context) error {
 	if err := t.confirm(ctx, t.acked); err != nil {
 		return err
 	}
+	t.durable = t.acked
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		lsn, _, err := t.slotState(ctx)
