@@ -167,8 +167,8 @@ func BenchmarkCDC(b *testing.B) {
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
 }
 
-// latency runs leases back to back (a worker) while 10-row transactions
-// are committed at 2,000 changes/s for 10 s, then compares each change's
+// latency runs leases of up to 10 s back to back (a worker) while 10-row
+// transactions are committed at 2,000 changes/s for 20 s, then compares each change's
 // commit time (source.ts_us) with when Kafka got it (the record's
 // timestamp, set by the producer).
 func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
@@ -194,10 +194,10 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 	go func() {
 		defer wg.Done()
 		for !stop.Load() {
-			x.lease(b, 3*time.Second)
+			x.lease(b, 10*time.Second)
 		}
 	}()
-	const rate, seconds, rows = 2000, 10, 10
+	const rate, seconds, rows = 2000, 20, 10
 	tick := time.NewTicker(time.Second * rows / rate)
 	id := int64(1 << 40)
 	for range rate * seconds / rows {
@@ -206,7 +206,7 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 		id += rows
 	}
 	tick.Stop()
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second)
 	stop.Store(true)
 	wg.Wait()
 	after, err := x.k.Client.Watermarks(ctx, tps)

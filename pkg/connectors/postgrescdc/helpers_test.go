@@ -56,6 +56,14 @@ func newEnv(t *testing.T, extra map[string]string) *env {
 		// The slot pins WAL and blocks DROP DATABASE: drop it with the test.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		for ctx.Err() == nil {
+			var n int
+			err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", slot).Scan(&n)
+			if err != nil || n == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		_, _ = db.SQL.ExecContext(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", slot)
 	})
 	return e
@@ -231,4 +239,17 @@ func (e *env) rawKeys(t *testing.T, topic string) [][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// waitSlotInactive waits until the last lease's server process has let go
+// of the slot (it exits just after the lease closes its connection).
+func (e *env) waitSlotInactive(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.db.QueryInt(t, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", e.config[SlotNameConfig]) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slot is still active 10 s after the lease ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -99,6 +99,7 @@ func TestDroppedSlotFails(t *testing.T) {
 	e.db.Exec(t, `CREATE TABLE a (id int PRIMARY KEY)`)
 	e.db.Exec(t, `INSERT INTO a VALUES (1)`)
 	e.mustRun(t)
+	e.waitSlotInactive(t)
 	e.db.Exec(t, `SELECT pg_drop_replication_slot($1)`, e.config[SlotNameConfig])
 	e.db.Exec(t, `INSERT INTO a VALUES (2)`)
 
