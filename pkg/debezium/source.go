@@ -115,3 +115,49 @@ func lsnJSON(lsn int64) string {
 	}
 	return `"` + strconv.FormatInt(lsn, 10) + `"`
 }
+
+// MySQLSourceSchema is the MySQL connector's source block
+// (io.debezium.connector.mysql.Source); MariaDBSourceSchema the MariaDB
+// connector's, with the same fields.
+var (
+	MySQLSourceSchema   = mysqlSourceBuilder("io.debezium.connector.mysql.Source").MustBuild()
+	MariaDBSourceSchema = mysqlSourceBuilder("io.debezium.connector.mariadb.Source").MustBuild()
+)
+
+func mysqlSourceBuilder(name string) *data.SchemaBuilder {
+	return commonSourceBuilder(name).
+		Field("table", data.OptionalStringSchema).
+		Field("server_id", data.Int64Schema).
+		Field("gtid", data.OptionalStringSchema).
+		Field("file", data.StringSchema).
+		Field("pos", data.Int64Schema).
+		Field("row", data.Int32Schema).
+		Field("thread", data.OptionalInt64Schema).
+		Field("query", data.OptionalStringSchema)
+}
+
+// MySQLSource is a MySQL or MariaDB event's source block.
+type MySQLSource struct {
+	Common
+	Table    string
+	ServerID int64
+	GTID     string
+	File     string
+	Pos      int64
+	Row      int32
+}
+
+// Struct returns the source block in schema (MySQLSourceSchema or
+// MariaDBSourceSchema).
+func (m MySQLSource) Struct(schema *data.Schema) *data.Struct {
+	s := data.NewStruct(schema)
+	m.fill(s, "")
+	if m.Table != "" {
+		s.Set("table", m.Table)
+	}
+	s.Set("server_id", m.ServerID).Set("file", m.File).Set("pos", m.Pos).Set("row", m.Row)
+	if m.GTID != "" {
+		s.Set("gtid", m.GTID)
+	}
+	return s
+}

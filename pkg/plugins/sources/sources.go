@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
+	"github.com/sluicehq/sluice/pkg/connectors/mysqlcdc"
 	"github.com/sluicehq/sluice/pkg/connectors/postgrescdc"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
@@ -20,5 +21,6 @@ func Plugins() []connect.Plugin {
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
 	all = append(all, postgrescdc.Plugins()...)
+	all = append(all, mysqlcdc.Plugins()...)
 	return all
 }
