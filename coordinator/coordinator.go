@@ -9,13 +9,14 @@
 // the others serve reads and forward writes. In standalone and dev mode one
 // coordinator leads alone.
 //
-// Scheduling follows DESIGN.md: a source task gets a new lease as soon as
-// its last one reports more data pending, and backs off while it is idle; a
-// sink task gets a lease only when a partition's lag reaches flush.size or
-// its pending records are older than the rotation interval, and a failed or
-// expired sink lease is re-issued with the same ranges. Every lease is
-// recorded in the lease log before it is invoked, so a coordinator that
-// takes over waits out its predecessor's leases and re-issues their ranges.
+// Scheduling follows the lease rules of docs/architecture.md: a source task
+// gets a new lease as soon as its last one reports more data pending, and
+// backs off while it is idle; a sink task gets a lease only when a
+// partition's lag reaches flush.size or its pending records are older than
+// the rotation interval (rule 4), and a failed or expired sink lease is
+// re-issued with the same ranges (rule 2). Every lease is recorded in the
+// lease log before it is invoked, so a coordinator that takes over waits
+// out its predecessor's leases and re-issues their ranges (rule 6).
 package coordinator
 
 import (
@@ -36,7 +37,9 @@ import (
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-// Elector tells a coordinator whether it leads (kafka.Election).
+// Elector tells a coordinator whether it leads (kafka.Election). Leading
+// is the one answer to "does this coordinator lead": Leader's self agrees
+// with it, and Leader's url is otherwise the leader's as far as known.
 type Elector interface {
 	Changes() <-chan bool
 	Leading() bool
@@ -243,6 +246,10 @@ func (c *Coordinator) reconcile() {
 				stop = append(stop, cr)
 				delete(c.running, name)
 				stopped = append(stopped, name)
+			} else if c.leading && !c.reportsStopped(name) {
+				// Created STOPPED (initial_state), or stopped before this
+				// coordinator led: Connect's worker reports it STOPPED too.
+				stopped = append(stopped, name)
 			}
 		case cr != nil && !maps.Equal(cr.config, cs.Config):
 			stop = append(stop, cr)
@@ -300,39 +307,54 @@ func (c *Coordinator) stopAll() {
 	}
 }
 
+// reportsStopped reports whether the connector's status says STOPPED on
+// this worker.
+func (c *Coordinator) reportsStopped(name string) bool {
+	st, ok := c.d.Statuses.Connector(name)
+	return ok && st.State == state.StateStopped && st.WorkerID == c.workerID
+}
+
+// stateWriteTimeout bounds each write of a status or of task
+// configurations that the coordinator makes on its own account.
+const stateWriteTimeout = 30 * time.Second
+
+// writeState runs write on a context of its own, bounded by
+// stateWriteTimeout and not cancelled with the coordinator, so that the
+// statuses of connectors that stop are written while it stops; a failure
+// is logged as what failed, with attrs.
+func (c *Coordinator) writeState(what string, write func(context.Context) error, attrs ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), stateWriteTimeout)
+	defer cancel()
+	if err := write(ctx); err != nil {
+		c.log.Warn(what, append(attrs, "error", err)...)
+	}
+}
+
 // markStopped records a stopped connector as Connect does (KIP-875): its
 // task configurations emptied and its status STOPPED.
 func (c *Coordinator) markStopped(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Configs.PutTaskConfigs(ctx, name, nil); err != nil {
-		c.log.Warn("emptying a stopped connector's task configs", "connector", name, "error", err)
-	}
+	c.writeState("emptying a stopped connector's task configs", func(ctx context.Context) error {
+		return c.d.Configs.PutTaskConfigs(ctx, name, nil)
+	}, "connector", name)
 	c.putConnectorStatus(name, state.StateStopped, "")
 }
 
 func (c *Coordinator) deleteStatuses(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.DeleteConnectorStatus(ctx, name); err != nil {
-		c.log.Warn("deleting statuses", "connector", name, "error", err)
-	}
+	c.writeState("deleting statuses", func(ctx context.Context) error {
+		return c.d.Statuses.DeleteConnectorStatus(ctx, name)
+	}, "connector", name)
 }
 
 func (c *Coordinator) putConnectorStatus(name string, st state.State, trace string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
-		c.log.Warn("writing connector status", "connector", name, "error", err)
-	}
+	c.writeState("writing connector status", func(ctx context.Context) error {
+		return c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID})
+	}, "connector", name)
 }
 
 func (c *Coordinator) putTaskStatus(name string, task int, st state.State, trace string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
-		c.log.Warn("writing task status", "connector", name, "task", task, "error", err)
-	}
+	c.writeState("writing task status", func(ctx context.Context) error {
+		return c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID})
+	}, "connector", name, "task", task)
 }
 
 // nextEpoch returns a lease epoch greater than any issued before by this or
@@ -356,12 +378,9 @@ func (c *Coordinator) noteTopics(name string, task int, topics []string) {
 		if slices.Contains(known, topic) {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := c.d.Statuses.PutTopicStatus(ctx, state.TopicStatus{Topic: topic, Connector: name, Task: task, Discovered: time.Now()})
-		cancel()
-		if err != nil {
-			c.log.Warn("recording an active topic", "connector", name, "topic", topic, "error", err)
-		}
+		c.writeState("recording an active topic", func(ctx context.Context) error {
+			return c.d.Statuses.PutTopicStatus(ctx, state.TopicStatus{Topic: topic, Connector: name, Task: task, Discovered: time.Now()})
+		}, "connector", name, "topic", topic)
 	}
 }
 

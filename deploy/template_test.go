@@ -18,8 +18,8 @@ import (
 
 const templatePath = "../template.yaml"
 
-// samSchemaPath is SAM's JSON schema (aws-sam-translator's
-// schema/sam.schema.json), kept in shared/ beside the repository.
+// samSchemaPath is where SAM's JSON schema (aws-sam-translator's
+// schema/sam.schema.json) is read from.
 const samSchemaPath = "../../shared/schemas/sam.schema.json"
 
 // compileSAMSchema compiles SAM's schema, failing (never skipping) when the

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,12 +19,14 @@ import (
 
 	pgo "github.com/parquet-go/parquet-go"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/s3test"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
 	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -57,7 +60,7 @@ func envInt(b *testing.B, name string, def int) int {
 // their keys and values.
 type topicData struct {
 	client  *kafka.Client
-	offsets *kafka.OffsetStore
+	offsets *state.OffsetStore
 	ranges  []lease.Range
 	records int64
 }
@@ -190,7 +193,7 @@ func checkParquet(b *testing.B, d *topicData, files map[string][]byte) (size int
 
 func newExecutor(b *testing.B, d *topicData) *lease.Executor {
 	b.Helper()
-	reg, err := connect.NewRegistry(append(append(converter.Plugins(), localsink.Plugins()...), s3sink.Plugins()...)...)
+	reg, err := connect.NewRegistry(slices.Concat(converter.Plugins(), localsink.Plugins(), s3sink.Plugins(), hdfssink.Plugins())...)
 	if err != nil {
 		b.Fatal(err)
 	}

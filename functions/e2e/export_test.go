@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestSinkBatchExportRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		p.Send(kafka.Message{Topic: "exp-in", Partition: 0, Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+		p.Send(context.Background(), kafka.Message{Topic: "exp-in", Partition: 0, Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -81,5 +82,8 @@ func TestSinkBatchExportRequest(t *testing.T) {
 	var le lambdaError
 	if err != nil || !o.Failed || json.Unmarshal(o.Body, &le) != nil || le.ErrorType != "Sluice.UnknownEvent" {
 		t.Fatalf("unknown event: %v failed=%v %s", err, o.Failed, o.Body)
+	}
+	if strings.Count(le.ErrorMessage, "unknown event shape") != 1 || !strings.Contains(le.ErrorMessage, "expected an export request") {
+		t.Fatalf("unknown event message %q, want \"unknown event shape\" once and what was expected", le.ErrorMessage)
 	}
 }

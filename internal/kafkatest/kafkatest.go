@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -16,19 +17,32 @@ import (
 type Env struct {
 	Brokers []string
 	Client  *kafka.Client
-	Offsets *kafka.OffsetStore
+	Offsets *state.OffsetStore
+	// Broker is the in-process broker (nil after Connect), for tests that
+	// inject faults or delete topics.
+	Broker *devkafka.Broker
 }
 
 // Start starts an in-process broker whose auto-created topics have the
 // given number of partitions, and connects to it.
 func Start(tb testing.TB, partitions int) *Env {
 	tb.Helper()
-	b, err := devkafka.Start(devkafka.Options{Addr: "127.0.0.1:0", Partitions: partitions})
+	return StartWith(tb, devkafka.Options{Partitions: partitions})
+}
+
+// StartWith starts an in-process broker with o (its Addr is ignored: a
+// free loopback port) and connects to it.
+func StartWith(tb testing.TB, o devkafka.Options) *Env {
+	tb.Helper()
+	o.Addr = "127.0.0.1:0"
+	b, err := devkafka.Start(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(b.Close)
-	return Connect(tb, b.Addrs())
+	env := Connect(tb, b.Addrs())
+	env.Broker = b
+	return env
 }
 
 // Connect dials brokers and opens the offsets store (topic
@@ -42,7 +56,7 @@ func Connect(tb testing.TB, brokers []string) *Env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { client.Close() })
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	store, err := state.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
 	if err != nil {
 		tb.Fatal(err)
 	}

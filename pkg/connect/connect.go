@@ -21,6 +21,7 @@ package connect
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
@@ -44,6 +45,11 @@ type Connector interface {
 // ConfigValidator is an optional Connector capability: validation across
 // keys beyond what the declaration checks (Connect's Connector.validate).
 // It returns problems keyed by configuration name.
+//
+// A rule across keys belongs on the connector's Def (config.Def.Rule),
+// where it gets the parsed values and runs wherever the Def parses
+// (validation, Start, the task); the built-in connectors declare theirs
+// there. ValidateConfig remains for connectors that have not moved yet.
 type ConfigValidator interface {
 	ValidateConfig(props map[string]string) map[string][]string
 }
@@ -56,11 +62,15 @@ type ConnectorContext interface {
 	RaiseError(err error)
 }
 
-// TopicPartition names one Kafka partition.
+// TopicPartition names one Kafka partition (Kafka's TopicPartition). It is
+// also the Kafka client's type (kafka.TopicPartition).
 type TopicPartition struct {
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`
 }
+
+// String returns "<topic>-<partition>", as Kafka's TopicPartition.toString.
+func (tp TopicPartition) String() string { return tp.Topic + "-" + strconv.Itoa(int(tp.Partition)) }
 
 // SourceTask reads from an external system (Connect's SourceTask).
 //

@@ -9,23 +9,30 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
 
-// ConnectorDef returns the static configuration declaration of a connector
-// plugin: the framework's common keys (and sink keys for sinks) followed by
-// the connector's own.
-func ConnectorDef(p Plugin) *config.Def {
-	base := CommonConfig()
+// ConnectorConfig returns the static configuration declaration of a connector
+// plugin: the framework's keys for its kind (SourceConfig or SinkConfig)
+// followed by the connector's own.
+func ConnectorConfig(p Plugin) *config.Def {
+	base := SourceConfig()
 	if p.Kind == KindSink {
 		base = SinkConfig()
 	}
 	return base.Merge(p.NewConnector().Config())
 }
 
-// EnrichedDef returns a connector's declaration enriched for props, as
+// EnrichedConfig returns a connector's declaration enriched for props, as
 // Connect's ConnectorConfig.enrich: for each alias in transforms, the keys
 // transforms.<alias>.type (a transformation class), .predicate, .negate and
 // the transformation's own keys under the prefix; likewise for predicates.
-func (r *Registry) EnrichedDef(p Plugin, props map[string]string) *config.Def {
-	def := ConnectorDef(p)
+// A source connector that uses topic creation (UsesTopicCreation) gets the
+// keys of its topic creation groups too (TopicCreationConfig), as Connect's
+// SourceConnectorConfig enriches its definition when the worker's
+// topic.creation.enable is on.
+func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def {
+	def := ConnectorConfig(p)
+	if p.Kind == KindSource && UsesTopicCreation(props) {
+		def = def.Merge(TopicCreationConfig(props))
+	}
 	for _, alias := range aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias
@@ -116,8 +123,8 @@ func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // ValidateConnector validates a connector configuration as Connect's
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
 // connector.class, checks every declared key (including each transformation's
-// and predicate's), then the connector's own cross-key checks and, for sinks,
-// the topics rules. It returns one entry per key with every problem (never
+// and predicate's) and the Def's cross-key rules (config.Rule; for sinks,
+// the topics rule among them), then a ConfigValidator's checks. It returns one entry per key with every problem (never
 // stopping at the first) in Connect's ConfigInfos shape, and the plugin when
 // it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
@@ -130,10 +137,7 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		}
 		return Plugin{}, infos, false
 	}
-	infos := r.EnrichedDef(plugin, props).Infos(plugin.Class, props)
-	if plugin.Kind == KindSink {
-		addProblems(&infos, ValidateSinkTopics(props))
-	}
+	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
 	if v, ok := plugin.NewConnector().(ConfigValidator); ok {
 		addProblems(&infos, v.ValidateConfig(props))
 	}

@@ -10,15 +10,14 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-func (tp TopicPartition) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+// TopicPartition names one partition of a topic. It is connect.TopicPartition,
+// the type sink tasks see, so a record's coordinates pass between the Kafka
+// client and the task API without conversion.
+type TopicPartition = connect.TopicPartition
 
 // Watermark is a partition's log start offset (Low) and high watermark
 // (High): the offsets of the first existing record and of the next record to
@@ -61,6 +60,11 @@ type Message struct {
 	// Timestamp is the record's timestamp. When producing, the zero time
 	// means "now".
 	Timestamp time.Time
+}
+
+// TopicPartition returns the message's partition.
+func (m *Message) TopicPartition() TopicPartition {
+	return TopicPartition{Topic: m.Topic, Partition: m.Partition}
 }
 
 // Client is a connection to a Kafka cluster. It wraps a sarama Client and
@@ -151,35 +155,14 @@ func (c *Client) EnsureTopic(ctx context.Context, t TopicSpec) error {
 	if t.Name == "" {
 		return errors.New("kafka: TopicSpec.Name is empty")
 	}
-	detail := &sarama.TopicDetail{NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor}
-	if detail.NumPartitions == 0 {
-		detail.NumPartitions = -1
-	}
-	if detail.ReplicationFactor == 0 {
-		detail.ReplicationFactor = -1
-	}
-	if len(t.Configs) > 0 {
-		detail.ConfigEntries = make(map[string]*string, len(t.Configs))
-		for k, v := range t.Configs {
-			detail.ConfigEntries[k] = &v
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := c.admin.CreateTopic(t.Name, detail, false)
+	err := c.admin.CreateTopic(t.Name, t.detail(), false)
 	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 		return fmt.Errorf("kafka: create topic %s: %w", t.Name, err)
 	}
-	return retry(ctx, func() (bool, error) {
-		if err := c.sc.RefreshMetadata(t.Name); err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: metadata for new topic %s: %w", t.Name, err)
-		}
-		if _, err := c.sc.Partitions(t.Name); err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: metadata for new topic %s: %w", t.Name, err)
-		}
-		return false, nil
-	})
+	return c.awaitTopic(ctx, t.Name)
 }
 
 // Partitions returns the topic's partition IDs, sorted, from freshly
