@@ -11,7 +11,7 @@ import (
 // The CDC examples are valid connector configurations for the built-in
 // plugins, transforms included.
 func TestCDCExamplesValidate(t *testing.T) {
-	for _, name := range []string{"cdc-postgres.properties", "cdc-postgres-s3-parquet.properties"} {
+	for _, name := range []string{"cdc-postgres.properties", "cdc-postgres-s3-parquet.properties", "cdc-mariadb.properties"} {
 		t.Run(name, func(t *testing.T) {
 			props, err := properties.LoadFile(filepath.Join("..", "..", "examples", name))
 			if err != nil {
