@@ -204,6 +204,13 @@ bench-coordinator:
 .PHONY: bench-jdbc
 bench-jdbc: db-tools
 	$(GO) test -run '^$$' -bench 'BenchmarkJDBC' -benchtime $${SLUICE_BENCH_ROWS:-1000000}x -timeout 60m ./pkg/connectors/jdbc/
+# The issue's CDC figure: 1,000,000 row changes (inserts and updates of ~200-byte
+# rows) in PostgreSQL captured into Kafka by the PostgresConnector's leases,
+# next to pg_recvlogical on the same WAL; then commit-to-Kafka latency in
+# worker mode.
+.PHONY: bench-cdc
+bench-cdc: db-tools
+	SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 30m ./bench/cdc/
 
 # ---- Deployment: AWS Lambda (SAM) and the container image ------------------
 #

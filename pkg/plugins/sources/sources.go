@@ -13,6 +13,8 @@ import (
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
 	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
 	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
+	"github.com/sluicehq/sluice/pkg/connectors/mysqlcdc"
+	"github.com/sluicehq/sluice/pkg/connectors/postgrescdc"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -28,5 +30,7 @@ func Plugins() []connect.Plugin {
 	all = append(all, filestream.Plugins()...)
 	all = append(all, jdbc.SourcePlugins()...)
 	all = append(all, mqtt.SourcePlugin())
+	all = append(all, postgrescdc.Plugins()...)
+	all = append(all, mysqlcdc.Plugins()...)
 	return all
 }
