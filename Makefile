@@ -133,6 +133,8 @@ RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
 test: tools mosquitto vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	$(GO) vet -tags sluice.slim ./pkg/plugins/... ./functions/...
+	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/... ./functions/internal/runner/
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
 
@@ -223,8 +225,18 @@ DIST  ?= dist
 IMAGE ?= sluice
 # The functions run on provided.al2023, arm64: static, stripped executables
 # named bootstrap. lambda.norpc leaves out the RPC mode only go1.x used.
+# sluice.slim links only the core plugin families (Kafka's converters, Avro,
+# transforms, FileStream, Datagen, the S3/HDFS/local sinks) and the optional
+# families named in LAMBDA_PLUGINS, so that a bootstrap stays under 20 MB:
+#   LAMBDA_PLUGINS="jdbc cdc" sam build
+# Families: jdbc cdc mqtt search protobuf jsonschema (package pkg/plugins/optional).
+# The coordinator and the container image always have every family.
+LAMBDA_PLUGINS ?=
+comma := ,
+space := $(subst ,, )
+LAMBDA_TAGS    = $(subst $(space),$(comma),$(strip lambda.norpc sluice.slim $(addprefix sluice.,$(LAMBDA_PLUGINS))))
 LAMBDA_ENV     = CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-LAMBDA_GOFLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_GOFLAGS = -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w"
 # zip -X stores no extra attributes; the mode (executable) is kept.
 zip_bootstrap = cd $(DIST)/$(1) && rm -f ../$(1).zip && \
 	if command -v zip >/dev/null 2>&1; then zip -q -X ../$(1).zip bootstrap; \

@@ -7,14 +7,9 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	avroconv "github.com/sluicehq/sluice/pkg/connect/converter/avro"
-	"github.com/sluicehq/sluice/pkg/connect/converter/jsonschema"
-	"github.com/sluicehq/sluice/pkg/connect/converter/protobuf"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
 	"github.com/sluicehq/sluice/pkg/connectors/filestream"
-	"github.com/sluicehq/sluice/pkg/connectors/jdbc"
-	"github.com/sluicehq/sluice/pkg/connectors/mqtt"
-	"github.com/sluicehq/sluice/pkg/connectors/mysqlcdc"
-	"github.com/sluicehq/sluice/pkg/connectors/postgrescdc"
+	"github.com/sluicehq/sluice/pkg/plugins/optional"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -23,14 +18,13 @@ func Plugins() []connect.Plugin {
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
 	all = append(all, avroconv.Plugins()...)
-	all = append(all, jsonschema.Plugins()...)
-	all = append(all, protobuf.Plugins()...)
+	all = append(all, optional.JSONSchema()...)
+	all = append(all, optional.Protobuf()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, datagen.Plugins()...)
 	all = append(all, filestream.Plugins()...)
-	all = append(all, jdbc.SourcePlugins()...)
-	all = append(all, mqtt.SourcePlugin())
-	all = append(all, postgrescdc.Plugins()...)
-	all = append(all, mysqlcdc.Plugins()...)
+	all = append(all, optional.JDBCSources()...)
+	all = append(all, optional.MQTTSources()...)
+	all = append(all, optional.CDCSources()...)
 	return all
 }
