@@ -3,6 +3,8 @@
 #   make run    dev mode: embedded Kafka broker, REST API on 127.0.0.1:8083, example pipeline
 #               (datagen -> topic -> JSON lines file and Parquet files)
 #   make test   every test, against real components started by the tests
+#   make test-kafka  the process-level suites and the differential tests against Apache
+#               Kafka and Kafka Connect (JVMs from Maven Central; `make kafka` installs them)
 #   make bench  benchmarks (throughput, CPU, memory, sizes), reported, never asserted:
 #               the headline figures (bench-*) and every Go benchmark at its default size
 
@@ -131,3 +133,30 @@ bench-functions: lambda
 	  printf '%-12s bootstrap %10d bytes   %s.zip %10d bytes\n' $$f $$(wc -c < $(DIST)/$$f/bootstrap) $$f $$(wc -c < $(DIST)/$$f.zip); \
 	done
 	@printf '%-12s binary    %10d bytes\n' coordinator $$(wc -c < $(DIST)/image/coordinator)
+
+# ---- Apache Kafka and Kafka Connect as the references -----------------------
+#
+#   make kafka       java, Maven, and Apache Kafka's jars (internal/realkafka/pom.xml)
+#                    in $(KAFKA_LIBS)
+#   make test-kafka  the process-level suites on a real KRaft broker
+#                    (SLUICE_TEST_KAFKA=real) and the tests against Kafka Connect
+
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' internal/realkafka/pom.xml)
+KAFKA_LIBS    ?= $(HOME)/.cache/sluice/kafka-$(KAFKA_VERSION)/libs
+# The suites that start brokers, coordinators and functions as processes,
+# and the tests that only run against Apache Kafka.
+KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/cmd/coordinator/ ./functions/e2e/ ./internal/kafkatest/...
+
+.PHONY: kafka test-kafka
+
+kafka:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing java 17 and maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null; }
+	@test -f $(KAFKA_LIBS)/kafka_2.13-$(KAFKA_VERSION).jar || { \
+	  echo "resolving Apache Kafka $(KAFKA_VERSION) into $(KAFKA_LIBS)"; \
+	  mvn -q -B -f internal/realkafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS); }
+
+test-kafka: tools kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -p 1 -count=1 -timeout 40m $(KAFKA_PKGS)
