@@ -48,7 +48,7 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools vet
+test: tools samtools vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
@@ -139,15 +139,34 @@ bench-functions: lambda
 #   make kafka       java, Maven, and Apache Kafka's jars (internal/realkafka/pom.xml)
 #                    in $(KAFKA_LIBS)
 #   make test-kafka  the process-level suites on a real KRaft broker
-#                    (SLUICE_TEST_KAFKA=real) and the tests against Kafka Connect
+#                    (SLUICE_TEST_KAFKA=real) and the tests against Kafka Connect;
+#                    one broker per test binary, one test at a time (-parallel 1:
+#                    the tests share it, each starts on an emptied broker)
 
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' internal/realkafka/pom.xml)
 KAFKA_LIBS    ?= $(HOME)/.cache/sluice/kafka-$(KAFKA_VERSION)/libs
-# The suites that start brokers, coordinators and functions as processes,
+# The suites that start brokers, coordinators and functions as processes (dev
+# pipeline, restart and failover, sink export, DLQ, Lambda and worker e2e),
 # and the tests that only run against Apache Kafka.
-KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/cmd/coordinator/ ./functions/e2e/ ./internal/kafkatest/...
+KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordinator/ ./functions/e2e/ ./functions/internal/batch/ ./pkg/connect/lease/
 
-.PHONY: kafka test-kafka
+.PHONY: kafka test-kafka samtools
+
+# AWS's template tools, from PyPI in a virtualenv: deploy's tests run
+# `sam validate`, `sam validate --lint` and `cfn-lint` on template.yaml.
+SAMTOOLS ?= $(HOME)/.cache/sluice/samtools
+CFN_LINT_VERSION ?= 1.58.0
+SAM_CLI_VERSION  ?= 1.170.0
+
+samtools:
+	@test -x $(SAMTOOLS)/bin/sam -a -x $(SAMTOOLS)/bin/cfn-lint && \
+	  $(SAMTOOLS)/bin/pip show cfn-lint 2>/dev/null | grep -qx 'Version: $(CFN_LINT_VERSION)' || { \
+	  echo "installing cfn-lint $(CFN_LINT_VERSION) and aws-sam-cli $(SAM_CLI_VERSION) into $(SAMTOOLS)"; \
+	  python3 -m venv $(SAMTOOLS) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv $(SAMTOOLS); }; \
+	  $(SAMTOOLS)/bin/pip install -q --disable-pip-version-check 'cfn-lint==$(CFN_LINT_VERSION)' 'aws-sam-cli==$(SAM_CLI_VERSION)'; }
 
 kafka:
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
@@ -159,4 +178,4 @@ kafka:
 	  mvn -q -B -f internal/realkafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS); }
 
 test-kafka: tools kafka
-	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -p 1 -count=1 -timeout 40m $(KAFKA_PKGS)
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -p 1 -parallel 1 -count=1 -timeout 40m $(KAFKA_PKGS)
