@@ -148,7 +148,7 @@ KAFKA_LIBS    ?= $(HOME)/.cache/sluice/kafka-$(KAFKA_VERSION)/libs
 # The suites that start brokers, coordinators and functions as processes (dev
 # pipeline, restart and failover, sink export, DLQ, Lambda and worker e2e),
 # and the tests that only run against Apache Kafka.
-KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordinator/ ./functions/e2e/ ./functions/internal/batch/ ./pkg/connect/lease/
+KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordinator/ ./functions/e2e/ ./functions/internal/batch/ ./pkg/connect/lease/ ./coordinator/conformance/
 
 .PHONY: kafka test-kafka samtools
 
