@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,13 @@ import (
 
 var update = flag.Bool("update", false, "record testdata/connect_rest.json from Apache Kafka Connect")
 
-func TestMain(m *testing.M) { os.Exit(realkafka.Main(m)) }
+func TestMain(m *testing.M) {
+	code := realkafka.Main(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // mode is how a step's answers are compared.
 type mode int
@@ -209,33 +216,7 @@ func TestRESTMatchesConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr := proctest.FreeAddr(t)
-	p := proctest.Start(t, "coordinator", coordinatorBinary(t), []string{
-		"SLUICE_BOOTSTRAP_SERVERS=" + c.Bootstrap(),
-		"SLUICE_REST_LISTENER=" + addr,
-		"SLUICE_GROUP_ID=conformance-sluice",
-		"SLUICE_CONFIG_STORAGE_TOPIC=sluice-configs",
-		"SLUICE_STATUS_STORAGE_TOPIC=sluice-status",
-		"SLUICE_OFFSET_STORAGE_TOPIC=sluice-offsets",
-		"SLUICE_LEASE_STORAGE_TOPIC=sluice-conformance-leases",
-		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
-		"SLUICE_LEASE_MAX_TIME=1s",
-		"SLUICE_RECONCILE_INTERVAL=200ms",
-	})
-	sl := &target{name: "Sluice", url: "http://" + addr, dir: t.TempDir()}
-	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
-		if p.Exited() {
-			t.Fatalf("coordinator exited: %v", p.Err())
-		}
-		st, _, err := request(sl, "PUT", "/connectors/nope/pause", "")
-		if err != nil {
-			return err
-		}
-		if st != http.StatusNotFound {
-			return fmt.Errorf("not leading yet: %d", st)
-		}
-		return nil
-	})
+	sl := &target{name: "Sluice", url: startSluice(t, c, "conformance-sluice", "sluice"), dir: t.TempDir()}
 	compareAll(t, "Sluice", want, run(t, sl), knownDifferences)
 }
 
@@ -570,13 +551,62 @@ func gone(name string) func(*testing.T, *target) {
 	}
 }
 
-// coordinatorBinary builds the coordinator into the test's folder.
+// startSluice starts a coordinator on cluster with the group id and the
+// internal topics <prefix>-configs, -status, -offsets and -leases, waits
+// until it leads, and returns its REST URL.
+func startSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) string {
+	t.Helper()
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, "coordinator "+group, coordinatorBinary(t), []string{
+		"SLUICE_BOOTSTRAP_SERVERS=" + c.Bootstrap(),
+		"SLUICE_REST_LISTENER=" + addr,
+		"SLUICE_GROUP_ID=" + group,
+		"SLUICE_CONFIG_STORAGE_TOPIC=" + prefix + "-configs",
+		"SLUICE_STATUS_STORAGE_TOPIC=" + prefix + "-status",
+		"SLUICE_OFFSET_STORAGE_TOPIC=" + prefix + "-offsets",
+		"SLUICE_LEASE_STORAGE_TOPIC=" + prefix + "-leases",
+		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+	})
+	tg := &target{name: "Sluice", url: "http://" + addr}
+	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
+		if p.Exited() {
+			t.Fatalf("coordinator exited: %v", p.Err())
+		}
+		// A write about an unknown connector is answered 404 by a leader.
+		st, _, err := request(tg, "PUT", "/connectors/nope/pause", "")
+		if err != nil {
+			return err
+		}
+		if st != http.StatusNotFound {
+			return fmt.Errorf("not leading yet: %d", st)
+		}
+		return nil
+	})
+	return tg.url
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// coordinatorBinary builds the coordinator once per test binary.
 func coordinatorBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "coordinator")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/coordinator/cmd/coordinator").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "sluice-conformance-"); binErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "coordinator"), "github.com/sluicehq/sluice/coordinator/cmd/coordinator").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return filepath.Join(binDir, "coordinator")
 }
