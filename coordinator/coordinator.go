@@ -322,15 +322,26 @@ func (c *Coordinator) deleteStatuses(name string) {
 func (c *Coordinator) putConnectorStatus(name string, st state.State, trace string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
+	if err := c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()}); err != nil {
 		c.log.Warn("writing connector status", "connector", name, "error", err)
 	}
+}
+
+// statusGeneration is the generation of the statuses this coordinator
+// writes: as a Connect worker's, its group generation, so that a status
+// another worker (a Kafka Connect worker before a migration) wrote in an
+// earlier generation is overwritten, and one written after is not.
+func (c *Coordinator) statusGeneration() int32 {
+	if g, ok := c.d.Election.(interface{ Generation() int32 }); ok {
+		return g.Generation()
+	}
+	return 0
 }
 
 func (c *Coordinator) putTaskStatus(name string, task int, st state.State, trace string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID}); err != nil {
+	if err := c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()}); err != nil {
 		c.log.Warn("writing task status", "connector", name, "task", task, "error", err)
 	}
 }

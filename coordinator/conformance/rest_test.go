@@ -244,8 +244,6 @@ var knownDifferences = map[string]string{
 	"stopped status":        "no version in statuses",
 	"restart include tasks": "no version in statuses",
 	"restart only failed":   "no version in statuses",
-	// Connect adds task.class to each task's configuration.
-	"tasks": "no task.class in task configs",
 	// Connect's FileStreamSinkConnector.alterOffsets answers true: Connect
 	// then says the offsets were altered, without the caveat about offsets
 	// managed outside Kafka that Sluice gives for every sink.
