@@ -29,7 +29,7 @@ func TestReplicatedClusterBrokerFailure(t *testing.T) {
 	}
 	broker := c.Bootstrap()
 	out := filepath.Join(t.TempDir(), "orders.jsonl")
-	const orders = 3000
+	const orders = 8000
 	addr := proctest.FreeAddr(t)
 	p := startProcess(t, "coordinator", addr, append(coordinatorEnv(broker, addr), "SLUICE_REPLICATION_FACTOR=3"))
 	proctest.CheckFor(t, time.Minute, 100*time.Millisecond, func() error {
@@ -38,19 +38,9 @@ func TestReplicatedClusterBrokerFailure(t *testing.T) {
 		}
 		return nil
 	})
-	source, sink := ordersPipeline(orders, 200, out)
+	source, sink := ordersPipeline(orders, 250, out)
 	mustRequest(t, http.MethodPost, p.url()+"/connectors", map[string]any{"name": "orders-source", "config": source}, http.StatusCreated)
 	mustRequest(t, http.MethodPost, p.url()+"/connectors", map[string]any{"name": "orders-sink", "config": sink}, http.StatusCreated)
-
-	for _, topic := range []string{"connect-configs", "connect-status", "connect-offsets", "sluice-leases"} {
-		out, err := realkafka.Tool(ctx, "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", broker, "--describe", "--topic", topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out, "ReplicationFactor: 3") {
-			t.Errorf("kafka-topics --describe --topic %s:\n%s\nwant ReplicationFactor: 3", topic, out)
-		}
-	}
 
 	// Mid-pipeline: some orders are through.
 	proctest.CheckFor(t, time.Minute, 100*time.Millisecond, func() error {
@@ -81,6 +71,15 @@ func TestReplicatedClusterBrokerFailure(t *testing.T) {
 	}
 	t.Logf("restarted broker %s", c.Nodes()[0].Addr)
 	awaitAllOrders(t, broker, out, orders)
+	for _, topic := range []string{"connect-configs", "connect-status", "connect-offsets", "sluice-leases"} {
+		out, err := realkafka.Tool(ctx, "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", broker, "--describe", "--topic", topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "ReplicationFactor: 3") {
+			t.Errorf("kafka-topics --describe --topic %s:\n%s\nwant ReplicationFactor: 3", topic, out)
+		}
+	}
 	if err := running(p.url(), "orders-source"); err != nil {
 		t.Error(err)
 	}
