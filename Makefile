@@ -13,6 +13,8 @@ BIN      ?= bin
 PKGS     ?= ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
+
+.PHONY: hdfs-tools test-hdfs
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
 
 all: build
@@ -40,6 +42,29 @@ tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kcat >/dev/null; }
 	@command -v kcat >/dev/null 2>&1 || { echo "kcat is required by the tests: apt-get install kcat"; exit 1; }
 
+# A real HDFS for make test-hdfs: Hadoop's MiniDFSCluster and MiniKdc
+# (Maven Central) resolved into a cache; a JDK and Maven run them.
+HADOOP_VERSION ?= 3.4.1
+HADOOP_LIBS    ?= $(HOME)/.cache/sluice/hadoop-$(HADOOP_VERSION)/libs
+
+hdfs-tools:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing a JDK and Maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
+	@ls $(HADOOP_LIBS)/hadoop-client-minicluster-$(HADOOP_VERSION).jar >/dev/null 2>&1 || { \
+	  echo "resolving Hadoop $(HADOOP_VERSION) (MiniDFSCluster, MiniKdc) into $(HADOOP_LIBS)"; \
+	  mvn -q -B -f internal/hdfstest/launcher/pom.xml dependency:copy-dependencies \
+	    -Dhadoop.version=$(HADOOP_VERSION) -DoutputDirectory=$(HADOOP_LIBS); }
+
+# The HDFS tier: the HDFS store, the HDFS sink connector and the harness
+# against Hadoop's MiniDFSCluster (plain, Kerberos with MiniKdc, HA).
+HDFS_PKGS = ./internal/hdfstest ./pkg/storage/store/hdfsstore ./pkg/connectors/hdfssink
+
+test-hdfs: hdfs-tools
+	$(GO) vet -tags hdfs $(HDFS_PKGS) ./bench/export
+	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) $(GO) test -tags hdfs -p 1 $(TESTFLAGS) $(HDFS_PKGS)
+
 vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -66,16 +91,24 @@ bench: bench-pipeline bench-export bench-coordinator bench-functions
 clean:
 	rm -rf $(BIN) data $(DIST)
 
+# Issue 19's check: 50 fresh starts of a lone distributed-mode coordinator
+# with a connector file, each of which must create the connector (make test
+# runs 5).
+LONE_STARTS ?= 50
+.PHONY: test-lone-starts
+test-lone-starts:
+	SLUICE_TEST_LONE_STARTS=$(LONE_STARTS) $(GO) test -count=1 -timeout 30m -run 'TestLoneCoordinatorCreatesItsConnectorFile$$' -v ./coordinator/cmd/coordinator/
+
 # The issue's figure: 1,000,000 records of ~200 bytes through the source
 # pipeline, next to raw produce on the same (out-of-process) broker.
 bench-pipeline:
 	$(GO) test -run '^$$' -bench 'BenchmarkSourcePipeline|BenchmarkRawProduce|BenchmarkRawFetch' -benchtime 1000000x -timeout 30m ./pkg/connect/lease/
 
 # The issue's export figure: 1,000,000 records of ~200 bytes (4 partitions,
-# out-of-process broker) to snappy Parquet on the local store and on
-# versitygw, read back and checked.
-bench-export:
-	SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkExportParquet' -benchtime 1x -timeout 30m ./bench/export/
+# out-of-process broker) to snappy Parquet on the local store, on
+# versitygw and on HDFS (MiniDFSCluster), read back and checked.
+bench-export: hdfs-tools
+	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags hdfs -run '^$$' -bench 'BenchmarkExportParquet' -benchtime 1x -timeout 30m ./bench/export/
 
 # The issue's scale figure: a coordinator managing 1,000 connectors with
 # 10,000 tasks (in-process broker, an invoker that completes leases at once):

@@ -1,9 +1,13 @@
 package coordinator
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -11,13 +15,10 @@ import (
 // environment variables (see `coordinator --help`). Connector settings never
 // come from here: they come from connector configurations.
 type Config struct {
-	// BootstrapServers are the Kafka brokers; empty starts the embedded
-	// broker (dev mode). Connect: bootstrap.servers.
-	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" desc:"Kafka bootstrap servers (host:port,...); empty starts the embedded dev broker"`
-	// SecurityEnv is how the coordinator reaches Kafka (SLUICE_SECURITY_PROTOCOL,
-	// SLUICE_SASL_*, SLUICE_SSL_*); in standalone mode the worker
+	// Kafka is how the coordinator reaches Kafka: empty BootstrapServers
+	// start the embedded broker (dev mode); in standalone mode the worker
 	// properties' security settings win.
-	kafka.SecurityEnv
+	env.Kafka
 	// EmbeddedKafkaAddr is where the embedded broker listens.
 	EmbeddedKafkaAddr string `envconfig:"EMBEDDED_KAFKA_ADDR" default:"127.0.0.1:9092" desc:"listen address of the embedded dev broker (127.0.0.1 only)"`
 	// EmbeddedPartitions is the partition count of topics the embedded broker creates automatically.
@@ -27,10 +28,8 @@ type Config struct {
 	// GroupID is Connect's group.id: the coordinators that share it form one
 	// cluster and elect a leader.
 	GroupID string `envconfig:"GROUP_ID" default:"connect-cluster" desc:"cluster id: coordinators sharing it elect one leader (Connect's group.id)"`
-	// ConfigStorageTopic is Connect's config.storage.topic.
-	ConfigStorageTopic string `envconfig:"CONFIG_STORAGE_TOPIC" default:"connect-configs" desc:"connector configurations topic (config.storage.topic)"`
-	// StatusStorageTopic is Connect's status.storage.topic.
-	StatusStorageTopic string `envconfig:"STATUS_STORAGE_TOPIC" default:"connect-status" desc:"connector and task status topic (status.storage.topic)"`
+	// StateTopics are Connect's configs and status topics.
+	env.StateTopics
 	// StatusStoragePartitions is Connect's status.storage.partitions.
 	StatusStoragePartitions int32 `envconfig:"STATUS_STORAGE_PARTITIONS" default:"5" desc:"partitions of the status topic when created (status.storage.partitions)"`
 	// LeaseStorageTopic records the leases in flight.
@@ -50,18 +49,17 @@ type Config struct {
 	ElectionSessionTimeout time.Duration `envconfig:"ELECTION_SESSION_TIMEOUT" default:"6s" desc:"how long a crashed leader keeps leadership before another coordinator takes over"`
 	// ReconcileInterval is how often configurations are re-read and applied.
 	ReconcileInterval time.Duration `envconfig:"RECONCILE_INTERVAL" default:"500ms" desc:"how often the configurations are re-read and applied"`
-	// OffsetStorageTopic is Connect's offset.storage.topic.
-	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
-	// OffsetStoragePartitions is Connect's offset.storage.partitions.
-	OffsetStoragePartitions int32 `envconfig:"OFFSET_STORAGE_PARTITIONS" default:"25" desc:"partitions of the offsets topic when created (offset.storage.partitions)"`
-	// ReplicationFactor of the internal topics; -1 uses the broker's default.
-	ReplicationFactor int16 `envconfig:"REPLICATION_FACTOR" default:"-1" desc:"replication factor of internal topics; -1 = broker default (offset.storage.replication.factor)"`
+	// OffsetStorage is Connect's offsets topic; its ReplicationFactor
+	// applies to every internal topic the coordinator creates.
+	env.OffsetStorage
 	// LeaseTimeout is how long a lease may run before it is given up and re-issued.
 	LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT" default:"60s" desc:"deadline of each lease, from issue"`
 	// LeaseMaxTime is how long a lease works before it commits and ends.
 	LeaseMaxTime time.Duration `envconfig:"LEASE_MAX_TIME" default:"10s" desc:"work time of a lease before it commits and returns"`
-	// SafetyMargin is kept free before each lease's deadline.
-	SafetyMargin time.Duration `envconfig:"SAFETY_MARGIN" default:"2s" desc:"no write or commit starts within this margin of a lease's deadline"`
+	// Executor is how leases run in-process: the SafetyMargin kept free
+	// before each lease's deadline, and the Kafka Connect worker.properties
+	// (WorkerProperties) whose config.providers settings Sluice reads.
+	env.Executor
 	// SinkPollInterval is how often sink lag is checked.
 	SinkPollInterval time.Duration `envconfig:"SINK_POLL_INTERVAL" default:"1s" desc:"how often sink lag is checked for new leases"`
 	// SinkMaxRecords bounds the records of one sink lease.
@@ -76,9 +74,6 @@ type Config struct {
 	TaskRetries int `envconfig:"TASK_RETRIES" default:"5" desc:"retries of a failing task (with exponential backoff) before it is marked FAILED"`
 	// RetryBackoffMax caps the backoff between retries.
 	RetryBackoffMax time.Duration `envconfig:"RETRY_BACKOFF_MAX" default:"30s" desc:"longest backoff between retries of a failing task"`
-	// WorkerProperties is a Kafka Connect worker.properties file; Sluice
-	// reads its config.providers settings from it.
-	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
 	// ConfigProviders are the names of the configured config providers
 	// (set by the process from WorkerProperties, not from the environment).
 	ConfigProviders []string `ignored:"true"`
@@ -87,47 +82,61 @@ type Config struct {
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
 	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
 	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
-	// LogLevel is debug, info, warn or error.
-	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+	// Logging's LogLevel is debug, info, warn or error (or another log4j
+	// level).
+	env.Logging
 }
 
-// Validate checks the configuration once, naming every bad field.
+// Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
-	var problems []string
+	var problems []error
+	positive := func(field any, ok bool) {
+		if !ok {
+			problems = append(problems, fmt.Errorf("%s must be positive", env.Var(c, field)))
+		}
+	}
 	if c.LeaseTimeout <= 2*c.SafetyMargin {
-		problems = append(problems, fmt.Sprintf("SLUICE_LEASE_TIMEOUT %s must be more than twice SLUICE_SAFETY_MARGIN %s", c.LeaseTimeout, c.SafetyMargin))
+		problems = append(problems, fmt.Errorf("%s %s must be more than twice %s %s",
+			env.Var(c, &c.LeaseTimeout), c.LeaseTimeout, env.Var(c, &c.SafetyMargin), c.SafetyMargin))
 	}
-	if c.LeaseMaxTime <= 0 {
-		problems = append(problems, "SLUICE_LEASE_MAX_TIME must be positive")
-	}
-	if c.SinkPollInterval <= 0 {
-		problems = append(problems, "SLUICE_SINK_POLL_INTERVAL must be positive")
-	}
-	if c.SinkMaxRecords <= 0 {
-		problems = append(problems, "SLUICE_SINK_MAX_RECORDS must be positive")
-	}
-	if c.OffsetStoragePartitions <= 0 {
-		problems = append(problems, "SLUICE_OFFSET_STORAGE_PARTITIONS must be positive")
-	}
-	if c.ReconcileInterval <= 0 {
-		problems = append(problems, "SLUICE_RECONCILE_INTERVAL must be positive")
-	}
+	positive(&c.LeaseMaxTime, c.LeaseMaxTime > 0)
+	positive(&c.SinkPollInterval, c.SinkPollInterval > 0)
+	positive(&c.SinkMaxRecords, c.SinkMaxRecords > 0)
+	problems = append(problems, c.OffsetStorage.Problems()...)
+	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
 	switch c.Invoker {
 	case "inprocess", "pull":
 	case "lambda":
 		if c.LambdaSourceFunction == "" && c.LambdaSinkFunction == "" {
-			problems = append(problems, "SLUICE_INVOKER=lambda needs SLUICE_LAMBDA_SOURCE_FUNCTION and/or SLUICE_LAMBDA_SINK_FUNCTION")
+			problems = append(problems, fmt.Errorf("%s=lambda needs %s and/or %s",
+				env.Var(c, &c.Invoker), env.Var(c, &c.LambdaSourceFunction), env.Var(c, &c.LambdaSinkFunction)))
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("SLUICE_INVOKER %q: want inprocess, lambda or pull", c.Invoker))
+		problems = append(problems, fmt.Errorf("%s %q: want inprocess, lambda or pull", env.Var(c, &c.Invoker), c.Invoker))
 	}
 	if c.TaskRetries < 0 {
-		problems = append(problems, "SLUICE_TASK_RETRIES must not be negative")
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.TaskRetries)))
+	}
+	if _, err := c.Level(); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("invalid configuration: %v", problems)
+		return fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}
 	return nil
+}
+
+// Level is the log level LogLevel names: debug, info, warn or error, or
+// another log4j level (rest.ParseLevel); empty is info, the default.
+func (c *Config) Level() (slog.Level, error) {
+	if c.LogLevel == "" {
+		return slog.LevelInfo, nil
+	}
+	level, ok := rest.ParseLevel(c.LogLevel)
+	if !ok {
+		return level, fmt.Errorf("%s %q: want debug, info, warn or error (or another log4j level)", env.Var(c, &c.LogLevel), c.LogLevel)
+	}
+	return level, nil
 }
 
 // KafkaSecurity returns the Kafka security settings of the SLUICE_SECURITY_*,

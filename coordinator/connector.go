@@ -79,10 +79,10 @@ func (cr *connectorRun) setTarget(t state.TargetState) {
 	switch {
 	case t == state.TargetPaused && !cr.paused:
 		cr.paused = true
-		go cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
+		cr.c.wg.Go(func() { cr.c.putConnectorStatus(cr.name, state.StatePaused, "") })
 	case t == state.TargetStarted && cr.paused:
 		cr.paused = false
-		go cr.c.putConnectorStatus(cr.name, state.StateRunning, "")
+		cr.c.wg.Go(func() { cr.c.putConnectorStatus(cr.name, state.StateRunning, "") })
 	default:
 		return
 	}
@@ -385,11 +385,9 @@ func (cr *connectorRun) startTasks(tasks []*taskRun) {
 		t.state = st
 		statuses[t.id] = state.Status{State: st, WorkerID: cr.c.workerID, Generation: cr.c.statusGeneration()}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cr.c.d.Statuses.PutTaskStatuses(ctx, cr.name, statuses); err != nil {
-		cr.log.Warn("writing task statuses", "error", err)
-	}
+	cr.c.writeState("writing task statuses", func(ctx context.Context) error {
+		return cr.c.d.Statuses.PutTaskStatuses(ctx, cr.name, statuses)
+	}, "connector", cr.name)
 }
 
 // taskRun is one task's scheduling state. Its steps run one at a time, each

@@ -36,7 +36,9 @@ import (
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-// Elector tells a coordinator whether it leads (kafka.Election).
+// Elector tells a coordinator whether it leads (kafka.Election). Leading
+// is the one answer to "does this coordinator lead": Leader's self agrees
+// with it, and Leader's url is otherwise the leader's as far as known.
 type Elector interface {
 	Changes() <-chan bool
 	Leading() bool
@@ -243,6 +245,10 @@ func (c *Coordinator) reconcile() {
 				stop = append(stop, cr)
 				delete(c.running, name)
 				stopped = append(stopped, name)
+			} else if c.leading && !c.reportsStopped(name) {
+				// Created STOPPED (initial_state), or stopped before this
+				// coordinator led: Connect's worker reports it STOPPED too.
+				stopped = append(stopped, name)
 			}
 		case cr != nil && !maps.Equal(cr.config, cs.Config):
 			stop = append(stop, cr)
@@ -300,31 +306,48 @@ func (c *Coordinator) stopAll() {
 	}
 }
 
+// reportsStopped reports whether the connector's status says STOPPED on
+// this worker.
+func (c *Coordinator) reportsStopped(name string) bool {
+	st, ok := c.d.Statuses.Connector(name)
+	return ok && st.State == state.StateStopped && st.WorkerID == c.workerID
+}
+
+// stateWriteTimeout bounds each write of a status or of task
+// configurations that the coordinator makes on its own account.
+const stateWriteTimeout = 30 * time.Second
+
+// writeState runs write on a context of its own, bounded by
+// stateWriteTimeout and not cancelled with the coordinator, so that the
+// statuses of connectors that stop are written while it stops; a failure
+// is logged as what failed, with attrs.
+func (c *Coordinator) writeState(what string, write func(context.Context) error, attrs ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), stateWriteTimeout)
+	defer cancel()
+	if err := write(ctx); err != nil {
+		c.log.Warn(what, append(attrs, "error", err)...)
+	}
+}
+
 // markStopped records a stopped connector as Connect does (KIP-875): its
 // task configurations emptied and its status STOPPED.
 func (c *Coordinator) markStopped(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Configs.PutTaskConfigs(ctx, name, nil); err != nil {
-		c.log.Warn("emptying a stopped connector's task configs", "connector", name, "error", err)
-	}
+	c.writeState("emptying a stopped connector's task configs", func(ctx context.Context) error {
+		return c.d.Configs.PutTaskConfigs(ctx, name, nil)
+	}, "connector", name)
 	c.putConnectorStatus(name, state.StateStopped, "")
 }
 
 func (c *Coordinator) deleteStatuses(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.DeleteConnectorStatus(ctx, name); err != nil {
-		c.log.Warn("deleting statuses", "connector", name, "error", err)
-	}
+	c.writeState("deleting statuses", func(ctx context.Context) error {
+		return c.d.Statuses.DeleteConnectorStatus(ctx, name)
+	}, "connector", name)
 }
 
 func (c *Coordinator) putConnectorStatus(name string, st state.State, trace string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()}); err != nil {
-		c.log.Warn("writing connector status", "connector", name, "error", err)
-	}
+	c.writeState("writing connector status", func(ctx context.Context) error {
+		return c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()})
+	}, "connector", name)
 }
 
 // statusGeneration is the generation of the statuses this coordinator
@@ -339,11 +362,9 @@ func (c *Coordinator) statusGeneration() int32 {
 }
 
 func (c *Coordinator) putTaskStatus(name string, task int, st state.State, trace string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()}); err != nil {
-		c.log.Warn("writing task status", "connector", name, "task", task, "error", err)
-	}
+	c.writeState("writing task status", func(ctx context.Context) error {
+		return c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()})
+	}, "connector", name, "task", task)
 }
 
 // nextEpoch returns a lease epoch greater than any issued before by this or
@@ -367,12 +388,9 @@ func (c *Coordinator) noteTopics(name string, task int, topics []string) {
 		if slices.Contains(known, topic) {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := c.d.Statuses.PutTopicStatus(ctx, state.TopicStatus{Topic: topic, Connector: name, Task: task, Discovered: time.Now()})
-		cancel()
-		if err != nil {
-			c.log.Warn("recording an active topic", "connector", name, "topic", topic, "error", err)
-		}
+		c.writeState("recording an active topic", func(ctx context.Context) error {
+			return c.d.Statuses.PutTopicStatus(ctx, state.TopicStatus{Topic: topic, Connector: name, Task: task, Discovered: time.Now()})
+		}, "connector", name, "topic", topic)
 	}
 }
 

@@ -12,12 +12,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -33,10 +36,10 @@ type harness struct {
 
 func testConfig() coordinator.Config {
 	return coordinator.Config{
-		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, SafetyMargin: 500 * time.Millisecond,
+		LeaseTimeout: 10 * time.Second, LeaseMaxTime: time.Second, Executor: env.Executor{SafetyMargin: 500 * time.Millisecond},
 		SinkPollInterval: 100 * time.Millisecond, SinkMaxRecords: 1000, DefaultFlushSize: 1,
 		DefaultRotateInterval: 200 * time.Millisecond, IdleBackoffMax: 300 * time.Millisecond,
-		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStoragePartitions: 5,
+		TaskRetries: 1, RetryBackoffMax: 200 * time.Millisecond, OffsetStorage: env.OffsetStorage{OffsetStoragePartitions: 5},
 		ReconcileInterval: 100 * time.Millisecond, Invoker: "inprocess", RestAdvertisedURL: "http://127.0.0.1:18083",
 		TopicTrackingEnable: true, TopicTrackingAllowReset: true,
 	}
@@ -352,5 +355,57 @@ func TestIdleSinkIssuesNoLeases(t *testing.T) {
 	time.Sleep(time.Second)
 	if ls, _ := rec.sink(); len(ls) != 0 {
 		t.Fatalf("idle sink issued %d leases: %+v", len(ls), ls)
+	}
+}
+
+// slowPausedStatuses delays each write of a PAUSED connector status, so
+// that one is still being written when the coordinator closes.
+type slowPausedStatuses struct {
+	*coordinator.MemoryStatusStore
+	delay   time.Duration
+	once    sync.Once
+	started chan struct{} // closed when the first PAUSED write begins
+	written atomic.Bool   // set when a PAUSED write ends
+}
+
+func (s *slowPausedStatuses) PutConnectorStatus(ctx context.Context, name string, st state.Status) error {
+	if st.State != state.StatePaused {
+		return s.MemoryStatusStore.PutConnectorStatus(ctx, name, st)
+	}
+	s.once.Do(func() { close(s.started) })
+	time.Sleep(s.delay)
+	defer s.written.Store(true)
+	return s.MemoryStatusStore.PutConnectorStatus(ctx, name, st)
+}
+
+// The status a pause writes is a goroutine of the coordinator's: Close
+// waits for it.
+func TestCloseWaitsForThePausedStatusWrite(t *testing.T) {
+	statuses := &slowPausedStatuses{MemoryStatusStore: coordinator.NewMemoryStatusStore(), delay: 2 * time.Second, started: make(chan struct{})}
+	coord, err := coordinator.New(testConfig(), coordinator.Deps{Plugins: plugins.Registry(), Invoker: &countingInvoker{},
+		Configs: coordinator.NewMemoryConfigStore(), Statuses: statuses, Leases: coordinator.NewMemoryLeaseLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord.Start()
+	defer coord.Close()
+	if err := coord.Add(datagenProps(10)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the connector RUNNING", func() bool {
+		st, err := coord.ConnectorStatus(context.Background(), "orders-datagen")
+		return err == nil && st.Connector.State == "RUNNING"
+	})
+	if err := coord.PauseConnector(context.Background(), "orders-datagen"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-statuses.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no PAUSED status written within 10s of the pause")
+	}
+	coord.Close()
+	if !statuses.written.Load() {
+		t.Fatal("Close returned while the PAUSED status was still being written")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
@@ -27,16 +26,25 @@ var (
 )
 
 // Leader says where writes go: this coordinator when it leads, else the
-// elected leader's URL ("" while none is known).
+// elected leader's URL ("" while none is known). With an election, whether
+// this coordinator leads is the election's answer alone; a leader URL equal
+// to this coordinator's own while the election says it does not lead (its
+// group session is starting or ending) is no leader yet, never another
+// coordinator to forward to.
 func (c *Coordinator) Leader() (string, bool) {
-	if c.d.Election == nil || c.isLeading() {
+	if c.d.Election == nil {
 		return c.cfg.RestAdvertisedURL, true
 	}
 	url, self, err := c.d.Election.Leader()
-	if err != nil {
+	switch {
+	case err != nil:
+		return "", false
+	case self:
+		return c.cfg.RestAdvertisedURL, true
+	case url == c.cfg.RestAdvertisedURL:
 		return "", false
 	}
-	return url, self
+	return url, false
 }
 
 // requireLeader returns NotLeaderError on a follower: the REST layer then
@@ -168,7 +176,7 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 // Add creates or replaces a connector from a configuration (connector files
 // in dev and standalone mode).
 func (c *Coordinator) Add(props map[string]string) error {
-	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, stateWriteTimeout)
 	defer cancel()
 	_, _, err := c.PutConnectorConfig(ctx, props[connect.NameConfig], props, true, "")
 	return err

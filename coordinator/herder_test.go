@@ -313,3 +313,72 @@ func TestActiveTopicsSurviveRestart(t *testing.T) {
 		t.Fatalf("GET with topic.tracking.enable=false: %v", err)
 	}
 }
+
+// POST /connectors with initial_state (KIP-980) creates the connector in
+// that state, reported as Connect reports it: by this worker, with tasks
+// for RUNNING and PAUSED and none for STOPPED. A stopped connector stays
+// STOPPED on a repeated stop and runs on resume.
+func TestInitialState(t *testing.T) {
+	h := start(t)
+	srv := httptest.NewServer(rest.NewHandler(h.coord, rest.Options{Version: "test"}))
+	defer srv.Close()
+	const worker = "127.0.0.1:18083" // testConfig's RestAdvertisedURL
+	type want struct {
+		connector string
+		tasks     []string
+	}
+	await := func(t *testing.T, name string, w want) {
+		t.Helper()
+		var st rest.ConnectorStateInfo
+		waitFor(t, 10*time.Second, name+" "+w.connector, func() bool {
+			_, _, body := call(t, srv.URL, "GET", "/connectors/"+name+"/status", "")
+			st = rest.ConnectorStateInfo{}
+			if json.Unmarshal([]byte(body), &st) != nil || st.Connector.State != w.connector || st.Connector.WorkerID != worker ||
+				len(st.Tasks) != len(w.tasks) {
+				return false
+			}
+			for i, task := range st.Tasks {
+				if task.State != w.tasks[i] || task.WorkerID != worker {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	tests := []struct {
+		name, initial string
+		want          want
+	}{
+		{name: "running", initial: "RUNNING", want: want{"RUNNING", []string{"RUNNING"}}},
+		{name: "default", initial: "", want: want{"RUNNING", []string{"RUNNING"}}},
+		{name: "paused", initial: "PAUSED", want: want{"PAUSED", []string{"PAUSED"}}},
+		{name: "stopped", initial: "STOPPED", want: want{"STOPPED", nil}},
+		{name: "stopped lower case", initial: "stopped", want: want{"STOPPED", nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := datagenProps(1_000_000)
+			props["topic"], props["rate"] = "initial-"+tt.name, "10"
+			delete(props, "name")
+			body, _ := json.Marshal(map[string]any{"name": tt.name, "config": props, "initial_state": tt.initial})
+			if code, _, b := call(t, srv.URL, "POST", "/connectors", string(body)); code != 201 {
+				t.Fatalf("create: %d %s", code, b)
+			}
+			await(t, tt.name, tt.want)
+			if tt.want.connector != "STOPPED" {
+				return
+			}
+			if code, _, b := call(t, srv.URL, "GET", "/connectors/"+tt.name, ""); code != 200 || !strings.Contains(b, `"tasks":[]`) {
+				t.Fatalf("info of a stopped connector: %d %s, want no tasks", code, b)
+			}
+			if code, _, b := call(t, srv.URL, "PUT", "/connectors/"+tt.name+"/stop", ""); code != 204 {
+				t.Fatalf("stop: %d %s", code, b)
+			}
+			await(t, tt.name, tt.want)
+			if code, _, b := call(t, srv.URL, "PUT", "/connectors/"+tt.name+"/resume", ""); code != 202 {
+				t.Fatalf("resume: %d %s", code, b)
+			}
+			await(t, tt.name, want{"RUNNING", []string{"RUNNING"}})
+		})
+	}
+}

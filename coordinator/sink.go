@@ -50,7 +50,7 @@ func (t *taskRun) newSinkPlan() *sinkPlan {
 		// Re-issue the ranges of a lease a previous coordinator issued and
 		// did not see end: the same range, so the same output (rule 2).
 		for _, rg := range rec.Ranges {
-			p.pending[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = rg
+			p.pending[rg.TopicPartition()] = rg
 		}
 	}
 	return p
@@ -99,7 +99,7 @@ func (t *taskRun) stepSink(ctx context.Context) (time.Duration, bool) {
 // done forgets ranges once a lease has committed them.
 func (p *sinkPlan) done(ranges []lease.Range) {
 	for _, rg := range ranges {
-		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
+		tp := rg.TopicPartition()
 		delete(p.pending, tp)
 		delete(p.lagSince, tp)
 	}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
 	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -190,7 +192,7 @@ func checkParquet(b *testing.B, d *topicData, files map[string][]byte) (size int
 
 func newExecutor(b *testing.B, d *topicData) *lease.Executor {
 	b.Helper()
-	reg, err := connect.NewRegistry(append(append(converter.Plugins(), localsink.Plugins()...), s3sink.Plugins()...)...)
+	reg, err := connect.NewRegistry(slices.Concat(converter.Plugins(), localsink.Plugins(), s3sink.Plugins(), hdfssink.Plugins())...)
 	if err != nil {
 		b.Fatal(err)
 	}

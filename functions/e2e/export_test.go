@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,8 @@ func TestSinkBatchExportRequest(t *testing.T) {
 	var le lambdaError
 	if err != nil || !o.Failed || json.Unmarshal(o.Body, &le) != nil || le.ErrorType != "Sluice.UnknownEvent" {
 		t.Fatalf("unknown event: %v failed=%v %s", err, o.Failed, o.Body)
+	}
+	if strings.Count(le.ErrorMessage, "unknown event shape") != 1 || !strings.Contains(le.ErrorMessage, "expected an export request") {
+		t.Fatalf("unknown event message %q, want \"unknown event shape\" once and what was expected", le.ErrorMessage)
 	}
 }

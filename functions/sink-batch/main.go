@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/functions/internal/batch"
 	"github.com/sluicehq/sluice/functions/internal/runner"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/plugins/sinks"
 )
@@ -25,8 +26,9 @@ import (
 type Config struct {
 	Connector               string `envconfig:"CONNECTOR" desc:"connector that writes Lambda Kafka events (event source mapping)"`
 	ReportBatchItemFailures bool   `envconfig:"REPORT_BATCH_ITEM_FAILURES" default:"false" desc:"answer Kafka events with the failed records (set when the mapping has FunctionResponseTypes=ReportBatchItemFailures)"`
-	ConfigStorageTopic      string `envconfig:"CONFIG_STORAGE_TOPIC" default:"connect-configs" desc:"configs topic the connectors' configurations are read from (config.storage.topic)"`
-	StatusStorageTopic      string `envconfig:"STATUS_STORAGE_TOPIC" default:"connect-status" desc:"status topic (status.storage.topic), opened with the configs topic"`
+	// StateTopics are where the connectors' configurations are read from
+	// (the status topic is opened with the configs topic).
+	env.StateTopics
 }
 
 func main() {
@@ -59,10 +61,19 @@ func (e *events) handle(ctx context.Context, d runner.Deps, payload json.RawMess
 		ReportBatchItemFailures: e.cfg.ReportBatchItemFailures,
 	}, payload)
 	if errors.Is(err, batch.ErrUnknownEvent) {
-		return nil, fmt.Errorf("%w: %v", runner.ErrUnknownEvent, err)
+		return nil, unknownEvent{err}
 	}
 	return out, err
 }
+
+// unknownEvent is batch's ErrUnknownEvent as the runner knows it
+// (runner.ErrUnknownEvent, errorType Sluice.UnknownEvent), with batch's
+// message alone: both sentinels read "unknown event shape", which wrapping
+// one in the other would say twice.
+type unknownEvent struct{ err error }
+
+func (e unknownEvent) Error() string   { return e.err.Error() }
+func (e unknownEvent) Unwrap() []error { return []error{e.err, runner.ErrUnknownEvent} }
 
 func (e *events) store(ctx context.Context, d runner.Deps) (*state.Store, error) {
 	e.mu.Lock()

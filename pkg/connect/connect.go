@@ -21,6 +21,7 @@ package connect
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
@@ -56,11 +57,15 @@ type ConnectorContext interface {
 	RaiseError(err error)
 }
 
-// TopicPartition names one Kafka partition.
+// TopicPartition names one Kafka partition (Kafka's TopicPartition). It is
+// also the Kafka client's type (kafka.TopicPartition).
 type TopicPartition struct {
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`
 }
+
+// String returns "<topic>-<partition>", as Kafka's TopicPartition.toString.
+func (tp TopicPartition) String() string { return tp.Topic + "-" + strconv.Itoa(int(tp.Partition)) }
 
 // SourceTask reads from an external system (Connect's SourceTask).
 //

@@ -9,10 +9,10 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 )
 
-// ConnectorDef returns the static configuration declaration of a connector
+// ConnectorConfig returns the static configuration declaration of a connector
 // plugin: the framework's common keys (and sink keys for sinks) followed by
 // the connector's own.
-func ConnectorDef(p Plugin) *config.Def {
+func ConnectorConfig(p Plugin) *config.Def {
 	base := CommonConfig()
 	if p.Kind == KindSink {
 		base = SinkConfig()
@@ -20,12 +20,12 @@ func ConnectorDef(p Plugin) *config.Def {
 	return base.Merge(p.NewConnector().Config())
 }
 
-// EnrichedDef returns a connector's declaration enriched for props, as
+// EnrichedConfig returns a connector's declaration enriched for props, as
 // Connect's ConnectorConfig.enrich: for each alias in transforms, the keys
 // transforms.<alias>.type (a transformation class), .predicate, .negate and
 // the transformation's own keys under the prefix; likewise for predicates.
-func (r *Registry) EnrichedDef(p Plugin, props map[string]string) *config.Def {
-	def := ConnectorDef(p)
+func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def {
+	def := ConnectorConfig(p)
 	for _, alias := range aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias
@@ -130,7 +130,7 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		}
 		return Plugin{}, infos, false
 	}
-	infos := r.EnrichedDef(plugin, props).Infos(plugin.Class, props)
+	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
 	if plugin.Kind == KindSink {
 		addProblems(&infos, ValidateSinkTopics(props))
 	}

@@ -152,7 +152,7 @@ func countErrors(m map[string][]string) int {
 func TestEnrichedDefGroupsTransformKeys(t *testing.T) {
 	r := registry(t)
 	p, _ := r.Connector("test.NopSinkConnector")
-	def := r.EnrichedDef(p, sinkProps("transforms", "u", "transforms.u.type", "test.Upper"))
+	def := r.EnrichedConfig(p, sinkProps("transforms", "u", "transforms.u.type", "test.Upper"))
 	k, ok := def.Key("transforms.u.suffix")
 	if !ok || k.Group != "Transforms: u" {
 		t.Fatalf("transforms.u.suffix = %+v, %v", k, ok)

@@ -113,7 +113,7 @@ func BenchmarkFetchRange(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	err := cl.FetchRange(ctx, TopicPartition{"bench", 0}, 0, int64(b.N), 1<<20, func(ms []Message) error {
+	err := cl.FetchRange(ctx, TopicPartition{Topic: "bench", Partition: 0}, 0, int64(b.N), 1<<20, func(ms []Message) error {
 		n += len(ms)
 		return nil
 	})

@@ -10,15 +10,14 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-func (tp TopicPartition) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+// TopicPartition names one partition of a topic. It is connect.TopicPartition,
+// the type sink tasks see, so a record's coordinates pass between the Kafka
+// client and the task API without conversion.
+type TopicPartition = connect.TopicPartition
 
 // Watermark is a partition's log start offset (Low) and high watermark
 // (High): the offsets of the first existing record and of the next record to
@@ -61,6 +60,11 @@ type Message struct {
 	// Timestamp is the record's timestamp. When producing, the zero time
 	// means "now".
 	Timestamp time.Time
+}
+
+// TopicPartition returns the message's partition.
+func (m *Message) TopicPartition() TopicPartition {
+	return TopicPartition{Topic: m.Topic, Partition: m.Partition}
 }
 
 // Client is a connection to a Kafka cluster. It wraps a sarama Client and

@@ -86,7 +86,7 @@ func TestWatermarks(t *testing.T) {
 	p := newProducer(t, cl, ProducerOptions{})
 	produceBatches(t, p, "t", 0, 2, 10)
 
-	tp0, tp1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+	tp0, tp1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}
 	wms, err := cl.Watermarks(ctx, []TopicPartition{tp0, tp1})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestWatermarks(t *testing.T) {
 
 	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := cl.Watermarks(short, []TopicPartition{{"t", 9}}); err == nil {
+	if _, err := cl.Watermarks(short, []TopicPartition{{Topic: "t", Partition: 9}}); err == nil {
 		t.Fatal("Watermarks of a missing partition succeeded")
 	}
 }

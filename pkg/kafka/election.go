@@ -30,6 +30,11 @@ type ElectionOptions struct {
 	// of it, as Kafka's consumer.
 	SessionTimeout, Heartbeat time.Duration
 	Logger                    *slog.Logger
+
+	// beforeSetup, when set (by tests), runs at the start of each group
+	// session's Setup: the broker has assigned the partition, this member
+	// has not taken it yet.
+	beforeSetup func()
 }
 
 // Election is one member's candidacy in a leader election run by Kafka's
@@ -131,6 +136,9 @@ func (e *Election) loop(ctx context.Context) {
 type electionHandler struct{ e *Election }
 
 func (h electionHandler) Setup(s sarama.ConsumerGroupSession) error {
+	if h.e.opts.beforeSetup != nil {
+		h.e.opts.beforeSetup()
+	}
 	h.e.mu.Lock()
 	h.e.joined = true
 	h.e.gen = s.GenerationID()
@@ -211,10 +219,14 @@ func (e *Election) Leading() bool {
 }
 
 // Leader returns the current leader's URL, as the group coordinator knows
-// it, and whether that is this member. It returns "" when no member holds
-// the partition (during a rebalance). Answers are cached for a second. The
-// admin client's request timeout bounds it (its DescribeGroups takes no
-// context).
+// it, and whether that is this member. Whether this member leads has one
+// source of truth, its group session (Leading): self is true exactly when
+// Leading is, and then url is this member's own. A follower gets the
+// described leader's URL, cached for a second; it gets "" when no member
+// holds the partition (during a rebalance) and when the described leader is
+// this member itself, whose session has not taken the partition yet (or
+// has just given it up): its own URL is never another leader's. The admin
+// client's request timeout bounds it (its DescribeGroups takes no context).
 func (e *Election) Leader() (url string, self bool, err error) {
 	e.mu.Lock()
 	if e.leading {
@@ -224,13 +236,36 @@ func (e *Election) Leader() (url string, self bool, err error) {
 	if time.Since(e.cachedAt) < time.Second {
 		url := e.cached
 		e.mu.Unlock()
-		return url, false, nil
+		return e.other(url), false, nil
 	}
 	e.mu.Unlock()
+	url, err = e.describeLeader()
+	if err != nil {
+		return "", false, err
+	}
+	e.mu.Lock()
+	e.cached, e.cachedAt = url, time.Now()
+	e.mu.Unlock()
+	return e.other(url), false, nil
+}
+
+// other returns the URL of a leader described while this member does not
+// lead, or "" when that is this member's own URL.
+func (e *Election) other(url string) string {
+	if url == e.opts.URL {
+		return ""
+	}
+	return url
+}
+
+// describeLeader asks the group coordinator which member holds the
+// election's partition and returns its URL ("" if none).
+func (e *Election) describeLeader() (string, error) {
 	groups, err := e.admin.DescribeConsumerGroups([]string{e.opts.Group})
 	if err != nil {
-		return "", false, fmt.Errorf("kafka: describing group %s: %w", e.opts.Group, err)
+		return "", fmt.Errorf("kafka: describing group %s: %w", e.opts.Group, err)
 	}
+	url := ""
 	for _, g := range groups {
 		for _, m := range g.Members {
 			a, err := m.GetMemberAssignment()
@@ -247,10 +282,7 @@ func (e *Election) Leader() (url string, self bool, err error) {
 			}
 		}
 	}
-	e.mu.Lock()
-	e.cached, e.cachedAt = url, time.Now()
-	e.mu.Unlock()
-	return url, url == e.opts.URL && url != "", nil
+	return url, nil
 }
 
 // Close leaves the group, so that another member takes over at once.

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,65 @@ func waitLeader(t *testing.T, els []*Election) *Election {
 	}
 	t.Fatal("no single leader within 30s")
 	return nil
+}
+
+// While a group session starts (the broker has assigned this member the
+// election's partition; the session's Setup has not taken it yet), Leader
+// answers as Leading does, from the described group and from its cache
+// alike, and never names this member's own URL as another leader's.
+func TestElectionLeaderWhileTheSessionStarts(t *testing.T) {
+	c := newCluster(t, kfake.GroupMinSessionTimeout(time.Second))
+	client := dial(t, c)
+	inSetup, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	opts := ElectionOptions{Group: "sluice-window", Topic: "sluice-window-leader", URL: "http://self:8083", SessionTimeout: 2 * time.Second,
+		beforeSetup: func() {
+			once.Do(func() {
+				close(inSetup)
+				<-release
+			})
+		}}
+	e, err := client.Campaign(testCtx(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	select {
+	case <-inSetup:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the group session did not start within 30s")
+	}
+
+	// The first call describes the group; the second answers from the cache.
+	for _, path := range []string{"described", "cached"} {
+		url, self, err := e.Leader()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if leading := e.Leading(); self != leading {
+			t.Errorf("%s: Leader says self=%v (url %q), Leading says %v", path, self, url, leading)
+		}
+		if !self && url == opts.URL {
+			t.Errorf("%s: Leader names this member's own URL %s as another leader's", path, url)
+		}
+	}
+
+	close(release)
+	released = true
+	deadline := time.Now().Add(10 * time.Second)
+	for !e.Leading() {
+		if time.Now().After(deadline) {
+			t.Fatal("not leading 10s after the session started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if url, self, err := e.Leader(); err != nil || !self || url != opts.URL {
+		t.Fatalf("after Setup: Leader() = %q, %v, %v; want %s, true", url, self, err, opts.URL)
+	}
 }

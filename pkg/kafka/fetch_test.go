@@ -27,7 +27,7 @@ func TestFetchRange(t *testing.T) {
 	cl := dial(t, c)
 	p := newProducer(t, cl, ProducerOptions{})
 	produceBatches(t, p, "t", 0, 10, 10) // offsets 0-99, one batch per 10
-	tp := TopicPartition{"t", 0}
+	tp := TopicPartition{Topic: "t", Partition: 0}
 
 	tests := []struct {
 		name       string
@@ -130,7 +130,7 @@ func TestFetchRangeCompactedGaps(t *testing.T) {
 	}
 	c.Compact()
 
-	tp := TopicPartition{"c", 0}
+	tp := TopicPartition{Topic: "c", Partition: 0}
 	wms, err := cl.Watermarks(ctx, []TopicPartition{tp})
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestFetchRangeLeaderMove(t *testing.T) {
 	cl := dial(t, c)
 	p := newProducer(t, cl, ProducerOptions{})
 	produceBatches(t, p, "t", 0, 2, 10)
-	tp := TopicPartition{"t", 0}
+	tp := TopicPartition{Topic: "t", Partition: 0}
 	ctx := testCtx(t)
 	if _, _, err := fetchAll(ctx, cl, tp, 0, 5, 0); err != nil { // caches the leader
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func commit(t *testing.T, cl *Client, group string, offsets map[TopicPartition]i
 func TestGroupOffsets(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(2, "t", "u"))
 	cl := dial(t, c)
-	t0, t1, u0, u1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}, TopicPartition{"u", 0}, TopicPartition{"u", 1}
+	t0, t1, u0, u1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}, TopicPartition{Topic: "u", Partition: 0}, TopicPartition{Topic: "u", Partition: 1}
 
 	commit(t, cl, "connect-a", map[TopicPartition]int64{t0: 10, t1: 0, u1: 3})
 	commit(t, cl, "connect-a", map[TopicPartition]int64{u0: 7})
@@ -63,7 +63,7 @@ func TestSetGroupOffsets(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(2, "t"))
 	cl := dial(t, c)
 	const group = "connect-sink"
-	p0, p1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+	p0, p1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}
 	commit(t, cl, group, map[TopicPartition]int64{p0: 100, p1: 50})
 
 	steps := []struct {
@@ -95,7 +95,7 @@ func TestDeleteGroupOffsets(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(2, "t", "u"))
 	cl := dial(t, c)
 	const group = "connect-sink"
-	t0, t1, u0, u1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}, TopicPartition{"u", 0}, TopicPartition{"u", 1}
+	t0, t1, u0, u1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}, TopicPartition{Topic: "u", Partition: 0}, TopicPartition{Topic: "u", Partition: 1}
 	commit(t, cl, group, map[TopicPartition]int64{t0: 1, t1: 2, u0: 3, u1: 4})
 
 	steps := []struct {
@@ -106,7 +106,7 @@ func TestDeleteGroupOffsets(t *testing.T) {
 	}{
 		{name: "one partition", group: group, delete: []TopicPartition{t1}, want: map[TopicPartition]int64{t0: 1, u0: 3, u1: 4}},
 		{name: "a whole topic", group: group, delete: []TopicPartition{u0, u1}, want: map[TopicPartition]int64{t0: 1}},
-		{name: "already deleted and never committed", group: group, delete: []TopicPartition{t1, {"v", 0}}, want: map[TopicPartition]int64{t0: 1}},
+		{name: "already deleted and never committed", group: group, delete: []TopicPartition{t1, {Topic: "v", Partition: 0}}, want: map[TopicPartition]int64{t0: 1}},
 		{name: "nothing", group: group, delete: nil, want: map[TopicPartition]int64{t0: 1}},
 		{name: "unknown group", group: "connect-none", delete: []TopicPartition{t0}, want: map[TopicPartition]int64{t0: 1}},
 		{name: "last partition", group: group, delete: []TopicPartition{t0}, want: map[TopicPartition]int64{}},
@@ -137,7 +137,7 @@ func TestDeleteGroupOffsets(t *testing.T) {
 func TestDeleteGroup(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(2, "t"))
 	cl := dial(t, c)
-	p0, p1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+	p0, p1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}
 	commit(t, cl, "connect-a", map[TopicPartition]int64{p0: 10, p1: 20})
 	commit(t, cl, "connect-b", map[TopicPartition]int64{p0: 30})
 
@@ -183,7 +183,7 @@ func TestGroupAdminActiveGroup(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "t"))
 	cl := dial(t, c)
 	const group = "connect-running"
-	p0 := TopicPartition{"t", 0}
+	p0 := TopicPartition{Topic: "t", Partition: 0}
 	commit(t, cl, group, map[TopicPartition]int64{p0: 5})
 	joinGroup(t, c, group, "t")
 

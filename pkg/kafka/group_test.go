@@ -12,7 +12,7 @@ func TestCommitOffsets(t *testing.T) {
 	cl := dial(t, c)
 	ctx := testCtx(t)
 	const group = "connect-s3-sink"
-	p0, p1 := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+	p0, p1 := TopicPartition{Topic: "t", Partition: 0}, TopicPartition{Topic: "t", Partition: 1}
 
 	got, err := cl.CommittedOffsets(ctx, group, []TopicPartition{p0, p1})
 	if err != nil {
@@ -48,8 +48,8 @@ func TestCommitOffsets(t *testing.T) {
 		},
 		{
 			name:         "zero offset on a fresh partition advances from none",
-			commit:       map[TopicPartition]int64{{"t", 1}: 7, {"u", 0}: 0},
-			wantAdvanced: map[TopicPartition]int64{{"u", 0}: 0},
+			commit:       map[TopicPartition]int64{{Topic: "t", Partition: 1}: 7, {Topic: "u", Partition: 0}: 0},
+			wantAdvanced: map[TopicPartition]int64{{Topic: "u", Partition: 0}: 0},
 			wantAfter:    map[TopicPartition]int64{p0: 10, p1: 7},
 		},
 	}

@@ -90,7 +90,7 @@ func TestOffsetStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := TopicPartition{DefaultOffsetTopic, PartitionForKey(key, DefaultOffsetPartitions)}
+	tp := TopicPartition{Topic: DefaultOffsetTopic, Partition: PartitionForKey(key, DefaultOffsetPartitions)}
 	wms, err := cl.Watermarks(ctx, []TopicPartition{tp})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestOffsetStore(t *testing.T) {
 
 	// The tombstone is a null value, not an empty one.
 	keyB, _ := offsets.EncodeKey("file-source", fileB)
-	tpB := TopicPartition{DefaultOffsetTopic, PartitionForKey(keyB, DefaultOffsetPartitions)}
+	tpB := TopicPartition{Topic: DefaultOffsetTopic, Partition: PartitionForKey(keyB, DefaultOffsetPartitions)}
 	wms, err = cl.Watermarks(ctx, []TopicPartition{tpB})
 	if err != nil {
 		t.Fatal(err)
@@ -195,13 +195,13 @@ func TestOffsetStoreLoadsIncrementally(t *testing.T) {
 
 	// Records deleted past where the store stopped: it reads the topic
 	// again, and what was deleted is gone.
-	wms, err := cl.Watermarks(ctx, []TopicPartition{{spec.Name, 0}})
+	wms, err := cl.Watermarks(ctx, []TopicPartition{{Topic: spec.Name, Partition: 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	write(other, "e", offsets.Entry{Partition: a, Offset: pos(5)})
 	write(other, "g", offsets.Entry{Partition: a, Offset: pos(6)})
-	if err := c.DeleteRecords(spec.Name, 0, wms[TopicPartition{spec.Name, 0}].High+1); err != nil {
+	if err := c.DeleteRecords(spec.Name, 0, wms[TopicPartition{Topic: spec.Name, Partition: 0}].High+1); err != nil {
 		t.Fatal(err)
 	}
 	all, err = s.LoadAll(ctx)

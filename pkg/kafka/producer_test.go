@@ -35,7 +35,7 @@ func TestProduceRoundTrip(t *testing.T) {
 			if err := p.Flush(ctx); err != nil {
 				t.Fatalf("Flush: %v", err)
 			}
-			got, _, err := fetchAll(ctx, cl, TopicPartition{"t", 0}, 0, int64(len(want)), 0)
+			got, _, err := fetchAll(ctx, cl, TopicPartition{Topic: "t", Partition: 0}, 0, int64(len(want)), 0)
 			if err != nil {
 				t.Fatalf("FetchRange: %v", err)
 			}
@@ -91,7 +91,7 @@ func TestProducePartitioning(t *testing.T) {
 	where := map[string]int32{}
 	nilKeyed := map[int32]int{}
 	for part := range int32(n) {
-		tp := TopicPartition{"t", part}
+		tp := TopicPartition{Topic: "t", Partition: part}
 		wms, err := cl.Watermarks(ctx, []TopicPartition{tp})
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func TestFlushErrors(t *testing.T) {
 		h := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "t", Err: kerr.NotLeaderForPartition, Count: 2})
 		produceBatches(t, p, "t", 0, 1, 5)
 		requireEqual(t, "faults hit", h.Hits(), 2)
-		got, _, err := fetchAll(ctx, cl, TopicPartition{"t", 0}, 0, 5, 0)
+		got, _, err := fetchAll(ctx, cl, TopicPartition{Topic: "t", Partition: 0}, 0, 5, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

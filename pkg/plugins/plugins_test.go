@@ -42,7 +42,7 @@ func TestLookupByEveryName(t *testing.T) {
 func TestEveryConnectorDeclaresValidConfig(t *testing.T) {
 	for _, p := range Registry().Plugins(connect.KindSource, connect.KindSink) {
 		t.Run(p.Class, func(t *testing.T) {
-			def := connect.ConnectorDef(p)
+			def := connect.ConnectorConfig(p)
 			if len(def.Keys()) == 0 {
 				t.Fatal("no keys")
 			}

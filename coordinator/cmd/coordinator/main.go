@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,16 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/kelseyhightower/envconfig"
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/devkafka"
@@ -46,7 +43,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 	"github.com/sluicehq/sluice/pkg/plugins"
-	"github.com/sluicehq/sluice/pkg/properties"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -77,235 +73,271 @@ func main() {
 	}
 }
 
+// run is the coordinator's life: read the settings and the connector
+// files, dial Kafka, build the coordinator, and serve until SIGINT or
+// SIGTERM.
 func run(args []string, out io.Writer) error {
-	var cfg coordinator.Config
-	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprint(out, usageHeader)
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		_ = envconfig.Usagef("sluice", &cfg, tw, "  {{range .}}{{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}")
-		tw.Flush()
-		fmt.Fprintln(out, "\nFlags:")
-		fs.PrintDefaults()
+	s, err := parse(args, out)
+	if err != nil || s == nil {
+		return err // s is nil after --help
 	}
-	healthCheck := fs.Bool("health-check", false, "check GET /health on this host's REST listener and exit 0 if healthy, 1 if not (container health checks)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if s.healthCheck {
+		return checkHealth(s.cfg.RestListener)
+	}
+	slog.SetDefault(s.log)
+	resolver, err := s.configProviders()
+	if err != nil {
 		return err
 	}
-	if err := envconfig.Process("sluice", &cfg); err != nil {
-		return err
-	}
-	if *healthCheck {
-		return checkHealth(cfg.RestListener)
-	}
-	files := fs.Args()
-	var worker map[string]string
-	standalone := len(files) > 0 && files[0] == "standalone"
-	if standalone {
-		if len(files) < 2 {
-			return errors.New("standalone mode needs a worker.properties file: coordinator standalone worker.properties [connector.properties ...]")
-		}
-		var err error
-		if worker, err = properties.LoadFile(files[1]); err != nil {
-			return err
-		}
-		applyWorkerProperties(&cfg, worker)
-		files = files[2:]
-	}
-	if cfg.WorkerProperties != "" && worker == nil {
-		var err error
-		if worker, err = properties.LoadFile(cfg.WorkerProperties); err != nil {
-			return err
-		}
-	}
-	dev := len(cfg.BootstrapServers) == 0
-	if _, set := os.LookupEnv("SLUICE_REST_LISTENER"); dev && !set && worker["listeners"] == "" {
-		cfg.RestListener = "127.0.0.1:8083" // dev mode stays on loopback
-	}
-	if cfg.RestAdvertisedURL == "" {
-		cfg.RestAdvertisedURL = advertisedURL(cfg.RestListener)
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	level, ok := rest.ParseLevel(cfg.LogLevel)
-	if !ok {
-		return fmt.Errorf("invalid configuration: SLUICE_LOG_LEVEL %q: want debug, info, warn or error (or another log4j level)", cfg.LogLevel)
-	}
-	loggers := rest.NewLoggers(level)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: loggers.Leveler("root")}))
-	slog.SetDefault(log)
-
-	// Config providers come from a Connect worker.properties, as in Connect.
-	var resolver *configprovider.Resolver
-	if worker != nil {
-		var err error
-		if resolver, err = configprovider.NewResolver(worker); err != nil {
-			return err
-		}
+	if resolver != nil {
 		defer resolver.Close()
-		cfg.ConfigProviders = resolver.Providers()
 	}
-
-	// Read and validate every connector file first: a mistake fails fast,
-	// before any broker starts.
 	registry := plugins.Registry()
-	var connectors []map[string]string
-	for _, path := range files {
-		props, err := coordinator.LoadConnectorFile(path)
-		if err != nil {
-			return err
-		}
-		if standalone {
-			inheritConverters(props, worker)
-		}
-		if _, infos, _ := coordinator.Validate(registry, cfg.ConfigProviders, props); infos.ErrorCount > 0 {
-			return fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
-		}
-		connectors = append(connectors, props)
+	connectors, err := s.connectors(registry)
+	if err != nil {
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	k, err := dial(ctx, s, out)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	n, err := build(ctx, s, k.client, registry, resolver)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return serve(ctx, s, n, connectors, k.brokers, out)
+}
 
-	brokers := cfg.BootstrapServers
-	if dev {
+// cluster is the Kafka the coordinator works with: the cluster's, or the
+// embedded broker in dev mode.
+type cluster struct {
+	client   *kafka.Client
+	brokers  []string
+	embedded *devkafka.Broker // nil outside dev mode
+}
+
+// Close disconnects, then stops the embedded broker.
+func (k *cluster) Close() {
+	k.client.Close()
+	if k.embedded != nil {
+		k.embedded.Close()
+	}
+}
+
+// dialTimeout bounds connecting to Kafka at start-up.
+const dialTimeout = 30 * time.Second
+
+// dial starts the embedded broker in dev mode and connects to Kafka: with
+// the SLUICE_SECURITY_*, SLUICE_SASL_* and SLUICE_SSL_* settings, or in
+// standalone mode with the worker properties' security.protocol, sasl.*
+// and PEM ssl.*, as Connect does.
+func dial(ctx context.Context, s *setup, out io.Writer) (*cluster, error) {
+	k := &cluster{brokers: s.cfg.BootstrapServers}
+	if s.dev() {
 		dataDir, where := "", "in memory only"
-		if cfg.DataDir != "" {
-			dataDir = filepath.Join(cfg.DataDir, "kafka")
+		if s.cfg.DataDir != "" {
+			dataDir = filepath.Join(s.cfg.DataDir, "kafka")
 			where = "data in " + dataDir
 		}
-		b, err := devkafka.Start(devkafka.Options{Addr: cfg.EmbeddedKafkaAddr, DataDir: dataDir, Partitions: cfg.EmbeddedPartitions})
+		b, err := devkafka.Start(devkafka.Options{Addr: s.cfg.EmbeddedKafkaAddr, DataDir: dataDir, Partitions: s.cfg.EmbeddedPartitions})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer b.Close()
-		brokers = b.Addrs()
-		fmt.Fprintf(out, "Embedded Kafka broker on %s (%s)\n", strings.Join(brokers, ","), where)
+		k.embedded, k.brokers = b, b.Addrs()
+		fmt.Fprintf(out, "Embedded Kafka broker on %s (%s)\n", strings.Join(k.brokers, ","), where)
 	}
-	// Standalone mode reads security.protocol, sasl.* and PEM ssl.* from
-	// the worker properties, as Connect does.
 	var workerSecurity map[string]string
-	if standalone {
-		workerSecurity = worker
+	if s.standalone {
+		workerSecurity = s.worker
 	}
-	security, err := cfg.KafkaSecurity(workerSecurity)
+	security, err := s.cfg.KafkaSecurity(workerSecurity)
+	if err == nil {
+		dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
+		k.client, err = kafka.Dial(dialCtx, kafka.Config{Brokers: k.brokers, ClientID: "sluice-coordinator", Security: security})
+		cancel()
+	}
 	if err != nil {
-		return err
+		if k.embedded != nil {
+			k.embedded.Close()
+		}
+		return nil, err
 	}
-	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	client, err := kafka.Dial(dialCtx, kafka.Config{Brokers: brokers, ClientID: "sluice-coordinator", Security: security})
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer client.Close()
+	return k, nil
+}
 
-	d := coordinator.Deps{Plugins: registry, Kafka: client, Logger: log}
-	if standalone {
-		d.Configs, d.Statuses, d.Leases = coordinator.NewMemoryConfigStore(), coordinator.NewMemoryStatusStore(), coordinator.NewMemoryLeaseLog()
-		file := worker["offset.storage.file.filename"]
-		if file == "" {
-			return errors.New("standalone mode needs offset.storage.file.filename in the worker properties")
-		}
-		store, err := offsets.NewFile(file)
-		if err != nil {
-			return err
-		}
-		d.Offsets = store
+// node is a coordinator built with its stores, election and invoker; Close
+// closes what build opened, in reverse order.
+type node struct {
+	coord   *coordinator.Coordinator
+	pull    *invoke.Pull // the pull invoker, whose endpoints the REST listener serves; or nil
+	closers []func() error
+}
+
+func (n *node) onClose(f func() error) { n.closers = append(n.closers, f) }
+
+func (n *node) Close() {
+	for _, f := range slices.Backward(n.closers) {
+		_ = f()
+	}
+}
+
+// build opens the coordinator's stores, chooses its invoker and makes the
+// coordinator (not started yet).
+func build(ctx context.Context, s *setup, client *kafka.Client, registry *connect.Registry, resolver *configprovider.Resolver) (*node, error) {
+	n := &node{}
+	d := coordinator.Deps{Plugins: registry, Kafka: client, Logger: s.log}
+	var err error
+	if s.standalone {
+		err = n.openStandalone(&d, s.worker)
 	} else {
-		store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{
-			Name: cfg.OffsetStorageTopic, Partitions: cfg.OffsetStoragePartitions, ReplicationFactor: cfg.ReplicationFactor})
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		d.Offsets = store
-		st, err := state.Open(ctx, client, state.Config{ConfigTopic: cfg.ConfigStorageTopic, StatusTopic: cfg.StatusStorageTopic,
-			StatusPartitions: cfg.StatusStoragePartitions, ReplicationFactor: cfg.ReplicationFactor, Logger: log})
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if err := st.Follow(ctx, cfg.ReconcileInterval); err != nil {
-			return err
-		}
-		d.Configs, d.Statuses = st.Configs, st.Statuses
-		leases, err := coordinator.OpenKafkaLeaseLog(ctx, client, cfg.LeaseStorageTopic, cfg.ReplicationFactor, log)
-		if err != nil {
-			return err
-		}
-		defer leases.Close()
-		d.Leases = leases
-		election, err := client.Campaign(ctx, kafka.ElectionOptions{Group: cfg.GroupID, Topic: cfg.GroupID + "-leader",
-			URL: cfg.RestAdvertisedURL, SessionTimeout: cfg.ElectionSessionTimeout, Logger: log})
-		if err != nil {
-			return err
-		}
-		defer election.Close()
-		d.Election = election
+		err = n.openDistributed(ctx, &d, s.cfg, client, s.log)
 	}
+	if err == nil {
+		d.Invoker, n.pull, err = newInvoker(ctx, s, registry, client, d.Offsets, resolver)
+	}
+	if err == nil {
+		n.coord, err = coordinator.New(s.cfg, d)
+	}
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
 
-	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}
-	if resolver != nil {
-		opts.Resolver = resolver
+// openStandalone gives d Connect's standalone stores: configurations and
+// statuses in memory, offsets in offset.storage.file.filename.
+func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string) error {
+	d.Configs, d.Statuses, d.Leases = coordinator.NewMemoryConfigStore(), coordinator.NewMemoryStatusStore(), coordinator.NewMemoryLeaseLog()
+	file := worker["offset.storage.file.filename"]
+	if file == "" {
+		return errors.New("standalone mode needs offset.storage.file.filename in the worker properties")
 	}
-	var pull *invoke.Pull
-	switch cfg.Invoker {
-	case "inprocess":
-		d.Invoker = coordinator.InProcess{Executor: lease.NewExecutor(registry, client, d.Offsets, opts)}
+	store, err := offsets.NewFile(file)
+	if err != nil {
+		return err
+	}
+	d.Offsets = store
+	return nil
+}
+
+// openDistributed gives d the stores of distributed mode, kept in Kafka
+// (the offsets, configs, status and lease topics), and its candidacy in
+// the election of SLUICE_GROUP_ID's leader.
+func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coordinator.Config, client *kafka.Client, log *slog.Logger) error {
+	store, err := kafka.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
+	if err != nil {
+		return err
+	}
+	n.onClose(store.Close)
+	d.Offsets = store
+	st, err := state.Open(ctx, client, state.Config{ConfigTopic: cfg.ConfigStorageTopic, StatusTopic: cfg.StatusStorageTopic,
+		StatusPartitions: cfg.StatusStoragePartitions, ReplicationFactor: cfg.ReplicationFactor, Logger: log})
+	if err != nil {
+		return err
+	}
+	n.onClose(st.Close)
+	if err := st.Follow(ctx, cfg.ReconcileInterval); err != nil {
+		return err
+	}
+	d.Configs, d.Statuses = st.Configs, st.Statuses
+	leases, err := coordinator.OpenKafkaLeaseLog(ctx, client, cfg.LeaseStorageTopic, cfg.ReplicationFactor, log)
+	if err != nil {
+		return err
+	}
+	n.onClose(leases.Close)
+	d.Leases = leases
+	election, err := client.Campaign(ctx, kafka.ElectionOptions{Group: cfg.GroupID, Topic: cfg.GroupID + "-leader",
+		URL: cfg.RestAdvertisedURL, SessionTimeout: cfg.ElectionSessionTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	n.onClose(election.Close)
+	d.Election = election
+	return nil
+}
+
+// newInvoker returns where leases run (SLUICE_INVOKER): in this process,
+// pulled by workers over HTTP (also returned, for its endpoints), or in
+// AWS Lambda functions.
+func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, client *kafka.Client, store offsets.Store, resolver *configprovider.Resolver) (coordinator.Invoker, *invoke.Pull, error) {
+	switch s.cfg.Invoker {
 	case "pull":
-		pull = invoke.NewPull()
-		d.Invoker = pull
+		pull := invoke.NewPull()
+		return pull, pull, nil
 	case "lambda":
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
-			return fmt.Errorf("AWS configuration for the Lambda invoker: %w", err)
+			return nil, nil, fmt.Errorf("AWS configuration for the Lambda invoker: %w", err)
 		}
 		lc := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) {
-			if cfg.LambdaEndpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.LambdaEndpoint)
+			if s.cfg.LambdaEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint)
 			}
 		})
-		d.Invoker = &awslambda.Lambda{Client: lc, SourceFunction: cfg.LambdaSourceFunction, SinkFunction: cfg.LambdaSinkFunction}
+		return &awslambda.Lambda{Client: lc, SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
 	}
+	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log}
+	if resolver != nil {
+		opts.Resolver = resolver
+	}
+	return coordinator.InProcess{Executor: lease.NewExecutor(registry, client, store, opts)}, nil, nil
+}
 
-	coord, err := coordinator.New(cfg, d)
-	if err != nil {
-		return err
-	}
-	srv, err := serve(cfg.RestListener, rest.NewHandler(coord, rest.Options{Version: version, Logger: log, Loggers: loggers}), coord.MetricsHandler(), pull)
+// serve serves the REST API, starts the coordinator, creates the
+// connectors of the connector files and runs until ctx ends; then it lets
+// the leases in flight finish.
+func serve(ctx context.Context, s *setup, n *node, connectors []map[string]string, brokers []string, out io.Writer) error {
+	api := rest.NewHandler(n.coord, rest.Options{Version: version, Logger: s.log, Loggers: s.loggers})
+	srv, err := listen(s.cfg.RestListener, api, n.coord.MetricsHandler(), n.pull, s.log)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.Background())
-	fmt.Fprintf(out, "Kafka Connect REST API on %s (advertised as %s)\n", cfg.RestListener, cfg.RestAdvertisedURL)
-	coord.Start()
-	defer coord.Close()
+	fmt.Fprintf(out, "Kafka Connect REST API on %s (advertised as %s)\n", s.cfg.RestListener, s.cfg.RestAdvertisedURL)
+	n.coord.Start()
+	defer n.coord.Close()
 
-	if len(connectors) > 0 {
-		if !standalone {
-			waitForLeadership(ctx, coord)
+	if len(connectors) > 0 && !s.standalone {
+		waitForElection(ctx, n.coord)
+	}
+	for _, props := range connectors {
+		if err := addFile(ctx, n.coord, props, brokers, out); err != nil {
+			return err
 		}
-		for _, props := range connectors {
-			if err := coord.Add(props); err != nil {
-				var nl *rest.NotLeaderError
-				if errors.As(err, &nl) {
-					fmt.Fprintf(out, "Connector %s: not created here, another coordinator leads (%s)\n", props["name"], nl.LeaderURL)
-					continue
-				}
-				return fmt.Errorf("connector %q: %w", props["name"], err)
-			}
-			describe(out, props, brokers)
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	fmt.Fprintln(out, "Running; press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(out, "Stopping: finishing the leases in flight.")
+	return nil
+}
+
+// addFile creates a connector file's connector through whichever
+// coordinator leads, and says where: here (then where its data goes),
+// forwarded to the leader, or not at all because ctx ended first.
+func addFile(ctx context.Context, c *coordinator.Coordinator, props map[string]string, brokers []string, out io.Writer) error {
+	name := props[connect.NameConfig]
+	leader, err := c.AddFile(ctx, props, func(reason error) {
+		fmt.Fprintf(out, "Connector %s: waiting for a leader to create it (%v); retrying\n", name, reason)
+	})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintf(out, "Connector %s: not created: %v\n", name, err)
+		return nil
+	case err != nil:
+		return fmt.Errorf("connector %q: %w", name, err)
+	case leader != "":
+		fmt.Fprintf(out, "Connector %s: forwarded to the leader %s, which created it\n", name, leader)
+	}
+	describe(out, props, brokers)
 	return nil
 }
 
@@ -328,21 +360,23 @@ func checkHealth(listen string) error {
 	return nil
 }
 
-// waitForLeadership gives the election a moment so that a lone coordinator
-// creates its connector files itself.
-func waitForLeadership(ctx context.Context, c *coordinator.Coordinator) {
+// waitForElection gives the election a moment to settle, until this
+// coordinator leads or knows the leader, so that a lone coordinator
+// creates its connector files itself, without a notice that it waits.
+func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if _, self := c.Leader(); self {
+		if url, self := c.Leader(); self || url != "" {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// serve starts the REST listener; the Prometheus metrics (GET /metrics)
-// and the pull invoker's worker endpoints (/sluice/v1/) share it.
-func serve(addr string, api, metrics http.Handler, pull *invoke.Pull) (*http.Server, error) {
+// listen starts the REST listener; the Prometheus metrics (GET /metrics)
+// and the pull invoker's worker endpoints (/sluice/v1/) share it. An error
+// that stops the server before Shutdown is logged.
+func listen(addr string, api, metrics http.Handler, pull *invoke.Pull, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle("GET /metrics", metrics)
@@ -354,69 +388,15 @@ func serve(addr string, api, metrics http.Handler, pull *invoke.Pull) (*http.Ser
 		return nil, fmt.Errorf("REST listener: %w", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	go serveHTTP(srv, ln, log)
 	return srv, nil
 }
 
-// advertisedURL derives the URL other nodes use from the listen address.
-func advertisedURL(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "http://" + listen
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		if h, err := os.Hostname(); err == nil {
-			host = h
-		}
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
-// applyWorkerProperties maps the Connect worker properties Sluice honours
-// onto its configuration (standalone mode).
-func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
-	if v := w["bootstrap.servers"]; v != "" {
-		cfg.BootstrapServers = strings.Split(v, ",")
-	}
-	if v := w["listeners"]; v != "" {
-		first := strings.TrimSpace(strings.Split(v, ",")[0])
-		cfg.RestListener = strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "HTTP://")
-	}
-	if v := w["rest.advertised.host.name"]; v != "" {
-		port := w["rest.advertised.port"]
-		if port == "" {
-			_, port, _ = net.SplitHostPort(cfg.RestListener)
-		}
-		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
-	}
-	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
-		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset} {
-		if b, err := strconv.ParseBool(strings.TrimSpace(w[key])); err == nil {
-			*field = b
-		}
-	}
-	if v := w["offset.flush.interval.ms"]; v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
-			cfg.LeaseMaxTime = time.Duration(ms) * time.Millisecond
-		}
-	}
-}
-
-// inheritConverters gives a connector the worker's converters where it sets
-// none, as Connect's worker does.
-func inheritConverters(props, w map[string]string) {
-	for _, key := range []string{connect.KeyConverterConfig, connect.ValueConverterConfig, connect.HeaderConverterConfig} {
-		if _, set := props[key]; set || w[key] == "" {
-			continue
-		}
-		props[key] = w[key]
-		for k, v := range w {
-			if strings.HasPrefix(k, key+".") {
-				if _, set := props[k]; !set {
-					props[k] = v
-				}
-			}
-		}
+// serveHTTP serves srv on ln until Shutdown; an error that stops it
+// before is logged.
+func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Error("the REST server stopped", "addr", ln.Addr().String(), "error", err)
 	}
 }
 

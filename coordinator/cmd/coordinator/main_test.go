@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHelpListsEveryVariable(t *testing.T) {
@@ -18,6 +23,29 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s:\n%s", v, out.String())
 		}
+	}
+}
+
+// Every variable in --help is indented alike, the first as the others.
+func TestHelpIndentsEveryVariableAlike(t *testing.T) {
+	var out strings.Builder
+	if err := run([]string{"--help"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	_, vars, ok := strings.Cut(out.String(), "Environment:\n")
+	if !ok {
+		t.Fatalf("--help has no Environment section:\n%s", out.String())
+	}
+	vars, _, _ = strings.Cut(vars, "\n\n")
+	n := 0
+	for line := range strings.Lines(vars) {
+		n++
+		if !strings.HasPrefix(line, "  SLUICE_") {
+			t.Errorf("variable line %d is not indented by two spaces: %q", n, line)
+		}
+	}
+	if n < 30 {
+		t.Errorf("%d variable lines, want every SLUICE_ variable:\n%s", n, vars)
 	}
 }
 
@@ -63,5 +91,42 @@ func TestBadLogLevelFailsBeforeStarting(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
 		t.Fatalf("a broker data folder was created before validation: %v", err)
+	}
+}
+
+// An error that stops the REST server before Shutdown is logged; Shutdown
+// is not an error.
+func TestServeErrorIsLogged(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		stop    func(*http.Server, net.Listener)
+		wantLog bool
+	}{
+		{name: "listener lost", stop: func(_ *http.Server, ln net.Listener) { ln.Close() }, wantLog: true},
+		{name: "shutdown", stop: func(srv *http.Server, _ net.Listener) { srv.Shutdown(context.Background()) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logged strings.Builder
+			log := slog.New(slog.NewTextHandler(&logged, nil))
+			srv := &http.Server{Handler: http.NotFoundHandler()}
+			done := make(chan struct{})
+			go func() {
+				serveHTTP(srv, ln, log)
+				close(done)
+			}()
+			tt.stop(srv, ln)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Serve did not return")
+			}
+			if got := strings.Contains(logged.String(), "the REST server stopped"); got != tt.wantLog {
+				t.Errorf("logged %q; want a log line: %v", logged.String(), tt.wantLog)
+			}
+		})
 	}
 }

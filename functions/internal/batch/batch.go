@@ -72,7 +72,7 @@
 // Without it (the default, because Lambda ignores the answer and treats the
 // batch as a success when the event source mapping does not have
 // ReportBatchItemFailures), a failed record writes nothing and the handler
-// returns a *BatchError: Lambda retries the whole batch, up to the
+// returns a *KafkaEventError: Lambda retries the whole batch, up to the
 // mapping's retry attempts and record age, and then hands it to its
 // on-failure destination. Delivery is at least once either way: a batch
 // Lambda retries after a sink failure is written again, and a storage sink
@@ -187,7 +187,7 @@ const (
 func Handle(ctx context.Context, d Deps, payload json.RawMessage) (any, error) {
 	var p probe
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+		return nil, fmt.Errorf("%w: the payload is not a JSON object (%v); %s", ErrUnknownEvent, err, expectedEvents)
 	}
 	switch {
 	case p.EventSource != nil && (*p.EventSource == EventSourceMSK || *p.EventSource == EventSourceSelfManaged) && p.Records != nil:
@@ -209,5 +209,9 @@ func Handle(ctx context.Context, d Deps, payload json.RawMessage) (any, error) {
 		}
 		return sum, err
 	}
-	return nil, ErrUnknownEvent
+	return nil, fmt.Errorf("%w: %s", ErrUnknownEvent, expectedEvents)
 }
+
+// expectedEvents names the payloads Handle knows, for its ErrUnknownEvent.
+const expectedEvents = `expected an export request ({"connector": ..., "until": "now"}) or a Lambda Kafka event ` +
+	`(eventSource "` + EventSourceMSK + `" or "` + EventSourceSelfManaged + `", with records)`

@@ -34,17 +34,17 @@ func (e *ExportError) Error() string {
 	return fmt.Sprintf("export of connector %s: lease %s failed: %s", e.Summary.Connector, e.LeaseID, e.Err)
 }
 
-// BatchError reports a Kafka event whose batch failed as a whole: a
+// KafkaEventError reports a Kafka event whose batch failed as a whole: a
 // failure the batch cannot report per record (the sink's Put or PreCommit
 // failed, or partial batch responses are not enabled). Lambda retries the
 // whole batch. Failed lists the records that failed, when known.
-type BatchError struct {
+type KafkaEventError struct {
 	Connector string
 	Failed    []ItemIdentifier
 	Err       error
 }
 
-func (e *BatchError) Error() string {
+func (e *KafkaEventError) Error() string {
 	if len(e.Failed) > 0 {
 		return fmt.Sprintf("Kafka event for connector %s: %d record(s) failed, first %s offset %d: %v",
 			e.Connector, len(e.Failed), e.Failed[0].Partition, e.Failed[0].Offset, e.Err)
@@ -52,4 +52,4 @@ func (e *BatchError) Error() string {
 	return fmt.Sprintf("Kafka event for connector %s: %v", e.Connector, e.Err)
 }
 
-func (e *BatchError) Unwrap() error { return e.Err }
+func (e *KafkaEventError) Unwrap() error { return e.Err }

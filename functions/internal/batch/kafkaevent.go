@@ -93,7 +93,7 @@ func handleKafkaEvent(ctx context.Context, d Deps, payload []byte) (*KafkaRespon
 		Epoch: d.Now().UnixNano(), Deadline: deadline, ConnectorConfig: sc.connector, TaskConfig: sc.task}
 	res, failedTP := d.Executor.Deliver(ctx, l, msgs)
 	if res.Status != lease.Succeeded {
-		return nil, &BatchError{Connector: sc.name, Err: fmt.Errorf("%s: %s", res.Status, res.Error)}
+		return nil, &KafkaEventError{Connector: sc.name, Err: fmt.Errorf("%s: %s", res.Status, res.Error)}
 	}
 	var failed []ItemIdentifier
 	var cause error
@@ -116,7 +116,7 @@ func handleKafkaEvent(ctx context.Context, d Deps, payload []byte) (*KafkaRespon
 		if cause == nil {
 			cause = fmt.Errorf("the task did not make every record durable")
 		}
-		return nil, &BatchError{Connector: sc.name, Failed: failed, Err: cause}
+		return nil, &KafkaEventError{Connector: sc.name, Failed: failed, Err: cause}
 	}
 	for _, id := range failed {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, BatchItemFailure{ItemIdentifier: id})

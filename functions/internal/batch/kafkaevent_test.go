@@ -151,9 +151,9 @@ func TestKafkaEvent(t *testing.T) {
 		d := e.deps()
 		d.Connector = "lam-whole"
 		_, err := handle(t, ctx, d, kafkaEvent("events"))
-		var be *batch.BatchError
+		var be *batch.KafkaEventError
 		if !errors.As(err, &be) || fmt.Sprint(be.Failed) != fmt.Sprint([]batch.ItemIdentifier{{Partition: "events-0", Offset: 17}}) {
-			t.Fatalf("error %v, want a BatchError naming events-0 offset 17", err)
+			t.Fatalf("error %v, want a KafkaEventError naming events-0 offset 17", err)
 		}
 		if !strings.Contains(err.Error(), "Tolerance exceeded") {
 			t.Fatalf("error %v does not say why", err)

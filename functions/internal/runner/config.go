@@ -3,11 +3,12 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"time"
 
-	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/properties"
 )
 
@@ -15,20 +16,17 @@ import (
 // environment variables (see --help). Connector settings never come from
 // here: they travel in each lease.
 type Config struct {
-	// BootstrapServers are the Kafka brokers (Connect's bootstrap.servers).
-	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" required:"true" desc:"Kafka bootstrap servers (host:port,...)"`
-	// SecurityEnv is how the function reaches Kafka (SLUICE_SECURITY_PROTOCOL,
-	// SLUICE_SASL_*, SLUICE_SSL_*).
-	kafka.SecurityEnv
-	// OffsetStorageTopic is Connect's offset.storage.topic.
-	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
-	// OffsetStoragePartitions and ReplicationFactor apply when this process
-	// is the first to create the offsets topic; they match the coordinator's.
-	OffsetStoragePartitions int32 `envconfig:"OFFSET_STORAGE_PARTITIONS" default:"25" desc:"partitions of the offsets topic when created (offset.storage.partitions)"`
-	ReplicationFactor       int16 `envconfig:"REPLICATION_FACTOR" default:"-1" desc:"replication factor of the offsets topic when created; -1 = broker default"`
-	// SafetyMargin is kept free before a lease's deadline, which is the
-	// lease's own or, under Lambda, the invocation's when that is earlier.
-	SafetyMargin time.Duration `envconfig:"SAFETY_MARGIN" default:"2s" desc:"no write or commit starts within this margin of the lease deadline (or of the Lambda invocation deadline when earlier)"`
+	// Kafka is how the function reaches Kafka (SLUICE_BOOTSTRAP_SERVERS,
+	// required here, and the security settings).
+	env.Kafka
+	// OffsetStorage applies when this process is the first to create the
+	// offsets topic; it matches the coordinator's.
+	env.OffsetStorage
+	// Executor's SafetyMargin is kept free before a lease's deadline, which
+	// is the lease's own or, under Lambda, the invocation's when that is
+	// earlier; its WorkerProperties, with ConfigProviders, declare the
+	// config providers.
+	env.Executor
 	// DialTimeout bounds connecting to Kafka at start-up (Lambda's init
 	// phase lasts at most 10 s).
 	DialTimeout time.Duration `envconfig:"DIAL_TIMEOUT" default:"8s" desc:"how long start-up may take to connect to Kafka"`
@@ -40,14 +38,11 @@ type Config struct {
 	PollWait time.Duration `envconfig:"POLL_WAIT" default:"20s" desc:"worker mode: how long one poll for a lease waits at the coordinator (capped by the coordinator)"`
 	// Concurrency is how many leases a worker runs at once.
 	Concurrency int `envconfig:"CONCURRENCY" default:"1" desc:"worker mode: leases run at the same time"`
-	// WorkerProperties and ConfigProviders declare Connect config providers
-	// (config.providers=...), resolved where the task runs: a
-	// worker.properties file, or the same properties inline, separated by
-	// ";" or newlines (convenient in a Lambda environment).
-	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
-	ConfigProviders  string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
-	// LogLevel is debug, info, warn or error.
-	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+	// ConfigProviders are config.providers settings inline, separated by
+	// ";" or newlines (convenient in a Lambda environment), over those of
+	// WorkerProperties.
+	ConfigProviders string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
+	env.Logging
 }
 
 // providerProperties merges the config provider settings of
@@ -57,14 +52,14 @@ func (c *Config) providerProperties() (map[string]string, error) {
 	if c.WorkerProperties != "" {
 		file, err := properties.LoadFile(c.WorkerProperties)
 		if err != nil {
-			return nil, fmt.Errorf("SLUICE_WORKER_PROPERTIES: %w", err)
+			return nil, fmt.Errorf("%s: %w", env.Var(c, &c.WorkerProperties), err)
 		}
 		maps.Copy(props, file)
 	}
 	if c.ConfigProviders != "" {
 		inline, err := properties.Load(strings.NewReader(strings.ReplaceAll(c.ConfigProviders, ";", "\n")))
 		if err != nil {
-			return nil, fmt.Errorf("SLUICE_CONFIG_PROVIDERS: %w", err)
+			return nil, fmt.Errorf("%s: %w", env.Var(c, &c.ConfigProviders), err)
 		}
 		maps.Copy(props, inline)
 	}
@@ -76,31 +71,41 @@ func (c *Config) providerProperties() (map[string]string, error) {
 func (c *Config) validate(m mode) error {
 	var problems []error
 	if len(c.BootstrapServers) == 0 {
-		problems = append(problems, errors.New("SLUICE_BOOTSTRAP_SERVERS is required: the Kafka brokers (host:port,...)"))
+		problems = append(problems, fmt.Errorf("%s is required: the Kafka brokers (host:port,...)", env.Var(c, &c.BootstrapServers)))
 	}
 	if c.SafetyMargin <= 0 {
-		problems = append(problems, fmt.Errorf("SLUICE_SAFETY_MARGIN %s must be positive", c.SafetyMargin))
+		problems = append(problems, fmt.Errorf("%s %s must be positive", env.Var(c, &c.SafetyMargin), c.SafetyMargin))
 	}
 	if c.DialTimeout <= 0 {
-		problems = append(problems, fmt.Errorf("SLUICE_DIAL_TIMEOUT %s must be positive", c.DialTimeout))
+		problems = append(problems, fmt.Errorf("%s %s must be positive", env.Var(c, &c.DialTimeout), c.DialTimeout))
 	}
-	if c.OffsetStoragePartitions <= 0 {
-		problems = append(problems, fmt.Errorf("SLUICE_OFFSET_STORAGE_PARTITIONS %d must be positive", c.OffsetStoragePartitions))
+	problems = append(problems, c.OffsetStorage.Problems()...)
+	if _, err := c.level(); err != nil {
+		problems = append(problems, err)
 	}
 	if m == modeWorker {
 		if c.CoordinatorURL == "" {
-			problems = append(problems, errors.New("SLUICE_COORDINATOR_URL is required outside AWS Lambda (AWS_LAMBDA_RUNTIME_API is unset): "+
-				"a long-lived worker pulls its leases from the coordinator"))
+			problems = append(problems, fmt.Errorf("%s is required outside AWS Lambda (AWS_LAMBDA_RUNTIME_API is unset): "+
+				"a long-lived worker pulls its leases from the coordinator", env.Var(c, &c.CoordinatorURL)))
 		}
 		if c.PollWait <= 0 {
-			problems = append(problems, fmt.Errorf("SLUICE_POLL_WAIT %s must be positive", c.PollWait))
+			problems = append(problems, fmt.Errorf("%s %s must be positive", env.Var(c, &c.PollWait), c.PollWait))
 		}
 		if c.Concurrency < 1 {
-			problems = append(problems, fmt.Errorf("SLUICE_CONCURRENCY %d must be at least 1", c.Concurrency))
+			problems = append(problems, fmt.Errorf("%s %d must be at least 1", env.Var(c, &c.Concurrency), c.Concurrency))
 		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}
 	return nil
+}
+
+// level is the log level LogLevel names.
+func (c *Config) level() (slog.Level, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return level, fmt.Errorf("%s %q: want debug, info, warn or error", env.Var(c, &c.LogLevel), c.LogLevel)
+	}
+	return level, nil
 }

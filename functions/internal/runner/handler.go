@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
@@ -100,21 +99,15 @@ func isLease(payload []byte) bool {
 	return probe.Kind != nil && probe.Connector != nil
 }
 
-// check rejects a lease this function cannot run before anything runs.
+// check rejects a lease this function cannot run before anything runs: one
+// of the other kind, one lease.Check refuses, or one whose deadline leaves
+// too little time.
 func (h *Handler) check(ctx context.Context, l lease.Lease, now time.Time) error {
 	if l.Kind != h.Kind {
 		return fmt.Errorf("%w: this function runs %s leases, lease %s is a %q lease", lease.ErrBadLease, h.Kind, l.ID, l.Kind)
 	}
-	if l.ID == "" || l.Connector == "" || l.Deadline.IsZero() {
-		return fmt.Errorf("%w: id, connector and deadline are required (id %q, connector %q, deadline %s)",
-			lease.ErrBadLease, l.ID, l.Connector, l.Deadline.Format(time.RFC3339Nano))
-	}
-	class := l.ConnectorConfig[connect.ConnectorClassConfig]
-	if class == "" {
-		return fmt.Errorf("%w: lease %s has no %s in its connector configuration", lease.ErrBadLease, l.ID, connect.ConnectorClassConfig)
-	}
-	if _, err := h.Deps.Plugins.Lookup(connect.Kind(l.Kind), class); err != nil {
-		return fmt.Errorf("%w: lease %s: %w", lease.ErrBadLease, l.ID, err)
+	if _, err := lease.Check(h.Deps.Plugins, l); err != nil {
+		return err
 	}
 	deadline, which := l.Deadline, "the lease's"
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -99,9 +100,9 @@ func Main(fn Function, args []string, out io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintf(out, usage, fn.Name, fn.Kind)
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		_ = writeUsage(tw, "sluice", &cfg)
+		_ = env.Usage(tw, env.Prefix, &cfg)
 		if fn.Config != nil {
-			_ = writeUsage(tw, "sluice", fn.Config)
+			_ = env.Usage(tw, env.Prefix, fn.Config)
 		}
 		tw.Flush()
 	}
@@ -142,20 +143,20 @@ func Main(fn Function, args []string, out io.Writer) error {
 
 // setUp reads and validates the configuration and connects to Kafka.
 func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
-	if err := envconfig.Process("sluice", cfg); err != nil {
+	if err := envconfig.Process(env.Prefix, cfg); err != nil {
 		return Deps{}, err
 	}
 	if fn.Config != nil {
-		if err := envconfig.Process("sluice", fn.Config); err != nil {
+		if err := envconfig.Process(env.Prefix, fn.Config); err != nil {
 			return Deps{}, err
 		}
 	}
 	if err := cfg.validate(m); err != nil {
 		return Deps{}, err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return Deps{}, fmt.Errorf("SLUICE_LOG_LEVEL %q: want debug, info, warn or error", cfg.LogLevel)
+	level, err := cfg.level()
+	if err != nil {
+		return Deps{}, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("function", fn.Name, "mode", m.String())
 
@@ -165,8 +166,7 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("connecting to Kafka at %v: %w", cfg.BootstrapServers, err)
 	}
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: cfg.OffsetStorageTopic,
-		Partitions: cfg.OffsetStoragePartitions, ReplicationFactor: cfg.ReplicationFactor})
+	store, err := kafka.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
 	if err != nil {
 		client.Close()
 		return Deps{}, fmt.Errorf("opening the offsets topic %s: %w", cfg.OffsetStorageTopic, err)

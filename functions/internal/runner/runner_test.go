@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/plugins"
 )
@@ -159,7 +160,7 @@ func TestHandlerRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &Handler{Kind: tt.kind, Deps: Deps{Config: Config{SafetyMargin: time.Second}, Plugins: plugins.Registry()}}
+			h := &Handler{Kind: tt.kind, Deps: Deps{Config: Config{Executor: env.Executor{SafetyMargin: time.Second}}, Plugins: plugins.Registry()}}
 			ctx := context.Background()
 			if tt.ctx > 0 {
 				var cancel context.CancelFunc

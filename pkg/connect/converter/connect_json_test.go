@@ -365,7 +365,7 @@ func TestConnectJsonConverterEdgeCases(t *testing.T) {
 	// mismatchSchemaJson: FLOAT64 schema, boolean value is a DataException.
 	t.Run("mismatchSchemaJson", func(t *testing.T) {
 		_, err := newJSON(t, nil).FromConnectData("topic", data.Float64Schema, true)
-		var de *data.DataError
+		var de *data.Error
 		if !errors.As(err, &de) {
 			t.Errorf("error = %v, want DataError", err)
 		}
@@ -373,7 +373,7 @@ func TestConnectJsonConverterEdgeCases(t *testing.T) {
 	// decimalToJsonWithoutSchema: a Decimal with no schema is a DataException.
 	t.Run("decimalToJsonWithoutSchema", func(t *testing.T) {
 		_, err := newJSON(t, nil).FromConnectData("topic", nil, data.NewDecimal(156, 2))
-		var de *data.DataError
+		var de *data.Error
 		if !errors.As(err, &de) {
 			t.Errorf("error = %v, want DataError", err)
 		}

@@ -27,20 +27,20 @@ func (e *ConfigError) Error() string {
 // Unwrap returns ErrInvalidConfig.
 func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
 
-// dataErrorf returns a *data.DataError, Sluice's DataException, which is what
+// dataErrorf returns a *data.Error, Sluice's DataException, which is what
 // every conversion failure in this package is; callers match it with
 // errors.As.
 func dataErrorf(format string, args ...any) error {
-	return &data.DataError{Msg: fmt.Sprintf(format, args...)}
+	return &data.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
-// dataErrorWrap returns a *data.DataError carrying Connect's message msg and,
+// dataErrorWrap returns a *data.Error carrying Connect's message msg and,
 // after it, the cause (Connect keeps the cause in the exception chain).
 func dataErrorWrap(msg string, cause error) error {
 	if cause == nil {
-		return &data.DataError{Msg: msg}
+		return &data.Error{Msg: msg}
 	}
-	return &data.DataError{Msg: msg + " " + cause.Error()}
+	return &data.Error{Msg: msg + " " + cause.Error()}
 }
 
 // parseBool parses a BOOLEAN property as Connect's ConfigDef does: "true" or

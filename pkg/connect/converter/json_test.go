@@ -149,9 +149,9 @@ func TestJSONEnvelopeErrors(t *testing.T) {
 		if err == nil || err.Error() != envelopeError {
 			t.Errorf("ToConnectData(%s) error = %v", in, err)
 		}
-		var de *data.DataError
+		var de *data.Error
 		if !errors.As(err, &de) {
-			t.Errorf("error %T is not a *data.DataError", err)
+			t.Errorf("error %T is not a *data.Error", err)
 		}
 	}
 	if !strings.Contains(envelopeError, `set schemas.enable=false in your converter configuration.`) {
@@ -251,7 +251,7 @@ func TestJSONTypeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.FromConnectData("t", tt.schema, tt.value)
-			var de *data.DataError
+			var de *data.Error
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.As(err, &de) {
 				t.Fatalf("error = %v, want DataError %q", err, tt.wantErr)
 			}

@@ -333,7 +333,7 @@ func (r *jsonReader) readEnvelope() (schema, payload []byte, err error) {
 		if _, err := r.skip(); err != nil {
 			return nil, nil, serializationError(err)
 		}
-		return nil, nil, &data.DataError{Msg: envelopeError}
+		return nil, nil, &data.Error{Msg: envelopeError}
 	}
 	other := false
 	err = r.eachKey(func(k string) error {
@@ -352,7 +352,7 @@ func (r *jsonReader) readEnvelope() (schema, payload []byte, err error) {
 		return nil, nil, serializationError(err)
 	}
 	if other || schema == nil || payload == nil {
-		return nil, nil, &data.DataError{Msg: envelopeError}
+		return nil, nil, &data.Error{Msg: envelopeError}
 	}
 	return schema, payload, nil
 }
@@ -939,7 +939,7 @@ func (c *JSONConverter) parseSchema(raw []byte) (*data.Schema, error) {
 	}
 	s, err := b.Build()
 	if err != nil {
-		return nil, &data.DataError{Msg: err.Error()}
+		return nil, &data.Error{Msg: err.Error()}
 	}
 	if def == nil {
 		return s, nil
@@ -949,7 +949,7 @@ func (c *JSONConverter) parseSchema(raw []byte) (*data.Schema, error) {
 		return nil, err
 	}
 	if s, err = b.Default(dv).Build(); err != nil {
-		return nil, &data.DataError{Msg: err.Error()}
+		return nil, &data.Error{Msg: err.Error()}
 	}
 	return s, nil
 }

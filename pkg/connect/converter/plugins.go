@@ -1,6 +1,6 @@
 // Package converter holds Kafka Connect's converters, byte-compatible with
 // Connect's: JsonConverter, StringConverter, ByteArrayConverter and the
-// SimpleHeaderConverter. Conversion failures are *data.DataError (Connect's
+// SimpleHeaderConverter. Conversion failures are *data.Error (Connect's
 // DataException); bad properties are *ConfigError.
 package converter
 

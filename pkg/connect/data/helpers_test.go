@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// wantDataError fails t unless err is a *DataError with the given Field and
+// wantDataError fails t unless err is a *Error with the given Field and
 // Msg; an empty msg means no error is wanted.
 func wantDataError(t *testing.T, err error, field, msg string) {
 	t.Helper()
@@ -15,9 +15,9 @@ func wantDataError(t *testing.T, err error, field, msg string) {
 		}
 		return
 	}
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) {
-		t.Fatalf("error = %v (%T), want *DataError %q", err, err, msg)
+		t.Fatalf("error = %v (%T), want *Error %q", err, err, msg)
 	}
 	if de.Msg != msg || de.Field != field {
 		t.Fatalf("error = {Field: %q, Msg: %q}, want {Field: %q, Msg: %q}", de.Field, de.Msg, field, msg)

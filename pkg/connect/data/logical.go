@@ -172,11 +172,11 @@ func TimestampSchema() *SchemaBuilder { return NewBuilder(TypeInt64).Name(Timest
 func DecimalScale(s *Schema) (int32, error) {
 	v, ok := s.Parameters[DecimalScaleParam]
 	if !ok {
-		return 0, &DataError{Msg: "Invalid Decimal schema: scale parameter not found."}
+		return 0, &Error{Msg: "Invalid Decimal schema: scale parameter not found."}
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
-		return 0, &DataError{Msg: "Invalid scale parameter found in Decimal schema: " + v}
+		return 0, &Error{Msg: "Invalid scale parameter found in Decimal schema: " + v}
 	}
 	return int32(n), nil
 }
@@ -203,7 +203,7 @@ func FromLogical(s *Schema, v any) (any, error) {
 			return nil, err
 		}
 		if d.Scale != scale {
-			return nil, &DataError{Msg: "BigDecimal has mismatching scale value for given Decimal schema"}
+			return nil, &Error{Msg: "BigDecimal has mismatching scale value for given Decimal schema"}
 		}
 		return twosComplement(d.unscaled()), nil
 	case DateName:
@@ -214,7 +214,7 @@ func FromLogical(s *Schema, v any) (any, error) {
 		ms := t.UnixMilli()
 		// Sub-millisecond digits are time fields too; UnixMilli would drop them.
 		if ms%msPerDay != 0 || t.Nanosecond()%int(time.Millisecond) != 0 {
-			return nil, &DataError{Msg: "Kafka Connect Date type should not have any time fields set to non-zero values."}
+			return nil, &Error{Msg: "Kafka Connect Date type should not have any time fields set to non-zero values."}
 		}
 		return int32(ms / msPerDay), nil
 	case TimeName:
@@ -224,7 +224,7 @@ func FromLogical(s *Schema, v any) (any, error) {
 		}
 		ms := t.UnixMilli()
 		if ms < 0 || ms >= msPerDay {
-			return nil, &DataError{Msg: "Kafka Connect Time type should not have any date fields set to non-zero values."}
+			return nil, &Error{Msg: "Kafka Connect Time type should not have any date fields set to non-zero values."}
 		}
 		return int32(ms), nil
 	case TimestampName:
@@ -251,7 +251,7 @@ func ToLogical(s *Schema, v any) (any, error) {
 		}
 		if len(b) == 0 {
 			// Java's new BigInteger(byte[0]) rejects this rather than reading 0.
-			return nil, &DataError{Msg: "Zero length BigInteger"}
+			return nil, &Error{Msg: "Zero length BigInteger"}
 		}
 		scale, err := DecimalScale(s)
 		if err != nil {
@@ -270,7 +270,7 @@ func ToLogical(s *Schema, v any) (any, error) {
 			return nil, mismatch(s, v)
 		}
 		if n < 0 || n >= msPerDay {
-			return nil, &DataError{Msg: "Time values must use number of milliseconds greater than 0 and less than 86400000"}
+			return nil, &Error{Msg: "Time values must use number of milliseconds greater than 0 and less than 86400000"}
 		}
 		return time.UnixMilli(int64(n)).UTC(), nil
 	case TimestampName:
@@ -291,7 +291,7 @@ func nullLogical(s *Schema) (any, error) {
 		return nil, nil
 	}
 	kind := s.Name[strings.LastIndexByte(s.Name, '.')+1:]
-	return nil, &DataError{Msg: "Requested conversion of " + kind + " object but the schema is not nullable and a null was supplied."}
+	return nil, &Error{Msg: "Requested conversion of " + kind + " object but the schema is not nullable and a null was supplied."}
 }
 
 // twosComplement encodes x as Java's BigInteger.toByteArray: minimal

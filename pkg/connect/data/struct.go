@@ -29,7 +29,7 @@ func (s *Struct) Schema() *Schema { return s.schema }
 func (s *Struct) Put(field string, value any) error {
 	f := s.schema.Field(field)
 	if f == nil {
-		return &DataError{Field: field, Msg: field + " is not a valid field name"}
+		return &Error{Field: field, Msg: field + " is not a valid field name"}
 	}
 	if err := validate(f.Schema, value); err != nil {
 		return err.at(pathStep{kind: stepField, name: field}).dataError()

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-// DataError reports a value that does not fit its schema (Connect's DataException).
-type DataError struct {
+// Error reports a value that does not fit its schema (Connect's DataException).
+type Error struct {
 	// Field is the dotted path to the offending value, empty at the top level.
 	Field string
 	Msg   string
 }
 
-func (e *DataError) Error() string {
+func (e *Error) Error() string {
 	if e.Field == "" {
 		return e.Msg
 	}
@@ -51,7 +51,7 @@ type pathStep struct {
 	key   any    // the map[any]any key
 }
 
-// invalidValue is validate's error before it becomes a *DataError. The path
+// invalidValue is validate's error before it becomes a *Error. The path
 // to the value is collected innermost step first while the error returns up
 // the recursion, and rendered once at the top, so that validating a good
 // value builds no path at all.
@@ -102,16 +102,16 @@ func (e *invalidValue) path() string {
 	return string(b)
 }
 
-// dataError builds the *DataError callers see.
-func (e *invalidValue) dataError() *DataError {
+// dataError builds the *Error callers see.
+func (e *invalidValue) dataError() *Error {
 	p := e.path()
 	switch e.reason {
 	case reasonNull:
-		return &DataError{Field: p, Msg: "Invalid value: null used for required field: \"" + fieldName(p) + "\", schema type: " + upper(e.schema.Type)}
+		return &Error{Field: p, Msg: "Invalid value: null used for required field: \"" + fieldName(p) + "\", schema type: " + upper(e.schema.Type)}
 	case reasonStructSchemas:
-		return &DataError{Field: p, Msg: "Struct schemas do not match."}
+		return &Error{Field: p, Msg: "Struct schemas do not match."}
 	}
-	return &DataError{Field: p, Msg: wrongTypeMsg(e.schema, e.value)}
+	return &Error{Field: p, Msg: wrongTypeMsg(e.schema, e.value)}
 }
 
 func validate(s *Schema, v any) *invalidValue {
@@ -214,7 +214,7 @@ func wrongTypeMsg(s *Schema, v any) string {
 
 // mismatch is the top-level error for a value of the wrong Go type.
 func mismatch(s *Schema, v any) error {
-	return &DataError{Msg: wrongTypeMsg(s, v)}
+	return &Error{Msg: wrongTypeMsg(s, v)}
 }
 
 func fieldName(path string) string {

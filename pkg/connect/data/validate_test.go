@@ -31,7 +31,7 @@ func TestValidate(t *testing.T) {
 		schema    *Schema
 		value     any
 		wantField string
-		wantErr   string // DataError.Msg; empty for a valid value
+		wantErr   string // Error.Msg; empty for a valid value
 	}{
 		{name: "int8", schema: Int8Schema, value: int8(1)},
 		{name: "int16", schema: Int16Schema, value: int16(1)},
@@ -117,7 +117,7 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestValidatePaths pins the dotted paths DataError.Field names, which the
+// TestValidatePaths pins the dotted paths Error.Field names, which the
 // lazy path rendering must spell exactly as the eager one did.
 func TestValidatePaths(t *testing.T) {
 	leaf := StructBuilder().Field("x", Int32Schema).MustBuild()
@@ -186,11 +186,11 @@ func TestValidatePaths(t *testing.T) {
 func TestDataErrorText(t *testing.T) {
 	tests := []struct {
 		name string
-		err  *DataError
+		err  *Error
 		want string
 	}{
-		{name: "top level", err: &DataError{Msg: "Struct schemas do not match."}, want: "Struct schemas do not match."},
-		{name: "with field", err: &DataError{Field: "a[1]", Msg: "bad"}, want: "bad (field a[1])"},
+		{name: "top level", err: &Error{Msg: "Struct schemas do not match."}, want: "Struct schemas do not match."},
+		{name: "with field", err: &Error{Field: "a[1]", Msg: "bad"}, want: "bad (field a[1])"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

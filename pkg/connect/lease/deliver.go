@@ -14,8 +14,10 @@ import (
 // mapping manages): converters, transforms and the errors.* policy
 // (retries, log, dead letter queue, errant record reporter) exactly as in a
 // sink lease, then Put, PreCommit or Flush and the dead letter flush. It
-// commits no offsets. l gives the connector, configurations and deadline
-// (Ranges are ignored).
+// commits no offsets. l gives the connector, configurations and deadline;
+// its Kind and Ranges are set from msgs (each partition's first offset to
+// its last, plus one) and it is checked as Run checks a lease. With no
+// messages, nothing runs.
 //
 // Records are handled in order per partition; a partition stops at its
 // first record that fails and is not tolerated. failed maps each partition
@@ -26,9 +28,27 @@ import (
 // be durable.
 func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (res Result, failed map[connect.TopicPartition]*RecordError) {
 	failed = map[connect.TopicPartition]*RecordError{}
-	l.Kind = KindSink
+	if len(msgs) == 0 {
+		now := e.opts.Now()
+		return Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: Succeeded, Started: now, Finished: now}, failed
+	}
+	// Group by partition, keeping each partition's order.
+	byTP := map[connect.TopicPartition][]kafka.Message{}
+	l.Kind, l.Ranges = KindSink, nil
+	for i := range msgs {
+		m := &msgs[i]
+		tp := m.TopicPartition()
+		if _, ok := byTP[tp]; !ok {
+			l.Ranges = append(l.Ranges, Range{Topic: tp.Topic, Partition: tp.Partition, Start: m.Offset})
+		}
+		byTP[tp] = append(byTP[tp], *m)
+	}
+	for i := range l.Ranges {
+		ms := byTP[l.Ranges[i].TopicPartition()]
+		l.Ranges[i].End = ms[len(ms)-1].Offset + 1
+	}
 	res = e.run(ctx, l, func(r *run, _, ctx context.Context) error {
-		return r.deliver(ctx, msgs, failed)
+		return r.deliver(ctx, byTP, failed)
 	})
 	if res.Status != Succeeded {
 		clear(failed)
@@ -36,43 +56,27 @@ func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (
 	return res, failed
 }
 
-func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[connect.TopicPartition]*RecordError) (err error) {
-	plugin, err := r.connectorPlugin(connect.KindSink)
+func (r *run) deliver(ctx context.Context, byTP map[connect.TopicPartition][]kafka.Message, failed map[connect.TopicPartition]*RecordError) (err error) {
+	order := make([]connect.TopicPartition, 0, len(r.lease.Ranges))
+	for _, rg := range r.lease.Ranges {
+		order = append(order, rg.TopicPartition())
+		r.noteTopic(rg.Topic)
+	}
+	s, err := r.startSink(ctx, order)
 	if err != nil {
 		return err
 	}
-	// Group by partition, keeping each partition's order.
-	var order []connect.TopicPartition
-	byTP := map[connect.TopicPartition][]kafka.Message{}
-	for _, m := range msgs {
-		tp := connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}
-		if _, ok := byTP[tp]; !ok {
-			order = append(order, tp)
-			r.noteTopic(tp.Topic)
-		}
-		byTP[tp] = append(byTP[tp], m)
-	}
-	st, err := r.newStages(nil)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	task, closeTask, err := r.openSinkTask(ctx, plugin, st, order)
-	if err != nil {
-		return err
-	}
-	defer closeTask(&err)
+	defer s.stop(ctx, &err)
 
 	putCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
 	defer cancel()
 	current := map[connect.TopicPartition]int64{}
-	var batch []connect.SinkRecord
 	for _, tp := range order {
 		ms := byTP[tp]
 		current[tp] = ms[len(ms)-1].Offset + 1
 		for len(ms) > 0 {
 			n := min(len(ms), maxPutRecords)
-			perr := r.putMessages(putCtx, st, task, ms[:n], &batch, true)
+			perr := s.putMessages(putCtx, ms[:n], true)
 			var re *RecordError
 			if errors.As(perr, &re) {
 				failed[tp], current[tp] = re, re.Offset
@@ -88,15 +92,9 @@ func (r *run) deliver(ctx context.Context, msgs []kafka.Message, failed map[conn
 			ms = ms[n:]
 		}
 	}
-	if err := r.mayCommit(); err != nil {
-		return err
-	}
-	safe, err := preCommit(ctx, task, current)
+	safe, err := s.preCommit(ctx, current)
 	if err != nil {
 		return err
-	}
-	if err := st.h.flush(ctx); err != nil {
-		return connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
 	}
 	for _, tp := range order {
 		first := byTP[tp][0].Offset

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -88,10 +90,13 @@ func NewExecutor(plugins *connect.Registry, client *kafka.Client, store offsets.
 	return &Executor{plugins: plugins, kafka: client, offsets: store, opts: opts}
 }
 
-// run is the state of one lease being executed.
+// run is the state of one lease being executed, shared by its source or
+// sink steps.
 type run struct {
-	e      *Executor
-	lease  Lease
+	e     *Executor
+	lease Lease
+	// plugin is the lease's connector, found by Check.
+	plugin connect.Plugin
 	log    *slog.Logger
 	budget Budget
 	// pollUntil is when polling or putting stops; commitBy is the last
@@ -110,14 +115,60 @@ type run struct {
 // committed within the safety margin of it.
 func (e *Executor) Run(ctx context.Context, l Lease) Result {
 	return e.run(ctx, l, func(r *run, stop, ctx context.Context) error {
-		switch l.Kind {
-		case KindSource:
+		if l.Kind == KindSource {
 			return r.source(stop, ctx)
-		case KindSink:
-			return r.sink(ctx)
 		}
-		return fmt.Errorf("%w: unknown lease kind %q", ErrBadLease, l.Kind)
+		return r.sink(ctx)
 	})
+}
+
+// Check reports why l cannot run with plugins, before anything runs: an
+// id, connector or deadline missing, a kind neither source nor sink, a
+// connector class missing, unknown to plugins or of the other kind, a sink
+// lease without ranges or with an invalid one. Its errors wrap ErrBadLease.
+// It returns the lease's connector plugin.
+//
+// Run and Deliver check every lease with it; a function binary calls it to
+// refuse a lease before its invocation starts. Time is not checked here:
+// Run reports a lease too close to its deadline as Expired.
+func Check(plugins *connect.Registry, l Lease) (connect.Plugin, error) {
+	var missing []string
+	if l.ID == "" {
+		missing = append(missing, "no id")
+	}
+	if l.Connector == "" {
+		missing = append(missing, "no connector")
+	}
+	if l.Deadline.IsZero() {
+		missing = append(missing, "no deadline")
+	}
+	if len(missing) > 0 {
+		return connect.Plugin{}, fmt.Errorf("%w: id, connector and deadline are required; lease %q has %s",
+			ErrBadLease, l.ID, strings.Join(missing, ", "))
+	}
+	if l.Kind != KindSource && l.Kind != KindSink {
+		return connect.Plugin{}, fmt.Errorf("%w: unknown lease kind %q", ErrBadLease, l.Kind)
+	}
+	class := l.ConnectorConfig[connect.ConnectorClassConfig]
+	if class == "" {
+		return connect.Plugin{}, fmt.Errorf("%w: lease %s has no %s in its connector configuration", ErrBadLease, l.ID, connect.ConnectorClassConfig)
+	}
+	plugin, err := plugins.Connector(class)
+	if err != nil {
+		return plugin, fmt.Errorf("%w: lease %s: %w", ErrBadLease, l.ID, err)
+	}
+	if plugin.Kind != l.Kind {
+		return plugin, fmt.Errorf("%w: %s is a %s connector, not a %s", ErrBadLease, plugin.Class, plugin.Kind, l.Kind)
+	}
+	if l.Kind == KindSink && len(l.Ranges) == 0 {
+		return plugin, fmt.Errorf("%w: sink lease %s has no ranges", ErrBadLease, l.ID)
+	}
+	for _, rg := range l.Ranges {
+		if rg.Start < 0 || rg.End < rg.Start {
+			return plugin, fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
+		}
+	}
+	return plugin, nil
 }
 
 // run executes work under the lease's identity, time limits and config
@@ -152,14 +203,12 @@ func (e *Executor) run(ctx context.Context, l Lease, work func(r *run, stop, ctx
 	return
 }
 
-// plan checks the lease and works out its time limits.
+// plan checks the lease, finds its connector and works out its time limits.
 func (r *run) plan(ctx context.Context, now time.Time) error {
 	l := r.lease
-	if l.Connector == "" || l.ID == "" {
-		return fmt.Errorf("%w: connector and id are required", ErrBadLease)
-	}
-	if l.Deadline.IsZero() {
-		return fmt.Errorf("%w: lease %s has no deadline", ErrBadLease, l.ID)
+	var err error
+	if r.plugin, err = Check(r.e.plugins, l); err != nil {
+		return err
 	}
 	r.budget = l.Budget
 	d := r.e.opts.Budget
@@ -255,3 +304,14 @@ func stopTask(stop func() error, err *error) {
 		*err = fmt.Errorf("stopping task: %w", serr)
 	}
 }
+
+// noteTopic adds a topic the lease produced to or read from to its
+// result's topics (the coordinator's active topics), once.
+func (r *run) noteTopic(topic string) {
+	if !slices.Contains(r.res.Topics, topic) {
+		r.res.Topics = append(r.res.Topics, topic)
+	}
+}
+
+// GroupID is the consumer group a sink connector commits to, as Connect names it.
+func GroupID(connector string) string { return "connect-" + connector }

@@ -5,7 +5,7 @@
 // A lease is self-contained and serialisable as JSON: it names the
 // connector, task, config generation and epoch, carries the configuration,
 // a budget and a deadline, and for sinks the exact offset range to process.
-// The executor obeys DESIGN.md's rules:
+// The executor obeys the lease rules of docs/architecture.md:
 //
 //  1. offsets are committed only after the data they cover is durable
 //     (produced and acked for sources, flushed for sinks);
@@ -14,6 +14,14 @@
 //  3. nothing is produced, written or committed after the lease's deadline
 //     (less a safety margin), so a lease the coordinator has given up on
 //     cannot race its successor.
+//
+// The files follow a record: executor.go checks a lease (Check), works out
+// its time limits and turns its outcome into a Result; source.go and
+// sink.go are the two kinds of lease as a type each whose methods are the
+// steps (sourceLease, sinkLease); deliver.go runs a sink task over records
+// that come with a Lambda Kafka event; pipeline.go converts and transforms
+// one record; errorhandling.go applies errors.* (retries, log, dead letter
+// queue).
 package lease
 
 import (
@@ -24,13 +32,15 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-// Kind is a lease's kind.
-type Kind string
+// Kind is a lease's kind: the kind of its connector's plugin, source or
+// sink. It is connect.Kind, so a lease's kind and its plugin's compare
+// directly.
+type Kind = connect.Kind
 
 // The lease kinds.
 const (
-	KindSource Kind = "source"
-	KindSink   Kind = "sink"
+	KindSource = connect.KindSource
+	KindSink   = connect.KindSink
 )
 
 // Lease is one bounded unit of work for one task.

@@ -1,8 +1,14 @@
+// The stages one record passes through between Kafka and a task: the
+// converters, the transformation chain, both under the connector's error
+// policy (errorhandling.go).
+
 package lease
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -103,4 +109,124 @@ func (s *stages) convFailure(err error, f failure) failure {
 	}
 	f.class = s.conv.class(f.stage)
 	return f
+}
+
+// converters are one lease's configured key, value and header converters.
+type converters struct {
+	key, value                     connect.Converter
+	header                         connect.HeaderConverter
+	keyClass, valueClass, hdrClass string
+}
+
+// class returns the class of the converter a stage uses.
+func (c *converters) class(s Stage) string {
+	switch s {
+	case StageKeyConverter:
+		return c.keyClass
+	case StageHeaderConverter:
+		return c.hdrClass
+	}
+	return c.valueClass
+}
+
+// newConverters builds the converters a connector configuration names
+// (key.converter, value.converter, header.converter, each configured with
+// its prefixed properties, as Connect's worker does), or the defaults.
+func newConverters(plugins *connect.Registry, cfg map[string]string) (*converters, error) {
+	var c converters
+	var err error
+	if c.key, c.keyClass, err = newConverter(plugins, cfg, connect.KeyConverterConfig, connect.DefaultKeyConverter, true); err != nil {
+		return nil, err
+	}
+	if c.value, c.valueClass, err = newConverter(plugins, cfg, connect.ValueConverterConfig, connect.DefaultValueConverter, false); err != nil {
+		return nil, err
+	}
+	class := classOr(cfg, connect.HeaderConverterConfig, connect.DefaultHeaderConverter)
+	p, err := plugins.Lookup(connect.KindHeaderConverter, class)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", connect.HeaderConverterConfig, err)
+	}
+	c.header, c.hdrClass = p.NewHeaderConverter(), p.Class
+	if err := c.header.Configure(connect.WithPrefix(cfg, connect.HeaderConverterConfig+".")); err != nil {
+		return nil, fmt.Errorf("configuring %s %s: %w", connect.HeaderConverterConfig, class, err)
+	}
+	return &c, nil
+}
+
+func newConverter(plugins *connect.Registry, cfg map[string]string, key, def string, isKey bool) (connect.Converter, string, error) {
+	class := classOr(cfg, key, def)
+	p, err := plugins.Lookup(connect.KindConverter, class)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", key, err)
+	}
+	c := p.NewConverter()
+	if err := c.Configure(connect.WithPrefix(cfg, key+"."), isKey); err != nil {
+		return nil, "", fmt.Errorf("configuring %s %s: %w", key, class, err)
+	}
+	return c, p.Class, nil
+}
+
+func classOr(cfg map[string]string, key, def string) string {
+	if v := strings.TrimSpace(cfg[key]); v != "" {
+		return v
+	}
+	return def
+}
+
+// toMessage serialises a source record for Kafka.
+func (c *converters) toMessage(r *connect.SourceRecord) (kafka.Message, error) {
+	m := kafka.Message{Topic: r.Topic, Partition: -1, Timestamp: r.Timestamp}
+	if r.Partition != nil {
+		m.Partition = *r.Partition
+	}
+	var err error
+	if m.Key, err = c.key.FromConnectData(r.Topic, r.KeySchema, r.Key); err != nil {
+		return m, &StageError{Stage: StageKeyConverter, Err: err}
+	}
+	if m.Value, err = c.value.FromConnectData(r.Topic, r.ValueSchema, r.Value); err != nil {
+		return m, &StageError{Stage: StageValueConverter, Err: err}
+	}
+	if len(r.Headers) > 0 {
+		m.Headers = make([]kafka.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			v, err := c.header.FromConnectHeader(r.Topic, h.Key, h.Schema, h.Value)
+			if err != nil {
+				return m, &StageError{Stage: StageHeaderConverter, Err: fmt.Errorf("header %q: %w", h.Key, err)}
+			}
+			m.Headers[i] = kafka.Header{Key: h.Key, Value: v}
+		}
+	}
+	return m, nil
+}
+
+// toSinkRecord deserialises a Kafka message for a sink task.
+func (c *converters) toSinkRecord(m *kafka.Message) (connect.SinkRecord, error) {
+	p := m.Partition
+	r := connect.SinkRecord{
+		Record:        connect.Record{Topic: m.Topic, Partition: &p, Timestamp: m.Timestamp},
+		Offset:        m.Offset,
+		TimestampType: connect.CreateTime,
+		OriginalTopic: m.Topic, OriginalPartition: m.Partition, OriginalOffset: m.Offset,
+	}
+	if m.Timestamp.IsZero() {
+		r.TimestampType = connect.NoTimestampType
+	}
+	var err error
+	if r.KeySchema, r.Key, err = c.key.ToConnectData(m.Topic, m.Key); err != nil {
+		return r, &StageError{Stage: StageKeyConverter, Err: err}
+	}
+	if r.ValueSchema, r.Value, err = c.value.ToConnectData(m.Topic, m.Value); err != nil {
+		return r, &StageError{Stage: StageValueConverter, Err: err}
+	}
+	if len(m.Headers) > 0 {
+		r.Headers = make(connect.Headers, len(m.Headers))
+		for i, h := range m.Headers {
+			s, v, err := c.header.ToConnectHeader(m.Topic, h.Key, h.Value)
+			if err != nil {
+				return r, &StageError{Stage: StageHeaderConverter, Err: fmt.Errorf("header %q: %w", h.Key, err)}
+			}
+			r.Headers[i] = connect.Header{Key: h.Key, Schema: s, Value: v}
+		}
+	}
+	return r, nil
 }

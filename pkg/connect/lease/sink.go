@@ -18,56 +18,100 @@ func (c sinkContext) Assignment() []connect.TopicPartition { return c.assignment
 
 func (c sinkContext) ErrantRecordReporter() connect.ErrantRecordReporter { return c.reporter }
 
-// GroupID is the consumer group a sink connector commits to, as Connect names it.
-func GroupID(connector string) string { return "connect-" + connector }
-
-// sink runs a sink lease: fetch exactly each leased range, convert, Put in
-// batches, then PreCommit (or Flush) and commit the offsets the task says
-// are durable to the group connect-<connector>, never past a range's end
-// and never backwards.
+// sink runs a sink lease, one step after the other: startSink, fetch
+// (which puts each range's records), commit, stop.
 func (r *run) sink(ctx context.Context) (err error) {
-	l := r.lease
-	plugin, err := r.connectorPlugin(connect.KindSink)
-	if err != nil {
-		return err
-	}
-	if len(l.Ranges) == 0 {
-		return fmt.Errorf("%w: sink lease %s has no ranges", ErrBadLease, l.ID)
-	}
-	assignment := make([]connect.TopicPartition, 0, len(l.Ranges))
-	for _, rg := range l.Ranges {
+	assignment := make([]connect.TopicPartition, 0, len(r.lease.Ranges))
+	for _, rg := range r.lease.Ranges {
 		r.noteTopic(rg.Topic)
-		if rg.Start < 0 || rg.End < rg.Start {
-			return fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
-		}
 		assignment = append(assignment, rg.TopicPartition())
 	}
+	s, err := r.startSink(ctx, assignment)
+	if err != nil {
+		return err
+	}
+	defer s.stop(ctx, &err)
+	if err := s.fetch(ctx); err != nil {
+		return err
+	}
+	return s.commit(ctx)
+}
+
+// sinkLease is a running sink lease (or a Deliver): its task, the
+// partitions assigned to it and the stages a record passes through. Its
+// methods are the lease's steps, in order:
+//
+//  1. startSink: create the stages, start the task, open its partitions;
+//  2. fetch: fetch exactly each leased range and putMessages, which
+//     converts, transforms and puts the records in batches;
+//  3. commit: PreCommit (or Flush) and commit the offsets the task says
+//     are durable to the group connect-<connector>, never past a range's
+//     end and never backwards (rule 1);
+//  4. stop: close the partitions, stop the task, close the stages.
+type sinkLease struct {
+	*run
+	task       connect.SinkTask
+	st         *stages
+	assignment []connect.TopicPartition
+	// opener is the task's partition hook, nil when it has none.
+	opener connect.PartitionOpener
+	// batch is reused from Put to Put: tasks must not keep the slice.
+	batch []connect.SinkRecord
+}
+
+// startSink creates the lease's stages, starts a sink task for the
+// assignment and opens its partitions.
+func (r *run) startSink(ctx context.Context, assignment []connect.TopicPartition) (*sinkLease, error) {
 	st, err := r.newStages(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.close()
-	task, closeTask, err := r.openSinkTask(ctx, plugin, st, assignment)
-	if err != nil {
-		return err
+	s := &sinkLease{run: r, st: st, assignment: assignment, task: r.plugin.NewSinkTask()}
+	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: r.plugin.Class}}
+	if err := s.task.Start(ctx, tc, r.lease.TaskConfig); err != nil {
+		_ = s.task.Stop()
+		st.close()
+		return nil, fmt.Errorf("starting task: %w", err)
 	}
-	defer closeTask(&err)
+	if opener, ok := s.task.(connect.PartitionOpener); ok {
+		if err := opener.Open(ctx, assignment); err != nil {
+			_ = s.task.Stop()
+			st.close()
+			return nil, fmt.Errorf("opening partitions: %w", err)
+		}
+		s.opener = opener
+	}
+	return s, nil
+}
 
-	putCtx, cancel := context.WithDeadline(ctx, r.pollUntil)
+// stop closes the task's partitions and stops it, keeping the first error
+// in *err, and closes the stages.
+func (s *sinkLease) stop(ctx context.Context, err *error) {
+	if s.opener != nil {
+		if cerr := s.opener.Close(ctx, s.assignment); cerr != nil && *err == nil {
+			*err = fmt.Errorf("closing partitions: %w", cerr)
+		}
+	}
+	stopTask(s.task.Stop, err)
+	s.st.close()
+}
+
+// fetch fetches exactly each leased range and puts its records, until the
+// lease's poll limit.
+func (s *sinkLease) fetch(ctx context.Context) error {
+	putCtx, cancel := context.WithDeadline(ctx, s.pollUntil)
 	defer cancel()
-	var batch []connect.SinkRecord
-	for _, rg := range l.Ranges {
+	for _, rg := range s.lease.Ranges {
 		if rg.Start == rg.End {
 			continue
 		}
-		tp := kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}
-		err := r.e.kafka.FetchRange(putCtx, tp, rg.Start, rg.End, r.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
+		err := s.e.kafka.FetchRange(putCtx, rg.TopicPartition(), rg.Start, rg.End, s.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
 			// One fetch holds thousands of records: converting and putting
 			// them maxPutRecords at a time keeps only that many converted
 			// records alive at once.
 			for len(msgs) > 0 {
 				n := min(len(msgs), maxPutRecords)
-				if err := r.putMessages(putCtx, st, task, msgs[:n], &batch, false); err != nil {
+				if err := s.putMessages(putCtx, msgs[:n], false); err != nil {
 					return err
 				}
 				msgs = msgs[n:]
@@ -81,25 +125,23 @@ func (r *run) sink(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	return nil
+}
 
+// commit asks the task which offsets are durable, makes the dead letters
+// durable, and commits those offsets to the connector's group, each
+// clamped to its range.
+func (s *sinkLease) commit(ctx context.Context) error {
+	l := s.lease
 	current := make(map[connect.TopicPartition]int64, len(l.Ranges))
 	for _, rg := range l.Ranges {
 		current[rg.TopicPartition()] = rg.End
 	}
-	// PreCommit and Flush write to the destination: they too must start
-	// before the commit cutoff (rule 3).
-	if err := r.mayCommit(); err != nil {
-		return err
-	}
-	safe, err := preCommit(ctx, task, current)
+	safe, err := s.preCommit(ctx, current)
 	if err != nil {
 		return err
 	}
-	// Dead letters are part of the output: durable before the commit.
-	if err := st.h.flush(ctx); err != nil {
-		return connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
-	}
-	commit := map[kafka.TopicPartition]int64{}
+	commit := map[connect.TopicPartition]int64{}
 	for _, rg := range l.Ranges {
 		off, ok := safe[rg.TopicPartition()]
 		if !ok || off <= rg.Start {
@@ -109,62 +151,23 @@ func (r *run) sink(ctx context.Context) (err error) {
 			// A task may not commit records it was never given.
 			off = rg.End
 		}
-		commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}] = off
+		commit[rg.TopicPartition()] = off
 	}
 	if len(commit) > 0 {
-		if err := r.mayCommit(); err != nil {
+		if err := s.mayCommit(); err != nil {
 			return err
 		}
-		if _, err := r.e.kafka.CommitOffsets(ctx, GroupID(l.Connector), commit); err != nil {
+		if _, err := s.e.kafka.CommitOffsets(ctx, GroupID(l.Connector), commit); err != nil {
 			return connect.Retriable(fmt.Errorf("committing offsets to group %s: %w", GroupID(l.Connector), err))
 		}
 	}
 	for _, rg := range l.Ranges {
-		if off, ok := commit[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}]; ok {
-			r.res.Committed = append(r.res.Committed, Range{Topic: rg.Topic, Partition: rg.Partition, Start: rg.Start, End: off})
+		if off, ok := commit[rg.TopicPartition()]; ok {
+			s.res.Committed = append(s.res.Committed, Range{Topic: rg.Topic, Partition: rg.Partition, Start: rg.Start, End: off})
 		}
 	}
-	r.res.MorePending = r.morePending(ctx)
+	s.res.MorePending = s.morePending(ctx)
 	return nil
-}
-
-// connectorPlugin finds the lease's connector, which must be of kind.
-func (r *run) connectorPlugin(kind connect.Kind) (connect.Plugin, error) {
-	plugin, err := r.e.plugins.Connector(r.lease.ConnectorConfig[connect.ConnectorClassConfig])
-	if err != nil {
-		return plugin, fmt.Errorf("%w: %w", ErrBadLease, err)
-	}
-	if plugin.Kind != kind {
-		return plugin, fmt.Errorf("%w: %s is a %s connector, not a %s", ErrBadLease, plugin.Class, plugin.Kind, kind)
-	}
-	return plugin, nil
-}
-
-// openSinkTask starts a sink task for the assignment and opens its
-// partitions; closeTask closes them and stops the task, keeping the first
-// error in *err.
-func (r *run) openSinkTask(ctx context.Context, plugin connect.Plugin, st *stages, assignment []connect.TopicPartition) (connect.SinkTask, func(*error), error) {
-	task := plugin.NewSinkTask()
-	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: plugin.Class}}
-	if err := task.Start(ctx, tc, r.lease.TaskConfig); err != nil {
-		_ = task.Stop()
-		return nil, nil, fmt.Errorf("starting task: %w", err)
-	}
-	opener, opens := task.(connect.PartitionOpener)
-	if opens {
-		if err := opener.Open(ctx, assignment); err != nil {
-			_ = task.Stop()
-			return nil, nil, fmt.Errorf("opening partitions: %w", err)
-		}
-	}
-	return task, func(err *error) {
-		if opens {
-			if cerr := opener.Close(ctx, assignment); cerr != nil && *err == nil {
-				*err = fmt.Errorf("closing partitions: %w", cerr)
-			}
-		}
-		stopTask(task.Stop, err)
-	}, nil
 }
 
 // maxPutRecords bounds the records of one Put, as Connect's consumer
@@ -180,7 +183,7 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s-%d offset %d: %v", e.TopicPartition.Topic, e.TopicPartition.Partition, e.Offset, e.Err)
+	return fmt.Sprintf("%s offset %d: %v", e.TopicPartition, e.Offset, e.Err)
 }
 func (e *RecordError) Unwrap() error { return e.Err }
 
@@ -188,20 +191,20 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // batch. At a record that fails and is not tolerated it returns a
 // *RecordError, after putting the records before it when putPrefix is set
 // (Deliver) and without putting anything otherwise (a sink lease fails
-// whole, as Connect's task fails before delivering the batch). batch is
-// reused from call to call: tasks must not keep the slice.
-func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask, msgs []kafka.Message, batch *[]connect.SinkRecord, putPrefix bool) error {
-	b := (*batch)[:0]
+// whole, as Connect's task fails before delivering the batch).
+func (s *sinkLease) putMessages(ctx context.Context, msgs []kafka.Message, putPrefix bool) error {
+	st := s.st
+	b := s.batch[:0]
 	defer func() {
 		// Once put, the converted records are garbage: the reused slice
 		// must not keep them reachable until the next batch.
 		clear(b)
-		*batch = b[:0]
+		s.batch = b[:0]
 	}()
 	var failed error
 	for i := range msgs {
 		m := &msgs[i]
-		r.res.Bytes += int64(len(m.Key) + len(m.Value))
+		s.res.Bytes += int64(len(m.Key) + len(m.Value))
 		rec, ok, err := st.toSinkRecord(ctx, m)
 		if err == nil && ok && st.chain.Len() > 0 {
 			tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: rec.Offset}
@@ -209,7 +212,7 @@ func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask
 			rec.Record = tr.Record
 		}
 		if err != nil {
-			failed = &RecordError{TopicPartition: connect.TopicPartition{Topic: m.Topic, Partition: m.Partition}, Offset: m.Offset, Err: err}
+			failed = &RecordError{TopicPartition: m.TopicPartition(), Offset: m.Offset, Err: err}
 			break
 		}
 		if ok {
@@ -220,27 +223,27 @@ func (r *run) putMessages(ctx context.Context, st *stages, task connect.SinkTask
 		return failed
 	}
 	if len(b) > 0 {
-		if err := r.put(ctx, task, b); err != nil {
+		if err := s.put(ctx, b); err != nil {
 			return err
 		}
-		r.res.Records += int64(len(b))
+		s.res.Records += int64(len(b))
 	}
 	return failed
 }
 
 // put hands a batch to the task, retrying it while the task says the error
 // is retriable, with exponential backoff until the lease's time limit.
-func (r *run) put(ctx context.Context, task connect.SinkTask, batch []connect.SinkRecord) error {
+func (s *sinkLease) put(ctx context.Context, batch []connect.SinkRecord) error {
 	backoff := 100 * time.Millisecond
 	for {
-		err := task.Put(ctx, batch)
+		err := s.task.Put(ctx, batch)
 		if err == nil {
 			return nil
 		}
 		if !connect.IsRetriable(err) {
 			return &StageError{Stage: StageTaskPut, Err: err}
 		}
-		r.log.Warn("retriable error from Put; retrying the batch", "error", err, "backoff", backoff)
+		s.log.Warn("retriable error from Put; retrying the batch", "error", err, "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -254,36 +257,40 @@ func (r *run) put(ctx context.Context, task connect.SinkTask, batch []connect.Si
 
 // preCommit asks the task which offsets are durable: PreCommit if it has
 // one, else Flush then all of them, else (a task that writes synchronously
-// in Put) all of them.
-func preCommit(ctx context.Context, task connect.SinkTask, current map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
-	switch t := task.(type) {
+// in Put) all of them. Then it makes the dead letters durable: they are
+// part of the output. PreCommit and Flush write to the destination, so
+// they too must start before the commit cutoff (rule 3).
+func (s *sinkLease) preCommit(ctx context.Context, current map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	if err := s.mayCommit(); err != nil {
+		return nil, err
+	}
+	safe := current
+	switch t := s.task.(type) {
 	case connect.PreCommitter:
-		safe, err := t.PreCommit(ctx, current)
-		if err != nil {
+		var err error
+		if safe, err = t.PreCommit(ctx, current); err != nil {
 			return nil, fmt.Errorf("pre-commit: %w", err)
 		}
-		return safe, nil
 	case connect.Flusher:
 		if err := t.Flush(ctx, current); err != nil {
 			return nil, fmt.Errorf("flush: %w", err)
 		}
 	}
-	return current, nil
+	if err := s.st.h.flush(ctx); err != nil {
+		return nil, connect.Retriable(fmt.Errorf("flushing the dead letter queue: %w", err))
+	}
+	return safe, nil
 }
 
 // morePending reports whether any leased partition has records beyond its
 // range. It is advisory: an error just says "don't know" (false).
-func (r *run) morePending(ctx context.Context) bool {
-	tps := make([]kafka.TopicPartition, 0, len(r.lease.Ranges))
-	for _, rg := range r.lease.Ranges {
-		tps = append(tps, kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition})
-	}
-	wm, err := r.e.kafka.Watermarks(ctx, tps)
+func (s *sinkLease) morePending(ctx context.Context) bool {
+	wm, err := s.e.kafka.Watermarks(ctx, s.assignment)
 	if err != nil {
 		return false
 	}
-	for _, rg := range r.lease.Ranges {
-		if wm[kafka.TopicPartition{Topic: rg.Topic, Partition: rg.Partition}].High > rg.End {
+	for _, rg := range s.lease.Ranges {
+		if wm[rg.TopicPartition()].High > rg.End {
 			return true
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,63 +12,104 @@ import (
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-// offsetReader serves a source task the offsets loaded at the lease's start.
-type offsetReader map[string]offsets.Entry
-
-func (o offsetReader) Offset(partition map[string]any) map[string]any {
-	return o[offsets.PartitionID(partition)].Offset
+// source runs a source lease, one step after the other: start, pollLoop
+// (which produces each polled record), flushAndCommit, stop. ctx bounds the
+// whole lease; stop only ends the polling.
+func (r *run) source(stop, ctx context.Context) (err error) {
+	s, err := r.startSource(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.stop(&err)
+	if err := s.pollLoop(stop, ctx); err != nil {
+		return err
+	}
+	return s.flushAndCommit(ctx)
 }
 
-type sourceContext struct{ offsets offsetReader }
+// sourceLease is a running source lease: its task, the stages a record
+// passes through and the producer, and what it produced and has not yet
+// committed. Its methods are the lease's steps, in order:
+//
+//  1. startSource: load the connector's offsets, create the producer and
+//     the stages, start the task;
+//  2. pollLoop: Poll on a goroutine while this one produces the previous
+//     batch, until the budget, the idle limit, the time limit or a stop;
+//  3. produce, for each polled record: transform, convert, send, and keep
+//     its source offset;
+//  4. flushAndCommit: flush the producer, write the offsets of what Kafka
+//     acknowledged (rule 1), then let the task commit;
+//  5. stop: stop the task, close the stages and the producer.
+//
+// Only the lease's own goroutine touches it, except rejected and the acks'
+// targets, which the producer fills in until the flush.
+type sourceLease struct {
+	*run
+	task     connect.SourceTask
+	st       *stages
+	producer *kafka.Producer
 
-func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
+	// entries are the latest source offset of each source partition, in
+	// first-seen order; pending maps a partition's ID to its entry.
+	entries []offsets.Entry
+	pending map[string]int
+	ids     partitionIDs
 
-// source runs a source lease: restore offsets, Poll until the budget, the
-// idle limit or stop, convert and produce each record, flush the producer,
-// write the offsets of what was acked, then let the task commit. ctx bounds
-// the whole lease; stop only ends the polling.
-func (r *run) source(stop, ctx context.Context) (err error) {
-	l := r.lease
-	plugin, err := r.connectorPlugin(connect.KindSource)
+	// committer is the task's per-record commit hook, nil when it has
+	// none. Then produced keeps each record sent and acks where Kafka
+	// wrote it, filled in by the producer and read after the flush.
+	committer connect.SourceRecordCommitter
+	produced  []connect.SourceRecord
+	acks      []*written
+
+	// rejected collects, under errors.tolerance=all, the records Kafka
+	// refused, to be skipped (stage KAFKA_PRODUCE) instead of failing the
+	// lease.
+	rejected rejections
+}
+
+// startSource loads the connector's source offsets, creates the lease's
+// producer and stages and starts the task with the offsets.
+func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
+	loaded, err := r.e.offsets.Load(ctx, r.lease.Connector)
 	if err != nil {
-		return err
+		return nil, connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
 	}
-	loaded, err := r.e.offsets.Load(ctx, l.Connector)
-	if err != nil {
-		return connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
+	s := &sourceLease{run: r, pending: map[string]int{}}
+	if s.producer, err = r.e.kafka.NewProducer(r.e.opts.Producer); err != nil {
+		return nil, connect.Retriable(fmt.Errorf("creating producer: %w", err))
 	}
-	producer, err := r.e.kafka.NewProducer(r.e.opts.Producer)
-	if err != nil {
-		return connect.Retriable(fmt.Errorf("creating producer: %w", err))
+	if s.st, err = r.newStages(s.producer); err != nil {
+		_ = s.producer.Close()
+		return nil, err
 	}
-	defer producer.Close()
-	st, err := r.newStages(producer)
-	if err != nil {
-		return err
+	s.task = r.plugin.NewSourceTask()
+	if err := s.task.Start(ctx, sourceContext{offsetReader(loaded)}, r.lease.TaskConfig); err != nil {
+		_ = s.task.Stop()
+		s.close()
+		return nil, fmt.Errorf("starting task: %w", err)
 	}
-	defer st.close()
+	s.committer, _ = s.task.(connect.SourceRecordCommitter)
+	return s, nil
+}
 
-	task := plugin.NewSourceTask()
-	if err := task.Start(ctx, sourceContext{offsetReader(loaded)}, l.TaskConfig); err != nil {
-		_ = task.Stop()
-		return fmt.Errorf("starting task: %w", err)
-	}
-	defer stopTask(task.Stop, &err)
+// stop stops the task, keeping its error unless an earlier one is kept,
+// and closes the stages and the producer.
+func (s *sourceLease) stop(err *error) {
+	stopTask(s.task.Stop, err)
+	s.close()
+}
 
-	// Latest offset per source partition, in first-seen order, and the
-	// records kept for per-record commits.
-	pending := map[string]int{}
-	var entries []offsets.Entry
-	recordCommitter, commitsRecords := task.(connect.SourceRecordCommitter)
-	var produced []connect.SourceRecord
-	var acks []*written // filled in by the producer, read after Flush
-	// Under errors.tolerance=all, records Kafka rejects are collected
-	// one by one instead of failing the lease (stage KAFKA_PRODUCE).
-	var rejected rejections
+func (s *sourceLease) close() {
+	s.st.close()
+	_ = s.producer.Close()
+}
 
-	// Two stages: a poller goroutine calls Poll while this one converts and
-	// produces the previous batch. The poller stops at the lease's time
-	// limit, on stop, when idle for MaxIdle, or when told to (budget spent).
+// pollLoop runs the poller (poll) on its own goroutine and produces each
+// batch it hands over, until the poller ends or the budget is spent. The
+// poller stops at the lease's time limit, on stop, when idle for MaxIdle,
+// or when told to.
+func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 	pollStop, stopPolling := context.WithCancel(stop)
 	defer stopPolling()
 	batches := make(chan []connect.SourceRecord, 2)
@@ -78,7 +118,7 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 	go func() {
 		defer close(pollerDone)
 		defer close(batches)
-		polled = r.poll(pollStop, ctx, task, batches)
+		polled = s.poll(pollStop, ctx, batches)
 	}()
 	finishPolling := func() {
 		stopPolling()
@@ -89,9 +129,8 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		<-pollerDone
 	}
 
-	var ids partitionIDs
 	for recs := range batches {
-		if err := r.mayCommit(); err != nil {
+		if err := s.mayCommit(); err != nil {
 			// A Poll that overran the lease's time: its records are not
 			// produced; the next lease polls them again from the last
 			// committed offsets.
@@ -99,24 +138,13 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 			return err
 		}
 		for i := range recs {
-			rec := &recs[i]
-			if err := r.produceOne(ctx, st, producer, rec, commitsRecords, &acks, &produced, &rejected); err != nil {
+			if err := s.produce(ctx, &recs[i]); err != nil {
 				finishPolling()
 				return err
 			}
-			if rec.SourcePartition != nil {
-				// Dropped and tolerated records' offsets are committed too, as Connect does.
-				id := ids.of(rec.SourcePartition)
-				if j, ok := pending[id]; ok {
-					entries[j].Offset = rec.SourceOffset
-				} else {
-					pending[id] = len(entries)
-					entries = append(entries, offsets.Entry{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
-				}
-			}
 		}
-		if r.res.Records >= r.budget.MaxRecords || r.res.Bytes >= r.budget.MaxBytes {
-			r.res.MorePending = true
+		if s.res.Records >= s.budget.MaxRecords || s.res.Bytes >= s.budget.MaxBytes {
+			s.res.MorePending = true
 			break
 		}
 	}
@@ -125,43 +153,55 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 		return polled.err
 	}
 	if polled.cutShort {
-		r.res.MorePending = true
-	}
-
-	// Rule 1: offsets only after every record (and dead letter) is acked.
-	if err := producer.Flush(ctx); err != nil {
-		failed := rejected.take()
-		if !st.h.tolerateAll || len(failed) == 0 {
-			return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
-		}
-		for _, f := range failed {
-			st.h.log(f) // tolerated: the record is skipped, its offset committed
-			r.res.Errors++
-		}
-	}
-	if len(entries) > 0 {
-		if err := r.mayCommit(); err != nil {
-			return err
-		}
-		if err := r.e.offsets.Write(ctx, l.Connector, entries); err != nil {
-			return connect.Retriable(fmt.Errorf("writing source offsets: %w", err))
-		}
-		for _, e := range entries {
-			r.res.SourceOffsets = append(r.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
-		}
-	}
-	for i := range produced {
-		rec := &produced[i]
-		if err := recordCommitter.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: acks[i].partition}, acks[i].offset); err != nil {
-			return fmt.Errorf("committing record: %w", err)
-		}
-	}
-	if c, ok := task.(connect.SourceCommitter); ok {
-		if err := c.Commit(ctx); err != nil {
-			return fmt.Errorf("committing task: %w", err)
-		}
+		s.res.MorePending = true
 	}
 	return nil
+}
+
+// pollOutcome is how the poller ended.
+type pollOutcome struct {
+	// cutShort: the lease's time limit or a stop ended polling while the
+	// source still had data.
+	cutShort bool
+	err      error
+}
+
+// poll calls Poll until stop, the lease's poll limit, or MaxIdle without
+// records, handing each non-empty batch to out. It runs on its own
+// goroutine; only it calls Poll.
+func (s *sourceLease) poll(stop, ctx context.Context, out chan<- []connect.SourceRecord) pollOutcome {
+	lastData := s.e.opts.Now()
+	for {
+		now := s.e.opts.Now()
+		if stop.Err() != nil || !now.Before(s.pollUntil) {
+			return pollOutcome{cutShort: true}
+		}
+		if now.Sub(lastData) >= time.Duration(s.budget.MaxIdle) {
+			return pollOutcome{}
+		}
+		pollCtx, cancel := context.WithDeadline(stop, s.pollUntil)
+		recs, err := s.task.Poll(pollCtx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil && pollCtx.Err() != nil {
+				// The poll was cut short by the lease's time limit or a stop.
+				return pollOutcome{cutShort: true}
+			}
+			return pollOutcome{err: &StageError{Stage: StageTaskPoll, Err: err}}
+		}
+		if len(recs) == 0 {
+			idleWait(stop, s.pollUntil)
+			continue
+		}
+		select {
+		case out <- recs:
+		case <-stop.Done():
+			return pollOutcome{cutShort: true}
+		}
+		// Idle time counts from the hand-off: waiting for a busy producer
+		// is not idleness.
+		lastData = s.e.opts.Now()
+	}
 }
 
 // idleWait pauses between empty polls so that an idle source does not spin.
@@ -181,51 +221,117 @@ func idleWait(ctx context.Context, until time.Time) {
 	}
 }
 
-// pollOutcome is how the poller ended.
-type pollOutcome struct {
-	// cutShort: the lease's time limit or a stop ended polling while the
-	// source still had data.
-	cutShort bool
-	err      error
+// produce transforms, converts and sends one polled record, and keeps its
+// source offset. A record the chain drops or whose failure is tolerated is
+// not sent, but its offset is kept too, as Connect does.
+func (s *sourceLease) produce(ctx context.Context, rec *connect.SourceRecord) error {
+	if err := s.send(ctx, rec); err != nil {
+		return err
+	}
+	if rec.SourcePartition == nil {
+		return nil
+	}
+	id := s.ids.of(rec.SourcePartition)
+	if j, ok := s.pending[id]; ok {
+		s.entries[j].Offset = rec.SourceOffset
+	} else {
+		s.pending[id] = len(s.entries)
+		s.entries = append(s.entries, offsets.Entry{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
+	}
+	return nil
 }
 
-// poll calls Poll until stop, the lease's poll limit, or MaxIdle without
-// records, handing each non-empty batch to out. It runs on its own
-// goroutine; only it calls Poll.
-func (r *run) poll(stop, ctx context.Context, task connect.SourceTask, out chan<- []connect.SourceRecord) pollOutcome {
-	lastData := r.e.opts.Now()
-	for {
-		now := r.e.opts.Now()
-		if stop.Err() != nil || !now.Before(r.pollUntil) {
-			return pollOutcome{cutShort: true}
+// send runs rec through the stages and hands the message to the producer.
+func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error {
+	out := *rec
+	if s.st.chain.Len() > 0 {
+		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
+		keep, err := s.st.transform(ctx, &tr, failure{src: rec})
+		if err != nil || !keep {
+			return err
 		}
-		if now.Sub(lastData) >= time.Duration(r.budget.MaxIdle) {
-			return pollOutcome{}
-		}
-		pollCtx, cancel := context.WithDeadline(stop, r.pollUntil)
-		recs, err := task.Poll(pollCtx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil && pollCtx.Err() != nil {
-				// The poll was cut short by the lease's time limit or a stop.
-				return pollOutcome{cutShort: true}
-			}
-			return pollOutcome{err: &StageError{Stage: StageTaskPoll, Err: err}}
-		}
-		if len(recs) == 0 {
-			idleWait(stop, r.pollUntil)
-			continue
-		}
-		select {
-		case out <- recs:
-		case <-stop.Done():
-			return pollOutcome{cutShort: true}
-		}
-		// Idle time counts from the hand-off: waiting for a busy producer
-		// is not idleness.
-		lastData = r.e.opts.Now()
+		out.Record = tr.Record
 	}
+	msg, ok, err := s.st.toMessage(ctx, &out)
+	if err != nil || !ok {
+		return err
+	}
+	var w *written
+	if s.committer != nil {
+		w = &written{partition: -1, offset: -1}
+		s.acks = append(s.acks, w)
+		s.produced = append(s.produced, out)
+	}
+	switch {
+	case w == nil && !s.st.h.tolerateAll:
+		s.producer.Send(msg)
+	default:
+		failed := out
+		s.producer.SendAck(msg, func(p int32, off int64, err error) {
+			if w != nil {
+				w.partition, w.offset = p, off
+			}
+			if err != nil && s.st.h.tolerateAll {
+				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
+			}
+		})
+	}
+	s.res.Records++
+	s.res.Bytes += int64(len(msg.Key) + len(msg.Value))
+	s.noteTopic(msg.Topic)
+	return nil
 }
+
+// flushAndCommit makes the produced records durable, then commits: the
+// source offsets of what Kafka acknowledged, each record to the task
+// (CommitRecord), and the task (Commit). Rule 1: offsets only after every
+// record (and dead letter) is acked.
+func (s *sourceLease) flushAndCommit(ctx context.Context) error {
+	if err := s.producer.Flush(ctx); err != nil {
+		failed := s.rejected.take()
+		if !s.st.h.tolerateAll || len(failed) == 0 {
+			return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
+		}
+		for _, f := range failed {
+			s.st.h.log(f) // tolerated: the record is skipped, its offset committed
+			s.res.Errors++
+		}
+	}
+	if len(s.entries) > 0 {
+		if err := s.mayCommit(); err != nil {
+			return err
+		}
+		if err := s.e.offsets.Write(ctx, s.lease.Connector, s.entries); err != nil {
+			return connect.Retriable(fmt.Errorf("writing source offsets: %w", err))
+		}
+		for _, e := range s.entries {
+			s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
+		}
+	}
+	for i := range s.produced {
+		rec := &s.produced[i]
+		if err := s.committer.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: s.acks[i].partition}, s.acks[i].offset); err != nil {
+			return fmt.Errorf("committing record: %w", err)
+		}
+	}
+	if c, ok := s.task.(connect.SourceCommitter); ok {
+		if err := c.Commit(ctx); err != nil {
+			return fmt.Errorf("committing task: %w", err)
+		}
+	}
+	return nil
+}
+
+// offsetReader serves a source task the offsets loaded at the lease's start.
+type offsetReader map[string]offsets.Entry
+
+func (o offsetReader) Offset(partition map[string]any) map[string]any {
+	return o[offsets.PartitionID(partition)].Offset
+}
+
+type sourceContext struct{ offsets offsetReader }
+
+func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
 
 // partitionIDs remembers the canonical ID of the last source partition map
 // seen. Sources nearly always return the same map for every record of a
@@ -263,55 +369,4 @@ func (rj *rejections) take() []failure {
 	l := rj.list
 	rj.list = nil
 	return l
-}
-
-// produceOne transforms, converts and sends one polled record. A record the
-// chain drops or whose failure is tolerated is not sent.
-func (r *run) produceOne(ctx context.Context, st *stages, producer *kafka.Producer, rec *connect.SourceRecord,
-	commitsRecords bool, acks *[]*written, produced *[]connect.SourceRecord, rejected *rejections) error {
-	out := *rec
-	if st.chain.Len() > 0 {
-		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
-		keep, err := st.transform(ctx, &tr, failure{src: rec})
-		if err != nil || !keep {
-			return err
-		}
-		out.Record = tr.Record
-	}
-	msg, ok, err := st.toMessage(ctx, &out)
-	if err != nil || !ok {
-		return err
-	}
-	var w *written
-	if commitsRecords {
-		w = &written{partition: -1, offset: -1}
-		*acks = append(*acks, w)
-		*produced = append(*produced, out)
-	}
-	switch {
-	case w == nil && !st.h.tolerateAll:
-		producer.Send(msg)
-	default:
-		failed := out
-		producer.SendAck(msg, func(p int32, off int64, err error) {
-			if w != nil {
-				w.partition, w.offset = p, off
-			}
-			if err != nil && st.h.tolerateAll {
-				rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
-			}
-		})
-	}
-	r.res.Records++
-	r.res.Bytes += int64(len(msg.Key) + len(msg.Value))
-	r.noteTopic(msg.Topic)
-	return nil
-}
-
-// noteTopic adds a topic the lease produced to or read from to its
-// result's topics (the coordinator's active topics), once.
-func (r *run) noteTopic(topic string) {
-	if !slices.Contains(r.res.Topics, topic) {
-		r.res.Topics = append(r.res.Topics, topic)
-	}
 }

@@ -69,14 +69,14 @@ func Config() *config.Def {
 		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
 			Doc: "The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."})
-	return sink.EngineConfig().Merge(hdfsstore.ConfigDef()).Merge(format.Keys()).Merge(own)
+	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own)
 }
 
 // validate requires one of store.url and hdfs.url.
 func validate(props map[string]string) map[string][]string {
-	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLKey]) == "" {
-		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLKey + " must be set."
-		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLKey: {msg}}
+	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLConfig]) == "" {
+		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLConfig + " must be set."
+		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLConfig: {msg}}
 	}
 	return nil
 }
@@ -88,9 +88,9 @@ func Options() sink.Options {
 		OpenStore: func(ctx context.Context, props map[string]string) (storage.Store, error) {
 			u := strings.TrimSpace(props[StoreURLConfig])
 			if u == "" {
-				u = strings.TrimSpace(props[hdfsstore.URLKey])
+				u = strings.TrimSpace(props[hdfsstore.URLConfig])
 			}
-			return hdfsstore.Dial(ctx, u)
+			return hdfsstore.Dial(ctx, hdfsstore.OptionsFrom(u, props))
 		},
 		NewFormat: func(class string, props map[string]string) (storage.Format, error) {
 			if c, ok := formatAliases[class]; ok {
@@ -103,16 +103,26 @@ func Options() sink.Options {
 }
 
 // withDefaults fills format.class, which the engine requires, with the
-// connector's default.
+// connector's default, and makes topics.dir relative to the URL's root:
+// Confluent's connector appends it to hdfs.url, so "/topics" and "topics"
+// name the same folder.
 func withDefaults(props map[string]string) map[string]string {
-	if strings.TrimSpace(props[sink.FormatClassConfig]) != "" {
+	format := strings.TrimSpace(props[sink.FormatClassConfig]) == ""
+	dir, hasDir := props[sink.TopicsDirConfig]
+	absolute := hasDir && strings.HasPrefix(strings.TrimSpace(dir), "/")
+	if !format && !absolute {
 		return props
 	}
 	out := make(map[string]string, len(props)+1)
 	for k, v := range props {
 		out[k] = v
 	}
-	out[sink.FormatClassConfig] = ParquetFormatClass
+	if format {
+		out[sink.FormatClassConfig] = ParquetFormatClass
+	}
+	if absolute {
+		out[sink.TopicsDirConfig] = strings.TrimLeft(strings.TrimSpace(dir), "/")
+	}
 	return out
 }
 

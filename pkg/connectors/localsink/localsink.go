@@ -41,7 +41,7 @@ func Config() *config.Def {
 		Define(config.Key{Name: LocalDirConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Local directory",
 			Doc: "The directory to write to, as a path; created if missing."})
-	return sink.EngineConfig().Merge(format.Keys()).Merge(own)
+	return sink.EngineConfig().Merge(format.Config()).Merge(own)
 }
 
 func validate(props map[string]string) map[string][]string {

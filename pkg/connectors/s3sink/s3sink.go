@@ -51,7 +51,7 @@ func Config() *config.Def {
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
 			Doc: "The S3 endpoint, http(s)://host:port, for S3-compatible servers (MinIO, versitygw); empty means AWS S3 " +
 				"in s3.region."})
-	return sink.EngineConfig().Merge(s3store.ConfigDef()).Merge(format.Keys()).Merge(own)
+	return sink.EngineConfig().Merge(s3store.Config()).Merge(format.Config()).Merge(own)
 }
 
 // Options are the engine options of the S3 sink: the S3 store and the

@@ -33,10 +33,10 @@ func New(class string, props map[string]string) (storage.Format, error) {
 	return nil, fmt.Errorf("%w: format.class %q (supported: %v)", connect.ErrUnknownPlugin, class, Classes)
 }
 
-// Keys declares the properties of every format, to be merged into a
-// storage sink connector's ConfigDef.
-func Keys() *config.Def {
-	return parquet.Keys().Merge(jsonl.Keys()).Merge(bytearray.Keys()).Merge(compression.Keys())
+// Config declares the properties of every format, to be merged into a
+// storage sink connector's Def.
+func Config() *config.Def {
+	return parquet.Config().Merge(jsonl.Config()).Merge(bytearray.Config()).Merge(compression.Config())
 }
 
 // IsSchemaChange reports whether an error from a RecordWriter's Write

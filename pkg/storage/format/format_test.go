@@ -64,11 +64,11 @@ func TestNew(t *testing.T) {
 
 func TestKeysMerge(t *testing.T) {
 	// Every format's keys, declared once, merge without a duplicate.
-	def := Keys()
+	def := Config()
 	for _, name := range []string{"parquet.codec", "parquet.block.size", "parquet.page.size", "s3.compression.type",
 		"s3.compression.level", "format.bytearray.extension", "format.bytearray.separator", "json.decimal.format", "schema.cache.size"} {
 		if _, ok := def.Key(name); !ok {
-			t.Errorf("Keys() lacks %s", name)
+			t.Errorf("Config() lacks %s", name)
 		}
 	}
 }

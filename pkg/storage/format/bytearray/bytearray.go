@@ -36,9 +36,9 @@ const (
 	DefaultSeparator = "\n"
 )
 
-// Keys declares the format's own properties, to be merged into a
-// connector's ConfigDef with compression.Keys.
-func Keys() *config.Def {
+// Config declares the format's own properties, to be merged into a
+// connector's Def with compression.Config.
+func Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: ExtensionConfig, Type: config.String, Default: DefaultExtension,
 			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Output file extension for ByteArrayFormat",
@@ -55,16 +55,16 @@ func Keys() *config.Def {
 type Format struct {
 	ext       string
 	separator []byte
-	comp      compression.Config
+	comp      compression.Settings
 }
 
 var _ storage.Format = (*Format)(nil)
 
 // New returns the format configured by a connector's properties (the keys
-// of Keys; others are ignored). The error is a *config.ValidationError
+// of Config; others are ignored). The error is a *config.ValidationError
 // naming every bad key.
 func New(props map[string]string) (*Format, error) {
-	v, err := Keys().Merge(compression.Keys()).Parse(props)
+	v, err := Config().Merge(compression.Config()).Parse(props)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 		b = v
 	case nil:
 	default:
-		return &data.DataError{Msg: fmt.Sprintf("ByteArrayConverter is not compatible with objects of type %T", r.Value)}
+		return &data.Error{Msg: fmt.Sprintf("ByteArrayConverter is not compatible with objects of type %T", r.Value)}
 	}
 	if err := w.s.Write(b, w.f.separator); err != nil {
 		return fmt.Errorf("bytearray: %w", err)

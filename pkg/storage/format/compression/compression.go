@@ -38,9 +38,9 @@ func (t Type) Extension() string {
 	return ""
 }
 
-// Keys declares the compression properties, to be merged into a
-// connector's ConfigDef.
-func Keys() *config.Def {
+// Config declares the compression properties, to be merged into a
+// connector's Def.
+func Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: TypeConfig, Type: config.String, Default: string(None),
 			Validator: config.ValidString(string(None), string(Gzip)), Importance: config.Low, Group: "Storage",
@@ -54,21 +54,21 @@ func Keys() *config.Def {
 				"0 (no compression) to 9 (best compression)."})
 }
 
-// Config is a compression type and level.
-type Config struct {
+// Settings is a compression type and level.
+type Settings struct {
 	Type  Type
 	Level int
 }
 
 // FromValues reads the compression keys from parsed values.
-func FromValues(v *config.Values) Config {
-	return Config{Type: Type(strings.ToLower(v.String(TypeConfig))), Level: v.Int(LevelConfig)}
+func FromValues(v *config.Values) Settings {
+	return Settings{Type: Type(strings.ToLower(v.String(TypeConfig))), Level: v.Int(LevelConfig)}
 }
 
 // wrap returns a writer that compresses into w; its Close writes the
 // compression trailer (not closing w). For None it returns w itself with a
 // Close that does nothing.
-func (c Config) wrap(w io.Writer) (io.WriteCloser, error) {
+func (c Settings) wrap(w io.Writer) (io.WriteCloser, error) {
 	switch c.Type {
 	case "", None:
 		return nopCloser{w}, nil
@@ -94,7 +94,7 @@ type Stream struct {
 }
 
 // NewStream starts a Stream on w.
-func (c Config) NewStream(w io.Writer) (*Stream, error) {
+func (c Settings) NewStream(w io.Writer) (*Stream, error) {
 	zw, err := c.wrap(w)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 // trailer once on Close without closing the target, and refuses writes
 // after Close.
 func TestStream(t *testing.T) {
-	for _, c := range []Config{{Type: None}, {Type: Gzip, Level: gzip.BestSpeed}} {
+	for _, c := range []Settings{{Type: None}, {Type: Gzip, Level: gzip.BestSpeed}} {
 		t.Run(string(c.Type), func(t *testing.T) {
 			var buf bytes.Buffer
 			s, err := c.NewStream(&buf)
@@ -49,7 +49,7 @@ func TestStream(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (Config{Type: "zstd"}).NewStream(io.Discard); err == nil {
+	if _, err := (Settings{Type: "zstd"}).NewStream(io.Discard); err == nil {
 		t.Fatal("unsupported type accepted")
 	}
 }

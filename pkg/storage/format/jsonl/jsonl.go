@@ -30,9 +30,9 @@ const (
 	DecimalFormatConfig = "json.decimal.format"
 )
 
-// Keys declares the format's own properties, to be merged into a
-// connector's ConfigDef with compression.Keys.
-func Keys() *config.Def {
+// Config declares the format's own properties, to be merged into a
+// connector's Def with compression.Config.
+func Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: SchemaCacheSizeConfig, Type: config.Int, Default: 1000, Validator: config.AtLeast(0),
 			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Schema Cache Size",
@@ -52,16 +52,16 @@ var lineSeparator = []byte("\n")
 // use; its writers are not.
 type Format struct {
 	conv *converter.JSONConverter
-	comp compression.Config
+	comp compression.Settings
 }
 
 var _ storage.Format = (*Format)(nil)
 
 // New returns the format configured by a connector's properties (the keys
-// of Keys; others are ignored). The error is a *config.ValidationError
+// of Config; others are ignored). The error is a *config.ValidationError
 // naming every bad key.
 func New(props map[string]string) (*Format, error) {
-	v, err := Keys().Merge(compression.Keys()).Parse(props)
+	v, err := Config().Merge(compression.Config()).Parse(props)
 	if err != nil {
 		return nil, err
 	}

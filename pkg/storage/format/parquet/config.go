@@ -71,9 +71,9 @@ func parseCodec(s string) (Codec, bool) {
 	return c, ok
 }
 
-// Keys declares the format's properties, to be merged into a connector's
-// ConfigDef.
-func Keys() *config.Def {
+// Config declares the format's properties, to be merged into a connector's
+// Def.
+func Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: CodecConfig, Type: config.String, Default: string(DefaultCodec),
 			Validator:  config.CaseInsensitiveValidString("none", "uncompressed", "snappy", "gzip", "zstd"),
@@ -91,21 +91,21 @@ func Keys() *config.Def {
 			Doc:         "The size in bytes of the values in a Parquet data page (Confluent uses 65536)."})
 }
 
-// Config is the format's configuration.
-type Config struct {
+// Settings is the format's configuration.
+type Settings struct {
 	Codec        Codec
 	RowGroupSize int64
 	PageSize     int
 }
 
-// DefaultConfig returns the defaults: snappy, 32 MiB row groups, 64 KiB pages.
-func DefaultConfig() Config {
-	return Config{Codec: DefaultCodec, RowGroupSize: DefaultRowGroupSize, PageSize: DefaultPageSize}
+// DefaultSettings returns the defaults: snappy, 32 MiB row groups, 64 KiB pages.
+func DefaultSettings() Settings {
+	return Settings{Codec: DefaultCodec, RowGroupSize: DefaultRowGroupSize, PageSize: DefaultPageSize}
 }
 
 // batchBytes is the estimated size of the buffered rows at which they are
 // encoded into pages: an eighth of a row group, between 64 KiB and 4 MiB.
-func (c Config) batchBytes() int {
+func (c Settings) batchBytes() int {
 	return int(min(max(c.RowGroupSize/8, minBatchBytes), maxBatchBytes))
 }
 
@@ -113,7 +113,7 @@ func (c Config) batchBytes() int {
 // value schema, or schemaless objects, as Parquet files. It is safe for
 // concurrent use; its writers are not.
 type Format struct {
-	cfg   Config
+	cfg   Settings
 	codec pq.CompressionCodec
 	ext   string
 }
@@ -121,19 +121,19 @@ type Format struct {
 var _ storage.Format = (*Format)(nil)
 
 // New returns the format configured by a connector's properties (the keys
-// of Keys; others are ignored). The error is a *config.ValidationError
+// of Config; others are ignored). The error is a *config.ValidationError
 // naming every bad key.
 func New(props map[string]string) (*Format, error) {
-	v, err := Keys().Parse(props)
+	v, err := Config().Parse(props)
 	if err != nil {
 		return nil, err
 	}
 	codec, _ := parseCodec(v.String(CodecConfig))
-	return NewFormat(Config{Codec: codec, RowGroupSize: v.Long(RowGroupSizeConfig), PageSize: v.Int(PageSizeConfig)})
+	return NewFormat(Settings{Codec: codec, RowGroupSize: v.Long(RowGroupSizeConfig), PageSize: v.Int(PageSizeConfig)})
 }
 
 // NewFormat returns the format with cfg.
-func NewFormat(cfg Config) (*Format, error) {
+func NewFormat(cfg Settings) (*Format, error) {
 	codec, ok := parseCodec(string(cfg.Codec))
 	if !ok {
 		return nil, fmt.Errorf("parquet: unsupported codec %q", cfg.Codec)

@@ -27,7 +27,7 @@ import (
 //     an array of such values, an object of only such values — adds no
 //     field.
 //
-// The error is a *data.DataError for a value that cannot be written as
+// The error is a *data.Error for a value that cannot be written as
 // Parquet.
 func InferSchema(v any) (*data.Schema, error) {
 	switch x := v.(type) {
@@ -39,14 +39,14 @@ func InferSchema(v any) (*data.Schema, error) {
 			return nil, err
 		}
 		if s == nil {
-			return nil, &data.DataError{Msg: "parquet: cannot infer a schema from an object without typed fields"}
+			return nil, &data.Error{Msg: "parquet: cannot infer a schema from an object without typed fields"}
 		}
 		s.Optional = false
 		return s, nil
 	case nil:
-		return nil, &data.DataError{Msg: "parquet: cannot infer a schema from a null value"}
+		return nil, &data.Error{Msg: "parquet: cannot infer a schema from a null value"}
 	}
-	return nil, &data.DataError{Msg: fmt.Sprintf("parquet: a schemaless value must be an object to be written as Parquet, not a %T", v)}
+	return nil, &data.Error{Msg: fmt.Sprintf("parquet: a schemaless value must be an object to be written as Parquet, not a %T", v)}
 }
 
 // infer returns the optional schema of v, or nil when its type cannot be
@@ -99,7 +99,7 @@ func infer(v any, path string) (*data.Schema, error) {
 		s.Optional = true
 		return &s, nil
 	}
-	return nil, &data.DataError{Field: path, Msg: fmt.Sprintf("parquet: %s: cannot write a schemaless %T", pathName(path), v)}
+	return nil, &data.Error{Field: path, Msg: fmt.Sprintf("parquet: %s: cannot write a schemaless %T", pathName(path), v)}
 }
 
 func pathName(path string) string {
@@ -144,7 +144,7 @@ func merge(a, b *data.Schema, path string) (*data.Schema, error) {
 	case a.Type == data.TypeFloat64 && b.Type == data.TypeInt64 && b.Name == "":
 		return a, nil
 	case a.Type != b.Type || a.Name != b.Name:
-		return nil, &data.DataError{Field: path, Msg: fmt.Sprintf("parquet: %s: array elements of different types (%v and %v) cannot be written as Parquet", pathName(path), a, b)}
+		return nil, &data.Error{Field: path, Msg: fmt.Sprintf("parquet: %s: array elements of different types (%v and %v) cannot be written as Parquet", pathName(path), a, b)}
 	}
 	switch a.Type {
 	case data.TypeStruct:
@@ -177,7 +177,7 @@ func merge(a, b *data.Schema, path string) (*data.Schema, error) {
 		return &data.Schema{Type: data.TypeArray, Optional: true, ValueSchema: elem}, nil
 	case data.TypeBytes:
 		if a.Name == data.DecimalName && !data.Equal(a, b) {
-			return nil, &data.DataError{Field: path, Msg: fmt.Sprintf("parquet: %s: decimals of different scales cannot be written in one column", pathName(path))}
+			return nil, &data.Error{Field: path, Msg: fmt.Sprintf("parquet: %s: decimals of different scales cannot be written in one column", pathName(path))}
 		}
 	}
 	return a, nil

@@ -93,10 +93,10 @@ type layoutSchema struct {
 // documentation for the table).
 func buildSchema(s *data.Schema) (*layoutSchema, error) {
 	if s == nil || s.Type != data.TypeStruct {
-		return nil, &data.DataError{Msg: fmt.Sprintf("parquet: the record value's schema must be a STRUCT, not %v", s)}
+		return nil, &data.Error{Msg: fmt.Sprintf("parquet: the record value's schema must be a STRUCT, not %v", s)}
 	}
 	if len(s.Fields) == 0 {
-		return nil, &data.DataError{Msg: "parquet: a STRUCT schema without fields cannot be written as Parquet"}
+		return nil, &data.Error{Msg: "parquet: a STRUCT schema without fields cannot be written as Parquet"}
 	}
 	name := s.Name
 	if name == "" {
@@ -121,7 +121,7 @@ func (ls *layoutSchema) addFields(parent *node, parentElem *pq.SchemaElement, s 
 		// two names with the same form would share a column.
 		in := common.StringToVariableName(f.Name)
 		if other, dup := seen[in]; dup {
-			return &data.DataError{Field: f.Name, Msg: fmt.Sprintf("parquet: fields %q and %q of %s cannot both be written", other, f.Name, path)}
+			return &data.Error{Field: f.Name, Msg: fmt.Sprintf("parquet: fields %q and %q of %s cannot both be written", other, f.Name, path)}
 		}
 		seen[in] = f.Name
 		child, err := ls.addNode(f.Name, f.Schema, def, rep, path+"."+f.Name)
@@ -148,7 +148,7 @@ func ptr[T any](v T) *T { return &v }
 // rep, and returns its node.
 func (ls *layoutSchema) addNode(name string, s *data.Schema, def, rep int32, path string) (*node, error) {
 	if s == nil {
-		return nil, &data.DataError{Msg: "parquet: " + path + " has no schema"}
+		return nil, &data.Error{Msg: "parquet: " + path + " has no schema"}
 	}
 	n := &node{name: name, schema: s, optional: s.Optional, first: len(ls.cols)}
 	if s.Optional {
@@ -160,7 +160,7 @@ func (ls *layoutSchema) addNode(name string, s *data.Schema, def, rep int32, pat
 	switch s.Type {
 	case data.TypeStruct:
 		if len(s.Fields) == 0 {
-			return nil, &data.DataError{Msg: "parquet: " + path + " is a STRUCT without fields, which Parquet cannot represent"}
+			return nil, &data.Error{Msg: "parquet: " + path + " is a STRUCT without fields, which Parquet cannot represent"}
 		}
 		n.kind = kindStruct
 		if err := ls.addFields(n, elem, s, def, rep, path); err != nil {
@@ -194,7 +194,7 @@ func (ls *layoutSchema) addNode(name string, s *data.Schema, def, rep int32, pat
 			Name: "key_value", RepetitionType: ptr(pq.FieldRepetitionType_REPEATED), NumChildren: ptr(int32(2)),
 		})
 		if s.KeySchema == nil || !s.KeySchema.Type.Primitive() {
-			return nil, &data.DataError{Msg: fmt.Sprintf("parquet: %s: map keys must be of a primitive type, not %v", path, s.KeySchema)}
+			return nil, &data.Error{Msg: fmt.Sprintf("parquet: %s: map keys must be of a primitive type, not %v", path, s.KeySchema)}
 		}
 		// Parquet map keys are required whatever the Connect schema says.
 		keySchema := *s.KeySchema
@@ -237,12 +237,12 @@ func setLeaf(n *node, elem *pq.SchemaElement, s *data.Schema, path string) error
 		if p, ok := s.Parameters[DecimalPrecisionParam]; ok {
 			v, err := strconv.ParseInt(p, 10, 32)
 			if err != nil || v < 1 {
-				return &data.DataError{Msg: fmt.Sprintf("parquet: %s: invalid %s %q", path, DecimalPrecisionParam, p)}
+				return &data.Error{Msg: fmt.Sprintf("parquet: %s: invalid %s %q", path, DecimalPrecisionParam, p)}
 			}
 			precision = int32(v)
 		}
 		if scale < 0 || scale > precision {
-			return &data.DataError{Msg: fmt.Sprintf("parquet: %s: decimal scale %d is outside [0, precision %d]", path, scale, precision)}
+			return &data.Error{Msg: fmt.Sprintf("parquet: %s: decimal scale %d is outside [0, precision %d]", path, scale, precision)}
 		}
 		n.leaf, n.scale = leafDecimal, scale
 		physical(pq.Type_BYTE_ARRAY)
@@ -311,7 +311,7 @@ func setLeaf(n *node, elem *pq.SchemaElement, s *data.Schema, path string) error
 		n.leaf = leafBytes
 		physical(pq.Type_BYTE_ARRAY)
 	default:
-		return &data.DataError{Msg: fmt.Sprintf("parquet: %s: unsupported schema type %q", path, s.Type)}
+		return &data.Error{Msg: fmt.Sprintf("parquet: %s: unsupported schema type %q", path, s.Type)}
 	}
 	return nil
 }

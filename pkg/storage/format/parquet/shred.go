@@ -17,7 +17,7 @@ const entryOverhead = 24
 // shred appends value v of node n to the columns below n (Dremel's
 // record shredding): rl is the repetition level of the entry and dl the
 // definition level reached by n's parent. A mismatch between v and n is a
-// *data.DataError, or ErrSchemaChanged for a schemaless writer; the caller
+// *data.Error, or ErrSchemaChanged for a schemaless writer; the caller
 // then rolls the columns back to the start of the row.
 func (w *Writer) shred(n *node, v any, rl, dl int32) error {
 	if v == nil {
@@ -323,7 +323,7 @@ func (w *Writer) mismatch(n *node, v any, why string) error {
 	if w.schemaless {
 		return fmt.Errorf("%w: field %q: %s", ErrSchemaChanged, n.name, why)
 	}
-	return &data.DataError{Field: n.name, Msg: "parquet: field " + n.name + ": " + why}
+	return &data.Error{Field: n.name, Msg: "parquet: field " + n.name + ": " + why}
 }
 
 // isNaN reports whether v is a float NaN, which page statistics leave out.

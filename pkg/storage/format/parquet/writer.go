@@ -107,7 +107,7 @@ func (w *Writer) open(s *data.Schema, schemaless bool) error {
 // Write adds one record. It returns ErrSchemaChanged, having written
 // nothing, when the record's value does not fit the file's schema: the
 // caller closes this file and writes the record to a new one. Other errors
-// (a *data.DataError for a value that cannot be written) also leave the
+// (a *data.Error for a value that cannot be written) also leave the
 // file as it was, so the caller may skip the record and go on.
 func (w *Writer) Write(r *connect.SinkRecord) error {
 	if w.closed {
@@ -115,7 +115,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 	}
 	v := r.Value
 	if v == nil {
-		return &data.DataError{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
+		return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
 	}
 	if w.pw == nil {
 		s, schemaless := r.ValueSchema, false

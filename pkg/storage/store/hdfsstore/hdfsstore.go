@@ -29,10 +29,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/url"
-	"os"
-	"os/user"
 	"path"
 	"slices"
 	"strings"
@@ -40,7 +36,6 @@ import (
 
 	"github.com/colinmarc/hdfs/v2"
 
-	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/storage"
 )
 
@@ -50,26 +45,12 @@ var (
 	_ FileSystem           = (*Client)(nil)
 )
 
-// URLKey is Confluent's HDFS connector's hdfs.url. Confluent deprecates it
-// in favour of store.url, which package store reads first.
-const URLKey = "hdfs.url"
-
 // TmpDir is the name of the directories holding temporary files, as in
 // Confluent's HDFS connector.
 const TmpDir = "+tmp"
 
 // ErrClosed is returned by a Writer used after Commit or Abort.
 var ErrClosed = errors.New("hdfsstore: object writer already committed or aborted")
-
-// ConfigDef returns the HDFS store's keys for a connector to merge.
-func ConfigDef() *config.Def {
-	return config.NewDef().Define(config.Key{Name: URLKey, Type: config.String, Default: nil,
-		Importance: config.High, Group: "HDFS", OrderInGroup: 1, Width: config.WidthMedium,
-		DisplayName: "HDFS URL",
-		Doc: "The HDFS connection URL, hdfs://namenode:8020 (several namenodes: " +
-			"hdfs://nn1:8020,nn2:8020); a path after the host is the root under which keys " +
-			"(topics.dir/...) are written. Deprecated in Confluent's connector in favour of store.url."})
-}
 
 // FileSystem is what the store needs from HDFS. Paths are absolute and
 // slash-separated. Errors for missing files match fs.ErrNotExist.
@@ -95,40 +76,6 @@ type FileSystem interface {
 // Client is the FileSystem backed by github.com/colinmarc/hdfs/v2.
 type Client struct {
 	c *hdfs.Client
-}
-
-// Dial connects to the namenodes of an hdfs:// URL as the user in
-// HADOOP_USER_NAME, or else the current user, and returns a Store rooted at
-// the URL's path ("/" when it has none). Kerberos and Hadoop configuration
-// files are not supported yet.
-func Dial(ctx context.Context, rawURL string) (*Store, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Scheme != "hdfs" || u.Host == "" {
-		return nil, fmt.Errorf("hdfsstore: %q is not an hdfs://namenode:port URL", rawURL)
-	}
-	name := os.Getenv("HADOOP_USER_NAME")
-	if name == "" {
-		cur, err := user.Current()
-		if err != nil {
-			return nil, fmt.Errorf("hdfsstore: finding the user to act as (set HADOOP_USER_NAME): %w", err)
-		}
-		name = cur.Username
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// ctx is not kept for the connection: the client redials namenodes
-	// long after Dial returns.
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	c, err := hdfs.NewClient(hdfs.ClientOptions{
-		Addresses:        strings.Split(u.Host, ","),
-		User:             name,
-		NamenodeDialFunc: dialer.DialContext,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hdfsstore: connecting to %s: %w", u.Host, err)
-	}
-	return New(&Client{c: c}, u.Path), nil
 }
 
 // Create implements FileSystem.
@@ -294,6 +241,8 @@ type Writer struct {
 	tmp    string
 	target string
 	closed bool
+	// werr is the first Write error: a writer that lost data never commits.
+	werr error
 }
 
 // Write writes to the temporary file.
@@ -301,17 +250,28 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
-	return w.w.Write(p)
+	if w.werr != nil {
+		return 0, w.werr
+	}
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.werr = err
+	}
+	return n, err
 }
 
 // Commit closes the temporary file and renames it to the key, replacing
-// any earlier object. After an error the temporary file is removed.
+// any earlier object. After an error, or after a Write failed (the file
+// may lack data), the temporary file is removed and nothing is committed.
 func (w *Writer) Commit(ctx context.Context) error {
 	if w.closed {
 		return ErrClosed
 	}
 	w.closed = true
-	err := ctx.Err()
+	err := w.werr
+	if err == nil {
+		err = ctx.Err()
+	}
 	if cerr := w.w.Close(); err == nil {
 		err = cerr
 	}

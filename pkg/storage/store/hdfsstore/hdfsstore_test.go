@@ -181,7 +181,7 @@ func TestDialRejectsBadURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Dial(testCtx(t), tt.url); err == nil || !strings.Contains(err.Error(), "hdfs://") {
+			if _, err := Dial(testCtx(t), Options{URL: tt.url}); err == nil || !strings.Contains(err.Error(), "hdfs://") {
 				t.Fatalf("Dial(%q) err = %v, want one explaining the URL form", tt.url, err)
 			}
 		})

@@ -14,18 +14,18 @@ import (
 // Property names, exactly as Confluent's S3 sink connector
 // (S3SinkConnectorConfig) spells them.
 const (
-	BucketKey          = "s3.bucket.name"
-	RegionKey          = "s3.region"
-	PartSizeKey        = "s3.part.size"
-	AccessKeyIDKey     = "aws.access.key.id"
-	SecretAccessKeyKey = "aws.secret.access.key"
-	SSEAlgorithmKey    = "s3.ssea.name"
-	SSECustomerKeyKey  = "s3.sse.customer.key"
-	SSEKMSKeyIDKey     = "s3.sse.kms.key.id"
-	CannedACLKey       = "s3.acl.canned"
-	PartRetriesKey     = "s3.part.retries"
-	RetryBackoffKey    = "s3.retry.backoff.ms"
-	PathStyleKey       = "s3.path.style.access.enabled"
+	BucketConfig          = "s3.bucket.name"
+	RegionConfig          = "s3.region"
+	PartSizeConfig        = "s3.part.size"
+	AccessKeyIDConfig     = "aws.access.key.id"
+	SecretAccessKeyConfig = "aws.secret.access.key"
+	SSEAlgorithmConfig    = "s3.ssea.name"
+	SSECustomerKeyConfig  = "s3.sse.customer.key"
+	SSEKMSKeyIDConfig     = "s3.sse.kms.key.id"
+	CannedACLConfig       = "s3.acl.canned"
+	PartRetriesConfig     = "s3.part.retries"
+	RetryBackoffConfig    = "s3.retry.backoff.ms"
+	PathStyleConfig       = "s3.path.style.access.enabled"
 	// StoreURLKey is Confluent's StorageCommonConfig "store.url". It is
 	// declared by package store (so that the S3, HDFS and file stores share
 	// one declaration); for S3 it is the endpoint of an S3-compatible server.
@@ -69,79 +69,79 @@ var cannedACLs = []string{
 
 const group = "S3"
 
-// ConfigDef returns the S3 store's keys, Confluent's S3 group, for a
+// Config returns the S3 store's keys, Confluent's S3 group, for a
 // connector to merge into its own Def. It does not declare store.url, which
 // package store declares for every store.
-func ConfigDef() *config.Def {
+func Config() *config.Def {
 	order := 0
 	next := func() int { order++; return order }
 	return config.NewDef().
-		Define(config.Key{Name: BucketKey, Type: config.String, Default: config.NoDefault,
+		Define(config.Key{Name: BucketConfig, Type: config.String, Default: config.NoDefault,
 			Validator: config.NonEmptyString(), Importance: config.High,
 			Doc: "The S3 Bucket.", Group: group, OrderInGroup: next(), Width: config.WidthLong,
 			DisplayName: "S3 Bucket"}).
-		Define(config.Key{Name: RegionKey, Type: config.String, Default: DefaultRegion,
+		Define(config.Key{Name: RegionConfig, Type: config.String, Default: DefaultRegion,
 			Validator: config.NonEmptyString(), Importance: config.Medium,
 			Doc: "The AWS region to be used the connector.", Group: group, OrderInGroup: next(),
 			Width: config.WidthLong, DisplayName: "AWS region"}).
-		Define(config.Key{Name: PartSizeKey, Type: config.Int, Default: DefaultPartSize,
+		Define(config.Key{Name: PartSizeConfig, Type: config.Int, Default: DefaultPartSize,
 			Validator: partRange{}, Importance: config.High,
 			Doc: "The Part Size in S3 Multi-part Uploads. It is also the most memory each open " +
 				"object holds, whatever the object's size.",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "S3 Part Size"}).
-		Define(config.Key{Name: AccessKeyIDKey, Type: config.String, Default: "",
+		Define(config.Key{Name: AccessKeyIDConfig, Type: config.String, Default: "",
 			Importance: config.High,
 			Doc: "The AWS access key ID used to authenticate personal AWS credentials such as IAM " +
 				"credentials. When empty, the AWS SDK's default credential chain is used " +
 				"(environment, shared config, web identity, ECS or EC2 role).",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "AWS Access Key ID"}).
-		Define(config.Key{Name: SecretAccessKeyKey, Type: config.Password, Default: nil,
+		Define(config.Key{Name: SecretAccessKeyConfig, Type: config.Password, Default: nil,
 			Importance: config.High,
 			Doc: "The secret access key used to authenticate personal AWS credentials such as IAM " +
-				"credentials. Set together with " + AccessKeyIDKey + ".",
+				"credentials. Set together with " + AccessKeyIDConfig + ".",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "AWS Secret Access Key"}).
-		Define(config.Key{Name: SSEAlgorithmKey, Type: config.String, Default: "",
+		Define(config.Key{Name: SSEAlgorithmConfig, Type: config.String, Default: "",
 			Validator: config.ValidString("", SSEAES256, SSEKMS), Importance: config.Low,
 			Doc: "The S3 Server Side Encryption Algorithm.", Group: group, OrderInGroup: next(),
 			Width: config.WidthLong, DisplayName: "S3 Server Side Encryption Algorithm"}).
-		Define(config.Key{Name: SSECustomerKeyKey, Type: config.Password, Default: nil,
+		Define(config.Key{Name: SSECustomerKeyConfig, Type: config.Password, Default: nil,
 			Validator: sseCustomerKey{}, Importance: config.Low,
 			Doc: "The S3 Server Side Encryption Customer-Provided Key (SSE-C): a base64-encoded " +
-				"256-bit key, used when " + SSEAlgorithmKey + " is " + SSEAES256 + ".",
+				"256-bit key, used when " + SSEAlgorithmConfig + " is " + SSEAES256 + ".",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong,
 			DisplayName: "S3 Server Side Encryption Customer-Provided Key (SSE-C)"}).
-		Define(config.Key{Name: SSEKMSKeyIDKey, Type: config.String, Default: "",
+		Define(config.Key{Name: SSEKMSKeyIDConfig, Type: config.String, Default: "",
 			Importance: config.Low,
 			Doc: "The name of the AWS Key Management Service (AWS-KMS) key to be used for server side " +
 				"encryption of the S3 objects. No encryption is used when no key is provided, but it is " +
 				"enabled when '" + SSEKMS + "' is specified as encryption algorithm with a valid key name.",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "S3 Server Side Encryption Key"}).
-		Define(config.Key{Name: CannedACLKey, Type: config.String, Default: nil,
+		Define(config.Key{Name: CannedACLConfig, Type: config.String, Default: nil,
 			Validator: cannedACL{}, Importance: config.Low,
 			Doc:   "An S3 canned ACL header value to apply when writing objects.",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "S3 Canned ACL"}).
-		Define(config.Key{Name: PartRetriesKey, Type: config.Int, Default: DefaultPartRetries,
+		Define(config.Key{Name: PartRetriesConfig, Type: config.Int, Default: DefaultPartRetries,
 			Validator: config.AtLeast(0), Importance: config.Medium,
 			Doc: "Maximum number of retry attempts for failed requests. Zero means no retries. " +
 				"Only transient failures (5xx, throttling, connection refused or reset) are retried.",
 			Group: group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "S3 Part Upload Retries"}).
-		Define(config.Key{Name: RetryBackoffKey, Type: config.Long, Default: int64(DefaultRetryBackoff / time.Millisecond),
+		Define(config.Key{Name: RetryBackoffConfig, Type: config.Long, Default: int64(DefaultRetryBackoff / time.Millisecond),
 			Validator: config.AtLeast(0), Importance: config.Low,
 			Doc: "How long to wait in milliseconds before attempting the first retry of a failed S3 " +
 				"request. Upon a failure, this connector may wait up to twice as long as the previous " +
 				"wait, up to the maximum number of retries. This avoids retrying in a tight loop under " +
 				"failure scenarios.",
 			Group: group, OrderInGroup: next(), Width: config.WidthShort, DisplayName: "Retry Backoff (ms)"}).
-		Define(config.Key{Name: PathStyleKey, Type: config.Boolean, Default: true,
+		Define(config.Key{Name: PathStyleConfig, Type: config.Boolean, Default: true,
 			Importance: config.Low,
 			Doc: "Specifies whether or not to enable path style access to the bucket used by the " +
 				"connector (https://host/bucket/key rather than https://bucket.host/key).",
 			Group: group, OrderInGroup: next(), Width: config.WidthShort, DisplayName: "Enable Path Style Access to S3"})
 }
 
-// Config is the S3 store's configuration. ParseConfig fills it from
+// Settings is the S3 store's configuration. ParseSettings fills it from
 // connector properties; New fills zero fields with the defaults above.
-type Config struct {
+type Settings struct {
 	Bucket string
 	Region string
 	// Endpoint is the URL of an S3-compatible server (store.url); empty
@@ -171,15 +171,15 @@ type Config struct {
 	RetryBackoff time.Duration
 }
 
-// ParseConfig reads the S3 store's properties (ConfigDef's keys and
+// ParseSettings reads the S3 store's properties (Config's keys and
 // store.url). The error is a *config.ValidationError naming every bad key.
-func ParseConfig(props map[string]string) (Config, error) {
-	vals, err := ConfigDef().Parse(props)
+func ParseSettings(props map[string]string) (Settings, error) {
+	vals, err := Config().Parse(props)
 	var problems []config.Problem
 	if err != nil {
 		ve, ok := err.(*config.ValidationError)
 		if !ok {
-			return Config{}, err
+			return Settings{}, err
 		}
 		problems = append(problems, ve.Problems...)
 	}
@@ -191,31 +191,31 @@ func ParseConfig(props map[string]string) (Config, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return Config{}, &config.ValidationError{Problems: problems}
+		return Settings{}, &config.ValidationError{Problems: problems}
 	}
-	cfg := Config{
-		Bucket:          vals.String(BucketKey),
-		Region:          vals.String(RegionKey),
+	cfg := Settings{
+		Bucket:          vals.String(BucketConfig),
+		Region:          vals.String(RegionConfig),
 		Endpoint:        endpoint,
-		PathStyle:       vals.Bool(PathStyleKey),
-		PartSize:        vals.Int(PartSizeKey),
-		AccessKeyID:     vals.String(AccessKeyIDKey),
-		SecretAccessKey: vals.Password(SecretAccessKeyKey).Value(),
-		SSEAlgorithm:    vals.String(SSEAlgorithmKey),
-		SSEKMSKeyID:     vals.String(SSEKMSKeyIDKey),
-		SSECustomerKey:  vals.Password(SSECustomerKeyKey).Value(),
-		CannedACL:       vals.String(CannedACLKey),
-		PartRetries:     vals.Int(PartRetriesKey),
-		RetryBackoff:    time.Duration(vals.Long(RetryBackoffKey)) * time.Millisecond,
+		PathStyle:       vals.Bool(PathStyleConfig),
+		PartSize:        vals.Int(PartSizeConfig),
+		AccessKeyID:     vals.String(AccessKeyIDConfig),
+		SecretAccessKey: vals.Password(SecretAccessKeyConfig).Value(),
+		SSEAlgorithm:    vals.String(SSEAlgorithmConfig),
+		SSEKMSKeyID:     vals.String(SSEKMSKeyIDConfig),
+		SSECustomerKey:  vals.Password(SSECustomerKeyConfig).Value(),
+		CannedACL:       vals.String(CannedACLConfig),
+		PartRetries:     vals.Int(PartRetriesConfig),
+		RetryBackoff:    time.Duration(vals.Long(RetryBackoffConfig)) * time.Millisecond,
 	}
 	if err := cfg.check(); err != nil {
-		return Config{}, err
+		return Settings{}, err
 	}
 	return cfg, nil
 }
 
 // withDefaults fills zero fields with the defaults.
-func (c Config) withDefaults() Config {
+func (c Settings) withDefaults() Settings {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
@@ -233,35 +233,35 @@ func (c Config) withDefaults() Config {
 
 // check validates what the keys' validators cannot see alone: values that
 // belong together. Its error names the keys.
-func (c Config) check() error {
+func (c Settings) check() error {
 	var problems []config.Problem
 	add := func(key string, value any, reason string) {
 		problems = append(problems, config.Problem{Key: key, Message: config.InvalidValue(key, value, reason).Error()})
 	}
 	if c.Bucket == "" {
-		add(BucketKey, c.Bucket, "String must be non-empty")
+		add(BucketConfig, c.Bucket, "String must be non-empty")
 	}
 	if c.PartSize < MinPartSize {
-		add(PartSizeKey, c.PartSize, fmt.Sprintf("Part size must be at least: %d bytes (5MB)", MinPartSize))
+		add(PartSizeConfig, c.PartSize, fmt.Sprintf("Part size must be at least: %d bytes (5MB)", MinPartSize))
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
-		add(AccessKeyIDKey, c.AccessKeyID, AccessKeyIDKey+" and "+SecretAccessKeyKey+" must be set together")
+		add(AccessKeyIDConfig, c.AccessKeyID, AccessKeyIDConfig+" and "+SecretAccessKeyConfig+" must be set together")
 	}
 	switch c.SSEAlgorithm {
 	case "", SSEAES256, SSEKMS:
 	default:
-		add(SSEAlgorithmKey, c.SSEAlgorithm, "String must be one of: , "+SSEAES256+", "+SSEKMS)
+		add(SSEAlgorithmConfig, c.SSEAlgorithm, "String must be one of: , "+SSEAES256+", "+SSEKMS)
 	}
 	if c.SSECustomerKey != "" {
 		if c.SSEAlgorithm != SSEAES256 {
-			add(SSECustomerKeyKey, config.Secret(c.SSECustomerKey), "requires "+SSEAlgorithmKey+"="+SSEAES256)
+			add(SSECustomerKeyConfig, config.Secret(c.SSECustomerKey), "requires "+SSEAlgorithmConfig+"="+SSEAES256)
 		} else if err := checkCustomerKey(c.SSECustomerKey); err != nil {
-			add(SSECustomerKeyKey, config.Secret(c.SSECustomerKey), err.Error())
+			add(SSECustomerKeyConfig, config.Secret(c.SSECustomerKey), err.Error())
 		}
 	}
 	if c.CannedACL != "" {
-		if err := (cannedACL{}).Validate(CannedACLKey, c.CannedACL); err != nil {
-			problems = append(problems, config.Problem{Key: CannedACLKey, Message: err.Error()})
+		if err := (cannedACL{}).Validate(CannedACLConfig, c.CannedACL); err != nil {
+			problems = append(problems, config.Problem{Key: CannedACLConfig, Message: err.Error()})
 		}
 	}
 	if len(problems) > 0 {

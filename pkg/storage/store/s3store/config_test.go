@@ -21,7 +21,7 @@ import (
 
 func TestParseConfig(t *testing.T) {
 	base := func(extra ...string) map[string]string {
-		p := map[string]string{BucketKey: "b"}
+		p := map[string]string{BucketConfig: "b"}
 		for i := 0; i+1 < len(extra); i += 2 {
 			p[extra[i]] = extra[i+1]
 		}
@@ -30,51 +30,51 @@ func TestParseConfig(t *testing.T) {
 	tests := []struct {
 		name    string
 		props   map[string]string
-		want    Config
+		want    Settings
 		errKeys []string
 	}{
 		{
 			name:  "defaults",
 			props: base(),
-			want: Config{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
+			want: Settings{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
 				PartRetries: DefaultPartRetries, RetryBackoff: DefaultRetryBackoff},
 		},
 		{
 			name: "everything set",
-			props: base(RegionKey, "eu-west-1", "store.url", "http://127.0.0.1:9000", PathStyleKey, "false",
-				PartSizeKey, "5242880", AccessKeyIDKey, "AK", SecretAccessKeyKey, "SK", SSEAlgorithmKey, "aws:kms",
-				SSEKMSKeyIDKey, "kms-1", CannedACLKey, "bucket-owner-full-control", PartRetriesKey, "0", RetryBackoffKey, "5"),
-			want: Config{Bucket: "b", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9000", PathStyle: false,
+			props: base(RegionConfig, "eu-west-1", "store.url", "http://127.0.0.1:9000", PathStyleConfig, "false",
+				PartSizeConfig, "5242880", AccessKeyIDConfig, "AK", SecretAccessKeyConfig, "SK", SSEAlgorithmConfig, "aws:kms",
+				SSEKMSKeyIDConfig, "kms-1", CannedACLConfig, "bucket-owner-full-control", PartRetriesConfig, "0", RetryBackoffConfig, "5"),
+			want: Settings{Bucket: "b", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9000", PathStyle: false,
 				PartSize: MinPartSize, AccessKeyID: "AK", SecretAccessKey: "SK", SSEAlgorithm: SSEKMS, SSEKMSKeyID: "kms-1",
 				CannedACL: "bucket-owner-full-control", PartRetries: 0, RetryBackoff: 5 * time.Millisecond},
 		},
 		{
 			name:  "sse-c",
-			props: base(SSEAlgorithmKey, "AES256", SSECustomerKeyKey, "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="),
-			want: Config{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
+			props: base(SSEAlgorithmConfig, "AES256", SSECustomerKeyConfig, "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="),
+			want: Settings{Bucket: "b", Region: DefaultRegion, PathStyle: true, PartSize: DefaultPartSize,
 				PartRetries: DefaultPartRetries, RetryBackoff: DefaultRetryBackoff, SSEAlgorithm: SSEAES256,
 				SSECustomerKey: "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="},
 		},
-		{name: "bucket missing", props: map[string]string{}, errKeys: []string{BucketKey}},
-		{name: "part size below 5 MiB", props: base(PartSizeKey, "1048576"), errKeys: []string{PartSizeKey}},
-		{name: "unknown sse algorithm", props: base(SSEAlgorithmKey, "rot13"), errKeys: []string{SSEAlgorithmKey}},
-		{name: "bad canned acl", props: base(CannedACLKey, "world-writable"), errKeys: []string{CannedACLKey}},
-		{name: "negative retries", props: base(PartRetriesKey, "-1"), errKeys: []string{PartRetriesKey}},
+		{name: "bucket missing", props: map[string]string{}, errKeys: []string{BucketConfig}},
+		{name: "part size below 5 MiB", props: base(PartSizeConfig, "1048576"), errKeys: []string{PartSizeConfig}},
+		{name: "unknown sse algorithm", props: base(SSEAlgorithmConfig, "rot13"), errKeys: []string{SSEAlgorithmConfig}},
+		{name: "bad canned acl", props: base(CannedACLConfig, "world-writable"), errKeys: []string{CannedACLConfig}},
+		{name: "negative retries", props: base(PartRetriesConfig, "-1"), errKeys: []string{PartRetriesConfig}},
 		{name: "endpoint not a URL", props: base("store.url", "minio:9000"), errKeys: []string{"store.url"}},
-		{name: "access key without secret", props: base(AccessKeyIDKey, "AK"), errKeys: []string{AccessKeyIDKey}},
-		{name: "customer key not 256 bits", props: base(SSEAlgorithmKey, "AES256", SSECustomerKeyKey, "c2hvcnQ="), errKeys: []string{SSECustomerKeyKey}},
-		{name: "several problems at once", props: base(PartSizeKey, "1", SSEAlgorithmKey, "x", "store.url", "ftp://h"),
-			errKeys: []string{PartSizeKey, SSEAlgorithmKey, "store.url"}},
+		{name: "access key without secret", props: base(AccessKeyIDConfig, "AK"), errKeys: []string{AccessKeyIDConfig}},
+		{name: "customer key not 256 bits", props: base(SSEAlgorithmConfig, "AES256", SSECustomerKeyConfig, "c2hvcnQ="), errKeys: []string{SSECustomerKeyConfig}},
+		{name: "several problems at once", props: base(PartSizeConfig, "1", SSEAlgorithmConfig, "x", "store.url", "ftp://h"),
+			errKeys: []string{PartSizeConfig, SSEAlgorithmConfig, "store.url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseConfig(tt.props)
+			got, err := ParseSettings(tt.props)
 			if len(tt.errKeys) == 0 {
 				if err != nil {
-					t.Fatalf("ParseConfig: %v", err)
+					t.Fatalf("ParseSettings: %v", err)
 				}
 				if got != tt.want {
-					t.Fatalf("ParseConfig =\n%+v, want\n%+v", got, tt.want)
+					t.Fatalf("ParseSettings =\n%+v, want\n%+v", got, tt.want)
 				}
 				return
 			}
@@ -99,18 +99,18 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestConfigDefDocumentsEveryKey(t *testing.T) {
-	def := ConfigDef()
+	def := Config()
 	for _, k := range def.Keys() {
 		if k.Doc == "" || k.Group != "S3" || k.DisplayName == "" {
 			t.Errorf("key %s lacks doc, group or display name", k.Name)
 		}
 	}
-	secret, _ := def.Key(SecretAccessKeyKey)
+	secret, _ := def.Key(SecretAccessKeyConfig)
 	if secret.Type != config.Password {
-		t.Errorf("%s is %v, want PASSWORD", SecretAccessKeyKey, secret.Type)
+		t.Errorf("%s is %v, want PASSWORD", SecretAccessKeyConfig, secret.Type)
 	}
-	if k, _ := def.Key(PartSizeKey); k.ValidValues() != "[5242880,...,2147483647]" {
-		t.Errorf("%s valid values %q", PartSizeKey, k.ValidValues())
+	if k, _ := def.Key(PartSizeConfig); k.ValidValues() != "[5242880,...,2147483647]" {
+		t.Errorf("%s valid values %q", PartSizeConfig, k.ValidValues())
 	}
 }
 
@@ -180,22 +180,22 @@ func TestHeaders(t *testing.T) {
 	sum := md5.Sum([]byte("01234567890123456789012345678901"))
 	wantMD5 := base64.StdEncoding.EncodeToString(sum[:])
 
-	h := newHeaders(Config{SSEAlgorithm: SSEAES256, SSECustomerKey: key, CannedACL: "bucket-owner-full-control"})
+	h := newHeaders(Settings{SSEAlgorithm: SSEAES256, SSECustomerKey: key, CannedACL: "bucket-owner-full-control"})
 	if h.acl != types.ObjectCannedACLBucketOwnerFullControl || h.sse != "" || h.kmsKeyID != nil ||
 		aws.ToString(h.customerAlgorithm) != SSEAES256 || aws.ToString(h.customerKey) != key ||
 		aws.ToString(h.customerKeyMD5) != wantMD5 {
 		t.Errorf("SSE-C headers = %+v", h)
 	}
-	h = newHeaders(Config{SSEAlgorithm: SSEKMS, SSEKMSKeyID: "arn:aws:kms:k"})
+	h = newHeaders(Settings{SSEAlgorithm: SSEKMS, SSEKMSKeyID: "arn:aws:kms:k"})
 	if h.acl != "" || h.sse != types.ServerSideEncryptionAwsKms || aws.ToString(h.kmsKeyID) != "arn:aws:kms:k" ||
 		h.customerAlgorithm != nil || h.customerKey != nil || h.customerKeyMD5 != nil {
 		t.Errorf("SSE-KMS headers = %+v", h)
 	}
-	h = newHeaders(Config{SSEAlgorithm: SSEAES256})
+	h = newHeaders(Settings{SSEAlgorithm: SSEAES256})
 	if h.sse != types.ServerSideEncryptionAes256 || h.kmsKeyID != nil || h.customerKey != nil {
 		t.Errorf("SSE-S3 headers = %+v", h)
 	}
-	if h := newHeaders(Config{}); h != (headers{}) {
+	if h := newHeaders(Settings{}); h != (headers{}) {
 		t.Errorf("no headers configured, got %+v", h)
 	}
 }

@@ -1,6 +1,6 @@
 // Package s3store stores objects in Amazon S3 or an S3-compatible server,
 // as Confluent's S3 sink connector does (S3Storage and S3OutputStream), with
-// the same properties (see ConfigDef).
+// the same properties (see Config).
 //
 // An object is buffered in memory up to s3.part.size. An object that fits
 // in one part is written with a single PutObject on Commit; a larger one
@@ -47,12 +47,12 @@ var (
 // Store is a bucket. It is safe for concurrent use.
 type Store struct {
 	client *s3.Client
-	cfg    Config
+	cfg    Settings
 	h      headers
 }
 
 // headers are the ACL and encryption headers of the Store's requests,
-// derived once from its Config.
+// derived once from its Settings.
 type headers struct {
 	acl      types.ObjectCannedACL
 	sse      types.ServerSideEncryption // SSE-S3 or SSE-KMS
@@ -61,7 +61,7 @@ type headers struct {
 	customerAlgorithm, customerKey, customerKeyMD5 *string
 }
 
-func newHeaders(c Config) headers {
+func newHeaders(c Settings) headers {
 	h := headers{acl: types.ObjectCannedACL(c.CannedACL)}
 	switch {
 	case c.SSEAlgorithm == SSEAES256 && c.SSECustomerKey != "":
@@ -80,7 +80,7 @@ func newHeaders(c Config) headers {
 // New returns a Store for cfg.Bucket. It makes no request: a missing bucket
 // or bad credentials show up on the first write. Zero fields of cfg take
 // their defaults.
-func New(ctx context.Context, cfg Config) (*Store, error) {
+func New(ctx context.Context, cfg Settings) (*Store, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -122,9 +122,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{client: client, cfg: cfg, h: newHeaders(cfg)}, nil
 }
 
-// Open parses props (see ParseConfig) and returns New's Store.
+// Open parses props (see ParseSettings) and returns New's Store.
 func Open(ctx context.Context, props map[string]string) (*Store, error) {
-	cfg, err := ParseConfig(props)
+	cfg, err := ParseSettings(props)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func (w *Writer) uploadPart(ctx context.Context) error {
 	s := w.s
 	if len(w.parts) == MaxParts {
 		return fmt.Errorf("s3store: s3://%s/%s: object larger than %d parts of %d bytes; raise %s",
-			s.cfg.Bucket, w.key, MaxParts, s.cfg.PartSize, PartSizeKey)
+			s.cfg.Bucket, w.key, MaxParts, s.cfg.PartSize, PartSizeConfig)
 	}
 	if w.uploadID == "" {
 		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(w.key),

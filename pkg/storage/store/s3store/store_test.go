@@ -49,10 +49,10 @@ func openStore(t *testing.T, srv testServer, bucket string, override map[string]
 	t.Helper()
 	props := srv.Props()
 	if bucket != "" {
-		props[BucketKey] = bucket
+		props[BucketConfig] = bucket
 	}
-	props[PartSizeKey] = "5242880"
-	props[RetryBackoffKey] = "10"
+	props[PartSizeConfig] = "5242880"
+	props[RetryBackoffConfig] = "10"
 	maps.Copy(props, override)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -206,11 +206,11 @@ func TestAuthAndBucketErrors(t *testing.T) {
 		want     error
 		code     string // in the message, when not want's own
 	}{
-		{name: "wrong secret, small object", override: map[string]string{SecretAccessKeyKey: "not-the-secret"}, size: 10, want: ErrSignatureDoesNotMatch},
-		{name: "wrong secret, multipart", override: map[string]string{SecretAccessKeyKey: "not-the-secret"}, size: MinPartSize + 1, want: ErrSignatureDoesNotMatch},
-		{name: "unknown access key", override: map[string]string{AccessKeyIDKey: "AKIANOSUCHKEY"}, size: 10, want: ErrInvalidAccessKeyID, code: "XAdminUserNotFound"},
-		{name: "missing bucket, small object", override: map[string]string{BucketKey: "no-such-bucket"}, size: 10, want: ErrNoSuchBucket},
-		{name: "missing bucket, multipart", override: map[string]string{BucketKey: "no-such-bucket"}, size: MinPartSize + 1, want: ErrNoSuchBucket},
+		{name: "wrong secret, small object", override: map[string]string{SecretAccessKeyConfig: "not-the-secret"}, size: 10, want: ErrSignatureDoesNotMatch},
+		{name: "wrong secret, multipart", override: map[string]string{SecretAccessKeyConfig: "not-the-secret"}, size: MinPartSize + 1, want: ErrSignatureDoesNotMatch},
+		{name: "unknown access key", override: map[string]string{AccessKeyIDConfig: "AKIANOSUCHKEY"}, size: 10, want: ErrInvalidAccessKeyID, code: "XAdminUserNotFound"},
+		{name: "missing bucket, small object", override: map[string]string{BucketConfig: "no-such-bucket"}, size: 10, want: ErrNoSuchBucket},
+		{name: "missing bucket, multipart", override: map[string]string{BucketConfig: "no-such-bucket"}, size: MinPartSize + 1, want: ErrNoSuchBucket},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestServerStoppedMidUpload(t *testing.T) {
 		{name: "during a single put", before: 10, after: 0},
 	}
 	server := s3test.Start(t)
-	s := openStore(t, server, "", map[string]string{PartRetriesKey: "1"})
+	s := openStore(t, server, "", map[string]string{PartRetriesConfig: "1"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -329,11 +329,11 @@ func TestPathStyle(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			props := map[string]string{
-				"store.url": srv.URL, BucketKey: "pathstyle", RegionKey: "us-east-1",
-				AccessKeyIDKey: "a", SecretAccessKeyKey: "b",
+				"store.url": srv.URL, BucketConfig: "pathstyle", RegionConfig: "us-east-1",
+				AccessKeyIDConfig: "a", SecretAccessKeyConfig: "b",
 			}
 			if tt.pathStyle != "" {
-				props[PathStyleKey] = tt.pathStyle
+				props[PathStyleConfig] = tt.pathStyle
 			}
 			ctx := testCtx(t)
 			s, err := Open(ctx, props)

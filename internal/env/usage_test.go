@@ -1,4 +1,4 @@
-package runner
+package env
 
 import (
 	"errors"
@@ -33,7 +33,15 @@ func TestUsageMatchesEnvconfig(t *testing.T) {
 		name string
 		spec func() any
 	}{
-		{name: "runner config", spec: func() any { return &Config{} }},
+		{name: "shared settings", spec: func() any {
+			return &struct {
+				Kafka
+				StateTopics
+				OffsetStorage
+				Executor
+				Logging
+			}{}
+		}},
 		{name: "every shape", spec: func() any {
 			return &struct {
 				Embedded
@@ -59,20 +67,55 @@ func TestUsageMatchesEnvconfig(t *testing.T) {
 			if err := envconfig.Usagef("sluice", tt.spec(), &want, format); err != nil {
 				t.Fatal(err)
 			}
-			if err := writeUsage(&got, "sluice", tt.spec()); err != nil {
+			if err := Usage(&got, "sluice", tt.spec()); err != nil {
 				t.Fatal(err)
 			}
 			if got.String() != want.String() {
-				t.Errorf("writeUsage:\n%s\nenvconfig.Usagef:\n%s", got.String(), want.String())
+				t.Errorf("Usage:\n%s\nenvconfig.Usagef:\n%s", got.String(), want.String())
 			}
 		})
 	}
 }
 
 func TestUsageRejectsNonStructPointer(t *testing.T) {
-	for _, spec := range []any{nil, Config{}, new(int)} {
-		if err := writeUsage(&strings.Builder{}, "sluice", spec); !errors.Is(err, envconfig.ErrInvalidSpecification) {
-			t.Errorf("writeUsage(%T) = %v, want ErrInvalidSpecification", spec, err)
+	for _, spec := range []any{nil, OffsetStorage{}, new(int)} {
+		if err := Usage(&strings.Builder{}, "sluice", spec); !errors.Is(err, envconfig.ErrInvalidSpecification) {
+			t.Errorf("Usage(%T) = %v, want ErrInvalidSpecification", spec, err)
 		}
+	}
+}
+
+func TestVar(t *testing.T) {
+	type process struct {
+		Kafka
+		OffsetStorage
+		LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT"`
+		Nested       nested
+		Other        int
+	}
+	var p process
+	var loose int
+	tests := []struct {
+		name        string
+		spec, field any
+		want        string
+	}{
+		{name: "own field", spec: &p, field: &p.LeaseTimeout, want: "SLUICE_LEASE_TIMEOUT"},
+		{name: "embedded field", spec: &p, field: &p.OffsetStoragePartitions, want: "SLUICE_OFFSET_STORAGE_PARTITIONS"},
+		{name: "embedded struct's first field", spec: &p, field: &p.BootstrapServers, want: "SLUICE_BOOTSTRAP_SERVERS"},
+		{name: "split words two levels down", spec: &p, field: &p.SSLCaFile, want: "SLUICE_SSL_CA_FILE"},
+		{name: "embedded struct alone", spec: &p.OffsetStorage, field: &p.OffsetStorageTopic, want: "SLUICE_OFFSET_STORAGE_TOPIC"},
+		{name: "nested under its name", spec: &p, field: &p.Nested.Port, want: "SLUICE_NESTED_PORT_NUMBER"},
+		{name: "untagged", spec: &p, field: &p.Other, want: "SLUICE_OTHER"},
+		{name: "not a field", spec: &p, field: &loose, want: ""},
+		{name: "a struct, not its first field", spec: &p, field: &p.Kafka, want: ""},
+		{name: "not a pointer", spec: p, field: &p.Other, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Var(tt.spec, tt.field); got != tt.want {
+				t.Errorf("Var = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package runner
+package env
 
 import (
 	"encoding"
@@ -12,16 +12,17 @@ import (
 	"github.com/kelseyhightower/envconfig"
 )
 
-// writeUsage writes one line per variable that envconfig.Process(prefix,
-// spec) reads, "  KEY\tDEFAULT\tDESCRIPTION", in envconfig's order and
-// with its names: what envconfig.Usagef writes with that line as its
-// template. spec is a pointer to a struct; only its type is looked at.
+// Usage writes one line per variable that envconfig.Process(prefix, spec)
+// reads, "  KEY\tDEFAULT\tDESCRIPTION", in envconfig's order and with its
+// names: what envconfig.Usagef writes with that line as its template
+// (every line indented alike). spec is a pointer to a struct; only its type
+// is looked at.
 //
 // It stands in for Usagef because Usagef runs text/template, which calls
 // methods by name through reflection: linking it makes the linker keep
 // every exported method of every type in the binary (megabytes in each
 // function), since any of them might be called.
-func writeUsage(w io.Writer, prefix string, spec any) error {
+func Usage(w io.Writer, prefix string, spec any) error {
 	t := reflect.TypeOf(spec)
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return envconfig.ErrInvalidSpecification
@@ -34,10 +35,32 @@ func writeUsage(w io.Writer, prefix string, spec any) error {
 	return nil
 }
 
-// envVar is a variable envconfig reads: its name and its field's tags.
+// Var returns the name of the variable envconfig.Process(Prefix, spec)
+// reads into field, a pointer to a field of the struct spec points to (or
+// of a struct embedded or nested in it): "SLUICE_LEASE_TIMEOUT" for
+// Var(&cfg, &cfg.LeaseTimeout). Errors name variables with it, so that the
+// names come from the struct tags alone. It returns "" when field is not
+// such a field.
+func Var(spec, field any) string {
+	sv, fv := reflect.ValueOf(spec), reflect.ValueOf(field)
+	if sv.Kind() != reflect.Pointer || sv.Elem().Kind() != reflect.Struct || fv.Kind() != reflect.Pointer || fv.IsNil() {
+		return ""
+	}
+	for _, v := range envVars(Prefix, sv.Elem().Type()) {
+		f, err := sv.Elem().FieldByIndexErr(v.index)
+		if err == nil && f.Type() == fv.Elem().Type() && f.Addr().Pointer() == fv.Pointer() {
+			return v.key
+		}
+	}
+	return ""
+}
+
+// envVar is a variable envconfig reads: its name, its field's tags and
+// the field's index sequence (reflect.Value.FieldByIndex).
 type envVar struct {
-	key string
-	tag reflect.StructTag
+	key   string
+	tag   reflect.StructTag
+	index []int
 }
 
 // The split_words patterns of envconfig's gatherInfo.
@@ -88,10 +111,13 @@ func envVars(prefix string, t reflect.Type) []envVar {
 			if f.Anonymous {
 				inner = prefix
 			}
-			vars = append(vars, envVars(inner, ft)...)
+			for _, v := range envVars(inner, ft) {
+				v.index = append([]int{i}, v.index...)
+				vars = append(vars, v)
+			}
 			continue
 		}
-		vars = append(vars, envVar{key: key, tag: f.Tag})
+		vars = append(vars, envVar{key: key, tag: f.Tag, index: []int{i}})
 	}
 	return vars
 }

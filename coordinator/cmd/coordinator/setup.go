@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/internal/env"
+	"github.com/sluicehq/sluice/pkg/configprovider"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/properties"
+)
+
+// setup is what the command line, the environment and, in standalone mode
+// or with SLUICE_WORKER_PROPERTIES, a Connect worker.properties say.
+type setup struct {
+	cfg         coordinator.Config
+	healthCheck bool
+	standalone  bool
+	worker      map[string]string // the worker properties, or nil
+	files       []string          // connector files
+
+	log     *slog.Logger
+	loggers *rest.Loggers // the levels GET/PUT /admin/loggers change
+}
+
+// dev reports whether this is dev mode: no bootstrap servers, an embedded
+// broker.
+func (s *setup) dev() bool { return len(s.cfg.BootstrapServers) == 0 }
+
+// parse reads the command line and the environment and validates them,
+// naming every problem. It returns nil and no error after --help.
+func parse(args []string, out io.Writer) (*setup, error) {
+	s := &setup{}
+	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHeader)
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		_ = env.Usage(tw, env.Prefix, &s.cfg)
+		tw.Flush()
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&s.healthCheck, "health-check", false, "check GET /health on this host's REST listener and exit 0 if healthy, 1 if not (container health checks)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if err := envconfig.Process(env.Prefix, &s.cfg); err != nil {
+		return nil, err
+	}
+	if s.healthCheck {
+		return s, nil
+	}
+	if err := s.readWorker(fs.Args()); err != nil {
+		return nil, err
+	}
+	if _, set := os.LookupEnv(env.Var(&s.cfg, &s.cfg.RestListener)); s.dev() && !set && s.worker["listeners"] == "" {
+		s.cfg.RestListener = "127.0.0.1:8083" // dev mode stays on loopback
+	}
+	if s.cfg.RestAdvertisedURL == "" {
+		s.cfg.RestAdvertisedURL = advertisedURL(s.cfg.RestListener)
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	level, _ := s.cfg.Level() // Validate checked it
+	s.loggers = rest.NewLoggers(level)
+	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
+	return s, nil
+}
+
+// readWorker splits args into the mode and the connector files and reads
+// the worker properties: standalone mode's, or SLUICE_WORKER_PROPERTIES.
+func (s *setup) readWorker(args []string) error {
+	s.files = args
+	if len(args) > 0 && args[0] == "standalone" {
+		if len(args) < 2 {
+			return errors.New("standalone mode needs a worker.properties file: coordinator standalone worker.properties [connector.properties ...]")
+		}
+		worker, err := properties.LoadFile(args[1])
+		if err != nil {
+			return err
+		}
+		s.standalone, s.worker, s.files = true, worker, args[2:]
+		applyWorkerProperties(&s.cfg, worker)
+	}
+	if s.cfg.WorkerProperties != "" && s.worker == nil {
+		worker, err := properties.LoadFile(s.cfg.WorkerProperties)
+		if err != nil {
+			return err
+		}
+		s.worker = worker
+	}
+	return nil
+}
+
+// configProviders opens the config providers the worker properties
+// declare, as in Connect (nil without worker properties), and names them
+// in the configuration.
+func (s *setup) configProviders() (*configprovider.Resolver, error) {
+	if s.worker == nil {
+		return nil, nil
+	}
+	resolver, err := configprovider.NewResolver(s.worker)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.ConfigProviders = resolver.Providers()
+	return resolver, nil
+}
+
+// connectors reads and validates every connector file, so that a mistake
+// fails fast, before any broker starts.
+func (s *setup) connectors(registry *connect.Registry) ([]map[string]string, error) {
+	var connectors []map[string]string
+	for _, path := range s.files {
+		props, err := coordinator.LoadConnectorFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if s.standalone {
+			inheritConverters(props, s.worker)
+		}
+		if _, infos, _ := coordinator.Validate(registry, s.cfg.ConfigProviders, props); infos.ErrorCount > 0 {
+			return nil, fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
+		}
+		connectors = append(connectors, props)
+	}
+	return connectors, nil
+}
+
+// advertisedURL derives the URL other nodes use from the listen address.
+func advertisedURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// applyWorkerProperties maps the Connect worker properties Sluice honours
+// onto its configuration (standalone mode).
+func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
+	if v := w["bootstrap.servers"]; v != "" {
+		cfg.BootstrapServers = strings.Split(v, ",")
+	}
+	if v := w["listeners"]; v != "" {
+		first := strings.TrimSpace(strings.Split(v, ",")[0])
+		cfg.RestListener = strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "HTTP://")
+	}
+	if v := w["rest.advertised.host.name"]; v != "" {
+		port := w["rest.advertised.port"]
+		if port == "" {
+			_, port, _ = net.SplitHostPort(cfg.RestListener)
+		}
+		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
+	}
+	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
+		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset} {
+		if b, err := strconv.ParseBool(strings.TrimSpace(w[key])); err == nil {
+			*field = b
+		}
+	}
+	if v := w["offset.flush.interval.ms"]; v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			cfg.LeaseMaxTime = time.Duration(ms) * time.Millisecond
+		}
+	}
+}
+
+// inheritConverters gives a connector the worker's converters where it sets
+// none, as Connect's worker does.
+func inheritConverters(props, w map[string]string) {
+	for _, key := range []string{connect.KeyConverterConfig, connect.ValueConverterConfig, connect.HeaderConverterConfig} {
+		if _, set := props[key]; set || w[key] == "" {
+			continue
+		}
+		props[key] = w[key]
+		for k, v := range w {
+			if strings.HasPrefix(k, key+".") {
+				if _, set := props[k]; !set {
+					props[k] = v
+				}
+			}
+		}
+	}
+}

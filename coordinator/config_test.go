@@ -1,0 +1,57 @@
+package coordinator_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/coordinator"
+)
+
+// Validate names every bad variable, as the environment spells it, in one
+// error.
+func TestConfigValidateNamesEveryVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*coordinator.Config)
+		want []string
+	}{
+		{name: "valid", edit: func(*coordinator.Config) {}},
+		{name: "lease timeout and margin", edit: func(c *coordinator.Config) { c.LeaseTimeout = c.SafetyMargin },
+			want: []string{"SLUICE_LEASE_TIMEOUT 500ms must be more than twice SLUICE_SAFETY_MARGIN 500ms"}},
+		{name: "several at once", edit: func(c *coordinator.Config) {
+			c.LeaseMaxTime, c.SinkMaxRecords, c.OffsetStoragePartitions, c.TaskRetries, c.LogLevel = 0, 0, 0, -1, "loud"
+		}, want: []string{"SLUICE_LEASE_MAX_TIME must be positive", "SLUICE_SINK_MAX_RECORDS must be positive",
+			"SLUICE_OFFSET_STORAGE_PARTITIONS 0 must be positive", "SLUICE_TASK_RETRIES must not be negative", `SLUICE_LOG_LEVEL "loud"`}},
+		{name: "lambda without functions", edit: func(c *coordinator.Config) { c.Invoker = "lambda" },
+			want: []string{"SLUICE_INVOKER=lambda needs SLUICE_LAMBDA_SOURCE_FUNCTION and/or SLUICE_LAMBDA_SINK_FUNCTION"}},
+		{name: "unknown invoker", edit: func(c *coordinator.Config) { c.Invoker = "carrier-pigeon" },
+			want: []string{`SLUICE_INVOKER "carrier-pigeon": want inprocess, lambda or pull`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Validate() = nil")
+			}
+			if !strings.HasPrefix(err.Error(), "invalid configuration: ") {
+				t.Errorf("error %q does not start with invalid configuration", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if lines := strings.Count(err.Error(), "\n") + 1; lines != len(tt.want) {
+				t.Errorf("%d problems reported, want %d:\n%s", lines, len(tt.want), err)
+			}
+		})
+	}
+}

@@ -1,0 +1,83 @@
+// Package env declares the SLUICE_* environment settings that Sluice's
+// processes (the coordinator and the functions) share, once, as structs to
+// embed in each process's envconfig configuration (as kafka.SecurityEnv
+// is), and names and lists variables from the struct tags: Var for errors,
+// Usage for --help.
+//
+// Embedded without a tag of its own, a struct's variables keep the
+// process's prefix: SLUICE_OFFSET_STORAGE_TOPIC, not
+// SLUICE_OFFSET_STORAGE_OFFSET_STORAGE_TOPIC.
+package env
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// Prefix is the prefix of every variable of Sluice's processes, as
+// envconfig.Process takes it.
+const Prefix = "sluice"
+
+// Kafka is how a process reaches Kafka: Connect's bootstrap.servers and
+// its security settings (SLUICE_SECURITY_PROTOCOL, SLUICE_SASL_*,
+// SLUICE_SSL_*).
+type Kafka struct {
+	// BootstrapServers are the Kafka brokers (Connect's bootstrap.servers).
+	// The coordinator starts an embedded broker when they are empty; the
+	// functions require them.
+	BootstrapServers []string `envconfig:"BOOTSTRAP_SERVERS" desc:"Kafka bootstrap servers (host:port,...)"`
+	kafka.SecurityEnv
+}
+
+// OffsetStorage is Connect's offsets topic, which the coordinator and the
+// functions open, and create with these settings when they come first.
+type OffsetStorage struct {
+	// OffsetStorageTopic is Connect's offset.storage.topic.
+	OffsetStorageTopic string `envconfig:"OFFSET_STORAGE_TOPIC" default:"connect-offsets" desc:"source offsets topic (Connect's offset.storage.topic)"`
+	// OffsetStoragePartitions is Connect's offset.storage.partitions.
+	OffsetStoragePartitions int32 `envconfig:"OFFSET_STORAGE_PARTITIONS" default:"25" desc:"partitions of the offsets topic when created (offset.storage.partitions)"`
+	// ReplicationFactor of the internal topics the process creates (the
+	// coordinator creates all of them); -1 uses the broker's default.
+	ReplicationFactor int16 `envconfig:"REPLICATION_FACTOR" default:"-1" desc:"replication factor of the internal topics when created; -1 = broker default (offset.storage.replication.factor)"`
+}
+
+// Topic is the offsets topic's specification.
+func (o OffsetStorage) Topic() kafka.TopicSpec {
+	return kafka.TopicSpec{Name: o.OffsetStorageTopic, Partitions: o.OffsetStoragePartitions, ReplicationFactor: o.ReplicationFactor}
+}
+
+// Problems returns what is wrong with the settings, naming each variable.
+func (o *OffsetStorage) Problems() []error {
+	if o.OffsetStoragePartitions <= 0 {
+		return []error{fmt.Errorf("%s %d must be positive", Var(o, &o.OffsetStoragePartitions), o.OffsetStoragePartitions)}
+	}
+	return nil
+}
+
+// StateTopics are Connect's configs and status topics, which the
+// coordinator keeps and sink-batch reads.
+type StateTopics struct {
+	// ConfigStorageTopic is Connect's config.storage.topic.
+	ConfigStorageTopic string `envconfig:"CONFIG_STORAGE_TOPIC" default:"connect-configs" desc:"connector configurations topic (config.storage.topic)"`
+	// StatusStorageTopic is Connect's status.storage.topic.
+	StatusStorageTopic string `envconfig:"STATUS_STORAGE_TOPIC" default:"connect-status" desc:"connector and task status topic (status.storage.topic)"`
+}
+
+// Executor is how the process runs leases (pkg/connect/lease): the
+// coordinator with its in-process invoker, the functions always.
+type Executor struct {
+	// SafetyMargin is kept free before a lease's deadline: its own or,
+	// under Lambda, the invocation's when that is earlier.
+	SafetyMargin time.Duration `envconfig:"SAFETY_MARGIN" default:"2s" desc:"no write or commit starts within this margin of a lease's deadline (or of the Lambda invocation's deadline when earlier)"`
+	// WorkerProperties is a Kafka Connect worker.properties file; its
+	// config.providers settings are resolved where the task runs.
+	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
+}
+
+// Logging is the process's log level.
+type Logging struct {
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+}
