@@ -183,7 +183,7 @@ KAFKA_LIBS    ?= $(HOME)/.cache/sluice/kafka-$(KAFKA_VERSION)/libs
 # and the tests that only run against Apache Kafka.
 KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordinator/ ./functions/e2e/ ./functions/internal/batch/ ./pkg/connect/lease/ ./coordinator/conformance/
 
-.PHONY: kafka test-kafka samtools
+.PHONY: kafka test-kafka samtools bench-connect
 
 # AWS's template tools, from PyPI in a virtualenv: deploy's tests run
 # `sam validate`, `sam validate --lint` and `cfn-lint` on template.yaml.
@@ -212,3 +212,10 @@ kafka:
 
 test-kafka: tools kafka
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -p 1 -parallel 1 -count=1 -timeout 40m $(KAFKA_PKGS)
+
+# The issue's Connect figure: FileStreamSource -> Kafka and Kafka ->
+# FileStreamSink, 1,000,000 lines of ~200 bytes, in Apache Kafka Connect and
+# in Sluice on the same broker: records/s, CPU-s and peak RSS of each process.
+bench-connect: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} \
+	  $(GO) test -run '^$$' -bench 'BenchmarkFileStreamConnectVsSluice' -benchtime 1x -timeout 60m ./coordinator/conformance/

@@ -157,7 +157,7 @@ func sameRecord(c, s *kgo.Record) string {
 
 // create creates a connector over REST, retrying while the cluster
 // answers 409 (a rebalance or leader change), as Connect's clients do.
-func create(t *testing.T, baseURL, name string, cfg map[string]string) {
+func create(t testing.TB, baseURL, name string, cfg map[string]string) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"name": name, "config": cfg})
 	proctest.CheckFor(t, 90*time.Second, 500*time.Millisecond, func() error {

@@ -71,7 +71,7 @@ func TestMigrationConnectToSluiceAndBack(t *testing.T) {
 
 	// 2. Sluice takes over, with more lines to read.
 	appendLines(200)
-	sluice, proc := startSluiceOn(t, c, "connect-cluster")
+	sluice, proc := startSluiceOn(t, c, "connect-cluster", "")
 	checkCarriedOver(t, sluice, "Sluice", configs)
 	awaitMigrated(t, c, sluice, "Sluice", topic, out, in, lines)
 	// kafka-consumer-groups.sh --describe shows the sink's group with
@@ -224,17 +224,23 @@ func describeGroup(t *testing.T, c *realkafka.Cluster, group, topic string, want
 }
 
 // startSluiceOn starts a coordinator on Connect's own internal topics
-// (connect-configs, connect-status, connect-offsets) and group id.
-func startSluiceOn(t *testing.T, c *realkafka.Cluster, group string) (string, *proctest.Process) {
+// (connect-configs, connect-status, connect-offsets), or on
+// <topicPrefix>-configs and the like, and group id.
+func startSluiceOn(t testing.TB, c *realkafka.Cluster, group, topicPrefix string) (string, *proctest.Process) {
 	t.Helper()
 	addr := proctest.FreeAddr(t)
-	p := proctest.Start(t, "coordinator", coordinatorBinary(t), []string{
+	env := []string{
 		"SLUICE_BOOTSTRAP_SERVERS=" + c.Bootstrap(),
 		"SLUICE_REST_LISTENER=" + addr,
 		"SLUICE_GROUP_ID=" + group,
 		"SLUICE_LEASE_MAX_TIME=1s",
 		"SLUICE_RECONCILE_INTERVAL=200ms",
-	})
+	}
+	if topicPrefix != "" { // else Connect's own topic names
+		env = append(env, "SLUICE_CONFIG_STORAGE_TOPIC="+topicPrefix+"-configs", "SLUICE_STATUS_STORAGE_TOPIC="+topicPrefix+"-status",
+			"SLUICE_OFFSET_STORAGE_TOPIC="+topicPrefix+"-offsets", "SLUICE_LEASE_STORAGE_TOPIC="+topicPrefix+"-leases")
+	}
+	p := proctest.Start(t, "coordinator", coordinatorBinary(t), env)
 	tg := &target{name: "Sluice", url: "http://" + addr}
 	proctest.CheckFor(t, 2*time.Minute, 200*time.Millisecond, func() error {
 		if p.Exited() {

@@ -611,7 +611,7 @@ var (
 )
 
 // coordinatorBinary builds the coordinator once per test binary.
-func coordinatorBinary(t *testing.T) string {
+func coordinatorBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		if binDir, binErr = os.MkdirTemp("", "sluice-conformance-"); binErr != nil {

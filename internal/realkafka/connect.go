@@ -177,3 +177,6 @@ func or(s, def string) string {
 	}
 	return s
 }
+
+// Pid is the worker's process id (for CPU and memory figures).
+func (w *Connect) Pid() int { return w.proc.cmd.Process.Pid }

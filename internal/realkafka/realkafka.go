@@ -207,11 +207,17 @@ func (c *Cluster) writeProperties(n *Node) error {
 		"delete.topic.enable":                              "true",
 		"group.initial.rebalance.delay.ms":                 "0",
 		// The tests' elections use sessions of a second or two.
-		"group.min.session.timeout.ms":    "500",
-		"num.network.threads":             "2",
-		"num.io.threads":                  "2",
-		"background.threads":              "2",
-		"log.flush.interval.messages":     "9223372036854775807",
+		"group.min.session.timeout.ms": "500",
+		"num.network.threads":          "2",
+		"num.io.threads":               "2",
+		"background.threads":           "2",
+		"log.flush.interval.messages":  "9223372036854775807",
+		// Records keep whatever timestamp they carry (datagen's start in
+		// 2024): with Kafka's default time retention (7 days, counted from
+		// the record timestamps) and time-based rolling, such records are
+		// rolled into segments of their own and deleted within a minute.
+		"log.retention.ms":                "-1",
+		"log.roll.ms":                     "3153600000000",
 		"log.retention.check.interval.ms": "3600000",
 	}
 	maps.Copy(props, o.Props)
