@@ -57,8 +57,9 @@ type Config struct {
 	// LeaseMaxTime is how long a lease works before it commits and ends.
 	LeaseMaxTime time.Duration `envconfig:"LEASE_MAX_TIME" default:"10s" desc:"work time of a lease before it commits and returns"`
 	// Executor is how leases run in-process: the SafetyMargin kept free
-	// before each lease's deadline, and the Kafka Connect worker.properties
-	// (WorkerProperties) whose config.providers settings Sluice reads.
+	// before each lease's deadline, the Kafka Connect worker.properties
+	// (WorkerProperties) whose config.providers settings Sluice reads, and
+	// whether source leases create their topics (TopicCreationEnable).
 	env.Executor
 	// SinkPollInterval is how often sink lag is checked.
 	SinkPollInterval time.Duration `envconfig:"SINK_POLL_INTERVAL" default:"1s" desc:"how often sink lag is checked for new leases"`

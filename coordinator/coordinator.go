@@ -9,13 +9,14 @@
 // the others serve reads and forward writes. In standalone and dev mode one
 // coordinator leads alone.
 //
-// Scheduling follows DESIGN.md: a source task gets a new lease as soon as
-// its last one reports more data pending, and backs off while it is idle; a
-// sink task gets a lease only when a partition's lag reaches flush.size or
-// its pending records are older than the rotation interval, and a failed or
-// expired sink lease is re-issued with the same ranges. Every lease is
-// recorded in the lease log before it is invoked, so a coordinator that
-// takes over waits out its predecessor's leases and re-issues their ranges.
+// Scheduling follows the lease rules of docs/architecture.md: a source task
+// gets a new lease as soon as its last one reports more data pending, and
+// backs off while it is idle; a sink task gets a lease only when a
+// partition's lag reaches flush.size or its pending records are older than
+// the rotation interval (rule 4), and a failed or expired sink lease is
+// re-issued with the same ranges (rule 2). Every lease is recorded in the
+// lease log before it is invoked, so a coordinator that takes over waits
+// out its predecessor's leases and re-issues their ranges (rule 6).
 package coordinator
 
 import (

@@ -30,7 +30,7 @@ import (
 type harness struct {
 	brokers []string
 	client  *kafka.Client
-	store   *kafka.OffsetStore
+	store   *state.OffsetStore
 	coord   *coordinator.Coordinator
 }
 
@@ -329,9 +329,9 @@ func TestUnreadableSourceFileFailsTask(t *testing.T) {
 	}
 }
 
-// A sink connector with no data issues no leases (DESIGN.md rule 4: idle
-// connectors cost no invocations), and its task is RUNNING all the same,
-// as an idle sink task is in Connect.
+// A sink connector with no data issues no leases (rule 4 of
+// docs/architecture.md: idle connectors cost no invocations), and its task
+// is RUNNING all the same, as an idle sink task is in Connect.
 func TestIdleSinkIssuesNoLeases(t *testing.T) {
 	k := kafkatest.Start(t, 1)
 	rec := &recorder{}

@@ -62,9 +62,10 @@ const fileRetryInterval = 500 * time.Millisecond
 // configuration to the leader as a REST write is forwarded (PUT
 // /connectors/{name}/config?forward=true). While no leader can take it (an
 // election is under way, or the leader answers 409 or cannot be reached)
-// AddFile calls waiting with the reason, the first time only, and tries
-// again every fileRetryInterval until it succeeds or ctx ends. Any other
-// error (an invalid configuration, a failed write) is returned at once.
+// AddFile calls waiting (if not nil) with the reason, the first time only,
+// and tries again every fileRetryInterval until it succeeds or ctx ends.
+// Any other error (an invalid configuration, a failed write) is returned
+// at once.
 func (c *Coordinator) AddFile(ctx context.Context, props map[string]string, waiting func(reason error)) (string, error) {
 	name := props[connect.NameConfig]
 	waited := false
@@ -74,10 +75,10 @@ func (c *Coordinator) AddFile(ctx context.Context, props map[string]string, wait
 		if !errors.As(err, &retry) {
 			return leader, err
 		}
-		if !waited {
-			waited = true
+		if !waited && waiting != nil {
 			waiting(retry.reason)
 		}
+		waited = true
 		c.log.Debug("connector file: no leader can take it yet; retrying", "connector", name, "reason", retry.reason)
 		if !sleep(ctx, fileRetryInterval) {
 			return "", fmt.Errorf("stopped before a leader took connector %s: %w (last: %w)", name, ctx.Err(), retry.reason)

@@ -173,8 +173,9 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 	return !exists, c.info(name, cs), nil
 }
 
-// Add creates or replaces a connector from a configuration (connector files
-// in dev and standalone mode).
+// Add creates or replaces a connector from a configuration here: a
+// NotLeaderError when another coordinator leads (AddFile goes through
+// whichever leads).
 func (c *Coordinator) Add(props map[string]string) error {
 	ctx, cancel := context.WithTimeout(c.ctx, stateWriteTimeout)
 	defer cancel()

@@ -183,7 +183,7 @@ func produceN(t *testing.T, c *kafka.Client, topic string, n int) {
 	}
 	defer p.Close()
 	for i := range n {
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Value: []byte(fmt.Sprint("v", i))})
+		p.Send(context.Background(), kafka.Message{Topic: topic, Partition: 0, Value: []byte(fmt.Sprint("v", i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

@@ -35,8 +35,8 @@ type leaseRecord struct {
 // LeaseLog records the leases in flight, so that a coordinator that takes
 // over (after a restart or a leader change) neither issues a task's next
 // lease before its last one's deadline nor loses a sink lease's range
-// (DESIGN.md rules 2 and 3). Begin is durable before the lease is invoked;
-// End forgets it once its result is in.
+// (rules 2, 3 and 6 of docs/architecture.md). Begin is durable before the
+// lease is invoked; End forgets it once its result is in.
 type LeaseLog interface {
 	// OutstandingFor returns one task's outstanding lease, if any.
 	OutstandingFor(connector string, task int) (leaseRecord, bool)

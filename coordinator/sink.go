@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -9,14 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
 // sinkPlan is a sink task's scheduling state: the ranges issued but not yet
-// committed (re-issued unchanged on retry, DESIGN.md rule 2) and since when
-// each partition has had pending records.
+// committed (re-issued unchanged on retry, rule 2 of docs/architecture.md)
+// and since when each partition has had pending records.
 type sinkPlan struct {
 	flushSize      int64
 	rotateInterval time.Duration
@@ -76,6 +78,11 @@ func (t *taskRun) stepSink(ctx context.Context) (time.Duration, bool) {
 	// the offsets the task's own leases committed.
 	ranges, err := t.dueRanges(ctx, t.lag, t.plan, t.seen, time.Now())
 	t.seen = time.Now()
+	if rerr, ok := errors.AsType[*offsetResetError](err); ok {
+		t.log.Error("task failed", "error", rerr)
+		t.setState(state.StateFailed, rerr.Error())
+		return 0, false
+	}
 	if err != nil && ctx.Err() == nil {
 		t.log.Warn("checking sink lag", "error", err)
 	}
@@ -219,7 +226,7 @@ func (t *taskRun) assignment(all []kafka.TopicPartition) []kafka.TopicPartition 
 // dueRanges returns the ranges the task should process now: every range
 // issued before and not committed yet, unchanged, and for other partitions
 // [committed, high watermark) when the lag reaches flush.size or has been
-// pending for the rotation interval (DESIGN.md rule 4).
+// pending for the rotation interval (rule 4 of docs/architecture.md).
 func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, after, now time.Time) ([]lease.Range, error) {
 	all, committed, wms, err := lag.check(ctx, after)
 	if err != nil {
@@ -229,18 +236,23 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 	if len(tps) == 0 {
 		return nil, nil
 	}
+	group := lag.group
 	var ranges []lease.Range
 	for _, tp := range tps {
-		if rg, ok := plan.pending[tp]; ok {
-			ranges = append(ranges, rg)
-			continue
-		}
 		wm := wms[tp]
-		start := committed[tp]
-		if start < wm.Low {
-			// Nothing committed yet, or the committed records were deleted:
-			// start at the earliest record (Connect sinks' auto.offset.reset).
-			start = wm.Low
+		if rg, ok := plan.pending[tp]; ok {
+			if rg.Start >= wm.Low && rg.End <= wm.High {
+				ranges = append(ranges, rg)
+				continue
+			}
+			// The range's records are gone (the topic was deleted and
+			// re-created, or truncated): re-issuing it would fail forever.
+			t.log.Warn("dropping a pending range whose records no longer exist", "range", rg.String(), "log_start", wm.Low, "log_end", wm.High)
+			delete(plan.pending, tp)
+		}
+		start, err := t.startOffset(ctx, group, tp, committed[tp], wm)
+		if err != nil {
+			return nil, err
 		}
 		lag := wm.High - start
 		if lag <= 0 {

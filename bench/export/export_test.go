@@ -19,6 +19,7 @@ import (
 
 	pgo "github.com/parquet-go/parquet-go"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/s3test"
@@ -59,7 +60,7 @@ func envInt(b *testing.B, name string, def int) int {
 // their keys and values.
 type topicData struct {
 	client  *kafka.Client
-	offsets *kafka.OffsetStore
+	offsets *state.OffsetStore
 	ranges  []lease.Range
 	records int64
 }

@@ -41,8 +41,8 @@ type Options struct {
 // Automatic creation is done here, not by kfake: kfake creates a topic that
 // a metadata request names without recording it in its topic list
 // (topics.json), which it rewrites only on CreateTopics and on a clean
-// Close. After a crash (kill -9, power loss) such a topic was unknown and
-// its segments orphaned. Here each topic a metadata request asks to
+// Close. After a crash (kill -9) such a topic was unknown and its segments
+// orphaned. Here each topic a metadata request asks to
 // auto-create goes through kfake's CreateTopic first, which writes the
 // topic list before the request is answered, so no record can be written
 // to a topic the list does not hold.

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
-
-	"github.com/sluicehq/sluice/internal/kafkatest"
 )
 
 // BenchmarkOpen measures the state rebuild of a coordinator start-up: Open
@@ -13,7 +11,7 @@ import (
 // records, 11,000 status records). The product target is under 5 s.
 func BenchmarkOpen(b *testing.B) {
 	const connectors, tasks = 1000, 10
-	env := kafkatest.Start(b, 1)
+	env := startKafka(b, 1)
 	ctx := testCtx(b)
 	s, err := Open(ctx, env.Client, Config{Logger: quiet})
 	if err != nil {

@@ -10,6 +10,8 @@ const (
 	DefaultConfigTopic      = "connect-configs" // config.storage.topic
 	DefaultStatusTopic      = "connect-status"  // status.storage.topic
 	DefaultStatusPartitions = 5                 // status.storage.partitions
+	DefaultOffsetTopic      = "connect-offsets" // offset.storage.topic
+	DefaultOffsetPartitions = 25                // offset.storage.partitions
 )
 
 // Worker property names, used in error messages as Connect uses them.

@@ -14,9 +14,9 @@
 //     (status.storage.topic): connector and task states.
 //   - Store opens both (Open), creating missing topics with Connect's
 //     settings, and reads both to the end before returning.
-//
-// The offsets topic (offset.storage.topic) is kafka.OffsetStore, in package
-// pkg/kafka.
+//   - OffsetStore is Connect's KafkaOffsetBackingStore on the offsets topic
+//     (offset.storage.topic): source offsets, the offsets.Store of the lease
+//     executor. The function binaries open it too, without the rest.
 //
 // Record formats, byte for byte as Connect's JsonConverter (schemas.enable
 // false) writes them:

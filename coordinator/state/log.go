@@ -145,13 +145,20 @@ func (l *Log) SendAll(ctx context.Context, recs []Record) error {
 		l.mu.RUnlock()
 		return ErrClosed
 	}
+	// A record not sent (ctx ended while the producer was full) stops the
+	// batch: the records after it are not sent either, keeping the order.
+	sent := 0
+	var first error
 	for _, r := range recs {
-		l.prod.SendAck(kafka.Message{Topic: l.topic, Partition: -1, Key: r.Key, Value: r.Value},
+		first = l.prod.SendAck(ctx, kafka.Message{Topic: l.topic, Partition: -1, Key: r.Key, Value: r.Value},
 			func(_ int32, _ int64, err error) { done <- err })
+		if first != nil {
+			break
+		}
+		sent++
 	}
 	l.mu.RUnlock()
-	var first error
-	for range recs {
+	for range sent {
 		select {
 		case err := <-done:
 			if err != nil && first == nil {

@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
 // TestLogReadToEnd: each read hands over exactly the records written
 // before it, in offset order per partition, and resumes where it stopped.
 func TestLogReadToEnd(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	var got []kafka.Message
 	l, err := NewLog(ctx, env.Client, kafka.TopicSpec{Name: "log", Partitions: 3}, func(m kafka.Message) { got = append(got, m) }, quiet)
@@ -69,7 +68,7 @@ func TestLogReadToEnd(t *testing.T) {
 }
 
 func TestLogFollowStops(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	var mu sync.Mutex
 	n := 0
@@ -114,7 +113,7 @@ func TestLogFollowStops(t *testing.T) {
 }
 
 func TestSnapshotIsACopy(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	cs := open(t, env).Configs
 	mustNil(t, cs.PutConnectorConfig(ctx, "c", map[string]string{"a": "1"}, ""))

@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
 // TestWireFormat writes through a Store and compares the raw records of both
 // topics, keys, values and partitions, with Connect's.
 func TestWireFormat(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	s := open(t, env)
 	ctx := testCtx(t)
 	cs, ss := s.Configs, s.Statuses
@@ -81,7 +80,7 @@ func records(ms []kafka.Message) []rec {
 // invisible, even to a Store opened afterwards, and a late commit makes
 // them visible.
 func TestAtomicTaskPublication(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	s := open(t, env)
 	mustNil(t, s.Configs.PutConnectorConfig(ctx, "c", map[string]string{"name": "c"}, ""))
@@ -118,7 +117,7 @@ func TestAtomicTaskPublication(t *testing.T) {
 }
 
 func TestDeleteConnector(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	s := open(t, env)
 	cs := s.Configs
@@ -152,7 +151,7 @@ func TestDeleteConnector(t *testing.T) {
 }
 
 func TestTargetStates(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	s := open(t, env)
 	cs := s.Configs
@@ -194,7 +193,7 @@ func TestTargetStates(t *testing.T) {
 // TestRestartRecovery: a Store opened on the same topics rebuilds the same
 // snapshot and statuses.
 func TestRestartRecovery(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	first, err := Open(ctx, env.Client, Config{Logger: quiet})
 	mustNil(t, err)
@@ -249,7 +248,7 @@ func dumpStatuses(s *StatusStore) map[string]connectorStatuses {
 
 // TestFollower: a follower sees a leader's writes within its Follow interval.
 func TestFollower(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	leader := open(t, env)
 	follower := open(t, env)
@@ -297,7 +296,7 @@ func TestConfigTopicPartitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := kafkatest.Start(t, 1)
+			env := startKafka(t, 1)
 			ctx := testCtx(t)
 			mustNil(t, env.Client.EnsureTopic(ctx, kafka.TopicSpec{Name: "my-configs", Partitions: tt.partitions}))
 			s, err := Open(ctx, env.Client, Config{ConfigTopic: "my-configs", Logger: quiet})
@@ -319,7 +318,7 @@ func TestConfigTopicPartitions(t *testing.T) {
 }
 
 func TestGenerations(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	cs := open(t, env).Configs
 	last := cs.Snapshot().Generation
@@ -349,7 +348,7 @@ func TestGenerations(t *testing.T) {
 
 // TestStatusGenerations: Connect's putSafe rule.
 func TestStatusGenerations(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	ss := open(t, env).Statuses
 	mustNil(t, ss.PutTaskStatus(ctx, "c", 0, Status{State: StateRunning, WorkerID: "a:8083", Generation: 5}))
@@ -390,7 +389,7 @@ func TestStatusGenerations(t *testing.T) {
 // Connect's putSafe rule; the put fails when one of them is refused, and
 // the others are written all the same.
 func TestPutTaskStatuses(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	ss := open(t, env).Statuses
 	mustNil(t, ss.PutTaskStatus(ctx, "c", 2, Status{State: StateRunning, WorkerID: "b:8083", Generation: 7}))
@@ -419,7 +418,7 @@ func TestPutTaskStatuses(t *testing.T) {
 // format, read back by another store (a restarted coordinator), reset, and
 // removed with the connector's statuses.
 func TestActiveTopics(t *testing.T) {
-	env := kafkatest.Start(t, 1)
+	env := startKafka(t, 1)
 	ctx := testCtx(t)
 	ss := open(t, env).Statuses
 	at := time.UnixMilli(1700000000000)

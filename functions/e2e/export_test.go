@@ -33,7 +33,7 @@ func TestSinkBatchExportRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		p.Send(kafka.Message{Topic: "exp-in", Partition: 0, Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+		p.Send(context.Background(), kafka.Message{Topic: "exp-in", Partition: 0, Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

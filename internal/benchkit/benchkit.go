@@ -196,7 +196,9 @@ func ProduceOrders(tb testing.TB, client *kafka.Client, topic string, n int) (by
 			if sent == n {
 				break
 			}
-			p.Send(m)
+			if err := p.Send(ctx, m); err != nil {
+				tb.Fatal(err)
+			}
 			bytes += int64(len(m.Key) + len(m.Value))
 			sent++
 		}

@@ -74,6 +74,11 @@ type Executor struct {
 	// WorkerProperties is a Kafka Connect worker.properties file; its
 	// config.providers settings are resolved where the task runs.
 	WorkerProperties string `envconfig:"WORKER_PROPERTIES" desc:"Kafka Connect worker.properties to read config.providers from (optional)"`
+	// TopicCreationEnable is Connect's worker topic.creation.enable
+	// (KIP-158): a source connector with topic.creation.* settings creates
+	// each topic it produces to through the admin API, before the first
+	// record.
+	TopicCreationEnable bool `envconfig:"TOPIC_CREATION_ENABLE" default:"true" desc:"create source connectors' topics with their topic.creation.* settings before the first record (topic.creation.enable)"`
 }
 
 // Logging is the process's log level.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/devkafka"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -18,7 +19,10 @@ import (
 type Env struct {
 	Brokers []string
 	Client  *kafka.Client
-	Offsets *kafka.OffsetStore
+	Offsets *state.OffsetStore
+	// Broker is the in-process broker (nil after Connect), for tests that
+	// inject faults or delete topics.
+	Broker *devkafka.Broker
 }
 
 // Start starts an in-process broker whose auto-created topics have the
@@ -26,7 +30,10 @@ type Env struct {
 // it is the test binary's Apache Kafka instead (see Brokers).
 func Start(tb testing.TB, partitions int) *Env {
 	tb.Helper()
-	return Connect(tb, Brokers(tb, partitions))
+	if realkafka.Enabled() {
+		return Connect(tb, Brokers(tb, partitions))
+	}
+	return StartWith(tb, devkafka.Options{Partitions: partitions})
 }
 
 // Brokers returns the addresses of a broker for one test whose
@@ -39,12 +46,23 @@ func Brokers(tb testing.TB, partitions int) []string {
 	if realkafka.Enabled() {
 		return realkafka.Fresh(tb, realkafka.Options{Partitions: partitions}).Addrs()
 	}
-	b, err := devkafka.Start(devkafka.Options{Addr: "127.0.0.1:0", Partitions: partitions})
+	return StartWith(tb, devkafka.Options{Partitions: partitions}).Brokers
+}
+
+// StartWith starts an in-process broker with o (its Addr is ignored: a
+// free loopback port) and connects to it. It is kfake even with
+// SLUICE_TEST_KAFKA=real: its tests inject faults through Broker.
+func StartWith(tb testing.TB, o devkafka.Options) *Env {
+	tb.Helper()
+	o.Addr = "127.0.0.1:0"
+	b, err := devkafka.Start(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(b.Close)
-	return b.Addrs()
+	env := Connect(tb, b.Addrs())
+	env.Broker = b
+	return env
 }
 
 // Connect dials brokers and opens the offsets store (topic
@@ -58,7 +76,7 @@ func Connect(tb testing.TB, brokers []string) *Env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { client.Close() })
-	store, err := kafka.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
+	store, err := state.NewOffsetStore(ctx, client, kafka.TopicSpec{Name: "connect-offsets", Partitions: 5})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -45,6 +45,11 @@ type Connector interface {
 // ConfigValidator is an optional Connector capability: validation across
 // keys beyond what the declaration checks (Connect's Connector.validate).
 // It returns problems keyed by configuration name.
+//
+// A rule across keys belongs on the connector's Def (config.Def.Rule),
+// where it gets the parsed values and runs wherever the Def parses
+// (validation, Start, the task); the built-in connectors declare theirs
+// there. ValidateConfig remains for connectors that have not moved yet.
 type ConfigValidator interface {
 	ValidateConfig(props map[string]string) map[string][]string
 }

@@ -140,7 +140,8 @@ func aliasValidator(kind string) config.Validator {
 }
 
 // SinkConfig declares the keys every sink connector has: the common keys
-// and topics / topics.regex (Connect's SinkConnectorConfig).
+// and topics / topics.regex (Connect's SinkConnectorConfig), with
+// Connect's rule that exactly one of the two is set.
 func SinkConfig() *config.Def {
 	return CommonConfig().
 		Define(config.Key{Name: TopicsConfig, Type: config.List, Default: "", Importance: config.High,
@@ -149,23 +150,24 @@ func SinkConfig() *config.Def {
 		Define(config.Key{Name: TopicsRegexConfig, Type: config.String, Default: "", Importance: config.High,
 			Validator: config.Regex(), Group: commonGroup, OrderInGroup: 4, Width: config.WidthLong, DisplayName: "Topics regex",
 			Doc: "Regular expression giving topics to consume. Under the hood, the regex is compiled to a java.util.regex.Pattern. " +
-				"Only one of topics or topics.regex should be specified."})
+				"Only one of topics or topics.regex should be specified."}).
+		Rule(sinkTopicsRule)
 }
 
-// ValidateSinkTopics checks Connect's rule that exactly one of topics and
-// topics.regex is set, returning problems keyed by configuration name.
-func ValidateSinkTopics(props map[string]string) map[string][]string {
-	topics := strings.TrimSpace(props[TopicsConfig])
-	re := strings.TrimSpace(props[TopicsRegexConfig])
+// sinkTopicsRule is Connect's rule that exactly one of topics and
+// topics.regex is set (SinkConnectorConfig.validate).
+func sinkTopicsRule(v *config.Values) []config.Problem {
+	topics, re := len(v.List(TopicsConfig)) > 0, v.String(TopicsRegexConfig) != ""
+	var msg string
 	switch {
-	case topics != "" && re != "":
-		msg := "topics and topics.regex are mutually exclusive options, but both are set."
-		return map[string][]string{TopicsConfig: {msg}, TopicsRegexConfig: {msg}}
-	case topics == "" && re == "":
-		msg := "Must configure one of topics or topics.regex"
-		return map[string][]string{TopicsConfig: {msg}, TopicsRegexConfig: {msg}}
+	case topics && re:
+		msg = "topics and topics.regex are mutually exclusive options, but both are set."
+	case !topics && !re:
+		msg = "Must configure one of topics or topics.regex"
+	default:
+		return nil
 	}
-	return nil
+	return []config.Problem{{Key: TopicsConfig, Message: msg}, {Key: TopicsRegexConfig, Message: msg}}
 }
 
 // SinkTopicMatcher returns whether a topic is consumed by a sink configured

@@ -10,10 +10,10 @@ import (
 )
 
 // ConnectorConfig returns the static configuration declaration of a connector
-// plugin: the framework's common keys (and sink keys for sinks) followed by
-// the connector's own.
+// plugin: the framework's keys for its kind (SourceConfig or SinkConfig)
+// followed by the connector's own.
 func ConnectorConfig(p Plugin) *config.Def {
-	base := CommonConfig()
+	base := SourceConfig()
 	if p.Kind == KindSink {
 		base = SinkConfig()
 	}
@@ -24,8 +24,15 @@ func ConnectorConfig(p Plugin) *config.Def {
 // Connect's ConnectorConfig.enrich: for each alias in transforms, the keys
 // transforms.<alias>.type (a transformation class), .predicate, .negate and
 // the transformation's own keys under the prefix; likewise for predicates.
+// A source connector that uses topic creation (UsesTopicCreation) gets the
+// keys of its topic creation groups too (TopicCreationConfig), as Connect's
+// SourceConnectorConfig enriches its definition when the worker's
+// topic.creation.enable is on.
 func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def {
 	def := ConnectorConfig(p)
+	if p.Kind == KindSource && UsesTopicCreation(props) {
+		def = def.Merge(TopicCreationConfig(props))
+	}
 	for _, alias := range aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias
@@ -116,8 +123,8 @@ func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // ValidateConnector validates a connector configuration as Connect's
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
 // connector.class, checks every declared key (including each transformation's
-// and predicate's), then the connector's own cross-key checks and, for sinks,
-// the topics rules. It returns one entry per key with every problem (never
+// and predicate's) and the Def's cross-key rules (config.Rule; for sinks,
+// the topics rule among them), then a ConfigValidator's checks. It returns one entry per key with every problem (never
 // stopping at the first) in Connect's ConfigInfos shape, and the plugin when
 // it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
@@ -131,9 +138,6 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		return Plugin{}, infos, false
 	}
 	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
-	if plugin.Kind == KindSink {
-		addProblems(&infos, ValidateSinkTopics(props))
-	}
 	if v, ok := plugin.NewConnector().(ConfigValidator); ok {
 		addProblems(&infos, v.ValidateConfig(props))
 	}

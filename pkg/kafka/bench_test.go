@@ -41,7 +41,7 @@ func BenchmarkProduce(b *testing.B) {
 		b.ResetTimer()
 		start := time.Now()
 		for range b.N {
-			p.Send(Message{Topic: "bench", Partition: 0, Value: value})
+			p.Send(context.Background(), Message{Topic: "bench", Partition: 0, Value: value})
 		}
 		if err := p.Flush(ctx); err != nil {
 			b.Fatal(err)
@@ -102,7 +102,7 @@ func BenchmarkFetchRange(b *testing.B) {
 	p := newProducer(b, cl, ProducerOptions{})
 	value := benchValue()
 	for range b.N {
-		p.Send(Message{Topic: "bench", Partition: 0, Value: value})
+		p.Send(context.Background(), Message{Topic: "bench", Partition: 0, Value: value})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

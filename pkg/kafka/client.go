@@ -155,35 +155,14 @@ func (c *Client) EnsureTopic(ctx context.Context, t TopicSpec) error {
 	if t.Name == "" {
 		return errors.New("kafka: TopicSpec.Name is empty")
 	}
-	detail := &sarama.TopicDetail{NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor}
-	if detail.NumPartitions == 0 {
-		detail.NumPartitions = -1
-	}
-	if detail.ReplicationFactor == 0 {
-		detail.ReplicationFactor = -1
-	}
-	if len(t.Configs) > 0 {
-		detail.ConfigEntries = make(map[string]*string, len(t.Configs))
-		for k, v := range t.Configs {
-			detail.ConfigEntries[k] = &v
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := c.admin.CreateTopic(t.Name, detail, false)
+	err := c.admin.CreateTopic(t.Name, t.detail(), false)
 	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 		return fmt.Errorf("kafka: create topic %s: %w", t.Name, err)
 	}
-	return retry(ctx, func() (bool, error) {
-		if err := c.sc.RefreshMetadata(t.Name); err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: metadata for new topic %s: %w", t.Name, err)
-		}
-		if _, err := c.sc.Partitions(t.Name); err != nil {
-			return IsRetriable(err), fmt.Errorf("kafka: metadata for new topic %s: %w", t.Name, err)
-		}
-		return false, nil
-	})
+	return c.awaitTopic(ctx, t.Name)
 }
 
 // Partitions returns the topic's partition IDs, sorted, from freshly

@@ -14,8 +14,10 @@
 //     goroutines;
 //   - Client.CommittedOffsets and Client.CommitOffsets: consumer-group offsets
 //     committed without joining the group, never moved backwards;
-//   - OffsetStore: Kafka Connect's offset.storage.topic, shared byte for byte
-//     with Connect.
+//   - Campaign: leader election through Kafka's group protocol.
+//
+// The stores of Connect's internal topics, offsets included, are in package
+// coordinator/state.
 //
 // Every connection it opens uses Config.Security: TLS (with PEM CA and client
 // certificate files) and SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, as the

@@ -166,6 +166,12 @@ func TestElectionLeaderWhileTheSessionStarts(t *testing.T) {
 		t.Fatal("the group session did not start within 30s")
 	}
 
+	if described, err := e.describeLeader(); err != nil || described != opts.URL {
+		t.Fatalf("not in the window: the group coordinator names %q (%v) as the leader, want this member %s", described, err, opts.URL)
+	}
+	e.mu.Lock()
+	e.cachedAt = time.Time{} // the next Leader describes the group
+	e.mu.Unlock()
 	// The first call describes the group; the second answers from the cache.
 	for _, path := range []string{"described", "cached"} {
 		url, self, err := e.Leader()

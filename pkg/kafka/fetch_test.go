@@ -121,7 +121,7 @@ func TestFetchRangeCompactedGaps(t *testing.T) {
 		if i%2 == 1 {
 			key = "b"
 		}
-		p.Send(Message{Topic: "c", Partition: 0, Key: []byte(key), Value: fmt.Appendf(nil, "v%d", i)})
+		p.Send(context.Background(), Message{Topic: "c", Partition: 0, Key: []byte(key), Value: fmt.Appendf(nil, "v%d", i)})
 		if i >= 19 {
 			if err := p.Flush(ctx); err != nil {
 				t.Fatal(err)

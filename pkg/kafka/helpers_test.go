@@ -58,7 +58,7 @@ func produceBatches(t testing.TB, p *Producer, topic string, partition int32, ba
 	i := 0
 	for range batches {
 		for range perBatch {
-			p.Send(Message{Topic: topic, Partition: partition, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)})
+			p.Send(context.Background(), Message{Topic: topic, Partition: partition, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)})
 			i++
 		}
 		if err := p.Flush(ctx); err != nil {

@@ -187,22 +187,24 @@ type Ack func(partition int32, offset int64, err error)
 
 // Send enqueues m. A negative m.Partition lets the partitioner choose (murmur2
 // of the key as Java does, round-robin for nil keys). Send blocks only while
-// the producer's buffers are full. Failures are reported by Flush or Close.
-// m's byte slices must not be modified until Flush returns.
-func (p *Producer) Send(m Message) { p.SendAck(m, nil) }
+// the producer's buffers are full, and then at most until ctx ends. Failures
+// to deliver are reported by Flush or Close. m's byte slices must not be
+// modified until Flush returns.
+//
+// Send returns an error when m was not enqueued: the producer is closed, or
+// ctx ended while the buffers were full. Flush reports that failure too, so
+// a nil Flush still means every message sent since the last one was
+// acknowledged.
+func (p *Producer) Send(ctx context.Context, m Message) error { return p.SendAck(ctx, m, nil) }
 
 // SendAck is Send that also calls ack (if not nil) once the message is
-// acknowledged or has failed.
-func (p *Producer) SendAck(m Message, ack Ack) {
+// acknowledged or has failed. ack is not called for a message Send did not
+// enqueue.
+func (p *Producer) SendAck(ctx context.Context, m Message, ack Ack) error {
 	p.closeMu.RLock()
 	defer p.closeMu.RUnlock()
 	if p.closed {
-		p.mu.Lock()
-		if p.firstErr == nil {
-			p.firstErr = &ProduceError{Topic: m.Topic, Partition: m.Partition, Err: ErrProducerClosed}
-		}
-		p.mu.Unlock()
-		return
+		return p.notSent(&ProduceError{Topic: m.Topic, Partition: m.Partition, Err: ErrProducerClosed})
 	}
 
 	pm := p.pool.Get().(*sarama.ProducerMessage)
@@ -234,7 +236,32 @@ func (p *Producer) SendAck(m Message, ack Ack) {
 	p.inflight++
 	p.mu.Unlock()
 
-	p.ap.Input() <- pm
+	select {
+	case p.ap.Input() <- pm:
+		return nil
+	case <-ctx.Done():
+	}
+	// Not enqueued: it no longer counts as in flight.
+	*pm = sarama.ProducerMessage{}
+	p.pool.Put(pm)
+	p.mu.Lock()
+	p.inflight--
+	if p.inflight == 0 {
+		close(p.idle)
+	}
+	p.mu.Unlock()
+	return p.notSent(&ProduceError{Topic: m.Topic, Partition: m.Partition, Err: fmt.Errorf("not sent: %w", ctx.Err())})
+}
+
+// notSent records err, a message Send did not enqueue, for Flush, and
+// returns it.
+func (p *Producer) notSent(err error) error {
+	p.mu.Lock()
+	if p.firstErr == nil {
+		p.firstErr = err
+	}
+	p.mu.Unlock()
+	return err
 }
 
 func (p *Producer) finish(m *sarama.ProducerMessage, err error) {

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,7 +31,7 @@ func TestProduceRoundTrip(t *testing.T) {
 			}
 			for _, m := range want {
 				m.Topic, m.Partition = "t", 0
-				p.Send(m)
+				p.Send(context.Background(), m)
 			}
 			if err := p.Flush(ctx); err != nil {
 				t.Fatalf("Flush: %v", err)
@@ -78,12 +79,12 @@ func TestProducePartitioning(t *testing.T) {
 
 	keys := []string{"21", "foobar", "abc", "kafka", "a-little-bit-long-string", "user-42", "order-7"}
 	for _, k := range keys {
-		p.Send(Message{Topic: "t", Partition: -1, Key: []byte(k), Value: []byte(k)})
+		p.Send(context.Background(), Message{Topic: "t", Partition: -1, Key: []byte(k), Value: []byte(k)})
 	}
 	for i := range 2 * n {
-		p.Send(Message{Topic: "t", Partition: -1, Value: fmt.Appendf(nil, "nil-key-%d", i)})
+		p.Send(context.Background(), Message{Topic: "t", Partition: -1, Value: fmt.Appendf(nil, "nil-key-%d", i)})
 	}
-	p.Send(Message{Topic: "t", Partition: 4, Key: []byte("21"), Value: []byte("explicit")})
+	p.Send(context.Background(), Message{Topic: "t", Partition: 4, Key: []byte("21"), Value: []byte("explicit")})
 	if err := p.Flush(ctx); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
@@ -128,15 +129,15 @@ func TestFlushErrors(t *testing.T) {
 		cl := dial(t, c)
 		ctx := testCtx(t)
 		p := newProducer(t, cl, ProducerOptions{})
-		p.Send(Message{Topic: "t", Partition: 0, Value: []byte("ok")})
-		p.Send(Message{Topic: "missing", Partition: -1, Value: []byte("lost")})
+		p.Send(context.Background(), Message{Topic: "t", Partition: 0, Value: []byte("ok")})
+		p.Send(context.Background(), Message{Topic: "missing", Partition: -1, Value: []byte("lost")})
 		err := p.Flush(ctx)
 		var perr *ProduceError
 		if !errors.As(err, &perr) || perr.Topic != "missing" {
 			t.Fatalf("Flush error = %v, want a ProduceError for topic missing", err)
 		}
 		// The error is reported once; the next Flush starts clean.
-		p.Send(Message{Topic: "t", Partition: 0, Value: []byte("ok")})
+		p.Send(context.Background(), Message{Topic: "t", Partition: 0, Value: []byte("ok")})
 		if err := p.Flush(ctx); err != nil {
 			t.Fatalf("second Flush: %v", err)
 		}
@@ -146,7 +147,7 @@ func TestFlushErrors(t *testing.T) {
 		c := newCluster(t, kfake.SeedTopics(2, "t"))
 		cl := dial(t, c)
 		p := newProducer(t, cl, ProducerOptions{})
-		p.Send(Message{Topic: "t", Partition: 7, Value: []byte("x")})
+		p.Send(context.Background(), Message{Topic: "t", Partition: 7, Value: []byte("x")})
 		var perr *ProduceError
 		if err := p.Flush(testCtx(t)); !errors.As(err, &perr) {
 			t.Fatalf("Flush error = %v, want a ProduceError", err)
@@ -158,7 +159,7 @@ func TestFlushErrors(t *testing.T) {
 		cl := dial(t, c)
 		p := newProducer(t, cl, ProducerOptions{})
 		c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "t", Partitions: []int32{2}, Err: kerr.InvalidRecord, Count: -1})
-		p.Send(Message{Topic: "t", Partition: 2, Value: []byte("x")})
+		p.Send(context.Background(), Message{Topic: "t", Partition: 2, Value: []byte("x")})
 		err := p.Flush(testCtx(t))
 		var perr *ProduceError
 		if !errors.As(err, &perr) || perr.Topic != "t" || perr.Partition != 2 {
@@ -194,7 +195,9 @@ func TestFlushErrors(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
-		p.Send(Message{Topic: "t", Partition: 0, Value: []byte("x")})
+		if err := p.Send(context.Background(), Message{Topic: "t", Partition: 0, Value: []byte("x")}); !errors.Is(err, ErrProducerClosed) {
+			t.Fatalf("Send after Close = %v, want ErrProducerClosed", err)
+		}
 		if err := p.Flush(testCtx(t)); !errors.Is(err, ErrProducerClosed) {
 			t.Fatalf("Flush after Close = %v, want ErrProducerClosed", err)
 		}

@@ -21,8 +21,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
-
-	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
 // testPKI is a throwaway CA with a broker certificate for 127.0.0.1 and a
@@ -182,7 +180,8 @@ func TestTLS(t *testing.T) {
 
 // TestSASLSSL runs each kind of connection the package opens over SASL/SCRAM
 // on TLS: the client and admin (Dial, EnsureTopic), a producer, fetches,
-// group offsets, the offsets store and an election's consumer group.
+// group offsets, the reads of the offsets store and an election's
+// consumer group.
 func TestSASLSSL(t *testing.T) {
 	pki := newTestPKI(t)
 	c := newCluster(t, kfake.TLS(pki.serverTLS(false)), kfake.EnableSASL(),
@@ -217,20 +216,13 @@ func TestSASLSSL(t *testing.T) {
 	}
 	requireEqual(t, "committed", committed[tp], 6)
 
-	store := newOffsetStore(t, cl, TopicSpec{Name: "secure-offsets", Partitions: 1})
-	entry := offsets.Entry{Partition: map[string]any{"filename": "/tmp/a.txt"}, Offset: map[string]any{"position": int64(42)}}
-	if err := store.Write(ctx, "file-source", []offsets.Entry{entry}); err != nil {
-		t.Fatalf("offsets Write: %v", err)
+	// The offsets store (coordinator/state) reads with ReadRange and writes
+	// with a producer: both kinds of connection, over SASL_SSL.
+	var read []Message
+	if err := cl.ReadRange(ctx, tp, 0, 6, 0, func(ms []Message) error { read = append(read, ms...); return nil }); err != nil {
+		t.Fatalf("ReadRange: %v", err)
 	}
-	loaded := loadOffsets(t, store, "file-source")
-	if len(loaded) != 1 {
-		t.Fatalf("offsets Load = %v, want one entry", loaded)
-	}
-	for _, e := range loaded {
-		if !reflect.DeepEqual(e.Offset, entry.Offset) {
-			t.Fatalf("offset = %v, want %v", e.Offset, entry.Offset)
-		}
-	}
+	requireEqual(t, "records read", len(read), 6)
 
 	e, err := cl.Campaign(ctx, ElectionOptions{Group: "secure-cluster", Topic: "secure-leader", URL: "http://node:8083", SessionTimeout: 6 * time.Second})
 	if err != nil {

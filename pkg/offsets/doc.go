@@ -12,6 +12,7 @@
 // so Sluice and Kafka Connect can share one offsets topic.
 //
 // Store is the interface the lease executor uses. File is the standalone-mode
-// store (Connect's offset.storage.file.filename); the Kafka-topic store lives
-// in package kafka, next to the client it needs.
+// store (Connect's offset.storage.file.filename); the Kafka-topic store is
+// state.OffsetStore (coordinator/state), next to the stores of Connect's
+// other internal topics.
 package offsets

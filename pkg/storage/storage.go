@@ -2,7 +2,7 @@
 // local files): where objects go (Store), how records are encoded (Format)
 // and the engine that partitions, rotates and names files so that a sink
 // lease's output is a pure function of its offset range and configuration
-// (DESIGN.md rule 2).
+// (rule 2 of docs/architecture.md).
 package storage
 
 import (
@@ -10,8 +10,21 @@ import (
 	"io"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
+
+// StoreURLConfig is Confluent's StorageCommonConfig store.url: where a
+// storage sink's store is (an S3-compatible endpoint, an HDFS URL, a file
+// URL).
+const StoreURLConfig = "store.url"
+
+// StoreURLKey declares store.url for a storage sink connector: optional,
+// doc saying what the URL is for that connector's store.
+func StoreURLKey(doc string) config.Key {
+	return config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
+		Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL", Doc: doc}
+}
 
 // Store is where a storage sink writes objects. Implementations: S3,
 // HDFS, the local filesystem and an in-memory one for tests. A Store is safe

@@ -109,8 +109,9 @@ func TestDevModeSurvivesKill9(t *testing.T) {
 	up(first)
 
 	source, sink := ordersPipeline(orders, 300, out)
-	// A second source writing to a topic that only it uses, "crash", and
-	// an idle one that stays paused: statuses other than RUNNING survive too.
+	// A second source writing to a topic that only it uses, "crash", an
+	// idle one that stays paused and one created stopped: statuses other
+	// than RUNNING survive too.
 	crash := maps.Clone(source)
 	crash["topic"], crash["count"], crash["rate"] = "crash", "1000000", "1000"
 	idle := maps.Clone(source)
@@ -119,6 +120,10 @@ func TestDevModeSurvivesKill9(t *testing.T) {
 		mustRequest(t, http.MethodPost, first.url()+"/connectors", map[string]any{"name": name, "config": cfg}, http.StatusCreated)
 	}
 	mustRequest(t, http.MethodPut, first.url()+"/connectors/idle-source/pause", nil, http.StatusAccepted)
+	stopped := maps.Clone(source)
+	stopped["topic"] = "stopped"
+	mustRequest(t, http.MethodPost, first.url()+"/connectors",
+		map[string]any{"name": "stopped-source", "config": stopped, "initial_state": "STOPPED"}, http.StatusCreated)
 	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		for _, name := range []string{"orders-source", "orders-sink", "crash-source"} {
 			if err := running(first.url(), name); err != nil {
@@ -127,6 +132,9 @@ func TestDevModeSurvivesKill9(t *testing.T) {
 		}
 		if st, _, err := connectorState(first.url(), "idle-source"); err != nil || st != "PAUSED" {
 			return fmt.Errorf("idle-source %s (%v)", st, err)
+		}
+		if st, worker, err := connectorState(first.url(), "stopped-source"); err != nil || st != "STOPPED" || worker != addr {
+			return fmt.Errorf("stopped-source %s on %q (%v)", st, worker, err)
 		}
 		return nil
 	})
@@ -264,6 +272,9 @@ func TestDevModeSurvivesKill9(t *testing.T) {
 		}
 		if st, worker, err := connectorState(second.url(), "idle-source"); err != nil || st != "PAUSED" || worker != addr {
 			return fmt.Errorf("idle-source %s on %q (%v), want PAUSED on %s", st, worker, err, addr)
+		}
+		if st, worker, err := connectorState(second.url(), "stopped-source"); err != nil || st != "STOPPED" || worker != addr {
+			return fmt.Errorf("stopped-source %s on %q (%v), want STOPPED on %s", st, worker, err, addr)
 		}
 		return nil
 	})

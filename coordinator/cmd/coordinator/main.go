@@ -37,6 +37,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator/invoke/awslambda"
 	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -82,7 +83,7 @@ func run(args []string, out io.Writer) error {
 		return err // s is nil after --help
 	}
 	if s.healthCheck {
-		return checkHealth(s.cfg.RestListener)
+		return checkHealth(&s.cfg)
 	}
 	slog.SetDefault(s.log)
 	resolver, err := s.configProviders()
@@ -230,7 +231,7 @@ func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string) err
 // (the offsets, configs, status and lease topics), and its candidacy in
 // the election of SLUICE_GROUP_ID's leader.
 func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coordinator.Config, client *kafka.Client, log *slog.Logger) error {
-	store, err := kafka.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
+	store, err := state.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
 	if err != nil {
 		return err
 	}
@@ -282,7 +283,7 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 		})
 		return &awslambda.Lambda{Client: lc, SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
 	}
-	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log}
+	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log, DisableTopicCreation: !s.cfg.TopicCreationEnable}
 	if resolver != nil {
 		opts.Resolver = resolver
 	}
@@ -343,10 +344,11 @@ func addFile(ctx context.Context, c *coordinator.Coordinator, props map[string]s
 
 // checkHealth asks the REST listener of the coordinator running on this
 // host for GET /health (for HEALTHCHECK in images without curl).
-func checkHealth(listen string) error {
+func checkHealth(cfg *coordinator.Config) error {
+	listen := cfg.RestListener
 	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return fmt.Errorf("SLUICE_REST_LISTENER %q: %w", listen, err)
+		return fmt.Errorf("%s %q: %w", env.Var(cfg, &cfg.RestListener), listen, err)
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/health")

@@ -100,7 +100,9 @@ func startProcess(t *testing.T, name, addr string, env []string, args ...string)
 
 func (p *process) url() string { return "http://" + p.addr }
 
-// leading reports whether the process's election last said it leads.
+// leading reports whether the process's election last said it leads and
+// its REST API answers (the election may be won before the REST listener
+// is up).
 func (p *process) leading() bool {
 	if p.Exited() {
 		return false
@@ -111,7 +113,11 @@ func (p *process) leading() bool {
 			last = line
 		}
 	}
-	return strings.Contains(last, "leader=true")
+	if !strings.Contains(last, "leader=true") {
+		return false
+	}
+	status, _, err := request(http.MethodGet, p.url()+"/connectors", nil)
+	return err == nil && status == http.StatusOK
 }
 
 // withoutAccessLog drops the REST access log lines.

@@ -177,7 +177,7 @@ func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
 		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
 	}
 	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
-		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset} {
+		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset, "topic.creation.enable": &cfg.TopicCreationEnable} {
 		if b, err := strconv.ParseBool(strings.TrimSpace(w[key])); err == nil {
 			*field = b
 		}

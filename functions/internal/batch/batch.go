@@ -1,5 +1,5 @@
 // Package batch handles the sink-batch function's events that are not
-// leases (DESIGN.md, "Event-triggered exports"):
+// leases (docs/architecture.md, "Runtime modes"):
 //
 //   - an export request, from an EventBridge schedule or on demand, which
 //     exports a sink connector's partitions up to their high watermark

@@ -133,7 +133,7 @@ func (e *env) produce(t *testing.T, topic string, from int, n ...int) {
 	defer p.Close()
 	for part, count := range n {
 		for i := from; i < from+count; i++ {
-			p.Send(kafka.Message{Topic: topic, Partition: int32(part), Key: []byte(fmt.Sprintf("k%d", i)),
+			p.Send(context.Background(), kafka.Message{Topic: topic, Partition: int32(part), Key: []byte(fmt.Sprintf("k%d", i)),
 				Value: []byte(fmt.Sprintf(`{"p":%d,"i":%d}`, part, i)), Timestamp: time.Date(2024, 5, 1, 12, 0, i, 0, time.UTC)})
 		}
 	}

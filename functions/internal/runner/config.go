@@ -25,7 +25,8 @@ type Config struct {
 	// Executor's SafetyMargin is kept free before a lease's deadline, which
 	// is the lease's own or, under Lambda, the invocation's when that is
 	// earlier; its WorkerProperties, with ConfigProviders, declare the
-	// config providers.
+	// config providers; TopicCreationEnable lets source leases create
+	// their topics.
 	env.Executor
 	// DialTimeout bounds connecting to Kafka at start-up (Lambda's init
 	// phase lasts at most 10 s).

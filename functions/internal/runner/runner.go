@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -58,7 +59,7 @@ type Deps struct {
 	Config   Config
 	Plugins  *connect.Registry
 	Kafka    *kafka.Client
-	Offsets  *kafka.OffsetStore
+	Offsets  *state.OffsetStore
 	Executor *lease.Executor
 	Logger   *slog.Logger
 }
@@ -166,7 +167,7 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("connecting to Kafka at %v: %w", cfg.BootstrapServers, err)
 	}
-	store, err := kafka.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
+	store, err := state.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
 	if err != nil {
 		client.Close()
 		return Deps{}, fmt.Errorf("opening the offsets topic %s: %w", cfg.OffsetStorageTopic, err)
@@ -176,7 +177,7 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 		client.Close()
 		return Deps{}, fmt.Errorf("%s: no plugins", fn.Name)
 	}
-	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log}
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log, DisableTopicCreation: !cfg.TopicCreationEnable}
 	providerProps, err := cfg.providerProperties()
 	if err == nil && providerProps["config.providers"] != "" {
 		var resolver *configprovider.Resolver

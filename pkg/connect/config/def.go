@@ -86,7 +86,18 @@ type Def struct {
 	keys   []Key
 	index  map[string]int
 	groups []string
+	rules  []Rule
 }
+
+// Rule is a check across keys, for what one key's Validator cannot see
+// (Kafka's Connector.validate): "one of store.url and local.dir is
+// required", "a and its alias b disagree". It gets the parsed values once
+// every key has been parsed and validated on its own; a key that did not
+// parse reads as null (Get returns nil, the typed getters the zero value),
+// so a rule reports only its own problems. It returns one Problem per key
+// it blames, in the order they should be reported; several keys may share
+// one message. A rule reads only keys of the Def it is added to.
+type Rule func(v *Values) []Problem
 
 // NewDef returns an empty Def.
 func NewDef() *Def { return &Def{} }
@@ -135,6 +146,14 @@ func (d *Def) Define(k Key) *Def {
 	return d
 }
 
+// Rule adds a cross-key rule and returns d so calls chain. Parse,
+// Validate and Infos report its problems with the keys' own, and Merge
+// keeps it.
+func (d *Def) Rule(r Rule) *Def {
+	d.rules = append(d.rules, r)
+	return d
+}
+
 // add appends an already checked key.
 func (d *Def) add(k Key) {
 	if _, dup := d.index[k.Name]; dup {
@@ -152,8 +171,9 @@ func (d *Def) add(k Key) {
 }
 
 // Merge returns a new Def with d's keys followed by other's, for example a
-// connector's own keys after the common ones. Neither d nor other changes.
-// It panics if both declare the same name, as defining it twice would.
+// connector's own keys after the common ones, and both Defs' rules. Neither
+// d nor other changes. It panics if both declare the same name, as defining
+// it twice would.
 func (d *Def) Merge(other *Def) *Def {
 	merged := NewDef()
 	for _, src := range []*Def{d, other} {
@@ -161,6 +181,7 @@ func (d *Def) Merge(other *Def) *Def {
 			k.Dependents = slices.Clone(k.Dependents)
 			merged.add(k)
 		}
+		merged.rules = append(merged.rules, src.rules...)
 	}
 	return merged
 }

@@ -1,5 +1,7 @@
 package config
 
+import "fmt"
+
 // Result is what Validate found for one key, Kafka's ConfigValue.
 type Result struct {
 	// Name is the key's name.
@@ -20,9 +22,9 @@ type Result struct {
 	Visible bool
 }
 
-// Validate checks props against every key and returns one Result per key in
-// declaration order (Internal keys included), Kafka's ConfigDef.validate. It
-// never stops at the first error: a key's parse error or absence and its
+// Validate checks props against every key, then the Def's rules, and
+// returns one Result per key in declaration order (Internal keys included),
+// Kafka's ConfigDef.validate. It never stops at the first error: a key's parse error or absence and its
 // validator's complaint about the resulting null are both reported, as in
 // Kafka. Properties that are not declared are ignored.
 //
@@ -117,6 +119,23 @@ func (d *Def) evaluate(props map[string]string) []evaluation {
 			}
 		}
 		evals = append(evals, e)
+	}
+	if len(d.rules) == 0 {
+		return evals
+	}
+	parsed := make(map[string]any, len(evals))
+	for _, e := range evals {
+		parsed[e.key.Name] = e.value
+	}
+	v := &Values{def: d, parsed: parsed, originals: props}
+	for _, rule := range d.rules {
+		for _, p := range rule(v) {
+			i, ok := d.index[p.Key]
+			if !ok {
+				panic(fmt.Sprintf("config: a rule reports configuration %q, which the Def does not declare", p.Key))
+			}
+			evals[i].errors = append(evals[i].errors, p.Message)
+		}
 	}
 	return evals
 }

@@ -143,3 +143,63 @@ func TestParseReturnsUntypedNilError(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 }
+
+// A rule sees the parsed values (defaults included, a key that did not
+// parse as null), and its problems join the keys' own in Parse, Validate
+// and a merged Def.
+func TestRules(t *testing.T) {
+	oneOf := func(v *Values) []Problem {
+		if v.String("a") == "" && v.Int("b") == 0 {
+			return []Problem{{Key: "a", Message: "one of a and b"}, {Key: "b", Message: "one of a and b"}}
+		}
+		return nil
+	}
+	def := func() *Def {
+		return NewDef().
+			Define(Key{Name: "a", Type: String, Default: "", Importance: High}).
+			Define(Key{Name: "b", Type: Int, Default: 0, Importance: High}).
+			Rule(oneOf)
+	}
+	given := func(v *Values) []Problem {
+		if v.Given("c") && v.Bool("c") {
+			return []Problem{{Key: "c", Message: "c given true"}}
+		}
+		return nil
+	}
+	tests := []struct {
+		name  string
+		def   *Def
+		props map[string]string
+		want  map[string][]string // errors by key, as Validate reports them
+	}{
+		{name: "rule satisfied", def: def(), props: map[string]string{"b": "2"}, want: map[string][]string{}},
+		{name: "rule broken", def: def(), props: map[string]string{},
+			want: map[string][]string{"a": {"one of a and b"}, "b": {"one of a and b"}}},
+		{name: "a bad value reads as null and keeps its own error", def: def(), props: map[string]string{"b": "x"},
+			want: map[string][]string{"a": {"one of a and b"}, "b": {"Invalid value x for configuration b: Not a number of type INT", "one of a and b"}}},
+		{name: "merge keeps both Defs' rules",
+			def:   def().Merge(NewDef().Define(Key{Name: "c", Type: Boolean, Default: true, Importance: Low}).Rule(given)),
+			props: map[string]string{"c": "true"},
+			want:  map[string][]string{"a": {"one of a and b"}, "b": {"one of a and b"}, "c": {"c given true"}}},
+		{name: "a default is not given", def: NewDef().Define(Key{Name: "c", Type: Boolean, Default: true, Importance: Low}).Rule(given),
+			props: map[string]string{}, want: map[string][]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string][]string{}
+			for _, r := range tt.def.Validate(tt.props) {
+				if len(r.Errors) > 0 {
+					got[r.Name] = r.Errors
+				}
+			}
+			requireEqual(t, got, tt.want)
+			_, err := tt.def.Parse(tt.props)
+			if (err != nil) != (len(tt.want) > 0) {
+				t.Fatalf("Parse error %v, want one: %v", err, len(tt.want) > 0)
+			}
+		})
+	}
+	requirePanic(t, `rule reports configuration "z"`, func() {
+		NewDef().Rule(func(*Values) []Problem { return []Problem{{Key: "z", Message: "?"}} }).Validate(nil)
+	})
+}

@@ -94,6 +94,14 @@ func (v *Values) typed(name string, t Type) any {
 	return v.parsed[name]
 }
 
+// Given reports whether the properties set name (to anything, blank
+// included), Kafka's originals().containsKey: a rule tells a default from
+// a value the user wrote with it.
+func (v *Values) Given(name string) bool {
+	_, ok := v.originals[name]
+	return ok
+}
+
 // Originals returns a copy of the properties as given to Parse, undeclared
 // ones included, Kafka's AbstractConfig.originalsStrings.
 func (v *Values) Originals() map[string]string {

@@ -74,7 +74,7 @@ func BenchmarkRawProduce(b *testing.B) {
 	b.ResetTimer()
 	start, cpu0 := time.Now(), benchkit.CPU()
 	for _, m := range msgs {
-		p.Send(m)
+		p.Send(context.Background(), m)
 	}
 	if err := p.Flush(ctx); err != nil {
 		b.Fatal(err)
@@ -96,7 +96,7 @@ func BenchmarkRawFetch(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, m := range benchkit.Pregenerate(b, "orders", b.N) {
-		p.Send(m)
+		p.Send(context.Background(), m)
 	}
 	if err := p.Flush(ctx); err != nil {
 		b.Fatal(err)

@@ -203,7 +203,9 @@ func (h *errorHandler) deadLetter(ctx context.Context, f failure) error {
 		headers = append(headers, h.contextHeaderList(f)...)
 	}
 	m.Headers = headers
-	h.producer.Send(m)
+	if err := h.producer.Send(ctx, m); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	h.r.res.DeadLettered++
 	h.mu.Unlock()

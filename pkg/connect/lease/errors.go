@@ -3,6 +3,8 @@ package lease
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sluicehq/sluice/pkg/connect"
 )
 
 var (
@@ -38,3 +40,16 @@ type StageError struct {
 
 func (e *StageError) Error() string { return fmt.Sprintf("error in stage %s: %v", e.Stage, e.Err) }
 func (e *StageError) Unwrap() error { return e.Err }
+
+// RecordError is a record that failed, and was not tolerated, before it
+// reached the task: its coordinates and the cause.
+type RecordError struct {
+	TopicPartition connect.TopicPartition
+	Offset         int64
+	Err            error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s offset %d: %v", e.TopicPartition, e.Offset, e.Err)
+}
+func (e *RecordError) Unwrap() error { return e.Err }

@@ -138,7 +138,7 @@ func produceMixed(t *testing.T, c *kafka.Client, n int) map[int64]string {
 			v = fmt.Sprintf(`{"id":%d,"name":`, i)
 			bad[int64(i)] = v
 		}
-		p.Send(kafka.Message{Topic: "in", Partition: 0, Key: []byte(strconv.Itoa(i)), Value: []byte(v),
+		p.Send(context.Background(), kafka.Message{Topic: "in", Partition: 0, Key: []byte(strconv.Itoa(i)), Value: []byte(v),
 			Headers: []kafka.Header{{Key: "origin", Value: []byte("test")}}, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
 	}
 	if err := p.Flush(ctx); err != nil {

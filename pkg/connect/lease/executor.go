@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -32,6 +33,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// DisableTopicCreation turns off the creation of source topics through
+	// the admin API (KIP-158): Connect's worker topic.creation.enable=false.
+	// By default a source connector with topic.creation.* settings creates
+	// each topic it produces to before the first record is sent to it.
+	DisableTopicCreation bool
 	// Resolver resolves ${provider:path:key} references (Connect's config
 	// providers) in a lease's configurations just before the task runs;
 	// resolved values are never logged or reported. Nil leaves them as
@@ -81,6 +87,9 @@ type Executor struct {
 	kafka   *kafka.Client
 	offsets offsets.Store
 	opts    Options
+	// knownTopics holds the topics source leases found or created
+	// (topic creation), so that each is checked once per process.
+	knownTopics sync.Map
 }
 
 // NewExecutor returns an executor that finds plugins in plugins, talks to

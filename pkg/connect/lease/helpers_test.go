@@ -107,7 +107,7 @@ func produce(t *testing.T, c *kafka.Client, topic string, n int) {
 	}
 	defer p.Close()
 	for i := range n {
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Key: []byte("k"), Value: []byte(fmt.Sprintf("v%03d", i))})
+		p.Send(context.Background(), kafka.Message{Topic: topic, Partition: 0, Key: []byte("k"), Value: []byte(fmt.Sprintf("v%03d", i))})
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)

@@ -174,19 +174,6 @@ func (s *sinkLease) commit(ctx context.Context) error {
 // max.poll.records (default 500) bounds the batches its sink tasks get.
 const maxPutRecords = 500
 
-// RecordError is a record that failed, and was not tolerated, before it
-// reached the task: its coordinates and the cause.
-type RecordError struct {
-	TopicPartition connect.TopicPartition
-	Offset         int64
-	Err            error
-}
-
-func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s offset %d: %v", e.TopicPartition, e.Offset, e.Err)
-}
-func (e *RecordError) Unwrap() error { return e.Err }
-
 // putMessages converts and transforms msgs, then puts those kept in one
 // batch. At a record that fails and is not tolerated it returns a
 // *RecordError, after putting the records before it when putPrefix is set

@@ -35,8 +35,9 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 //     the stages, start the task;
 //  2. pollLoop: Poll on a goroutine while this one produces the previous
 //     batch, until the budget, the idle limit, the time limit or a stop;
-//  3. produce, for each polled record: transform, convert, send, and keep
-//     its source offset;
+//  3. produce, for each polled record: transform, convert, create the
+//     topic if the connector asks for it and it does not exist yet
+//     (ensureTopic), send, and keep its source offset;
 //  4. flushAndCommit: flush the producer, write the offsets of what Kafka
 //     acknowledged (rule 1), then let the task commit;
 //  5. stop: stop the task, close the stages and the producer.
@@ -66,6 +67,10 @@ type sourceLease struct {
 	// refused, to be skipped (stage KAFKA_PRODUCE) instead of failing the
 	// lease.
 	rejected rejections
+
+	// creation is the connector's topic creation (KIP-158), parsed at the
+	// first record sent (ensureTopic).
+	creation topicCreation
 }
 
 // startSource loads the connector's source offsets, creates the lease's
@@ -256,6 +261,9 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	if err != nil || !ok {
 		return err
 	}
+	if err := s.ensureTopic(ctx, msg.Topic); err != nil { // topic creation (KIP-158)
+		return err
+	}
 	var w *written
 	if s.committer != nil {
 		w = &written{partition: -1, offset: -1}
@@ -264,10 +272,10 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	}
 	switch {
 	case w == nil && !s.st.h.tolerateAll:
-		s.producer.Send(msg)
+		err = s.producer.Send(ctx, msg)
 	default:
 		failed := out
-		s.producer.SendAck(msg, func(p int32, off int64, err error) {
+		err = s.producer.SendAck(ctx, msg, func(p int32, off int64, err error) {
 			if w != nil {
 				w.partition, w.offset = p, off
 			}
@@ -275,6 +283,9 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
 			}
 		})
+	}
+	if err != nil {
+		return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
 	}
 	s.res.Records++
 	s.res.Bytes += int64(len(msg.Key) + len(msg.Value))

@@ -1,7 +1,6 @@
 package datagen
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
@@ -44,9 +43,9 @@ const (
 
 // Config declares the connector's keys. topic has no default but is not
 // declared required, because Confluent's kafka.topic may stand in for it;
-// ValidateConfig and Start report a missing topic with Kafka's message.
+// its rule (aliasRule) reports a missing topic with Kafka's message.
 func Config() *config.Def {
-	return config.NewDef().
+	return config.NewDef().Rule(aliasRule).
 		Define(config.Key{Name: TopicConfig, Type: config.String, Default: nil, Validator: config.NonEmptyString(),
 			Importance: config.High, Group: mainGroup, OrderInGroup: 1, Width: config.WidthMedium,
 			Doc: "The topic to write generated records to. Required unless kafka.topic is set."}).
@@ -127,9 +126,6 @@ func parseSettings(props map[string]string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	if problems := aliasProblems(props); len(problems) > 0 {
-		return settings{}, &config.ValidationError{Problems: problems}
-	}
 	s := settings{
 		topic:     vals.String(TopicConfig),
 		shape:     vals.String(ShapeConfig),
@@ -139,19 +135,19 @@ func parseSettings(props map[string]string) (settings, error) {
 		seed:      vals.Long(SeedConfig),
 		batchSize: vals.Int(BatchSizeConfig),
 	}
-	if !set(props, TopicConfig) {
+	if !set(vals, TopicConfig) {
 		s.topic = vals.String(KafkaTopicConfig)
 	}
-	if q := vals.String(QuickstartConfig); q != "" && !set(props, ShapeConfig) {
+	if q := vals.String(QuickstartConfig); q != "" && !set(vals, ShapeConfig) {
 		s.shape = strings.ToLower(q)
 	}
-	if it := vals.Get(IterationsConfig); it != nil && !set(props, CountConfig) {
+	if it := vals.Get(IterationsConfig); it != nil && !set(vals, CountConfig) {
 		s.count = int64(it.(int))
 		if s.count < 1 {
 			s.count = -1
 		}
 	}
-	if mi := vals.Get(MaxIntervalConfig); mi != nil && !set(props, RateConfig) {
+	if mi := vals.Get(MaxIntervalConfig); mi != nil && !set(vals, RateConfig) {
 		s.rate = 0
 		if ms := mi.(int64); ms > 0 {
 			s.rate = 1000 / float64(ms)
@@ -160,16 +156,15 @@ func parseSettings(props map[string]string) (settings, error) {
 	return s, nil
 }
 
-// aliasProblems checks what one key's declaration cannot: topic or
+// aliasRule checks what one key's declaration cannot: topic or
 // kafka.topic is set, and a key and its Confluent alias do not disagree.
-func aliasProblems(props map[string]string) []config.Problem {
+func aliasRule(v *config.Values) []config.Problem {
 	var problems []config.Problem
 	// A key present but blank is reported by its NonEmptyString validator.
-	_, topic := props[TopicConfig]
-	_, kafkaTopic := props[KafkaTopicConfig]
-	if !topic && !kafkaTopic {
+	if !v.Given(TopicConfig) && !v.Given(KafkaTopicConfig) {
 		problems = append(problems, config.Problem{Key: TopicConfig, Message: missingTopicMsg})
 	}
+	raw := v.Originals()
 	for _, pair := range [][2]string{
 		{TopicConfig, KafkaTopicConfig},
 		{ShapeConfig, QuickstartConfig},
@@ -177,35 +172,34 @@ func aliasProblems(props map[string]string) []config.Problem {
 		{RateConfig, MaxIntervalConfig},
 	} {
 		key, alias := pair[0], pair[1]
-		if set(props, key) && set(props, alias) && !sameValue(key, props[key], props[alias]) {
-			problems = append(problems, config.Problem{Key: alias, Message: config.InvalidValue(alias, strings.TrimSpace(props[alias]),
-				"conflicts with "+key+"="+strings.TrimSpace(props[key])+"; set only one of "+key+" and "+alias).Error()})
+		if set(v, key) && set(v, alias) && !sameValue(key, v.Get(key), v.Get(alias)) {
+			problems = append(problems, config.Problem{Key: alias, Message: config.InvalidValue(alias, strings.TrimSpace(raw[alias]),
+				"conflicts with "+key+"="+strings.TrimSpace(raw[key])+"; set only one of "+key+" and "+alias).Error()})
 		}
 	}
 	return problems
 }
 
-// set reports whether props sets key to something other than blank, which
-// Confluent's connector treats as unset for its string keys.
-func set(props map[string]string, key string) bool {
-	v, ok := props[key]
-	return ok && strings.TrimSpace(v) != ""
+// set reports whether the configuration gave key a value other than blank,
+// which Confluent's connector treats as unset for its string keys. A value
+// that did not parse is not set (its own error reports it).
+func set(v *config.Values, key string) bool {
+	x := v.Get(key)
+	return v.Given(key) && x != nil && x != ""
 }
 
-// sameValue reports whether a key and its alias say the same thing.
-func sameValue(key, v, alias string) bool {
-	v, alias = strings.TrimSpace(v), strings.TrimSpace(alias)
+// sameValue reports whether a key's parsed value and its alias's say the
+// same thing.
+func sameValue(key string, v, alias any) bool {
 	switch key {
 	case ShapeConfig:
-		return strings.EqualFold(v, alias)
+		return strings.EqualFold(v.(string), alias.(string))
 	case CountConfig:
-		c, err1 := strconv.ParseInt(v, 10, 64)
-		it, err2 := strconv.ParseInt(alias, 10, 64)
-		return err1 == nil && err2 == nil && (c == it || c < 0 && it < 1)
+		c, it := v.(int64), int64(alias.(int))
+		return c == it || c < 0 && it < 1
 	case RateConfig:
-		r, err1 := strconv.ParseFloat(v, 64)
-		ms, err2 := strconv.ParseInt(alias, 10, 64)
-		return err1 == nil && err2 == nil && (ms == 0 && r == 0 || ms > 0 && r == 1000/float64(ms))
+		r, ms := v.(float64), alias.(int64)
+		return ms == 0 && r == 0 || ms > 0 && r == 1000/float64(ms)
 	}
 	return v == alias
 }

@@ -23,10 +23,7 @@ type Connector struct {
 	props map[string]string
 }
 
-var (
-	_ connect.Connector       = (*Connector)(nil)
-	_ connect.ConfigValidator = (*Connector)(nil)
-)
+var _ connect.Connector = (*Connector)(nil)
 
 // NewConnector returns a connector.
 func NewConnector() *Connector { return &Connector{} }
@@ -63,18 +60,3 @@ func (c *Connector) Stop() error { return nil }
 
 // Config returns Config().
 func (c *Connector) Config() *config.Def { return Config() }
-
-// ValidateConfig reports what the key declarations cannot: a missing topic
-// (neither topic nor kafka.topic set) and a key that disagrees with its
-// Confluent alias.
-func (c *Connector) ValidateConfig(props map[string]string) map[string][]string {
-	problems := aliasProblems(props)
-	if len(problems) == 0 {
-		return nil
-	}
-	out := make(map[string][]string, len(problems))
-	for _, p := range problems {
-		out[p.Key] = append(out[p.Key], p.Message)
-	}
-	return out
-}

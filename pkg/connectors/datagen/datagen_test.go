@@ -367,9 +367,22 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+// The Def's rule reports what the key declarations cannot.
 func TestValidateConfig(t *testing.T) {
 	c := NewConnector()
-	got := c.ValidateConfig(map[string]string{RateConfig: "1", MaxIntervalConfig: "100"})
+	problems := func(props map[string]string) map[string][]string {
+		var out map[string][]string
+		for _, r := range c.Config().Validate(props) {
+			if len(r.Errors) > 0 {
+				if out == nil {
+					out = map[string][]string{}
+				}
+				out[r.Name] = r.Errors
+			}
+		}
+		return out
+	}
+	got := problems(map[string]string{RateConfig: "1", MaxIntervalConfig: "100"})
 	want := map[string][]string{
 		TopicConfig:       {missingTopicMsg},
 		MaxIntervalConfig: {"Invalid value 100 for configuration max.interval: conflicts with rate=1; set only one of rate and max.interval"},
@@ -377,7 +390,7 @@ func TestValidateConfig(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ValidateConfig = %q, want %q", got, want)
 	}
-	if got := c.ValidateConfig(map[string]string{KafkaTopicConfig: "k"}); got != nil {
+	if got := problems(map[string]string{KafkaTopicConfig: "k"}); got != nil {
 		t.Errorf("ValidateConfig with kafka.topic = %q", got)
 	}
 	// Config declares every key, Confluent's included, without panicking.

@@ -40,11 +40,10 @@ const (
 	JSONFormatClass    = "io.confluent.connect.hdfs.json.JsonFormat"
 )
 
-// Keys declared by this connector itself.
-const (
-	StorageClassConfig = "storage.class"
-	StoreURLConfig     = "store.url"
-)
+// StorageClassConfig is declared by this connector itself (the other keys
+// come from the engine, the partitioner, the HDFS store, the formats and
+// storage.StoreURLKey).
+const StorageClassConfig = "storage.class"
 
 // formatAliases maps Confluent HDFS's format classes to the formats'.
 var formatAliases = map[string]string{
@@ -66,17 +65,15 @@ func Config() *config.Def {
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " is accepted."}).
-		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
-			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
-			Doc: "The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."})
-	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own)
+		Define(storage.StoreURLKey("The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."))
+	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own).Rule(storeRule)
 }
 
-// validate requires one of store.url and hdfs.url.
-func validate(props map[string]string) map[string][]string {
-	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[hdfsstore.URLConfig]) == "" {
-		msg := "One of " + StoreURLConfig + " and " + hdfsstore.URLConfig + " must be set."
-		return map[string][]string{StoreURLConfig: {msg}, hdfsstore.URLConfig: {msg}}
+// storeRule requires one of store.url and hdfs.url.
+func storeRule(v *config.Values) []config.Problem {
+	if v.String(storage.StoreURLConfig) == "" && v.String(hdfsstore.URLConfig) == "" {
+		msg := "One of " + storage.StoreURLConfig + " and " + hdfsstore.URLConfig + " must be set."
+		return []config.Problem{{Key: storage.StoreURLConfig, Message: msg}, {Key: hdfsstore.URLConfig, Message: msg}}
 	}
 	return nil
 }
@@ -86,7 +83,7 @@ func validate(props map[string]string) map[string][]string {
 func Options() sink.Options {
 	return sink.Options{
 		OpenStore: func(ctx context.Context, props map[string]string) (storage.Store, error) {
-			u := strings.TrimSpace(props[StoreURLConfig])
+			u := strings.TrimSpace(props[storage.StoreURLConfig])
 			if u == "" {
 				u = strings.TrimSpace(props[hdfsstore.URLConfig])
 			}
@@ -136,9 +133,7 @@ func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[s
 
 // NewConnector returns the connector.
 func NewConnector() *sink.Connector {
-	return sink.NewConnector(Config(), func(props map[string]string) map[string][]string {
-		return validate(withDefaults(props))
-	})
+	return sink.NewConnector(Config())
 }
 
 // NewTask returns a task.

@@ -43,7 +43,7 @@ func TestExportToMiniCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Key: []byte(fmt.Sprint(i)),
+		p.Send(ctx, kafka.Message{Topic: topic, Partition: 0, Key: []byte(fmt.Sprint(i)),
 			Value: []byte(fmt.Sprintf(`{"id":%d,"item":"i%d"}`, i, i))})
 	}
 	if err := p.Flush(ctx); err != nil {

@@ -23,11 +23,9 @@ const (
 	Version = "1.0"
 )
 
-// Keys declared by this connector itself.
-const (
-	StoreURLConfig = "store.url"
-	LocalDirConfig = "local.dir"
-)
+// LocalDirConfig is declared by this connector itself, besides
+// storage.StoreURLKey.
+const LocalDirConfig = "local.dir"
 
 // Config declares every key the connector understands: the engine's, the
 // partitioner's, the formats', format.class (Parquet by default),
@@ -35,23 +33,25 @@ const (
 func Config() *config.Def {
 	own := config.NewDef().
 		Define(sink.FormatClassKey(format.Classes, parquet.Class, "")).
-		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
-			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
-			Doc: "The directory to write to, as a file URL: file:///var/data/export. One of store.url and local.dir is required; store.url wins."}).
+		Define(storage.StoreURLKey("The directory to write to, as a file URL: file:///var/data/export. " +
+			"One of store.url and local.dir is required; store.url wins.")).
 		Define(config.Key{Name: LocalDirConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Local directory",
 			Doc: "The directory to write to, as a path; created if missing."})
-	return sink.EngineConfig().Merge(format.Config()).Merge(own)
+	return sink.EngineConfig().Merge(format.Config()).Merge(own).Rule(storeRule)
 }
 
-func validate(props map[string]string) map[string][]string {
-	if strings.TrimSpace(props[StoreURLConfig]) == "" && strings.TrimSpace(props[LocalDirConfig]) == "" {
-		msg := "One of " + StoreURLConfig + " and " + LocalDirConfig + " must be set."
-		return map[string][]string{StoreURLConfig: {msg}, LocalDirConfig: {msg}}
+// storeRule requires one of store.url and local.dir, and a store.url that
+// names a directory.
+func storeRule(v *config.Values) []config.Problem {
+	u := v.String(storage.StoreURLConfig)
+	if u == "" && v.String(LocalDirConfig) == "" {
+		msg := "One of " + storage.StoreURLConfig + " and " + LocalDirConfig + " must be set."
+		return []config.Problem{{Key: storage.StoreURLConfig, Message: msg}, {Key: LocalDirConfig, Message: msg}}
 	}
-	if u := strings.TrimSpace(props[StoreURLConfig]); u != "" {
+	if u != "" {
 		if _, err := localstore.PathFromURL(u); err != nil {
-			return map[string][]string{StoreURLConfig: {config.InvalidValue(StoreURLConfig, u, err.Error()).Error()}}
+			return []config.Problem{{Key: storage.StoreURLConfig, Message: config.InvalidValue(storage.StoreURLConfig, u, err.Error()).Error()}}
 		}
 	}
 	return nil
@@ -61,7 +61,7 @@ func validate(props map[string]string) map[string][]string {
 func Options() sink.Options {
 	return sink.Options{
 		OpenStore: func(_ context.Context, props map[string]string) (storage.Store, error) {
-			if u := strings.TrimSpace(props[StoreURLConfig]); u != "" {
+			if u := strings.TrimSpace(props[storage.StoreURLConfig]); u != "" {
 				return localstore.Open(u)
 			}
 			return localstore.New(strings.TrimSpace(props[LocalDirConfig]))
@@ -88,7 +88,7 @@ func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[s
 }
 
 // NewConnector returns the connector.
-func NewConnector() *sink.Connector { return sink.NewConnector(Config(), validate) }
+func NewConnector() *sink.Connector { return sink.NewConnector(Config()) }
 
 // NewTask returns a task.
 func NewTask() Task { return Task{sink.NewTask(Options())} }

@@ -36,7 +36,7 @@ func produceJSON(t *testing.T, c *kafka.Client, topic string, n int) {
 	defer p.Close()
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	for i := range n {
-		p.Send(kafka.Message{Topic: topic, Partition: 0, Key: []byte(fmt.Sprintf("k%d", i)),
+		p.Send(context.Background(), kafka.Message{Topic: topic, Partition: 0, Key: []byte(fmt.Sprintf("k%d", i)),
 			Value: []byte(fmt.Sprintf(`{"id":%d,"name":"n%d","ok":%t}`, i, i, i%2 == 0)), Timestamp: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	if err := p.Flush(ctx); err != nil {

@@ -30,12 +30,10 @@ const (
 	Version = "1.0"
 )
 
-// Keys declared by this connector itself (the others come from the engine,
-// the partitioner, the S3 store and the formats).
-const (
-	StorageClassConfig = "storage.class"
-	StoreURLConfig     = "store.url"
-)
+// StorageClassConfig is declared by this connector itself (the other keys
+// come from the engine, the partitioner, the S3 store, the formats and
+// storage.StoreURLKey).
+const StorageClassConfig = "storage.class"
 
 // Config declares every key the connector understands: the engine's
 // (flush.size, rotate.interval.ms, topics.dir, ...), the partitioner's, the
@@ -47,10 +45,8 @@ func Config() *config.Def {
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " (Confluent's value, required there) is accepted."}).
-		Define(config.Key{Name: StoreURLConfig, Type: config.String, Default: nil, Importance: config.High,
-			Group: "Storage", Width: config.WidthNone, DisplayName: "Store URL",
-			Doc: "The S3 endpoint, http(s)://host:port, for S3-compatible servers (MinIO, versitygw); empty means AWS S3 " +
-				"in s3.region."})
+		Define(storage.StoreURLKey("The S3 endpoint, http(s)://host:port, for S3-compatible servers (MinIO, versitygw); " +
+			"empty means AWS S3 in s3.region."))
 	return sink.EngineConfig().Merge(s3store.Config()).Merge(format.Config()).Merge(own)
 }
 
@@ -67,7 +63,7 @@ func Options() sink.Options {
 }
 
 // NewConnector returns the connector.
-func NewConnector() *sink.Connector { return sink.NewConnector(Config(), nil) }
+func NewConnector() *sink.Connector { return sink.NewConnector(Config()) }
 
 // NewTask returns a task.
 func NewTask() *sink.Task { return sink.NewTask(Options()) }

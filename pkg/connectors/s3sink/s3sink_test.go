@@ -137,7 +137,7 @@ func TestExportToVersitygw(t *testing.T) {
 	}
 	t0 := time.Date(2024, 5, 1, 11, 40, 0, 0, time.UTC)
 	for i := range 40 {
-		p.Send(kafka.Message{Topic: "clicks", Partition: 0, Key: []byte(fmt.Sprintf("u%d", i%5)),
+		p.Send(context.Background(), kafka.Message{Topic: "clicks", Partition: 0, Key: []byte(fmt.Sprintf("u%d", i%5)),
 			Value: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	if err := p.Flush(ctx); err != nil {

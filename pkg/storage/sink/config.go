@@ -54,7 +54,7 @@ const Group = "Connector"
 
 // Config declares the engine's keys. It does not declare format.class,
 // whose valid values depend on the connector (each connector declares it),
-// nor the partitioner's keys (package partitioner) or the store's.
+// nor the partitioner's keys (PartitionerConfig) or the store's.
 func Config() *config.Def {
 	order := 0
 	next := func() int { order++; return order }

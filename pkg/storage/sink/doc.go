@@ -17,7 +17,8 @@
 //  2. So the set of objects, their names (topic, partition, first offset) and
 //     their bytes are a pure function of the lease's range, its records and
 //     the configuration; formats are deterministic.
-//  3. A retried or zombie lease gets the same range (DESIGN.md rule 2) and
+//  3. A retried or zombie lease gets the same range (rule 2 of
+//     docs/architecture.md, whose rules the numbers here refer to) and
 //     rewrites the same keys with the same bytes; Store.Commit replaces an
 //     object whole, so readers never see a mix.
 //  4. PreCommit returns offsets only when every object is committed; any

@@ -63,7 +63,7 @@ func produceTimed(t *testing.T, c *kafka.Client, n int) {
 	defer p.Close()
 	start := t0.Add(-50 * time.Minute) // offset 50 starts hour 10
 	for i := range n {
-		p.Send(kafka.Message{Topic: leaseTopic, Partition: 0, Key: []byte(fmt.Sprintf("k%02d", i)),
+		p.Send(context.Background(), kafka.Message{Topic: leaseTopic, Partition: 0, Key: []byte(fmt.Sprintf("k%02d", i)),
 			Value: []byte(fmt.Sprintf("v%02d", i)), Timestamp: start.Add(time.Duration(i) * time.Minute)})
 	}
 	if err := p.Flush(ctx); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/partitioner"
 )
 
 // Options plug a store and formats into the engine; each connector (S3,
@@ -52,7 +50,7 @@ type Options struct {
 // is committed), and at PreCommit, which commits every open file. Where a
 // file is cut therefore depends only on the lease's records and the
 // configuration, so a retried or zombie lease with the same range writes
-// the same objects with the same bytes (DESIGN.md rule 2).
+// the same objects with the same bytes (rule 2 of docs/architecture.md).
 type Task struct {
 	opts Options
 	log  *slog.Logger
@@ -60,7 +58,7 @@ type Task struct {
 
 	store                      storage.Store
 	value, keys, headers       storage.Format
-	partitioner                partitioner.Partitioner
+	partitioner                Partitioner
 	partitions                 map[connect.TopicPartition]*partitionWriter
 	failed                     error
 	envelopeKeys, envelopeHdrs bool
@@ -100,19 +98,21 @@ type settings struct {
 	storeKeys        bool
 	storeHeaders     bool
 	maxOpen          int
-	rotationTime     partitioner.Extractor
+	rotationTime     Extractor
 }
 
-// EngineConfig is Config merged with the partitioner's keys: everything the
-// task parses itself.
-func EngineConfig() *config.Def { return Config().Merge(partitioner.Config()) }
+// EngineConfig is Config merged with the partitioner's keys, and the
+// engine's rules across them: everything the task parses itself.
+func EngineConfig() *config.Def {
+	return Config().Merge(PartitionerConfig()).Rule(engineRule)
+}
 
-func parseSettings(props map[string]string) (*settings, partitioner.Partitioner, error) {
+func parseSettings(props map[string]string) (*settings, Partitioner, error) {
 	v, err := EngineConfig().Parse(props)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := partitioner.FromValues(v)
+	p, err := PartitionerFromValues(v)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,7 +121,7 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		rotateIntervalMs: v.Long(RotateIntervalMsConfig),
 		scheduleMs:       v.Long(RotateScheduleIntervalConfig),
 		topicsDir:        v.String(TopicsDirConfig),
-		dirDelim:         v.String(partitioner.DirectoryDelimConfig),
+		dirDelim:         v.String(DirectoryDelimConfig),
 		fileDelim:        v.String(FileDelimConfig),
 		padWidth:         v.Int(ZeroPadWidthConfig),
 		nullBehavior:     normalizeNullBehavior(v.String(BehaviorOnNullValuesConfig)),
@@ -130,44 +130,29 @@ func parseSettings(props map[string]string) (*settings, partitioner.Partitioner,
 		storeHeaders:     v.Bool(StoreKafkaHeadersConfig),
 		maxOpen:          v.Int(MaxOpenFilesConfig),
 	}
-	if problems := Validate(props); len(problems) > 0 {
-		var ps []config.Problem
-		for _, k := range slices.Sorted(maps.Keys(problems)) {
-			for _, m := range problems[k] {
-				ps = append(ps, config.Problem{Key: k, Message: m})
-			}
-		}
-		return nil, nil, &config.ValidationError{Problems: ps}
-	}
 	if s.scheduleMs > 0 {
-		s.scheduleLoc, _ = partitioner.LoadTimezone(v.String(partitioner.TimezoneConfig))
+		s.scheduleLoc, _ = LoadTimezone(v.String(TimezoneConfig))
 	}
-	if timed, ok := p.(partitioner.Timed); ok {
+	if timed, ok := p.(Timed); ok {
 		s.rotationTime = timed.Extractor()
 	} else {
-		s.rotationTime = partitioner.RecordExtractor{}
+		s.rotationTime = RecordExtractor{}
 	}
 	return s, p, nil
 }
 
-// Validate checks the engine's rules across keys (Confluent's
-// S3SinkConnectorValidator), returning problems keyed by configuration
-// name; a connector's ValidateConfig includes them.
-func Validate(props map[string]string) map[string][]string {
-	out := map[string][]string{}
-	if normalizeNullBehavior(props[BehaviorOnNullValuesConfig]) == NullWrite &&
-		!strings.EqualFold(strings.TrimSpace(props[StoreKafkaKeysConfig]), "true") {
-		out[BehaviorOnNullValuesConfig] = append(out[BehaviorOnNullValuesConfig],
-			"Writing tombstones ("+BehaviorOnNullValuesConfig+"=write) requires "+StoreKafkaKeysConfig+"=true, "+
-				"as the tombstones' keys are the only thing written.")
+// engineRule checks the engine's rules across keys (Confluent's
+// S3SinkConnectorValidator).
+func engineRule(v *config.Values) []config.Problem {
+	var out []config.Problem
+	if normalizeNullBehavior(v.String(BehaviorOnNullValuesConfig)) == NullWrite && !v.Bool(StoreKafkaKeysConfig) {
+		out = append(out, config.Problem{Key: BehaviorOnNullValuesConfig,
+			Message: "Writing tombstones (" + BehaviorOnNullValuesConfig + "=write) requires " + StoreKafkaKeysConfig + "=true, " +
+				"as the tombstones' keys are the only thing written."})
 	}
-	if strings.TrimSpace(props[RotateScheduleIntervalConfig]) != "" && strings.TrimSpace(props[RotateScheduleIntervalConfig]) != "-1" &&
-		strings.TrimSpace(props[partitioner.TimezoneConfig]) == "" {
-		out[partitioner.TimezoneConfig] = append(out[partitioner.TimezoneConfig],
-			"Timezone cannot be empty when using scheduled file rotation ("+RotateScheduleIntervalConfig+").")
-	}
-	if len(out) == 0 {
-		return nil
+	if ms, ok := v.Get(RotateScheduleIntervalConfig).(int64); ok && ms != -1 && v.String(TimezoneConfig) == "" {
+		out = append(out, config.Problem{Key: TimezoneConfig,
+			Message: "Timezone cannot be empty when using scheduled file rotation (" + RotateScheduleIntervalConfig + ")."})
 	}
 	return out
 }
@@ -178,11 +163,11 @@ func Validate(props map[string]string) map[string][]string {
 // errors, so Start logs these.
 func Warnings(props map[string]string) []string {
 	var w []string
-	class := strings.TrimSpace(props[partitioner.ClassConfig])
+	class := strings.TrimSpace(props[PartitionerClassConfig])
 	timeBased := strings.Contains(class, "TimeBased") || strings.Contains(class, "Daily") || strings.Contains(class, "Hourly")
-	ex := strings.TrimSpace(props[partitioner.TimestampExtractorConfig])
-	if timeBased && (ex == "" || ex == partitioner.ExtractorWallclock) {
-		w = append(w, partitioner.TimestampExtractorConfig+"=Wallclock partitions records by the time the lease runs: "+
+	ex := strings.TrimSpace(props[TimestampExtractorConfig])
+	if timeBased && (ex == "" || ex == ExtractorWallclock) {
+		w = append(w, TimestampExtractorConfig+"=Wallclock partitions records by the time the lease runs: "+
 			"a retried lease may write them under other directories (duplicates). Use Record or RecordField for exactly-once output.")
 	}
 	if s := strings.TrimSpace(props[RotateScheduleIntervalConfig]); s != "" && s != "-1" {

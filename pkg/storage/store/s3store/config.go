@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/storage"
 )
 
 // Property names, exactly as Confluent's S3 sink connector
@@ -26,10 +27,6 @@ const (
 	PartRetriesConfig     = "s3.part.retries"
 	RetryBackoffConfig    = "s3.retry.backoff.ms"
 	PathStyleConfig       = "s3.path.style.access.enabled"
-	// StoreURLKey is Confluent's StorageCommonConfig "store.url". It is
-	// declared by package store (so that the S3, HDFS and file stores share
-	// one declaration); for S3 it is the endpoint of an S3-compatible server.
-	StoreURLKey = "store.url"
 )
 
 // Defaults and limits, as in Confluent's S3 sink connector.
@@ -70,8 +67,9 @@ var cannedACLs = []string{
 const group = "S3"
 
 // Config returns the S3 store's keys, Confluent's S3 group, for a
-// connector to merge into its own Def. It does not declare store.url, which
-// package store declares for every store.
+// connector to merge into its own Def. It does not declare store.url (for S3
+// the endpoint of an S3-compatible server), which storage.StoreURLKey
+// declares for every store.
 func Config() *config.Def {
 	order := 0
 	next := func() int { order++; return order }
@@ -183,10 +181,10 @@ func ParseSettings(props map[string]string) (Settings, error) {
 		}
 		problems = append(problems, ve.Problems...)
 	}
-	endpoint := strings.TrimSpace(props[StoreURLKey])
+	endpoint := strings.TrimSpace(props[storage.StoreURLConfig])
 	if endpoint != "" {
 		if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			problems = append(problems, config.Problem{Key: StoreURLKey, Message: config.InvalidValue(StoreURLKey, endpoint,
+			problems = append(problems, config.Problem{Key: storage.StoreURLConfig, Message: config.InvalidValue(storage.StoreURLConfig, endpoint,
 				"an S3 endpoint must be an http:// or https:// URL with a host").Error()})
 		}
 	}

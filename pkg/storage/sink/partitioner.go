@@ -1,8 +1,9 @@
-// Package partitioner decides the directory a record goes to in a storage
-// sink: Confluent's partitioners (io.confluent.connect.storage.partitioner)
-// with their class names, configuration keys and encoded partitions, so
-// that objects land where Confluent's S3 and HDFS sink connectors put them
-// and downstream readers (Hive, Athena, Spark) keep working.
+// A partitioner decides the directory a record goes to in a storage sink:
+// Confluent's partitioners (io.confluent.connect.storage.partitioner) with
+// their class names, configuration keys and encoded partitions, so that
+// objects land where Confluent's S3 and HDFS sink connectors put them and
+// downstream readers (Hive, Athena, Spark) keep working. The partitioner_*
+// files hold them.
 //
 //	DefaultPartitioner    partition=<kafka partition>
 //	FieldPartitioner      <field>=<value>[/<field>=<value>...]
@@ -13,7 +14,8 @@
 // A record's directory is <topic><directory.delim><encoded partition>
 // (Confluent's generatePartitionedPath). Partitioners are immutable and
 // safe for concurrent use.
-package partitioner
+
+package sink
 
 import (
 	"fmt"
@@ -25,23 +27,23 @@ import (
 
 // The partitioner class names, Confluent's.
 const (
-	DefaultClass   = "io.confluent.connect.storage.partitioner.DefaultPartitioner"
-	FieldClass     = "io.confluent.connect.storage.partitioner.FieldPartitioner"
-	TimeBasedClass = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner"
-	DailyClass     = "io.confluent.connect.storage.partitioner.DailyPartitioner"
-	HourlyClass    = "io.confluent.connect.storage.partitioner.HourlyPartitioner"
+	DefaultPartitionerClass   = "io.confluent.connect.storage.partitioner.DefaultPartitioner"
+	FieldPartitionerClass     = "io.confluent.connect.storage.partitioner.FieldPartitioner"
+	TimeBasedPartitionerClass = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner"
+	DailyPartitionerClass     = "io.confluent.connect.storage.partitioner.DailyPartitioner"
+	HourlyPartitionerClass    = "io.confluent.connect.storage.partitioner.HourlyPartitioner"
 )
 
-// Classes lists the partitioner class names.
-func Classes() []string {
-	return []string{DefaultClass, FieldClass, TimeBasedClass, DailyClass, HourlyClass}
+// PartitionerClasses lists the partitioner class names.
+func PartitionerClasses() []string {
+	return []string{DefaultPartitionerClass, FieldPartitionerClass, TimeBasedPartitionerClass, DailyPartitionerClass, HourlyPartitionerClass}
 }
 
 // classByName resolves a class name or its simple name
 // ("HourlyPartitioner").
 func classByName(name string) (string, bool) {
 	name = strings.TrimSpace(name)
-	for _, c := range Classes() {
+	for _, c := range PartitionerClasses() {
 		if name == c || name == c[strings.LastIndexByte(c, '.')+1:] {
 			return c, true
 		}
@@ -67,35 +69,35 @@ type Timed interface {
 	Extractor() Extractor
 }
 
-// New builds the partitioner that props configure (the keys of Config;
+// NewPartitioner builds the partitioner that props configure (the keys of PartitionerConfig;
 // other keys are ignored).
-func New(props map[string]string) (Partitioner, error) {
-	vals, err := Config().Parse(props)
+func NewPartitioner(props map[string]string) (Partitioner, error) {
+	vals, err := PartitionerConfig().Parse(props)
 	if err != nil {
 		return nil, err
 	}
-	return FromValues(vals)
+	return PartitionerFromValues(vals)
 }
 
-// FromValues builds the partitioner from parsed configuration values that
-// include Config's keys.
-func FromValues(v *config.Values) (Partitioner, error) {
-	class, _ := classByName(v.Class(ClassConfig))
+// PartitionerFromValues builds the partitioner from parsed configuration values that
+// include PartitionerConfig's keys.
+func PartitionerFromValues(v *config.Values) (Partitioner, error) {
+	class, _ := classByName(v.Class(PartitionerClassConfig))
 	delim := v.String(DirectoryDelimConfig)
 	base := defaultPartitioner{delim: delim}
 	switch class {
-	case DefaultClass:
+	case DefaultPartitionerClass:
 		return base, nil
-	case FieldClass:
+	case FieldPartitionerClass:
 		fields := v.List(FieldNameConfig)
 		if len(fields) == 0 {
 			return nil, config.InvalidValue(FieldNameConfig, "", "FieldPartitioner needs at least one field name")
 		}
 		return fieldPartitioner{defaultPartitioner: base, fields: fields}, nil
-	case TimeBasedClass, DailyClass, HourlyClass:
+	case TimeBasedPartitionerClass, DailyPartitionerClass, HourlyPartitionerClass:
 		return newTimeBased(class, v, base)
 	}
-	return nil, fmt.Errorf("%w: %s", ErrUnknownClass, v.Class(ClassConfig))
+	return nil, fmt.Errorf("%w: %s", ErrUnknownPartitionerClass, v.Class(PartitionerClassConfig))
 }
 
 // defaultPartitioner is Confluent's DefaultPartitioner.

@@ -1,9 +1,11 @@
-package kafka
+package state
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
@@ -37,11 +39,11 @@ func TestOffsetStoreLoadAll(t *testing.T) {
 
 	tests := []struct {
 		name string
-		spec TopicSpec
+		spec kafka.TopicSpec
 	}{
-		{name: "Connect's default topic", spec: TopicSpec{}},
-		{name: "one partition", spec: TopicSpec{Name: "offsets-1", Partitions: 1}},
-		{name: "three partitions", spec: TopicSpec{Name: "offsets-3", Partitions: 3}},
+		{name: "Connect's default topic", spec: kafka.TopicSpec{}},
+		{name: "one partition", spec: kafka.TopicSpec{Name: "offsets-1", Partitions: 1}},
+		{name: "three partitions", spec: kafka.TopicSpec{Name: "offsets-3", Partitions: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,9 +61,9 @@ func TestOffsetStoreLoadAll(t *testing.T) {
 			}
 
 			// Records that are not Connect offset keys are skipped.
-			p := newProducer(t, cl, ProducerOptions{})
-			p.Send(Message{Topic: s.Topic(), Partition: -1, Key: []byte("not json"), Value: []byte("x")})
-			p.Send(Message{Topic: s.Topic(), Partition: -1, Value: []byte("no key")})
+			p := newProducer(t, cl, kafka.ProducerOptions{})
+			p.Send(context.Background(), kafka.Message{Topic: s.Topic(), Partition: -1, Key: []byte("not json"), Value: []byte("x")})
+			p.Send(context.Background(), kafka.Message{Topic: s.Topic(), Partition: -1, Value: []byte("no key")})
 			if err := p.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}

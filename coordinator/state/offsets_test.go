@@ -1,13 +1,15 @@
-package kafka
+package state
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-func newOffsetStore(t *testing.T, cl *Client, spec TopicSpec) *OffsetStore {
+func newOffsetStore(t *testing.T, cl *kafka.Client, spec kafka.TopicSpec) *OffsetStore {
 	t.Helper()
 	s, err := NewOffsetStore(testCtx(t), cl, spec)
 	if err != nil {
@@ -30,7 +32,7 @@ func TestOffsetStore(t *testing.T) {
 	c := newCluster(t)
 	cl := dial(t, c)
 	ctx := testCtx(t)
-	s := newOffsetStore(t, cl, TopicSpec{})
+	s := newOffsetStore(t, cl, kafka.TopicSpec{})
 	requireEqual(t, "topic", s.Topic(), DefaultOffsetTopic)
 
 	ps, err := cl.Partitions(ctx, DefaultOffsetTopic)
@@ -82,7 +84,7 @@ func TestOffsetStore(t *testing.T) {
 
 	// A restarted process: a new client and store on the existing topic.
 	cl2 := dial(t, c)
-	check(t, newOffsetStore(t, cl2, TopicSpec{}))
+	check(t, newOffsetStore(t, cl2, kafka.TopicSpec{}))
 
 	// The records are Connect's bytes, on the partitions Connect's producer
 	// (murmur2) would choose.
@@ -90,15 +92,8 @@ func TestOffsetStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := TopicPartition{Topic: DefaultOffsetTopic, Partition: PartitionForKey(key, DefaultOffsetPartitions)}
-	wms, err := cl.Watermarks(ctx, []TopicPartition{tp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, _, err := fetchAll(ctx, cl, tp, 0, wms[tp].High, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp := kafka.TopicPartition{Topic: DefaultOffsetTopic, Partition: kafka.PartitionForKey(key, DefaultOffsetPartitions)}
+	recs := readAll(t, cl, tp.Topic, tp.Partition)
 	found := false
 	for _, r := range recs {
 		if string(r.Key) == `["jdbc-source",{"table":"orders"}]` {
@@ -112,15 +107,8 @@ func TestOffsetStore(t *testing.T) {
 
 	// The tombstone is a null value, not an empty one.
 	keyB, _ := offsets.EncodeKey("file-source", fileB)
-	tpB := TopicPartition{Topic: DefaultOffsetTopic, Partition: PartitionForKey(keyB, DefaultOffsetPartitions)}
-	wms, err = cl.Watermarks(ctx, []TopicPartition{tpB})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, _, err = fetchAll(ctx, cl, tpB, 0, wms[tpB].High, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpB := kafka.TopicPartition{Topic: DefaultOffsetTopic, Partition: kafka.PartitionForKey(keyB, DefaultOffsetPartitions)}
+	recs = readAll(t, cl, tpB.Topic, tpB.Partition)
 	last := recs[len(recs)-1]
 	for _, r := range recs {
 		if string(r.Key) == string(keyB) {
@@ -136,12 +124,12 @@ func TestOffsetStoreSkipsForeignRecords(t *testing.T) {
 	c := newCluster(t)
 	cl := dial(t, c)
 	ctx := testCtx(t)
-	s := newOffsetStore(t, cl, TopicSpec{Name: "shared-offsets", Partitions: 3, ReplicationFactor: 1})
+	s := newOffsetStore(t, cl, kafka.TopicSpec{Name: "shared-offsets", Partitions: 3, ReplicationFactor: 1})
 
 	// Records that are not Connect offset keys, as another tool might write.
-	p := newProducer(t, cl, ProducerOptions{})
-	p.Send(Message{Topic: "shared-offsets", Partition: -1, Key: []byte("not json"), Value: []byte("x")})
-	p.Send(Message{Topic: "shared-offsets", Partition: -1, Value: []byte("no key")})
+	p := newProducer(t, cl, kafka.ProducerOptions{})
+	p.Send(context.Background(), kafka.Message{Topic: "shared-offsets", Partition: -1, Key: []byte("not json"), Value: []byte("x")})
+	p.Send(context.Background(), kafka.Message{Topic: "shared-offsets", Partition: -1, Value: []byte("no key")})
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +151,7 @@ func TestOffsetStoreLoadsIncrementally(t *testing.T) {
 	c := newCluster(t)
 	cl := dial(t, c)
 	ctx := testCtx(t)
-	spec := TopicSpec{Name: "inc-offsets", Partitions: 1, ReplicationFactor: 1}
+	spec := kafka.TopicSpec{Name: "inc-offsets", Partitions: 1, ReplicationFactor: 1}
 	s := newOffsetStore(t, cl, spec)
 	other := newOffsetStore(t, dial(t, c), spec) // another process
 	a, b := map[string]any{"f": "a"}, map[string]any{"f": "b"}
@@ -195,13 +183,13 @@ func TestOffsetStoreLoadsIncrementally(t *testing.T) {
 
 	// Records deleted past where the store stopped: it reads the topic
 	// again, and what was deleted is gone.
-	wms, err := cl.Watermarks(ctx, []TopicPartition{{Topic: spec.Name, Partition: 0}})
+	wms, err := cl.Watermarks(ctx, []kafka.TopicPartition{{Topic: spec.Name, Partition: 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	write(other, "e", offsets.Entry{Partition: a, Offset: pos(5)})
 	write(other, "g", offsets.Entry{Partition: a, Offset: pos(6)})
-	if err := c.DeleteRecords(spec.Name, 0, wms[TopicPartition{Topic: spec.Name, Partition: 0}].High+1); err != nil {
+	if err := c.DeleteRecords(spec.Name, 0, wms[kafka.TopicPartition{Topic: spec.Name, Partition: 0}].High+1); err != nil {
 		t.Fatal(err)
 	}
 	all, err = s.LoadAll(ctx)

@@ -1,4 +1,4 @@
-package partitioner_test
+package sink_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/data"
-	"github.com/sluicehq/sluice/pkg/storage/partitioner"
+	"github.com/sluicehq/sluice/pkg/storage/sink"
 )
 
 // testSchema and testStruct are Confluent's StorageSinkTestBase record.
@@ -47,9 +47,9 @@ func la(t *testing.T) *time.Location {
 	return loc
 }
 
-func newPartitioner(t *testing.T, props map[string]string) partitioner.Partitioner {
+func newPartitioner(t *testing.T, props map[string]string) sink.Partitioner {
 	t.Helper()
-	p, err := partitioner.New(props)
+	p, err := sink.NewPartitioner(props)
 	if err != nil {
 		t.Fatalf("New(%v): %v", props, err)
 	}
@@ -79,45 +79,45 @@ func TestEncodedPartitions(t *testing.T) {
 			rec: record("x", data.StringSchema, time.Time{}), want: "partition=12", path: "test-topic/partition=12"},
 		{name: "default by simple name and custom delim", props: map[string]string{"partitioner.class": "DefaultPartitioner", "directory.delim": "#"},
 			rec: record("x", data.StringSchema, time.Time{}), want: "partition=12", path: "test-topic#partition=12"},
-		{name: "field boolean", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "boolean"},
+		{name: "field boolean", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "boolean"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "boolean=true"},
-		{name: "field int", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "int"},
+		{name: "field int", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "int"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "int=12"},
-		{name: "field long", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "long"},
+		{name: "field long", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "long"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "long=12"},
-		{name: "field string", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "string"},
+		{name: "field string", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "string"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "string=def"},
-		{name: "field multi", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "string,int"},
+		{name: "field multi", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "string,int"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "string=def/int=12"},
-		{name: "field multi reversed", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "int, string"},
+		{name: "field multi reversed", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "int, string"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "int=12/string=def"},
-		{name: "field schemaless map", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "country,n"},
+		{name: "field schemaless map", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "country,n"},
 			rec: record(map[string]any{"country": "fr", "n": int64(3)}, nil, time.Time{}), want: "country=fr/n=3"},
-		{name: "hourly", props: timeProps(partitioner.HourlyClass),
+		{name: "hourly", props: timeProps(sink.HourlyPartitionerClass),
 			rec:  record("x", data.StringSchema, time.Date(2014, 2, 1, 3, 0, 0, 0, loc)),
 			want: "year=2014/month=02/day=01/hour=03", path: "test-topic/year=2014/month=02/day=01/hour=03"},
-		{name: "daily", props: timeProps(partitioner.DailyClass),
+		{name: "daily", props: timeProps(sink.DailyPartitionerClass),
 			rec: record("x", data.StringSchema, time.Date(2014, 2, 1, 3, 0, 0, 0, loc)), want: "year=2014/month=02/day=01"},
-		{name: "daily on the DST day", props: timeProps(partitioner.DailyClass),
+		{name: "daily on the DST day", props: timeProps(sink.DailyPartitionerClass),
 			rec: record("x", data.StringSchema, time.Date(2015, 3, 8, 12, 0, 0, 0, loc)), want: "year=2015/month=03/day=08"},
-		{name: "bi-hourly with trailing delimiter", props: timeProps(partitioner.TimeBasedClass,
+		{name: "bi-hourly with trailing delimiter", props: timeProps(sink.TimeBasedPartitionerClass,
 			"partition.duration.ms", "7200000", "path.format", "'year'=YYYY/'month'=M/'day'=d/'hour'=H/"),
 			rec: record("x", data.StringSchema, time.Date(2015, 4, 2, 1, 0, 0, 0, loc)), want: "year=2015/month=4/day=2/hour=0"},
-		{name: "UTC with literal dashes", props: map[string]string{"partitioner.class": partitioner.TimeBasedClass,
+		{name: "UTC with literal dashes", props: map[string]string{"partitioner.class": sink.TimeBasedPartitionerClass,
 			"partition.duration.ms": "3600000", "path.format": "YYYY-MM-dd/HH", "locale": "en", "timezone": "UTC", "timestamp.extractor": "Record"},
 			rec: record("x", data.StringSchema, time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)), want: "2024-12-31/23"},
-		{name: "fixed offset zone", props: map[string]string{"partitioner.class": partitioner.HourlyClass,
+		{name: "fixed offset zone", props: map[string]string{"partitioner.class": sink.HourlyPartitionerClass,
 			"locale": "en", "timezone": "+05:30", "timestamp.extractor": "Record"},
 			rec: record("x", data.StringSchema, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), want: "year=2024/month=01/day=01/hour=05"},
-		{name: "record field Timestamp", props: timeProps(partitioner.HourlyClass, "timestamp.extractor", "RecordField", "timestamp.field", "ts"),
+		{name: "record field Timestamp", props: timeProps(sink.HourlyPartitionerClass, "timestamp.extractor", "RecordField", "timestamp.field", "ts"),
 			rec: record(testStruct(time.Date(2015, 4, 2, 1, 30, 0, 0, loc)), testSchema, time.Time{}), want: "year=2015/month=04/day=02/hour=01"},
-		{name: "record field nested long", props: timeProps(partitioner.HourlyClass, "timestamp.extractor", "RecordField", "timestamp.field", "nested.when"),
+		{name: "record field nested long", props: timeProps(sink.HourlyPartitionerClass, "timestamp.extractor", "RecordField", "timestamp.field", "nested.when"),
 			rec: record(testStruct(time.Date(2015, 4, 2, 7, 30, 0, 0, loc)), testSchema, time.Time{}), want: "year=2015/month=04/day=02/hour=07"},
-		{name: "record field map string", props: timeProps(partitioner.HourlyClass, "timestamp.extractor", "RecordField", "timestamp.field", "at"),
+		{name: "record field map string", props: timeProps(sink.HourlyPartitionerClass, "timestamp.extractor", "RecordField", "timestamp.field", "at"),
 			rec: record(map[string]any{"at": "2015-04-02T10:15:00.000Z"}, nil, time.Time{}), want: "year=2015/month=04/day=02/hour=03"},
 		// Joda truncates toward zero before the epoch: 12 ms after the epoch
 		// is 16:00:00.012 in Los Angeles, but Confluent files it under 17.
-		{name: "record field int before local epoch", props: timeProps(partitioner.HourlyClass, "timestamp.extractor", "RecordField", "timestamp.field", "int"),
+		{name: "record field int before local epoch", props: timeProps(sink.HourlyPartitionerClass, "timestamp.extractor", "RecordField", "timestamp.field", "int"),
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "year=1969/month=12/day=31/hour=17"},
 	}
 	for _, tc := range tests {
@@ -146,28 +146,28 @@ func TestEncodeErrors(t *testing.T) {
 		rec   *connect.SinkRecord
 		want  string
 	}{
-		{name: "field float", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "float"},
+		{name: "field float", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "float"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "Error encoding partition."},
-		{name: "field double", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "double"},
+		{name: "field double", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "double"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "Error encoding partition."},
-		{name: "field of a string value", props: map[string]string{"partitioner.class": partitioner.FieldClass, "partition.field.name": "foo"},
+		{name: "field of a string value", props: map[string]string{"partitioner.class": sink.FieldPartitionerClass, "partition.field.name": "foo"},
 			rec: record("foo", data.StringSchema, time.Time{}), want: "Error encoding partition."},
-		{name: "record time missing", props: map[string]string{"partitioner.class": partitioner.HourlyClass, "locale": "en", "timezone": "UTC", "timestamp.extractor": "Record"},
+		{name: "record time missing", props: map[string]string{"partitioner.class": sink.HourlyPartitionerClass, "locale": "en", "timezone": "UTC", "timestamp.extractor": "Record"},
 			rec: record("foo", data.StringSchema, time.Time{}), want: "Unable to determine timestamp using timestamp.extractor"},
-		{name: "record field float", props: map[string]string{"partitioner.class": partitioner.HourlyClass, "locale": "en", "timezone": "UTC",
+		{name: "record field float", props: map[string]string{"partitioner.class": sink.HourlyPartitionerClass, "locale": "en", "timezone": "UTC",
 			"timestamp.extractor": "RecordField", "timestamp.field": "float"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "Error extracting timestamp from record field: float"},
-		{name: "record field not a struct", props: map[string]string{"partitioner.class": partitioner.HourlyClass, "locale": "en", "timezone": "UTC",
+		{name: "record field not a struct", props: map[string]string{"partitioner.class": sink.HourlyPartitionerClass, "locale": "en", "timezone": "UTC",
 			"timestamp.extractor": "RecordField", "timestamp.field": "bar"},
 			rec: record("foo", data.StringSchema, time.Time{}), want: "Error encoding partition."},
-		{name: "record field bad string", props: map[string]string{"partitioner.class": partitioner.HourlyClass, "locale": "en", "timezone": "UTC",
+		{name: "record field bad string", props: map[string]string{"partitioner.class": sink.HourlyPartitionerClass, "locale": "en", "timezone": "UTC",
 			"timestamp.extractor": "RecordField", "timestamp.field": "string"},
 			rec: record(testStruct(time.Now()), testSchema, time.Time{}), want: "Invalid format"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := newPartitioner(t, tc.props).Encode(tc.rec)
-			var ee *partitioner.EncodeError
+			var ee *sink.EncodeError
 			if !errors.As(err, &ee) || !strings.HasPrefix(ee.Msg, tc.want) {
 				t.Fatalf("Encode error = %v, want an EncodeError starting %q", err, tc.want)
 			}
@@ -206,7 +206,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := partitioner.New(tc.props)
+			_, err := sink.NewPartitioner(tc.props)
 			if err == nil {
 				t.Fatal("New succeeded")
 			}
@@ -239,7 +239,7 @@ func TestWallclockIsNotDeterministic(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPartitioner(t, map[string]string{"partitioner.class": "HourlyPartitioner", "locale": "en", "timezone": "UTC",
 				"timestamp.extractor": tc.ex})
-			timed, ok := p.(partitioner.Timed)
+			timed, ok := p.(sink.Timed)
 			if !ok {
 				t.Fatal("time-based partitioner is not Timed")
 			}
@@ -265,7 +265,7 @@ func TestBucketStart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := partitioner.BucketStart(tc.duration.Milliseconds(), tc.at.UnixMilli(), loc)
+			got := sink.BucketStart(tc.duration.Milliseconds(), tc.at.UnixMilli(), loc)
 			if !time.UnixMilli(got).Equal(tc.want) {
 				t.Fatalf("BucketStart = %s, want %s", time.UnixMilli(got).In(loc), tc.want)
 			}

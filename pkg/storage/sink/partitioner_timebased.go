@@ -1,4 +1,4 @@
-package partitioner
+package sink
 
 import (
 	"errors"
@@ -34,10 +34,10 @@ func newTimeBased(class string, v *config.Values, base defaultPartitioner) (*tim
 	durationMs := v.Long(DurationMsConfig)
 	pathFormat := v.String(PathFormatConfig)
 	switch class {
-	case DailyClass:
+	case DailyPartitionerClass:
 		durationMs = 24 * time.Hour.Milliseconds()
 		pathFormat = "'year'=YYYY" + delim + "'month'=MM" + delim + "'day'=dd"
-	case HourlyClass:
+	case HourlyPartitionerClass:
 		durationMs = time.Hour.Milliseconds()
 		pathFormat = "'year'=YYYY" + delim + "'month'=MM" + delim + "'day'=dd" + delim + "'hour'=HH"
 	}

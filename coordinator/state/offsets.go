@@ -1,4 +1,4 @@
-package kafka
+package state
 
 import (
 	"bytes"
@@ -7,14 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
-)
-
-// Defaults of the offsets topic, as Kafka Connect's distributed worker has
-// them (offset.storage.topic, offset.storage.partitions).
-const (
-	DefaultOffsetTopic      = "connect-offsets"
-	DefaultOffsetPartitions = 25
 )
 
 // loadConcurrency bounds the partitions OffsetStore.Load reads at once.
@@ -35,14 +29,14 @@ const loadConcurrency = 8
 // returns once every entry is acknowledged. OffsetStore is safe for
 // concurrent use; Writes are serialized, and so are Loads.
 type OffsetStore struct {
-	c     *Client
+	c     *kafka.Client
 	topic string
-	prod  *Producer
+	prod  *kafka.Producer
 
 	writeMu sync.Mutex
 
 	readMu sync.Mutex
-	next   map[TopicPartition]int64        // the next offset to read
+	next   map[kafka.TopicPartition]int64  // the next offset to read
 	latest map[string]map[string]rawRecord // connector, PartitionID
 }
 
@@ -51,8 +45,8 @@ var _ offsets.Store = (*OffsetStore)(nil)
 // NewOffsetStore opens the offsets topic described by spec, creating it if it
 // is missing. Empty fields default to Connect's: Name "connect-offsets", 25
 // partitions, the broker's default replication factor. cleanup.policy is
-// always compact. Close the store before its Client.
-func NewOffsetStore(ctx context.Context, c *Client, spec TopicSpec) (*OffsetStore, error) {
+// always compact. Close the store before its kafka.Client.
+func NewOffsetStore(ctx context.Context, c *kafka.Client, spec kafka.TopicSpec) (*OffsetStore, error) {
 	if spec.Name == "" {
 		spec.Name = DefaultOffsetTopic
 	}
@@ -68,7 +62,7 @@ func NewOffsetStore(ctx context.Context, c *Client, spec TopicSpec) (*OffsetStor
 	if err := c.EnsureTopic(ctx, spec); err != nil {
 		return nil, err
 	}
-	prod, err := c.NewProducer(ProducerOptions{Linger: time.Millisecond}) // offsets are small; latency counts
+	prod, err := c.NewProducer(kafka.ProducerOptions{Linger: time.Millisecond}) // offsets are small; latency counts
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +78,7 @@ func (s *OffsetStore) Close() error { return s.prod.Close() }
 // Write produces the connector's entries (a nil Offset produces a tombstone)
 // and returns once all are acknowledged by every in-sync replica.
 func (s *OffsetStore) Write(ctx context.Context, connector string, entries []offsets.Entry) error {
-	msgs := make([]Message, len(entries))
+	msgs := make([]kafka.Message, len(entries))
 	for i, e := range entries {
 		key, err := offsets.EncodeKey(connector, e.Partition)
 		if err != nil {
@@ -94,12 +88,14 @@ func (s *OffsetStore) Write(ctx context.Context, connector string, entries []off
 		if err != nil {
 			return err
 		}
-		msgs[i] = Message{Topic: s.topic, Partition: -1, Key: key, Value: value}
+		msgs[i] = kafka.Message{Topic: s.topic, Partition: -1, Key: key, Value: value}
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	for _, m := range msgs {
-		s.prod.Send(m)
+		if s.prod.Send(ctx, m) != nil {
+			break // Flush reports it
+		}
 	}
 	if err := s.prod.Flush(ctx); err != nil {
 		return fmt.Errorf("kafka: write offsets of connector %s to %s: %w", connector, s.topic, err)
@@ -150,7 +146,7 @@ func (s *OffsetStore) LoadAll(ctx context.Context) (map[string]map[string]offset
 // topic, decoded only when loaded (so that each Load returns its own maps).
 type rawRecord struct {
 	key, value []byte // value nil: deleted
-	tp         TopicPartition
+	tp         kafka.TopicPartition
 	offset     int64
 	at         int64 // record timestamp, in ms, to order across partitions
 }
@@ -200,9 +196,9 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tps := make([]TopicPartition, len(parts))
+	tps := make([]kafka.TopicPartition, len(parts))
 	for i, p := range parts {
-		tps[i] = TopicPartition{Topic: s.topic, Partition: p}
+		tps[i] = kafka.TopicPartition{Topic: s.topic, Partition: p}
 	}
 	wms, err := s.c.Watermarks(ctx, tps)
 	if err != nil {
@@ -215,7 +211,7 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 		}
 	}
 	if s.next == nil {
-		s.next, s.latest = map[TopicPartition]int64{}, map[string]map[string]rawRecord{}
+		s.next, s.latest = map[kafka.TopicPartition]int64{}, map[string]map[string]rawRecord{}
 	}
 
 	var (
@@ -227,7 +223,7 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 	// Where each partition's read starts, taken before any goroutine
 	// records where one ended.
 	type read struct {
-		tp        TopicPartition
+		tp        kafka.TopicPartition
 		from, end int64
 	}
 	var reads []read
@@ -251,7 +247,7 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 			defer func() { <-sem }()
 			// Within a partition the last record of a key wins.
 			local := map[string]map[string]rawRecord{}
-			err := s.c.ReadRange(ctx, tp, from, end, 0, func(msgs []Message) error {
+			err := s.c.ReadRange(ctx, tp, from, end, 0, func(msgs []kafka.Message) error {
 				for _, m := range msgs {
 					if m.Key == nil {
 						continue
