@@ -3,6 +3,8 @@
 #   make run    dev mode: embedded Kafka broker, REST API on 127.0.0.1:8083, example pipeline
 #               (datagen -> topic -> JSON lines file and Parquet files)
 #   make test   every test, against real components started by the tests
+#   make test-kafka  the process-level suites and the differential tests against Apache
+#               Kafka and Kafka Connect (JVMs from Maven Central; `make kafka` installs them)
 #   make bench  benchmarks (throughput, CPU, memory, sizes), reported, never asserted:
 #               the headline figures (bench-*) and every Go benchmark at its default size
 
@@ -131,7 +133,7 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools mosquitto vet
+test: tools mosquitto samtools vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) vet -tags sluice.slim ./pkg/plugins/... ./functions/...
 	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/... ./functions/internal/runner/
@@ -274,3 +276,56 @@ bench-functions: lambda
 	  printf '%-12s bootstrap %10d bytes   %s.zip %10d bytes\n' $$f $$(wc -c < $(DIST)/$$f/bootstrap) $$f $$(wc -c < $(DIST)/$$f.zip); \
 	done
 	@printf '%-12s binary    %10d bytes\n' coordinator $$(wc -c < $(DIST)/image/coordinator)
+
+# ---- Apache Kafka and Kafka Connect as the references -----------------------
+#
+#   make kafka       java, Maven, and Apache Kafka's jars (internal/realkafka/pom.xml)
+#                    in $(KAFKA_LIBS)
+#   make test-kafka  the process-level suites on a real KRaft broker
+#                    (SLUICE_TEST_KAFKA=real) and the tests against Kafka Connect;
+#                    one broker per test binary, one test at a time (-parallel 1:
+#                    the tests share it, each starts on an emptied broker)
+
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' internal/realkafka/pom.xml)
+KAFKA_LIBS    ?= $(HOME)/.cache/sluice/kafka-$(KAFKA_VERSION)/libs
+# The suites that start brokers, coordinators and functions as processes (dev
+# pipeline, restart and failover, sink export, DLQ, Lambda and worker e2e),
+# and the tests that only run against Apache Kafka.
+KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordinator/ ./functions/e2e/ ./functions/internal/batch/ ./pkg/connect/lease/ ./coordinator/conformance/
+
+.PHONY: kafka test-kafka samtools bench-connect
+
+# AWS's template tools, from PyPI in a virtualenv: deploy's tests run
+# `sam validate`, `sam validate --lint` and `cfn-lint` on template.yaml.
+SAMTOOLS ?= $(HOME)/.cache/sluice/samtools
+CFN_LINT_VERSION ?= 1.58.0
+SAM_CLI_VERSION  ?= 1.170.0
+
+samtools:
+	@test -x $(SAMTOOLS)/bin/sam -a -x $(SAMTOOLS)/bin/cfn-lint && \
+	  $(SAMTOOLS)/bin/pip show cfn-lint 2>/dev/null | grep -qx 'Version: $(CFN_LINT_VERSION)' || { \
+	  echo "installing cfn-lint $(CFN_LINT_VERSION) and aws-sam-cli $(SAM_CLI_VERSION) into $(SAMTOOLS)"; \
+	  python3 -m venv $(SAMTOOLS) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv $(SAMTOOLS); }; \
+	  $(SAMTOOLS)/bin/pip install -q --disable-pip-version-check 'cfn-lint==$(CFN_LINT_VERSION)' 'aws-sam-cli==$(SAM_CLI_VERSION)'; }
+
+kafka:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing java 17 and maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null; }
+	@test -f $(KAFKA_LIBS)/kafka_2.13-$(KAFKA_VERSION).jar || { \
+	  echo "resolving Apache Kafka $(KAFKA_VERSION) into $(KAFKA_LIBS)"; \
+	  mvn -q -B -f internal/realkafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS); }
+
+test-kafka: tools kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -p 1 -parallel 1 -count=1 -timeout 40m $(KAFKA_PKGS)
+
+# The issue's Connect figure: FileStreamSource -> Kafka and Kafka ->
+# FileStreamSink, 1,000,000 lines of ~200 bytes, in Apache Kafka Connect and
+# in Sluice on the same broker: records/s, CPU-s and peak RSS of each process.
+bench-connect: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} \
+	  $(GO) test -run '^$$' -bench 'BenchmarkFileStreamConnectVsSluice' -benchtime 1x -timeout 60m ./coordinator/conformance/

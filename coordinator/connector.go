@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,6 +160,7 @@ func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
 		if len(configs) > tasksMax {
 			configs = configs[:tasksMax]
 		}
+		configs = withTaskClass(configs, cr.plugin.Class)
 		configs, err = cr.publish(ctx, configs)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -204,6 +206,32 @@ func (cr *connectorRun) waitForRestart(ctx context.Context) bool {
 // ones, atomically (tasks, then the commit record). It returns the configs
 // the tasks are to run with: the stored ones when equal, so that a
 // coordinator does not hold two copies of every task's configuration.
+// withTaskClass adds "task.class" to each task configuration, as Connect's
+// Worker does: Kafka Connect refuses to start a task whose stored
+// configuration lacks it (after moving back from Sluice), and Sluice's
+// configurations then equal the ones Connect stored (no new generation
+// after moving from Connect). The task class is the connector class with
+// "Connector" replaced by "Task", Connect's naming (FileStreamSourceConnector
+// and FileStreamSourceTask, S3SinkConnector and S3SinkTask).
+func withTaskClass(configs []map[string]string, connectorClass string) []map[string]string {
+	base, ok := strings.CutSuffix(connectorClass, "Connector")
+	if !ok {
+		return configs
+	}
+	out := make([]map[string]string, len(configs))
+	for i, c := range configs {
+		out[i] = c
+		if _, set := c[taskClassConfig]; !set {
+			out[i] = maps.Clone(c)
+			out[i][taskClassConfig] = base + "Task"
+		}
+	}
+	return out
+}
+
+// taskClassConfig is Connect's TaskConfig.TASK_CLASS_CONFIG.
+const taskClassConfig = "task.class"
+
 func (cr *connectorRun) publish(ctx context.Context, configs []map[string]string) ([]map[string]string, error) {
 	if slices.EqualFunc(configs, cr.stored, maps.Equal) && len(configs) == len(cr.stored) {
 		return cr.stored, nil
@@ -355,7 +383,7 @@ func (cr *connectorRun) startTasks(tasks []*taskRun) {
 			}
 		}
 		t.state = st
-		statuses[t.id] = state.Status{State: st, WorkerID: cr.c.workerID}
+		statuses[t.id] = state.Status{State: st, WorkerID: cr.c.workerID, Generation: cr.c.statusGeneration()}
 	}
 	cr.c.writeState("writing task statuses", func(ctx context.Context) error {
 		return cr.c.d.Statuses.PutTaskStatuses(ctx, cr.name, statuses)

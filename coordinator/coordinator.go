@@ -347,13 +347,24 @@ func (c *Coordinator) deleteStatuses(name string) {
 
 func (c *Coordinator) putConnectorStatus(name string, st state.State, trace string) {
 	c.writeState("writing connector status", func(ctx context.Context) error {
-		return c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID})
+		return c.d.Statuses.PutConnectorStatus(ctx, name, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()})
 	}, "connector", name)
+}
+
+// statusGeneration is the generation of the statuses this coordinator
+// writes: as a Connect worker's, its group generation, so that a status
+// another worker (a Kafka Connect worker before a migration) wrote in an
+// earlier generation is overwritten, and one written after is not.
+func (c *Coordinator) statusGeneration() int32 {
+	if g, ok := c.d.Election.(interface{ Generation() int32 }); ok {
+		return g.Generation()
+	}
+	return 0
 }
 
 func (c *Coordinator) putTaskStatus(name string, task int, st state.State, trace string) {
 	c.writeState("writing task status", func(ctx context.Context) error {
-		return c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID})
+		return c.d.Statuses.PutTaskStatus(ctx, name, task, state.Status{State: st, Trace: trace, WorkerID: c.workerID, Generation: c.statusGeneration()})
 	}, "connector", name, "task", task)
 }
 

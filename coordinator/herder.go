@@ -219,9 +219,9 @@ func (c *Coordinator) DeleteConnector(ctx context.Context, name string) error {
 
 // ConnectorStatus is GET /connectors/{name}/status.
 func (c *Coordinator) ConnectorStatus(_ context.Context, name string) (rest.ConnectorStateInfo, error) {
-	cs, err := c.connector(name)
-	if err != nil {
-		return rest.ConnectorStateInfo{}, err
+	cs, ok := c.d.Configs.Connector(name)
+	if !ok {
+		return rest.ConnectorStateInfo{}, &rest.NotFoundError{Message: "No status found for connector " + name}
 	}
 	st, ok := c.d.Statuses.Connector(name)
 	if !ok {
@@ -278,6 +278,9 @@ func (c *Coordinator) RestartConnector(ctx context.Context, name string, include
 	if err := c.requireLeader(); err != nil {
 		return nil, err
 	}
+	if _, ok := c.d.Configs.Connector(name); !ok {
+		return nil, &rest.NotFoundError{Message: "Unknown connector: " + name}
+	}
 	info, err := c.ConnectorStatus(ctx, name)
 	if err != nil {
 		return nil, err
@@ -317,12 +320,13 @@ func (c *Coordinator) RestartTask(ctx context.Context, id rest.TaskID) error {
 	if err := c.requireLeader(); err != nil {
 		return err
 	}
-	cs, err := c.connector(id.Connector)
-	if err != nil {
-		return err
+	// Connect's words for the unknown connector and task of a restart.
+	cs, ok := c.d.Configs.Connector(id.Connector)
+	if !ok {
+		return &rest.NotFoundError{Message: "Unknown connector: " + id.Connector}
 	}
 	if id.Task < 0 || id.Task >= cs.TaskCount {
-		return &rest.NotFoundError{Message: fmt.Sprintf("Task %s-%d not found", id.Connector, id.Task)}
+		return &rest.NotFoundError{Message: fmt.Sprintf("Unknown task: %s-%d", id.Connector, id.Task)}
 	}
 	cr := c.run(id.Connector)
 	if cr == nil {
@@ -336,8 +340,8 @@ func (c *Coordinator) putTarget(ctx context.Context, name string, t state.Target
 	if err := c.requireLeader(); err != nil {
 		return err
 	}
-	if _, err := c.connector(name); err != nil {
-		return err
+	if _, ok := c.d.Configs.Connector(name); !ok {
+		return &rest.NotFoundError{Message: "Unknown connector " + name} // Connect's words for pause, resume and stop
 	}
 	if err := c.d.Configs.PutTargetState(ctx, name, t); err != nil {
 		return err
@@ -368,9 +372,7 @@ func (c *Coordinator) ConnectorActiveTopics(_ context.Context, name string) (res
 	if !c.cfg.TopicTrackingEnable {
 		return rest.ActiveTopicsInfo{}, &rest.StatusError{StatusCode: http.StatusForbidden, Message: "Topic tracking is disabled."}
 	}
-	if _, err := c.connector(name); err != nil {
-		return rest.ActiveTopicsInfo{}, err
-	}
+	// An unknown connector has no active topics (Connect answers 200).
 	return rest.ActiveTopicsInfo{Connector: name, Topics: c.d.Statuses.Topics(name)}, nil
 }
 

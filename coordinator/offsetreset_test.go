@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/devkafka"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -63,7 +64,7 @@ func TestSinkTopicRecreated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := kafkatest.Start(t, 1)
+			k := kafkatest.StartWith(t, devkafka.Options{Partitions: 1}) // kfake: the test deletes records through it
 			coord := newCoordinator(t, k, testConfig(), nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -204,7 +205,7 @@ func (r *recreateOnFirstSinkLease) Invoke(ctx context.Context, l lease.Lease) (l
 // (its range no longer exists); the range is then dropped rather than
 // re-issued until the task fails, and the sink goes on with the new topic.
 func TestSinkRangeGoneWithRecreatedTopic(t *testing.T) {
-	k := kafkatest.Start(t, 1)
+	k := kafkatest.StartWith(t, devkafka.Options{Partitions: 1}) // kfake: the test re-creates the topic through it
 	produceValues(t, k.Client, "t", "o", 20)
 	rec := &recreateOnFirstSinkLease{t: t, k: k}
 	coord := build(t, k, testConfig(), setup{wrap: func(inv coordinator.Invoker) coordinator.Invoker { rec.Invoker = inv; return rec }})

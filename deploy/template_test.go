@@ -1,98 +1,128 @@
 package deploy
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"time"
 )
 
 const templatePath = "../template.yaml"
 
-// samSchemaPath is where SAM's JSON schema (aws-sam-translator's
-// schema/sam.schema.json) is read from.
-const samSchemaPath = "../../shared/schemas/sam.schema.json"
+// The template is checked with AWS's own tools, from PyPI in a virtualenv
+// that `make samtools` keeps under $HOME/.cache/sluice/samtools (or
+// $SLUICE_SAMTOOLS): `sam validate` (SAM's translator and its bundled
+// schema), `sam validate --lint` and `cfn-lint` (the SAM transform, then
+// CloudFormation's resource schemas bundled with cfn-lint).
 
-// compileSAMSchema compiles SAM's schema, failing (never skipping) when the
-// file is missing: the template must not go unvalidated.
-func compileSAMSchema(t *testing.T) *jsonschema.Schema {
+// samTools is the virtualenv's bin folder, failing (never skipping) when
+// the tools are missing: the template must not go unvalidated.
+func samTools(t *testing.T) string {
 	t.Helper()
-	path, err := filepath.Abs(samSchemaPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("SAM schema not found: %v\n"+
-			"template.yaml is validated against SAM's JSON schema, expected at %s "+
-			"(shared/schemas/sam.schema.json beside the repository checkout)", err, path)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	c := jsonschema.NewCompiler()
-	c.UseRegexpEngine(compileRegexp)
-	if err := c.AddResource(path, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(path)
-	if err != nil {
-		t.Fatalf("compiling %s: %v", path, err)
-	}
-	return sch
-}
-
-// validate checks a decoded template against the schema.
-func validate(sch *jsonschema.Schema, tmpl map[string]any) error {
-	// The validator wants its own JSON value types.
-	b, err := json.Marshal(tmpl)
-	if err != nil {
-		return err
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
-
-func TestTemplateMatchesSAMSchema(t *testing.T) {
-	sch := compileSAMSchema(t)
-	tmpl := loadTemplate(t, templatePath)
-	if err := validate(sch, tmpl); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			t.Fatalf("template.yaml does not match SAM's schema:\n%v", ve)
+	venv := os.Getenv("SLUICE_SAMTOOLS")
+	if venv == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			t.Fatal(err)
 		}
+		venv = filepath.Join(home, ".cache", "sluice", "samtools")
+	}
+	bin := filepath.Join(venv, "bin")
+	for _, tool := range []string{"sam", "cfn-lint"} {
+		if _, err := os.Stat(filepath.Join(bin, tool)); err != nil {
+			t.Fatalf("%s is not installed in %s: run `make samtools` (aws-sam-cli and cfn-lint from PyPI): %v", tool, venv, err)
+		}
+	}
+	return bin
+}
+
+// samChecks are the commands that validate a template file.
+var samChecks = []struct {
+	name string
+	args func(path string) []string
+}{
+	{"sam validate", func(path string) []string { return []string{"sam", "validate", "--template", path} }},
+	{"sam validate --lint", func(path string) []string { return []string{"sam", "validate", "--lint", "--template", path} }},
+	{"cfn-lint", func(path string) []string { return []string{"cfn-lint", "--", path} }},
+}
+
+// runSAMCheck runs one check on the template at path and returns its
+// output and whether it passed.
+func runSAMCheck(t *testing.T, bin string, args []string) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, args[0]), args[1:]...)
+	// No AWS account is needed: sam validate only translates and lints.
+	cmd.Env = append(os.Environ(), "SAM_CLI_TELEMETRY=0", "AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%s: timed out\n%s", strings.Join(args, " "), out)
+	}
+	return string(out), err == nil
+}
+
+func TestTemplateValidatesWithSAMAndCfnLint(t *testing.T) {
+	bin := samTools(t)
+	path, err := filepath.Abs(templatePath)
+	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range samChecks {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if out, ok := runSAMCheck(t, bin, c.args(path)); !ok {
+				t.Errorf("template.yaml fails %s:\n%s", c.name, out)
+			}
+		})
+	}
+}
 
-	// The schema must be able to fail: a misspelt function property and a
-	// function event of an unknown type are rejected.
-	for name, mutate := range map[string]func(m map[string]any){
-		"unknown function property": func(m map[string]any) {
+// The checks must be able to fail: a misspelt function property is
+// rejected by sam validate and by cfn-lint, a function event of an unknown
+// type by sam validate (cfn-lint lets the SAM transform's error pass).
+func TestTemplateChecksRejectBrokenTemplates(t *testing.T) {
+	bin := samTools(t)
+	tests := []struct {
+		name   string
+		mutate func(m map[string]any)
+		checks []int // indexes in samChecks
+	}{
+		{"unknown function property", func(m map[string]any) {
 			at(m, "Resources", "SourcePollFunction", "Properties").(map[string]any)["Runtimes"] = "provided.al2023"
-		},
-		"unknown event type": func(m map[string]any) {
+		}, []int{0, 2}},
+		{"unknown event type", func(m map[string]any) {
 			at(m, "Resources", "SinkBatchFunction", "Properties", "Events", "ScheduledExport").(map[string]any)["Type"] = "Cron"
-		},
-	} {
-		bad := loadTemplate(t, templatePath)
-		mutate(bad)
-		if validate(sch, bad) == nil {
-			t.Errorf("%s: the schema accepts it; validation is not effective", name)
-		}
+		}, []int{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bad := loadTemplate(t, templatePath)
+			tt.mutate(bad)
+			b, err := json.MarshalIndent(bad, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "template.json")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tt.checks {
+				if out, ok := runSAMCheck(t, bin, samChecks[c].args(path)); ok {
+					t.Errorf("%s accepts it; validation is not effective:\n%s", samChecks[c].name, out)
+				}
+			}
+		})
 	}
 }
 
@@ -567,50 +597,4 @@ func resource(t *testing.T, tmpl map[string]any, id, typ string) any {
 		t.Fatalf("resource %s is %v, want %s", id, got, typ)
 	}
 	return r
-}
-
-// compileRegexp is the schema's regexp engine: Go's regexp, plus the one
-// ECMA-262 construct SAM's schema uses that RE2 lacks, a negative lookahead
-// at the start ("^(?!AWS::Serverless::).+$": any type but SAM's own).
-func compileRegexp(pattern string) (jsonschema.Regexp, error) {
-	re, err := regexp.Compile(pattern)
-	if err == nil {
-		return re, nil
-	}
-	m := regexp.MustCompile(`^\^\(\?!([^()|\\.*+?\[\]{}^$]+)\)(.*)$`).FindStringSubmatch(pattern)
-	if m == nil {
-		return nil, err
-	}
-	rest, err := regexp.Compile("^" + m[2])
-	if err != nil {
-		return nil, err
-	}
-	return notPrefix{pattern: pattern, prefix: m[1], rest: rest}, nil
-}
-
-// notPrefix matches "^(?!prefix)rest".
-type notPrefix struct {
-	pattern, prefix string
-	rest            *regexp.Regexp
-}
-
-func (r notPrefix) MatchString(s string) bool {
-	return !strings.HasPrefix(s, r.prefix) && r.rest.MatchString(s)
-}
-
-func (r notPrefix) String() string { return r.pattern }
-
-func TestCompileRegexp(t *testing.T) {
-	re, err := compileRegexp("^(?!AWS::Serverless::).+$")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s, want := range map[string]bool{"AWS::S3::Bucket": true, "AWS::Serverless::Function": false, "": false} {
-		if got := re.MatchString(s); got != want {
-			t.Errorf("MatchString(%q) = %v, want %v", s, got, want)
-		}
-	}
-	if _, err := compileRegexp("(?<=x)y"); err == nil {
-		t.Error("an unsupported lookbehind compiled")
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/proctest"
+	"github.com/sluicehq/sluice/internal/realkafka"
 )
 
 // The binaries, built once per test binary by binaries.
@@ -24,7 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := realkafka.Main(m)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}

@@ -1,6 +1,7 @@
 // Package kafkatest starts what tests need from Kafka: the embedded broker
-// on a free loopback port, a client and a Connect-format offsets store, all
-// closed when the test ends.
+// on a free loopback port (or, with SLUICE_TEST_KAFKA=real, the test
+// binary's Apache Kafka broker, emptied for the test), a client and a
+// Connect-format offsets store, all closed when the test ends.
 package kafkatest
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator/devkafka"
 	"github.com/sluicehq/sluice/coordinator/state"
+	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -24,14 +26,32 @@ type Env struct {
 }
 
 // Start starts an in-process broker whose auto-created topics have the
-// given number of partitions, and connects to it.
+// given number of partitions, and connects to it. With SLUICE_TEST_KAFKA=real
+// it is the test binary's Apache Kafka instead (see Brokers).
 func Start(tb testing.TB, partitions int) *Env {
 	tb.Helper()
+	if realkafka.Enabled() {
+		return Connect(tb, Brokers(tb, partitions))
+	}
 	return StartWith(tb, devkafka.Options{Partitions: partitions})
 }
 
+// Brokers returns the addresses of a broker for one test whose
+// auto-created topics have the given number of partitions: an in-process
+// kfake broker closed when the test ends or, with SLUICE_TEST_KAFKA=real,
+// the test binary's Apache Kafka KRaft broker with every topic and group of
+// earlier tests deleted (the package's TestMain calls realkafka.Main).
+func Brokers(tb testing.TB, partitions int) []string {
+	tb.Helper()
+	if realkafka.Enabled() {
+		return realkafka.Fresh(tb, realkafka.Options{Partitions: partitions}).Addrs()
+	}
+	return StartWith(tb, devkafka.Options{Partitions: partitions}).Brokers
+}
+
 // StartWith starts an in-process broker with o (its Addr is ignored: a
-// free loopback port) and connects to it.
+// free loopback port) and connects to it. It is kfake even with
+// SLUICE_TEST_KAFKA=real: its tests inject faults through Broker.
 func StartWith(tb testing.TB, o devkafka.Options) *Env {
 	tb.Helper()
 	o.Addr = "127.0.0.1:0"

@@ -53,7 +53,8 @@ type Election struct {
 	changes chan bool
 
 	mu       sync.Mutex
-	joined   bool // has taken part in at least one generation
+	joined   bool  // has taken part in at least one generation
+	gen      int32 // the group generation last joined
 	leading  bool
 	cachedAt time.Time
 	cached   string
@@ -140,9 +141,20 @@ func (h electionHandler) Setup(s sarama.ConsumerGroupSession) error {
 	}
 	h.e.mu.Lock()
 	h.e.joined = true
+	h.e.gen = s.GenerationID()
 	h.e.mu.Unlock()
 	h.e.set(slices.Contains(s.Claims()[h.e.opts.Topic], 0))
 	return nil
+}
+
+// Generation is the group generation this member last joined (0 before
+// it joins): Connect's workers write it into their statuses, and since a
+// Sluice coordinator elects its leader in the same group, its generations
+// follow on from Kafka Connect's, and Connect's from its.
+func (e *Election) Generation() int32 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.gen
 }
 
 // Joined reports whether this member has joined the group at least once.

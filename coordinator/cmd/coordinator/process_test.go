@@ -17,13 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/proctest"
+	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // The process tests run the coordinator binary, built once per test binary,
-// against a Kafka-protocol broker (kfake) in the test process.
+// against a Kafka-protocol broker (kfake) in the test process or, with
+// SLUICE_TEST_KAFKA=real (make test-kafka), against Apache Kafka started
+// once per test binary.
 
 var (
 	binOnce sync.Once
@@ -33,7 +37,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := realkafka.Main(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -63,9 +67,13 @@ func coordinatorBinary(t *testing.T) string {
 }
 
 // startBroker runs a one-broker Kafka cluster that allows the election's
-// short session timeout.
+// short session timeout; with SLUICE_TEST_KAFKA=real, it is the test
+// binary's Apache Kafka broker, emptied for the test.
 func startBroker(t *testing.T) string {
 	t.Helper()
+	if realkafka.Enabled() {
+		return strings.Join(kafkatest.Brokers(t, 2), ",")
+	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(2), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
@@ -222,8 +223,24 @@ func TestBadLeases(t *testing.T) {
 // polling early but still flushes and commits what was produced.
 func TestCancelledSourceLeaseCommitsWhatItProduced(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(400*time.Millisecond, cancel)
+	// Cancelled once the first records are in the topic: a fixed delay
+	// may pass before anything is produced where creating a topic and
+	// electing its leader take hundreds of milliseconds (Apache Kafka).
+	if err := e.client.EnsureTopic(context.Background(), kafka.TopicSpec{Name: "out", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	go func() {
+		tp := kafka.TopicPartition{Topic: "out", Partition: 0}
+		for ctx.Err() == nil {
+			if wm, err := e.client.Watermarks(ctx, []kafka.TopicPartition{tp}); err == nil && wm[tp].High > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	res := e.exec.Run(ctx, sourceLease("l1", 1, "out", 100_000, map[string]string{"poll.delay": "20ms"}))
 	if res.Status != lease.Succeeded || !res.MorePending || res.Records == 0 || res.Records >= 100_000 {
 		t.Fatalf("result %+v, want a successful partial lease", res)
