@@ -83,6 +83,8 @@ type Config struct {
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
 	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
 	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
+	// WorkerAuth is the pull workers' shared secret.
+	env.WorkerAuth
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
 	// level).
 	env.Logging

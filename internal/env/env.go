@@ -11,6 +11,8 @@ package env
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -85,4 +87,28 @@ type Executor struct {
 type Logging struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+}
+
+// WorkerAuth is the shared secret by which pull workers authenticate to
+// the coordinator (sent in the Sluice-Worker-Secret header): the
+// coordinator refuses worker requests without it, the workers send it.
+type WorkerAuth struct {
+	// WorkerSecretFile holds the secret (surrounding white space trimmed).
+	WorkerSecretFile string `envconfig:"WORKER_SECRET_FILE" desc:"file holding the shared secret of pull workers and coordinator (required by the coordinator's worker endpoints when set)"`
+}
+
+// Secret reads the secret; "" when no file is set.
+func (w WorkerAuth) Secret() (string, error) {
+	if w.WorkerSecretFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(w.WorkerSecretFile)
+	if err != nil {
+		return "", fmt.Errorf("reading the worker secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < 16 {
+		return "", fmt.Errorf("the worker secret in %s is shorter than 16 characters", w.WorkerSecretFile)
+	}
+	return s, nil
 }

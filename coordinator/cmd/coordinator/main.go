@@ -270,6 +270,14 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 	switch s.cfg.Invoker {
 	case "pull":
 		pull := invoke.NewPull()
+		secret, err := s.cfg.Secret()
+		if err != nil {
+			return nil, nil, err
+		}
+		if secret == "" {
+			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE (a lease carries its connector's configuration)")
+		}
+		pull.Secret = secret
 		return pull, pull, nil
 	case "lambda":
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
