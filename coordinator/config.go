@@ -83,12 +83,17 @@ type Config struct {
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
 	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
 	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
+	// MaxTasks caps a connector's tasks.max; 0 is DefaultMaxTasks.
+	MaxTasks int `envconfig:"MAX_TASKS" default:"1000" desc:"highest tasks.max a connector may set (a validation error above it)"`
 	// WorkerAuth is the pull workers' shared secret.
 	env.WorkerAuth
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
 	// level).
 	env.Logging
 }
+
+// DefaultMaxTasks is SLUICE_MAX_TASKS's default.
+const DefaultMaxTasks = 1000
 
 // Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
@@ -107,6 +112,7 @@ func (c *Config) Validate() error {
 	positive(&c.SinkMaxRecords, c.SinkMaxRecords > 0)
 	problems = append(problems, c.OffsetStorage.Problems()...)
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
+	positive(&c.MaxTasks, c.MaxTasks > 0)
 	switch c.Invoker {
 	case "inprocess", "pull":
 	case "lambda":

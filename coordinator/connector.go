@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -121,7 +122,7 @@ func (cc connectorContext) RaiseError(err error) {
 // again; a task restart replaces one task's loop.
 func (cr *connectorRun) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		again := cr.runInstance(ctx)
+		again := cr.runInstanceSafely(ctx)
 		if !again {
 			return
 		}
@@ -129,9 +130,35 @@ func (cr *connectorRun) run(ctx context.Context) {
 	}
 }
 
+// runInstanceSafely is runInstance, with a panic of the connector's code
+// turned into the connector's failure (the stack in its trace) rather than
+// the coordinator's crash.
+func (cr *connectorRun) runInstanceSafely(ctx context.Context) (restart bool) {
+	panicked := true
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				cr.log.Error("connector panicked", "panic", p)
+				cr.c.putConnectorStatus(cr.name, state.StateFailed, fmt.Sprintf("connector panicked: %v\n%s", p, debug.Stack()))
+			}
+		}()
+		restart = cr.runInstance(ctx)
+		panicked = false
+	}()
+	if panicked {
+		return cr.waitForRestart(ctx)
+	}
+	return restart
+}
+
 // runInstance runs one connector instance; it returns true when the
-// connector is to be restarted.
+// connector is to be restarted. A configuration stored before the limits
+// it breaks (tasks.max above SLUICE_MAX_TASKS) fails the connector.
 func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
+	if msg := tasksMaxError(cr.config, cr.c.cfg.MaxTasks); msg != "" {
+		cr.fail(errors.New(msg))
+		return cr.waitForRestart(ctx)
+	}
 	impl := cr.plugin.NewConnector()
 	if cr.isPaused() {
 		cr.c.putConnectorStatus(cr.name, state.StatePaused, "")

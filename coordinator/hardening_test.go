@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
@@ -81,4 +82,66 @@ func TestBadResultsAndPanicsFailTheTaskNotTheCoordinator(t *testing.T) {
 			})
 		})
 	}
+}
+
+// tasks.max above SLUICE_MAX_TASKS is a validation error on tasks.max
+// (PUT .../config/validate reports it, a create is refused), and a
+// connector already stored with one (by an older coordinator, or written
+// to the configs topic directly) is FAILED while the others run. Before,
+// tasks.max=1000000000 made the leader generate that many task configs.
+func TestTasksMaxCapped(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := state.Open(ctx, k.Client, state.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	huge := datagenProps(10)
+	huge["name"], huge["tasks.max"] = "huge", "1000000000"
+	if err := other.Configs.PutConnectorConfig(ctx, "huge", huge, state.TargetStarted); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.MaxTasks = 50
+	coord := build(t, k, cfg, setup{})
+
+	infos, err := coord.ValidateConnectorConfig(ctx, "Datagen", huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasksMaxErrs []string
+	for _, c := range infos.Configs {
+		if c.Definition.Name == "tasks.max" {
+			tasksMaxErrs = c.Value.Errors
+		}
+	}
+	if infos.ErrorCount != 1 || len(tasksMaxErrs) != 1 || !strings.Contains(tasksMaxErrs[0], "at most 50 tasks") {
+		t.Fatalf("validation: error_count %d, tasks.max errors %q", infos.ErrorCount, tasksMaxErrs)
+	}
+	fine := datagenProps(10)
+	fine["tasks.max"] = "50"
+	if infos, _ := coord.ValidateConnectorConfig(ctx, "Datagen", fine); infos.ErrorCount != 0 {
+		t.Fatalf("tasks.max=50 has %d errors", infos.ErrorCount)
+	}
+	if _, _, err := coord.PutConnectorConfig(ctx, "huge", huge, true, ""); err == nil || !strings.Contains(err.Error(), "tasks.max") {
+		t.Fatalf("creating a connector with tasks.max=1000000000: %v", err)
+	}
+
+	waitFor(t, 20*time.Second, "the stored huge connector FAILED", func() bool {
+		return status(t, coord, "huge").Connector.State == "FAILED"
+	})
+	if tr := status(t, coord, "huge").Connector.Trace; !strings.Contains(tr, "at most 50 tasks") {
+		t.Fatalf("trace %q", tr)
+	}
+	good := datagenProps(5)
+	good["name"] = "good"
+	if err := coord.Add(good); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the good connector running", func() bool {
+		st := status(t, coord, "good")
+		return st.Connector.State == "RUNNING" && len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING"
+	})
 }
