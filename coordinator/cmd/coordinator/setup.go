@@ -75,9 +75,19 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	}
 	if s.cfg.RestAdvertisedURL == "" {
 		s.cfg.RestAdvertisedURL = advertisedURL(s.cfg.RestListener)
+		if s.cfg.RestTLSCertFile != "" {
+			s.cfg.RestAdvertisedURL = "https://" + strings.TrimPrefix(s.cfg.RestAdvertisedURL, "http://")
+		}
 	}
 	if err := s.cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if f := s.cfg.RestInterWorkerSecretFile; f != "" {
+		secret, err := (env.WorkerAuth{WorkerSecretFile: f}).Secret()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(&s.cfg, &s.cfg.RestInterWorkerSecretFile), err)
+		}
+		s.cfg.RestInterWorkerSecret = secret
 	}
 	level, _ := s.cfg.Level() // Validate checked it
 	s.loggers = rest.NewLoggers(level)
