@@ -75,6 +75,7 @@ test: tools vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
+	$(MAKE) fuzz FUZZTIME=2s
 
 test-race: tools
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
@@ -164,3 +165,26 @@ bench-functions: lambda
 	  printf '%-12s bootstrap %10d bytes   %s.zip %10d bytes\n' $$f $$(wc -c < $(DIST)/$$f/bootstrap) $$f $$(wc -c < $(DIST)/$$f.zip); \
 	done
 	@printf '%-12s binary    %10d bytes\n' coordinator $$(wc -c < $(DIST)/image/coordinator)
+
+# Fuzz targets of the parsers that take outside input, as package:target.
+# `make fuzz` runs each for FUZZTIME (default 2m); `make test` runs each
+# for 2 s. New crashers land in the package's testdata/fuzz/ and become
+# regression cases that every `go test` replays.
+FUZZ_TARGETS = \
+	./pkg/connect/converter:FuzzJSONConverterDecode \
+	./pkg/offsets:FuzzCodec \
+	./pkg/properties:FuzzLoad \
+	./pkg/connect/lease:FuzzResultJSON \
+	./coordinator/rest:FuzzDecodeRequests \
+	./coordinator/rest:FuzzCredentials \
+	./coordinator/state:FuzzConfigsTopicRecord \
+	./pkg/connect/data:FuzzDecimalTwosComplement
+FUZZTIME ?= 2m
+
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
