@@ -87,6 +87,8 @@ type Config struct {
 	RestSecurity
 	// MaxTasks caps a connector's tasks.max; 0 is DefaultMaxTasks.
 	MaxTasks int `envconfig:"MAX_TASKS" default:"1000" desc:"highest tasks.max a connector may set (a validation error above it)"`
+	// FileAccess is where connectors may read and write local files.
+	env.FileAccess
 	// WorkerAuth is the pull workers' shared secret.
 	env.WorkerAuth
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
@@ -131,7 +133,9 @@ func (c *Config) Validate() error {
 	positive(&c.SinkMaxRecords, c.SinkMaxRecords > 0)
 	problems = append(problems, c.OffsetStorage.Problems()...)
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
-	positive(&c.MaxTasks, c.MaxTasks > 0)
+	if c.MaxTasks < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))
+	}
 	if (c.RestTLSCertFile == "") != (c.RestTLSKeyFile == "") {
 		problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.RestTLSCertFile), env.Var(c, &c.RestTLSKeyFile)))
 	}

@@ -12,8 +12,11 @@ package env
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -111,4 +114,29 @@ func (w WorkerAuth) Secret() (string, error) {
 		return "", fmt.Errorf("the worker secret in %s is shorter than 16 characters", w.WorkerSecretFile)
 	}
 	return s, nil
+}
+
+// FileAccess is where connectors may read and write local files
+// (package fileaccess): SLUICE_ALLOWED_PATHS, as Kafka's allowed.paths.
+type FileAccess struct {
+	AllowedPaths []string `envconfig:"ALLOWED_PATHS" desc:"directories the FileStream connectors and the local storage sink may read and write (comma-separated); dev mode defaults to the data folder and the working directory; otherwise unset allows none"`
+}
+
+// Apply sets SLUICE_ALLOWED_PATHS for this process's connectors: the
+// configured roots, else defaults (dev mode's), else none at all.
+func (f FileAccess) Apply(defaults ...string) error {
+	roots := f.AllowedPaths
+	if len(roots) == 0 {
+		for _, d := range defaults {
+			if d == "" {
+				continue
+			}
+			abs, err := filepath.Abs(d)
+			if err != nil {
+				return err
+			}
+			roots = append(roots, abs)
+		}
+	}
+	return os.Setenv(fileaccess.EnvVar, strings.Join(roots, ","))
 }

@@ -89,6 +89,14 @@ func parse(args []string, out io.Writer) (*setup, error) {
 		}
 		s.cfg.RestInterWorkerSecret = secret
 	}
+	var defaults []string
+	if s.dev() {
+		wd, _ := os.Getwd()
+		defaults = []string{s.cfg.DataDir, wd}
+	}
+	if err := s.cfg.FileAccess.Apply(defaults...); err != nil {
+		return nil, err
+	}
 	level, _ := s.cfg.Level() // Validate checked it
 	s.loggers = rest.NewLoggers(level)
 	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
