@@ -132,9 +132,9 @@ func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
 // connector.class, checks every declared key (including each transformation's
 // and predicate's) and the Def's cross-key rules (config.Rule; for sinks,
-// the topics rule among them), then a ConfigValidator's checks. It returns one entry per key with every problem (never
-// stopping at the first) in Connect's ConfigInfos shape, and the plugin when
-// it was found.
+// the topics rule among them). It returns one entry per key with every
+// problem (never stopping at the first) in Connect's ConfigInfos shape, and
+// the plugin when it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
 	class := props[ConnectorClassConfig]
 	plugin, err := r.Connector(class)
@@ -145,11 +145,7 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		}
 		return Plugin{}, infos, false
 	}
-	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
-	if v, ok := plugin.NewConnector().(ConfigValidator); ok {
-		addProblems(&infos, v.ValidateConfig(props))
-	}
-	return plugin, infos, true
+	return plugin, r.EnrichedConfig(plugin, props).Infos(plugin.Class, props), true
 }
 
 // addProblems adds error messages to the keys' entries (or a new entry for

@@ -165,7 +165,8 @@ func Config() *config.Def {
 				"A document that has @timestamp keeps it."}).
 		Define(config.Key{Name: ExternalVersionHeaderConfig, Type: config.String, Default: "", Importance: config.Low,
 			Group: data, OrderInGroup: 10, Width: config.WidthMedium, DisplayName: "External Version Header",
-			Doc: "The record header whose value (a long) is the document's external version, instead of the record's offset. Blank uses the offset."})
+			Doc: "The record header whose value (a long) is the document's external version, instead of the record's offset. Blank uses the offset."}).
+		Rule(crossRule)
 }
 
 func validURLs(name string, value any) error {
@@ -251,10 +252,24 @@ func parseSettings(props map[string]string) (settings, error) {
 	if s.dsType == "none" {
 		s.dsType = ""
 	}
-	if problems := crossCheck(s); len(problems) > 0 {
-		return settings{}, fmt.Errorf("%s", strings.Join(flatten(problems), "; "))
-	}
 	return s, nil
+}
+
+// crossRule is the Def's rule across keys: crossCheck on the parsed values.
+func crossRule(v *config.Values) []config.Problem {
+	s := settings{urls: v.List(ConnectionURLConfig), ssl: strings.EqualFold(v.String(SecurityProtocolConfig), ProtocolSSL),
+		upsert: strings.EqualFold(v.String(WriteMethodConfig), WriteUpsert), dsDataset: v.String(DataStreamDatasetConfig)}
+	if t := strings.ToLower(v.String(DataStreamTypeConfig)); t != "none" {
+		s.dsType = t
+	}
+	var out []config.Problem
+	problems := crossCheck(s)
+	for _, k := range slices.Sorted(maps.Keys(problems)) {
+		for _, msg := range problems[k] {
+			out = append(out, config.Problem{Key: k, Message: msg})
+		}
+	}
+	return out
 }
 
 // crossCheck finds the problems between keys, by key.
@@ -272,12 +287,4 @@ func crossCheck(s settings) map[string][]string {
 		}
 	}
 	return p
-}
-
-func flatten(p map[string][]string) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(p)) {
-		out = append(out, p[k]...)
-	}
-	return out
 }

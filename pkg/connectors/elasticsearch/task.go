@@ -41,10 +41,9 @@ func Plugins() []connect.Plugin {
 type Connector struct{ props map[string]string }
 
 var (
-	_ connect.Connector       = (*Connector)(nil)
-	_ connect.ConfigValidator = (*Connector)(nil)
-	_ connect.SinkTask        = (*Task)(nil)
-	_ connect.Flusher         = (*Task)(nil)
+	_ connect.Connector = (*Connector)(nil)
+	_ connect.SinkTask  = (*Task)(nil)
+	_ connect.Flusher   = (*Task)(nil)
 )
 
 // NewConnector returns a connector.
@@ -77,20 +76,6 @@ func (c *Connector) Stop() error { return nil }
 
 // Config returns Config().
 func (c *Connector) Config() *config.Def { return Config() }
-
-// ValidateConfig reports the rules between keys.
-func (c *Connector) ValidateConfig(props map[string]string) map[string][]string {
-	v, err := Config().Parse(props)
-	if err != nil {
-		return nil // the declaration's own checks report it
-	}
-	s := settings{urls: v.List(ConnectionURLConfig), ssl: strings.EqualFold(v.String(SecurityProtocolConfig), ProtocolSSL),
-		upsert: strings.EqualFold(v.String(WriteMethodConfig), WriteUpsert), dsDataset: v.String(DataStreamDatasetConfig)}
-	if t := strings.ToLower(v.String(DataStreamTypeConfig)); t != "none" {
-		s.dsType = t
-	}
-	return crossCheck(s)
-}
 
 // Task writes records to Elasticsearch or OpenSearch with the bulk API.
 //

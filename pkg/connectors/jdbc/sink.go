@@ -42,8 +42,7 @@ type SinkConnector struct {
 }
 
 var (
-	_ connect.Connector       = (*SinkConnector)(nil)
-	_ connect.ConfigValidator = (*SinkConnector)(nil)
+	_ connect.Connector = (*SinkConnector)(nil)
 )
 
 // NewSinkConnector returns a sink connector.
@@ -72,22 +71,6 @@ func (c *SinkConnector) Stop() error { return nil }
 
 // Config returns SinkConfig().
 func (c *SinkConnector) Config() *config.Def { return SinkConfig() }
-
-// ValidateConfig reports the rules across keys.
-func (c *SinkConnector) ValidateConfig(props map[string]string) map[string][]string {
-	vals, err := SinkConfig().Parse(props)
-	if err != nil {
-		return nil
-	}
-	out := map[string][]string{}
-	for _, p := range sinkProblems(vals) {
-		out[p.Key] = append(out[p.Key], p.Message)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
 
 // SinkTask writes a lease's records in one database transaction:
 //

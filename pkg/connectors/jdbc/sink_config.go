@@ -107,7 +107,8 @@ func SinkConfig() *config.Def {
 			Doc: "Milliseconds between retries."}).
 		Define(config.Key{Name: TableTypesConfig, Type: config.List, Default: "TABLE", Validator: config.ValidList("TABLE", "VIEW"),
 			Importance: config.Low, Group: ddlGroup, OrderInGroup: 3, Width: config.WidthShort,
-			Doc: "Table types the sink writes to (accepted for compatibility; tables and views are both written)."})
+			Doc: "Table types the sink writes to (accepted for compatibility; tables and views are both written)."}).
+		Rule(sinkProblems)
 }
 
 type sinkSettings struct {
@@ -132,9 +133,6 @@ func parseSink(props map[string]string) (sinkSettings, error) {
 	vals, err := SinkConfig().Parse(props)
 	if err != nil {
 		return sinkSettings{}, err
-	}
-	if ps := sinkProblems(vals); len(ps) > 0 {
-		return sinkSettings{}, &config.ValidationError{Problems: ps}
 	}
 	conn, err := parseConnection(vals)
 	if err != nil {

@@ -155,7 +155,8 @@ func SourceConfig() *config.Def {
 			Doc: "Milliseconds a row's timestamp must be behind the database's clock before the row is read, so that " +
 				"transactions committed late (clock skew, long transactions) are not skipped."}).
 		Define(config.Key{Name: TablesConfig, Type: config.String, Default: "", Internal: true,
-			Importance: config.Low, Doc: "The task's tables (set by the connector)."})
+			Importance: config.Low, Doc: "The task's tables (set by the connector)."}).
+		Rule(sourceProblems)
 }
 
 // sourceSettings is a parsed source configuration.
@@ -187,9 +188,6 @@ func parseSource(props map[string]string) (sourceSettings, error) {
 	vals, err := SourceConfig().Parse(props)
 	if err != nil {
 		return sourceSettings{}, err
-	}
-	if problems := sourceProblems(vals); len(problems) > 0 {
-		return sourceSettings{}, &config.ValidationError{Problems: problems}
 	}
 	conn, err := parseConnection(vals)
 	if err != nil {

@@ -40,8 +40,7 @@ type SourceConnector struct {
 }
 
 var (
-	_ connect.Connector       = (*SourceConnector)(nil)
-	_ connect.ConfigValidator = (*SourceConnector)(nil)
+	_ connect.Connector = (*SourceConnector)(nil)
 )
 
 // NewSourceConnector returns a source connector.
@@ -49,22 +48,6 @@ func NewSourceConnector() *SourceConnector { return &SourceConnector{} }
 
 // Config returns SourceConfig().
 func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
-
-// ValidateConfig reports the rules across keys.
-func (c *SourceConnector) ValidateConfig(props map[string]string) map[string][]string {
-	vals, err := SourceConfig().Parse(props)
-	if err != nil {
-		return nil // the key declarations report it
-	}
-	out := map[string][]string{}
-	for _, p := range sourceProblems(vals) {
-		out[p.Key] = append(out[p.Key], p.Message)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
 
 // Start parses the configuration, connects (connection.attempts times),
 // lists the tables and starts watching them. In query mode there are no

@@ -2,6 +2,8 @@ package jdbc
 
 import (
 	"database/sql"
+	"errors"
+	"github.com/sluicehq/sluice/pkg/connect/config"
 	"testing"
 	"time"
 
@@ -174,11 +176,19 @@ func TestValidateConfig(t *testing.T) {
 		{name: "kafka pk with two fields", sink: true, props: with(map[string]string{PKModeConfig: PKModeKafka, PKFieldsConfig: "a,b"}), key: PKFieldsConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var problems map[string][]string
+			def := SourceConfig()
 			if tc.sink {
-				problems = NewSinkConnector().ValidateConfig(tc.props)
-			} else {
-				problems = NewSourceConnector().ValidateConfig(tc.props)
+				def = SinkConfig()
+			}
+			problems := map[string][]string{}
+			if _, err := def.Parse(tc.props); err != nil {
+				var ve *config.ValidationError
+				if !errors.As(err, &ve) {
+					t.Fatalf("Parse: %v", err)
+				}
+				for _, p := range ve.Problems {
+					problems[p.Key] = append(problems[p.Key], p.Message)
+				}
 			}
 			if tc.key == "" {
 				if len(problems) != 0 {
