@@ -139,6 +139,7 @@ test: tools mosquitto samtools vet
 	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/... ./functions/internal/runner/
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
+	$(MAKE) fuzz FUZZTIME=2s
 
 test-race: tools
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
@@ -329,3 +330,25 @@ test-kafka: tools kafka
 bench-connect: kafka
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} \
 	  $(GO) test -run '^$$' -bench 'BenchmarkFileStreamConnectVsSluice' -benchtime 1x -timeout 60m ./coordinator/conformance/
+# Fuzz targets of the parsers that take outside input, as package:target.
+# `make fuzz` runs each for FUZZTIME (default 2m); `make test` runs each
+# for 2 s. New crashers land in the package's testdata/fuzz/ and become
+# regression cases that every `go test` replays.
+FUZZ_TARGETS = \
+	./pkg/connect/converter:FuzzJSONConverterDecode \
+	./pkg/offsets:FuzzCodec \
+	./pkg/properties:FuzzLoad \
+	./pkg/connect/lease:FuzzResultJSON \
+	./coordinator/rest:FuzzDecodeRequests \
+	./coordinator/rest:FuzzCredentials \
+	./coordinator/state:FuzzConfigsTopicRecord \
+	./pkg/connect/data:FuzzDecimalTwosComplement
+FUZZTIME ?= 2m
+
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

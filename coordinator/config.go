@@ -83,10 +83,38 @@ type Config struct {
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`
 	// TopicTrackingAllowReset is Connect's topic.tracking.allow.reset.
 	TopicTrackingAllowReset bool `envconfig:"TOPIC_TRACKING_ALLOW_RESET" default:"true" desc:"allow PUT /connectors/{name}/topics/reset (topic.tracking.allow.reset)"`
+	// RestSecurity is the REST listener's TLS and authentication.
+	RestSecurity
+	// MaxTasks caps a connector's tasks.max; 0 is DefaultMaxTasks.
+	MaxTasks int `envconfig:"MAX_TASKS" default:"1000" desc:"highest tasks.max a connector may set (a validation error above it)"`
+	// FileAccess is where connectors may read and write local files.
+	env.FileAccess
+	// WorkerAuth is the pull workers' shared secret.
+	env.WorkerAuth
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
 	// level).
 	env.Logging
 }
+
+// RestSecurity is the REST listener's TLS and authentication (Connect's
+// listeners=https://..., listeners.https.ssl.* and
+// BasicAuthSecurityRestExtension).
+type RestSecurity struct {
+	RestTLSCertFile      string `envconfig:"REST_TLS_CERT_FILE" desc:"PEM certificate (chain) of the REST listener: serves HTTPS, TLS 1.2 or later (with SLUICE_REST_TLS_KEY_FILE)"`
+	RestTLSKeyFile       string `envconfig:"REST_TLS_KEY_FILE" desc:"PEM private key of the REST listener's certificate"`
+	RestTLSClientCAFile  string `envconfig:"REST_TLS_CLIENT_CA_FILE" desc:"PEM CA certificates: REST clients must present a certificate they signed (mTLS; optional)"`
+	RestBasicAuthFile    string `envconfig:"REST_BASIC_AUTH_FILE" desc:"JAAS PropertyFileLoginModule credentials file (user: password[,role...]) as Connect's BasicAuthSecurityRestExtension takes: HTTP Basic authentication on the REST API; role readonly may only GET"`
+	RestBearerTokensFile string `envconfig:"REST_BEARER_TOKENS_FILE" desc:"bearer tokens file (name: token[,role...] per line): Authorization: Bearer authentication on the REST API"`
+	// RestInterWorkerSecretFile authenticates forwarded requests.
+	RestInterWorkerSecretFile string `envconfig:"REST_INTER_WORKER_SECRET_FILE" desc:"file holding the coordinators' shared secret, sent instead of the caller's credentials with requests forwarded to the leader (required with authentication and more than one coordinator)"`
+	// RestAuthOpenPaths are served without credentials.
+	RestAuthOpenPaths []string `envconfig:"REST_AUTH_OPEN_PATHS" default:"/health" desc:"paths served without credentials when authentication is on (comma-separated; e.g. /health,/metrics)"`
+	// RestInterWorkerSecret is the secret read from its file (by the process).
+	RestInterWorkerSecret string `ignored:"true"`
+}
+
+// DefaultMaxTasks is SLUICE_MAX_TASKS's default.
+const DefaultMaxTasks = 1000
 
 // Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
@@ -105,6 +133,19 @@ func (c *Config) Validate() error {
 	positive(&c.SinkMaxRecords, c.SinkMaxRecords > 0)
 	problems = append(problems, c.OffsetStorage.Problems()...)
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
+	if c.MaxTasks < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))
+	}
+	if (c.RestTLSCertFile == "") != (c.RestTLSKeyFile == "") {
+		problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.RestTLSCertFile), env.Var(c, &c.RestTLSKeyFile)))
+	}
+	if (c.RestBasicAuthFile != "" || c.RestBearerTokensFile != "") && c.Invoker == "pull" && c.WorkerSecretFile == "" {
+		problems = append(problems, fmt.Errorf("REST authentication with %s=pull needs %s: the workers authenticate with it",
+			env.Var(c, &c.Invoker), env.Var(c, &c.WorkerSecretFile)))
+	}
+	if c.RestTLSClientCAFile != "" && c.RestTLSCertFile == "" {
+		problems = append(problems, fmt.Errorf("%s needs %s", env.Var(c, &c.RestTLSClientCAFile), env.Var(c, &c.RestTLSCertFile)))
+	}
 	switch c.Invoker {
 	case "inprocess", "pull":
 	case "lambda":

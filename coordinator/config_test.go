@@ -24,6 +24,10 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 			"SLUICE_OFFSET_STORAGE_PARTITIONS 0 must be positive", "SLUICE_TASK_RETRIES must not be negative", `SLUICE_LOG_LEVEL "loud"`}},
 		{name: "lambda without functions", edit: func(c *coordinator.Config) { c.Invoker = "lambda" },
 			want: []string{"SLUICE_INVOKER=lambda needs SLUICE_LAMBDA_SOURCE_FUNCTION and/or SLUICE_LAMBDA_SINK_FUNCTION"}},
+		{name: "limits and REST security", edit: func(c *coordinator.Config) {
+			c.MaxTasks, c.RestTLSCertFile, c.Invoker, c.RestBasicAuthFile = -1, "cert.pem", "pull", "users.properties"
+		}, want: []string{"SLUICE_MAX_TASKS must not be negative", "SLUICE_REST_TLS_CERT_FILE and SLUICE_REST_TLS_KEY_FILE go together",
+			"REST authentication with SLUICE_INVOKER=pull needs SLUICE_WORKER_SECRET_FILE"}},
 		{name: "unknown invoker", edit: func(c *coordinator.Config) { c.Invoker = "carrier-pigeon" },
 			want: []string{`SLUICE_INVOKER "carrier-pigeon": want inprocess, lambda or pull`}},
 	}

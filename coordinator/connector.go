@@ -2,10 +2,12 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,7 +123,7 @@ func (cc connectorContext) RaiseError(err error) {
 // again; a task restart replaces one task's loop.
 func (cr *connectorRun) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		again := cr.runInstance(ctx)
+		again := cr.runInstanceSafely(ctx)
 		if !again {
 			return
 		}
@@ -129,9 +131,35 @@ func (cr *connectorRun) run(ctx context.Context) {
 	}
 }
 
+// runInstanceSafely is runInstance, with a panic of the connector's code
+// turned into the connector's failure (the stack in its trace) rather than
+// the coordinator's crash.
+func (cr *connectorRun) runInstanceSafely(ctx context.Context) (restart bool) {
+	panicked := true
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				cr.log.Error("connector panicked", "panic", p)
+				cr.c.putConnectorStatus(cr.name, state.StateFailed, fmt.Sprintf("connector panicked: %v\n%s", p, debug.Stack()))
+			}
+		}()
+		restart = cr.runInstance(ctx)
+		panicked = false
+	}()
+	if panicked {
+		return cr.waitForRestart(ctx)
+	}
+	return restart
+}
+
 // runInstance runs one connector instance; it returns true when the
-// connector is to be restarted.
+// connector is to be restarted. A configuration stored before the limits
+// it breaks (tasks.max above SLUICE_MAX_TASKS) fails the connector.
 func (cr *connectorRun) runInstance(ctx context.Context) (restart bool) {
+	if msg := tasksMaxError(cr.config, cr.c.cfg.MaxTasks); msg != "" {
+		cr.fail(errors.New(msg))
+		return cr.waitForRestart(ctx)
+	}
 	impl := cr.plugin.NewConnector()
 	if cr.isPaused() {
 		cr.c.putConnectorStatus(cr.name, state.StatePaused, "")
@@ -301,9 +329,10 @@ func (cr *connectorRun) runTasks(ctx context.Context, configs []map[string]strin
 				sctx, cancel := context.WithCancel(stepCtx)
 				t.cancel = cancel
 				go func() {
+					defer func() { done <- t }()
+					defer cancel()
+					defer t.recoverStep()
 					t.step(sctx)
-					cancel()
-					done <- t
 				}()
 			case wake.IsZero() || t.next.Before(wake):
 				wake = t.next
@@ -481,6 +510,19 @@ func (t *taskRun) setState(st state.State, trace string) {
 	t.cr.c.putTaskStatus(t.cr.name, t.id, st, trace)
 }
 
+// recoverStep turns a panic of a step (deferred) into the task's failure,
+// with the stack as its trace, instead of the coordinator's crash.
+func (t *taskRun) recoverStep() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	trace := fmt.Sprintf("task step panicked: %v\n%s", p, debug.Stack())
+	t.log.Error("task step panicked", "panic", p)
+	t.over = true
+	t.setState(state.StateFailed, trace)
+}
+
 // newLease builds the task's next lease.
 func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
@@ -499,6 +541,24 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		Budget:          lease.Budget{MaxTime: lease.Duration(cfg.LeaseMaxTime)},
 		Ranges:          ranges,
 	}
+}
+
+// invokeChecked invokes l and checks that the result is l's and possible
+// (lease.Result.CheckFor): a result that is not is an invocation error, as
+// is a panic of the invoker, whose stack it returns as trace. The outcome
+// of the lease is then unknown.
+func invokeChecked(ctx context.Context, inv Invoker, l lease.Lease) (res lease.Result, trace string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invoker panicked: %v", p)
+			res, trace = lease.Result{}, err.Error()+"\n"+string(debug.Stack())
+		}
+	}()
+	res, err = inv.Invoke(ctx, l)
+	if err == nil {
+		err = res.CheckFor(l)
+	}
+	return res, "", err
 }
 
 // invoke records the lease, runs it and records its outcome in the task's
@@ -529,10 +589,13 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}
 	invoked := time.Now()
-	res, err := c.d.Invoker.Invoke(ctx, l)
+	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
 	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
 	if err != nil {
-		res = lease.Result{Status: lease.Failed, Error: "invocation failed: " + err.Error(), Trace: err.Error(), Retriable: true}
+		if trace == "" {
+			trace = err.Error()
+		}
+		res = lease.Result{Status: lease.Failed, Error: "invocation failed: " + err.Error(), Trace: trace, Retriable: true}
 		t.log.Warn("invocation failed; waiting for the lease deadline before re-issuing", "lease", l.ID, "error", err)
 		if !sleep(ctx, time.Until(l.Deadline)) {
 			return res, false

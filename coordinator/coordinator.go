@@ -96,6 +96,9 @@ const noGeneration = math.MinInt64
 
 // New returns a coordinator; Start starts it.
 func New(cfg Config, d Deps) (*Coordinator, error) {
+	if cfg.MaxTasks == 0 {
+		cfg.MaxTasks = DefaultMaxTasks
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -123,6 +123,9 @@ func (c *Coordinator) forwardConfig(ctx context.Context, leaderURL, name string,
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.cfg.RestInterWorkerSecret != "" {
+		req.Header.Set(rest.InterWorkerHeader, c.cfg.RestInterWorkerSecret)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return &retryError{fmt.Errorf("the leader %s cannot be reached: %w", leaderURL, err)}

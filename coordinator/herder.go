@@ -150,7 +150,7 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 	if exists && !allowReplace {
 		return false, rest.ConnectorInfo{}, rest.ConnectorExists(name)
 	}
-	if _, infos, _ := Validate(c.d.Plugins, c.cfg.ConfigProviders, cfg); infos.ErrorCount > 0 {
+	if _, infos, _ := c.validate(cfg); infos.ErrorCount > 0 {
 		return false, rest.ConnectorInfo{}, connect.ConfigError(infos)
 	}
 	target := state.TargetState("")
@@ -577,7 +577,7 @@ func toInt64(v any) (int64, error) {
 
 // ValidateConnectorConfig is PUT /connector-plugins/{plugin}/config/validate.
 func (c *Coordinator) ValidateConnectorConfig(_ context.Context, _ string, cfg map[string]string) (config.Infos, error) {
-	_, infos, _ := Validate(c.d.Plugins, c.cfg.ConfigProviders, cfg)
+	_, infos, _ := c.validate(cfg)
 	return infos, nil
 }
 

@@ -60,8 +60,12 @@ func (m *metrics) leaseEnded(l lease.Lease, res lease.Result, err error, took ti
 		status = "invocation_failed"
 	}
 	m.leases.WithLabelValues(l.Connector, kind, status).Inc()
-	m.records.WithLabelValues(l.Connector, kind).Add(float64(res.Records))
-	m.bytes.WithLabelValues(l.Connector, kind).Add(float64(res.Bytes))
+	if err == nil {
+		// Only a checked result (lease.Result.CheckFor) is counted: a
+		// counter panics on a negative value.
+		m.records.WithLabelValues(l.Connector, kind).Add(float64(max(res.Records, 0)))
+		m.bytes.WithLabelValues(l.Connector, kind).Add(float64(max(res.Bytes, 0)))
+	}
 	m.duration.WithLabelValues(kind).Observe(took.Seconds())
 }
 

@@ -1,7 +1,10 @@
 package coordinator
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -41,5 +44,37 @@ func Validate(plugins *connect.Registry, providers []string, props map[string]st
 	for _, c := range infos.Configs {
 		infos.ErrorCount += len(c.Value.Errors)
 	}
+	return plugin, infos, found
+}
+
+// tasksMaxError says why props' tasks.max is above max; "" when it is not
+// (or is not a number, which the connector's own validation reports).
+func tasksMaxError(props map[string]string, max int) string {
+	v := strings.TrimSpace(props[connect.TasksMaxConfig])
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= int64(max) {
+		return ""
+	}
+	return config.InvalidValue(connect.TasksMaxConfig, v,
+		fmt.Sprintf("at most %d tasks are allowed (SLUICE_MAX_TASKS)", max)).Error()
+}
+
+// validate is Validate with this coordinator's config providers and its
+// limits (tasks.max at most MaxTasks).
+func (c *Coordinator) validate(props map[string]string) (connect.Plugin, config.Infos, bool) {
+	plugin, infos, found := Validate(c.d.Plugins, c.cfg.ConfigProviders, props)
+	msg := tasksMaxError(props, c.cfg.MaxTasks)
+	if msg == "" {
+		return plugin, infos, found
+	}
+	for i := range infos.Configs {
+		if infos.Configs[i].Definition.Name == connect.TasksMaxConfig {
+			infos.Configs[i].Value.Errors = append(infos.Configs[i].Value.Errors, msg)
+			infos.ErrorCount++
+			return plugin, infos, found
+		}
+	}
+	// No tasks.max definition (an unknown class): the class error is
+	// reported already.
 	return plugin, infos, found
 }

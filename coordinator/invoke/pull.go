@@ -8,6 +8,9 @@ package invoke
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +32,13 @@ const (
 	// ResultPath is POST {ResultPath}/{lease id} with the lease.Result: 204,
 	// or 410 when the lease is no longer awaited (its deadline passed).
 	ResultPath = "/sluice/v1/leases/result"
+	// SecretHeader carries the workers' shared secret (Pull.Secret) on
+	// every request to the worker endpoints.
+	SecretHeader = "Sluice-Worker-Secret"
 )
+
+// maxResultBytes bounds a posted lease result.
+const maxResultBytes = 16 << 20
 
 // ErrNoResult reports a lease that no worker took, or whose worker did not
 // report, before the lease's deadline.
@@ -44,14 +53,18 @@ type Pull struct {
 	queues map[lease.Kind]chan *pending
 	// MaxWait caps a poll's wait parameter. Default 30s.
 	MaxWait time.Duration
+	// Secret, when not empty, is the workers' shared secret: a request to
+	// the worker endpoints without it in SecretHeader is refused with 401.
+	Secret string
 
 	mu      sync.Mutex
 	waiting map[string]*pending // by lease id, once taken
 }
 
 type pending struct {
-	lease  lease.Lease
-	result chan lease.Result
+	lease    lease.Lease
+	result   chan lease.Result
+	reported bool // under Pull.mu: a result was accepted
 }
 
 // NewPull returns a pull invoker with no workers yet.
@@ -72,6 +85,11 @@ func (p *Pull) Invoke(ctx context.Context, l lease.Lease) (lease.Result, error) 
 	}
 	ctx, cancel := context.WithDeadline(ctx, l.Deadline)
 	defer cancel()
+	token, err := newToken()
+	if err != nil {
+		return lease.Result{}, err
+	}
+	l.Token = token
 	pend := &pending{lease: l, result: make(chan lease.Result, 1)}
 	p.mu.Lock()
 	p.waiting[l.ID] = pend
@@ -88,14 +106,29 @@ func (p *Pull) Invoke(ctx context.Context, l lease.Lease) (lease.Result, error) 
 	}
 	select {
 	case res := <-pend.result:
+		res.Token = ""
 		return res, nil
 	case <-ctx.Done():
 		return lease.Result{}, fmt.Errorf("lease %s: the worker did not report: %w", l.ID, ErrNoResult)
 	}
 }
 
+// newToken returns an unguessable lease token.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating a lease token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
 // ServeHTTP serves the worker endpoints (PollPath and ResultPath).
 func (p *Pull) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.Secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(p.Secret)) != 1 {
+		w.Header().Set("WWW-Authenticate", `SluiceWorker realm="sluice"`)
+		writeError(w, http.StatusUnauthorized, "the worker endpoints need the workers' shared secret in the "+SecretHeader+" header")
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == PollPath:
 		p.poll(w, r)
@@ -147,7 +180,7 @@ func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 	var res lease.Result
-	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&res); err != nil {
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxResultBytes)).Decode(&res); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed lease result: "+err.Error())
 		return
 	}
@@ -156,16 +189,22 @@ func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	pend, ok := p.waiting[id]
-	p.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusGone, "lease "+id+" is not awaited any more (its deadline passed or it was never issued)")
 		return
 	}
-	select {
-	case pend.result <- res:
-	default: // a duplicate report: the first one counts
+	if err := res.CheckFor(pend.lease); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
+	if pend.reported {
+		writeError(w, http.StatusConflict, "lease "+id+" already has its result")
+		return
+	}
+	pend.reported = true
+	pend.result <- res // buffered for the one accepted result
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -183,6 +222,16 @@ type PullClient struct {
 	Worker string
 	Kinds  []lease.Kind
 	HTTP   *http.Client
+	// Secret is the workers' shared secret (the coordinator's Pull.Secret),
+	// sent in SecretHeader; empty sends none.
+	Secret string
+}
+
+func (c *PullClient) do(req *http.Request) (*http.Response, error) {
+	if c.Secret != "" {
+		req.Header.Set(SecretHeader, c.Secret)
+	}
+	return c.client().Do(req)
 }
 
 func (c *PullClient) client() *http.Client {
@@ -203,7 +252,7 @@ func (c *PullClient) Next(ctx context.Context, wait time.Duration) (*lease.Lease
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.client().Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +283,7 @@ func (c *PullClient) Report(ctx context.Context, res lease.Result) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.client().Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return err
 	}

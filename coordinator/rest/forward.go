@@ -53,6 +53,13 @@ func (s *server) forward(w http.ResponseWriter, r *http.Request, body []byte, le
 			req.Header[h] = v
 		}
 	}
+	if s.opts.InterWorkerSecret != "" {
+		// The leader URL is the election's, never the caller's; still, the
+		// caller's credentials stay here when the coordinators share a
+		// secret.
+		req.Header.Del("Authorization")
+		req.Header.Set(InterWorkerHeader, s.opts.InterWorkerSecret)
+	}
 	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

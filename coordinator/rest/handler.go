@@ -41,6 +41,10 @@ type Options struct {
 	// Loggers is the level registry behind /admin/loggers; pass the one the
 	// process's slog handlers read. Default: a new registry at INFO.
 	Loggers *Loggers
+	// InterWorkerSecret, when set, is sent in InterWorkerHeader with every
+	// request forwarded to the leader, in place of the caller's
+	// Authorization (which this coordinator checked already).
+	InterWorkerSecret string
 }
 
 func (o Options) withDefaults() Options {

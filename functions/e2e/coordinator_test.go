@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -141,6 +142,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 	start(t, "coordinator", b.coordinator,
 		"SLUICE_BOOTSTRAP_SERVERS="+strings.Join(k.Brokers, ","),
 		"SLUICE_REST_LISTENER="+addr,
+		"SLUICE_ALLOWED_PATHS="+os.TempDir(),
 		"SLUICE_GROUP_ID=sluice-e2e",
 		"SLUICE_INVOKER=lambda",
 		"SLUICE_LAMBDA_SOURCE_FUNCTION=source-poll",

@@ -28,6 +28,7 @@ func functionEnv(brokers []string) []string {
 		"SLUICE_BOOTSTRAP_SERVERS=" + strings.Join(brokers, ","),
 		"SLUICE_SAFETY_MARGIN=" + margin.String(),
 		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(), // the tests' files are under it
 	}
 }
 

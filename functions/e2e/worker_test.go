@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -17,18 +19,25 @@ import (
 )
 
 // pullServer serves the coordinator's worker endpoints from an
-// invoke.Pull, counting polls.
-func pullServer(t *testing.T) (*invoke.Pull, *httptest.Server, *atomic.Int64) {
-	pull := invoke.NewPull()
-	var polls atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// invoke.Pull, counting polls. The endpoints want the workers' shared
+// secret; secretEnv gives it to a worker (SLUICE_WORKER_SECRET_FILE).
+func pullServer(t *testing.T) (pull *invoke.Pull, srv *httptest.Server, polls *atomic.Int64, secretEnv string) {
+	pull = invoke.NewPull()
+	pull.Secret = "e2e-worker-secret-0123456789"
+	file := filepath.Join(t.TempDir(), "worker-secret")
+	if err := os.WriteFile(file, []byte(pull.Secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretEnv = "SLUICE_WORKER_SECRET_FILE=" + file
+	polls = new(atomic.Int64)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == invoke.PollPath {
 			polls.Add(1)
 		}
 		pull.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return pull, srv, &polls
+	return pull, srv, polls, secretEnv
 }
 
 // The built source-poll binary as a long-lived worker: it pulls a
@@ -39,8 +48,8 @@ func TestWorkerFinishesLeaseOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 1)
-	pull, srv, _ := pullServer(t)
-	w := start(t, "source-poll worker", b.sourcePoll, append(functionEnv(k.Brokers),
+	pull, srv, _, secretEnv := pullServer(t)
+	w := start(t, "source-poll worker", b.sourcePoll, append(functionEnv(k.Brokers), secretEnv,
 		"SLUICE_COORDINATOR_URL="+srv.URL, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w1")...)
 
 	// Without the signal this lease would run for 30 s.
@@ -99,8 +108,8 @@ func TestIdleWorkerStopsOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 1)
-	_, srv, polls := pullServer(t)
-	w := start(t, "sink-batch worker", b.sinkBatch, append(functionEnv(k.Brokers),
+	_, srv, polls, secretEnv := pullServer(t)
+	w := start(t, "sink-batch worker", b.sinkBatch, append(functionEnv(k.Brokers), secretEnv,
 		"SLUICE_COORDINATOR_URL="+srv.URL, "SLUICE_POLL_WAIT=20s", "SLUICE_CONCURRENCY=2")...)
 	proctest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
 		if polls.Load() < 2 {

@@ -11,7 +11,12 @@ package env
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -85,4 +90,53 @@ type Executor struct {
 type Logging struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
+}
+
+// WorkerAuth is the shared secret by which pull workers authenticate to
+// the coordinator (sent in the Sluice-Worker-Secret header): the
+// coordinator refuses worker requests without it, the workers send it.
+type WorkerAuth struct {
+	// WorkerSecretFile holds the secret (surrounding white space trimmed).
+	WorkerSecretFile string `envconfig:"WORKER_SECRET_FILE" desc:"file holding the shared secret of pull workers and coordinator (required by the coordinator's worker endpoints when set)"`
+}
+
+// Secret reads the secret; "" when no file is set.
+func (w WorkerAuth) Secret() (string, error) {
+	if w.WorkerSecretFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(w.WorkerSecretFile)
+	if err != nil {
+		return "", fmt.Errorf("reading the worker secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < 16 {
+		return "", fmt.Errorf("the worker secret in %s is shorter than 16 characters", w.WorkerSecretFile)
+	}
+	return s, nil
+}
+
+// FileAccess is where connectors may read and write local files
+// (package fileaccess): SLUICE_ALLOWED_PATHS, as Kafka's allowed.paths.
+type FileAccess struct {
+	AllowedPaths []string `envconfig:"ALLOWED_PATHS" desc:"directories the FileStream connectors and the local storage sink may read and write (comma-separated); dev mode defaults to the data folder and the working directory; otherwise unset allows none"`
+}
+
+// Apply sets SLUICE_ALLOWED_PATHS for this process's connectors: the
+// configured roots, else defaults (dev mode's), else none at all.
+func (f FileAccess) Apply(defaults ...string) error {
+	roots := f.AllowedPaths
+	if len(roots) == 0 {
+		for _, d := range defaults {
+			if d == "" {
+				continue
+			}
+			abs, err := filepath.Abs(d)
+			if err != nil {
+				return err
+			}
+			roots = append(roots, abs)
+		}
+	}
+	return os.Setenv(fileaccess.EnvVar, strings.Join(roots, ","))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -89,6 +90,7 @@ func TestDevModeSurvivesKill9(t *testing.T) {
 	addr, broker := proctest.FreeAddr(t), proctest.FreeAddr(t)
 	env := []string{
 		"SLUICE_DATA_DIR=" + data,
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(), // the tests' files are under it
 		"SLUICE_EMBEDDED_KAFKA_ADDR=" + broker,
 		"SLUICE_REST_LISTENER=" + addr,
 		"SLUICE_LEASE_TIMEOUT=6s",

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -270,6 +271,14 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 	switch s.cfg.Invoker {
 	case "pull":
 		pull := invoke.NewPull()
+		secret, err := s.cfg.Secret()
+		if err != nil {
+			return nil, nil, err
+		}
+		if secret == "" {
+			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE (a lease carries its connector's configuration)")
+		}
+		pull.Secret = secret
 		return pull, pull, nil
 	case "lambda":
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -294,8 +303,13 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 // connectors of the connector files and runs until ctx ends; then it lets
 // the leases in flight finish.
 func serve(ctx context.Context, s *setup, n *node, connectors []map[string]string, brokers []string, out io.Writer) error {
-	api := rest.NewHandler(n.coord, rest.Options{Version: version, Logger: s.log, Loggers: s.loggers})
-	srv, err := listen(s.cfg.RestListener, api, n.coord.MetricsHandler(), n.pull, s.log)
+	api := rest.NewHandler(n.coord, rest.Options{Version: version, Logger: s.log, Loggers: s.loggers,
+		InterWorkerSecret: s.cfg.RestInterWorkerSecret})
+	auth, tlsConfig, err := restSecurity(&s.cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := listen(s.cfg.RestListener, auth.Wrap(restMux(api, n.coord.MetricsHandler())), n.pull, tlsConfig, s.log)
 	if err != nil {
 		return err
 	}
@@ -351,7 +365,14 @@ func checkHealth(cfg *coordinator.Config) error {
 		return fmt.Errorf("%s %q: %w", env.Var(cfg, &cfg.RestListener), listen, err)
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/health")
+	scheme := "http"
+	if cfg.RestTLSCertFile != "" {
+		// This host's own listener on loopback: its certificate names the
+		// advertised host, not 127.0.0.1.
+		scheme = "https"
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
+	}
+	resp, err := client.Get(scheme + "://" + net.JoinHostPort("127.0.0.1", port) + "/health")
 	if err != nil {
 		return fmt.Errorf("unhealthy: %w", err)
 	}
@@ -375,13 +396,45 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 	}
 }
 
-// listen starts the REST listener; the Prometheus metrics (GET /metrics)
-// and the pull invoker's worker endpoints (/sluice/v1/) share it. An error
-// that stops the server before Shutdown is logged.
-func listen(addr string, api, metrics http.Handler, pull *invoke.Pull, log *slog.Logger) (*http.Server, error) {
+// restMux serves the REST API and the Prometheus metrics (GET /metrics).
+func restMux(api, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle("GET /metrics", metrics)
+	return mux
+}
+
+// restSecurity returns the REST listener's authentication (nil lets
+// everything through) and TLS configuration (nil for plain HTTP).
+func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
+	var tlsConfig *tls.Config
+	if cfg.RestTLSCertFile != "" {
+		var err error
+		if tlsConfig, err = rest.TLSConfig(cfg.RestTLSCertFile, cfg.RestTLSKeyFile, cfg.RestTLSClientCAFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	auth := &rest.Auth{OpenPaths: cfg.RestAuthOpenPaths, InterWorkerSecret: cfg.RestInterWorkerSecret}
+	if cfg.RestBasicAuthFile != "" {
+		if err := auth.LoadBasicAuthFile(cfg.RestBasicAuthFile); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", env.Var(cfg, &cfg.RestBasicAuthFile), err)
+		}
+	}
+	if cfg.RestBearerTokensFile != "" {
+		if err := auth.LoadBearerTokensFile(cfg.RestBearerTokensFile); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", env.Var(cfg, &cfg.RestBearerTokensFile), err)
+		}
+	}
+	return auth, tlsConfig, nil
+}
+
+// listen starts the REST listener (HTTPS when tlsConfig is set) serving
+// h; the pull invoker's worker endpoints (/sluice/v1/) share it, behind
+// the workers' own secret rather than h's authentication. An error that
+// stops the server before Shutdown is logged.
+func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
 	if pull != nil {
 		mux.Handle("/sluice/v1/", pull)
 	}
@@ -389,7 +442,10 @@ func listen(addr string, api, metrics http.Handler, pull *invoke.Pull, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("REST listener: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := rest.NewServer(mux, tlsConfig)
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	go serveHTTP(srv, ln, log)
 	return srv, nil
 }

@@ -380,6 +380,7 @@ func coordinatorEnv(broker, addr string) []string {
 	return []string{
 		"SLUICE_BOOTSTRAP_SERVERS=" + broker,
 		"SLUICE_REST_LISTENER=" + addr,
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(), // the tests' files are under it
 		"SLUICE_GROUP_ID=sluice-test",
 		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
 		"SLUICE_LEASE_TIMEOUT=6s",

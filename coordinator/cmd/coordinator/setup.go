@@ -75,8 +75,26 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	}
 	if s.cfg.RestAdvertisedURL == "" {
 		s.cfg.RestAdvertisedURL = advertisedURL(s.cfg.RestListener)
+		if s.cfg.RestTLSCertFile != "" {
+			s.cfg.RestAdvertisedURL = "https://" + strings.TrimPrefix(s.cfg.RestAdvertisedURL, "http://")
+		}
 	}
 	if err := s.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if f := s.cfg.RestInterWorkerSecretFile; f != "" {
+		secret, err := (env.WorkerAuth{WorkerSecretFile: f}).Secret()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(&s.cfg, &s.cfg.RestInterWorkerSecretFile), err)
+		}
+		s.cfg.RestInterWorkerSecret = secret
+	}
+	var defaults []string
+	if s.dev() {
+		wd, _ := os.Getwd()
+		defaults = []string{s.cfg.DataDir, wd}
+	}
+	if err := s.cfg.FileAccess.Apply(defaults...); err != nil {
 		return nil, err
 	}
 	level, _ := s.cfg.Level() // Validate checked it

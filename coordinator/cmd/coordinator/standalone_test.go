@@ -148,7 +148,7 @@ func TestStandaloneMode(t *testing.T) {
 		})
 	}
 
-	first := startProcess(t, "standalone-1st", addr, nil, args...)
+	first := startProcess(t, "standalone-1st", addr, allowTemp, args...)
 	waitFor(first, 100)
 	var names []string
 	if err := getJSON(first.url()+"/connectors", &names); err != nil {
@@ -190,7 +190,7 @@ func TestStandaloneMode(t *testing.T) {
 	}
 
 	writeLines(t, in, 100, 150)
-	second := startProcess(t, "standalone-2nd", addr, nil, args...)
+	second := startProcess(t, "standalone-2nd", addr, allowTemp, args...)
 	waitFor(second, 150)
 	// Give the sink one more lag check to write any duplicate.
 	time.Sleep(1500 * time.Millisecond)
@@ -207,3 +207,7 @@ func TestStandaloneMode(t *testing.T) {
 		t.Errorf("%d lines written, want 150", n)
 	}
 }
+
+// allowTemp lets the connectors of a process read and write the tests'
+// temporary files.
+var allowTemp = []string{"SLUICE_ALLOWED_PATHS=" + os.TempDir()}

@@ -43,6 +43,10 @@ type Config struct {
 	// ";" or newlines (convenient in a Lambda environment), over those of
 	// WorkerProperties.
 	ConfigProviders string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, e.g. config.providers=sm;config.providers.sm.class=io.sluice.config.provider.SecretsManagerConfigProvider (optional)"`
+	// FileAccess is where connectors may read and write local files.
+	env.FileAccess
+	// WorkerAuth is the secret a worker sends the coordinator.
+	env.WorkerAuth
 	env.Logging
 }
 

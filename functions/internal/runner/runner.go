@@ -157,6 +157,11 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 	if err := cfg.validate(m); err != nil {
 		return Deps{}, err
 	}
+	// No default roots: a function's FileStream connectors and local sink
+	// use only the directories SLUICE_ALLOWED_PATHS names.
+	if err := cfg.FileAccess.Apply(); err != nil {
+		return Deps{}, err
+	}
 	level, err := cfg.level()
 	if err != nil {
 		return Deps{}, err

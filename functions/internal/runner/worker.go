@@ -33,9 +33,13 @@ func runWorker(fn Function, deps Deps) error {
 		host, _ := os.Hostname()
 		id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
+	secret, err := deps.Config.Secret()
+	if err != nil {
+		return err
+	}
 	w := &Worker{
 		Client: &invoke.PullClient{BaseURL: deps.Config.CoordinatorURL, Worker: id, Kinds: []lease.Kind{fn.Kind},
-			HTTP: &http.Client{Timeout: deps.Config.PollWait + 30*time.Second}},
+			HTTP: &http.Client{Timeout: deps.Config.PollWait + 30*time.Second}, Secret: secret},
 		Deps: deps,
 	}
 	deps.Logger.Info("worker pulling leases", "coordinator", deps.Config.CoordinatorURL, "worker", id, "concurrency", deps.Config.Concurrency)

@@ -30,7 +30,7 @@ func (e *Executor) Deliver(ctx context.Context, l Lease, msgs []kafka.Message) (
 	failed = map[connect.TopicPartition]*RecordError{}
 	if len(msgs) == 0 {
 		now := e.opts.Now()
-		return Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: Succeeded, Started: now, Finished: now}, failed
+		return Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: Succeeded, Started: now, Finished: now, Token: l.Token}, failed
 	}
 	// Group by partition, keeping each partition's order.
 	byTP := map[connect.TopicPartition][]kafka.Message{}

@@ -14,6 +14,10 @@ var (
 	// ErrExpired reports a lease whose deadline (less the safety margin)
 	// came before its work could be committed. Nothing was committed.
 	ErrExpired = errors.New("lease expired")
+	// ErrBadResult reports a lease result that does not belong to its
+	// lease (another connector, task, epoch or token) or is not a possible
+	// result (an unknown status, a negative count).
+	ErrBadResult = errors.New("bad lease result")
 )
 
 // Stage names the step of the pipeline where an error happened, as Connect's

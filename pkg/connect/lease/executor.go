@@ -186,7 +186,7 @@ func Check(plugins *connect.Registry, l Lease) (connect.Plugin, error) {
 // the lease's hard deadline.
 func (e *Executor) run(ctx context.Context, l Lease, work func(r *run, stop, ctx context.Context) error) (res Result) {
 	now := e.opts.Now()
-	r := &run{e: e, lease: l, res: Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Started: now}}
+	r := &run{e: e, lease: l, res: Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Started: now, Token: l.Token}}
 	r.log = e.opts.Logger.With("connector", l.Connector, "task", l.Task, "lease", l.ID, "epoch", l.Epoch)
 	defer func() {
 		if p := recover(); p != nil {

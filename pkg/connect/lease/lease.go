@@ -25,8 +25,10 @@
 package lease
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -64,6 +66,10 @@ type Lease struct {
 	Budget          Budget            `json:"budget"`
 	// Ranges are a sink lease's offset ranges, [Start, End) per partition.
 	Ranges []Range `json:"ranges,omitempty"`
+	// Token is an unguessable secret the invoker may set when it hands the
+	// lease out (the pull invoker does); the lease's result must carry it
+	// back. It is never recorded in the lease log.
+	Token string `json:"token,omitempty"`
 }
 
 // Budget bounds a lease's work. Zero fields take the executor's defaults.
@@ -168,6 +174,42 @@ type Result struct {
 	Trace     string    `json:"trace,omitempty"`
 	Started   time.Time `json:"started"`
 	Finished  time.Time `json:"finished"`
+	// Token is the lease's Token, copied back by the executor.
+	Token string `json:"token,omitempty"`
+}
+
+// CheckFor reports why r cannot be l's result: another lease id,
+// connector, task or epoch, a token that is not l's, an unknown status or
+// a negative count. Its errors wrap ErrBadResult and never quote the token.
+func (r Result) CheckFor(l Lease) error {
+	var bad []string
+	if r.LeaseID != l.ID {
+		bad = append(bad, fmt.Sprintf("lease_id %q is not %q", r.LeaseID, l.ID))
+	}
+	if r.Connector != l.Connector || r.Task != l.Task || r.Epoch != l.Epoch {
+		bad = append(bad, fmt.Sprintf("connector %q task %d epoch %d are not the lease's (%q task %d epoch %d)",
+			r.Connector, r.Task, r.Epoch, l.Connector, l.Task, l.Epoch))
+	}
+	if l.Token != "" && subtle.ConstantTimeCompare([]byte(r.Token), []byte(l.Token)) != 1 {
+		bad = append(bad, "the token is not the lease's")
+	}
+	switch r.Status {
+	case Succeeded, Failed, Expired:
+	default:
+		bad = append(bad, fmt.Sprintf("unknown status %q (want succeeded, failed or expired)", r.Status))
+	}
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"records", r.Records}, {"bytes", r.Bytes}, {"errors", r.Errors}, {"dead_lettered", r.DeadLettered}} {
+		if n.v < 0 {
+			bad = append(bad, fmt.Sprintf("%s %d is negative", n.name, n.v))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadResult, strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 // SourceOffset is one source partition's committed offset.

@@ -2,6 +2,7 @@ package filestream
 
 import (
 	"context"
+	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 	"maps"
 	"os"
 
@@ -33,7 +34,11 @@ func NewSinkConnector() *SinkConnector { return &SinkConnector{} }
 
 // Start validates the configuration and keeps it for TaskConfigs.
 func (c *SinkConnector) Start(_ context.Context, _ connect.ConnectorContext, props map[string]string) error {
-	if _, err := SinkConfig().Parse(props); err != nil {
+	vals, err := SinkConfig().Parse(props)
+	if err != nil {
+		return err
+	}
+	if err := fileaccess.Check(FileConfig, vals.String(FileConfig)); err != nil {
 		return err
 	}
 	c.props = maps.Clone(props)
@@ -80,6 +85,9 @@ func (t *SinkTask) Start(_ context.Context, _ connect.SinkTaskContext, props map
 		return err
 	}
 	t.file = vals.String(FileConfig)
+	if err := fileaccess.Check(FileConfig, t.file); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(t.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		// Connect: "Couldn't find or create file '<file>' for FileStreamSinkTask".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 	"io"
 	"io/fs"
 	"maps"
@@ -45,7 +46,11 @@ func NewSourceConnector() *SourceConnector { return &SourceConnector{} }
 
 // Start validates the configuration and keeps it for TaskConfigs.
 func (c *SourceConnector) Start(_ context.Context, _ connect.ConnectorContext, props map[string]string) error {
-	if _, err := SourceConfig().Parse(props); err != nil {
+	vals, err := SourceConfig().Parse(props)
+	if err != nil {
+		return err
+	}
+	if err := fileaccess.Check(FileConfig, vals.String(FileConfig)); err != nil {
 		return err
 	}
 	c.props = maps.Clone(props)
@@ -95,6 +100,9 @@ func (t *SourceTask) Start(_ context.Context, tc connect.SourceTaskContext, prop
 		return err
 	}
 	t.file = vals.String(FileConfig)
+	if err := fileaccess.Check(FileConfig, t.file); err != nil {
+		return err
+	}
 	t.topic = vals.String(TopicConfig)
 	t.batchSize = vals.Int(BatchSizeConfig)
 	t.partition = map[string]any{FilenameField: t.file}

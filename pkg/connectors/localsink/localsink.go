@@ -6,6 +6,7 @@ package localsink
 
 import (
 	"context"
+	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -76,6 +77,9 @@ type Task struct{ *sink.Task }
 
 // Start applies the defaults and starts the engine.
 func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[string]string) error {
+	if err := checkPaths(props); err != nil {
+		return err
+	}
 	if strings.TrimSpace(props[sink.FormatClassConfig]) == "" {
 		p := make(map[string]string, len(props)+1)
 		for k, v := range props {
@@ -85,6 +89,22 @@ func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[s
 		props = p
 	}
 	return t.Task.Start(ctx, tc, props)
+}
+
+// checkPaths confines local.dir, and a file: store.url, to the allowed
+// roots (package fileaccess).
+func checkPaths(props map[string]string) error {
+	if u := strings.TrimSpace(props[storage.StoreURLConfig]); u != "" {
+		p, err := localstore.PathFromURL(u)
+		if err != nil {
+			return err
+		}
+		return fileaccess.Check(storage.StoreURLConfig, p)
+	}
+	if d := strings.TrimSpace(props[LocalDirConfig]); d != "" {
+		return fileaccess.Check(LocalDirConfig, d)
+	}
+	return nil
 }
 
 // NewConnector returns the connector.

@@ -1,0 +1,215 @@
+package rest
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// credentialsFile is a JAAS PropertyFileLoginModule file as Connect's
+// BasicAuthSecurityRestExtension documentation shows one, with roles.
+const credentialsFile = `# user: password[,role...]
+admin: admin-secret,admin
+ops: ops-secret
+viewer: viewer-secret,readonly
+! an MD5 password of Jetty's PropertyUserStore ("md5-secret")
+hashed: MD5:ff12cfc27d7a2b16f1f2572021225911,read-only
+`
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func authedServer(t *testing.T, h Herder, opts Options, auth *Auth) *httptest.Server {
+	t.Helper()
+	opts.Logger = discardLogger()
+	srv := httptest.NewServer(auth.Wrap(NewHandler(h, opts)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func testAuth(t *testing.T) *Auth {
+	t.Helper()
+	a := &Auth{OpenPaths: []string{"/health"}}
+	if err := a.LoadBasicAuthFile(writeFile(t, "users.properties", credentialsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.LoadBearerTokensFile(writeFile(t, "tokens", "ci: tok-0123456789abcdef,admin\ndash: tok-readonly-0123456789,readonly\n")); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Every route that is not a read (every mutating endpoint of the API) is
+// refused without credentials (401 with WWW-Authenticate) and to a
+// read-only user (403); an admin reaches the handler. Reads need any valid
+// user; /health is open.
+func TestAuthOnEveryMutatingEndpoint(t *testing.T) {
+	srv := authedServer(t, newFakeHerder(), Options{}, testAuth(t))
+	var mutating []string
+	sc := bufio.NewScanner(strings.NewReader(mustRead(t, "handler.go")))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, `s.route("`) {
+			continue
+		}
+		pattern := strings.SplitN(strings.TrimPrefix(line, `s.route("`), `"`, 2)[0]
+		if !strings.HasPrefix(pattern, "GET ") && !strings.HasSuffix(pattern, " ") {
+			mutating = append(mutating, pattern)
+		}
+	}
+	// s.route("POST "+p, ...) in the loop over /connectors.
+	mutating = append(mutating, "POST /connectors")
+	if len(mutating) != 14 {
+		t.Fatalf("found %d mutating routes, want 14: %v", len(mutating), mutating)
+	}
+	r := strings.NewReplacer("{name}", "c1", "{task}", "0", "{plugin}", "FileStreamSink", "{logger}", "root")
+	for _, pattern := range mutating {
+		method, path, _ := strings.Cut(r.Replace(pattern), " ")
+		t.Run(method+" "+path, func(t *testing.T) {
+			resp := doAuth(t, method, srv.URL+path, nil)
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(resp.Header.Values("WWW-Authenticate"), ","), `Basic realm="sluice"`) {
+				t.Fatalf("no credentials: %s, WWW-Authenticate %q", resp.Status, resp.Header.Values("WWW-Authenticate"))
+			}
+			for _, bad := range []func(*http.Request){
+				func(q *http.Request) { q.SetBasicAuth("admin", "wrong") },
+				func(q *http.Request) { q.SetBasicAuth("nobody", "admin-secret") },
+				func(q *http.Request) { q.Header.Set("Authorization", "Bearer tok-guess") },
+			} {
+				if resp := doAuth(t, method, srv.URL+path, bad); resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("bad credentials: %s", resp.Status)
+				}
+			}
+			for _, ro := range []func(*http.Request){
+				func(q *http.Request) { q.SetBasicAuth("viewer", "viewer-secret") },
+				func(q *http.Request) { q.SetBasicAuth("hashed", "md5-secret") },
+				func(q *http.Request) { q.Header.Set("Authorization", "Bearer tok-readonly-0123456789") },
+			} {
+				if resp := doAuth(t, method, srv.URL+path, ro); resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("read-only user: %s", resp.Status)
+				}
+			}
+			for _, admin := range []func(*http.Request){
+				func(q *http.Request) { q.SetBasicAuth("admin", "admin-secret") },
+				func(q *http.Request) { q.SetBasicAuth("ops", "ops-secret") }, // no role: admin, as in Connect
+				func(q *http.Request) { q.Header.Set("Authorization", "Bearer tok-0123456789abcdef") },
+			} {
+				if resp := doAuth(t, method, srv.URL+path, admin); resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+					t.Fatalf("admin: %s", resp.Status)
+				}
+			}
+		})
+	}
+	t.Run("reads", func(t *testing.T) {
+		if resp := doAuth(t, "GET", srv.URL+"/connectors", nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("GET /connectors without credentials: %s", resp.Status)
+		}
+		if resp := doAuth(t, "GET", srv.URL+"/connectors", func(q *http.Request) { q.SetBasicAuth("viewer", "viewer-secret") }); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /connectors as viewer: %s", resp.Status)
+		}
+		if resp := doAuth(t, "GET", srv.URL+"/health", nil); resp.StatusCode == http.StatusUnauthorized {
+			t.Fatalf("GET /health (open): %s", resp.Status)
+		}
+	})
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func doAuth(t *testing.T, method, url string, auth func(*http.Request)) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth != nil {
+		auth(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestCredentialsFileErrors(t *testing.T) {
+	tests := []struct{ name, content, want string }{
+		{"no separator", "admin\n", "line 1"},
+		{"no password", "admin: ,admin\n", "no password"},
+		{"obfuscated", "admin: OBF:1v2j1uum1xtv\n", "not supported"},
+		{"empty", "# nothing\n", "no credentials"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := (&Auth{}).LoadBasicAuthFile(writeFile(t, "f", tc.content))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A follower forwards a write with the coordinators' shared secret and
+// without the caller's credentials; the leader accepts it. A request that
+// presents a wrong secret is refused.
+func TestForwardedWritesAreAuthenticated(t *testing.T) {
+	const secret = "inter-worker-secret-0123456789"
+	leaderAuth := testAuth(t)
+	leaderAuth.InterWorkerSecret = secret
+	var mu sync.Mutex
+	var gotAuthz []string
+	leaderHerder := newFakeHerder()
+	inner := leaderAuth.Wrap(NewHandler(leaderHerder, Options{Logger: discardLogger()}))
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotAuthz = append(gotAuthz, r.Header.Get("Authorization"))
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(leader.Close)
+	followerHerder := newFakeHerder()
+	followerHerder.isLeader, followerHerder.leaderURL = false, leader.URL
+	follower := authedServer(t, followerHerder, Options{InterWorkerSecret: secret}, testAuth(t))
+
+	req, _ := http.NewRequest("POST", follower.URL+"/connectors", strings.NewReader(createBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("admin", "admin-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("forwarded create: %s", resp.Status)
+	}
+	mu.Lock()
+	if len(gotAuthz) != 1 || gotAuthz[0] != "" {
+		t.Fatalf("the leader received Authorization %q; the caller's credentials must stay with the follower", gotAuthz)
+	}
+	mu.Unlock()
+	if resp := doAuth(t, "POST", leader.URL+"/connectors", func(q *http.Request) { q.Header.Set(InterWorkerHeader, "guess") }); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong inter-worker secret: %s", resp.Status)
+	}
+	// A read-only caller's write is refused at the follower, not forwarded.
+	if resp := doAuth(t, "DELETE", follower.URL+"/connectors/fwd", func(q *http.Request) { q.SetBasicAuth("viewer", "viewer-secret") }); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("read-only delete through the follower: %s", resp.Status)
+	}
+}
