@@ -16,6 +16,8 @@ TESTFLAGS ?= -count=1 -timeout 15m
 
 .PHONY: hdfs-tools test-hdfs
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
+.PHONY: registry-venv registry-vectors test-registry-compat
+.PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 
 all: build
 
@@ -41,6 +43,64 @@ tools:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kcat >/dev/null; }
 	@command -v kcat >/dev/null 2>&1 || { echo "kcat is required by the tests: apt-get install kcat"; exit 1; }
+
+# Database servers the tests start themselves (internal/pgtest,
+# internal/mariadbtest): Debian's postgresql and mariadb-server. Only the
+# programs are used; a server the machine may already run is not.
+tools: db-tools
+
+.PHONY: db-tools
+db-tools:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! test -x /usr/sbin/mariadbd; then \
+	  echo "installing postgresql and mariadb-server (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql mariadb-server >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { echo "PostgreSQL is required by the tests: apt-get install postgresql"; exit 1; }
+	@test -x /usr/sbin/mariadbd || { echo "MariaDB is required by the tests: apt-get install mariadb-server"; exit 1; }
+# Mosquitto (Debian's package), the real MQTT broker the MQTT connectors'
+# tests start on a loopback port (internal/mosquittotest).
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  echo "installing mosquitto (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
+
+# OpenSearch, the real search node of the Elasticsearch sink's tests: the
+# server artifacts from Maven Central, started by a small launcher
+# (internal/opensearchtest/launcher) with the netty4 transport on loopback.
+OPENSEARCH_VERSION ?= 2.19.6
+OPENSEARCH_HOME ?= $(HOME)/.cache/sluice/opensearch-$(OPENSEARCH_VERSION)
+OPENSEARCH_SRC = internal/opensearchtest/launcher/pom.xml $(shell find internal/opensearchtest/launcher/src -name '*.java')
+
+opensearch: $(OPENSEARCH_HOME)/launcher.jar
+
+$(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing a JDK and Maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
+	rm -rf $(OPENSEARCH_HOME)/lib
+	cd internal/opensearchtest/launcher && mvn -B -q -Dopensearch.version=$(OPENSEARCH_VERSION) package dependency:copy-dependencies -DoutputDirectory=$(OPENSEARCH_HOME)/lib
+	cp internal/opensearchtest/launcher/target/opensearch-launcher-1.jar $@
+
+# The search sink against a real OpenSearch node (one JVM per test binary,
+# -Xmx512m): kept out of make test for its start-up time.
+test-search: opensearch
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+
+# The issue's MQTT figure: 1,000,000 QoS 1 messages of ~200 bytes queued
+# by Mosquitto for a persistent session, moved into Kafka (out-of-process
+# broker) by source leases; next to a bare paho subscriber on the same
+# broker.
+bench-mqtt: mosquitto
+	SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkMQTTSource|BenchmarkMosquittoSubscriber' -benchtime 1x -timeout 30m ./pkg/connectors/mqtt/
+
+# The issue's search figure: 1,000,000 records of ~200 bytes from Kafka
+# (out-of-process broker, 4 partitions) into the OpenSearch node by one sink
+# lease, next to a bare bulk client sending the same documents.
+bench-search: opensearch
+	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags search -run '^$$' -bench 'BenchmarkSearchSink|BenchmarkSearchBareBulk' -benchtime 1x -timeout 60m ./pkg/connectors/elasticsearch/
 
 # A real HDFS for make test-hdfs: Hadoop's MiniDFSCluster and MiniKdc
 # (Maven Central) resolved into a cache; a JDK and Maven run them.
@@ -73,8 +133,10 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools samtools vet
+test: tools samtools mosquitto vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	$(GO) vet -tags sluice.slim ./pkg/plugins/... ./functions/...
+	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/... ./functions/internal/runner/
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
 
@@ -104,17 +166,55 @@ test-lone-starts:
 bench-pipeline:
 	$(GO) test -run '^$$' -bench 'BenchmarkSourcePipeline|BenchmarkRawProduce|BenchmarkRawFetch' -benchtime 1000000x -timeout 30m ./pkg/connect/lease/
 
+# Schema Registry formats. Confluent's Python client (confluent-kafka, from
+# PyPI) in a virtualenv under the cache: it made the golden vectors of the
+# Avro, Protobuf and JSON Schema converters (registry-vectors re-makes them,
+# with Confluent's mock registry), and test-registry-compat checks that its
+# deserializers read what Sluice's three converters write (franz-go's
+# in-process registry on loopback; see internal/registrycompat).
+SR_VENV ?= $(HOME)/.cache/sluice/sr-venv
+SR_PIP   = 'confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.1' 'grpcio-tools==1.85.1' 'cramjam'
+
+registry-venv:
+	@test -x $(SR_VENV)/bin/python -a -f $(SR_VENV)/.sluice-ok || { \
+	  echo "installing confluent-kafka 2.16.1 into $(SR_VENV)"; \
+	  python3 -m venv $(SR_VENV) && $(SR_VENV)/bin/pip install -q $(SR_PIP) && touch $(SR_VENV)/.sluice-ok; }
+
+registry-vectors: registry-venv
+	$(SR_VENV)/bin/python pkg/connect/converter/avro/testdata/make_vectors.py
+	$(SR_VENV)/bin/python pkg/connect/converter/jsonschema/testdata/make_vectors.py
+	$(SR_VENV)/bin/python pkg/connect/converter/protobuf/testdata/make_vectors.py
+
+test-registry-compat: registry-venv
+	$(GO) run ./internal/registrycompat $(SR_VENV)/bin/python
+
 # The issue's export figure: 1,000,000 records of ~200 bytes (4 partitions,
 # out-of-process broker) to snappy Parquet on the local store, on
 # versitygw and on HDFS (MiniDFSCluster), read back and checked.
 bench-export: hdfs-tools
-	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags hdfs -run '^$$' -bench 'BenchmarkExportParquet' -benchtime 1x -timeout 30m ./bench/export/
+	SLUICE_HADOOP_LIBS=$(HADOOP_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags hdfs -run '^$$' -bench 'BenchmarkExport(Avro)?Parquet' -benchtime 1x -timeout 30m ./bench/export/
 
 # The issue's scale figure: a coordinator managing 1,000 connectors with
 # 10,000 tasks (in-process broker, an invoker that completes leases at once):
 # start-up, lease decisions/s, REST p50/p99 at 1,000 requests/s, RSS, heap.
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
+
+# The JDBC connectors' figures: 1,000,000 rows of ~200 bytes from
+# PostgreSQL and MariaDB into Kafka (incrementing mode) and from Kafka into
+# them (upsert), next to their anchors (a raw driver read loop; COPY FROM,
+# or MariaDB's multi-row INSERTs): rows/s, CPU-s of Sluice and of the
+# database, peak RSS. The servers are started by the benchmark (db-tools).
+.PHONY: bench-jdbc
+bench-jdbc: db-tools
+	$(GO) test -run '^$$' -bench 'BenchmarkJDBC' -benchtime $${SLUICE_BENCH_ROWS:-1000000}x -timeout 60m ./pkg/connectors/jdbc/
+# The issue's CDC figure: 1,000,000 row changes (inserts and updates of ~200-byte
+# rows) in PostgreSQL captured into Kafka by the PostgresConnector's leases,
+# next to pg_recvlogical on the same WAL; then commit-to-Kafka latency in
+# worker mode.
+.PHONY: bench-cdc
+bench-cdc: db-tools
+	SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 30m ./bench/cdc/
 
 # ---- Deployment: AWS Lambda (SAM) and the container image ------------------
 #
@@ -127,8 +227,18 @@ DIST  ?= dist
 IMAGE ?= sluice
 # The functions run on provided.al2023, arm64: static, stripped executables
 # named bootstrap. lambda.norpc leaves out the RPC mode only go1.x used.
+# sluice.slim links only the core plugin families (Kafka's converters, Avro,
+# transforms, FileStream, Datagen, the S3/HDFS/local sinks) and the optional
+# families named in LAMBDA_PLUGINS, so that a bootstrap stays under 20 MB:
+#   LAMBDA_PLUGINS="jdbc cdc" sam build
+# Families: jdbc cdc mqtt search protobuf jsonschema (package pkg/plugins/optional).
+# The coordinator and the container image always have every family.
+LAMBDA_PLUGINS ?=
+comma := ,
+space := $(subst ,, )
+LAMBDA_TAGS    = $(subst $(space),$(comma),$(strip lambda.norpc sluice.slim $(addprefix sluice.,$(LAMBDA_PLUGINS))))
 LAMBDA_ENV     = CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-LAMBDA_GOFLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_GOFLAGS = -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w"
 # zip -X stores no extra attributes; the mode (executable) is kept.
 zip_bootstrap = cd $(DIST)/$(1) && rm -f ../$(1).zip && \
 	if command -v zip >/dev/null 2>&1; then zip -q -X ../$(1).zip bootstrap; \

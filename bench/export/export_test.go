@@ -18,6 +18,7 @@ import (
 	"time"
 
 	pgo "github.com/parquet-go/parquet-go"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/benchkit"
@@ -25,11 +26,13 @@ import (
 	"github.com/sluicehq/sluice/internal/s3test"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
 	"github.com/sluicehq/sluice/pkg/connectors/s3sink"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
 	"github.com/sluicehq/sluice/pkg/storage/store/s3store"
 )
 
@@ -69,12 +72,19 @@ type topicData struct {
 // to a 4-partition topic.
 func produce(b *testing.B, n int) *topicData {
 	b.Helper()
+	return produceWith(b, n, nil)
+}
+
+// produceWith is produce with the values converted by vc (nil: schemaless
+// JSON).
+func produceWith(b *testing.B, n int, vc connect.Converter) *topicData {
+	b.Helper()
 	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
 	ctx := context.Background()
 	if err := k.Client.EnsureTopic(ctx, kafka.TopicSpec{Name: topic, Partitions: partitions}); err != nil {
 		b.Fatal(err)
 	}
-	benchkit.ProduceOrders(b, k.Client, topic, n)
+	benchkit.ProduceOrdersWith(b, k.Client, topic, n, vc)
 	tps := make([]kafka.TopicPartition, partitions)
 	for i := range tps {
 		tps[i] = kafka.TopicPartition{Topic: topic, Partition: int32(i)}
@@ -177,7 +187,7 @@ func checkParquet(b *testing.B, d *topicData, files map[string][]byte) (size int
 		}
 		for _, rg := range f.RowGroups() {
 			for _, cc := range rg.ColumnChunks() {
-				if cc.Type().Kind() != pgo.ByteArray && cc.Type().Kind() != pgo.Int64 && cc.Type().Kind() != pgo.Double {
+				if k := cc.Type().Kind(); k != pgo.ByteArray && k != pgo.Int64 && k != pgo.Double && k != pgo.Int32 {
 					b.Fatalf("%s: column %d has type %s", name, cc.Column(), cc.Type())
 				}
 			}
@@ -193,7 +203,7 @@ func checkParquet(b *testing.B, d *topicData, files map[string][]byte) (size int
 
 func newExecutor(b *testing.B, d *topicData) *lease.Executor {
 	b.Helper()
-	reg, err := connect.NewRegistry(slices.Concat(converter.Plugins(), localsink.Plugins(), s3sink.Plugins(), hdfssink.Plugins())...)
+	reg, err := connect.NewRegistry(slices.Concat(converter.Plugins(), avro.Plugins(), localsink.Plugins(), s3sink.Plugins(), hdfssink.Plugins())...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -205,6 +215,12 @@ func newExecutor(b *testing.B, d *topicData) *lease.Executor {
 // run measures exports of d, one per iteration, then checks the output of
 // each with check, which returns its size.
 func run(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string, check func(iter int) int64) {
+	runWith(b, d, cfgFor, check, nil)
+}
+
+// runWith is run with after called after each export (outside the timed
+// part's accounting of the output checks, inside its elapsed time).
+func runWith(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string, check func(iter int) int64, after func(iter int)) {
 	exec := newExecutor(b, d)
 	tasks := envInt(b, "SLUICE_BENCH_TASKS", partitions)
 	benchkit.ResetPeakRSS()
@@ -213,6 +229,9 @@ func run(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string, ch
 	var bytes int64
 	for i := range b.N {
 		bytes += export(b, exec, d, cfgFor(i), tasks, i)
+		if after != nil {
+			after(i)
+		}
 	}
 	elapsed, cpu := time.Since(start), benchkit.CPU()-cpu0
 	b.StopTimer()
@@ -291,4 +310,69 @@ func BenchmarkExportParquetS3(b *testing.B) {
 		}
 		return checkParquet(b, d, files)
 	})
+}
+
+// BenchmarkExportAvroParquetLocal is BenchmarkExportParquetLocal for a
+// topic of Avro values in Confluent's wire format (the same orders, written
+// by the AvroConverter) read by the AvroConverter with its schema from a
+// Schema Registry: franz-go's in-process registry (srfake), reached over
+// HTTP on loopback. It reports the registry requests the sink's converters
+// made per export: a cold process fetches the schema by id and looks up its
+// version once, whatever the number of leases and records.
+func BenchmarkExportAvroParquetLocal(b *testing.B) {
+	reg := srfake.New()
+	defer reg.Close()
+	producer := avro.New()
+	// Its own configuration, so that the producer's client (and cache) is
+	// not the sink's.
+	if err := producer.Configure(map[string]string{schemaregistry.URLConfig: reg.URL(), schemaregistry.AutoRegisterConfig: "true"}, false); err != nil {
+		b.Fatal(err)
+	}
+	d := produceWith(b, envInt(b, "SLUICE_BENCH_RECORDS", defaultRecords), producer)
+	sinkProps := map[string]string{schemaregistry.URLConfig: reg.URL(), schemaregistry.MaxRetriesConfig: "5"}
+	cc, err := schemaregistry.ParseSettings(sinkProps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := schemaregistry.Shared(cc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := client.Requests()
+	var firstExport int64
+	root := b.TempDir()
+	dir := func(iter int) string { return filepath.Join(root, strconv.Itoa(iter)) }
+	runWith(b, d, func(iter int) map[string]string {
+		cfg := sinkConfig("export-avro-local", localsink.Class)
+		cfg["local.dir"] = dir(iter)
+		cfg["value.converter"] = avro.Class
+		delete(cfg, "value.converter.schemas.enable")
+		for k, v := range sinkProps {
+			cfg["value.converter."+k] = v
+		}
+		return cfg
+	}, func(iter int) int64 {
+		files := map[string][]byte{}
+		err := filepath.WalkDir(dir(iter), func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			files[path], err = os.ReadFile(path)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size := checkParquet(b, d, files)
+		if err := os.RemoveAll(dir(iter)); err != nil {
+			b.Fatal(err)
+		}
+		return size
+	}, func(iter int) {
+		if iter == 0 {
+			firstExport = client.Requests() - before
+		}
+	})
+	b.ReportMetric(float64(firstExport), "registry-req-cold")
+	b.ReportMetric(float64(client.Requests()-before)/float64(b.N), "registry-req/op")
 }

@@ -128,6 +128,13 @@ func Registry(tb testing.TB) *connect.Registry {
 // bytes). fn may keep the batches.
 func Orders(tb testing.TB, topic string, n int, fn func([]kafka.Message)) {
 	tb.Helper()
+	OrdersWith(tb, topic, n, nil, fn)
+}
+
+// OrdersWith is Orders with the values converted by vc (a configured
+// value converter; nil is the schemaless JsonConverter).
+func OrdersWith(tb testing.TB, topic string, n int, vc connect.Converter, fn func([]kafka.Message)) {
+	tb.Helper()
 	ctx := context.Background()
 	reg := Registry(tb)
 	p, err := reg.Connector("Datagen")
@@ -135,13 +142,16 @@ func Orders(tb testing.TB, topic string, n int, fn func([]kafka.Message)) {
 		tb.Fatal(err)
 	}
 	key, _ := reg.Lookup(connect.KindConverter, "org.apache.kafka.connect.storage.StringConverter")
-	val, _ := reg.Lookup(connect.KindConverter, "org.apache.kafka.connect.json.JsonConverter")
-	kc, vc := key.NewConverter(), val.NewConverter()
+	kc := key.NewConverter()
 	if err := kc.Configure(nil, true); err != nil {
 		tb.Fatal(err)
 	}
-	if err := vc.Configure(map[string]string{"schemas.enable": "false"}, false); err != nil {
-		tb.Fatal(err)
+	if vc == nil {
+		val, _ := reg.Lookup(connect.KindConverter, "org.apache.kafka.connect.json.JsonConverter")
+		vc = val.NewConverter()
+		if err := vc.Configure(map[string]string{"schemas.enable": "false"}, false); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	task := p.NewSourceTask()
 	cfg := map[string]string{"topic": topic, "shape": "orders", "count": strconv.Itoa(n), "batch.size": "2000"}
@@ -184,6 +194,13 @@ func Pregenerate(tb testing.TB, topic string, n int) []kafka.Message {
 // their key and value bytes.
 func ProduceOrders(tb testing.TB, client *kafka.Client, topic string, n int) (bytes int64) {
 	tb.Helper()
+	return ProduceOrdersWith(tb, client, topic, n, nil)
+}
+
+// ProduceOrdersWith is ProduceOrders with the values converted by vc (nil:
+// the schemaless JsonConverter).
+func ProduceOrdersWith(tb testing.TB, client *kafka.Client, topic string, n int, vc connect.Converter) (bytes int64) {
+	tb.Helper()
 	ctx := context.Background()
 	p, err := client.NewProducer(kafka.ProducerOptions{})
 	if err != nil {
@@ -191,7 +208,7 @@ func ProduceOrders(tb testing.TB, client *kafka.Client, topic string, n int) (by
 	}
 	defer p.Close()
 	sent := 0
-	Orders(tb, topic, n, func(ms []kafka.Message) {
+	OrdersWith(tb, topic, n, vc, func(ms []kafka.Message) {
 		for _, m := range ms {
 			if sent == n {
 				break

@@ -42,18 +42,6 @@ type Connector interface {
 	Config() *config.Def
 }
 
-// ConfigValidator is an optional Connector capability: validation across
-// keys beyond what the declaration checks (Connect's Connector.validate).
-// It returns problems keyed by configuration name.
-//
-// A rule across keys belongs on the connector's Def (config.Def.Rule),
-// where it gets the parsed values and runs wherever the Def parses
-// (validation, Start, the task); the built-in connectors declare theirs
-// there. ValidateConfig remains for connectors that have not moved yet.
-type ConfigValidator interface {
-	ValidateConfig(props map[string]string) map[string][]string
-}
-
 // ConnectorContext is handed to a connector by the coordinator.
 type ConnectorContext interface {
 	// RequestTaskReconfiguration asks for TaskConfigs to be called again.

@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -36,7 +35,7 @@ func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def
 	for _, alias := range aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias
-		def = def.Merge(r.aliasDef(KindTransformation, prefix, group, alias, props))
+		def = def.Merge(r.aliasDef(KindTransformation, prefix, group, alias, props)).Rule(r.transformRule(prefix))
 	}
 	for _, alias := range aliases(props[PredicatesConfig]) {
 		prefix := PredicatesConfig + "." + alias + "."
@@ -72,26 +71,14 @@ func (r *Registry) aliasDef(kind Kind, prefix, group, alias string, props map[st
 			if _, err := r.Lookup(kind, class); err != nil {
 				return config.InvalidValue(name, class, "Class "+class+" could not be found.")
 			}
-			if kind == KindTransformation {
-				neg, pred := prefix+"negate", prefix+"predicate"
-				if _, ok := props[neg]; ok && strings.TrimSpace(props[pred]) == "" {
-					return errors.New("Config '" + neg + "' was provided but there is no config '" + pred + "' defining a predicate to be negated.")
-				}
-			}
 			return nil
 		}, "valid configs for "+alias+" "+what)})
 	order := 1
 	if kind == KindTransformation {
 		def.Define(config.Key{Name: prefix + "predicate", Type: config.String, Default: "", Importance: config.Medium,
 			Group: group, OrderInGroup: order, Width: config.WidthMedium, DisplayName: "predicate",
-			Doc: "The alias of a predicate used to determine whether to apply this transformation.",
-			Validator: config.LambdaValidator(func(name string, value any) error {
-				ref, _ := value.(string)
-				if ref != "" && !slices.Contains(aliases(props[PredicatesConfig]), ref) {
-					return config.InvalidValue(name, ref, "Predicate '"+ref+"' is not defined: add it to '"+PredicatesConfig+"' and set '"+PredicatesConfig+"."+ref+".type'.")
-				}
-				return nil
-			}, "a predicate alias listed in "+PredicatesConfig)})
+			Doc: "The alias of a predicate used to determine whether to apply this transformation; one listed in " +
+				PredicatesConfig + "."})
 		def.Define(config.Key{Name: prefix + "negate", Type: config.Boolean, Default: false, Importance: config.Medium,
 			Group: group, OrderInGroup: order + 1, Width: config.WidthShort, DisplayName: "negate",
 			Doc: "Whether the configured predicate should be negated."})
@@ -118,15 +105,36 @@ func (r *Registry) aliasDef(kind Kind, prefix, group, alias string, props map[st
 	return def
 }
 
+// transformRule checks a transformation alias's keys against the others:
+// negate needs a predicate, and the predicate must be one of predicates
+// (Connect's ConnectorConfig.validate).
+func (r *Registry) transformRule(prefix string) config.Rule {
+	typeKey, pred, neg := prefix+"type", prefix+"predicate", prefix+"negate"
+	return func(v *config.Values) []config.Problem {
+		var out []config.Problem
+		ref := v.String(pred)
+		class := v.Class(typeKey)
+		if _, err := r.Lookup(KindTransformation, class); err == nil && v.Given(neg) && ref == "" {
+			out = append(out, config.Problem{Key: typeKey, Message: config.InvalidValue(typeKey, class,
+				"Config '"+neg+"' was provided but there is no config '"+pred+"' defining a predicate to be negated.").Error()})
+		}
+		if ref != "" && !slices.Contains(v.List(PredicatesConfig), ref) {
+			out = append(out, config.Problem{Key: pred, Message: config.InvalidValue(pred, ref,
+				"Predicate '"+ref+"' is not defined: add it to '"+PredicatesConfig+"' and set '"+PredicatesConfig+"."+ref+".type'.").Error()})
+		}
+		return out
+	}
+}
+
 func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // ValidateConnector validates a connector configuration as Connect's
 // AbstractHerder.validateConnectorConfig does: it finds the plugin named by
 // connector.class, checks every declared key (including each transformation's
 // and predicate's) and the Def's cross-key rules (config.Rule; for sinks,
-// the topics rule among them), then a ConfigValidator's checks. It returns one entry per key with every problem (never
-// stopping at the first) in Connect's ConfigInfos shape, and the plugin when
-// it was found.
+// the topics rule among them). It returns one entry per key with every
+// problem (never stopping at the first) in Connect's ConfigInfos shape, and
+// the plugin when it was found.
 func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.Infos, bool) {
 	class := props[ConnectorClassConfig]
 	plugin, err := r.Connector(class)
@@ -137,11 +145,7 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 		}
 		return Plugin{}, infos, false
 	}
-	infos := r.EnrichedConfig(plugin, props).Infos(plugin.Class, props)
-	if v, ok := plugin.NewConnector().(ConfigValidator); ok {
-		addProblems(&infos, v.ValidateConfig(props))
-	}
-	return plugin, infos, true
+	return plugin, r.EnrichedConfig(plugin, props).Infos(plugin.Class, props), true
 }
 
 // addProblems adds error messages to the keys' entries (or a new entry for

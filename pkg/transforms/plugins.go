@@ -4,5 +4,5 @@ import "github.com/sluicehq/sluice/pkg/connect"
 
 // Plugins returns every built-in transformation and predicate.
 func Plugins() []connect.Plugin {
-	return append(fieldPlugins(), routingPlugins()...)
+	return append(append(fieldPlugins(), routingPlugins()...), debeziumPlugins()...)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/converter/avro"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -57,6 +58,7 @@ func newEnv(t *testing.T) *env {
 	}
 	var all []connect.Plugin
 	all = append(all, converter.Plugins()...)
+	all = append(all, avro.Plugins()...)
 	all = append(all, localsink.Plugins()...)
 	all = append(all, transforms.Plugins()...)
 	all = append(all, hooked)

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/plugins/optional"
 )
 
 // RuntimeAPIEnv is set by AWS Lambda to the Runtime API's host:port; its
@@ -195,6 +197,12 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 		store.Close()
 		client.Close()
 		return Deps{}, err
+	}
+	if left := optional.Excluded(); len(left) > 0 {
+		// A lease for a connector of these families fails as an unknown
+		// class; say why once, where the operator looks.
+		log.Info("this build leaves out plugin families; name them in LAMBDA_PLUGINS to build them in",
+			"families", strings.Join(left, ","))
 	}
 	return Deps{
 		Config:   *cfg,

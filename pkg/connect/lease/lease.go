@@ -21,7 +21,7 @@
 // steps (sourceLease, sinkLease); deliver.go runs a sink task over records
 // that come with a Lambda Kafka event; pipeline.go converts and transforms
 // one record; errorhandling.go applies errors.* (retries, log, dead letter
-// queue).
+// queue); topiccreation.go creates a source's topics (topic.creation.*).
 package lease
 
 import (

@@ -84,6 +84,9 @@ func (s *stages) toMessage(ctx context.Context, rec *connect.SourceRecord) (msg 
 	if err == nil {
 		return msg, true, nil
 	}
+	if connect.IsRetriable(err) {
+		return msg, false, err // as in toSinkRecord
+	}
 	return msg, false, s.h.handle(ctx, s.convFailure(err, failure{src: rec}))
 }
 
@@ -97,6 +100,13 @@ func (s *stages) toSinkRecord(ctx context.Context, m *kafka.Message) (rec connec
 	})
 	if err == nil {
 		return rec, true, nil
+	}
+	if connect.IsRetriable(err) {
+		// Still failing after errors.retry.timeout, and retriable (a schema
+		// registry that cannot be reached): the lease fails, retriably,
+		// with nothing committed; the record is neither skipped nor sent
+		// to the dead letter queue, whatever errors.tolerance says.
+		return rec, false, err
 	}
 	return rec, false, s.h.handle(ctx, s.convFailure(err, failure{msg: m}))
 }

@@ -38,8 +38,9 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 //  3. produce, for each polled record: transform, convert, create the
 //     topic if the connector asks for it and it does not exist yet
 //     (ensureTopic), send, and keep its source offset;
-//  4. flushAndCommit: flush the producer, write the offsets of what Kafka
-//     acknowledged (rule 1), then let the task commit;
+//  4. flushAndCommit: flush the producer (every record acknowledged), then
+//     write the records' source offsets (rule 1), then let the task commit
+//     (rule 5);
 //  5. stop: stop the task, close the stages and the producer.
 //
 // Only the lease's own goroutine touches it, except rejected and the acks'

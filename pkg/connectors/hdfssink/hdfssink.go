@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/storage"
 	"github.com/sluicehq/sluice/pkg/storage/format"
+	"github.com/sluicehq/sluice/pkg/storage/format/avro"
 	"github.com/sluicehq/sluice/pkg/storage/format/jsonl"
 	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
 	"github.com/sluicehq/sluice/pkg/storage/sink"
@@ -38,6 +39,7 @@ const (
 const (
 	ParquetFormatClass = "io.confluent.connect.hdfs.parquet.ParquetFormat"
 	JSONFormatClass    = "io.confluent.connect.hdfs.json.JsonFormat"
+	AvroFormatClass    = "io.confluent.connect.hdfs.avro.AvroFormat"
 )
 
 // StorageClassConfig is declared by this connector itself (the other keys
@@ -49,10 +51,11 @@ const StorageClassConfig = "storage.class"
 var formatAliases = map[string]string{
 	ParquetFormatClass: parquet.Class,
 	JSONFormatClass:    jsonl.Class,
+	AvroFormatClass:    avro.Class,
 }
 
 func formatClasses() []string {
-	return append([]string{ParquetFormatClass, JSONFormatClass}, format.Classes...)
+	return append([]string{ParquetFormatClass, JSONFormatClass, AvroFormatClass}, format.Classes...)
 }
 
 // Config declares every key the connector understands: the engine's, the

@@ -44,7 +44,7 @@ func TestConfig(t *testing.T) {
 		{name: "JSON format", props: with("format.class", "io.confluent.connect.hdfs.json.JsonFormat")},
 		{name: "S3's format class names too", props: with("format.class", "io.confluent.connect.s3.format.json.JsonFormat")},
 		{name: "no URL", props: without("hdfs.url"), wantKey: "hdfs.url"},
-		{name: "Avro is not written", props: with("format.class", "io.confluent.connect.hdfs.avro.AvroFormat"), wantKey: "format.class"},
+		{name: "an unknown format", props: with("format.class", "io.confluent.connect.hdfs.orc.OrcFormat"), wantKey: "format.class"},
 		{name: "flush.size is required", props: without("flush.size"), wantKey: "flush.size"},
 	}
 	for _, tc := range tests {

@@ -55,7 +55,7 @@ func TestConfig(t *testing.T) {
 			"locale", "en-US", "timezone", "UTC", "timestamp.extractor", "Record", "rotate.interval.ms", "600000")},
 		{name: "flush.size is required", props: without("flush.size"), wantKey: "flush.size"},
 		{name: "format.class is required", props: without("format.class"), wantKey: "format.class"},
-		{name: "unknown format", props: with("format.class", "io.confluent.connect.s3.format.avro.AvroFormat"), wantKey: "format.class"},
+		{name: "unknown format", props: with("format.class", "io.confluent.connect.s3.format.orc.OrcFormat"), wantKey: "format.class"},
 		{name: "bucket is required", props: without("s3.bucket.name"), wantKey: "s3.bucket.name"},
 		{name: "other storage", props: with("storage.class", "com.example.Storage"), wantKey: "storage.class"},
 		{name: "tombstones need keys", props: with("behavior.on.null.values", "write"), wantKey: "behavior.on.null.values"},

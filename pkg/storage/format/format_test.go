@@ -26,7 +26,9 @@ func TestNew(t *testing.T) {
 		{name: "bytes", class: "io.confluent.connect.s3.format.bytearray.ByteArrayFormat", ext: ".bin"},
 		{name: "bad parquet keys", class: parquet.Class,
 			props: map[string]string{"parquet.codec": "lzo", "parquet.block.size": "x"}, badKeys: []string{"parquet.codec", "parquet.block.size"}},
-		{name: "unknown class", class: "io.confluent.connect.s3.format.avro.AvroFormat", unknown: true},
+		{name: "avro", class: "io.confluent.connect.s3.format.avro.AvroFormat", props: map[string]string{"avro.codec": "snappy"}, ext: ".avro"},
+		{name: "bad avro codec", class: "io.confluent.connect.s3.format.avro.AvroFormat", props: map[string]string{"avro.codec": "lzo"}, badKeys: []string{"avro.codec"}},
+		{name: "unknown class", class: "io.confluent.connect.s3.format.orc.OrcFormat", unknown: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -120,6 +120,14 @@ func Config() *config.Def {
 			Group: Group, OrderInGroup: next(), Width: config.WidthLong, DisplayName: "Headers Format class",
 			Doc: "The format class to use when writing headers to the store. Defaults to format.class (Confluent " +
 				"defaults to Avro, which Sluice does not write)."}).
+		Define(config.Key{Name: SchemaCompatibilityConfig, Type: config.String, Default: string(compatNone),
+			Validator: config.CaseInsensitiveValidString("NONE", "BACKWARD", "FORWARD", "FULL"), Importance: config.High,
+			Group: "Schema", Width: config.WidthShort, DisplayName: "Schema Compatibility",
+			Doc: "The schema compatibility rule to use when the connector is observing schema changes. The supported " +
+				"configurations are NONE, BACKWARD, FORWARD and FULL. NONE starts a new file at every schema change; " +
+				"BACKWARD and FULL start one at a newer schema version and project records of an older version to the " +
+				"file's schema; FORWARD starts one at an older version and projects newer records to the file's schema. " +
+				"A file's schema is its first record's, so files stay a pure function of the lease's offset range."}).
 		Define(config.Key{Name: MaxOpenFilesConfig, Type: config.Int, Default: DefaultMaxOpenFiles, Importance: config.Medium,
 			Validator: config.AtLeast(1), Group: Group, OrderInGroup: next(), Width: config.WidthShort,
 			DisplayName: "Max Open Files per Kafka Partition",

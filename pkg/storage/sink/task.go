@@ -99,6 +99,7 @@ type settings struct {
 	storeHeaders     bool
 	maxOpen          int
 	rotationTime     Extractor
+	compat           compatibility
 }
 
 // EngineConfig is Config merged with the partitioner's keys, and the
@@ -129,6 +130,7 @@ func parseSettings(props map[string]string) (*settings, Partitioner, error) {
 		storeKeys:        v.Bool(StoreKafkaKeysConfig),
 		storeHeaders:     v.Bool(StoreKafkaHeadersConfig),
 		maxOpen:          v.Int(MaxOpenFilesConfig),
+		compat:           parseCompatibility(v.String(SchemaCompatibilityConfig)),
 	}
 	if s.scheduleMs > 0 {
 		s.scheduleLoc, _ = LoadTimezone(v.String(TimezoneConfig))

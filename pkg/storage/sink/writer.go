@@ -134,6 +134,19 @@ func (pw *partitionWriter) put(ctx context.Context, r *connect.SinkRecord) error
 	id := dir + "\x00" + strconv.Itoa(int(r.KafkaPartition()))
 
 	f := pw.files[id]
+	if f != nil && !f.tombstones && !tombstone {
+		change, err := s.compat.change(f.valueSchema, r.ValueSchema)
+		if err != nil {
+			return pw.recordError(r, err)
+		}
+		if !change {
+			projected, err := s.compat.project(r, f.valueSchema)
+			if err != nil {
+				return pw.recordError(r, err)
+			}
+			r = projected
+		}
+	}
 	if f != nil && pw.mustRotate(f, r, ts, hasTS) {
 		if err := pw.commit(ctx, f); err != nil {
 			return err

@@ -1,0 +1,246 @@
+package avro_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/converter/avro"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
+)
+
+// These tests run the converter inside the real lease executor against the
+// embedded Kafka broker and franz-go's in-process registry (srfake).
+
+var orderSchema = data.StructBuilder().Name("sluice.bench.Order").
+	Field("id", data.Int64Schema).Field("customer", data.StringSchema).
+	Field("amount", data.DecimalSchema(2).MustBuild()).Field("note", data.OptionalStringSchema).MustBuild()
+
+// collected counts the records the test sink receives, by offset.
+type collectSink struct {
+	mu   *sync.Mutex
+	seen map[int64]*data.Struct
+}
+
+func (s collectSink) Start(context.Context, connect.SinkTaskContext, map[string]string) error {
+	return nil
+}
+
+func (s collectSink) Put(_ context.Context, recs []connect.SinkRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		s.seen[r.Offset] = r.Value.(*data.Struct)
+	}
+	return nil
+}
+func (s collectSink) Stop() error { return nil }
+
+type passConnector struct{}
+
+func (passConnector) Start(context.Context, connect.ConnectorContext, map[string]string) error {
+	return nil
+}
+func (passConnector) TaskConfigs(int) ([]map[string]string, error) { return nil, nil }
+func (passConnector) Stop() error                                  { return nil }
+func (passConnector) Config() *config.Def                          { return config.NewDef() }
+
+// produceOrders writes n orders in Avro through the converter, every
+// 100th value damaged: a wrong magic byte (offsets 37, 237, ...) or an
+// unknown schema id (137, 337, ...). It returns the damaged offsets.
+func produceOrders(t *testing.T, c *kafka.Client, conv *avro.Converter, topic string, n int) map[int64]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := c.EnsureTopic(ctx, kafka.TopicSpec{Name: topic, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	bad := map[int64]bool{}
+	for i := range n {
+		v := data.NewStruct(orderSchema).Set("id", int64(i)).Set("customer", fmt.Sprintf("c%d", i%17)).
+			Set("amount", data.NewDecimal(int64(i*7), 2))
+		b, err := conv.FromConnectData(topic, orderSchema, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i % 200 {
+		case 37:
+			b[0], bad[int64(i)] = 1, true
+		case 137:
+			b[1], b[2], bad[int64(i)] = 0x7f, 0x7f, true
+		}
+		p.Send(ctx, kafka.Message{Topic: topic, Partition: 0, Key: []byte(strconv.Itoa(i)), Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+func TestLeaseDeadLettersBadAvroRecords(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	reg := srfake.New()
+	defer reg.Close()
+	// A registry that can be switched off: every request answers 503.
+	var down atomic.Bool
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, `{"error_code":50302,"message":"unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		reg.Handler().ServeHTTP(w, r)
+	}))
+	defer flaky.Close()
+
+	writer := avro.New()
+	if err := writer.Configure(map[string]string{schemaregistry.URLConfig: reg.URL()}, false); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10_000
+	bad := produceOrders(t, k.Client, writer, "orders", n)
+
+	var mu sync.Mutex
+	seen := map[int64]*data.Struct{}
+	plugins := append(converter.Plugins(), avro.Plugins()...)
+	plugins = append(plugins, connect.Plugin{Class: "test.Collect", Kind: connect.KindSink,
+		NewConnector: func() connect.Connector { return passConnector{} },
+		NewSinkTask:  func() connect.SinkTask { return collectSink{mu: &mu, seen: seen} }})
+	r, err := connect.NewRegistry(plugins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := lease.NewExecutor(r, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	run := func(id, url string, extra ...string) lease.Result {
+		cfg := map[string]string{
+			"name": "avro-sink", "connector.class": "test.Collect", "topics": "orders",
+			"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+			"value.converter": avro.Class, "value.converter.schema.registry.url": url,
+			"value.converter.max.retries": "1", "value.converter.retries.wait.ms": "10",
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			cfg[extra[i]] = extra[i+1]
+		}
+		return exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSink, Connector: "avro-sink", Epoch: 1,
+			Deadline: time.Now().Add(60 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg,
+			Ranges: []lease.Range{{Topic: "orders", Partition: 0, Start: 0, End: n}}})
+	}
+	committed := func() int64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		tp := kafka.TopicPartition{Topic: "orders", Partition: 0}
+		m, err := k.Client.CommittedOffsets(ctx, lease.GroupID("avro-sink"), []kafka.TopicPartition{tp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[tp]
+	}
+
+	t.Run("registry down: the lease fails retriably and commits nothing", func(t *testing.T) {
+		down.Store(true)
+		defer down.Store(false)
+		res := run("down", flaky.URL, "errors.tolerance", "all", "errors.deadletterqueue.topic.name", "orders-dlq",
+			"errors.deadletterqueue.topic.replication.factor", "1")
+		if res.Status != lease.Failed || !res.Retriable {
+			t.Fatalf("result %+v, want a retriable failure", res)
+		}
+		if got := committed(); got != -1 {
+			t.Fatalf("committed %d with the registry down", got)
+		}
+		if res.DeadLettered != 0 {
+			t.Fatalf("%d records dead-lettered while the registry was down", res.DeadLettered)
+		}
+	})
+
+	t.Run("tolerance none fails at the first bad record", func(t *testing.T) {
+		res := run("none", flaky.URL)
+		if res.Status != lease.Failed || res.Retriable {
+			t.Fatalf("result %+v", res)
+		}
+		if got := committed(); got != -1 {
+			t.Fatalf("committed %d", got)
+		}
+	})
+
+	t.Run("tolerance all: exactly the bad records in the DLQ", func(t *testing.T) {
+		res := run("all", flaky.URL, "errors.tolerance", "all", "errors.deadletterqueue.topic.name", "orders-dlq",
+			"errors.deadletterqueue.topic.replication.factor", "1", "errors.deadletterqueue.context.headers.enable", "true")
+		if res.Status != lease.Succeeded || res.DeadLettered != int64(len(bad)) {
+			t.Fatalf("result %+v, want %d dead-lettered", res, len(bad))
+		}
+		if got := committed(); got != n {
+			t.Fatalf("committed %d, want %d", got, n)
+		}
+		mu.Lock()
+		if len(seen) != n-len(bad) {
+			t.Fatalf("sink got %d records, want %d", len(seen), n-len(bad))
+		}
+		for off, v := range seen {
+			if bad[off] || v.Get("id").(int64) != off {
+				t.Fatalf("offset %d: %v", off, v)
+			}
+		}
+		mu.Unlock()
+		dlq := readAll(t, k.Client, "orders-dlq")
+		if len(dlq) != len(bad) {
+			t.Fatalf("%d records in the DLQ, want %d", len(dlq), len(bad))
+		}
+		for _, m := range dlq {
+			off, _ := strconv.ParseInt(header(m, lease.HeaderOffset), 10, 64)
+			if !bad[off] || string(m.Key) != strconv.FormatInt(off, 10) {
+				t.Fatalf("DLQ record at offset %d is not a bad one", off)
+			}
+			if header(m, lease.HeaderStage) != "VALUE_CONVERTER" || header(m, lease.HeaderClassName) != avro.Class ||
+				header(m, lease.HeaderExceptionMessage) == "" {
+				t.Fatalf("DLQ headers %v", m.Headers)
+			}
+		}
+	})
+}
+
+func readAll(t *testing.T, c *kafka.Client, topic string) []kafka.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tp := kafka.TopicPartition{Topic: topic, Partition: 0}
+	wm, err := c.Watermarks(ctx, []kafka.TopicPartition{tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []kafka.Message
+	if err := c.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 4<<20, func(ms []kafka.Message) error {
+		out = append(out, ms...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}

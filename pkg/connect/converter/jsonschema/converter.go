@@ -1,0 +1,293 @@
+// Package jsonschema is Confluent's JsonSchemaConverter
+// (io.confluent.connect.json.JsonSchemaConverter): Connect data to and from
+// JSON in Confluent's wire format (magic byte 0, the 4-byte schema id, the
+// JSON text), with JSON Schemas (drafts 7 and 2020-12, by their $schema;
+// draft 7 without one) in a Schema Registry. Each payload read is
+// validated against its schema (github.com/santhosh-tekuri/jsonschema/v6),
+// and so is each payload written when json.fail.invalid.schema is true.
+//
+// Schemas map as Confluent's JsonSchemaData: "object" with properties is a
+// STRUCT named after its title (properties not "required" are optional),
+// "object" with additionalProperties a MAP, "integer" INT64 and "number"
+// FLOAT64 unless connect.type says int8/int16/int32/float32, "string" with
+// connect.type bytes BYTES (base64), Connect's logical types by their
+// title (Decimal as a number), a oneOf of null and one schema an optional
+// schema, other oneOfs a STRUCT io.confluent.connect.json.OneOf.
+package jsonschema
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	js "github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
+)
+
+// Class is the converter's class name, Confluent's.
+const Class = "io.confluent.connect.json.JsonSchemaConverter"
+
+// FailInvalidSchemaConfig ("json.fail.invalid.schema", default false)
+// validates written payloads against their schema too.
+const FailInvalidSchemaConfig = "json.fail.invalid.schema"
+
+const requestTimeout = 2 * time.Minute
+
+// Converter is the JsonSchemaConverter. Construct it with New and
+// Configure it once; it is then safe for concurrent use.
+type Converter struct {
+	isKey       bool
+	serde       schemaregistry.SerdeSettings
+	client      *schemaregistry.Client
+	validateOut bool
+	mu          sync.RWMutex
+	readers     map[int]*reader
+	writers     map[*data.Schema]*writerEntry
+}
+
+type reader struct {
+	connect   *data.Schema
+	validator *js.Schema
+}
+
+type writerEntry struct {
+	id        int
+	validator *js.Schema
+}
+
+var _ connect.Converter = (*Converter)(nil)
+
+// New returns an unconfigured converter.
+func New() *Converter { return &Converter{} }
+
+// Plugins lists the converter under Confluent's class name.
+func Plugins() []connect.Plugin {
+	return []connect.Plugin{{Class: Class, Kind: connect.KindConverter, Version: "1.0.0",
+		NewConverter: func() connect.Converter { return New() }}}
+}
+
+// Configure reads the registry's properties and the serializer's
+// (auto.register.schemas, use.latest.version, the subject name strategies,
+// ...) and json.fail.invalid.schema.
+func (c *Converter) Configure(props map[string]string, isKey bool) error {
+	serde, err := schemaregistry.ParseSerdeSettings(props, isKey)
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if v, ok := props[FailInvalidSchemaConfig]; ok {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			c.validateOut = true
+		case "false":
+		default:
+			errs = append(errs, &schemaregistry.ConfigError{Key: FailInvalidSchemaConfig, Value: v, Reason: "Expected value to be either true or false"})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	client, err := schemaregistry.Shared(serde.Client)
+	if err != nil {
+		return err
+	}
+	c.serde, c.client, c.isKey = serde, client, isKey
+	c.readers, c.writers = map[int]*reader{}, map[*data.Schema]*writerEntry{}
+	return nil
+}
+
+func dataErrorf(format string, args ...any) error {
+	return &data.Error{Msg: fmt.Sprintf(format, args...)}
+}
+
+func registryError(msg string, err error) error {
+	de := &data.Error{Msg: msg + ": " + err.Error()}
+	if schemaregistry.IsRetriable(err) {
+		return connect.Retriable(errors.Join(de, err))
+	}
+	return errors.Join(de, err)
+}
+
+// compile parses a JSON schema's text into its ordered form and a
+// validator.
+func compile(text string) (any, *js.Schema, error) {
+	doc, err := parseOrdered([]byte(text))
+	if err != nil {
+		return nil, nil, err
+	}
+	comp := js.NewCompiler()
+	comp.DefaultDraft(js.Draft7)
+	if err := comp.AddResource("schema.json", toPlain(doc)); err != nil {
+		return nil, nil, err
+	}
+	v, err := comp.Compile("schema.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	return doc, v, nil
+}
+
+// ToConnectData reads a value in Confluent's wire format, validating the
+// JSON against its schema.
+func (c *Converter) ToConnectData(topic string, value []byte) (*data.Schema, any, error) {
+	if len(value) == 0 {
+		return nil, nil, nil
+	}
+	id, payload, err := schemaregistry.Decode(value)
+	if err != nil {
+		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: %v", topic, err)
+	}
+	r, err := c.reader(topic, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := parseOrdered(payload)
+	if err != nil {
+		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: invalid JSON: %v", topic, err)
+	}
+	if err := r.validator.Validate(toPlain(doc)); err != nil {
+		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: Validation error in JSON %s, Error report:\n%v", topic, payload, err)
+	}
+	v, err := toConnectValue(r.connect, doc)
+	if err != nil {
+		return nil, nil, dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: %v", topic, err)
+	}
+	return r.connect, v, nil
+}
+
+func (c *Converter) reader(topic string, id int) (*reader, error) {
+	c.mu.RLock()
+	r, ok := c.readers[id]
+	c.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	s, err := c.client.SchemaByID(ctx, id)
+	if err != nil {
+		return nil, registryError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+	}
+	if s.Type != schemaregistry.TypeJSON {
+		return nil, dataErrorf("schema id %d is a %s schema, not JSON", id, s.Type)
+	}
+	doc, v, err := compile(s.Schema)
+	if err != nil {
+		return nil, dataErrorf("schema id %d is not a valid JSON schema: %v", id, err)
+	}
+	cs, err := (&schemaCtx{root: doc}).toConnect(doc, false)
+	if err != nil {
+		return nil, dataErrorf("JSON schema id %d is not supported: %v", id, err)
+	}
+	if o, ok := doc.(*object); ok && cs.Type == data.TypeStruct {
+		if subject, err := c.serde.Strategy.Subject(topic, c.isKey, o.str("title")); err == nil {
+			ss, err := c.client.Lookup(ctx, subject, s, false)
+			switch {
+			case err == nil && cs.Version == nil:
+				vs := *cs
+				ver := int32(ss.Version)
+				vs.Version = &ver
+				cs = &vs
+			case schemaregistry.IsRetriable(err):
+				return nil, registryError("looking up the version of schema id "+strconv.Itoa(id), err)
+			}
+		}
+	}
+	r = &reader{connect: cs, validator: v}
+	c.mu.Lock()
+	c.readers[id] = r
+	c.mu.Unlock()
+	return r, nil
+}
+
+// FromConnectData writes value as JSON in Confluent's wire format,
+// registering (or looking up) the JSON schema of its Connect schema.
+func (c *Converter) FromConnectData(topic string, schema *data.Schema, value any) ([]byte, error) {
+	if value == nil {
+		return nil, nil
+	}
+	if schema == nil {
+		return nil, dataErrorf("the JsonSchemaConverter needs a schema to write a value of topic %s", topic)
+	}
+	w, err := c.writer(topic, schema)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(schemaregistry.AppendHeader(nil, w.id))
+	if err := appendValue(&b, schema, value); err != nil {
+		return nil, dataErrorf("Converting Kafka Connect data to byte[] failed due to serialization error of topic %s: %v", topic, err)
+	}
+	if c.validateOut {
+		doc, err := parseOrdered(b.Bytes()[schemaregistry.HeaderSize:])
+		if err == nil {
+			err = w.validator.Validate(toPlain(doc))
+		}
+		if err != nil {
+			return nil, dataErrorf("Converting Kafka Connect data to byte[] failed due to serialization error of topic %s: %v", topic, err)
+		}
+	}
+	return b.Bytes(), nil
+}
+
+func (c *Converter) writer(topic string, s *data.Schema) (*writerEntry, error) {
+	c.mu.RLock()
+	w, ok := c.writers[s]
+	c.mu.RUnlock()
+	if ok {
+		return w, nil
+	}
+	o, err := fromConnect(s, -1)
+	if err != nil {
+		return nil, dataErrorf("%v", err)
+	}
+	text, err := o.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	_, validator, err := compile(string(text))
+	if err != nil {
+		return nil, dataErrorf("the JSON schema of %s does not compile: %v", s, err)
+	}
+	subject, err := c.serde.Strategy.Subject(topic, c.isKey, s.Name)
+	if err != nil {
+		return nil, dataErrorf("%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	rs := schemaregistry.Schema{Schema: string(text), Type: schemaregistry.TypeJSON}
+	var id int
+	switch {
+	case c.serde.UseSchemaID >= 0:
+		id = c.serde.UseSchemaID
+	case c.serde.UseLatestVersion:
+		ss, err := c.client.Latest(ctx, subject)
+		if err != nil {
+			return nil, registryError("subject "+subject, err)
+		}
+		id = ss.ID
+	case c.serde.AutoRegister:
+		if id, err = c.client.Register(ctx, subject, rs, c.serde.Normalize); err != nil {
+			return nil, registryError("registering the JSON schema under subject "+subject, err)
+		}
+	default:
+		ss, err := c.client.Lookup(ctx, subject, rs, c.serde.Normalize)
+		if err != nil {
+			return nil, registryError("looking up the JSON schema under subject "+subject, err)
+		}
+		id = ss.ID
+	}
+	w = &writerEntry{id: id, validator: validator}
+	c.mu.Lock()
+	c.writers[s] = w
+	c.mu.Unlock()
+	return w, nil
+}

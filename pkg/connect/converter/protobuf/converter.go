@@ -1,0 +1,269 @@
+// Package protobuf is Confluent's ProtobufConverter
+// (io.confluent.connect.protobuf.ProtobufConverter): Connect data to and
+// from Protocol Buffers in Confluent's wire format (magic byte 0, the
+// 4-byte schema id, the message indexes as zig-zag varints, the message),
+// with .proto schemas and their references in a Schema Registry. Schemas
+// are compiled with github.com/bufbuild/protocompile and messages encoded
+// with google.golang.org/protobuf (dynamicpb); this package maps them to
+// Connect data (see toConnect and protoText for the rules).
+package protobuf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
+)
+
+// Class is the converter's class name, Confluent's.
+const Class = "io.confluent.connect.protobuf.ProtobufConverter"
+
+const requestTimeout = 2 * time.Minute
+
+// Converter is the ProtobufConverter. Construct it with New and Configure
+// it once; it is then safe for concurrent use.
+type Converter struct {
+	isKey  bool
+	serde  schemaregistry.SerdeSettings
+	client *schemaregistry.Client
+
+	mu      sync.RWMutex
+	files   map[int]protoreflect.FileDescriptor
+	readers map[readerKey]*reader
+	writers map[*data.Schema]*writer
+}
+
+type readerKey struct {
+	id      int
+	indexes string
+}
+
+type reader struct {
+	md      protoreflect.MessageDescriptor
+	connect *data.Schema
+}
+
+type writer struct {
+	id int
+	md protoreflect.MessageDescriptor
+}
+
+var _ connect.Converter = (*Converter)(nil)
+
+// New returns an unconfigured converter.
+func New() *Converter { return &Converter{} }
+
+// Plugins lists the converter under Confluent's class name.
+func Plugins() []connect.Plugin {
+	return []connect.Plugin{{Class: Class, Kind: connect.KindConverter, Version: "1.0.0",
+		NewConverter: func() connect.Converter { return New() }}}
+}
+
+// Configure reads the registry's and the serializer's properties.
+func (c *Converter) Configure(props map[string]string, isKey bool) error {
+	serde, err := schemaregistry.ParseSerdeSettings(props, isKey)
+	if err != nil {
+		return err
+	}
+	client, err := schemaregistry.Shared(serde.Client)
+	if err != nil {
+		return err
+	}
+	c.serde, c.client, c.isKey = serde, client, isKey
+	c.files, c.readers, c.writers = map[int]protoreflect.FileDescriptor{}, map[readerKey]*reader{}, map[*data.Schema]*writer{}
+	return nil
+}
+
+func dataErrorf(format string, args ...any) error {
+	return &data.Error{Msg: fmt.Sprintf(format, args...)}
+}
+
+func registryError(msg string, err error) error {
+	de := &data.Error{Msg: msg + ": " + err.Error()}
+	if schemaregistry.IsRetriable(err) {
+		return connect.Retriable(errors.Join(de, err))
+	}
+	return errors.Join(de, err)
+}
+
+// ToConnectData reads a message in Confluent's wire format.
+func (c *Converter) ToConnectData(topic string, value []byte) (*data.Schema, any, error) {
+	if len(value) == 0 {
+		return nil, nil, nil
+	}
+	fail := func(err error) error {
+		return dataErrorf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: %v", topic, err)
+	}
+	id, rest, err := schemaregistry.Decode(value)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
+	indexes, payload, err := schemaregistry.DecodeMessageIndexes(rest)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
+	r, err := c.reader(topic, id, indexes)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := newMessage(r.md)
+	if err := proto.Unmarshal(payload, m); err != nil {
+		return nil, nil, fail(err)
+	}
+	v, err := toConnectValue(r.connect, m)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
+	return r.connect, v, nil
+}
+
+func (c *Converter) fetch(ctx context.Context, ref schemaregistry.SchemaReference) (schemaregistry.Schema, error) {
+	ss, err := c.client.SchemaByVersion(ctx, ref.Subject, ref.Version)
+	if err != nil {
+		return schemaregistry.Schema{}, err
+	}
+	return ss.Schema, nil
+}
+
+func (c *Converter) reader(topic string, id int, indexes []int) (*reader, error) {
+	key := readerKey{id: id, indexes: fmt.Sprint(indexes)}
+	c.mu.RLock()
+	r, ok := c.readers[key]
+	fd := c.files[id]
+	c.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	var s schemaregistry.Schema
+	if fd == nil {
+		var err error
+		s, err = c.client.SchemaByID(ctx, id)
+		if err != nil {
+			return nil, registryError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+		}
+		if s.Type != schemaregistry.TypeProtobuf {
+			return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
+		}
+		if fd, err = compileSchema(ctx, s, c.fetch); err != nil {
+			if schemaregistry.IsRetriable(err) {
+				return nil, registryError("fetching the references of schema id "+strconv.Itoa(id), err)
+			}
+			return nil, dataErrorf("schema id %d does not compile: %v", id, err)
+		}
+	}
+	md, err := messageAt(fd, indexes)
+	if err != nil {
+		return nil, dataErrorf("schema id %d: %v", id, err)
+	}
+	version := 0
+	if s.Schema != "" {
+		if subject, err := c.serde.Strategy.Subject(topic, c.isKey, string(md.FullName())); err == nil {
+			ss, err := c.client.Lookup(ctx, subject, s, false)
+			switch {
+			case err == nil:
+				version = ss.Version
+			case schemaregistry.IsRetriable(err):
+				return nil, registryError("looking up the version of schema id "+strconv.Itoa(id), err)
+			}
+		}
+	}
+	cs, err := toConnect(md, version, 0)
+	if err != nil {
+		return nil, dataErrorf("schema id %d: %v", id, err)
+	}
+	r = &reader{md: md, connect: cs}
+	c.mu.Lock()
+	c.files[id] = fd
+	c.readers[key] = r
+	c.mu.Unlock()
+	return r, nil
+}
+
+// FromConnectData writes a STRUCT value as a Protobuf message in
+// Confluent's wire format, registering the .proto that protoText renders
+// for its schema.
+func (c *Converter) FromConnectData(topic string, schema *data.Schema, value any) ([]byte, error) {
+	if value == nil {
+		return nil, nil
+	}
+	st, ok := value.(*data.Struct)
+	if !ok || schema == nil {
+		return nil, dataErrorf("the ProtobufConverter writes STRUCT values with a schema, not %T", value)
+	}
+	w, err := c.writer(topic, schema)
+	if err != nil {
+		return nil, err
+	}
+	m := newMessage(w.md)
+	if err := fill(m, schema, st); err != nil {
+		return nil, dataErrorf("Converting Kafka Connect data to byte[] failed due to serialization error of topic %s: %v", topic, err)
+	}
+	b := schemaregistry.AppendHeader(make([]byte, 0, 64), w.id)
+	b = schemaregistry.AppendMessageIndexes(b, []int{0})
+	out, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
+	if err != nil {
+		return nil, dataErrorf("Converting Kafka Connect data to byte[] failed due to serialization error of topic %s: %v", topic, err)
+	}
+	return out, nil
+}
+
+func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
+	c.mu.RLock()
+	w, ok := c.writers[s]
+	c.mu.RUnlock()
+	if ok {
+		return w, nil
+	}
+	text, err := protoText(s)
+	if err != nil {
+		return nil, dataErrorf("%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	rs := schemaregistry.Schema{Schema: text, Type: schemaregistry.TypeProtobuf}
+	fd, err := compileSchema(ctx, rs, c.fetch)
+	if err != nil {
+		return nil, dataErrorf("the .proto of %s does not compile: %v\n%s", s, err, text)
+	}
+	subject, err := c.serde.Strategy.Subject(topic, c.isKey, s.Name)
+	if err != nil {
+		return nil, dataErrorf("%v", err)
+	}
+	var id int
+	switch {
+	case c.serde.UseSchemaID >= 0:
+		id = c.serde.UseSchemaID
+	case c.serde.UseLatestVersion:
+		ss, err := c.client.Latest(ctx, subject)
+		if err != nil {
+			return nil, registryError("subject "+subject, err)
+		}
+		id = ss.ID
+	case c.serde.AutoRegister:
+		if id, err = c.client.Register(ctx, subject, rs, c.serde.Normalize); err != nil {
+			return nil, registryError("registering the Protobuf schema under subject "+subject, err)
+		}
+	default:
+		ss, err := c.client.Lookup(ctx, subject, rs, c.serde.Normalize)
+		if err != nil {
+			return nil, registryError("looking up the Protobuf schema under subject "+subject, err)
+		}
+		id = ss.ID
+	}
+	w = &writer{id: id, md: fd.Messages().Get(0)}
+	c.mu.Lock()
+	c.writers[s] = w
+	c.mu.Unlock()
+	return w, nil
+}

@@ -1,0 +1,172 @@
+package protobuf
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
+)
+
+type vector struct {
+	Name, Subject, Schema, Hex string
+	ID                         int
+}
+
+// textID is the id under which the tests register orders.proto as text,
+// the form Confluent's registry returns schemas in.
+const textID = 100
+
+func setup(t *testing.T) ([]vector, *Converter) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Vectors []vector }
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile("testdata/orders.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	for _, v := range f.Vectors {
+		reg.SeedSchema(v.Subject, 1, v.ID, sr.Schema{Schema: v.Schema, Type: sr.TypeProtobuf})
+	}
+	reg.SeedSchema("text-value", 1, textID, sr.Schema{Schema: string(text), Type: sr.TypeProtobuf})
+	c := New()
+	if err := c.Configure(map[string]string{schemaregistry.URLConfig: reg.URL()}, false); err != nil {
+		t.Fatal(err)
+	}
+	return f.Vectors, c
+}
+
+func opt(s *data.Schema) *data.Schema { return optional(s) }
+
+func expectedSchemas() (order, line, other, union *data.Schema) {
+	line = data.StructBuilder().Name("sluice.test.Line").Field("sku", data.OptionalStringSchema).Field("qty", data.OptionalInt32Schema).MustBuild()
+	status := data.NewBuilder(data.TypeString).Optional().Parameter(EnumParam, "sluice.test.Status").
+		Parameter(EnumParam+".NEW", "0").Parameter(EnumParam+".PAID", "1").Parameter(EnumParam+".SHIPPED", "2").MustBuild()
+	union = data.StructBuilder().Name(UnionName).Optional().Field("card", data.OptionalStringSchema).Field("voucher", data.OptionalInt64Schema).MustBuild()
+	order = data.StructBuilder().Name("sluice.test.Order").Version(1).
+		Field("id", data.OptionalInt64Schema).Field("customer", data.OptionalStringSchema).Field("amount", data.OptionalFloat64Schema).
+		Field("gift", data.OptionalBooleanSchema).Field("status", status).
+		Field("lines", data.ArrayBuilder(opt(line)).Optional().MustBuild()).
+		Field("attrs", data.MapBuilder(data.StringSchema, data.Int64Schema).Optional().MustBuild()).
+		Field("created", data.TimestampSchema().Optional().MustBuild()).Field("note", data.OptionalStringSchema).
+		Field("payment_0", union).Field("small", data.OptionalInt64Schema).Field("ratio", data.OptionalFloat32Schema).
+		Field("blob", data.OptionalBytesSchema).Field("delta", data.OptionalInt32Schema).Field("main", opt(line)).MustBuild()
+	other = data.StructBuilder().Name("sluice.test.Other").Version(1).Field("x", data.OptionalStringSchema).MustBuild()
+	return
+}
+
+// TestConfluentVectors reads what Confluent's ProtobufSerializer wrote
+// (message indexes included) into the Connect values ProtobufData gives,
+// with the schema as the Python client registered it (a base64
+// descriptor) and as .proto text; values written back read the same.
+func TestConfluentVectors(t *testing.T) {
+	vs, c := setup(t)
+	order, line, other, union := expectedSchemas()
+	lineOf := func(sku string, qty int32) *data.Struct {
+		return data.NewStruct(opt(line)).Set("sku", sku).Set("qty", qty)
+	}
+	want := map[string]struct {
+		schema *data.Schema
+		value  *data.Struct
+	}{
+		"full": {order, data.NewStruct(order).Set("id", int64(7)).Set("customer", "ada").Set("amount", 12.5).Set("gift", true).
+			Set("status", "PAID").Set("lines", []any{lineOf("a", 2), lineOf("b", 1)}).Set("attrs", map[any]any{"k": int64(5)}).
+			Set("created", time.Date(2024, 1, 2, 3, 4, 5, 6_000_000, time.UTC)).Set("note", "hi").
+			Set("payment_0", data.NewStruct(union).Set("card", "4111")).Set("small", int64(4_000_000_000)).
+			Set("ratio", float32(0.25)).Set("blob", []byte{0, 1}).Set("delta", int32(-3)).Set("main", lineOf("m", 9))},
+		"defaults": {order, data.NewStruct(order).Set("id", int64(0)).Set("customer", "").Set("amount", 0.0).Set("gift", false).
+			Set("status", "NEW").Set("lines", []any{}).Set("attrs", map[any]any{}).
+			Set("payment_0", data.NewStruct(union).Set("voucher", int64(3))).Set("small", int64(0)).
+			Set("ratio", float32(0)).Set("blob", []byte{}).Set("delta", int32(0))},
+		"second_message": {other, data.NewStruct(other).Set("x", "y")},
+	}
+	for _, v := range vs {
+		t.Run(v.Name, func(t *testing.T) {
+			w := want[v.Name]
+			raw, _ := hex.DecodeString(v.Hex)
+			s, val, err := c.ToConnectData(v.Name, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !data.Equal(s, w.schema) {
+				g, _ := json.Marshal(s)
+				e, _ := json.Marshal(w.schema)
+				t.Fatalf("schema:\n got %s\nwant %s", g, e)
+			}
+			if !data.ValuesEqual(val, w.value) {
+				t.Fatalf("value:\n got %v\nwant %v", val, w.value)
+			}
+			// The same bytes under the .proto text of the schema.
+			asText := append(schemaregistry.AppendHeader(nil, textID), raw[5:]...)
+			_, tv, err := c.ToConnectData("text", asText)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tv.(*data.Struct).String() != val.(*data.Struct).String() {
+				t.Fatalf("from the .proto text: %v, want %v", tv, val)
+			}
+			// Written back by Sluice (its own .proto of the Connect schema)
+			// and read again.
+			out, err := c.FromConnectData("rt-"+v.Name, s, val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, back, err := c.ToConnectData("rt-"+v.Name, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantBack := val.(*data.Struct).String()
+			if v.Name == "defaults" {
+				// A null optional string is written as a plain proto3 field
+				// (wrapper.for.nullables=false) and reads back as "".
+				wantBack = strings.Replace(wantBack, "attrs=map[],", "attrs=map[],note=,", 1)
+			}
+			if back.(*data.Struct).String() != wantBack {
+				t.Fatalf("written back:\n got %v\nwant %v", back, wantBack)
+			}
+		})
+	}
+}
+
+func TestRecordErrors(t *testing.T) {
+	vs, c := setup(t)
+	raw, _ := hex.DecodeString(vs[0].Hex)
+	tests := []struct {
+		name string
+		in   []byte
+		is   error
+	}{
+		{"wrong magic byte", append([]byte{1}, raw[1:]...), nil},
+		{"unknown schema id", append(schemaregistry.AppendHeader(nil, 999), raw[5:]...), schemaregistry.ErrSchemaNotFound},
+		{"message index out of range", append(append(schemaregistry.AppendHeader(nil, vs[0].ID), 2, 18), raw[7:]...), nil},
+		{"payload that is not the message", append(append(schemaregistry.AppendHeader(nil, vs[0].ID), 2, 2), 0xff, 0xff, 0xff), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := c.ToConnectData("full", tt.in)
+			var de *data.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a *data.Error", err)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Fatalf("err = %v, want %v", err, tt.is)
+			}
+		})
+	}
+}

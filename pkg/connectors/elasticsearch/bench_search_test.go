@@ -1,0 +1,145 @@
+//go:build search
+
+package elasticsearch_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/benchkit"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/connectors/elasticsearch"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/transforms"
+)
+
+func benchRecords(b *testing.B) int {
+	if v := os.Getenv("SLUICE_BENCH_RECORDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	return 10000
+}
+
+// BenchmarkSearchSink writes SLUICE_BENCH_RECORDS orders (JSON, about 200
+// bytes; 4 partitions on the embedded broker in its own process) into the
+// OpenSearch node with one sink lease: bulk requests of batch.size 2000,
+// IDs topic+partition+offset. Reported: records/s, CPU seconds and peak RSS
+// of this process (the lease; the node's JVM is another process).
+func BenchmarkSearchSink(b *testing.B) {
+	n := benchRecords(b)
+	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
+	topic := "bench-orders"
+	bytesIn := benchkit.ProduceOrders(b, k.Client, topic, n)
+	warmUp(b, benchkit.Pregenerate(b, topic, min(n, 20000)))
+	ctx := context.Background()
+	parts, err := k.Client.Partitions(ctx, topic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tps []kafka.TopicPartition
+	for _, p := range parts {
+		tps = append(tps, kafka.TopicPartition{Topic: topic, Partition: p})
+	}
+	wms, err := k.Client.Watermarks(ctx, tps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := connect.NewRegistry(slices.Concat(converter.Plugins(), transforms.Plugins(), elasticsearch.Plugins())...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	exec := lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{SafetyMargin: time.Second})
+	for iter := 0; iter < b.N; iter++ {
+		index := fmt.Sprintf("sink-%d", iter)
+		cfg := sinkConfig(node.URL, topic, "key.ignore", "true", "batch.size", "2000", "read.timeout.ms", "60000")
+		cfg["transforms"], cfg["transforms.route.type"] = "route", "org.apache.kafka.connect.transforms.RegexRouter"
+		cfg["transforms.route.regex"], cfg["transforms.route.replacement"] = ".*", index
+		var ranges []lease.Range
+		for _, tp := range tps {
+			ranges = append(ranges, lease.Range{Topic: topic, Partition: tp.Partition, Start: wms[tp].Low, End: wms[tp].High})
+		}
+		benchkit.ResetPeakRSS()
+		cpu0, t0 := benchkit.CPU(), time.Now()
+		res := exec.Run(ctx, lease.Lease{ID: index, Kind: lease.KindSink, Connector: cfg["name"], Epoch: int64(iter + 1),
+			Deadline: time.Now().Add(30 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
+			Budget: lease.Budget{MaxTime: lease.Duration(29 * time.Minute)}})
+		elapsed, cpu := time.Since(t0), benchkit.CPU()-cpu0
+		if res.Status != lease.Succeeded || res.Records != int64(n) {
+			b.Fatalf("lease: %s, %d records: %s", res.Status, res.Records, res.Error)
+		}
+		if got := count(b, index); got != n {
+			b.Fatalf("index %s has %d documents, want %d", index, got, n)
+		}
+		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
+	}
+}
+
+// BenchmarkSearchBareBulk is the anchor: the same documents (generated
+// beforehand, in memory) sent by a bare net/http client as bulk requests
+// of 2,000, one after the other, as the sink sends them.
+func BenchmarkSearchBareBulk(b *testing.B) {
+	n := benchRecords(b)
+	msgs := benchkit.Pregenerate(b, "bench-orders", n)
+	var bytesIn int64
+	for _, m := range msgs {
+		bytesIn += int64(len(m.Key) + len(m.Value))
+	}
+	warmUp(b, msgs)
+	for iter := 0; iter < b.N; iter++ {
+		index := fmt.Sprintf("bare-%d", iter)
+		benchkit.ResetPeakRSS()
+		cpu0, t0 := benchkit.CPU(), time.Now()
+		bareBulk(b, index, msgs)
+		elapsed, cpu := time.Since(t0), benchkit.CPU()-cpu0
+		if got := count(b, index); got != n {
+			b.Fatalf("index %s has %d documents, want %d", index, got, n)
+		}
+		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
+	}
+}
+
+// bareBulk indexes msgs' values into index with bulk requests of 2,000.
+func bareBulk(b *testing.B, index string, msgs []kafka.Message) {
+	client := &http.Client{Timeout: time.Minute}
+	var body []byte
+	for start := 0; start < len(msgs); start += 2000 {
+		body = body[:0]
+		for i := start; i < min(start+2000, len(msgs)); i++ {
+			body = fmt.Appendf(body, `{"index":{"_index":%q,"_id":"bench-orders+0+%d"}}`+"\n", index, i)
+			body = append(append(body, msgs[i].Value...), '\n')
+		}
+		resp, err := client.Post(node.URL+"/_bulk", "application/x-ndjson", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		answer, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode != 200 || !bytes.Contains(answer[:min(len(answer), 64)], []byte(`"errors":false`)) {
+			b.Fatalf("bulk: %d %.300s", resp.StatusCode, answer)
+		}
+	}
+}
+
+// warmUp indexes 20,000 documents into a scratch index, untimed, so that
+// neither benchmark measures the node's JIT warm-up.
+func warmUp(b *testing.B, msgs []kafka.Message) {
+	bareBulk(b, "warmup", msgs[:min(len(msgs), 20000)])
+}

@@ -1,0 +1,288 @@
+package jdbc
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluicehq/sluice/internal/benchkit"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/mariadbtest"
+	"github.com/sluicehq/sluice/internal/pgtest"
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// The benchmarks move b.N rows of about 200 bytes (make bench-jdbc:
+// -benchtime 1000000x) and report rows/s, the CPU seconds of the benchmark
+// process ("cpu-s", Sluice) and of the database server ("db-cpu-s"), and
+// the benchmark process's peak RSS. Each Sluice figure has its anchor, the
+// physical limit on the machine: a raw driver loop reading the same table,
+// and PostgreSQL's COPY FROM (MariaDB: multi-row INSERTs of batch.size rows
+// in one transaction, its fastest driver path) writing it.
+
+// benchDB is a database of one of the servers, with the server's pid.
+type benchDB struct {
+	testDB
+	pid int
+}
+
+func benchDatabases(b *testing.B, f func(b *testing.B, db benchDB)) {
+	b.Run("postgres", func(b *testing.B) {
+		f(b, benchDB{newPostgres(b), pgtest.Shared(b).PID()})
+	})
+	b.Run("mariadb", func(b *testing.B) {
+		f(b, benchDB{newMariaDB(b), mariadbtest.Shared(b).PID()})
+	})
+}
+
+// loadRows fills table bench_rows with n rows of about 200 bytes.
+func loadRows(b *testing.B, db benchDB, n int) {
+	b.Helper()
+	db.exec(b, db.pick(
+		"CREATE TABLE bench_rows (id bigint PRIMARY KEY, name varchar(64) NOT NULL, note varchar(200) NOT NULL, amount numeric(12,2) NOT NULL, created_at timestamp(3) NOT NULL)",
+		"CREATE TABLE bench_rows (id bigint PRIMARY KEY, name varchar(64) NOT NULL, note varchar(200) NOT NULL, amount decimal(12,2) NOT NULL, created_at datetime(3) NOT NULL)"))
+	// Loading a million rows takes longer than exec's time limit.
+	load := db.pick(
+		`INSERT INTO bench_rows SELECT g, 'customer-' || g, repeat('x', 100) || g, g * 0.01, timestamp '2026-01-01' + g * interval '1 millisecond'
+		 FROM generate_series(1, `+strconv.Itoa(n)+`) g`,
+		`INSERT INTO bench_rows SELECT seq, CONCAT('customer-', seq), CONCAT(REPEAT('x', 100), seq), seq * 0.01,
+		 TIMESTAMP '2026-01-01 00:00:00' + INTERVAL seq * 1000 MICROSECOND FROM seq_1_to_`+strconv.Itoa(n))
+	if _, err := db.sql.Exec(load); err != nil {
+		b.Fatalf("loading %d rows: %v", n, err)
+	}
+	if db.kind == "postgres" {
+		db.exec(b, "VACUUM ANALYZE bench_rows")
+	}
+}
+
+// dbCPU is the CPU time of the server process and its children so far.
+func dbCPU(pid int) time.Duration {
+	ticks := func(p int, withChildren bool) int64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return 0
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		// After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+		var sum int64
+		last := 12
+		if withChildren {
+			last = 14
+		}
+		for i := 11; i <= last; i++ {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			sum += v
+		}
+		return sum
+	}
+	total := ticks(pid, true)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			total += ticks(p, false)
+		}
+	}
+	return time.Duration(total) * time.Second / 100 // USER_HZ
+}
+
+func reportDB(b *testing.B, rows int64, elapsed, cpu, dbcpu time.Duration) {
+	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(dbcpu.Seconds(), "db-cpu-s")
+	b.ReportMetric(benchkit.PeakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkJDBCRawRead is the source's anchor: one query reading every row
+// of the table through the driver, scanned into typed values.
+func BenchmarkJDBCRawRead(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, db benchDB) {
+		loadRows(b, db, b.N)
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		rows, err := db.sql.Query("SELECT id, name, note, amount, created_at FROM bench_rows ORDER BY id")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var n int64
+		var id int64
+		var name, note, amount string
+		var at time.Time
+		for rows.Next() {
+			if err := rows.Scan(&id, &name, &note, &amount, &at); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		rows.Close()
+		reportDB(b, n, time.Since(start), benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+	})
+}
+
+func benchExecutor(b *testing.B) (*lease.Executor, *kafkatest.Env) {
+	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
+	reg, err := connect.NewRegistry(append(converter.Plugins(), Plugins()...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{}), k
+}
+
+// copyToKafka runs source leases (incrementing mode, batch.max.rows 5000)
+// until the table's n rows are in topic bench-bench_rows.
+func copyToKafka(b *testing.B, exec *lease.Executor, db benchDB, n int) (elapsed time.Duration) {
+	cfg := db.props(map[string]string{
+		"name": "bench-src", "connector.class": SourceClass, ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id",
+		TopicPrefixConfig: "bench-", TablesConfig: `["bench_rows"]`, BatchMaxRowsConfig: "5000",
+		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+	})
+	start := time.Now()
+	var records int64
+	for i := 0; records < int64(n); i++ {
+		res := exec.Run(context.Background(), lease.Lease{ID: fmt.Sprint("bench-src-", i), Kind: lease.KindSource, Connector: "bench-src",
+			Epoch: int64(i + 1), Deadline: time.Now().Add(10 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg,
+			Budget: lease.Budget{MaxRecords: 1 << 40, MaxBytes: 1 << 40, MaxTime: lease.Duration(5 * time.Minute), MaxIdle: lease.Duration(50 * time.Millisecond)}})
+		if res.Status != lease.Succeeded || res.Records == 0 {
+			b.Fatalf("source lease after %d records: %s %s", records, res.Status, res.Error)
+		}
+		records += res.Records
+	}
+	return time.Since(start)
+}
+
+// BenchmarkJDBCSource: the table into Kafka (external broker) in
+// incrementing mode through the lease executor.
+func BenchmarkJDBCSource(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, db benchDB) {
+		loadRows(b, db, b.N)
+		exec, _ := benchExecutor(b)
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		cpu0, db0 := benchkit.CPU(), dbCPU(db.pid)
+		elapsed := copyToKafka(b, exec, db, b.N)
+		reportDB(b, int64(b.N), elapsed, benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+	})
+}
+
+// BenchmarkJDBCSink: the topic the source wrote, upserted (pk.mode
+// record_key, auto.create) into a new table by one sink lease.
+func BenchmarkJDBCSink(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, db benchDB) {
+		loadRows(b, db, b.N)
+		exec, k := benchExecutor(b)
+		copyToKafka(b, exec, db, b.N)
+		ctx := context.Background()
+		var ranges []lease.Range
+		var tps []kafka.TopicPartition
+		for p := range int32(4) {
+			tps = append(tps, kafka.TopicPartition{Topic: "bench-bench_rows", Partition: p})
+		}
+		wm, err := k.Client.Watermarks(ctx, tps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, tp := range tps {
+			ranges = append(ranges, lease.Range{Topic: tp.Topic, Partition: tp.Partition, Start: 0, End: wm[tp].High})
+		}
+		cfg := db.props(map[string]string{
+			"name": "bench-sink", "connector.class": SinkClass, "topics": "bench-bench_rows",
+			TableNameFormatConfig: "sink_rows", InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, AutoCreateConfig: "true",
+			"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		})
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
+			Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
+			Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
+		elapsed := time.Since(start)
+		if res.Status != lease.Succeeded || res.Records != int64(b.N) {
+			b.Fatalf("sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
+		}
+		reportDB(b, res.Records, elapsed, benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+		b.StopTimer()
+		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
+			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)
+		}
+	})
+}
+
+// BenchmarkJDBCRawWrite is the sink's anchor: the same rows (in memory)
+// written with COPY FROM (PostgreSQL) or multi-row INSERTs of 3000 rows in
+// one transaction (MariaDB).
+func BenchmarkJDBCRawWrite(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, db benchDB) {
+		db.exec(b, db.pick(
+			"CREATE TABLE raw_rows (id bigint PRIMARY KEY, name text NOT NULL, note text NOT NULL, amount numeric NOT NULL, created_at timestamp(3) NOT NULL)",
+			"CREATE TABLE raw_rows (id bigint PRIMARY KEY, name longtext NOT NULL, note longtext NOT NULL, amount decimal(65,2) NOT NULL, created_at datetime(3) NOT NULL)"))
+		rows := make([][]any, b.N)
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range rows {
+			id := int64(i + 1)
+			rows[i] = []any{id, fmt.Sprint("customer-", id), strings.Repeat("x", 100) + strconv.FormatInt(id, 10),
+				fmt.Sprintf("%d.%02d", id/100, id%100), base.Add(time.Duration(id) * time.Millisecond)}
+		}
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		if db.kind == "postgres" {
+			conn, err := pgx.Connect(context.Background(), pgtest.Shared(b).URL(strings.TrimPrefix(db.url[strings.LastIndexByte(db.url, '/'):], "/")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			n, err := conn.CopyFrom(context.Background(), pgx.Identifier{"raw_rows"}, []string{"id", "name", "note", "amount", "created_at"}, pgx.CopyFromRows(rows))
+			if err != nil || n != int64(b.N) {
+				b.Fatalf("COPY: %d rows, %v", n, err)
+			}
+		} else {
+			rawInserts(b, db.sql, rows, 3000)
+		}
+		reportDB(b, int64(b.N), time.Since(start), benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+	})
+}
+
+func rawInserts(b *testing.B, db *sql.DB, rows [][]any, per int) {
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		q := "INSERT INTO raw_rows VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ")
+		args := make([]any, 0, len(chunk)*5)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,390 @@
+package jdbc
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // also registers database/sql driver "pgx"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// postgres is the PostgreSQL dialect (pgx).
+type postgres struct{}
+
+func (postgres) Name() string { return PostgresDialectName }
+
+// pgParams maps pgjdbc URL parameters to libpq/pgx ones; others are
+// dropped, since pgx would send them to the server as settings.
+var pgParams = map[string]string{
+	"sslmode":         "sslmode",
+	"sslcert":         "sslcert",
+	"sslkey":          "sslkey",
+	"sslrootcert":     "sslrootcert",
+	"connectTimeout":  "connect_timeout",
+	"ApplicationName": "application_name",
+	"currentSchema":   "search_path",
+	"options":         "options",
+}
+
+func (postgres) Open(cs connSettings) (*sql.DB, error) {
+	q := url.Values{}
+	for k, vs := range cs.Params {
+		if to, ok := pgParams[k]; ok && len(vs) > 0 {
+			q.Set(to, vs[0])
+		}
+	}
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "prefer")
+	}
+	// The session's time zone is db.timezone, so that timestamp columns
+	// (without time zone) compare with the offsets' instants in it.
+	q.Set("timezone", cs.TimeZone.String())
+	u := url.URL{Scheme: "postgres", Host: cs.Host + ":" + cs.Port, Path: "/" + cs.Database, RawQuery: q.Encode()}
+	if cs.User != "" {
+		u.User = url.UserPassword(cs.User, cs.Password)
+	}
+	return sql.Open("pgx", u.String())
+}
+
+func (postgres) Quote(ident string, quote bool) string {
+	if !quote {
+		return ident
+	}
+	return quoteWith(ident, `"`)
+}
+
+func (postgres) Placeholder(i int) string { return "$" + strconv.Itoa(i) }
+
+// TimestampParam casts to timestamptz: a timestamp (without time zone)
+// column then compares in the session's zone, db.timezone.
+func (postgres) TimestampParam(i int) string { return "CAST($" + strconv.Itoa(i) + " AS timestamptz)" }
+
+// pgResultTypes maps pgx's type names to format_type's.
+var pgResultTypes = map[string]string{
+	"INT2": "smallint", "INT4": "integer", "INT8": "bigint", "FLOAT4": "real", "FLOAT8": "double precision",
+	"BOOL": "boolean", "NUMERIC": "numeric", "BYTEA": "bytea", "DATE": "date", "TIME": "time without time zone",
+	"TIMESTAMP": "timestamp without time zone", "TIMESTAMPTZ": "timestamp with time zone",
+}
+
+func (postgres) ResultColumn(ct *sql.ColumnType) Column {
+	c := Column{Name: ct.Name(), Type: pgResultTypes[ct.DatabaseTypeName()], Nullable: true}
+	if c.Type == "" {
+		c.Type = "text"
+	}
+	if p, s, ok := ct.DecimalSize(); ok && c.Type == "numeric" {
+		c.Precision, c.Scale = int(p), int(s)
+	}
+	return c
+}
+
+func (postgres) Limit(n int) string { return " LIMIT " + strconv.Itoa(n) }
+
+func (postgres) Tables(ctx context.Context, q querier, schemaPattern string, types []string) ([]TableID, error) {
+	kinds := tableKinds(types, "BASE TABLE")
+	query := `SELECT table_schema, table_name FROM information_schema.tables
+		WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg\_%'
+		AND table_type = ANY($1) AND ($2 = '' OR table_schema LIKE $2)
+		ORDER BY table_schema, table_name`
+	return scanTables(ctx, q, query, kinds, schemaPattern)
+}
+
+func (postgres) DefaultSchema(ctx context.Context, q querier) (string, error) {
+	var s string
+	err := q.QueryRowContext(ctx, "SELECT current_schema()").Scan(&s)
+	return s, err
+}
+
+func (p postgres) Columns(ctx context.Context, q querier, t TableID) ([]Column, error) {
+	schema := t.Schema
+	if schema == "" {
+		var err error
+		if schema, err = p.DefaultSchema(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT a.attname, format_type(a.atttypid, NULL), t.typtype = 'e',
+		       CASE WHEN a.atttypid IN (1700) AND a.atttypmod > 0 THEN ((a.atttypmod - 4) >> 16) & 65535 ELSE 0 END,
+		       CASE WHEN a.atttypid IN (1700) AND a.atttypmod > 0 THEN (a.atttypmod - 4) & 65535 ELSE 0 END,
+		       NOT a.attnotnull,
+		       COALESCE((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n) WHERE k.attnum = a.attnum), 0)::int
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attnum`, schema, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type, &c.Enum, &c.Precision, &c.Scale, &c.Nullable, &c.PrimaryKey); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+func (postgres) CurrentTime(ctx context.Context, q querier) (time.Time, error) {
+	var t time.Time
+	err := q.QueryRowContext(ctx, "SELECT CURRENT_TIMESTAMP").Scan(&t)
+	return t, err
+}
+
+func (p postgres) Upsert(table string, cols, keys []string, rows int, quote bool) string {
+	return insertValues(p, table, cols, rows, quote) + p.onConflict(cols, keys, quote)
+}
+
+// onConflict is the upsert's ON CONFLICT clause.
+func (p postgres) onConflict(cols, keys []string, quote bool) string {
+	var b strings.Builder
+	b.WriteString(" ON CONFLICT (")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.Quote(k, quote))
+	}
+	b.WriteString(")")
+	var sets []string
+	for _, c := range cols {
+		if !contains(keys, c) {
+			q := p.Quote(c, quote)
+			sets = append(sets, q+" = EXCLUDED."+q)
+		}
+	}
+	if len(sets) == 0 {
+		b.WriteString(" DO NOTHING")
+	} else {
+		b.WriteString(" DO UPDATE SET ")
+		b.WriteString(strings.Join(sets, ", "))
+	}
+	return b.String()
+}
+
+// CopyRows writes with COPY FROM STDIN in CSV format: every value goes
+// through its column type's input function, as a literal would (a value
+// the type cannot hold is an error, not converted). An upsert copies into
+// a temporary staging table of the same column types, then inserts from
+// it with ON CONFLICT.
+func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+	var list []string
+	for _, c := range cols {
+		list = append(list, p.Quote(c, quote))
+	}
+	colList := strings.Join(list, ", ")
+	target := table
+	if upsert {
+		h := fnv.New64a()
+		h.Write([]byte(table + "\x00" + colList))
+		target = fmt.Sprintf("sluice_stage_%x", h.Sum64())
+		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+target+" ON COMMIT DROP AS SELECT "+colList+
+			" FROM "+table+" WITH NO DATA"); err != nil {
+			return true, err
+		}
+	}
+	var buf bytes.Buffer
+	for _, row := range rows {
+		for i, v := range row {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			appendCSV(&buf, v)
+		}
+		buf.WriteByte('\n')
+	}
+	err := conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("jdbc: COPY needs a pgx connection, not %T", dc)
+		}
+		_, err := sc.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+target+" ("+colList+") FROM STDIN (FORMAT csv)")
+		return err
+	})
+	if err != nil || !upsert {
+		return true, err
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+table+" ("+colList+") SELECT "+colList+" FROM "+target+
+		p.onConflict(cols, keys, quote)); err != nil {
+		return true, err
+	}
+	_, err = conn.ExecContext(ctx, "TRUNCATE "+target)
+	return true, err
+}
+
+// appendCSV writes a driver argument as a CSV field of COPY's csv format:
+// NULL unquoted and empty, every other value quoted.
+func appendCSV(b *bytes.Buffer, v any) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return
+	case string:
+		s = x
+	case []byte:
+		s = `\x` + hex.EncodeToString(x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case bool:
+		s = strconv.FormatBool(x)
+	case float64:
+		switch {
+		case math.IsInf(x, 1):
+			s = "Infinity"
+		case math.IsInf(x, -1):
+			s = "-Infinity"
+		default:
+			s = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+	default:
+		s = fmt.Sprint(x)
+	}
+	b.WriteByte('"')
+	b.WriteString(strings.ReplaceAll(s, `"`, `""`))
+	b.WriteByte('"')
+}
+
+func (postgres) ColumnType(s *data.Schema, key bool) (string, error) {
+	switch s.Name {
+	case data.DecimalName:
+		return "NUMERIC", nil
+	case data.DateName:
+		return "DATE", nil
+	case data.TimeName:
+		return "TIME(3)", nil
+	case data.TimestampName:
+		return "TIMESTAMP(3)", nil
+	}
+	switch s.Type {
+	case data.TypeInt8, data.TypeInt16:
+		return "SMALLINT", nil
+	case data.TypeInt32:
+		return "INTEGER", nil
+	case data.TypeInt64:
+		return "BIGINT", nil
+	case data.TypeFloat32:
+		return "REAL", nil
+	case data.TypeFloat64:
+		return "DOUBLE PRECISION", nil
+	case data.TypeBoolean:
+		return "BOOLEAN", nil
+	case data.TypeString:
+		return "TEXT", nil
+	case data.TypeBytes:
+		return "BYTEA", nil
+	}
+	return "", fmt.Errorf("%w: no PostgreSQL column type for a Connect %s", ErrUnrepresentable, strings.ToUpper(string(s.Type)))
+}
+
+func (postgres) IsUndefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
+}
+
+// IsDataError: class 22 (data exception) and 23 (integrity constraint
+// violation).
+func (postgres) IsDataError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
+}
+
+// tableKinds maps table.types (TABLE, VIEW) to information_schema's
+// table_type values.
+func tableKinds(types []string, table string) []string {
+	var kinds []string
+	for _, t := range types {
+		switch strings.ToUpper(strings.TrimSpace(t)) {
+		case "TABLE":
+			kinds = append(kinds, table)
+		case "VIEW":
+			kinds = append(kinds, "VIEW")
+		case "SYSTEM VIEW":
+			kinds = append(kinds, "SYSTEM VIEW")
+		}
+	}
+	if len(kinds) == 0 {
+		kinds = []string{table}
+	}
+	return kinds
+}
+
+func scanTables(ctx context.Context, q querier, query string, args ...any) ([]TableID, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TableID
+	for rows.Next() {
+		var t TableID
+		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// insertValues renders INSERT INTO table (cols) VALUES (...), ... for rows
+// rows of placeholders.
+func insertValues(d Dialect, table string, cols []string, rows int, quote bool) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(table)
+	b.WriteString(" (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Quote(c, quote))
+	}
+	b.WriteString(") VALUES ")
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(d.Placeholder(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// IsPermanent: class 28 (invalid authorization) and 3D000 (no such database).
+func (postgres) IsPermanent(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "28") || pe.Code == "3D000")
+}

@@ -1,0 +1,620 @@
+package jdbc
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// Offset and partition keys, Confluent's.
+const (
+	offsetIncrementing   = "incrementing"
+	offsetTimestamp      = "timestamp"
+	offsetTimestampNanos = "timestamp_nanos"
+	partitionProtocol    = "protocol"
+	partitionTable       = "table"
+	partitionQuery       = "query"
+)
+
+// SourceTask copies its tables (or the query) into Kafka, batch.max.rows
+// rows per poll, one table per poll in turn. Its position is its source
+// offsets, in Confluent's format: partition {"protocol":"1",
+// "table":"schema.table"} ({"query":"query"} in query mode), offset
+// {"incrementing":n} and/or {"timestamp":ms,"timestamp_nanos":ns}.
+// Offsets committed by Confluent's connector (protocol 1, or the older
+// {"table":"name"}) are read too. A SourceTask is used from one goroutine.
+type SourceTask struct {
+	s       sourceSettings
+	db      *sql.DB
+	queries []*tableQuery
+	next    int
+	log     *slog.Logger
+}
+
+var _ connect.SourceTask = (*SourceTask)(nil)
+
+// NewSourceTask returns a source task.
+func NewSourceTask() *SourceTask { return &SourceTask{} }
+
+// tableQuery is one table (or the query) and its position.
+type tableQuery struct {
+	table     TableID // empty in query mode
+	from      string  // the FROM clause's source
+	partition map[string]any
+	topic     string
+	cols      []sourceColumn // nil in query mode before the first query
+	selectSQL string         // the column list
+	keyIdx    []int
+	keySchema *data.Schema
+	valSchema *data.Schema
+	incIdx    int
+	tsIdx     []int
+
+	inc     int64
+	ts      time.Time
+	nextRun time.Time
+	dropped bool
+	bulk    *sql.Rows // an open bulk pass
+}
+
+// Start connects and restores each table's position from its offsets.
+func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, props map[string]string) error {
+	s, err := parseSource(props)
+	if err != nil {
+		return err
+	}
+	t.s = s
+	t.log = slog.With("connector", props["name"])
+	t.db, err = openDB(ctx, s.conn.dialect, s.conn.settings, s.conn.attempts, s.conn.backoff)
+	if err != nil {
+		return err
+	}
+	var initial time.Time
+	if s.tsInitial != nil {
+		if *s.tsInitial == TimestampInitialCurrent {
+			if initial, err = s.conn.dialect.CurrentTime(ctx, t.db); err != nil {
+				return fmt.Errorf("jdbc: reading the database's time for timestamp.initial: %w", err)
+			}
+		} else {
+			initial = time.UnixMilli(*s.tsInitial)
+		}
+	} else {
+		initial = time.Unix(0, 0)
+	}
+	if s.query != "" {
+		q := &tableQuery{
+			from:      "(" + s.query + ") sluice_query",
+			partition: map[string]any{partitionQuery: partitionQuery},
+			topic:     s.topicPrefix,
+			selectSQL: "*",
+		}
+		t.queries = append(t.queries, q)
+		return q.restore(tc.Offsets().Offset(q.partition), initial, s.mode)
+	}
+	for _, name := range s.tables {
+		schema, table, _ := strings.Cut(name, ".")
+		id := TableID{Schema: schema, Name: table}
+		if table == "" {
+			// An unqualified name is in the connection's default schema.
+			def, err := s.conn.dialect.DefaultSchema(ctx, t.db)
+			if err != nil {
+				return fmt.Errorf("jdbc: reading the default schema: %w", err)
+			}
+			id = TableID{Schema: def, Name: schema}
+		}
+		q, err := t.newTableQuery(ctx, id)
+		if err != nil {
+			return err
+		}
+		if q == nil {
+			continue // dropped since the connector listed it
+		}
+		offset := tc.Offsets().Offset(q.partition)
+		if offset == nil {
+			offset = tc.Offsets().Offset(map[string]any{partitionTable: id.Name}) // protocol 0
+		}
+		if err := q.restore(offset, initial, s.mode); err != nil {
+			return fmt.Errorf("jdbc: table %s: %w", id, err)
+		}
+		t.queries = append(t.queries, q)
+	}
+	return nil
+}
+
+// newTableQuery reads a table's columns and checks the mode's columns; nil
+// when the table no longer exists.
+func (t *SourceTask) newTableQuery(ctx context.Context, id TableID) (*tableQuery, error) {
+	d := t.s.conn.dialect
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cols, err := d.Columns(cctx, t.db, id)
+	if err != nil {
+		return nil, fmt.Errorf("jdbc: reading the columns of %s: %w", id, err)
+	}
+	if len(cols) == 0 {
+		t.log.Warn("jdbc source: table not found; skipping it", "table", id.String())
+		return nil, nil
+	}
+	q := &tableQuery{
+		table:     id,
+		from:      qualified(d, id, t.s.conn.quote),
+		partition: map[string]any{partitionProtocol: "1", partitionTable: id.String()},
+		topic:     t.s.topicPrefix + id.Name,
+	}
+	if err := t.setColumns(q, cols, id.Name); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range cols {
+		names = append(names, d.Quote(c.Name, t.s.conn.quote))
+	}
+	q.selectSQL = strings.Join(names, ", ")
+	return q, nil
+}
+
+// setColumns maps the columns and finds the key, incrementing and
+// timestamp columns.
+func (t *SourceTask) setColumns(q *tableQuery, cols []Column, schemaName string) error {
+	q.cols = q.cols[:0]
+	vb := data.StructBuilder().Name(schemaName)
+	if schemaName == "" {
+		vb = data.StructBuilder()
+	}
+	type pk struct{ pos, idx int }
+	var pks []pk
+	for i, c := range cols {
+		sc := mapColumn(c, t.s.numericMapping, t.s.granularity)
+		q.cols = append(q.cols, sc)
+		vb.Field(c.Name, sc.schema)
+		if c.PrimaryKey > 0 {
+			pks = append(pks, pk{c.PrimaryKey, i})
+		}
+	}
+	q.valSchema = vb.MustBuild()
+	q.keyIdx, q.keySchema = nil, nil
+	if len(pks) > 0 {
+		for i := range pks { // primary key order
+			for j := i + 1; j < len(pks); j++ {
+				if pks[j].pos < pks[i].pos {
+					pks[i], pks[j] = pks[j], pks[i]
+				}
+			}
+		}
+		kb := data.StructBuilder()
+		for _, p := range pks {
+			q.keyIdx = append(q.keyIdx, p.idx)
+			kb.Field(cols[p.idx].Name, q.cols[p.idx].schema)
+		}
+		q.keySchema = kb.MustBuild()
+	}
+	where := q.from
+	find := func(name string) (int, error) {
+		for i, c := range cols {
+			if c.Name == name {
+				return i, nil
+			}
+		}
+		return -1, fmt.Errorf("jdbc: %s has no column %q", where, name)
+	}
+	q.incIdx, q.tsIdx = -1, nil
+	if t.s.mode == ModeIncrementing || t.s.mode == ModeTimestampIncrementing {
+		i, err := find(t.s.incColumn)
+		if err != nil {
+			return err
+		}
+		if k := q.cols[i].kind; k != kInt && k != kDecimal && k != kUint64 {
+			return fmt.Errorf("jdbc: %s: incrementing column %q has type %s, not an integer", where, t.s.incColumn, cols[i].Type)
+		}
+		if t.s.validateNull && cols[i].Nullable && q.table.Name != "" {
+			return fmt.Errorf("jdbc: cannot make incremental queries using incrementing column %s on %s because this column is nullable", t.s.incColumn, where)
+		}
+		q.incIdx = i
+	}
+	if t.s.mode == ModeTimestamp || t.s.mode == ModeTimestampIncrementing {
+		for _, name := range t.s.tsColumns {
+			i, err := find(name)
+			if err != nil {
+				return err
+			}
+			if !q.cols[i].isTimestamp() && q.cols[i].kind != kDate {
+				return fmt.Errorf("jdbc: %s: timestamp column %q has type %s", where, name, cols[i].Type)
+			}
+			if t.s.validateNull && len(t.s.tsColumns) == 1 && cols[i].Nullable && q.table.Name != "" {
+				return fmt.Errorf("jdbc: cannot make incremental queries using timestamp column %s on %s because this column is nullable", name, where)
+			}
+			q.tsIdx = append(q.tsIdx, i)
+		}
+	}
+	return nil
+}
+
+// restore sets the position from a committed offset (nil: none).
+func (q *tableQuery) restore(offset map[string]any, initial time.Time, mode string) error {
+	q.inc, q.ts = -1, initial
+	if offset == nil {
+		return nil
+	}
+	if v, ok := offset[offsetIncrementing]; ok && v != nil {
+		n, err := offsetInt(v)
+		if err != nil {
+			return fmt.Errorf("offset %s: %w", offsetIncrementing, err)
+		}
+		q.inc = n
+	}
+	if v, ok := offset[offsetTimestamp]; ok && v != nil {
+		ms, err := offsetInt(v)
+		if err != nil {
+			return fmt.Errorf("offset %s: %w", offsetTimestamp, err)
+		}
+		// java.sql.Timestamp: the milliseconds' second, then its nanos.
+		sec := ms / 1000
+		if ms%1000 < 0 {
+			sec--
+		}
+		nanos := (ms - sec*1000) * int64(time.Millisecond)
+		if nv, ok := offset[offsetTimestampNanos]; ok && nv != nil {
+			if nanos, err = offsetInt(nv); err != nil {
+				return fmt.Errorf("offset %s: %w", offsetTimestampNanos, err)
+			}
+		}
+		q.ts = time.Unix(sec, nanos).UTC()
+	}
+	return nil
+}
+
+// offsetInt reads a number from an offset: int64 as written, float64 after JSON.
+func offsetInt(v any) (int64, error) {
+	switch n := v.(type) {
+	case int64:
+		return n, nil
+	case int:
+		return int64(n), nil
+	case int32:
+		return int64(n), nil
+	case float64:
+		if n != math.Trunc(n) {
+			return 0, fmt.Errorf("%v is not a whole number", n)
+		}
+		return int64(n), nil
+	}
+	return 0, fmt.Errorf("%v (%T) is not a number", v, v)
+}
+
+// Poll queries the next table that is due (one whose last query returned
+// rows, or whose poll.interval.ms has passed) and returns up to
+// batch.max.rows records; none when no table is due.
+func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	now := time.Now()
+	for range len(t.queries) {
+		q := t.queries[t.next%len(t.queries)]
+		t.next = (t.next + 1) % len(t.queries)
+		if q.dropped || now.Before(q.nextRun) {
+			continue
+		}
+		recs, exhausted, err := t.pollQuery(ctx, q)
+		if err != nil {
+			if t.s.conn.dialect.IsUndefinedTable(err) && q.table.Name != "" {
+				// Dropped while running: the connector's table watch
+				// reconfigures the tasks without it.
+				t.log.Warn("jdbc source: table dropped; skipping it", "table", q.table.String())
+				q.dropped = true
+				continue
+			}
+			return nil, err
+		}
+		if exhausted {
+			q.nextRun = time.Now().Add(t.s.pollInterval)
+		}
+		if len(recs) > 0 {
+			return recs, nil
+		}
+	}
+	return nil, nil
+}
+
+// pollQuery runs one query of the mode and converts its rows. exhausted
+// says the query returned everything there is now.
+func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []connect.SourceRecord, exhausted bool, err error) {
+	if t.s.mode == ModeBulk {
+		return t.pollBulk(ctx, q)
+	}
+	d := t.s.conn.dialect
+	quote := func(c string) string { return d.Quote(c, t.s.conn.quote) }
+	var tsExpr string
+	if len(t.s.tsColumns) == 1 {
+		tsExpr = quote(t.s.tsColumns[0])
+	} else if len(t.s.tsColumns) > 1 {
+		var qs []string
+		for _, c := range t.s.tsColumns {
+			qs = append(qs, quote(c))
+		}
+		tsExpr = "COALESCE(" + strings.Join(qs, ", ") + ")"
+	}
+	var end time.Time
+	if tsExpr != "" {
+		now, err := d.CurrentTime(ctx, t.db)
+		if err != nil {
+			return nil, false, fmt.Errorf("jdbc: reading the database's time: %w", err)
+		}
+		end = now.Add(-t.s.tsDelay)
+	}
+	limit := t.s.batchMaxRows
+	var where, order string
+	var args []any
+	n := 0
+	p := func() string { n++; return d.Placeholder(n) }
+	tp := func() string { n++; return d.TimestampParam(n) }
+	switch t.s.mode {
+	case ModeIncrementing:
+		where = quote(t.s.incColumn) + " > " + p()
+		args = append(args, q.inc)
+		order = quote(t.s.incColumn)
+	case ModeTimestamp:
+		where = tsExpr + " > " + tp() + " AND " + tsExpr + " < " + tp()
+		args = append(args, q.ts, end)
+		order = tsExpr
+	case ModeTimestampIncrementing:
+		where = tsExpr + " < " + tp() + " AND ((" + tsExpr + " = " + tp() + " AND " + quote(t.s.incColumn) + " > " + p() + ") OR " + tsExpr + " > " + tp() + ")"
+		args = append(args, end, q.ts, q.inc, q.ts)
+		order = tsExpr + ", " + quote(t.s.incColumn)
+	}
+	query := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + where + " ORDER BY " + order + " ASC" + d.Limit(limit) + t.suffix()
+	recs, err = t.query(ctx, q, query, args)
+	if err != nil {
+		return nil, false, err
+	}
+	exhausted = len(recs) < limit
+	if t.s.mode == ModeTimestamp && !exhausted {
+		// Rows sharing the batch's last timestamp may continue past the
+		// limit, and the offset (a timestamp alone) cannot say which were
+		// sent: leave them for a query of that timestamp alone.
+		cut := len(recs)
+		lastTS := recOffsetTime(recs[len(recs)-1])
+		for cut > 0 && recOffsetTime(recs[cut-1]).Equal(lastTS) {
+			cut--
+		}
+		if cut > 0 {
+			recs = recs[:cut]
+			q.ts = recOffsetTime(recs[cut-1])
+		} else {
+			n = 0
+			all := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + tsExpr + " = " + tp() + t.suffix()
+			if recs, err = t.query(ctx, q, all, []any{lastTS}); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	return recs, exhausted, nil
+}
+
+func (t *SourceTask) suffix() string {
+	if t.s.querySuffix == "" {
+		return ""
+	}
+	return " " + t.s.querySuffix
+}
+
+// recOffsetTime reads the timestamp of a record's offset.
+func recOffsetTime(r connect.SourceRecord) time.Time {
+	ms, _ := r.SourceOffset[offsetTimestamp].(int64)
+	nanos, _ := r.SourceOffset[offsetTimestampNanos].(int64)
+	sec := ms / 1000
+	if ms%1000 < 0 {
+		sec--
+	}
+	return time.Unix(sec, nanos).UTC()
+}
+
+// query runs a query and converts every row, advancing q's position.
+func (t *SourceTask) query(ctx context.Context, q *tableQuery, query string, args []any) ([]connect.SourceRecord, error) {
+	rows, done, err := t.run(ctx, query, args)
+	if err != nil {
+		return nil, fmt.Errorf("jdbc: querying %s: %w\n%s", q.from, err, query)
+	}
+	defer done()
+	defer rows.Close()
+	var recs []connect.SourceRecord
+	if err := t.scan(q, rows, -1, &recs); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// run runs a query, in a read-only transaction of the configured
+// isolation level when it is not the default.
+func (t *SourceTask) run(ctx context.Context, query string, args []any) (*sql.Rows, func(), error) {
+	if t.s.isolation == sql.LevelDefault {
+		rows, err := t.db.QueryContext(ctx, query, args...)
+		return rows, func() {}, err
+	}
+	tx, err := t.db.BeginTx(ctx, &sql.TxOptions{Isolation: t.s.isolation, ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, nil, err
+	}
+	return rows, func() { _ = tx.Commit() }, nil
+}
+
+// pollBulk reads the next batch of a bulk pass, starting a pass when none
+// is open. Bulk records carry no offsets: a pass cut short by the end of a
+// lease starts again, as Confluent's does after a restart.
+func (t *SourceTask) pollBulk(ctx context.Context, q *tableQuery) ([]connect.SourceRecord, bool, error) {
+	if q.bulk == nil {
+		rows, err := t.db.QueryContext(ctx, "SELECT "+q.selectSQL+" FROM "+q.from+t.suffix())
+		if err != nil {
+			return nil, false, fmt.Errorf("jdbc: querying %s: %w", q.from, err)
+		}
+		q.bulk = rows
+	}
+	var recs []connect.SourceRecord
+	if err := t.scan(q, q.bulk, t.s.batchMaxRows, &recs); err != nil {
+		q.bulk.Close()
+		q.bulk = nil
+		return nil, false, err
+	}
+	if len(recs) < t.s.batchMaxRows {
+		q.bulk.Close()
+		q.bulk = nil
+		return recs, true, nil
+	}
+	return recs, false, nil
+}
+
+// scan converts up to max rows (all when max < 0) into records.
+func (t *SourceTask) scan(q *tableQuery, rows *sql.Rows, max int, recs *[]connect.SourceRecord) error {
+	if q.cols == nil {
+		cts, err := rows.ColumnTypes()
+		if err != nil {
+			return err
+		}
+		cols := make([]Column, len(cts))
+		for i, ct := range cts {
+			cols[i] = t.s.conn.dialect.ResultColumn(ct)
+		}
+		if err := t.setColumns(q, cols, ""); err != nil {
+			return err
+		}
+	}
+	// Scanning copies every value out of the destinations, so one set
+	// serves every row.
+	dests := make([]any, len(q.cols))
+	for i := range q.cols {
+		dests[i] = q.cols[i].dest()
+	}
+	tz := t.s.conn.settings.TimeZone
+	for (max < 0 || len(*recs) < max) && rows.Next() {
+		if err := rows.Scan(dests...); err != nil {
+			return fmt.Errorf("jdbc: reading a row of %s: %w", q.from, err)
+		}
+		rec, err := t.record(q, dests, tz)
+		if err != nil {
+			return err
+		}
+		*recs = append(*recs, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("jdbc: reading %s: %w", q.from, err)
+	}
+	return nil
+}
+
+// record builds a record from a scanned row and advances the position.
+func (t *SourceTask) record(q *tableQuery, dests []any, tz *time.Location) (connect.SourceRecord, error) {
+	value := data.NewStruct(q.valSchema)
+	vals := make([]any, len(q.cols))
+	for i := range q.cols {
+		v, err := q.cols[i].value(tableName(q), dests[i], tz)
+		if err != nil {
+			return connect.SourceRecord{}, t.rowError(q, vals, err)
+		}
+		vals[i] = v
+		if err := value.Put(q.cols[i].Name, v); err != nil {
+			return connect.SourceRecord{}, t.rowError(q, vals, err)
+		}
+	}
+	rec := connect.SourceRecord{Record: connect.Record{Topic: q.topic, ValueSchema: q.valSchema, Value: value}}
+	if q.keySchema != nil {
+		key := data.NewStruct(q.keySchema)
+		for _, i := range q.keyIdx {
+			if err := key.Put(q.cols[i].Name, vals[i]); err != nil {
+				return connect.SourceRecord{}, t.rowError(q, vals, err)
+			}
+		}
+		rec.KeySchema, rec.Key = q.keySchema, key
+	}
+	if t.s.mode == ModeBulk {
+		return rec, nil
+	}
+	offset := map[string]any{}
+	if q.incIdx >= 0 {
+		inc, err := incrementingValue(vals[q.incIdx])
+		if err != nil {
+			return connect.SourceRecord{}, t.rowError(q, vals, err)
+		}
+		q.inc = inc
+		offset[offsetIncrementing] = inc
+	}
+	if len(q.tsIdx) > 0 {
+		var ts time.Time
+		found := false
+		for _, i := range q.tsIdx {
+			if ts, found = q.cols[i].instant(dests[i], tz); found {
+				break
+			}
+		}
+		if !found {
+			return connect.SourceRecord{}, t.rowError(q, vals, errors.New("the timestamp column(s) are NULL"))
+		}
+		q.ts = ts
+		offset[offsetTimestamp] = ts.UnixMilli()
+		offset[offsetTimestampNanos] = int64(ts.Nanosecond())
+	}
+	rec.SourcePartition, rec.SourceOffset = q.partition, offset
+	return rec, nil
+}
+
+func tableName(q *tableQuery) string {
+	if q.table.Name != "" {
+		return q.table.String()
+	}
+	return "query"
+}
+
+// rowError names the row (its key, or its incrementing value) in err.
+func (t *SourceTask) rowError(q *tableQuery, vals []any, err error) error {
+	var id []string
+	for _, i := range q.keyIdx {
+		id = append(id, fmt.Sprintf("%s=%v", q.cols[i].Name, vals[i]))
+	}
+	if len(id) == 0 && q.incIdx >= 0 {
+		id = append(id, fmt.Sprintf("%s=%v", q.cols[q.incIdx].Name, vals[q.incIdx]))
+	}
+	return fmt.Errorf("jdbc: %s row [%s]: %w", tableName(q), strings.Join(id, ", "), err)
+}
+
+// incrementingValue reads the incrementing column's value as an int64.
+func incrementingValue(v any) (int64, error) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), nil
+	case int16:
+		return int64(n), nil
+	case int32:
+		return int64(n), nil
+	case int64:
+		return n, nil
+	case data.Decimal:
+		r := n.Rat()
+		if r.IsInt() && r.Num().IsInt64() {
+			return r.Num().Int64(), nil
+		}
+	case nil:
+		return 0, errors.New("the incrementing column is NULL")
+	}
+	return 0, fmt.Errorf("incrementing value %v does not fit a 64-bit offset", v)
+}
+
+// Stop closes the connection.
+func (t *SourceTask) Stop() error {
+	for _, q := range t.queries {
+		if q.bulk != nil {
+			q.bulk.Close()
+		}
+	}
+	if t.db != nil {
+		return t.db.Close()
+	}
+	return nil
+}

@@ -1,0 +1,263 @@
+package mqtt
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+)
+
+// session is how a task connects: parsed once from the shared keys.
+type session struct {
+	uris           []string
+	clientID       string
+	username       string
+	password       config.Secret
+	cleanSession   bool
+	connectTimeout time.Duration
+	keepalive      time.Duration
+	qos            byte
+	tls            *tls.Config
+	tlsFiles       string // the PEM files tls was read from
+}
+
+// key identifies what a connection was made with, for reusing it.
+func (s session) key() string {
+	return fmt.Sprintf("%v|%s|%s|%t|%d|%d|%d|%s", s.uris, s.clientID, s.username, s.cleanSession, s.connectTimeout, s.keepalive, s.qos, s.tlsFiles) + "|" + s.password.Value()
+}
+
+func newSession(v *config.Values, clientID string) (session, error) {
+	s := session{
+		uris:           v.List(ServerURIConfig),
+		clientID:       clientID,
+		username:       v.String(UsernameConfig),
+		password:       v.Password(PasswordConfig),
+		cleanSession:   v.Bool(CleanSessionConfig),
+		connectTimeout: time.Duration(v.Int(ConnectTimeoutConfig)) * time.Second,
+		keepalive:      time.Duration(v.Int(KeepaliveIntervalConfig)) * time.Second,
+		qos:            byte(v.Int(QoSConfig)),
+	}
+	needsTLS := false
+	for _, u := range s.uris {
+		needsTLS = needsTLS || strings.HasPrefix(u, "ssl:") || strings.HasPrefix(u, "tls:") ||
+			strings.HasPrefix(u, "mqtts:") || strings.HasPrefix(u, "wss:")
+	}
+	ca, cert, key := v.String(SSLCAFileConfig), v.String(SSLCertFileConfig), v.String(SSLKeyFileConfig)
+	s.tlsFiles = ca + "|" + cert + "|" + key
+	if needsTLS || ca != "" || cert != "" {
+		cfg, err := tlsConfig(ca, cert, key)
+		if err != nil {
+			return session{}, err
+		}
+		s.tls = cfg
+	}
+	return s, nil
+}
+
+func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", SSLCAFileConfig, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no PEM certificate in %s", SSLCAFileConfig, caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if certFile != "" || keyFile != "" {
+		if certFile == "" || keyFile == "" {
+			return nil, fmt.Errorf("%s and %s must be set together", SSLCertFileConfig, SSLKeyFileConfig)
+		}
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", SSLCertFileConfig, SSLKeyFileConfig, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// connect opens a client. onMessage, when set, receives every message the
+// broker sends (including those queued for a persistent session, which
+// arrive before any subscription is renewed) in order, on paho's router
+// goroutine, and must not block; the messages are acknowledged only by
+// their Ack method (manual acknowledgement). onLost is called if the
+// connection drops; the client does not reconnect by itself, as a lease
+// that lost its session must end and leave the messages to the next one.
+func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error)) (c paho.Client, sessionPresent bool, err error) {
+	opts := paho.NewClientOptions().
+		SetClientID(s.clientID).
+		SetCleanSession(s.cleanSession).
+		SetConnectTimeout(s.connectTimeout).
+		SetKeepAlive(s.keepalive).
+		SetPingTimeout(s.connectTimeout).
+		SetWriteTimeout(s.connectTimeout).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetOrderMatters(true).
+		SetAutoAckDisabled(true).
+		SetCustomOpenConnectionFn(s.open).
+		SetStore(noStore{})
+	for _, u := range s.uris {
+		opts.AddBroker(u)
+	}
+	if s.username != "" {
+		opts.SetUsername(s.username)
+	}
+	if s.password.Value() != "" {
+		opts.SetPassword(s.password.Value())
+	}
+	if s.tls != nil {
+		opts.SetTLSConfig(s.tls)
+	}
+	if onMessage != nil {
+		opts.SetDefaultPublishHandler(onMessage)
+	}
+	if onLost != nil {
+		opts.SetConnectionLostHandler(func(_ paho.Client, err error) { onLost(err) })
+	}
+	c = paho.NewClient(opts)
+	tok := c.Connect()
+	if err := wait(ctx, tok, s.connectTimeout); err != nil {
+		cerr := &ConnectError{URIs: s.uris, ClientID: s.clientID, Err: err}
+		if refused(err) {
+			// Credentials, authorisation or client id: trying again
+			// changes nothing until the configuration does.
+			return nil, false, cerr
+		}
+		return nil, false, connect.Retriable(cerr)
+	}
+	return c, tok.(*paho.ConnectToken).SessionPresent(), nil
+}
+
+// open dials a broker and buffers what is read from it: paho reads each
+// packet's header a byte at a time, a system call each without a buffer.
+func (s session) open(uri *url.URL, opts paho.ClientOptions) (net.Conn, error) {
+	dialer := &net.Dialer{Timeout: s.connectTimeout}
+	var conn net.Conn
+	var err error
+	switch uri.Scheme {
+	case "ws", "wss":
+		u := *uri
+		u.User = nil
+		var cfg *tls.Config
+		if uri.Scheme == "wss" {
+			cfg = s.tls
+		}
+		conn, err = paho.NewWebsocket(u.String(), cfg, s.connectTimeout, opts.HTTPHeaders, opts.WebsocketOptions)
+	case "ssl", "tls", "mqtts":
+		cfg := s.tls
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		conn, err = tls.DialWithDialer(dialer, "tcp", uri.Host, cfg)
+	default:
+		conn, err = dialer.Dial("tcp", uri.Host)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10)}, nil
+}
+
+// bufferedConn reads through a buffer and writes straight through.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// noStore is a paho store that keeps nothing. paho's stores let a client
+// resume its in-flight messages after reconnecting in the same process; a
+// lease never reconnects (the broker's session is what carries messages
+// from one lease to the next), so keeping every packet would only cost.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}
+
+// refused reports whether the broker refused the connection for a reason
+// only a configuration change fixes.
+func refused(err error) bool {
+	for _, e := range []error{packets.ErrorRefusedBadUsernameOrPassword, packets.ErrorRefusedNotAuthorised,
+		packets.ErrorRefusedIDRejected, packets.ErrorRefusedBadProtocolVersion} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// wait waits for a paho token, bounded by ctx and timeout.
+func wait(ctx context.Context, t paho.Token, timeout time.Duration) error {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-t.Done():
+		return t.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return fmt.Errorf("%w after %s", ErrTimeout, timeout)
+	}
+}
+
+// subscribe sends a SUBSCRIBE for filters at qos; granted checks the
+// answer.
+func subscribe(c paho.Client, filters []string, qos byte) paho.Token {
+	m := make(map[string]byte, len(filters))
+	for _, f := range filters {
+		m[f] = qos
+	}
+	return c.SubscribeMultiple(m, nil)
+}
+
+// granted waits for a SUBSCRIBE's answer and checks the broker granted
+// every filter.
+func granted(ctx context.Context, t paho.Token, filters []string, timeout time.Duration) error {
+	if err := wait(ctx, t, timeout); err != nil {
+		return fmt.Errorf("subscribing to %s: %w", strings.Join(filters, ","), err)
+	}
+	var refused []string
+	for f, granted := range t.(*paho.SubscribeToken).Result() {
+		if granted == 0x80 {
+			refused = append(refused, f)
+		}
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("%w: %s", ErrSubscriptionRefused, strings.Join(refused, ","))
+	}
+	return nil
+}
+
+// disconnect sends DISCONNECT and closes the connection. paho writes
+// acknowledgements handed to it before the DISCONNECT (both pass through
+// one ordered channel), so messages acked before disconnect are acked at
+// the broker.
+func disconnect(c paho.Client) {
+	if c != nil && c.IsConnectionOpen() {
+		c.Disconnect(1000)
+	}
+}

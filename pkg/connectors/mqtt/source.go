@@ -1,0 +1,396 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// SourceClass is Confluent's MQTT source connector class; SluiceSourceClass
+// is Sluice's name for the same connector.
+const (
+	SourceClass       = "io.confluent.connect.mqtt.MqttSourceConnector"
+	SluiceSourceClass = "io.sluice.connect.mqtt.MqttSourceConnector"
+)
+
+// The headers a source record carries, with the MQTT message's properties.
+const (
+	HeaderMessageID = "mqtt.message.id"
+	HeaderQoS       = "mqtt.qos"
+	HeaderRetained  = "mqtt.retained"
+	HeaderDuplicate = "mqtt.duplicate"
+)
+
+// seqField is the (never stored) source offset field that numbers the
+// records of one lease, so that CommitRecord knows which messages to ack.
+const seqField = "mqtt.seq"
+
+// SourceConnector divides the topic filters among the tasks and gives each
+// task its client id. It is not safe for concurrent use.
+type SourceConnector struct {
+	props map[string]string
+}
+
+var (
+	_ connect.Connector             = (*SourceConnector)(nil)
+	_ connect.SourceTask            = (*SourceTask)(nil)
+	_ connect.SourceRecordCommitter = (*SourceTask)(nil)
+	_ connect.SourceCommitter       = (*SourceTask)(nil)
+)
+
+// NewSourceConnector returns a source connector.
+func NewSourceConnector() *SourceConnector { return &SourceConnector{} }
+
+// Start validates the configuration and keeps it for TaskConfigs.
+func (c *SourceConnector) Start(_ context.Context, _ connect.ConnectorContext, props map[string]string) error {
+	if _, err := SourceConfig().Parse(props); err != nil {
+		return err
+	}
+	c.props = maps.Clone(props)
+	return nil
+}
+
+// TaskConfigs deals the topic filters round robin to at most maxTasks
+// tasks (never more tasks than filters), as Confluent's connector does, and
+// gives task n the client id <prefix>-<n>. Changing the filters or the task
+// count later changes which session a filter lives in: messages queued in
+// the old session are then not read.
+func (c *SourceConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
+	if c.props == nil {
+		return nil, errors.New("MqttSourceConnector: TaskConfigs called before Start")
+	}
+	vals, err := SourceConfig().Parse(c.props)
+	if err != nil {
+		return nil, err
+	}
+	filters := vals.List(TopicsConfig)
+	n := min(max(maxTasks, 1), len(filters))
+	groups := make([][]string, n)
+	for i, f := range filters {
+		groups[i%n] = append(groups[i%n], f)
+	}
+	prefix := clientIDPrefix(vals, c.props)
+	configs := make([]map[string]string, n)
+	for i := range configs {
+		tc := maps.Clone(c.props)
+		tc[TopicsConfig] = joinList(groups[i])
+		tc[ClientIDConfig] = prefix + "-" + strconv.Itoa(i)
+		tc[taskClientIDConfig] = "true"
+		configs[i] = tc
+	}
+	return configs, nil
+}
+
+// taskClientIDConfig marks a task configuration whose mqtt.client.id is
+// the task's full client id rather than a prefix.
+const taskClientIDConfig = "mqtt.client.id.per.task"
+
+func clientIDPrefix(vals *config.Values, props map[string]string) string {
+	if p := vals.String(ClientIDConfig); p != "" {
+		return p
+	}
+	return "sluice-" + props["name"]
+}
+
+func joinList(l []string) string {
+	out := ""
+	for i, s := range l {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}
+
+// Stop does nothing.
+func (c *SourceConnector) Stop() error { return nil }
+
+// Config returns SourceConfig().
+func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
+
+// SourceTask reads MQTT messages within one lease: Start connects with the
+// task's client id (resuming its persistent session unless
+// mqtt.clean.session.enabled) and subscribes; Poll hands over what the
+// broker queued and what arrives; CommitRecord, called by the executor
+// after Kafka acknowledged a record and the lease's offsets were written,
+// acknowledges its message and every earlier one (PUBACK for QoS 1, PUBREC
+// for QoS 2, in the order received as MQTT requires); Commit confirms the
+// broker read them; Stop disconnects, leaving every message not
+// acknowledged to the broker, which sends it again to the next lease.
+//
+// With mqtt.connection.keep.alive.between.leases (long-lived workers) Stop
+// of a lease that committed parks the connection in the process instead,
+// with the messages not acknowledged, and the task's next lease in the same
+// process takes it over. It is safe for the executor's use: Poll and
+// CommitRecord from one goroutine at a time, messages arriving on paho's.
+type SourceTask struct {
+	kafkaTopic string
+	batchSize  int
+	sess       session
+	filters    []string
+	keep       bool
+	conn       *connection
+
+	// polled are the messages handed out by Poll, in order; polled[0] has
+	// sequence number base.
+	polled []paho.Message
+	base   int64
+	next   int64
+	// unconfirmed: acknowledgements were handed to paho since the last
+	// barrier (Commit); committed: Commit ran in this lease.
+	unconfirmed bool
+	committed   bool
+	// subscribing is the SUBSCRIBE sent by Start, until its answer is checked.
+	subscribing paho.Token
+}
+
+// connection is a connected client and what it received and did not hand
+// out yet. Its handlers write to it on paho's goroutines.
+type connection struct {
+	client paho.Client
+	key    string // the settings it was made with, for reuse
+
+	mu      sync.Mutex
+	arrived []paho.Message // received, not yet polled
+	lost    error          // set when the connection dropped
+	wake    chan struct{}  // signalled when a message arrives
+}
+
+func (c *connection) onMessage(_ paho.Client, m paho.Message) {
+	c.mu.Lock()
+	c.arrived = append(c.arrived, m)
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *connection) onLost(err error) {
+	c.mu.Lock()
+	c.lost = err
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *connection) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *connection) healthy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lost == nil && c.client.IsConnectionOpen()
+}
+
+// parked holds source connections between the leases of long-lived
+// workers, by client id.
+var parked sync.Map
+
+// NewSourceTask returns a source task.
+func NewSourceTask() *SourceTask { return &SourceTask{} }
+
+// Start connects and subscribes, or takes over the connection the task's
+// previous lease parked. Failing to connect (unreachable broker, bad
+// credentials, refused client id) or a refused subscription fails the
+// lease with the broker's reason.
+func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, props map[string]string) error {
+	vals, err := SourceConfig().Parse(props)
+	if err != nil {
+		return err
+	}
+	clientID := vals.String(ClientIDConfig)
+	if props[taskClientIDConfig] != "true" {
+		clientID = clientIDPrefix(vals, props) + "-0"
+	}
+	t.sess, err = newSession(vals, clientID)
+	if err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	t.kafkaTopic = vals.String(KafkaTopicConfig)
+	t.batchSize = vals.Int(BatchSizeConfig)
+	t.filters = vals.List(TopicsConfig)
+	t.keep = vals.Bool(KeepConnectedConfig)
+	key := t.sess.key() + "|" + strings.Join(t.filters, ",")
+	if v, ok := parked.LoadAndDelete(clientID); ok {
+		c := v.(*connection)
+		if c.key == key && c.healthy() {
+			t.conn = c
+			return nil
+		}
+		disconnect(c.client)
+	}
+	c := &connection{key: key, wake: make(chan struct{}, 1)}
+	var resumed bool
+	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost)
+	if err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	t.conn = c
+	// The subscriptions are renewed every lease (the filters or QoS may
+	// have changed). A resumed session has them already and its queued
+	// messages arrive ahead of the SUBACK, which a large backlog delays:
+	// then the answer is checked at Commit rather than waited for here.
+	t.subscribing = subscribe(c.client, t.filters, t.sess.qos)
+	if !resumed {
+		return t.subscribed(ctx)
+	}
+	return nil
+}
+
+// subscribed waits for the SUBSCRIBE sent by Start, once.
+func (t *SourceTask) subscribed(ctx context.Context) error {
+	if t.subscribing == nil {
+		return nil
+	}
+	err := granted(ctx, t.subscribing, t.filters, t.sess.connectTimeout)
+	t.subscribing = nil
+	if err != nil {
+		return fmt.Errorf("MqttSourceTask: %w", err)
+	}
+	return nil
+}
+
+// pollWait is how long Poll waits for a message when none is there.
+const pollWait = 50 * time.Millisecond
+
+// Poll returns up to mqtt.batch.size messages received so far, waiting
+// briefly when there are none. After the connection dropped it returns
+// what was received before, then ErrConnectionLost.
+func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	msgs, lost := t.take()
+	if len(msgs) == 0 && lost == nil {
+		timer := time.NewTimer(pollWait)
+		select {
+		case <-t.conn.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		msgs, lost = t.take()
+	}
+	if len(msgs) == 0 {
+		if lost != nil {
+			return nil, connect.Retriable(fmt.Errorf("MqttSourceTask: %w: %v", ErrConnectionLost, lost))
+		}
+		return nil, nil
+	}
+	now := time.Now()
+	recs := make([]connect.SourceRecord, len(msgs))
+	for i, m := range msgs {
+		h := make(connect.Headers, 0, 4)
+		h.Add(HeaderMessageID, data.Int32Schema, int32(m.MessageID()))
+		h.Add(HeaderQoS, data.Int32Schema, int32(m.Qos()))
+		h.Add(HeaderRetained, data.BooleanSchema, m.Retained())
+		h.Add(HeaderDuplicate, data.BooleanSchema, m.Duplicate())
+		recs[i] = connect.SourceRecord{
+			Record: connect.Record{
+				Topic:     t.kafkaTopic,
+				KeySchema: data.StringSchema, Key: m.Topic(),
+				ValueSchema: data.BytesSchema, Value: m.Payload(),
+				Timestamp: now,
+				Headers:   h,
+			},
+			SourceOffset: map[string]any{seqField: t.next},
+		}
+		t.polled = append(t.polled, m)
+		t.next++
+	}
+	return recs, nil
+}
+
+func (t *SourceTask) take() ([]paho.Message, error) {
+	c := t.conn
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := min(len(c.arrived), t.batchSize)
+	msgs := c.arrived[:n:n]
+	c.arrived = c.arrived[n:]
+	return msgs, c.lost
+}
+
+// CommitRecord acknowledges the record's message and every message polled
+// before it. The executor calls it only for records Kafka acknowledged,
+// after the lease's offsets were written, in the order they were produced;
+// acknowledging the earlier ones too covers the records a transformation
+// dropped. Messages after the last record produced stay unacknowledged and
+// come again in the next lease.
+func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ connect.TopicPartition, _ int64) error {
+	seq, ok := r.SourceOffset[seqField].(int64)
+	if !ok {
+		return fmt.Errorf("MqttSourceTask: record without its %s", seqField)
+	}
+	for t.base <= seq && len(t.polled) > 0 {
+		t.polled[0].Ack()
+		t.unconfirmed = t.unconfirmed || t.polled[0].Qos() > 0
+		t.polled[0] = nil
+		t.polled = t.polled[1:]
+		t.base++
+	}
+	return nil
+}
+
+// Commit waits until the broker has processed the acknowledgements sent by
+// CommitRecord. paho writes acknowledgements and control packets in the
+// order they were handed to it and the broker processes a connection's
+// packets in order, so the answer to an UNSUBSCRIBE sent after them (of a
+// filter the session never subscribed to) proves they arrived. Without
+// this barrier a connection closed while the broker still sends (PUBRELs
+// of QoS 2, new messages) may be reset, and the broker may drop the last
+// acknowledgements it had not read yet: their messages would come again.
+func (t *SourceTask) Commit(ctx context.Context) error {
+	if err := t.subscribed(ctx); err != nil {
+		return err
+	}
+	if t.unconfirmed && t.conn != nil {
+		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
+			// The records are in Kafka; acknowledgements the broker did not
+			// read mean duplicates in the next lease, never loss.
+			return connect.Retriable(fmt.Errorf("MqttSourceTask: confirming acknowledgements: %w", err))
+		}
+		t.unconfirmed = false
+	}
+	t.committed = true
+	return nil
+}
+
+// barrierTopic prefixes the filter Commit unsubscribes from.
+const barrierTopic = "sluice/ack-barrier/"
+
+// Stop disconnects, after the acknowledgements sent so far. The session
+// (and with it every message not acknowledged) stays at the broker unless
+// mqtt.clean.session.enabled. With mqtt.connection.keep.alive.between.leases,
+// a lease that committed parks its connection instead: the messages it
+// polled but did not acknowledge go back in front of those not polled, for
+// the next lease.
+func (t *SourceTask) Stop() error {
+	c := t.conn
+	t.conn = nil
+	if c == nil {
+		return nil
+	}
+	if t.keep && t.committed && c.healthy() {
+		c.mu.Lock()
+		c.arrived = append(t.polled[:len(t.polled):len(t.polled)], c.arrived...)
+		c.mu.Unlock()
+		t.polled = nil
+		if old, loaded := parked.Swap(t.sess.clientID, c); loaded {
+			disconnect(old.(*connection).client)
+		}
+		return nil
+	}
+	disconnect(c.client)
+	return nil
+}

@@ -1,0 +1,379 @@
+package mysqlcdc
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/debezium"
+)
+
+// Offset fields (Debezium's MySQL offset keys): file and pos are where the
+// current transaction starts in the binlog, event how many of its row
+// changes were already emitted; snapshot marks the snapshot's records.
+const (
+	serverKey        = "server"
+	fileKey          = "file"
+	posKey           = "pos"
+	eventKey         = "event"
+	rowKey           = "row"
+	serverIDKey      = "server_id"
+	tsSecKey         = "ts_sec"
+	gtidsKey         = "gtids"
+	snapshotKey      = "snapshot"
+	snapshotDoneKey  = "snapshot_completed"
+	snapshotTableKey = "snapshot_table"
+	snapshotCountKey = "snapshot_key"
+)
+
+// Task reads one server's binlog. It is not safe for concurrent use.
+type Task struct {
+	s         *settings
+	mariadb   bool // the server is MariaDB
+	source    *data.Schema
+	connector string
+	log       *slog.Logger
+	partition map[string]any
+
+	db     *sql.DB
+	tables map[string]*table
+
+	snap *snapshot
+
+	syncer   *replication.BinlogSyncer
+	streamer *replication.BinlogStreamer
+	onlySnap bool
+
+	file      string
+	txStart   uint32 // position of the current transaction's first event
+	txEvents  int64  // row changes of the current transaction seen
+	skip      int64  // row changes to skip in the first transaction (resume)
+	skipFile  string
+	skipPos   uint32
+	gtid      string
+	ts        time.Time
+	inTx      bool
+	nextStart uint32 // where the next transaction starts
+}
+
+var _ connect.SourceTask = (*Task)(nil)
+
+func newTask(mariadb bool) *Task {
+	t := &Task{mariadb: mariadb, source: debezium.MySQLSourceSchema, connector: "mysql"}
+	if mariadb {
+		t.source, t.connector = debezium.MariaDBSourceSchema, "mariadb"
+	}
+	return t
+}
+
+// sourceSchema follows the connector name set by the plugin.
+func (t *Task) sourceSchema() {
+	if t.connector == "mariadb" {
+		t.source = debezium.MariaDBSourceSchema
+	}
+}
+
+// Start connects and decides from the committed offset whether to
+// snapshot, resume a snapshot, or read the binlog.
+func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props map[string]string) (err error) {
+	if t.s, err = parseSettings(props); err != nil {
+		return err
+	}
+	t.sourceSchema()
+	t.log = slog.Default().With("connector", t.connector+"-cdc", "server", t.s.prefix)
+	t.partition = map[string]any{serverKey: t.s.prefix}
+	t.tables = map[string]*table{}
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = t.s.user, t.s.password, "tcp", fmt.Sprintf("%s:%d", t.s.host, t.s.port)
+	cfg.Loc = time.UTC
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	t.db = sql.OpenDB(conn)
+	t.db.SetMaxOpenConns(2)
+	var version string
+	if err := t.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		return connect.Retriable(fmt.Errorf("connecting to %s:%d as %s: %w", t.s.host, t.s.port, t.s.user, err))
+	}
+	// The server's kind decides the binlog protocol and the snapshot's
+	// locking; the class decides the events' connector name.
+	t.mariadb = strings.Contains(version, "MariaDB")
+	t.onlySnap = t.s.snapshotMode == SnapshotInitialOnly
+	var off map[string]any
+	if tc != nil && tc.Offsets() != nil {
+		off = tc.Offsets().Offset(t.partition)
+	}
+	switch {
+	case off == nil && t.s.snapshotMode != SnapshotNoData:
+		return t.beginSnapshot(ctx, nil)
+	case off == nil:
+		file, pos, err := t.binlogEnd(ctx)
+		if err != nil {
+			return err
+		}
+		return t.startStreaming(file, pos, 0)
+	case off[snapshotKey] == true && off[snapshotDoneKey] != true:
+		return t.beginSnapshot(ctx, off)
+	}
+	if t.onlySnap {
+		return nil
+	}
+	file, _ := off[fileKey].(string)
+	pos, err := connect.OffsetPosition(off[posKey])
+	if err != nil || file == "" {
+		return fmt.Errorf("committed offset %v has no binlog position", off)
+	}
+	event, _ := connect.OffsetPosition(off[eventKey])
+	return t.startStreaming(file, uint32(pos), event)
+}
+
+func (t *Task) binlogEnd(ctx context.Context) (string, uint32, error) {
+	var file string
+	var pos uint32
+	var a, b any
+	row := t.db.QueryRowContext(ctx, "SHOW MASTER STATUS")
+	cols := []any{&file, &pos, &a, &b}
+	if t.mariadb {
+		cols = cols[:4]
+	}
+	if err := row.Scan(cols...); err != nil {
+		// MySQL 8.4 adds a fifth column (Executed_Gtid_Set).
+		var c any
+		if err2 := t.db.QueryRowContext(ctx, "SHOW MASTER STATUS").Scan(&file, &pos, &a, &b, &c); err2 != nil {
+			return "", 0, fmt.Errorf("reading the binlog position (is log_bin on?): %w", err)
+		}
+	}
+	return file, pos, nil
+}
+
+func (t *Task) startStreaming(file string, pos uint32, skip int64) error {
+	flavor := gomysql.MySQLFlavor
+	if t.mariadb {
+		flavor = gomysql.MariaDBFlavor
+	}
+	t.syncer = replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID: t.s.serverID, Flavor: flavor, Host: t.s.host, Port: uint16(t.s.port), User: t.s.user, Password: t.s.password,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	st, err := t.syncer.StartSync(gomysql.Position{Name: file, Pos: pos})
+	if err != nil {
+		return connect.Retriable(fmt.Errorf("reading the binlog from %s:%d: %w", file, pos, err))
+	}
+	t.streamer, t.file, t.nextStart = st, file, pos
+	t.skip, t.skipFile, t.skipPos = skip, file, pos
+	t.log.Info("streaming", "file", file, "pos", pos, "skip", skip)
+	return nil
+}
+
+// table returns a captured table's shape, loading it when needed.
+func (t *Task) table(ctx context.Context, db, name string) (*table, error) {
+	if tb, ok := t.tables[db+"."+name]; ok {
+		return tb, nil
+	}
+	tb, err := t.s.loadTable(ctx, t.db, t.source, db, name)
+	if err != nil {
+		return nil, connect.Retriable(err)
+	}
+	t.tables[db+"."+name] = tb
+	return tb, nil
+}
+
+// Poll returns snapshot rows or binlog changes.
+func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if t.snap != nil {
+		recs, done, err := t.pollSnapshot(ctx)
+		if err != nil || !done {
+			return recs, err
+		}
+		file, pos := t.snap.file, t.snap.pos
+		t.snap = nil
+		if !t.onlySnap {
+			return recs, t.startStreaming(file, pos, 0)
+		}
+		return recs, nil
+	}
+	if t.streamer == nil {
+		return nil, nil
+	}
+	return t.pollBinlog(ctx)
+}
+
+const pollWait = 200 * time.Millisecond
+
+func (t *Task) pollBinlog(ctx context.Context) ([]connect.SourceRecord, error) {
+	var recs []connect.SourceRecord
+	deadline := time.Now().Add(pollWait)
+	for len(recs) < t.s.batch {
+		wait := time.Until(deadline)
+		if len(recs) > 0 {
+			wait = min(wait, 5*time.Millisecond)
+		}
+		if wait <= 0 {
+			break
+		}
+		ectx, cancel := context.WithTimeout(ctx, wait)
+		ev, err := t.streamer.GetEvent(ectx)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				break
+			}
+			return recs, fmt.Errorf("reading the binlog: %w", err)
+		}
+		out, err := t.handle(ctx, ev)
+		if err != nil {
+			return recs, err
+		}
+		recs = append(recs, out...)
+	}
+	return recs, nil
+}
+
+func (t *Task) beginTx(h *replication.EventHeader) {
+	t.inTx, t.txEvents = true, 0
+	t.txStart = h.LogPos - h.EventSize
+	t.ts = time.Unix(int64(h.Timestamp), 0)
+}
+
+func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]connect.SourceRecord, error) {
+	h := ev.Header
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		t.file, t.nextStart = string(e.NextLogName), uint32(e.Position)
+	case *replication.MariadbGTIDEvent:
+		t.beginTx(h)
+		t.gtid = e.GTID.String()
+	case *replication.GTIDEvent:
+		t.beginTx(h)
+	case *replication.QueryEvent:
+		q := strings.TrimSpace(string(e.Query))
+		if strings.EqualFold(q, "BEGIN") {
+			if !t.inTx {
+				t.beginTx(h)
+			}
+			return nil, nil
+		}
+		// DDL: forget the shapes of the database's tables; they are
+		// re-read from information_schema when next needed.
+		for id := range t.tables {
+			if strings.HasPrefix(id, string(e.Schema)+".") || len(e.Schema) == 0 {
+				delete(t.tables, id)
+			}
+		}
+		t.endTx(h)
+	case *replication.XIDEvent:
+		t.endTx(h)
+	case *replication.RowsEvent:
+		return t.rows(ctx, h, ev.Header.EventType, e)
+	}
+	return nil, nil
+}
+
+func (t *Task) endTx(h *replication.EventHeader) {
+	t.inTx, t.gtid = false, ""
+	t.nextStart = h.LogPos
+	t.skip = 0
+}
+
+func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replication.EventType, e *replication.RowsEvent) ([]connect.SourceRecord, error) {
+	db, name := string(e.Table.Schema), string(e.Table.Table)
+	if !t.s.captured(db, name) {
+		return nil, nil
+	}
+	if !t.inTx {
+		t.beginTx(h)
+	}
+	tb, err := t.table(ctx, db, name)
+	if err != nil {
+		return nil, err
+	}
+	var op debezium.Op
+	step := 1
+	switch typ {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2, replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
+		op = debezium.OpCreate
+	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1:
+		op, step = debezium.OpUpdate, 2
+	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2, replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
+		op = debezium.OpDelete
+	default:
+		return nil, nil
+	}
+	var recs []connect.SourceRecord
+	for i, r := 0, int32(0); i+step <= len(e.Rows); i, r = i+step, r+1 {
+		t.txEvents++
+		if t.skip > 0 && t.file == t.skipFile && t.txStart == t.skipPos && t.txEvents <= t.skip {
+			continue
+		}
+		var before, after *data.Struct
+		keyRow := e.Rows[i]
+		switch op {
+		case debezium.OpCreate:
+			after, err = tb.row(e.Rows[i])
+		case debezium.OpUpdate:
+			if before, err = tb.row(e.Rows[i]); err == nil {
+				after, err = tb.row(e.Rows[i+1])
+			}
+			keyRow = e.Rows[i+1]
+		case debezium.OpDelete:
+			before, err = tb.row(e.Rows[i])
+		}
+		if err != nil {
+			return nil, err
+		}
+		key, err := tb.key(keyRow)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
+			Table: name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}.Struct(t.source)
+		value := debezium.NewEnvelope(tb.envelope, op, before, after, src, nil, now)
+		off := map[string]any{fileKey: t.file, posKey: int64(t.txStart), eventKey: t.txEvents, rowKey: int64(0),
+			serverIDKey: int64(h.ServerID), tsSecKey: t.ts.Unix()}
+		if t.gtid != "" {
+			off[gtidsKey] = t.gtid
+		}
+		rec := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
+		rec.Topic, rec.ValueSchema, rec.Value = tb.topic, tb.envelope, value
+		if key != nil {
+			rec.KeySchema, rec.Key = tb.keySchema, key
+		}
+		recs = append(recs, rec)
+		if op == debezium.OpDelete && t.s.tombstones {
+			tomb := rec
+			tomb.ValueSchema, tomb.Value = nil, nil
+			recs = append(recs, tomb)
+		}
+	}
+	return recs, nil
+}
+
+// Stop closes the binlog reader and the connections.
+func (t *Task) Stop() error {
+	if t.snap != nil && t.snap.rows != nil {
+		t.snap.rows.Close()
+	}
+	if t.snap != nil && t.snap.conn != nil {
+		t.snap.conn.Close()
+	}
+	if t.syncer != nil {
+		t.syncer.Close()
+	}
+	if t.db != nil {
+		return t.db.Close()
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package postgrescdc
+
+import (
+	"github.com/jackc/pglogrepl"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+)
+
+// Source partition and offset fields. The offset keeps Debezium's keys, so
+// that a Debezium offset can be taken over and the other way round:
+//
+//   - lsn: the event's LSN; lsn_proc: the last completely processed LSN
+//     (Sluice writes the event's); lsn_commit: the end LSN of the last
+//     transaction completely processed before the event (streaming only);
+//     txId: the event's transaction; ts_usec: its commit time;
+//   - snapshot, last_snapshot_record: set on snapshot records;
+//
+// and Sluice's own, which Debezium ignores:
+//
+//   - event: how many change messages of transaction txId precede the
+//     next one to emit, so a lease that ended inside a transaction
+//     resumes exactly after its last record (several rows may share an
+//     LSN, as a multi-row insert writes them in one WAL record);
+//   - snapshot_table, snapshot_key: where an unfinished snapshot resumes
+//     (the table and the text of the last primary key emitted).
+const (
+	serverKey             = "server"
+	lsnKey                = "lsn"
+	lsnProcKey            = "lsn_proc"
+	lsnCommitKey          = "lsn_commit"
+	txIDKey               = "txId"
+	tsUsecKey             = "ts_usec"
+	snapshotKey           = "snapshot"
+	lastSnapshotRecordKey = "last_snapshot_record"
+	eventKey              = "event"
+	snapshotTableKey      = "snapshot_table"
+	snapshotRowKey        = "snapshot_key"
+)
+
+// position is a committed offset, parsed.
+type position struct {
+	snapshot, lastSnapshot bool
+	lsn, lsnCommit         pglogrepl.LSN
+	txID                   int64
+	event                  int64
+	hasEvent               bool
+	snapTable              string
+	snapKey                []any
+}
+
+func num(v any) (int64, bool) {
+	switch v.(type) {
+	case nil:
+		return 0, false
+	}
+	n, err := connect.OffsetPosition(v)
+	return n, err == nil
+}
+
+func parsePosition(off map[string]any) *position {
+	if off == nil {
+		return nil
+	}
+	p := &position{}
+	p.snapshot, _ = off[snapshotKey].(bool)
+	p.lastSnapshot, _ = off[lastSnapshotRecordKey].(bool)
+	if n, ok := num(off[lsnKey]); ok {
+		p.lsn = pglogrepl.LSN(n)
+	}
+	if n, ok := num(off[lsnCommitKey]); ok {
+		p.lsnCommit = pglogrepl.LSN(n)
+	}
+	p.txID, _ = num(off[txIDKey])
+	p.event, p.hasEvent = num(off[eventKey])
+	p.snapTable, _ = off[snapshotTableKey].(string)
+	if k, ok := off[snapshotRowKey].([]any); ok {
+		p.snapKey = k
+	}
+	return p
+}
+
+// snapshotInProgress reports whether the offset is inside an unfinished snapshot.
+func (p *position) snapshotInProgress() bool { return p != nil && p.snapshot && !p.lastSnapshot }
+
+// streamStart is where streaming resumes: the end of the last completely
+// processed transaction, or the snapshot's LSN.
+func (p *position) streamStart() pglogrepl.LSN {
+	if p.lsnCommit != 0 {
+		return p.lsnCommit
+	}
+	return p.lsn
+}

@@ -1,0 +1,438 @@
+package postgrescdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/debezium"
+)
+
+// txState is the transaction being read from the stream.
+type txState struct {
+	xid        int64
+	final      pglogrepl.LSN // LSN of its commit record
+	commitTime time.Time
+	events     int64 // change messages of captured tables seen so far
+	skip       int64 // change messages already emitted by an earlier lease
+	skipLSN    pglogrepl.LSN
+	emitted    int64 // events emitted, for the transaction block
+	perTable   map[string]int64
+	tables     []string
+}
+
+// pollWait bounds how long one Poll waits for the stream; catchUpWait how
+// long the first Polls of a lease wait for the server's first message.
+const (
+	pollWait    = 200 * time.Millisecond
+	catchUpWait = 30 * time.Second
+)
+
+// startStreaming starts replication from t.start.
+func (t *Task) startStreaming(ctx context.Context) error {
+	rows, err := exec(ctx, t.conn, "SELECT pg_current_wal_flush_lsn()")
+	if err != nil || len(rows) != 1 {
+		return connect.Retriable(fmt.Errorf("reading the WAL position: %w", err))
+	}
+	if t.catchUpTo, err = pglogrepl.ParseLSN(string(rows[0][0])); err != nil {
+		return err
+	}
+	err = pglogrepl.StartReplication(ctx, t.repl, t.s.slot, t.start, pglogrepl.StartReplicationOptions{
+		Mode:       pglogrepl.LogicalReplication,
+		PluginArgs: []string{"proto_version '1'", "publication_names " + literal(t.s.publication)},
+	})
+	if err != nil {
+		return t.streamError(err)
+	}
+	t.streaming = true
+	if t.lastEnd == 0 {
+		t.lastEnd = t.start
+	}
+	t.lastReply, t.lastBeat = time.Now(), time.Now()
+	t.log.Info("streaming", "from", t.start)
+	return nil
+}
+
+// streamError explains the server's errors a user must act on.
+func (t *Task) streamError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "42704": // undefined_object: the slot or the publication
+			return fmt.Errorf("streaming from slot %q with publication %q: %w (check that the replication slot and the publication exist)", t.s.slot, t.s.publication, err)
+		case "55006": // object_in_use
+			return connect.Retriable(fmt.Errorf("replication slot %q is in use by another connection: %w", t.s.slot, err))
+		}
+	}
+	return fmt.Errorf("streaming from slot %q: %w", t.s.slot, err)
+}
+
+// pollStream reads messages until a batch is full or the stream is quiet.
+func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
+	var recs []connect.SourceRecord
+	deadline := time.Now().Add(pollWait)
+	if !t.caughtUp {
+		// The server may first decode (and skip) a long stretch of WAL
+		// from the slot's restart LSN: that is not idleness.
+		deadline = time.Now().Add(catchUpWait)
+	}
+	for len(recs) < t.s.batch {
+		if time.Since(t.lastReply) >= t.s.statusInterval {
+			if err := t.confirm(ctx, t.durable); err != nil {
+				return recs, err
+			}
+		}
+		if t.caughtUp && len(recs) == 0 && time.Until(deadline) > pollWait {
+			deadline = time.Now().Add(pollWait)
+		}
+		wait := time.Until(deadline)
+		if len(recs) > 0 {
+			wait = min(wait, 5*time.Millisecond)
+		}
+		if wait <= 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		// A read deadline on the socket rather than a context per message:
+		// a context costs a timer and a watcher per message, which halves
+		// the rate.
+		if err := t.repl.Conn().SetReadDeadline(time.Now().Add(wait)); err != nil {
+			return recs, t.streamError(err)
+		}
+		msg, err := t.repl.ReceiveMessage(context.Background())
+		if err != nil {
+			var netErr net.Error
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				break
+			}
+			return recs, t.streamError(err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			out, err := t.handleCopyData(ctx, m.Data)
+			if err != nil {
+				return recs, err
+			}
+			recs = append(recs, out...)
+		case *pgproto3.ErrorResponse:
+			return recs, t.streamError(pgconn.ErrorResponseToPgError(m))
+		}
+	}
+	if hb, ok := t.heartbeat(); ok {
+		recs = append(recs, hb)
+	}
+	return recs, nil
+}
+
+func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRecord, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	switch b[0] {
+	case pglogrepl.PrimaryKeepaliveMessageByteID:
+		ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(b[1:])
+		if err != nil {
+			return nil, err
+		}
+		if t.tx == nil && ka.ServerWALEnd > t.lastEnd && ka.ServerWALEnd >= t.start {
+			// Every transaction committed before the server's sent position
+			// was delivered before this message.
+			t.lastEnd = ka.ServerWALEnd
+		}
+		if ka.ServerWALEnd >= t.catchUpTo {
+			t.caughtUp = true
+		}
+		if ka.ReplyRequested {
+			return nil, t.confirm(ctx, t.durable)
+		}
+		return nil, nil
+	case pglogrepl.XLogDataByteID:
+		x, err := pglogrepl.ParseXLogData(b[1:])
+		if err != nil {
+			return nil, err
+		}
+		if x.WALStart >= t.catchUpTo {
+			t.caughtUp = true
+		}
+		msg, err := pglogrepl.Parse(x.WALData)
+		if err != nil {
+			return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+		}
+		return t.handle(ctx, x.WALStart, msg)
+	}
+	return nil, nil
+}
+
+// handle turns one pgoutput message into change events.
+func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Message) ([]connect.SourceRecord, error) {
+	switch m := msg.(type) {
+	case *pglogrepl.RelationMessage:
+		if !t.s.filter.table(m.Namespace, m.RelationName) {
+			t.rels[m.RelationID] = nil
+			return nil, nil
+		}
+		tb, err := t.table(ctx, m.Namespace, m.RelationName, m)
+		if err != nil {
+			return nil, err
+		}
+		t.rels[m.RelationID] = tb
+	case *pglogrepl.BeginMessage:
+		t.tx = &txState{xid: int64(m.Xid), final: m.FinalLSN, commitTime: m.CommitTime, perTable: map[string]int64{}}
+		if r := t.resume; r != nil {
+			// The first transaction of a resumed stream may be the one the
+			// last lease stopped inside.
+			if r.txID == t.tx.xid {
+				if r.hasEvent {
+					t.tx.skip = r.event
+				} else {
+					t.tx.skipLSN = r.lsn
+				}
+			}
+			t.resume = nil
+		}
+	case *pglogrepl.CommitMessage:
+		var recs []connect.SourceRecord
+		if t.tx != nil && t.s.txMetadata && t.tx.emitted > 0 {
+			recs = append(recs, t.txEnd())
+		}
+		t.lastEnd, t.lastXid, t.tx = m.TransactionEndLSN, t.tx.xidOr(t.lastXid), nil
+		return recs, nil
+	case *pglogrepl.InsertMessage:
+		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
+			return t.rowEvent(tb, lsn, debezium.OpCreate, nil, m.Tuple)
+		})
+	case *pglogrepl.UpdateMessage:
+		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
+			return t.rowEvent(tb, lsn, debezium.OpUpdate, m.OldTuple, m.NewTuple)
+		})
+	case *pglogrepl.DeleteMessage:
+		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
+			return t.rowEvent(tb, lsn, debezium.OpDelete, m.OldTuple, nil)
+		})
+	case *pglogrepl.TruncateMessage:
+		var recs []connect.SourceRecord
+		for _, id := range m.RelationIDs {
+			out, err := t.change(lsn, id, func(tb *table) ([]connect.SourceRecord, error) {
+				if t.s.skipped[string(debezium.OpTruncate)] {
+					return nil, nil
+				}
+				now := time.Now()
+				value := debezium.NewEnvelope(tb.envelope, debezium.OpTruncate, nil, nil, t.streamSource(tb, lsn), t.txBlock(tb), now)
+				return []connect.SourceRecord{t.record(tb, nil, value, t.streamOffset(lsn), now)}, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, out...)
+		}
+		return recs, nil
+	}
+	return nil, nil
+}
+
+func (tx *txState) xidOr(def int64) int64 {
+	if tx == nil {
+		return def
+	}
+	return tx.xid
+}
+
+// change counts a change message of a captured table and, unless an
+// earlier lease already emitted it, builds its events.
+func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]connect.SourceRecord, error)) ([]connect.SourceRecord, error) {
+	tb, known := t.rels[rel]
+	if !known {
+		return nil, fmt.Errorf("change for relation %d before its Relation message", rel)
+	}
+	if tb == nil || t.tx == nil {
+		return nil, nil
+	}
+	t.tx.events++
+	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
+		return nil, nil
+	}
+	recs, err := build(tb)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) > 0 && t.s.txMetadata && t.tx.emitted == 0 {
+		recs = append([]connect.SourceRecord{t.txBegin()}, recs...)
+	}
+	return recs, nil
+}
+
+func tuple(td *pglogrepl.TupleData) []tupleValue {
+	if td == nil {
+		return nil
+	}
+	out := make([]tupleValue, len(td.Columns))
+	for i, c := range td.Columns {
+		switch c.DataType {
+		case pglogrepl.TupleDataTypeNull:
+			out[i].null = true
+		case pglogrepl.TupleDataTypeToast:
+			out[i].toasted = true
+		default:
+			out[i].text = string(c.Data)
+		}
+	}
+	return out
+}
+
+// rowEvent builds the events of an insert, update or delete. An update
+// that changes the primary key becomes a delete of the old key (and its
+// tombstone) and a create of the new one, as Debezium does.
+func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT *pglogrepl.TupleData) ([]connect.SourceRecord, error) {
+	oldVals, newVals := tuple(oldT), tuple(newT)
+	if op == debezium.OpUpdate && oldVals != nil {
+		oldKey, err := tb.key(oldVals)
+		if err != nil {
+			return nil, err
+		}
+		newKey, err := tb.key(newVals)
+		if err != nil {
+			return nil, err
+		}
+		if oldKey != nil && !data.ValuesEqual(oldKey, newKey) {
+			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldT, nil)
+			if err != nil {
+				return nil, err
+			}
+			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newT)
+			return append(del, cre...), err
+		}
+	}
+	if t.s.skipped[string(op)] {
+		return nil, nil
+	}
+	var before, after *data.Struct
+	var err error
+	if oldVals != nil {
+		if before, err = tb.row(oldVals); err != nil {
+			return nil, err
+		}
+	}
+	keyVals := oldVals
+	if newVals != nil {
+		if after, err = tb.row(newVals); err != nil {
+			return nil, err
+		}
+		keyVals = newVals
+	}
+	key, err := tb.key(keyVals)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSource(tb, lsn), t.txBlock(tb), now)
+	offset := t.streamOffset(lsn)
+	t.emittedEnd = t.lastEnd
+	recs := []connect.SourceRecord{t.record(tb, key, value, offset, now)}
+	if op == debezium.OpDelete && t.s.tombstones {
+		tomb := t.record(tb, key, nil, offset, now)
+		tomb.ValueSchema = nil
+		recs = append(recs, tomb)
+	}
+	return recs, nil
+}
+
+func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
+	return tb.source(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, int64(lsn), int64(t.lastEnd))
+}
+
+// streamOffset is the offset of an event at lsn in the current transaction.
+func (t *Task) streamOffset(lsn pglogrepl.LSN) map[string]any {
+	off := map[string]any{lsnKey: int64(lsn), lsnProcKey: int64(lsn), txIDKey: t.tx.xid,
+		tsUsecKey: t.tx.commitTime.UnixMicro(), eventKey: t.tx.events}
+	if t.lastEnd != 0 {
+		off[lsnCommitKey] = int64(t.lastEnd)
+	}
+	return off
+}
+
+// record wraps a change event; the topic is the table's.
+func (t *Task) record(tb *table, key *data.Struct, value *data.Struct, offset map[string]any, _ time.Time) connect.SourceRecord {
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: offset}
+	r.Topic = tb.topic
+	if key != nil {
+		r.KeySchema, r.Key = tb.keySchema, key
+	}
+	if value != nil {
+		r.ValueSchema, r.Value = tb.envelope, value
+	}
+	return r
+}
+
+// txBlock counts an event into the transaction and returns its block, or
+// nil without provide.transaction.metadata.
+func (t *Task) txBlock(tb *table) *debezium.Tx {
+	if !t.s.txMetadata || t.tx == nil {
+		return nil
+	}
+	t.tx.emitted++
+	if t.tx.perTable[tb.id()] == 0 {
+		t.tx.tables = append(t.tx.tables, tb.id())
+	}
+	t.tx.perTable[tb.id()]++
+	return &debezium.Tx{ID: t.txID(), TotalOrder: t.tx.emitted, DataCollectionOrder: t.tx.perTable[tb.id()]}
+}
+
+// txID is Debezium's PostgreSQL transaction id: "<txId>:<lsn of the commit>".
+func (t *Task) txID() string {
+	return strconv.FormatInt(t.tx.xid, 10) + ":" + strconv.FormatInt(int64(t.tx.final), 10)
+}
+
+func (t *Task) txTopic() string { return debezium.AdjustName(t.s.prefix + ".transaction") }
+
+func (t *Task) txBegin() connect.SourceRecord {
+	k, v := debezium.TransactionBegin(t.txID(), t.tx.commitTime)
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: t.streamOffset(0)}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
+	r.SourceOffset[eventKey] = t.tx.events - 1
+	delete(r.SourceOffset, lsnKey)
+	delete(r.SourceOffset, lsnProcKey)
+	return r
+}
+
+func (t *Task) txEnd() connect.SourceRecord {
+	per := make([]debezium.CollectionCount, len(t.tx.tables))
+	for i, id := range t.tx.tables {
+		per[i] = debezium.CollectionCount{Collection: id, Events: t.tx.perTable[id]}
+	}
+	k, v := debezium.TransactionEnd(t.txID(), t.tx.commitTime, t.tx.emitted, per)
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: t.streamOffset(t.tx.final)}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
+	return r
+}
+
+// heartbeat returns a heartbeat record when heartbeat.interval.ms has passed,
+// the stream is between transactions, and the position moved since the last
+// record (so an idle database does not keep a lease busy). Its offset is the end of the
+// last transaction read, so committing it lets the slot release the WAL of
+// tables that are not captured.
+func (t *Task) heartbeat() (connect.SourceRecord, bool) {
+	if t.s.heartbeat <= 0 || t.tx != nil || t.lastEnd <= t.emittedEnd || time.Since(t.lastBeat) < t.s.heartbeat {
+		return connect.SourceRecord{}, false
+	}
+	t.lastBeat, t.emittedEnd = time.Now(), t.lastEnd
+	k, v := debezium.Heartbeat(t.s.prefix, t.lastBeat)
+	off := map[string]any{lsnKey: int64(t.lastEnd), lsnProcKey: int64(t.lastEnd), lsnCommitKey: int64(t.lastEnd),
+		tsUsecKey: t.lastBeat.UnixMicro(), eventKey: int64(0)}
+	if t.lastXid != 0 {
+		off[txIDKey] = t.lastXid
+	}
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.s.heartbeatTopic, debezium.HeartbeatKeySchema, k, debezium.HeartbeatValueSchema, v
+	return r, true
+}

@@ -1,0 +1,163 @@
+package debezium
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// Version is what Sluice's change events carry in source.version.
+const Version = "3.6.1.Final-sluice"
+
+// Snapshot values of the source block's snapshot field (Debezium's
+// SnapshotRecord, lower-cased).
+const (
+	SnapshotTrue        = "true"
+	SnapshotFirst       = "first"
+	SnapshotFirstInColl = "first_in_data_collection"
+	SnapshotLastInColl  = "last_in_data_collection"
+	SnapshotLast        = "last"
+	SnapshotFalse       = "false"
+	SnapshotIncremental = "incremental"
+)
+
+// snapshotSchema is the source block's snapshot field: an optional
+// io.debezium.data.Enum defaulting to "false".
+var snapshotSchema = data.NewBuilder(data.TypeString).Name(EnumName).Version(1).
+	Parameter(EnumAllowedParam, "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental").
+	Default(SnapshotFalse).Optional().MustBuild()
+
+// commonSourceBuilder starts a source block schema with the fields every
+// connector shares (Debezium's SchemaFactory.sourceInfoSchemaBuilder).
+func commonSourceBuilder(name string) *data.SchemaBuilder {
+	return data.StructBuilder().Name(name).Version(1).
+		Field("version", data.StringSchema).
+		Field("connector", data.StringSchema).
+		Field("name", data.StringSchema).
+		Field("ts_ms", data.Int64Schema).
+		Field("snapshot", snapshotSchema).
+		Field("db", data.StringSchema).
+		Field("sequence", data.OptionalStringSchema).
+		Field("ts_us", data.OptionalInt64Schema).
+		Field("ts_ns", data.OptionalInt64Schema)
+}
+
+// PostgresSourceSchema is the PostgreSQL connector's source block
+// (io.debezium.connector.postgresql.Source).
+var PostgresSourceSchema = commonSourceBuilder("io.debezium.connector.postgresql.Source").
+	Field("schema", data.StringSchema).
+	Field("table", data.StringSchema).
+	Field("txId", data.OptionalInt64Schema).
+	Field("lsn", data.OptionalInt64Schema).
+	Field("xmin", data.OptionalInt64Schema).
+	Field("origin", data.OptionalStringSchema).
+	Field("origin_lsn", data.OptionalInt64Schema).
+	MustBuild()
+
+// Common is what every source block holds.
+type Common struct {
+	Connector string // "postgresql", "mysql", "mariadb"
+	Name      string // topic.prefix
+	DB        string
+	Snapshot  string // one of the Snapshot* values
+	// Time is when the change happened in the database (commit time); the
+	// zero time means now.
+	Time time.Time
+}
+
+func (c Common) fill(s *data.Struct, sequence string) {
+	t := c.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	s.Set("version", Version).Set("connector", c.Connector).Set("name", c.Name).
+		Set("ts_ms", t.UnixMilli()).Set("db", c.DB).
+		Set("ts_us", t.UnixMicro()).Set("ts_ns", t.UnixNano())
+	if c.Snapshot != "" && c.Snapshot != SnapshotFalse {
+		// Debezium leaves snapshot unset outside snapshots: converters
+		// write its default, "false"; transforms reading it see null.
+		s.Set("snapshot", c.Snapshot)
+	}
+	if sequence != "" {
+		s.Set("sequence", sequence)
+	}
+}
+
+// PostgresSource is a PostgreSQL event's source block.
+type PostgresSource struct {
+	Common
+	Schema, Table string
+	// TxID, LSN and LastCommitLSN are omitted when 0.
+	TxID          int64
+	LSN           int64
+	LastCommitLSN int64
+}
+
+// Struct returns the source block; sequence is
+// ["<last commit lsn>","<lsn>"] as Debezium writes it.
+func (p PostgresSource) Struct() *data.Struct {
+	s := data.NewStruct(PostgresSourceSchema)
+	p.fill(s, `[`+lsnJSON(p.LastCommitLSN)+`,`+lsnJSON(p.LSN)+`]`)
+	s.Set("schema", p.Schema).Set("table", p.Table)
+	if p.TxID != 0 {
+		s.Set("txId", p.TxID)
+	}
+	if p.LSN != 0 {
+		s.Set("lsn", p.LSN)
+	}
+	return s
+}
+
+func lsnJSON(lsn int64) string {
+	if lsn == 0 {
+		return "null"
+	}
+	return `"` + strconv.FormatInt(lsn, 10) + `"`
+}
+
+// MySQLSourceSchema is the MySQL connector's source block
+// (io.debezium.connector.mysql.Source); MariaDBSourceSchema the MariaDB
+// connector's, with the same fields.
+var (
+	MySQLSourceSchema   = mysqlSourceBuilder("io.debezium.connector.mysql.Source").MustBuild()
+	MariaDBSourceSchema = mysqlSourceBuilder("io.debezium.connector.mariadb.Source").MustBuild()
+)
+
+func mysqlSourceBuilder(name string) *data.SchemaBuilder {
+	return commonSourceBuilder(name).
+		Field("table", data.OptionalStringSchema).
+		Field("server_id", data.Int64Schema).
+		Field("gtid", data.OptionalStringSchema).
+		Field("file", data.StringSchema).
+		Field("pos", data.Int64Schema).
+		Field("row", data.Int32Schema).
+		Field("thread", data.OptionalInt64Schema).
+		Field("query", data.OptionalStringSchema)
+}
+
+// MySQLSource is a MySQL or MariaDB event's source block.
+type MySQLSource struct {
+	Common
+	Table    string
+	ServerID int64
+	GTID     string
+	File     string
+	Pos      int64
+	Row      int32
+}
+
+// Struct returns the source block in schema (MySQLSourceSchema or
+// MariaDBSourceSchema).
+func (m MySQLSource) Struct(schema *data.Schema) *data.Struct {
+	s := data.NewStruct(schema)
+	m.fill(s, "")
+	if m.Table != "" {
+		s.Set("table", m.Table)
+	}
+	s.Set("server_id", m.ServerID).Set("file", m.File).Set("pos", m.Pos).Set("row", m.Row)
+	if m.GTID != "" {
+		s.Set("gtid", m.GTID)
+	}
+	return s
+}

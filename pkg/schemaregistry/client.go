@@ -1,0 +1,384 @@
+// Package schemaregistry is Sluice's Confluent Schema Registry client: every
+// registry call of the converters goes through it. It wraps franz-go's
+// pkg/sr (the HTTP API) and adds what Confluent's CachedSchemaRegistryClient
+// has and sr lacks: caches by schema id, by (subject, schema) and of each
+// subject's latest version, retries with exponential backoff when the
+// registry is unavailable, failover across every URL of
+// schema.registry.url on any unavailable answer (not only on connection
+// errors), Confluent's configuration keys, and a request counter.
+//
+// The wire format (magic byte 0, 4-byte big-endian schema id, payload; for
+// Protobuf the message indexes after the id) is in wire.go.
+package schemaregistry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+// Schema, SubjectSchema, SchemaReference and SchemaType are franz-go's.
+type (
+	Schema          = sr.Schema
+	SubjectSchema   = sr.SubjectSchema
+	SchemaReference = sr.SchemaReference
+	SchemaType      = sr.SchemaType
+)
+
+// Schema types.
+const (
+	TypeAvro     = sr.TypeAvro
+	TypeProtobuf = sr.TypeProtobuf
+	TypeJSON     = sr.TypeJSON
+)
+
+// Client talks to one registry (one or several URLs). Lookups that hit a
+// cache make no request; concurrent misses for the same key make one. A
+// Client is safe for concurrent use.
+type Client struct {
+	cfg Settings
+	// rotations[i] is an sr client whose URLs start at the i-th URL: try i
+	// of a request uses rotations[i % len], so that an unavailable first
+	// registry is skipped on the retry even when it answered (5xx).
+	rotations []*sr.Client
+	requests  atomic.Int64
+
+	mu       sync.Mutex
+	byID     map[int]Schema
+	bySchema map[subjectSchemaKey]SubjectSchema
+	latest   map[string]latestEntry
+	inflight map[any]*call
+
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+type subjectSchemaKey struct {
+	subject, schema string
+	typ             SchemaType
+	normalize       bool
+}
+
+type latestEntry struct {
+	ss SubjectSchema
+	at time.Time
+}
+
+type call struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// New returns a client for cfg.
+func New(cfg Settings) (*Client, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, fmt.Errorf("%w: no %s", errConfig, URLConfig)
+	}
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       cfg.TLS,
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.ReadTimeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	httpcl := &http.Client{Transport: transport, Timeout: cfg.ConnectTimeout + cfg.ReadTimeout}
+	c := &Client{
+		cfg: cfg, byID: map[int]Schema{}, bySchema: map[subjectSchemaKey]SubjectSchema{},
+		latest: map[string]latestEntry{}, inflight: map[any]*call{},
+		now: time.Now, sleep: sleepCtx,
+	}
+	for i := range cfg.URLs {
+		urls := append(append([]string{}, cfg.URLs[i:]...), cfg.URLs[:i]...)
+		opts := []sr.ClientOpt{sr.URLs(urls...), sr.HTTPClient(httpcl), sr.UserAgent("sluice"),
+			sr.PreReq(func(*http.Request) error { c.requests.Add(1); return nil })}
+		if cfg.Username != "" {
+			opts = append(opts, sr.BasicAuth(cfg.Username, cfg.Password))
+		}
+		if cfg.BearerToken != "" {
+			opts = append(opts, sr.BearerToken(cfg.BearerToken))
+		}
+		cl, err := sr.NewClient(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+		c.rotations = append(c.rotations, cl)
+	}
+	return c, nil
+}
+
+var (
+	sharedMu sync.Mutex
+	shared   = map[string]*Client{}
+)
+
+// Shared returns the process's client for cfg, creating it on first use:
+// converters configured alike (the key and value converters of a
+// connector, the leases that a warm function or a worker runs one after
+// the other) share its caches, so a schema is fetched once per process.
+func Shared(cfg Settings) (*Client, error) {
+	if cfg.fingerprint == "" {
+		return New(cfg)
+	}
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if c, ok := shared[cfg.fingerprint]; ok {
+		return c, nil
+	}
+	c, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	shared[cfg.fingerprint] = c
+	return c, nil
+}
+
+// Requests returns the number of HTTP requests the client has sent,
+// retries included.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// SchemaByID returns the schema with the given global id (GET
+// /schemas/ids/{id}), cached for good: ids never change meaning.
+func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
+	c.mu.Lock()
+	s, ok := c.byID[id]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	v, err := c.once(ctx, id, func(cl *sr.Client) (any, error) { return cl.SchemaByID(ctx, id) })
+	if err != nil {
+		return Schema{}, fmt.Errorf("fetching schema id %d: %w", id, err)
+	}
+	s = v.(Schema)
+	c.mu.Lock()
+	bound(c.byID, c.cfg.CacheCapacity)
+	c.byID[id] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// Register registers s under subject, or finds it when it is already
+// registered (POST /subjects/{subject}/versions), and returns its id. The
+// answer is cached by (subject, schema).
+func (c *Client) Register(ctx context.Context, subject string, s Schema, normalize bool) (int, error) {
+	k := subjectSchemaKey{subject: subject, schema: s.Schema, typ: s.Type, normalize: normalize}
+	if ss, ok := c.cachedSubjectSchema(k); ok {
+		return ss.ID, nil
+	}
+	v, err := c.once(ctx, k, func(cl *sr.Client) (any, error) {
+		return cl.RegisterSchema(withNormalize(ctx, normalize), subject, s, -1, -1)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("registering a schema under subject %s: %w", subject, err)
+	}
+	id := v.(int)
+	c.cacheSubjectSchema(k, SubjectSchema{Subject: subject, ID: id, Schema: s})
+	c.cacheID(id, s)
+	return id, nil
+}
+
+// Lookup finds s among subject's versions (POST /subjects/{subject}) and
+// returns its id and version, cached by (subject, schema). A schema not
+// registered under subject is ErrSchemaNotFound (or ErrSubjectNotFound).
+func (c *Client) Lookup(ctx context.Context, subject string, s Schema, normalize bool) (SubjectSchema, error) {
+	k := subjectSchemaKey{subject: subject, schema: s.Schema, typ: s.Type, normalize: normalize}
+	if ss, ok := c.cachedSubjectSchema(k); ok && ss.Version > 0 {
+		return ss, nil
+	}
+	v, err := c.once(ctx, [2]any{"lookup", k}, func(cl *sr.Client) (any, error) {
+		return cl.LookupSchema(withNormalize(ctx, normalize), subject, s)
+	})
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("looking up a schema under subject %s: %w", subject, err)
+	}
+	ss := v.(SubjectSchema)
+	c.cacheSubjectSchema(k, ss)
+	c.cacheID(ss.ID, ss.Schema)
+	return ss, nil
+}
+
+// Latest returns subject's latest version, cached for latest.cache.ttl.sec
+// (forever by default, as Confluent's client).
+func (c *Client) Latest(ctx context.Context, subject string) (SubjectSchema, error) {
+	c.mu.Lock()
+	e, ok := c.latest[subject]
+	c.mu.Unlock()
+	if ok && (c.cfg.LatestTTL < 0 || c.now().Sub(e.at) < c.cfg.LatestTTL) {
+		return e.ss, nil
+	}
+	v, err := c.once(ctx, [2]any{"latest", subject}, func(cl *sr.Client) (any, error) {
+		return cl.SchemaByVersion(ctx, subject, -1)
+	})
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("fetching the latest version of subject %s: %w", subject, err)
+	}
+	ss := v.(SubjectSchema)
+	c.mu.Lock()
+	bound(c.latest, c.cfg.CacheCapacity)
+	c.latest[subject] = latestEntry{ss: ss, at: c.now()}
+	c.mu.Unlock()
+	c.cacheID(ss.ID, ss.Schema)
+	return ss, nil
+}
+
+// SchemaByVersion returns one version of subject (uncached; version -1 is
+// the latest).
+func (c *Client) SchemaByVersion(ctx context.Context, subject string, version int) (SubjectSchema, error) {
+	v, err := c.retry(ctx, func(cl *sr.Client) (any, error) { return cl.SchemaByVersion(ctx, subject, version) })
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("fetching version %d of subject %s: %w", version, subject, err)
+	}
+	return v.(SubjectSchema), nil
+}
+
+// Subjects lists the registry's subjects (uncached).
+func (c *Client) Subjects(ctx context.Context) ([]string, error) {
+	v, err := c.retry(ctx, func(cl *sr.Client) (any, error) { return cl.Subjects(ctx) })
+	if err != nil {
+		return nil, fmt.Errorf("listing subjects: %w", err)
+	}
+	return v.([]string), nil
+}
+
+// Versions lists subject's versions (uncached).
+func (c *Client) Versions(ctx context.Context, subject string) ([]int, error) {
+	v, err := c.retry(ctx, func(cl *sr.Client) (any, error) { return cl.SubjectVersions(ctx, subject) })
+	if err != nil {
+		return nil, fmt.Errorf("listing the versions of subject %s: %w", subject, err)
+	}
+	return v.([]int), nil
+}
+
+// CheckCompatibility tests s against subject's version (-1: the latest)
+// and returns whether it is compatible and, when not, the registry's
+// reasons.
+func (c *Client) CheckCompatibility(ctx context.Context, subject string, version int, s Schema) (bool, []string, error) {
+	v, err := c.retry(ctx, func(cl *sr.Client) (any, error) {
+		return cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), subject, version, s)
+	})
+	if err != nil {
+		return false, nil, fmt.Errorf("checking compatibility with subject %s: %w", subject, err)
+	}
+	r := v.(sr.CheckCompatibilityResult)
+	return r.Is, r.Messages, nil
+}
+
+func withNormalize(ctx context.Context, normalize bool) context.Context {
+	if normalize {
+		return sr.WithParams(ctx, sr.Normalize)
+	}
+	return ctx
+}
+
+func (c *Client) cachedSubjectSchema(k subjectSchemaKey) (SubjectSchema, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ss, ok := c.bySchema[k]
+	return ss, ok
+}
+
+func (c *Client) cacheSubjectSchema(k subjectSchemaKey, ss SubjectSchema) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.bySchema[k]; ok && ss.Version == 0 {
+		ss.Version = old.Version
+	}
+	bound(c.bySchema, c.cfg.CacheCapacity)
+	c.bySchema[k] = ss
+}
+
+func (c *Client) cacheID(id int, s Schema) {
+	if id <= 0 || s.Schema == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byID[id]; !ok {
+		bound(c.byID, c.cfg.CacheCapacity)
+		c.byID[id] = s
+	}
+}
+
+// bound empties a cache that is full: a cheap bound that suits the
+// handful of schemas a connector meets.
+func bound[K comparable, V any](m map[K]V, capacity int) {
+	if capacity > 0 && len(m) >= capacity {
+		clear(m)
+	}
+}
+
+// once runs fn with retries, sharing one run among concurrent callers of
+// the same key.
+func (c *Client) once(ctx context.Context, key any, fn func(*sr.Client) (any, error)) (any, error) {
+	c.mu.Lock()
+	if cl, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-cl.done:
+			return cl.val, cl.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		}
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight[key] = cl
+	c.mu.Unlock()
+	cl.val, cl.err = c.retry(ctx, fn)
+	c.mu.Lock()
+	delete(c.inflight, key)
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.val, cl.err
+}
+
+// retry runs fn until it succeeds, fails with an error other than
+// ErrUnavailable, or max.retries retries have failed, waiting
+// retries.wait.ms doubled each time up to retries.max.wait.ms (with
+// jitter) and starting each try at the next URL.
+func (c *Client) retry(ctx context.Context, fn func(*sr.Client) (any, error)) (any, error) {
+	wait := c.cfg.RetryWait
+	for try := 0; ; try++ {
+		v, err := fn(c.rotations[try%len(c.rotations)])
+		err = fromSR(err)
+		if err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, ErrUnavailable) || try >= c.cfg.MaxRetries || ctx.Err() != nil {
+			return nil, err
+		}
+		d := wait
+		if c.cfg.RetryMaxWait > 0 && d > c.cfg.RetryMaxWait {
+			d = c.cfg.RetryMaxWait
+		}
+		d += time.Duration(rand.Int64N(int64(d)/5 + 1))
+		if serr := c.sleep(ctx, d); serr != nil {
+			return nil, err
+		}
+		wait *= 2
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func joinErrors(errs []error) error { return errors.Join(errs...) }
