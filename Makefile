@@ -136,7 +136,7 @@ RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 test: tools mosquitto samtools vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) vet -tags sluice.slim ./pkg/plugins/... ./functions/...
-	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/... ./functions/internal/runner/
+	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/optional/ ./functions/internal/runner/
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
 	$(MAKE) fuzz FUZZTIME=2s
