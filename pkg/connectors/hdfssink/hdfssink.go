@@ -47,6 +47,11 @@ const (
 // storage.StoreURLKey).
 const StorageClassConfig = "storage.class"
 
+// LogsDirConfig is Confluent HDFS's logs.dir, the folder of its write-ahead
+// logs. Sluice keeps none (a lease's output is a pure function of its
+// range), so the key is accepted and unused.
+const LogsDirConfig = "logs.dir"
+
 // formatAliases maps Confluent HDFS's format classes to the formats'.
 var formatAliases = map[string]string{
 	ParquetFormatClass: parquet.Class,
@@ -68,7 +73,11 @@ func Config() *config.Def {
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " is accepted."}).
-		Define(storage.StoreURLKey("The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url."))
+		Define(storage.StoreURLKey("The HDFS URL, hdfs://namenode:8020[/root]; takes precedence over hdfs.url.")).
+		Define(config.Key{Name: LogsDirConfig, Type: config.String, Default: "logs", Importance: config.High,
+			Group: "HDFS", Width: config.WidthNone, DisplayName: "Logs directory",
+			Doc: "Confluent's folder for write-ahead logs. Accepted and unused: Sluice writes no write-ahead log, " +
+				"because a lease's files are a pure function of its offset range (replays rewrite the same files)."})
 	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own).Rule(storeRule)
 }
 
