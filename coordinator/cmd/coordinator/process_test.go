@@ -104,6 +104,15 @@ func (p *process) url() string { return "http://" + p.addr }
 // its REST API answers (the election may be won before the REST listener
 // is up).
 func (p *process) leading() bool {
+	if !leads(p) {
+		return false
+	}
+	status, _, err := request(http.MethodGet, p.url()+"/connectors", nil)
+	return err == nil && status == http.StatusOK
+}
+
+// leads reports whether the process's election last said it leads.
+func leads(p *process) bool {
 	if p.Exited() {
 		return false
 	}
@@ -113,11 +122,7 @@ func (p *process) leading() bool {
 			last = line
 		}
 	}
-	if !strings.Contains(last, "leader=true") {
-		return false
-	}
-	status, _, err := request(http.MethodGet, p.url()+"/connectors", nil)
-	return err == nil && status == http.StatusOK
+	return strings.Contains(last, "leader=true")
 }
 
 // withoutAccessLog drops the REST access log lines.

@@ -82,13 +82,17 @@ func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 		"SLUICE_REST_BASIC_AUTH_FILE="+users)
 	p := startProcess(t, "tls", addr, env)
 	base := "https://" + addr
-	deadline := time.Now().Add(30 * time.Second)
+	// Wait for the REST API and for leadership: writes before this
+	// coordinator leads get Connect's 409 (on Apache Kafka the first
+	// rebalance takes seconds).
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if code, _ := curl(t, "--cacert", cert, "-u", "viewer:viewer-secret", base+"/connectors"); code == "200" {
+		code, _ := curl(t, "--cacert", cert, "-u", "viewer:viewer-secret", base+"/connectors")
+		if code == "200" && leads(p) {
 			break
 		}
 		if time.Now().After(deadline) || p.Exited() {
-			t.Fatalf("the coordinator never answered over HTTPS:\n%s", p.Stderr.String())
+			t.Fatalf("the coordinator never answered over HTTPS as the leader:\n%s", p.Stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
