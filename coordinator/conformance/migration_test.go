@@ -235,6 +235,9 @@ func startSluiceOn(t testing.TB, c *realkafka.Cluster, group, topicPrefix string
 		"SLUICE_GROUP_ID=" + group,
 		"SLUICE_LEASE_MAX_TIME=1s",
 		"SLUICE_RECONCILE_INTERVAL=200ms",
+		// The FileStream connectors' files are in the tests' temporary
+		// folders; outside dev mode no path is allowed unless listed.
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(),
 	}
 	if topicPrefix != "" { // else Connect's own topic names
 		env = append(env, "SLUICE_CONFIG_STORAGE_TOPIC="+topicPrefix+"-configs", "SLUICE_STATUS_STORAGE_TOPIC="+topicPrefix+"-status",

@@ -585,6 +585,9 @@ func startSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) strin
 		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
 		"SLUICE_LEASE_MAX_TIME=1s",
 		"SLUICE_RECONCILE_INTERVAL=200ms",
+		// The FileStream connectors' files are in the tests' temporary
+		// folders; outside dev mode no path is allowed unless listed.
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(),
 	})
 	tg := &target{name: "Sluice", url: "http://" + addr}
 	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
