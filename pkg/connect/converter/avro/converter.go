@@ -197,7 +197,7 @@ func (c *Converter) reader(topic string, id int) (*node, error) {
 	defer cancel()
 	s, err := c.client.SchemaByID(ctx, id)
 	if err != nil {
-		return nil, registryError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
 	}
 	if s.Type != schemaregistry.TypeAvro {
 		return nil, dataErrorf("schema id %d is a %s schema, not Avro", id, s.Type)
@@ -217,7 +217,7 @@ func (c *Converter) reader(topic string, id int) (*node, error) {
 		case err == nil:
 			version = ss.Version
 		case schemaregistry.IsRetriable(err):
-			return nil, registryError("looking up the version of schema id "+strconv.Itoa(id), err)
+			return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
 		}
 		// A schema registered under another subject has no version here.
 	}
@@ -297,7 +297,7 @@ func (c *Converter) register(topic string, s *data.Schema, text string) (*regist
 		return nil, dataErrorf("%v", err)
 	}
 	fail := func(err error) error {
-		return registryError("Failed to access Avro data from topic "+topic+" (subject "+subject+")", err)
+		return schemaregistry.ConverterError("Failed to access Avro data from topic "+topic+" (subject "+subject+")", err)
 	}
 	rs := schemaregistry.Schema{Schema: text}
 	var id int

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
-	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 // Conversion failures are *data.Error (Connect's DataException), so
@@ -45,17 +43,6 @@ func upper(t data.Type) string {
 		}
 	}
 	return string(b)
-}
-
-// registryError turns a registry failure into the converter's error: a
-// retriable one when the registry is unavailable, a record-level
-// data.Error otherwise (an unknown id, an incompatible schema).
-func registryError(msg string, err error) error {
-	de := &data.Error{Msg: msg + ": " + err.Error()}
-	if schemaregistry.IsRetriable(err) {
-		return connect.Retriable(errors.Join(de, err))
-	}
-	return errors.Join(de, err)
 }
 
 func joinErrors(errs []error) error { return errors.Join(errs...) }

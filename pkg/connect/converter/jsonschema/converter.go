@@ -108,14 +108,6 @@ func dataErrorf(format string, args ...any) error {
 	return &data.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
-func registryError(msg string, err error) error {
-	de := &data.Error{Msg: msg + ": " + err.Error()}
-	if schemaregistry.IsRetriable(err) {
-		return connect.Retriable(errors.Join(de, err))
-	}
-	return errors.Join(de, err)
-}
-
 // compile parses a JSON schema's text into its ordered form and a
 // validator.
 func compile(text string) (any, *js.Schema, error) {
@@ -174,7 +166,7 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	defer cancel()
 	s, err := c.client.SchemaByID(ctx, id)
 	if err != nil {
-		return nil, registryError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
 	}
 	if s.Type != schemaregistry.TypeJSON {
 		return nil, dataErrorf("schema id %d is a %s schema, not JSON", id, s.Type)
@@ -197,7 +189,7 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 				vs.Version = &ver
 				cs = &vs
 			case schemaregistry.IsRetriable(err):
-				return nil, registryError("looking up the version of schema id "+strconv.Itoa(id), err)
+				return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
 			}
 		}
 	}
@@ -264,26 +256,9 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writerEntry, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	rs := schemaregistry.Schema{Schema: string(text), Type: schemaregistry.TypeJSON}
-	var id int
-	switch {
-	case c.serde.UseSchemaID >= 0:
-		id = c.serde.UseSchemaID
-	case c.serde.UseLatestVersion:
-		ss, err := c.client.Latest(ctx, subject)
-		if err != nil {
-			return nil, registryError("subject "+subject, err)
-		}
-		id = ss.ID
-	case c.serde.AutoRegister:
-		if id, err = c.client.Register(ctx, subject, rs, c.serde.Normalize); err != nil {
-			return nil, registryError("registering the JSON schema under subject "+subject, err)
-		}
-	default:
-		ss, err := c.client.Lookup(ctx, subject, rs, c.serde.Normalize)
-		if err != nil {
-			return nil, registryError("looking up the JSON schema under subject "+subject, err)
-		}
-		id = ss.ID
+	id, err := c.serde.WriterID(ctx, c.client, subject, rs, "JSON schema")
+	if err != nil {
+		return nil, err
 	}
 	w = &writerEntry{id: id, validator: validator}
 	c.mu.Lock()

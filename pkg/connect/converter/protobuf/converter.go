@@ -10,7 +10,6 @@ package protobuf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -87,14 +86,6 @@ func dataErrorf(format string, args ...any) error {
 	return &data.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
-func registryError(msg string, err error) error {
-	de := &data.Error{Msg: msg + ": " + err.Error()}
-	if schemaregistry.IsRetriable(err) {
-		return connect.Retriable(errors.Join(de, err))
-	}
-	return errors.Join(de, err)
-}
-
 // ToConnectData reads a message in Confluent's wire format.
 func (c *Converter) ToConnectData(topic string, value []byte) (*data.Schema, any, error) {
 	if len(value) == 0 {
@@ -150,14 +141,14 @@ func (c *Converter) reader(topic string, id int, indexes []int) (*reader, error)
 		var err error
 		s, err = c.client.SchemaByID(ctx, id)
 		if err != nil {
-			return nil, registryError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+			return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
 		}
 		if s.Type != schemaregistry.TypeProtobuf {
 			return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
 		}
 		if fd, err = compileSchema(ctx, s, c.fetch); err != nil {
 			if schemaregistry.IsRetriable(err) {
-				return nil, registryError("fetching the references of schema id "+strconv.Itoa(id), err)
+				return nil, schemaregistry.ConverterError("fetching the references of schema id "+strconv.Itoa(id), err)
 			}
 			return nil, dataErrorf("schema id %d does not compile: %v", id, err)
 		}
@@ -174,7 +165,7 @@ func (c *Converter) reader(topic string, id int, indexes []int) (*reader, error)
 			case err == nil:
 				version = ss.Version
 			case schemaregistry.IsRetriable(err):
-				return nil, registryError("looking up the version of schema id "+strconv.Itoa(id), err)
+				return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
 			}
 		}
 	}
@@ -240,26 +231,9 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
 	if err != nil {
 		return nil, dataErrorf("%v", err)
 	}
-	var id int
-	switch {
-	case c.serde.UseSchemaID >= 0:
-		id = c.serde.UseSchemaID
-	case c.serde.UseLatestVersion:
-		ss, err := c.client.Latest(ctx, subject)
-		if err != nil {
-			return nil, registryError("subject "+subject, err)
-		}
-		id = ss.ID
-	case c.serde.AutoRegister:
-		if id, err = c.client.Register(ctx, subject, rs, c.serde.Normalize); err != nil {
-			return nil, registryError("registering the Protobuf schema under subject "+subject, err)
-		}
-	default:
-		ss, err := c.client.Lookup(ctx, subject, rs, c.serde.Normalize)
-		if err != nil {
-			return nil, registryError("looking up the Protobuf schema under subject "+subject, err)
-		}
-		id = ss.ID
+	id, err := c.serde.WriterID(ctx, c.client, subject, rs, "Protobuf schema")
+	if err != nil {
+		return nil, err
 	}
 	w = &writer{id: id, md: fd.Messages().Get(0)}
 	c.mu.Lock()
