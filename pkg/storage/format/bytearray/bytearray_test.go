@@ -11,10 +11,10 @@ import (
 
 func TestFormat(t *testing.T) {
 	tests := []struct {
-		name   string
-		props  map[string]string
-		ext    string
-		want   string
+		name  string
+		props map[string]string
+		ext   string
+		want  string
 	}{
 		// Each value's bytes then the separator ("\n" by default); a null
 		// value is an empty one.

@@ -52,10 +52,10 @@ null
 
 func TestFormat(t *testing.T) {
 	tests := []struct {
-		name   string
-		props  map[string]string
-		ext    string
-		want   string
+		name  string
+		props map[string]string
+		ext   string
+		want  string
 	}{
 		{name: "default", ext: ".json", want: values},
 		{name: "numeric decimals", props: map[string]string{DecimalFormatConfig: "numeric"}, ext: ".json", want: valuesNumeric},
