@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,7 +170,8 @@ func TestKcatProducesSluiceSinkWritesKeysHeadersTimestamps(t *testing.T) {
 	var values, keys, headers []string
 	waitFor(t, 90*time.Second, fmt.Sprintf("%d records in the sink's files", len(wants)), func() bool {
 		values, keys, headers = readSinkFiles(t, filepath.Join(dir, "topics", topic, "partition=0"))
-		return len(values) >= len(wants)
+		// Each file is committed on its own: values, keys, then headers.
+		return len(values) >= len(wants) && len(keys) >= len(wants) && len(headers) >= len(wants)
 	})
 	if len(values) != len(wants) || len(keys) != len(wants) || len(headers) != len(wants) {
 		t.Fatalf("the sink wrote %d values, %d keys, %d headers; want %d of each", len(values), len(keys), len(headers), len(wants))
@@ -325,6 +327,31 @@ func TestSluiceSourceReadByKcatWithHeadersTimestamps(t *testing.T) {
 			t.Errorf("order %d: kcat headers %q, want %q", v.OrderID, r.headers, wantHeaders)
 		}
 		timestamps[r.timestamp] = true
+	}
+	// kcat -o s@<ms> starts each partition at the first record stamped at
+	// or after that time (the broker's time index, built from Sluice's
+	// timestamps): pick the median time.
+	sorted := slices.Sorted(maps.Keys(timestamps))
+	from := sorted[len(sorted)/2]
+	want := map[int64]int64{} // partition -> first offset with timestamp >= from
+	for _, r := range recs {
+		if _, ok := want[r.partition]; !ok && r.timestamp >= from {
+			want[r.partition] = r.offset
+		}
+	}
+	got := map[int64]int64{}
+	out := kcat(t, h.brokers, "", "-C", "-t", topic, "-o", fmt.Sprintf("s@%d", from), "-e", "-f", `%p\t%o\n`)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var p, o int64
+		if _, err := fmt.Sscan(line, &p, &o); err != nil {
+			t.Fatalf("kcat -o s@%d printed %q: %v", from, line, err)
+		}
+		if first, ok := got[p]; !ok || o < first {
+			got[p] = o
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("kcat -o s@%d starts partitions at %v, want %v", from, got, want)
 	}
 	// The timestamps are Datagen's event times, not the time of sending:
 	// all distinct, in the past.
