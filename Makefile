@@ -330,6 +330,17 @@ test-kafka: tools kafka
 bench-connect: kafka
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} \
 	  $(GO) test -run '^$$' -bench 'BenchmarkFileStreamConnectVsSluice' -benchtime 1x -timeout 60m ./coordinator/conformance/
+
+# bench-pipeline and bench-export with Apache Kafka (one KRaft broker, a JVM
+# in its own process like the embedded broker they use otherwise) in place
+# of the out-of-process embedded broker: the same benchmarks, the figures
+# next to each other.
+.PHONY: bench-pipeline-real bench-export-real
+bench-pipeline-real: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(MAKE) --no-print-directory bench-pipeline
+
+bench-export-real: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(MAKE) --no-print-directory bench-export
 # Fuzz targets of the parsers that take outside input, as package:target.
 # `make fuzz` runs each for FUZZTIME (default 2m); `make test` runs each
 # for 2 s. New crashers land in the package's testdata/fuzz/ and become
