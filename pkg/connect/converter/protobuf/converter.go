@@ -136,38 +136,42 @@ func (c *Converter) reader(topic string, id int, indexes []int) (*reader, error)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	var s schemaregistry.Schema
-	if fd == nil {
-		var err error
-		s, err = c.client.SchemaByID(ctx, id)
-		if err != nil {
-			return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
-		}
+	// The schema's version is asked for every message index of id: with
+	// the record strategies each message has its own subject. The client
+	// answers from its caches after the first.
+	var compileErr error
+	s, version, err := c.serde.ReaderSchema(ctx, c.client, topic, c.isKey, id, func(s schemaregistry.Schema) (string, error) {
 		if s.Type != schemaregistry.TypeProtobuf {
-			return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
+			return "", nil
 		}
-		if fd, err = compileSchema(ctx, s, c.fetch); err != nil {
-			if schemaregistry.IsRetriable(err) {
-				return nil, schemaregistry.ConverterError("fetching the references of schema id "+strconv.Itoa(id), err)
+		if fd == nil {
+			if fd, compileErr = compileSchema(ctx, s, c.fetch); compileErr != nil {
+				return "", nil
 			}
-			return nil, dataErrorf("schema id %d does not compile: %v", id, err)
 		}
+		if md, err := messageAt(fd, indexes); err == nil {
+			return string(md.FullName()), nil
+		}
+		return "", nil
+	})
+	if err != nil {
+		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+	}
+	if s.Type != schemaregistry.TypeProtobuf {
+		return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
+	}
+	if fd == nil && compileErr == nil {
+		fd, compileErr = compileSchema(ctx, s, c.fetch)
+	}
+	if compileErr != nil {
+		if schemaregistry.IsRetriable(compileErr) {
+			return nil, schemaregistry.ConverterError("fetching the references of schema id "+strconv.Itoa(id), compileErr)
+		}
+		return nil, dataErrorf("schema id %d does not compile: %v", id, compileErr)
 	}
 	md, err := messageAt(fd, indexes)
 	if err != nil {
 		return nil, dataErrorf("schema id %d: %v", id, err)
-	}
-	version := 0
-	if s.Schema != "" {
-		if subject, err := c.serde.Strategy.Subject(topic, c.isKey, string(md.FullName())); err == nil {
-			ss, err := c.client.Lookup(ctx, subject, s, false)
-			switch {
-			case err == nil:
-				version = ss.Version
-			case schemaregistry.IsRetriable(err):
-				return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
-			}
-		}
 	}
 	cs, err := toConnect(md, version, 0)
 	if err != nil {
