@@ -10,8 +10,10 @@ package protobuf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,7 @@ type Converter struct {
 	isKey  bool
 	serde  schemaregistry.SerdeSettings
 	client *schemaregistry.Client
+	gen    genOptions
 
 	mu      sync.RWMutex
 	files   map[int]protoreflect.FileDescriptor
@@ -77,9 +80,41 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 	if err != nil {
 		return err
 	}
-	c.serde, c.client, c.isKey = serde, client, isKey
+	gen, err := parseGenOptions(props)
+	if err != nil {
+		return err
+	}
+	c.serde, c.client, c.isKey, c.gen = serde, client, isKey, gen
 	c.files, c.readers, c.writers = map[int]protoreflect.FileDescriptor{}, map[readerKey]*reader{}, map[*data.Schema]*writer{}
 	return nil
+}
+
+// The ProtobufData settings the converter takes, Confluent's keys.
+const (
+	OptionalForNullablesConfig = "optional.for.nullables"
+	WrapperForNullablesConfig  = "wrapper.for.nullables"
+)
+
+func parseGenOptions(props map[string]string) (genOptions, error) {
+	var o genOptions
+	var errs []error
+	for key, into := range map[string]*bool{
+		OptionalForNullablesConfig: &o.OptionalForNullables,
+		WrapperForNullablesConfig:  &o.WrapperForNullables,
+	} {
+		v, ok := props[key]
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			*into = true
+		case "false":
+		default:
+			errs = append(errs, &schemaregistry.ConfigError{Key: key, Value: v, Reason: "Expected value to be either true or false"})
+		}
+	}
+	return o, errors.Join(errs...)
 }
 
 func dataErrorf(format string, args ...any) error {
@@ -220,7 +255,7 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
 	if ok {
 		return w, nil
 	}
-	text, err := protoText(s)
+	text, err := protoText(s, c.gen)
 	if err != nil {
 		return nil, dataErrorf("%v", err)
 	}
