@@ -13,6 +13,7 @@ package schemaregistry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -243,9 +244,17 @@ func (c *Client) SchemaInSubject(ctx context.Context, subject string, id int) (S
 		// ends, so that a caller who comes after it finds it.
 		_, err := c.once(ctx, [2]any{"list", subject}, func(cl *sr.Client) (any, error) {
 			all, err := cl.AllSchemas(sr.WithParams(ctx, sr.SubjectPrefix(subject), sr.ShowDeleted))
-			if err == nil {
+			var syntax *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			switch {
+			case err == nil:
 				c.cacheListing(subject, all)
-			} else if e := fromSR(err); !IsRetriable(e) {
+			case errors.As(err, &syntax) || errors.As(err, &typ):
+				// A 200 whose body is no list of schemas (a proxy's
+				// page, a registry that reads the path otherwise).
+				c.noListing.Store(true)
+				return nil, fmt.Errorf("%w: %w", errNoListing, err)
+			case !IsRetriable(fromSR(err)):
 				// An older registry (or a proxy) without GET
 				// /schemas: ask by id from now on.
 				c.noListing.Store(true)

@@ -15,15 +15,16 @@ import (
 )
 
 // countingServer serves reg and counts the requests it answers, by
-// "METHOD path", on the server's side. Without listing, GET /schemas
-// answers 404 as registries without that endpoint do.
+// "METHOD path", on the server's side. listing says how GET /schemas
+// answers: "yes" as Confluent's registry, "404" as registries without
+// that endpoint, "html" with a 200 page that is not a list (a proxy's).
 type countingServer struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen map[string]int
 }
 
-func newCountingServer(t *testing.T, reg *srfake.Registry, listing bool) *countingServer {
+func newCountingServer(t *testing.T, reg *srfake.Registry, listing string) *countingServer {
 	t.Helper()
 	cs := &countingServer{seen: map[string]int{}}
 	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,10 +35,16 @@ func newCountingServer(t *testing.T, reg *srfake.Registry, listing bool) *counti
 		cs.mu.Lock()
 		cs.seen[r.Method+" "+path]++
 		cs.mu.Unlock()
-		if !listing && r.URL.Path == "/schemas" {
+		switch {
+		case r.URL.Path != "/schemas" || listing == "yes":
+		case listing == "404":
 			w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = w.Write([]byte(`{"error_code":404,"message":"HTTP 404 Not Found"}`))
+			return
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte(`<html><body>Welcome</body></html>`))
 			return
 		}
 		reg.Handler().ServeHTTP(w, r)
@@ -71,7 +78,7 @@ func TestSchemaInSubjectOneRequestPerSubject(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		listing bool
+		listing string
 		// cold: what a cold client asks for the subject's three
 		// versions; later: for a fourth registered afterwards; unknown:
 		// for an id the registry does not have, twice.
@@ -79,14 +86,21 @@ func TestSchemaInSubjectOneRequestPerSubject(t *testing.T) {
 	}{
 		{
 			name:    "registry lists subjects",
-			listing: true,
+			listing: "yes",
 			cold:    []string{"GET /schemas x1"},
 			later:   []string{"GET /schemas x1"},
 			unknown: []string{"GET /schemas x1", "GET /schemas/ids/{id} x2"},
 		},
 		{
 			name:    "registry without GET /schemas",
-			listing: false,
+			listing: "404",
+			cold:    []string{"GET /schemas x1", "GET /schemas/ids/{id} x3", "POST /subjects/orders-value x3"},
+			later:   []string{"GET /schemas/ids/{id} x1", "POST /subjects/orders-value x1"},
+			unknown: []string{"GET /schemas/ids/{id} x2"},
+		},
+		{
+			name:    "a 200 that is not a list of schemas",
+			listing: "html",
 			cold:    []string{"GET /schemas x1", "GET /schemas/ids/{id} x3", "POST /subjects/orders-value x3"},
 			later:   []string{"GET /schemas/ids/{id} x1", "POST /subjects/orders-value x1"},
 			unknown: []string{"GET /schemas/ids/{id} x2"},
@@ -168,7 +182,7 @@ func TestSchemaInSubjectOtherSubject(t *testing.T) {
 	ctx := context.Background()
 	reg := srfake.New()
 	defer reg.Close()
-	srv := newCountingServer(t, reg, true)
+	srv := newCountingServer(t, reg, "yes")
 	writer := newTestClient(t, map[string]string{URLConfig: reg.URL()})
 	id1, err := writer.Register(ctx, "sluice.test.Order", Schema{Schema: versionSchema(1)}, false)
 	if err != nil {
