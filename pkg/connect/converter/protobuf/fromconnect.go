@@ -127,8 +127,9 @@ func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent st
 				if fd.nest != nil {
 					nested = append(nested, fd.nest(b))
 				}
-				fmt.Fprintf(b, "%s  %s %s = %d%s;\n", inner, fd.typ, uf.Name, tag, fieldMeta(fd.meta))
-				tag++
+				n, next := fieldNumber(uf.Schema, tag)
+				fmt.Fprintf(b, "%s  %s %s = %d%s;\n", inner, fd.typ, uf.Name, n, fieldMeta(fd.meta))
+				tag = next
 			}
 			fmt.Fprintf(b, "%s}\n", inner)
 			continue
@@ -144,8 +145,9 @@ func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent st
 		if g.opts.OptionalForNullables && f.Schema.Optional && f.Schema.Type != data.TypeArray && f.Schema.Type != data.TypeMap {
 			label = "optional "
 		}
-		fmt.Fprintf(b, "%s%s%s %s = %d%s;\n", inner, label, fd.typ, f.Name, tag, fieldMeta(fd.meta))
-		tag++
+		n, next := fieldNumber(f.Schema, tag)
+		fmt.Fprintf(b, "%s%s%s %s = %d%s;\n", inner, label, fd.typ, f.Name, n, fieldMeta(fd.meta))
+		tag = next
 	}
 	for _, n := range nested {
 		if err := n(); err != nil {
@@ -154,6 +156,17 @@ func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent st
 	}
 	fmt.Fprintf(b, "%s}\n", indent)
 	return nil
+}
+
+// fieldNumber is a field's number: its schema's
+// io.confluent.connect.protobuf.Tag when it has one (a schema read from
+// Protobuf), else the next in order, as ProtobufData numbers them. It
+// returns the next number in order too.
+func fieldNumber(s *data.Schema, next int) (int, int) {
+	if t, err := strconv.Atoi(s.Parameters[TagParam]); err == nil && t > 0 {
+		return t, next
+	}
+	return next, next + 1
 }
 
 // fieldMeta renders the confluent.field_meta option of a field, as

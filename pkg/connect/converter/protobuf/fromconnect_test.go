@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -202,5 +203,41 @@ func TestWriteOptionalFields(t *testing.T) {
 	}
 	if err := New().Configure(map[string]string{schemaregistry.URLConfig: "http://127.0.0.1:1", OptionalForNullablesConfig: "yes"}, false); err == nil {
 		t.Fatal("optional.for.nullables=yes was accepted")
+	}
+}
+
+// A message read from Protobuf keeps its field numbers when written back
+// (ProtobufData's io.confluent.connect.protobuf.Tag parameters): the same
+// payload bytes, under a .proto with the same numbers.
+func TestWriteKeepsFieldNumbers(t *testing.T) {
+	const sparse = "syntax = \"proto3\";\npackage sluice.test;\nmessage Sparse {\n  int64 id = 1;\n  string name = 5;\n  oneof pick {\n    string a = 7;\n    int32 b = 9;\n  }\n}\n"
+	c, reg := newConverter(t, nil)
+	reg.SeedSchema("sparse-value", 1, 77, sr.Schema{Schema: sparse, Type: sr.TypeProtobuf})
+	payload := protowire.AppendTag(nil, 1, protowire.VarintType)
+	payload = protowire.AppendVarint(payload, 3)
+	payload = protowire.AppendTag(payload, 5, protowire.BytesType)
+	payload = protowire.AppendString(payload, "x")
+	payload = protowire.AppendTag(payload, 9, protowire.VarintType)
+	payload = protowire.AppendVarint(payload, 4)
+	in := append(schemaregistry.AppendHeader(nil, 77), 0)
+	in = append(in, payload...)
+	s, v, err := c.ToConnectData("sparse", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.FromConnectData("sparse-copy", s, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := schemaregistry.Decode(out)
+	_, got, _ := schemaregistry.DecodeMessageIndexes(rest)
+	if !reflect.DeepEqual(got, payload) {
+		t.Fatalf("written back % x, want % x", got, payload)
+	}
+	text := registered(t, reg, "sparse-copy")
+	for _, want := range []string{"int64 id = 1;", "string name = 5;", "string a = 7;", "int32 b = 9;"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the registered .proto lacks %q:\n%s", want, text)
+		}
 	}
 }

@@ -31,6 +31,8 @@ const (
 	// EnumParam is the Connect STRING parameter naming the enum; each
 	// symbol is a further parameter EnumParam + "." + name with its number.
 	EnumParam = "io.confluent.connect.protobuf.Enum"
+	// TagParam is the parameter of a field's schema holding its number.
+	TagParam = "io.confluent.connect.protobuf.Tag"
 	// precisionParam is the Decimal schema parameter for the precision,
 	// AvroData's and ProtobufData's.
 	precisionParam = "connect.decimal.precision"
@@ -260,7 +262,24 @@ func optional(s *data.Schema) *data.Schema {
 	return &c
 }
 
+// fieldSchema is the Connect schema of a field, with its number in the
+// io.confluent.connect.protobuf.Tag parameter (as ProtobufData gives it:
+// the writer keeps the field numbers).
 func fieldSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, error) {
+	s, err := untaggedFieldSchema(fd, depth)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.Parameters = make(map[string]string, len(s.Parameters)+1)
+	for k, v := range s.Parameters {
+		c.Parameters[k] = v
+	}
+	c.Parameters[TagParam] = strconv.Itoa(int(fd.Number()))
+	return &c, nil
+}
+
+func untaggedFieldSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, error) {
 	if fd.IsMap() {
 		k, err := scalarSchema(fd.MapKey(), depth)
 		if err != nil {
