@@ -590,7 +590,7 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	}
 	invoked := time.Now()
 	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
-	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
+	c.leaseEnded(l, res, err, invoked, time.Now())
 	if err != nil {
 		if trace == "" {
 			trace = err.Error()

@@ -429,14 +429,16 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 }
 
 // listen starts the REST listener (HTTPS when tlsConfig is set) serving
-// h; the pull invoker's worker endpoints (/sluice/v1/) share it, behind
+// h; the pull invoker's worker endpoints (/sluice/v1/leases/) share it, behind
 // the workers' own secret rather than h's authentication. An error that
 // stops the server before Shutdown is logged.
 func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if pull != nil {
-		mux.Handle("/sluice/v1/", pull)
+		// Only the lease endpoints: the rest of /sluice/v1/ (lease
+		// history, cluster) is the REST API's, behind its authentication.
+		mux.Handle("/sluice/v1/leases/", pull)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
