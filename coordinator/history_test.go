@@ -79,6 +79,26 @@ func TestLeaseHistoryAndCost(t *testing.T) {
 		t.Errorf("datagen summary %+v", src)
 	}
 
+	// The sink's lag per partition, from its last check: all caught up.
+	waitFor(t, 30*time.Second, "the sink's lag to reach 0", func() bool {
+		getJSON(t, api, "/sluice/v1/connectors", &all)
+		return all["orders-file-sink"].SinkLag != nil && *all["orders-file-sink"].SinkLag == 0
+	})
+	if all["orders-datagen"].SinkLag != nil {
+		t.Errorf("a source has a sink lag: %d", *all["orders-datagen"].SinkLag)
+	}
+	getJSON(t, api, "/sluice/v1/connectors/orders-file-sink/leases", &sink)
+	var end int64
+	for _, p := range sink.SinkLag {
+		end += p.End
+		if p.Topic != "orders" || p.Lag != 0 || p.Committed != p.End && p.End > 0 {
+			t.Errorf("partition lag %+v", p)
+		}
+	}
+	if len(sink.SinkLag) == 0 || end < n || sink.LagChecked == nil {
+		t.Errorf("sink lag %+v checked %v: want every partition of orders, %d records in all", sink.SinkLag, sink.LagChecked, n)
+	}
+
 	var cluster rest.ClusterInfo
 	if code := getJSON(t, api, "/sluice/v1/cluster", &cluster); code != http.StatusOK ||
 		cluster.Pricing.Model != "lambda" || cluster.LeaseHistory != 50 || cluster.Leader == "" || cluster.Version != "test" {

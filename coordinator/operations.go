@@ -48,6 +48,13 @@ func (c *Coordinator) ConnectorSummaries(context.Context) (map[string]rest.Conne
 	out := map[string]rest.ConnectorSummary{}
 	for _, name := range c.d.Configs.Names() {
 		s, _ := c.history.summary(name, since, perLease)
+		if snap := c.lagOf(name); snap != nil {
+			var total int64
+			for _, p := range snap.Partitions {
+				total += p.Lag
+			}
+			s.SinkLag = &total
+		}
 		out[name] = s
 	}
 	return out, nil
@@ -64,5 +71,26 @@ func (c *Coordinator) ConnectorLeases(_ context.Context, name string) (rest.Conn
 	if tasks == nil {
 		tasks = []rest.TaskLeases{}
 	}
-	return rest.ConnectorLeases{Name: name, Total: total, Tasks: tasks}, nil
+	out := rest.ConnectorLeases{Name: name, Total: total, Tasks: tasks}
+	if snap := c.lagOf(name); snap != nil {
+		out.SinkLag, out.LagChecked = snap.Partitions, &snap.Checked
+	}
+	return out, nil
+}
+
+// lagOf returns a running sink connector's last lag check, or nil.
+func (c *Coordinator) lagOf(name string) *lagSnapshot {
+	c.mu.Lock()
+	cr := c.running[name]
+	c.mu.Unlock()
+	if cr == nil {
+		return nil
+	}
+	cr.mu.Lock()
+	lag := cr.lag
+	cr.mu.Unlock()
+	if lag == nil {
+		return nil
+	}
+	return lag.last.Load()
 }

@@ -88,6 +88,7 @@ try {
   step('see its leases appear in the timeline');
   await page.locator('#timeline g.lease[data-status="succeeded"]').first().waitFor({ timeout: LONG });
   await page.waitForFunction(() => document.querySelector('#cost-total') && document.querySelector('#cost-total').textContent !== '$0', null, { timeout: LONG });
+  await page.locator('#lag tr[data-partition^="orders-"]').first().waitFor({ timeout: LONG });
   await page.screenshot({ path: path.join(shots, 'connector.png'), fullPage: true });
 
   step('pause and resume');

@@ -97,8 +97,22 @@ type CostInfo struct {
 	USD          float64 `json:"cost_usd"`
 }
 
+// PartitionLag is a sink connector's lag on one partition: the records
+// between its consumer group's committed offset (-1: none; the lag then
+// counts from the log start) and the partition's end.
+type PartitionLag struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Committed int64  `json:"committed"`
+	End       int64  `json:"end"`
+	Lag       int64  `json:"lag"`
+}
+
 // ConnectorSummary is one connector's entry in GET /sluice/v1/connectors.
 type ConnectorSummary struct {
+	// SinkLag is a running sink connector's total lag at its last check,
+	// nil for sources and for sinks not checked (stopped, paused).
+	SinkLag   *int64     `json:"sink_lag,omitempty"`
 	LastLease *LeaseInfo `json:"last_lease"`
 	Total     CostInfo   `json:"total"`
 	// LastHour totals the kept leases that ended in the last hour.
@@ -116,6 +130,10 @@ type ConnectorLeases struct {
 	Name  string       `json:"name"`
 	Total CostInfo     `json:"total"`
 	Tasks []TaskLeases `json:"tasks"`
+	// SinkLag is a running sink connector's lag per partition at its last
+	// check (LagChecked); absent for sources and sinks not checked.
+	SinkLag    []PartitionLag `json:"sink_lag,omitempty"`
+	LagChecked *time.Time     `json:"lag_checked,omitempty"`
 }
 
 // operationsRoutes registers the Operations endpoints when the herder has

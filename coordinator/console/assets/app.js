@@ -164,12 +164,13 @@ function connectorsTable(list) {
       h('td', { class: 'hide-narrow' }, c.type),
       h('td', { class: 'hide-narrow', title: c.cls }, short(c.cls)),
       h('td', { class: 'num' }, c.tasks.length ? running + '/' + c.tasks.length : '0'),
+      h('td', { class: 'num', title: 'sink lag: records not yet delivered' }, c.summary.sink_lag === undefined ? '—' : num(c.summary.sink_lag)),
       h('td', {}, last ? [badge(last.status), ' ', ago(last.end), ' · ', num(last.records), ' rec'] : h('span', { class: 'muted' }, 'none yet')),
       h('td', { class: 'num hide-narrow' }, num(total.dead_lettered)),
       h('td', { class: 'num' }, usd(total.cost_usd)));
   });
-  if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No connectors. ', h('a', { href: '#/new' }, 'Create one'))));
-  return table([['Name'], ['State'], ['Type', 'hide-narrow'], ['Class', 'hide-narrow'], ['Tasks', 'num'], ['Last lease'],
+  if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No connectors. ', h('a', { href: '#/new' }, 'Create one'))));
+  return table([['Name'], ['State'], ['Type', 'hide-narrow'], ['Class', 'hide-narrow'], ['Tasks', 'num'], ['Lag', 'num'], ['Last lease'],
     ['DLQ', 'num hide-narrow'], ['Cost', 'num']], rows, 'connectors');
 }
 
@@ -277,6 +278,8 @@ function connectorView(name) {
   const tasks = h('div', { id: 'tasks' });
   const chart = h('div', { id: 'timeline' });
   const leaseTable = h('div', { id: 'leases' });
+  const lagTitle = h('h2', { hidden: true }, 'Sink lag');
+  const lag = h('div', { id: 'lag' });
   const topics = h('div', { id: 'topics' });
   const config = h('div', { id: 'config' });
   const offsetsText = h('textarea', { id: 'offsets-text', spellcheck: 'false', 'aria-label': 'Offsets (JSON)' });
@@ -292,7 +295,7 @@ function connectorView(name) {
 
   main.replaceChildren(title, note, actions, totals,
     h('h2', {}, 'Tasks'), tasks,
-    h('h2', {}, 'Leases'), chart, leaseTable,
+    h('h2', {}, 'Leases'), chart, leaseTable, lagTitle, lag,
     h('h2', {}, 'Offsets'), offsetsHint, offsetsText, h('div', { class: 'actions' }, saveOffsets, resetOffsets, reloadOffsets), offsetsMsg,
     h('h2', {}, 'Active topics'), topics,
     h('h2', {}, 'Configuration'), config);
@@ -398,6 +401,11 @@ function connectorView(name) {
             h('td', { class: 'num hide-narrow' }, bytes(l.bytes)), h('td', { class: 'num' }, usd(l.cost_usd)),
             h('td', { class: 'hide-narrow' }, l.error || (l.ranges || []).map((r) => `${r.topic}-${r.partition}[${r.start},${r.end})`).join(' ')))))) : '');
 
+      lagTitle.hidden = !leases.sink_lag;
+      lag.replaceChildren(leases.sink_lag ? table([['Partition'], ['Committed', 'num'], ['End', 'num'], ['Lag', 'num']],
+        leases.sink_lag.map((p) => h('tr', { 'data-partition': p.topic + '-' + p.partition },
+          h('td', {}, p.topic + '-' + p.partition), h('td', { class: 'num' }, p.committed < 0 ? 'none' : num(p.committed)),
+          h('td', { class: 'num' }, num(p.end)), h('td', { class: 'num' }, num(p.lag))))) : '');
       topics.replaceChildren(active && active[name] && active[name].topics.length
         ? h('p', {}, active[name].topics.join(', ')) : h('p', { class: 'muted' }, 'None recorded.'));
       config.replaceChildren(table([['Key'], ['Value']], Object.keys(info.config).sort().map((k) =>
