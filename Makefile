@@ -380,3 +380,9 @@ test-ui: ui-tools
 	$(GO) vet -tags ui ./coordinator/console/
 	SLUICE_PLAYWRIGHT_DIR=$(PLAYWRIGHT_DIR) SLUICE_UI_ARTIFACTS=$(UI_ARTIFACTS) \
 	  $(GO) test -tags ui -count=1 -timeout 10m -v -run 'TestConsoleInChromium$$' ./coordinator/console/
+
+# The console's memory figure: the heap the lease history adds with 1,000
+# connectors whose tasks (1, then 10 each) keep 50 leases each.
+.PHONY: bench-console
+bench-console:
+	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkLeaseHistoryMemory' -benchtime 1x -count=1 ./coordinator/

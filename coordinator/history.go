@@ -24,32 +24,44 @@ type history struct {
 
 type connectorHistory struct {
 	total rest.CostInfo
-	last  rest.LeaseInfo
+	last  leaseEntry
 	tasks map[int]*leaseRing
+}
+
+// leaseEntry is what the history keeps of one ended lease: compact (times
+// as Unix nanoseconds, the id derived from connector, task and epoch), as
+// 1,000 connectors keep 50 per task (BenchmarkLeaseHistoryMemory).
+type leaseEntry struct {
+	epoch                       int64
+	start, end                  int64 // Unix nanoseconds
+	records, bytes, errors, dlq int64
+	gbSeconds, usd              float64
+	kind                        lease.Kind
+	status, err                 string
+	ranges                      []lease.Range
+	task, memoryMB, requests    int32
 }
 
 // leaseRing is a ring of the last len(buf) leases; next is where the next
 // one goes, n how many are kept.
 type leaseRing struct {
-	buf  []rest.LeaseInfo
+	buf  []leaseEntry
 	next int
 	n    int
 }
 
-func (r *leaseRing) add(l rest.LeaseInfo) {
+func (r *leaseRing) add(l leaseEntry) {
 	r.buf[r.next] = l
 	r.next = (r.next + 1) % len(r.buf)
 	r.n = min(r.n+1, len(r.buf))
 }
 
-// all returns the kept leases, oldest first.
-func (r *leaseRing) all() []rest.LeaseInfo {
-	out := make([]rest.LeaseInfo, 0, r.n)
+// each calls f with the kept leases, oldest first.
+func (r *leaseRing) each(f func(*leaseEntry)) {
 	start := (r.next - r.n + len(r.buf)) % len(r.buf)
 	for i := range r.n {
-		out = append(out, r.buf[(start+i)%len(r.buf)])
+		f(&r.buf[(start+i)%len(r.buf)])
 	}
-	return out
 }
 
 func newHistory(size int) *history {
@@ -57,9 +69,9 @@ func newHistory(size int) *history {
 }
 
 // add records an ended lease of connector.
-func (h *history) add(connector string, l rest.LeaseInfo, ch Charge) {
-	if len(l.Error) > maxHistoryError {
-		l.Error = l.Error[:maxHistoryError] + "…"
+func (h *history) add(connector string, l leaseEntry) {
+	if len(l.err) > maxHistoryError {
+		l.err = l.err[:maxHistoryError] + "…"
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -68,30 +80,40 @@ func (h *history) add(connector string, l rest.LeaseInfo, ch Charge) {
 		c = &connectorHistory{tasks: map[int]*leaseRing{}}
 		h.m[connector] = c
 	}
-	r := c.tasks[l.Task]
+	r := c.tasks[int(l.task)]
 	if r == nil {
-		r = &leaseRing{buf: make([]rest.LeaseInfo, h.size)}
-		c.tasks[l.Task] = r
+		r = &leaseRing{buf: make([]leaseEntry, h.size)}
+		c.tasks[int(l.task)] = r
 	}
 	r.add(l)
 	c.last = l
-	addTo(&c.total, l, ch.Requests)
+	addTo(&c.total, &l)
 }
 
 // addTo adds one lease to a total.
-func addTo(t *rest.CostInfo, l rest.LeaseInfo, requests int) {
+func addTo(t *rest.CostInfo, l *leaseEntry) {
 	t.Leases++
-	if l.Status != string(lease.Succeeded) {
+	if l.status != string(lease.Succeeded) {
 		t.Failed++
 	}
-	t.Records += l.Records
-	t.Bytes += l.Bytes
-	t.Errors += l.Errors
-	t.DeadLettered += l.DLQ
-	t.Seconds += float64(l.RuntimeMs) / 1000
-	t.GBSeconds += l.GBSeconds
-	t.Requests += int64(requests)
-	t.USD += l.CostUSD
+	t.Records += l.records
+	t.Bytes += l.bytes
+	t.Errors += l.errors
+	t.DeadLettered += l.dlq
+	t.Seconds += float64(l.end-l.start) / 1e9
+	t.GBSeconds += l.gbSeconds
+	t.Requests += int64(l.requests)
+	t.USD += l.usd
+}
+
+// info is the REST form of a lease of connector.
+func (l *leaseEntry) info(connector string) rest.LeaseInfo {
+	return rest.LeaseInfo{
+		ID: leaseID(connector, int(l.task), l.epoch), Task: int(l.task), Epoch: l.epoch, Kind: string(l.kind),
+		Start: time.Unix(0, l.start).UTC(), End: time.Unix(0, l.end).UTC(), RuntimeMs: (l.end - l.start) / 1e6,
+		Records: l.records, Bytes: l.bytes, Errors: l.errors, DLQ: l.dlq, Status: l.status, Error: l.err,
+		Ranges: l.ranges, MemoryMB: int(l.memoryMB), GBSeconds: l.gbSeconds, CostUSD: l.usd,
+	}
 }
 
 // forget drops a deleted connector's history.
@@ -116,49 +138,52 @@ func (h *history) leases(connector string) (tasks []rest.TaskLeases, total rest.
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		tasks = append(tasks, rest.TaskLeases{Task: id, Leases: c.tasks[id].all()})
+		r := c.tasks[id]
+		tl := rest.TaskLeases{Task: id, Leases: make([]rest.LeaseInfo, 0, r.n)}
+		r.each(func(l *leaseEntry) { tl.Leases = append(tl.Leases, l.info(connector)) })
+		tasks = append(tasks, tl)
 	}
 	return tasks, c.total, true
 }
 
 // summary returns a connector's last lease, total, and the total of its
 // kept leases that ended after since.
-func (h *history) summary(connector string, since time.Time, requestsPerLease int) (rest.ConnectorSummary, bool) {
+func (h *history) summary(connector string, since time.Time) (rest.ConnectorSummary, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.m[connector]
 	if c == nil {
 		return rest.ConnectorSummary{}, false
 	}
-	last := c.last
+	last := c.last.info(connector)
 	s := rest.ConnectorSummary{LastLease: &last, Total: c.total}
+	after := since.UnixNano()
 	for _, r := range c.tasks {
-		for i := range r.n {
-			if l := &r.buf[i]; l.End.After(since) {
-				addTo(&s.LastHour, *l, requestsPerLease)
+		r.each(func(l *leaseEntry) {
+			if l.end > after {
+				addTo(&s.LastHour, l)
 			}
-		}
+		})
 	}
 	return s, true
 }
 
-// leaseInfo is the history's record of lease l that the coordinator
+// newLeaseEntry is the history's record of lease l that the coordinator
 // invoked at start and whose result res (or invoker error err) came in at
-// end.
-func leaseInfo(l lease.Lease, res lease.Result, err error, start, end time.Time, ch Charge) rest.LeaseInfo {
-	info := rest.LeaseInfo{
-		ID: l.ID, Task: l.Task, Epoch: l.Epoch, Kind: string(l.Kind),
-		Start: start, End: end, RuntimeMs: end.Sub(start).Milliseconds(),
-		Status: string(res.Status), Error: res.Error, Ranges: l.Ranges,
-		MemoryMB: ch.MemoryMB, GBSeconds: ch.GBSeconds, CostUSD: ch.USD,
+// end, priced ch.
+func newLeaseEntry(l lease.Lease, res lease.Result, err error, start, end time.Time, ch Charge) leaseEntry {
+	e := leaseEntry{
+		epoch: l.Epoch, start: start.UnixNano(), end: end.UnixNano(), kind: l.Kind, task: int32(l.Task),
+		status: string(res.Status), err: res.Error, ranges: l.Ranges,
+		memoryMB: int32(ch.MemoryMB), gbSeconds: ch.GBSeconds, usd: ch.USD, requests: int32(ch.Requests),
 	}
 	if err != nil {
-		info.Status, info.Error = "invocation_failed", err.Error()
-		return info
+		e.status, e.err = "invocation_failed", err.Error()
+		return e
 	}
-	info.Records, info.Bytes = max(res.Records, 0), max(res.Bytes, 0)
-	info.Errors, info.DLQ = max(res.Errors, 0), max(res.DeadLettered, 0)
-	return info
+	e.records, e.bytes = max(res.Records, 0), max(res.Bytes, 0)
+	e.errors, e.dlq = max(res.Errors, 0), max(res.DeadLettered, 0)
+	return e
 }
 
 // leaseEnded records an ended lease in the metrics and the history: it was
@@ -167,5 +192,5 @@ func leaseInfo(l lease.Lease, res lease.Result, err error, start, end time.Time,
 func (c *Coordinator) leaseEnded(l lease.Lease, res lease.Result, err error, start, end time.Time) {
 	ch := c.cfg.Cost.Price(l.Kind, end.Sub(start))
 	c.metrics.leaseEnded(l, res, err, end.Sub(start), ch)
-	c.history.add(l.Connector, leaseInfo(l, res, err, start, end, ch), ch)
+	c.history.add(l.Connector, newLeaseEntry(l, res, err, start, end, ch))
 }

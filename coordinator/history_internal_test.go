@@ -19,9 +19,11 @@ func TestHistoryRing(t *testing.T) {
 		if i == 1 {
 			status = "failed"
 		}
-		h.add("c", rest.LeaseInfo{ID: fmt.Sprint(i), Task: 0, End: end, Status: status, Records: 10, RuntimeMs: 1000, GBSeconds: 1, CostUSD: 0.5}, Charge{Requests: 1})
+		h.add("c", leaseEntry{epoch: int64(i), task: 0, start: end.Add(-time.Second).UnixNano(), end: end.UnixNano(), status: status,
+			records: 10, gbSeconds: 1, usd: 0.5, requests: 1})
 	}
-	h.add("c", rest.LeaseInfo{ID: "t1", Task: 1, End: time.Now(), Status: "succeeded", Records: 1}, Charge{Requests: 1})
+	now := time.Now().UnixNano()
+	h.add("c", leaseEntry{epoch: 7, task: 1, start: now, end: now, status: "succeeded", records: 1, requests: 1})
 
 	tasks, total, ok := h.leases("c")
 	if !ok || len(tasks) != 2 {
@@ -31,16 +33,16 @@ func TestHistoryRing(t *testing.T) {
 	for _, l := range tasks[0].Leases {
 		ids = append(ids, l.ID)
 	}
-	if fmt.Sprint(ids) != "[2 3 4]" || tasks[1].Task != 1 || tasks[1].Leases[0].ID != "t1" {
-		t.Errorf("kept %v, task 1 %+v; want [2 3 4] and t1", ids, tasks[1])
+	if fmt.Sprint(ids) != "[c-0-2 c-0-3 c-0-4]" || tasks[1].Task != 1 || tasks[1].Leases[0].ID != "c-1-7" {
+		t.Errorf("kept %v, task 1 %+v; want [c-0-2 c-0-3 c-0-4] and c-1-7", ids, tasks[1])
 	}
 	want := rest.CostInfo{Leases: 6, Failed: 1, Records: 51, Seconds: 5, GBSeconds: 5, Requests: 6, USD: 2.5}
 	if total != want {
 		t.Errorf("total %+v, want %+v", total, want)
 	}
 
-	s, ok := h.summary("c", time.Now().Add(-time.Hour), 1)
-	if !ok || s.LastLease == nil || s.LastLease.ID != "t1" {
+	s, ok := h.summary("c", time.Now().Add(-time.Hour))
+	if !ok || s.LastLease == nil || s.LastLease.ID != "c-1-7" {
 		t.Fatalf("summary %+v", s)
 	}
 	// Within the hour: the kept leases that ended 30 min ago and at 0 min,

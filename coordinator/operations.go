@@ -44,10 +44,9 @@ func (c *Coordinator) Cluster(ctx context.Context) (rest.ClusterInfo, error) {
 // an empty summary.
 func (c *Coordinator) ConnectorSummaries(context.Context) (map[string]rest.ConnectorSummary, error) {
 	since := time.Now().Add(-time.Hour)
-	perLease := c.cfg.Cost.Price("", 0).Requests
 	out := map[string]rest.ConnectorSummary{}
 	for _, name := range c.d.Configs.Names() {
-		s, _ := c.history.summary(name, since, perLease)
+		s, _ := c.history.summary(name, since)
 		if snap := c.lagOf(name); snap != nil {
 			var total int64
 			for _, p := range snap.Partitions {
