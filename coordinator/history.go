@@ -26,6 +26,22 @@ type connectorHistory struct {
 	total rest.CostInfo
 	last  leaseEntry
 	tasks map[int]*leaseRing
+	// recent totals the leases that ended in each of the last hour's
+	// slots of bucketSpan (by slot number modulo len), for the last hour's
+	// figures whatever the ring size.
+	recent [hourBuckets]bucketTotal
+}
+
+// The last hour is counted in hourBuckets slots of bucketSpan.
+const (
+	bucketSpan  = 5 * time.Minute
+	hourBuckets = int64(time.Hour / bucketSpan)
+)
+
+// bucketTotal totals the leases that ended in one slot of bucketSpan.
+type bucketTotal struct {
+	slot  int64 // Unix time / bucketSpan
+	total rest.CostInfo
 }
 
 // leaseEntry is what the history keeps of one ended lease: compact (times
@@ -88,6 +104,12 @@ func (h *history) add(connector string, l leaseEntry) {
 	r.add(l)
 	c.last = l
 	addTo(&c.total, &l)
+	slot := l.end / int64(bucketSpan)
+	b := &c.recent[slot%hourBuckets]
+	if b.slot != slot {
+		*b = bucketTotal{slot: slot}
+	}
+	addTo(&b.total, &l)
 }
 
 // addTo adds one lease to a total.
@@ -146,9 +168,10 @@ func (h *history) leases(connector string) (tasks []rest.TaskLeases, total rest.
 	return tasks, c.total, true
 }
 
-// summary returns a connector's last lease, total, and the total of its
-// kept leases that ended after since.
-func (h *history) summary(connector string, since time.Time) (rest.ConnectorSummary, bool) {
+// summary returns a connector's last lease, total, and the total of the
+// leases that ended in the hour up to now, by whole slots of bucketSpan
+// (the current one and the 11 before: 55 to 60 minutes).
+func (h *history) summary(connector string, now time.Time) (rest.ConnectorSummary, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.m[connector]
@@ -157,15 +180,27 @@ func (h *history) summary(connector string, since time.Time) (rest.ConnectorSumm
 	}
 	last := c.last.info(connector)
 	s := rest.ConnectorSummary{LastLease: &last, Total: c.total}
-	after := since.UnixNano()
-	for _, r := range c.tasks {
-		r.each(func(l *leaseEntry) {
-			if l.end > after {
-				addTo(&s.LastHour, l)
-			}
-		})
+	current := now.UnixNano() / int64(bucketSpan)
+	for _, b := range c.recent {
+		if b.slot > current-hourBuckets && b.slot <= current {
+			addCost(&s.LastHour, b.total)
+		}
 	}
 	return s, true
+}
+
+// addCost adds total u to t.
+func addCost(t *rest.CostInfo, u rest.CostInfo) {
+	t.Leases += u.Leases
+	t.Failed += u.Failed
+	t.Records += u.Records
+	t.Bytes += u.Bytes
+	t.Errors += u.Errors
+	t.DeadLettered += u.DeadLettered
+	t.Seconds += u.Seconds
+	t.GBSeconds += u.GBSeconds
+	t.Requests += u.Requests
+	t.USD += u.USD
 }
 
 // newLeaseEntry is the history's record of lease l that the coordinator

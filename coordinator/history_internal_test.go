@@ -41,14 +41,28 @@ func TestHistoryRing(t *testing.T) {
 		t.Errorf("total %+v, want %+v", total, want)
 	}
 
-	s, ok := h.summary("c", time.Now().Add(-time.Hour))
+	s, ok := h.summary("c", time.Now())
 	if !ok || s.LastLease == nil || s.LastLease.ID != "c-1-7" {
 		t.Fatalf("summary %+v", s)
 	}
-	// Within the hour: the kept leases that ended 30 min ago and at 0 min,
-	// and t1; the one of 60 min ago ended just before the hour began.
+	// Within the hour (5-minute slots): the leases that ended 30 min ago
+	// and at 0 min, and c-1-7; not the one of 60 min ago.
 	if s.LastHour.Leases != 3 || s.LastHour.Records != 21 {
 		t.Errorf("last hour %+v, want 3 leases and 21 records", s.LastHour)
+	}
+
+	// The last hour counts every lease, not only those the rings keep.
+	busy := newHistory(2)
+	at := time.Now()
+	for i := range 100 {
+		end := at.Add(-time.Duration(i) * 30 * time.Second) // 100 leases over 50 minutes: within 55
+		busy.add("b", leaseEntry{epoch: int64(i), end: end.UnixNano(), start: end.UnixNano(), status: "succeeded", records: 1})
+	}
+	if s, _ := busy.summary("b", at); s.LastHour.Leases != 100 || s.LastHour.Records != 100 {
+		t.Errorf("busy last hour %+v, want 100 leases", s.LastHour)
+	}
+	if s, _ := busy.summary("b", at.Add(2*time.Hour)); s.LastHour.Leases != 0 {
+		t.Errorf("two hours later, last hour %+v, want nothing", s.LastHour)
 	}
 
 	h.forget("c")

@@ -39,14 +39,14 @@ func (c *Coordinator) Cluster(ctx context.Context) (rest.ClusterInfo, error) {
 }
 
 // ConnectorSummaries is GET /sluice/v1/connectors: each connector's last
-// lease, its totals since this coordinator started, and those of its kept
-// leases that ended in the last hour. A connector with no lease yet has
+// lease, its totals since this coordinator started, and those of the
+// leases that ended in the last hour (by 5-minute slots). A connector with no lease yet has
 // an empty summary.
 func (c *Coordinator) ConnectorSummaries(context.Context) (map[string]rest.ConnectorSummary, error) {
-	since := time.Now().Add(-time.Hour)
+	now := time.Now()
 	out := map[string]rest.ConnectorSummary{}
 	for _, name := range c.d.Configs.Names() {
-		s, _ := c.history.summary(name, since)
+		s, _ := c.history.summary(name, now)
 		if snap := c.lagOf(name); snap != nil {
 			var total int64
 			for _, p := range snap.Partitions {

@@ -115,7 +115,8 @@ type ConnectorSummary struct {
 	SinkLag   *int64     `json:"sink_lag,omitempty"`
 	LastLease *LeaseInfo `json:"last_lease"`
 	Total     CostInfo   `json:"total"`
-	// LastHour totals the kept leases that ended in the last hour.
+	// LastHour totals the leases that ended in the last hour, counted in
+	// slots of 5 minutes (the current one and the 11 before).
 	LastHour CostInfo `json:"last_hour"`
 }
 
