@@ -98,13 +98,26 @@ try {
   await page.click('#resume');
   await page.locator('h1 .badge[data-state="RUNNING"]').waitFor({ timeout: LONG });
 
-  step('the edit form holds the configuration');
+  step('edit the configuration');
   await page.click('#edit');
   await field('file').locator('input').waitFor();
   assert(await field('file').locator('input').inputValue() === sinkFile, 'edit form shows the file');
   assert(await field('name').locator('input').evaluate((el) => el.readOnly), 'the name cannot be edited');
   await page.getByRole('button', { name: 'Cancel' }).click();
   await page.waitForURL('**/ui/#/connectors/' + name);
+  await page.click('#edit');
+  await page.locator('details[data-group="Error Handling"] > summary').click();
+  await field('errors.tolerance').locator('input').waitFor();
+  await field('errors.tolerance').locator('input').fill('sometimes');
+  await field('errors.tolerance').locator('.error', { hasText: 'errors.tolerance' }).waitFor();
+  await field('errors.tolerance').locator('input').fill('all');
+  await page.waitForFunction(() => document.querySelector('.field[data-key="errors.tolerance"] .error').textContent === '');
+  await page.click('#submit');
+  await page.waitForURL('**/ui/#/connectors/' + name);
+  await page.locator('#config td', { hasText: 'errors.tolerance' }).waitFor();
+  const saved = await (await page.request.get(base + `connectors/${name}/config`)).json();
+  assert(saved['errors.tolerance'] === 'all' && saved.file === sinkFile, 'edited configuration saved: ' + JSON.stringify(saved));
+  await page.locator('h1 .badge[data-state="RUNNING"]').waitFor({ timeout: LONG });
 
   step('stop and edit the offsets');
   await page.locator('#stop').waitFor();
