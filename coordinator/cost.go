@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
@@ -112,32 +113,32 @@ func (c Cost) problems() []error {
 	switch c.CostModel {
 	case "", CostModelLambda, CostModelFargate:
 	default:
-		out = append(out, fmt.Errorf("SLUICE_COST_MODEL %q: want lambda or fargate", c.CostModel))
+		out = append(out, fmt.Errorf("%s %q: want lambda or fargate", env.Var(&c, &c.CostModel), c.CostModel))
 	}
 	switch c.CostArch {
 	case "", "arm64", "x86_64":
 	default:
-		out = append(out, fmt.Errorf("SLUICE_COST_ARCH %q: want arm64 or x86_64", c.CostArch))
+		out = append(out, fmt.Errorf("%s %q: want arm64 or x86_64", env.Var(&c, &c.CostArch), c.CostArch))
 	}
 	for _, n := range []struct {
-		name string
-		v    float64
+		field any
+		v     float64
 	}{
-		{"SLUICE_LEASE_HISTORY", float64(c.LeaseHistory)},
-		{"SLUICE_COST_SOURCE_MEMORY_MB", float64(c.CostSourceMemoryMB)},
-		{"SLUICE_COST_SINK_MEMORY_MB", float64(c.CostSinkMemoryMB)},
-		{"SLUICE_COST_WORKER_VCPU", c.CostWorkerVCPU},
-		{"SLUICE_COST_WORKER_MEMORY_MB", float64(c.CostWorkerMemoryMB)},
-		{"SLUICE_PRICE_LAMBDA_ARM64_GB_SECOND", c.LambdaArm64GBSecond},
-		{"SLUICE_PRICE_LAMBDA_X86_GB_SECOND", c.LambdaX86GBSecond},
-		{"SLUICE_PRICE_LAMBDA_REQUEST", c.LambdaRequest},
-		{"SLUICE_PRICE_FARGATE_ARM64_VCPU_HOUR", c.FargateArm64VCPUHour},
-		{"SLUICE_PRICE_FARGATE_ARM64_GB_HOUR", c.FargateArm64GBHour},
-		{"SLUICE_PRICE_FARGATE_X86_VCPU_HOUR", c.FargateX86VCPUHour},
-		{"SLUICE_PRICE_FARGATE_X86_GB_HOUR", c.FargateX86GBHour},
+		{&c.LeaseHistory, float64(c.LeaseHistory)},
+		{&c.CostSourceMemoryMB, float64(c.CostSourceMemoryMB)},
+		{&c.CostSinkMemoryMB, float64(c.CostSinkMemoryMB)},
+		{&c.CostWorkerVCPU, c.CostWorkerVCPU},
+		{&c.CostWorkerMemoryMB, float64(c.CostWorkerMemoryMB)},
+		{&c.LambdaArm64GBSecond, c.LambdaArm64GBSecond},
+		{&c.LambdaX86GBSecond, c.LambdaX86GBSecond},
+		{&c.LambdaRequest, c.LambdaRequest},
+		{&c.FargateArm64VCPUHour, c.FargateArm64VCPUHour},
+		{&c.FargateArm64GBHour, c.FargateArm64GBHour},
+		{&c.FargateX86VCPUHour, c.FargateX86VCPUHour},
+		{&c.FargateX86GBHour, c.FargateX86GBHour},
 	} {
 		if n.v < 0 || math.IsNaN(n.v) || math.IsInf(n.v, 0) {
-			out = append(out, fmt.Errorf("%s %v must not be negative", n.name, n.v))
+			out = append(out, fmt.Errorf("%s %v must not be negative", env.Var(&c, n.field), n.v))
 		}
 	}
 	return out

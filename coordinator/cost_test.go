@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,8 +98,14 @@ func TestCostProblems(t *testing.T) {
 		{name: "negative price and history", cost: Cost{LeaseHistory: -1, Prices: Prices{LambdaRequest: -1}}, want: 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.cost.problems(); len(got) != tt.want {
+			got := tt.cost.problems()
+			if len(got) != tt.want {
 				t.Errorf("problems %v, want %d", got, tt.want)
+			}
+			for _, err := range got {
+				if !strings.HasPrefix(err.Error(), "SLUICE_") {
+					t.Errorf("%q does not name its variable", err)
+				}
 			}
 		})
 	}
