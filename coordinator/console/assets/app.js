@@ -480,7 +480,7 @@ async function formView(name) {
     body['connector.class'] = className();
     let r;
     try {
-      r = await api('PUT', `/connector-plugins/${enc(short(className()))}/config/validate`, body);
+      r = await api('PUT', `/connector-plugins/${enc(className())}/config/validate`, body);
     } catch (e) {
       message(msg, e.message, true);
       return null;
