@@ -124,6 +124,10 @@ func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 			}
 		})
 	}
+	// The console's URL is printed at start-up, with its scheme.
+	if want := "Console: open https://" + addr + "/ui/\n"; !strings.Contains(p.Stdout.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, p.Stdout.String())
+	}
 	if code, _ := curl(t, "http://"+addr+"/connectors"); code == "200" {
 		t.Fatal("plain HTTP answered on the HTTPS listener")
 	}
