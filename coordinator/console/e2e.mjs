@@ -155,6 +155,13 @@ try {
   assert(overflow <= 0, `no horizontal scrolling on a 375 px screen (overflow ${overflow} px)`);
   await page.screenshot({ path: path.join(shots, 'narrow.png'), fullPage: true });
 
+  step('the overview with leases, lag and cost');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(url);
+  await page.locator('tr[data-connector="orders-datagen"] .badge[data-state="succeeded"]').waitFor({ timeout: LONG });
+  await page.waitForFunction(() => /[1-9]/.test(document.querySelector('#last-hour dd').textContent), null, { timeout: LONG });
+  await page.screenshot({ path: path.join(shots, 'overview-live.png'), fullPage: true });
+
   assert(consoleErrors.length === 0, 'no JavaScript errors: ' + consoleErrors.join('; '));
   console.log('PASS');
 } finally {

@@ -133,7 +133,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if fi, err := os.Stat(sinkFile); err != nil || fi.Size() == 0 {
 		t.Errorf("the FileStreamSink created in the console wrote nothing to %s: %v", sinkFile, err)
 	}
-	for _, shot := range []string{"overview.png", "form-invalid.png", "connector.png", "offsets.png", "narrow.png"} {
+	for _, shot := range []string{"overview.png", "form-invalid.png", "connector.png", "offsets.png", "narrow.png", "overview-live.png"} {
 		if fi, err := os.Stat(filepath.Join(artifacts, shot)); err != nil || fi.Size() == 0 {
 			t.Errorf("screenshot %s: %v", shot, err)
 		}
