@@ -1,10 +1,11 @@
-// Package bytearray is Confluent's ByteArrayFormat
+// The byte array format: Confluent's ByteArrayFormat
 // (io.confluent.connect.s3.format.bytearray.ByteArrayFormat) for Sluice's
 // storage sinks: each record value's raw bytes followed by
 // format.bytearray.separator, optionally gzipped as a whole
 // (s3.compression.type). Files end in format.bytearray.extension (".bin")
 // plus ".gz" when gzipped.
-package bytearray
+
+package sink
 
 import (
 	"fmt"
@@ -14,90 +15,89 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/format/compression"
 )
 
-// Class is the format.class value of this format, Confluent's.
-const Class = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat"
+// ByteArrayClass is the format.class value of this format, Confluent's.
+const ByteArrayClass = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat"
 
 // Property names, Confluent's.
 const (
-	// ExtensionConfig is format.bytearray.extension, default ".bin".
-	ExtensionConfig = "format.bytearray.extension"
-	// SeparatorConfig is format.bytearray.separator, default a line
+	// ByteArrayExtensionConfig is format.bytearray.extension, default ".bin".
+	ByteArrayExtensionConfig = "format.bytearray.extension"
+	// ByteArraySeparatorConfig is format.bytearray.separator, default a line
 	// separator ("\n"). Its value is used exactly as given, white space
 	// included, as Confluent reads it from the original properties.
-	SeparatorConfig = "format.bytearray.separator"
+	ByteArraySeparatorConfig = "format.bytearray.separator"
 )
 
 // Defaults.
 const (
-	DefaultExtension = ".bin"
-	DefaultSeparator = "\n"
+	DefaultByteArrayExtension = ".bin"
+	DefaultByteArraySeparator = "\n"
 )
 
-// Config declares the format's own properties, to be merged into a
-// connector's Def with compression.Config.
-func Config() *config.Def {
+// ByteArrayConfig declares the format's own properties, to be merged into a
+// connector's Def with CompressionConfig.
+func ByteArrayConfig() *config.Def {
 	return config.NewDef().
-		Define(config.Key{Name: ExtensionConfig, Type: config.String, Default: DefaultExtension,
+		Define(config.Key{Name: ByteArrayExtensionConfig, Type: config.String, Default: DefaultByteArrayExtension,
 			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Output file extension for ByteArrayFormat",
 			Doc: "Output file extension for ByteArrayFormat. Defaults to '.bin'"}).
-		Define(config.Key{Name: SeparatorConfig, Type: config.String, Default: nil,
+		Define(config.Key{Name: ByteArraySeparatorConfig, Type: config.String, Default: nil,
 			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Line separator ByteArrayFormat",
 			Doc: "String inserted between records for ByteArrayFormat. Defaults to 'System.lineSeparator()' " +
 				"and may contain escape sequences like '\\n'. An input record that contains the line separator " +
 				"will look like multiple records in the output S3 object."})
 }
 
-// Format writes record values' bytes. It is safe for concurrent use; its
+// ByteArrayFormat writes record values' bytes. It is safe for concurrent use; its
 // writers are not.
-type Format struct {
+type ByteArrayFormat struct {
 	ext       string
 	separator []byte
-	comp      compression.Settings
+	comp      CompressionSettings
 }
 
-var _ storage.Format = (*Format)(nil)
+var _ storage.Format = (*ByteArrayFormat)(nil)
 
-// New returns the format configured by a connector's properties (the keys
-// of Config; others are ignored). The error is a *config.ValidationError
+// NewByteArrayFormat returns the format configured by a connector's properties (the keys
+// of ByteArrayConfig; others are ignored). The error is a *config.ValidationError
 // naming every bad key.
-func New(props map[string]string) (*Format, error) {
-	v, err := Config().Merge(compression.Config()).Parse(props)
+func NewByteArrayFormat(props map[string]string) (*ByteArrayFormat, error) {
+	v, err := ByteArrayConfig().Merge(CompressionConfig()).Parse(props)
 	if err != nil {
 		return nil, err
 	}
-	sep := DefaultSeparator
+	sep := DefaultByteArraySeparator
 	// The parsed value is trimmed; white space is the point of a separator.
-	if raw, ok := props[SeparatorConfig]; ok {
+	if raw, ok := props[ByteArraySeparatorConfig]; ok {
 		sep = raw
 	}
-	return &Format{ext: v.String(ExtensionConfig), separator: []byte(sep), comp: compression.FromValues(v)}, nil
+	return &ByteArrayFormat{ext: v.String(ByteArrayExtensionConfig), separator: []byte(sep), comp: compressionFromValues(v)}, nil
 }
 
 // Extension is format.bytearray.extension, plus ".gz" when gzipped.
-func (f *Format) Extension() string { return f.ext + f.comp.Type.Extension() }
+func (f *ByteArrayFormat) Extension() string { return f.ext + f.comp.Type.Extension() }
 
 // NewWriter starts a file on w; valueSchema is not needed.
-func (f *Format) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
+func (f *ByteArrayFormat) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
 	s, err := f.comp.NewStream(w)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, s: s}, nil
+	return &ByteArrayWriter{f: f, s: s}, nil
 }
 
-// Writer writes one file. It is not safe for concurrent use.
-type Writer struct {
-	f *Format
-	s *compression.Stream
+// ByteArrayWriter writes one file. It is not safe for concurrent use.
+type ByteArrayWriter struct {
+	f *ByteArrayFormat
+	s *compressionStream
 }
 
 // Write appends the value's bytes and the separator. As Connect's
 // ByteArrayConverter, it accepts only []byte values; a null value writes
 // just the separator.
-func (w *Writer) Write(r *connect.SinkRecord) error {
+func (w *ByteArrayWriter) Write(r *connect.SinkRecord) error {
 	var b []byte
 	switch v := r.Value.(type) {
 	case []byte:
@@ -114,4 +114,4 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 
 // Close writes the compression trailer, if any; it does not close the
 // underlying writer.
-func (w *Writer) Close() error { return w.s.Close() }
+func (w *ByteArrayWriter) Close() error { return w.s.Close() }

@@ -1,4 +1,4 @@
-package bytearray
+package sink
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-func TestGolden(t *testing.T) {
+func TestByteArrayGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		props  map[string]string
@@ -19,13 +19,13 @@ func TestGolden(t *testing.T) {
 		golden string
 	}{
 		{name: "default", ext: ".bin", golden: "default.bin"},
-		{name: "separator kept as given", props: map[string]string{SeparatorConfig: " | ", ExtensionConfig: ".txt"}, ext: ".txt", golden: "separator.txt"},
-		{name: "empty separator", props: map[string]string{SeparatorConfig: ""}, ext: ".bin", golden: "empty.bin"},
+		{name: "separator kept as given", props: map[string]string{ByteArraySeparatorConfig: " | ", ByteArrayExtensionConfig: ".txt"}, ext: ".txt", golden: "separator.txt"},
+		{name: "empty separator", props: map[string]string{ByteArraySeparatorConfig: ""}, ext: ".bin", golden: "empty.bin"},
 		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".bin.gz", golden: "default.bin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.props)
+			f, err := NewByteArrayFormat(tt.props)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			path := filepath.Join("testdata", tt.golden)
+			path := filepath.Join("testdata", "bytearray", tt.golden)
 			if os.Getenv("UPDATE_GOLDEN") != "" {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
 					t.Fatal(err)

@@ -1,9 +1,10 @@
-// Package jsonl is Confluent's JsonFormat
+// The JSON lines format: Confluent's JsonFormat
 // (io.confluent.connect.s3.format.json.JsonFormat) for Sluice's storage
 // sinks: one JSON document per record value and line, as Connect's
 // JsonConverter writes it with schemas.enable=false, optionally gzipped as
 // a whole (s3.compression.type). Files end in ".json" or ".json.gz".
-package jsonl
+
+package sink
 
 import (
 	"fmt"
@@ -14,30 +15,29 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/format/compression"
 )
 
-// Class is the format.class value of this format, Confluent's.
-const Class = "io.confluent.connect.s3.format.json.JsonFormat"
+// JSONClass is the format.class value of this format, Confluent's.
+const JSONClass = "io.confluent.connect.s3.format.json.JsonFormat"
 
 // Property names, Confluent's S3 sink's.
 const (
 	// SchemaCacheSizeConfig is schema.cache.size, passed on to the
 	// converter's schemas.cache.size.
 	SchemaCacheSizeConfig = "schema.cache.size"
-	// DecimalFormatConfig is json.decimal.format: BASE64 (default) or
+	// JSONDecimalFormatConfig is json.decimal.format: BASE64 (default) or
 	// NUMERIC, passed on to the converter's decimal.format.
-	DecimalFormatConfig = "json.decimal.format"
+	JSONDecimalFormatConfig = "json.decimal.format"
 )
 
-// Config declares the format's own properties, to be merged into a
-// connector's Def with compression.Config.
-func Config() *config.Def {
+// JSONConfig declares the format's own properties, to be merged into a
+// connector's Def with CompressionConfig.
+func JSONConfig() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: SchemaCacheSizeConfig, Type: config.Int, Default: 1000, Validator: config.AtLeast(0),
 			Importance: config.Low, Group: "Connector", Width: config.WidthLong, DisplayName: "Schema Cache Size",
 			Doc: "The size of the schema cache used in the Avro converter."}).
-		Define(config.Key{Name: DecimalFormatConfig, Type: config.String, Default: "BASE64",
+		Define(config.Key{Name: JSONDecimalFormatConfig, Type: config.String, Default: "BASE64",
 			Validator: config.CaseInsensitiveValidString("BASE64", "NUMERIC"), Importance: config.Low, Group: "Connector",
 			Width: config.WidthMedium, DisplayName: "Decimal Format",
 			Doc: "Controls which format json converter will serialize decimals in. This value is case " +
@@ -48,20 +48,20 @@ func Config() *config.Def {
 // writes after each value.
 var lineSeparator = []byte("\n")
 
-// Format writes record values as JSON lines. It is safe for concurrent
+// JSONFormat writes record values as JSON lines. It is safe for concurrent
 // use; its writers are not.
-type Format struct {
+type JSONFormat struct {
 	conv *converter.JSONConverter
-	comp compression.Settings
+	comp CompressionSettings
 }
 
-var _ storage.Format = (*Format)(nil)
+var _ storage.Format = (*JSONFormat)(nil)
 
-// New returns the format configured by a connector's properties (the keys
-// of Config; others are ignored). The error is a *config.ValidationError
+// NewJSONFormat returns the format configured by a connector's properties (the keys
+// of JSONConfig; others are ignored). The error is a *config.ValidationError
 // naming every bad key.
-func New(props map[string]string) (*Format, error) {
-	v, err := Config().Merge(compression.Config()).Parse(props)
+func NewJSONFormat(props map[string]string) (*JSONFormat, error) {
+	v, err := JSONConfig().Merge(CompressionConfig()).Parse(props)
 	if err != nil {
 		return nil, err
 	}
@@ -69,34 +69,34 @@ func New(props map[string]string) (*Format, error) {
 	if err := conv.Configure(map[string]string{
 		converter.JSONSchemasEnable:    "false",
 		converter.JSONSchemasCacheSize: fmt.Sprint(v.Int(SchemaCacheSizeConfig)),
-		converter.JSONDecimalFormat:    v.String(DecimalFormatConfig),
+		converter.JSONDecimalFormat:    v.String(JSONDecimalFormatConfig),
 	}, false); err != nil {
 		return nil, fmt.Errorf("jsonl: %w", err)
 	}
-	return &Format{conv: conv, comp: compression.FromValues(v)}, nil
+	return &JSONFormat{conv: conv, comp: compressionFromValues(v)}, nil
 }
 
 // Extension is ".json", plus ".gz" when gzipped.
-func (f *Format) Extension() string { return ".json" + f.comp.Type.Extension() }
+func (f *JSONFormat) Extension() string { return ".json" + f.comp.Type.Extension() }
 
 // NewWriter starts a file on w; valueSchema is not needed.
-func (f *Format) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
+func (f *JSONFormat) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
 	s, err := f.comp.NewStream(w)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, s: s}, nil
+	return &JSONWriter{f: f, s: s}, nil
 }
 
-// Writer writes one JSON lines file. It is not safe for concurrent use.
-type Writer struct {
-	f *Format
-	s *compression.Stream
+// JSONWriter writes one JSON lines file. It is not safe for concurrent use.
+type JSONWriter struct {
+	f *JSONFormat
+	s *compressionStream
 }
 
 // Write appends the record's value and a line separator; a null value is
 // written as null, as Confluent's Jackson writer does.
-func (w *Writer) Write(r *connect.SinkRecord) error {
+func (w *JSONWriter) Write(r *connect.SinkRecord) error {
 	b, err := w.f.conv.FromConnectData(r.Topic, r.ValueSchema, r.Value)
 	if err != nil {
 		return err
@@ -112,4 +112,4 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 
 // Close writes the compression trailer, if any; it does not close the
 // underlying writer.
-func (w *Writer) Close() error { return w.s.Close() }
+func (w *JSONWriter) Close() error { return w.s.Close() }

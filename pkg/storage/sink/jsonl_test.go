@@ -1,4 +1,4 @@
-package jsonl
+package sink
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func records() []connect.SinkRecord {
 	}
 }
 
-func TestGolden(t *testing.T) {
+func TestJSONGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		props  map[string]string
@@ -45,12 +45,12 @@ func TestGolden(t *testing.T) {
 		golden string
 	}{
 		{name: "default", ext: ".json", golden: "values.json"},
-		{name: "numeric decimals", props: map[string]string{DecimalFormatConfig: "numeric"}, ext: ".json", golden: "values-numeric.json"},
+		{name: "numeric decimals", props: map[string]string{JSONDecimalFormatConfig: "numeric"}, ext: ".json", golden: "values-numeric.json"},
 		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".json.gz", golden: "values.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.props)
+			f, err := NewJSONFormat(tt.props)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,29 +67,29 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			checkGolden(t, filepath.Join("testdata", tt.golden), got)
+			checkGolden(t, filepath.Join("testdata", "jsonl", tt.golden), got)
 		})
 	}
 }
 
-func TestBadProperties(t *testing.T) {
+func TestJSONBadProperties(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		props map[string]string
 	}{
 		{name: "compression", props: map[string]string{"s3.compression.type": "zip"}},
-		{name: "decimal format", props: map[string]string{DecimalFormatConfig: "hex"}},
+		{name: "decimal format", props: map[string]string{JSONDecimalFormatConfig: "hex"}},
 		{name: "level", props: map[string]string{"s3.compression.level": "12"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.props); err == nil {
+			if _, err := NewJSONFormat(tt.props); err == nil {
 				t.Fatal("New succeeded")
 			}
 		})
 	}
 }
 
-func write(t *testing.T, f *Format) []byte {
+func write(t *testing.T, f *JSONFormat) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := f.NewWriter(&buf, nil)

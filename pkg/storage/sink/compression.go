@@ -1,7 +1,8 @@
-// Package compression is the whole-object compression of Sluice's text and
+// The whole-object compression of Sluice's text and
 // byte formats (JSON lines, bytes): Confluent's s3.compression.type and
 // s3.compression.level. Parquet compresses its pages instead (parquet.codec).
-package compression
+
+package sink
 
 import (
 	"compress/gzip"
@@ -15,64 +16,64 @@ import (
 
 // Property names, Confluent's.
 const (
-	// TypeConfig is s3.compression.type: none (default) or gzip.
-	TypeConfig = "s3.compression.type"
-	// LevelConfig is s3.compression.level: -1 (the default level) to 9.
-	LevelConfig = "s3.compression.level"
+	// CompressionTypeConfig is s3.compression.type: none (default) or gzip.
+	CompressionTypeConfig = "s3.compression.type"
+	// CompressionLevelConfig is s3.compression.level: -1 (the default level) to 9.
+	CompressionLevelConfig = "s3.compression.level"
 )
 
-// Type is a compression type.
-type Type string
+// Compression is a compression type.
+type Compression string
 
 // The compression types.
 const (
-	None Type = "none"
-	Gzip Type = "gzip"
+	CompressionNone Compression = "none"
+	CompressionGzip Compression = "gzip"
 )
 
 // Extension is what the type adds to a file name: "" or ".gz".
-func (t Type) Extension() string {
-	if t == Gzip {
+func (t Compression) Extension() string {
+	if t == CompressionGzip {
 		return ".gz"
 	}
 	return ""
 }
 
-// Config declares the compression properties, to be merged into a
+// CompressionConfig declares the compression properties, to be merged into a
 // connector's Def.
-func Config() *config.Def {
+func CompressionConfig() *config.Def {
 	return config.NewDef().
-		Define(config.Key{Name: TypeConfig, Type: config.String, Default: string(None),
-			Validator: config.ValidString(string(None), string(Gzip)), Importance: config.Low, Group: "Storage",
+		Define(config.Key{Name: CompressionTypeConfig, Type: config.String, Default: string(CompressionNone),
+			Validator: config.ValidString(string(CompressionNone), string(CompressionGzip)), Importance: config.Low, Group: "Storage",
 			Width: config.WidthLong, DisplayName: "Compression type",
 			Doc: "Compression type for files written to storage. Applied when using JsonFormat or ByteArrayFormat. " +
 				"Available values: none, gzip."}).
-		Define(config.Key{Name: LevelConfig, Type: config.Int, Default: gzip.DefaultCompression,
+		Define(config.Key{Name: CompressionLevelConfig, Type: config.Int, Default: gzip.DefaultCompression,
 			Validator: config.Between(-1, 9), Importance: config.Low, Group: "Storage", Width: config.WidthLong,
 			DisplayName: "Compression Level",
 			Doc: "The level of compression to use when writing data to storage: -1 (the default level), " +
 				"0 (no compression) to 9 (best compression)."})
 }
 
-// Settings is a compression type and level.
-type Settings struct {
-	Type  Type
+// CompressionSettings is a compression type and level.
+type CompressionSettings struct {
+	Type  Compression
 	Level int
 }
 
-// FromValues reads the compression keys from parsed values.
-func FromValues(v *config.Values) Settings {
-	return Settings{Type: Type(strings.ToLower(v.String(TypeConfig))), Level: v.Int(LevelConfig)}
+// compressionFromValues reads the compression keys from parsed values.
+func compressionFromValues(v *config.Values) CompressionSettings {
+	return CompressionSettings{Type: Compression(strings.ToLower(v.String(CompressionTypeConfig))), Level: v.Int(CompressionLevelConfig)}
 }
 
 // wrap returns a writer that compresses into w; its Close writes the
-// compression trailer (not closing w). For None it returns w itself with a
+// compression trailer (not closing w). For CompressionNone it returns w itself with a
 // Close that does nothing.
-func (c Settings) wrap(w io.Writer) (io.WriteCloser, error) {
+func (c CompressionSettings) wrap(w io.Writer) (io.WriteCloser, error) {
 	switch c.Type {
-	case "", None:
+	case "", CompressionNone:
 		return nopCloser{w}, nil
-	case Gzip:
+	case CompressionGzip:
 		// klauspost/compress is not needed for determinism: the standard
 		// gzip writer writes no time or name unless asked to.
 		zw, err := gzip.NewWriterLevel(w, c.Level)
@@ -84,31 +85,31 @@ func (c Settings) wrap(w io.Writer) (io.WriteCloser, error) {
 	return nil, fmt.Errorf("compression: unsupported type %q", c.Type)
 }
 
-// Stream is a file body written record after record through the
+// compressionStream is a file body written record after record through the
 // compression, as the JSON lines and byte array formats write theirs.
 // Close writes the compression trailer without closing the underlying
 // writer; a Write after Close is an error.
-type Stream struct {
+type compressionStream struct {
 	w      io.WriteCloser
 	closed bool
 }
 
-// NewStream starts a Stream on w.
-func (c Settings) NewStream(w io.Writer) (*Stream, error) {
+// NewStream starts a compressionStream on w.
+func (c CompressionSettings) NewStream(w io.Writer) (*compressionStream, error) {
 	zw, err := c.wrap(w)
 	if err != nil {
 		return nil, err
 	}
-	return &Stream{w: zw}, nil
+	return &compressionStream{w: zw}, nil
 }
 
-// ErrClosed is returned by a Write after Close.
-var ErrClosed = errors.New("compression: write to a closed file")
+// errCompressionClosed is returned by a Write after Close.
+var errCompressionClosed = errors.New("compression: write to a closed file")
 
 // Write appends parts in order.
-func (s *Stream) Write(parts ...[]byte) error {
+func (s *compressionStream) Write(parts ...[]byte) error {
 	if s.closed {
-		return ErrClosed
+		return errCompressionClosed
 	}
 	for _, p := range parts {
 		if _, err := s.w.Write(p); err != nil {
@@ -119,7 +120,7 @@ func (s *Stream) Write(parts ...[]byte) error {
 }
 
 // Close writes the compression trailer, if any, once.
-func (s *Stream) Close() error {
+func (s *compressionStream) Close() error {
 	if s.closed {
 		return nil
 	}
