@@ -2,9 +2,9 @@ package mysqlcdc
 
 import (
 	"regexp"
-	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/debezium"
 )
 
 // Configuration keys, Debezium's MySqlConnectorConfig names.
@@ -85,18 +85,7 @@ func parseSettings(props map[string]string) (*settings, error) {
 		s.snapshotMode = SnapshotNoData
 	}
 	var problems []config.Problem
-	compile := func(key string) []*regexp.Regexp {
-		var out []*regexp.Regexp
-		for _, p := range vals.List(key) {
-			re, err := regexp.Compile(`^(?:` + strings.TrimSpace(p) + `)$`)
-			if err != nil {
-				problems = append(problems, config.Problem{Key: key, Message: config.InvalidValue(key, p, err.Error()).Error()})
-				continue
-			}
-			out = append(out, re)
-		}
-		return out
-	}
+	compile := func(key string) []*regexp.Regexp { return debezium.FilterList(vals, key, &problems) }
 	s.dbInclude, s.dbExclude = compile(DatabaseIncludeConfig), compile(DatabaseExcludeConfig)
 	s.tableInclude, s.tableExclude = compile(TableIncludeConfig), compile(TableExcludeConfig)
 	if len(problems) > 0 {
