@@ -79,39 +79,21 @@ func NewByteArrayFormat(props map[string]string) (*ByteArrayFormat, error) {
 // Extension is format.bytearray.extension, plus ".gz" when gzipped.
 func (f *ByteArrayFormat) Extension() string { return f.ext + f.comp.Type.Extension() }
 
-// NewWriter starts a file on w; valueSchema is not needed.
+// NewWriter starts a file on w, each value followed by the separator;
+// valueSchema is not needed.
 func (f *ByteArrayFormat) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
-	s, err := f.comp.NewStream(w)
-	if err != nil {
-		return nil, err
-	}
-	return &ByteArrayWriter{f: f, s: s}, nil
+	return f.comp.newValueWriter(w, "bytearray", f.separator, byteArrayValue)
 }
 
-// ByteArrayWriter writes one file. It is not safe for concurrent use.
-type ByteArrayWriter struct {
-	f *ByteArrayFormat
-	s *compressionStream
-}
-
-// Write appends the value's bytes and the separator. As Connect's
-// ByteArrayConverter, it accepts only []byte values; a null value writes
-// just the separator.
-func (w *ByteArrayWriter) Write(r *connect.SinkRecord) error {
-	var b []byte
+// byteArrayValue is the value's bytes. As Connect's ByteArrayConverter, it
+// accepts only []byte values; a null value is no bytes (the separator
+// alone is written).
+func byteArrayValue(r *connect.SinkRecord) ([]byte, error) {
 	switch v := r.Value.(type) {
 	case []byte:
-		b = v
+		return v, nil
 	case nil:
-	default:
-		return &data.Error{Msg: fmt.Sprintf("ByteArrayConverter is not compatible with objects of type %T", r.Value)}
+		return nil, nil
 	}
-	if err := w.s.Write(b, w.f.separator); err != nil {
-		return fmt.Errorf("bytearray: %w", err)
-	}
-	return nil
+	return nil, &data.Error{Msg: fmt.Sprintf("ByteArrayConverter is not compatible with objects of type %T", r.Value)}
 }
-
-// Close writes the compression trailer, if any; it does not close the
-// underlying writer.
-func (w *ByteArrayWriter) Close() error { return w.s.Close() }

@@ -11,7 +11,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/storage"
 )
 
 // Property names, Confluent's.
@@ -127,6 +129,40 @@ func (s *compressionStream) Close() error {
 	s.closed = true
 	return s.w.Close()
 }
+
+// valueWriter writes one file of the JSON lines or byte array format: each
+// record's value as encode gives it, then sep, through the compression. It
+// is not safe for concurrent use.
+type valueWriter struct {
+	format string // "jsonl", "bytearray": names its errors
+	encode func(r *connect.SinkRecord) ([]byte, error)
+	sep    []byte
+	s      *compressionStream
+}
+
+func (c CompressionSettings) newValueWriter(w io.Writer, format string, sep []byte, encode func(*connect.SinkRecord) ([]byte, error)) (storage.RecordWriter, error) {
+	s, err := c.NewStream(w)
+	if err != nil {
+		return nil, err
+	}
+	return &valueWriter{format: format, encode: encode, sep: sep, s: s}, nil
+}
+
+// Write appends the record's value and the separator.
+func (w *valueWriter) Write(r *connect.SinkRecord) error {
+	b, err := w.encode(r)
+	if err != nil {
+		return err
+	}
+	if err := w.s.Write(b, w.sep); err != nil {
+		return fmt.Errorf("%s: %w", w.format, err)
+	}
+	return nil
+}
+
+// Close writes the compression trailer, if any; it does not close the
+// underlying writer.
+func (w *valueWriter) Close() error { return w.s.Close() }
 
 type nopCloser struct{ io.Writer }
 

@@ -79,37 +79,17 @@ func NewJSONFormat(props map[string]string) (*JSONFormat, error) {
 // Extension is ".json", plus ".gz" when gzipped.
 func (f *JSONFormat) Extension() string { return ".json" + f.comp.Type.Extension() }
 
-// NewWriter starts a file on w; valueSchema is not needed.
+// NewWriter starts a JSON lines file on w; valueSchema is not needed.
 func (f *JSONFormat) NewWriter(w io.Writer, _ *data.Schema) (storage.RecordWriter, error) {
-	s, err := f.comp.NewStream(w)
-	if err != nil {
-		return nil, err
-	}
-	return &JSONWriter{f: f, s: s}, nil
+	return f.comp.newValueWriter(w, "jsonl", lineSeparator, f.value)
 }
 
-// JSONWriter writes one JSON lines file. It is not safe for concurrent use.
-type JSONWriter struct {
-	f *JSONFormat
-	s *compressionStream
-}
-
-// Write appends the record's value and a line separator; a null value is
-// written as null, as Confluent's Jackson writer does.
-func (w *JSONWriter) Write(r *connect.SinkRecord) error {
-	b, err := w.f.conv.FromConnectData(r.Topic, r.ValueSchema, r.Value)
-	if err != nil {
-		return err
-	}
-	if b == nil {
+// value is the record's value as JSON; a null value is written as null, as
+// Confluent's Jackson writer does.
+func (f *JSONFormat) value(r *connect.SinkRecord) ([]byte, error) {
+	b, err := f.conv.FromConnectData(r.Topic, r.ValueSchema, r.Value)
+	if b == nil && err == nil {
 		b = []byte("null")
 	}
-	if err := w.s.Write(b, lineSeparator); err != nil {
-		return fmt.Errorf("jsonl: %w", err)
-	}
-	return nil
+	return b, err
 }
-
-// Close writes the compression trailer, if any; it does not close the
-// underlying writer.
-func (w *JSONWriter) Close() error { return w.s.Close() }
