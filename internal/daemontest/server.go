@@ -75,14 +75,8 @@ func (p *Process) Kill() { p.daemon.Kill() }
 // with the same data.
 func (p *Process) Restart() error {
 	p.daemon.Stop()
-	var err error
-	for range 50 { // the port can linger for a moment
-		if err = p.startOn(p.Port); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
+	// The port can linger for a moment.
+	return Retry(50, 100*time.Millisecond, func() error { return p.startOn(p.Port) })
 }
 
 // Close stops the server and removes its directory.

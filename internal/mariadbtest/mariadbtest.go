@@ -34,6 +34,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // BinDirs are where mariadbd and mariadb-install-db are looked for, before
@@ -180,7 +181,7 @@ func (s *Server) launch(port int) (*daemontest.Daemon, error) {
 		d.Kill()
 		log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
 		return nil, fmt.Errorf("mariadbtest: %v\nmariadbd error log:\n%s%s", err,
-			daemontest.LastLines(string(log), 40), d.Log.String())
+			proctest.LastLines(string(log), 40), d.Log.String())
 	}
 	return d, nil
 }

@@ -35,6 +35,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // BinDirs are where the server's programs are looked for, newest major
@@ -172,7 +173,7 @@ func (s *Server) launch(port int) (*daemontest.Daemon, error) {
 	})
 	if err != nil {
 		d.Kill()
-		return nil, fmt.Errorf("pgtest: %v\npostgres output:\n%s", err, daemontest.LastLines(d.Log.String(), 40))
+		return nil, fmt.Errorf("pgtest: %v\npostgres output:\n%s", err, proctest.LastLines(d.Log.String(), 40))
 	}
 	s.Version /= 10000
 	return d, nil
