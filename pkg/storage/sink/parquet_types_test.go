@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"fmt"
@@ -103,7 +103,7 @@ var wantRows = []string{
 	`map[addr:<nil> b:true day:0 dec:0.01 dec_default:<nil> f32:0 f64:0 i16:0 i32:0 i64:0 i8:0 opt:<nil> raw:"n" s:"n" scores:<nil> tags:<nil> tod:0 ts:0]`,
 }
 
-func TestTypesRoundTrip(t *testing.T) {
+func TestParquetTypesRoundTrip(t *testing.T) {
 	tests := []struct {
 		name  string
 		codec string
@@ -117,8 +117,8 @@ func TestTypesRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			props := map[string]string{CodecConfig: tt.codec}
-			f, err := New(props)
+			props := map[string]string{ParquetCodecConfig: tt.codec}
+			f, err := NewParquetFormat(props)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +138,7 @@ func TestTypesRoundTrip(t *testing.T) {
 					t.Errorf("row %d:\n got %s\nwant %s", i, got, wantRows[i])
 				}
 			}
-			if got := pf.Metadata().CreatedBy; got != CreatedBy {
+			if got := pf.Metadata().CreatedBy; got != ParquetCreatedBy {
 				t.Errorf("created_by = %q", got)
 			}
 		})

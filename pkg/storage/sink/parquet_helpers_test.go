@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // file's bytes.
 func writeFile(t testing.TB, props map[string]string, schema *data.Schema, recs []connect.SinkRecord) []byte {
 	t.Helper()
-	f, err := New(props)
+	f, err := NewParquetFormat(props)
 	if err != nil {
 		t.Fatal(err)
 	}

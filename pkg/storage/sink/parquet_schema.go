@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"fmt"
@@ -10,11 +10,11 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-// DefaultRootName is the name of the Parquet message for a schema without
+// DefaultParquetRootName is the name of the Parquet message for a schema without
 // a name: the full name AvroData gives such a record
 // (io.confluent.connect.avro.ConnectDefault), which parquet-avro then uses
 // as the message name.
-const DefaultRootName = "io.confluent.connect.avro.ConnectDefault"
+const DefaultParquetRootName = "io.confluent.connect.avro.ConnectDefault"
 
 // DecimalPrecisionParam is the Connect schema parameter that carries a
 // Decimal's precision, as AvroData reads it. Without it the precision is
@@ -88,10 +88,10 @@ type layoutSchema struct {
 	leafElems []int
 }
 
-// buildSchema maps a Connect STRUCT schema to Parquet as Confluent's
-// ParquetFormat does through AvroData and parquet-avro (see the package
-// documentation for the table).
-func buildSchema(s *data.Schema) (*layoutSchema, error) {
+// buildParquetSchema maps a Connect STRUCT schema to Parquet as Confluent's
+// ParquetFormat does through AvroData and parquet-avro (see parquet_doc.go
+// for the table).
+func buildParquetSchema(s *data.Schema) (*layoutSchema, error) {
 	if s == nil || s.Type != data.TypeStruct {
 		return nil, &data.Error{Msg: fmt.Sprintf("parquet: the record value's schema must be a STRUCT, not %v", s)}
 	}
@@ -100,7 +100,7 @@ func buildSchema(s *data.Schema) (*layoutSchema, error) {
 	}
 	name := s.Name
 	if name == "" {
-		name = DefaultRootName
+		name = DefaultParquetRootName
 	}
 	ls := &layoutSchema{}
 	rootElem := &pq.SchemaElement{Name: name}

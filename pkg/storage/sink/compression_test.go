@@ -1,4 +1,4 @@
-package compression
+package sink
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// A Stream writes its parts in order through the compression, writes the
+// A compressionStream writes its parts in order through the compression, writes the
 // trailer once on Close without closing the target, and refuses writes
 // after Close.
-func TestStream(t *testing.T) {
-	for _, c := range []Settings{{Type: None}, {Type: Gzip, Level: gzip.BestSpeed}} {
+func TestCompressionStream(t *testing.T) {
+	for _, c := range []CompressionSettings{{Type: CompressionNone}, {Type: CompressionGzip, Level: gzip.BestSpeed}} {
 		t.Run(string(c.Type), func(t *testing.T) {
 			var buf bytes.Buffer
 			s, err := c.NewStream(&buf)
@@ -31,11 +31,11 @@ func TestStream(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatalf("second Close: %v", err)
 			}
-			if err := s.Write([]byte("c")); !errors.Is(err, ErrClosed) {
+			if err := s.Write([]byte("c")); !errors.Is(err, errCompressionClosed) {
 				t.Fatalf("Write after Close: %v, want ErrClosed", err)
 			}
 			got := buf.Bytes()
-			if c.Type == Gzip {
+			if c.Type == CompressionGzip {
 				zr, err := gzip.NewReader(&buf)
 				if err != nil {
 					t.Fatal(err)
@@ -49,7 +49,7 @@ func TestStream(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (Settings{Type: "zstd"}).NewStream(io.Discard); err == nil {
+	if _, err := (CompressionSettings{Type: "zstd"}).NewStream(io.Discard); err == nil {
 		t.Fatal("unsupported type accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package jsonl
+package sink
 
 import (
 	"bytes"
@@ -38,32 +38,32 @@ func records() []connect.SinkRecord {
 // complement in base64 (1234 is 0x04d2) or, with decimal.format=NUMERIC, as
 // a number; a schemaless map's keys in order; a null value as null.
 const (
-	values = `{"id":1,"name":"a\"b","price":"BNI=","at":1700000000000}
+	jsonValues = `{"id":1,"name":"a\"b","price":"BNI=","at":1700000000000}
 {"a":[1.5,"x",null,true],"b":2}
 "plain string"
 null
 `
-	valuesNumeric = `{"id":1,"name":"a\"b","price":12.34,"at":1700000000000}
+	jsonValuesNumeric = `{"id":1,"name":"a\"b","price":12.34,"at":1700000000000}
 {"a":[1.5,"x",null,true],"b":2}
 "plain string"
 null
 `
 )
 
-func TestFormat(t *testing.T) {
+func TestJSONFormat(t *testing.T) {
 	tests := []struct {
 		name  string
 		props map[string]string
 		ext   string
 		want  string
 	}{
-		{name: "default", ext: ".json", want: values},
-		{name: "numeric decimals", props: map[string]string{DecimalFormatConfig: "numeric"}, ext: ".json", want: valuesNumeric},
-		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".json.gz", want: values},
+		{name: "default", ext: ".json", want: jsonValues},
+		{name: "numeric decimals", props: map[string]string{JSONDecimalFormatConfig: "numeric"}, ext: ".json", want: jsonValuesNumeric},
+		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".json.gz", want: jsonValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.props)
+			f, err := NewJSONFormat(tt.props)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,24 +87,24 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-func TestBadProperties(t *testing.T) {
+func TestJSONBadProperties(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		props map[string]string
 	}{
 		{name: "compression", props: map[string]string{"s3.compression.type": "zip"}},
-		{name: "decimal format", props: map[string]string{DecimalFormatConfig: "hex"}},
+		{name: "decimal format", props: map[string]string{JSONDecimalFormatConfig: "hex"}},
 		{name: "level", props: map[string]string{"s3.compression.level": "12"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.props); err == nil {
+			if _, err := NewJSONFormat(tt.props); err == nil {
 				t.Fatal("New succeeded")
 			}
 		})
 	}
 }
 
-func write(t *testing.T, f *Format) []byte {
+func write(t *testing.T, f *JSONFormat) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := f.NewWriter(&buf, nil)

@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"io"
@@ -74,7 +74,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 		{name: "struct", recs: structRecords(n)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			f, err := New(nil)
+			f, err := NewParquetFormat(nil)
 			if err != nil {
 				b.Fatal(err)
 			}

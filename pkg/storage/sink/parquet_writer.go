@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"bufio"
@@ -18,10 +18,10 @@ import (
 	"github.com/sluicehq/sluice/pkg/storage"
 )
 
-// CreatedBy is the created_by of every file, fixed so that the same
+// ParquetCreatedBy is the created_by of every file, fixed so that the same
 // records always give the same bytes. It names the writer library, as
 // readers that work around known writer bugs look at it.
-const CreatedBy = "sluice (github.com/xitongsys/parquet-go v1.6.2)"
+const ParquetCreatedBy = "sluice (github.com/xitongsys/parquet-go v1.6.2)"
 
 // column buffers one leaf column's entries for the current batch of rows,
 // and what the row group's page index needs about the pages already made.
@@ -43,15 +43,15 @@ type column struct {
 	pageNull []bool
 }
 
-// Writer writes records as one Parquet file. It implements
-// storage.RecordWriter. A Writer is not safe for concurrent use.
+// ParquetWriter writes records as one Parquet file. It implements
+// storage.RecordWriter. A ParquetWriter is not safe for concurrent use.
 //
 // Rows are shredded into per-column buffers; every batchBytes (estimated)
 // the buffers are encoded and compressed into pages that the library keeps
 // until the row group reaches the format's row group size, when it writes
-// them out. See the package documentation for the memory bound.
-type Writer struct {
-	f  *Format
+// them out. See parquet_doc.go for the memory bound.
+type ParquetWriter struct {
+	f  *ParquetFormat
 	bw *bufio.Writer
 	pw *writer.ParquetWriter
 	ls *layoutSchema
@@ -65,14 +65,14 @@ type Writer struct {
 	closed     bool
 }
 
-var _ storage.RecordWriter = (*Writer)(nil)
+var _ storage.RecordWriter = (*ParquetWriter)(nil)
 
 // NewWriter starts a file on out. A nil valueSchema takes the schema from
 // the first record: its ValueSchema, or when that is nil the schema
-// InferSchema gives its value (a schemaless file, see the package
-// documentation).
-func (f *Format) NewWriter(out io.Writer, valueSchema *data.Schema) (storage.RecordWriter, error) {
-	w := &Writer{f: f, bw: bufio.NewWriterSize(out, 64<<10)}
+// InferParquetSchema gives its value (a schemaless file, see
+// parquet_doc.go).
+func (f *ParquetFormat) NewWriter(out io.Writer, valueSchema *data.Schema) (storage.RecordWriter, error) {
+	w := &ParquetWriter{f: f, bw: bufio.NewWriterSize(out, 64<<10)}
 	if valueSchema != nil {
 		if err := w.open(valueSchema, false); err != nil {
 			return nil, err
@@ -81,8 +81,8 @@ func (f *Format) NewWriter(out io.Writer, valueSchema *data.Schema) (storage.Rec
 	return w, nil
 }
 
-func (w *Writer) open(s *data.Schema, schemaless bool) error {
-	ls, err := buildSchema(s)
+func (w *ParquetWriter) open(s *data.Schema, schemaless bool) error {
+	ls, err := buildParquetSchema(s)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (w *Writer) open(s *data.Schema, schemaless bool) error {
 	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
-	createdBy := CreatedBy
+	createdBy := ParquetCreatedBy
 	pw.Footer.CreatedBy = &createdBy
 	pw.RowGroupSize = w.f.cfg.RowGroupSize
 	pw.PageSize = int64(w.f.cfg.PageSize)
@@ -109,7 +109,7 @@ func (w *Writer) open(s *data.Schema, schemaless bool) error {
 // caller closes this file and writes the record to a new one. Other errors
 // (a *data.Error for a value that cannot be written) also leave the
 // file as it was, so the caller may skip the record and go on.
-func (w *Writer) Write(r *connect.SinkRecord) error {
+func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
 	if w.closed {
 		return errors.New("parquet: Write after Close")
 	}
@@ -121,7 +121,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 		s, schemaless := r.ValueSchema, false
 		if s == nil {
 			var err error
-			if s, err = InferSchema(v); err != nil {
+			if s, err = InferParquetSchema(v); err != nil {
 				return err
 			}
 			schemaless = true
@@ -147,21 +147,21 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 	return nil
 }
 
-func (w *Writer) checkSchema(s *data.Schema) error {
+func (w *ParquetWriter) checkSchema(s *data.Schema) error {
 	if w.schemaless {
 		if s != nil {
-			return fmt.Errorf("%w: a record with a schema in a schemaless file", ErrSchemaChanged)
+			return fmt.Errorf("parquet: %w: a record with a schema in a schemaless file", ErrSchemaChanged)
 		}
 		return nil
 	}
 	if s != w.schema && !data.Equal(s, w.schema) {
-		return fmt.Errorf("%w: %v after %v", ErrSchemaChanged, s, w.schema)
+		return fmt.Errorf("parquet: %w: %v after %v", ErrSchemaChanged, s, w.schema)
 	}
 	return nil
 }
 
 // rollback drops what a failed Write appended.
-func (w *Writer) rollback(batchBytes int) {
+func (w *ParquetWriter) rollback(batchBytes int) {
 	for _, c := range w.ls.cols {
 		clear(c.values[c.mark:])
 		c.values, c.defs, c.reps = c.values[:c.mark], c.defs[:c.mark], c.reps[:c.mark]
@@ -172,7 +172,7 @@ func (w *Writer) rollback(batchBytes int) {
 // flushBatch encodes the buffered rows into pages, hands them to the
 // library's row group, and lets it write the row group out once it is
 // large enough.
-func (w *Writer) flushBatch() error {
+func (w *ParquetWriter) flushBatch() error {
 	if w.batchRows == 0 {
 		return nil
 	}
@@ -195,7 +195,7 @@ func (w *Writer) flushBatch() error {
 // flushRowGroup asks the library to write the row group when it reached
 // the row group size (or always, with final), then corrects the page
 // index it wrote for it.
-func (w *Writer) flushRowGroup(final bool) error {
+func (w *ParquetWriter) flushRowGroup(final bool) error {
 	groups := len(w.pw.Footer.RowGroups)
 	if err := w.pw.Flush(final); err != nil {
 		return fmt.Errorf("parquet: %w", err)
@@ -209,7 +209,7 @@ func (w *Writer) flushRowGroup(final bool) error {
 // fixPageIndex corrects the column and offset indexes of the row group
 // just written: the library counts a page's values, not its rows, as the
 // first row index of the next page, and marks no page as all null.
-func (w *Writer) fixPageIndex() {
+func (w *ParquetWriter) fixPageIndex() {
 	cols := w.ls.cols
 	colIdx := w.pw.ColumnIndexes[len(w.pw.ColumnIndexes)-len(cols):]
 	offIdx := w.pw.OffsetIndexes[len(w.pw.OffsetIndexes)-len(cols):]
@@ -232,7 +232,7 @@ func (w *Writer) fixPageIndex() {
 
 // Close writes the buffered rows, the last row group and the footer, and
 // flushes them to the underlying writer, which it does not close.
-func (w *Writer) Close() error {
+func (w *ParquetWriter) Close() error {
 	if w.closed {
 		return nil
 	}
@@ -241,11 +241,11 @@ func (w *Writer) Close() error {
 		// No record came to tell the schema: an empty file with an empty
 		// schema keeps the object a valid Parquet file.
 		pw, err := writer.NewParquetWriter(writerfile.NewWriterFile(w.bw),
-			[]*pq.SchemaElement{{Name: DefaultRootName, NumChildren: ptr(int32(0))}}, 1)
+			[]*pq.SchemaElement{{Name: DefaultParquetRootName, NumChildren: ptr(int32(0))}}, 1)
 		if err != nil {
 			return fmt.Errorf("parquet: %w", err)
 		}
-		createdBy := CreatedBy
+		createdBy := ParquetCreatedBy
 		pw.Footer.CreatedBy = &createdBy
 		w.pw = pw
 	} else {

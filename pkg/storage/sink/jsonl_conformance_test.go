@@ -1,14 +1,14 @@
-package jsonl
+package sink
 
 import (
 	"testing"
 
-	"github.com/sluicehq/sluice/pkg/storage/format/formattest"
+	"github.com/sluicehq/sluice/pkg/storage/sink/formattest"
 )
 
-func TestFormatConformance(t *testing.T) {
+func TestJSONConformance(t *testing.T) {
 	for _, props := range []map[string]string{nil, {"s3.compression.type": "gzip"}} {
-		f, err := New(props)
+		f, err := NewJSONFormat(props)
 		if err != nil {
 			t.Fatal(err)
 		}

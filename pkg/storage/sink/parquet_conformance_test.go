@@ -1,13 +1,13 @@
-package parquet
+package sink
 
 import (
 	"testing"
 
-	"github.com/sluicehq/sluice/pkg/storage/format/formattest"
+	"github.com/sluicehq/sluice/pkg/storage/sink/formattest"
 )
 
-func TestFormatConformance(t *testing.T) {
-	f, err := New(nil)
+func TestParquetConformance(t *testing.T) {
+	f, err := NewParquetFormat(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

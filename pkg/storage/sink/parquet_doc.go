@@ -1,7 +1,7 @@
-// Package parquet is Confluent's ParquetFormat
+// The Parquet format: Confluent's ParquetFormat
 // (io.confluent.connect.s3.format.parquet.ParquetFormat) for Sluice's
-// storage sinks, written with github.com/xitongsys/parquet-go (the only
-// package that imports it).
+// storage sinks, written with github.com/xitongsys/parquet-go (the
+// parquet_*.go files are the only ones that import it).
 //
 // # Schema
 //
@@ -42,7 +42,7 @@
 //
 // Records without a value schema (JsonConverter with schemas.enable=false)
 // are written when their value is an object (map[string]any). The file's
-// schema is InferSchema of its first record: fields sorted by name, all
+// schema is InferParquetSchema of its first record: fields sorted by name, all
 // optional; nested objects become groups, arrays lists; values whose type
 // cannot be known (null, [], {}) add no field. Each later record must fit
 // that schema, or Write returns ErrSchemaChanged, writes nothing, and the
@@ -68,7 +68,7 @@
 // (values plus 24 bytes per entry) they are encoded and compressed into
 // pages, which the library keeps until the row group's compressed size
 // reaches R = parquet.block.size, when it writes the row group to the
-// output. An open Writer therefore holds at most about
+// output. An open ParquetWriter therefore holds at most about
 //
 //	R + B (pages of the row group, overshooting by at most one batch)
 //	  + 2B (the batch buffers, whose slices grow by doubling)
@@ -82,7 +82,8 @@
 // # Determinism
 //
 // The same records with the same configuration give byte-identical files:
-// the created_by is CreatedBy, nothing depends on time, maps are written in
+// the created_by is ParquetCreatedBy, nothing depends on time, maps are written in
 // key order, and the pages, row groups and statistics depend only on the
 // data.
-package parquet
+
+package sink

@@ -1,13 +1,13 @@
-package bytearray
+package sink
 
 import (
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/connect"
-	"github.com/sluicehq/sluice/pkg/storage/format/formattest"
+	"github.com/sluicehq/sluice/pkg/storage/sink/formattest"
 )
 
-func TestFormatConformance(t *testing.T) {
+func TestByteArrayConformance(t *testing.T) {
 	var recs []connect.SinkRecord
 	for _, v := range []any{[]byte("one"), []byte{0, 0xff}, nil, []byte("two\nlines")} {
 		var r connect.SinkRecord
@@ -15,7 +15,7 @@ func TestFormatConformance(t *testing.T) {
 		recs = append(recs, r)
 	}
 	for _, props := range []map[string]string{nil, {"s3.compression.type": "gzip"}} {
-		f, err := New(props)
+		f, err := NewByteArrayFormat(props)
 		if err != nil {
 			t.Fatal(err)
 		}

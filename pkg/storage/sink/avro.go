@@ -1,4 +1,4 @@
-// Package avro is Confluent's AvroFormat
+// The Avro format: Confluent's AvroFormat
 // (io.confluent.connect.s3.format.avro.AvroFormat) for Sluice's storage
 // sinks: record values as Avro object container files (".avro"), with the
 // Avro schema that Confluent's AvroData derives from the records' Connect
@@ -10,7 +10,8 @@
 // change (ErrSchemaChanged), and the engine starts a new file for it, as
 // Confluent's sink rotates. The same records give byte-identical files:
 // the sync marker is derived from the schema, not drawn at random.
-package avro
+
+package sink
 
 import (
 	"crypto/sha256"
@@ -29,28 +30,21 @@ import (
 	"github.com/sluicehq/sluice/pkg/storage"
 )
 
-// Class is the format.class value of this format, Confluent's.
-const Class = "io.confluent.connect.s3.format.avro.AvroFormat"
+// AvroClass is the format.class value of this format, Confluent's.
+const AvroClass = "io.confluent.connect.s3.format.avro.AvroFormat"
 
 // Property names, Confluent's.
 const (
-	// CodecConfig is avro.codec: null (default), deflate, snappy or
+	// AvroCodecConfig is avro.codec: null (default), deflate, snappy or
 	// zstandard.
-	CodecConfig = "avro.codec"
+	AvroCodecConfig = "avro.codec"
 	// ConnectMetaDataConfig is connect.meta.data (default true): the
 	// connect.* properties in the files' schemas.
 	ConnectMetaDataConfig = "connect.meta.data"
 )
 
-// ErrSchemaChanged is returned by Write for a record whose schema is not
-// the file's: the caller closes the file and starts the next with it.
-var ErrSchemaChanged = errors.New("avro: the record's schema is not the file's")
-
-// IsSchemaChanged reports whether err is ErrSchemaChanged.
-func IsSchemaChanged(err error) bool { return errors.Is(err, ErrSchemaChanged) }
-
-// newCodec returns avro.codec's codec; nil is null (no compression).
-func newCodec(name string) (ocf.Codec, error) {
+// newAvroCodec returns avro.codec's codec; nil is null (no compression).
+func newAvroCodec(name string) (ocf.Codec, error) {
 	switch name {
 	case "deflate":
 		return ocf.DeflateCodec(-1), nil
@@ -62,10 +56,10 @@ func newCodec(name string) (ocf.Codec, error) {
 	return nil, nil
 }
 
-// Config declares the format's properties.
-func Config() *config.Def {
+// AvroConfig declares the format's properties.
+func AvroConfig() *config.Def {
 	return config.NewDef().
-		Define(config.Key{Name: CodecConfig, Type: config.String, Default: "null",
+		Define(config.Key{Name: AvroCodecConfig, Type: config.String, Default: "null",
 			Validator: config.ValidString("null", "deflate", "snappy", "zstandard"), Importance: config.Low,
 			Group: "Connector", Width: config.WidthLong, DisplayName: "Avro Compression Codec",
 			Doc: "The Avro compression codec to be used for output files. Available values: null, deflate, snappy and zstandard."}).
@@ -74,32 +68,32 @@ func Config() *config.Def {
 			Doc: "Allow connect converter to add its metadata to the output schema."})
 }
 
-// Format writes Avro container files. It is safe for concurrent use; its
+// AvroFormat writes Avro container files. It is safe for concurrent use; its
 // writers are not.
-type Format struct {
+type AvroFormat struct {
 	codec    string
 	metaData bool
 }
 
-var _ storage.Format = (*Format)(nil)
+var _ storage.Format = (*AvroFormat)(nil)
 
-// New returns the format configured by a connector's properties; the
+// NewAvroFormat returns the format configured by a connector's properties; the
 // error is a *config.ValidationError naming every bad key.
-func New(props map[string]string) (*Format, error) {
-	v, err := Config().Parse(props)
+func NewAvroFormat(props map[string]string) (*AvroFormat, error) {
+	v, err := AvroConfig().Parse(props)
 	if err != nil {
 		return nil, err
 	}
-	return &Format{codec: strings.TrimSpace(v.String(CodecConfig)), metaData: v.Bool(ConnectMetaDataConfig)}, nil
+	return &AvroFormat{codec: strings.TrimSpace(v.String(AvroCodecConfig)), metaData: v.Bool(ConnectMetaDataConfig)}, nil
 }
 
 // Extension is ".avro", whatever the codec (the codec is in the file).
-func (f *Format) Extension() string { return ".avro" }
+func (f *AvroFormat) Extension() string { return ".avro" }
 
 // NewWriter starts a file on w. A nil valueSchema takes the schema of the
 // first record.
-func (f *Format) NewWriter(w io.Writer, valueSchema *data.Schema) (storage.RecordWriter, error) {
-	wr := &Writer{f: f, out: w}
+func (f *AvroFormat) NewWriter(w io.Writer, valueSchema *data.Schema) (storage.RecordWriter, error) {
+	wr := &AvroWriter{f: f, out: w}
 	if valueSchema != nil {
 		if err := wr.open(valueSchema); err != nil {
 			return nil, err
@@ -108,9 +102,9 @@ func (f *Format) NewWriter(w io.Writer, valueSchema *data.Schema) (storage.Recor
 	return wr, nil
 }
 
-// Writer writes one Avro container file.
-type Writer struct {
-	f      *Format
+// AvroWriter writes one Avro container file.
+type AvroWriter struct {
+	f      *AvroFormat
 	out    io.Writer
 	schema *data.Schema
 	enc    *avroconv.Encoder
@@ -118,7 +112,7 @@ type Writer struct {
 	closed bool
 }
 
-func (w *Writer) open(s *data.Schema) error {
+func (w *AvroWriter) open(s *data.Schema) error {
 	enc, err := avroconv.NewEncoder(s, w.f.metaData)
 	if err != nil {
 		return err
@@ -131,7 +125,7 @@ func (w *Writer) open(s *data.Schema) error {
 		return fmt.Errorf("avro: %w", err)
 	}
 	opts := []ocf.WriterOpt{ocf.WithSyncMarker(marker), ocf.WithBlockCount(10_000), ocf.WithBlockBytes(1 << 20)}
-	codec, err := newCodec(w.f.codec)
+	codec, err := newAvroCodec(w.f.codec)
 	if err != nil {
 		return fmt.Errorf("avro: %w", err)
 	}
@@ -149,7 +143,7 @@ func (w *Writer) open(s *data.Schema) error {
 // Write appends the record's value. A record without a schema, or a null
 // value, is a *data.Error; a record of another schema than the
 // file's is ErrSchemaChanged; in both cases nothing is written.
-func (w *Writer) Write(r *connect.SinkRecord) error {
+func (w *AvroWriter) Write(r *connect.SinkRecord) error {
 	if w.closed {
 		return errors.New("avro: Write after Close")
 	}
@@ -164,7 +158,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 			return err
 		}
 	} else if r.ValueSchema != w.schema && !data.Equal(r.ValueSchema, w.schema) {
-		return ErrSchemaChanged
+		return fmt.Errorf("avro: %w", ErrSchemaChanged)
 	}
 	b, err := w.enc.Encode(r.Value)
 	if err != nil {
@@ -178,7 +172,7 @@ func (w *Writer) Write(r *connect.SinkRecord) error {
 
 // Close writes the last block; it does not close the underlying writer.
 // A file that got no record and no schema is left empty.
-func (w *Writer) Close() error {
+func (w *AvroWriter) Close() error {
 	if w.closed {
 		return nil
 	}

@@ -1,16 +1,16 @@
-package format
+package sink
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
-	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
 )
 
-func TestNew(t *testing.T) {
+func TestNewFormat(t *testing.T) {
 	tests := []struct {
 		name    string
 		class   string
@@ -19,12 +19,12 @@ func TestNew(t *testing.T) {
 		badKeys []string
 		unknown bool
 	}{
-		{name: "parquet", class: parquet.Class, ext: ".snappy.parquet"},
-		{name: "parquet zstd", class: parquet.Class, props: map[string]string{"parquet.codec": "zstd"}, ext: ".zstd.parquet"},
+		{name: "parquet", class: ParquetClass, ext: ".snappy.parquet"},
+		{name: "parquet zstd", class: ParquetClass, props: map[string]string{"parquet.codec": "zstd"}, ext: ".zstd.parquet"},
 		{name: "json", class: "io.confluent.connect.s3.format.json.JsonFormat", ext: ".json"},
 		{name: "json gzip", class: "io.confluent.connect.s3.format.json.JsonFormat", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".json.gz"},
 		{name: "bytes", class: "io.confluent.connect.s3.format.bytearray.ByteArrayFormat", ext: ".bin"},
-		{name: "bad parquet keys", class: parquet.Class,
+		{name: "bad parquet keys", class: ParquetClass,
 			props: map[string]string{"parquet.codec": "lzo", "parquet.block.size": "x"}, badKeys: []string{"parquet.codec", "parquet.block.size"}},
 		{name: "avro", class: "io.confluent.connect.s3.format.avro.AvroFormat", props: map[string]string{"avro.codec": "snappy"}, ext: ".avro"},
 		{name: "bad avro codec", class: "io.confluent.connect.s3.format.avro.AvroFormat", props: map[string]string{"avro.codec": "lzo"}, badKeys: []string{"avro.codec"}},
@@ -32,7 +32,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.class, tt.props)
+			f, err := NewFormat(tt.class, tt.props)
 			switch {
 			case tt.unknown:
 				if !errors.Is(err, connect.ErrUnknownPlugin) {
@@ -64,9 +64,9 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestKeysMerge(t *testing.T) {
+func TestFormatKeysMerge(t *testing.T) {
 	// Every format's keys, declared once, merge without a duplicate.
-	def := Config()
+	def := FormatConfig()
 	for _, name := range []string{"parquet.codec", "parquet.block.size", "parquet.page.size", "s3.compression.type",
 		"s3.compression.level", "format.bytearray.extension", "format.bytearray.separator", "json.decimal.format", "schema.cache.size"} {
 		if _, ok := def.Key(name); !ok {
@@ -76,7 +76,7 @@ func TestKeysMerge(t *testing.T) {
 }
 
 func TestIsSchemaChange(t *testing.T) {
-	if !IsSchemaChange(parquet.ErrSchemaChanged) || IsSchemaChange(errors.New("x")) {
-		t.Error("IsSchemaChange does not recognise parquet.ErrSchemaChanged alone")
+	if !IsSchemaChange(fmt.Errorf("parquet: %w", ErrSchemaChanged)) || IsSchemaChange(errors.New("x")) {
+		t.Error("IsSchemaChange does not recognise a wrapped ErrSchemaChanged alone")
 	}
 }

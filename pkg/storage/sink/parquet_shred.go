@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"cmp"
@@ -19,7 +19,7 @@ const entryOverhead = 24
 // definition level reached by n's parent. A mismatch between v and n is a
 // *data.Error, or ErrSchemaChanged for a schemaless writer; the caller
 // then rolls the columns back to the start of the row.
-func (w *Writer) shred(n *node, v any, rl, dl int32) error {
+func (w *ParquetWriter) shred(n *node, v any, rl, dl int32) error {
 	if v == nil {
 		if !n.optional {
 			return w.mismatch(n, v, "null value for a required field")
@@ -72,7 +72,7 @@ func (w *Writer) shred(n *node, v any, rl, dl int32) error {
 	return fmt.Errorf("parquet: unknown node kind %d", n.kind)
 }
 
-func (w *Writer) shredStruct(n *node, v any, rl int32) error {
+func (w *ParquetWriter) shredStruct(n *node, v any, rl int32) error {
 	switch sv := v.(type) {
 	case *data.Struct:
 		for _, f := range n.fields {
@@ -99,7 +99,7 @@ func (w *Writer) shredStruct(n *node, v any, rl int32) error {
 			// Keys outside the schema fit only when they carry no typed value.
 			for k, fv := range sv {
 				if !untyped(fv) && !hasField(n, k) {
-					return fmt.Errorf("%w: field %q is not in the file's schema", ErrSchemaChanged, k)
+					return fmt.Errorf("parquet: %w: field %q is not in the file's schema", ErrSchemaChanged, k)
 				}
 			}
 		}
@@ -119,7 +119,7 @@ func hasField(n *node, name string) bool {
 
 // shredMap writes a map's entries in ascending key order, so that the same
 // map always gives the same bytes.
-func (w *Writer) shredMap(n *node, v any, rl int32) error {
+func (w *ParquetWriter) shredMap(n *node, v any, rl int32) error {
 	key, value := n.fields[0], n.fields[1]
 	write := func(i int, k, e any) error {
 		r := rl
@@ -215,7 +215,7 @@ func compareKeys(a, b any) int {
 
 // nulls appends a null (or empty list or map) at definition level dl to
 // every column below n.
-func (w *Writer) nulls(n *node, rl, dl int32) {
+func (w *ParquetWriter) nulls(n *node, rl, dl int32) {
 	for _, c := range w.ls.cols[n.first:n.last] {
 		c.values = append(c.values, nil)
 		c.defs = append(c.defs, dl)
@@ -228,7 +228,7 @@ func (w *Writer) nulls(n *node, rl, dl int32) {
 // column (int32, int64, float32, float64, bool, or string for byte arrays)
 // and its size in bytes. Values that already have that type are passed on
 // as they are, without allocating.
-func (w *Writer) convert(n *node, v any) (any, int, bool) {
+func (w *ParquetWriter) convert(n *node, v any) (any, int, bool) {
 	switch n.leaf {
 	case leafBool:
 		if _, ok := v.(bool); ok {
@@ -316,12 +316,12 @@ const msPerDay = 24 * 60 * 60 * 1000
 // mismatch reports a value that does not fit node n: a schema change for
 // a schemaless writer (its schema was inferred from an earlier record), a
 // data error otherwise.
-func (w *Writer) mismatch(n *node, v any, why string) error {
+func (w *ParquetWriter) mismatch(n *node, v any, why string) error {
 	if why == "" {
 		why = fmt.Sprintf("a %T does not fit %v", v, n.schema)
 	}
 	if w.schemaless {
-		return fmt.Errorf("%w: field %q: %s", ErrSchemaChanged, n.name, why)
+		return fmt.Errorf("parquet: %w: field %q: %s", ErrSchemaChanged, n.name, why)
 	}
 	return &data.Error{Field: n.name, Msg: "parquet: field " + n.name + ": " + why}
 }

@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-// InferSchema returns the schema a schemaless value is written with: v must
+// InferParquetSchema returns the schema a schemaless value is written with: v must
 // be a map[string]any (JsonConverter's schemaless object) or a *data.Struct
-// (whose own schema is returned). The rules, also in the package
-// documentation:
+// (whose own schema is returned). The rules, also in
+// parquet_doc.go:
 //
 //   - the result is a required STRUCT whose fields are sorted by name and
 //     all optional;
@@ -20,8 +20,8 @@ import (
 //     FLOAT32, float64 → FLOAT64, string → STRING, []byte → BYTES,
 //     data.Decimal → Decimal of its scale, time.Time → Timestamp;
 //   - map[string]any → a nested STRUCT by the same rules;
-//   - []any → an ARRAY of optional elements whose schema is the merge of the
-//     elements' schemas (INT64 and FLOAT64 merge to FLOAT64; STRUCTs merge
+//   - []any → an ARRAY of optional elements whose schema is the mergeInferred of the
+//     elements' schemas (INT64 and FLOAT64 mergeInferred to FLOAT64; STRUCTs mergeInferred
 //     field by field); elements of other differing types are an error;
 //   - a value whose type cannot be known — null, an empty array or object,
 //     an array of such values, an object of only such values — adds no
@@ -29,7 +29,7 @@ import (
 //
 // The error is a *data.Error for a value that cannot be written as
 // Parquet.
-func InferSchema(v any) (*data.Schema, error) {
+func InferParquetSchema(v any) (*data.Schema, error) {
 	switch x := v.(type) {
 	case *data.Struct:
 		return x.Schema(), nil
@@ -49,9 +49,9 @@ func InferSchema(v any) (*data.Schema, error) {
 	return nil, &data.Error{Msg: fmt.Sprintf("parquet: a schemaless value must be an object to be written as Parquet, not a %T", v)}
 }
 
-// infer returns the optional schema of v, or nil when its type cannot be
+// inferParquet returns the optional schema of v, or nil when its type cannot be
 // known.
-func infer(v any, path string) (*data.Schema, error) {
+func inferParquet(v any, path string) (*data.Schema, error) {
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
@@ -82,11 +82,11 @@ func infer(v any, path string) (*data.Schema, error) {
 	case []any:
 		var elem *data.Schema
 		for i, e := range x {
-			es, err := infer(e, fmt.Sprintf("%s[%d]", path, i))
+			es, err := inferParquet(e, fmt.Sprintf("%s[%d]", path, i))
 			if err != nil {
 				return nil, err
 			}
-			if elem, err = merge(elem, es, path+"[]"); err != nil {
+			if elem, err = mergeInferred(elem, es, path+"[]"); err != nil {
 				return nil, err
 			}
 		}
@@ -117,7 +117,7 @@ func inferStruct(m map[string]any, path string) (*data.Schema, error) {
 	slices.Sort(names)
 	s := &data.Schema{Type: data.TypeStruct, Optional: true}
 	for _, k := range names {
-		fs, err := infer(m[k], path+"."+k)
+		fs, err := inferParquet(m[k], path+"."+k)
 		if err != nil {
 			return nil, err
 		}
@@ -131,9 +131,9 @@ func inferStruct(m map[string]any, path string) (*data.Schema, error) {
 	return s, nil
 }
 
-// merge returns the schema that fits values of both a and b (either may be
+// mergeInferred returns the schema that fits values of both a and b (either may be
 // nil, unknown).
-func merge(a, b *data.Schema, path string) (*data.Schema, error) {
+func mergeInferred(a, b *data.Schema, path string) (*data.Schema, error) {
 	switch {
 	case a == nil:
 		return b, nil
@@ -153,7 +153,7 @@ func merge(a, b *data.Schema, path string) (*data.Schema, error) {
 			fields[f.Name] = f.Schema
 		}
 		for _, f := range b.Fields {
-			m, err := merge(fields[f.Name], f.Schema, path+"."+f.Name)
+			m, err := mergeInferred(fields[f.Name], f.Schema, path+"."+f.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -170,7 +170,7 @@ func merge(a, b *data.Schema, path string) (*data.Schema, error) {
 		}
 		return s, nil
 	case data.TypeArray:
-		elem, err := merge(a.ValueSchema, b.ValueSchema, path+"[]")
+		elem, err := mergeInferred(a.ValueSchema, b.ValueSchema, path+"[]")
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func merge(a, b *data.Schema, path string) (*data.Schema, error) {
 }
 
 // untyped reports whether v adds no field to an inferred schema (see
-// InferSchema): such a value fits a file whose schema lacks its field.
+// InferParquetSchema): such a value fits a file whose schema lacks its field.
 func untyped(v any) bool {
 	switch x := v.(type) {
 	case nil:

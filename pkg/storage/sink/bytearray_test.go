@@ -1,4 +1,4 @@
-package bytearray
+package sink
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 )
 
-func TestFormat(t *testing.T) {
+func TestByteArrayFormat(t *testing.T) {
 	tests := []struct {
 		name  string
 		props map[string]string
@@ -19,14 +19,14 @@ func TestFormat(t *testing.T) {
 		// Each value's bytes then the separator ("\n" by default); a null
 		// value is an empty one.
 		{name: "default", ext: ".bin", want: "one\n\x00\xff\n\ntwo\nlines\n"},
-		{name: "separator kept as given", props: map[string]string{SeparatorConfig: " | ", ExtensionConfig: ".txt"}, ext: ".txt",
+		{name: "separator kept as given", props: map[string]string{ByteArraySeparatorConfig: " | ", ByteArrayExtensionConfig: ".txt"}, ext: ".txt",
 			want: "one | \x00\xff |  | two\nlines | "},
-		{name: "empty separator", props: map[string]string{SeparatorConfig: ""}, ext: ".bin", want: "one\x00\xfftwo\nlines"},
+		{name: "empty separator", props: map[string]string{ByteArraySeparatorConfig: ""}, ext: ".bin", want: "one\x00\xfftwo\nlines"},
 		{name: "gzip", props: map[string]string{"s3.compression.type": "gzip"}, ext: ".bin.gz", want: "one\n\x00\xff\n\ntwo\nlines\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.props)
+			f, err := NewByteArrayFormat(tt.props)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package parquet
+package sink
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-func TestInferSchema(t *testing.T) {
+func TestParquetInferSchema(t *testing.T) {
 	tests := []struct {
 		name    string
 		value   any
@@ -36,7 +36,7 @@ func TestInferSchema(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := InferSchema(tt.value)
+			s, err := InferParquetSchema(tt.value)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("InferSchema = %s, want an error", describe(s))
@@ -87,7 +87,7 @@ func describeFields(s *data.Schema) string {
 // TestSchemalessRules writes a first record, then a second one, and checks
 // whether the second fits the file (and reads back as expected) or is a
 // schema change.
-func TestSchemalessRules(t *testing.T) {
+func TestParquetSchemalessRules(t *testing.T) {
 	first := map[string]any{"id": int64(1), "name": "a", "price": 1.5, "tags": []any{"x"}, "o": map[string]any{"k": "v"}}
 	tests := []struct {
 		name    string
@@ -116,7 +116,7 @@ func TestSchemalessRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(nil)
+			f, err := NewParquetFormat(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func TestSchemalessRules(t *testing.T) {
 			}
 			err = w.Write(&r2)
 			if tt.changed {
-				if !errors.Is(err, ErrSchemaChanged) || !IsSchemaChanged(err) {
+				if !errors.Is(err, ErrSchemaChanged) || !IsSchemaChange(err) {
 					t.Fatalf("Write = %v, want ErrSchemaChanged", err)
 				}
 			} else if err != nil {
@@ -160,8 +160,8 @@ func TestSchemalessRules(t *testing.T) {
 	}
 }
 
-func TestWriteErrorsLeaveTheFileIntact(t *testing.T) {
-	f, err := New(nil)
+func TestParquetWriteErrorsLeaveTheFileIntact(t *testing.T) {
+	f, err := NewParquetFormat(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestWriteErrorsLeaveTheFileIntact(t *testing.T) {
 		{name: "other schema", rec: record(other, data.NewStruct(other).Set("x", int32(1))), changed: true},
 	} {
 		err := w.Write(&tt.rec)
-		if err == nil || IsSchemaChanged(err) != tt.changed {
+		if err == nil || IsSchemaChange(err) != tt.changed {
 			t.Errorf("%s: Write = %v, want a schema change: %v", tt.name, err, tt.changed)
 		}
 		if err := w.Write(&recs[0]); err != nil {
@@ -204,16 +204,16 @@ func TestWriteErrorsLeaveTheFileIntact(t *testing.T) {
 	}
 }
 
-func TestDeterministic(t *testing.T) {
+func TestParquetDeterministic(t *testing.T) {
 	tests := []struct {
 		name   string
 		schema *data.Schema
 		recs   []connect.SinkRecord
 		props  map[string]string
 	}{
-		{name: "schemaless", recs: orderRecords(20000), props: map[string]string{RowGroupSizeConfig: "65536"}},
+		{name: "schemaless", recs: orderRecords(20000), props: map[string]string{ParquetRowGroupSizeConfig: "65536"}},
 		{name: "struct", schema: orderSchema, recs: structRecords(20000)},
-		{name: "all types zstd", schema: allTypes, recs: allTypesRecords(), props: map[string]string{CodecConfig: "zstd"}},
+		{name: "all types zstd", schema: allTypes, recs: allTypesRecords(), props: map[string]string{ParquetCodecConfig: "zstd"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,7 +230,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func TestRowGroupsAndPageIndex(t *testing.T) {
+func TestParquetRowGroupsAndPageIndex(t *testing.T) {
 	const n = 50000
 	recs := orderRecords(n)
 	for i := range recs {
@@ -240,7 +240,7 @@ func TestRowGroupsAndPageIndex(t *testing.T) {
 		}
 		m["lines"] = []any{int64(i), int64(i + 1)}
 	}
-	b := writeFile(t, map[string]string{RowGroupSizeConfig: "65536", PageSizeConfig: "4096"}, nil, recs)
+	b := writeFile(t, map[string]string{ParquetRowGroupSizeConfig: "65536", ParquetPageSizeConfig: "4096"}, nil, recs)
 	_, rows, pf := readFile(t, b)
 	if len(pf.RowGroups()) < 2 {
 		t.Fatalf("%d row groups, want several", len(pf.RowGroups()))
@@ -287,11 +287,11 @@ func TestRowGroupsAndPageIndex(t *testing.T) {
 
 // TestMemoryBounded writes 2,000,000 records with 256 KiB row groups and
 // checks that the heap in use stays far below the file's size.
-func TestMemoryBounded(t *testing.T) {
+func TestParquetMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 2,000,000 records")
 	}
-	f, err := New(map[string]string{RowGroupSizeConfig: "262144"})
+	f, err := NewParquetFormat(map[string]string{ParquetRowGroupSizeConfig: "262144"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package avro_test
+package sink_test
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/pkg/storage/sink"
 	"testing"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
-	"github.com/sluicehq/sluice/pkg/storage/format/avro"
 )
 
 // The files are read back with github.com/hamba/avro/v2, an Avro library
@@ -32,7 +32,7 @@ var order = data.StructBuilder().Name("sluice.test.Order").Version(1).
 	Field("region", data.NewBuilder(data.TypeString).Optional().Default("eu").MustBuild()).
 	MustBuild()
 
-func record(i int) *connect.SinkRecord {
+func avroRecord(i int) *connect.SinkRecord {
 	v := data.NewStruct(order).Set("id", int64(i)).Set("small", int16(i%300)).
 		Set("amount", data.NewDecimal(int64(i*101-500), 2)).Set("at", time.UnixMilli(1_700_000_000_000+int64(i)).UTC()).
 		Set("lines", []any{data.NewStruct(line).Set("sku", fmt.Sprint("s", i)).Set("qty", int32(i%5))}).
@@ -43,10 +43,10 @@ func record(i int) *connect.SinkRecord {
 	return &connect.SinkRecord{Record: connect.Record{Topic: "orders", ValueSchema: order, Value: v}, Offset: int64(i)}
 }
 
-func TestWriteReadBackWithAnotherLibrary(t *testing.T) {
+func TestAvroWriteReadBackWithAnotherLibrary(t *testing.T) {
 	for _, codec := range []string{"null", "deflate", "snappy", "zstandard"} {
 		t.Run(codec, func(t *testing.T) {
-			f, err := avro.New(map[string]string{avro.CodecConfig: codec})
+			f, err := sink.NewAvroFormat(map[string]string{sink.AvroCodecConfig: codec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +57,7 @@ func TestWriteReadBackWithAnotherLibrary(t *testing.T) {
 			}
 			const n = 5_000
 			for i := range n {
-				if err := w.Write(record(i)); err != nil {
+				if err := w.Write(avroRecord(i)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -126,8 +126,8 @@ func checkRecord(t *testing.T, i int, v map[string]any) {
 	}
 }
 
-func TestWriterSchemaChangeAndBadRecords(t *testing.T) {
-	f, err := avro.New(nil)
+func TestAvroWriterSchemaChangeAndBadRecords(t *testing.T) {
+	f, err := sink.NewAvroFormat(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestWriterSchemaChangeAndBadRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(record(1)); err != nil {
+	if err := w.Write(avroRecord(1)); err != nil {
 		t.Fatal(err)
 	}
 	other := data.StructBuilder().Name("sluice.test.Order").Version(2).Field("id", data.Int64Schema).MustBuild()
@@ -145,7 +145,7 @@ func TestWriterSchemaChangeAndBadRecords(t *testing.T) {
 		rec  *connect.SinkRecord
 		test func(error) bool
 	}{
-		{"another schema", &connect.SinkRecord{Record: connect.Record{ValueSchema: other, Value: data.NewStruct(other).Set("id", int64(1))}}, avro.IsSchemaChanged},
+		{"another schema", &connect.SinkRecord{Record: connect.Record{ValueSchema: other, Value: data.NewStruct(other).Set("id", int64(1))}}, sink.IsSchemaChange},
 		{"no schema", &connect.SinkRecord{Record: connect.Record{Value: map[string]any{"id": 1}}}, isDataError},
 		{"tombstone", &connect.SinkRecord{Record: connect.Record{ValueSchema: order}}, isDataError},
 		{"value that does not fit", &connect.SinkRecord{Record: connect.Record{ValueSchema: order, Value: "x"}}, isDataError},
