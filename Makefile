@@ -342,7 +342,12 @@ FUZZ_TARGETS = \
 	./coordinator/rest:FuzzDecodeRequests \
 	./coordinator/rest:FuzzCredentials \
 	./coordinator/state:FuzzConfigsTopicRecord \
-	./pkg/connect/data:FuzzDecimalTwosComplement
+	./pkg/connect/data:FuzzDecimalTwosComplement \
+	./functions/internal/batch:FuzzLambdaEvents \
+	./functions/internal/runner:FuzzInvokePayload \
+	./pkg/connect/converter:FuzzHeaderConverter \
+	./pkg/javatime:FuzzLayout \
+	./pkg/transforms:FuzzTimestampConverter
 FUZZTIME ?= 2m
 
 .PHONY: fuzz
