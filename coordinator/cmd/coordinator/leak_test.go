@@ -117,9 +117,10 @@ func (s leakSetup) checkNoSecret(t *testing.T, where string, b []byte) {
 	}
 }
 
-// topicRecords reads every record of every topic on the broker until the
-// broker has had nothing new for a second, by topic.
-func topicRecords(t *testing.T, broker string) map[string][]*kgo.Record {
+// topicRecords reads every record of every topic on the broker, by topic,
+// until each of the required topics has shown records and the broker has
+// had nothing new for a second (or 30 s have passed).
+func topicRecords(t *testing.T, broker string, required ...string) map[string][]*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(broker, ",")...), kgo.ConsumeRegex(), kgo.ConsumeTopics(".*"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(100*time.Millisecond))
@@ -128,8 +129,16 @@ func topicRecords(t *testing.T, broker string) map[string][]*kgo.Record {
 	}
 	defer cl.Close()
 	out := map[string][]*kgo.Record{}
-	deadline := time.Now().Add(20 * time.Second)
-	for quiet := 0; quiet < 4 && time.Now().Before(deadline); {
+	deadline := time.Now().Add(30 * time.Second)
+	seen := func() bool {
+		for _, topic := range required {
+			if len(out[topic]) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for quiet := 0; (quiet < 4 || !seen()) && time.Now().Before(deadline); {
 		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		fetches := cl.PollFetches(ctx)
 		cancel()
@@ -196,7 +205,7 @@ func TestResolvedSecretsNeverLeak(t *testing.T) {
 	var records map[string][]*kgo.Record
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		records = topicRecords(t, broker)
+		records = topicRecords(t, broker, "leak-data")
 		data := records["leak-data"]
 		if len(data) >= 5 {
 			for _, r := range data {
@@ -279,8 +288,9 @@ func TestResolvedSecretsNeverLeak(t *testing.T) {
 
 	// The internal topics, read once more now that the failure is
 	// recorded; the refused secret is nowhere, not even in the data.
-	records = topicRecords(t, broker)
-	for _, topic := range []string{"connect-configs", "connect-offsets", "connect-status", "sluice-leases"} {
+	internal := []string{"connect-configs", "connect-offsets", "connect-status", "sluice-leases"}
+	records = topicRecords(t, broker, internal...)
+	for _, topic := range internal {
 		if len(records[topic]) == 0 {
 			t.Errorf("internal topic %s is empty or missing: the check would prove nothing", topic)
 		}
