@@ -130,10 +130,10 @@ func (o ProducerOptions) withDefaults() (ProducerOptions, error) {
 // use; Close it before closing its Client.
 type Producer struct {
 	txnID string // TransactionalID; empty when not transactional
-	sc   sarama.Client
-	ap   sarama.AsyncProducer
-	pool sync.Pool // *sarama.ProducerMessage, recycled once acknowledged
-	done sync.WaitGroup
+	sc    sarama.Client
+	ap    sarama.AsyncProducer
+	pool  sync.Pool // *sarama.ProducerMessage, recycled once acknowledged
+	done  sync.WaitGroup
 
 	// closeMu guards sends on ap.Input against Close.
 	closeMu sync.RWMutex
