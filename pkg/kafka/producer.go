@@ -176,6 +176,11 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		// fenced producer's transaction (CONCURRENT_TRANSACTIONS).
 		conf.Producer.Transaction.Retry.Max = 100
 		conf.Producer.Transaction.Retry.Backoff = 50 * time.Millisecond
+		// A fenced producer's records are retried until they run out of
+		// retries, and Close waits for them: fewer retries end a zombie
+		// within seconds. A transaction whose records fail is aborted and
+		// its lease retried, so nothing is lost.
+		conf.Producer.Retry.Max = min(opts.Retries, 5)
 	}
 
 	// A background context: the client lives as long as the producer, and

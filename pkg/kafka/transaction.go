@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -41,7 +42,7 @@ func (p *Producer) CommitTxn(ctx context.Context) error {
 	if p.txnID == "" {
 		return fmt.Errorf("kafka: CommitTxn: %w", sarama.ErrNonTransactedProducer)
 	}
-	if err := p.Flush(ctx); err != nil {
+	if err := p.flushTxn(ctx); err != nil {
 		return fmt.Errorf("kafka: transaction of %s not committed: %w", p.txnID, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -60,9 +61,49 @@ func (p *Producer) AbortTxn(ctx context.Context) error {
 	if p.txnID == "" {
 		return fmt.Errorf("kafka: AbortTxn: %w", sarama.ErrNonTransactedProducer)
 	}
-	_ = p.Flush(ctx) // what failed does not matter: it is being aborted
+	if err := p.flushTxn(ctx); errors.Is(err, ErrTxnFatal) {
+		return fmt.Errorf("kafka: abort transaction of %s: %w", p.txnID, err)
+	} // other failures do not matter: the transaction is being aborted
 	if err := p.ap.AbortTxn(); err != nil {
 		return fmt.Errorf("kafka: abort transaction of %s: %w", p.txnID, err)
+	}
+	return nil
+}
+
+// flushTxn is Flush for a transaction: it also stops waiting when the
+// producer's transaction failed, since sarama then keeps failing records
+// in retries instead of reporting them at once.
+func (p *Producer) flushTxn(ctx context.Context) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p.mu.Lock()
+		idle, n := p.idle, p.inflight
+		p.mu.Unlock()
+		if n == 0 {
+			return p.Flush(ctx)
+		}
+		if err := p.txnFailure(); err != nil {
+			return err
+		}
+		select {
+		case <-idle:
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: flush with %d messages in flight: %w", n, ctx.Err())
+		}
+	}
+}
+
+// txnFailure reports a transaction in error: ErrTxnFatal (the producer is
+// fenced or otherwise unusable) or ErrTxnAbortable.
+func (p *Producer) txnFailure() error {
+	st := p.ap.TxnStatus()
+	switch {
+	case st&sarama.ProducerTxnFlagFatalError != 0:
+		return ErrTxnFatal
+	case st&sarama.ProducerTxnFlagAbortableError != 0:
+		return ErrTxnAbortable
 	}
 	return nil
 }
@@ -72,7 +113,8 @@ func (p *Producer) AbortTxn(ctx context.Context) error {
 // transaction): the producer can no longer write, and its open
 // transaction is aborted.
 func IsFenced(err error) bool {
-	return errors.Is(err, sarama.ErrProducerFenced) ||
+	return errors.Is(err, ErrTxnFatal) ||
+		errors.Is(err, sarama.ErrProducerFenced) ||
 		errors.Is(err, sarama.ErrInvalidProducerEpoch) ||
 		errors.Is(err, sarama.ErrInvalidTxnState) ||
 		errors.Is(err, sarama.ErrTransactionCoordinatorFenced)

@@ -24,10 +24,11 @@ import (
 
 // env is one test's broker, client, offsets store and executor.
 type env struct {
-	client *kafka.Client
-	store  offsets.Store
-	exec   *lease.Executor
-	reg    *connect.Registry
+	brokers []string
+	client  *kafka.Client
+	store   offsets.Store
+	exec    *lease.Executor
+	reg     *connect.Registry
 }
 
 func newEnv(t *testing.T, store func(offsets.Store) offsets.Store) *env {
@@ -37,12 +38,18 @@ func newEnv(t *testing.T, store func(offsets.Store) offsets.Store) *env {
 	if store != nil {
 		s = store(k.Offsets)
 	}
+	reg := newEnvRegistry(t)
+	return &env{brokers: k.Brokers, client: k.Client, store: s, reg: reg,
+		exec: lease.NewExecutor(reg, k.Client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
+}
+
+func newEnvRegistry(t *testing.T) *connect.Registry {
+	t.Helper()
 	reg, err := connect.NewRegistry(append(converter.Plugins(), testSourcePlugin, testSinkPlugin)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{client: k.Client, store: s, reg: reg,
-		exec: lease.NewExecutor(reg, k.Client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
+	return reg
 }
 
 // sourceLease returns a lease for the test source writing count records to topic.
@@ -153,9 +160,43 @@ type testSource struct {
 	topic     string
 	next, end int
 	delay     time.Duration
+	// gate (config "gate"): Start closes gate.started, and Poll waits for
+	// gate.open once "gate.after" records (default 0) were polled. blockAfter (config "block.after"): Poll returns
+	// nothing more once that many records were polled in the lease.
+	gate       *testGate
+	blockAfter int
+	gateAfter  int
+	polled     int
+	// Under transaction.boundary=connector: "commit.every" asks for a
+	// commit every that many polls, "abort.poll" for an abort at that poll
+	// (1-based).
+	txn                    connect.TransactionContext
+	commitEvery, abortPoll int
+	polls                  int
+}
+
+// testGate lets a test hold a source lease between its start (its
+// producer initialised, its offsets loaded) and its first Poll.
+type testGate struct{ started, open chan struct{} }
+
+var testGates sync.Map // name -> *testGate
+
+func newTestGate(name string) *testGate {
+	g := &testGate{started: make(chan struct{}), open: make(chan struct{})}
+	testGates.Store(name, g)
+	return g
 }
 
 func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p map[string]string) error {
+	if g, ok := testGates.Load(p["gate"]); ok {
+		s.gate = g.(*testGate)
+		close(s.gate.started)
+	}
+	s.blockAfter, _ = strconv.Atoi(p["block.after"])
+	s.gateAfter, _ = strconv.Atoi(p["gate.after"])
+	s.commitEvery, _ = strconv.Atoi(p["commit.every"])
+	s.abortPoll, _ = strconv.Atoi(p["abort.poll"])
+	s.txn = connect.Transactions(tc)
 	s.topic = p["topic"]
 	s.end, _ = strconv.Atoi(p["count"])
 	if d, err := time.ParseDuration(p["poll.delay"]); err == nil {
@@ -167,8 +208,27 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 	return nil
 }
 
-func (s *testSource) Poll(context.Context) ([]connect.SourceRecord, error) {
+func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	time.Sleep(s.delay)
+	if s.gate != nil && s.polled >= s.gateAfter {
+		select {
+		case <-s.gate.open:
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+	if s.blockAfter > 0 && s.polled >= s.blockAfter {
+		return nil, nil
+	}
+	s.polls++
+	if s.txn != nil {
+		if s.commitEvery > 0 && s.polls%s.commitEvery == 0 {
+			s.txn.CommitTransaction()
+		}
+		if s.polls == s.abortPoll {
+			s.txn.AbortTransaction()
+		}
+	}
 	var out []connect.SourceRecord
 	for ; s.next < s.end && len(out) < 10; s.next++ {
 		out = append(out, connect.SourceRecord{
@@ -178,6 +238,7 @@ func (s *testSource) Poll(context.Context) ([]connect.SourceRecord, error) {
 			SourceOffset:    map[string]any{"i": int64(s.next + 1)},
 		})
 	}
+	s.polled += len(out)
 	return out, nil
 }
 
