@@ -335,3 +335,14 @@ func (s *OffsetStore) awaitStable(ctx context.Context, tps []kafka.TopicPartitio
 		backoff = min(2*backoff, 500*time.Millisecond)
 	}
 }
+
+// OffsetStoreOpener returns a function that opens the OffsetStore of
+// another offsets topic (a connector's own offsets.storage.topic), created
+// when missing with Connect's defaults and the replication factor given
+// (-1 or 0: the broker's). It is lease.Options.OpenOffsets; the lease
+// closes the store when it ends.
+func OffsetStoreOpener(c *kafka.Client, replicationFactor int16) func(ctx context.Context, topic string) (offsets.Store, error) {
+	return func(ctx context.Context, topic string) (offsets.Store, error) {
+		return NewOffsetStore(ctx, c, kafka.TopicSpec{Name: topic, ReplicationFactor: replicationFactor})
+	}
+}

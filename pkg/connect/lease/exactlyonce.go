@@ -224,11 +224,13 @@ func (s *sourceLease) endTxn(ctx context.Context) error {
 	return s.commitTxn(ctx)
 }
 
-// txnError marks a transaction failure: fenced by a newer lease of the
-// task (not retriable: this invocation is a zombie), or retriable.
+// txnError marks a transaction failure, retriable either way: fenced by a
+// newer lease of the task (ErrFenced: this invocation is a zombie, or the
+// connector's zombies were fenced while it ran; the coordinator's next
+// lease goes on from the last committed offsets), or another failure.
 func txnError(err error) error {
 	if kafka.IsFenced(err) {
-		return fmt.Errorf("%w: %w", ErrFenced, err)
+		return connect.Retriable(fmt.Errorf("%w: %w", ErrFenced, err))
 	}
 	return connect.Retriable(&StageError{Stage: StageKafkaProduce, Err: err})
 }

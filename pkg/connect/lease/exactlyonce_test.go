@@ -163,7 +163,7 @@ func TestExactlyOnceZombieLeaseRecordsInvisible(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("lease 1 did not end")
 	}
-	if zr.Status != lease.Failed || zr.Retriable || !strings.Contains(zr.Error, lease.ErrFenced.Error()) || len(zr.SourceOffsets) != 0 {
+	if zr.Status != lease.Failed || !zr.Retriable || !strings.Contains(zr.Error, lease.ErrFenced.Error()) || len(zr.SourceOffsets) != 0 {
 		t.Fatalf("zombie lease: %+v", zr)
 	}
 	exactlyOnce(t, readCommitted(t, e.client, "out"), 30)
