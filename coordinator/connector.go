@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -553,7 +554,7 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 func exactlyOnce(cfg Config, connector string, task int, props map[string]string) *lease.ExactlyOnce {
 	x := &lease.ExactlyOnce{
 		TransactionalID: lease.TransactionalID(cfg.GroupID, connector, task),
-		OffsetsTopic:    cfg.OffsetStorageTopic,
+		OffsetsTopic:    cmp.Or(cfg.OffsetStorageTopic, state.DefaultOffsetTopic),
 		Boundary:        strings.ToLower(strings.TrimSpace(props[connect.TransactionBoundaryConfig])),
 		Interval:        lease.Duration(connect.DefaultTransactionBoundaryIntervalMS * time.Millisecond),
 	}
