@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,15 +83,31 @@ func readCommittedNow(t *testing.T, c *kafka.Client, topic string) []string {
 	return out
 }
 
-// exactlyOnce fails unless got holds each of r000..r<n-1> exactly once.
+// exactlyOnce fails unless got holds each of r000..r<n-1> exactly once,
+// naming the first duplicates, missing and unexpected records.
 func exactlyOnce(t *testing.T, got []string, n int) {
 	t.Helper()
-	sorted := slices.Clone(got)
-	slices.Sort(sorted)
-	if !slices.Equal(sorted, want(n)) {
-		t.Fatalf("read_committed saw %d records, want r000..r%03d exactly once: %v", len(got), n-1, got)
+	seen := map[string]int{}
+	for _, v := range got {
+		seen[v]++
+	}
+	var dup, missing []string
+	for _, w := range want(n) {
+		switch c := seen[w]; {
+		case c == 0:
+			missing = append(missing, w)
+		case c > 1:
+			dup = append(dup, fmt.Sprintf("%s×%d", w, c))
+		}
+		delete(seen, w)
+	}
+	if len(dup)+len(missing)+len(seen) > 0 {
+		t.Fatalf("read_committed saw %d records, want r000..r%03d exactly once: duplicated %v, missing %v, unexpected %v",
+			len(got), n-1, first10(dup), first10(missing), len(seen))
 	}
 }
+
+func first10(s []string) []string { return s[:min(len(s), 10)] }
 
 func storedOffset(t *testing.T, s offsets.Store) any {
 	t.Helper()

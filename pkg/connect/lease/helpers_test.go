@@ -33,7 +33,12 @@ type env struct {
 
 func newEnv(t *testing.T, store func(offsets.Store) offsets.Store) *env {
 	t.Helper()
-	k := kafkatest.Start(t, 1)
+	return envOn(t, kafkatest.Start(t, 1), store)
+}
+
+// envOn is newEnv on the broker of k.
+func envOn(t *testing.T, k *kafkatest.Env, store func(offsets.Store) offsets.Store) *env {
+	t.Helper()
 	var s offsets.Store = k.Offsets
 	if store != nil {
 		s = store(k.Offsets)
