@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -171,7 +172,10 @@ type testSource struct {
 	gate       *testGate
 	blockAfter int
 	gateAfter  int
-	polled     int
+	// bigAt (config "big.at"): record bigAt's value is 2 MB, more than a
+	// produce request may carry.
+	bigAt  int
+	polled int
 	// Under transaction.boundary=connector: "commit.every" asks for a
 	// commit every that many polls, "abort.poll" for an abort at that poll
 	// (1-based).
@@ -198,6 +202,10 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 		close(s.gate.started)
 	}
 	s.blockAfter, _ = strconv.Atoi(p["block.after"])
+	s.bigAt = -1
+	if v, err := strconv.Atoi(p["big.at"]); err == nil {
+		s.bigAt = v
+	}
 	s.gateAfter, _ = strconv.Atoi(p["gate.after"])
 	s.commitEvery, _ = strconv.Atoi(p["commit.every"])
 	s.abortPoll, _ = strconv.Atoi(p["abort.poll"])
@@ -238,13 +246,20 @@ func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	for ; s.next < s.end && len(out) < 10; s.next++ {
 		out = append(out, connect.SourceRecord{
 			Record: connect.Record{Topic: s.topic, Partition: connect.PartitionOf(0),
-				KeySchema: data.StringSchema, Key: "k", ValueSchema: data.StringSchema, Value: fmt.Sprintf("r%03d", s.next)},
+				KeySchema: data.StringSchema, Key: "k", ValueSchema: data.StringSchema, Value: s.value(s.next)},
 			SourcePartition: map[string]any{"p": int64(0)},
 			SourceOffset:    map[string]any{"i": int64(s.next + 1)},
 		})
 	}
 	s.polled += len(out)
 	return out, nil
+}
+
+func (s *testSource) value(i int) string {
+	if i == s.bigAt {
+		return strings.Repeat("x", 2<<20)
+	}
+	return fmt.Sprintf("r%03d", i)
 }
 
 func (s *testSource) Stop() error { return nil }
