@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -76,6 +77,8 @@ type Client struct {
 	conf  *sarama.Config
 	sc    sarama.Client
 	admin sarama.ClusterAdmin
+	// commitLocks serializes CommitOffsets per group (a *sync.Mutex each).
+	commitLocks sync.Map
 }
 
 // retry limits for leader and coordinator movements.
