@@ -18,7 +18,8 @@ import (
 // ~200 bytes -> JSON -> produce -> offsets, leases of at most
 // SLUICE_BENCH_LEASE_RECORDS records, default 100,000) with exactly-once
 // support disabled, and enabled with transaction.boundary=poll (a
-// transaction per Poll of 2,000 records) and interval (one a second): the
+// transaction per Poll of 2,000 records) and interval (one a second, and
+// one every 100 ms): the
 // cost of the transactions (make bench-eos, -benchtime 1000000x).
 func BenchmarkSourceExactlyOnce(b *testing.B) {
 	perLease := int64(100_000)
@@ -32,6 +33,7 @@ func BenchmarkSourceExactlyOnce(b *testing.B) {
 		{name: "disabled"},
 		{name: "poll", eos: &lease.ExactlyOnce{Boundary: lease.BoundaryPoll}},
 		{name: "interval", eos: &lease.ExactlyOnce{Boundary: lease.BoundaryInterval, Interval: lease.Duration(time.Second)}},
+		{name: "interval-100ms", eos: &lease.ExactlyOnce{Boundary: lease.BoundaryInterval, Interval: lease.Duration(100 * time.Millisecond)}},
 	}
 	for _, tc := range tests {
 		b.Run(tc.name, func(b *testing.B) {
