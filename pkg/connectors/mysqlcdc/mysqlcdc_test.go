@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,6 +173,44 @@ func TestSnapshotThenBinlog(t *testing.T) {
 				t.Fatalf("an idle lease emitted %d records", res.Records)
 			}
 		})
+	}
+}
+
+// An update that changes the primary key becomes a delete of the old key,
+// its tombstone and a create of the new key, with Debezium's
+// __debezium.newkey and __debezium.oldkey headers, so that a keyed sink
+// (a compacted topic, the JDBC sink) drops the old row.
+func TestPrimaryKeyChange(t *testing.T) {
+	e := newEnv(t, MariaDBClass)
+	e.db.Exec(t, `CREATE TABLE customers (id int PRIMARY KEY, name varchar(40) NOT NULL)`)
+	e.db.Exec(t, `INSERT INTO customers VALUES (2, 'bob')`)
+	e.mustRun(t) // the snapshot
+	e.db.Exec(t, `INSERT INTO customers VALUES (1, 'ann')`)
+	e.db.Exec(t, `UPDATE customers SET id = 10 WHERE id = 1`)
+	e.mustRun(t)
+	topic := "srv." + e.db.Name + ".customers"
+	if got := ops(e.read(t, topic)); !slices.Equal(got, []string{"r", "c", "d", "tombstone", "c"}) {
+		t.Fatalf("ops = %v", got)
+	}
+	tp := kafka.TopicPartition{Topic: topic, Partition: 0}
+	var got []string
+	err := e.kafka.Client.FetchRange(t.Context(), tp, 1, 5, 1<<20, func(ms []kafka.Message) error {
+		for _, m := range ms {
+			var hs []string
+			for _, h := range m.Headers {
+				hs = append(hs, h.Key+"="+string(h.Value))
+			}
+			got = append(got, string(m.Key)+" "+strings.Join(hs, ","))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"id":1} `, `{"id":1} __debezium.newkey={"id":10}`, `{"id":1} __debezium.newkey={"id":10}`,
+		`{"id":10} __debezium.oldkey={"id":1}`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("keys and headers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

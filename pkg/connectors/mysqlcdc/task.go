@@ -317,46 +317,100 @@ func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replica
 		if t.skip > 0 && t.file == t.skipFile && t.txStart == t.skipPos && t.txEvents <= t.skip {
 			continue
 		}
-		var before, after *data.Struct
-		keyRow := e.Rows[i]
-		switch op {
-		case debezium.OpCreate:
-			after, err = tb.row(e.Rows[i])
-		case debezium.OpUpdate:
-			if before, err = tb.row(e.Rows[i]); err == nil {
-				after, err = tb.row(e.Rows[i+1])
-			}
-			keyRow = e.Rows[i+1]
-		case debezium.OpDelete:
-			before, err = tb.row(e.Rows[i])
-		}
-		if err != nil {
-			return nil, err
-		}
-		key, err := tb.key(keyRow)
-		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
-			Table: name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}.Struct(t.source)
-		value := debezium.NewEnvelope(tb.envelope, op, before, after, src, nil, now)
 		off := map[string]any{fileKey: t.file, posKey: int64(t.txStart), eventKey: t.txEvents, rowKey: int64(0),
 			serverIDKey: int64(h.ServerID), tsSecKey: t.ts.Unix()}
 		if t.gtid != "" {
 			off[gtidsKey] = t.gtid
 		}
-		rec := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
-		rec.Topic, rec.ValueSchema, rec.Value = tb.topic, tb.envelope, value
-		if key != nil {
-			rec.KeySchema, rec.Key = tb.keySchema, key
+		ev := rowEvent{t: t, tb: tb, off: off, src: debezium.MySQLSource{
+			Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
+			Table:  name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}}
+		var out []connect.SourceRecord
+		switch op {
+		case debezium.OpCreate:
+			out, err = ev.emit(debezium.OpCreate, nil, e.Rows[i], nil)
+		case debezium.OpUpdate:
+			out, err = ev.update(e.Rows[i], e.Rows[i+1])
+		case debezium.OpDelete:
+			out, err = ev.emit(debezium.OpDelete, e.Rows[i], nil, nil)
 		}
-		recs = append(recs, rec)
-		if op == debezium.OpDelete && t.s.tombstones {
-			tomb := rec
-			tomb.ValueSchema, tomb.Value = nil, nil
-			recs = append(recs, tomb)
+		if err != nil {
+			return nil, err
 		}
+		recs = append(recs, out...)
+	}
+	return recs, nil
+}
+
+// rowEvent builds the change events of one binlog row.
+type rowEvent struct {
+	t   *Task
+	tb  *table
+	src debezium.MySQLSource
+	off map[string]any
+}
+
+// update emits an update, or, when the row's primary key changed, a delete
+// of the old key (with its tombstone) and a create of the new one, as
+// Debezium does: the delete carries the new key in header
+// __debezium.newkey, the create the old key in __debezium.oldkey.
+func (ev rowEvent) update(oldRow, newRow []any) ([]connect.SourceRecord, error) {
+	oldKey, err := ev.tb.key(oldRow)
+	if err != nil {
+		return nil, err
+	}
+	newKey, err := ev.tb.key(newRow)
+	if err != nil {
+		return nil, err
+	}
+	if oldKey == nil || data.ValuesEqual(oldKey, newKey) {
+		return ev.emit(debezium.OpUpdate, oldRow, newRow, nil)
+	}
+	var h connect.Headers
+	h.Add(debezium.NewKeyHeader, ev.tb.keySchema, newKey)
+	del, err := ev.emit(debezium.OpDelete, oldRow, nil, h)
+	if err != nil {
+		return nil, err
+	}
+	h = nil
+	h.Add(debezium.OldKeyHeader, ev.tb.keySchema, oldKey)
+	cre, err := ev.emit(debezium.OpCreate, nil, newRow, h)
+	return append(del, cre...), err
+}
+
+// emit builds the event of op from the row before and after it (nil where
+// op has none), and the tombstone after a delete.
+func (ev rowEvent) emit(op debezium.Op, oldRow, newRow []any, headers connect.Headers) ([]connect.SourceRecord, error) {
+	var before, after *data.Struct
+	var err error
+	keyRow := oldRow
+	if oldRow != nil {
+		if before, err = ev.tb.row(oldRow); err != nil {
+			return nil, err
+		}
+	}
+	if newRow != nil {
+		if after, err = ev.tb.row(newRow); err != nil {
+			return nil, err
+		}
+		keyRow = newRow
+	}
+	key, err := ev.tb.key(keyRow)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	value := debezium.NewEnvelope(ev.tb.envelope, op, before, after, ev.src.Struct(ev.t.source), nil, now)
+	rec := connect.SourceRecord{SourcePartition: ev.t.partition, SourceOffset: ev.off}
+	rec.Topic, rec.ValueSchema, rec.Value, rec.Headers = ev.tb.topic, ev.tb.envelope, value, headers
+	if key != nil {
+		rec.KeySchema, rec.Key = ev.tb.keySchema, key
+	}
+	recs := []connect.SourceRecord{rec}
+	if op == debezium.OpDelete && ev.t.s.tombstones {
+		tomb := rec
+		tomb.ValueSchema, tomb.Value = nil, nil
+		recs = append(recs, tomb)
 	}
 	return recs, nil
 }
