@@ -111,7 +111,15 @@ func first10(s []string) []string { return s[:min(len(s), 10)] }
 
 func storedOffset(t *testing.T, s offsets.Store) any {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	return storedOffsetWithin(t, s, 20*time.Second)
+}
+
+// storedOffsetWithin is storedOffset waiting up to d: a transaction a
+// killed worker left open on the offsets topic holds reads back until the
+// broker aborts it at its timeout.
+func storedOffsetWithin(t *testing.T, s offsets.Store, d time.Duration) any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	stored, err := s.Load(ctx, "src")
 	if err != nil {
