@@ -196,10 +196,10 @@ func (s *sourceLease) commitTxn(ctx context.Context) error {
 // dropped, and the task's source offsets stay where the last committed
 // transaction left them.
 func (s *sourceLease) abortTxn(ctx context.Context) error {
+	s.entries, s.pending = nil, map[string]int{} // also of records transforms dropped
 	if !s.txn.open {
 		return nil
 	}
-	s.entries, s.pending = nil, map[string]int{}
 	s.produced, s.acks = nil, nil
 	s.res.Records -= s.uncommitted.records
 	s.res.Bytes -= s.uncommitted.bytes
