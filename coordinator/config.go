@@ -97,6 +97,8 @@ type Config struct {
 	// ExactlyOnce is exactly.once.source.support: when enabled, source
 	// leases run with transactions (lease.ExactlyOnce).
 	env.ExactlyOnce
+	// Cost is the lease history kept and how leases are priced.
+	Cost
 }
 
 // RestSecurity is the REST listener's TLS and authentication (Connect's
@@ -166,6 +168,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Level(); err != nil {
 		problems = append(problems, err)
 	}
+	problems = append(problems, c.Cost.problems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}

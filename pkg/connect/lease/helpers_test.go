@@ -166,6 +166,7 @@ type testSource struct {
 	topic     string
 	next, end int
 	delay     time.Duration
+	failAt    int // "poll.fail.at": Poll fails once this many records are polled (0: never)
 	// gate (config "gate"): Start closes gate.started, and Poll waits for
 	// gate.open once "gate.after" records (default 0) were polled. blockAfter (config "block.after"): Poll returns
 	// nothing more once that many records were polled in the lease.
@@ -215,6 +216,7 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 	if d, err := time.ParseDuration(p["poll.delay"]); err == nil {
 		s.delay = d
 	}
+	s.failAt, _ = strconv.Atoi(p["poll.fail.at"])
 	if off := tc.Offsets().Offset(map[string]any{"p": int64(0)}); off != nil {
 		s.next = int(off["i"].(int64))
 	}
@@ -223,6 +225,9 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 
 func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	time.Sleep(s.delay)
+	if s.failAt > 0 && s.next >= s.failAt {
+		return nil, fmt.Errorf("the source is gone after %d records", s.next)
+	}
 	if s.gate != nil && s.polled >= s.gateAfter {
 		select {
 		case <-s.gate.open:

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +49,11 @@ type Task struct {
 
 	db     *sql.DB
 	tables map[string]*table
+	hist   *history // nil without schema.history.internal.kafka.topic
+
+	// startBeat: the first poll returns a heartbeat at the position
+	// streaming starts at, to commit it.
+	startBeat bool
 
 	snap *snapshot
 
@@ -115,6 +122,11 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 	if tc != nil && tc.Offsets() != nil {
 		off = tc.Offsets().Offset(t.partition)
 	}
+	if t.s.historyTopic != "" {
+		if t.hist, err = openHistory(ctx, t.s, props); err != nil {
+			return err
+		}
+	}
 	switch {
 	case off == nil && t.s.snapshotMode != SnapshotNoData:
 		return t.beginSnapshot(ctx, nil)
@@ -123,6 +135,20 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		if err != nil {
 			return err
 		}
+		if t.hist != nil {
+			tables, err := t.loadCaptured(ctx, t.db)
+			if err != nil {
+				return err
+			}
+			if err := t.snapshotHistory(ctx, nil, file, pos, tables); err != nil {
+				return err
+			}
+		}
+		// Without a snapshot nothing else commits the position streaming
+		// starts at: a lease without changes would leave no offset, and
+		// the next one would start at the binlog's end then, losing the
+		// changes in between.
+		t.startBeat = true
 		return t.startStreaming(file, pos, 0)
 	case off[snapshotKey] == true && off[snapshotDoneKey] != true:
 		return t.beginSnapshot(ctx, off)
@@ -136,6 +162,17 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		return fmt.Errorf("committed offset %v has no binlog position", off)
 	}
 	event, _ := connect.OffsetPosition(off[eventKey])
+	if t.hist != nil {
+		// The tables as they were where the lease resumes.
+		tables, err := t.hist.recover(ctx, &binlogPos{file: file, pos: pos})
+		if err != nil {
+			return err
+		}
+		for id, cols := range tables {
+			db, name, _ := strings.Cut(id, ".")
+			t.tables[id] = t.s.newTable(t.source, db, name, cols)
+		}
+	}
 	return t.startStreaming(file, uint32(pos), event)
 }
 
@@ -214,6 +251,10 @@ const pollWait = 200 * time.Millisecond
 
 func (t *Task) pollBinlog(ctx context.Context) ([]connect.SourceRecord, error) {
 	var recs []connect.SourceRecord
+	if t.startBeat {
+		t.startBeat = false
+		recs = append(recs, t.heartbeat())
+	}
 	deadline := time.Now().Add(pollWait)
 	for len(recs) < t.s.batch {
 		wait := time.Until(deadline)
@@ -263,6 +304,15 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 			if !t.inTx {
 				t.beginTx(h)
 			}
+			return nil, nil
+		}
+		if t.hist != nil {
+			// DDL: record the captured tables' new definitions.
+			p := binlogPos{file: t.file, pos: int64(h.LogPos - h.EventSize)}
+			if err := t.ddlHistory(ctx, p, t.ddlDatabases(string(e.Schema)), q); err != nil {
+				return nil, err
+			}
+			t.endTx(h)
 			return nil, nil
 		}
 		// DDL: forget the shapes of the database's tables; they are
@@ -415,8 +465,40 @@ func (ev rowEvent) emit(op debezium.Op, oldRow, newRow []any, headers connect.He
 	return recs, nil
 }
 
+// heartbeat is a Debezium heartbeat record (topic
+// __debezium-heartbeat.<topic.prefix>) whose offset is the position the
+// next transaction starts at.
+func (t *Task) heartbeat() connect.SourceRecord {
+	now := time.Now()
+	k, v := debezium.Heartbeat(t.s.prefix, now)
+	off := map[string]any{fileKey: t.file, posKey: int64(t.nextStart), eventKey: int64(0), rowKey: int64(0),
+		serverIDKey: int64(t.s.serverID), tsSecKey: now.Unix()}
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = debezium.DefaultHeartbeatTopicPrefix+"."+t.s.prefix,
+		debezium.HeartbeatKeySchema, k, debezium.HeartbeatValueSchema, v
+	return r
+}
+
+// ddlDatabases are the databases whose tables a DDL statement run in
+// database current may have changed: current (when captured) and those of
+// the tables known, since a statement may name another database's table.
+func (t *Task) ddlDatabases(current string) []string {
+	set := map[string]bool{}
+	if current != "" && t.s.capturedDB(current) {
+		set[current] = true
+	}
+	for id := range t.tables {
+		db, _, _ := strings.Cut(id, ".")
+		set[db] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 // Stop closes the binlog reader and the connections.
 func (t *Task) Stop() error {
+	if t.hist != nil {
+		t.hist.close()
+	}
 	if t.snap != nil && t.snap.rows != nil {
 		t.snap.rows.Close()
 	}
