@@ -543,6 +543,15 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	}
 }
 
+// rangeRecords is how many offsets ranges cover.
+func rangeRecords(ranges []lease.Range) int64 {
+	var n int64
+	for _, rg := range ranges {
+		n += rg.End - rg.Start
+	}
+	return n
+}
+
 // invokeChecked invokes l and checks that the result is l's and possible
 // (lease.Result.CheckFor): a result that is not is an invocation error, as
 // is a panic of the invoker, whose stack it returns as trace. The outcome
@@ -589,8 +598,10 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}
 	invoked := time.Now()
+	t.log.Debug("lease issued", "lease", l.ID, "kind", l.Kind, "records", rangeRecords(l.Ranges))
 	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
 	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
+	t.log.Debug("lease returned", "lease", l.ID, "status", res.Status, "records", res.Records, "more_pending", res.MorePending, "took", time.Since(invoked))
 	if err != nil {
 		if trace == "" {
 			trace = err.Error()

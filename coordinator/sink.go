@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -169,6 +170,17 @@ func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPart
 		return nil, nil, nil, err
 	}
 	s.checked, s.all, s.committed, s.wms = started, all, committed, wms
+	if s.c.log.Enabled(ctx, slog.LevelDebug) {
+		var lag int64
+		for _, tp := range all {
+			if off, ok := committed[tp]; ok {
+				lag += wms[tp].High - max(off, wms[tp].Low)
+			} else {
+				lag += wms[tp].High - wms[tp].Low
+			}
+		}
+		s.c.log.Debug("sink lag checked", "group", s.group, "partitions", len(all), "lag", lag, "took", time.Since(started))
+	}
 	return all, committed, wms, nil
 }
 

@@ -26,15 +26,20 @@ func (r *run) sink(ctx context.Context) (err error) {
 		r.noteTopic(rg.Topic)
 		assignment = append(assignment, rg.TopicPartition())
 	}
+	began := time.Now()
 	s, err := r.startSink(ctx, assignment)
 	if err != nil {
 		return err
 	}
 	defer s.stop(ctx, &err)
+	started := time.Now()
 	if err := s.fetch(ctx); err != nil {
 		return err
 	}
-	return s.commit(ctx)
+	fetched := time.Now()
+	err = s.commit(ctx)
+	r.log.Debug("sink lease steps", "start", started.Sub(began), "fetch_put", fetched.Sub(started), "flush_commit", time.Since(fetched))
+	return err
 }
 
 // sinkLease is a running sink lease (or a Deliver): its task, the
