@@ -274,7 +274,10 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		since, seen := plan.lagSince[tp]
 		if !seen {
 			since = now
-			plan.lagSince[tp] = now
+			if lag < plan.flushSize {
+				since = t.pendingSince(ctx, tp, start, now)
+			}
+			plan.lagSince[tp] = since
 		}
 		if lag < plan.flushSize && now.Sub(since) < plan.rotateInterval {
 			continue
@@ -291,4 +294,27 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		ranges = append(ranges, rg)
 	}
 	return ranges, nil
+}
+
+// pendingSince returns since when tp's records from start on have been
+// pending: the timestamp of the record at start, the oldest, when it is
+// before now, so that a tail that was already older than the rotation
+// interval when the task first saw it (records produced before the
+// coordinator started, or while another one led) is due at once rather
+// than one rotation interval later. It is now when that record's time is
+// unknown (no timestamp, a timestamp ahead of now, or a failed read).
+func (t *taskRun) pendingSince(ctx context.Context, tp kafka.TopicPartition, start int64, now time.Time) time.Time {
+	since := now
+	// One byte asks for the first record batch alone: a broker always
+	// returns one whole batch.
+	err := t.cr.c.d.Kafka.ReadRange(ctx, tp, start, start+1, 1, func(msgs []kafka.Message) error {
+		if ts := msgs[0].Timestamp; ts.UnixMilli() > 0 && ts.Before(since) {
+			since = ts
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		t.log.Debug("reading the oldest pending record's timestamp", "partition", tp.String(), "offset", start, "error", err)
+	}
+	return since
 }

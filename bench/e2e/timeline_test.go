@@ -2,7 +2,10 @@ package e2e_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +34,13 @@ func parseTimeline(t0 time.Time, all time.Duration, logs ...string) *timeline {
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if strings.HasPrefix(line, "{") {
+				if e, ok := jsonEvent(t0, line); ok {
+					e.proc = i
+					tl.events = append(tl.events, e)
+				}
+				continue
+			}
 			ts, rest, ok := strings.Cut(strings.TrimPrefix(line, "time="), " ")
 			if !ok || !strings.HasPrefix(line, "time=") {
 				continue
@@ -47,6 +57,29 @@ func parseTimeline(t0 time.Time, all time.Duration, logs ...string) *timeline {
 	return tl
 }
 
+// jsonEvent reads a line of slog's JSON handler (the functions' logs).
+func jsonEvent(t0 time.Time, line string) (event, bool) {
+	var m map[string]any
+	if json.Unmarshal([]byte(line), &m) != nil {
+		return event{}, false
+	}
+	ts, _ := m["time"].(string)
+	at, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return event{}, false
+	}
+	msg, _ := m["msg"].(string)
+	var attrs []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch k {
+		case "time", "level", "msg", "function", "mode":
+			continue
+		}
+		attrs = append(attrs, fmt.Sprintf("%s=%v", k, m[k]))
+	}
+	return event{at: at.Sub(t0), msg: msg, attrs: strings.Join(attrs, " ")}, true
+}
+
 // splitMsg splits `"quoted message" attrs` or `word attrs`.
 func splitMsg(s string) (string, string) {
 	if strings.HasPrefix(s, `"`) {
@@ -58,11 +91,67 @@ func splitMsg(s string) (string, string) {
 	return msg, attrs
 }
 
+// attr returns the value of key in attrs (key=value, space-separated).
+func attr(attrs, key string) string {
+	for _, f := range strings.Fields(attrs) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+// summary splits the time to all committed into start-up (to the
+// connector running), the wait for the first lease, the time some lease
+// was in flight, and the rest (no lease in flight: waiting).
+func (tl *timeline) summary() string {
+	var running, firstLease time.Duration
+	issued := map[string]time.Duration{}
+	type span struct{ from, to time.Duration }
+	var spans []span
+	for _, e := range tl.events {
+		if e.proc != 0 {
+			continue
+		}
+		switch e.msg {
+		case "connector running":
+			if running == 0 {
+				running = e.at
+			}
+		case "lease issued":
+			if firstLease == 0 {
+				firstLease = e.at
+			}
+			issued[attr(e.attrs, "lease")] = e.at
+		case "lease returned":
+			if from, ok := issued[attr(e.attrs, "lease")]; ok {
+				spans = append(spans, span{from, e.at})
+			}
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return int(a.from - b.from) })
+	var inFlight, end time.Duration
+	for _, sp := range spans {
+		from := max(sp.from, end)
+		if sp.to > from {
+			inFlight += sp.to - from
+			end = sp.to
+		}
+	}
+	if firstLease == 0 {
+		return "no lease seen in the logs\n"
+	}
+	return fmt.Sprintf("where the time went: start-up to connector running %d ms; then to the first lease %d ms; some lease in flight %d ms; no lease in flight after the first %d ms (%d leases)\n",
+		running.Milliseconds(), (firstLease - running).Milliseconds(), inFlight.Milliseconds(),
+		(tl.all - firstLease - inFlight).Milliseconds(), len(spans))
+}
+
 func (tl *timeline) String() string {
 	if tl == nil {
 		return ""
 	}
 	var sb strings.Builder
+	sb.WriteString(tl.summary())
 	fmt.Fprintf(&sb, "timeline (ms from the coordinator's start; all committed at %d):\n", tl.all.Milliseconds())
 	for _, e := range tl.events {
 		if e.at > tl.all+time.Second || e.msg == "REST request" {

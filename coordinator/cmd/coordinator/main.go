@@ -412,7 +412,7 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 		if url, self := c.Leader(); self || url != "" {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
