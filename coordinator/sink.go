@@ -273,10 +273,10 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		}
 		since, seen := plan.lagSince[tp]
 		if !seen {
-			since = now
-			if lag < plan.flushSize {
-				since = t.pendingSince(ctx, tp, start, now)
-			}
+			// A lag already older than the rotation interval is due in
+			// full: a lease due by size then takes the tail along rather
+			// than leaving it to a lease after it.
+			since = t.pendingSince(ctx, tp, start, now)
 			plan.lagSince[tp] = since
 		}
 		if lag < plan.flushSize && now.Sub(since) < plan.rotateInterval {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -100,7 +101,10 @@ func TestMain(m *testing.M) {
 
 // run is one end-to-end run's figures.
 type run struct {
-	first, all  time.Duration // from process start
+	// firstFile is when the first Parquet file appeared, first when the
+	// first offsets were committed, all when all were; from process start.
+	firstFile   time.Duration
+	first, all  time.Duration
 	coordCPU    time.Duration
 	coordRSS    float64
 	functionCPU time.Duration
@@ -114,9 +118,10 @@ type runs []run
 
 func (rs runs) report(b *testing.B, records int) {
 	b.Helper()
-	var first, all, cpu, fcpu time.Duration
+	var firstFile, first, all, cpu, fcpu time.Duration
 	var rss, frss float64
 	for _, r := range rs {
+		firstFile += r.firstFile
 		first += r.first
 		all += r.all
 		cpu += r.coordCPU
@@ -125,6 +130,9 @@ func (rs runs) report(b *testing.B, records int) {
 		frss = max(frss, r.functionRSS)
 	}
 	n := time.Duration(len(rs))
+	if firstFile > 0 {
+		b.ReportMetric((firstFile / n).Seconds(), "first-file-s")
+	}
 	b.ReportMetric((first / n).Seconds(), "first-s")
 	b.ReportMetric((all / n).Seconds(), "all-s")
 	b.ReportMetric(float64(records)/(all/n).Seconds(), "records/s")
@@ -162,8 +170,8 @@ func BenchmarkE2EExport(b *testing.B) {
 					rs = append(rs, r)
 					// The timeline goes to stdout: a benchmark's log is cut
 					// to a few lines without -v.
-					fmt.Printf("%s, %d records: first committed %s, all committed %s (%.0f records/s); coordinator %.2f CPU-s, peak RSS %.0f MB; functions %.2f CPU-s, peak RSS %.0f MB; %d invocations\n%s",
-						mode, n, r.first.Round(time.Millisecond), r.all.Round(time.Millisecond), float64(n)/r.all.Seconds(),
+					fmt.Printf("%s, %d records: first file %s, first offsets committed %s, all committed %s (%.0f records/s); coordinator %.2f CPU-s, peak RSS %.0f MB; functions %.2f CPU-s, peak RSS %.0f MB; %d invocations\n%s",
+						mode, n, r.firstFile.Round(time.Millisecond), r.first.Round(time.Millisecond), r.all.Round(time.Millisecond), float64(n)/r.all.Seconds(),
 						r.coordCPU.Seconds(), r.coordRSS, r.functionCPU.Seconds(), r.functionRSS, r.invocations, r.timeline)
 				}
 				rs.report(b, n)
@@ -251,6 +259,9 @@ func export(b *testing.B, bin, broker string, k *kafka.Client, mode, topic strin
 		now := time.Now()
 		if err == nil && committed > 0 && r.first == 0 {
 			r.first = now.Sub(t0)
+		}
+		if r.firstFile == 0 && hasParquet(out) {
+			r.firstFile = now.Sub(t0)
 		}
 		if err == nil && committed >= int64(n) {
 			r.all = now.Sub(t0)
@@ -344,6 +355,19 @@ func waitListening(b *testing.B, addr string, p *proctest.Process) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// hasParquet reports whether a Parquet file is under dir (the local
+// store renames each file into place once written).
+func hasParquet(dir string) bool {
+	found := errors.New("found")
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(path, ".parquet") {
+			return found
+		}
+		return nil
+	})
+	return err == found
 }
 
 // groupOffsets sums the offsets group has committed.
