@@ -269,7 +269,7 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	if s.committer != nil {
 		w = &written{partition: -1, offset: -1}
 		s.acks = append(s.acks, w)
-		s.produced = append(s.produced, out)
+		s.produced = append(s.produced, committed(&out))
 	}
 	switch {
 	case w == nil && !s.st.h.tolerateAll:
@@ -359,6 +359,18 @@ func (p *partitionIDs) of(m map[string]any) string {
 		p.last, p.id = ptr, offsets.PartitionID(m)
 	}
 	return p.id
+}
+
+// committed is what a lease keeps of a produced record until CommitRecord:
+// its coordinates, timestamp and source position, without the key, value
+// and headers, which would keep a whole lease's data in memory (a CDC lease
+// of a million changes held over a gigabyte).
+func committed(r *connect.SourceRecord) connect.SourceRecord {
+	return connect.SourceRecord{
+		Record:          connect.Record{Topic: r.Topic, Partition: r.Partition, Timestamp: r.Timestamp},
+		SourcePartition: r.SourcePartition,
+		SourceOffset:    r.SourceOffset,
+	}
 }
 
 // written is where Kafka wrote a record.

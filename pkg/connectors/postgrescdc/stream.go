@@ -262,11 +262,12 @@ func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]conne
 	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
 		return nil, nil
 	}
+	first := t.tx.emitted == 0 // build counts its events into the transaction
 	recs, err := build(tb)
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) > 0 && t.s.txMetadata && t.tx.emitted == 0 {
+	if len(recs) > 0 && t.s.txMetadata && first {
 		recs = append([]connect.SourceRecord{t.txBegin()}, recs...)
 	}
 	return recs, nil
