@@ -57,6 +57,9 @@ func parseTimeline(t0 time.Time, all time.Duration, logs ...string) *timeline {
 	return tl
 }
 
+// durationKeys are the attributes that hold durations.
+var durationKeys = map[string]bool{"start": true, "fetch_put": true, "of_which_put": true, "flush_commit": true, "took": true, "duration": true}
+
 // jsonEvent reads a line of slog's JSON handler (the functions' logs).
 func jsonEvent(t0 time.Time, line string) (event, bool) {
 	var m map[string]any
@@ -72,10 +75,15 @@ func jsonEvent(t0 time.Time, line string) (event, bool) {
 	var attrs []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
-		case "time", "level", "msg", "function", "mode":
+		case "time", "level", "msg", "function", "mode", "connector", "epoch":
 			continue
 		}
-		attrs = append(attrs, fmt.Sprintf("%s=%v", k, m[k]))
+		v := m[k]
+		if ns, ok := v.(float64); ok && durationKeys[k] {
+			// slog's JSON handler writes durations in nanoseconds.
+			v = time.Duration(ns).Round(time.Microsecond)
+		}
+		attrs = append(attrs, fmt.Sprintf("%s=%v", k, v))
 	}
 	return event{at: at.Sub(t0), msg: msg, attrs: strings.Join(attrs, " ")}, true
 }
@@ -164,9 +172,15 @@ func (tl *timeline) String() string {
 		if e.proc > 0 {
 			who = fmt.Sprintf("fn%d", e.proc)
 		}
-		attrs := e.attrs
-		if len(attrs) > 160 {
-			attrs = attrs[:160] + "…"
+		var kept []string
+		for _, f := range strings.Fields(e.attrs) {
+			if !strings.HasPrefix(f, "connector=") && !strings.HasPrefix(f, "epoch=") {
+				kept = append(kept, f)
+			}
+		}
+		attrs := strings.Join(kept, " ")
+		if len(attrs) > 200 {
+			attrs = attrs[:200] + "…"
 		}
 		fmt.Fprintf(&sb, "  %6d %-5s %-40s %s\n", e.at.Milliseconds(), who, e.msg, attrs)
 	}

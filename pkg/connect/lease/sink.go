@@ -38,7 +38,8 @@ func (r *run) sink(ctx context.Context) (err error) {
 	}
 	fetched := time.Now()
 	err = s.commit(ctx)
-	r.log.Debug("sink lease steps", "start", started.Sub(began), "fetch_put", fetched.Sub(started), "flush_commit", time.Since(fetched))
+	r.log.Debug("sink lease steps", "start", started.Sub(began), "fetch_put", fetched.Sub(started),
+		"of_which_put", s.putTime, "flush_commit", time.Since(fetched))
 	return err
 }
 
@@ -62,6 +63,9 @@ type sinkLease struct {
 	opener connect.PartitionOpener
 	// batch is reused from Put to Put: tasks must not keep the slice.
 	batch []connect.SinkRecord
+	// putTime is the time fetch spent converting and putting, rather than
+	// waiting for the broker (for the lease's debug log).
+	putTime time.Duration
 }
 
 // startSink creates the lease's stages, starts a sink task for the
@@ -102,33 +106,76 @@ func (s *sinkLease) stop(ctx context.Context, err *error) {
 }
 
 // fetch fetches exactly each leased range and puts its records, until the
-// lease's poll limit.
+// lease's poll limit. A goroutine fetches the next batch while this one
+// converts and puts the current one, so that the lease does not wait for
+// the broker between batches; at most one fetched batch waits for its
+// turn. Puts stay on the lease's goroutine, in offset order.
 func (s *sinkLease) fetch(ctx context.Context) error {
 	putCtx, cancel := context.WithDeadline(ctx, s.pollUntil)
 	defer cancel()
-	for _, rg := range s.lease.Ranges {
-		if rg.Start == rg.End {
+	// expired is err, or the lease's time limit when that is what ended
+	// range rg.
+	expired := func(rg Range, err error) error {
+		if putCtx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w: range %s not finished before the lease's time limit: %v", ErrExpired, rg, err)
+		}
+		return err
+	}
+	type batch struct {
+		rg   Range
+		msgs []kafka.Message
+	}
+	fetchCtx, stopFetching := context.WithCancel(putCtx)
+	defer stopFetching()
+	batches := make(chan batch, 1)
+	var fetchErr error // set before batches closes
+	var fetchRange Range
+	go func() {
+		defer close(batches)
+		for _, rg := range s.lease.Ranges {
+			if rg.Start == rg.End {
+				continue
+			}
+			err := s.e.kafka.FetchRange(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, s.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
+				select {
+				case batches <- batch{rg, msgs}:
+					return nil
+				case <-fetchCtx.Done():
+					return fetchCtx.Err()
+				}
+			})
+			if err != nil {
+				fetchErr, fetchRange = err, rg
+				return
+			}
+		}
+	}()
+	var putErr error
+	// The loop ends when the fetching goroutine has: it is always waited for.
+	for b := range batches {
+		if putErr != nil {
 			continue
 		}
-		err := s.e.kafka.FetchRange(putCtx, rg.TopicPartition(), rg.Start, rg.End, s.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
-			// One fetch holds thousands of records: converting and putting
-			// them maxPutRecords at a time keeps only that many converted
-			// records alive at once.
-			for len(msgs) > 0 {
-				n := min(len(msgs), maxPutRecords)
-				if err := s.putMessages(putCtx, msgs[:n], false); err != nil {
-					return err
-				}
-				msgs = msgs[n:]
+		// One fetch holds thousands of records: converting and putting
+		// them maxPutRecords at a time keeps only that many converted
+		// records alive at once.
+		began := time.Now()
+		for msgs := b.msgs; len(msgs) > 0; {
+			n := min(len(msgs), maxPutRecords)
+			if err := s.putMessages(putCtx, msgs[:n], false); err != nil {
+				putErr = expired(b.rg, err)
+				stopFetching()
+				break
 			}
-			return nil
-		})
-		if err != nil {
-			if putCtx.Err() != nil && ctx.Err() == nil {
-				return fmt.Errorf("%w: range %s not finished before the lease's time limit: %v", ErrExpired, rg, err)
-			}
-			return err
+			msgs = msgs[n:]
 		}
+		s.putTime += time.Since(began)
+	}
+	if putErr != nil {
+		return putErr
+	}
+	if fetchErr != nil {
+		return expired(fetchRange, fetchErr)
 	}
 	return nil
 }
