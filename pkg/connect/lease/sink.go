@@ -108,8 +108,10 @@ func (s *sinkLease) stop(ctx context.Context, err *error) {
 // fetch fetches exactly each leased range and puts its records, until the
 // lease's poll limit. A goroutine fetches the next batch while this one
 // converts and puts the current one, so that the lease does not wait for
-// the broker between batches; at most one fetched batch waits for its
-// turn. Puts stay on the lease's goroutine, in offset order.
+// the broker between batches; puts stay on the lease's goroutine, in
+// offset order. Each request asks for half of FetchMaxBytes, so that the
+// two batches alive at once (the one put, the next) hold no more than one
+// full-size fetch did.
 func (s *sinkLease) fetch(ctx context.Context) error {
 	putCtx, cancel := context.WithDeadline(ctx, s.pollUntil)
 	defer cancel()
@@ -127,7 +129,8 @@ func (s *sinkLease) fetch(ctx context.Context) error {
 	}
 	fetchCtx, stopFetching := context.WithCancel(putCtx)
 	defer stopFetching()
-	batches := make(chan batch, 1)
+	batches := make(chan batch) // unbuffered: one batch fetched ahead, no more
+	maxBytes := max(1, s.e.opts.FetchMaxBytes/2)
 	var fetchErr error // set before batches closes
 	var fetchRange Range
 	go func() {
@@ -136,7 +139,7 @@ func (s *sinkLease) fetch(ctx context.Context) error {
 			if rg.Start == rg.End {
 				continue
 			}
-			err := s.e.kafka.FetchRange(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, s.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
+			err := s.e.kafka.FetchRange(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
 				select {
 				case batches <- batch{rg, msgs}:
 					return nil
