@@ -306,3 +306,19 @@ var recordCommitPlugin = connect.Plugin{
 	NewConnector:  func() connect.Connector { return &testConnector{} },
 	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
 }
+
+// A Poll that fails fails the lease, naming the error, and writes no
+// offsets: it is not taken for a poll cut short by the lease's time.
+func TestPollErrorFailsTheLease(t *testing.T) {
+	e := newEnv(t, nil)
+	res := e.exec.Run(context.Background(), sourceLease("l1", 1, "out", 25, map[string]string{"poll.fail.at": "10"}))
+	if res.Status != lease.Failed || !strings.Contains(res.Error, "the source is gone after 10 records") {
+		t.Fatalf("lease: %+v", res)
+	}
+	if res.MorePending || len(res.SourceOffsets) > 0 {
+		t.Fatalf("a failed lease reported more pending or offsets: %+v", res)
+	}
+	if off, err := e.store.Load(context.Background(), "src"); err != nil || len(off) > 0 {
+		t.Fatalf("offsets written: %v %v", off, err)
+	}
+}

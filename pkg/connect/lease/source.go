@@ -187,9 +187,10 @@ func (s *sourceLease) poll(stop, ctx context.Context, out chan<- []connect.Sourc
 		}
 		pollCtx, cancel := context.WithDeadline(stop, s.pollUntil)
 		recs, err := s.task.Poll(pollCtx)
+		cutShort := pollCtx.Err() != nil // before cancel, which ends pollCtx too
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil && pollCtx.Err() != nil {
+			if ctx.Err() == nil && cutShort {
 				// The poll was cut short by the lease's time limit or a stop.
 				return pollOutcome{cutShort: true}
 			}

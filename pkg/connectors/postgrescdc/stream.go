@@ -311,7 +311,16 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 				return nil, err
 			}
 			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newT)
-			return append(del, cre...), err
+			if err != nil {
+				return nil, err
+			}
+			for i := range del {
+				del[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
+			}
+			if len(cre) > 0 {
+				cre[0].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
+			}
+			return append(del, cre...), nil
 		}
 	}
 	if t.s.skipped[string(op)] {
