@@ -132,10 +132,16 @@ func (tl *timeline) summary() string {
 			}
 			issued[attr(e.attrs, "lease")] = e.at
 		case "lease returned":
-			if from, ok := issued[attr(e.attrs, "lease")]; ok {
+			id := attr(e.attrs, "lease")
+			if from, ok := issued[id]; ok {
 				spans = append(spans, span{from, e.at})
+				delete(issued, id)
 			}
 		}
+	}
+	// A lease still running when everything was in is in flight to the end.
+	for _, from := range issued {
+		spans = append(spans, span{from, tl.all})
 	}
 	slices.SortFunc(spans, func(a, b span) int { return int(a.from - b.from) })
 	var inFlight, end time.Duration
