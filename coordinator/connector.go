@@ -347,6 +347,11 @@ func (cr *connectorRun) runTasks(ctx context.Context, configs []map[string]strin
 		case t := <-done:
 			inFlight--
 			t.busy = false
+			if t.next.IsZero() && !t.over && !cr.isPaused() {
+				// The step saw the connector paused, and it was resumed
+				// while the step ran: that wake-up skipped this busy task.
+				t.next = time.Now()
+			}
 			if t.restart {
 				tasks[t.id] = newTask(t.id)
 				cr.startTasks(tasks[t.id : t.id+1])
