@@ -537,6 +537,11 @@ func (t *taskRun) recoverStep() {
 	t.setState(state.StateFailed, trace)
 }
 
+// leaseID is the id of a task's lease of epoch.
+func leaseID(connector string, task int, epoch int64) string {
+	return fmt.Sprintf("%s-%d-%d", connector, task, epoch)
+}
+
 // newLease builds the task's next lease.
 func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
@@ -552,7 +557,7 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		work = max(work, cfg.LeaseTimeout)
 	}
 	return lease.Lease{
-		ID:              fmt.Sprintf("%s-%d-%d", t.cr.name, t.id, epoch),
+		ID:              leaseID(t.cr.name, t.id, epoch),
 		Kind:            kind,
 		Connector:       t.cr.name,
 		Task:            t.id,
@@ -623,7 +628,7 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	invoked := time.Now()
 	t.log.Debug("lease issued", "lease", l.ID, "kind", l.Kind, "records", rangeRecords(l.Ranges))
 	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
-	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
+	c.leaseEnded(l, res, err, invoked, time.Now())
 	t.log.Debug("lease returned", "lease", l.ID, "status", res.Status, "records", res.Records, "more_pending", res.MorePending, "took", time.Since(invoked))
 	if err != nil {
 		if trace == "" {
