@@ -224,6 +224,17 @@ bench-export: hdfs-tools
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
 
+# The issue's end-to-end figures: the coordinator binary in distributed
+# mode against an out-of-process broker that already holds the records,
+# from process start until every record is committed (export: a local
+# storage sink from a properties file, leases in-process, through the
+# Lambda Invoke emulation and on a pull worker) or in the topic (ingest:
+# FileStreamSource, next to raw produce with the same client), with a
+# timeline of where the time went.
+.PHONY: bench-e2e
+bench-e2e:
+	SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-20000,1000000} $(GO) test -run '^$$' -bench 'BenchmarkE2E' -benchtime 1x -timeout 60m ./bench/e2e/
+
 # The JDBC connectors' figures: 1,000,000 rows of ~200 bytes from
 # PostgreSQL and MariaDB into Kafka (incrementing mode) and from Kafka into
 # them (upsert), next to their anchors (a raw driver read loop; COPY FROM,

@@ -54,8 +54,10 @@ type Config struct {
 	env.OffsetStorage
 	// LeaseTimeout is how long a lease may run before it is given up and re-issued.
 	LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT" default:"60s" desc:"deadline of each lease, from issue"`
-	// LeaseMaxTime is how long a lease works before it commits and ends.
-	LeaseMaxTime time.Duration `envconfig:"LEASE_MAX_TIME" default:"10s" desc:"work time of a lease before it commits and returns"`
+	// LeaseMaxTime is how long a source lease works before it commits and
+	// ends; a sink lease, which commits its exact ranges or nothing, works
+	// until the safety margins before its deadline (LeaseTimeout).
+	LeaseMaxTime time.Duration `envconfig:"LEASE_MAX_TIME" default:"10s" desc:"work time of a source lease before it commits and returns (a sink lease works on its exact ranges until its deadline's safety margins)"`
 	// Executor is how leases run in-process: the SafetyMargin kept free
 	// before each lease's deadline, the Kafka Connect worker.properties
 	// (WorkerProperties) whose config.providers settings Sluice reads, and

@@ -348,6 +348,11 @@ func (cr *connectorRun) runTasks(ctx context.Context, configs []map[string]strin
 		case t := <-done:
 			inFlight--
 			t.busy = false
+			if t.next.IsZero() && !t.over && !cr.isPaused() {
+				// The step saw the connector paused, and it was resumed
+				// while the step ran: that wake-up skipped this busy task.
+				t.next = time.Now()
+			}
 			if t.restart {
 				tasks[t.id] = newTask(t.id)
 				cr.startTasks(tasks[t.id : t.id+1])
@@ -393,11 +398,16 @@ func (cr *connectorRun) runTasks(ctx context.Context, configs []map[string]strin
 
 // startTasks writes new tasks' first statuses, all in one batch: UNASSIGNED
 // while a task waits out a lease a previous coordinator left, else PAUSED
-// or RUNNING. Their first steps are spread over up to a second (or the sink
-// poll interval), so that a coordinator starting thousands of tasks does
-// not invoke them all in the same instant.
+// or RUNNING. Their first steps are spread over 100µs per task the
+// coordinator may be starting (its connectors times these tasks), up to a
+// second (or the sink poll interval), so that a coordinator starting
+// thousands of tasks does not invoke them all in the same instant, while
+// a few tasks start at once.
 func (cr *connectorRun) startTasks(tasks []*taskRun) {
-	spread := min(time.Second, cr.c.cfg.SinkPollInterval)
+	cr.c.mu.Lock()
+	starting := len(cr.c.running) * len(tasks)
+	cr.c.mu.Unlock()
+	spread := min(time.Second, cr.c.cfg.SinkPollInterval, time.Duration(starting)*startSpreadPerTask)
 	paused := cr.isPaused()
 	now := time.Now()
 	statuses := make(map[int]state.Status, len(tasks))
@@ -419,6 +429,10 @@ func (cr *connectorRun) startTasks(tasks []*taskRun) {
 		return cr.c.d.Statuses.PutTaskStatuses(ctx, cr.name, statuses)
 	}, "connector", cr.name)
 }
+
+// startSpreadPerTask is how far apart, on average, startTasks spreads the
+// first steps of the tasks a coordinator starts.
+const startSpreadPerTask = 100 * time.Microsecond
 
 // taskRun is one task's scheduling state. Its steps run one at a time, each
 // on a goroutine of its own; between steps only runTasks touches it.
@@ -534,6 +548,15 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
 	epoch := t.cr.c.nextEpoch(t.lastEpoch)
 	t.lastEpoch = epoch
+	// A source lease works LeaseMaxTime, then commits what it produced. A
+	// sink lease commits its exact ranges or nothing: a work time shorter
+	// than its range needs (a loaded machine, a slow store) would only
+	// throw the work away and re-issue the same ranges to fail again, so
+	// it works until the safety margins before its deadline.
+	work := cfg.LeaseMaxTime
+	if kind == lease.KindSink {
+		work = max(work, cfg.LeaseTimeout)
+	}
 	l := lease.Lease{
 		ID:              leaseID(t.cr.name, t.id, epoch),
 		Kind:            kind,
@@ -544,7 +567,7 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		Deadline:        time.Now().Add(cfg.LeaseTimeout),
 		ConnectorConfig: t.cr.config,
 		TaskConfig:      t.config,
-		Budget:          lease.Budget{MaxTime: lease.Duration(cfg.LeaseMaxTime)},
+		Budget:          lease.Budget{MaxTime: lease.Duration(work)},
 		Ranges:          ranges,
 	}
 	if kind == lease.KindSource && cfg.ExactlyOnce.Enabled() {
@@ -570,6 +593,15 @@ func exactlyOnce(cfg Config, connector string, task int, props map[string]string
 		x.Interval = lease.Duration(time.Duration(ms) * time.Millisecond)
 	}
 	return x
+}
+
+// rangeRecords is how many offsets ranges cover.
+func rangeRecords(ranges []lease.Range) int64 {
+	var n int64
+	for _, rg := range ranges {
+		n += rg.End - rg.Start
+	}
+	return n
 }
 
 // invokeChecked invokes l and checks that the result is l's and possible
@@ -618,8 +650,10 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}
 	invoked := time.Now()
+	t.log.Debug("lease issued", "lease", l.ID, "kind", l.Kind, "records", rangeRecords(l.Ranges))
 	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
 	c.leaseEnded(l, res, err, invoked, time.Now())
+	t.log.Debug("lease returned", "lease", l.ID, "status", res.Status, "records", res.Records, "more_pending", res.MorePending, "took", time.Since(invoked))
 	if err != nil {
 		if trace == "" {
 			trace = err.Error()

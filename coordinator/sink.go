@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -195,6 +196,17 @@ func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPart
 	}
 	s.checked, s.all, s.committed, s.wms = started, all, committed, wms
 	s.record(started, all, committed, wms)
+	if s.c.log.Enabled(ctx, slog.LevelDebug) {
+		var lag int64
+		for _, tp := range all {
+			if off, ok := committed[tp]; ok {
+				lag += wms[tp].High - max(off, wms[tp].Low)
+			} else {
+				lag += wms[tp].High - wms[tp].Low
+			}
+		}
+		s.c.log.Debug("sink lag checked", "group", s.group, "partitions", len(all), "lag", lag, "took", time.Since(started))
+	}
 	return all, committed, wms, nil
 }
 
@@ -287,8 +299,11 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		}
 		since, seen := plan.lagSince[tp]
 		if !seen {
-			since = now
-			plan.lagSince[tp] = now
+			// A lag already older than the rotation interval is due in
+			// full: a lease due by size then takes the tail along rather
+			// than leaving it to a lease after it.
+			since = t.pendingSince(ctx, tp, start, now)
+			plan.lagSince[tp] = since
 		}
 		if lag < plan.flushSize && now.Sub(since) < plan.rotateInterval {
 			continue
@@ -305,4 +320,27 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		ranges = append(ranges, rg)
 	}
 	return ranges, nil
+}
+
+// pendingSince returns since when tp's records from start on have been
+// pending: the timestamp of the record at start, the oldest, when it is
+// before now, so that a tail that was already older than the rotation
+// interval when the task first saw it (records produced before the
+// coordinator started, or while another one led) is due at once rather
+// than one rotation interval later. It is now when that record's time is
+// unknown (no timestamp, a timestamp ahead of now, or a failed read).
+func (t *taskRun) pendingSince(ctx context.Context, tp kafka.TopicPartition, start int64, now time.Time) time.Time {
+	since := now
+	// One byte asks for the first record batch alone: a broker always
+	// returns one whole batch.
+	err := t.cr.c.d.Kafka.ReadRange(ctx, tp, start, start+1, 1, func(msgs []kafka.Message) error {
+		if ts := msgs[0].Timestamp; ts.UnixMilli() > 0 && ts.Before(since) {
+			since = ts
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		t.log.Debug("reading the oldest pending record's timestamp", "partition", tp.String(), "offset", start, "error", err)
+	}
+	return since
 }

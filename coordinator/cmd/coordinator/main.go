@@ -110,6 +110,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	defer k.Close()
+	s.log.Debug("start-up step", "step", "kafka dialled")
 	n, err := build(ctx, s, k.client, registry, resolver)
 	if err != nil {
 		return err
@@ -238,12 +239,14 @@ func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string, cfg
 // (the offsets, configs, status and lease topics), and its candidacy in
 // the election of SLUICE_GROUP_ID's leader.
 func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coordinator.Config, client *kafka.Client, log *slog.Logger) error {
+	step := startupSteps(log)
 	store, err := state.NewOffsetStore(ctx, client, cfg.OffsetStorage.Topic())
 	if err != nil {
 		return err
 	}
 	n.onClose(store.Close)
 	d.Offsets = store
+	step("offsets topic read")
 	st, err := state.Open(ctx, client, state.Config{ConfigTopic: cfg.ConfigStorageTopic, StatusTopic: cfg.StatusStorageTopic,
 		StatusPartitions: cfg.StatusStoragePartitions, ReplicationFactor: cfg.ReplicationFactor, Logger: log})
 	if err != nil {
@@ -254,12 +257,14 @@ func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coo
 		return err
 	}
 	d.Configs, d.Statuses = st.Configs, st.Statuses
+	step("configs and status topics read")
 	leases, err := coordinator.OpenKafkaLeaseLog(ctx, client, cfg.LeaseStorageTopic, cfg.ReplicationFactor, log)
 	if err != nil {
 		return err
 	}
 	n.onClose(leases.Close)
 	d.Leases = leases
+	step("lease topic read")
 	election, err := client.Campaign(ctx, kafka.ElectionOptions{Group: cfg.GroupID, Topic: cfg.GroupID + "-leader",
 		URL: cfg.RestAdvertisedURL, SessionTimeout: cfg.ElectionSessionTimeout, Logger: log})
 	if err != nil {
@@ -267,7 +272,19 @@ func (n *node) openDistributed(ctx context.Context, d *coordinator.Deps, cfg coo
 	}
 	n.onClose(election.Close)
 	d.Election = election
+	step("election joined")
 	return nil
+}
+
+// startupSteps returns a function that logs (at debug level) each step of
+// start-up with the time it took since the previous one.
+func startupSteps(log *slog.Logger) func(step string) {
+	last := time.Now()
+	return func(step string) {
+		now := time.Now()
+		log.Debug("start-up step", "step", step, "took", now.Sub(last))
+		last = now
+	}
 }
 
 // newInvoker returns where leases run (SLUICE_INVOKER): in this process,
@@ -325,14 +342,17 @@ func serve(ctx context.Context, s *setup, n *node, connectors []map[string]strin
 	fmt.Fprintf(out, "Console: open %s\n", consoleURL(s.cfg.RestListener, tlsConfig != nil))
 	n.coord.Start()
 	defer n.coord.Close()
+	step := startupSteps(s.log)
 
 	if len(connectors) > 0 && !s.standalone {
 		waitForElection(ctx, n.coord)
+		step("election settled")
 	}
 	for _, props := range connectors {
 		if err := addFile(ctx, n.coord, props, brokers, out); err != nil {
 			return err
 		}
+		step("connector file " + props[connect.NameConfig] + " created")
 		if ctx.Err() != nil {
 			break
 		}
@@ -400,7 +420,7 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 		if url, self := c.Leader(); self || url != "" {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -26,15 +26,21 @@ func (r *run) sink(ctx context.Context) (err error) {
 		r.noteTopic(rg.Topic)
 		assignment = append(assignment, rg.TopicPartition())
 	}
+	began := time.Now()
 	s, err := r.startSink(ctx, assignment)
 	if err != nil {
 		return err
 	}
 	defer s.stop(ctx, &err)
+	started := time.Now()
 	if err := s.fetch(ctx); err != nil {
 		return err
 	}
-	return s.commit(ctx)
+	fetched := time.Now()
+	err = s.commit(ctx)
+	r.log.Debug("sink lease steps", "start", started.Sub(began), "fetch_put", fetched.Sub(started),
+		"of_which_put", s.putTime, "flush_commit", time.Since(fetched))
+	return err
 }
 
 // sinkLease is a running sink lease (or a Deliver): its task, the
@@ -57,6 +63,9 @@ type sinkLease struct {
 	opener connect.PartitionOpener
 	// batch is reused from Put to Put: tasks must not keep the slice.
 	batch []connect.SinkRecord
+	// putTime is the time fetch spent converting and putting, rather than
+	// waiting for the broker (for the lease's debug log).
+	putTime time.Duration
 }
 
 // startSink creates the lease's stages, starts a sink task for the
@@ -97,33 +106,79 @@ func (s *sinkLease) stop(ctx context.Context, err *error) {
 }
 
 // fetch fetches exactly each leased range and puts its records, until the
-// lease's poll limit.
+// lease's poll limit. A goroutine fetches the next batch while this one
+// converts and puts the current one, so that the lease does not wait for
+// the broker between batches; puts stay on the lease's goroutine, in
+// offset order. Each request asks for half of FetchMaxBytes, so that the
+// two batches alive at once (the one put, the next) hold no more than one
+// full-size fetch did.
 func (s *sinkLease) fetch(ctx context.Context) error {
 	putCtx, cancel := context.WithDeadline(ctx, s.pollUntil)
 	defer cancel()
-	for _, rg := range s.lease.Ranges {
-		if rg.Start == rg.End {
+	// expired is err, or the lease's time limit when that is what ended
+	// range rg.
+	expired := func(rg Range, err error) error {
+		if putCtx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w: range %s not finished before the lease's time limit: %v", ErrExpired, rg, err)
+		}
+		return err
+	}
+	type batch struct {
+		rg   Range
+		msgs []kafka.Message
+	}
+	fetchCtx, stopFetching := context.WithCancel(putCtx)
+	defer stopFetching()
+	batches := make(chan batch) // unbuffered: one batch fetched ahead, no more
+	maxBytes := max(1, s.e.opts.FetchMaxBytes/2)
+	var fetchErr error // set before batches closes
+	var fetchRange Range
+	go func() {
+		defer close(batches)
+		for _, rg := range s.lease.Ranges {
+			if rg.Start == rg.End {
+				continue
+			}
+			err := s.e.kafka.FetchRange(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
+				select {
+				case batches <- batch{rg, msgs}:
+					return nil
+				case <-fetchCtx.Done():
+					return fetchCtx.Err()
+				}
+			})
+			if err != nil {
+				fetchErr, fetchRange = err, rg
+				return
+			}
+		}
+	}()
+	var putErr error
+	// The loop ends when the fetching goroutine has: it is always waited for.
+	for b := range batches {
+		if putErr != nil {
 			continue
 		}
-		err := s.e.kafka.FetchRange(putCtx, rg.TopicPartition(), rg.Start, rg.End, s.e.opts.FetchMaxBytes, func(msgs []kafka.Message) error {
-			// One fetch holds thousands of records: converting and putting
-			// them maxPutRecords at a time keeps only that many converted
-			// records alive at once.
-			for len(msgs) > 0 {
-				n := min(len(msgs), maxPutRecords)
-				if err := s.putMessages(putCtx, msgs[:n], false); err != nil {
-					return err
-				}
-				msgs = msgs[n:]
+		// One fetch holds thousands of records: converting and putting
+		// them maxPutRecords at a time keeps only that many converted
+		// records alive at once.
+		began := time.Now()
+		for msgs := b.msgs; len(msgs) > 0; {
+			n := min(len(msgs), maxPutRecords)
+			if err := s.putMessages(putCtx, msgs[:n], false); err != nil {
+				putErr = expired(b.rg, err)
+				stopFetching()
+				break
 			}
-			return nil
-		})
-		if err != nil {
-			if putCtx.Err() != nil && ctx.Err() == nil {
-				return fmt.Errorf("%w: range %s not finished before the lease's time limit: %v", ErrExpired, rg, err)
-			}
-			return err
+			msgs = msgs[n:]
 		}
+		s.putTime += time.Since(began)
+	}
+	if putErr != nil {
+		return putErr
+	}
+	if fetchErr != nil {
+		return expired(fetchRange, fetchErr)
 	}
 	return nil
 }
