@@ -26,8 +26,10 @@ func (mysqlDialect) Open(cs connSettings) (*sql.DB, error) {
 	c.DBName = cs.Database
 	c.ParseTime = true
 	// DATETIME values are wall-clock times in db.timezone; TIMESTAMP values
-	// are read in the session's zone, UTC, and re-read as UTC (see
-	// sourceValue).
+	// are instants, read in the session's zone, UTC, and re-read as UTC
+	// (sourceValue), written as UTC (sinkValue) and compared with UTC
+	// bounds in timestamp modes (tableQuery.tsArg). A UTC session needs
+	// no time zone tables on the server.
 	c.Loc = cs.TimeZone
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
 	c.InterpolateParams = true
