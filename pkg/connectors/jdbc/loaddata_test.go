@@ -37,6 +37,39 @@ func TestSinkMySQLLoadData(t *testing.T) {
 		t.Fatalf("after upserts and deletes: %s, want %s", got, want)
 	}
 
+	// The staging table's DROP and CREATE (TEMPORARY) commit nothing: a
+	// lease failing in its second batch leaves no row of its first.
+	db.exec(t, "CREATE TABLE atomic (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL, amount DECIMAL(10,2) NOT NULL)")
+	failing := db.props(map[string]string{"name": "atomic-sink", "topics": "orders", TableNameFormatConfig: "atomic",
+		InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, BatchSizeConfig: "2", MySQLLoadDataConfig: "true"})
+	err := sinkLease(t, failing, []connect.SinkRecord{order(0, 1, "a", "1.00"), order(1, 2, "b", "2.00"), order(2, 3, "c", ""), order(3, 4, "d", "4.00")}, &reporter{})
+	if err == nil || !strings.Contains(err.Error(), "tolerance exceeded") {
+		t.Fatalf("a NOT NULL violation without tolerance: %v", err)
+	}
+	if n := db.count(t, "SELECT count(*) FROM atomic"); n != 0 {
+		t.Fatalf("the failed lease left %d rows", n)
+	}
+
+	// An upsert of key columns only keeps the rows.
+	db.exec(t, "CREATE TABLE keysonly (id BIGINT PRIMARY KEY)")
+	keyOnly := data.StructBuilder().Field("id", data.Int64Schema).MustBuild()
+	recs = nil
+	for i, id := range []int64{1, 2, 1, 3} {
+		r := connect.SinkRecord{Offset: int64(i), OriginalTopic: "keysonly", OriginalOffset: int64(i)}
+		r.Topic, r.Partition = "keysonly", connect.PartitionOf(0)
+		r.KeySchema, r.Key = keyOnly, data.NewStruct(keyOnly).Set("id", id)
+		r.ValueSchema, r.Value = keyOnly, data.NewStruct(keyOnly).Set("id", id)
+		recs = append(recs, r)
+	}
+	db.exec(t, "INSERT INTO keysonly VALUES (2)")
+	if err := sinkLease(t, db.props(map[string]string{"topics": "keysonly", InsertModeConfig: InsertModeUpsert,
+		PKModeConfig: PKModeRecordKey, MySQLLoadDataConfig: "true"}), recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.count(t, "SELECT count(*) FROM keysonly"); n != 3 {
+		t.Fatalf("keysonly has %d rows, want 3", n)
+	}
+
 	// Escapes, bytes and NULLs (insert mode, a table without a key).
 	db.exec(t, "CREATE TABLE blobs (id BIGINT NOT NULL, s LONGTEXT NULL, b LONGBLOB NULL)")
 	schema := data.StructBuilder().Field("id", data.Int64Schema).Field("s", data.OptionalStringSchema).

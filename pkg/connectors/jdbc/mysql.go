@@ -299,11 +299,15 @@ func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string
 	}
 	target := table
 	if upsert {
+		// A fresh staging table a batch: emptying one with DELETE inside
+		// the lease's transaction would leave every deleted row for the
+		// next INSERT .. SELECT to step over. Neither statement commits
+		// (TEMPORARY).
 		target = m.Quote(fmt.Sprintf("sluice_load_%x", fnv64(table)), true)
-		if _, err := conn.ExecContext(ctx, "CREATE TEMPORARY TABLE IF NOT EXISTS "+target+" LIKE "+table); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP TEMPORARY TABLE IF EXISTS "+target); err != nil {
 			return true, err
 		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM "+target); err != nil {
+		if _, err := conn.ExecContext(ctx, "CREATE TEMPORARY TABLE "+target+" LIKE "+table); err != nil {
 			return true, err
 		}
 	}
@@ -328,8 +332,20 @@ func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string
 		return true, fmt.Errorf("%w: %d warnings", errLoadWarnings, warnings)
 	}
 	if upsert {
-		stmt := m.Upsert(table, cols, keys, 1, quote)
-		stmt = "INSERT INTO " + table + " (" + list + ") SELECT " + list + " FROM " + target + stmt[strings.Index(stmt, " ON DUPLICATE KEY UPDATE"):]
+		// The destination's columns are qualified: the staging table has
+		// the same names.
+		var sets []string
+		for i, c := range cols {
+			if !contains(keys, c) {
+				sets = append(sets, table+"."+qcols[i]+" = VALUES("+qcols[i]+")")
+			}
+		}
+		if len(sets) == 0 {
+			k := table + "." + m.Quote(keys[0], quote)
+			sets = append(sets, k+" = "+k)
+		}
+		stmt := "INSERT INTO " + table + " (" + list + ") SELECT " + list + " FROM " + target +
+			" ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return true, err
 		}
