@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sluicehq/sluice/internal/mariadbtest"
+	"github.com/sluicehq/sluice/internal/pgtest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/realkafka"
 )
@@ -25,12 +27,22 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := realkafka.Main(m)
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
+	// The JDBC tests' database servers start on first use only.
+	code := pgtest.Run(runFunc(func() int {
+		return mariadbtest.Run(runFunc(func() int { return realkafka.Main(m) }))
+	}))
+	for _, dir := range []string{buildDir, hookedDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
+
+// runFunc runs tests: harnesses' Run functions nest through it.
+type runFunc func() int
+
+func (f runFunc) Run() int { return f() }
 
 // bins are the paths of the built binaries.
 type bins struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,7 +192,19 @@ func BenchmarkJDBCSource(b *testing.B) {
 // BenchmarkJDBCSink: the topic the source wrote, upserted (pk.mode
 // record_key, auto.create) into a new table by one sink lease.
 func BenchmarkJDBCSink(b *testing.B) {
-	benchDatabases(b, func(b *testing.B, db benchDB) {
+	benchDatabases(b, func(b *testing.B, db benchDB) { benchSink(b, db, nil) })
+}
+
+// BenchmarkJDBCSinkLoadData is BenchmarkJDBCSink into MariaDB with
+// mysql.load.data.local=true (LOAD DATA LOCAL INFILE).
+func BenchmarkJDBCSinkLoadData(b *testing.B) {
+	b.Run("mariadb", func(b *testing.B) {
+		benchSink(b, benchDB{newMariaDB(b), mariadbtest.Shared(b).PID()}, map[string]string{MySQLLoadDataConfig: "true"})
+	})
+}
+
+func benchSink(b *testing.B, db benchDB, extra map[string]string) {
+	{
 		loadRows(b, db, b.N)
 		exec, k := benchExecutor(b)
 		copyToKafka(b, exec, db, b.N)
@@ -213,6 +226,7 @@ func BenchmarkJDBCSink(b *testing.B) {
 			TableNameFormatConfig: "sink_rows", InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, AutoCreateConfig: "true",
 			"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
 		})
+		maps.Copy(cfg, extra)
 		benchkit.ResetPeakRSS()
 		b.ResetTimer()
 		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
@@ -228,7 +242,7 @@ func BenchmarkJDBCSink(b *testing.B) {
 		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)
 		}
-	})
+	}
 }
 
 // BenchmarkJDBCRawWrite is the sink's anchor: the same rows (in memory)

@@ -1,12 +1,17 @@
 package jdbc
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
 	"net"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -15,7 +20,8 @@ import (
 )
 
 // mysqlDialect is the MySQL and MariaDB dialect (go-sql-driver/mysql).
-type mysqlDialect struct{}
+// loadData is the sink's mysql.load.data.local (see CopyRows).
+type mysqlDialect struct{ loadData bool }
 
 func (mysqlDialect) Name() string { return MySQLDialectName }
 
@@ -26,8 +32,10 @@ func (mysqlDialect) Open(cs connSettings) (*sql.DB, error) {
 	c.DBName = cs.Database
 	c.ParseTime = true
 	// DATETIME values are wall-clock times in db.timezone; TIMESTAMP values
-	// are read in the session's zone, UTC, and re-read as UTC (see
-	// sourceValue).
+	// are instants, read in the session's zone, UTC, and re-read as UTC
+	// (sourceValue), written as UTC (sinkValue) and compared with UTC
+	// bounds in timestamp modes (tableQuery.tsArg). A UTC session needs
+	// no time zone tables on the server.
 	c.Loc = cs.TimeZone
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
 	c.InterpolateParams = true
@@ -243,6 +251,9 @@ func (mysqlDialect) IsUndefinedTable(err error) bool {
 // (1406), out of range (1264), truncated or incorrect values (1265, 1292,
 // 1366), foreign keys (1451, 1452), check constraints (4025, 3819).
 func (mysqlDialect) IsDataError(err error) bool {
+	if errors.Is(err, errLoadWarnings) {
+		return true
+	}
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) {
 		return false
@@ -260,8 +271,141 @@ func (mysqlDialect) IsPermanent(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049)
 }
 
-// CopyRows: MySQL's bulk path, LOAD DATA LOCAL INFILE, is not used (it
-// needs local_infile on the server); multi-row statements write instead.
-func (mysqlDialect) CopyRows(context.Context, *sql.Conn, string, []string, []string, bool, [][]any, bool) (bool, error) {
-	return false, nil
+// CopyRows writes rows with LOAD DATA LOCAL INFILE when the sink's
+// mysql.load.data.local is on (and says not done otherwise: multi-row
+// statements write instead). The rows stream from memory (a registered
+// reader, never a file) as tab-separated text. Upserts load into a
+// temporary copy of the table, then INSERT .. SELECT .. ON DUPLICATE KEY
+// UPDATE, so that they keep the statement's semantics (REPLACE would reset
+// the columns not written). LOCAL turns the server's data errors into
+// warnings: any warning rolls the batch back (errLoadWarnings is a data
+// error) and the batch is written again with statements, row by row,
+// which report the bad rows.
+func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+	if !m.loadData {
+		return false, nil
+	}
+	var buf bytes.Buffer
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				buf.WriteByte('\t')
+			}
+			if !appendLoadValue(&buf, v) {
+				return false, nil // a value of a type this path does not write
+			}
+		}
+		buf.WriteByte('\n')
+	}
+	target := table
+	if upsert {
+		// A fresh staging table a batch: emptying one with DELETE inside
+		// the lease's transaction would leave every deleted row for the
+		// next INSERT .. SELECT to step over. Neither statement commits
+		// (TEMPORARY).
+		target = m.Quote(fmt.Sprintf("sluice_load_%x", fnv64(table)), true)
+		if _, err := conn.ExecContext(ctx, "DROP TEMPORARY TABLE IF EXISTS "+target); err != nil {
+			return true, err
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE TEMPORARY TABLE "+target+" LIKE "+table); err != nil {
+			return true, err
+		}
+	}
+	name := fmt.Sprintf("sluice-%d", loadSeq.Add(1))
+	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(buf.Bytes()) })
+	defer mysql.DeregisterReaderHandler(name)
+	qcols := make([]string, len(cols))
+	for i, c := range cols {
+		qcols[i] = m.Quote(c, quote)
+	}
+	list := strings.Join(qcols, ", ")
+	load := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + target +
+		" CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (" + list + ")"
+	if _, err := conn.ExecContext(ctx, load); err != nil {
+		return true, err
+	}
+	var warnings int
+	if err := conn.QueryRowContext(ctx, "SELECT @@warning_count").Scan(&warnings); err != nil {
+		return true, err
+	}
+	if warnings > 0 {
+		return true, fmt.Errorf("%w: %d warnings", errLoadWarnings, warnings)
+	}
+	if upsert {
+		// The destination's columns are qualified: the staging table has
+		// the same names.
+		var sets []string
+		for i, c := range cols {
+			if !contains(keys, c) {
+				sets = append(sets, table+"."+qcols[i]+" = VALUES("+qcols[i]+")")
+			}
+		}
+		if len(sets) == 0 {
+			k := table + "." + m.Quote(keys[0], quote)
+			sets = append(sets, k+" = "+k)
+		}
+		stmt := "INSERT INTO " + table + " (" + list + ") SELECT " + list + " FROM " + target +
+			" ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// errLoadWarnings is LOAD DATA LOCAL's warnings: rows it changed or skipped.
+var errLoadWarnings = errors.New("jdbc: LOAD DATA LOCAL INFILE reported warnings")
+
+var loadSeq atomic.Int64
+
+func fnv64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// appendLoadValue writes v as a LOAD DATA field (\N for NULL, escapes
+// for backslash, tab, newline, carriage return and NUL); false for a type
+// it does not know.
+func appendLoadValue(buf *bytes.Buffer, v any) bool {
+	switch x := v.(type) {
+	case nil:
+		buf.WriteString(`\N`)
+	case int64:
+		buf.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		buf.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	case bool:
+		if x {
+			buf.WriteByte('1')
+		} else {
+			buf.WriteByte('0')
+		}
+	case string:
+		appendLoadEscaped(buf, x)
+	case []byte:
+		appendLoadEscaped(buf, string(x))
+	default:
+		return false
+	}
+	return true
+}
+
+func appendLoadEscaped(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			buf.WriteString(`\\`)
+		case '\t':
+			buf.WriteString(`\t`)
+		case '\n':
+			buf.WriteString(`\n`)
+		case '\r':
+			buf.WriteString(`\r`)
+		case 0:
+			buf.WriteString(`\0`)
+		default:
+			buf.WriteByte(c)
+		}
+	}
 }

@@ -277,6 +277,9 @@ func (t *SinkTask) commit(ctx context.Context, offsets map[connect.TopicPartitio
 	if err != nil {
 		return t.fail(fmt.Errorf("jdbc: committing: %w", err))
 	}
+	if t.s.eos && len(offsets) > 0 {
+		afterDBCommit()
+	}
 	return nil
 }
 

@@ -22,6 +22,7 @@ const (
 	MaxRetriesConfig       = "max.retries"
 	RetryBackoffConfig     = "retry.backoff.ms"
 	ExactlyOnceConfig      = "exactly.once.enabled"
+	MySQLLoadDataConfig    = "mysql.load.data.local"
 	ExactlyOnceTableConfig = "exactly.once.offsets.table"
 )
 
@@ -74,6 +75,11 @@ func SinkConfig() *config.Def {
 			Doc: "Write each lease's rows and its partitions' next offsets (in exactly.once.offsets.table) in one " +
 				"transaction, and skip records the table says are written: a replayed or zombie lease never writes a " +
 				"row twice, even with insert.mode=insert. Kafka's consumer group offsets still advance."}).
+		Define(config.Key{Name: MySQLLoadDataConfig, Type: config.Boolean, Default: false,
+			Importance: config.Low, Group: writesGroup, OrderInGroup: 6, Width: config.WidthShort,
+			Doc: "MySQL/MariaDB (Sluice): write insert and upsert batches with LOAD DATA LOCAL INFILE, streamed from " +
+				"memory (upserts through a temporary table and INSERT .. SELECT .. ON DUPLICATE KEY UPDATE). The server " +
+				"needs local_infile=ON. A batch with any warning is rolled back and written with statements."}).
 		Define(config.Key{Name: ExactlyOnceTableConfig, Type: config.String, Default: DefaultOffsetsTable, Validator: config.NonEmptyString(),
 			Importance: config.Low, Group: writesGroup, OrderInGroup: 5, Width: config.WidthMedium,
 			Doc: "The table of written offsets, (connector, topic, kafka_partition, next_offset), created when missing."}).
@@ -137,6 +143,10 @@ func parseSink(props map[string]string) (sinkSettings, error) {
 	conn, err := parseConnection(vals)
 	if err != nil {
 		return sinkSettings{}, err
+	}
+	if md, ok := conn.dialect.(mysqlDialect); ok {
+		md.loadData = vals.Bool(MySQLLoadDataConfig)
+		conn.dialect = md
 	}
 	return sinkSettings{
 		conn:         conn,

@@ -232,8 +232,43 @@ func (t *SourceTask) setColumns(q *tableQuery, cols []Column, schemaName string)
 			}
 			q.tsIdx = append(q.tsIdx, i)
 		}
+		if tz := t.s.conn.settings.TimeZone; tz != nil && tz != time.UTC && mixedMySQLTimestamps(q) {
+			// COALESCE would compare TIMESTAMP's UTC with DATETIME's
+			// db.timezone wall clock: rows would be skipped or repeated.
+			return fmt.Errorf("jdbc: %s: the timestamp columns %v mix MySQL TIMESTAMP and DATETIME columns, which cannot be compared with db.timezone=%s", where, t.s.tsColumns, tz)
+		}
 	}
 	return nil
+}
+
+// mixedMySQLTimestamps reports whether q's timestamp columns are MySQL
+// TIMESTAMP and other types together.
+func mixedMySQLTimestamps(q *tableQuery) bool {
+	n := 0
+	for _, i := range q.tsIdx {
+		if q.cols[i].kind == kTimestampUTC {
+			n++
+		}
+	}
+	return n > 0 && n < len(q.tsIdx)
+}
+
+// tsArg is an instant bound to a comparison with the timestamp
+// column(s). MySQL's TIMESTAMP columns are compared in the session's zone,
+// UTC (see mysqlDialect.Open), so the instant goes as UTC wall-clock text
+// for them; every other column type takes the time.Time, which the driver
+// renders in db.timezone (MySQL DATETIME) or sends as an instant
+// (PostgreSQL).
+func (q *tableQuery) tsArg(at time.Time) any {
+	if len(q.tsIdx) == 0 {
+		return at
+	}
+	for _, i := range q.tsIdx {
+		if q.cols[i].kind != kTimestampUTC {
+			return at
+		}
+	}
+	return at.UTC().Format("2006-01-02 15:04:05.999999")
 }
 
 // restore sets the position from a committed offset (nil: none).
@@ -359,11 +394,11 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		order = quote(t.s.incColumn)
 	case ModeTimestamp:
 		where = tsExpr + " > " + tp() + " AND " + tsExpr + " < " + tp()
-		args = append(args, q.ts, end)
+		args = append(args, q.tsArg(q.ts), q.tsArg(end))
 		order = tsExpr
 	case ModeTimestampIncrementing:
 		where = tsExpr + " < " + tp() + " AND ((" + tsExpr + " = " + tp() + " AND " + quote(t.s.incColumn) + " > " + p() + ") OR " + tsExpr + " > " + tp() + ")"
-		args = append(args, end, q.ts, q.inc, q.ts)
+		args = append(args, q.tsArg(end), q.tsArg(q.ts), q.inc, q.tsArg(q.ts))
 		order = tsExpr + ", " + quote(t.s.incColumn)
 	}
 	query := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + where + " ORDER BY " + order + " ASC" + d.Limit(limit) + t.suffix()
@@ -387,7 +422,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		} else {
 			n = 0
 			all := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + tsExpr + " = " + tp() + t.suffix()
-			if recs, err = t.query(ctx, q, all, []any{lastTS}); err != nil {
+			if recs, err = t.query(ctx, q, all, []any{q.tsArg(lastTS)}); err != nil {
 				return nil, false, err
 			}
 		}
