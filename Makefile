@@ -18,6 +18,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
 .PHONY: registry-venv registry-vectors test-registry-compat
 .PHONY: mosquitto opensearch test-search bench-mqtt bench-search
+.PHONY: elasticsearch
 
 all: build
 
@@ -84,10 +85,30 @@ $(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
 	cd internal/opensearchtest/launcher && mvn -B -q -Dopensearch.version=$(OPENSEARCH_VERSION) package dependency:copy-dependencies -DoutputDirectory=$(OPENSEARCH_HOME)/lib
 	cp internal/opensearchtest/launcher/target/opensearch-launcher-1.jar $@
 
-# The search sink against a real OpenSearch node (one JVM per test binary,
-# -Xmx512m): kept out of make test for its start-up time.
-test-search: opensearch
+# Elasticsearch, the second real search node of the sink's tests: the OSS
+# integration-test distribution from Maven Central, unpacked into the cache
+# and run with the machine's Java 17 (internal/elasticsearchtest).
+ELASTICSEARCH_VERSION ?= 7.17.0
+ELASTICSEARCH_HOME ?= $(HOME)/.cache/sluice/elasticsearch-$(ELASTICSEARCH_VERSION)
+ELASTICSEARCH_ZIP = $(HOME)/.m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$(ELASTICSEARCH_VERSION)/elasticsearch-$(ELASTICSEARCH_VERSION).zip
+
+elasticsearch: $(ELASTICSEARCH_HOME)/bin/elasticsearch
+
+$(ELASTICSEARCH_HOME)/bin/elasticsearch:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1 || { \
+	  echo "installing a JDK, Maven and unzip (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven unzip >/dev/null; }
+	mvn -B -q dependency:get -Dtransitive=false -Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$(ELASTICSEARCH_VERSION):zip
+	rm -rf $(ELASTICSEARCH_HOME) && mkdir -p $(dir $(ELASTICSEARCH_HOME))
+	cd $(dir $(ELASTICSEARCH_HOME)) && unzip -q $(ELASTICSEARCH_ZIP)
+
+# The search sink against a real OpenSearch node, then against a real
+# Elasticsearch node (one JVM per test binary, -Xmx512m): kept out of make
+# test for its start-up time.
+test-search: opensearch elasticsearch
 	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+	SLUICE_SEARCH_NODE=elasticsearch SLUICE_ELASTICSEARCH_HOME=$(ELASTICSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/elasticsearchtest/... ./pkg/connectors/elasticsearch/...
 
 # The issue's MQTT figure: 1,000,000 QoS 1 messages of ~200 bytes queued
 # by Mosquitto for a persistent session, moved into Kafka (out-of-process
