@@ -1,8 +1,9 @@
 // Package elasticsearchtest runs a real Elasticsearch node for tests:
-// Elasticsearch 7.17's integration-test distribution
-// (org.elasticsearch.distribution.integ-test-zip:elasticsearch, the OSS
-// server with only the netty4 transport module), resolved from Maven
-// Central and unpacked by `make elasticsearch` into
+// Elasticsearch's integration-test distribution
+// (org.elasticsearch.distribution.integ-test-zip:elasticsearch: in 7.17 the
+// OSS server with only the netty4 transport module, in 8.0 also X-Pack core
+// and security, which the node runs with off), resolved from Maven Central
+// and unpacked by `make elasticsearch` into
 // $HOME/.cache/sluice/elasticsearch-<version>, started as a single node on
 // loopback with a 512 MB heap and the machine's Java 17.
 //
@@ -34,21 +35,31 @@ import (
 	"time"
 )
 
-// Version is the Elasticsearch version `make elasticsearch` unpacks.
+// Version is the Elasticsearch version the tests run against by default.
 const Version = "7.17.0"
+
+// WantedVersion is the version the tests run against:
+// $SLUICE_ELASTICSEARCH_VERSION (make test-search runs 7.17.0 and 8.0.0),
+// or Version.
+func WantedVersion() string {
+	if v := os.Getenv("SLUICE_ELASTICSEARCH_VERSION"); v != "" {
+		return v
+	}
+	return Version
+}
 
 // StartTimeout bounds how long Start waits for the node to answer.
 const StartTimeout = 180 * time.Second
 
 // Home is where `make elasticsearch` unpacked the distribution:
 // $SLUICE_ELASTICSEARCH_HOME, or
-// $HOME/.cache/sluice/elasticsearch-<Version>.
+// $HOME/.cache/sluice/elasticsearch-<WantedVersion>.
 func Home() string {
 	if h := os.Getenv("SLUICE_ELASTICSEARCH_HOME"); h != "" {
 		return h
 	}
 	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "sluice", "elasticsearch-"+Version)
+	return filepath.Join(home, ".cache", "sluice", "elasticsearch-"+WantedVersion())
 }
 
 // Node is a running Elasticsearch node. Its methods are not safe for
@@ -71,7 +82,7 @@ type Node struct {
 func Start() (*Node, error) {
 	dist := Home()
 	if _, err := os.Stat(filepath.Join(dist, "bin", "elasticsearch")); err != nil {
-		return nil, fmt.Errorf("elasticsearchtest: %s/bin/elasticsearch is missing: run make elasticsearch (Maven resolves Elasticsearch %s from Maven Central)", dist, Version)
+		return nil, fmt.Errorf("elasticsearchtest: %s/bin/elasticsearch is missing: run make elasticsearch (Maven resolves Elasticsearch %s from Maven Central)", dist, WantedVersion())
 	}
 	dir, err := os.MkdirTemp("", "sluice-elasticsearch-")
 	if err != nil {
@@ -143,6 +154,10 @@ func (n *Node) start() error {
 		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.dir, "data"),
 		"-E", "path.logs="+filepath.Join(n.dir, "logs"),
 		"-E", "cluster.routing.allocation.disk.threshold_enabled=false")
+	if _, err := os.Stat(filepath.Join(n.home, "modules", "x-pack-security")); err == nil {
+		// Elasticsearch 8's distribution has security, on by default.
+		cmd.Args = append(cmd.Args, "-E", "xpack.security.enabled=false")
+	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.dir,
 		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError"}
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {

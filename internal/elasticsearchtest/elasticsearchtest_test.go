@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// The node answers as Elasticsearch 7.17 (not OpenSearch) and stops.
+// The node answers as the wanted Elasticsearch version (not OpenSearch)
+// and stops.
 func TestStartAnswersAsElasticsearch(t *testing.T) {
 	n, err := Start()
 	if err != nil {
@@ -30,7 +31,7 @@ func TestStartAnswersAsElasticsearch(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Version.Number != Version || info.Version.Distribution != "" || info.Tagline != "You Know, for Search" {
+	if info.Version.Number != WantedVersion() || info.Version.Distribution != "" || info.Tagline != "You Know, for Search" {
 		t.Fatalf("node answers %+v", info)
 	}
 	n.Stop()
