@@ -129,6 +129,7 @@ func (s *server) routes() {
 	s.route("GET /admin/loggers/{logger}", read, s.getLogger)
 	s.route("PUT /admin/loggers/{logger}", read, s.setLogger)
 
+	s.operationsRoutes()
 	s.mux.HandleFunc("/", s.unmatched)
 }
 
