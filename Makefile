@@ -18,6 +18,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
 .PHONY: registry-venv registry-vectors test-registry-compat
 .PHONY: mosquitto opensearch test-search bench-mqtt bench-search
+.PHONY: elasticsearch
 
 all: build
 
@@ -84,10 +85,33 @@ $(OPENSEARCH_HOME)/launcher.jar: $(OPENSEARCH_SRC)
 	cd internal/opensearchtest/launcher && mvn -B -q -Dopensearch.version=$(OPENSEARCH_VERSION) package dependency:copy-dependencies -DoutputDirectory=$(OPENSEARCH_HOME)/lib
 	cp internal/opensearchtest/launcher/target/opensearch-launcher-1.jar $@
 
-# The search sink against a real OpenSearch node (one JVM per test binary,
-# -Xmx512m): kept out of make test for its start-up time.
-test-search: opensearch
+# Elasticsearch, the second real search node of the sink's tests: the
+# integration-test distribution of each version from Maven Central, unpacked
+# into the cache and run with the machine's Java 17 (internal/elasticsearchtest).
+ELASTICSEARCH_VERSIONS ?= 7.17.0 8.0.0
+ELASTICSEARCH_CACHE ?= $(HOME)/.cache/sluice
+
+elasticsearch: $(foreach v,$(ELASTICSEARCH_VERSIONS),$(ELASTICSEARCH_CACHE)/elasticsearch-$(v)/bin/elasticsearch)
+
+$(ELASTICSEARCH_CACHE)/elasticsearch-%/bin/elasticsearch:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1 || { \
+	  echo "installing a JDK, Maven and unzip (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven unzip >/dev/null; }
+	mvn -B -q dependency:get -Dtransitive=false -Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$*:zip
+	rm -rf $(ELASTICSEARCH_CACHE)/elasticsearch-$* && mkdir -p $(ELASTICSEARCH_CACHE)
+	cd $(ELASTICSEARCH_CACHE) && unzip -q $(HOME)/.m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$*/elasticsearch-$*.zip
+
+# The search sink against a real OpenSearch node, then against each
+# Elasticsearch version (one JVM per test binary, -Xmx512m): kept out of
+# make test for its start-up time.
+test-search: opensearch elasticsearch
 	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+	for v in $(ELASTICSEARCH_VERSIONS); do \
+	  echo "== Elasticsearch $$v"; \
+	  SLUICE_SEARCH_NODE=elasticsearch SLUICE_ELASTICSEARCH_VERSION=$$v SLUICE_ELASTICSEARCH_HOME=$(ELASTICSEARCH_CACHE)/elasticsearch-$$v \
+	    $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/elasticsearchtest/... ./pkg/connectors/elasticsearch/... || exit 1; \
+	done
 
 # The issue's MQTT figure: 1,000,000 QoS 1 messages of ~200 bytes queued
 # by Mosquitto for a persistent session, moved into Kafka (out-of-process

@@ -1,7 +1,9 @@
 // Package mosquittotest starts Mosquitto, a real MQTT broker, for tests: a
 // child process with its own configuration on a free loopback port, its
 // persistence in a temporary directory, optionally a TLS listener (with a
-// CA and server certificate generated for the test) and a password file.
+// CA, a server and a client certificate generated for the test), MQTT over
+// WebSockets listeners (ws:// and, with TLS, wss://), mutual TLS and a
+// password file.
 // The broker is stopped when the test ends.
 //
 // Mosquitto comes from Debian's package, installed by `make mosquitto`
@@ -40,6 +42,13 @@ type Options struct {
 	// TLS adds a TLS listener (TLSURI) with a server certificate signed by
 	// a CA generated for the test (CAFile).
 	TLS bool
+	// WebSockets adds a listener speaking MQTT over WebSockets (WSURI),
+	// and with TLS one over TLS WebSockets (WSSURI).
+	WebSockets bool
+	// RequireCertificate makes the TLS listeners (TLSURI and WSSURI)
+	// require a client certificate signed by the test CA (mutual TLS):
+	// ClientCertFile and ClientKeyFile are one. Needs TLS.
+	RequireCertificate bool
 	// MaxInflight is max_inflight_messages: how many QoS 1 and 2 messages
 	// the broker sends a client before it acknowledges them. 0 means no
 	// limit, which lets one lease receive a whole backlog (Mosquitto's own
@@ -58,6 +67,13 @@ type Broker struct {
 	URI string
 	// TLSURI is the TLS listener, ssl://127.0.0.1:<port> (Options.TLS).
 	TLSURI string
+	// WSURI is the WebSockets listener, ws://127.0.0.1:<port>/mqtt, and
+	// WSSURI the TLS WebSockets one, wss://127.0.0.1:<port>/mqtt
+	// (Options.WebSockets; WSSURI also needs Options.TLS).
+	WSURI, WSSURI string
+	// ClientCertFile and ClientKeyFile are the PEM files of a client
+	// certificate signed by the test CA (Options.TLS), for mutual TLS.
+	ClientCertFile, ClientKeyFile string
 	// CAFile is the PEM file of the CA that signed the server certificate
 	// (Options.TLS); CA is the same as a pool.
 	CAFile string
@@ -138,18 +154,41 @@ func (b *Broker) configure(opts Options) error {
 		fmt.Fprintf(&c, "allow_anonymous true\n")
 	}
 	fmt.Fprintf(&c, "listener %s %s\n", port, host)
+	if opts.RequireCertificate && !opts.TLS {
+		return fmt.Errorf("Options.RequireCertificate needs Options.TLS")
+	}
+	// listener adds a listener on a free port; the lines after it
+	// (protocol, certificates) configure that listener only.
+	listener := func(scheme, path string, websockets, tls bool) string {
+		addr := proctest.FreeAddr(b.tb)
+		b.addrs = append(b.addrs, addr)
+		h, p, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(&c, "listener %s %s\n", p, h)
+		if websockets {
+			fmt.Fprintf(&c, "protocol websockets\n")
+		}
+		if tls {
+			fmt.Fprintf(&c, "cafile %s\ncertfile %s\nkeyfile %s\n",
+				b.CAFile, filepath.Join(b.Dir, "server.pem"), filepath.Join(b.Dir, "server-key.pem"))
+			if opts.RequireCertificate {
+				fmt.Fprintf(&c, "require_certificate true\n")
+			}
+		}
+		return scheme + "://" + addr + path
+	}
 	if opts.TLS {
 		if b.CAFile == "" {
 			if err := b.makeCerts(); err != nil {
 				return err
 			}
 		}
-		tlsAddr := proctest.FreeAddr(b.tb)
-		b.TLSURI = "ssl://" + tlsAddr
-		b.addrs = append(b.addrs, tlsAddr)
-		th, tp, _ := net.SplitHostPort(tlsAddr)
-		fmt.Fprintf(&c, "listener %s %s\ncafile %s\ncertfile %s\nkeyfile %s\n", tp, th,
-			b.CAFile, filepath.Join(b.Dir, "server.pem"), filepath.Join(b.Dir, "server-key.pem"))
+		b.TLSURI = listener("ssl", "", false, true)
+	}
+	if opts.WebSockets {
+		b.WSURI = listener("ws", "/mqtt", true, false)
+		if opts.TLS {
+			b.WSSURI = listener("wss", "/mqtt", true, true)
+		}
 	}
 	b.conf = filepath.Join(b.Dir, "mosquitto.conf")
 	return os.WriteFile(b.conf, []byte(c.String()), 0o600)
@@ -222,13 +261,21 @@ func (b *Broker) Restart() {
 // Log returns what the broker printed.
 func (b *Broker) Log() string { return b.log.String() }
 
-// TLSConfig returns a client TLS configuration that trusts the test CA.
+// TLSConfig returns a client TLS configuration that trusts the test CA
+// and presents the test client certificate (for RequireCertificate).
 func (b *Broker) TLSConfig() *tls.Config {
-	return &tls.Config{RootCAs: b.CA, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{RootCAs: b.CA, MinVersion: tls.VersionTLS12}
+	if pair, err := tls.LoadX509KeyPair(b.ClientCertFile, b.ClientKeyFile); err == nil {
+		cfg.Certificates = []tls.Certificate{pair}
+	} else {
+		b.tb.Fatalf("mosquittotest: client certificate: %v", err)
+	}
+	return cfg
 }
 
-// makeCerts writes ca.pem, server.pem and server-key.pem: a CA and a
-// server certificate for 127.0.0.1 and localhost signed by it.
+// makeCerts writes ca.pem, server.pem, server-key.pem, client.pem and
+// client-key.pem: a CA, a server certificate for 127.0.0.1 and localhost
+// and a client certificate, both signed by the CA.
 func (b *Broker) makeCerts() error {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -266,11 +313,31 @@ func (b *Broker) makeCerts() error {
 	if err != nil {
 		return err
 	}
+	cliKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	cliTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "mosquittotest client"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	cliDER, err := x509.CreateCertificate(rand.Reader, cliTmpl, ca, &cliKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	cliKeyDER, err := x509.MarshalECPrivateKey(cliKey)
+	if err != nil {
+		return err
+	}
 	b.CAFile = filepath.Join(b.Dir, "ca.pem")
+	b.ClientCertFile = filepath.Join(b.Dir, "client.pem")
+	b.ClientKeyFile = filepath.Join(b.Dir, "client-key.pem")
 	files := []struct {
 		name, typ string
 		der       []byte
-	}{{"ca.pem", "CERTIFICATE", caDER}, {"server.pem", "CERTIFICATE", srvDER}, {"server-key.pem", "EC PRIVATE KEY", keyDER}}
+	}{{"ca.pem", "CERTIFICATE", caDER}, {"server.pem", "CERTIFICATE", srvDER}, {"server-key.pem", "EC PRIVATE KEY", keyDER},
+		{"client.pem", "CERTIFICATE", cliDER}, {"client-key.pem", "EC PRIVATE KEY", cliKeyDER}}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(b.Dir, f.name), pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
 			return err

@@ -210,6 +210,10 @@ func (c *client) ensureDataStream(ctx context.Context, name string) error {
 		if status/100 == 2 || errorType(b) == "resource_already_exists_exception" {
 			return nil
 		}
+		if status == http.StatusMethodNotAllowed {
+			// No route takes PUT /_data_stream/<name>.
+			return fmt.Errorf("%w: %w", ErrNoDataStreams, &HTTPError{Method: http.MethodPut, URL: "/_data_stream/" + name, Status: status, Body: reason(b)})
+		}
 		if attempt > 0 || !strings.Contains(string(b), "template") {
 			return &HTTPError{Method: http.MethodPut, URL: "/_data_stream/" + name, Status: status, Body: reason(b)}
 		}

@@ -14,6 +14,12 @@ var ErrInvalidRecord = errors.New("invalid record")
 // failed (429, 5xx, unreachable) after max.retries retries.
 var ErrRetriesExhausted = errors.New("retries exhausted")
 
+// ErrNoDataStreams is wrapped by the error of a sink with data.stream.type
+// set whose server has no data stream API: Elasticsearch's OSS
+// distribution (data streams are in the default distribution's X-Pack
+// since 7.9) and Elasticsearch before 7.9. Retrying changes nothing.
+var ErrNoDataStreams = errors.New("the server has no data stream API")
+
 // DocumentError is the server's rejection of one document of a bulk
 // request: its index, ID, HTTP status and the error's type and reason.
 // Reported as an errant record, its message (with the reason) goes into

@@ -196,12 +196,16 @@ func (t *Task) Stop() error {
 	return nil
 }
 
-// requestError wraps a failed request: authentication failures need a
-// configuration change, everything else may pass.
+// requestError wraps a failed request: authentication failures and a
+// server without data streams need a configuration change, everything
+// else may pass.
 func (t *Task) requestError(err error) error {
 	var he *HTTPError
 	if errors.As(err, &he) && (he.Status == 401 || he.Status == 403) {
 		return fmt.Errorf("ElasticsearchSinkTask: authentication or authorisation failed: %w", err)
+	}
+	if errors.Is(err, ErrNoDataStreams) {
+		return fmt.Errorf("ElasticsearchSinkTask: %w", err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

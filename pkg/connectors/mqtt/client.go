@@ -84,9 +84,17 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 		if certFile == "" || keyFile == "" {
 			return nil, fmt.Errorf("%s and %s must be set together", SSLCertFileConfig, SSLKeyFileConfig)
 		}
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		certPEM, err := os.ReadFile(certFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s/%s: %w", SSLCertFileConfig, SSLKeyFileConfig, err)
+			return nil, fmt.Errorf("%s: %w", SSLCertFileConfig, err)
+		}
+		keyPEM, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", SSLKeyFileConfig, err)
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s with %s %s: %w", SSLCertFileConfig, certFile, SSLKeyFileConfig, keyFile, err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
@@ -136,9 +144,9 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 	tok := c.Connect()
 	if err := wait(ctx, tok, s.connectTimeout); err != nil {
 		cerr := &ConnectError{URIs: s.uris, ClientID: s.clientID, Err: err}
-		if refused(err) {
-			// Credentials, authorisation or client id: trying again
-			// changes nothing until the configuration does.
+		if refused(err) || certificateProblem(err) {
+			// Credentials, authorisation, client id or certificates:
+			// trying again changes nothing until the configuration does.
 			return nil, false, cerr
 		}
 		return nil, false, connect.Retriable(cerr)
@@ -208,6 +216,24 @@ func refused(err error) bool {
 		}
 	}
 	return false
+}
+
+// certificateProblem reports whether a TLS handshake failed over a
+// certificate: the broker's is not trusted or does not name the host, or
+// the broker refused (or required) the client's ("remote error: tls:
+// certificate required", "bad certificate", "unknown certificate
+// authority").
+func certificateProblem(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) {
+		return true
+	}
+	// The broker's alert is an unexported type inside a net.OpError.
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" && strings.Contains(op.Err.Error(), "certificate")
 }
 
 // wait waits for a paho token, bounded by ctx and timeout.

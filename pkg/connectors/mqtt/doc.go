@@ -12,6 +12,14 @@
 //     value (bytes or string) to mqtt.topic, or to the topic named like the
 //     record's Kafka topic.
 //
+// Both reach brokers through mqtt.server.uri over TCP (tcp://), TLS
+// (ssl://), MQTT over WebSockets (ws://host:port/path) or over TLS
+// WebSockets (wss://), trusting mqtt.ssl.ca.file (PEM) and, for brokers
+// that require a client certificate, presenting mqtt.ssl.cert.file and
+// mqtt.ssl.key.file (PEM). Certificate problems (none where one is
+// required, an untrusted broker, unreadable files) fail the lease as not
+// retriable.
+//
 // # Leases and persistent sessions
 //
 // A source lease connects with its task's client id and, by default

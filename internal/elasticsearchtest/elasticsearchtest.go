@@ -1,0 +1,279 @@
+// Package elasticsearchtest runs a real Elasticsearch node for tests:
+// Elasticsearch's integration-test distribution
+// (org.elasticsearch.distribution.integ-test-zip:elasticsearch: in 7.17 the
+// OSS server with only the netty4 transport module, in 8.0 also X-Pack core
+// and security, which the node runs with off), resolved from Maven Central
+// and unpacked by `make elasticsearch` into
+// $HOME/.cache/sluice/elasticsearch-<version>, started as a single node on
+// loopback with a 512 MB heap and the machine's Java 17.
+//
+// Elasticsearch refuses to run as root: when the test runs as root the
+// node runs as the user nobody, from a copy of the distribution in the
+// node's temporary directory.
+//
+// A JVM takes seconds to start, so a test binary starts one node in
+// TestMain and shares it; the tests that use it run under the build tag
+// "search" (make test-search). When the distribution is not unpacked,
+// Start returns an error that says how to get it; callers fail, never
+// skip.
+package elasticsearchtest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Version is the Elasticsearch version the tests run against by default.
+const Version = "7.17.0"
+
+// WantedVersion is the version the tests run against:
+// $SLUICE_ELASTICSEARCH_VERSION (make test-search runs 7.17.0 and 8.0.0),
+// or Version.
+func WantedVersion() string {
+	if v := os.Getenv("SLUICE_ELASTICSEARCH_VERSION"); v != "" {
+		return v
+	}
+	return Version
+}
+
+// StartTimeout bounds how long Start waits for the node to answer.
+const StartTimeout = 180 * time.Second
+
+// Home is where `make elasticsearch` unpacked the distribution:
+// $SLUICE_ELASTICSEARCH_HOME, or
+// $HOME/.cache/sluice/elasticsearch-<WantedVersion>.
+func Home() string {
+	if h := os.Getenv("SLUICE_ELASTICSEARCH_HOME"); h != "" {
+		return h
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "sluice", "elasticsearch-"+WantedVersion())
+}
+
+// Node is a running Elasticsearch node. Its methods are not safe for
+// concurrent use.
+type Node struct {
+	// URL is the node's HTTP address, http://127.0.0.1:<port>.
+	URL string
+
+	dir           string // the node's temporary directory
+	home          string // the distribution the node runs from
+	httpPort      string
+	transportPort string
+	cred          *syscall.Credential
+	cmd           *exec.Cmd
+	done          chan struct{}
+	log           *logBuffer
+}
+
+// Start starts a node with its data in a new temporary directory.
+func Start() (*Node, error) {
+	dist := Home()
+	if _, err := os.Stat(filepath.Join(dist, "bin", "elasticsearch")); err != nil {
+		return nil, fmt.Errorf("elasticsearchtest: %s/bin/elasticsearch is missing: run make elasticsearch (Maven resolves Elasticsearch %s from Maven Central)", dist, WantedVersion())
+	}
+	dir, err := os.MkdirTemp("", "sluice-elasticsearch-")
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{dir: dir, home: dist, log: &logBuffer{}}
+	if os.Geteuid() == 0 {
+		if err := n.asNobody(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	for range 3 { // a free port may be taken before the JVM binds it
+		n.httpPort, err = freePort()
+		if err != nil {
+			break
+		}
+		if n.transportPort, err = freePort(); err != nil {
+			break
+		}
+		n.URL = "http://127.0.0.1:" + n.httpPort
+		if err = n.start(); err == nil {
+			return n, nil
+		}
+	}
+	os.RemoveAll(dir)
+	return nil, err
+}
+
+// asNobody copies the distribution into the node's directory (root's
+// cache is not readable by other users) and hands the directory to
+// nobody, whom the node then runs as.
+func (n *Node) asNobody() error {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return fmt.Errorf("elasticsearchtest: Elasticsearch refuses to run as root and there is no user nobody: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	home := filepath.Join(n.dir, "elasticsearch")
+	if out, err := exec.Command("cp", "-a", n.home, home).CombinedOutput(); err != nil {
+		return fmt.Errorf("elasticsearchtest: copying %s: %v: %s", n.home, err, out)
+	}
+	if err := os.Chmod(n.dir, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("chown", "-R", u.Uid+":"+u.Gid, n.dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("elasticsearchtest: chown: %v: %s", err, out)
+	}
+	n.home = home
+	n.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	return nil
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	return port, err
+}
+
+func (n *Node) start() error {
+	cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch"),
+		"-E", "cluster.name=sluice-test", "-E", "node.name=sluice-test",
+		"-E", "network.host=127.0.0.1", "-E", "http.port="+n.httpPort, "-E", "transport.port="+n.transportPort,
+		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.dir, "data"),
+		"-E", "path.logs="+filepath.Join(n.dir, "logs"),
+		"-E", "cluster.routing.allocation.disk.threshold_enabled=false")
+	if _, err := os.Stat(filepath.Join(n.home, "modules", "x-pack-security")); err == nil {
+		// Elasticsearch 8's distribution has security, on by default.
+		cmd.Args = append(cmd.Args, "-E", "xpack.security.enabled=false")
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.dir,
+		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError"}
+	if jh := os.Getenv("JAVA_HOME"); jh != "" {
+		env = append(env, "ES_JAVA_HOME="+jh)
+	} else if java, err := exec.LookPath("java"); err == nil {
+		if real, err := filepath.EvalSymlinks(java); err == nil {
+			env = append(env, "ES_JAVA_HOME="+filepath.Dir(filepath.Dir(real)))
+		}
+	}
+	cmd.Env = env
+	cmd.Dir = n.dir
+	cmd.Stdout, cmd.Stderr = n.log, n.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: n.cred}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("elasticsearchtest: starting elasticsearch: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	n.cmd, n.done = cmd, done
+	deadline := time.Now().Add(StartTimeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		select {
+		case <-done:
+			n.cmd = nil
+			return fmt.Errorf("elasticsearchtest: the node exited: %v\n%s", cmd.ProcessState, n.log.tail(40))
+		default:
+		}
+		resp, err := client.Get(n.URL + "/_cluster/health?wait_for_status=yellow&timeout=1s")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			n.Stop()
+			return fmt.Errorf("elasticsearchtest: the node did not answer within %s\n%s", StartTimeout, n.log.tail(40))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Stop stops the node (SIGTERM to its process group, SIGKILL after 30 s),
+// keeping its data for Restart. Stopping a stopped node does nothing.
+func (n *Node) Stop() {
+	if n.cmd == nil {
+		return
+	}
+	pgid := n.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-n.done:
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-n.done
+	}
+	n.cmd = nil
+}
+
+// Restart starts the stopped node again on the same ports with its data.
+func (n *Node) Restart() error {
+	n.Stop()
+	var err error
+	for range 20 { // the ports may linger for a moment
+		if err = n.start(); err == nil {
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return err
+}
+
+// Close stops the node and removes its data.
+func (n *Node) Close() {
+	n.Stop()
+	os.RemoveAll(n.dir)
+}
+
+// Log returns the last lines the node printed.
+func (n *Node) Log(lines int) string { return n.log.tail(lines) }
+
+// logBuffer keeps what the node prints, bounded.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+	part  string
+}
+
+const maxLogLines = 2000
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sc := bufio.NewScanner(strings.NewReader(b.part + string(p)))
+	b.part = ""
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(p) > 0 && p[len(p)-1] != '\n' && len(lines) > 0 {
+		b.part, lines = lines[len(lines)-1], lines[:len(lines)-1]
+	}
+	b.lines = append(b.lines, lines...)
+	if len(b.lines) > maxLogLines {
+		b.lines = b.lines[len(b.lines)-maxLogLines:]
+	}
+	return len(p), nil
+}
+
+func (b *logBuffer) tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines[max(0, len(b.lines)-n):], "\n")
+}
