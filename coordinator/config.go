@@ -87,6 +87,8 @@ type Config struct {
 	RestSecurity
 	// MaxTasks caps a connector's tasks.max; 0 is DefaultMaxTasks.
 	MaxTasks int `envconfig:"MAX_TASKS" default:"1000" desc:"highest tasks.max a connector may set (a validation error above it)"`
+	// MaxConnectors caps the number of connectors; 0 is DefaultMaxConnectors.
+	MaxConnectors int `envconfig:"MAX_CONNECTORS" default:"10000" desc:"most connectors the cluster keeps: creating one more is refused with 409"`
 	// FileAccess is where connectors may read and write local files.
 	env.FileAccess
 	// WorkerAuth is the pull workers' shared secret.
@@ -116,6 +118,9 @@ type RestSecurity struct {
 // DefaultMaxTasks is SLUICE_MAX_TASKS's default.
 const DefaultMaxTasks = 1000
 
+// DefaultMaxConnectors is SLUICE_MAX_CONNECTORS's default.
+const DefaultMaxConnectors = 10000
+
 // Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
 	var problems []error
@@ -135,6 +140,9 @@ func (c *Config) Validate() error {
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
 	if c.MaxTasks < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))
+	}
+	if c.MaxConnectors < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxConnectors)))
 	}
 	if (c.RestTLSCertFile == "") != (c.RestTLSKeyFile == "") {
 		problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.RestTLSCertFile), env.Var(c, &c.RestTLSKeyFile)))

@@ -99,6 +99,9 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 	if cfg.MaxTasks == 0 {
 		cfg.MaxTasks = DefaultMaxTasks
 	}
+	if cfg.MaxConnectors == 0 {
+		cfg.MaxConnectors = DefaultMaxConnectors
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,22 @@ type Options struct {
 	// request forwarded to the leader, in place of the caller's
 	// Authorization (which this coordinator checked already).
 	InterWorkerSecret string
+	// Admin says where the /admin/* endpoints are served: with the rest
+	// (AdminOnMain, the default), only by NewAdminHandler on an admin
+	// listener (AdminSeparate), or nowhere (AdminDisabled), as Connect's
+	// admin.listeners (KIP-495) unset, set, or set to "".
+	Admin AdminMode
 }
+
+// AdminMode is where the /admin/* endpoints are served.
+type AdminMode int
+
+// The admin modes (Connect's admin.listeners unset, set, and empty).
+const (
+	AdminOnMain AdminMode = iota
+	AdminSeparate
+	AdminDisabled
+)
 
 func (o Options) withDefaults() Options {
 	if o.MaxBodyBytes <= 0 {
@@ -69,6 +84,8 @@ type server struct {
 	opts   Options
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// patterns are the registered routes, in registration order.
+	patterns []string
 }
 
 // handlerFunc serves one endpoint. body is the whole request body, already
@@ -78,10 +95,47 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
 // NewHandler returns the Kafka Connect REST API over h. It is safe for
 // concurrent use and holds no goroutines of its own.
 func NewHandler(h Herder, opts Options) http.Handler {
-	opts = opts.withDefaults()
-	s := &server{herder: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s := newServer(h, opts)
 	s.routes()
+	if s.opts.Admin == AdminOnMain {
+		s.adminRoutes()
+	}
+	s.mux.HandleFunc("/", s.unmatched)
 	return s.accessLog(s.mux)
+}
+
+// NewAdminHandler returns the /admin/* endpoints alone, for the admin
+// listener of Connect's admin.listeners: every other path is 404 there.
+func NewAdminHandler(h Herder, opts Options) http.Handler {
+	s := newServer(h, opts)
+	s.adminRoutes()
+	s.mux.HandleFunc("/", s.unmatched)
+	return s.accessLog(s.mux)
+}
+
+func newServer(h Herder, opts Options) *server {
+	opts = opts.withDefaults()
+	return &server{herder: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+}
+
+// Routes returns the patterns ("METHOD /path/{param}") that NewHandler
+// registers with opts, then those NewAdminHandler registers, in
+// registration order: what the API serves, for checks against its OpenAPI
+// document.
+func Routes(opts Options) []string {
+	s := newServer(nil, opts)
+	s.routes()
+	if s.opts.Admin == AdminOnMain {
+		s.adminRoutes()
+	}
+	return s.patterns
+}
+
+// AdminRoutes returns the patterns NewAdminHandler registers.
+func AdminRoutes() []string {
+	s := newServer(nil, Options{})
+	s.adminRoutes()
+	return s.patterns
 }
 
 // routes registers every endpoint. Writes (forwarded to the leader) are the
@@ -122,20 +176,24 @@ func (s *server) routes() {
 	}
 	s.route("GET /connector-plugins/{plugin}/config", read, s.pluginConfig)
 	s.route("PUT /connector-plugins/{plugin}/config/validate", read, s.validateConfig)
+}
 
+// adminRoutes registers the /admin/* endpoints (Connect's
+// LoggingResource), which admin.listeners may move or turn off.
+func (s *server) adminRoutes() {
+	const read = false
 	for _, p := range []string{"/admin/loggers", "/admin/loggers/{$}"} {
 		s.route("GET "+p, read, s.listLoggers)
 	}
 	s.route("GET /admin/loggers/{logger}", read, s.getLogger)
 	s.route("PUT /admin/loggers/{logger}", read, s.setLogger)
-
-	s.mux.HandleFunc("/", s.unmatched)
 }
 
 // route registers h for pattern. It bounds and buffers the body, forwards
 // writes when this node is not the leader, and writes returned errors in
 // Connect's shape.
 func (s *server) route(pattern string, write bool, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 		if err != nil {
