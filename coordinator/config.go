@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
@@ -113,6 +114,27 @@ type RestSecurity struct {
 	RestAuthOpenPaths []string `envconfig:"REST_AUTH_OPEN_PATHS" default:"/health" desc:"paths served without credentials when authentication is on (comma-separated; e.g. /health,/metrics)"`
 	// RestInterWorkerSecret is the secret read from its file (by the process).
 	RestInterWorkerSecret string `ignored:"true"`
+	// RestMaxConnections bounds the connections each REST listener keeps open.
+	RestMaxConnections int `envconfig:"REST_MAX_CONNECTIONS" default:"1024" desc:"most connections each REST listener serves at once (more wait to be accepted); keep it above the pull workers' count"`
+	// AdminListeners is Connect's admin.listeners (KIP-495): where the
+	// /admin/* endpoints are served instead of the REST listener; set and
+	// empty, nowhere. AdminListenersSet says whether it was set at all.
+	AdminListeners    []string `envconfig:"ADMIN_LISTENERS" desc:"listeners (host:port, http://host:port or https://host:port, comma-separated) serving /admin/loggers instead of the REST listener (Connect's admin.listeners); set but empty turns /admin/* off; unset serves it on the REST listener"`
+	AdminListenersSet bool     `ignored:"true"`
+	// MaxLoggers bounds the loggers PUT /admin/loggers may create.
+	MaxLoggers int `envconfig:"MAX_LOGGERS" default:"1000" desc:"most loggers PUT /admin/loggers may add (names up to 256 bytes); more are refused with 400"`
+}
+
+// AdminMode is where the /admin/* endpoints are served, from
+// AdminListeners.
+func (r *RestSecurity) AdminMode() rest.AdminMode {
+	switch {
+	case !r.AdminListenersSet:
+		return rest.AdminOnMain
+	case len(r.AdminListeners) == 0:
+		return rest.AdminDisabled
+	}
+	return rest.AdminSeparate
 }
 
 // DefaultMaxTasks is SLUICE_MAX_TASKS's default.
@@ -140,6 +162,14 @@ func (c *Config) Validate() error {
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
 	if c.MaxTasks < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))
+	}
+	if c.RestMaxConnections < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.RestMaxConnections)))
+	}
+	for _, l := range c.AdminListeners {
+		if strings.HasPrefix(strings.ToLower(l), "https://") && c.RestTLSCertFile == "" {
+			problems = append(problems, fmt.Errorf("%s %s needs %s", env.Var(c, &c.AdminListeners), l, env.Var(c, &c.RestTLSCertFile)))
+		}
 	}
 	if c.MaxConnectors < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxConnectors)))

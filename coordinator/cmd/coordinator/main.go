@@ -303,18 +303,33 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 // connectors of the connector files and runs until ctx ends; then it lets
 // the leases in flight finish.
 func serve(ctx context.Context, s *setup, n *node, connectors []map[string]string, brokers []string, out io.Writer) error {
-	api := rest.NewHandler(n.coord, rest.Options{Version: version, Logger: s.log, Loggers: s.loggers,
-		InterWorkerSecret: s.cfg.RestInterWorkerSecret})
+	opts := rest.Options{Version: version, Logger: s.log, Loggers: s.loggers,
+		InterWorkerSecret: s.cfg.RestInterWorkerSecret, Admin: s.cfg.AdminMode()}
+	api := rest.NewHandler(n.coord, opts)
 	auth, tlsConfig, err := restSecurity(&s.cfg)
 	if err != nil {
 		return err
 	}
-	srv, err := listen(s.cfg.RestListener, auth.Wrap(restMux(api, n.coord.MetricsHandler())), n.pull, tlsConfig, s.log)
+	srv, err := listen(s.cfg.RestListener, auth.Wrap(restMux(api, n.coord.MetricsHandler())), n.pull, tlsConfig, s.cfg.RestMaxConnections, s.log)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.Background())
 	fmt.Fprintf(out, "Kafka Connect REST API on %s (advertised as %s)\n", s.cfg.RestListener, s.cfg.RestAdvertisedURL)
+	admin := auth.Wrap(rest.NewAdminHandler(n.coord, opts))
+	for _, l := range s.cfg.AdminListeners {
+		addr, useTLS := listenerAddr(l)
+		adminTLS := tlsConfig
+		if !useTLS {
+			adminTLS = nil
+		}
+		asrv, err := listen(addr, admin, nil, adminTLS, s.cfg.RestMaxConnections, s.log)
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		defer asrv.Shutdown(context.Background())
+		fmt.Fprintf(out, "Admin REST API (/admin/loggers) on %s\n", l)
+	}
 	n.coord.Start()
 	defer n.coord.Close()
 
@@ -432,7 +447,7 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 // h; the pull invoker's worker endpoints (/sluice/v1/) share it, behind
 // the workers' own secret rather than h's authentication. An error that
 // stops the server before Shutdown is logged.
-func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, log *slog.Logger) (*http.Server, error) {
+func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, maxConns int, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if pull != nil {
@@ -442,6 +457,7 @@ func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Confi
 	if err != nil {
 		return nil, fmt.Errorf("REST listener: %w", err)
 	}
+	ln = rest.LimitListener(ln, maxConns)
 	srv := rest.NewServer(mux, tlsConfig)
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -456,6 +472,20 @@ func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		log.Error("the REST server stopped", "addr", ln.Addr().String(), "error", err)
 	}
+}
+
+// listenerAddr splits a listener of Connect's listeners or
+// admin.listeners (http://host:port, https://host:port, or host:port) into
+// the address to listen on and whether it is HTTPS.
+func listenerAddr(l string) (addr string, https bool) {
+	lower := strings.ToLower(l)
+	switch {
+	case strings.HasPrefix(lower, "https://"):
+		return l[len("https://"):], true
+	case strings.HasPrefix(lower, "http://"):
+		return l[len("http://"):], false
+	}
+	return l, false
 }
 
 // describe tells the user where a connector's data goes and how to look.

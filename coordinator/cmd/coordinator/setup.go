@@ -70,6 +70,7 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	if err := s.readWorker(fs.Args()); err != nil {
 		return nil, err
 	}
+	s.adminListeners()
 	if _, set := os.LookupEnv(env.Var(&s.cfg, &s.cfg.RestListener)); s.dev() && !set && s.worker["listeners"] == "" {
 		s.cfg.RestListener = "127.0.0.1:8083" // dev mode stays on loopback
 	}
@@ -99,6 +100,7 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	}
 	level, _ := s.cfg.Level() // Validate checked it
 	s.loggers = rest.NewLoggers(level)
+	s.loggers.SetMax(s.cfg.MaxLoggers)
 	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
 	return s, nil
 }
@@ -126,6 +128,24 @@ func (s *setup) readWorker(args []string) error {
 		s.worker = worker
 	}
 	return nil
+}
+
+// adminListeners reads SLUICE_ADMIN_LISTENERS or, when it is unset, the
+// worker properties' admin.listeners: unset, set and empty (/admin/* off),
+// or a list of listeners.
+func (s *setup) adminListeners() {
+	var raw string
+	if v, ok := os.LookupEnv(env.Var(&s.cfg, &s.cfg.AdminListeners)); ok {
+		raw, s.cfg.AdminListenersSet = v, true
+	} else if v, ok := s.worker["admin.listeners"]; ok {
+		raw, s.cfg.AdminListenersSet = v, true
+	}
+	s.cfg.AdminListeners = nil
+	for l := range strings.SplitSeq(raw, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			s.cfg.AdminListeners = append(s.cfg.AdminListeners, l)
+		}
+	}
 }
 
 // configProviders opens the config providers the worker properties
