@@ -59,6 +59,9 @@ type Pull struct {
 
 	mu      sync.Mutex
 	waiting map[string]*pending // by lease id, once taken
+
+	muxOnce sync.Once
+	mux     *http.ServeMux
 }
 
 type pending struct {
@@ -129,14 +132,30 @@ func (p *Pull) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "the worker endpoints need the workers' shared secret in the "+SecretHeader+" header")
 		return
 	}
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == PollPath:
-		p.poll(w, r)
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, ResultPath+"/"):
-		p.report(w, r, strings.TrimPrefix(r.URL.Path, ResultPath+"/"))
-	default:
-		writeError(w, http.StatusNotFound, "no such worker endpoint: "+r.Method+" "+r.URL.Path)
+	p.muxOnce.Do(p.routes)
+	p.mux.ServeHTTP(w, r)
+}
+
+// Routes are the patterns of the worker endpoints, as ServeHTTP
+// registers them.
+func Routes() []string {
+	return []string{"POST " + PollPath, "POST " + ResultPath + "/{id...}"}
+}
+
+func (p *Pull) routes() {
+	p.mux = http.NewServeMux()
+	routes := Routes()
+	p.mux.HandleFunc(routes[0], p.poll)
+	p.mux.HandleFunc(routes[1], func(w http.ResponseWriter, r *http.Request) { p.report(w, r, r.PathValue("id")) })
+	for _, path := range []string{PollPath, ResultPath + "/{id...}"} {
+		p.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "the worker endpoint "+r.URL.Path+" takes POST, not "+r.Method)
+		})
 	}
+	p.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such worker endpoint: "+r.Method+" "+r.URL.Path)
+	})
 }
 
 func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
@@ -186,6 +205,10 @@ func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	if res.LeaseID != id {
 		writeError(w, http.StatusBadRequest, "result for lease "+res.LeaseID+" posted to lease "+id)
+		return
+	}
+	if err := res.Check(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	p.mu.Lock()

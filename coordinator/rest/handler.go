@@ -41,10 +41,13 @@ type Options struct {
 	// Loggers is the level registry behind /admin/loggers; pass the one the
 	// process's slog handlers read. Default: a new registry at INFO.
 	Loggers *Loggers
-	// InterWorkerSecret, when set, is sent in InterWorkerHeader with every
-	// request forwarded to the leader, in place of the caller's
-	// Authorization (which this coordinator checked already).
-	InterWorkerSecret string
+	// Keys signs the requests forwarded to the leader (see Sign), with
+	// SignatureAlgorithm (default DefaultSignatureAlgorithm); a write that
+	// must be forwarded before the first key is read is answered 409. With
+	// Keys nil, forwarded requests go unsigned (for tests and embedding).
+	// The caller's Authorization is never forwarded.
+	Keys               KeyRing
+	SignatureAlgorithm string
 	// Admin says where the /admin/* endpoints are served: with the rest
 	// (AdminOnMain, the default), only by NewAdminHandler on an admin
 	// listener (AdminSeparate), or nowhere (AdminDisabled), as Connect's
@@ -74,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Loggers == nil {
 		o.Loggers = NewLoggers(slog.LevelInfo)
+	}
+	if o.SignatureAlgorithm == "" {
+		o.SignatureAlgorithm = DefaultSignatureAlgorithm
 	}
 	return o
 }
@@ -145,6 +151,7 @@ func (s *server) routes() {
 	const read, write = false, true
 	s.route("GET /{$}", read, s.serverInfo)
 	s.route("GET /health", read, s.health)
+	s.route("GET /openapi.json", read, s.openAPI)
 
 	// Connect's @Path("/") under /connectors answers with or without the
 	// trailing slash; kcctl uses the latter.

@@ -279,6 +279,9 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE (a lease carries its connector's configuration)")
 		}
 		pull.Secret = secret
+		if s.cfg.PullMaxWait > 0 {
+			pull.MaxWait = s.cfg.PullMaxWait
+		}
 		return pull, pull, nil
 	case "lambda":
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -303,20 +306,26 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 // connectors of the connector files and runs until ctx ends; then it lets
 // the leases in flight finish.
 func serve(ctx context.Context, s *setup, n *node, connectors []map[string]string, brokers []string, out io.Writer) error {
-	opts := rest.Options{Version: version, Logger: s.log, Loggers: s.loggers,
-		InterWorkerSecret: s.cfg.RestInterWorkerSecret, Admin: s.cfg.AdminMode()}
+	opts := rest.Options{Version: version, Logger: s.log, Loggers: s.loggers, Admin: s.cfg.AdminMode(),
+		Keys: n.coord, SignatureAlgorithm: s.cfg.InterWorkerSignatureAlgorithm}
 	api := rest.NewHandler(n.coord, opts)
 	auth, tlsConfig, err := restSecurity(&s.cfg)
 	if err != nil {
 		return err
 	}
-	srv, err := listen(s.cfg.RestListener, auth.Wrap(restMux(api, n.coord.MetricsHandler())), n.pull, tlsConfig, s.cfg.RestMaxConnections, s.log)
+	// Forwarded requests are checked for their signature first: Auth lets
+	// the signed ones through (the forwarding coordinator authorized its
+	// caller).
+	signed := func(h http.Handler) http.Handler {
+		return rest.VerifyForwarded(n.coord, s.cfg.InterWorkerVerificationAlgorithms, opts.MaxBodyBytes, h)
+	}
+	srv, err := listen(s.cfg.RestListener, signed(auth.Wrap(restMux(api, n.coord.MetricsHandler()))), n.pull, tlsConfig, s.cfg.RestMaxConnections, s.log)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.Background())
 	fmt.Fprintf(out, "Kafka Connect REST API on %s (advertised as %s)\n", s.cfg.RestListener, s.cfg.RestAdvertisedURL)
-	admin := auth.Wrap(rest.NewAdminHandler(n.coord, opts))
+	admin := signed(auth.Wrap(rest.NewAdminHandler(n.coord, opts)))
 	for _, l := range s.cfg.AdminListeners {
 		addr, useTLS := listenerAddr(l)
 		adminTLS := tlsConfig
@@ -411,12 +420,32 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 	}
 }
 
-// restMux serves the REST API and the Prometheus metrics (GET /metrics).
+// metricsRoute is the Prometheus metrics' route on the REST listener.
+const metricsRoute = "GET /metrics"
+
+// restMux serves the REST API and the Prometheus metrics (metricsRoute).
 func restMux(api, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
-	mux.Handle("GET /metrics", metrics)
+	mux.Handle(metricsRoute, metrics)
+	mux.HandleFunc(strings.TrimPrefix(metricsRoute, "GET "), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		fmt.Fprint(w, `{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`)
+	})
 	return mux
+}
+
+// mainRoutes are the routes the REST listener serves (see serve and
+// listen): the REST API's with opts, the metrics, and with the pull
+// invoker the workers' endpoints. The OpenAPI document lists the same.
+func mainRoutes(opts rest.Options, pull bool) []string {
+	routes := append(rest.Routes(opts), metricsRoute)
+	if pull {
+		routes = append(routes, invoke.Routes()...)
+	}
+	return routes
 }
 
 // restSecurity returns the REST listener's authentication (nil lets
@@ -429,7 +458,7 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 			return nil, nil, err
 		}
 	}
-	auth := &rest.Auth{OpenPaths: cfg.RestAuthOpenPaths, InterWorkerSecret: cfg.RestInterWorkerSecret}
+	auth := &rest.Auth{OpenPaths: cfg.RestAuthOpenPaths}
 	if cfg.RestBasicAuthFile != "" {
 		if err := auth.LoadBasicAuthFile(cfg.RestBasicAuthFile); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", env.Var(cfg, &cfg.RestBasicAuthFile), err)
