@@ -198,8 +198,8 @@ func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
-	var res lease.Result
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxResultBytes)).Decode(&res); err != nil {
+	res, err := decodeResult(io.LimitReader(r.Body, maxResultBytes))
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "malformed lease result: "+err.Error())
 		return
 	}
@@ -229,6 +229,30 @@ func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 	pend.reported = true
 	pend.result <- res // buffered for the one accepted result
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeResult decodes a posted lease result. A null member is refused:
+// workers omit what they do not set, and encoding/json would read null as
+// zero.
+func decodeResult(r io.Reader) (lease.Result, error) {
+	var res lease.Result
+	var members map[string]json.RawMessage
+	body, err := io.ReadAll(r)
+	if err == nil {
+		err = json.Unmarshal(body, &members)
+	}
+	if err == nil && members == nil {
+		err = errors.New("the result is not a JSON object")
+	}
+	if err != nil {
+		return res, err
+	}
+	for k, v := range members {
+		if string(bytes.TrimSpace(v)) == "null" {
+			return res, fmt.Errorf("%q is null", k)
+		}
+	}
+	return res, json.Unmarshal(body, &res)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
