@@ -231,9 +231,13 @@ func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// decodeResult decodes a posted lease result. A null member is refused:
-// workers omit what they do not set, and encoding/json would read null as
-// zero.
+// resultRequired are the members a worker's result always has: the lease's
+// identity and token, and the outcome.
+var resultRequired = []string{"lease_id", "connector", "task", "epoch", "status", "token"}
+
+// decodeResult decodes a posted lease result. A null member is refused
+// (workers omit what they do not set, and encoding/json would read null as
+// zero), and so is one without a member of resultRequired.
 func decodeResult(r io.Reader) (lease.Result, error) {
 	var res lease.Result
 	var members map[string]json.RawMessage
@@ -250,6 +254,11 @@ func decodeResult(r io.Reader) (lease.Result, error) {
 	for k, v := range members {
 		if string(bytes.TrimSpace(v)) == "null" {
 			return res, fmt.Errorf("%q is null", k)
+		}
+	}
+	for _, k := range resultRequired {
+		if _, ok := members[k]; !ok {
+			return res, fmt.Errorf("%q is missing", k)
 		}
 	}
 	return res, json.Unmarshal(body, &res)
