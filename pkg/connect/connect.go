@@ -87,8 +87,13 @@ type SourceCommitter interface {
 }
 
 // SourceRecordCommitter is an optional SourceTask capability (Connect's
-// SourceTask.commitRecord): called once per record after Kafka acked it,
-// with the partition and offset it was written at.
+// SourceTask.commitRecord): called once per record after Kafka acked it
+// and the lease's source offsets were written, in the order the records
+// were produced, with the partition and offset it was written at. The
+// record carries its topic, partition, timestamp, source partition and
+// source offset as produced (after transformations); its key, value and
+// headers are not kept until then, so that a lease does not hold all its
+// data in memory.
 type SourceRecordCommitter interface {
 	CommitRecord(ctx context.Context, r *SourceRecord, written TopicPartition, offset int64) error
 }

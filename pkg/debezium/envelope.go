@@ -7,6 +7,14 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
+// The headers of the two events an update that changes a row's primary
+// key becomes: the delete of the old key carries the new key, the create
+// of the new key the old one (Debezium's RelationalChangeRecordEmitter).
+const (
+	NewKeyHeader = "__debezium.newkey"
+	OldKeyHeader = "__debezium.oldkey"
+)
+
 // Op is an envelope's op field (Debezium's Envelope.Operation).
 type Op string
 

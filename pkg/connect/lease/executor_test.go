@@ -258,7 +258,8 @@ func TestCancelledSourceLeaseCommitsWhatItProduced(t *testing.T) {
 }
 
 // A task implementing CommitRecord hears, after the flush, where Kafka wrote
-// each of its records.
+// each of its records, with the record's source offset; the lease does not
+// keep the value until then.
 func TestCommitRecordGetsWrittenOffsets(t *testing.T) {
 	e := newEnv(t, nil)
 	reg, err := connect.NewRegistry(append(converter.Plugins(), recordCommitPlugin)...)
@@ -280,7 +281,7 @@ func TestCommitRecordGetsWrittenOffsets(t *testing.T) {
 		t.Fatalf("%d record commits, want 25", len(recordCommits.got))
 	}
 	for i, w := range recordCommits.got {
-		if w != fmt.Sprintf("r%03d@out-0:%d", i, i) {
+		if w != fmt.Sprintf("<nil> i=%d@out-0:%d", i+1, i) {
 			t.Fatalf("commit %d = %s", i, w)
 		}
 	}
@@ -296,7 +297,7 @@ type recordCommitSource struct{ testSource }
 func (s *recordCommitSource) CommitRecord(_ context.Context, r *connect.SourceRecord, tp connect.TopicPartition, off int64) error {
 	recordCommits.Lock()
 	defer recordCommits.Unlock()
-	recordCommits.got = append(recordCommits.got, fmt.Sprintf("%v@%s-%d:%d", r.Value, tp.Topic, tp.Partition, off))
+	recordCommits.got = append(recordCommits.got, fmt.Sprintf("%v i=%v@%s-%d:%d", r.Value, r.SourceOffset["i"], tp.Topic, tp.Partition, off))
 	return nil
 }
 
@@ -304,4 +305,20 @@ var recordCommitPlugin = connect.Plugin{
 	Class: "test.RecordCommitSourceConnector", Kind: connect.KindSource,
 	NewConnector:  func() connect.Connector { return &testConnector{} },
 	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
+}
+
+// A Poll that fails fails the lease, naming the error, and writes no
+// offsets: it is not taken for a poll cut short by the lease's time.
+func TestPollErrorFailsTheLease(t *testing.T) {
+	e := newEnv(t, nil)
+	res := e.exec.Run(context.Background(), sourceLease("l1", 1, "out", 25, map[string]string{"poll.fail.at": "10"}))
+	if res.Status != lease.Failed || !strings.Contains(res.Error, "the source is gone after 10 records") {
+		t.Fatalf("lease: %+v", res)
+	}
+	if res.MorePending || len(res.SourceOffsets) > 0 {
+		t.Fatalf("a failed lease reported more pending or offsets: %+v", res)
+	}
+	if off, err := e.store.Load(context.Background(), "src"); err != nil || len(off) > 0 {
+		t.Fatalf("offsets written: %v %v", off, err)
+	}
 }

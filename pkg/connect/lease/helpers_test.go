@@ -153,6 +153,7 @@ type testSource struct {
 	topic     string
 	next, end int
 	delay     time.Duration
+	failAt    int // "poll.fail.at": Poll fails once this many records are polled (0: never)
 }
 
 func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p map[string]string) error {
@@ -161,6 +162,7 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 	if d, err := time.ParseDuration(p["poll.delay"]); err == nil {
 		s.delay = d
 	}
+	s.failAt, _ = strconv.Atoi(p["poll.fail.at"])
 	if off := tc.Offsets().Offset(map[string]any{"p": int64(0)}); off != nil {
 		s.next = int(off["i"].(int64))
 	}
@@ -169,6 +171,9 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 
 func (s *testSource) Poll(context.Context) ([]connect.SourceRecord, error) {
 	time.Sleep(s.delay)
+	if s.failAt > 0 && s.next >= s.failAt {
+		return nil, fmt.Errorf("the source is gone after %d records", s.next)
+	}
 	var out []connect.SourceRecord
 	for ; s.next < s.end && len(out) < 10; s.next++ {
 		out = append(out, connect.SourceRecord{

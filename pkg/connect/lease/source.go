@@ -187,9 +187,10 @@ func (s *sourceLease) poll(stop, ctx context.Context, out chan<- []connect.Sourc
 		}
 		pollCtx, cancel := context.WithDeadline(stop, s.pollUntil)
 		recs, err := s.task.Poll(pollCtx)
+		cutShort := pollCtx.Err() != nil // before cancel, which ends pollCtx too
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil && pollCtx.Err() != nil {
+			if ctx.Err() == nil && cutShort {
 				// The poll was cut short by the lease's time limit or a stop.
 				return pollOutcome{cutShort: true}
 			}
@@ -269,7 +270,7 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	if s.committer != nil {
 		w = &written{partition: -1, offset: -1}
 		s.acks = append(s.acks, w)
-		s.produced = append(s.produced, out)
+		s.produced = append(s.produced, committed(&out))
 	}
 	switch {
 	case w == nil && !s.st.h.tolerateAll:
@@ -359,6 +360,18 @@ func (p *partitionIDs) of(m map[string]any) string {
 		p.last, p.id = ptr, offsets.PartitionID(m)
 	}
 	return p.id
+}
+
+// committed is what a lease keeps of a produced record until CommitRecord:
+// its coordinates, timestamp and source position, without the key, value
+// and headers, which would keep a whole lease's data in memory (a CDC lease
+// of a million changes held over a gigabyte).
+func committed(r *connect.SourceRecord) connect.SourceRecord {
+	return connect.SourceRecord{
+		Record:          connect.Record{Topic: r.Topic, Partition: r.Partition, Timestamp: r.Timestamp},
+		SourcePartition: r.SourcePartition,
+		SourceOffset:    r.SourceOffset,
+	}
 }
 
 // written is where Kafka wrote a record.

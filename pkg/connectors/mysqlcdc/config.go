@@ -1,6 +1,7 @@
 package mysqlcdc
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -56,9 +57,10 @@ func Config() *config.Def {
 			config.ValidString(SnapshotInitial, SnapshotInitialOnly, SnapshotNoData, SnapshotNever))).
 		Define(key(TombstonesOnDeleteConfig, config.Boolean, true, config.Medium, 12, "Follow each delete event with a tombstone.", nil)).
 		Define(key(MaxBatchSizeConfig, config.Int, 2048, config.Low, 13, "Maximum records returned by one poll.", config.AtLeast(1))).
-		Define(key(SchemaHistoryTopicConfig, config.String, nil, config.Low, 14,
-			"Accepted for Debezium compatibility; Sluice does not write a schema history topic yet (table shapes come from information_schema).", nil)).
-		Define(key(SchemaHistoryServersConfig, config.String, nil, config.Low, 15, "Accepted for Debezium compatibility, unused.", nil))
+		Define(key(SchemaHistoryTopicConfig, config.String, nil, config.Medium, 14,
+			"The topic of the captured tables' definitions by binlog position (one partition), so that a replay decodes rows with the columns they were written with. Without it, definitions are read from information_schema.", nil)).
+		Define(key(SchemaHistoryServersConfig, config.List, nil, config.Medium, 15,
+			"The Kafka brokers (host:port list) of the schema history topic; required with "+SchemaHistoryTopicConfig+". Their security settings are "+historyPrefix+"security.protocol, sasl.*, ssl.* (PEM).", nil))
 }
 
 type settings struct {
@@ -70,6 +72,8 @@ type settings struct {
 	snapshotMode                 string
 	tombstones                   bool
 	batch                        int
+	historyTopic                 string
+	historyServers               []string
 }
 
 func parseSettings(props map[string]string) (*settings, error) {
@@ -99,6 +103,11 @@ func parseSettings(props map[string]string) (*settings, error) {
 	}
 	s.dbInclude, s.dbExclude = compile(DatabaseIncludeConfig), compile(DatabaseExcludeConfig)
 	s.tableInclude, s.tableExclude = compile(TableIncludeConfig), compile(TableExcludeConfig)
+	s.historyTopic, s.historyServers = vals.String(SchemaHistoryTopicConfig), vals.List(SchemaHistoryServersConfig)
+	if s.historyTopic != "" && len(s.historyServers) == 0 {
+		problems = append(problems, config.Problem{Key: SchemaHistoryServersConfig, Message: fmt.Sprintf(
+			"Missing required configuration \"%s\" which has no default value: %s needs it.", SchemaHistoryServersConfig, SchemaHistoryTopicConfig)})
+	}
 	if len(problems) > 0 {
 		return nil, &config.ValidationError{Problems: problems}
 	}
@@ -112,6 +121,15 @@ func anyMatch(res []*regexp.Regexp, s string) bool {
 		}
 	}
 	return false
+}
+
+// capturedDB reports whether db's tables may be captured.
+func (s *settings) capturedDB(db string) bool {
+	switch db {
+	case "mysql", "information_schema", "performance_schema", "sys":
+		return false
+	}
+	return !(len(s.dbInclude) > 0 && !anyMatch(s.dbInclude, db) || anyMatch(s.dbExclude, db))
 }
 
 // captured reports whether db.table is captured.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,6 +176,44 @@ func TestSnapshotThenBinlog(t *testing.T) {
 	}
 }
 
+// An update that changes the primary key becomes a delete of the old key,
+// its tombstone and a create of the new key, with Debezium's
+// __debezium.newkey and __debezium.oldkey headers, so that a keyed sink
+// (a compacted topic, the JDBC sink) drops the old row.
+func TestPrimaryKeyChange(t *testing.T) {
+	e := newEnv(t, MariaDBClass)
+	e.db.Exec(t, `CREATE TABLE customers (id int PRIMARY KEY, name varchar(40) NOT NULL)`)
+	e.db.Exec(t, `INSERT INTO customers VALUES (2, 'bob')`)
+	e.mustRun(t) // the snapshot
+	e.db.Exec(t, `INSERT INTO customers VALUES (1, 'ann')`)
+	e.db.Exec(t, `UPDATE customers SET id = 10 WHERE id = 1`)
+	e.mustRun(t)
+	topic := "srv." + e.db.Name + ".customers"
+	if got := ops(e.read(t, topic)); !slices.Equal(got, []string{"r", "c", "d", "tombstone", "c"}) {
+		t.Fatalf("ops = %v", got)
+	}
+	tp := kafka.TopicPartition{Topic: topic, Partition: 0}
+	var got []string
+	err := e.kafka.Client.FetchRange(t.Context(), tp, 1, 5, 1<<20, func(ms []kafka.Message) error {
+		for _, m := range ms {
+			var hs []string
+			for _, h := range m.Headers {
+				hs = append(hs, h.Key+"="+string(h.Value))
+			}
+			got = append(got, string(m.Key)+" "+strings.Join(hs, ","))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"id":1} `, `{"id":1} __debezium.newkey={"id":10}`, `{"id":1} __debezium.newkey={"id":10}`,
+		`{"id":10} __debezium.oldkey={"id":1}`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("keys and headers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // A lease killed after produce and before its offset write: the next one
 // replays from the committed position (at least once), then nothing more.
 func TestCrashBeforeOffsetCommitReplays(t *testing.T) {
@@ -258,5 +297,25 @@ func TestLeasesEndInsideTransactions(t *testing.T) {
 	// 90 inserts, then updates of 30, 60 and 90 rows.
 	if len(vs) != 1+90+30+60+90 {
 		t.Fatalf("%d records, want %d", len(vs), 1+90+30+60+90)
+	}
+}
+
+// snapshot.mode=no_data: the first lease commits the position it starts
+// streaming at (with a heartbeat), so changes made between leases are read
+// by the next one, not skipped.
+func TestNoDataKeepsChangesBetweenLeases(t *testing.T) {
+	e := newEnv(t, MariaDBClass)
+	e.config[SnapshotModeConfig] = SnapshotNoData
+	e.db.Exec(t, `CREATE TABLE items (id int PRIMARY KEY)`)
+	e.db.Exec(t, `INSERT INTO items VALUES (1)`) // before the start: not captured
+	e.mustRun(t)
+	e.db.Exec(t, `INSERT INTO items VALUES (2)`) // between leases
+	e.mustRun(t)
+	vs := e.read(t, "srv."+e.db.Name+".items")
+	if len(vs) != 1 || vs[0]["after"].(map[string]any)["id"] != 2.0 {
+		t.Fatalf("records %v, want the insert of id 2", vs)
+	}
+	if hb := e.read(t, "__debezium-heartbeat.srv"); len(hb) != 1 {
+		t.Fatalf("%d heartbeats, want 1", len(hb))
 	}
 }

@@ -38,6 +38,37 @@ type held struct {
 	firstOfTable, lastOfTable bool
 }
 
+// loadCaptured loads every captured base table, in name order.
+func (t *Task) loadCaptured(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) ([]*table, error) {
+	rows, err := q.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	var names [][2]string
+	for rows.Next() {
+		var db, name string
+		if err := rows.Scan(&db, &name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if t.s.captured(db, name) {
+			names = append(names, [2]string{db, name})
+		}
+	}
+	rows.Close()
+	var tables []*table
+	for _, n := range names {
+		tb, err := t.table(ctx, n[0], n[1])
+		if err != nil {
+			return nil, err
+		}
+		tables = append(tables, tb)
+	}
+	return tables, nil
+}
+
 func (t *Task) beginSnapshot(ctx context.Context, from map[string]any) error {
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
@@ -78,28 +109,13 @@ func (t *Task) beginSnapshot(ctx context.Context, from map[string]any) error {
 		}
 		sn.file, sn.pos = file, pos
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2`)
-	if err != nil {
+	if sn.tables, err = t.loadCaptured(ctx, conn); err != nil {
 		return err
 	}
-	var names [][2]string
-	for rows.Next() {
-		var db, name string
-		if err := rows.Scan(&db, &name); err != nil {
-			rows.Close()
+	if from == nil {
+		if err := t.snapshotHistory(ctx, conn, sn.file, sn.pos, sn.tables); err != nil {
 			return err
 		}
-		if t.s.captured(db, name) {
-			names = append(names, [2]string{db, name})
-		}
-	}
-	rows.Close()
-	for _, n := range names {
-		tb, err := t.table(ctx, n[0], n[1])
-		if err != nil {
-			return err
-		}
-		sn.tables = append(sn.tables, tb)
 	}
 	if from != nil {
 		id, _ := from[snapshotTableKey].(string)

@@ -21,7 +21,8 @@ type column struct {
 	schema                     *data.Schema
 }
 
-// table is a captured table's shape, from information_schema.
+// table is a captured table's shape, from information_schema or the
+// schema history.
 type table struct {
 	db, name             string
 	topic                string
@@ -33,8 +34,19 @@ type table struct {
 
 func (t *table) id() string { return t.db + "." + t.name }
 
-// loadTable reads a table's columns and primary key.
+// loadTable reads a table's columns and primary key from
+// information_schema.
 func (s *settings) loadTable(ctx context.Context, db *sql.DB, source *data.Schema, schema, name string) (*table, error) {
+	cols, err := readColumns(ctx, db, schema, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.newTable(source, schema, name, cols), nil
+}
+
+// readColumns reads a table's columns from information_schema; a table
+// that does not exist has none.
+func readColumns(ctx context.Context, db *sql.DB, schema, name string) ([]column, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY,
   COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0)
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, name)
@@ -42,8 +54,7 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		return nil, fmt.Errorf("reading the columns of %s.%s: %w", schema, name, err)
 	}
 	defer rows.Close()
-	t := &table{db: schema, name: name, topic: debezium.Topic(s.prefix, schema, name)}
-	rb := data.StructBuilder().Optional().Name(t.topic + debezium.ValueSuffix)
+	var cols []column
 	for rows.Next() {
 		var c column
 		var nullable, key string
@@ -53,22 +64,33 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		}
 		c.dataType = strings.ToLower(c.dataType)
 		c.optional, c.key = nullable == "YES", key == "PRI"
-		c.unsigned = strings.Contains(strings.ToLower(c.columnType), "unsigned")
 		if c.dataType == "datetime" || c.dataType == "timestamp" || c.dataType == "time" {
 			c.precision = dtPrecision
 		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s.%s not found", schema, name)
+	}
+	return cols, nil
+}
+
+// newTable builds a table's schemas from its columns (name, types,
+// nullability, key, precision and scale set).
+func (s *settings) newTable(source *data.Schema, schema, name string, cols []column) *table {
+	t := &table{db: schema, name: name, topic: debezium.Topic(s.prefix, schema, name)}
+	rb := data.StructBuilder().Optional().Name(t.topic + debezium.ValueSuffix)
+	for _, c := range cols {
+		c.unsigned = strings.Contains(strings.ToLower(c.columnType), "unsigned")
 		c.schema = columnSchema(c)
 		rb.Field(c.name, c.schema)
 		if c.key {
 			t.keyCols = append(t.keyCols, len(t.cols))
 		}
 		t.cols = append(t.cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(t.cols) == 0 {
-		return nil, fmt.Errorf("table %s.%s not found", schema, name)
 	}
 	t.rowSchema = rb.MustBuild()
 	if len(t.keyCols) > 0 {
@@ -79,7 +101,7 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		t.keySchema = kb.MustBuild()
 	}
 	t.envelope = debezium.EnvelopeSchema(t.topic+debezium.EnvelopeSuffix, t.rowSchema, source)
-	return t, nil
+	return t
 }
 
 // columnSchema maps a column as Debezium's MySQL connector does by default

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +49,11 @@ type Task struct {
 
 	db     *sql.DB
 	tables map[string]*table
+	hist   *history // nil without schema.history.internal.kafka.topic
+
+	// startBeat: the first poll returns a heartbeat at the position
+	// streaming starts at, to commit it.
+	startBeat bool
 
 	snap *snapshot
 
@@ -115,6 +122,11 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 	if tc != nil && tc.Offsets() != nil {
 		off = tc.Offsets().Offset(t.partition)
 	}
+	if t.s.historyTopic != "" {
+		if t.hist, err = openHistory(ctx, t.s, props); err != nil {
+			return err
+		}
+	}
 	switch {
 	case off == nil && t.s.snapshotMode != SnapshotNoData:
 		return t.beginSnapshot(ctx, nil)
@@ -123,6 +135,20 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		if err != nil {
 			return err
 		}
+		if t.hist != nil {
+			tables, err := t.loadCaptured(ctx, t.db)
+			if err != nil {
+				return err
+			}
+			if err := t.snapshotHistory(ctx, nil, file, pos, tables); err != nil {
+				return err
+			}
+		}
+		// Without a snapshot nothing else commits the position streaming
+		// starts at: a lease without changes would leave no offset, and
+		// the next one would start at the binlog's end then, losing the
+		// changes in between.
+		t.startBeat = true
 		return t.startStreaming(file, pos, 0)
 	case off[snapshotKey] == true && off[snapshotDoneKey] != true:
 		return t.beginSnapshot(ctx, off)
@@ -136,6 +162,17 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		return fmt.Errorf("committed offset %v has no binlog position", off)
 	}
 	event, _ := connect.OffsetPosition(off[eventKey])
+	if t.hist != nil {
+		// The tables as they were where the lease resumes.
+		tables, err := t.hist.recover(ctx, &binlogPos{file: file, pos: pos})
+		if err != nil {
+			return err
+		}
+		for id, cols := range tables {
+			db, name, _ := strings.Cut(id, ".")
+			t.tables[id] = t.s.newTable(t.source, db, name, cols)
+		}
+	}
 	return t.startStreaming(file, uint32(pos), event)
 }
 
@@ -214,6 +251,10 @@ const pollWait = 200 * time.Millisecond
 
 func (t *Task) pollBinlog(ctx context.Context) ([]connect.SourceRecord, error) {
 	var recs []connect.SourceRecord
+	if t.startBeat {
+		t.startBeat = false
+		recs = append(recs, t.heartbeat())
+	}
 	deadline := time.Now().Add(pollWait)
 	for len(recs) < t.s.batch {
 		wait := time.Until(deadline)
@@ -263,6 +304,15 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 			if !t.inTx {
 				t.beginTx(h)
 			}
+			return nil, nil
+		}
+		if t.hist != nil {
+			// DDL: record the captured tables' new definitions.
+			p := binlogPos{file: t.file, pos: int64(h.LogPos - h.EventSize)}
+			if err := t.ddlHistory(ctx, p, t.ddlDatabases(string(e.Schema)), q); err != nil {
+				return nil, err
+			}
+			t.endTx(h)
 			return nil, nil
 		}
 		// DDL: forget the shapes of the database's tables; they are
@@ -317,52 +367,138 @@ func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replica
 		if t.skip > 0 && t.file == t.skipFile && t.txStart == t.skipPos && t.txEvents <= t.skip {
 			continue
 		}
-		var before, after *data.Struct
-		keyRow := e.Rows[i]
-		switch op {
-		case debezium.OpCreate:
-			after, err = tb.row(e.Rows[i])
-		case debezium.OpUpdate:
-			if before, err = tb.row(e.Rows[i]); err == nil {
-				after, err = tb.row(e.Rows[i+1])
-			}
-			keyRow = e.Rows[i+1]
-		case debezium.OpDelete:
-			before, err = tb.row(e.Rows[i])
-		}
-		if err != nil {
-			return nil, err
-		}
-		key, err := tb.key(keyRow)
-		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
-			Table: name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}.Struct(t.source)
-		value := debezium.NewEnvelope(tb.envelope, op, before, after, src, nil, now)
 		off := map[string]any{fileKey: t.file, posKey: int64(t.txStart), eventKey: t.txEvents, rowKey: int64(0),
 			serverIDKey: int64(h.ServerID), tsSecKey: t.ts.Unix()}
 		if t.gtid != "" {
 			off[gtidsKey] = t.gtid
 		}
-		rec := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
-		rec.Topic, rec.ValueSchema, rec.Value = tb.topic, tb.envelope, value
-		if key != nil {
-			rec.KeySchema, rec.Key = tb.keySchema, key
+		ev := rowEvent{t: t, tb: tb, off: off, src: debezium.MySQLSource{
+			Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
+			Table:  name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}}
+		var out []connect.SourceRecord
+		switch op {
+		case debezium.OpCreate:
+			out, err = ev.emit(debezium.OpCreate, nil, e.Rows[i], nil)
+		case debezium.OpUpdate:
+			out, err = ev.update(e.Rows[i], e.Rows[i+1])
+		case debezium.OpDelete:
+			out, err = ev.emit(debezium.OpDelete, e.Rows[i], nil, nil)
 		}
-		recs = append(recs, rec)
-		if op == debezium.OpDelete && t.s.tombstones {
-			tomb := rec
-			tomb.ValueSchema, tomb.Value = nil, nil
-			recs = append(recs, tomb)
+		if err != nil {
+			return nil, err
 		}
+		recs = append(recs, out...)
 	}
 	return recs, nil
 }
 
+// rowEvent builds the change events of one binlog row.
+type rowEvent struct {
+	t   *Task
+	tb  *table
+	src debezium.MySQLSource
+	off map[string]any
+}
+
+// update emits an update, or, when the row's primary key changed, a delete
+// of the old key (with its tombstone) and a create of the new one, as
+// Debezium does: the delete carries the new key in header
+// __debezium.newkey, the create the old key in __debezium.oldkey.
+func (ev rowEvent) update(oldRow, newRow []any) ([]connect.SourceRecord, error) {
+	oldKey, err := ev.tb.key(oldRow)
+	if err != nil {
+		return nil, err
+	}
+	newKey, err := ev.tb.key(newRow)
+	if err != nil {
+		return nil, err
+	}
+	if oldKey == nil || data.ValuesEqual(oldKey, newKey) {
+		return ev.emit(debezium.OpUpdate, oldRow, newRow, nil)
+	}
+	var h connect.Headers
+	h.Add(debezium.NewKeyHeader, ev.tb.keySchema, newKey)
+	del, err := ev.emit(debezium.OpDelete, oldRow, nil, h)
+	if err != nil {
+		return nil, err
+	}
+	h = nil
+	h.Add(debezium.OldKeyHeader, ev.tb.keySchema, oldKey)
+	cre, err := ev.emit(debezium.OpCreate, nil, newRow, h)
+	return append(del, cre...), err
+}
+
+// emit builds the event of op from the row before and after it (nil where
+// op has none), and the tombstone after a delete.
+func (ev rowEvent) emit(op debezium.Op, oldRow, newRow []any, headers connect.Headers) ([]connect.SourceRecord, error) {
+	var before, after *data.Struct
+	var err error
+	keyRow := oldRow
+	if oldRow != nil {
+		if before, err = ev.tb.row(oldRow); err != nil {
+			return nil, err
+		}
+	}
+	if newRow != nil {
+		if after, err = ev.tb.row(newRow); err != nil {
+			return nil, err
+		}
+		keyRow = newRow
+	}
+	key, err := ev.tb.key(keyRow)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	value := debezium.NewEnvelope(ev.tb.envelope, op, before, after, ev.src.Struct(ev.t.source), nil, now)
+	rec := connect.SourceRecord{SourcePartition: ev.t.partition, SourceOffset: ev.off}
+	rec.Topic, rec.ValueSchema, rec.Value, rec.Headers = ev.tb.topic, ev.tb.envelope, value, headers
+	if key != nil {
+		rec.KeySchema, rec.Key = ev.tb.keySchema, key
+	}
+	recs := []connect.SourceRecord{rec}
+	if op == debezium.OpDelete && ev.t.s.tombstones {
+		tomb := rec
+		tomb.ValueSchema, tomb.Value = nil, nil
+		recs = append(recs, tomb)
+	}
+	return recs, nil
+}
+
+// heartbeat is a Debezium heartbeat record (topic
+// __debezium-heartbeat.<topic.prefix>) whose offset is the position the
+// next transaction starts at.
+func (t *Task) heartbeat() connect.SourceRecord {
+	now := time.Now()
+	k, v := debezium.Heartbeat(t.s.prefix, now)
+	off := map[string]any{fileKey: t.file, posKey: int64(t.nextStart), eventKey: int64(0), rowKey: int64(0),
+		serverIDKey: int64(t.s.serverID), tsSecKey: now.Unix()}
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = debezium.DefaultHeartbeatTopicPrefix+"."+t.s.prefix,
+		debezium.HeartbeatKeySchema, k, debezium.HeartbeatValueSchema, v
+	return r
+}
+
+// ddlDatabases are the databases whose tables a DDL statement run in
+// database current may have changed: current (when captured) and those of
+// the tables known, since a statement may name another database's table.
+func (t *Task) ddlDatabases(current string) []string {
+	set := map[string]bool{}
+	if current != "" && t.s.capturedDB(current) {
+		set[current] = true
+	}
+	for id := range t.tables {
+		db, _, _ := strings.Cut(id, ".")
+		set[db] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 // Stop closes the binlog reader and the connections.
 func (t *Task) Stop() error {
+	if t.hist != nil {
+		t.hist.close()
+	}
 	if t.snap != nil && t.snap.rows != nil {
 		t.snap.rows.Close()
 	}

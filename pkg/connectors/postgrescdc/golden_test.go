@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -59,6 +60,10 @@ var goldenVariants = []goldenVariant{
 	{file: "postgres-router.jsonl", snapshot: 3, total: 10, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.public\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
+	// provide.transaction.metadata: a BEGIN and an END record per streamed
+	// transaction on srv.transaction, and each change's transaction block.
+	{file: "postgres-tx.jsonl", snapshot: 3, total: 20, topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv.transaction"),
+		transforms: map[string]string{"provide.transaction.metadata": "true"}},
 }
 
 // goldenRecord is one change event as Kafka's JsonConverter wrote it.
@@ -70,8 +75,9 @@ type goldenRecord struct {
 
 // normalise decodes a JsonConverter document and drops what differs from
 // run to run: processing times, the database's name, positions in the WAL
-// and transaction ids, and the connector's version.
-func normalise(t *testing.T, raw json.RawMessage) any {
+// and transaction ids (in the source block, the transaction block and the
+// transaction topic's records), and the connector's version.
+func normalise(t *testing.T, topic string, raw json.RawMessage) any {
 	t.Helper()
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -83,6 +89,12 @@ func normalise(t *testing.T, raw json.RawMessage) any {
 	if p, ok := doc["payload"].(map[string]any); ok {
 		for _, k := range []string{"ts_ms", "ts_us", "ts_ns"} {
 			delete(p, k)
+		}
+		if strings.HasSuffix(topic, ".transaction") {
+			delete(p, "id") // "<txId>:<commit LSN>"
+		}
+		if tx, ok := p["transaction"].(map[string]any); ok {
+			delete(tx, "id")
 		}
 		if src, ok := p["source"].(map[string]any); ok {
 			for _, k := range []string{"version", "ts_ms", "ts_us", "ts_ns", "db", "txId", "lsn", "sequence", "xmin"} {
@@ -160,7 +172,7 @@ func matchGolden(t *testing.T, v goldenVariant) {
 				name      string
 				got, want json.RawMessage
 			}{{"key", got[i].Key, want[i].Key}, {"value", got[i].Value, want[i].Value}} {
-				g, w := normalise(t, part.got), normalise(t, part.want)
+				g, w := normalise(t, topic, part.got), normalise(t, topic, part.want)
 				if !reflect.DeepEqual(g, w) {
 					t.Errorf("%s record %d %s differs from Debezium's:\n%s", topic, i, part.name, diff(g, w))
 				}

@@ -3,6 +3,8 @@ package postgrescdc
 import (
 	"slices"
 	"testing"
+
+	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
 func TestSnapshotThenStreaming(t *testing.T) {
@@ -65,5 +67,38 @@ func TestSnapshotThenStreaming(t *testing.T) {
 	// Nothing new: a further lease emits nothing.
 	if res := e.mustRun(t); res.Records != 0 {
 		t.Fatalf("idle lease produced %d records", res.Records)
+	}
+}
+
+// An update that changes the primary key becomes a delete of the old key,
+// its tombstone and a create of the new key, with Debezium's
+// __debezium.newkey and __debezium.oldkey headers.
+func TestPrimaryKeyChange(t *testing.T) {
+	e := newEnv(t, nil)
+	e.db.Exec(t, `CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)`)
+	e.db.Exec(t, `INSERT INTO customers VALUES (2, 'bob')`)
+	e.mustRun(t) // the snapshot
+	e.db.Exec(t, `INSERT INTO customers VALUES (1, 'ann')`)
+	e.db.Exec(t, `UPDATE customers SET id = 10 WHERE id = 1`)
+	e.mustRun(t)
+	if got := ops(e.read(t, "srv.public.customers", 0)); !slices.Equal(got, []string{"r", "c", "d", "tombstone", "c"}) {
+		t.Fatalf("ops = %v", got)
+	}
+	tp := kafka.TopicPartition{Topic: "srv.public.customers", Partition: 0}
+	var got []string
+	err := e.kafka.Client.FetchRange(t.Context(), tp, 2, 5, 1<<20, func(ms []kafka.Message) error {
+		for _, m := range ms {
+			for _, h := range m.Headers {
+				got = append(got, h.Key+"="+string(h.Value))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`__debezium.newkey={"id":10}`, `__debezium.newkey={"id":10}`, `__debezium.oldkey={"id":1}`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("headers %v, want %v", got, want)
 	}
 }

@@ -262,11 +262,12 @@ func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]conne
 	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
 		return nil, nil
 	}
+	first := t.tx.emitted == 0 // build counts its events into the transaction
 	recs, err := build(tb)
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) > 0 && t.s.txMetadata && t.tx.emitted == 0 {
+	if len(recs) > 0 && t.s.txMetadata && first {
 		recs = append([]connect.SourceRecord{t.txBegin()}, recs...)
 	}
 	return recs, nil
@@ -310,7 +311,16 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 				return nil, err
 			}
 			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newT)
-			return append(del, cre...), err
+			if err != nil {
+				return nil, err
+			}
+			for i := range del {
+				del[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
+			}
+			if len(cre) > 0 {
+				cre[0].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
+			}
+			return append(del, cre...), nil
 		}
 	}
 	if t.s.skipped[string(op)] {
