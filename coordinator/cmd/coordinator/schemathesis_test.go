@@ -72,13 +72,16 @@ func TestSchemathesis(t *testing.T) {
 
 	examples := os.Getenv("SLUICE_SCHEMATHESIS_EXAMPLES")
 	if examples == "" {
-		examples = "40"
+		examples = "30"
 	}
 	report := filepath.Join(dir, "junit.xml")
 	cmd := exec.Command(st, "run", spec, "--url", base,
 		"--auth", "admin:admin-secret", "--header", "Sluice-Worker-Secret: "+secret,
 		"--checks", "all", "--exclude-checks", "positive_data_acceptance",
-		"--max-examples", examples, "--workers", "2", "--seed", "20261207",
+		// One worker: with two threads, Python 3.11's AST recursion-depth
+		// check (hypothesis describing its lambdas) races and schemathesis
+		// reports an internal error.
+		"--max-examples", examples, "--workers", "1", "--seed", "20261207",
 		"--request-timeout", "20", "--report", "junit", "--report-junit-path", report)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "SCHEMATHESIS_TELEMETRY=false")
 	cmd.Dir = dir // its .schemathesis cache stays out of the repository
