@@ -350,6 +350,17 @@ test-kafka: tools kafka
 bench-connect: kafka
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} \
 	  $(GO) test -run '^$$' -bench 'BenchmarkFileStreamConnectVsSluice' -benchtime 1x -timeout 60m ./coordinator/conformance/
+
+# bench-pipeline and bench-export with Apache Kafka (one KRaft broker, a JVM
+# in its own process like the embedded broker they use otherwise) in place
+# of the out-of-process embedded broker: the same benchmarks, the figures
+# next to each other.
+.PHONY: bench-pipeline-real bench-export-real
+bench-pipeline-real: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(MAKE) --no-print-directory bench-pipeline
+
+bench-export-real: kafka
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) $(MAKE) --no-print-directory bench-export
 # Fuzz targets of the parsers that take outside input, as package:target.
 # `make fuzz` runs each for FUZZTIME (default 2m); `make test` runs each
 # for 2 s. New crashers land in the package's testdata/fuzz/ and become
@@ -372,3 +383,37 @@ fuzz:
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# ---- The web console in a real browser ---------------------------------------
+#
+#   make test-ui  coordinator/console's end-to-end test: a dev-mode coordinator
+#                 process, its console at /ui/ driven in Debian's headless
+#                 Chromium (apt-get; the browser is never downloaded) by
+#                 playwright-core (npm, installed under the cache). Screenshots
+#                 go to UI_ARTIFACTS, outside the repository.
+PLAYWRIGHT_VERSION ?= 1.65.1
+PLAYWRIGHT_DIR     ?= $(HOME)/.cache/sluice/playwright
+UI_ARTIFACTS       ?= $(or $(TMPDIR),/tmp)/sluice-ui-artifacts
+
+.PHONY: ui-tools test-ui
+ui-tools:
+	@test -x /usr/bin/chromium && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing chromium, nodejs and npm (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nodejs npm >/dev/null; }
+	@grep -qs '"version": "$(PLAYWRIGHT_VERSION)"' $(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json || { \
+	  echo "installing playwright-core $(PLAYWRIGHT_VERSION) into $(PLAYWRIGHT_DIR)"; \
+	  mkdir -p $(PLAYWRIGHT_DIR) && cd $(PLAYWRIGHT_DIR) && \
+	  { test -f package.json || echo '{"name":"sluice-ui-test","private":true}' > package.json; } && \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent playwright-core@$(PLAYWRIGHT_VERSION); }
+
+test-ui: ui-tools
+	$(GO) vet -tags ui ./coordinator/console/
+	SLUICE_PLAYWRIGHT_DIR=$(PLAYWRIGHT_DIR) SLUICE_UI_ARTIFACTS=$(UI_ARTIFACTS) \
+	  $(GO) test -tags ui -count=1 -timeout 10m -v -run 'TestConsoleInChromium$$' ./coordinator/console/
+
+# The console's memory figure: the heap the lease history adds with 1,000
+# connectors whose tasks (1, then 10 each) keep 50 leases each.
+.PHONY: bench-console
+bench-console:
+	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkLeaseHistoryMemory' -benchtime 1x -count=1 ./coordinator/

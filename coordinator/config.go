@@ -101,6 +101,8 @@ type Config struct {
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
 	// level).
 	env.Logging
+	// Cost is the lease history kept and how leases are priced.
+	Cost
 }
 
 // RestSecurity is the REST listener's TLS and authentication (Connect's
@@ -245,6 +247,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Level(); err != nil {
 		problems = append(problems, err)
 	}
+	problems = append(problems, c.Cost.problems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}

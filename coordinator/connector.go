@@ -523,13 +523,18 @@ func (t *taskRun) recoverStep() {
 	t.setState(state.StateFailed, trace)
 }
 
+// leaseID is the id of a task's lease of epoch.
+func leaseID(connector string, task int, epoch int64) string {
+	return fmt.Sprintf("%s-%d-%d", connector, task, epoch)
+}
+
 // newLease builds the task's next lease.
 func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
 	epoch := t.cr.c.nextEpoch(t.lastEpoch)
 	t.lastEpoch = epoch
 	return lease.Lease{
-		ID:              fmt.Sprintf("%s-%d-%d", t.cr.name, t.id, epoch),
+		ID:              leaseID(t.cr.name, t.id, epoch),
 		Kind:            kind,
 		Connector:       t.cr.name,
 		Task:            t.id,
@@ -590,7 +595,7 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	}
 	invoked := time.Now()
 	res, trace, err := invokeChecked(ctx, c.d.Invoker, l)
-	c.metrics.leaseEnded(l, res, err, time.Since(invoked))
+	c.leaseEnded(l, res, err, invoked, time.Now())
 	if err != nil {
 		if trace == "" {
 			trace = err.Error()

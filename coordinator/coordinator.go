@@ -93,6 +93,8 @@ type Coordinator struct {
 
 	meta    topicCache // topic metadata for sink lag checks
 	metrics *metrics
+	history *history // the ended leases and their cost
+	started time.Time
 
 	// reconciled is the config generation the running connectors last
 	// matched (reconcile's loop goroutine only); noGeneration forces the
@@ -111,6 +113,7 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 		cfg.MaxConnectors = DefaultMaxConnectors
 	}
 	cfg.interWorkerDefaults()
+	cfg.Cost = cfg.Cost.withDefaults(cfg.Invoker)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -127,6 +130,8 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 		running: map[string]*connectorRun{}, reconciled: noGeneration,
 	}
 	c.metrics = newMetrics(c)
+	c.history = newHistory(cfg.LeaseHistory)
+	c.started = time.Now()
 	return c, nil
 }
 
@@ -281,6 +286,7 @@ func (c *Coordinator) reconcile() {
 			stop = append(stop, cr)
 			delete(c.running, name)
 			c.metrics.forget(name)
+			c.history.forget(name)
 			defer c.deleteStatuses(name)
 		}
 	}

@@ -23,6 +23,8 @@ type metrics struct {
 	records  *prometheus.CounterVec   // connector, kind
 	bytes    *prometheus.CounterVec   // connector, kind
 	duration *prometheus.HistogramVec // kind
+	gbs      *prometheus.CounterVec   // connector, kind
+	cost     *prometheus.CounterVec   // connector, kind
 }
 
 func newMetrics(c *Coordinator) *metrics {
@@ -45,15 +47,23 @@ func newMetrics(c *Coordinator) *metrics {
 			Help:    "Time from invoking a lease to its result, by kind.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 4, 9), // 5 ms to ~5.5 min
 		}, []string{"kind"}),
+		gbs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_lease_gb_seconds_total",
+			Help: "Invocation time of the ended leases times the memory they ran with (GB-seconds, as Lambda bills them; SLUICE_COST_*), by connector and kind.",
+		}, []string{"connector", "kind"}),
+		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_lease_estimated_cost_usd_total",
+			Help: "Estimated cost of the ended leases in USD at the configured list prices (SLUICE_COST_MODEL, SLUICE_PRICE_*), by connector and kind.",
+		}, []string{"connector", "kind"}),
 	}
-	m.reg.MustRegister(m.leases, m.records, m.bytes, m.duration, statusCollector{c},
+	m.reg.MustRegister(m.leases, m.records, m.bytes, m.duration, m.gbs, m.cost, statusCollector{c},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// leaseEnded counts a lease's outcome; err is the invoker's, when it got
-// no result.
-func (m *metrics) leaseEnded(l lease.Lease, res lease.Result, err error, took time.Duration) {
+// leaseEnded counts a lease's outcome and its estimated cost; err is the
+// invoker's, when it got no result.
+func (m *metrics) leaseEnded(l lease.Lease, res lease.Result, err error, took time.Duration, ch Charge) {
 	kind := string(l.Kind)
 	status := string(res.Status)
 	if err != nil {
@@ -67,11 +77,13 @@ func (m *metrics) leaseEnded(l lease.Lease, res lease.Result, err error, took ti
 		m.bytes.WithLabelValues(l.Connector, kind).Add(float64(max(res.Bytes, 0)))
 	}
 	m.duration.WithLabelValues(kind).Observe(took.Seconds())
+	m.gbs.WithLabelValues(l.Connector, kind).Add(ch.GBSeconds)
+	m.cost.WithLabelValues(l.Connector, kind).Add(ch.USD)
 }
 
 // forget drops a deleted connector's series.
 func (m *metrics) forget(connector string) {
-	for _, v := range []*prometheus.CounterVec{m.leases, m.records, m.bytes} {
+	for _, v := range []*prometheus.CounterVec{m.leases, m.records, m.bytes, m.gbs, m.cost} {
 		v.DeletePartialMatch(prometheus.Labels{"connector": connector})
 	}
 }

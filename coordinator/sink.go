@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -145,6 +147,29 @@ type sinkLag struct {
 	all       []kafka.TopicPartition
 	committed map[kafka.TopicPartition]int64
 	wms       map[kafka.TopicPartition]kafka.Watermark
+
+	// last is the last check's lag per partition, for the console and GET
+	// /sluice/v1/ (read without waiting for a check in progress).
+	last atomic.Pointer[lagSnapshot]
+}
+
+// lagSnapshot is a sink connector's lag per partition at Checked.
+type lagSnapshot struct {
+	Checked    time.Time
+	Partitions []rest.PartitionLag
+}
+
+// record keeps what a check found as the last lag: the records between
+// each partition's committed offset (its log start when none) and its end.
+func (s *sinkLag) record(checked time.Time, all []kafka.TopicPartition, committed map[kafka.TopicPartition]int64, wms map[kafka.TopicPartition]kafka.Watermark) {
+	snap := &lagSnapshot{Checked: checked, Partitions: make([]rest.PartitionLag, 0, len(all))}
+	for _, tp := range all {
+		wm := wms[tp]
+		from := max(committed[tp], wm.Low)
+		snap.Partitions = append(snap.Partitions, rest.PartitionLag{Topic: tp.Topic, Partition: tp.Partition,
+			Committed: committed[tp], End: wm.High, Lag: max(wm.High-from, 0)})
+	}
+	s.last.Store(snap)
 }
 
 // check returns the connector's partitions, sorted, with their committed
@@ -169,6 +194,7 @@ func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPart
 		return nil, nil, nil, err
 	}
 	s.checked, s.all, s.committed, s.wms = started, all, committed, wms
+	s.record(started, all, committed, wms)
 	return all, committed, wms, nil
 }
 

@@ -10,11 +10,19 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/hdfstest"
+	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/sluicehq/sluice/pkg/connectors/hdfssink"
 	"github.com/sluicehq/sluice/pkg/storage/store/hdfsstore"
 )
 
-func TestMain(m *testing.M) { os.Exit(hdfstest.Main(m)) }
+// The HDFS cluster and, with SLUICE_TEST_KAFKA=real (make
+// bench-export-real), the Apache Kafka broker are shared by the benchmarks
+// and stopped when they are done.
+func TestMain(m *testing.M) {
+	code := hdfstest.Main(m)
+	realkafka.CloseShared()
+	os.Exit(code)
+}
 
 // BenchmarkExportParquetHDFS exports the topic to snappy Parquet files on a
 // real HDFS (Hadoop's MiniDFSCluster, one namenode and one datanode, in

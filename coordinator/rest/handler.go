@@ -125,11 +125,11 @@ func newServer(h Herder, opts Options) *server {
 }
 
 // Routes returns the patterns ("METHOD /path/{param}") that NewHandler
-// registers with opts, then those NewAdminHandler registers, in
-// registration order: what the API serves, for checks against its OpenAPI
-// document.
-func Routes(opts Options) []string {
-	s := newServer(nil, opts)
+// registers for h with opts, in registration order: what the API serves,
+// for checks against its OpenAPI document. h is only looked at for the
+// capabilities it has (Operations); a typed nil pointer does.
+func Routes(h Herder, opts Options) []string {
+	s := newServer(h, opts)
 	s.routes()
 	if s.opts.Admin == AdminOnMain {
 		s.adminRoutes()
@@ -183,6 +183,8 @@ func (s *server) routes() {
 	}
 	s.route("GET /connector-plugins/{plugin}/config", read, s.pluginConfig)
 	s.route("PUT /connector-plugins/{plugin}/config/validate", read, s.validateConfig)
+
+	s.operationsRoutes()
 }
 
 // adminRoutes registers the /admin/* endpoints (Connect's

@@ -243,7 +243,7 @@ func TestAdminMode(t *testing.T) {
 			if rec := do(t, admin, "GET", "/connectors", ""); rec.Code != 404 {
 				t.Fatalf("admin listener serves /connectors: %d", rec.Code)
 			}
-			hasAdmin := slices.Contains(Routes(opts), "GET /admin/loggers")
+			hasAdmin := slices.Contains(Routes(nil, opts), "GET /admin/loggers")
 			if hasAdmin != (tc.mode == AdminOnMain) {
 				t.Fatalf("Routes lists the admin endpoints: %v", hasAdmin)
 			}

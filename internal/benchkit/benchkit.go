@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connectors/datagen"
@@ -28,8 +29,16 @@ import (
 // command next to this package, in memory; auto-created topics have 4
 // partitions), so that the CPU time and peak RSS a benchmark reports are
 // its own alone. The broker stops when the benchmark ends.
+//
+// With SLUICE_TEST_KAFKA=real (make bench-pipeline-real, bench-export-real)
+// it is the test binary's Apache Kafka KRaft broker instead (also its own
+// process, a JVM), emptied of earlier topics and groups; the package's
+// TestMain stops it (realkafka.Main).
 func ExternalBroker(tb testing.TB) string {
 	tb.Helper()
+	if realkafka.Enabled() {
+		return realkafka.Fresh(tb, realkafka.Options{Partitions: 4}).Addrs()[0]
+	}
 	dir := tb.TempDir()
 	bin := filepath.Join(dir, "broker")
 	build := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/internal/benchkit/broker")

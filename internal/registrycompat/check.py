@@ -13,6 +13,8 @@ from grpc_tools import protoc
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.types import decimal_pb2
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
 
@@ -20,12 +22,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WKT = os.path.join(os.path.dirname(protoc.__file__), "_proto")
 
 
+def confluent_files():
+    """Confluent's meta.proto and decimal.proto as confluent-kafka ships them
+    (compiled descriptors), as a descriptor set file for protoc's imports."""
+    fds = descriptor_pb2.FileDescriptorSet()
+    for file in (meta_pb2.Meta.DESCRIPTOR.file, decimal_pb2.Decimal.DESCRIPTOR.file):
+        fdp = descriptor_pb2.FileDescriptorProto()
+        file.CopyToProto(fdp)
+        fds.file.append(fdp)
+    out = os.path.join(tempfile.mkdtemp(), "confluent.pb")
+    with open(out, "wb") as f:
+        f.write(fds.SerializeToString())
+    return out
+
+
+CONFLUENT = confluent_files()
+
+
 def compile_proto(include_dir, filename):
     """Compiles a .proto file with protoc into a descriptor pool of its own
     (Sluice's .proto and the vectors' define the same message names) and
     returns a function giving a message class by full name."""
     out = os.path.join(tempfile.mkdtemp(), "set.pb")
-    if protoc.main(["protoc", "-I" + include_dir, "-I" + WKT, "--include_imports",
+    if protoc.main(["protoc", "-I" + include_dir, "-I" + WKT, "--descriptor_set_in=" + CONFLUENT, "--include_imports",
                     "--descriptor_set_out=" + out, os.path.join(include_dir, filename)]) != 0:
         raise SystemExit("protoc failed on " + filename)
     fds = descriptor_pb2.FileDescriptorSet()
@@ -60,7 +79,8 @@ def protobuf_pair(client, p, original_module):
     original = bytes.fromhex(p["original"])
     # The vectors' message: the index after the id names it.
     cls = original_module({"full": "sluice.test.Order", "defaults": "sluice.test.Order",
-                           "second_message": "sluice.test.Other"}[p["name"]])
+                           "second_message": "sluice.test.Other", "decimals": "sluice.test.Payment",
+                           "decimals_unset": "sluice.test.Payment"}[p["name"]])
     want = ProtobufDeserializer(cls, {"use.deprecated.format": False})(original, ctx_o)
     sluice = bytes.fromhex(p["sluice"])
     text = client.get_schema(int.from_bytes(sluice[1:5], "big")).schema_str
@@ -80,12 +100,13 @@ def main(url, path):
     client = SchemaRegistryClient({"url": url})
     deser = {"avro": AvroDeserializer(client)}
     pairs = json.load(open(path))
-    orders, _ = compile_proto(os.path.join(HERE, "..", "..", "pkg", "connect", "converter", "protobuf", "testdata"),
-                              "orders.proto")
+    testdata = os.path.join(HERE, "..", "..", "pkg", "connect", "converter", "protobuf", "testdata")
+    orders, _ = compile_proto(testdata, "orders.proto")
+    payments, _ = compile_proto(testdata, "payments.proto")
     passed = failed = 0
     for p in pairs:
         if p["format"] == "protobuf":
-            got, want = protobuf_pair(client, p, orders)
+            got, want = protobuf_pair(client, p, payments if p["name"].startswith("decimals") else orders)
         else:
             if p["format"] == "avro":
                 d = deser["avro"]

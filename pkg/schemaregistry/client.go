@@ -13,8 +13,10 @@ package schemaregistry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -56,6 +58,13 @@ type Client struct {
 	bySchema map[subjectSchemaKey]SubjectSchema
 	latest   map[string]latestEntry
 	inflight map[any]*call
+	// versions[{subject, id}] is id's version under subject, 0 when it is
+	// not registered there; listed[subject] is the highest id that the
+	// subject's last listing returned.
+	versions map[subjectID]int
+	listed   map[string]int
+	// noListing is set once the registry has refused GET /schemas.
+	noListing atomic.Bool
 
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
@@ -65,6 +74,11 @@ type subjectSchemaKey struct {
 	subject, schema string
 	typ             SchemaType
 	normalize       bool
+}
+
+type subjectID struct {
+	subject string
+	id      int
 }
 
 type latestEntry struct {
@@ -97,6 +111,7 @@ func New(cfg Settings) (*Client, error) {
 	c := &Client{
 		cfg: cfg, byID: map[int]Schema{}, bySchema: map[subjectSchemaKey]SubjectSchema{},
 		latest: map[string]latestEntry{}, inflight: map[any]*call{},
+		versions: map[subjectID]int{}, listed: map[string]int{},
 		now: time.Now, sleep: sleepCtx,
 	}
 	for i := range cfg.URLs {
@@ -207,6 +222,135 @@ func (c *Client) Lookup(ctx context.Context, subject string, s Schema, normalize
 	c.cacheSubjectSchema(k, ss)
 	c.cacheID(ss.ID, ss.Schema)
 	return ss, nil
+}
+
+// SchemaInSubject returns the schema of id with its version under subject
+// (Version 0 when id is not registered there): what a deserializer needs
+// to name a record's schema. A client that has not met subject lists it
+// in one request (GET /schemas?subjectPrefix=subject&deleted=true), which
+// answers for every schema of the subject at once, so that a cold lease
+// makes one request per subject, not two per schema; an id newer than
+// that listing lists the subject again. An id that the listing lacks
+// costs GET /schemas/ids/{id} as well (an unknown id fails there); a
+// registry without GET /schemas is asked by id and then by schema (POST
+// /subjects/{subject}), as Confluent's deserializers do.
+func (c *Client) SchemaInSubject(ctx context.Context, subject string, id int) (SubjectSchema, error) {
+	if ss, ok := c.cachedInSubject(subject, id); ok {
+		return ss, nil
+	}
+	listed := false
+	if c.shouldList(subject, id) {
+		// The answer is cached (and a refusal noted) before the call
+		// ends, so that a caller who comes after it finds it.
+		_, err := c.once(ctx, [2]any{"list", subject}, func(cl *sr.Client) (any, error) {
+			all, err := cl.AllSchemas(sr.WithParams(ctx, sr.SubjectPrefix(subject), sr.ShowDeleted))
+			var syntax *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			switch {
+			case err == nil:
+				c.cacheListing(subject, all)
+			case errors.As(err, &syntax) || errors.As(err, &typ):
+				// A 200 whose body is no list of schemas (a proxy's
+				// page, a registry that reads the path otherwise).
+				c.noListing.Store(true)
+				return nil, fmt.Errorf("%w: %w", errNoListing, err)
+			case !IsRetriable(fromSR(err)):
+				// An older registry (or a proxy) without GET
+				// /schemas: ask by id from now on.
+				c.noListing.Store(true)
+			}
+			return all, err
+		})
+		if IsRetriable(err) {
+			return SubjectSchema{}, fmt.Errorf("listing the schemas of subject %s: %w", subject, err)
+		}
+		if ss, ok := c.cachedInSubject(subject, id); ok {
+			return ss, nil
+		}
+		if err == nil {
+			listed = true
+			// Ids up to this one are answered: a damaged record's
+			// made-up id does not list the subject again and again.
+			c.raiseListed(subject, id)
+		}
+	} else if ss, ok := c.cachedInSubject(subject, id); ok {
+		return ss, nil
+	}
+	s, err := c.SchemaByID(ctx, id)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	ss := SubjectSchema{Subject: subject, ID: id, Schema: s}
+	if listed {
+		// The registry knows id but not under subject: its records are
+		// registered elsewhere (another subject name strategy), so
+		// listing subject will not answer for the next ones either.
+		c.raiseListed(subject, math.MaxInt)
+	} else {
+		found, err := c.Lookup(ctx, subject, s, false)
+		switch {
+		case err == nil:
+			ss.Version = found.Version
+		case IsRetriable(err):
+			return SubjectSchema{}, err
+		}
+	}
+	c.mu.Lock()
+	bound(c.versions, c.cfg.CacheCapacity)
+	c.versions[subjectID{subject, id}] = ss.Version
+	c.mu.Unlock()
+	return ss, nil
+}
+
+func (c *Client) raiseListed(subject string, id int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.listed[subject] = max(c.listed[subject], id)
+}
+
+func (c *Client) cachedInSubject(subject string, id int) (SubjectSchema, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.byID[id]
+	if !ok {
+		return SubjectSchema{}, false
+	}
+	v, ok := c.versions[subjectID{subject, id}]
+	return SubjectSchema{Subject: subject, Version: v, ID: id, Schema: s}, ok
+}
+
+// shouldList reports whether listing subject may answer for id: the
+// registry lists, and subject has not been listed since id was made.
+func (c *Client) shouldList(subject string, id int) bool {
+	if c.noListing.Load() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	high, ok := c.listed[subject]
+	return !ok || id > high
+}
+
+// cacheListing caches what GET /schemas answered for subject: the
+// subjectPrefix filter also matches longer subjects, which are skipped.
+func (c *Client) cacheListing(subject string, all []SubjectSchema) {
+	high := 0
+	for _, ss := range all {
+		if ss.Subject != subject || ss.ID <= 0 {
+			continue
+		}
+		high = max(high, ss.ID)
+		c.cacheID(ss.ID, ss.Schema)
+		c.cacheSubjectSchema(subjectSchemaKey{subject: subject, schema: ss.Schema.Schema, typ: ss.Type}, ss)
+		c.mu.Lock()
+		bound(c.versions, c.cfg.CacheCapacity)
+		c.versions[subjectID{subject, ss.ID}] = ss.Version
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	bound(c.listed, c.cfg.CacheCapacity)
+	c.listed[subject] = max(c.listed[subject], high)
+	c.mu.Unlock()
 }
 
 // Latest returns subject's latest version, cached for latest.cache.ttl.sec

@@ -50,3 +50,38 @@ func (s SerdeSettings) WriterID(ctx context.Context, c *Client, subject string, 
 		return ss.ID, nil
 	}
 }
+
+// ReaderSchema returns the schema of id that a deserializer of topic met,
+// with its version under the subject the strategy names (0 when it is not
+// registered there). TopicNameStrategy names the subject without the
+// schema, so one listing of the subject answers for all its schemas
+// (Client.SchemaInSubject). The record strategies name the subject from
+// the schema: nameOf returns the full name of the record that id
+// describes ("" when it has none); its error is returned as it is.
+func (s SerdeSettings) ReaderSchema(ctx context.Context, c *Client, topic string, isKey bool, id int, nameOf func(Schema) (string, error)) (Schema, int, error) {
+	if s.Strategy == TopicName {
+		subject, _ := s.Strategy.Subject(topic, isKey, "")
+		ss, err := c.SchemaInSubject(ctx, subject, id)
+		return ss.Schema, ss.Version, err
+	}
+	sc, err := c.SchemaByID(ctx, id)
+	if err != nil {
+		return Schema{}, 0, err
+	}
+	name, err := nameOf(sc)
+	if err != nil {
+		return Schema{}, 0, err
+	}
+	subject, err := s.Strategy.Subject(topic, isKey, name)
+	if err != nil {
+		return sc, 0, nil // no named record: no version
+	}
+	ss, err := c.Lookup(ctx, subject, sc, false)
+	switch {
+	case err == nil:
+		return sc, ss.Version, nil
+	case IsRetriable(err):
+		return Schema{}, 0, err
+	}
+	return sc, 0, nil // registered under another subject: no version here
+}

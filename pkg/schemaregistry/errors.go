@@ -86,7 +86,7 @@ func fromSR(err error) error {
 		}
 		return &ResponseError{Method: re.Method, URL: re.URL, Status: re.StatusCode, Code: re.ErrorCode, Message: msg}
 	}
-	if errors.Is(err, errConfig) {
+	if errors.Is(err, errConfig) || errors.Is(err, errNoListing) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -95,6 +95,10 @@ func fromSR(err error) error {
 // IsRetriable reports whether err may go away if the same call is tried
 // again later: the registry was unreachable, timed out or overloaded.
 func IsRetriable(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// errNoListing marks a GET /schemas answer that is not a list of schemas:
+// not retried, and the client asks by id instead.
+var errNoListing = errors.New("the registry's GET /schemas answer is not a list of schemas")
 
 // errConfig marks configuration errors so that fromSR leaves them alone.
 var errConfig = errors.New("schema registry configuration")

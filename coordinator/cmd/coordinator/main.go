@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/console"
 	"github.com/sluicehq/sluice/coordinator/devkafka"
 	"github.com/sluicehq/sluice/coordinator/invoke"
 	"github.com/sluicehq/sluice/coordinator/invoke/awslambda"
@@ -55,8 +56,10 @@ const usageHeader = `Usage:
   coordinator standalone worker.properties [connector.properties ...]
 
 Runs the Sluice coordinator: the Kafka Connect REST API (SLUICE_REST_LISTENER,
-default :8083), connector lifecycle and lease scheduling. Connector files are
-Kafka Connect properties files or JSON ({"name": ..., "config": {...}}).
+default :8083), connector lifecycle and lease scheduling, and on the same
+listener the web console (/ui/), Prometheus metrics (/metrics) and the lease
+history and cost (/sluice/v1/). Connector files are Kafka Connect properties
+files or JSON ({"name": ..., "config": {...}}).
 
 Distributed mode keeps its state in Kafka (configs, status and offsets
 topics); coordinators sharing SLUICE_GROUP_ID elect one leader. With
@@ -339,6 +342,7 @@ func serve(ctx context.Context, s *setup, n *node, connectors []map[string]strin
 		defer asrv.Shutdown(context.Background())
 		fmt.Fprintf(out, "Admin REST API (/admin/loggers) on %s\n", l)
 	}
+	fmt.Fprintf(out, "Console: open %s\n", consoleURL(s.cfg.RestListener, tlsConfig != nil))
 	n.coord.Start()
 	defer n.coord.Close()
 
@@ -423,7 +427,11 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 // metricsRoute is the Prometheus metrics' route on the REST listener.
 const metricsRoute = "GET /metrics"
 
-// restMux serves the REST API and the Prometheus metrics (metricsRoute).
+// consoleRoutes are the web console's routes on the REST listener.
+var consoleRoutes = []string{"GET " + console.Path, "GET /ui"}
+
+// restMux serves the REST API, the Prometheus metrics (metricsRoute) and
+// the web console (consoleRoutes).
 func restMux(api, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -434,18 +442,40 @@ func restMux(api, metrics http.Handler) http.Handler {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		fmt.Fprint(w, `{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`)
 	})
+	for _, r := range consoleRoutes {
+		mux.Handle(r, console.Handler())
+	}
 	return mux
 }
 
 // mainRoutes are the routes the REST listener serves (see serve and
-// listen): the REST API's with opts, the metrics, and with the pull
-// invoker the workers' endpoints. The OpenAPI document lists the same.
-func mainRoutes(opts rest.Options, pull bool) []string {
-	routes := append(rest.Routes(opts), metricsRoute)
+// listen) for the coordinator c (a typed nil pointer will do): the REST
+// API's with opts, the metrics, the console, and with the pull invoker the
+// workers' endpoints. The OpenAPI document lists the same.
+func mainRoutes(c *coordinator.Coordinator, opts rest.Options, pull bool) []string {
+	routes := append(rest.Routes(c, opts), metricsRoute)
+	routes = append(routes, consoleRoutes...)
 	if pull {
 		routes = append(routes, invoke.Routes()...)
 	}
 	return routes
+}
+
+// consoleURL is the console's address on this host for a REST listener
+// address: loopback when the listener takes every interface.
+func consoleURL(listener string, tls bool) string {
+	host, port, err := net.SplitHostPort(listener)
+	if err != nil {
+		return console.Path
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + console.Path
 }
 
 // restSecurity returns the REST listener's authentication (nil lets
@@ -473,14 +503,16 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 }
 
 // listen starts the REST listener (HTTPS when tlsConfig is set) serving
-// h; the pull invoker's worker endpoints (/sluice/v1/) share it, behind
+// h; the pull invoker's worker endpoints (/sluice/v1/leases/) share it, behind
 // the workers' own secret rather than h's authentication. An error that
 // stops the server before Shutdown is logged.
 func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, maxConns int, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if pull != nil {
-		mux.Handle("/sluice/v1/", pull)
+		// Only the lease endpoints: the rest of /sluice/v1/ (lease
+		// history, cluster) is the REST API's, behind its authentication.
+		mux.Handle("/sluice/v1/leases/", pull)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -177,4 +177,25 @@ func TestAdminListenersSetting(t *testing.T) {
 	}
 }
 
+// The console's URL, as printed at start-up, for the REST listener.
+func TestConsoleURL(t *testing.T) {
+	for _, tt := range []struct {
+		name, listener string
+		tls            bool
+		want           string
+	}{
+		{name: "every interface", listener: ":8083", want: "http://127.0.0.1:8083/ui/"},
+		{name: "unspecified IPv4", listener: "0.0.0.0:8083", want: "http://127.0.0.1:8083/ui/"},
+		{name: "loopback", listener: "127.0.0.1:18083", want: "http://127.0.0.1:18083/ui/"},
+		{name: "a host over TLS", listener: "coord.example:8443", tls: true, want: "https://coord.example:8443/ui/"},
+		{name: "IPv6", listener: "[::1]:8083", want: "http://[::1]:8083/ui/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := consoleURL(tt.listener, tt.tls); got != tt.want {
+				t.Errorf("consoleURL(%q) = %q, want %q", tt.listener, got, tt.want)
+			}
+		})
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

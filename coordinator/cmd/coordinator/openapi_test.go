@@ -67,7 +67,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	var served []string
-	for _, r := range mainRoutes(rest.Options{}, true) {
+	for _, r := range mainRoutes(nil, rest.Options{}, true) {
 		served = append(served, specRoute(r))
 	}
 	for _, r := range served {
@@ -83,7 +83,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// With admin.listeners set, the admin routes move to their own
 	// listener: still documented, no longer on the main one.
 	admin := rest.AdminRoutes()
-	main := mainRoutes(rest.Options{Admin: rest.AdminSeparate}, false)
+	main := mainRoutes(nil, rest.Options{Admin: rest.AdminSeparate}, false)
 	for _, r := range admin {
 		if slices.Contains(main, r) {
 			t.Errorf("%s on the main listener with admin.listeners set", r)

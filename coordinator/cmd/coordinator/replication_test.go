@@ -15,7 +15,7 @@ import (
 
 // On a three-broker Apache Kafka cluster (min.insync.replicas=2), the
 // coordinator creates its internal topics with the configured replication
-// factor; a broker killed mid-pipeline (the first of the coordinator's
+// factor, and the cluster's min.insync.replicas applies to them; a broker killed mid-pipeline (the first of the coordinator's
 // bootstrap servers, so its connections to it drop) and restarted loses no
 // order, and the coordinator goes on through the other brokers and
 // reconnects.
@@ -78,6 +78,16 @@ func TestReplicatedClusterBrokerFailure(t *testing.T) {
 		}
 		if !strings.Contains(out, "ReplicationFactor: 3") {
 			t.Errorf("kafka-topics --describe --topic %s:\n%s\nwant ReplicationFactor: 3", topic, out)
+		}
+		// The cluster's min.insync.replicas applies to them (the producer
+		// sends with acks=all): a write needs two of the three replicas.
+		out, err = realkafka.Tool(ctx, "kafka.admin.ConfigCommand", "--bootstrap-server", broker, "--describe", "--all",
+			"--entity-type", "topics", "--entity-name", topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "min.insync.replicas=2") {
+			t.Errorf("kafka-configs --describe --all --entity-type topics --entity-name %s:\n%s\nwant min.insync.replicas=2", topic, out)
 		}
 	}
 	if err := running(p.url(), "orders-source"); err != nil {

@@ -65,7 +65,8 @@ func curl(t *testing.T, args ...string) (string, string) {
 // A coordinator with SLUICE_REST_TLS_* and SLUICE_REST_BASIC_AUTH_FILE
 // serves HTTPS (TLS 1.2 or later) only, and curl -u works as against
 // Connect's BasicAuthSecurityRestExtension: reads need a user, writes an
-// admin; /health stays open.
+// admin; /health stays open. The console and the lease history are behind
+// the same authentication.
 func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is required (apt-get install curl)")
@@ -109,6 +110,10 @@ func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 		{"no credentials write", []string{"-X", "POST", "-H", "Content-Type: application/json", "-d", create, base + "/connectors"}, "401"},
 		{"admin creates", []string{"-u", "admin:admin-secret", "-X", "POST", "-H", "Content-Type: application/json", "-d", create, base + "/connectors"}, "201"},
 		{"read-only user reads", []string{"-u", "viewer:viewer-secret", base + "/connectors/gen"}, "200"},
+		{"console needs credentials", []string{base + "/ui/"}, "401"},
+		{"console for a user", []string{"-u", "viewer:viewer-secret", base + "/ui/app.js"}, "200"},
+		{"lease history needs credentials", []string{base + "/sluice/v1/connectors/gen/leases"}, "401"},
+		{"lease history for a user", []string{"-u", "viewer:viewer-secret", base + "/sluice/v1/connectors/gen/leases"}, "200"},
 		{"TLS 1.1 refused", []string{"--tlsv1.1", "--tls-max", "1.1", "-u", "admin:admin-secret", base + "/connectors"}, "000"},
 	}
 	for _, tc := range tests {
@@ -118,6 +123,10 @@ func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 				t.Fatalf("status %s, want %s: %s", code, tc.want, body)
 			}
 		})
+	}
+	// The console's URL is printed at start-up, with its scheme.
+	if want := "Console: open https://" + addr + "/ui/\n"; !strings.Contains(p.Stdout.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, p.Stdout.String())
 	}
 	if code, _ := curl(t, "http://"+addr+"/connectors"); code == "200" {
 		t.Fatal("plain HTTP answered on the HTTPS listener")

@@ -37,12 +37,13 @@ var _ connect.HeaderConverter = SimpleHeaderConverter{}
 // Configure accepts and ignores the properties.
 func (SimpleHeaderConverter) Configure(map[string]string) error { return nil }
 
-// FromConnectHeader renders value as a UTF-8 string; nil stays nil.
+// FromConnectHeader renders value as a UTF-8 string; nil stays nil, and
+// the empty string is an empty (not a null) header value.
 func (SimpleHeaderConverter) FromConnectHeader(topic, key string, schema *data.Schema, value any) ([]byte, error) {
 	if value == nil {
 		return nil, nil
 	}
-	return appendValuesString(nil, value, false)
+	return appendValuesString([]byte{}, value, false)
 }
 
 // ToConnectHeader parses the header's string form; nil gives no schema and

@@ -40,9 +40,12 @@ func mustBuild(t testing.TB, b *data.SchemaBuilder) *data.Schema {
 }
 
 // TestJSONGolden decodes each golden file, checks schema and value, and
-// encodes the value back to the identical bytes. These are Sluice's own
-// cases (escapes, Java number formatting, nesting, negative decimals); the
-// cases from Connect's JsonConverterTest are in connect_json_test.go.
+// encodes the value back to the identical bytes. These cases (escapes,
+// Java number formatting, nesting, negative decimals) are not in Connect's
+// JsonConverterTest: their files hold what Apache Kafka Connect's own
+// JsonConverter writes for the same schema and value, recorded by
+// testdata/record.sh (testdata/connect/RecordJsonGoldens.java). The cases
+// from Connect's JsonConverterTest are in connect_json_test.go.
 func TestJSONGolden(t *testing.T) {
 	inner := mustBuild(t, data.StructBuilder().Field("n", data.OptionalInt64Schema).Optional().Name("inner").Version(2).Doc("nested"))
 	outer := mustBuild(t, data.StructBuilder().
@@ -159,6 +162,8 @@ func TestJSONEnvelopeErrors(t *testing.T) {
 	}
 }
 
+// TestJSONSchemaless reads testdata/schemaless_numbers.json (written by
+// Connect's JsonConverter, testdata/record.sh) and writes it back.
 func TestJSONSchemaless(t *testing.T) {
 	c := newJSON(t, map[string]string{JSONSchemasEnable: "false"})
 	in := golden(t, "schemaless_numbers.json")

@@ -132,6 +132,7 @@ func TestSimpleHeaderConverterString(t *testing.T) {
 		want  string
 	}{
 		{name: "string", value: `a"b`, want: `a"b`},
+		{name: "empty string", value: "", want: ""},
 		{name: "double", value: 2.0, want: "2.0"},
 		{name: "list", value: []any{"x", int8(1), nil}, want: `["x",1,null]`},
 		{name: "map", value: map[string]any{"b": true, "a": `q"`}, want: `{"a":"q\"","b":true}`},
@@ -144,8 +145,8 @@ func TestSimpleHeaderConverterString(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := SimpleHeaderConverter{}.FromConnectHeader("t", "h", nil, tt.value)
-			if err != nil || string(got) != tt.want {
-				t.Fatalf("got %s, %v; want %s", got, err, tt.want)
+			if err != nil || got == nil || string(got) != tt.want {
+				t.Fatalf("got %q (nil: %t), %v; want %q", got, got == nil, err, tt.want)
 			}
 		})
 	}

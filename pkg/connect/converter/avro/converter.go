@@ -195,31 +195,26 @@ func (c *Converter) reader(topic string, id int) (*node, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	s, err := c.client.SchemaByID(ctx, id)
+	var as *schema
+	s, version, err := c.serde.ReaderSchema(ctx, c.client, topic, c.isKey, id, func(s schemaregistry.Schema) (string, error) {
+		if s.Type != schemaregistry.TypeAvro {
+			return "", nil
+		}
+		if as, err := parse(s.Schema); err == nil {
+			if t := as.resolve(as.root).Type; t == "record" || t == "enum" || t == "fixed" {
+				return fullName(as.resolve(as.root)), nil
+			}
+		}
+		return "", nil
+	})
 	if err != nil {
 		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
 	}
 	if s.Type != schemaregistry.TypeAvro {
 		return nil, dataErrorf("schema id %d is a %s schema, not Avro", id, s.Type)
 	}
-	as, err := parse(s.Schema)
-	if err != nil {
+	if as, err = parse(s.Schema); err != nil {
 		return nil, dataErrorf("schema id %d does not parse as Avro: %v", id, err)
-	}
-	version := 0
-	recordName := ""
-	if t := as.resolve(as.root).Type; t == "record" || t == "enum" || t == "fixed" {
-		recordName = fullName(as.resolve(as.root))
-	}
-	if subject, err := c.serde.Strategy.Subject(topic, c.isKey, recordName); err == nil {
-		ss, err := c.client.Lookup(ctx, subject, s, false)
-		switch {
-		case err == nil:
-			version = ss.Version
-		case schemaregistry.IsRetriable(err):
-			return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
-		}
-		// A schema registered under another subject has no version here.
 	}
 	n, err = c.opts.toConnect(as, version)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +255,25 @@ func TestRecordErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.is)
 			}
 		})
+	}
+}
+
+// A recursive record (a linked list) is not supported: Connect schemas
+// made from it would be cyclic, which the rest of the pipeline (the JSON
+// converter, the Parquet writer, the transforms) cannot walk. It is a
+// record error, which errors.tolerance may send to the dead letter queue,
+// not a crash.
+func TestRecursiveRecordIsARecordError(t *testing.T) {
+	vs := loadVectors(t)
+	reg := seededRegistry(t, vs)
+	const node = `{"type":"record","name":"Node","namespace":"sluice.test","fields":[{"name":"value","type":"int"},{"name":"next","type":["null","Node"],"default":null}]}`
+	reg.SeedSchema("tree-value", 1, 9000, sr.Schema{Schema: node})
+	c := newConverter(t, reg.URL())
+	// Node{value: 1, next: Node{value: 2, next: null}}
+	in := []byte{0, 0, 0, 0x23, 0x28, 0x02, 0x02, 0x04, 0x00}
+	_, _, err := c.ToConnectData("tree", in)
+	var de *data.Error
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "recursive record sluice.test.Node") {
+		t.Fatalf("err = %v (%T), want a *data.Error naming the recursive record", err, err)
 	}
 }

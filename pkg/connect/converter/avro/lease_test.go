@@ -244,3 +244,96 @@ func header(m kafka.Message, key string) string {
 	}
 	return ""
 }
+
+// A lease that reads a topic whose schema evolved asks the registry once
+// for the topic's subject (GET /schemas?subjectPrefix=), not twice per
+// schema, counted on the registry's side.
+func TestLeaseAsksTheRegistryOncePerSubject(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	reg := srfake.New()
+	defer reg.Close()
+	var mu sync.Mutex
+	asked := map[string]int{}
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked[r.Method+" "+r.URL.Path]++
+		mu.Unlock()
+		reg.Handler().ServeHTTP(w, r)
+	}))
+	defer counting.Close()
+
+	writer := avro.New()
+	if err := writer.Configure(map[string]string{schemaregistry.URLConfig: reg.URL()}, false); err != nil {
+		t.Fatal(err)
+	}
+	evolved := data.StructBuilder().Name("sluice.bench.Order").
+		Field("id", data.Int64Schema).Field("customer", data.StringSchema).
+		Field("amount", data.DecimalSchema(2).MustBuild()).Field("note", data.OptionalStringSchema).
+		Field("qty", data.OptionalInt32Schema).MustBuild()
+	const topic, n = "orders-evolving", 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := k.Client.EnsureTopic(ctx, kafka.TopicSpec{Name: topic, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		s, v := orderSchema, data.NewStruct(orderSchema)
+		if i >= n/2 {
+			s, v = evolved, data.NewStruct(evolved).Set("qty", int32(i))
+		}
+		v.Set("id", int64(i)).Set("customer", "c").Set("amount", data.NewDecimal(int64(i), 2))
+		b, err := writer.FromConnectData(topic, s, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Send(ctx, kafka.Message{Topic: topic, Partition: 0, Value: b, Timestamp: time.UnixMilli(1_700_000_000_000 + int64(i))})
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	var smu sync.Mutex
+	seen := map[int64]*data.Struct{}
+	plugins := append(converter.Plugins(), avro.Plugins()...)
+	plugins = append(plugins, connect.Plugin{Class: "test.Collect", Kind: connect.KindSink,
+		NewConnector: func() connect.Connector { return passConnector{} },
+		NewSinkTask:  func() connect.SinkTask { return collectSink{mu: &smu, seen: seen} }})
+	r, err := connect.NewRegistry(plugins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := lease.NewExecutor(r, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	cfg := map[string]string{
+		"name": "evolving-sink", "connector.class": "test.Collect", "topics": topic,
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": avro.Class, "value.converter.schema.registry.url": counting.URL,
+	}
+	res := exec.Run(context.Background(), lease.Lease{ID: "evolving", Kind: lease.KindSink, Connector: "evolving-sink", Epoch: 1,
+		Deadline: time.Now().Add(60 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg,
+		Ranges: []lease.Range{{Topic: topic, Partition: 0, Start: 0, End: n}}})
+	if res.Status != lease.Succeeded {
+		t.Fatalf("result %+v", res)
+	}
+	smu.Lock()
+	defer smu.Unlock()
+	if len(seen) != n {
+		t.Fatalf("sink got %d records, want %d", len(seen), n)
+	}
+	versions := map[int32]int{}
+	for _, v := range seen {
+		versions[*v.Schema().Version]++
+	}
+	if versions[1] != n/2 || versions[2] != n/2 {
+		t.Fatalf("records by schema version %v, want %d of versions 1 and 2", versions, n/2)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 1 || asked["GET /schemas"] != 1 {
+		t.Fatalf("the lease asked the registry %v, want GET /schemas once", asked)
+	}
+}

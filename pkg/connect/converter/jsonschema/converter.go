@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,7 +163,14 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	s, err := c.client.SchemaByID(ctx, id)
+	s, version, err := c.serde.ReaderSchema(ctx, c.client, topic, c.isKey, id, func(s schemaregistry.Schema) (string, error) {
+		if doc, _, err := compile(s.Schema); err == nil {
+			if o, ok := doc.(*object); ok {
+				return o.str("title"), nil
+			}
+		}
+		return "", nil
+	})
 	if err != nil {
 		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
 	}
@@ -179,19 +185,11 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	if err != nil {
 		return nil, dataErrorf("JSON schema id %d is not supported: %v", id, err)
 	}
-	if o, ok := doc.(*object); ok && cs.Type == data.TypeStruct {
-		if subject, err := c.serde.Strategy.Subject(topic, c.isKey, o.str("title")); err == nil {
-			ss, err := c.client.Lookup(ctx, subject, s, false)
-			switch {
-			case err == nil && cs.Version == nil:
-				vs := *cs
-				ver := int32(ss.Version)
-				vs.Version = &ver
-				cs = &vs
-			case schemaregistry.IsRetriable(err):
-				return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
-			}
-		}
+	if cs.Type == data.TypeStruct && cs.Version == nil && version > 0 {
+		vs := *cs
+		ver := int32(version)
+		vs.Version = &ver
+		cs = &vs
 	}
 	r = &reader{connect: cs, validator: v}
 	c.mu.Lock()

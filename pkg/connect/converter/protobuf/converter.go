@@ -10,8 +10,10 @@ package protobuf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,7 @@ type Converter struct {
 	isKey  bool
 	serde  schemaregistry.SerdeSettings
 	client *schemaregistry.Client
+	gen    genOptions
 
 	mu      sync.RWMutex
 	files   map[int]protoreflect.FileDescriptor
@@ -77,9 +80,41 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 	if err != nil {
 		return err
 	}
-	c.serde, c.client, c.isKey = serde, client, isKey
+	gen, err := parseGenOptions(props)
+	if err != nil {
+		return err
+	}
+	c.serde, c.client, c.isKey, c.gen = serde, client, isKey, gen
 	c.files, c.readers, c.writers = map[int]protoreflect.FileDescriptor{}, map[readerKey]*reader{}, map[*data.Schema]*writer{}
 	return nil
+}
+
+// The ProtobufData settings the converter takes, Confluent's keys.
+const (
+	OptionalForNullablesConfig = "optional.for.nullables"
+	WrapperForNullablesConfig  = "wrapper.for.nullables"
+)
+
+func parseGenOptions(props map[string]string) (genOptions, error) {
+	var o genOptions
+	var errs []error
+	for key, into := range map[string]*bool{
+		OptionalForNullablesConfig: &o.OptionalForNullables,
+		WrapperForNullablesConfig:  &o.WrapperForNullables,
+	} {
+		v, ok := props[key]
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			*into = true
+		case "false":
+		default:
+			errs = append(errs, &schemaregistry.ConfigError{Key: key, Value: v, Reason: "Expected value to be either true or false"})
+		}
+	}
+	return o, errors.Join(errs...)
 }
 
 func dataErrorf(format string, args ...any) error {
@@ -136,38 +171,42 @@ func (c *Converter) reader(topic string, id int, indexes []int) (*reader, error)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	var s schemaregistry.Schema
-	if fd == nil {
-		var err error
-		s, err = c.client.SchemaByID(ctx, id)
-		if err != nil {
-			return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
-		}
+	// The schema's version is asked for every message index of id: with
+	// the record strategies each message has its own subject. The client
+	// answers from its caches after the first.
+	var compileErr error
+	s, version, err := c.serde.ReaderSchema(ctx, c.client, topic, c.isKey, id, func(s schemaregistry.Schema) (string, error) {
 		if s.Type != schemaregistry.TypeProtobuf {
-			return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
+			return "", nil
 		}
-		if fd, err = compileSchema(ctx, s, c.fetch); err != nil {
-			if schemaregistry.IsRetriable(err) {
-				return nil, schemaregistry.ConverterError("fetching the references of schema id "+strconv.Itoa(id), err)
+		if fd == nil {
+			if fd, compileErr = compileSchema(ctx, s, c.fetch); compileErr != nil {
+				return "", nil
 			}
-			return nil, dataErrorf("schema id %d does not compile: %v", id, err)
 		}
+		if md, err := messageAt(fd, indexes); err == nil {
+			return string(md.FullName()), nil
+		}
+		return "", nil
+	})
+	if err != nil {
+		return nil, schemaregistry.ConverterError("Converting byte[] to Kafka Connect data failed due to serialization error of topic "+topic, err)
+	}
+	if s.Type != schemaregistry.TypeProtobuf {
+		return nil, dataErrorf("schema id %d is a %s schema, not Protobuf", id, s.Type)
+	}
+	if fd == nil && compileErr == nil {
+		fd, compileErr = compileSchema(ctx, s, c.fetch)
+	}
+	if compileErr != nil {
+		if schemaregistry.IsRetriable(compileErr) {
+			return nil, schemaregistry.ConverterError("fetching the references of schema id "+strconv.Itoa(id), compileErr)
+		}
+		return nil, dataErrorf("schema id %d does not compile: %v", id, compileErr)
 	}
 	md, err := messageAt(fd, indexes)
 	if err != nil {
 		return nil, dataErrorf("schema id %d: %v", id, err)
-	}
-	version := 0
-	if s.Schema != "" {
-		if subject, err := c.serde.Strategy.Subject(topic, c.isKey, string(md.FullName())); err == nil {
-			ss, err := c.client.Lookup(ctx, subject, s, false)
-			switch {
-			case err == nil:
-				version = ss.Version
-			case schemaregistry.IsRetriable(err):
-				return nil, schemaregistry.ConverterError("looking up the version of schema id "+strconv.Itoa(id), err)
-			}
-		}
 	}
 	cs, err := toConnect(md, version, 0)
 	if err != nil {
@@ -216,7 +255,7 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
 	if ok {
 		return w, nil
 	}
-	text, err := protoText(s)
+	text, err := protoText(s, c.gen)
 	if err != nil {
 		return nil, dataErrorf("%v", err)
 	}

@@ -2,6 +2,7 @@ package protobuf
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,28 +14,48 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
+// Options of the writer's schema generation, Confluent's ProtobufData
+// settings of the same names.
+type genOptions struct {
+	// OptionalForNullables labels optional Connect fields proto3
+	// "optional" (optional.for.nullables), so that null reads back as null
+	// rather than as the type's default.
+	OptionalForNullables bool
+	// WrapperForNullables writes optional primitives as the
+	// google.protobuf wrappers (wrapper.for.nullables).
+	WrapperForNullables bool
+}
+
 // protoText renders the .proto (proto3) of a Connect STRUCT schema after
 // Confluent's ProtobufData.fromConnectSchema: the message is named after
 // the schema's simple name in a package of the rest (ConnectDefault1 when
 // it has none), fields are numbered from 1 in order, INT8/INT16/INT32 are
-// int32, INT64 int64, FLOAT32 float, FLOAT64 double, ARRAY repeated, MAP
-// map<K, V> (string or integer keys), STRUCT a nested message, a
-// io.confluent.connect.protobuf.Union STRUCT a oneof, Timestamp
-// google.protobuf.Timestamp, Date google.type.Date. Optional primitives
-// are written as plain proto3 fields (their absence reads back as the
-// type's default, as with Confluent's default wrapper.for.nullables=false).
-func protoText(s *data.Schema) (string, error) {
+// int32 (INT8 and INT16 marked with connect.type in the field's
+// confluent.field_meta, so that they read back as such), INT64 int64,
+// FLOAT32 float, FLOAT64 double, ARRAY repeated, MAP map<K, V> (string or
+// integer keys), STRUCT a nested message, a io.confluent.connect.protobuf.Union
+// STRUCT a oneof, a STRING with the io.confluent.connect.protobuf.Enum
+// parameter an enum of its symbols, Decimal confluent.type.Decimal with
+// its precision and scale in confluent.field_meta, Timestamp
+// google.protobuf.Timestamp, Date google.type.Date, Time
+// google.type.TimeOfDay. Optional primitives are plain proto3 fields
+// unless opts ask for "optional" labels or wrappers (Confluent's defaults:
+// neither, so that null reads back as the type's default).
+func protoText(s *data.Schema, opts genOptions) (string, error) {
 	if s == nil || s.Type != data.TypeStruct {
 		return "", fmt.Errorf("the ProtobufConverter writes STRUCT values only, not %v", s)
 	}
-	g := &gen{imports: map[string]bool{}, defined: map[string]bool{}}
 	pkg, name := splitName(s.Name)
 	if name == "" {
 		name = "ConnectDefault1"
 	}
+	g := &gen{opts: opts, pkg: pkg, imports: map[string]bool{}, defined: map[string]bool{}}
 	var body strings.Builder
 	if err := g.message(&body, name, s, ""); err != nil {
 		return "", err
+	}
+	for _, def := range g.topLevel {
+		def(&body)
 	}
 	var out strings.Builder
 	out.WriteString("syntax = \"proto3\";\n")
@@ -54,7 +75,24 @@ func protoText(s *data.Schema) (string, error) {
 	return out.String(), nil
 }
 
-type gen struct{ imports, defined map[string]bool }
+type gen struct {
+	opts genOptions
+	// pkg is the file's package, scope the full name of the message being
+	// written.
+	pkg, scope       string
+	imports, defined map[string]bool
+	// topLevel writes the enums defined beside the messages.
+	topLevel []func(*strings.Builder)
+}
+
+// field is one rendered field: its type, the confluent.field_meta params
+// it carries, and what must be defined beside it (a nested message or an
+// enum), written after the fields.
+type field struct {
+	typ  string
+	meta [][2]string
+	nest func(*strings.Builder) func() error
+}
 
 func splitName(full string) (string, string) {
 	if i := strings.LastIndexByte(full, '.'); i >= 0 {
@@ -64,6 +102,16 @@ func splitName(full string) (string, string) {
 }
 
 func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent string) error {
+	outer := g.scope
+	if outer == "" {
+		g.scope = name
+		if g.pkg != "" {
+			g.scope = g.pkg + "." + name
+		}
+	} else {
+		g.scope = outer + "." + name
+	}
+	defer func() { g.scope = outer }()
 	fmt.Fprintf(b, "%smessage %s {\n", indent, name)
 	inner := indent + "  "
 	var nested []func() error
@@ -72,28 +120,34 @@ func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent st
 		if f.Schema.Type == data.TypeStruct && f.Schema.Name == UnionName {
 			fmt.Fprintf(b, "%soneof %s {\n", inner, strings.TrimSuffix(f.Name, "_"+lastIndexSuffix(f.Name)))
 			for _, uf := range f.Schema.Fields {
-				typ, nest, err := g.fieldType(uf.Name, uf.Schema, inner+"  ")
+				fd, err := g.fieldType(uf.Name, uf.Schema, inner+"  ", false)
 				if err != nil {
 					return err
 				}
-				if nest != nil {
-					nested = append(nested, nest(b))
+				if fd.nest != nil {
+					nested = append(nested, fd.nest(b))
 				}
-				fmt.Fprintf(b, "%s  %s %s = %d;\n", inner, typ, uf.Name, tag)
-				tag++
+				n, next := fieldNumber(uf.Schema, tag)
+				fmt.Fprintf(b, "%s  %s %s = %d%s;\n", inner, fd.typ, uf.Name, n, fieldMeta(fd.meta))
+				tag = next
 			}
 			fmt.Fprintf(b, "%s}\n", inner)
 			continue
 		}
-		typ, nest, err := g.fieldType(f.Name, f.Schema, inner)
+		fd, err := g.fieldType(f.Name, f.Schema, inner, true)
 		if err != nil {
 			return err
 		}
-		if nest != nil {
-			nested = append(nested, nest(b))
+		if fd.nest != nil {
+			nested = append(nested, fd.nest(b))
 		}
-		fmt.Fprintf(b, "%s%s %s = %d;\n", inner, typ, f.Name, tag)
-		tag++
+		label := ""
+		if g.opts.OptionalForNullables && f.Schema.Optional && f.Schema.Type != data.TypeArray && f.Schema.Type != data.TypeMap {
+			label = "optional "
+		}
+		n, next := fieldNumber(f.Schema, tag)
+		fmt.Fprintf(b, "%s%s%s %s = %d%s;\n", inner, label, fd.typ, f.Name, n, fieldMeta(fd.meta))
+		tag = next
 	}
 	for _, n := range nested {
 		if err := n(); err != nil {
@@ -102,6 +156,30 @@ func (g *gen) message(b *strings.Builder, name string, s *data.Schema, indent st
 	}
 	fmt.Fprintf(b, "%s}\n", indent)
 	return nil
+}
+
+// fieldNumber is a field's number: its schema's
+// io.confluent.connect.protobuf.Tag when it has one (a schema read from
+// Protobuf), else the next in order, as ProtobufData numbers them. It
+// returns the next number in order too.
+func fieldNumber(s *data.Schema, next int) (int, int) {
+	if t, err := strconv.Atoi(s.Parameters[TagParam]); err == nil && t > 0 {
+		return t, next
+	}
+	return next, next + 1
+}
+
+// fieldMeta renders the confluent.field_meta option of a field, as
+// Confluent's ProtobufSchema prints it.
+func fieldMeta(meta [][2]string) string {
+	if len(meta) == 0 {
+		return ""
+	}
+	parts := make([]string, len(meta))
+	for i, kv := range meta {
+		parts[i] = fmt.Sprintf("{ key: %q, value: %q }", kv[0], kv[1])
+	}
+	return " [(confluent.field_meta) = { params: [" + strings.Join(parts, ", ") + "] }]"
 }
 
 func lastIndexSuffix(name string) string {
@@ -113,69 +191,168 @@ func lastIndexSuffix(name string) string {
 	return "\x00"
 }
 
-// fieldType returns the proto type of a field and, for a nested message,
-// a function that writes it (after the fields).
-func (g *gen) fieldType(field string, s *data.Schema, indent string) (string, func(*strings.Builder) func() error, error) {
+// wrappers are the google.protobuf wrapper of each primitive type.
+var wrappers = map[data.Type]string{
+	data.TypeInt8: "google.protobuf.Int32Value", data.TypeInt16: "google.protobuf.Int32Value",
+	data.TypeInt32: "google.protobuf.Int32Value", data.TypeInt64: "google.protobuf.Int64Value",
+	data.TypeFloat32: "google.protobuf.FloatValue", data.TypeFloat64: "google.protobuf.DoubleValue",
+	data.TypeBoolean: "google.protobuf.BoolValue", data.TypeString: "google.protobuf.StringValue",
+	data.TypeBytes: "google.protobuf.BytesValue",
+}
+
+// fieldType returns the proto type of a field and what it needs defined.
+// top is false for the elements of arrays and maps and for oneof members,
+// which cannot be wrapped.
+func (g *gen) fieldType(name string, s *data.Schema, indent string, top bool) (field, error) {
 	switch s.Name {
 	case data.TimestampName:
 		g.imports["google/protobuf/timestamp.proto"] = true
-		return "google.protobuf.Timestamp", nil, nil
+		return field{typ: "google.protobuf.Timestamp"}, nil
 	case data.DateName:
 		g.imports["google/type/date.proto"] = true
-		return "google.type.Date", nil, nil
-	case data.DecimalName, data.TimeName:
-		return "", nil, fmt.Errorf("field %s: %s is not supported by Sluice's ProtobufConverter yet", field, s.Name)
+		return field{typ: "google.type.Date"}, nil
+	case data.TimeName:
+		g.imports["google/type/timeofday.proto"] = true
+		return field{typ: "google.type.TimeOfDay"}, nil
+	case data.DecimalName:
+		g.imports["confluent/type/decimal.proto"] = true
+		var meta [][2]string
+		if p, ok := s.Parameters[precisionParam]; ok {
+			meta = append(meta, [2]string{"precision", p})
+		}
+		if sc, ok := s.Parameters[data.DecimalScaleParam]; ok {
+			meta = append(meta, [2]string{"scale", sc})
+		}
+		if len(meta) > 0 {
+			g.imports["confluent/meta.proto"] = true
+		}
+		return field{typ: "confluent.type.Decimal", meta: meta}, nil
+	}
+	if top && g.opts.WrapperForNullables && s.Optional && s.Parameters[EnumParam] == "" {
+		if w, ok := wrappers[s.Type]; ok {
+			g.imports["google/protobuf/wrappers.proto"] = true
+			return field{typ: w}, nil
+		}
 	}
 	switch s.Type {
-	case data.TypeInt8, data.TypeInt16, data.TypeInt32:
-		return "int32", nil, nil
+	case data.TypeInt8:
+		g.imports["confluent/meta.proto"] = true
+		return field{typ: "int32", meta: [][2]string{{connectTypeParam, "int8"}}}, nil
+	case data.TypeInt16:
+		g.imports["confluent/meta.proto"] = true
+		return field{typ: "int32", meta: [][2]string{{connectTypeParam, "int16"}}}, nil
+	case data.TypeInt32:
+		return field{typ: "int32"}, nil
 	case data.TypeInt64:
-		return "int64", nil, nil
+		return field{typ: "int64"}, nil
 	case data.TypeFloat32:
-		return "float", nil, nil
+		return field{typ: "float"}, nil
 	case data.TypeFloat64:
-		return "double", nil, nil
+		return field{typ: "double"}, nil
 	case data.TypeBoolean:
-		return "bool", nil, nil
+		return field{typ: "bool"}, nil
 	case data.TypeString:
-		return "string", nil, nil
+		if full := s.Parameters[EnumParam]; full != "" {
+			return g.enum(full, s, indent)
+		}
+		return field{typ: "string"}, nil
 	case data.TypeBytes:
-		return "bytes", nil, nil
+		return field{typ: "bytes"}, nil
 	case data.TypeArray:
 		if s.ValueSchema.Type == data.TypeArray || s.ValueSchema.Type == data.TypeMap {
-			return "", nil, fmt.Errorf("field %s: arrays of arrays or maps are not supported", field)
+			return field{}, fmt.Errorf("field %s: arrays of arrays or maps are not supported", name)
 		}
-		t, nest, err := g.fieldType(field, s.ValueSchema, indent)
-		return "repeated " + t, nest, err
+		f, err := g.fieldType(name, s.ValueSchema, indent, false)
+		f.typ = "repeated " + f.typ
+		return f, err
 	case data.TypeMap:
 		switch s.KeySchema.Type {
 		case data.TypeString, data.TypeInt32, data.TypeInt64, data.TypeBoolean, data.TypeInt8, data.TypeInt16:
 		default:
-			return "", nil, fmt.Errorf("field %s: map keys of type %s are not supported", field, s.KeySchema.Type)
-		}
-		k, _, err := g.fieldType(field, s.KeySchema, indent)
-		if err != nil {
-			return "", nil, err
+			return field{}, fmt.Errorf("field %s: map keys of type %s are not supported", name, s.KeySchema.Type)
 		}
 		if s.ValueSchema.Type == data.TypeArray || s.ValueSchema.Type == data.TypeMap {
-			return "", nil, fmt.Errorf("field %s: maps of arrays or maps are not supported", field)
+			return field{}, fmt.Errorf("field %s: maps of arrays or maps are not supported", name)
 		}
-		v, nest, err := g.fieldType(field, s.ValueSchema, indent)
-		return "map<" + k + ", " + v + ">", nest, err
+		k, err := g.fieldType(name, s.KeySchema, indent, false)
+		if err != nil {
+			return field{}, err
+		}
+		v, err := g.fieldType(name, s.ValueSchema, indent, false)
+		if err != nil {
+			return field{}, err
+		}
+		return field{typ: "map<" + k.typ + ", " + v.typ + ">", nest: v.nest}, nil
 	case data.TypeStruct:
-		_, name := splitName(s.Name)
-		if name == "" {
-			name = strings.ToUpper(field[:1]) + field[1:]
+		_, msg := splitName(s.Name)
+		if msg == "" {
+			msg = strings.ToUpper(name[:1]) + name[1:]
 		}
-		if g.defined[indent+name] {
-			return name, nil, nil
+		if g.defined[indent+msg] {
+			return field{typ: msg}, nil
 		}
-		g.defined[indent+name] = true
-		return name, func(b *strings.Builder) func() error {
-			return func() error { return g.message(b, name, s, indent) }
-		}, nil
+		g.defined[indent+msg] = true
+		return field{typ: msg, nest: func(b *strings.Builder) func() error {
+			return func() error { return g.message(b, msg, s, indent) }
+		}}, nil
 	}
-	return "", nil, fmt.Errorf("field %s: unsupported type %s", field, s.Type)
+	return field{}, fmt.Errorf("field %s: unsupported type %s", name, s.Type)
+}
+
+// enum defines the enum that a STRING schema's
+// io.confluent.connect.protobuf.Enum parameters describe (the enum's full
+// name and, for each symbol, a parameter Enum.<symbol> with its number)
+// where it keeps its full name: beside the messages when it is in the
+// file's package, else in the message that uses it (as Confluent's
+// ProtobufData does).
+func (g *gen) enum(full string, s *data.Schema, indent string) (field, error) {
+	scope, name := splitName(full)
+	type symbol struct {
+		name string
+		num  int
+	}
+	var syms []symbol
+	for k, v := range s.Parameters {
+		sym, ok := strings.CutPrefix(k, EnumParam+".")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return field{}, fmt.Errorf("enum %s: symbol %s has number %q", full, sym, v)
+		}
+		syms = append(syms, symbol{sym, n})
+	}
+	if len(syms) == 0 {
+		return field{}, fmt.Errorf("enum %s has no symbols (no %s.<symbol> parameters)", full, EnumParam)
+	}
+	slices.SortFunc(syms, func(a, b symbol) int {
+		if a.num != b.num {
+			return a.num - b.num
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	write := func(b *strings.Builder, indent string) {
+		fmt.Fprintf(b, "%senum %s {\n", indent, name)
+		for _, sym := range syms {
+			fmt.Fprintf(b, "%s  %s = %d;\n", indent, sym.name, sym.num)
+		}
+		fmt.Fprintf(b, "%s}\n", indent)
+	}
+	if scope == g.pkg && scope != g.scope {
+		if !g.defined[full] {
+			g.defined[full] = true
+			g.topLevel = append(g.topLevel, func(b *strings.Builder) { write(b, "") })
+		}
+		return field{typ: name}, nil
+	}
+	if g.defined[indent+name] {
+		return field{typ: name}, nil
+	}
+	g.defined[indent+name] = true
+	return field{typ: name, nest: func(b *strings.Builder) func() error {
+		return func() error { write(b, indent); return nil }
+	}}, nil
 }
 
 // fill sets m's fields from st, a Connect value of s (the schema protoText
@@ -313,10 +490,59 @@ func scalar(newMsg func() protoreflect.Message, fd protoreflect.FieldDescriptor,
 		if b, ok := v.([]byte); ok {
 			return protoreflect.ValueOfBytes(b), nil
 		}
+	case protoreflect.EnumKind:
+		name, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		ev := fd.Enum().Values().ByName(protoreflect.Name(name))
+		if ev == nil {
+			return protoreflect.Value{}, fmt.Errorf("%q is not a symbol of enum %s", name, fd.Enum().FullName())
+		}
+		return protoreflect.ValueOfEnum(ev.Number()), nil
 	case protoreflect.MessageKind:
 		sub := newMsg()
 		md := sub.Descriptor()
+		if strings.HasPrefix(string(md.FullName()), "google.protobuf.") && strings.HasSuffix(string(md.FullName()), "Value") {
+			// A wrapper (wrapper.for.nullables): its one field "value".
+			vf := md.Fields().ByName("value")
+			if vf == nil {
+				return bad()
+			}
+			pv, err := scalar(nil, vf, s, v)
+			if err != nil {
+				return protoreflect.Value{}, err
+			}
+			sub.Set(vf, pv)
+			return protoreflect.ValueOfMessage(sub), nil
+		}
 		switch md.FullName() {
+		case "confluent.type.Decimal":
+			d, ok := v.(data.Decimal)
+			if !ok {
+				return bad()
+			}
+			// As Confluent's DecimalUtils.fromBigDecimal: the unscaled
+			// value's two's complement, its digits and its scale.
+			u := d.Unscaled
+			if u == nil {
+				u = new(big.Int)
+			}
+			sub.Set(md.Fields().ByName("value"), protoreflect.ValueOfBytes(twosComplement(u)))
+			sub.Set(md.Fields().ByName("precision"), protoreflect.ValueOfUint32(uint32(len(new(big.Int).Abs(u).String()))))
+			sub.Set(md.Fields().ByName("scale"), protoreflect.ValueOfInt32(d.Scale))
+			return protoreflect.ValueOfMessage(sub), nil
+		case "google.type.TimeOfDay":
+			t, ok := v.(time.Time)
+			if !ok {
+				return bad()
+			}
+			t = t.UTC()
+			sub.Set(md.Fields().ByName("hours"), protoreflect.ValueOfInt32(int32(t.Hour())))
+			sub.Set(md.Fields().ByName("minutes"), protoreflect.ValueOfInt32(int32(t.Minute())))
+			sub.Set(md.Fields().ByName("seconds"), protoreflect.ValueOfInt32(int32(t.Second())))
+			sub.Set(md.Fields().ByName("nanos"), protoreflect.ValueOfInt32(int32(t.Nanosecond()/1e6*1e6)))
+			return protoreflect.ValueOfMessage(sub), nil
 		case "google.protobuf.Timestamp":
 			t, ok := v.(time.Time)
 			if !ok {
@@ -345,6 +571,29 @@ func scalar(newMsg func() protoreflect.Message, fd protoreflect.FieldDescriptor,
 		return protoreflect.ValueOfMessage(sub), nil
 	}
 	return bad()
+}
+
+// twosComplement is x's minimal big-endian two's complement, as Java's
+// BigInteger.toByteArray (0 is one zero byte).
+func twosComplement(x *big.Int) []byte {
+	if x.Sign() >= 0 {
+		b := x.Bytes()
+		if len(b) == 0 || b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return b
+	}
+	// -x - 1, inverted, with a leading sign bit.
+	n := new(big.Int).Neg(x)
+	n.Sub(n, big.NewInt(1))
+	b := n.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	for i := range b {
+		b[i] = ^b[i]
+	}
+	return b
 }
 
 // mapKey widens a Connect INT8/INT16 key to the proto int32 key.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bufbuild/protocompile"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -30,6 +31,14 @@ const (
 	// EnumParam is the Connect STRING parameter naming the enum; each
 	// symbol is a further parameter EnumParam + "." + name with its number.
 	EnumParam = "io.confluent.connect.protobuf.Enum"
+	// TagParam is the parameter of a field's schema holding its number.
+	TagParam = "io.confluent.connect.protobuf.Tag"
+	// precisionParam is the Decimal schema parameter for the precision,
+	// AvroData's and ProtobufData's.
+	precisionParam = "connect.decimal.precision"
+	// connectTypeParam in a field's confluent.field_meta marks an int32
+	// that is a Connect INT8 or INT16.
+	connectTypeParam = "connect.type"
 )
 
 // fetchSource returns the text of a referenced schema.
@@ -253,7 +262,24 @@ func optional(s *data.Schema) *data.Schema {
 	return &c
 }
 
+// fieldSchema is the Connect schema of a field, with its number in the
+// io.confluent.connect.protobuf.Tag parameter (as ProtobufData gives it:
+// the writer keeps the field numbers).
 func fieldSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, error) {
+	s, err := untaggedFieldSchema(fd, depth)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.Parameters = make(map[string]string, len(s.Parameters)+1)
+	for k, v := range s.Parameters {
+		c.Parameters[k] = v
+	}
+	c.Parameters[TagParam] = strconv.Itoa(int(fd.Number()))
+	return &c, nil
+}
+
+func untaggedFieldSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, error) {
 	if fd.IsMap() {
 		k, err := scalarSchema(fd.MapKey(), depth)
 		if err != nil {
@@ -282,6 +308,12 @@ func scalarSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, err
 	case protoreflect.BoolKind:
 		return data.BooleanSchema, nil
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		switch fieldMetaParams(fd)[connectTypeParam] {
+		case "int8":
+			return data.Int8Schema, nil
+		case "int16":
+			return data.Int16Schema, nil
+		}
 		return data.Int32Schema, nil
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Int64Kind, protoreflect.Sint64Kind,
 		protoreflect.Sfixed64Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
@@ -324,7 +356,19 @@ func scalarSchema(fd protoreflect.FieldDescriptor, depth int) (*data.Schema, err
 		case "google.protobuf.DoubleValue":
 			return data.OptionalFloat64Schema, nil
 		case "confluent.type.Decimal":
-			return data.DecimalSchema(0).Optional().Build()
+			// The precision and scale are in the field's
+			// confluent.field_meta (scale 0 when it has none).
+			params := fieldMetaParams(fd)
+			scale, _ := strconv.ParseInt(params["scale"], 10, 32)
+			b := data.DecimalSchema(int32(scale)).Optional()
+			if p, ok := params["precision"]; ok {
+				if _, err := strconv.Atoi(p); err == nil {
+					b.Parameter(precisionParam, p)
+				}
+			}
+			return b.Build()
+		case "google.type.TimeOfDay":
+			return data.TimeSchema().Optional().Build()
 		}
 		s, err := toConnect(md, 0, depth+1)
 		if err != nil {
@@ -419,6 +463,12 @@ func scalarValue(s *data.Schema, fd protoreflect.FieldDescriptor, v protoreflect
 	case protoreflect.BoolKind:
 		return v.Bool(), nil
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		switch s.Type {
+		case data.TypeInt8:
+			return int8(v.Int()), nil
+		case data.TypeInt16:
+			return int16(v.Int()), nil
+		}
 		return int32(v.Int()), nil
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
 		return v.Int(), nil
@@ -460,11 +510,85 @@ func scalarValue(s *data.Schema, fd protoreflect.FieldDescriptor, v protoreflect
 			if len(raw) > 0 && raw[0]&0x80 != 0 {
 				u.Sub(u, new(big.Int).Lsh(big.NewInt(1), uint(len(raw))*8))
 			}
-			return data.Decimal{Unscaled: u, Scale: int32(get("scale").Int())}, nil
+			d := data.Decimal{Unscaled: u, Scale: int32(get("scale").Int())}
+			// A value of a smaller scale than its schema's is the same
+			// number at the schema's scale (Connect's Decimal requires
+			// the schema's).
+			if want, err := data.DecimalScale(s); err == nil && want > d.Scale {
+				d.Unscaled = new(big.Int).Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(want-d.Scale)), nil))
+				d.Scale = want
+			}
+			return d, nil
+		case "google.type.TimeOfDay":
+			ns := ((get("hours").Int()*60+get("minutes").Int())*60+get("seconds").Int())*1e9 + get("nanos").Int()
+			return time.UnixMilli(ns / 1e6).UTC(), nil
 		}
 		return toConnectValue(s, m)
 	}
 	return nil, fmt.Errorf("unsupported field kind %s", fd.Kind())
+}
+
+// fieldMetaParams returns the params of a field's confluent.field_meta
+// option (extension 1088 of FieldOptions, Confluent's meta.proto), read
+// from the options' wire form: the same whether the compiler resolved the
+// extension or kept it as unknown fields.
+func fieldMetaParams(fd protoreflect.FieldDescriptor) map[string]string {
+	opts := fd.Options()
+	if opts == nil {
+		return nil
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(opts)
+	if err != nil {
+		return nil
+	}
+	var params map[string]string
+	for _, meta := range bytesFields(b, fieldMetaNumber) {
+		for _, entry := range bytesFields(meta, 2) {
+			var k, v string
+			if ks := bytesFields(entry, 1); len(ks) > 0 {
+				k = string(ks[len(ks)-1])
+			}
+			if vs := bytesFields(entry, 2); len(vs) > 0 {
+				v = string(vs[len(vs)-1])
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[k] = v
+		}
+	}
+	return params
+}
+
+// fieldMetaNumber is confluent.field_meta's extension number.
+const fieldMetaNumber = 1088
+
+// bytesFields returns the length-delimited fields numbered num of a
+// message's wire form (nothing when it does not parse).
+func bytesFields(b []byte, num protowire.Number) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		n, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return out
+		}
+		b = b[l:]
+		if typ == protowire.BytesType && n == num {
+			v, l := protowire.ConsumeBytes(b)
+			if l < 0 {
+				return out
+			}
+			out = append(out, v)
+			b = b[l:]
+			continue
+		}
+		l = protowire.ConsumeFieldValue(n, typ, b)
+		if l < 0 {
+			return out
+		}
+		b = b[l:]
+	}
+	return out
 }
 
 func newMessage(md protoreflect.MessageDescriptor) *dynamicpb.Message {

@@ -10,20 +10,52 @@ Python's serializer registers the schema as a base64 FileDescriptorProto
 Run from the repository root: make registry-vectors.
 """
 import datetime
+import decimal
 import importlib
 import importlib.metadata
 import json
 import os
 import sys
 import tempfile
+import types
 
+from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.types import decimal_pb2
+from confluent_kafka.schema_registry.protobuf import ProtobufSerializer, decimal_to_protobuf
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def payments_module(gen):
+    """Generates the classes of payments.proto, whose imports are
+    Confluent's meta.proto and decimal.proto as confluent-kafka ships them
+    (compiled descriptors, handed to protoc as a descriptor set)."""
+    fds = descriptor_pb2.FileDescriptorSet()
+    for file in (descriptor_pb2.FileDescriptorProto.DESCRIPTOR.file, meta_pb2.Meta.DESCRIPTOR.file,
+                 decimal_pb2.Decimal.DESCRIPTOR.file):
+        fdp = descriptor_pb2.FileDescriptorProto()
+        file.CopyToProto(fdp)
+        fds.file.append(fdp)
+    deps = os.path.join(gen, "confluent.pb")
+    with open(deps, "wb") as f:
+        f.write(fds.SerializeToString())
+    rc = protoc.main(["protoc", "-I" + HERE, "--descriptor_set_in=" + deps, "--python_out=" + gen,
+                      os.path.join(HERE, "payments.proto")])
+    if rc != 0:
+        raise SystemExit("protoc failed on payments.proto")
+    # The generated module imports confluent.meta_pb2 and
+    # confluent.type.decimal_pb2: confluent-kafka's modules of those files.
+    confluent, ctype = types.ModuleType("confluent"), types.ModuleType("confluent.type")
+    confluent.__path__, ctype.__path__ = [], []
+    confluent.meta_pb2, confluent.type, ctype.decimal_pb2 = meta_pb2, ctype, decimal_pb2
+    sys.modules.update({"confluent": confluent, "confluent.meta_pb2": meta_pb2,
+                        "confluent.type": ctype, "confluent.type.decimal_pb2": decimal_pb2})
+    return importlib.import_module("payments_pb2")
 
 
 def main(out):
@@ -45,7 +77,11 @@ def main(out):
     o.attrs["k"] = 5
     o.created.FromDatetime(datetime.datetime(2024, 1, 2, 3, 4, 5, 6000))
     o.note.value = "hi"
-    cases = [("full", pb.Order, o), ("defaults", pb.Order, pb.Order(voucher=3)), ("second_message", pb.Other, pb.Other(x="y"))]
+    pay = payments_module(gen)
+    p = pay.Payment(price=decimal_to_protobuf(decimal.Decimal("-1234.50"), 2),
+                    rate=decimal_to_protobuf(decimal.Decimal("0.0725"), 4), tiny=-7, memo="", kind=pay.CASH)
+    cases = [("full", pb.Order, o), ("defaults", pb.Order, pb.Order(voucher=3)), ("second_message", pb.Other, pb.Other(x="y")),
+             ("decimals", pay.Payment, p), ("decimals_unset", pay.Payment, pay.Payment())]
     for name, cls, msg in cases:
         ser = ProtobufSerializer(cls, client, conf)
         b = ser(msg, SerializationContext(name, MessageField.VALUE))

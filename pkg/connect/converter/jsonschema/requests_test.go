@@ -1,0 +1,81 @@
+package jsonschema
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
+)
+
+// A cold converter reading two versions of a topic's schema asks the
+// registry once with TopicNameStrategy (the subject's listing), and by id
+// then by schema with RecordNameStrategy; counted on the registry's side.
+func TestReaderRegistryRequests(t *testing.T) {
+	const v1 = `{"title":"sluice.test.Item","type":"object","properties":{"id":{"type":"integer"}}}`
+	const v2 = `{"title":"sluice.test.Item","type":"object","properties":{"id":{"type":"integer"},"note":{"type":"string"}}}`
+	tests := []struct {
+		name, subject, strategy string
+		want                    []string
+	}{
+		{"TopicNameStrategy", "items-value", "", []string{"GET /schemas x1"}},
+		{"RecordNameStrategy", "sluice.test.Item", schemaregistry.RecordNameStrategyClass,
+			[]string{"GET /schemas/ids/{id} x2", "POST /subjects/sluice.test.Item x2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := srfake.New()
+			defer reg.Close()
+			reg.SeedSchema(tt.subject, 1, 31, sr.Schema{Schema: v1, Type: sr.TypeJSON})
+			reg.SeedSchema(tt.subject, 2, 32, sr.Schema{Schema: v2, Type: sr.TypeJSON})
+			var mu sync.Mutex
+			asked := map[string]int{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p := r.URL.Path
+				if strings.HasPrefix(p, "/schemas/ids/") {
+					p = "/schemas/ids/{id}"
+				}
+				mu.Lock()
+				asked[r.Method+" "+p]++
+				mu.Unlock()
+				reg.Handler().ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			props := map[string]string{schemaregistry.URLConfig: srv.URL}
+			if tt.strategy != "" {
+				props[schemaregistry.ValSubjectStrategyConfig] = tt.strategy
+			}
+			c := New()
+			if err := c.Configure(props, false); err != nil {
+				t.Fatal(err)
+			}
+			for range 5 {
+				for id, version := range map[int]int32{31: 1, 32: 2} {
+					in := append(schemaregistry.AppendHeader(nil, id), `{"id":5}`...)
+					s, _, err := c.ToConnectData("items", in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if s.Version == nil || *s.Version != version {
+						t.Fatalf("schema id %d read as version %v, want %d", id, s.Version, version)
+					}
+				}
+			}
+			var got []string
+			for k, n := range asked {
+				got = append(got, fmt.Sprintf("%s x%d", k, n))
+			}
+			sort.Strings(got)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("asked %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
