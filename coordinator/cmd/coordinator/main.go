@@ -436,14 +436,17 @@ func restMux(api, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle(metricsRoute, metrics)
-	mux.HandleFunc(strings.TrimPrefix(metricsRoute, "GET "), func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", "GET, HEAD")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		fmt.Fprint(w, `{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`)
-	})
 	for _, r := range consoleRoutes {
 		mux.Handle(r, console.Handler())
+	}
+	// Other methods on these paths get 405, as on the REST API's.
+	for _, r := range append([]string{metricsRoute}, consoleRoutes...) {
+		mux.HandleFunc(strings.TrimPrefix(r, "GET "), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			fmt.Fprint(w, `{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`)
+		})
 	}
 	return mux
 }

@@ -109,3 +109,25 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Fatalf("GET /openapi.json: %d", rec.Code)
 	}
 }
+
+// Methods other than GET on /metrics and the console get 405 with Allow,
+// as on the REST API's paths (schemathesis's unsupported_method check).
+func TestRestMuxMethodNotAllowed(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux := restMux(ok, ok)
+	for _, path := range []string{"/metrics", "/ui", "/ui/"} {
+		for method, want := range map[string]int{http.MethodGet: -1, http.MethodPost: 405, "TRACE": 405, http.MethodDelete: 405} {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+			if want == -1 {
+				if rec.Code == http.StatusMethodNotAllowed || rec.Code == http.StatusNotFound {
+					t.Errorf("GET %s: %d", path, rec.Code)
+				}
+				continue
+			}
+			if rec.Code != want || rec.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s: %d, Allow %q", method, path, rec.Code, rec.Header().Get("Allow"))
+			}
+		}
+	}
+}
