@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image, three roles: the command picks which binary runs.
 #
 #   docker run -p 8083:8083 sluice                       the coordinator (default)
@@ -10,10 +8,19 @@
 # The binaries are static (CGO_ENABLED=0), so the runtime image is distroless
 # static: no shell, no package manager, user nonroot (65532). Build for
 # another architecture with docker buildx build --platform linux/arm64 .
+#
+# Both base images are pinned by digest, the multi-platform index digest of
+# the tag named next to it: a tag can be moved to other content, a digest
+# cannot, so a rebuild of a commit gets the same toolchain and runtime
+# files. There is no "# syntax=" line, so no frontend image is pulled
+# either (BuildKit's built-in frontend reads this file). To move to newer
+# images, take each tag's current index digest
+#   crane digest golang:1.26
+#   crane digest gcr.io/distroless/static-debian12:nonroot
+# (or docker buildx imagetools inspect <tag>) and replace it here;
+# deploy/image_test.go fails on any FROM without @sha256:.
 
-ARG GO_VERSION=1.26
-
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
+FROM --platform=$BUILDPLATFORM golang:1.26@sha256:3aff6657219a4d9c14e27fb1d8976c49c29fddb70ba835014f477e1c70636647 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -27,7 +34,7 @@ RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/coord
 RUN go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o /out/source-poll ./functions/source-poll
 RUN go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o /out/sink-batch ./functions/sink-batch
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 COPY --from=build /out/coordinator /out/source-poll /out/sink-batch /usr/local/bin/
 USER nonroot:nonroot
 # Dev mode (no SLUICE_BOOTSTRAP_SERVERS) keeps its embedded broker's data

@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,7 +106,12 @@ func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load()
 //   - rest-p50-ms, rest-p99-ms: latency of an open-loop, fixed-rate mix of
 //     GET /connectors, /connectors/{n}/status and /connectors/{n}/config
 //     against the REST handler on a loopback listener, counted from when
-//     each request was due.
+//     each request was due. rest-<set-up>-p50-ms and -p99-ms: the same
+//     through the coordinator's server with basic auth, bearer tokens,
+//     TLS, and TLS with either (benchREST; target: at most 1 ms more p99
+//     than plain), and rest-<set-up>-cpu-us/req the process's CPU per
+//     request; rest-newconn-*: one request per new connection, closed
+//     loop, plain and over TLS (a full handshake each).
 //   - rss-MB: peak resident set of the process from the restart through
 //     the REST load (the cold coordinator's memory is returned and the peak
 //     reset first); it also holds the benchmark's Kafka client and REST load
@@ -155,7 +161,18 @@ func BenchmarkCoordinator(b *testing.B) {
 		cpu := (benchkit.CPU() - cpu0).Seconds() / elapsed
 		memPhase("steady")
 
-		p50, p99, sent, failed := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet)
+		// The same REST load once per listener set-up (plain, basic,
+		// bearer, TLS, TLS with each); the figures without a suffix are
+		// the plain listener's.
+		restBy := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet, restVariants)
+		p50, p99, sent, failed := restBy["plain"].p50, restBy["plain"].p99, restBy["plain"].sent, restBy["plain"].failed
+		// One request per new connection, closed loop: the price of a
+		// fresh connection, without and with TLS.
+		newConn := map[string][2]float64{}
+		for _, v := range []restVariant{{name: "plain"}, {name: "tls", tls: true}, {name: "tls-basic", tls: true, basic: true}} {
+			q50, q99 := benchRESTNewConnections(b, warm.coord, 200, quiet, v)
+			newConn[v.name] = [2]float64{q50, q99}
+		}
 		memPhase("after REST")
 		rss := benchkit.PeakRSSMB()
 
@@ -185,6 +202,22 @@ func BenchmarkCoordinator(b *testing.B) {
 		b.ReportMetric(busyRSS, "busy-rss-MB")
 		b.ReportMetric(p50, "rest-p50-ms")
 		b.ReportMetric(p99, "rest-p99-ms")
+		var restLine strings.Builder
+		for _, name := range []string{"plain", "tls", "tls-basic"} {
+			b.ReportMetric(newConn[name][0], "rest-newconn-"+name+"-p50-ms")
+			b.ReportMetric(newConn[name][1], "rest-newconn-"+name+"-p99-ms")
+			fmt.Fprintf(&restLine, "; REST new connection per request, %s: p50 %.2fms p99 %.2fms", name, newConn[name][0], newConn[name][1])
+		}
+		for _, v := range restVariants {
+			f := restBy[v.name]
+			if v.name != "plain" {
+				b.ReportMetric(f.p50, "rest-"+v.name+"-p50-ms")
+				b.ReportMetric(f.p99, "rest-"+v.name+"-p99-ms")
+			}
+			b.ReportMetric(f.cpuPerReq, "rest-"+v.name+"-cpu-us/req")
+			fmt.Fprintf(&restLine, "; REST %-10s %d requests (%d failed) p50 %.2fms p99 %.2fms (p99 %+.2fms vs plain), %.0f CPU-µs/request",
+				v.name, f.sent, f.failed, f.p50, f.p99, f.p99-p99, f.cpuPerReq)
+		}
 		b.ReportMetric(rss, "rss-MB")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 		b.Logf("%d connectors x %d tasks: start-up %.2fs (all running: %v; cold %.2fs, %v); %.0f lease decisions/s "+
@@ -193,6 +226,7 @@ func BenchmarkCoordinator(b *testing.B) {
 			len(names), scale.tasks, took.Seconds(), ok, coldTook.Seconds(), coldOK, decisions,
 			inv.source.Load(), inv.sink.Load(), cpu, busyDecisions, busyCPU, busyRSS, sent, scale.restRate, failed, p50, p99,
 			rss, float64(ms.HeapAlloc)/(1<<20), runtime.NumGoroutine())
+		b.Logf("REST at %d/s for %s per listener set-up, after a warm-up, connections kept%s", scale.restRate, scale.restFor, restLine.String())
 	}
 }
 
@@ -347,54 +381,105 @@ func (bc *benchCoordinator) logProgress(names []string, ready int) {
 		time.Since(bc.started).Seconds(), ready, len(names), conns, tasks)
 }
 
-// benchREST sends rate requests per second for d to the REST handler over
-// coord on a loopback listener, open loop: each request is due at a fixed
-// time and its latency counts from then, however long the ones before it
-// take (a pool of workers sends them). It returns p50 and p99 in ms.
-func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rate int, d time.Duration, logger *slog.Logger) (p50, p99 float64, sent, failed int) {
+// restFigures are one listener set-up's REST latencies.
+type restFigures struct {
+	p50, p99     float64 // ms
+	sent, failed int
+	// cpuPerReq is the process's CPU time per request (µs): server and
+	// client (the load generator runs in the process) and the coordinator's
+	// background work meanwhile.
+	cpuPerReq float64
+}
+
+// restTarget is a REST listener over the coordinator, set up as a
+// restVariant says (the coordinator's own server, TLS and authentication),
+// and a client for it that keeps its connections.
+type restTarget struct {
+	v      restVariant
+	sec    restSecurity
+	base   string
+	client *http.Client
+	close  func()
+}
+
+const restWorkers = 128
+
+func startRESTTarget(b *testing.B, coord *coordinator.Coordinator, logger *slog.Logger, v restVariant, keepAlive bool) *restTarget {
 	b.Helper()
+	sec := v.setUp(b, b.TempDir())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: rest.NewHandler(coord, rest.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
+	srv := rest.NewServer(sec.auth.Wrap(rest.NewHandler(coord, rest.Options{Logger: logger})), sec.serverTLS)
+	scheme := "http"
+	if sec.serverTLS != nil {
+		ln, scheme = tls.NewListener(ln, sec.serverTLS), "https"
+	}
 	var served sync.WaitGroup
 	served.Go(func() { _ = srv.Serve(ln) })
-	defer func() { _ = srv.Close(); served.Wait() }()
+	transport := &http.Transport{MaxIdleConnsPerHost: restWorkers, TLSClientConfig: sec.clientTLS, DisableKeepAlives: !keepAlive}
+	t := &restTarget{v: v, sec: sec, base: scheme + "://" + ln.Addr().String(),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: transport}}
+	t.close = func() { transport.CloseIdleConnections(); _ = srv.Close(); served.Wait() }
+	if v.basic || v.bearer {
+		// The listener does authenticate: no credentials, no answer.
+		resp, err := t.client.Get(t.base + "/connectors")
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			b.Fatalf("REST %s: a request without credentials got %s, want 401", v.name, resp.Status)
+		}
+	}
+	return t
+}
 
-	const workers = 128
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
-	defer client.CloseIdleConnections()
+// get sends one GET with the variant's credentials.
+func (t *restTarget) get(path string) error {
+	req, err := http.NewRequest(http.MethodGet, t.base+path, nil)
+	if err != nil {
+		return err
+	}
+	t.sec.setAuth(req)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	return nil
+}
+
+// send runs rate requests per second for dur, open loop: each request is
+// due at a fixed time and its latency counts from then, however long the
+// ones before it take (a pool of workers sends them). It returns the
+// latencies and how many requests failed.
+func (t *restTarget) send(names []string, rate int, dur time.Duration, seed uint64) ([]time.Duration, int) {
 	type job struct {
 		due  time.Time
 		path string
 	}
-	total := int(float64(rate) * d.Seconds())
+	total := int(float64(rate) * dur.Seconds())
 	jobs := make(chan job, total)
 	latencies := make([]time.Duration, total)
-	var next atomic.Int64
-	var bad atomic.Int64
+	var next, bad atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range restWorkers {
 		wg.Go(func() {
 			for j := range jobs {
-				resp, err := client.Get(base + j.path)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("%s: %s", j.path, resp.Status)
-					}
-				}
-				if err != nil {
+				if err := t.get(j.path); err != nil {
 					bad.Add(1)
 				}
 				latencies[next.Add(1)-1] = time.Since(j.due)
 			}
 		})
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(seed, 2))
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
 	for i := range total {
@@ -406,11 +491,75 @@ func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rat
 	}
 	close(jobs)
 	wg.Wait()
-	slices.Sort(latencies)
-	ms := func(q float64) float64 {
-		return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))].Microseconds()) / 1000
+	return latencies, int(bad.Load())
+}
+
+// benchREST sends the same open-loop mix of GET /connectors,
+// /connectors/{n}/status and /connectors/{n}/config, rate requests per
+// second for d, to a listener per variant, and returns each variant's
+// figures by name. Clients keep their connections (as Connect's clients
+// and curl --keepalive do) and each is warmed up first at the same rate,
+// uncounted: on a loaded machine a burst of fresh TLS handshakes otherwise
+// queues every request behind it (benchRESTNewConnections measures a
+// fresh connection's cost apart). The variants take turns in five rounds
+// of d/5 each, so that a load spike from elsewhere on the machine falls on
+// all of them alike.
+func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rate int, d time.Duration, logger *slog.Logger, variants []restVariant) map[string]restFigures {
+	b.Helper()
+	targets := make([]*restTarget, len(variants))
+	for i, v := range variants {
+		targets[i] = startRESTTarget(b, coord, logger, v, true)
+		defer targets[i].close()
+		targets[i].send(names, rate, min(d, 2*time.Second), 0)
 	}
-	return ms(0.50), ms(0.99), total, int(bad.Load())
+	const rounds = 5
+	latencies := make([][]time.Duration, len(variants))
+	failed := make([]int, len(variants))
+	cpu := make([]time.Duration, len(variants))
+	for r := range rounds {
+		for i, t := range targets {
+			cpu0 := benchkit.CPU()
+			l, bad := t.send(names, rate, d/rounds, uint64(r+1))
+			cpu[i] += benchkit.CPU() - cpu0
+			latencies[i] = append(latencies[i], l...)
+			failed[i] += bad
+		}
+	}
+	out := map[string]restFigures{}
+	for i, v := range variants {
+		slices.Sort(latencies[i])
+		out[v.name] = restFigures{p50: quantileMS(latencies[i], 0.50), p99: quantileMS(latencies[i], 0.99),
+			sent: len(latencies[i]), failed: failed[i], cpuPerReq: float64(cpu[i].Microseconds()) / float64(max(1, len(latencies[i])))}
+	}
+	return out
+}
+
+// benchRESTNewConnections sends n GET /connectors one after another, each
+// on a new connection (as curl without --keepalive does), to a listener set
+// up as v says, and returns p50 and p99 in ms: with TLS, the cost of a
+// full handshake (ECDSA P-256 certificate, Go's default key exchange).
+func benchRESTNewConnections(b *testing.B, coord *coordinator.Coordinator, n int, logger *slog.Logger, v restVariant) (p50, p99 float64) {
+	b.Helper()
+	t := startRESTTarget(b, coord, logger, v, false)
+	defer t.close()
+	latencies := make([]time.Duration, 0, n)
+	for range n {
+		t0 := time.Now()
+		if err := t.get("/connectors"); err != nil {
+			b.Fatalf("REST %s, new connection: %v", v.name, err)
+		}
+		latencies = append(latencies, time.Since(t0))
+	}
+	slices.Sort(latencies)
+	return quantileMS(latencies, 0.50), quantileMS(latencies, 0.99)
+}
+
+// quantileMS returns the q quantile of sorted latencies in ms.
+func quantileMS(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return float64(sorted[min(len(sorted)-1, int(q*float64(len(sorted))))].Microseconds()) / 1000
 }
 
 // memPhase prints, with SLUICE_BENCH_PROGRESS set, the process's memory at

@@ -69,6 +69,7 @@ func TestConfigProviderResolvedInTheLease(t *testing.T) {
 	}
 	resolver, err := configprovider.NewResolver(map[string]string{
 		"config.providers": "file", "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+		"config.providers.file.param.allowed.paths": dir,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -239,7 +239,7 @@ func TestDockerfileRuntimeImage(t *testing.T) {
 	d := readDockerfile(t)
 	final := strings.Join(d.final, "\n")
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^FROM (gcr\.io/distroless/static-debian12:nonroot|scratch)$`),
+		regexp.MustCompile(`(?m)^FROM (gcr\.io/distroless/static-debian12:nonroot@sha256:[0-9a-f]{64}|scratch)$`),
 		regexp.MustCompile(`(?m)^COPY --from=build .*/coordinator .*/source-poll .*/sink-batch /usr/local/bin/$`),
 		regexp.MustCompile(`(?m)^USER (nonroot|65532)`),
 		regexp.MustCompile(`(?m)^EXPOSE 8083$`),

@@ -18,7 +18,7 @@ func TestFunctionResolvesConfigProviders(t *testing.T) {
 	k := kafkatest.Start(t, 1)
 	rt := newRuntimeAPI(t, "source-poll")
 	env := append(functionEnv(k.Brokers),
-		"SLUICE_CONFIG_PROVIDERS=config.providers=env;config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+		"SLUICE_CONFIG_PROVIDERS=config.providers=env;config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider;config.providers.env.param.allowlist.pattern=ORDERS_.*",
 		"ORDERS_TOPIC=resolved-orders")
 	startFunction(t, rt, b.sourcePoll, env...)
 	rt.waitReady(t, 20*time.Second)

@@ -3,7 +3,8 @@
 // runs as root, in a temporary directory that user owns, killed when the
 // test binary dies, and stopped with a bounded wait.
 //
-// It is the common part of pgtest and mariadbtest; tests use those.
+// It is the common part of pgtest and mariadbtest (and the process side of
+// mosquittotest and s3test); tests use those.
 package daemontest
 
 import (
@@ -17,9 +18,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // Account is the operating-system user a server runs as: the named system
@@ -81,7 +83,7 @@ func (a Account) Command(sig syscall.Signal, path string, args ...string) *exec.
 // Run runs cmd to completion within timeout, returning its combined output
 // with the error.
 func Run(cmd *exec.Cmd, timeout time.Duration) (string, error) {
-	var out Buffer
+	var out proctest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return "", err
@@ -98,41 +100,29 @@ func Run(cmd *exec.Cmd, timeout time.Duration) (string, error) {
 	}
 }
 
-// Buffer collects a process's output; it is safe for concurrent use.
-type Buffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
-
 // Daemon is a running server process.
 type Daemon struct {
 	Name string
 	Cmd  *exec.Cmd
-	Log  *Buffer
+	Log  *proctest.Buffer
 
 	stopSig syscall.Signal
 	done    chan struct{}
 	err     error
 }
 
-// Start starts cmd as a daemon whose output goes to a buffer. stopSig is
-// what Stop sends first (SIGINT is PostgreSQL's fast shutdown, SIGTERM
-// MariaDB's).
+// Start starts cmd as a daemon whose output goes to a new buffer. stopSig
+// is what Stop sends first (SIGINT is PostgreSQL's fast shutdown, SIGTERM
+// MariaDB's, mosquitto's and versitygw's).
 func Start(name string, cmd *exec.Cmd, stopSig syscall.Signal) (*Daemon, error) {
-	d := &Daemon{Name: name, Cmd: cmd, Log: &Buffer{}, stopSig: stopSig, done: make(chan struct{})}
+	return StartLogged(name, cmd, stopSig, &proctest.Buffer{})
+}
+
+// StartLogged is Start with the output going to log, which a server keeps
+// across restarts. cmd should be in its own process group (Setpgid, as
+// Account.Command makes it), which Kill kills.
+func StartLogged(name string, cmd *exec.Cmd, stopSig syscall.Signal, log *proctest.Buffer) (*Daemon, error) {
+	d := &Daemon{Name: name, Cmd: cmd, Log: log, stopSig: stopSig, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.Log, d.Log
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
@@ -249,8 +239,18 @@ func sortVersionsDesc(paths []string) {
 	sort.SliceStable(paths, func(i, j int) bool { return version(paths[i]) > version(paths[j]) })
 }
 
-// LastLines returns the last n lines of s.
-func LastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+// Retry calls f up to n times, pausing between tries, until it succeeds;
+// it returns f's last error. A server restarted on the same port retries
+// while the port lingers.
+func Retry(n int, pause time.Duration, f func() error) error {
+	var err error
+	for i := range n {
+		if err = f(); err == nil {
+			return nil
+		}
+		if i < n-1 {
+			time.Sleep(pause)
+		}
+	}
+	return err
 }

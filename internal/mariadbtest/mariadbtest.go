@@ -22,14 +22,11 @@ package mariadbtest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +34,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // BinDirs are where mariadbd and mariadb-install-db are looked for, before
@@ -70,11 +68,12 @@ type Options struct {
 }
 
 // Server is a running MariaDB. Its methods are safe for concurrent use
-// except Stop, Kill and Restart.
+// except Stop, Kill and Restart (daemontest.Process's, as are Port and
+// PID).
 type Server struct {
-	// Host and Port are where it listens (TCP, 127.0.0.1).
+	*daemontest.Process
+	// Host is where it listens, with Port (TCP, 127.0.0.1).
 	Host string
-	Port int
 	// Password is User's password.
 	Password string
 	// Socket is the server's Unix socket; root connects there without a
@@ -88,7 +87,6 @@ type Server struct {
 	dir      string
 	opts     Options
 	account  daemontest.Account
-	daemon   *daemontest.Daemon
 }
 
 // StartServer creates a data directory in a new temporary directory and
@@ -116,7 +114,7 @@ func StartServer(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		Host:     "127.0.0.1",
-		Password: randomHex(12),
+		Password: daemontest.RandomHex(12),
 		Socket:   filepath.Join(dir, "mariadbd.sock"),
 		DataDir:  filepath.Join(dir, "data"),
 		mariadbd: mariadbd,
@@ -124,6 +122,7 @@ func StartServer(opts Options) (*Server, error) {
 		opts:     opts,
 		account:  account,
 	}
+	s.Process = daemontest.NewProcess("mariadbtest", dir, s.launch)
 	cmd := account.Command(syscall.SIGKILL, installDB, "--no-defaults",
 		"--datadir="+s.DataDir, "--auth-root-authentication-method=normal",
 		"--skip-test-db", "--skip-name-resolve")
@@ -134,13 +133,7 @@ func StartServer(opts Options) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("mariadbtest: mariadb-install-db: %v\n%s", err, out)
 	}
-	// A port found free can be taken before the server binds it; try a few.
-	for range 3 {
-		if err = s.start(0); err == nil {
-			break
-		}
-	}
-	if err != nil {
+	if err := s.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -151,16 +144,9 @@ func StartServer(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// start starts the server on port (0: a free one) and waits until it
-// accepts connections on its socket.
-func (s *Server) start(port int) error {
-	if port == 0 {
-		var err error
-		if port, err = daemontest.FreePort(); err != nil {
-			return err
-		}
-	}
-	s.Port = port
+// launch starts the server on port and waits until it accepts
+// connections on its socket.
+func (s *Server) launch(port int) (*daemontest.Daemon, error) {
 	args := []string{"--no-defaults",
 		"--datadir=" + s.DataDir,
 		"--socket=" + s.Socket,
@@ -169,14 +155,7 @@ func (s *Server) start(port int) error {
 		"--tmpdir=" + s.dir,
 		"--log-error=" + filepath.Join(s.dir, "error.log"),
 	}
-	settings := map[string]string{}
-	for k, v := range Settings {
-		settings[k] = v
-	}
-	for k, v := range s.opts.Settings {
-		settings[k] = v
-	}
-	for k, v := range settings {
+	for k, v := range daemontest.Settings(Settings, s.opts.Settings) {
 		args = append(args, "--"+k+"="+v)
 	}
 	// Started as the mysql user rather than with --user: a process that
@@ -185,13 +164,12 @@ func (s *Server) start(port int) error {
 	cmd := s.account.Command(syscall.SIGKILL, s.mariadbd, args...)
 	d, err := daemontest.Start("mariadbd", cmd, syscall.SIGTERM)
 	if err != nil {
-		return fmt.Errorf("mariadbtest: %w", err)
+		return nil, fmt.Errorf("mariadbtest: %w", err)
 	}
-	s.daemon = d
 	db, err := sql.Open("mysql", s.rootDSN())
 	if err != nil {
 		d.Kill()
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	err = d.WaitReady(90*time.Second, func() error {
@@ -202,10 +180,10 @@ func (s *Server) start(port int) error {
 	if err != nil {
 		d.Kill()
 		log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
-		return fmt.Errorf("mariadbtest: %v\nmariadbd error log:\n%s%s", err,
-			daemontest.LastLines(string(log), 40), d.Log.String())
+		return nil, fmt.Errorf("mariadbtest: %v\nmariadbd error log:\n%s%s", err,
+			proctest.LastLines(string(log), 40), d.Log.String())
 	}
-	return nil
+	return d, nil
 }
 
 func (s *Server) rootDSN() string {
@@ -265,37 +243,7 @@ func (s *Server) Open(db string) (*sql.DB, error) {
 // Log returns the server's error log.
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
-	return string(b) + s.daemon.Log.String()
-}
-
-// PID is the server process's id (PostgreSQL's postmaster, whose children
-// are the backends), for benchmarks that measure the server's CPU time.
-func (s *Server) PID() int { return s.daemon.Cmd.Process.Pid }
-
-// Stop shuts the server down, keeping its data for Restart.
-func (s *Server) Stop() { s.daemon.Stop() }
-
-// Kill kills the server at once, as a crash would.
-func (s *Server) Kill() { s.daemon.Kill() }
-
-// Restart starts the stopped (or killed) server again on the same port
-// with the same data.
-func (s *Server) Restart() error {
-	s.daemon.Stop()
-	var err error
-	for range 50 { // the port can linger for a moment
-		if err = s.start(s.Port); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
-}
-
-// Close stops the server and removes its directory.
-func (s *Server) Close() {
-	s.daemon.Stop()
-	os.RemoveAll(s.dir)
+	return string(b) + s.Daemon().Log.String()
 }
 
 // Start starts a server of the test's own (for tests that stop, kill or
@@ -303,68 +251,33 @@ func (s *Server) Close() {
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	s, err := StartServer(opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return daemontest.Owned(tb, s, err)
 }
 
-// The server the test binary shares.
-var shared struct {
-	sync.Mutex
-	running bool // Run is running the tests
-	server  *Server
-	err     error
-}
+// shared is the server the test binary shares.
+var shared = daemontest.NewShared("mariadbtest", func() (*Server, error) { return StartServer(Options{}) })
 
 // Run runs the tests (m.Run) and stops the shared server, if one was
 // started; call it from TestMain: os.Exit(mariadbtest.Run(m)).
 //
 // m is a *testing.M, or anything that runs the tests, so that harnesses
 // nest: pgtest.Run(runner(func() int { return mariadbtest.Run(m) })).
-func Run(m interface{ Run() int }) int {
-	shared.Lock()
-	shared.running = true
-	shared.Unlock()
-	code := m.Run()
-	shared.Lock()
-	defer shared.Unlock()
-	if shared.server != nil {
-		shared.server.Close()
-		shared.server = nil
-	}
-	shared.running = false
-	return code
-}
+func Run(m interface{ Run() int }) int { return shared.Run(m) }
 
 // Shared returns the test binary's server, starting it on first use. The
 // test fails if TestMain does not call Run or the server cannot start.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	shared.Lock()
-	defer shared.Unlock()
-	if !shared.running {
-		tb.Fatal("mariadbtest: the shared server needs TestMain to call os.Exit(mariadbtest.Run(m))")
-	}
-	if shared.server == nil && shared.err == nil {
-		shared.server, shared.err = StartServer(Options{})
-	}
-	if shared.err != nil {
-		tb.Fatal(shared.err)
-	}
-	return shared.server
+	return shared.Get(tb)
 }
 
-// DB is a database created for one test.
+// DB is a database created for one test: its Name, SQL (a connection
+// pool to it, as User), Exec and QueryInt are daemontest.DB's.
 type DB struct {
+	*daemontest.DB
 	Server *Server
-	// Name is the database's name.
-	Name string
 	// DSN and JDBCURL connect to it (see Server.DSN and Server.JDBCURL).
 	DSN, JDBCURL string
-	// SQL is a connection pool to it, as User.
-	SQL *sql.DB
 }
 
 // NewDB creates a fresh database on the shared server, dropped when the
@@ -377,66 +290,11 @@ func NewDB(tb testing.TB) *DB {
 // NewDB creates a fresh database on s, dropped when the test ends.
 func (s *Server) NewDB(tb testing.TB) *DB {
 	tb.Helper()
-	name := "t_" + randomHex(6)
-	admin, err := s.Open("")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("mariadbtest: CREATE DATABASE %s: %v", name, err)
-	}
-	db, err := s.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d := &DB{Server: s, Name: name, DSN: s.DSN(name), JDBCURL: s.JDBCURL(name), SQL: db}
-	tb.Cleanup(func() {
-		db.Close()
-		if exited, _ := s.daemon.Exited(); exited {
-			return
-		}
-		admin, err := s.Open("")
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			tb.Errorf("mariadbtest: DROP DATABASE %s: %v", name, err)
-		}
-	})
-	return d
-}
-
-// Exec runs a statement on the database, failing the test on an error.
-func (d *DB) Exec(tb testing.TB, query string, args ...any) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := d.SQL.ExecContext(ctx, query, args...); err != nil {
-		tb.Fatalf("mariadbtest: %s: %v", query, err)
-	}
-}
-
-// QueryInt runs a query that returns one integer, failing the test on an
-// error.
-func (d *DB) QueryInt(tb testing.TB, query string, args ...any) int64 {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var n int64
-	if err := d.SQL.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		tb.Fatalf("mariadbtest: %s: %v", query, err)
-	}
-	return n
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	db := daemontest.Database{Pkg: "mariadbtest", Process: s.Process, Open: s.Open,
+		Drop: func(ctx context.Context, admin *sql.DB, name string) error {
+			_, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name)
+			return err
+		},
+	}.NewDB(tb)
+	return &DB{DB: db, Server: s, DSN: s.DSN(db.Name), JDBCURL: s.JDBCURL(db.Name)}
 }

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/daemontest"
 	"github.com/sluicehq/sluice/internal/proctest"
 )
 
@@ -64,14 +65,12 @@ type Broker struct {
 	// Dir holds the configuration, the certificates and the persistence.
 	Dir string
 
-	tb      testing.TB
-	bin     string
-	conf    string
-	addrs   []string
-	log     *proctest.Buffer
-	cmd     *exec.Cmd
-	done    chan struct{}
-	stopped bool
+	tb     testing.TB
+	bin    string
+	conf   string
+	addrs  []string
+	log    *proctest.Buffer
+	daemon *daemontest.Daemon
 }
 
 // Binary returns the path of the mosquitto executable, or "" when it is
@@ -175,57 +174,37 @@ func writePasswords(path string, users map[string]string) error {
 	return nil
 }
 
+// start starts mosquitto and waits until it listens on every address.
 func (b *Broker) start() error {
 	cmd := exec.Command(b.bin, "-c", b.conf)
-	cmd.Stdout, cmd.Stderr = b.log, b.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	d, err := daemontest.StartLogged("mosquitto", cmd, syscall.SIGTERM, b.log)
+	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	b.cmd, b.done, b.stopped = cmd, done, false
-	deadline := time.Now().Add(10 * time.Second)
-	for _, addr := range b.addrs {
-		for {
-			select {
-			case <-done:
-				b.cmd = nil
-				return fmt.Errorf("mosquitto exited: %v", cmd.ProcessState)
-			default:
-			}
+	b.daemon = d
+	err = d.WaitReady(10*time.Second, func() error {
+		for _, addr := range b.addrs {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
+			if err != nil {
+				return err
 			}
-			if time.Now().After(deadline) {
-				b.Stop()
-				return fmt.Errorf("mosquitto did not listen on %s within 10s", addr)
-			}
-			time.Sleep(20 * time.Millisecond)
+			c.Close()
 		}
+		return nil
+	})
+	if err != nil {
+		d.Stop()
 	}
-	return nil
+	return err
 }
 
 // Stop ends the broker (SIGTERM, which saves the persistence, then SIGKILL
-// after 5 s). Stopping a stopped broker does nothing.
+// after 20 s). Stopping a stopped broker does nothing.
 func (b *Broker) Stop() {
-	if b.cmd == nil {
-		return
+	if b.daemon != nil {
+		b.daemon.Stop()
 	}
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.done:
-	case <-time.After(5 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.done
-	}
-	b.cmd = nil
 }
 
 // Restart stops the broker and starts it again on the same ports with the
@@ -234,14 +213,10 @@ func (b *Broker) Stop() {
 func (b *Broker) Restart() {
 	b.tb.Helper()
 	b.Stop()
-	var err error
-	for range 50 { // the ports may linger for a moment
-		if err = b.start(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	// The ports may linger for a moment.
+	if err := daemontest.Retry(50, 100*time.Millisecond, b.start); err != nil {
+		b.tb.Fatalf("mosquittotest: restarting mosquitto: %v\n%s", err, b.log.String())
 	}
-	b.tb.Fatalf("mosquittotest: restarting mosquitto: %v\n%s", err, b.log.String())
 }
 
 // Log returns what the broker printed.

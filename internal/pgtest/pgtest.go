@@ -20,16 +20,14 @@
 package pgtest
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +35,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // BinDirs are where the server's programs are looked for, newest major
@@ -64,11 +63,12 @@ type Options struct {
 }
 
 // Server is a running PostgreSQL. Its methods are safe for concurrent use
-// except Stop, Kill and Restart.
+// except Stop, Kill and Restart (daemontest.Process's, as are Port and
+// PID).
 type Server struct {
-	// Host and Port are where it listens (TCP, 127.0.0.1).
+	*daemontest.Process
+	// Host is where it listens, with Port (TCP, 127.0.0.1).
 	Host string
-	Port int
 	// Password is the superuser's (User) password; TCP connections need it.
 	Password string
 	// SocketDir holds the Unix socket; DataDir the cluster.
@@ -80,7 +80,6 @@ type Server struct {
 	dir     string
 	opts    Options
 	account daemontest.Account
-	daemon  *daemontest.Daemon
 }
 
 // StartServer initialises a cluster in a new temporary directory and starts
@@ -105,7 +104,7 @@ func StartServer(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		Host:      "127.0.0.1",
-		Password:  randomHex(12),
+		Password:  daemontest.RandomHex(12),
 		SocketDir: dir,
 		DataDir:   filepath.Join(dir, "data"),
 		bindir:    filepath.Dir(postgres),
@@ -113,18 +112,16 @@ func StartServer(opts Options) (*Server, error) {
 		opts:      opts,
 		account:   account,
 	}
+	s.Process = daemontest.NewProcess("pgtest", dir, s.launch)
 	if err := s.initdb(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// A port found free can be taken before the server binds it; try a few.
-	for range 3 {
-		if err = s.start(0); err == nil {
-			return s, nil
-		}
+	if err := s.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	os.RemoveAll(dir)
-	return nil, err
+	return s, nil
 }
 
 func (s *Server) initdb() error {
@@ -149,25 +146,11 @@ func (s *Server) initdb() error {
 	return nil
 }
 
-// start starts the server on port (0: a free one) and waits until it
-// accepts connections.
-func (s *Server) start(port int) error {
-	if port == 0 {
-		var err error
-		if port, err = daemontest.FreePort(); err != nil {
-			return err
-		}
-	}
-	s.Port = port
+// launch starts the server on port and waits until it accepts
+// connections.
+func (s *Server) launch(port int) (*daemontest.Daemon, error) {
 	args := []string{"-D", s.DataDir, "-p", strconv.Itoa(port), "-k", s.SocketDir}
-	settings := map[string]string{}
-	for k, v := range Settings {
-		settings[k] = v
-	}
-	for k, v := range s.opts.Settings {
-		settings[k] = v
-	}
-	for k, v := range settings {
+	for k, v := range daemontest.Settings(Settings, s.opts.Settings) {
 		args = append(args, "-c", k+"="+v)
 	}
 	// SIGQUIT if the test binary dies: an immediate shutdown, and the
@@ -175,13 +158,12 @@ func (s *Server) start(port int) error {
 	cmd := s.account.Command(syscall.SIGQUIT, filepath.Join(s.bindir, "postgres"), args...)
 	d, err := daemontest.Start("postgres", cmd, syscall.SIGINT)
 	if err != nil {
-		return fmt.Errorf("pgtest: %w", err)
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	s.daemon = d
 	db, err := sql.Open("pgx", s.URL("postgres"))
 	if err != nil {
 		d.Kill()
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	err = d.WaitReady(60*time.Second, func() error {
@@ -191,10 +173,10 @@ func (s *Server) start(port int) error {
 	})
 	if err != nil {
 		d.Kill()
-		return fmt.Errorf("pgtest: %v\npostgres output:\n%s", err, daemontest.LastLines(d.Log.String(), 40))
+		return nil, fmt.Errorf("pgtest: %v\npostgres output:\n%s", err, proctest.LastLines(d.Log.String(), 40))
 	}
 	s.Version /= 10000
-	return nil
+	return d, nil
 }
 
 // URL returns a connection string for database db as the superuser, over
@@ -222,105 +204,40 @@ func (s *Server) Open(db string) (*sql.DB, error) {
 }
 
 // Log returns what the server printed.
-func (s *Server) Log() string { return s.daemon.Log.String() }
-
-// PID is the server process's id (PostgreSQL's postmaster, whose children
-// are the backends), for benchmarks that measure the server's CPU time.
-func (s *Server) PID() int { return s.daemon.Cmd.Process.Pid }
-
-// Stop shuts the server down (fast shutdown), keeping its data for Restart.
-func (s *Server) Stop() { s.daemon.Stop() }
-
-// Kill kills the server at once, as a crash would.
-func (s *Server) Kill() { s.daemon.Kill() }
-
-// Restart starts the stopped (or killed) server again on the same port
-// with the same data.
-func (s *Server) Restart() error {
-	s.daemon.Stop()
-	var err error
-	for range 50 { // the port can linger for a moment
-		if err = s.start(s.Port); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
-}
-
-// Close stops the server and removes its directory.
-func (s *Server) Close() {
-	s.daemon.Stop()
-	os.RemoveAll(s.dir)
-}
+func (s *Server) Log() string { return s.Daemon().Log.String() }
 
 // Start starts a server of the test's own (for tests that stop, kill or
 // reconfigure it), closed when the test ends. Most tests use NewDB.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	s, err := StartServer(opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return daemontest.Owned(tb, s, err)
 }
 
-// The server the test binary shares.
-var shared struct {
-	sync.Mutex
-	running bool // Run is running the tests
-	server  *Server
-	err     error
-}
+// shared is the server the test binary shares.
+var shared = daemontest.NewShared("pgtest", func() (*Server, error) { return StartServer(Options{}) })
 
 // Run runs the tests (m.Run) and stops the shared server, if one was
 // started; call it from TestMain: os.Exit(pgtest.Run(m)).
 //
 // m is a *testing.M, or anything that runs the tests, so that harnesses
 // nest: pgtest.Run(runner(func() int { return mariadbtest.Run(m) })).
-func Run(m interface{ Run() int }) int {
-	shared.Lock()
-	shared.running = true
-	shared.Unlock()
-	code := m.Run()
-	shared.Lock()
-	defer shared.Unlock()
-	if shared.server != nil {
-		shared.server.Close()
-		shared.server = nil
-	}
-	shared.running = false
-	return code
-}
+func Run(m interface{ Run() int }) int { return shared.Run(m) }
 
 // Shared returns the test binary's server, starting it on first use. The
 // test fails if TestMain does not call Run or the server cannot start.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	shared.Lock()
-	defer shared.Unlock()
-	if !shared.running {
-		tb.Fatal("pgtest: the shared server needs TestMain to call os.Exit(pgtest.Run(m))")
-	}
-	if shared.server == nil && shared.err == nil {
-		shared.server, shared.err = StartServer(Options{})
-	}
-	if shared.err != nil {
-		tb.Fatal(shared.err)
-	}
-	return shared.server
+	return shared.Get(tb)
 }
 
-// DB is a database created for one test.
+// DB is a database created for one test: its Name, SQL (a connection
+// pool to it, as the superuser), Exec and QueryInt are daemontest.DB's.
 type DB struct {
+	*daemontest.DB
 	Server *Server
-	// Name is the database's name.
-	Name string
 	// URL and JDBCURL connect to it (see Server.URL and Server.JDBCURL).
 	URL, JDBCURL string
-	// SQL is a connection pool to it, as the superuser.
-	SQL *sql.DB
 }
 
 // NewDB creates a fresh database on the shared server, dropped (with its
@@ -330,71 +247,18 @@ func NewDB(tb testing.TB) *DB {
 	return Shared(tb).NewDB(tb)
 }
 
-// NewDB creates a fresh database on s, dropped when the test ends.
+// NewDB creates a fresh database on s, dropped (with its connections) when
+// the test ends.
 func (s *Server) NewDB(tb testing.TB) *DB {
 	tb.Helper()
-	name := "t_" + randomHex(6)
-	admin, err := s.Open("postgres")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("pgtest: CREATE DATABASE %s: %v", name, err)
-	}
-	db, err := s.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d := &DB{Server: s, Name: name, URL: s.URL(name), JDBCURL: s.JDBCURL(name), SQL: db}
-	tb.Cleanup(func() {
-		db.Close()
-		if exited, _ := s.daemon.Exited(); exited {
-			return
-		}
-		admin, err := s.Open("postgres")
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		// Replication slots keep a database in use; drop them first.
-		_, _ = admin.ExecContext(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", name)
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("pgtest: DROP DATABASE %s: %v", name, err)
-		}
-	})
-	return d
-}
-
-// Exec runs statements on the database, failing the test on an error.
-func (d *DB) Exec(tb testing.TB, query string, args ...any) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := d.SQL.ExecContext(ctx, query, args...); err != nil {
-		tb.Fatalf("pgtest: %s: %v", query, err)
-	}
-}
-
-// QueryInt runs a query that returns one integer, failing the test on an
-// error.
-func (d *DB) QueryInt(tb testing.TB, query string, args ...any) int64 {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var n int64
-	if err := d.SQL.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		tb.Fatalf("pgtest: %s: %v", query, err)
-	}
-	return n
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	db := daemontest.Database{Pkg: "pgtest", Process: s.Process,
+		Open: func(name string) (*sql.DB, error) { return s.Open(cmp.Or(name, "postgres")) },
+		Drop: func(ctx context.Context, admin *sql.DB, name string) error {
+			// Replication slots keep a database in use; drop them first.
+			_, _ = admin.ExecContext(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", name)
+			_, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			return err
+		},
+	}.NewDB(tb)
+	return &DB{DB: db, Server: s, URL: s.URL(db.Name), JDBCURL: s.JDBCURL(db.Name)}
 }

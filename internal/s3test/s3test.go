@@ -10,10 +10,6 @@ package s3test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"go/build"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/sluicehq/sluice/internal/daemontest"
 	"github.com/sluicehq/sluice/internal/proctest"
 )
 
@@ -47,13 +44,12 @@ type Server struct {
 	// Bucket was created by Start.
 	Bucket string
 
-	tb   testing.TB
-	bin  string
-	addr string
-	dir  string
-	log  *proctest.Buffer
-	cmd  *exec.Cmd
-	done chan struct{}
+	tb     testing.TB
+	bin    string
+	addr   string
+	dir    string
+	log    *proctest.Buffer
+	daemon *daemontest.Daemon
 }
 
 // Start starts versitygw on a free loopback port, waits until it answers,
@@ -66,9 +62,9 @@ func Start(tb testing.TB) *Server {
 			"(go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)", filepath.Join(gopath(), "bin"))
 	}
 	s := &Server{
-		AccessKey: "SLUICE" + strings.ToUpper(randomHex(7)),
-		SecretKey: randomHex(20),
-		Bucket:    "sluice-" + randomHex(4),
+		AccessKey: "SLUICE" + strings.ToUpper(daemontest.RandomHex(7)),
+		SecretKey: daemontest.RandomHex(20),
+		Bucket:    "sluice-" + daemontest.RandomHex(4),
 		tb:        tb,
 		bin:       bin,
 		dir:       tb.TempDir(),
@@ -103,56 +99,37 @@ func (s *Server) CommandLine() []string {
 		"--region", Region, "--quiet", "posix", s.dir}
 }
 
+// start starts versitygw and waits until it answers.
 func (s *Server) start() error {
 	args := s.CommandLine()
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout = s.log
-	cmd.Stderr = s.log
 	// Its own process group, so that a signal to the test does not reach it
 	// first and Stop can end it cleanly.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	d, err := daemontest.StartLogged("versitygw", cmd, syscall.SIGTERM, s.log)
+	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	s.cmd, s.done = cmd, done
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			s.cmd = nil
-			return fmt.Errorf("versitygw exited: %v", cmd.ProcessState)
-		default:
-		}
+	s.daemon = d
+	err = d.WaitReady(20*time.Second, func() error {
 		resp, err := http.Get(s.Endpoint + "/")
 		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		d.Stop()
 	}
-	s.Stop()
-	return errors.New("versitygw did not answer within 20s")
+	return err
 }
 
-// Stop ends the server (SIGTERM, then SIGKILL after 5 s). The data stays in
-// its directory for Restart. Stopping a stopped server does nothing.
+// Stop ends the server (SIGTERM, then SIGKILL after 20 s). The data stays
+// in its directory for Restart. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
-	if s.cmd == nil {
-		return
+	if s.daemon != nil {
+		s.daemon.Stop()
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
 }
 
 // Restart starts the stopped server again on the same port with the same
@@ -160,14 +137,10 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	var err error
-	for range 50 { // the port may linger for a moment after the kill
-		if err = s.start(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	// The port may linger for a moment after the kill.
+	if err := daemontest.Retry(50, 100*time.Millisecond, s.start); err != nil {
+		s.tb.Fatalf("s3test: restarting versitygw: %v\n%s", err, s.log.String())
 	}
-	s.tb.Fatalf("s3test: restarting versitygw: %v\n%s", err, s.log.String())
 }
 
 // NewBucket creates another, empty bucket and returns its name.
@@ -248,7 +221,7 @@ func props(endpoint, bucket, access, secret string) map[string]string {
 
 func createBucket(tb testing.TB, c *s3.Client) string {
 	tb.Helper()
-	name := "sluice-" + randomHex(4)
+	name := "sluice-" + daemontest.RandomHex(4)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
@@ -285,10 +258,4 @@ func gopath() string {
 		return filepath.SplitList(gp)[0]
 	}
 	return build.Default.GOPATH
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -26,7 +26,56 @@ const (
 	RegionParam           = "region"
 	EndpointParam         = "endpoint"
 	NotFoundStrategyParam = "NotFoundStrategy"
+	// AllowedPrefixesParam is Sluice's allow setting for the AWS
+	// providers: the secret or parameter names (or ARNs) they may read.
+	AllowedPrefixesParam = "allowed.prefixes"
 )
+
+// namePrefixes is the allowed.prefixes parameter: a comma-separated list
+// of prefixes that a secret id or parameter name must start with, spaces
+// around entries ignored. Unset, nothing may be read (deny by default);
+// "*" allows every name. Names and ARNs are compared as written: a
+// reference by ARN needs an ARN prefix ("arn:aws:ssm:eu-west-1:123456789012:parameter/prod/"),
+// a reference by name a name prefix ("/prod/"). End a prefix with "/" to
+// allow one level of a hierarchy and not its siblings ("/prod/app"
+// also allows "/prod/application").
+type namePrefixes struct {
+	set      bool
+	all      bool
+	prefixes []string
+}
+
+func parsePrefixes(params map[string]string) namePrefixes {
+	v, ok := params[AllowedPrefixesParam]
+	if !ok {
+		return namePrefixes{}
+	}
+	p := namePrefixes{set: true}
+	for _, e := range strings.Split(v, ",") {
+		switch e = strings.TrimSpace(e); e {
+		case "":
+		case "*":
+			p.all = true
+		default:
+			p.prefixes = append(p.prefixes, e)
+		}
+	}
+	return p
+}
+
+// check returns a *NotAllowedError naming what ("secret", "parameter") and
+// name unless name is allowed.
+func (p namePrefixes) check(what, name string) error {
+	if p.all {
+		return nil
+	}
+	for _, prefix := range p.prefixes {
+		if strings.HasPrefix(name, prefix) {
+			return nil
+		}
+	}
+	return &NotAllowedError{Param: AllowedPrefixesParam, What: fmt.Sprintf("%s %q", what, name), Unset: !p.set}
+}
 
 // awsService is an AWS service the providers call: its name in messages
 // and its SigV4 signing name, which is also its endpoint's first label.

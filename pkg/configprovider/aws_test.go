@@ -148,13 +148,15 @@ func isolateAWS(t *testing.T) {
 func awsResolver(t *testing.T, endpoint string, extra map[string]string) *Resolver {
 	t.Helper()
 	props := map[string]string{
-		"config.providers":                               "secretsmanager,ssm",
-		"config.providers.secretsmanager.class":          SecretsManagerMSKClass,
-		"config.providers.secretsmanager.param.region":   "us-east-1",
-		"config.providers.secretsmanager.param.endpoint": endpoint,
-		"config.providers.ssm.class":                     SSMMSKClass,
-		"config.providers.ssm.param.region":              "us-east-1",
-		"config.providers.ssm.param.endpoint":            endpoint,
+		"config.providers":                                       "secretsmanager,ssm",
+		"config.providers.secretsmanager.class":                  SecretsManagerMSKClass,
+		"config.providers.secretsmanager.param.region":           "us-east-1",
+		"config.providers.secretsmanager.param.endpoint":         endpoint,
+		"config.providers.ssm.class":                             SSMMSKClass,
+		"config.providers.ssm.param.region":                      "us-east-1",
+		"config.providers.ssm.param.endpoint":                    endpoint,
+		"config.providers.secretsmanager.param.allowed.prefixes": "*",
+		"config.providers.ssm.param.allowed.prefixes":            "*",
 	}
 	for k, v := range extra {
 		props[k] = v
@@ -406,7 +408,7 @@ func TestAWSRetries(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			sm := &SecretsManager{}
-			if err := sm.Configure(map[string]string{RegionParam: "us-east-1", EndpointParam: srv.URL}); err != nil {
+			if err := sm.Configure(map[string]string{RegionParam: "us-east-1", EndpointParam: srv.URL, AllowedPrefixesParam: "prod/"}); err != nil {
 				t.Fatal(err)
 			}
 			got, err := sm.Get(testContext(t), "prod/db", []string{"password"})
@@ -460,12 +462,126 @@ func TestAWSNoRegion(t *testing.T) {
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	_, endpoint := newFakeAWS(t)
 	for _, p := range []Provider{&SecretsManager{}, &SSMParameterStore{}} {
-		if err := p.Configure(map[string]string{EndpointParam: endpoint}); err != nil {
+		if err := p.Configure(map[string]string{EndpointParam: endpoint, AllowedPrefixesParam: "*"}); err != nil {
 			t.Fatalf("%T.Configure: %v", p, err)
 		}
 		_, err := p.Get(testContext(t), "", []string{"prod/db"})
 		if err == nil || !strings.Contains(err.Error(), "no AWS region") {
 			t.Errorf("%T.Get without a region: %v, want an error naming the missing region", p, err)
 		}
+	}
+}
+
+// The AWS providers read only names under allowed.prefixes, and nothing
+// when it is unset; a refused name never reaches AWS.
+func TestAWSAllowedPrefixes(t *testing.T) {
+	isolateAWS(t)
+	fake, endpoint := newFakeAWS(t)
+	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf"
+	encodedARN := strings.ReplaceAll(arn, ":", "%3A")
+	tests := []struct {
+		name     string
+		prefixes map[string]string // provider -> allowed.prefixes; absent: unset
+		value    string
+		want     string
+		wantErr  string
+	}{
+		{
+			name:    "secrets manager unset allows nothing",
+			value:   "${secretsmanager:prod/db:password}",
+			wantErr: `secret "prod/db" is not allowed: config.providers.secretsmanager.param.allowed.prefixes is not set`,
+		},
+		{
+			name:    "ssm unset allows nothing",
+			value:   "${ssm::/msk/db/password}",
+			wantErr: `parameter "/msk/db/password" is not allowed: config.providers.ssm.param.allowed.prefixes is not set`,
+		},
+		{
+			name:     "secret name under a prefix",
+			prefixes: map[string]string{"secretsmanager": "other/, prod/"},
+			value:    "${secretsmanager:prod/db:password}",
+			want:     fakeDBPassword,
+		},
+		{
+			name:     "secret name outside the prefixes",
+			prefixes: map[string]string{"secretsmanager": "prod/"},
+			value:    "${secretsmanager:plain}",
+			wantErr:  `secret "plain" is not allowed by config.providers.secretsmanager.param.allowed.prefixes`,
+		},
+		{
+			name:     "empty prefixes allow nothing",
+			prefixes: map[string]string{"secretsmanager": ""},
+			value:    "${secretsmanager:prod/db:password}",
+			wantErr:  "is not allowed by config.providers.secretsmanager.param.allowed.prefixes",
+		},
+		{
+			name:     "ARN under an ARN prefix (URL-decoded first)",
+			prefixes: map[string]string{"secretsmanager": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-"},
+			value:    "${secretsmanager:" + encodedARN + ":token}",
+			want:     fakeAPIToken,
+		},
+		{
+			name:     "ARN is not matched by a name prefix",
+			prefixes: map[string]string{"secretsmanager": "api-"},
+			value:    "${secretsmanager:" + encodedARN + ":token}",
+			wantErr:  "is not allowed by config.providers.secretsmanager.param.allowed.prefixes",
+		},
+		{
+			name:     "ssm parameter under a prefix",
+			prefixes: map[string]string{"ssm": "/msk/db/"},
+			value:    "${ssm::/msk/db/user}",
+			want:     fakeSSMPlain,
+		},
+		{
+			name:     "ssm parameter outside the prefixes",
+			prefixes: map[string]string{"ssm": "/msk/db/user"},
+			value:    "${ssm::/msk/db/password}",
+			wantErr:  `parameter "/msk/db/password" is not allowed by config.providers.ssm.param.allowed.prefixes`,
+		},
+		{
+			name:     "star allows all",
+			prefixes: map[string]string{"ssm": "*"},
+			value:    "${ssm::/msk/db/password}",
+			want:     fakeSSMPassword,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := map[string]string{
+				"config.providers":                               "secretsmanager,ssm",
+				"config.providers.secretsmanager.class":          SecretsManagerClass,
+				"config.providers.secretsmanager.param.region":   "us-east-1",
+				"config.providers.secretsmanager.param.endpoint": endpoint,
+				"config.providers.ssm.class":                     SSMClass,
+				"config.providers.ssm.param.region":              "us-east-1",
+				"config.providers.ssm.param.endpoint":            endpoint,
+			}
+			for p, v := range tt.prefixes {
+				props["config.providers."+p+".param.allowed.prefixes"] = v
+			}
+			r, err := NewResolver(props)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			before := len(fake.reqs())
+			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value})
+			if tt.wantErr != "" {
+				if err == nil || !errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve error = %v, want ErrNotAllowed containing %q", err, tt.wantErr)
+				}
+				assertNoSecret(t, err)
+				if n := len(fake.reqs()) - before; n != 0 {
+					t.Errorf("a refused reference made %d AWS requests", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if got["k"] != tt.want {
+				t.Errorf("Resolve = %q, want %q", got["k"], tt.want)
+			}
+		})
 	}
 }

@@ -8,6 +8,12 @@
 // error this package returns names only the config key, the provider and the
 // path, never a looked-up value.
 //
+// Providers deny by default, unlike Kafka's: each reads only what its allow
+// setting names (EnvVar's allowlist.pattern, File's and Directory's
+// allowed.paths, the AWS providers' allowed.prefixes), nothing when the
+// setting is unset, and refuses anything else with a *NotAllowedError
+// naming the worker setting.
+//
 // Built-in providers, under the class names Kafka Connect and Amazon MSK
 // Connect users already write:
 //

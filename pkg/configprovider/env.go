@@ -15,12 +15,16 @@ const AllowlistPatternParam = "allowlist.pattern"
 // variable NAME of the process running the task. References take no path.
 //
 // Parameter allowlist.pattern is a regular expression that a variable's
-// whole name must match (Java's Matcher.matches) for the provider to return
-// it; the default ".*" allows every variable, and an empty pattern allows
-// none. The pattern is Go (RE2) syntax, which covers the usual Java
-// patterns but not back-references or look-arounds.
+// whole name must match (Java's Matcher.matches) for the provider to read
+// it; a name it does not match is an error (*NotAllowedError) naming the
+// variable and the setting. Kafka's default pattern ".*" allows every
+// variable (in a function, the Kafka password too); Sluice denies by
+// default: with allowlist.pattern unset no variable may be read, and ".*"
+// must be written to allow all. An allowed variable that is not set leaves
+// the reference as written. The pattern is Go (RE2) syntax, which covers the
+// usual Java patterns but not back-references or look-arounds.
 type EnvVar struct {
-	allow *regexp.Regexp
+	allow *regexp.Regexp // nil: allowlist.pattern unset, nothing allowed
 }
 
 var _ Provider = (*EnvVar)(nil)
@@ -32,7 +36,8 @@ func (e *EnvVar) Configure(params map[string]string) error {
 	}
 	pattern, ok := params[AllowlistPatternParam]
 	if !ok {
-		pattern = ".*"
+		e.allow = nil
+		return nil
 	}
 	re, err := regexp.Compile(`^(?:` + pattern + `)$`)
 	if err != nil {
@@ -42,30 +47,29 @@ func (e *EnvVar) Configure(params map[string]string) error {
 	return nil
 }
 
-// Get returns the allowed environment variables named by keys, or all the
-// allowed ones when keys is nil. A path is an error (ErrPathNotSupported),
-// as in Kafka.
+// Get returns the environment variables named by keys, or all the allowed
+// ones when keys is nil. A path is an error (ErrPathNotSupported), as in
+// Kafka, and so is a name the allowlist does not match.
 func (e *EnvVar) Get(_ context.Context, path string, keys []string) (map[string]string, error) {
 	if path != "" {
 		return nil, fmt.Errorf("%w by EnvVarConfigProvider, invalid value %q", ErrPathNotSupported, path)
 	}
-	allow := e.allow
-	if allow == nil {
-		allow = regexp.MustCompile(`^(?:.*)$`)
-	}
 	data := map[string]string{}
 	if keys == nil {
+		if e.allow == nil {
+			return data, nil
+		}
 		for _, kv := range os.Environ() {
 			k, v, _ := strings.Cut(kv, "=")
-			if allow.MatchString(k) {
+			if e.allow.MatchString(k) {
 				data[k] = v
 			}
 		}
 		return data, nil
 	}
 	for _, k := range keys {
-		if !allow.MatchString(k) {
-			continue
+		if e.allow == nil || !e.allow.MatchString(k) {
+			return nil, &NotAllowedError{Param: AllowlistPatternParam, What: fmt.Sprintf("environment variable %q", k), Unset: e.allow == nil}
 		}
 		if v, ok := os.LookupEnv(k); ok {
 			data[k] = v

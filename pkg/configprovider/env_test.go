@@ -17,6 +17,7 @@ func TestEnvVarProvider(t *testing.T) {
 		value   string
 		want    string
 		wantErr error
+		wantMsg string
 	}{
 		{name: "variable", value: "${env:SLUICE_TEST_DB_PASSWORD}", want: "hunter2"},
 		{name: "empty path", value: "${env::SLUICE_TEST_OTHER}", want: "other"},
@@ -29,23 +30,38 @@ func TestEnvVarProvider(t *testing.T) {
 			want:   "hunter2",
 		},
 		{
-			name:   "allowlist filters",
-			params: map[string]string{"allowlist.pattern": "SLUICE_TEST_DB_.*"},
-			value:  "${env:SLUICE_TEST_OTHER}",
-			want:   "${env:SLUICE_TEST_OTHER}",
+			name:    "allowlist refuses",
+			params:  map[string]string{"allowlist.pattern": "SLUICE_TEST_DB_.*"},
+			value:   "${env:SLUICE_TEST_OTHER}",
+			wantErr: ErrNotAllowed,
+			wantMsg: `environment variable "SLUICE_TEST_OTHER" is not allowed by config.providers.env.param.allowlist.pattern`,
 		},
 		{
 			// Java's Matcher.matches: the whole name must match.
-			name:   "allowlist is anchored",
-			params: map[string]string{"allowlist.pattern": "SLUICE_TEST"},
-			value:  "${env:SLUICE_TEST_OTHER}",
-			want:   "${env:SLUICE_TEST_OTHER}",
+			name:    "allowlist is anchored",
+			params:  map[string]string{"allowlist.pattern": "SLUICE_TEST"},
+			value:   "${env:SLUICE_TEST_OTHER}",
+			wantErr: ErrNotAllowed,
 		},
 		{
-			name:   "empty allowlist allows nothing",
-			params: map[string]string{"allowlist.pattern": ""},
+			name:    "empty allowlist allows nothing",
+			params:  map[string]string{"allowlist.pattern": ""},
+			value:   "${env:SLUICE_TEST_OTHER}",
+			wantErr: ErrNotAllowed,
+		},
+		{
+			// Kafka's default is ".*"; Sluice's is nothing.
+			name:    "unset allowlist allows nothing",
+			params:  map[string]string{},
+			value:   "${env:SLUICE_TEST_DB_PASSWORD}",
+			wantErr: ErrNotAllowed,
+			wantMsg: "config.providers.env.param.allowlist.pattern is not set",
+		},
+		{
+			name:   "allowlist .* allows all",
+			params: map[string]string{"allowlist.pattern": ".*"},
 			value:  "${env:SLUICE_TEST_OTHER}",
-			want:   "${env:SLUICE_TEST_OTHER}",
+			want:   "other",
 		},
 		{name: "path is an error", value: "${env:/some/path:SLUICE_TEST_OTHER}", wantErr: ErrPathNotSupported},
 		{
@@ -63,11 +79,21 @@ func TestEnvVarProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := resolverFor(t, "env", EnvVarClass, tt.params)
+			params := tt.params
+			if params == nil {
+				params = map[string]string{"allowlist.pattern": "SLUICE_TEST_.*"}
+			}
+			r := resolverFor(t, "env", EnvVarClass, params)
 			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Resolve error = %v, want %v", err, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Errorf("error %q does not contain %q", err, tt.wantMsg)
+				}
+				if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "other\"") {
+					t.Errorf("error %q leaks a value", err)
 				}
 				if !strings.Contains(err.Error(), `config "k"`) || !strings.Contains(err.Error(), `provider "env"`) {
 					t.Errorf("error %q does not name the config key and provider", err)
@@ -94,6 +120,16 @@ func TestEnvVarProvider(t *testing.T) {
 		}
 		if len(got) != 3 || got["SLUICE_TEST_OTHER"] != "other" {
 			t.Errorf("Get(nil keys) = %v", got)
+		}
+	})
+	t.Run("get all without allowlist", func(t *testing.T) {
+		var e EnvVar
+		if err := e.Configure(nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Get(testContext(t), "", nil)
+		if err != nil || len(got) != 0 {
+			t.Errorf("Get(nil keys) = %v, %v; want nothing", got, err)
 		}
 	})
 }

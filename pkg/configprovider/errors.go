@@ -21,7 +21,41 @@ var (
 	// ErrPathNotSupported is returned by EnvVar.Get for a reference with a
 	// path, as Kafka's EnvVarConfigProvider does.
 	ErrPathNotSupported = errors.New("path is not supported")
+	// ErrNotAllowed is matched (errors.Is) by every *NotAllowedError: a
+	// lookup outside what the provider's allow setting covers.
+	ErrNotAllowed = errors.New("not allowed")
 )
+
+// NotAllowedError reports a lookup that the provider's allow setting
+// (allowed.paths, allowed.prefixes, allowlist.pattern) does not cover.
+// Providers deny by default: with the setting unset nothing may be read.
+// It names what was refused (a path, a secret id, a variable name), never a
+// value.
+type NotAllowedError struct {
+	// Param is the provider parameter that would allow it ("allowed.paths").
+	Param string
+	// Setting is Param as the worker writes it
+	// ("config.providers.file.param.allowed.paths"); Resolver fills it in.
+	Setting string
+	// What is the refused lookup, quoted ("file \"/etc/passwd\"").
+	What string
+	// Unset is true when Param is not set at all, so nothing is allowed.
+	Unset bool
+}
+
+func (e *NotAllowedError) Error() string {
+	setting := e.Setting
+	if setting == "" {
+		setting = e.Param
+	}
+	if e.Unset {
+		return fmt.Sprintf("%s is not allowed: %s is not set (config providers deny by default)", e.What, setting)
+	}
+	return fmt.Sprintf("%s is not allowed by %s", e.What, setting)
+}
+
+// Is makes errors.Is(err, ErrNotAllowed) true.
+func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
 
 // ResolveError reports a provider that failed while Resolver.Resolve looked
 // up a path. It names the provider, the path and the config keys whose

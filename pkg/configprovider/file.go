@@ -20,10 +20,12 @@ const AllowedPathsParam = "allowed.paths"
 // File is Kafka's FileConfigProvider: ${file:/path/to/file.properties:key}
 // is the value of key in a Java properties file.
 //
-// A reference without a path, a key the file does not hold, and a path
-// outside allowed.paths (logged as a warning) resolve to nothing, so the
-// reference is left as written; a file that cannot be read or parsed is an
-// error naming the path.
+// It reads only under allowed.paths, and nothing when allowed.paths is
+// unset (Kafka allows every path then; Sluice denies by default): a path
+// outside is an error (*NotAllowedError) naming the path and the setting. A
+// reference without a path and a key the file does not hold resolve to
+// nothing, so the reference is left as written; a file that cannot be read
+// or parsed is an error naming the path.
 type File struct {
 	allowed allowedPaths
 }
@@ -31,8 +33,8 @@ type File struct {
 var _ Provider = (*File)(nil)
 
 // Configure reads allowed.paths: a comma-separated list of absolute,
-// existing paths under which files may be read; when unset, every path may
-// be read.
+// existing paths under which files may be read (KIP-993). Unset, no file
+// may be read; "/" allows every file.
 func (f *File) Configure(params map[string]string) error {
 	if err := checkParams(params, AllowedPathsParam); err != nil {
 		return err
@@ -51,10 +53,9 @@ func (f *File) Get(_ context.Context, path string, keys []string) (map[string]st
 	if path == "" {
 		return data, nil
 	}
-	file, ok := f.allowed.check(path)
-	if !ok {
-		slog.Warn("config provider path is not allowed", "class", FileClass, "path", path)
-		return data, nil
+	file, err := f.allowed.check("file", path)
+	if err != nil {
+		return nil, err
 	}
 	r, err := os.Open(file)
 	if err != nil {
@@ -85,12 +86,15 @@ func (f *File) Close() error { return nil }
 // the content (UTF-8) of the regular file name directly inside the directory
 // /path, the shape of a Kubernetes or Docker secret mount. Keys never reach
 // outside the directory (no subdirectories, no ".."); symbolic links are
-// followed, as Kafka's Files.isRegularFile does.
+// followed, as Kafka's Files.isRegularFile does, but only to files under
+// allowed.paths.
 //
-// A reference without a path, a path that is not a directory or is outside
-// allowed.paths (both logged as warnings), and a missing file resolve to
-// nothing, so the reference is left as written; a file that cannot be read
-// is an error naming the path and key.
+// As File, it reads only under allowed.paths and nothing when it is unset:
+// a directory (or a file it links to) outside is an error
+// (*NotAllowedError). A reference without a path, a path that is not a
+// directory (logged as a warning) and a missing file resolve to nothing, so
+// the reference is left as written; a file that cannot be read is an error
+// naming the path and key.
 type Directory struct {
 	allowed allowedPaths
 }
@@ -117,16 +121,16 @@ func (d *Directory) Get(_ context.Context, path string, keys []string) (map[stri
 	if path == "" {
 		return data, nil
 	}
-	dir, ok := d.allowed.check(path)
-	if !ok {
-		slog.Warn("config provider path is not allowed", "class", DirectoryClass, "path", path)
-		return data, nil
+	dir, err := d.allowed.check("directory", path)
+	if err != nil {
+		return nil, err
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		slog.Warn("config provider path is not a directory", "class", DirectoryClass, "path", path)
 		return data, nil
 	}
-	if keys == nil {
+	listed := keys == nil
+	if listed {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("could not list directory %q: %w", path, ioCause(err))
@@ -139,13 +143,21 @@ func (d *Directory) Get(_ context.Context, path string, keys []string) (map[stri
 		if k == "" || k == "." || k == ".." || strings.ContainsRune(k, '/') || strings.ContainsRune(k, filepath.Separator) {
 			continue
 		}
-		file := filepath.Join(dir, k)
+		// A symbolic link in the directory is followed only to a file
+		// under allowed.paths.
+		file, err := d.allowed.check("file", filepath.Join(dir, k))
+		if err != nil {
+			if listed {
+				continue
+			}
+			return nil, err
+		}
 		if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("could not read file %q for property %q: %w", file, k, ioCause(err))
+			return nil, fmt.Errorf("could not read file %q for property %q: %w", filepath.Join(path, k), k, ioCause(err))
 		}
 		data[k] = string(b)
 	}
@@ -155,50 +167,85 @@ func (d *Directory) Get(_ context.Context, path string, keys []string) (map[stri
 // Close does nothing.
 func (d *Directory) Close() error { return nil }
 
-// allowedPaths is Kafka's AllowedPaths: nil allows every path; otherwise
-// a path is allowed when, cleaned, it lies at or under one of the entries.
-// The check is lexical (Java's Path.normalize and startsWith): symbolic
-// links are not resolved.
-type allowedPaths []string
+// allowedPaths is Kafka's AllowedPaths, denying by default: a path is
+// allowed when allowed.paths is set and the path, made clean and with the
+// symbolic links of its existing part resolved, lies at or under one of the
+// (likewise resolved) entries. Resolving links, which Kafka does not, keeps
+// a link under a root from leading outside it.
+type allowedPaths struct {
+	set   bool     // allowed.paths was given
+	roots []string // clean, absolute, links resolved
+}
 
 // parseAllowedPaths reads allowed.paths. As with Java's String.split,
 // trailing empty entries are dropped; every other entry must be an
 // absolute path that exists.
 func parseAllowedPaths(v string) (allowedPaths, error) {
 	if v == "" {
-		return nil, nil
+		return allowedPaths{}, nil
 	}
 	parts := strings.Split(v, ",")
 	for len(parts) > 0 && parts[len(parts)-1] == "" {
 		parts = parts[:len(parts)-1]
 	}
-	a := allowedPaths{}
+	a := allowedPaths{set: true, roots: []string{}}
 	for _, p := range parts {
 		clean := filepath.Clean(p)
 		if !filepath.IsAbs(clean) {
-			return nil, fmt.Errorf("%w: %s: path %q is not absolute", ErrInvalidParam, AllowedPathsParam, p)
+			return allowedPaths{}, fmt.Errorf("%w: %s: path %q is not absolute", ErrInvalidParam, AllowedPathsParam, p)
 		}
-		if _, err := os.Stat(clean); err != nil {
-			return nil, fmt.Errorf("%w: %s: path %q does not exist", ErrInvalidParam, AllowedPathsParam, p)
+		real, err := filepath.EvalSymlinks(clean)
+		if err != nil {
+			return allowedPaths{}, fmt.Errorf("%w: %s: path %q does not exist", ErrInvalidParam, AllowedPathsParam, p)
 		}
-		a = append(a, clean)
+		a.roots = append(a.roots, real)
 	}
 	return a, nil
 }
 
-// check is AllowedPaths.parseUntrustedPath: the path to open, and whether it
-// may be opened.
-func (a allowedPaths) check(path string) (string, bool) {
-	if a == nil {
-		return path, true
+// check is AllowedPaths.parseUntrustedPath: the path to open (links
+// resolved), or a *NotAllowedError naming what (a "file", a "directory")
+// and path.
+func (a allowedPaths) check(what, path string) (string, error) {
+	refused := &NotAllowedError{Param: AllowedPathsParam, What: fmt.Sprintf("%s %q", what, path), Unset: !a.set}
+	if !a.set {
+		return "", refused
 	}
 	clean := filepath.Clean(path)
-	for _, root := range a {
-		if clean == root || strings.HasPrefix(clean, strings.TrimSuffix(root, string(filepath.Separator))+string(filepath.Separator)) {
-			return clean, true
+	if !filepath.IsAbs(clean) {
+		return "", refused
+	}
+	real := resolveExisting(clean)
+	for _, root := range a.roots {
+		if within(root, real) {
+			return real, nil
 		}
 	}
-	return "", false
+	return "", refused
+}
+
+// within reports whether path is root or lies under it; both are clean and
+// absolute.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolveExisting resolves the symbolic links of the longest existing
+// prefix of the clean, absolute path.
+func resolveExisting(path string) string {
+	rest := ""
+	for dir := path; ; {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return path
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
 }
 
 // ioCause drops the path from an fs.PathError, which the caller names

@@ -48,6 +48,10 @@ func TestFileProvider(t *testing.T) {
 	if err := os.Mkdir(allowed[:len(allowed)-1], 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A link inside the allowed folder to a file outside it.
+	if err := os.Symlink(outside, filepath.Join(allowed, "link.properties")); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name    string
@@ -66,28 +70,46 @@ func TestFileProvider(t *testing.T) {
 		{name: "malformed file", value: "${file:" + allowed + "/bad.properties:password}", wantErr: "malformed properties"},
 		{name: "allowed path", params: map[string]string{"allowed.paths": allowed}, value: "${file:" + props + ":user}", want: "admin"},
 		{
-			name:   "outside allowed.paths left as is",
-			params: map[string]string{"allowed.paths": allowed},
+			name:    "outside allowed.paths refused",
+			params:  map[string]string{"allowed.paths": allowed},
+			value:   "${file:" + outside + ":password}",
+			wantErr: `file "` + outside + `" is not allowed by config.providers.file.param.allowed.paths`,
+		},
+		{
+			name:    "traversal out of allowed.paths refused",
+			params:  map[string]string{"allowed.paths": allowed},
+			value:   "${file:" + allowed + "/../outside.properties:password}",
+			wantErr: "is not allowed by config.providers.file.param.allowed.paths",
+		},
+		{
+			name:    "sibling with a common prefix is outside",
+			params:  map[string]string{"allowed.paths": allowed[:len(allowed)-1]},
+			value:   "${file:" + props + ":user}",
+			wantErr: "is not allowed by config.providers.file.param.allowed.paths",
+		},
+		{
+			name:    "relative path refused",
+			params:  map[string]string{"allowed.paths": allowed},
+			value:   "${file:db.properties:user}",
+			wantErr: "is not allowed by config.providers.file.param.allowed.paths",
+		},
+		{
+			name:    "symbolic link out of allowed.paths refused",
+			params:  map[string]string{"allowed.paths": allowed},
+			value:   "${file:" + filepath.Join(allowed, "link.properties") + ":password}",
+			wantErr: "is not allowed by config.providers.file.param.allowed.paths",
+		},
+		{
+			name:    "allowed.paths unset allows nothing",
+			params:  map[string]string{},
+			value:   "${file:" + props + ":user}",
+			wantErr: "config.providers.file.param.allowed.paths is not set",
+		},
+		{
+			name:   "root allows every file",
+			params: map[string]string{"allowed.paths": "/"},
 			value:  "${file:" + outside + ":password}",
-			want:   "${file:" + outside + ":password}",
-		},
-		{
-			name:   "traversal out of allowed.paths left as is",
-			params: map[string]string{"allowed.paths": allowed},
-			value:  "${file:" + allowed + "/../outside.properties:password}",
-			want:   "${file:" + allowed + "/../outside.properties:password}",
-		},
-		{
-			name:   "sibling with a common prefix is outside",
-			params: map[string]string{"allowed.paths": allowed[:len(allowed)-1]},
-			value:  "${file:" + props + ":user}",
-			want:   "${file:" + props + ":user}",
-		},
-		{
-			name:   "relative path with allowed.paths left as is",
-			params: map[string]string{"allowed.paths": allowed},
-			value:  "${file:db.properties:user}",
-			want:   "${file:db.properties:user}",
+			want:   "outside",
 		},
 		{
 			name:   "second allowed path",
@@ -98,13 +120,20 @@ func TestFileProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := resolverFor(t, "file", FileClass, tt.params)
+			params := tt.params
+			if params == nil {
+				params = map[string]string{"allowed.paths": root}
+			}
+			r := resolverFor(t, "file", FileClass, params)
 			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Resolve error = %v, want one containing %q", err, tt.wantErr)
 				}
-				for _, secret := range []string{"s3cret", "hunter2", "admin"} {
+				if strings.Contains(tt.wantErr, "allowed.paths") && !errors.Is(err, ErrNotAllowed) {
+					t.Errorf("error %v is not ErrNotAllowed", err)
+				}
+				for _, secret := range []string{"s3cret", "hunter2", "admin", "outside\n"} {
 					if strings.Contains(err.Error(), secret) {
 						t.Errorf("error %q leaks a value", err)
 					}
@@ -124,7 +153,7 @@ func TestFileProvider(t *testing.T) {
 func TestFileGetAll(t *testing.T) {
 	path := writeFile(t, filepath.Join(t.TempDir(), "a.properties"), "a=1\nb=2\n")
 	var f File
-	if err := f.Configure(nil); err != nil {
+	if err := f.Configure(map[string]string{"allowed.paths": filepath.Dir(path)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.Get(testContext(t), path, nil)
@@ -148,13 +177,17 @@ func TestDirectoryProvider(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "foo"), filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(parent, "siblingFile"), filepath.Join(dir, "outlink")); err != nil {
+		t.Fatal(err)
+	}
 
 	ref := func(path, key string) string { return "${directory:" + path + ":" + key + "}" }
 	tests := []struct {
-		name   string
-		params map[string]string
-		value  string
-		want   string
+		name    string
+		params  map[string]string
+		value   string
+		want    string
+		wantErr string
 	}{
 		{name: "file content", value: ref(dir, "foo"), want: "FOO"},
 		{name: "content kept verbatim", value: ref(dir, "bar"), want: "BAR\n"},
@@ -168,16 +201,29 @@ func TestDirectoryProvider(t *testing.T) {
 		{name: "no path left as is", value: "${directory:foo}", want: "${directory:foo}"},
 		{name: "allowed", params: map[string]string{"allowed.paths": dir}, value: ref(dir, "foo"), want: "FOO"},
 		{
-			name:   "outside allowed.paths left as is",
-			params: map[string]string{"allowed.paths": dir},
-			value:  ref(filepath.Join(parent, "siblingdir"), "siblingdirFile"),
-			want:   ref(filepath.Join(parent, "siblingdir"), "siblingdirFile"),
+			name:    "outside allowed.paths refused",
+			params:  map[string]string{"allowed.paths": dir},
+			value:   ref(filepath.Join(parent, "siblingdir"), "siblingdirFile"),
+			wantErr: `directory "` + filepath.Join(parent, "siblingdir") + `" is not allowed by config.providers.directory.param.allowed.paths`,
 		},
 		{
-			name:   "dot-dot out of allowed.paths left as is",
-			params: map[string]string{"allowed.paths": dir},
-			value:  ref(dir+"/../siblingdir", "siblingdirFile"),
-			want:   ref(dir+"/../siblingdir", "siblingdirFile"),
+			name:    "dot-dot out of allowed.paths refused",
+			params:  map[string]string{"allowed.paths": dir},
+			value:   ref(dir+"/../siblingdir", "siblingdirFile"),
+			wantErr: "is not allowed by config.providers.directory.param.allowed.paths",
+		},
+		{
+			name:    "symbolic link out of allowed.paths refused",
+			params:  map[string]string{"allowed.paths": dir},
+			value:   ref(dir, "outlink"),
+			wantErr: "is not allowed by config.providers.directory.param.allowed.paths",
+		},
+		{name: "symbolic link within allowed.paths", params: map[string]string{"allowed.paths": parent}, value: ref(dir, "outlink"), want: "SIBLINGFILE"},
+		{
+			name:    "allowed.paths unset allows nothing",
+			params:  map[string]string{},
+			value:   ref(dir, "foo"),
+			wantErr: "config.providers.directory.param.allowed.paths is not set",
 		},
 		{
 			name:   "subdirectory of allowed path",
@@ -188,8 +234,23 @@ func TestDirectoryProvider(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := resolverFor(t, "directory", DirectoryClass, tt.params)
+			params := tt.params
+			if params == nil {
+				params = map[string]string{"allowed.paths": parent}
+			}
+			r := resolverFor(t, "directory", DirectoryClass, params)
 			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrNotAllowed) {
+					t.Fatalf("Resolve error = %v, want ErrNotAllowed containing %q", err, tt.wantErr)
+				}
+				for _, secret := range []string{"FOO", "SIBLING"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error %q leaks a value", err)
+					}
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
@@ -200,8 +261,9 @@ func TestDirectoryProvider(t *testing.T) {
 	}
 
 	t.Run("get all", func(t *testing.T) {
+		// The link out of the allowed folder is left out.
 		var d Directory
-		if err := d.Configure(nil); err != nil {
+		if err := d.Configure(map[string]string{"allowed.paths": dir}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := d.Get(testContext(t), dir, nil)
@@ -222,11 +284,11 @@ func TestAllowedPathsParam(t *testing.T) {
 		wantErr string
 		want    allowedPaths
 	}{
-		{name: "unset allows all", value: "", want: nil},
-		{name: "one", value: dir, want: allowedPaths{dir}},
-		{name: "normalised", value: dir + "/./x/..", want: allowedPaths{dir}},
-		{name: "trailing comma dropped", value: dir + ",", want: allowedPaths{dir}},
-		{name: "only commas allow nothing", value: ",,", want: allowedPaths{}},
+		{name: "unset allows nothing", value: "", want: allowedPaths{}},
+		{name: "one", value: dir, want: allowedPaths{set: true, roots: []string{dir}}},
+		{name: "normalised", value: dir + "/./x/..", want: allowedPaths{set: true, roots: []string{dir}}},
+		{name: "trailing comma dropped", value: dir + ",", want: allowedPaths{set: true, roots: []string{dir}}},
+		{name: "only commas allow nothing", value: ",,", want: allowedPaths{set: true, roots: []string{}}},
 		{name: "relative", value: "relative/dir", wantErr: "is not absolute"},
 		{name: "empty entry", value: "," + dir, wantErr: "is not absolute"},
 		{name: "space not trimmed", value: dir + ", " + dir, wantErr: "is not absolute"},

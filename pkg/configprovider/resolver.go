@@ -98,8 +98,12 @@ type lookup struct {
 //     that path (Provider.Get);
 //   - a reference to a provider that is not configured is left as written;
 //   - a reference whose key the provider did not return (a missing file key,
-//     an unset environment variable, a path outside allowed.paths) is left
-//     as written;
+//     an unset environment variable) is left as written;
+//   - a reference the provider's allow setting does not cover (a path
+//     outside allowed.paths, a secret outside allowed.prefixes, a variable
+//     outside allowlist.pattern; with the setting unset, every reference)
+//     fails with a *NotAllowedError naming the worker setting, where Kafka
+//     would leave it as written or read it;
 //   - a value is resolved once: a resolved value that itself contains a
 //     reference is not resolved again.
 //
@@ -155,6 +159,10 @@ func (r *Resolver) ResolveAll(ctx context.Context, configs ...map[string]string)
 		}
 		data, err := r.providers[l.provider].Get(ctx, l.path, sortedSet(keys[l]))
 		if err != nil {
+			var na *NotAllowedError
+			if errors.As(err, &na) && na.Setting == "" {
+				na.Setting = providersPrefix + l.provider + ".param." + na.Param
+			}
 			errs = append(errs, &ResolveError{
 				Provider:   l.provider,
 				Path:       l.path,

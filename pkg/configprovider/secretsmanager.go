@@ -29,7 +29,9 @@ const RawSecretEncodingParam = "RawSecretEncoding"
 // parts; the id is URL-decoded before use ("+" is kept, since no secret name
 // holds a space). A "?ttl=…" suffix on the key is ignored.
 //
-// Parameters: region (default: the SDK's, from AWS_REGION or the shared
+// Parameters: allowed.prefixes, the secret names or ARNs it may read
+// (comma-separated prefixes, "*" for all; unset, it reads nothing: see
+// namePrefixes), region (default: the SDK's, from AWS_REGION or the shared
 // config file) and endpoint (default https://secretsmanager.<region>.amazonaws.com;
 // set it for VPC or FIPS endpoints and tests) and NotFoundStrategy: "fail"
 // (default), a missing secret or JSON key is an error (ErrNotFound) naming
@@ -41,6 +43,7 @@ const RawSecretEncodingParam = "RawSecretEncoding"
 // Manager client.
 type SecretsManager struct {
 	aws       *awsClient
+	allowed   namePrefixes
 	base64Raw bool
 }
 
@@ -48,9 +51,10 @@ var _ Provider = (*SecretsManager)(nil)
 
 // Configure reads the parameters and the AWS configuration.
 func (s *SecretsManager) Configure(params map[string]string) error {
-	if err := checkParams(params, RegionParam, EndpointParam, NotFoundStrategyParam, RawSecretEncodingParam); err != nil {
+	if err := checkParams(params, AllowedPrefixesParam, RegionParam, EndpointParam, NotFoundStrategyParam, RawSecretEncodingParam); err != nil {
 		return err
 	}
+	s.allowed = parsePrefixes(params)
 	switch e := params[RawSecretEncodingParam]; e {
 	case "", "none":
 	case "base64":
@@ -131,6 +135,9 @@ func (s *SecretsManager) secretString(ctx context.Context, encodedID string) (st
 	id, err := url.PathUnescape(encodedID)
 	if err != nil {
 		return "", fmt.Errorf("%w: secret id %q is not validly URL-encoded", ErrInvalidParam, encodedID)
+	}
+	if err := s.allowed.check("secret", id); err != nil {
+		return "", err
 	}
 	var out struct {
 		SecretString *string `json:"SecretString"`

@@ -12,23 +12,27 @@ import (
 // the full parameter name and the path is ignored; write ${ssm::<arn>} for a
 // parameter ARN. A "?ttl=…" suffix on the key is ignored.
 //
-// Parameters: region, endpoint and NotFoundStrategy, as for SecretsManager.
+// Parameters: allowed.prefixes, the parameter names or ARNs it may read
+// (unset, it reads nothing), region, endpoint and NotFoundStrategy, as for
+// SecretsManager.
 // Get with nil keys returns nothing: parameters are not enumerated.
 //
 // It makes SSM's one GetParameter call itself (see awsClient) instead of
 // linking the SSM client: that client is 2 MB of code in every function
 // binary, for one call.
 type SSMParameterStore struct {
-	aws *awsClient
+	aws     *awsClient
+	allowed namePrefixes
 }
 
 var _ Provider = (*SSMParameterStore)(nil)
 
 // Configure reads the parameters and the AWS configuration.
 func (p *SSMParameterStore) Configure(params map[string]string) error {
-	if err := checkParams(params, RegionParam, EndpointParam, NotFoundStrategyParam); err != nil {
+	if err := checkParams(params, AllowedPrefixesParam, RegionParam, EndpointParam, NotFoundStrategyParam); err != nil {
 		return err
 	}
+	p.allowed = parsePrefixes(params)
 	c, err := configureAWS(params, serviceSSM)
 	if err != nil {
 		return err
@@ -42,6 +46,9 @@ func (p *SSMParameterStore) Get(ctx context.Context, _ string, keys []string) (m
 	data := map[string]string{}
 	for _, k := range keys {
 		name := stripKeyOptions(k)
+		if err := p.allowed.check("parameter", name); err != nil {
+			return nil, err
+		}
 		var out struct {
 			Parameter *struct {
 				Value *string `json:"Value"`

@@ -188,3 +188,15 @@ func SinkTopicMatcher(props map[string]string) (func(topic string) bool, error) 
 	}
 	return func(topic string) bool { return set[topic] }, nil
 }
+
+// WithPrefix returns the properties under prefix with the prefix removed
+// (Kafka's originalsWithPrefix).
+func WithPrefix(props map[string]string, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		if rest, ok := strings.CutPrefix(k, prefix); ok && rest != "" {
+			out[rest] = v
+		}
+	}
+	return out
+}

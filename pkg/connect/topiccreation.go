@@ -76,7 +76,7 @@ func UsesTopicCreation(props map[string]string) bool {
 // topicCreationGroups returns the named groups of topic.creation.groups, in
 // order, without "default" (which always exists) and duplicates.
 func topicCreationGroups(props map[string]string) []string {
-	return slices.DeleteFunc(aliases(props[TopicCreationGroupsConfig]), func(g string) bool { return g == DefaultTopicCreationGroup })
+	return slices.DeleteFunc(Aliases(props[TopicCreationGroupsConfig]), func(g string) bool { return g == DefaultTopicCreationGroup })
 }
 
 // TopicCreationConfig declares the topic creation keys of props' groups: the

@@ -32,12 +32,12 @@ func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def
 	if p.Kind == KindSource && UsesTopicCreation(props) {
 		def = def.Merge(TopicCreationConfig(props))
 	}
-	for _, alias := range aliases(props[TransformsConfig]) {
+	for _, alias := range Aliases(props[TransformsConfig]) {
 		prefix := TransformsConfig + "." + alias + "."
 		group := transformsGroup + ": " + alias
 		def = def.Merge(r.aliasDef(KindTransformation, prefix, group, alias, props)).Rule(r.transformRule(prefix))
 	}
-	for _, alias := range aliases(props[PredicatesConfig]) {
+	for _, alias := range Aliases(props[PredicatesConfig]) {
 		prefix := PredicatesConfig + "." + alias + "."
 		group := predicatesGroup + ": " + alias
 		def = def.Merge(r.aliasDef(KindPredicate, prefix, group, alias, props))
@@ -45,8 +45,9 @@ func (r *Registry) EnrichedConfig(p Plugin, props map[string]string) *config.Def
 	return def
 }
 
-// aliases parses a LIST value into unique, non-empty aliases in order.
-func aliases(v string) []string {
+// Aliases parses a LIST value (transforms, predicates,
+// topic.creation.groups) into unique, non-empty aliases in order.
+func Aliases(v string) []string {
 	var out []string
 	for _, a := range strings.Split(v, ",") {
 		if a = strings.TrimSpace(a); a != "" && !slices.Contains(out, a) {

@@ -42,14 +42,6 @@ func (u *upper) Apply(r *connect.TransformRecord) (bool, error) {
 }
 func (*upper) Close() error { return nil }
 
-// dropAll drops every record.
-type dropAll struct{}
-
-func (dropAll) Config() *config.Def                          { return config.NewDef() }
-func (dropAll) Configure(map[string]string) error            { return nil }
-func (dropAll) Apply(*connect.TransformRecord) (bool, error) { return false, nil }
-func (dropAll) Close() error                                 { return nil }
-
 // topicIs matches records of the topic named by "topic".
 type topicIs struct{ topic string }
 
@@ -66,7 +58,6 @@ func registry(t *testing.T) *connect.Registry {
 		connect.Plugin{Class: "test.NopSinkConnector", Kind: connect.KindSink,
 			NewConnector: func() connect.Connector { return nopConnector{} }, NewSinkTask: func() connect.SinkTask { return nopSink{} }},
 		connect.Plugin{Class: "test.Upper", Kind: connect.KindTransformation, NewTransformation: func() connect.Transformation { return &upper{} }},
-		connect.Plugin{Class: "test.DropAll", Kind: connect.KindTransformation, NewTransformation: func() connect.Transformation { return dropAll{} }},
 		connect.Plugin{Class: "test.TopicIs", Kind: connect.KindPredicate, NewPredicate: func() connect.Predicate { return &topicIs{} }},
 	)
 	if err != nil {
@@ -161,45 +152,6 @@ func TestEnrichedDefGroupsTransformKeys(t *testing.T) {
 		if _, ok := def.Key(name); !ok {
 			t.Errorf("%s not declared", name)
 		}
-	}
-}
-
-func TestChainAppliesInOrderWithPredicates(t *testing.T) {
-	r := registry(t)
-	tests := []struct {
-		name     string
-		props    map[string]string
-		topic    string
-		want     string
-		wantKeep bool
-	}{
-		{"no transforms", sinkProps(), "a", "x", true},
-		{"two in order", sinkProps("transforms", "u1,u2", "transforms.u1.type", "test.Upper", "transforms.u1.suffix", "1",
-			"transforms.u2.type", "test.Upper", "transforms.u2.suffix", "2"), "a", "X12", true},
-		{"predicate matches", sinkProps("transforms", "u", "transforms.u.type", "test.Upper", "transforms.u.predicate", "isA",
-			"predicates", "isA", "predicates.isA.type", "test.TopicIs", "predicates.isA.topic", "a"), "a", "X", true},
-		{"predicate does not match", sinkProps("transforms", "u", "transforms.u.type", "test.Upper", "transforms.u.predicate", "isA",
-			"predicates", "isA", "predicates.isA.type", "test.TopicIs", "predicates.isA.topic", "a"), "b", "x", true},
-		{"negated predicate", sinkProps("transforms", "u", "transforms.u.type", "test.Upper", "transforms.u.predicate", "isA",
-			"transforms.u.negate", "true", "predicates", "isA", "predicates.isA.type", "test.TopicIs", "predicates.isA.topic", "a"), "b", "X", true},
-		{"drop stops the chain", sinkProps("transforms", "d,u", "transforms.d.type", "test.DropAll", "transforms.u.type", "test.Upper"), "a", "x", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := r.NewChain(tt.props)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			rec := connect.TransformRecord{Record: connect.Record{Topic: tt.topic, Value: "x"}, KafkaOffset: 7}
-			keep, err := c.Apply(&rec)
-			if err != nil || keep != tt.wantKeep {
-				t.Fatalf("keep %v err %v", keep, err)
-			}
-			if keep && rec.Value != tt.want {
-				t.Fatalf("value %v, want %v", rec.Value, tt.want)
-			}
-		})
 	}
 }
 

@@ -22,6 +22,30 @@ const (
 	SnapshotIncremental = "incremental"
 )
 
+// SnapshotPosition is where a snapshot record stands: the snapshot's first
+// or last record, its table's first or last.
+type SnapshotPosition struct {
+	First, Last, FirstOfTable, LastOfTable bool
+}
+
+// Marker is the record's source.snapshot value, as Debezium marks snapshot
+// records: "last" for the snapshot's last record, "first" for its first,
+// then "first_in_data_collection" and "last_in_data_collection" for a
+// table's first and last, and "true" for the others.
+func (p SnapshotPosition) Marker() string {
+	switch {
+	case p.Last:
+		return SnapshotLast
+	case p.First:
+		return SnapshotFirst
+	case p.FirstOfTable:
+		return SnapshotFirstInColl
+	case p.LastOfTable:
+		return SnapshotLastInColl
+	}
+	return SnapshotTrue
+}
+
 // snapshotSchema is the source block's snapshot field: an optional
 // io.debezium.data.Enum defaulting to "false".
 var snapshotSchema = data.NewBuilder(data.TypeString).Name(EnumName).Version(1).

@@ -1,7 +1,6 @@
 package transforms
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -157,16 +156,3 @@ func javaDateString(t time.Time) string {
 }
 
 const msPerDay = 24 * 60 * 60 * 1000
-
-// errConfig marks configuration errors found after parsing (Connect's
-// ConfigException thrown from configure).
-var errConfig = errors.New("invalid configuration")
-
-// configError is a ConfigException thrown from configure, after the keys
-// parsed: its message is Connect's as it is.
-type configError struct{ msg string }
-
-func (e *configError) Error() string { return e.msg }
-
-// Is makes errors.Is(err, errConfig) true.
-func (e *configError) Is(target error) bool { return target == errConfig }

@@ -345,6 +345,11 @@ func (c *TimestampConverter) toRaw(v any, sourceType string) (time.Time, error) 
 		if !ok {
 			return time.Time{}, fmt.Errorf("Expected string timestamp to be a String, but found class %s", timestampConverterClassName(v))
 		}
+		if c.format == nil {
+			// A string to convert to another type and no format (Connect
+			// fails here with a NullPointerException).
+			return time.Time{}, fmt.Errorf("TimestampConverter requires format option to be specified when using string timestamps")
+		}
 		t, err := c.format.Parse(s, time.UTC)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("Could not parse timestamp: value (%s) does not match pattern (%s): %w", s, c.format, err)

@@ -101,3 +101,35 @@ func TestLambdaInvoker(t *testing.T) {
 		}
 	})
 }
+
+// The invocation payload is the lease as the coordinator built it from
+// the stored configuration: config provider references go to the
+// function as written, and the function resolves them with its own
+// providers (SLUICE_CONFIG_PROVIDERS); no resolved value is sent.
+func TestLambdaPayloadCarriesReferences(t *testing.T) {
+	var got []byte
+	client := lambdaEndpoint(t, map[string]func([]byte) ([]byte, string){
+		"source-poll": func(payload []byte) ([]byte, string) {
+			got = payload
+			var l lease.Lease
+			_ = json.Unmarshal(payload, &l)
+			out, _ := json.Marshal(lease.Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: lease.Succeeded})
+			return out, ""
+		},
+	})
+	l := leasetest.DatagenLease("l1", 1)
+	const ref = "${secretsmanager:prod/db:password}"
+	l.ConnectorConfig["transforms.pw.value.literal"] = ref
+	l.TaskConfig = map[string]string{"connection.password": "${env::DB_PASSWORD}"}
+	inv := &awslambda.Lambda{Client: client, SourceFunction: "source-poll"}
+	if _, err := inv.Invoke(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	var sent lease.Lease
+	if err := json.Unmarshal(got, &sent); err != nil {
+		t.Fatalf("payload %s: %v", got, err)
+	}
+	if sent.ConnectorConfig["transforms.pw.value.literal"] != ref || sent.TaskConfig["connection.password"] != "${env::DB_PASSWORD}" {
+		t.Errorf("payload configs %v / %v, want the references as written", sent.ConnectorConfig, sent.TaskConfig)
+	}
+}

@@ -185,12 +185,12 @@ const (
 // whose lease failed returns its *ExportSummary with an *ExportError.
 // Handle is safe for concurrent use; ctx's deadline bounds the work.
 func Handle(ctx context.Context, d Deps, payload json.RawMessage) (any, error) {
-	var p probe
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, fmt.Errorf("%w: the payload is not a JSON object (%v); %s", ErrUnknownEvent, err, expectedEvents)
+	kind, err := classify(payload)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case p.EventSource != nil && (*p.EventSource == EventSourceMSK || *p.EventSource == EventSourceSelfManaged) && p.Records != nil:
+	switch kind {
+	case kafkaEventPayload:
 		if err := d.setDefaults(); err != nil {
 			return nil, err
 		}
@@ -199,7 +199,7 @@ func Handle(ctx context.Context, d Deps, payload json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return resp, nil
-	case p.Connector != nil && p.Until != nil && p.EventSource == nil:
+	default: // exportPayload
 		if err := d.setDefaults(); err != nil {
 			return nil, err
 		}
@@ -209,7 +209,30 @@ func Handle(ctx context.Context, d Deps, payload json.RawMessage) (any, error) {
 		}
 		return sum, err
 	}
-	return nil, fmt.Errorf("%w: %s", ErrUnknownEvent, expectedEvents)
+}
+
+// payloadKind is what a sink-batch payload is.
+type payloadKind int
+
+const (
+	kafkaEventPayload payloadKind = iota + 1
+	exportPayload
+)
+
+// classify tells a Lambda Kafka event from an export request; anything
+// else is an error wrapping ErrUnknownEvent.
+func classify(payload []byte) (payloadKind, error) {
+	var p probe
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return 0, fmt.Errorf("%w: the payload is not a JSON object (%v); %s", ErrUnknownEvent, err, expectedEvents)
+	}
+	switch {
+	case p.EventSource != nil && (*p.EventSource == EventSourceMSK || *p.EventSource == EventSourceSelfManaged) && p.Records != nil:
+		return kafkaEventPayload, nil
+	case p.Connector != nil && p.Until != nil && p.EventSource == nil:
+		return exportPayload, nil
+	}
+	return 0, fmt.Errorf("%w: %s", ErrUnknownEvent, expectedEvents)
 }
 
 // expectedEvents names the payloads Handle knows, for its ErrUnknownEvent.

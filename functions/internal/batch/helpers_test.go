@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sluicehq/sluice/pkg/storage/sink"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,7 +24,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/connectors/localsink"
 	"github.com/sluicehq/sluice/pkg/kafka"
-	"github.com/sluicehq/sluice/pkg/storage/format/jsonl"
 	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
@@ -106,7 +106,7 @@ func (e *env) putConnector(t *testing.T, name, topic, dir string, extra map[stri
 		"name": name, "connector.class": hookedClass, "topics": topic, "tasks.max": "1",
 		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
 		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
-		"format.class": jsonl.Class, "flush.size": "5", "local.dir": dir,
+		"format.class": sink.JSONClass, "flush.size": "5", "local.dir": dir,
 	}
 	for k, v := range extra {
 		cfg[k] = v

@@ -48,9 +48,9 @@ type eventPartition struct {
 // the records to retry. The event source mapping keeps the offsets: nothing
 // is committed to connect-<name>.
 func handleKafkaEvent(ctx context.Context, d Deps, payload []byte) (*KafkaResponse, error) {
-	var ev events.KafkaEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, fmt.Errorf("%w: Kafka event: %v", ErrBadRequest, err)
+	ev, err := parseKafkaEvent(payload)
+	if err != nil {
+		return nil, err
 	}
 	if d.Connector == "" {
 		return nil, fmt.Errorf("%w: a Kafka event arrived but no connector is configured to write Kafka events (SLUICE_CONNECTOR)", ErrBadRequest)
@@ -63,27 +63,14 @@ func handleKafkaEvent(ctx context.Context, d Deps, payload []byte) (*KafkaRespon
 	if err != nil {
 		return nil, fmt.Errorf("%w: connector %s: %w", ErrBadRequest, sc.name, err)
 	}
-	parts, err := eventPartitions(ev, match, sc.name)
+	b, err := decodeKafkaEvent(ev, match, sc.name)
 	if err != nil {
 		return nil, err
 	}
+	parts, msgs, decodeFailed := b.parts, b.msgs, b.decodeFailed
 	resp := &KafkaResponse{BatchItemFailures: []BatchItemFailure{}}
 	if len(parts) == 0 {
 		return resp, nil
-	}
-	// A record Lambda could not have produced (not base64) is a failure at
-	// its offset; its partition stops there.
-	var msgs []kafka.Message
-	decodeFailed := map[connect.TopicPartition]*lease.RecordError{}
-	for _, ep := range parts {
-		for i := range ep.records {
-			m, err := message(&ep.records[i])
-			if err != nil {
-				decodeFailed[ep.tp] = &lease.RecordError{TopicPartition: ep.tp, Offset: m.Offset, Err: err}
-				break
-			}
-			msgs = append(msgs, m)
-		}
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -124,6 +111,47 @@ func handleKafkaEvent(ctx context.Context, d Deps, payload []byte) (*KafkaRespon
 	d.Logger.Info("Kafka event written", "connector", sc.name, "event_source", ev.EventSource, "partitions", len(parts),
 		"records", res.Records, "failed", len(failed), "tolerated", res.Errors, "dead_lettered", res.DeadLettered)
 	return resp, nil
+}
+
+// parseKafkaEvent reads a Lambda Kafka event.
+func parseKafkaEvent(payload []byte) (events.KafkaEvent, error) {
+	var ev events.KafkaEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return ev, fmt.Errorf("%w: Kafka event: %v", ErrBadRequest, err)
+	}
+	return ev, nil
+}
+
+// kafkaEventBatch is a Kafka event made ready for the sink: its partitions,
+// the messages to deliver in partition order, and, by partition, the first
+// record that could not be decoded (its partition's messages stop before
+// it).
+type kafkaEventBatch struct {
+	parts        []*eventPartition
+	msgs         []kafka.Message
+	decodeFailed map[connect.TopicPartition]*lease.RecordError
+}
+
+// decodeKafkaEvent groups the event's records by partition (eventPartitions)
+// and decodes them. A record Lambda could not have produced (not base64) is
+// a failure at its offset; its partition stops there.
+func decodeKafkaEvent(ev events.KafkaEvent, match func(string) bool, connector string) (kafkaEventBatch, error) {
+	parts, err := eventPartitions(ev, match, connector)
+	if err != nil {
+		return kafkaEventBatch{}, err
+	}
+	b := kafkaEventBatch{parts: parts, decodeFailed: map[connect.TopicPartition]*lease.RecordError{}}
+	for _, ep := range parts {
+		for i := range ep.records {
+			m, err := message(&ep.records[i])
+			if err != nil {
+				b.decodeFailed[ep.tp] = &lease.RecordError{TopicPartition: ep.tp, Offset: m.Offset, Err: err}
+				break
+			}
+			b.msgs = append(b.msgs, m)
+		}
+	}
+	return b, nil
 }
 
 // eventPartitions groups the event's records by partition, sorted by key

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
+	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
 // The dead letter queue's error context headers, as Connect's
@@ -232,7 +233,7 @@ func (h *errorHandler) contextHeaderList(f failure) []kafka.Header {
 	cause := f.err
 	for u := errors.Unwrap(cause); u != nil; u = errors.Unwrap(cause) {
 		if _, isStage := cause.(*StageError); !isStage {
-			if _, isTransform := cause.(*connect.TransformError); !isTransform {
+			if _, isTransform := cause.(*transforms.Error); !isTransform {
 				break
 			}
 		}

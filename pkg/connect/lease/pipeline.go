@@ -12,13 +12,14 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
 // stages is what a lease needs to move one record between Kafka and the
 // task: converters, the transformation chain and the error policy.
 type stages struct {
 	conv  *converters
-	chain *connect.Chain
+	chain *transforms.Chain
 	h     *errorHandler
 }
 
@@ -35,7 +36,7 @@ func (r *run) newStages(producer *kafka.Producer) (*stages, error) {
 	if err != nil {
 		return nil, err
 	}
-	chain, err := r.e.plugins.NewChain(cfg)
+	chain, err := transforms.NewChain(r.e.plugins, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func (s *stages) transform(ctx context.Context, rec *connect.TransformRecord, fa
 		return keep, nil
 	}
 	fail.stage, fail.err = StageTransformation, err
-	var te *connect.TransformError
+	var te *transforms.Error
 	if errors.As(err, &te) {
 		fail.class = te.Class
 	}

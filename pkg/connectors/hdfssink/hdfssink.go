@@ -18,10 +18,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/format"
-	"github.com/sluicehq/sluice/pkg/storage/format/avro"
-	"github.com/sluicehq/sluice/pkg/storage/format/jsonl"
-	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
 	"github.com/sluicehq/sluice/pkg/storage/sink"
 	"github.com/sluicehq/sluice/pkg/storage/store/hdfsstore"
 )
@@ -54,13 +50,13 @@ const LogsDirConfig = "logs.dir"
 
 // formatAliases maps Confluent HDFS's format classes to the formats'.
 var formatAliases = map[string]string{
-	ParquetFormatClass: parquet.Class,
-	JSONFormatClass:    jsonl.Class,
-	AvroFormatClass:    avro.Class,
+	ParquetFormatClass: sink.ParquetClass,
+	JSONFormatClass:    sink.JSONClass,
+	AvroFormatClass:    sink.AvroClass,
 }
 
 func formatClasses() []string {
-	return append([]string{ParquetFormatClass, JSONFormatClass, AvroFormatClass}, format.Classes...)
+	return append([]string{ParquetFormatClass, JSONFormatClass, AvroFormatClass}, sink.FormatClasses...)
 }
 
 // Config declares every key the connector understands: the engine's, the
@@ -78,7 +74,7 @@ func Config() *config.Def {
 			Group: "HDFS", Width: config.WidthNone, DisplayName: "Logs directory",
 			Doc: "Confluent's folder for write-ahead logs. Accepted and unused: Sluice writes no write-ahead log, " +
 				"because a lease's files are a pure function of its offset range (replays rewrite the same files)."})
-	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(format.Config()).Merge(own).Rule(storeRule)
+	return sink.EngineConfig().Merge(hdfsstore.Config()).Merge(sink.FormatConfig()).Merge(own).Rule(storeRule)
 }
 
 // storeRule requires one of store.url and hdfs.url.
@@ -105,9 +101,9 @@ func Options() sink.Options {
 			if c, ok := formatAliases[class]; ok {
 				class = c
 			}
-			return format.New(class, props)
+			return sink.NewFormat(class, props)
 		},
-		IsSchemaChange: format.IsSchemaChange,
+		IsSchemaChange: sink.IsSchemaChange,
 	}
 }
 

@@ -324,6 +324,7 @@ func TestPipelinePasswordFromConfigProvider(t *testing.T) {
 	t.Setenv("SLUICE_JDBC_TEST_PASSWORD", db.pass)
 	resolver, err := configprovider.NewResolver(map[string]string{
 		"config.providers": "env", "config.providers.env.class": configprovider.EnvVarClass,
+		"config.providers.env.param.allowlist.pattern": "SLUICE_JDBC_TEST_.*",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/format"
-	"github.com/sluicehq/sluice/pkg/storage/format/parquet"
 	"github.com/sluicehq/sluice/pkg/storage/sink"
 	"github.com/sluicehq/sluice/pkg/storage/store/localstore"
 )
@@ -33,13 +31,13 @@ const LocalDirConfig = "local.dir"
 // store.url and local.dir.
 func Config() *config.Def {
 	own := config.NewDef().
-		Define(sink.FormatClassKey(format.Classes, parquet.Class, "")).
+		Define(sink.FormatClassKey(sink.FormatClasses, sink.ParquetClass, "")).
 		Define(storage.StoreURLKey("The directory to write to, as a file URL: file:///var/data/export. " +
 			"One of store.url and local.dir is required; store.url wins.")).
 		Define(config.Key{Name: LocalDirConfig, Type: config.String, Default: nil, Importance: config.High,
 			Group: "Storage", Width: config.WidthNone, DisplayName: "Local directory",
 			Doc: "The directory to write to, as a path; created if missing."})
-	return sink.EngineConfig().Merge(format.Config()).Merge(own).Rule(storeRule)
+	return sink.EngineConfig().Merge(sink.FormatConfig()).Merge(own).Rule(storeRule)
 }
 
 // storeRule requires one of store.url and local.dir, and a store.url that
@@ -67,8 +65,8 @@ func Options() sink.Options {
 			}
 			return localstore.New(strings.TrimSpace(props[LocalDirConfig]))
 		},
-		NewFormat:      format.New,
-		IsSchemaChange: format.IsSchemaChange,
+		NewFormat:      sink.NewFormat,
+		IsSchemaChange: sink.IsSchemaChange,
 	}
 }
 
@@ -85,7 +83,7 @@ func (t Task) Start(ctx context.Context, tc connect.SinkTaskContext, props map[s
 		for k, v := range props {
 			p[k] = v
 		}
-		p[sink.FormatClassConfig] = parquet.Class
+		p[sink.FormatClassConfig] = sink.ParquetClass
 		props = p
 	}
 	return t.Task.Start(ctx, tc, props)

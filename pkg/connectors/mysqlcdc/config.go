@@ -3,9 +3,9 @@ package mysqlcdc
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/debezium"
 )
 
 // Configuration keys, Debezium's MySqlConnectorConfig names.
@@ -89,18 +89,7 @@ func parseSettings(props map[string]string) (*settings, error) {
 		s.snapshotMode = SnapshotNoData
 	}
 	var problems []config.Problem
-	compile := func(key string) []*regexp.Regexp {
-		var out []*regexp.Regexp
-		for _, p := range vals.List(key) {
-			re, err := regexp.Compile(`^(?:` + strings.TrimSpace(p) + `)$`)
-			if err != nil {
-				problems = append(problems, config.Problem{Key: key, Message: config.InvalidValue(key, p, err.Error()).Error()})
-				continue
-			}
-			out = append(out, re)
-		}
-		return out
-	}
+	compile := func(key string) []*regexp.Regexp { return debezium.FilterList(vals, key, &problems) }
 	s.dbInclude, s.dbExclude = compile(DatabaseIncludeConfig), compile(DatabaseExcludeConfig)
 	s.tableInclude, s.tableExclude = compile(TableIncludeConfig), compile(TableExcludeConfig)
 	s.historyTopic, s.historyServers = vals.String(SchemaHistoryTopicConfig), vals.List(SchemaHistoryServersConfig)

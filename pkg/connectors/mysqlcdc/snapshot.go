@@ -217,17 +217,7 @@ func (t *Task) snapshotRecord(sn *snapshot, h *held, last bool) (connect.SourceR
 	if err != nil {
 		return rec, err
 	}
-	marker := debezium.SnapshotTrue
-	switch {
-	case last:
-		marker = debezium.SnapshotLast
-	case sn.first:
-		marker = debezium.SnapshotFirst
-	case h.firstOfTable:
-		marker = debezium.SnapshotFirstInColl
-	case h.lastOfTable:
-		marker = debezium.SnapshotLastInColl
-	}
+	marker := debezium.SnapshotPosition{First: sn.first, Last: last, FirstOfTable: h.firstOfTable, LastOfTable: h.lastOfTable}.Marker()
 	sn.first = false
 	now := time.Now()
 	src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: tb.db, Snapshot: marker, Time: now},

@@ -190,18 +190,7 @@ func parseSettings(props map[string]string) (*settings, error) {
 		}
 	}
 	var problems []config.Problem
-	compile := func(key string) []*regexp.Regexp {
-		var out []*regexp.Regexp
-		for _, p := range vals.List(key) {
-			re, err := regexp.Compile(`^(?:` + strings.TrimSpace(p) + `)$`)
-			if err != nil {
-				problems = append(problems, config.Problem{Key: key, Message: config.InvalidValue(key, p, err.Error()).Error()})
-				continue
-			}
-			out = append(out, re)
-		}
-		return out
-	}
+	compile := func(key string) []*regexp.Regexp { return debezium.FilterList(vals, key, &problems) }
 	s.filter = filter{
 		schemaInclude: compile(SchemaIncludeConfig), schemaExclude: compile(SchemaExcludeConfig),
 		tableInclude: compile(TableIncludeConfig), tableExclude: compile(TableExcludeConfig),

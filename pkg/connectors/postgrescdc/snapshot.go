@@ -220,17 +220,7 @@ func (t *Task) snapshotRecord(p *heldRow, sn *snapshot, last bool) (connect.Sour
 	if err != nil {
 		return connect.SourceRecord{}, err
 	}
-	marker := debezium.SnapshotTrue
-	switch {
-	case last:
-		marker = debezium.SnapshotLast
-	case sn.first:
-		marker = debezium.SnapshotFirst
-	case p.firstOfTable:
-		marker = debezium.SnapshotFirstInColl
-	case p.lastOfTable:
-		marker = debezium.SnapshotLastInColl
-	}
+	marker := debezium.SnapshotPosition{First: sn.first, Last: last, FirstOfTable: p.firstOfTable, LastOfTable: p.lastOfTable}.Marker()
 	sn.first = false
 	now := time.Now()
 	value := debezium.NewEnvelope(tb.envelope, debezium.OpRead, nil, after,

@@ -15,7 +15,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/storage"
-	"github.com/sluicehq/sluice/pkg/storage/format"
 	"github.com/sluicehq/sluice/pkg/storage/sink"
 	"github.com/sluicehq/sluice/pkg/storage/store/s3store"
 )
@@ -41,13 +40,13 @@ const StorageClassConfig = "storage.class"
 // and format.class, storage.class and store.url.
 func Config() *config.Def {
 	own := config.NewDef().
-		Define(sink.FormatClassKey(format.Classes, config.NoDefault, "")).
+		Define(sink.FormatClassKey(sink.FormatClasses, config.NoDefault, "")).
 		Define(config.Key{Name: StorageClassConfig, Type: config.Class, Default: StorageClass, Importance: config.High,
 			Validator: config.ValidString(StorageClass), Group: "Storage", Width: config.WidthNone, DisplayName: "Storage Class",
 			Doc: "The underlying storage layer. Only " + StorageClass + " (Confluent's value, required there) is accepted."}).
 		Define(storage.StoreURLKey("The S3 endpoint, http(s)://host:port, for S3-compatible servers (MinIO, versitygw); " +
 			"empty means AWS S3 in s3.region."))
-	return sink.EngineConfig().Merge(s3store.Config()).Merge(format.Config()).Merge(own)
+	return sink.EngineConfig().Merge(s3store.Config()).Merge(sink.FormatConfig()).Merge(own)
 }
 
 // Options are the engine options of the S3 sink: the S3 store and the
@@ -57,8 +56,8 @@ func Options() sink.Options {
 		OpenStore: func(ctx context.Context, props map[string]string) (storage.Store, error) {
 			return s3store.Open(ctx, props)
 		},
-		NewFormat:      format.New,
-		IsSchemaChange: format.IsSchemaChange,
+		NewFormat:      sink.NewFormat,
+		IsSchemaChange: sink.IsSchemaChange,
 	}
 }
 

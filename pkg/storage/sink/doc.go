@@ -1,8 +1,9 @@
 // Package sink is the storage sink engine shared by Sluice's S3, HDFS and
 // local-file sink connectors: one SinkTask (Task) that partitions records
-// with Confluent's partitioners, encodes them with a Format, writes them to
-// a Store, rotates files like Confluent's S3 sink connector and names them
-// like it:
+// with Confluent's partitioners (partitioner.class, partitioner*.go),
+// encodes them with Confluent's formats (format.class, format.go), writes
+// them to a Store, rotates files like Confluent's S3 sink connector and
+// names them like it:
 //
 //	<topics.dir>/<topic>/<encoded partition>/<topic>+<partition>+<start offset %010d><extension>
 //	... and, with store.kafka.keys / store.kafka.headers, beside each file:

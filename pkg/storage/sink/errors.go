@@ -18,7 +18,19 @@ var (
 	// ErrFailed is returned by PreCommit after an earlier store failure:
 	// the lease must be retried, and no offset may be committed.
 	ErrFailed = errors.New("storage sink failed earlier in this lease")
+	// ErrSchemaChanged is returned by a format's Write, which then has
+	// written nothing, for a record that does not fit the file's schema: a
+	// record whose value schema differs from the file's (Parquet, Avro), or
+	// a schemaless record with a new field or a value of another type
+	// (Parquet, see parquet_doc.go). The engine closes the file and writes
+	// the record to a new one.
+	ErrSchemaChanged = errors.New("the record does not fit the file's schema")
 )
+
+// IsSchemaChange reports whether an error from a RecordWriter's Write
+// means the record needs a new file (ErrSchemaChanged anywhere in its
+// chain); it fits Options.IsSchemaChange.
+func IsSchemaChange(err error) bool { return errors.Is(err, ErrSchemaChanged) }
 
 // RecordError is a record the sink cannot write (a value the format cannot
 // encode, a record the partitioner cannot place, a null value or key). It

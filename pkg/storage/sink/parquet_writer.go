@@ -1,0 +1,402 @@
+package sink
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/xitongsys/parquet-go-source/writerfile"
+	"github.com/xitongsys/parquet-go/common"
+	"github.com/xitongsys/parquet-go/layout"
+	pq "github.com/xitongsys/parquet-go/parquet"
+	"github.com/xitongsys/parquet-go/writer"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/storage"
+)
+
+// ParquetCreatedBy is the created_by of every file, fixed so that the same
+// records always give the same bytes. It names the writer library, as
+// readers that work around known writer bugs look at it.
+const ParquetCreatedBy = "sluice (github.com/xitongsys/parquet-go v1.6.2)"
+
+// column buffers one leaf column's entries for the current batch of rows,
+// and what the row group's page index needs about the pages already made.
+type column struct {
+	elem           *pq.SchemaElement
+	maxDef, maxRep int32
+	index          int
+	path           string
+	pathSlice      []string
+	info           *common.Tag
+
+	values []any
+	defs   []int32
+	reps   []int32
+	// mark is the number of entries at the start of the row being written.
+	mark int
+
+	pageRows []int64
+	pageNull []bool
+}
+
+// ParquetWriter writes records as one Parquet file. It implements
+// storage.RecordWriter. A ParquetWriter is not safe for concurrent use.
+//
+// Rows are shredded into per-column buffers; every batchBytes (estimated)
+// the buffers are encoded and compressed into pages that the library keeps
+// until the row group reaches the format's row group size, when it writes
+// them out. See parquet_doc.go for the memory bound.
+type ParquetWriter struct {
+	f  *ParquetFormat
+	bw *bufio.Writer
+	pw *writer.ParquetWriter
+	ls *layoutSchema
+	// schema is the file's Connect schema; nil until the first record of a
+	// writer opened without one.
+	schema     *data.Schema
+	schemaless bool
+
+	batchRows  int64
+	batchBytes int
+	closed     bool
+}
+
+var _ storage.RecordWriter = (*ParquetWriter)(nil)
+
+// NewWriter starts a file on out. A nil valueSchema takes the schema from
+// the first record: its ValueSchema, or when that is nil the schema
+// InferParquetSchema gives its value (a schemaless file, see
+// parquet_doc.go).
+func (f *ParquetFormat) NewWriter(out io.Writer, valueSchema *data.Schema) (storage.RecordWriter, error) {
+	w := &ParquetWriter{f: f, bw: bufio.NewWriterSize(out, 64<<10)}
+	if valueSchema != nil {
+		if err := w.open(valueSchema, false); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *ParquetWriter) open(s *data.Schema, schemaless bool) error {
+	ls, err := buildParquetSchema(s)
+	if err != nil {
+		return err
+	}
+	pw, err := writer.NewParquetWriter(writerfile.NewWriterFile(w.bw), ls.elements, 1)
+	if err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	createdBy := ParquetCreatedBy
+	pw.Footer.CreatedBy = &createdBy
+	pw.RowGroupSize = w.f.cfg.RowGroupSize
+	pw.PageSize = int64(w.f.cfg.PageSize)
+	pw.CompressionType = w.f.codec
+	for i, c := range ls.cols {
+		c.path = pw.SchemaHandler.IndexMap[int32(ls.leafElems[i])]
+		c.pathSlice = common.StrToPath(c.path)
+		c.info = common.NewTag()
+	}
+	w.pw, w.ls, w.schema, w.schemaless = pw, ls, s, schemaless
+	return nil
+}
+
+// Write adds one record. It returns ErrSchemaChanged, having written
+// nothing, when the record's value does not fit the file's schema: the
+// caller closes this file and writes the record to a new one. Other errors
+// (a *data.Error for a value that cannot be written) also leave the
+// file as it was, so the caller may skip the record and go on.
+func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
+	if w.closed {
+		return errors.New("parquet: Write after Close")
+	}
+	v := r.Value
+	if v == nil {
+		return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
+	}
+	if w.pw == nil {
+		s, schemaless := r.ValueSchema, false
+		if s == nil {
+			var err error
+			if s, err = InferParquetSchema(v); err != nil {
+				return err
+			}
+			schemaless = true
+		}
+		if err := w.open(s, schemaless); err != nil {
+			return err
+		}
+	} else if err := w.checkSchema(r.ValueSchema); err != nil {
+		return err
+	}
+	for _, c := range w.ls.cols {
+		c.mark = len(c.values)
+	}
+	before := w.batchBytes
+	if err := w.shredStruct(w.ls.root, v, 0); err != nil {
+		w.rollback(before)
+		return err
+	}
+	w.batchRows++
+	if w.batchBytes >= w.f.cfg.batchBytes() {
+		return w.flushBatch()
+	}
+	return nil
+}
+
+func (w *ParquetWriter) checkSchema(s *data.Schema) error {
+	if w.schemaless {
+		if s != nil {
+			return fmt.Errorf("parquet: %w: a record with a schema in a schemaless file", ErrSchemaChanged)
+		}
+		return nil
+	}
+	if s != w.schema && !data.Equal(s, w.schema) {
+		return fmt.Errorf("parquet: %w: %v after %v", ErrSchemaChanged, s, w.schema)
+	}
+	return nil
+}
+
+// rollback drops what a failed Write appended.
+func (w *ParquetWriter) rollback(batchBytes int) {
+	for _, c := range w.ls.cols {
+		clear(c.values[c.mark:])
+		c.values, c.defs, c.reps = c.values[:c.mark], c.defs[:c.mark], c.reps[:c.mark]
+	}
+	w.batchBytes = batchBytes
+}
+
+// flushBatch encodes the buffered rows into pages, hands them to the
+// library's row group, and lets it write the row group out once it is
+// large enough.
+func (w *ParquetWriter) flushBatch() error {
+	if w.batchRows == 0 {
+		return nil
+	}
+	pw := w.pw
+	for _, c := range w.ls.cols {
+		pages := c.encode(w.f.cfg.PageSize, w.f.codec)
+		for _, p := range pages {
+			pw.Size += int64(len(p.RawData))
+		}
+		pw.PagesMapBuf[c.path] = append(pw.PagesMapBuf[c.path], pages...)
+		clear(c.values)
+		c.values, c.defs, c.reps = c.values[:0], c.defs[:0], c.reps[:0]
+	}
+	pw.NumRows += w.batchRows
+	pw.Footer.NumRows += w.batchRows
+	w.batchRows, w.batchBytes = 0, 0
+	return w.flushRowGroup(false)
+}
+
+// flushRowGroup asks the library to write the row group when it reached
+// the row group size (or always, with final), then corrects the page
+// index it wrote for it.
+func (w *ParquetWriter) flushRowGroup(final bool) error {
+	groups := len(w.pw.Footer.RowGroups)
+	if err := w.pw.Flush(final); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	if len(w.pw.Footer.RowGroups) > groups {
+		w.fixPageIndex()
+	}
+	return nil
+}
+
+// fixPageIndex corrects the column and offset indexes of the row group
+// just written: the library counts a page's values, not its rows, as the
+// first row index of the next page, and marks no page as all null.
+func (w *ParquetWriter) fixPageIndex() {
+	cols := w.ls.cols
+	colIdx := w.pw.ColumnIndexes[len(w.pw.ColumnIndexes)-len(cols):]
+	offIdx := w.pw.OffsetIndexes[len(w.pw.OffsetIndexes)-len(cols):]
+	for i, c := range cols {
+		var first int64
+		for l, loc := range offIdx[i].PageLocations {
+			if l >= len(c.pageRows) {
+				break
+			}
+			loc.FirstRowIndex = first
+			first += c.pageRows[l]
+			if c.pageNull[l] {
+				colIdx[i].NullPages[l] = true
+				colIdx[i].MinValues[l], colIdx[i].MaxValues[l] = []byte{}, []byte{}
+			}
+		}
+		c.pageRows, c.pageNull = c.pageRows[:0], c.pageNull[:0]
+	}
+}
+
+// Close writes the buffered rows, the last row group and the footer, and
+// flushes them to the underlying writer, which it does not close.
+func (w *ParquetWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.pw == nil {
+		// No record came to tell the schema: an empty file with an empty
+		// schema keeps the object a valid Parquet file.
+		pw, err := writer.NewParquetWriter(writerfile.NewWriterFile(w.bw),
+			[]*pq.SchemaElement{{Name: DefaultParquetRootName, NumChildren: ptr(int32(0))}}, 1)
+		if err != nil {
+			return fmt.Errorf("parquet: %w", err)
+		}
+		createdBy := ParquetCreatedBy
+		pw.Footer.CreatedBy = &createdBy
+		w.pw = pw
+	} else {
+		if err := w.flushBatch(); err != nil {
+			return err
+		}
+		if err := w.flushRowGroup(true); err != nil {
+			return err
+		}
+	}
+	if err := w.pw.WriteStop(); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	return w.bw.Flush()
+}
+
+// encode cuts the column's buffered entries into data pages of about
+// pageSize bytes of values, each starting at a row boundary, with their
+// statistics, and compresses them with the library's page encoder.
+func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page {
+	var pages []*layout.Page
+	n := len(c.values)
+	phys := *c.elem.Type
+	fixed := fixedSize(phys)
+	for i := 0; i < n; {
+		j, size, rows, nulls := i, 0, int64(0), int64(0)
+		for ; j < n; j++ {
+			if c.reps[j] == 0 {
+				if size >= pageSize {
+					break
+				}
+				rows++
+			}
+			if c.defs[j] != c.maxDef {
+				nulls++
+				continue
+			}
+			if fixed > 0 {
+				size += fixed
+			} else {
+				size += 4 + len(c.values[j].(string))
+			}
+		}
+		page := layout.NewDataPage()
+		page.PageSize = int32(pageSize)
+		page.DataTable = &layout.Table{
+			Schema:             c.elem,
+			Path:               c.pathSlice,
+			MaxDefinitionLevel: c.maxDef,
+			MaxRepetitionLevel: c.maxRep,
+			Values:             c.values[i:j],
+			DefinitionLevels:   c.defs[i:j],
+			RepetitionLevels:   c.reps[i:j],
+			Info:               c.info,
+		}
+		page.MinVal, page.MaxVal = c.minMax(i, j)
+		nullCount := nulls
+		page.NullCount = &nullCount
+		page.Schema = c.elem
+		page.CompressType = codec
+		page.Path = c.pathSlice
+		page.Info = c.info
+		page.DataPageCompress(codec)
+		page.DataTable = nil
+		pages = append(pages, page)
+		c.pageRows = append(c.pageRows, rows)
+		c.pageNull = append(c.pageNull, nulls == int64(j-i))
+		i = j
+	}
+	return pages
+}
+
+func fixedSize(t pq.Type) int {
+	switch t {
+	case pq.Type_BOOLEAN:
+		return 1
+	case pq.Type_INT32, pq.Type_FLOAT:
+		return 4
+	case pq.Type_INT64, pq.Type_DOUBLE:
+		return 8
+	}
+	return 0
+}
+
+// minMax returns the statistics of entries [i, j): nil, nil when all are
+// null. NaN takes part only when every value is NaN.
+func (c *column) minMax(i, j int) (any, any) {
+	switch *c.elem.Type {
+	case pq.Type_BOOLEAN:
+		return minMaxOf(c, i, j, func(a, b bool) bool { return !a && b })
+	case pq.Type_INT32:
+		return minMaxOf(c, i, j, cmp.Less[int32])
+	case pq.Type_INT64:
+		return minMaxOf(c, i, j, cmp.Less[int64])
+	case pq.Type_FLOAT:
+		return minMaxOf(c, i, j, cmp.Less[float32])
+	case pq.Type_DOUBLE:
+		return minMaxOf(c, i, j, cmp.Less[float64])
+	}
+	if c.elem.ConvertedType != nil && *c.elem.ConvertedType == pq.ConvertedType_DECIMAL {
+		return minMaxOf(c, i, j, lessTwosComplement)
+	}
+	return minMaxOf(c, i, j, cmp.Less[string])
+}
+
+func minMaxOf[T any](c *column, i, j int, less func(a, b T) bool) (any, any) {
+	var mn, mx T
+	found, nan := false, false
+	for k := i; k < j; k++ {
+		if c.defs[k] != c.maxDef {
+			continue
+		}
+		v := c.values[k]
+		if isNaN(v) {
+			nan = true
+			continue
+		}
+		x := v.(T)
+		switch {
+		case !found:
+			mn, mx, found = x, x, true
+		case less(x, mn):
+			mn = x
+		case less(mx, x):
+			mx = x
+		}
+	}
+	if !found {
+		if nan {
+			for k := i; k < j; k++ {
+				if c.defs[k] == c.maxDef {
+					return c.values[k], c.values[k]
+				}
+			}
+		}
+		return nil, nil
+	}
+	return mn, mx
+}
+
+// lessTwosComplement orders minimal big-endian two's-complement integers
+// (Decimal's unscaled values), as Parquet orders DECIMAL byte arrays.
+func lessTwosComplement(a, b string) bool {
+	negA := len(a) > 0 && a[0]&0x80 != 0
+	negB := len(b) > 0 && b[0]&0x80 != 0
+	if negA != negB {
+		return negA
+	}
+	if len(a) != len(b) {
+		// Minimal encodings: a longer one is further from zero.
+		return (len(a) < len(b)) != negA
+	}
+	return a < b
+}
