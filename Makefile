@@ -19,6 +19,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 .PHONY: registry-venv registry-vectors test-registry-compat
 .PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 .PHONY: elasticsearch
+.PHONY: schemathesis test-openapi
 
 all: build
 
@@ -232,6 +233,25 @@ registry-vectors: registry-venv
 
 test-registry-compat: registry-venv
 	$(GO) run ./internal/registrycompat $(SR_VENV)/bin/python
+
+# The REST API against its OpenAPI document (coordinator/rest/openapi.json):
+# schemathesis from PyPI, in a virtualenv, fuzzes a coordinator process in
+# dev mode with authentication on; no 5xx, nothing outside the document.
+SCHEMATHESIS_VERSION ?= 4.32.5
+SCHEMATHESIS_VENV ?= $(HOME)/.cache/sluice/schemathesis-$(SCHEMATHESIS_VERSION)
+
+schemathesis:
+	@test -x $(SCHEMATHESIS_VENV)/bin/st -a -f $(SCHEMATHESIS_VENV)/.sluice-ok || { \
+	  echo "installing schemathesis $(SCHEMATHESIS_VERSION) into $(SCHEMATHESIS_VENV)"; \
+	  python3 -m venv $(SCHEMATHESIS_VENV) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv $(SCHEMATHESIS_VENV); }; \
+	  $(SCHEMATHESIS_VENV)/bin/pip install -q --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)' && \
+	  touch $(SCHEMATHESIS_VENV)/.sluice-ok; }
+
+test-openapi: schemathesis
+	SLUICE_SCHEMATHESIS=$(SCHEMATHESIS_VENV)/bin/st $(GO) test -tags openapi -run 'TestSchemathesis|TestOpenAPI' -v -count=1 -timeout 30m ./coordinator/cmd/coordinator/
 
 # The issue's export figure: 1,000,000 records of ~200 bytes (4 partitions,
 # out-of-process broker) to snappy Parquet on the local store, on

@@ -1,9 +1,12 @@
 package coordinator
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
@@ -40,6 +43,8 @@ type Config struct {
 	RestAdvertisedURL string `envconfig:"REST_ADVERTISED_URL" desc:"URL other coordinators and workers use to reach this one (default http://<hostname>:<port>)"`
 	// Invoker is where leases run: inprocess, lambda or pull.
 	Invoker string `envconfig:"INVOKER" default:"inprocess" desc:"where leases run: inprocess, lambda (AWS Lambda Invoke) or pull (workers poll over HTTP)"`
+	// PullMaxWait caps a pull worker's long poll.
+	PullMaxWait time.Duration `envconfig:"PULL_MAX_WAIT" default:"30s" desc:"longest a pull worker's poll waits for a lease (with SLUICE_INVOKER=pull)"`
 	// LambdaSourceFunction and LambdaSinkFunction name the functions.
 	LambdaSourceFunction string `envconfig:"LAMBDA_SOURCE_FUNCTION" desc:"Lambda function running source leases (with SLUICE_INVOKER=lambda)"`
 	LambdaSinkFunction   string `envconfig:"LAMBDA_SINK_FUNCTION" desc:"Lambda function running sink leases (with SLUICE_INVOKER=lambda)"`
@@ -89,6 +94,8 @@ type Config struct {
 	RestSecurity
 	// MaxTasks caps a connector's tasks.max; 0 is DefaultMaxTasks.
 	MaxTasks int `envconfig:"MAX_TASKS" default:"1000" desc:"highest tasks.max a connector may set (a validation error above it)"`
+	// MaxConnectors caps the number of connectors; 0 is DefaultMaxConnectors.
+	MaxConnectors int `envconfig:"MAX_CONNECTORS" default:"10000" desc:"most connectors the cluster keeps: creating one more is refused with 409"`
 	// FileAccess is where connectors may read and write local files.
 	env.FileAccess
 	// WorkerAuth is the pull workers' shared secret.
@@ -112,16 +119,77 @@ type RestSecurity struct {
 	RestTLSClientCAFile  string `envconfig:"REST_TLS_CLIENT_CA_FILE" desc:"PEM CA certificates: REST clients must present a certificate they signed (mTLS; optional)"`
 	RestBasicAuthFile    string `envconfig:"REST_BASIC_AUTH_FILE" desc:"JAAS PropertyFileLoginModule credentials file (user: password[,role...]) as Connect's BasicAuthSecurityRestExtension takes: HTTP Basic authentication on the REST API; role readonly may only GET"`
 	RestBearerTokensFile string `envconfig:"REST_BEARER_TOKENS_FILE" desc:"bearer tokens file (name: token[,role...] per line): Authorization: Bearer authentication on the REST API"`
-	// RestInterWorkerSecretFile authenticates forwarded requests.
-	RestInterWorkerSecretFile string `envconfig:"REST_INTER_WORKER_SECRET_FILE" desc:"file holding the coordinators' shared secret, sent instead of the caller's credentials with requests forwarded to the leader (required with authentication and more than one coordinator)"`
 	// RestAuthOpenPaths are served without credentials.
 	RestAuthOpenPaths []string `envconfig:"REST_AUTH_OPEN_PATHS" default:"/health" desc:"paths served without credentials when authentication is on (comma-separated; e.g. /health,/metrics)"`
-	// RestInterWorkerSecret is the secret read from its file (by the process).
-	RestInterWorkerSecret string `ignored:"true"`
+	// InterWorkerKey signs and verifies forwarded requests (KIP-507).
+	InterWorkerKey
+	// RestMaxConnections bounds the connections each REST listener keeps open.
+	RestMaxConnections int `envconfig:"REST_MAX_CONNECTIONS" default:"1024" desc:"most connections each REST listener serves at once (more wait to be accepted); keep it above the pull workers' count"`
+	// AdminListeners is Connect's admin.listeners (KIP-495): where the
+	// /admin/* endpoints are served instead of the REST listener; set and
+	// empty, nowhere. AdminListenersSet says whether it was set at all.
+	AdminListeners    []string `envconfig:"ADMIN_LISTENERS" desc:"listeners (host:port, http://host:port or https://host:port, comma-separated) serving /admin/loggers instead of the REST listener (Connect's admin.listeners); set but empty turns /admin/* off; unset serves it on the REST listener"`
+	AdminListenersSet bool     `ignored:"true"`
+	// MaxLoggers bounds the loggers PUT /admin/loggers may create.
+	MaxLoggers int `envconfig:"MAX_LOGGERS" default:"1000" desc:"most loggers PUT /admin/loggers may add (names up to 256 bytes); more are refused with 400"`
+}
+
+// InterWorkerKey is Connect's inter.worker.* settings (KIP-507): the
+// session key the leader generates and keeps in the configs topic, with
+// which the coordinators sign the requests they forward to the leader.
+type InterWorkerKey struct {
+	InterWorkerKeyGenerationAlgorithm string        `envconfig:"INTER_WORKER_KEY_GENERATION_ALGORITHM" default:"HmacSHA256" desc:"algorithm of the session key the leader generates (inter.worker.key.generation.algorithm): HmacSHA256, HmacSHA384 or HmacSHA512"`
+	InterWorkerKeySize                int           `envconfig:"INTER_WORKER_KEY_SIZE" desc:"session key size in bits (inter.worker.key.size; default the algorithm's: 256, 384 or 512)"`
+	InterWorkerKeyTTL                 time.Duration `envconfig:"INTER_WORKER_KEY_TTL" default:"1h" desc:"how long a session key is used before the leader rotates it (inter.worker.key.ttl.ms)"`
+	InterWorkerSignatureAlgorithm     string        `envconfig:"INTER_WORKER_SIGNATURE_ALGORITHM" default:"HmacSHA256" desc:"MAC that signs forwarded requests (inter.worker.signature.algorithm)"`
+	InterWorkerVerificationAlgorithms []string      `envconfig:"INTER_WORKER_VERIFICATION_ALGORITHMS" default:"HmacSHA256" desc:"MACs accepted on forwarded requests (inter.worker.verification.algorithms); must include the signature algorithm"`
+}
+
+// Problems returns what is wrong with the settings, naming each variable.
+// Zero values stand for the defaults (New fills them in).
+func (k *InterWorkerKey) Problems() []error {
+	var problems []error
+	known := rest.MACAlgorithms()
+	for _, a := range append([]string{k.InterWorkerKeyGenerationAlgorithm, k.InterWorkerSignatureAlgorithm}, k.InterWorkerVerificationAlgorithms...) {
+		if a != "" && !slices.Contains(known, a) {
+			problems = append(problems, fmt.Errorf("inter-worker algorithm %q: want one of %v", a, known))
+		}
+	}
+	sig := cmp.Or(k.InterWorkerSignatureAlgorithm, rest.DefaultSignatureAlgorithm)
+	if len(k.InterWorkerVerificationAlgorithms) > 0 && !slices.Contains(k.InterWorkerVerificationAlgorithms, sig) {
+		problems = append(problems, fmt.Errorf("%s must include %s %s", env.Var(k, &k.InterWorkerVerificationAlgorithms),
+			env.Var(k, &k.InterWorkerSignatureAlgorithm), sig))
+	}
+	if k.InterWorkerKeySize != 0 && (k.InterWorkerKeySize < 128 || k.InterWorkerKeySize%8 != 0) {
+		problems = append(problems, fmt.Errorf("%s %d: want a multiple of 8, at least 128", env.Var(k, &k.InterWorkerKeySize), k.InterWorkerKeySize))
+	}
+	if k.InterWorkerKeyTTL < 0 {
+		problems = append(problems, fmt.Errorf("%s must be positive", env.Var(k, &k.InterWorkerKeyTTL)))
+	}
+	return problems
+}
+
+// AdminMode is where the /admin/* endpoints are served, from
+// AdminListeners.
+func (r *RestSecurity) AdminMode() rest.AdminMode {
+	switch {
+	case !r.AdminListenersSet:
+		return rest.AdminOnMain
+	case len(r.AdminListeners) == 0:
+		return rest.AdminDisabled
+	}
+	return rest.AdminSeparate
 }
 
 // DefaultMaxTasks is SLUICE_MAX_TASKS's default.
 const DefaultMaxTasks = 1000
+
+// WriteTimeoutBound is the longest pull poll the REST listener's write
+// timeout leaves room for.
+const WriteTimeoutBound = rest.WriteTimeout - rest.DefaultForwardTimeout
+
+// DefaultMaxConnectors is SLUICE_MAX_CONNECTORS's default.
+const DefaultMaxConnectors = 10000
 
 // Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
@@ -143,6 +211,21 @@ func (c *Config) Validate() error {
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
 	if c.MaxTasks < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))
+	}
+	if c.RestMaxConnections < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.RestMaxConnections)))
+	}
+	for _, l := range c.AdminListeners {
+		if strings.HasPrefix(strings.ToLower(l), "https://") && c.RestTLSCertFile == "" {
+			problems = append(problems, fmt.Errorf("%s %s needs %s", env.Var(c, &c.AdminListeners), l, env.Var(c, &c.RestTLSCertFile)))
+		}
+	}
+	if c.PullMaxWait < 0 || c.PullMaxWait > WriteTimeoutBound {
+		problems = append(problems, fmt.Errorf("%s %s must be between 0 and %s", env.Var(c, &c.PullMaxWait), c.PullMaxWait, WriteTimeoutBound))
+	}
+	problems = append(problems, c.InterWorkerKey.Problems()...)
+	if c.MaxConnectors < 0 {
+		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxConnectors)))
 	}
 	if (c.RestTLSCertFile == "") != (c.RestTLSKeyFile == "") {
 		problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.RestTLSCertFile), env.Var(c, &c.RestTLSKeyFile)))

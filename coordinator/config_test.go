@@ -28,6 +28,14 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 			c.MaxTasks, c.RestTLSCertFile, c.Invoker, c.RestBasicAuthFile = -1, "cert.pem", "pull", "users.properties"
 		}, want: []string{"SLUICE_MAX_TASKS must not be negative", "SLUICE_REST_TLS_CERT_FILE and SLUICE_REST_TLS_KEY_FILE go together",
 			"REST authentication with SLUICE_INVOKER=pull needs SLUICE_WORKER_SECRET_FILE"}},
+		{name: "caps, admin listener and inter-worker key", edit: func(c *coordinator.Config) {
+			c.MaxConnectors, c.RestMaxConnections, c.AdminListeners = -1, -1, []string{"https://127.0.0.1:8084"}
+			c.InterWorkerSignatureAlgorithm, c.InterWorkerVerificationAlgorithms = "HmacSHA512", []string{"HmacSHA256"}
+			c.InterWorkerKeyGenerationAlgorithm, c.InterWorkerKeySize = "HmacMD5", 100
+		}, want: []string{"SLUICE_MAX_CONNECTORS must not be negative", "SLUICE_REST_MAX_CONNECTIONS must not be negative",
+			"SLUICE_ADMIN_LISTENERS https://127.0.0.1:8084 needs SLUICE_REST_TLS_CERT_FILE", `inter-worker algorithm "HmacMD5"`,
+			"SLUICE_INTER_WORKER_VERIFICATION_ALGORITHMS must include SLUICE_INTER_WORKER_SIGNATURE_ALGORITHM HmacSHA512",
+			"SLUICE_INTER_WORKER_KEY_SIZE 100: want a multiple of 8, at least 128"}},
 		{name: "unknown invoker", edit: func(c *coordinator.Config) { c.Invoker = "carrier-pigeon" },
 			want: []string{`SLUICE_INVOKER "carrier-pigeon": want inprocess, lambda or pull`}},
 	}

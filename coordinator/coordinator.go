@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -83,6 +84,13 @@ type Coordinator struct {
 	lastEpoch int64
 	clusterID string // the Kafka cluster's id, once asked
 
+	// The session keys (sessionkey.go): keyRetryAt is the loop's;
+	// curKey, prevKey and prevUntil are under keysMu.
+	keyRetryAt      time.Time
+	keysMu          sync.Mutex
+	curKey, prevKey *rest.SessionKey
+	prevUntil       time.Time
+
 	meta    topicCache // topic metadata for sink lag checks
 	metrics *metrics
 	history *history // the ended leases and their cost
@@ -101,6 +109,10 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 	if cfg.MaxTasks == 0 {
 		cfg.MaxTasks = DefaultMaxTasks
 	}
+	if cfg.MaxConnectors == 0 {
+		cfg.MaxConnectors = DefaultMaxConnectors
+	}
+	cfg.interWorkerDefaults()
 	cfg.Cost = cfg.Cost.withDefaults(cfg.Invoker)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -170,6 +182,9 @@ func (c *Coordinator) loop() {
 		if gen := c.d.Configs.Generation(); c.isLeading() && gen != c.reconciled {
 			c.reconcile()
 			c.reconciled = gen
+		}
+		if c.isLeading() {
+			c.maintainSessionKey()
 		}
 		select {
 		case <-c.ctx.Done():

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 )
 
@@ -181,6 +182,19 @@ func TestAddFileForwardsToTheLeader(t *testing.T) {
 	}))
 	defer leader.Close()
 	coord := newCoordinator(t, k, testConfig(), newFakeElector(leader.URL))
+	// The leader's session key, which signs forwarded requests.
+	key := state.SessionKey{Key: []byte("0123456789abcdef0123456789abcdef"), Algorithm: "HmacSHA256", Created: time.Now()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := state.Open(ctx, k.Client, state.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Configs.PutSessionKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the session key read", func() bool { return len(coord.InterWorkerKeys()) == 1 })
 
 	var reasons []error
 	via, err := coord.AddFile(context.Background(), datagenProps(10), func(reason error) { reasons = append(reasons, reason) })
@@ -200,6 +214,10 @@ func TestAddFileForwardsToTheLeader(t *testing.T) {
 	}
 	if bodies[1]["connector.class"] != "Datagen" {
 		t.Errorf("forwarded body %v", bodies[1])
+	}
+	body, _ := json.Marshal(bodies[1])
+	if err := rest.VerifySignature(r, body, []rest.SessionKey{{Key: key.Key}}, []string{"HmacSHA256"}, time.Now()); err != nil {
+		t.Errorf("the forwarded request is not signed with the session key: %v", err)
 	}
 	mu.Unlock()
 	if names, _ := coord.Connectors(context.Background()); len(names) != 0 {

@@ -123,8 +123,12 @@ func (c *Coordinator) forwardConfig(ctx context.Context, leaderURL, name string,
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.cfg.RestInterWorkerSecret != "" {
-		req.Header.Set(rest.InterWorkerHeader, c.cfg.RestInterWorkerSecret)
+	keys := c.InterWorkerKeys()
+	if len(keys) == 0 {
+		return &retryError{errors.New("the cluster's session key has not been read yet")}
+	}
+	if err := rest.Sign(req, body, keys[0], c.cfg.InterWorkerSignatureAlgorithm, time.Now()); err != nil {
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

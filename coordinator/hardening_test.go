@@ -2,11 +2,14 @@ package coordinator_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -144,4 +147,42 @@ func TestTasksMaxCapped(t *testing.T) {
 		st := status(t, coord, "good")
 		return st.Connector.State == "RUNNING" && len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING"
 	})
+}
+
+// SLUICE_MAX_CONNECTORS bounds the connectors: creating one more is
+// refused with 409 and a message naming the limit; updating an existing
+// connector still works, and so does creating one after a deletion.
+func TestMaxConnectors(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	cfg := testConfig()
+	cfg.MaxConnectors = 2
+	coord := build(t, k, cfg, setup{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	waitFor(t, 20*time.Second, "leadership", func() bool { _, self := coord.Leader(); return self })
+	put := func(name string, replace bool) error {
+		props := datagenProps(1)
+		props["name"] = name
+		_, _, err := coord.PutConnectorConfig(ctx, name, props, replace, "")
+		return err
+	}
+	for _, name := range []string{"one", "two"} {
+		if err := put(name, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := put("three", false)
+	var se *rest.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusConflict || !strings.Contains(se.Message, "SLUICE_MAX_CONNECTORS (2)") {
+		t.Fatalf("third connector: %v", err)
+	}
+	if err := put("two", true); err != nil {
+		t.Fatalf("updating an existing connector at the limit: %v", err)
+	}
+	if err := coord.DeleteConnector(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("three", false); err != nil {
+		t.Fatalf("after a deletion: %v", err)
+	}
 }

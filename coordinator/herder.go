@@ -150,6 +150,11 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 	if exists && !allowReplace {
 		return false, rest.ConnectorInfo{}, rest.ConnectorExists(name)
 	}
+	if n := len(c.d.Configs.Names()); !exists && n >= c.cfg.MaxConnectors {
+		return false, rest.ConnectorInfo{}, &rest.StatusError{StatusCode: http.StatusConflict,
+			Message: fmt.Sprintf("Cannot create connector %s: the cluster has %d connectors, the most SLUICE_MAX_CONNECTORS (%d) allows; delete one first",
+				name, n, c.cfg.MaxConnectors)}
+	}
 	if _, infos, _ := c.validate(cfg); infos.ErrorCount > 0 {
 		return false, rest.ConnectorInfo{}, connect.ConfigError(infos)
 	}

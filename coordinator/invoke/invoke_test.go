@@ -57,7 +57,7 @@ func TestPullInvoker(t *testing.T) {
 		if got == nil || got.ID != "p2" {
 			t.Fatalf("worker took %+v", got)
 		}
-		late := worker.Report(context.Background(), lease.Result{LeaseID: "p2", Status: lease.Succeeded})
+		late := worker.Report(context.Background(), lease.Result{LeaseID: "p2", Connector: got.Connector, Task: got.Task, Epoch: got.Epoch, Status: lease.Succeeded, Token: got.Token})
 		if !errors.Is(late, invoke.ErrNoResult) {
 			t.Fatalf("late report: %v, want ErrNoResult (410)", late)
 		}

@@ -59,6 +59,9 @@ type Pull struct {
 
 	mu      sync.Mutex
 	waiting map[string]*pending // by lease id, once taken
+
+	muxOnce sync.Once
+	mux     *http.ServeMux
 }
 
 type pending struct {
@@ -129,14 +132,30 @@ func (p *Pull) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "the worker endpoints need the workers' shared secret in the "+SecretHeader+" header")
 		return
 	}
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == PollPath:
-		p.poll(w, r)
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, ResultPath+"/"):
-		p.report(w, r, strings.TrimPrefix(r.URL.Path, ResultPath+"/"))
-	default:
-		writeError(w, http.StatusNotFound, "no such worker endpoint: "+r.Method+" "+r.URL.Path)
+	p.muxOnce.Do(p.routes)
+	p.mux.ServeHTTP(w, r)
+}
+
+// Routes are the patterns of the worker endpoints, as ServeHTTP
+// registers them.
+func Routes() []string {
+	return []string{"POST " + PollPath, "POST " + ResultPath + "/{id...}"}
+}
+
+func (p *Pull) routes() {
+	p.mux = http.NewServeMux()
+	routes := Routes()
+	p.mux.HandleFunc(routes[0], p.poll)
+	p.mux.HandleFunc(routes[1], func(w http.ResponseWriter, r *http.Request) { p.report(w, r, r.PathValue("id")) })
+	for _, path := range []string{PollPath, ResultPath + "/{id...}"} {
+		p.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "the worker endpoint "+r.URL.Path+" takes POST, not "+r.Method)
+		})
 	}
+	p.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such worker endpoint: "+r.Method+" "+r.URL.Path)
+	})
 }
 
 func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
@@ -179,13 +198,17 @@ func (p *Pull) poll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
-	var res lease.Result
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxResultBytes)).Decode(&res); err != nil {
+	res, err := decodeResult(io.LimitReader(r.Body, maxResultBytes))
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "malformed lease result: "+err.Error())
 		return
 	}
 	if res.LeaseID != id {
 		writeError(w, http.StatusBadRequest, "result for lease "+res.LeaseID+" posted to lease "+id)
+		return
+	}
+	if err := res.Check(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	p.mu.Lock()
@@ -206,6 +229,39 @@ func (p *Pull) report(w http.ResponseWriter, r *http.Request, id string) {
 	pend.reported = true
 	pend.result <- res // buffered for the one accepted result
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// resultRequired are the members a worker's result always has: the lease's
+// identity and token, and the outcome.
+var resultRequired = []string{"lease_id", "connector", "task", "epoch", "status", "token"}
+
+// decodeResult decodes a posted lease result. A null member is refused
+// (workers omit what they do not set, and encoding/json would read null as
+// zero), and so is one without a member of resultRequired.
+func decodeResult(r io.Reader) (lease.Result, error) {
+	var res lease.Result
+	var members map[string]json.RawMessage
+	body, err := io.ReadAll(r)
+	if err == nil {
+		err = json.Unmarshal(body, &members)
+	}
+	if err == nil && members == nil {
+		err = errors.New("the result is not a JSON object")
+	}
+	if err != nil {
+		return res, err
+	}
+	for k, v := range members {
+		if string(bytes.TrimSpace(v)) == "null" {
+			return res, fmt.Errorf("%q is null", k)
+		}
+	}
+	for _, k := range resultRequired {
+		if _, ok := members[k]; !ok {
+			return res, fmt.Errorf("%q is missing", k)
+		}
+	}
+	return res, json.Unmarshal(body, &res)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

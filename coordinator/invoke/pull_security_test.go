@@ -103,3 +103,54 @@ func TestPullChecksResults(t *testing.T) {
 		t.Fatalf("poll without the secret: %s", resp.Status)
 	}
 }
+
+// The worker endpoints answer other methods with 405 and Allow: POST, a
+// malformed result with 400 before its lease is looked up (a result for a
+// lease not awaited is 410 only when well formed), and unknown paths 404.
+func TestPullEndpointErrors(t *testing.T) {
+	pull := invoke.NewPull()
+	srv := httptest.NewServer(pull)
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name, method, path string
+		body               any
+		want               int
+	}{
+		{"poll with GET", http.MethodGet, invoke.PollPath, nil, http.StatusMethodNotAllowed},
+		{"result with PUT", http.MethodPut, invoke.ResultPath + "/l1", nil, http.StatusMethodNotAllowed},
+		{"negative count, unknown lease", http.MethodPost, invoke.ResultPath + "/l1",
+			lease.Result{LeaseID: "l1", Status: lease.Succeeded, Bytes: -1, Token: "t"}, http.StatusBadRequest},
+		{"unknown status, unknown lease", http.MethodPost, invoke.ResultPath + "/l1",
+			lease.Result{LeaseID: "l1", Status: "done", Token: "t"}, http.StatusBadRequest},
+		{"no token, unknown lease", http.MethodPost, invoke.ResultPath + "/l1",
+			lease.Result{LeaseID: "l1", Status: lease.Failed}, http.StatusBadRequest},
+		{"null count, unknown lease", http.MethodPost, invoke.ResultPath + "/l1",
+			map[string]any{"lease_id": "l1", "connector": "c", "task": 0, "epoch": 1, "token": "t", "status": "failed", "dead_lettered": nil}, http.StatusBadRequest},
+		{"not an object", http.MethodPost, invoke.ResultPath + "/l1", []int{1}, http.StatusBadRequest},
+		{"well formed, unknown lease", http.MethodPost, invoke.ResultPath + "/l1",
+			lease.Result{LeaseID: "l1", Status: lease.Failed, Token: "t"}, http.StatusGone},
+		{"lease id with a slash", http.MethodPost, invoke.ResultPath + "/a%2Fb",
+			lease.Result{LeaseID: "a/b", Status: lease.Failed, Token: "t"}, http.StatusGone},
+		{"unknown path", http.MethodPost, "/sluice/v1/nope", nil, http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body []byte
+			if tc.body != nil {
+				body, _ = json.Marshal(tc.body)
+			}
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if tc.want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != http.MethodPost {
+				t.Fatalf("Allow %q", resp.Header.Get("Allow"))
+			}
+		})
+	}
+}

@@ -22,11 +22,6 @@ const (
 	RoleAdmin
 )
 
-// InterWorkerHeader carries the coordinators' shared secret
-// (Auth.InterWorkerSecret) on requests one coordinator forwards to
-// another, in place of the caller's credentials.
-const InterWorkerHeader = "Sluice-Inter-Worker-Secret"
-
 // credential is one user's or token's secret and role.
 type credential struct {
 	name   string
@@ -38,15 +33,13 @@ type credential struct {
 // BasicAuthSecurityRestExtension does (HTTP Basic against a JAAS
 // PropertyFileLoginModule credentials file) and with bearer tokens, and
 // authorizes them by role: a caller without valid credentials is answered
-// 401 with WWW-Authenticate, a read-only caller that writes 403. The zero
-// value lets everything through.
+// 401 with WWW-Authenticate, a read-only caller that writes 403. Requests
+// forwarded by another coordinator are authenticated by their signature
+// instead (VerifyForwarded, in front of Auth). The zero value lets
+// everything through.
 type Auth struct {
 	basic  []credential
 	bearer []credential
-	// InterWorkerSecret, when set, authenticates requests forwarded by
-	// another coordinator (InterWorkerHeader) as admin: the forwarding
-	// coordinator authorized its caller already.
-	InterWorkerSecret string
 	// OpenPaths are served without credentials (e.g. /health, /metrics).
 	OpenPaths []string
 }
@@ -150,12 +143,6 @@ func (c credential) matches(presented string) bool {
 
 // authenticate returns the caller's name and role, or ok false.
 func (a *Auth) authenticate(r *http.Request) (string, Role, bool) {
-	if a.InterWorkerSecret != "" {
-		if v := r.Header.Get(InterWorkerHeader); v != "" {
-			ok := subtle.ConstantTimeCompare([]byte(v), []byte(a.InterWorkerSecret)) == 1
-			return "coordinator", RoleAdmin, ok
-		}
-	}
 	if user, pass, ok := r.BasicAuth(); ok {
 		for _, c := range a.basic {
 			if subtle.ConstantTimeCompare([]byte(c.name), []byte(user)) == 1 && c.matches(pass) {
@@ -189,7 +176,9 @@ func (a *Auth) Wrap(next http.Handler) http.Handler {
 		challenge = append(challenge, `Bearer realm="sluice"`)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slices.Contains(a.OpenPaths, r.URL.Path) {
+		// A request another coordinator forwarded and signed
+		// (VerifyForwarded): that coordinator authorized its caller.
+		if slices.Contains(a.OpenPaths, r.URL.Path) || IsForwarded(r.Context()) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -2,13 +2,16 @@ package rest
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // credentialsFile is a JAAS PropertyFileLoginModule file as Connect's
@@ -167,49 +170,117 @@ func TestCredentialsFileErrors(t *testing.T) {
 	}
 }
 
-// A follower forwards a write with the coordinators' shared secret and
-// without the caller's credentials; the leader accepts it. A request that
-// presents a wrong secret is refused.
-func TestForwardedWritesAreAuthenticated(t *testing.T) {
-	const secret = "inter-worker-secret-0123456789"
-	leaderAuth := testAuth(t)
-	leaderAuth.InterWorkerSecret = secret
-	var mu sync.Mutex
-	var gotAuthz []string
-	leaderHerder := newFakeHerder()
-	inner := leaderAuth.Wrap(NewHandler(leaderHerder, Options{Logger: discardLogger()}))
-	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		gotAuthz = append(gotAuthz, r.Header.Get("Authorization"))
-		mu.Unlock()
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(leader.Close)
-	followerHerder := newFakeHerder()
-	followerHerder.isLeader, followerHerder.leaderURL = false, leader.URL
-	follower := authedServer(t, followerHerder, Options{InterWorkerSecret: secret}, testAuth(t))
+// staticKeys is a KeyRing of fixed keys.
+type staticKeys []SessionKey
 
-	req, _ := http.NewRequest("POST", follower.URL+"/connectors", strings.NewReader(createBody))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("admin", "admin-secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+func (k staticKeys) InterWorkerKeys() []SessionKey { return k }
+
+// A follower forwards a write signed with the session key and without the
+// caller's credentials; the leader, which requires signatures on forwarded
+// requests (VerifyForwarded), accepts it without credentials. Requests that
+// claim to be forwarded with a missing, wrong, stale or replayed-elsewhere
+// signature are refused with 403, whether or not authentication is on.
+func TestForwardedWritesAreSigned(t *testing.T) {
+	key := SessionKey{Key: []byte("0123456789abcdef0123456789abcdef"), Algorithm: "HmacSHA256"}
+	for _, authOn := range []bool{true, false} {
+		t.Run(map[bool]string{true: "auth on", false: "auth off"}[authOn], func(t *testing.T) {
+			auth := &Auth{}
+			if authOn {
+				auth = testAuth(t)
+			}
+			var mu sync.Mutex
+			var gotAuthz []string
+			leaderHerder := newFakeHerder()
+			inner := VerifyForwarded(staticKeys{key}, nil, 0, auth.Wrap(NewHandler(leaderHerder, Options{Logger: discardLogger()})))
+			leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				gotAuthz = append(gotAuthz, r.Header.Get("Authorization"))
+				mu.Unlock()
+				inner.ServeHTTP(w, r)
+			}))
+			t.Cleanup(leader.Close)
+			followerHerder := newFakeHerder()
+			followerHerder.isLeader, followerHerder.leaderURL = false, leader.URL
+			follower := authedServer(t, followerHerder, Options{Keys: staticKeys{key}}, auth)
+
+			req, _ := http.NewRequest("POST", follower.URL+"/connectors", strings.NewReader(createBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth("admin", "admin-secret")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("forwarded create: %s", resp.Status)
+			}
+			mu.Lock()
+			if len(gotAuthz) != 1 || gotAuthz[0] != "" {
+				t.Fatalf("the leader received Authorization %q; the caller's credentials must stay with the follower", gotAuthz)
+			}
+			mu.Unlock()
+
+			signed := func(method, target string, k SessionKey, alg string, at time.Time) func(*http.Request) {
+				return func(q *http.Request) {
+					body, _ := io.ReadAll(q.Body)
+					q.Body = io.NopCloser(strings.NewReader(string(body)))
+					u := *q.URL
+					q.URL, _ = url.Parse(target)
+					if err := Sign(q, body, k, alg, at); err != nil {
+						t.Fatal(err)
+					}
+					q.URL = &u
+					q.Method = method
+				}
+			}
+			other := SessionKey{Key: []byte("another-key-another-key-another!"), Algorithm: "HmacSHA256"}
+			tests := []struct {
+				name   string
+				target string
+				mod    func(*http.Request)
+				want   int
+			}{
+				{"missing signature", "/connectors/fwd?forward=true", func(*http.Request) {}, http.StatusForbidden},
+				{"wrong key", "/connectors/fwd?forward=true", signed("DELETE", "/connectors/fwd?forward=true", other, "HmacSHA256", time.Now()), http.StatusForbidden},
+				{"signed for another path", "/connectors/fwd?forward=true", signed("DELETE", "/connectors/stopped-sink?forward=true", key, "HmacSHA256", time.Now()), http.StatusForbidden},
+				{"too old", "/connectors/fwd?forward=true", signed("DELETE", "/connectors/fwd?forward=true", key, "HmacSHA256", time.Now().Add(-time.Hour)), http.StatusForbidden},
+				{"algorithm not permitted", "/connectors/fwd?forward=true", signed("DELETE", "/connectors/fwd?forward=true", key, "HmacSHA512", time.Now()), http.StatusForbidden},
+				{"garbage", "/connectors/fwd?forward=true", func(q *http.Request) {
+					q.Header.Set(SignatureHeader, "!!!")
+					q.Header.Set(SignatureTimestampHeader, "x")
+				}, http.StatusForbidden},
+				{"signature without forward", "/connectors/fwd", func(q *http.Request) { q.Header.Set(SignatureHeader, "AAAA") }, http.StatusForbidden},
+				{"good signature", "/connectors/fwd?forward=true", signed("DELETE", "/connectors/fwd?forward=true", key, "HmacSHA256", time.Now()), http.StatusNoContent},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					resp := doAuth(t, "DELETE", leader.URL+tc.target, tc.mod)
+					if resp.StatusCode != tc.want {
+						t.Fatalf("status %s, want %d", resp.Status, tc.want)
+					}
+				})
+			}
+			if authOn {
+				// A read-only caller's write is refused at the follower, not forwarded.
+				if resp := doAuth(t, "DELETE", follower.URL+"/connectors/fwd", func(q *http.Request) { q.SetBasicAuth("viewer", "viewer-secret") }); resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("read-only delete through the follower: %s", resp.Status)
+				}
+			}
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("forwarded create: %s", resp.Status)
-	}
-	mu.Lock()
-	if len(gotAuthz) != 1 || gotAuthz[0] != "" {
-		t.Fatalf("the leader received Authorization %q; the caller's credentials must stay with the follower", gotAuthz)
-	}
-	mu.Unlock()
-	if resp := doAuth(t, "POST", leader.URL+"/connectors", func(q *http.Request) { q.Header.Set(InterWorkerHeader, "guess") }); resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("a wrong inter-worker secret: %s", resp.Status)
-	}
-	// A read-only caller's write is refused at the follower, not forwarded.
-	if resp := doAuth(t, "DELETE", follower.URL+"/connectors/fwd", func(q *http.Request) { q.SetBasicAuth("viewer", "viewer-secret") }); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("read-only delete through the follower: %s", resp.Status)
+}
+
+// A follower that has read no session key yet answers a write it would
+// forward with 409 (retriable), and sends nothing unsigned.
+func TestForwardWithoutSessionKey(t *testing.T) {
+	called := false
+	leader := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
+	t.Cleanup(leader.Close)
+	h := newFakeHerder()
+	h.isLeader, h.leaderURL = false, leader.URL
+	follower := authedServer(t, h, Options{Keys: staticKeys{}}, &Auth{})
+	resp, body := send(t, "POST", follower.URL+"/connectors", createBody)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "session key") || called {
+		t.Fatalf("status %s, body %s, leader called %v", resp.Status, body, called)
 	}
 }

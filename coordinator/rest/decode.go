@@ -190,6 +190,13 @@ func decodeOffsets(body []byte) (ConnectorOffsets, error) {
 	if err := dec.Decode(&offsets); err != nil {
 		return offsets, badJSON("Request body is not a valid ConnectorOffsets: %v", err)
 	}
+	for _, o := range offsets.Offsets {
+		// Connect refuses these too, per connector type (SinkUtils,
+		// Worker's source offset checks); Sluice, before the herder.
+		if o.Partition == nil {
+			return offsets, badJSON("The partition for a connector offset cannot be null or missing")
+		}
+	}
 	return offsets, nil
 }
 

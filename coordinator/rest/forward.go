@@ -5,11 +5,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // forwardedHeaders are the request headers passed on to the leader. Connect's
-// RestClient passes Authorization and sets a JSON content type.
-var forwardedHeaders = []string{"Authorization", "Content-Type", "Accept"}
+// RestClient passes Authorization too; Sluice signs the request instead
+// (Sign), so a caller's credentials stay with the coordinator that checked
+// them.
+var forwardedHeaders = []string{"Content-Type", "Accept"}
 
 // relayedHeaders are the leader's response headers passed back to the client.
 var relayedHeaders = []string{"Content-Type", "Location", "Allow"}
@@ -53,15 +56,19 @@ func (s *server) forward(w http.ResponseWriter, r *http.Request, body []byte, le
 			req.Header[h] = v
 		}
 	}
-	if s.opts.InterWorkerSecret != "" {
-		// The leader URL is the election's, never the caller's; still, the
-		// caller's credentials stay here when the coordinators share a
-		// secret.
-		req.Header.Del("Authorization")
-		req.Header.Set(InterWorkerHeader, s.opts.InterWorkerSecret)
-	}
 	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.opts.Keys != nil {
+		keys := s.opts.Keys.InterWorkerKeys()
+		if len(keys) == 0 {
+			writeErrorMessage(w, http.StatusConflict, "Cannot complete request momentarily: this worker has not read the cluster's session key yet, likely because a rebalance was underway.")
+			return
+		}
+		if err := Sign(req, body, keys[0], s.opts.SignatureAlgorithm, time.Now()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	s.log.DebugContext(r.Context(), "Forwarding request", "method", r.Method, "url", target)
 	resp, err := s.opts.Client.Do(req)

@@ -41,11 +41,29 @@ type Options struct {
 	// Loggers is the level registry behind /admin/loggers; pass the one the
 	// process's slog handlers read. Default: a new registry at INFO.
 	Loggers *Loggers
-	// InterWorkerSecret, when set, is sent in InterWorkerHeader with every
-	// request forwarded to the leader, in place of the caller's
-	// Authorization (which this coordinator checked already).
-	InterWorkerSecret string
+	// Keys signs the requests forwarded to the leader (see Sign), with
+	// SignatureAlgorithm (default DefaultSignatureAlgorithm); a write that
+	// must be forwarded before the first key is read is answered 409. With
+	// Keys nil, forwarded requests go unsigned (for tests and embedding).
+	// The caller's Authorization is never forwarded.
+	Keys               KeyRing
+	SignatureAlgorithm string
+	// Admin says where the /admin/* endpoints are served: with the rest
+	// (AdminOnMain, the default), only by NewAdminHandler on an admin
+	// listener (AdminSeparate), or nowhere (AdminDisabled), as Connect's
+	// admin.listeners (KIP-495) unset, set, or set to "".
+	Admin AdminMode
 }
+
+// AdminMode is where the /admin/* endpoints are served.
+type AdminMode int
+
+// The admin modes (Connect's admin.listeners unset, set, and empty).
+const (
+	AdminOnMain AdminMode = iota
+	AdminSeparate
+	AdminDisabled
+)
 
 func (o Options) withDefaults() Options {
 	if o.MaxBodyBytes <= 0 {
@@ -60,6 +78,9 @@ func (o Options) withDefaults() Options {
 	if o.Loggers == nil {
 		o.Loggers = NewLoggers(slog.LevelInfo)
 	}
+	if o.SignatureAlgorithm == "" {
+		o.SignatureAlgorithm = DefaultSignatureAlgorithm
+	}
 	return o
 }
 
@@ -69,6 +90,8 @@ type server struct {
 	opts   Options
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// patterns are the registered routes, in registration order.
+	patterns []string
 }
 
 // handlerFunc serves one endpoint. body is the whole request body, already
@@ -78,10 +101,47 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
 // NewHandler returns the Kafka Connect REST API over h. It is safe for
 // concurrent use and holds no goroutines of its own.
 func NewHandler(h Herder, opts Options) http.Handler {
-	opts = opts.withDefaults()
-	s := &server{herder: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s := newServer(h, opts)
 	s.routes()
+	if s.opts.Admin == AdminOnMain {
+		s.adminRoutes()
+	}
+	s.mux.HandleFunc("/", s.unmatched)
 	return s.accessLog(s.mux)
+}
+
+// NewAdminHandler returns the /admin/* endpoints alone, for the admin
+// listener of Connect's admin.listeners: every other path is 404 there.
+func NewAdminHandler(h Herder, opts Options) http.Handler {
+	s := newServer(h, opts)
+	s.adminRoutes()
+	s.mux.HandleFunc("/", s.unmatched)
+	return s.accessLog(s.mux)
+}
+
+func newServer(h Herder, opts Options) *server {
+	opts = opts.withDefaults()
+	return &server{herder: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+}
+
+// Routes returns the patterns ("METHOD /path/{param}") that NewHandler
+// registers for h with opts, in registration order: what the API serves,
+// for checks against its OpenAPI document. h is only looked at for the
+// capabilities it has (Operations); a typed nil pointer does.
+func Routes(h Herder, opts Options) []string {
+	s := newServer(h, opts)
+	s.routes()
+	if s.opts.Admin == AdminOnMain {
+		s.adminRoutes()
+	}
+	return s.patterns
+}
+
+// AdminRoutes returns the patterns NewAdminHandler registers.
+func AdminRoutes() []string {
+	s := newServer(nil, Options{})
+	s.adminRoutes()
+	return s.patterns
 }
 
 // routes registers every endpoint. Writes (forwarded to the leader) are the
@@ -91,6 +151,7 @@ func (s *server) routes() {
 	const read, write = false, true
 	s.route("GET /{$}", read, s.serverInfo)
 	s.route("GET /health", read, s.health)
+	s.route("GET /openapi.json", read, s.openAPI)
 
 	// Connect's @Path("/") under /connectors answers with or without the
 	// trailing slash; kcctl uses the latter.
@@ -124,20 +185,25 @@ func (s *server) routes() {
 	s.route("GET /connector-plugins/{plugin}/config", read, s.pluginConfig)
 	s.route("PUT /connector-plugins/{plugin}/config/validate", read, s.validateConfig)
 
+	s.operationsRoutes()
+}
+
+// adminRoutes registers the /admin/* endpoints (Connect's
+// LoggingResource), which admin.listeners may move or turn off.
+func (s *server) adminRoutes() {
+	const read = false
 	for _, p := range []string{"/admin/loggers", "/admin/loggers/{$}"} {
 		s.route("GET "+p, read, s.listLoggers)
 	}
 	s.route("GET /admin/loggers/{logger}", read, s.getLogger)
 	s.route("PUT /admin/loggers/{logger}", read, s.setLogger)
-
-	s.operationsRoutes()
-	s.mux.HandleFunc("/", s.unmatched)
 }
 
 // route registers h for pattern. It bounds and buffers the body, forwards
 // writes when this node is not the leader, and writes returned errors in
 // Connect's shape.
 func (s *server) route(pattern string, write bool, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 		if err != nil {

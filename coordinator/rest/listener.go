@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -46,4 +48,58 @@ func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return cfg, nil
+}
+
+// DefaultMaxConnections is the connection limit of a REST listener when
+// none is set: well above the pull workers' long polls (one each).
+const DefaultMaxConnections = 1024
+
+// LimitListener returns ln accepting at most n connections at once: past
+// that, Accept waits until one closes (the clients wait in the listen
+// backlog, as with Jetty's bounded acceptor), so that a flood of idle
+// connections costs the process no more than n of them. n <= 0 means
+// DefaultMaxConnections.
+func LimitListener(ln net.Listener, n int) net.Listener {
+	if n <= 0 {
+		n = DefaultMaxConnections
+	}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

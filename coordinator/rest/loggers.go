@@ -63,6 +63,45 @@ type Loggers struct {
 	now     func() time.Time
 	root    *namedLogger
 	loggers map[string]*namedLogger
+	max     int // most loggers PUT /admin/loggers may create
+}
+
+// Bounds of what PUT /admin/loggers may add, so that callers cannot grow
+// the registry without end (log4j, under Connect, keeps every logger a
+// caller names): DefaultMaxLoggers loggers in all (SetMax changes it), each
+// name at most MaxLoggerNameLength bytes. Loggers that components register
+// with Leveler are not refused.
+const (
+	DefaultMaxLoggers   = 1000
+	MaxLoggerNameLength = 256
+)
+
+// SetMax bounds the number of loggers PUT /admin/loggers may reach by
+// creating new ones; n <= 0 means DefaultMaxLoggers.
+func (l *Loggers) SetMax(n int) {
+	if n <= 0 {
+		n = DefaultMaxLoggers
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.max = n
+}
+
+// admit checks that namespace may be set: a name within
+// MaxLoggerNameLength, and a known logger or room for a new one. Callers
+// hold mu.
+func (l *Loggers) admit(namespace string) error {
+	if len(namespace) > MaxLoggerNameLength {
+		return &BadRequestError{Message: "Logger name is longer than " + itoa64(MaxLoggerNameLength) + " bytes."}
+	}
+	if _, known := l.loggers[namespace]; known || namespace == RootLogger {
+		return nil
+	}
+	if len(l.loggers) >= l.max {
+		return &BadRequestError{Message: "Cannot add logger " + namespace + ": " + itoa64(int64(len(l.loggers))) +
+			" loggers are known, the most this worker keeps; set the level of an existing logger or namespace instead."}
+	}
+	return nil
 }
 
 type namedLogger struct {
@@ -74,7 +113,7 @@ type namedLogger struct {
 
 // NewLoggers returns a registry whose root logger is at root.
 func NewLoggers(root slog.Level) *Loggers {
-	l := &Loggers{now: time.Now, loggers: make(map[string]*namedLogger)}
+	l := &Loggers{now: time.Now, loggers: make(map[string]*namedLogger), max: DefaultMaxLoggers}
 	l.root = &namedLogger{name: RootLogger, explicit: &root}
 	l.root.effective.Set(root)
 	return l
@@ -158,14 +197,20 @@ func (l *Loggers) level(lg *namedLogger) LoggerLevel {
 // (Connect matches a plain prefix) to level, creating namespace if needed,
 // and returns the affected names sorted, Connect's Loggers.setLevel.
 // "root" sets every logger. A logger already at level (its own or
-// inherited) is listed but left as it is, last-modified time included. level must be a name ParseLevel accepts.
-func (l *Loggers) SetLevel(namespace, level string) ([]string, bool) {
+// inherited) is listed but left as it is, last-modified time included.
+// level must be a name ParseLevel accepts. A namespace that is too long, or
+// new when the registry is full (SetMax), is refused with a
+// *BadRequestError.
+func (l *Loggers) SetLevel(namespace, level string) ([]string, error) {
 	lvl, ok := ParseLevel(level)
 	if !ok {
-		return nil, false
+		return nil, &NotFoundError{Message: "invalid log level '" + level + "'."}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.admit(namespace); err != nil {
+		return nil, err
+	}
 	var affected []*namedLogger
 	if namespace == RootLogger {
 		affected = append(affected, l.root)
@@ -199,7 +244,7 @@ func (l *Loggers) SetLevel(namespace, level string) ([]string, bool) {
 	}
 	l.refresh()
 	slices.Sort(names)
-	return names, true
+	return names, nil
 }
 
 // refresh recomputes every logger's effective level. Callers hold mu.
@@ -249,8 +294,8 @@ func (s *server) setLogger(w http.ResponseWriter, r *http.Request, body []byte) 
 			if err := cs.SetClusterLoggerLevel(r.Context(), namespace, *level); err != nil {
 				return err
 			}
-		} else {
-			s.opts.Loggers.SetLevel(namespace, *level)
+		} else if _, err := s.opts.Loggers.SetLevel(namespace, *level); err != nil {
+			return err
 		}
 		return writeEmpty(w, http.StatusNoContent)
 	case "", "worker":
@@ -258,6 +303,9 @@ func (s *server) setLogger(w http.ResponseWriter, r *http.Request, body []byte) 
 		s.log.WarnContext(r.Context(), "Received invalid scope in request to adjust logging level; will default to worker",
 			"scope", scope)
 	}
-	affected, _ := s.opts.Loggers.SetLevel(namespace, *level)
+	affected, err := s.opts.Loggers.SetLevel(namespace, *level)
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, affected)
 }

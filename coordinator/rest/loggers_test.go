@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -127,14 +129,14 @@ func TestLevelerFollowsChanges(t *testing.T) {
 			l := NewLoggers(slog.LevelInfo)
 			leveler := l.Leveler(tt.logger)
 			if tt.logger == "sluice.new" {
-				if _, ok := l.SetLevel(tt.namespace, tt.level); !ok {
-					t.Fatal("level rejected")
+				if _, err := l.SetLevel(tt.namespace, tt.level); err != nil {
+					t.Fatal(err)
 				}
 				requireEqual(t, l.Leveler(tt.logger).Level(), tt.want)
 				return
 			}
-			if _, ok := l.SetLevel(tt.namespace, tt.level); !ok {
-				t.Fatal("level rejected")
+			if _, err := l.SetLevel(tt.namespace, tt.level); err != nil {
+				t.Fatal(err)
 			}
 			requireEqual(t, leveler.Level(), tt.want)
 		})
@@ -160,6 +162,90 @@ func TestParseLevel(t *testing.T) {
 			requireEqual(t, ok, tt.ok)
 			if ok {
 				requireEqual(t, levelName(lvl), tt.want)
+			}
+		})
+	}
+}
+
+// PUT /admin/loggers cannot grow the registry without bound: a new logger
+// beyond SetMax, or a name longer than MaxLoggerNameLength, is refused with
+// 400; existing loggers (and namespaces of them) can still be set.
+func TestLoggersCapped(t *testing.T) {
+	loggers := NewLoggers(slog.LevelInfo)
+	loggers.Leveler("sluice.coordinator") // a component's logger
+	loggers.SetMax(3)
+	h := NewHandler(newFakeHerder(), Options{Logger: discardLogger(), Loggers: loggers})
+	long := strings.Repeat("a", MaxLoggerNameLength+1)
+	tests := []struct {
+		name, target string
+		status       int
+	}{
+		{"new logger with room", "/admin/loggers/a", 200},
+		{"another", "/admin/loggers/b", 200},
+		{"full", "/admin/loggers/c", 400},
+		{"full, cluster scope", "/admin/loggers/c?scope=cluster", 400},
+		{"existing logger", "/admin/loggers/a", 200},
+		{"component's logger", "/admin/loggers/sluice.coordinator", 200},
+		{"root", "/admin/loggers/root", 200},
+		{"name too long", "/admin/loggers/" + long, 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, h, "PUT", tc.target, `{"level":"DEBUG"}`)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.status == 400 && !strings.Contains(rec.Body.String(), "error_code") {
+				t.Fatalf("body %s", rec.Body)
+			}
+		})
+	}
+	if n := len(loggers.All()); n > 4 { // root and the three allowed
+		t.Fatalf("%d loggers with levels", n)
+	}
+	if _, ok := loggers.Level("c"); ok {
+		t.Fatal("refused logger c was registered")
+	}
+}
+
+// admin.listeners: AdminSeparate serves /admin/* only on NewAdminHandler's
+// listener, AdminDisabled nowhere (404 on the main handler, as in Connect).
+func TestAdminMode(t *testing.T) {
+	tests := []struct {
+		name       string
+		mode       AdminMode
+		mainStatus int
+	}{
+		{"on the main listener", AdminOnMain, 200},
+		{"separate", AdminSeparate, 404},
+		{"disabled", AdminDisabled, 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := Options{Logger: discardLogger(), Admin: tc.mode}
+			main := NewHandler(newFakeHerder(), opts)
+			for _, m := range []string{"GET", "PUT"} {
+				body := ""
+				if m == "PUT" {
+					body = `{"level":"DEBUG"}`
+				}
+				if rec := do(t, main, m, "/admin/loggers/root", body); rec.Code != tc.mainStatus {
+					t.Fatalf("main %s: status %d, want %d", m, rec.Code, tc.mainStatus)
+				}
+			}
+			if rec := do(t, main, "GET", "/connectors", ""); rec.Code != 200 {
+				t.Fatalf("main /connectors: %d", rec.Code)
+			}
+			admin := NewAdminHandler(newFakeHerder(), opts)
+			if rec := do(t, admin, "GET", "/admin/loggers", ""); rec.Code != 200 {
+				t.Fatalf("admin listener: %d", rec.Code)
+			}
+			if rec := do(t, admin, "GET", "/connectors", ""); rec.Code != 404 {
+				t.Fatalf("admin listener serves /connectors: %d", rec.Code)
+			}
+			hasAdmin := slices.Contains(Routes(nil, opts), "GET /admin/loggers")
+			if hasAdmin != (tc.mode == AdminOnMain) {
+				t.Fatalf("Routes lists the admin endpoints: %v", hasAdmin)
 			}
 		})
 	}

@@ -37,8 +37,8 @@ const (
 	commitPrefix      = "commit-"
 	targetStatePrefix = "target-state-"
 	// Records Connect writes that Sluice reads past: restart requests
-	// (KIP-745), exactly-once task counts (KIP-618), the session key
-	// (KIP-507) and cluster-wide logger levels (KIP-976).
+	// (KIP-745), exactly-once task counts (KIP-618) and cluster-wide logger
+	// levels (KIP-976); and the session key (KIP-507), which it reads.
 	restartPrefix     = "restart-connector-"
 	taskCountPrefix   = "task-count-record-"
 	sessionKeyKey     = "session-key"
@@ -139,6 +139,7 @@ type configState struct {
 	taskConfigs  map[string]map[int]map[string]string // applied, by connector and task
 	deferred     map[string]map[int]map[string]string // read, awaiting their commit
 	inconsistent map[string]bool
+	sessionKey   *SessionKey // the last valid session-key record
 }
 
 func newConfigState() *configState {
@@ -222,8 +223,13 @@ func (s *configState) apply(m kafka.Message, logger *slog.Logger) {
 			s.targetStates[name] = TargetStarted
 		}
 
+	case key == sessionKeyKey:
+		if obj == nil || !s.applySessionKey(obj) {
+			bad("session key is not {\"key\":<base64>,\"algorithm\":<string>,\"creation-timestamp\":<ms>}")
+		}
+
 	case strings.HasPrefix(key, taskCountPrefix), strings.HasPrefix(key, restartPrefix),
-		key == sessionKeyKey, strings.HasPrefix(key, loggerLevelPrefix):
+		strings.HasPrefix(key, loggerLevelPrefix):
 		// Read past (see the prefixes); Sluice does not act on them yet.
 		// task-count-record- must be matched before task-.
 

@@ -141,7 +141,9 @@ func (r *Registry) ValidateConnector(props map[string]string) (Plugin, config.In
 	plugin, err := r.Connector(class)
 	if err != nil {
 		infos := CommonConfig().Infos(class, props)
-		if class != "" {
+		// A missing class is the definition's "Missing required
+		// configuration" error already; an empty one is not a class either.
+		if _, set := props[ConnectorClassConfig]; set {
 			addProblems(&infos, map[string][]string{ConnectorClassConfig: {err.Error()}})
 		}
 		return Plugin{}, infos, false

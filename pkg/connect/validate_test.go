@@ -154,3 +154,24 @@ func TestEnrichedDefGroupsTransformKeys(t *testing.T) {
 		}
 	}
 }
+
+// An empty connector.class is an error on connector.class (schemathesis
+// found PUT .../config accepting {"connector.class": ""}); a missing one
+// is the required key's error.
+func TestValidateEmptyConnectorClass(t *testing.T) {
+	r := registry(t)
+	for _, tc := range []struct {
+		name  string
+		props map[string]string
+	}{
+		{"empty", map[string]string{"name": "s", "connector.class": ""}},
+		{"missing", map[string]string{"name": "s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, infos, found := r.ValidateConnector(tc.props)
+			if found || len(errorsOf(infos)["connector.class"]) == 0 {
+				t.Fatalf("found %v, errors %v", found, errorsOf(infos))
+			}
+		})
+	}
+}

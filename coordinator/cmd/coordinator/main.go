@@ -302,6 +302,9 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE (a lease carries its connector's configuration)")
 		}
 		pull.Secret = secret
+		if s.cfg.PullMaxWait > 0 {
+			pull.MaxWait = s.cfg.PullMaxWait
+		}
 		return pull, pull, nil
 	case "lambda":
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -327,18 +330,39 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 // connectors of the connector files and runs until ctx ends; then it lets
 // the leases in flight finish.
 func serve(ctx context.Context, s *setup, n *node, connectors []map[string]string, brokers []string, out io.Writer) error {
-	api := rest.NewHandler(n.coord, rest.Options{Version: version, Logger: s.log, Loggers: s.loggers,
-		InterWorkerSecret: s.cfg.RestInterWorkerSecret})
+	opts := rest.Options{Version: version, Logger: s.log, Loggers: s.loggers, Admin: s.cfg.AdminMode(),
+		Keys: n.coord, SignatureAlgorithm: s.cfg.InterWorkerSignatureAlgorithm}
+	api := rest.NewHandler(n.coord, opts)
 	auth, tlsConfig, err := restSecurity(&s.cfg)
 	if err != nil {
 		return err
 	}
-	srv, err := listen(s.cfg.RestListener, auth.Wrap(restMux(api, n.coord.MetricsHandler())), n.pull, tlsConfig, s.log)
+	// Forwarded requests are checked for their signature first: Auth lets
+	// the signed ones through (the forwarding coordinator authorized its
+	// caller).
+	signed := func(h http.Handler) http.Handler {
+		return rest.VerifyForwarded(n.coord, s.cfg.InterWorkerVerificationAlgorithms, opts.MaxBodyBytes, h)
+	}
+	srv, err := listen(s.cfg.RestListener, signed(auth.Wrap(restMux(api, n.coord.MetricsHandler()))), n.pull, tlsConfig, s.cfg.RestMaxConnections, s.log)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.Background())
 	fmt.Fprintf(out, "Kafka Connect REST API on %s (advertised as %s)\n", s.cfg.RestListener, s.cfg.RestAdvertisedURL)
+	admin := signed(auth.Wrap(rest.NewAdminHandler(n.coord, opts)))
+	for _, l := range s.cfg.AdminListeners {
+		addr, useTLS := listenerAddr(l)
+		adminTLS := tlsConfig
+		if !useTLS {
+			adminTLS = nil
+		}
+		asrv, err := listen(addr, admin, nil, adminTLS, s.cfg.RestMaxConnections, s.log)
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		defer asrv.Shutdown(context.Background())
+		fmt.Fprintf(out, "Admin REST API (/admin/loggers) on %s\n", l)
+	}
 	fmt.Fprintf(out, "Console: open %s\n", consoleURL(s.cfg.RestListener, tlsConfig != nil))
 	n.coord.Start()
 	defer n.coord.Close()
@@ -424,15 +448,44 @@ func waitForElection(ctx context.Context, c *coordinator.Coordinator) {
 	}
 }
 
-// restMux serves the REST API, the Prometheus metrics (GET /metrics) and
-// the web console (GET /ui/).
+// metricsRoute is the Prometheus metrics' route on the REST listener.
+const metricsRoute = "GET /metrics"
+
+// consoleRoutes are the web console's routes on the REST listener.
+var consoleRoutes = []string{"GET " + console.Path, "GET /ui"}
+
+// restMux serves the REST API, the Prometheus metrics (metricsRoute) and
+// the web console (consoleRoutes).
 func restMux(api, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
-	mux.Handle("GET /metrics", metrics)
-	mux.Handle("GET "+console.Path, console.Handler())
-	mux.Handle("GET /ui", console.Handler())
+	mux.Handle(metricsRoute, metrics)
+	for _, r := range consoleRoutes {
+		mux.Handle(r, console.Handler())
+	}
+	// Other methods on these paths get 405, as on the REST API's.
+	for _, r := range append([]string{metricsRoute}, consoleRoutes...) {
+		mux.HandleFunc(strings.TrimPrefix(r, "GET "), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			fmt.Fprint(w, `{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`)
+		})
+	}
 	return mux
+}
+
+// mainRoutes are the routes the REST listener serves (see serve and
+// listen) for the coordinator c (a typed nil pointer will do): the REST
+// API's with opts, the metrics, the console, and with the pull invoker the
+// workers' endpoints. The OpenAPI document lists the same.
+func mainRoutes(c *coordinator.Coordinator, opts rest.Options, pull bool) []string {
+	routes := append(rest.Routes(c, opts), metricsRoute)
+	routes = append(routes, consoleRoutes...)
+	if pull {
+		routes = append(routes, invoke.Routes()...)
+	}
+	return routes
 }
 
 // consoleURL is the console's address on this host for a REST listener
@@ -462,7 +515,7 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 			return nil, nil, err
 		}
 	}
-	auth := &rest.Auth{OpenPaths: cfg.RestAuthOpenPaths, InterWorkerSecret: cfg.RestInterWorkerSecret}
+	auth := &rest.Auth{OpenPaths: cfg.RestAuthOpenPaths}
 	if cfg.RestBasicAuthFile != "" {
 		if err := auth.LoadBasicAuthFile(cfg.RestBasicAuthFile); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", env.Var(cfg, &cfg.RestBasicAuthFile), err)
@@ -480,7 +533,7 @@ func restSecurity(cfg *coordinator.Config) (*rest.Auth, *tls.Config, error) {
 // h; the pull invoker's worker endpoints (/sluice/v1/leases/) share it, behind
 // the workers' own secret rather than h's authentication. An error that
 // stops the server before Shutdown is logged.
-func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, log *slog.Logger) (*http.Server, error) {
+func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Config, maxConns int, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if pull != nil {
@@ -492,6 +545,7 @@ func listen(addr string, h http.Handler, pull *invoke.Pull, tlsConfig *tls.Confi
 	if err != nil {
 		return nil, fmt.Errorf("REST listener: %w", err)
 	}
+	ln = rest.LimitListener(ln, maxConns)
 	srv := rest.NewServer(mux, tlsConfig)
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -506,6 +560,20 @@ func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		log.Error("the REST server stopped", "addr", ln.Addr().String(), "error", err)
 	}
+}
+
+// listenerAddr splits a listener of Connect's listeners or
+// admin.listeners (http://host:port, https://host:port, or host:port) into
+// the address to listen on and whether it is HTTPS.
+func listenerAddr(l string) (addr string, https bool) {
+	lower := strings.ToLower(l)
+	switch {
+	case strings.HasPrefix(lower, "https://"):
+		return l[len("https://"):], true
+	case strings.HasPrefix(lower, "http://"):
+		return l[len("http://"):], false
+	}
+	return l, false
 }
 
 // describe tells the user where a connector's data goes and how to look.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,51 @@ func TestServeErrorIsLogged(t *testing.T) {
 	}
 }
 
+// admin.listeners comes from SLUICE_ADMIN_LISTENERS or, when that is
+// unset, from the worker properties; set and empty turns /admin/* off.
+func TestAdminListenersSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     *string
+		worker  string
+		want    []string
+		wantSet bool
+	}{
+		{name: "unset"},
+		{name: "env", env: ptr("http://127.0.0.1:8084, https://0.0.0.0:8085"), want: []string{"http://127.0.0.1:8084", "https://0.0.0.0:8085"}, wantSet: true},
+		{name: "env empty", env: ptr(""), wantSet: true},
+		{name: "worker", worker: "admin.listeners=http://localhost:9093\n", want: []string{"http://localhost:9093"}, wantSet: true},
+		{name: "worker empty", worker: "admin.listeners=\n", wantSet: true},
+		{name: "env wins", env: ptr("127.0.0.1:1"), worker: "admin.listeners=\n", want: []string{"127.0.0.1:1"}, wantSet: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SLUICE_ADMIN_LISTENERS", "")
+			os.Unsetenv("SLUICE_ADMIN_LISTENERS")
+			if tc.env != nil {
+				t.Setenv("SLUICE_ADMIN_LISTENERS", *tc.env)
+			}
+			t.Setenv("SLUICE_REST_TLS_CERT_FILE", "cert.pem") // for https:// (not read by parse)
+			t.Setenv("SLUICE_REST_TLS_KEY_FILE", "key.pem")
+			t.Setenv("SLUICE_WORKER_PROPERTIES", "")
+			if tc.worker != "" {
+				path := filepath.Join(t.TempDir(), "worker.properties")
+				if err := os.WriteFile(path, []byte(tc.worker), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("SLUICE_WORKER_PROPERTIES", path)
+			}
+			s, err := parse(nil, &strings.Builder{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.cfg.AdminListeners, tc.want) || s.cfg.AdminListenersSet != tc.wantSet {
+				t.Fatalf("admin listeners %q (set %v), want %q (set %v)", s.cfg.AdminListeners, s.cfg.AdminListenersSet, tc.want, tc.wantSet)
+			}
+		})
+	}
+}
+
 // The console's URL, as printed at start-up, for the REST listener.
 func TestConsoleURL(t *testing.T) {
 	for _, tt := range []struct {
@@ -151,3 +197,5 @@ func TestConsoleURL(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -70,6 +70,8 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	if err := s.readWorker(fs.Args()); err != nil {
 		return nil, err
 	}
+	s.adminListeners()
+	s.interWorkerProperties()
 	if _, set := os.LookupEnv(env.Var(&s.cfg, &s.cfg.RestListener)); s.dev() && !set && s.worker["listeners"] == "" {
 		s.cfg.RestListener = "127.0.0.1:8083" // dev mode stays on loopback
 	}
@@ -82,13 +84,6 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	if err := s.cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if f := s.cfg.RestInterWorkerSecretFile; f != "" {
-		secret, err := (env.WorkerAuth{WorkerSecretFile: f}).Secret()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", env.Var(&s.cfg, &s.cfg.RestInterWorkerSecretFile), err)
-		}
-		s.cfg.RestInterWorkerSecret = secret
-	}
 	var defaults []string
 	if s.dev() {
 		wd, _ := os.Getwd()
@@ -99,6 +94,7 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	}
 	level, _ := s.cfg.Level() // Validate checked it
 	s.loggers = rest.NewLoggers(level)
+	s.loggers.SetMax(s.cfg.MaxLoggers)
 	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
 	return s, nil
 }
@@ -126,6 +122,62 @@ func (s *setup) readWorker(args []string) error {
 		s.worker = worker
 	}
 	return nil
+}
+
+// adminListeners reads SLUICE_ADMIN_LISTENERS or, when it is unset, the
+// worker properties' admin.listeners: unset, set and empty (/admin/* off),
+// or a list of listeners.
+func (s *setup) adminListeners() {
+	var raw string
+	if v, ok := os.LookupEnv(env.Var(&s.cfg, &s.cfg.AdminListeners)); ok {
+		raw, s.cfg.AdminListenersSet = v, true
+	} else if v, ok := s.worker["admin.listeners"]; ok {
+		raw, s.cfg.AdminListenersSet = v, true
+	}
+	s.cfg.AdminListeners = nil
+	for l := range strings.SplitSeq(raw, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			s.cfg.AdminListeners = append(s.cfg.AdminListeners, l)
+		}
+	}
+}
+
+// interWorkerProperties takes Connect's inter.worker.* worker properties
+// for the SLUICE_INTER_WORKER_* variables that are not set.
+func (s *setup) interWorkerProperties() {
+	k := &s.cfg.InterWorkerKey
+	for prop, field := range map[string]any{
+		"inter.worker.key.generation.algorithm": &k.InterWorkerKeyGenerationAlgorithm,
+		"inter.worker.signature.algorithm":      &k.InterWorkerSignatureAlgorithm,
+		"inter.worker.verification.algorithms":  &k.InterWorkerVerificationAlgorithms,
+		"inter.worker.key.size":                 &k.InterWorkerKeySize,
+		"inter.worker.key.ttl.ms":               &k.InterWorkerKeyTTL,
+	} {
+		v, ok := s.worker[prop]
+		if _, set := os.LookupEnv(env.Var(&s.cfg, field)); !ok || set {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch f := field.(type) {
+		case *string:
+			*f = v
+		case *[]string:
+			*f = nil
+			for a := range strings.SplitSeq(v, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					*f = append(*f, a)
+				}
+			}
+		case *int:
+			if n, err := strconv.Atoi(v); err == nil {
+				*f = n
+			}
+		case *time.Duration:
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				*f = time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
 }
 
 // configProviders opens the config providers the worker properties

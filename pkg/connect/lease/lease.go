@@ -197,6 +197,25 @@ func (r Result) CheckFor(l Lease) error {
 	if l.Token != "" && subtle.ConstantTimeCompare([]byte(r.Token), []byte(l.Token)) != 1 {
 		bad = append(bad, "the token is not the lease's")
 	}
+	bad = append(bad, r.problems()...)
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadResult, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// Check is the part of CheckFor that needs no lease: a known status and
+// no negative count. A worker's result can be refused with it before its
+// lease is looked up.
+func (r Result) Check() error {
+	if bad := r.problems(); len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadResult, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func (r Result) problems() []string {
+	var bad []string
 	switch r.Status {
 	case Succeeded, Failed, Expired:
 	default:
@@ -210,10 +229,7 @@ func (r Result) CheckFor(l Lease) error {
 			bad = append(bad, fmt.Sprintf("%s %d is negative", n.name, n.v))
 		}
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%w: %s", ErrBadResult, strings.Join(bad, "; "))
-	}
-	return nil
+	return bad
 }
 
 // SourceOffset is one source partition's committed offset.

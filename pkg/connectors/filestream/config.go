@@ -13,10 +13,16 @@ const (
 	FileConfig      = "file"
 	TopicConfig     = "topic"
 	BatchSizeConfig = "batch.size"
+	// MaxLineBytesConfig bounds a source line (Sluice's; Connect's task
+	// grows its buffer without bound).
+	MaxLineBytesConfig = "max.line.bytes"
 
 	// DefaultBatchSize is batch.size's default, Connect's
 	// DEFAULT_TASK_BATCH_SIZE.
 	DefaultBatchSize = 2000
+	// DefaultMaxLineBytes is max.line.bytes's default: 1 MiB, about the
+	// largest record a Kafka producer sends by default (max.request.size).
+	DefaultMaxLineBytes = 1 << 20
 )
 
 // Source partition and offset fields, Connect's FILENAME_FIELD and
@@ -45,7 +51,13 @@ func SourceConfig() *config.Def {
 			Doc:        "The topic to publish data to"}).
 		Define(config.Key{Name: BatchSizeConfig, Type: config.Int, Default: DefaultBatchSize,
 			Validator: config.AtLeast(1), Importance: config.Low,
-			Doc: "The maximum number of records the source task can read from the file each time it is polled"})
+			Doc: "The maximum number of records the source task can read from the file each time it is polled"}).
+		Define(config.Key{Name: MaxLineBytesConfig, Type: config.Int, Default: DefaultMaxLineBytes,
+			Validator: config.AtLeast(1), Importance: config.Low,
+			Doc: "The longest line, in bytes without its terminator, the source task reads: it buffers at most this much. " +
+				"A longer line fails the task, naming the file and the line's position, after the lines before it are delivered; " +
+				"with errors.tolerance=all it is skipped instead (logged with its position) and reading goes on after it. " +
+				"Sluice's own setting: Kafka Connect's task buffers a line of any length."})
 }
 
 // SinkConfig declares the sink connector's keys (Connect's

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"strings"
@@ -77,6 +78,13 @@ type SourceTask struct {
 	file      string
 	topic     string
 	batchSize int
+	maxLine   int
+	// tolerate skips lines longer than maxLine (errors.tolerance=all);
+	// skipping is set while the rest of such a line is read past, and
+	// skipFrom is where it began.
+	tolerate bool
+	skipping bool
+	skipFrom int64
 
 	f         *os.File
 	partition map[string]any
@@ -105,6 +113,8 @@ func (t *SourceTask) Start(_ context.Context, tc connect.SourceTaskContext, prop
 	}
 	t.topic = vals.String(TopicConfig)
 	t.batchSize = vals.Int(BatchSizeConfig)
+	t.maxLine = vals.Int(MaxLineBytesConfig)
+	t.tolerate = strings.EqualFold(strings.TrimSpace(props[connect.ErrorsToleranceConfig]), "all")
 	t.partition = map[string]any{FilenameField: t.file}
 
 	if tc != nil && tc.Offsets() != nil {
@@ -150,7 +160,22 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	now := time.Now()
 	for {
 		for len(records) < t.batchSize {
+			if t.skipping && !t.skip() {
+				break
+			}
 			line, n := nextLine(t.pending)
+			if len(line) > t.maxLine || n == 0 && t.overlong() {
+				if !t.tolerate {
+					if len(records) > 0 {
+						// Hand over the lines before it; the next Poll fails.
+						return records, nil
+					}
+					return nil, fmt.Errorf("FileStreamSourceTask: the line at position %d of file '%s' is longer than %s=%d bytes "+
+						"(raise it, or set errors.tolerance=all to skip such lines)", t.pos, t.file, MaxLineBytesConfig, t.maxLine)
+				}
+				t.skipping, t.skipFrom = true, t.pos
+				continue
+			}
 			if n == 0 {
 				break
 			}
@@ -182,6 +207,45 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 			return nil, fileError(sourceTaskName, "read", t.file, err)
 		}
 	}
+}
+
+// overlong reports whether pending, which holds no complete line, already
+// holds more than maxLine bytes of the next one (a final "\r" may still
+// turn out to be its terminator).
+func (t *SourceTask) overlong() bool {
+	n := len(t.pending)
+	if n > 0 && t.pending[n-1] == '\r' {
+		n--
+	}
+	return n > t.maxLine
+}
+
+// skip reads past the rest of a line longer than maxLine: it drops pending
+// up to the line's terminator and reports true once it is found, or drops
+// all of pending (but a final "\r") and reports false.
+func (t *SourceTask) skip() bool {
+	for i, c := range t.pending {
+		if c != '\n' && c != '\r' {
+			continue
+		}
+		_, n := nextLine(t.pending[i:])
+		if n == 0 {
+			break // a final "\r": a "\n" may follow
+		}
+		t.pending = t.pending[i+n:]
+		t.pos += int64(i + n)
+		t.skipping = false
+		slog.Warn("FileStreamSourceTask: skipped a line longer than "+MaxLineBytesConfig+" (errors.tolerance=all)",
+			"file", t.file, "position", t.skipFrom, "bytes", t.pos-t.skipFrom, MaxLineBytesConfig, t.maxLine)
+		return true
+	}
+	keep := 0
+	if n := len(t.pending); n > 0 && t.pending[n-1] == '\r' {
+		keep = 1
+	}
+	t.pos += int64(len(t.pending) - keep)
+	t.pending = t.pending[len(t.pending)-keep:]
+	return false
 }
 
 func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {

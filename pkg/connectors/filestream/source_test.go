@@ -284,3 +284,68 @@ func TestPlugins(t *testing.T) {
 		}
 	}
 }
+
+// A line longer than max.line.bytes does not grow the buffer past the
+// limit (plus one read): it fails the task after the lines before it are
+// delivered, or, with errors.tolerance=all, is skipped and the positions of
+// the lines after it stay exact.
+func TestSourceMaxLineBytes(t *testing.T) {
+	huge := strings.Repeat("x", 4*readChunk+3) // read over several chunks
+	tests := []struct {
+		name      string
+		content   string
+		tolerance string
+		want      []string
+		wantPos   int64  // position of the last record; -1 when none
+		wantErr   string // the Poll after the delivered lines fails with it
+	}{
+		{name: "at the limit", content: "0123456789\nab\n", want: []string{"0123456789", "ab"}, wantPos: 14},
+		{name: "over the limit fails", content: "ok\n01234567890\nlater\n",
+			want: []string{"ok"}, wantPos: 3, wantErr: "line at position 3 of file"},
+		{name: "huge line fails", content: "ok\n" + huge + "\nlater\n",
+			want: []string{"ok"}, wantPos: 3, wantErr: "longer than max.line.bytes=10 bytes"},
+		{name: "unterminated huge line fails", content: huge,
+			want: nil, wantPos: -1, wantErr: "line at position 0"},
+		{name: "over the limit skipped", content: "ok\n01234567890\nlater\n", tolerance: "all",
+			want: []string{"ok", "later"}, wantPos: 21},
+		{name: "huge line skipped", content: "ok\n" + huge + "\r\nlater\n", tolerance: "all",
+			want: []string{"ok", "later"}, wantPos: int64(3 + len(huge) + 2 + 6)},
+		{name: "huge lines back to back skipped", content: huge + "\n" + huge + "\rlast\n", tolerance: "all",
+			want: []string{"last"}, wantPos: int64(2*len(huge) + 2 + 5)},
+		{name: "tolerance none fails", content: "01234567890\n", tolerance: "none",
+			want: nil, wantPos: -1, wantErr: "errors.tolerance=all"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.content)
+			props := map[string]string{FileConfig: path, TopicConfig: "lines", MaxLineBytesConfig: "10"}
+			if tt.tolerance != "" {
+				props[connect.ErrorsToleranceConfig] = tt.tolerance
+			}
+			task := startSource(t, fakeContext{}, props)
+			var got []string
+			pos := int64(-1)
+			var err error
+			for range 100 {
+				var recs []connect.SourceRecord
+				recs, err = task.Poll(context.Background())
+				if err != nil || len(recs) == 0 {
+					break
+				}
+				for _, r := range recs {
+					got = append(got, r.Value.(string))
+					pos = r.SourceOffset[PositionField].(int64)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) || pos != tt.wantPos {
+				t.Errorf("lines %q up to %d, want %q up to %d", got, pos, tt.want, tt.wantPos)
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("error %v, want one saying %q", err, tt.wantErr)
+			}
+			if c := cap(task.buf); c > 2*(10+1+readChunk) {
+				t.Errorf("buffer grew to %d bytes", c)
+			}
+		})
+	}
+}
