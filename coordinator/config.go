@@ -94,6 +94,9 @@ type Config struct {
 	// Logging's LogLevel is debug, info, warn or error (or another log4j
 	// level).
 	env.Logging
+	// ExactlyOnce is exactly.once.source.support: when enabled, source
+	// leases run with transactions (lease.ExactlyOnce).
+	env.ExactlyOnce
 	// Cost is the lease history kept and how leases are priced.
 	Cost
 }
@@ -134,6 +137,7 @@ func (c *Config) Validate() error {
 	positive(&c.SinkPollInterval, c.SinkPollInterval > 0)
 	positive(&c.SinkMaxRecords, c.SinkMaxRecords > 0)
 	problems = append(problems, c.OffsetStorage.Problems()...)
+	problems = append(problems, c.ExactlyOnce.Problems()...)
 	positive(&c.ReconcileInterval, c.ReconcileInterval > 0)
 	if c.MaxTasks < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxTasks)))

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -533,7 +534,7 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
 	epoch := t.cr.c.nextEpoch(t.lastEpoch)
 	t.lastEpoch = epoch
-	return lease.Lease{
+	l := lease.Lease{
 		ID:              leaseID(t.cr.name, t.id, epoch),
 		Kind:            kind,
 		Connector:       t.cr.name,
@@ -546,6 +547,29 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		Budget:          lease.Budget{MaxTime: lease.Duration(cfg.LeaseMaxTime)},
 		Ranges:          ranges,
 	}
+	if kind == lease.KindSource && cfg.ExactlyOnce.Enabled() {
+		l.ExactlyOnce = exactlyOnce(cfg, t.cr.name, t.id, t.cr.config)
+	}
+	return l
+}
+
+// exactlyOnce is how a source task's leases write with exactly-once
+// support enabled (KIP-618): Connect's transactional id, the connector's
+// offsets.storage.topic or the worker's, and its transaction boundary.
+func exactlyOnce(cfg Config, connector string, task int, props map[string]string) *lease.ExactlyOnce {
+	x := &lease.ExactlyOnce{
+		TransactionalID: lease.TransactionalID(cfg.GroupID, connector, task),
+		OffsetsTopic:    cmp.Or(cfg.OffsetStorageTopic, state.DefaultOffsetTopic),
+		Boundary:        strings.ToLower(strings.TrimSpace(props[connect.TransactionBoundaryConfig])),
+		Interval:        lease.Duration(connect.DefaultTransactionBoundaryIntervalMS * time.Millisecond),
+	}
+	if topic := strings.TrimSpace(props[connect.OffsetsTopicConfig]); topic != "" {
+		x.OffsetsTopic = topic
+	}
+	if ms, err := strconv.ParseInt(strings.TrimSpace(props[connect.TransactionBoundaryIntervalConfig]), 10, 64); err == nil && ms > 0 {
+		x.Interval = lease.Duration(time.Duration(ms) * time.Millisecond)
+	}
+	return x
 }
 
 // invokeChecked invokes l and checks that the result is l's and possible

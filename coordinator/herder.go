@@ -614,3 +614,41 @@ func (c *Coordinator) PluginConfig(_ context.Context, name string) ([]config.Key
 	}
 	return nil, &rest.NotFoundError{Message: "Unknown plugin " + name + "."}
 }
+
+// FenceZombies is PUT /connectors/{name}/fence (KIP-618): it initialises
+// a transactional producer with the transactional id of each of the
+// source connector's tasks (<group.id>-<connector>-<task>), which fences
+// every invocation still holding an older one: their open transactions
+// are aborted and they can write nothing more. A lease running when the
+// fence comes fails as fenced (retriable) and the task's next lease goes
+// on from the last committed offsets. It needs exactly-once source
+// support enabled.
+func (c *Coordinator) FenceZombies(ctx context.Context, name string) error {
+	if !c.cfg.ExactlyOnce.Enabled() {
+		return &rest.StatusError{StatusCode: http.StatusBadRequest,
+			Message: "Exactly-once source support is not enabled on this worker (SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT=enabled)."}
+	}
+	cs, err := c.connector(name)
+	if err != nil {
+		return err
+	}
+	if c.connectorType(cs.Config) != rest.SourceType {
+		return &rest.StatusError{StatusCode: http.StatusBadRequest, Message: "Connector " + name + " is not a source connector: only source tasks are fenced."}
+	}
+	tasks := max(cs.TaskCount, len(cs.Tasks))
+	for task := range tasks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id := lease.TransactionalID(c.cfg.GroupID, name, task)
+		p, err := c.d.Kafka.NewProducer(kafka.ProducerOptions{TransactionalID: id})
+		if err != nil {
+			return fmt.Errorf("fencing task %d of %s (transactional id %s): %w", task, name, id, err)
+		}
+		if err := p.Close(); err != nil {
+			return fmt.Errorf("fencing task %d of %s (transactional id %s): %w", task, name, id, err)
+		}
+		c.log.Info("fenced the task's older producers", "connector", name, "task", task, "transactional_id", id)
+	}
+	return nil
+}

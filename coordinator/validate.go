@@ -63,6 +63,13 @@ func tasksMaxError(props map[string]string, max int) string {
 // limits (tasks.max at most MaxTasks).
 func (c *Coordinator) validate(props map[string]string) (connect.Plugin, config.Infos, bool) {
 	plugin, infos, found := Validate(c.d.Plugins, c.cfg.ConfigProviders, props)
+	if found {
+		// exactly.once.support and transaction.boundary against the
+		// worker's setting and the connector's answers (KIP-618).
+		if p := connect.ExactlyOnceProblems(plugin, props, c.cfg.ExactlyOnce.Enabled()); len(p) > 0 {
+			connect.AddProblems(&infos, p)
+		}
+	}
 	msg := tasksMaxError(props, c.cfg.MaxTasks)
 	if msg == "" {
 		return plugin, infos, found

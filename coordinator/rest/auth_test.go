@@ -70,8 +70,8 @@ func TestAuthOnEveryMutatingEndpoint(t *testing.T) {
 	}
 	// s.route("POST "+p, ...) in the loop over /connectors.
 	mutating = append(mutating, "POST /connectors")
-	if len(mutating) != 14 {
-		t.Fatalf("found %d mutating routes, want 14: %v", len(mutating), mutating)
+	if len(mutating) != 15 {
+		t.Fatalf("found %d mutating routes, want 15: %v", len(mutating), mutating)
 	}
 	r := strings.NewReplacer("{name}", "c1", "{task}", "0", "{plugin}", "FileStreamSink", "{logger}", "root")
 	for _, pattern := range mutating {

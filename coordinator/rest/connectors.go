@@ -310,6 +310,15 @@ func (s *server) stopConnector(w http.ResponseWriter, r *http.Request, _ []byte)
 	return writeEmpty(w, http.StatusNoContent)
 }
 
+// fenceZombies serves PUT /connectors/{name}/fence: 204 once every older
+// invocation of the source connector's tasks is fenced (KIP-618).
+func (s *server) fenceZombies(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	if err := s.herder.FenceZombies(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	return writeEmpty(w, http.StatusNoContent)
+}
+
 // activeTopics serves GET /connectors/{name}/topics: {"<name>":{"topics":[...]}}.
 func (s *server) activeTopics(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	name := r.PathValue("name")

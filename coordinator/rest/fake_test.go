@@ -368,6 +368,16 @@ func (f *fakeHerder) ResumeConnector(_ context.Context, name string) error {
 	return f.setTarget(name, "resume", StateRunning)
 }
 
+func (f *fakeHerder) FenceZombies(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("fence " + name); err != nil {
+		return err
+	}
+	_, err := f.get(name)
+	return err
+}
+
 func (f *fakeHerder) StopConnector(_ context.Context, name string) error {
 	return f.setTarget(name, "stop", StateStopped)
 }

@@ -111,6 +111,7 @@ func (s *server) routes() {
 	s.route("PUT /connectors/{name}/pause", write, s.pauseConnector)
 	s.route("PUT /connectors/{name}/resume", write, s.resumeConnector)
 	s.route("PUT /connectors/{name}/stop", write, s.stopConnector)
+	s.route("PUT /connectors/{name}/fence", write, s.fenceZombies)
 	s.route("GET /connectors/{name}/topics", read, s.activeTopics)
 	s.route("PUT /connectors/{name}/topics/reset", write, s.resetActiveTopics)
 	s.route("GET /connectors/{name}/offsets", read, s.getOffsets)

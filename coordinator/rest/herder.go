@@ -68,6 +68,10 @@ type Herder interface {
 	ResumeConnector(ctx context.Context, name string) error
 	// StopConnector is Herder.stopConnector (PUT /connectors/{name}/stop).
 	StopConnector(ctx context.Context, name string) error
+	// FenceZombies is Herder.fenceZombieSourceTasks
+	// (PUT /connectors/{name}/fence, KIP-618): older invocations of the
+	// source connector's tasks can no longer write.
+	FenceZombies(ctx context.Context, name string) error
 
 	// ConnectorActiveTopics is Herder.connectorActiveTopics
 	// (GET /connectors/{name}/topics). A StatusError with 403 "Topic

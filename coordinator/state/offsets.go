@@ -21,7 +21,11 @@ const loadConcurrency = 8
 // producer places them.
 //
 // Load and LoadAll read the topic up to the high watermarks taken when they
-// start, so they are bounded and never wait for new records. The store
+// start, so they are bounded and never wait for new records. They read with
+// read_committed isolation, as Connect's worker does with exactly-once
+// source support: offsets written in a transaction (by an exactly-once
+// source lease) count once it commits, never if it aborts. A transaction
+// still open below those high watermarks is waited for (awaitStable). The store
 // keeps what it has read (the last record of each source partition, as
 // Connect's KafkaOffsetBackingStore keeps the topic's contents), so each
 // Load reads only the records written since the one before; the first reads
@@ -204,6 +208,9 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.awaitStable(ctx, tps, wms); err != nil {
+		return err
+	}
 	for _, tp := range tps {
 		if next, ok := s.next[tp]; ok && (next < wms[tp].Low || next > wms[tp].High) {
 			s.next, s.latest = nil, nil // deleted or rewritten: read it all again
@@ -247,7 +254,7 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 			defer func() { <-sem }()
 			// Within a partition the last record of a key wins.
 			local := map[string]map[string]rawRecord{}
-			err := s.c.ReadRange(ctx, tp, from, end, 0, func(msgs []kafka.Message) error {
+			err := s.c.ReadCommittedRange(ctx, tp, from, end, 0, func(msgs []kafka.Message) error {
 				for _, m := range msgs {
 					if m.Key == nil {
 						continue
@@ -294,4 +301,48 @@ func (s *OffsetStore) catchUp(ctx context.Context) error {
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// awaitStable waits until no transaction is open below the high watermarks
+// wms on any partition: the last stable offsets reach them. Exactly-once
+// leases write offsets just before they commit, so this is short; a
+// transaction left open by a killed invocation ends when the task's next
+// lease fences it or at its transaction timeout (the lease's deadline).
+// Without transactions the stable offsets are the high watermarks.
+func (s *OffsetStore) awaitStable(ctx context.Context, tps []kafka.TopicPartition, wms map[kafka.TopicPartition]kafka.Watermark) error {
+	backoff := 10 * time.Millisecond
+	for {
+		st, err := s.c.StableWatermarks(ctx, tps)
+		if err != nil {
+			return err
+		}
+		open := 0
+		for _, tp := range tps {
+			if st[tp].High < wms[tp].High {
+				open++
+			}
+		}
+		if open == 0 {
+			return nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for %d partition(s) with an open transaction: %w", open, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// OffsetStoreOpener returns a function that opens the OffsetStore of
+// another offsets topic (a connector's own offsets.storage.topic), created
+// when missing with Connect's defaults and the replication factor given
+// (-1 or 0: the broker's). It is lease.Options.OpenOffsets; the lease
+// closes the store when it ends.
+func OffsetStoreOpener(c *kafka.Client, replicationFactor int16) func(ctx context.Context, topic string) (offsets.Store, error) {
+	return func(ctx context.Context, topic string) (offsets.Store, error) {
+		return NewOffsetStore(ctx, c, kafka.TopicSpec{Name: topic, ReplicationFactor: replicationFactor})
+	}
 }

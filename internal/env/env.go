@@ -140,3 +140,31 @@ func (f FileAccess) Apply(defaults ...string) error {
 	}
 	return os.Setenv(fileaccess.EnvVar, strings.Join(roots, ","))
 }
+
+// ExactlyOnce is Connect's worker setting exactly.once.source.support
+// (KIP-618), which the coordinator applies to the source leases it issues.
+type ExactlyOnce struct {
+	// ExactlyOnceSourceSupport is disabled, preparing or enabled.
+	ExactlyOnceSourceSupport string `envconfig:"EXACTLY_ONCE_SOURCE_SUPPORT" default:"disabled" desc:"exactly-once source support (exactly.once.source.support): disabled, preparing (as disabled: the step of a rolling upgrade) or enabled (source leases write records and offsets in Kafka transactions)"`
+}
+
+// The values of SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT.
+const (
+	ExactlyOnceDisabled  = "disabled"
+	ExactlyOncePreparing = "preparing"
+	ExactlyOnceEnabled   = "enabled"
+)
+
+// Enabled reports whether exactly-once source support is enabled.
+func (x ExactlyOnce) Enabled() bool {
+	return strings.EqualFold(strings.TrimSpace(x.ExactlyOnceSourceSupport), ExactlyOnceEnabled)
+}
+
+// Problems returns what is wrong with the setting, naming the variable.
+func (x *ExactlyOnce) Problems() []error {
+	switch strings.ToLower(strings.TrimSpace(x.ExactlyOnceSourceSupport)) {
+	case "", ExactlyOnceDisabled, ExactlyOncePreparing, ExactlyOnceEnabled:
+		return nil // "": disabled, the default
+	}
+	return []error{fmt.Errorf("%s %q must be disabled, preparing or enabled", Var(x, &x.ExactlyOnceSourceSupport), x.ExactlyOnceSourceSupport)}
+}

@@ -44,7 +44,9 @@ const topicCreationGroup = "Topic Creation"
 
 // SourceConfig declares the keys every source connector has: the common
 // ones and topic.creation.groups (Connect's SourceConnectorConfig.configDef).
-func SourceConfig() *config.Def { return CommonConfig().Define(topicCreationGroupsKey()) }
+func SourceConfig() *config.Def {
+	return exactlyOnceKeys(CommonConfig().Define(topicCreationGroupsKey()))
+}
 
 func topicCreationGroupsKey() config.Key {
 	return config.Key{Name: TopicCreationGroupsConfig, Type: config.List, Default: "", Importance: config.Low,

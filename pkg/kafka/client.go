@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -76,6 +77,8 @@ type Client struct {
 	conf  *sarama.Config
 	sc    sarama.Client
 	admin sarama.ClusterAdmin
+	// commitLocks serializes CommitOffsets per group (a *sync.Mutex each).
+	commitLocks sync.Map
 }
 
 // retry limits for leader and coordinator movements.
@@ -241,6 +244,18 @@ func (c *Client) metadataAll(ctx context.Context, what string) (*sarama.Metadata
 // Watermarks returns the log start offset and high watermark of each
 // partition, asked of the partition leaders (ListOffsets), never cached.
 func (c *Client) Watermarks(ctx context.Context, tps []TopicPartition) (map[TopicPartition]Watermark, error) {
+	return c.watermarks(ctx, tps, sarama.ReadUncommitted)
+}
+
+// StableWatermarks is Watermarks with read_committed isolation: High is
+// each partition's last stable offset, the first offset of the oldest
+// transaction still open (the high watermark when none is), which is where
+// a read_committed reader stops (ReadCommittedRange).
+func (c *Client) StableWatermarks(ctx context.Context, tps []TopicPartition) (map[TopicPartition]Watermark, error) {
+	return c.watermarks(ctx, tps, sarama.ReadCommitted)
+}
+
+func (c *Client) watermarks(ctx context.Context, tps []TopicPartition, iso sarama.IsolationLevel) (map[TopicPartition]Watermark, error) {
 	out := make(map[TopicPartition]Watermark, len(tps))
 	pending := make(map[TopicPartition]bool, len(tps))
 	for _, tp := range tps {
@@ -261,10 +276,10 @@ func (c *Client) Watermarks(ctx context.Context, tps []TopicPartition) (map[Topi
 			byLeader[b] = append(byLeader[b], tp)
 		}
 		for b, tps := range byLeader {
-			low, err := c.listOffsets(b, tps, sarama.OffsetOldest)
+			low, err := c.listOffsets(b, tps, sarama.OffsetOldest, iso)
 			if err == nil {
 				var high map[TopicPartition]int64
-				high, err = c.listOffsets(b, tps, sarama.OffsetNewest)
+				high, err = c.listOffsets(b, tps, sarama.OffsetNewest, iso)
 				if err == nil {
 					for _, tp := range tps {
 						out[tp] = Watermark{Low: low[tp], High: high[tp]}
@@ -292,8 +307,9 @@ func (c *Client) Watermarks(ctx context.Context, tps []TopicPartition) (map[Topi
 
 // listOffsets asks one broker for one offset (OffsetOldest or OffsetNewest)
 // of each partition.
-func (c *Client) listOffsets(b *sarama.Broker, tps []TopicPartition, which int64) (map[TopicPartition]int64, error) {
+func (c *Client) listOffsets(b *sarama.Broker, tps []TopicPartition, which int64, iso sarama.IsolationLevel) (map[TopicPartition]int64, error) {
 	req := sarama.NewOffsetRequest(c.conf.Version)
+	req.IsolationLevel = iso
 	for _, tp := range tps {
 		req.AddBlock(tp.Topic, tp.Partition, which, 1)
 	}

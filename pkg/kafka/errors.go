@@ -30,6 +30,16 @@ var (
 	// without joining, and deleting, are only allowed for empty groups.
 	ErrGroupActive = errors.New("kafka: consumer group has active members")
 
+	// ErrTxnFatal reports a transactional producer that cannot go on:
+	// almost always because a newer producer with the same transactional
+	// id fenced it (or its id is not authorised, or expired). Its open
+	// transaction is aborted by the broker. IsFenced is true for it.
+	ErrTxnFatal = errors.New("kafka: transactional producer fenced (or its transactional id refused)")
+
+	// ErrTxnAbortable reports a transaction that failed (a record was
+	// refused) and can only be aborted.
+	ErrTxnAbortable = errors.New("kafka: transaction failed and must be aborted")
+
 	// ErrUnknownTopic reports a request about a topic that does not exist.
 	ErrUnknownTopic = errors.New("kafka: unknown topic")
 )

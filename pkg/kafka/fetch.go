@@ -1,9 +1,11 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/IBM/sarama"
 )
@@ -63,6 +65,18 @@ func (c *Client) FetchRange(ctx context.Context, tp TopicPartition, start, end i
 // watermark fails once the records run out, after fn has had those that
 // exist.
 func (c *Client) ReadRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, fn func([]Message) error) error {
+	return c.readRange(ctx, tp, start, end, maxBytes, sarama.ReadUncommitted, fn)
+}
+
+// ReadCommittedRange is ReadRange with read_committed isolation (Java
+// isolation.level=read_committed): records of aborted transactions are
+// left out, and end must not pass the partition's last stable offset
+// (StableWatermarks), below which every transaction is decided.
+func (c *Client) ReadCommittedRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, fn func([]Message) error) error {
+	return c.readRange(ctx, tp, start, end, maxBytes, sarama.ReadCommitted, fn)
+}
+
+func (c *Client) readRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, iso sarama.IsolationLevel, fn func([]Message) error) error {
 	if start < 0 || end < start {
 		return fmt.Errorf("%w: %s [%d, %d)", ErrInvalidRange, tp, start, end)
 	}
@@ -76,7 +90,7 @@ func (c *Client) ReadRange(ctx context.Context, tp TopicPartition, start, end in
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		block, err := c.fetchOnce(tp, offset, maxBytes)
+		block, err := c.fetchOnce(tp, offset, maxBytes, iso)
 		if err == nil && !errors.Is(block.Err, sarama.ErrNoError) {
 			err = fmt.Errorf("kafka: fetch %s at offset %d: %w", tp, offset, block.Err)
 		}
@@ -124,7 +138,7 @@ func (c *Client) ReadRange(ctx context.Context, tp TopicPartition, start, end in
 
 // fetchOnce sends one Fetch request for tp at offset to the partition leader.
 // The returned block is non-nil when err is nil.
-func (c *Client) fetchOnce(tp TopicPartition, offset int64, maxBytes int32) (*sarama.FetchResponseBlock, error) {
+func (c *Client) fetchOnce(tp TopicPartition, offset int64, maxBytes int32, iso sarama.IsolationLevel) (*sarama.FetchResponseBlock, error) {
 	b, err := c.sc.Leader(tp.Topic, tp.Partition)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: leader of %s: %w", tp, err)
@@ -134,7 +148,7 @@ func (c *Client) fetchOnce(tp TopicPartition, offset int64, maxBytes int32) (*sa
 		MaxWaitTime: 100, // ms; only reached if the range end raced a truncation
 		MinBytes:    1,
 		MaxBytes:    maxBytes,
-		Isolation:   sarama.ReadUncommitted,
+		Isolation:   iso,
 		// No fetch session (KIP-227): every request is complete in itself.
 		SessionID:    0,
 		SessionEpoch: -1,
@@ -162,11 +176,19 @@ func (c *Client) fetchOnce(tp TopicPartition, offset int64, maxBytes int32) (*sa
 func decodeBlock(block *sarama.FetchResponseBlock, tp TopicPartition, from, end int64) ([]Message, int64) {
 	next := from
 	var msgs []Message
+	aborted := newAbortedTxns(block.AbortedTransactions)
 	for _, rs := range block.RecordsSet {
 		if rs == nil {
 			continue
 		}
 		if rb := rs.RecordBatch; rb != nil {
+			if aborted.skip(rb) {
+				last := rb.FirstOffset + int64(rb.LastOffsetDelta)
+				if next = max(next, last+1); next >= end {
+					return msgs, end
+				}
+				continue
+			}
 			if msgs == nil {
 				msgs = make([]Message, 0, estimateRecords(block))
 			}
@@ -275,4 +297,58 @@ func appendMessageSet(msgs []Message, ms *sarama.MessageSet, tp TopicPartition, 
 		}
 	}
 	return msgs, next, next >= end
+}
+
+// abortedTxns leaves out the batches of aborted transactions from a
+// read_committed fetch, as Java's consumer does: the broker lists each
+// aborted transaction overlapping the fetch (producer id, first offset);
+// a transactional batch of a listed producer at or after that first offset
+// is aborted, until the producer's abort marker.
+type abortedTxns struct {
+	pending []*sarama.AbortedTransaction // by first offset, not yet reached
+	active  map[int64]bool               // producer ids inside an aborted transaction
+}
+
+func newAbortedTxns(list []*sarama.AbortedTransaction) *abortedTxns {
+	if len(list) == 0 {
+		return nil
+	}
+	pending := slices.Clone(list)
+	slices.SortFunc(pending, func(a, b *sarama.AbortedTransaction) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
+	return &abortedTxns{pending: pending, active: map[int64]bool{}}
+}
+
+// skip reports whether rb is to be left out: a batch of an aborted
+// transaction, or the abort marker that ends one (control batches are left
+// out by the caller anyway).
+func (a *abortedTxns) skip(rb *sarama.RecordBatch) bool {
+	if a == nil || !rb.IsTransactional {
+		return false
+	}
+	last := rb.FirstOffset + int64(rb.LastOffsetDelta)
+	for len(a.pending) > 0 && a.pending[0].FirstOffset <= last {
+		a.active[a.pending[0].ProducerID] = true
+		a.pending = a.pending[1:]
+	}
+	if !a.active[rb.ProducerID] {
+		return false
+	}
+	if rb.Control {
+		if isAbortMarker(rb) {
+			delete(a.active, rb.ProducerID)
+		}
+		return true
+	}
+	return true
+}
+
+// isAbortMarker reports whether a control batch is an abort marker: its
+// record's key is (version int16, type int16) with type 0 for abort, 1 for
+// commit.
+func isAbortMarker(rb *sarama.RecordBatch) bool {
+	if len(rb.Records) == 0 {
+		return false
+	}
+	k := rb.Records[0].Key
+	return len(k) >= 4 && k[2] == 0 && k[3] == 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/IBM/sarama"
 )
@@ -103,9 +104,12 @@ func (c *Client) fetchGroupOffsets(ctx context.Context, group string, partitions
 // committed offsets and skips partitions already at or beyond the new one.
 // It returns the partitions it advanced, with their new offsets.
 //
-// The read and the commit are two requests, so a concurrent committer can
-// advance a partition between them and be overwritten by a smaller offset.
-// That is harmless for Sluice: committed offsets only ever come from ranges
+// The read and the commit are two requests. Commits of one group through
+// one Client are serialized, so concurrent committers in a process (the
+// coordinator's in-process leases, a zombie and its successor) never move
+// an offset backwards. Across processes a committer can still advance a
+// partition between another's read and commit and be overwritten by a
+// smaller offset. That is harmless for Sluice: committed offsets only ever come from ranges
 // whose output is already durable, a retried sink lease reuses the same
 // range, and file outputs are a pure function of the range, so the worst
 // case re-delivers an already written range, and its replay rewrites
@@ -119,6 +123,9 @@ func (c *Client) CommitOffsets(ctx context.Context, group string, offsets map[To
 		}
 		tps = append(tps, tp)
 	}
+	mu, _ := c.commitLocks.LoadOrStore(group, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	current, err := c.CommittedOffsets(ctx, group, tps)
 	if err != nil {
 		return nil, err

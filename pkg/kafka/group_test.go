@@ -1,7 +1,11 @@
 package kafka
 
 import (
+	"fmt"
 	"maps"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -81,5 +85,69 @@ func TestCommitOffsets(t *testing.T) {
 
 	if _, err := cl.CommitOffsets(ctx, group, map[TopicPartition]int64{p0: -3}); err == nil {
 		t.Fatal("negative offset accepted")
+	}
+}
+
+// Concurrent committers of one group (the sink leases of a coordinator
+// and a zombie, say) never move an offset backwards: a watcher never sees
+// a committed offset decrease, and the last committed is the largest.
+func TestCommitOffsetsConcurrentNeverBackwards(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "t"))
+	cl := dial(t, c)
+	ctx := testCtx(t)
+	const group = "connect-race"
+	tp := TopicPartition{Topic: "t", Partition: 0}
+	stop := make(chan struct{})
+	watched := make(chan error, 1)
+	go func() {
+		last := int64(-1)
+		for {
+			select {
+			case <-stop:
+				watched <- nil
+				return
+			default:
+			}
+			got, err := cl.CommittedOffsets(ctx, group, []TopicPartition{tp})
+			if err != nil {
+				watched <- err
+				return
+			}
+			if got[tp] < last {
+				watched <- fmt.Errorf("committed offset went backwards from %d to %d", last, got[tp])
+				return
+			}
+			last = got[tp]
+		}
+	}()
+	var wg sync.WaitGroup
+	var high atomic.Int64
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for range 40 {
+				off := int64(rng.IntN(10_000))
+				for cur := high.Load(); off > cur && !high.CompareAndSwap(cur, off); cur = high.Load() {
+				}
+				if _, err := cl.CommitOffsets(ctx, group, map[TopicPartition]int64{tp: off}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-watched; err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.CommittedOffsets(ctx, group, []TopicPartition{tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[tp] != high.Load() {
+		t.Fatalf("committed %d, want the largest offset committed, %d", got[tp], high.Load())
 	}
 }

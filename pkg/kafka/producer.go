@@ -72,6 +72,18 @@ type ProducerOptions struct {
 	// reported (Java retries, bounded here by count instead of
 	// delivery.timeout.ms). Default 30, with backoff growing from 100ms to 2s.
 	Retries int
+	// TransactionalID makes the producer transactional (Java
+	// transactional.id): NewProducer calls InitProducerID with it, which
+	// fences every older producer of the same id (its open transaction is
+	// aborted, its later produces and commits fail with an error for which
+	// IsFenced is true). Records are then sent between BeginTxn and
+	// CommitTxn or AbortTxn. Empty: an idempotent producer without
+	// transactions.
+	TransactionalID string
+	// TransactionTimeout is how long the broker lets a transaction stay
+	// open before it aborts it (Java transaction.timeout.ms). Default 1
+	// minute; the broker caps it (transaction.max.timeout.ms, 15 minutes).
+	TransactionTimeout time.Duration
 }
 
 func (o ProducerOptions) withDefaults() (ProducerOptions, error) {
@@ -102,6 +114,12 @@ func (o ProducerOptions) withDefaults() (ProducerOptions, error) {
 	if o.Retries == 0 {
 		o.Retries = 30
 	}
+	if o.TransactionTimeout < 0 {
+		return o, fmt.Errorf("kafka: ProducerOptions.TransactionTimeout %v is negative", o.TransactionTimeout)
+	}
+	if o.TransactionTimeout == 0 {
+		o.TransactionTimeout = time.Minute
+	}
 	return o, nil
 }
 
@@ -111,10 +129,11 @@ func (o ProducerOptions) withDefaults() (ProducerOptions, error) {
 // connections, separate from its Client's. Producer is safe for concurrent
 // use; Close it before closing its Client.
 type Producer struct {
-	sc   sarama.Client
-	ap   sarama.AsyncProducer
-	pool sync.Pool // *sarama.ProducerMessage, recycled once acknowledged
-	done sync.WaitGroup
+	txnID string // TransactionalID; empty when not transactional
+	sc    sarama.Client
+	ap    sarama.AsyncProducer
+	pool  sync.Pool // *sarama.ProducerMessage, recycled once acknowledged
+	done  sync.WaitGroup
 
 	// closeMu guards sends on ap.Input against Close.
 	closeMu sync.RWMutex
@@ -150,6 +169,19 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 	conf.Producer.Flush.Bytes = opts.BatchBytes
 	conf.Producer.MaxMessageBytes = opts.MaxMessageBytes
 	conf.ChannelBufferSize = 4096
+	if opts.TransactionalID != "" {
+		conf.Producer.Transaction.ID = opts.TransactionalID
+		conf.Producer.Transaction.Timeout = opts.TransactionTimeout
+		// InitProducerID is retried while the broker still completes the
+		// fenced producer's transaction (CONCURRENT_TRANSACTIONS).
+		conf.Producer.Transaction.Retry.Max = 100
+		conf.Producer.Transaction.Retry.Backoff = 50 * time.Millisecond
+		// A fenced producer's records are retried until they run out of
+		// retries, and Close waits for them: fewer retries end a zombie
+		// within seconds. A transaction whose records fail is aborted and
+		// its lease retried, so nothing is lost.
+		conf.Producer.Retry.Max = min(opts.Retries, 5)
+	}
 
 	// A background context: the client lives as long as the producer, and
 	// its bootstrap is bounded by the network timeouts.
@@ -160,9 +192,12 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 	ap, err := sarama.NewAsyncProducerFromClient(sc)
 	if err != nil {
 		_ = sc.Close()
+		if opts.TransactionalID != "" {
+			return nil, fmt.Errorf("kafka: start transactional producer %s (InitProducerID): %w", opts.TransactionalID, err)
+		}
 		return nil, fmt.Errorf("kafka: start producer: %w", err)
 	}
-	p := &Producer{sc: sc, ap: ap}
+	p := &Producer{sc: sc, ap: ap, txnID: opts.TransactionalID}
 	p.pool.New = func() any { return new(sarama.ProducerMessage) }
 	p.done.Add(2)
 	go func() {

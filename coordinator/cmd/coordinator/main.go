@@ -198,7 +198,7 @@ func build(ctx context.Context, s *setup, client *kafka.Client, registry *connec
 	d := coordinator.Deps{Plugins: registry, Kafka: client, Logger: s.log}
 	var err error
 	if s.standalone {
-		err = n.openStandalone(&d, s.worker)
+		err = n.openStandalone(&d, s.worker, s.cfg)
 	} else {
 		err = n.openDistributed(ctx, &d, s.cfg, client, s.log)
 	}
@@ -217,7 +217,10 @@ func build(ctx context.Context, s *setup, client *kafka.Client, registry *connec
 
 // openStandalone gives d Connect's standalone stores: configurations and
 // statuses in memory, offsets in offset.storage.file.filename.
-func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string) error {
+func (n *node) openStandalone(d *coordinator.Deps, worker map[string]string, cfg coordinator.Config) error {
+	if cfg.ExactlyOnce.Enabled() {
+		return errors.New("exactly-once source support needs the offsets in Kafka: SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT=enabled is for distributed mode, not standalone")
+	}
 	d.Configs, d.Statuses, d.Leases = coordinator.NewMemoryConfigStore(), coordinator.NewMemoryStatusStore(), coordinator.NewMemoryLeaseLog()
 	file := worker["offset.storage.file.filename"]
 	if file == "" {
@@ -295,7 +298,8 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 		})
 		return &awslambda.Lambda{Client: lc, SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
 	}
-	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log, DisableTopicCreation: !s.cfg.TopicCreationEnable}
+	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log, DisableTopicCreation: !s.cfg.TopicCreationEnable,
+		OpenOffsets: state.OffsetStoreOpener(client, s.cfg.ReplicationFactor)}
 	if resolver != nil {
 		opts.Resolver = resolver
 	}

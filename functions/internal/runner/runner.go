@@ -184,7 +184,8 @@ func setUp(fn Function, cfg *Config, m mode) (Deps, error) {
 		client.Close()
 		return Deps{}, fmt.Errorf("%s: no plugins", fn.Name)
 	}
-	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log, DisableTopicCreation: !cfg.TopicCreationEnable}
+	opts := lease.Options{SafetyMargin: cfg.SafetyMargin, Logger: log, DisableTopicCreation: !cfg.TopicCreationEnable,
+		OpenOffsets: state.OffsetStoreOpener(client, cfg.ReplicationFactor)}
 	providerProps, err := cfg.providerProperties()
 	if err == nil && providerProps["config.providers"] != "" {
 		var resolver *configprovider.Resolver

@@ -18,6 +18,11 @@ var (
 	// lease (another connector, task, epoch or token) or is not a possible
 	// result (an unknown status, a negative count).
 	ErrBadResult = errors.New("bad lease result")
+	// ErrFenced reports an exactly-once source lease whose transactional
+	// producer was fenced: a newer lease of the same task initialised its
+	// own, so this one is a zombie. Its open transaction is aborted:
+	// nothing of it is visible to read_committed consumers.
+	ErrFenced = errors.New("lease fenced by a newer lease of the task")
 )
 
 // Stage names the step of the pipeline where an error happened, as Connect's

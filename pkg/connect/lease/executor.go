@@ -43,6 +43,11 @@ type Options struct {
 	// resolved values are never logged or reported. Nil leaves them as
 	// they are.
 	Resolver Resolver
+	// OpenOffsets opens the store of an offsets topic other than the
+	// executor's, for exactly-once source leases of connectors with their
+	// own offsets.storage.topic; the store is closed (if it has a Close
+	// method) when the lease ends. Nil: such leases fail.
+	OpenOffsets func(ctx context.Context, topic string) (offsets.Store, error)
 }
 
 // Resolver resolves configuration provider references

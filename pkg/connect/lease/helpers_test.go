@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,25 +25,37 @@ import (
 
 // env is one test's broker, client, offsets store and executor.
 type env struct {
-	client *kafka.Client
-	store  offsets.Store
-	exec   *lease.Executor
-	reg    *connect.Registry
+	brokers []string
+	client  *kafka.Client
+	store   offsets.Store
+	exec    *lease.Executor
+	reg     *connect.Registry
 }
 
 func newEnv(t *testing.T, store func(offsets.Store) offsets.Store) *env {
 	t.Helper()
-	k := kafkatest.Start(t, 1)
+	return envOn(t, kafkatest.Start(t, 1), store)
+}
+
+// envOn is newEnv on the broker of k.
+func envOn(t *testing.T, k *kafkatest.Env, store func(offsets.Store) offsets.Store) *env {
+	t.Helper()
 	var s offsets.Store = k.Offsets
 	if store != nil {
 		s = store(k.Offsets)
 	}
+	reg := newEnvRegistry(t)
+	return &env{brokers: k.Brokers, client: k.Client, store: s, reg: reg,
+		exec: lease.NewExecutor(reg, k.Client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
+}
+
+func newEnvRegistry(t *testing.T) *connect.Registry {
+	t.Helper()
 	reg, err := connect.NewRegistry(append(converter.Plugins(), testSourcePlugin, testSinkPlugin)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{client: k.Client, store: s, reg: reg,
-		exec: lease.NewExecutor(reg, k.Client, s, lease.Options{SafetyMargin: 500 * time.Millisecond})}
+	return reg
 }
 
 // sourceLease returns a lease for the test source writing count records to topic.
@@ -154,9 +167,50 @@ type testSource struct {
 	next, end int
 	delay     time.Duration
 	failAt    int // "poll.fail.at": Poll fails once this many records are polled (0: never)
+	// gate (config "gate"): Start closes gate.started, and Poll waits for
+	// gate.open once "gate.after" records (default 0) were polled. blockAfter (config "block.after"): Poll returns
+	// nothing more once that many records were polled in the lease.
+	gate       *testGate
+	blockAfter int
+	gateAfter  int
+	// bigAt (config "big.at"): record bigAt's value is 2 MB, more than a
+	// produce request may carry.
+	bigAt  int
+	polled int
+	// Under transaction.boundary=connector: "commit.every" asks for a
+	// commit every that many polls, "abort.poll" for an abort at that poll
+	// (1-based).
+	txn                    connect.TransactionContext
+	commitEvery, abortPoll int
+	polls                  int
+}
+
+// testGate lets a test hold a source lease between its start (its
+// producer initialised, its offsets loaded) and its first Poll.
+type testGate struct{ started, open chan struct{} }
+
+var testGates sync.Map // name -> *testGate
+
+func newTestGate(name string) *testGate {
+	g := &testGate{started: make(chan struct{}), open: make(chan struct{})}
+	testGates.Store(name, g)
+	return g
 }
 
 func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p map[string]string) error {
+	if g, ok := testGates.Load(p["gate"]); ok {
+		s.gate = g.(*testGate)
+		close(s.gate.started)
+	}
+	s.blockAfter, _ = strconv.Atoi(p["block.after"])
+	s.bigAt = -1
+	if v, err := strconv.Atoi(p["big.at"]); err == nil {
+		s.bigAt = v
+	}
+	s.gateAfter, _ = strconv.Atoi(p["gate.after"])
+	s.commitEvery, _ = strconv.Atoi(p["commit.every"])
+	s.abortPoll, _ = strconv.Atoi(p["abort.poll"])
+	s.txn = connect.Transactions(tc)
 	s.topic = p["topic"]
 	s.end, _ = strconv.Atoi(p["count"])
 	if d, err := time.ParseDuration(p["poll.delay"]); err == nil {
@@ -169,21 +223,48 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 	return nil
 }
 
-func (s *testSource) Poll(context.Context) ([]connect.SourceRecord, error) {
+func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	time.Sleep(s.delay)
 	if s.failAt > 0 && s.next >= s.failAt {
 		return nil, fmt.Errorf("the source is gone after %d records", s.next)
+	}
+	if s.gate != nil && s.polled >= s.gateAfter {
+		select {
+		case <-s.gate.open:
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+	if s.blockAfter > 0 && s.polled >= s.blockAfter {
+		return nil, nil
+	}
+	s.polls++
+	if s.txn != nil {
+		if s.commitEvery > 0 && s.polls%s.commitEvery == 0 {
+			s.txn.CommitTransaction()
+		}
+		if s.polls == s.abortPoll {
+			s.txn.AbortTransaction()
+		}
 	}
 	var out []connect.SourceRecord
 	for ; s.next < s.end && len(out) < 10; s.next++ {
 		out = append(out, connect.SourceRecord{
 			Record: connect.Record{Topic: s.topic, Partition: connect.PartitionOf(0),
-				KeySchema: data.StringSchema, Key: "k", ValueSchema: data.StringSchema, Value: fmt.Sprintf("r%03d", s.next)},
+				KeySchema: data.StringSchema, Key: "k", ValueSchema: data.StringSchema, Value: s.value(s.next)},
 			SourcePartition: map[string]any{"p": int64(0)},
 			SourceOffset:    map[string]any{"i": int64(s.next + 1)},
 		})
 	}
+	s.polled += len(out)
 	return out, nil
+}
+
+func (s *testSource) value(i int) string {
+	if i == s.bigAt {
+		return strings.Repeat("x", 2<<20)
+	}
+	return fmt.Sprintf("r%03d", i)
 }
 
 func (s *testSource) Stop() error { return nil }

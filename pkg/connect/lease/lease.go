@@ -66,6 +66,10 @@ type Lease struct {
 	Budget          Budget            `json:"budget"`
 	// Ranges are a sink lease's offset ranges, [Start, End) per partition.
 	Ranges []Range `json:"ranges,omitempty"`
+	// ExactlyOnce, set on a source lease when the worker's
+	// exactly.once.source.support is enabled, makes the lease write its
+	// records and their source offsets in Kafka transactions (KIP-618).
+	ExactlyOnce *ExactlyOnce `json:"exactly_once,omitempty"`
 	// Token is an unguessable secret the invoker may set when it hands the
 	// lease out (the pull invoker does); the lease's result must carry it
 	// back. It is never recorded in the lease log.

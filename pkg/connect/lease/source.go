@@ -72,25 +72,62 @@ type sourceLease struct {
 	// creation is the connector's topic creation (KIP-158), parsed at the
 	// first record sent (ensureTopic).
 	creation topicCreation
+
+	// txn is the transaction state of an exactly-once lease, nil
+	// otherwise; uncommitted counts what the open transaction holds, and
+	// closeStore closes an offsets store opened for the lease.
+	txn         *txn
+	uncommitted counts
+	closeStore  func()
 }
 
 // startSource loads the connector's source offsets, creates the lease's
 // producer and stages and starts the task with the offsets.
 func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
-	loaded, err := r.e.offsets.Load(ctx, r.lease.Connector)
-	if err != nil {
-		return nil, connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
+	s := &sourceLease{run: r, pending: map[string]int{}, closeStore: func() {}}
+	store := r.e.offsets
+	popts := r.e.opts.Producer
+	if x := r.lease.ExactlyOnce; x != nil {
+		if err := x.check(); err != nil {
+			return nil, err
+		}
+		if store, s.closeStore, err = r.offsetStore(ctx); err != nil {
+			return nil, err
+		}
+		s.txn = &txn{x: x, store: store}
+		if x.Boundary == BoundaryConnector {
+			s.txn.ctl = &transactionContext{}
+		}
+		popts.TransactionalID = x.TransactionalID
+		// The broker aborts a transaction left open by a killed
+		// invocation at the latest this long after it began: not before
+		// the lease's deadline, by which the lease commits or gives up.
+		popts.TransactionTimeout = min(max(r.hard.Sub(r.e.opts.Now()), time.Second), 15*time.Minute)
 	}
-	s := &sourceLease{run: r, pending: map[string]int{}}
-	if s.producer, err = r.e.kafka.NewProducer(r.e.opts.Producer); err != nil {
+	// An exactly-once lease initialises its transactional producer
+	// first: that fences older invocations of the task and aborts their
+	// open transaction, so the offsets then read are the last committed.
+	if s.producer, err = r.e.kafka.NewProducer(popts); err != nil {
+		s.closeStore()
 		return nil, connect.Retriable(fmt.Errorf("creating producer: %w", err))
 	}
+	loaded, err := store.Load(ctx, r.lease.Connector)
+	if err != nil {
+		s.closeStore()
+		_ = s.producer.Close()
+		return nil, connect.Retriable(fmt.Errorf("loading source offsets: %w", err))
+	}
 	if s.st, err = r.newStages(s.producer); err != nil {
+		s.closeStore()
 		_ = s.producer.Close()
 		return nil, err
 	}
 	s.task = r.plugin.NewSourceTask()
-	if err := s.task.Start(ctx, sourceContext{offsetReader(loaded)}, r.lease.TaskConfig); err != nil {
+	tc := sourceContext{offsets: offsetReader(loaded)}
+	if s.txn != nil && s.txn.ctl != nil {
+		tc.txn = s.txn.ctl
+	}
+	if err := s.task.Start(ctx, tc, r.lease.TaskConfig); err != nil {
 		_ = s.task.Stop()
 		s.close()
 		return nil, fmt.Errorf("starting task: %w", err)
@@ -107,8 +144,10 @@ func (s *sourceLease) stop(err *error) {
 }
 
 func (s *sourceLease) close() {
+	s.abandonTxn()
 	s.st.close()
 	_ = s.producer.Close()
+	s.closeStore()
 }
 
 // pollLoop runs the poller (poll) on its own goroutine and produces each
@@ -118,7 +157,7 @@ func (s *sourceLease) close() {
 func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 	pollStop, stopPolling := context.WithCancel(stop)
 	defer stopPolling()
-	batches := make(chan []connect.SourceRecord, 2)
+	batches := make(chan polledBatch, 2)
 	var polled pollOutcome
 	pollerDone := make(chan struct{})
 	go func() {
@@ -135,7 +174,8 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 		<-pollerDone
 	}
 
-	for recs := range batches {
+	for b := range batches {
+		recs := b.recs
 		if err := s.mayCommit(); err != nil {
 			// A Poll that overran the lease's time: its records are not
 			// produced; the next lease polls them again from the last
@@ -145,6 +185,13 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 		}
 		for i := range recs {
 			if err := s.produce(ctx, &recs[i]); err != nil {
+				finishPolling()
+				return err
+			}
+		}
+		if s.txn != nil {
+			s.txn.commit, s.txn.abort = b.commit, b.abort
+			if err := s.boundary(ctx); err != nil {
 				finishPolling()
 				return err
 			}
@@ -172,10 +219,17 @@ type pollOutcome struct {
 	err      error
 }
 
+// polledBatch is the records of one Poll and, under
+// transaction.boundary=connector, the task's requests made during it.
+type polledBatch struct {
+	recs          []connect.SourceRecord
+	commit, abort bool
+}
+
 // poll calls Poll until stop, the lease's poll limit, or MaxIdle without
 // records, handing each non-empty batch to out. It runs on its own
 // goroutine; only it calls Poll.
-func (s *sourceLease) poll(stop, ctx context.Context, out chan<- []connect.SourceRecord) pollOutcome {
+func (s *sourceLease) poll(stop, ctx context.Context, out chan<- polledBatch) pollOutcome {
 	lastData := s.e.opts.Now()
 	for {
 		now := s.e.opts.Now()
@@ -196,18 +250,24 @@ func (s *sourceLease) poll(stop, ctx context.Context, out chan<- []connect.Sourc
 			}
 			return pollOutcome{err: &StageError{Stage: StageTaskPoll, Err: err}}
 		}
-		if len(recs) == 0 {
+		b := polledBatch{recs: recs}
+		if s.txn != nil && s.txn.ctl != nil {
+			b.commit, b.abort = s.txn.ctl.take()
+		}
+		if len(recs) == 0 && !b.commit && !b.abort {
 			idleWait(stop, s.pollUntil)
 			continue
 		}
 		select {
-		case out <- recs:
+		case out <- b:
 		case <-stop.Done():
 			return pollOutcome{cutShort: true}
 		}
 		// Idle time counts from the hand-off: waiting for a busy producer
-		// is not idleness.
-		lastData = s.e.opts.Now()
+		// is not idleness. A batch of only transaction requests is no data.
+		if len(recs) > 0 {
+			lastData = s.e.opts.Now()
+		}
 	}
 }
 
@@ -266,6 +326,9 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	if err := s.ensureTopic(ctx, msg.Topic); err != nil { // topic creation (KIP-158)
 		return err
 	}
+	if err := s.begin(); err != nil {
+		return err
+	}
 	var w *written
 	if s.committer != nil {
 		w = &written{partition: -1, offset: -1}
@@ -291,6 +354,10 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	}
 	s.res.Records++
 	s.res.Bytes += int64(len(msg.Key) + len(msg.Value))
+	if s.txn != nil {
+		s.uncommitted.records++
+		s.uncommitted.bytes += int64(len(msg.Key) + len(msg.Value))
+	}
 	s.noteTopic(msg.Topic)
 	return nil
 }
@@ -300,6 +367,12 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 // (CommitRecord), and the task (Commit). Rule 1: offsets only after every
 // record (and dead letter) is acked.
 func (s *sourceLease) flushAndCommit(ctx context.Context) error {
+	if s.txn != nil {
+		if err := s.endTxn(ctx); err != nil {
+			return err
+		}
+		return s.commitTask(ctx)
+	}
 	if err := s.producer.Flush(ctx); err != nil {
 		failed := s.rejected.take()
 		if !s.st.h.tolerateAll || len(failed) == 0 {
@@ -321,12 +394,27 @@ func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 			s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
 		}
 	}
+	if err := s.commitRecords(ctx); err != nil {
+		return err
+	}
+	return s.commitTask(ctx)
+}
+
+// commitRecords hands each record Kafka acknowledged (and whose offsets
+// are written) to the task's CommitRecord, if it has one.
+func (s *sourceLease) commitRecords(ctx context.Context) error {
 	for i := range s.produced {
 		rec := &s.produced[i]
 		if err := s.committer.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: s.acks[i].partition}, s.acks[i].offset); err != nil {
 			return fmt.Errorf("committing record: %w", err)
 		}
 	}
+	s.produced, s.acks = nil, nil
+	return nil
+}
+
+// commitTask calls the task's Commit (rule 5), if it has one.
+func (s *sourceLease) commitTask(ctx context.Context) error {
 	if c, ok := s.task.(connect.SourceCommitter); ok {
 		if err := c.Commit(ctx); err != nil {
 			return fmt.Errorf("committing task: %w", err)
@@ -342,9 +430,15 @@ func (o offsetReader) Offset(partition map[string]any) map[string]any {
 	return o[offsets.PartitionID(partition)].Offset
 }
 
-type sourceContext struct{ offsets offsetReader }
+type sourceContext struct {
+	offsets offsetReader
+	txn     connect.TransactionContext // nil unless transaction.boundary=connector
+}
 
 func (c sourceContext) Offsets() connect.OffsetReader { return c.offsets }
+
+// TransactionContext is what connect.Transactions returns.
+func (c sourceContext) TransactionContext() connect.TransactionContext { return c.txn }
 
 // partitionIDs remembers the canonical ID of the last source partition map
 // seen. Sources nearly always return the same map for every record of a

@@ -58,5 +58,13 @@ func (c *Connector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
 // Stop does nothing: the connector watches nothing in the background.
 func (c *Connector) Stop() error { return nil }
 
+// ExactlyOnceSupport is SUPPORTED: record i of a task is a pure function
+// of (seed, task index, i, shape) and a task resumes at its committed seq,
+// so records and offsets written in one transaction are exactly once
+// (KIP-618).
+func (c *Connector) ExactlyOnceSupport(map[string]string) connect.ExactlyOnceSupport {
+	return connect.ExactlyOnceSupported
+}
+
 // Config returns Config().
 func (c *Connector) Config() *config.Def { return Config() }
