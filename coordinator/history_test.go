@@ -104,6 +104,10 @@ func TestLeaseHistoryAndCost(t *testing.T) {
 		cluster.Pricing.Model != "lambda" || cluster.LeaseHistory != 50 || cluster.Leader == "" || cluster.Version != "test" {
 		t.Errorf("cluster %d %+v", code, cluster)
 	}
+	// Without an election the group is this coordinator alone, leading.
+	if cs := cluster.Coordinators; len(cs) != 1 || !cs[0].Self || !cs[0].Leader || cs[0].URL != cluster.Leader {
+		t.Errorf("coordinators %+v, want this one alone, leading %s", cs, cluster.Leader)
+	}
 	var e rest.ErrorMessage
 	rec := httptest.NewRecorder()
 	api.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sluice/v1/connectors/nope/leases", nil))

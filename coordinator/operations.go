@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
 var _ rest.Operations = (*Coordinator)(nil)
@@ -19,7 +20,8 @@ func (c *Coordinator) Cluster(ctx context.Context) (rest.ClusterInfo, error) {
 	}
 	p := c.cfg.Cost
 	return rest.ClusterInfo{
-		URL: c.cfg.RestAdvertisedURL, Leader: leader, Invoker: c.cfg.Invoker, KafkaClusterID: id,
+		URL: c.cfg.RestAdvertisedURL, Leader: leader, Coordinators: c.coordinators(leader),
+		Invoker: c.cfg.Invoker, KafkaClusterID: id,
 		LeaseHistory: p.LeaseHistory, Since: c.started,
 		Pricing: rest.Pricing{
 			Model: p.CostModel, Arch: p.CostArch,
@@ -36,6 +38,40 @@ func (c *Coordinator) Cluster(ctx context.Context) (rest.ClusterInfo, error) {
 			},
 		},
 	}, nil
+}
+
+// members is the Elector capability that lists the election's group.
+type members interface {
+	Members() ([]kafka.ElectionMember, error)
+}
+
+// coordinators lists the group's coordinators from the election's group
+// membership; the one whose URL is leader leads. Without an election, or
+// when the group cannot be described or has no member yet, it is this coordinator alone (then
+// leading only if leader is its URL).
+func (c *Coordinator) coordinators(leader string) []rest.CoordinatorInfo {
+	self := c.cfg.RestAdvertisedURL
+	alone := []rest.CoordinatorInfo{{ID: c.workerID, URL: self, Leader: leader != "" && leader == self, Self: true}}
+	e, ok := c.d.Election.(members)
+	if !ok {
+		return alone
+	}
+	ms, err := e.Members()
+	if err != nil || len(ms) == 0 {
+		c.log.Debug("the coordinators' group cannot be described", "error", err, "members", len(ms))
+		return alone
+	}
+	out := make([]rest.CoordinatorInfo, 0, len(ms))
+	for _, m := range ms {
+		ci := rest.CoordinatorInfo{ID: m.ID, URL: m.URL, Host: m.Host,
+			Leader: m.URL != "" && m.URL == leader, Self: m.URL != "" && m.URL == self}
+		if !m.Since.IsZero() {
+			since := m.Since
+			ci.Since = &since
+		}
+		out = append(out, ci)
+	}
+	return out
 }
 
 // ConnectorSummaries is GET /sluice/v1/connectors: each connector's last

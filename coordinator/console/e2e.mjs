@@ -58,6 +58,7 @@ try {
   counting = false;
   console.log(`PAGE_WEIGHT total=${weight.assets + weight.api} assets=${weight.assets} api=${weight.api} requests=${weight.requests}`);
   await page.locator('#leader', { hasText: 'this coordinator' }).waitFor();
+  await page.locator('#coordinators li.leader', { hasText: 'this one' }).waitFor();
   await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
 
   step('create a FileStreamSink through the form');

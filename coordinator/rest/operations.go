@@ -35,6 +35,10 @@ type ClusterInfo struct {
 	// leader's ("" while none is known).
 	URL    string `json:"url"`
 	Leader string `json:"leader"`
+	// Coordinators are every coordinator of the group, oldest first, as
+	// the group coordinator of the election describes them (this one
+	// alone, leading, without an election).
+	Coordinators []CoordinatorInfo `json:"coordinators"`
 	// Invoker is where leases run: inprocess, lambda or pull.
 	Invoker string `json:"invoker"`
 	// KafkaClusterID is the Kafka cluster holding the internal topics.
@@ -46,6 +50,19 @@ type ClusterInfo struct {
 	// Since is when this coordinator started counting (the totals of
 	// ConnectorSummary and ConnectorLeases start then).
 	Since time.Time `json:"since"`
+}
+
+// CoordinatorInfo is one coordinator of the group: its member id in the
+// group, its advertised REST URL ("" while the group rebalances, when Kafka
+// describes members without their metadata), whether it leads (its URL is
+// ClusterInfo.Leader) and whether it is the one answering.
+type CoordinatorInfo struct {
+	ID     string     `json:"id"`
+	URL    string     `json:"url"`
+	Host   string     `json:"host,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
+	Leader bool       `json:"leader"`
+	Self   bool       `json:"self"`
 }
 
 // Pricing describes the cost model: lambda (a lease is an invocation of

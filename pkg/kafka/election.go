@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -261,28 +262,67 @@ func (e *Election) other(url string) string {
 // describeLeader asks the group coordinator which member holds the
 // election's partition and returns its URL ("" if none).
 func (e *Election) describeLeader() (string, error) {
-	groups, err := e.admin.DescribeConsumerGroups([]string{e.opts.Group})
+	members, err := e.Members()
 	if err != nil {
-		return "", fmt.Errorf("kafka: describing group %s: %w", e.opts.Group, err)
+		return "", err
 	}
-	url := ""
-	for _, g := range groups {
-		for _, m := range g.Members {
-			a, err := m.GetMemberAssignment()
-			if err != nil || a == nil || !slices.Contains(a.Topics[e.opts.Topic], 0) {
-				continue
-			}
-			md, err := m.GetMemberMetadata()
-			if err != nil || md == nil {
-				continue
-			}
-			var mm memberMeta
-			if json.Unmarshal(md.UserData, &mm) == nil {
-				url = mm.URL
-			}
+	for _, m := range members {
+		if m.Leader {
+			return m.URL, nil
 		}
 	}
-	return url, nil
+	return "", nil
+}
+
+// ElectionMember is one candidate of an election, as the group
+// coordinator describes it.
+type ElectionMember struct {
+	// ID is the member id the broker gave it; ClientID and Host are its
+	// client's id and address as the broker saw them.
+	ID, ClientID, Host string
+	// URL is the candidate's REST URL and Since when its candidacy began,
+	// from its join metadata; both are unknown (zero) while the group
+	// rebalances, when the broker describes members without metadata.
+	URL   string
+	Since time.Time
+	// Leader is whether the group assigned it the election's partition.
+	Leader bool
+}
+
+// Members describes every current member of the election's group (one
+// DescribeGroups request), oldest candidacy first, then by member id; the
+// admin client's request timeout bounds it.
+func (e *Election) Members() ([]ElectionMember, error) {
+	groups, err := e.admin.DescribeConsumerGroups([]string{e.opts.Group})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: describing group %s: %w", e.opts.Group, err)
+	}
+	var out []ElectionMember
+	for _, g := range groups {
+		for id, m := range g.Members {
+			em := ElectionMember{ID: id, ClientID: m.ClientId, Host: m.ClientHost}
+			if a, err := m.GetMemberAssignment(); err == nil && a != nil {
+				em.Leader = slices.Contains(a.Topics[e.opts.Topic], 0)
+			}
+			if md, err := m.GetMemberMetadata(); err == nil && md != nil {
+				var mm memberMeta
+				if json.Unmarshal(md.UserData, &mm) == nil {
+					em.URL = mm.URL
+					if mm.Since != 0 {
+						em.Since = time.Unix(0, mm.Since)
+					}
+				}
+			}
+			out = append(out, em)
+		}
+	}
+	slices.SortFunc(out, func(a, b ElectionMember) int {
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }
 
 // Close leaves the group, so that another member takes over at once.

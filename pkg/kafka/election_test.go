@@ -98,6 +98,35 @@ func TestElectionOneLeaderAndHandover(t *testing.T) {
 		}
 	}
 
+	// Every candidate describes the whole group: all four members, with
+	// their URLs, the leader marked, oldest first.
+	for _, e := range els {
+		var members []ElectionMember
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			members, err = e.Members()
+			if err == nil && len(members) == len(els) && members[len(members)-1].URL == "http://late:8083" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s describes members %+v (%v), want %d with the late one last", e.opts.URL, members, err, len(els))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		urls := map[string]bool{}
+		for _, m := range members {
+			urls[m.URL] = true
+			if m.Leader != (m.URL == leader.opts.URL) || m.ID == "" || m.Since.IsZero() {
+				t.Errorf("%s describes member %+v; the leader is %s", e.opts.URL, m, leader.opts.URL)
+			}
+		}
+		for _, o := range els {
+			if !urls[o.opts.URL] {
+				t.Errorf("%s does not list %s among %+v", e.opts.URL, o.opts.URL, members)
+			}
+		}
+	}
+
 	start := time.Now()
 	old := leader.opts.URL
 	leader.Close()

@@ -111,3 +111,57 @@ func TestFollowerForwardsItsConnectorFile(t *testing.T) {
 		return nil
 	})
 }
+
+// GET /sluice/v1/cluster lists every coordinator of the group, from the
+// election's group membership, and marks the one that leads, whichever
+// coordinator answers.
+func TestClusterListsEveryCoordinator(t *testing.T) {
+	t.Parallel()
+	broker := startBroker(t)
+	leaderAddr := proctest.FreeAddr(t)
+	leader := startProcess(t, "leader", leaderAddr, coordinatorEnv(broker, leaderAddr))
+	proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		if !leader.leading() {
+			return fmt.Errorf("%s does not lead", leader.Name)
+		}
+		return nil
+	})
+	addr := proctest.FreeAddr(t)
+	follower := startProcess(t, "follower", addr, coordinatorEnv(broker, addr))
+	type coordinator struct {
+		ID     string `json:"id"`
+		URL    string `json:"url"`
+		Leader bool   `json:"leader"`
+		Self   bool   `json:"self"`
+	}
+	for _, p := range []*process{leader, follower} {
+		proctest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+			if p.Exited() {
+				t.Fatalf("%s exited: %v", p.Name, p.Err())
+			}
+			var cluster struct {
+				URL          string        `json:"url"`
+				Leader       string        `json:"leader"`
+				Coordinators []coordinator `json:"coordinators"`
+			}
+			if err := getJSON(p.url()+"/sluice/v1/cluster", &cluster); err != nil {
+				return err
+			}
+			cs := cluster.Coordinators
+			if cluster.URL != p.url() || cluster.Leader != leader.url() || len(cs) != 2 {
+				return fmt.Errorf("%s: cluster %+v, want url %s, leader %s and two coordinators", p.Name, cluster, p.url(), leader.url())
+			}
+			// Oldest first: the leader, then the follower.
+			want := []coordinator{
+				{URL: leader.url(), Leader: true, Self: p == leader},
+				{URL: follower.url(), Leader: false, Self: p == follower},
+			}
+			for i, c := range cs {
+				if c.ID == "" || c.URL != want[i].URL || c.Leader != want[i].Leader || c.Self != want[i].Self {
+					return fmt.Errorf("%s: coordinators %+v, want %+v (any non-empty ids)", p.Name, cs, want)
+				}
+			}
+			return nil
+		})
+	}
+}

@@ -204,6 +204,10 @@ function overviewView() {
         cards.push(h('div', { class: 'card', id: 'cluster' }, h('h3', {}, 'Coordinators'), h('dl', {},
           h('dt', {}, 'This one'), h('dd', {}, cluster.url || '?'),
           h('dt', {}, 'Leader'), h('dd', { id: 'leader' }, cluster.leader ? (leads ? 'this coordinator' : cluster.leader) : 'none known'),
+          h('dt', {}, 'Group'), h('dd', {}, h('ul', { id: 'coordinators', class: 'coordinators' }, (cluster.coordinators || []).map((c) =>
+            h('li', { class: c.leader ? 'leader' : null, title: c.id }, c.url || c.host || c.id || '?',
+              c.leader ? [' ', h('span', { class: 'badge RUNNING' }, 'leader')] : null,
+              c.self ? h('span', { class: 'muted' }, ' (this one)') : null)))),
           h('dt', {}, 'Invoker'), h('dd', { id: 'invoker' }, cluster.invoker),
           h('dt', {}, 'Kafka'), h('dd', {}, cluster.kafka_cluster_id || '?'),
           h('dt', {}, 'Version'), h('dd', {}, cluster.version || '?'))));
