@@ -400,11 +400,18 @@ func (c *Cluster) Reset(ctx context.Context) error {
 }
 
 // randomClusterID is a Kafka cluster id: 16 random bytes, base64 URL
-// encoded without padding (what kafka-storage random-uuid prints).
+// encoded without padding (what kafka-storage random-uuid prints). As
+// Kafka's Uuid.randomUuid, it never starts with "-": kafka-storage would
+// take such an id for an option ("argument --cluster-id/-t: expected one
+// argument"), one start in 64.
 func randomClusterID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // freeAddrs returns n loopback addresses whose ports are free right now,
