@@ -2,7 +2,6 @@ package mysqlcdc
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -292,22 +291,16 @@ func (h *history) record(p binlogPos, serverID uint32, db, ddl string, changes [
 
 // snapshotHistory writes one record per captured table at the snapshot's
 // (or the stream's first) position, with its CREATE TABLE statement.
-func (t *Task) snapshotHistory(ctx context.Context, conn *sql.Conn, file string, pos uint32, tables []*table) error {
+func (t *Task) snapshotHistory(ctx context.Context, q queryer, file string, pos uint32, tables []*table) error {
 	if t.hist == nil {
 		return nil
 	}
 	p := binlogPos{file: file, pos: int64(pos), snapshot: true}
 	for _, tb := range tables {
 		var name, ddl string
-		q := "SHOW CREATE TABLE " + quoteIdent(tb.db) + "." + quoteIdent(tb.name)
-		var err error
-		if conn != nil {
-			err = conn.QueryRowContext(ctx, q).Scan(&name, &ddl)
-		} else {
-			err = t.db.QueryRowContext(ctx, q).Scan(&name, &ddl)
-		}
-		if err != nil {
-			return fmt.Errorf("schema history: %s: %w", q, err)
+		show := "SHOW CREATE TABLE " + quoteIdent(tb.db) + "." + quoteIdent(tb.name)
+		if err := q.QueryRowContext(ctx, show).Scan(&name, &ddl); err != nil {
+			return fmt.Errorf("schema history: %s: %w", show, err)
 		}
 		r := t.hist.record(p, t.s.serverID, tb.db, ddl, []tableChange{{Type: "CREATE", ID: tableID(tb.db, tb.name), Table: historyOf(tb)}})
 		if err := t.hist.write(ctx, r); err != nil {
@@ -354,13 +347,14 @@ func (t *Task) ddlHistory(ctx context.Context, p binlogPos, dbs []string, ddl st
 // reloadTables reads db's captured tables from information_schema and
 // returns how they changed from the tables known.
 func (t *Task) reloadTables(ctx context.Context, db string) ([]tableChange, error) {
-	names, err := t.capturedTables(ctx, db)
+	names, err := t.capturedNames(ctx, t.db, db)
 	if err != nil {
 		return nil, err
 	}
 	var changes []tableChange
 	now := map[string]bool{}
-	for _, name := range names {
+	for _, n := range names {
+		name := n[1]
 		now[db+"."+name] = true
 		cols, err := readColumns(ctx, t.db, db, name)
 		if err != nil {
@@ -388,24 +382,4 @@ func (t *Task) reloadTables(ctx context.Context, db string) ([]tableChange, erro
 func sameColumn(a, b column) bool {
 	return a.name == b.name && a.dataType == b.dataType && a.columnType == b.columnType && a.optional == b.optional &&
 		a.key == b.key && a.precision == b.precision && a.scale == b.scale
-}
-
-// capturedTables lists db's base tables that the connector captures.
-func (t *Task) capturedTables(ctx context.Context, db string) ([]string, error) {
-	rows, err := t.db.QueryContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1`, db)
-	if err != nil {
-		return nil, connect.Retriable(fmt.Errorf("listing the tables of %s: %w", db, err))
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		if t.s.captured(db, name) {
-			names = append(names, name)
-		}
-	}
-	return names, rows.Err()
 }

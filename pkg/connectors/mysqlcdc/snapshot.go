@@ -38,26 +38,43 @@ type held struct {
 	firstOfTable, lastOfTable bool
 }
 
-// loadCaptured loads every captured base table, in name order.
-func (t *Task) loadCaptured(ctx context.Context, q interface {
+// queryer is a *sql.DB or, inside the snapshot's transaction, a *sql.Conn.
+type queryer interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) ([]*table, error) {
-	rows, err := q.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2`)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// capturedNames lists the captured base tables, of database db only when
+// db is not empty, as [database, table] in name order.
+func (t *Task) capturedNames(ctx context.Context, q queryer, db string) ([][2]string, error) {
+	query, args := `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`, []any{}
+	if db != "" {
+		query, args = query+` AND TABLE_SCHEMA = ?`, append(args, db)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY 1, 2`, args...)
+	if err != nil {
+		return nil, connect.Retriable(fmt.Errorf("listing the tables: %w", err))
+	}
+	defer rows.Close()
+	var names [][2]string
+	for rows.Next() {
+		var d, name string
+		if err := rows.Scan(&d, &name); err != nil {
+			return nil, err
+		}
+		if t.s.captured(d, name) {
+			names = append(names, [2]string{d, name})
+		}
+	}
+	return names, rows.Err()
+}
+
+// loadCaptured loads every captured base table, in name order.
+func (t *Task) loadCaptured(ctx context.Context, q queryer) ([]*table, error) {
+	names, err := t.capturedNames(ctx, q, "")
 	if err != nil {
 		return nil, err
 	}
-	var names [][2]string
-	for rows.Next() {
-		var db, name string
-		if err := rows.Scan(&db, &name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if t.s.captured(db, name) {
-			names = append(names, [2]string{db, name})
-		}
-	}
-	rows.Close()
 	var tables []*table
 	for _, n := range names {
 		tb, err := t.table(ctx, n[0], n[1])

@@ -140,7 +140,7 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 			if err != nil {
 				return err
 			}
-			if err := t.snapshotHistory(ctx, nil, file, pos, tables); err != nil {
+			if err := t.snapshotHistory(ctx, t.db, file, pos, tables); err != nil {
 				return err
 			}
 		}
