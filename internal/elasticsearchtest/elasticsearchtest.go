@@ -19,20 +19,19 @@
 package elasticsearchtest
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // Version is the Elasticsearch version the tests run against by default.
@@ -73,9 +72,8 @@ type Node struct {
 	httpPort      string
 	transportPort string
 	cred          *syscall.Credential
-	cmd           *exec.Cmd
-	done          chan struct{}
-	log           *logBuffer
+	d             *daemontest.Daemon // nil while stopped
+	log           *proctest.Buffer
 }
 
 // Start starts a node with its data in a new temporary directory.
@@ -88,7 +86,7 @@ func Start() (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{dir: dir, home: dist, log: &logBuffer{}}
+	n := &Node{dir: dir, home: dist, log: &proctest.Buffer{}}
 	if os.Geteuid() == 0 {
 		if err := n.asNobody(); err != nil {
 			os.RemoveAll(dir)
@@ -96,13 +94,14 @@ func Start() (*Node, error) {
 		}
 	}
 	for range 3 { // a free port may be taken before the JVM binds it
-		n.httpPort, err = freePort()
-		if err != nil {
+		var hp, tp int
+		if hp, err = daemontest.FreePort(); err != nil {
 			break
 		}
-		if n.transportPort, err = freePort(); err != nil {
+		if tp, err = daemontest.FreePort(); err != nil {
 			break
 		}
+		n.httpPort, n.transportPort = strconv.Itoa(hp), strconv.Itoa(tp)
 		n.URL = "http://127.0.0.1:" + n.httpPort
 		if err = n.start(); err == nil {
 			return n, nil
@@ -137,16 +136,6 @@ func (n *Node) asNobody() error {
 	return nil
 }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	return port, err
-}
-
 func (n *Node) start() error {
 	cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch"),
 		"-E", "cluster.name=sluice-test", "-E", "node.name=sluice-test",
@@ -169,70 +158,45 @@ func (n *Node) start() error {
 	}
 	cmd.Env = env
 	cmd.Dir = n.dir
-	cmd.Stdout, cmd.Stderr = n.log, n.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: n.cred}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("elasticsearchtest: starting elasticsearch: %w", err)
+	d, err := daemontest.StartLogged("elasticsearch", cmd, syscall.SIGTERM, n.log)
+	if err != nil {
+		return fmt.Errorf("elasticsearchtest: %w", err)
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	n.cmd, n.done = cmd, done
-	deadline := time.Now().Add(StartTimeout)
 	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-done:
-			n.cmd = nil
-			return fmt.Errorf("elasticsearchtest: the node exited: %v\n%s", cmd.ProcessState, n.log.tail(40))
-		default:
-		}
+	err = d.WaitReady(StartTimeout, func() error {
 		resp, err := client.Get(n.URL + "/_cluster/health?wait_for_status=yellow&timeout=1s")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			n.Stop()
-			return fmt.Errorf("elasticsearchtest: the node did not answer within %s\n%s", StartTimeout, n.log.tail(40))
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("cluster health: %s", resp.Status)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		d.Stop()
+		return fmt.Errorf("elasticsearchtest: %w\n%s", err, proctest.LastLines(n.log.String(), 40))
 	}
+	n.d = d
+	return nil
 }
 
 // Stop stops the node (SIGTERM to its process group, SIGKILL after 30 s),
 // keeping its data for Restart. Stopping a stopped node does nothing.
 func (n *Node) Stop() {
-	if n.cmd == nil {
-		return
+	if n.d != nil {
+		n.d.Stop()
+		n.d = nil
 	}
-	pgid := n.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-n.done:
-	case <-time.After(30 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-n.done
-	}
-	n.cmd = nil
 }
 
 // Restart starts the stopped node again on the same ports with its data.
 func (n *Node) Restart() error {
 	n.Stop()
-	var err error
-	for range 20 { // the ports may linger for a moment
-		if err = n.start(); err == nil {
-			return nil
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return err
+	return daemontest.Retry(20, 500*time.Millisecond, n.start) // the ports may linger for a moment
 }
 
 // Close stops the node and removes its data.
@@ -242,38 +206,4 @@ func (n *Node) Close() {
 }
 
 // Log returns the last lines the node printed.
-func (n *Node) Log(lines int) string { return n.log.tail(lines) }
-
-// logBuffer keeps what the node prints, bounded.
-type logBuffer struct {
-	mu    sync.Mutex
-	lines []string
-	part  string
-}
-
-const maxLogLines = 2000
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sc := bufio.NewScanner(strings.NewReader(b.part + string(p)))
-	b.part = ""
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(p) > 0 && p[len(p)-1] != '\n' && len(lines) > 0 {
-		b.part, lines = lines[len(lines)-1], lines[:len(lines)-1]
-	}
-	b.lines = append(b.lines, lines...)
-	if len(b.lines) > maxLogLines {
-		b.lines = b.lines[len(b.lines)-maxLogLines:]
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.lines[max(0, len(b.lines)-n):], "\n")
-}
+func (n *Node) Log(lines int) string { return proctest.LastLines(n.log.String(), lines) }

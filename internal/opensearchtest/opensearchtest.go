@@ -11,18 +11,18 @@
 package opensearchtest
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
+	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/daemontest"
+	"github.com/sluicehq/sluice/internal/proctest"
 )
 
 // Version is the OpenSearch version the launcher is built with.
@@ -50,9 +50,8 @@ type Node struct {
 	dir           string
 	httpPort      string
 	transportPort string
-	cmd           *exec.Cmd
-	done          chan struct{}
-	log           *logBuffer
+	d             *daemontest.Daemon // nil while stopped
+	log           *proctest.Buffer
 }
 
 // Start starts a node with its data in a new temporary directory.
@@ -65,15 +64,16 @@ func Start() (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{dir: dir, log: &logBuffer{}}
+	n := &Node{dir: dir, log: &proctest.Buffer{}}
 	for range 3 { // a free port may be taken before the JVM binds it
-		n.httpPort, err = freePort()
-		if err != nil {
+		var hp, tp int
+		if hp, err = daemontest.FreePort(); err != nil {
 			break
 		}
-		if n.transportPort, err = freePort(); err != nil {
+		if tp, err = daemontest.FreePort(); err != nil {
 			break
 		}
+		n.httpPort, n.transportPort = strconv.Itoa(hp), strconv.Itoa(tp)
 		n.URL = "http://127.0.0.1:" + n.httpPort
 		if err = n.start(); err == nil {
 			return n, nil
@@ -81,16 +81,6 @@ func Start() (*Node, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, err
-}
-
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	return port, err
 }
 
 func (n *Node) start() error {
@@ -103,69 +93,45 @@ func (n *Node) start() error {
 		"-Djava.awt.headless=true", "-Dlog4j2.disable.jmx=true",
 		"-cp", filepath.Join(home, "launcher.jar")+string(os.PathListSeparator)+filepath.Join(home, "lib", "*"),
 		"io.sluice.opensearchtest.Main", n.dir, n.httpPort, n.transportPort)
-	cmd.Stdout, cmd.Stderr = n.log, n.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("opensearchtest: starting java: %w", err)
+	d, err := daemontest.StartLogged("opensearch", cmd, syscall.SIGTERM, n.log)
+	if err != nil {
+		return fmt.Errorf("opensearchtest: %w", err)
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	n.cmd, n.done = cmd, done
-	deadline := time.Now().Add(StartTimeout)
 	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-done:
-			n.cmd = nil
-			return fmt.Errorf("opensearchtest: the node exited: %v\n%s", cmd.ProcessState, n.log.tail(40))
-		default:
-		}
+	err = d.WaitReady(StartTimeout, func() error {
 		resp, err := client.Get(n.URL + "/_cluster/health?wait_for_status=yellow&timeout=1s")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			n.Stop()
-			return fmt.Errorf("opensearchtest: the node did not answer within %s\n%s", StartTimeout, n.log.tail(40))
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("cluster health: %s", resp.Status)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		d.Stop()
+		return fmt.Errorf("opensearchtest: %w\n%s", err, proctest.LastLines(n.log.String(), 40))
 	}
+	n.d = d
+	return nil
 }
 
 // Stop stops the node (SIGTERM, SIGKILL after 30 s), keeping its data for
 // Restart. Stopping a stopped node does nothing.
 func (n *Node) Stop() {
-	if n.cmd == nil {
-		return
+	if n.d != nil {
+		n.d.Stop()
+		n.d = nil
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.done:
-	case <-time.After(30 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.done
-	}
-	n.cmd = nil
 }
 
 // Restart starts the stopped node again on the same ports with its data.
 func (n *Node) Restart() error {
 	n.Stop()
-	var err error
-	for range 20 { // the ports may linger for a moment
-		if err = n.start(); err == nil {
-			return nil
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return err
+	return daemontest.Retry(20, 500*time.Millisecond, n.start) // the ports may linger for a moment
 }
 
 // Close stops the node and removes its data.
@@ -175,38 +141,4 @@ func (n *Node) Close() {
 }
 
 // Log returns the last lines the node printed.
-func (n *Node) Log(lines int) string { return n.log.tail(lines) }
-
-// logBuffer keeps what the node prints, bounded.
-type logBuffer struct {
-	mu    sync.Mutex
-	lines []string
-	part  string
-}
-
-const maxLogLines = 2000
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sc := bufio.NewScanner(strings.NewReader(b.part + string(p)))
-	b.part = ""
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(p) > 0 && p[len(p)-1] != '\n' && len(lines) > 0 {
-		b.part, lines = lines[len(lines)-1], lines[:len(lines)-1]
-	}
-	b.lines = append(b.lines, lines...)
-	if len(b.lines) > maxLogLines {
-		b.lines = b.lines[len(b.lines)-maxLogLines:]
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.lines[max(0, len(b.lines)-n):], "\n")
-}
+func (n *Node) Log(lines int) string { return proctest.LastLines(n.log.String(), lines) }
