@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/srtest"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
@@ -250,17 +251,7 @@ func header(m kafka.Message, key string) string {
 // schema, counted on the registry's side.
 func TestLeaseAsksTheRegistryOncePerSubject(t *testing.T) {
 	k := kafkatest.Start(t, 1)
-	reg := srfake.New()
-	defer reg.Close()
-	var mu sync.Mutex
-	asked := map[string]int{}
-	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		asked[r.Method+" "+r.URL.Path]++
-		mu.Unlock()
-		reg.Handler().ServeHTTP(w, r)
-	}))
-	defer counting.Close()
+	reg := srtest.Start(t)
 
 	writer := avro.New()
 	if err := writer.Configure(map[string]string{schemaregistry.URLConfig: reg.URL()}, false); err != nil {
@@ -311,7 +302,7 @@ func TestLeaseAsksTheRegistryOncePerSubject(t *testing.T) {
 	cfg := map[string]string{
 		"name": "evolving-sink", "connector.class": "test.Collect", "topics": topic,
 		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter": avro.Class, "value.converter.schema.registry.url": counting.URL,
+		"value.converter": avro.Class, "value.converter.schema.registry.url": reg.CountingURL,
 	}
 	res := exec.Run(context.Background(), lease.Lease{ID: "evolving", Kind: lease.KindSink, Connector: "evolving-sink", Epoch: 1,
 		Deadline: time.Now().Add(60 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg,
@@ -331,9 +322,7 @@ func TestLeaseAsksTheRegistryOncePerSubject(t *testing.T) {
 	if versions[1] != n/2 || versions[2] != n/2 {
 		t.Fatalf("records by schema version %v, want %d of versions 1 and 2", versions, n/2)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(asked) != 1 || asked["GET /schemas"] != 1 {
+	if asked := reg.Requests(); len(asked) != 1 || asked[0] != "GET /schemas x1" {
 		t.Fatalf("the lease asked the registry %v, want GET /schemas once", asked)
 	}
 }

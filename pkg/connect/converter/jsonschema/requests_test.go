@@ -2,16 +2,11 @@ package jsonschema
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
+	"github.com/sluicehq/sluice/internal/srtest"
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
@@ -31,24 +26,10 @@ func TestReaderRegistryRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reg := srfake.New()
-			defer reg.Close()
+			reg := srtest.Start(t)
 			reg.SeedSchema(tt.subject, 1, 31, sr.Schema{Schema: v1, Type: sr.TypeJSON})
 			reg.SeedSchema(tt.subject, 2, 32, sr.Schema{Schema: v2, Type: sr.TypeJSON})
-			var mu sync.Mutex
-			asked := map[string]int{}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				p := r.URL.Path
-				if strings.HasPrefix(p, "/schemas/ids/") {
-					p = "/schemas/ids/{id}"
-				}
-				mu.Lock()
-				asked[r.Method+" "+p]++
-				mu.Unlock()
-				reg.Handler().ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			props := map[string]string{schemaregistry.URLConfig: srv.URL}
+			props := map[string]string{schemaregistry.URLConfig: reg.CountingURL}
 			if tt.strategy != "" {
 				props[schemaregistry.ValSubjectStrategyConfig] = tt.strategy
 			}
@@ -68,11 +49,7 @@ func TestReaderRegistryRequests(t *testing.T) {
 					}
 				}
 			}
-			var got []string
-			for k, n := range asked {
-				got = append(got, fmt.Sprintf("%s x%d", k, n))
-			}
-			sort.Strings(got)
+			got := reg.Requests()
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Fatalf("asked %v, want %v", got, tt.want)
 			}
