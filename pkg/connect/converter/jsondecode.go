@@ -237,7 +237,7 @@ func (r *jsonReader) skip() ([]byte, error) {
 	var err error
 	switch c := r.peek(); {
 	case c == '{':
-		err = r.eachKey(func(string) error { _, e := r.skip(); return e })
+		err = r.skipObject()
 	case c == '[':
 		err = r.eachElem(func() error { _, e := r.skip(); return e })
 	case c == '"':
@@ -262,6 +262,63 @@ func (r *jsonReader) skip() ([]byte, error) {
 		_, _, err = r.readNumber()
 	}
 	return r.b[start:r.i], err
+}
+
+// skipObject is eachKey skipping every value, without making strings of
+// the keys: skipping a JsonConverter envelope's schema is on every
+// record's path.
+func (r *jsonReader) skipObject() error {
+	r.i++ // '{'
+	if r.peek() == '}' {
+		r.i++
+		return nil
+	}
+	for {
+		if err := r.skipKey(); err != nil {
+			return err
+		}
+		if r.peek() != ':' {
+			return r.syntaxErr("expected ':'")
+		}
+		r.i++
+		if _, err := r.skip(); err != nil {
+			return err
+		}
+		switch r.peek() {
+		case ',':
+			r.i++
+		case '}':
+			r.i++
+			return nil
+		default:
+			return r.syntaxErr("expected ',' or '}'")
+		}
+	}
+}
+
+// skipKey checks and passes over a string as readString does.
+func (r *jsonReader) skipKey() error {
+	r.skipWS()
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return r.syntaxErr("expected string")
+	}
+	r.i++
+	start := r.i
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			r.i++
+			return nil
+		case c == '\\':
+			_, err := r.readEscapedString(start)
+			return err
+		case c < 0x20:
+			return r.syntaxErr("control character in string")
+		}
+		r.i++
+	}
+	return r.syntaxErr("unterminated string")
 }
 
 // eachKey reads an object, calling f after each key with the reader placed
