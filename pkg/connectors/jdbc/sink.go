@@ -106,7 +106,27 @@ type SinkTask struct {
 	lastShape  *shape
 	lastDelete *shape
 	buf        batch
-	broken     error
+	// writing is the batch being written on its own goroutine while Put
+	// maps the next one (nil when none); only it uses the connection
+	// until wait has collected it.
+	writing *write
+	broken  error
+}
+
+// write is a batch being written: when done is closed, err is what
+// failed the transaction and rejects the rows the database refused.
+type write struct {
+	table   *tableState
+	rows    []pendingRow
+	cancel  context.CancelFunc
+	done    chan struct{}
+	err     error
+	rejects []reject
+}
+
+type reject struct {
+	rec *connect.SinkRecord
+	err error
 }
 
 // tableState is what the task knows of a destination table.
@@ -286,6 +306,7 @@ func (t *SinkTask) commit(ctx context.Context, offsets map[connect.TopicPartitio
 // fail marks the task broken: its transaction is gone, so nothing more of
 // this lease may be written or committed; the lease fails and is retried whole.
 func (t *SinkTask) fail(err error) error {
+	t.stopWriting() // its outcome no longer matters
 	if t.broken == nil {
 		t.broken = err
 	}
@@ -362,10 +383,13 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 		}
 	}
 	if t.buf.shape != s || t.buf.delete != del {
-		if err := t.flush(ctx); err != nil {
+		if err := t.startWrite(ctx); err != nil {
 			return err
 		}
-		t.buf = batch{shape: s, delete: del, byKey: map[string]int{}}
+		t.buf.shape, t.buf.delete = s, del
+		if t.buf.byKey == nil {
+			t.buf.byKey = map[string]int{}
+		}
 	}
 	row := pendingRow{rec: *r, args: args}
 	if len(s.keys) > 0 && t.s.insertMode != InsertModeInsert || del {
@@ -380,7 +404,7 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 	}
 	t.buf.rows = append(t.buf.rows, row)
 	if len(t.buf.rows) >= t.s.batchSize {
-		return t.flush(ctx)
+		return t.startWrite(ctx)
 	}
 	return nil
 }
@@ -421,26 +445,94 @@ func keysOnly(s *shape) *shape {
 	return s.keysShape
 }
 
-// flush writes the buffered rows: one statement per batch inside a
-// savepoint; when the database rejects a row's data, each row alone, so
-// that only the bad rows are reported.
+// flush writes the buffered rows and waits until every write is done.
 func (t *SinkTask) flush(ctx context.Context) error {
-	b := &t.buf
-	if len(b.rows) == 0 {
+	if err := t.startWrite(ctx); err != nil {
+		return err
+	}
+	return t.wait(ctx)
+}
+
+// startWrite hands the buffered rows to a goroutine that writes them,
+// after the previous batch's write is done: the database writes one batch
+// while Put maps the next, and at most two batches are held.
+func (t *SinkTask) startWrite(ctx context.Context) error {
+	if len(t.buf.rows) == 0 {
 		return nil
 	}
-	defer func() {
-		clear(b.rows)
-		b.rows = b.rows[:0]
-		clear(b.byKey)
+	var spare []pendingRow
+	if t.writing != nil {
+		spare = t.writing.rows
+		if err := t.wait(ctx); err != nil {
+			return err
+		}
+		clear(spare)
+	}
+	b := batch{shape: t.buf.shape, delete: t.buf.delete, rows: t.buf.rows}
+	t.buf.rows = spare[:0]
+	clear(t.buf.byKey)
+	// Put's context ends when Put returns: the write keeps its deadline
+	// only, and wait, fail and Stop end it.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if dl, ok := ctx.Deadline(); ok {
+		wctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
+	w := &write{table: t.tables[b.shape.table], rows: b.rows, cancel: cancel, done: make(chan struct{})}
+	t.writing = w
+	go func() {
+		defer close(w.done)
+		w.rejects, w.err = t.write(wctx, w.table, &b)
 	}()
+	return nil
+}
+
+// wait waits for the batch being written, reports the rows the database
+// refused and fails the task if the write failed.
+func (t *SinkTask) wait(ctx context.Context) error {
+	w := t.writing
+	if w == nil {
+		return nil
+	}
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		t.stopWriting()
+		return t.fail(fmt.Errorf("jdbc: writing %d rows to %s: %w", len(w.rows), w.table.name, ctx.Err()))
+	}
+	w.cancel()
+	t.writing = nil
+	if w.err != nil {
+		return t.fail(w.err)
+	}
+	for _, r := range w.rejects {
+		if err := t.reporter.Report(ctx, r.rec, r.err); err != nil {
+			return t.fail(err)
+		}
+	}
+	return nil
+}
+
+// stopWriting ends the batch being written, if any, and waits for it.
+func (t *SinkTask) stopWriting() {
+	if w := t.writing; w != nil {
+		w.cancel()
+		<-w.done
+		t.writing = nil
+	}
+}
+
+// write writes a batch: one statement per batch.size rows inside a
+// savepoint; when the database rejects a row's data, each row alone, so
+// that only the bad rows are rejected. It runs on the writer goroutine
+// and touches nothing but the transaction.
+func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]reject, error) {
 	d := t.s.conn.dialect
-	ts := t.tables[b.shape.table]
 	per := len(b.shape.cols)
 	chunk := max(1, min(t.s.batchSize, 65535/per))
 	if t.s.insertMode == InsertModeUpdate && !b.delete {
 		chunk = 1
 	}
+	var rejects []reject
 	for start := 0; start < len(b.rows); start += chunk {
 		rows := b.rows[start:min(start+chunk, len(b.rows))]
 		err := t.savepoint(ctx, func() error { return t.exec(ctx, ts, b.shape, b.delete, rows) })
@@ -448,7 +540,7 @@ func (t *SinkTask) flush(ctx context.Context) error {
 			continue
 		}
 		if !d.IsDataError(err) {
-			return t.fail(fmt.Errorf("jdbc: writing %d rows to %s: %w", len(rows), b.shape.table, err))
+			return nil, fmt.Errorf("jdbc: writing %d rows to %s: %w", len(rows), b.shape.table, err)
 		}
 		for i := range rows {
 			one := rows[i : i+1]
@@ -457,15 +549,12 @@ func (t *SinkTask) flush(ctx context.Context) error {
 				continue
 			}
 			if !d.IsDataError(err) {
-				return t.fail(fmt.Errorf("jdbc: writing a row to %s: %w", b.shape.table, err))
+				return nil, fmt.Errorf("jdbc: writing a row to %s: %w", b.shape.table, err)
 			}
-			rerr := t.reporter.Report(ctx, &one[0].rec, &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)})
-			if rerr != nil {
-				return t.fail(rerr)
-			}
+			rejects = append(rejects, reject{&one[0].rec, &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)}})
 		}
 	}
-	return nil
+	return rejects, nil
 }
 
 func (t *SinkTask) savepoint(ctx context.Context, f func() error) error {
@@ -549,6 +638,7 @@ func (t *SinkTask) Close(context.Context, []connect.TopicPartition) error { retu
 
 // Stop rolls back an open transaction and closes the connection.
 func (t *SinkTask) Stop() error {
+	t.stopWriting()
 	if t.tx != nil {
 		t.tx.Rollback()
 		t.tx = nil

@@ -16,6 +16,10 @@ func (t *SinkTask) ensureTable(ctx context.Context, s *shape, del bool) (*tableS
 	if ts != nil && ts.checked[s] {
 		return ts, nil
 	}
+	// What follows uses the connection: the batch being written first.
+	if err := t.wait(ctx); err != nil {
+		return nil, err
+	}
 	if ts == nil {
 		var err error
 		if ts, err = t.loadTable(ctx, s.table); err != nil {

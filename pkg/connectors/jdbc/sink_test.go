@@ -364,3 +364,67 @@ func TestSinkDecimalScale(t *testing.T) {
 		}
 	})
 }
+
+// The database writes one batch while Put maps the next: upserts of keys
+// repeated across batches, tombstones between them (each switch of
+// operation starts a write), NULLs, and rows the database rejects in
+// later batches all end as if written one by one; a rejection without
+// tolerance fails the lease with nothing committed.
+func TestSinkPipelinedBatches(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		db.exec(t, "CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL, amount DECIMAL(10,2) NULL)")
+		props := db.props(map[string]string{
+			InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, DeleteEnabledConfig: "true", BatchSizeConfig: "7",
+		})
+		var recs []connect.SinkRecord
+		model := map[int64]string{}
+		var bad []int64
+		for off := range int64(400) {
+			id := off%45 + 1
+			switch {
+			case off%13 == 5:
+				recs = append(recs, tombstone(off, id))
+				delete(model, id)
+			case off%37 == 20: // too long for name: rejected, a key of its own
+				recs = append(recs, order(off, 1000+off, strings.Repeat("y", 60), "9.99"))
+				bad = append(bad, off)
+			default:
+				name, amount := fmt.Sprintf("n%d", off), ""
+				if off%5 != 0 {
+					amount = fmt.Sprintf("%d.%02d", off, off%100)
+				}
+				recs = append(recs, order(off, id, name, amount))
+				model[id] = fmt.Sprintf("%d:%s:%s", id, name, amount)
+			}
+		}
+		var want []string
+		for id := range int64(1046) {
+			if r, ok := model[id]; ok {
+				want = append(want, r)
+			}
+		}
+
+		err := sinkLease(t, props, recs, &reporter{})
+		if err == nil || !strings.Contains(err.Error(), "tolerance exceeded") {
+			t.Fatalf("errors.tolerance=none: %v, want the reporter's error", err)
+		}
+		if n := db.count(t, "SELECT count(*) FROM orders"); n != 0 {
+			t.Fatalf("failed lease left %d rows", n)
+		}
+
+		rep := &reporter{tolerate: true}
+		if err := sinkLease(t, props, recs, rep); err != nil {
+			t.Fatal(err)
+		}
+		if got, w := strings.Join(rows(t, db, "orders"), " "), strings.Join(want, " "); got != w {
+			t.Fatalf("rows:\n got %s\nwant %s", got, w)
+		}
+		var got []int64
+		for _, r := range rep.reported {
+			got = append(got, r.offset)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(bad) {
+			t.Fatalf("reported offsets %v, want %v", got, bad)
+		}
+	})
+}
