@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -55,6 +56,14 @@ type JSONConverter struct {
 	mu        sync.RWMutex
 	fromCache map[*data.Schema][]byte
 	toCache   map[string]*data.Schema
+	// last is the schema object read last and its text: records of one
+	// topic mostly repeat it.
+	last atomic.Pointer[parsedSchema]
+}
+
+type parsedSchema struct {
+	raw    []byte
+	schema *data.Schema
 }
 
 var _ connect.Converter = (*JSONConverter)(nil)
@@ -163,13 +172,25 @@ func (c *JSONConverter) ToConnectData(topic string, value []byte) (*data.Schema,
 		}
 		return nil, v, nil
 	}
-	schemaRaw, payloadRaw, err := r.readEnvelope()
+	last := c.last.Load()
+	var known []byte
+	if last != nil {
+		known = last.raw
+	}
+	schemaRaw, payloadRaw, err := r.readEnvelope(known)
 	if err != nil {
 		return nil, nil, err
 	}
-	schema, err := c.cachedSchema(schemaRaw)
-	if err != nil {
-		return nil, nil, err
+	var schema *data.Schema
+	if last != nil && bytes.Equal(schemaRaw, last.raw) {
+		schema = last.schema
+	} else {
+		if schema, err = c.cachedSchema(schemaRaw); err != nil {
+			return nil, nil, err
+		}
+		if len(schemaRaw) > 0 && schemaRaw[0] == '{' && c.cacheSize > 0 {
+			c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
+		}
 	}
 	pr := &jsonReader{b: payloadRaw}
 	v, err := c.readValue(pr, schema)

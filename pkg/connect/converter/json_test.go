@@ -3,6 +3,7 @@ package converter
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -339,5 +340,37 @@ func BenchmarkJSONToConnect(b *testing.B) {
 func TestJSONFloatQuotesNaN(t *testing.T) {
 	if got := string(appendJSONFloat(nil, math.NaN(), 64)); got != `"NaN"` {
 		t.Fatalf("got %s", got)
+	}
+}
+
+// Envelopes whose schema text repeats the last one's are read with it;
+// any other schema (a different one, the same one written differently, a
+// malformed one after a good one) is read on its own.
+func TestJSONToConnectRepeatedSchemaText(t *testing.T) {
+	c := newJSON(t, nil)
+	tests := []struct {
+		name, in, want string // want: the value as %v, or the error's start
+	}{
+		{"first", `{"schema":{"type":"int32"},"payload":7}`, "int32 7"},
+		{"same text", `{"schema":{"type":"int32"},"payload":8}`, "int32 8"},
+		{"same, spaced", `{"schema": {"type":"int32"} ,"payload":9}`, "int32 9"},
+		{"other", `{"schema":{"type":"string"},"payload":"x"}`, "string x"},
+		{"longer, same start", `{"schema":{"type":"string","optional":true},"payload":null}`, "string <nil>"},
+		{"back", `{"schema":{"type":"string"},"payload":"y"}`, "string y"},
+		{"wrong payload", `{"schema":{"type":"string"},"payload":1}`, "error"},
+		{"malformed after", `{"schema":{"type":"string"}}},"payload":"z"}`, "error"},
+		{"repeated key", `{"schema":{"type":"string"},"schema":{"type":"int64"},"payload":3}`, "int64 3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, v, err := c.ToConnectData("t", []byte(tc.in))
+			got := "error"
+			if err == nil {
+				got = fmt.Sprintf("%s %v", s.Type, v)
+			}
+			if got != tc.want {
+				t.Fatalf("ToConnectData(%s) = %s (err %v), want %s", tc.in, got, err, tc.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package converter
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -384,8 +385,11 @@ func (r *jsonReader) eachElem(f func() error) error {
 
 // readEnvelope reads {"schema":...,"payload":...} and returns the raw bytes
 // of both members. Like Jackson, a repeated key keeps its last value, and
-// content after the top-level value is ignored.
-func (r *jsonReader) readEnvelope() (schema, payload []byte, err error) {
+// content after the top-level value is ignored. known is the text of a
+// schema object read before (or nil): a schema that starts with exactly
+// those bytes is that object (an object ends where its text says), so it
+// is passed over without scanning it again.
+func (r *jsonReader) readEnvelope(known []byte) (schema, payload []byte, err error) {
 	if r.peek() != '{' {
 		if _, err := r.skip(); err != nil {
 			return nil, nil, serializationError(err)
@@ -394,6 +398,11 @@ func (r *jsonReader) readEnvelope() (schema, payload []byte, err error) {
 	}
 	other := false
 	err = r.eachKey(func(k string) error {
+		if k == "schema" && len(known) > 0 && r.peek() == '{' && bytes.HasPrefix(r.b[r.i:], known) {
+			schema = r.b[r.i : r.i+len(known)]
+			r.i += len(known)
+			return nil
+		}
 		v, err := r.skip()
 		switch k {
 		case "schema":
