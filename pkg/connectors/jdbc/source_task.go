@@ -529,11 +529,16 @@ func (t *SourceTask) scan(q *tableQuery, rows *sql.Rows, max int, recs *[]connec
 		dests[i] = q.cols[i].dest()
 	}
 	tz := t.s.conn.settings.TimeZone
+	name := tableName(q)
+	vals := make([]any, len(q.cols))
+	if max > 0 && cap(*recs) == 0 {
+		*recs = make([]connect.SourceRecord, 0, max)
+	}
 	for (max < 0 || len(*recs) < max) && rows.Next() {
 		if err := rows.Scan(dests...); err != nil {
 			return fmt.Errorf("jdbc: reading a row of %s: %w", q.from, err)
 		}
-		rec, err := t.record(q, dests, tz)
+		rec, err := t.record(q, name, dests, vals, tz)
 		if err != nil {
 			return err
 		}
@@ -545,12 +550,13 @@ func (t *SourceTask) scan(q *tableQuery, rows *sql.Rows, max int, recs *[]connec
 	return nil
 }
 
-// record builds a record from a scanned row and advances the position.
-func (t *SourceTask) record(q *tableQuery, dests []any, tz *time.Location) (connect.SourceRecord, error) {
+// record builds a record from a scanned row and advances the position;
+// name is the table's, vals a slice of one value per column it may use.
+func (t *SourceTask) record(q *tableQuery, name string, dests, vals []any, tz *time.Location) (connect.SourceRecord, error) {
 	value := data.NewStruct(q.valSchema)
-	vals := make([]any, len(q.cols))
+	clear(vals)
 	for i := range q.cols {
-		v, err := q.cols[i].value(tableName(q), dests[i], tz)
+		v, err := q.cols[i].value(name, dests[i], tz)
 		if err != nil {
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
@@ -572,7 +578,7 @@ func (t *SourceTask) record(q *tableQuery, dests []any, tz *time.Location) (conn
 	if t.s.mode == ModeBulk {
 		return rec, nil
 	}
-	offset := map[string]any{}
+	offset := make(map[string]any, 2)
 	if q.incIdx >= 0 {
 		inc, err := incrementingValue(vals[q.incIdx])
 		if err != nil {

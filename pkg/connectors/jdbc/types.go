@@ -288,6 +288,11 @@ func parseTimeOfDay(s string) (any, error) {
 
 // numeric converts a NUMERIC's text to the column's schema exactly.
 func (sc *sourceColumn) numeric(s string) (any, error) {
+	if sc.schema.Type == data.TypeBytes {
+		if u, ok := smallDecimal(s, sc.scale); ok {
+			return data.NewDecimal(u, sc.scale), nil
+		}
+	}
 	d, err := data.ParseDecimal(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnrepresentable, err)
@@ -311,6 +316,50 @@ func (sc *sourceColumn) numeric(s string) (any, error) {
 		return nil, fmt.Errorf("%w: %s is not a %s", ErrUnrepresentable, s, strings.ToUpper(string(sc.schema.Type)))
 	}
 	return fitInt(sc.schema.Type, r.Num().Int64())
+}
+
+// smallDecimal reads a plain decimal such as "-12.3" as its unscaled
+// value at scale (-123 at scale 1, -1230 at scale 2), without big
+// numbers; ok is false for anything else (more digits than scale, an
+// exponent, more than 18 characters), which ParseDecimal reads.
+func smallDecimal(s string, scale int32) (int64, bool) {
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var u int64
+	digits, frac, dot := 0, int32(0), false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			u = u*10 + int64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac > scale {
+		return 0, false
+	}
+	for ; frac < scale; frac++ {
+		if u > math.MaxInt64/10 {
+			return 0, false
+		}
+		u *= 10
+	}
+	if neg {
+		u = -u
+	}
+	return u, true
 }
 
 // roundTrips reports whether f prints back as d at d's scale: the double

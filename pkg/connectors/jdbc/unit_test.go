@@ -202,3 +202,52 @@ func TestValidateConfig(t *testing.T) {
 		})
 	}
 }
+
+// smallDecimal reads what ParseDecimal and Rescale read, and declines
+// the rest.
+func TestSmallDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		text  string
+		scale int32
+		ok    bool
+	}{
+		{"plain", "12.30", 2, true},
+		{"rescaled", "12.3", 2, true},
+		{"integer", "42", 3, true},
+		{"negative", "-0.05", 2, true},
+		{"plus", "+7.5", 1, true},
+		{"negative zero", "-0", 0, true},
+		{"eighteen digits", "999999999999999999", 0, true},
+		{"too long", "9999999999999999999", 0, false},
+		{"would overflow when scaled", "99999999999999999", 3, false},
+		{"more digits than scale", "1.234", 2, false},
+		{"exponent", "1e3", 0, false},
+		{"not a number", "NaN", 2, false},
+		{"empty", "", 2, false},
+		{"sign only", "-", 2, false},
+		{"two dots", "1.2.3", 2, false},
+		{"negative scale", "100", -2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, ok := smallDecimal(tc.text, tc.scale)
+			if ok != tc.ok {
+				t.Fatalf("smallDecimal(%q, %d) ok = %v, want %v", tc.text, tc.scale, ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			d, err := data.ParseDecimal(tc.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := d.Rescale(tc.scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := data.NewDecimal(u, tc.scale); !got.Equal(want) {
+				t.Fatalf("smallDecimal(%q, %d) = %s, want %s", tc.text, tc.scale, got, want)
+			}
+		})
+	}
+}
