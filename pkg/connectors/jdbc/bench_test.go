@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -107,11 +108,70 @@ func dbCPU(pid int) time.Duration {
 }
 
 func reportDB(b *testing.B, rows int64, elapsed, cpu, dbcpu time.Duration) {
-	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
-	b.ReportMetric(cpu.Seconds(), "cpu-s")
-	b.ReportMetric(dbcpu.Seconds(), "db-cpu-s")
-	b.ReportMetric(benchkit.PeakRSSMB(), "peak-rss-MB")
+	f := figure{rows: rows, rate: float64(rows) / elapsed.Seconds(), cpu: cpu.Seconds(), dbcpu: dbcpu.Seconds(), rss: benchkit.PeakRSSMB(), load: loadAverage()}
+	b.ReportMetric(f.rate, "rows/s")
+	b.ReportMetric(f.cpu, "cpu-s")
+	b.ReportMetric(f.dbcpu, "db-cpu-s")
+	b.ReportMetric(f.rss, "peak-rss-MB")
+	b.ReportMetric(f.load, "load1")
 	b.ReportMetric(0, "ns/op")
+	if rows > 1 { // not the benchmark's first, one-row run
+		figures[b.Name()] = f
+	}
+}
+
+// figure is one benchmark's result; figures holds them by benchmark name
+// for printRatios.
+type figure struct {
+	rows                  int64
+	rate, cpu, dbcpu, rss float64
+	load                  float64
+}
+
+var figures = map[string]figure{}
+
+// loadAverage is the machine's one-minute load average (0 when unknown):
+// the machine may be shared, and the rates with it.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return f
+}
+
+// printRatios prints each Sluice figure next to its anchor (make
+// bench-jdbc runs them all): the rate as a share of the anchor's, and
+// the CPU seconds (Sluice's or the driver loop's, plus the database's)
+// per row of each, which a loaded machine disturbs less than the rates.
+func printRatios(w io.Writer) {
+	pairs := []struct{ what, sluice, anchor, target string }{
+		{"source", "BenchmarkJDBCSource", "BenchmarkJDBCRawRead", "70%"},
+		{"sink (upsert)", "BenchmarkJDBCSink", "BenchmarkJDBCRawWrite", "50%"},
+		{"sink (upsert, LOAD DATA)", "BenchmarkJDBCSinkLoadData", "BenchmarkJDBCRawWrite", ""},
+	}
+	header := false
+	for _, p := range pairs {
+		for _, db := range []string{"postgres", "mariadb"} {
+			s, ok1 := figures[p.sluice+"/"+db]
+			a, ok2 := figures[p.anchor+"/"+db]
+			if !ok1 || !ok2 {
+				continue
+			}
+			if !header {
+				fmt.Fprintln(w, "JDBC figures against their anchors (raw driver read; COPY FROM, MariaDB: multi-row INSERTs):")
+				header = true
+			}
+			target := ""
+			if p.target != "" && !(p.what != "source" && db == "mariadb") {
+				target = ", target " + p.target
+			}
+			perRow := func(f figure) float64 { return (f.cpu + f.dbcpu) / float64(f.rows) * 1e6 }
+			fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of the anchor's rate%s (%.0f vs %.0f rows/s); CPU µs/row (client+db) %.2f vs %.2f; peak RSS %.0f vs %.0f MB; load %.1f/%.1f\n",
+				p.what, db, 100*s.rate/a.rate, target, s.rate, a.rate, perRow(s), perRow(a), s.rss, a.rss, s.load, a.load)
+		}
+	}
 }
 
 // BenchmarkJDBCRawRead is the source's anchor: one query reading every row

@@ -21,7 +21,9 @@ type runFunc func() int
 func (f runFunc) Run() int { return f() }
 
 func TestMain(m *testing.M) {
-	os.Exit(pgtest.Run(runFunc(func() int { return mariadbtest.Run(m) })))
+	code := pgtest.Run(runFunc(func() int { return mariadbtest.Run(m) }))
+	printRatios(os.Stdout)
+	os.Exit(code)
 }
 
 // testDB is a fresh database on one of the two servers.
