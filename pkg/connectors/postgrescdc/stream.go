@@ -165,6 +165,13 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 		if x.WALStart >= t.catchUpTo {
 			t.caughtUp = true
 		}
+		if isRowMessage(x.WALData) {
+			m, err := parseRowMessage(x.WALData)
+			if err != nil {
+				return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+			}
+			return t.handleRow(x.WALStart, m)
+		}
 		msg, err := pglogrepl.Parse(x.WALData)
 		if err != nil {
 			return nil, fmt.Errorf("decoding pgoutput message: %w", err)
@@ -208,18 +215,6 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 		}
 		t.lastEnd, t.lastXid, t.tx = m.TransactionEndLSN, t.tx.xidOr(t.lastXid), nil
 		return recs, nil
-	case *pglogrepl.InsertMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpCreate, nil, m.Tuple)
-		})
-	case *pglogrepl.UpdateMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpUpdate, m.OldTuple, m.NewTuple)
-		})
-	case *pglogrepl.DeleteMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpDelete, m.OldTuple, nil)
-		})
 	case *pglogrepl.TruncateMessage:
 		var recs []connect.SourceRecord
 		for _, id := range m.RelationIDs {
@@ -239,6 +234,13 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 		return recs, nil
 	}
 	return nil, nil
+}
+
+// handleRow turns an Insert, Update or Delete message into change events.
+func (t *Task) handleRow(lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
+	return t.change(lsn, m.relation, func(tb *table) ([]connect.SourceRecord, error) {
+		return t.rowEvent(tb, lsn, m.op, m.old, m.new)
+	})
 }
 
 func (tx *txState) xidOr(def int64) int64 {
@@ -273,29 +275,10 @@ func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]conne
 	return recs, nil
 }
 
-func tuple(td *pglogrepl.TupleData) []tupleValue {
-	if td == nil {
-		return nil
-	}
-	out := make([]tupleValue, len(td.Columns))
-	for i, c := range td.Columns {
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
-			out[i].null = true
-		case pglogrepl.TupleDataTypeToast:
-			out[i].toasted = true
-		default:
-			out[i].text = string(c.Data)
-		}
-	}
-	return out
-}
-
 // rowEvent builds the events of an insert, update or delete. An update
 // that changes the primary key becomes a delete of the old key (and its
 // tombstone) and a create of the new one, as Debezium does.
-func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT *pglogrepl.TupleData) ([]connect.SourceRecord, error) {
-	oldVals, newVals := tuple(oldT), tuple(newT)
+func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
 	if op == debezium.OpUpdate && oldVals != nil {
 		oldKey, err := tb.key(oldVals)
 		if err != nil {
@@ -306,11 +289,11 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 			return nil, err
 		}
 		if oldKey != nil && !data.ValuesEqual(oldKey, newKey) {
-			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldT, nil)
+			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldVals, nil)
 			if err != nil {
 				return nil, err
 			}
-			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newT)
+			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newVals)
 			if err != nil {
 				return nil, err
 			}
