@@ -70,6 +70,19 @@ func (s *Struct) GetWithoutDefault(field string) any {
 	return s.values[f.Index]
 }
 
+// Clone returns a shallow copy: a struct of the same schema with the same
+// field values (nested structs, slices and maps are shared, not copied).
+// Setting a field of the copy leaves the original as it is, which makes a
+// struct filled once a cheap template for many.
+func (s *Struct) Clone() *Struct {
+	return &Struct{schema: s.schema, values: append([]any(nil), s.values...)}
+}
+
+// At returns the value of the field with index i (Schema().Fields[i]) as
+// set, without its default: for callers that walk the schema's fields,
+// instead of looking each one up by name.
+func (s *Struct) At(i int) any { return s.values[i] }
+
 // Validate checks that every required field without a default is set and
 // that nested structs are valid.
 func (s *Struct) Validate() error {
