@@ -340,8 +340,14 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, n
 	return recs, nil
 }
 
+// streamSource returns the source block of an event at lsn in the current
+// transaction, completed from the table's template for the transaction.
 func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
-	return tb.source(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, int64(lsn), int64(t.lastEnd))
+	if c := &tb.streamSrc; c.tx != t.tx || c.lastEnd != t.lastEnd {
+		c.tx, c.lastEnd = t.tx, t.lastEnd
+		c.template = tb.sourceInfo(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, 0, int64(t.lastEnd)).Template()
+	}
+	return tb.streamSrc.template.At(int64(lsn))
 }
 
 // streamOffset is the offset of an event at lsn in the current transaction.

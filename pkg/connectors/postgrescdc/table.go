@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -34,6 +35,13 @@ type table struct {
 	keySchema    *data.Schema
 	rowSchema    *data.Schema
 	envelope     *data.Schema
+	// streamSrc is the source block template of the transaction being
+	// streamed (streamSource).
+	streamSrc struct {
+		tx       *txState
+		lastEnd  pglogrepl.LSN
+		template debezium.PostgresSourceTemplate
+	}
 }
 
 // id is schema.table, the name filters and transaction metadata use.
@@ -204,10 +212,14 @@ func (t *table) keyText(vals []tupleValue) []any {
 
 // source builds the source block of an event of the table.
 func (t *table) source(s *settings, snapshot string, commit time.Time, txID, lsn, lastCommit int64) *data.Struct {
+	return t.sourceInfo(s, snapshot, commit, txID, lsn, lastCommit).Struct()
+}
+
+func (t *table) sourceInfo(s *settings, snapshot string, commit time.Time, txID, lsn, lastCommit int64) debezium.PostgresSource {
 	return debezium.PostgresSource{
 		Common: debezium.Common{Connector: "postgresql", Name: s.prefix, DB: s.dbname, Snapshot: snapshot, Time: commit},
 		Schema: t.schema, Table: t.name, TxID: txID, LSN: lsn, LastCommitLSN: lastCommit,
-	}.Struct()
+	}
 }
 
 // zero is the fallback value of a required field without a value
