@@ -28,6 +28,9 @@ type txState struct {
 	emitted    int64 // events emitted, for the transaction block
 	perTable   map[string]int64
 	tables     []string
+	// offset holds the offset values of its events that are the same for
+	// all of them, boxed once (streamOffset).
+	offset struct{ txID, tsUsec any }
 }
 
 // pollWait bounds how long one Poll waits for the stream; catchUpWait how
@@ -351,11 +354,21 @@ func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
 }
 
 // streamOffset is the offset of an event at lsn in the current transaction.
+// The values shared with the other events of the transaction are boxed
+// once for all of them (offset.txID, offset.tsUsec, t.lastEndValue).
 func (t *Task) streamOffset(lsn pglogrepl.LSN) map[string]any {
-	off := map[string]any{lsnKey: int64(lsn), lsnProcKey: int64(lsn), txIDKey: t.tx.xid,
-		tsUsecKey: t.tx.commitTime.UnixMicro(), eventKey: t.tx.events}
+	tx := t.tx
+	if tx.offset.txID == nil {
+		tx.offset.txID, tx.offset.tsUsec = tx.xid, tx.commitTime.UnixMicro()
+	}
+	l := any(int64(lsn))
+	off := make(map[string]any, 6)
+	off[lsnKey], off[lsnProcKey], off[txIDKey], off[tsUsecKey], off[eventKey] = l, l, tx.offset.txID, tx.offset.tsUsec, tx.events
 	if t.lastEnd != 0 {
-		off[lsnCommitKey] = int64(t.lastEnd)
+		if t.lastEndValue.lsn != t.lastEnd {
+			t.lastEndValue.lsn, t.lastEndValue.v = t.lastEnd, int64(t.lastEnd)
+		}
+		off[lsnCommitKey] = t.lastEndValue.v
 	}
 	return off
 }

@@ -38,6 +38,11 @@ type Task struct {
 	resume  *position     // the offset streaming resumes inside, if any
 	tx      *txState      // the transaction being read
 	lastEnd pglogrepl.LSN // end of the last completely processed transaction
+	// lastEndValue is lastEnd boxed for the offsets, while it is lsn.
+	lastEndValue struct {
+		lsn pglogrepl.LSN
+		v   any
+	}
 	lastXid int64
 	// emittedEnd is the lastEnd of the last record emitted.
 	emittedEnd pglogrepl.LSN
