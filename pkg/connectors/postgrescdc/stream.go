@@ -319,14 +319,14 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, n
 			return nil, err
 		}
 	}
-	keyVals := oldVals
+	keyVals, keyRow := oldVals, before
 	if newVals != nil {
 		if after, err = tb.row(newVals); err != nil {
 			return nil, err
 		}
-		keyVals = newVals
+		keyVals, keyRow = newVals, after
 	}
-	key, err := tb.key(keyVals)
+	key, err := tb.keyOf(keyRow, keyVals)
 	if err != nil {
 		return nil, err
 	}

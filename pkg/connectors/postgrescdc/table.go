@@ -201,6 +201,24 @@ func (t *table) key(vals []tupleValue) (*data.Struct, error) {
 	return k, nil
 }
 
+// keyOf is key(vals) for a row already decoded into row (from vals): it
+// takes the key columns' values from row instead of decoding them again.
+func (t *table) keyOf(row *data.Struct, vals []tupleValue) (*data.Struct, error) {
+	if t.keySchema == nil {
+		return nil, nil
+	}
+	k := data.NewStruct(t.keySchema)
+	for _, j := range t.keyCols {
+		if j >= len(vals) || vals[j].null {
+			return t.key(vals) // which says what is missing
+		}
+		if err := k.Put(t.cols[j].name, row.Get(t.cols[j].name)); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
 // keyText returns the primary key's text values, for resuming a snapshot.
 func (t *table) keyText(vals []tupleValue) []any {
 	out := make([]any, len(t.keyCols))
