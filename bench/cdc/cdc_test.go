@@ -167,6 +167,9 @@ func BenchmarkCDC(b *testing.B) {
 	b.ReportMetric(float64(retained)/1e6, "wal-retained-MB")
 	b.ReportMetric(float64(unconfirmed)/1e6, "wal-unconfirmed-MB")
 
+	// Logged too, so that a failed latency phase does not lose them.
+	b.Logf("capture: %d changes in %s (%.0f/s), %.2f CPU-s, peak RSS %.0f MB, load %.2f; pg_recvlogical %.0f/s",
+		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(), cpu.Seconds(), benchkit.PeakRSSMB(), load, float64(n)/bare.Seconds())
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
