@@ -136,6 +136,7 @@ func BenchmarkCDC(b *testing.B) {
 	bare := time.Since(start)
 
 	b.ResetTimer()
+	load := loadAverage(b)
 	benchkit.ResetPeakRSS()
 	cpu0 := benchkit.CPU()
 	start = time.Now()
@@ -152,6 +153,10 @@ func BenchmarkCDC(b *testing.B) {
 	retained := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	unconfirmed := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	benchkit.Report(b, records, bytes, elapsed, cpu)
+	// The machine may be shared: CPU time per change is steadier than the
+	// rate, and the load average says how shared it was.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(records), "cpu-us/change")
+	b.ReportMetric(load, "load-avg-1m")
 	b.ReportMetric(float64(n)/bare.Seconds(), "pg_recvlogical-changes/s")
 	b.ReportMetric(float64(records)/elapsed.Seconds()/(float64(n)/bare.Seconds())*100, "pct-of-pg_recvlogical")
 	b.ReportMetric(float64(walBytes)/1e6, "wal-MB")
@@ -162,6 +167,9 @@ func BenchmarkCDC(b *testing.B) {
 	b.ReportMetric(float64(retained)/1e6, "wal-retained-MB")
 	b.ReportMetric(float64(unconfirmed)/1e6, "wal-unconfirmed-MB")
 
+	// Logged too, so that a failed latency phase does not lose them.
+	b.Logf("capture: %d changes in %s (%.0f/s), %.2f CPU-s, peak RSS %.0f MB, load %.2f; pg_recvlogical %.0f/s",
+		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(), cpu.Seconds(), benchkit.PeakRSSMB(), load, float64(n)/bare.Seconds())
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
@@ -238,4 +246,19 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], lat[len(lat)*99/100]
+}
+
+// loadAverage is the machine's one-minute load average (/proc/loadavg).
+func loadAverage(b *testing.B) float64 {
+	b.Helper()
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0 // not Linux: not reported
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 0
+	}
+	l, _ := strconv.ParseFloat(f[0], 64)
+	return l
 }

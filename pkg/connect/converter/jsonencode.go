@@ -389,11 +389,11 @@ func (c *JSONConverter) appendStruct(b []byte, s *data.Schema, st *data.Struct) 
 		}
 		b = appendJSONString(b, f.Name)
 		b = append(b, ':')
-		var fv any
-		if c.replaceNull {
-			fv = st.Get(f.Name)
-		} else {
-			fv = st.GetWithoutDefault(f.Name)
+		// By index: s and the struct's schema are equal, and looking each
+		// field up by name costs a scan of the fields per field.
+		fv := st.At(f.Index)
+		if fv == nil && c.replaceNull {
+			fv = f.Schema.Default
 		}
 		if b, err = c.appendValue(b, f.Schema, fv); err != nil {
 			return b, err

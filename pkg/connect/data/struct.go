@@ -18,8 +18,40 @@ func NewStruct(schema *Schema) *Struct {
 	if schema == nil || schema.Type != TypeStruct {
 		panic(fmt.Sprintf("data.NewStruct: not a struct schema: %v", schema))
 	}
-	return &Struct{schema: schema, values: make([]any, len(schema.Fields))}
+	// The struct and its values in one allocation for the usual sizes
+	// (a record's key, value, envelope and source block are each one).
+	switch n := len(schema.Fields); {
+	case n <= 4:
+		c := &struct4{}
+		c.s = Struct{schema: schema, values: c.v[:n:n]}
+		return &c.s
+	case n <= 8:
+		c := &struct8{}
+		c.s = Struct{schema: schema, values: c.v[:n:n]}
+		return &c.s
+	case n <= 16:
+		c := &struct16{}
+		c.s = Struct{schema: schema, values: c.v[:n:n]}
+		return &c.s
+	default:
+		return &Struct{schema: schema, values: make([]any, n)}
+	}
 }
+
+type (
+	struct4 struct {
+		s Struct
+		v [4]any
+	}
+	struct8 struct {
+		s Struct
+		v [8]any
+	}
+	struct16 struct {
+		s Struct
+		v [16]any
+	}
+)
 
 // Schema returns the struct's schema.
 func (s *Struct) Schema() *Schema { return s.schema }
@@ -69,6 +101,21 @@ func (s *Struct) GetWithoutDefault(field string) any {
 	}
 	return s.values[f.Index]
 }
+
+// Clone returns a shallow copy: a struct of the same schema with the same
+// field values (nested structs, slices and maps are shared, not copied).
+// Setting a field of the copy leaves the original as it is, which makes a
+// struct filled once a cheap template for many.
+func (s *Struct) Clone() *Struct {
+	c := NewStruct(s.schema)
+	copy(c.values, s.values)
+	return c
+}
+
+// At returns the value of the field with index i (Schema().Fields[i]) as
+// set, without its default: for callers that walk the schema's fields,
+// instead of looking each one up by name.
+func (s *Struct) At(i int) any { return s.values[i] }
 
 // Validate checks that every required field without a default is set and
 // that nested structs are valid.

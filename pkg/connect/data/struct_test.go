@@ -246,3 +246,25 @@ func TestStructString(t *testing.T) {
 		})
 	}
 }
+
+func TestStructCloneAndAt(t *testing.T) {
+	s := StructBuilder().Field("a", Int32Schema).Field("b", OptionalStringSchema).Field("c", nestedChildSchema).MustBuild()
+	child := NewStruct(nestedChildSchema).Set("int8", int8(1))
+	orig := NewStruct(s).Set("a", int32(1)).Set("c", child)
+	cp := orig.Clone()
+	if !ValuesEqual(cp, orig) || cp.Schema() != s {
+		t.Fatalf("clone %v differs from %v", cp, orig)
+	}
+	cp.Set("a", int32(2)).Set("b", "x")
+	if orig.Get("a") != int32(1) || orig.Get("b") != nil {
+		t.Errorf("setting the clone changed the original: %v", orig)
+	}
+	if cp.Get("c") != child {
+		t.Errorf("nested struct copied, want shared")
+	}
+	for i, want := range []any{int32(2), "x", child} {
+		if got := cp.At(i); got != want {
+			t.Errorf("At(%d) = %v, want %v", i, got, want)
+		}
+	}
+}

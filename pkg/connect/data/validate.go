@@ -128,11 +128,13 @@ func validate(s *Schema, v any) *invalidValue {
 		}
 		return &invalidValue{reason: reasonNull, schema: s}
 	}
-	if l, ok := logicalTypes[s.Name]; ok && l.typ == s.Type {
-		if !l.accepts(v) {
-			return wrongType(s, v)
+	if s.Name != "" { // most schemas have no name: skip the map lookup
+		if l, ok := logicalTypes[s.Name]; ok && l.typ == s.Type {
+			if !l.accepts(v) {
+				return wrongType(s, v)
+			}
+			return nil
 		}
-		return nil
 	}
 	ok := false
 	switch s.Type {

@@ -63,6 +63,7 @@ type sourceLease struct {
 	committer connect.SourceRecordCommitter
 	produced  []connect.SourceRecord
 	acks      []*written
+	written   writtenSlab
 
 	// rejected collects, under errors.tolerance=all, the records Kafka
 	// refused, to be skipped (stage KAFKA_PRODUCE) instead of failing the
@@ -331,21 +332,27 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	}
 	var w *written
 	if s.committer != nil {
-		w = &written{partition: -1, offset: -1}
+		w = s.written.next()
 		s.acks = append(s.acks, w)
 		s.produced = append(s.produced, committed(&out))
 	}
+	// Only a tolerated failure needs the record again: copy it only then
+	// (a copy per record for nothing, otherwise).
+	var failed *connect.SourceRecord
+	if s.st.h.tolerateAll {
+		c := out
+		failed = &c
+	}
 	switch {
-	case w == nil && !s.st.h.tolerateAll:
+	case w == nil && failed == nil:
 		err = s.producer.Send(ctx, msg)
 	default:
-		failed := out
 		err = s.producer.SendAck(ctx, msg, func(p int32, off int64, err error) {
 			if w != nil {
 				w.partition, w.offset = p, off
 			}
-			if err != nil && s.st.h.tolerateAll {
-				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: &failed})
+			if err != nil && failed != nil {
+				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: failed})
 			}
 		})
 	}
@@ -472,6 +479,21 @@ func committed(r *connect.SourceRecord) connect.SourceRecord {
 type written struct {
 	partition int32
 	offset    int64
+}
+
+// writtenSlab hands out a lease's written values from blocks rather than
+// one allocation per record. A block is never moved, so the producer's
+// callbacks may fill in a value while later ones are handed out.
+type writtenSlab struct{ free []written }
+
+func (ws *writtenSlab) next() *written {
+	if len(ws.free) == 0 {
+		ws.free = make([]written, 1024)
+	}
+	w := &ws.free[0]
+	ws.free = ws.free[1:]
+	*w = written{partition: -1, offset: -1}
+	return w
 }
 
 // rejections collects records Kafka rejected, reported by producer acks.

@@ -90,3 +90,21 @@ func (p *position) streamStart() pglogrepl.LSN {
 	}
 	return p.lsn
 }
+
+// streamStartOf is parsePosition(off).streamStart() for an offset outside
+// an unfinished snapshot; ok is false for one inside it (or no offset).
+func streamStartOf(off map[string]any) (lsn pglogrepl.LSN, ok bool) {
+	if off == nil {
+		return 0, false
+	}
+	if snap, _ := off[snapshotKey].(bool); snap {
+		if last, _ := off[lastSnapshotRecordKey].(bool); !last {
+			return 0, false
+		}
+	}
+	if n, ok := num(off[lsnCommitKey]); ok && n != 0 {
+		return pglogrepl.LSN(n), true
+	}
+	n, _ := num(off[lsnKey])
+	return pglogrepl.LSN(n), true
+}

@@ -28,6 +28,9 @@ type txState struct {
 	emitted    int64 // events emitted, for the transaction block
 	perTable   map[string]int64
 	tables     []string
+	// offset holds the offset values of its events that are the same for
+	// all of them, boxed once (streamOffset).
+	offset struct{ txID, tsUsec any }
 }
 
 // pollWait bounds how long one Poll waits for the stream; catchUpWait how
@@ -165,6 +168,13 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 		if x.WALStart >= t.catchUpTo {
 			t.caughtUp = true
 		}
+		if isRowMessage(x.WALData) {
+			m, err := parseRowMessage(x.WALData)
+			if err != nil {
+				return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+			}
+			return t.handleRow(x.WALStart, m)
+		}
 		msg, err := pglogrepl.Parse(x.WALData)
 		if err != nil {
 			return nil, fmt.Errorf("decoding pgoutput message: %w", err)
@@ -208,18 +218,6 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 		}
 		t.lastEnd, t.lastXid, t.tx = m.TransactionEndLSN, t.tx.xidOr(t.lastXid), nil
 		return recs, nil
-	case *pglogrepl.InsertMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpCreate, nil, m.Tuple)
-		})
-	case *pglogrepl.UpdateMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpUpdate, m.OldTuple, m.NewTuple)
-		})
-	case *pglogrepl.DeleteMessage:
-		return t.change(lsn, m.RelationID, func(tb *table) ([]connect.SourceRecord, error) {
-			return t.rowEvent(tb, lsn, debezium.OpDelete, m.OldTuple, nil)
-		})
 	case *pglogrepl.TruncateMessage:
 		var recs []connect.SourceRecord
 		for _, id := range m.RelationIDs {
@@ -239,6 +237,13 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 		return recs, nil
 	}
 	return nil, nil
+}
+
+// handleRow turns an Insert, Update or Delete message into change events.
+func (t *Task) handleRow(lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
+	return t.change(lsn, m.relation, func(tb *table) ([]connect.SourceRecord, error) {
+		return t.rowEvent(tb, lsn, m.op, m.old, m.new)
+	})
 }
 
 func (tx *txState) xidOr(def int64) int64 {
@@ -273,29 +278,10 @@ func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]conne
 	return recs, nil
 }
 
-func tuple(td *pglogrepl.TupleData) []tupleValue {
-	if td == nil {
-		return nil
-	}
-	out := make([]tupleValue, len(td.Columns))
-	for i, c := range td.Columns {
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
-			out[i].null = true
-		case pglogrepl.TupleDataTypeToast:
-			out[i].toasted = true
-		default:
-			out[i].text = string(c.Data)
-		}
-	}
-	return out
-}
-
 // rowEvent builds the events of an insert, update or delete. An update
 // that changes the primary key becomes a delete of the old key (and its
 // tombstone) and a create of the new one, as Debezium does.
-func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT *pglogrepl.TupleData) ([]connect.SourceRecord, error) {
-	oldVals, newVals := tuple(oldT), tuple(newT)
+func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
 	if op == debezium.OpUpdate && oldVals != nil {
 		oldKey, err := tb.key(oldVals)
 		if err != nil {
@@ -306,11 +292,11 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 			return nil, err
 		}
 		if oldKey != nil && !data.ValuesEqual(oldKey, newKey) {
-			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldT, nil)
+			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldVals, nil)
 			if err != nil {
 				return nil, err
 			}
-			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newT)
+			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newVals)
 			if err != nil {
 				return nil, err
 			}
@@ -333,14 +319,14 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 			return nil, err
 		}
 	}
-	keyVals := oldVals
+	keyVals, keyRow := oldVals, before
 	if newVals != nil {
 		if after, err = tb.row(newVals); err != nil {
 			return nil, err
 		}
-		keyVals = newVals
+		keyVals, keyRow = newVals, after
 	}
-	key, err := tb.key(keyVals)
+	key, err := tb.keyOf(keyRow, keyVals)
 	if err != nil {
 		return nil, err
 	}
@@ -357,16 +343,32 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldT, newT
 	return recs, nil
 }
 
+// streamSource returns the source block of an event at lsn in the current
+// transaction, completed from the table's template for the transaction.
 func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
-	return tb.source(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, int64(lsn), int64(t.lastEnd))
+	if c := &tb.streamSrc; c.tx != t.tx || c.lastEnd != t.lastEnd {
+		c.tx, c.lastEnd = t.tx, t.lastEnd
+		c.template = tb.sourceInfo(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, 0, int64(t.lastEnd)).Template()
+	}
+	return tb.streamSrc.template.At(int64(lsn))
 }
 
 // streamOffset is the offset of an event at lsn in the current transaction.
+// The values shared with the other events of the transaction are boxed
+// once for all of them (offset.txID, offset.tsUsec, t.lastEndValue).
 func (t *Task) streamOffset(lsn pglogrepl.LSN) map[string]any {
-	off := map[string]any{lsnKey: int64(lsn), lsnProcKey: int64(lsn), txIDKey: t.tx.xid,
-		tsUsecKey: t.tx.commitTime.UnixMicro(), eventKey: t.tx.events}
+	tx := t.tx
+	if tx.offset.txID == nil {
+		tx.offset.txID, tx.offset.tsUsec = tx.xid, tx.commitTime.UnixMicro()
+	}
+	l := any(int64(lsn))
+	off := make(map[string]any, 6)
+	off[lsnKey], off[lsnProcKey], off[txIDKey], off[tsUsecKey], off[eventKey] = l, l, tx.offset.txID, tx.offset.tsUsec, tx.events
 	if t.lastEnd != 0 {
-		off[lsnCommitKey] = int64(t.lastEnd)
+		if t.lastEndValue.lsn != t.lastEnd {
+			t.lastEndValue.lsn, t.lastEndValue.v = t.lastEnd, int64(t.lastEnd)
+		}
+		off[lsnCommitKey] = t.lastEndValue.v
 	}
 	return off
 }

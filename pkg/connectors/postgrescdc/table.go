@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -34,6 +35,13 @@ type table struct {
 	keySchema    *data.Schema
 	rowSchema    *data.Schema
 	envelope     *data.Schema
+	// streamSrc is the source block template of the transaction being
+	// streamed (streamSource).
+	streamSrc struct {
+		tx       *txState
+		lastEnd  pglogrepl.LSN
+		template debezium.PostgresSourceTemplate
+	}
 }
 
 // id is schema.table, the name filters and transaction metadata use.
@@ -193,6 +201,24 @@ func (t *table) key(vals []tupleValue) (*data.Struct, error) {
 	return k, nil
 }
 
+// keyOf is key(vals) for a row already decoded into row (from vals): it
+// takes the key columns' values from row instead of decoding them again.
+func (t *table) keyOf(row *data.Struct, vals []tupleValue) (*data.Struct, error) {
+	if t.keySchema == nil {
+		return nil, nil
+	}
+	k := data.NewStruct(t.keySchema)
+	for _, j := range t.keyCols {
+		if j >= len(vals) || vals[j].null {
+			return t.key(vals) // which says what is missing
+		}
+		if err := k.Put(t.cols[j].name, row.Get(t.cols[j].name)); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
 // keyText returns the primary key's text values, for resuming a snapshot.
 func (t *table) keyText(vals []tupleValue) []any {
 	out := make([]any, len(t.keyCols))
@@ -204,10 +230,14 @@ func (t *table) keyText(vals []tupleValue) []any {
 
 // source builds the source block of an event of the table.
 func (t *table) source(s *settings, snapshot string, commit time.Time, txID, lsn, lastCommit int64) *data.Struct {
+	return t.sourceInfo(s, snapshot, commit, txID, lsn, lastCommit).Struct()
+}
+
+func (t *table) sourceInfo(s *settings, snapshot string, commit time.Time, txID, lsn, lastCommit int64) debezium.PostgresSource {
 	return debezium.PostgresSource{
 		Common: debezium.Common{Connector: "postgresql", Name: s.prefix, DB: s.dbname, Snapshot: snapshot, Time: commit},
 		Schema: t.schema, Table: t.name, TxID: txID, LSN: lsn, LastCommitLSN: lastCommit,
-	}.Struct()
+	}
 }
 
 // zero is the fallback value of a required field without a value

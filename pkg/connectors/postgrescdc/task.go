@@ -38,6 +38,11 @@ type Task struct {
 	resume  *position     // the offset streaming resumes inside, if any
 	tx      *txState      // the transaction being read
 	lastEnd pglogrepl.LSN // end of the last completely processed transaction
+	// lastEndValue is lastEnd boxed for the offsets, while it is lsn.
+	lastEndValue struct {
+		lsn pglogrepl.LSN
+		v   any
+	}
 	lastXid int64
 	// emittedEnd is the lastEnd of the last record emitted.
 	emittedEnd pglogrepl.LSN
@@ -291,11 +296,12 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 
 // CommitRecord notes the position of a record Kafka acked; Commit confirms
 // it to the server once the executor has written the offsets.
+// It runs once per record after the lease's flush, so it reads only the
+// offset fields it needs (a whole parsePosition per record cost a second
+// per 400,000 records).
 func (t *Task) CommitRecord(_ context.Context, r *connect.SourceRecord, _ connect.TopicPartition, _ int64) error {
-	if p := parsePosition(r.SourceOffset); p != nil && !p.snapshotInProgress() {
-		if lsn := p.streamStart(); lsn > t.acked {
-			t.acked = lsn
-		}
+	if lsn, ok := streamStartOf(r.SourceOffset); ok && lsn > t.acked {
+		t.acked = lsn
 	}
 	return nil
 }
