@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -334,4 +335,78 @@ func sortedOffsets(o []rest.ConnectorOffset) []rest.ConnectorOffset {
 		return strings.Compare(offsets.PartitionID(a.Partition), offsets.PartitionID(b.Partition))
 	})
 	return o
+}
+
+// A sink connector with consumer.override.isolation.level=read_committed
+// gets no record of an aborted transaction and none of a transaction still
+// open: its ranges end at the last stable offset. With the default
+// (read_uncommitted, Connect's) it gets both.
+func TestSinkReadCommitted(t *testing.T) {
+	for _, tt := range []struct {
+		name, isolation string
+		want            []string
+	}{
+		{name: "read_committed", isolation: "read_committed", want: []string{"a1", "a2", "c1"}},
+		{name: "read_uncommitted", isolation: "", want: []string{"a1", "a2", "b1", "b2", "c1", "d1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t)
+			ctx := context.Background()
+			p, err := h.client.NewProducer(kafka.ProducerOptions{TransactionalID: "txn-writer-" + tt.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			txn := func(commit bool, values ...string) {
+				t.Helper()
+				if err := p.BeginTxn(); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range values {
+					if err := p.Send(ctx, kafka.Message{Topic: "txns", Partition: 0, Value: []byte(v)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if commit {
+					err = p.CommitTxn(ctx)
+				} else {
+					err = p.AbortTxn(ctx)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			txn(true, "a1", "a2")
+			txn(false, "b1", "b2")
+			txn(true, "c1")
+			// A transaction left open: the last stable offset stays before it.
+			if err := p.BeginTxn(); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Send(ctx, kafka.Message{Topic: "txns", Partition: 0, Value: []byte("d1")}); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "txns.txt")
+			props := map[string]string{
+				"name": "txn-sink", "connector.class": "FileStreamSink", "topics": "txns", "file": out,
+				"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+				"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+			}
+			if tt.isolation != "" {
+				props["consumer.override.isolation.level"] = tt.isolation
+			}
+			if err := h.coord.Add(props); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 30*time.Second, fmt.Sprintf("%v in %s", tt.want, out), func() bool { return len(readLines(out)) >= len(tt.want) })
+			// A few more lag checks: nothing beyond want arrives.
+			time.Sleep(time.Second)
+			if got := readLines(out); !slices.Equal(got, tt.want) {
+				t.Fatalf("the sink wrote %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
