@@ -284,11 +284,14 @@ func TestChaosPipeline(t *testing.T) {
 			counts["worker SIGKILLed"]++
 			rig.startWorker(w)
 		case f < 7: // the leading coordinator
-			lead := rig.leader()
-			if lead == nil {
-				counts["no leader to kill"]++
-				continue
-			}
+			// Between elections there may be none for a moment.
+			var lead *chaosCoordinator
+			proctest.CheckFor(t, time.Minute, 200*time.Millisecond, func() error {
+				if lead = rig.leader(); lead == nil {
+					return fmt.Errorf("no coordinator leads")
+				}
+				return nil
+			})
 			lead.p.Kill()
 			counts["leader SIGKILLed"]++
 			time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Millisecond)
