@@ -208,9 +208,21 @@ bench-eos:
 # committed offsets never go backwards. CHAOS_SEED=<seed> picks the run's
 # choices (timings still vary with the machine's load).
 CHAOS_SEED ?= 1
-chaos: kafka
+chaos: kafka chaos-pipeline
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) SLUICE_CHAOS_RECORDS=$${SLUICE_CHAOS_RECORDS:-100000} \
 	  SLUICE_CHAOS_ROUNDS=$${SLUICE_CHAOS_ROUNDS:-40} $(GO) test -run '^TestChaos' -count=1 -v -timeout 30m ./pkg/connect/lease/
+
+# The end-to-end chaos pipeline (functions/e2e TestChaosPipeline): datagen ->
+# three Apache Kafka brokers (exactly-once) -> S3 (versitygw) and ->
+# FileStreamSink, two coordinators with pull workers, while workers, the
+# leading coordinator and brokers are SIGKILLed. Exactly once in Kafka
+# (read_committed) and in S3, at least once in the file, committed offsets
+# never backwards. SLUICE_CHAOS_PIPELINE_RECORDS (20000) and
+# SLUICE_CHAOS_PIPELINE_FAULTS (90s) size it.
+.PHONY: chaos-pipeline
+chaos-pipeline: kafka tools
+	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) SLUICE_CHAOS_PIPELINE=1 \
+	  $(GO) test -run '^TestChaosPipeline$$' -count=1 -v -timeout 30m ./functions/e2e/
 
 # Schema Registry formats. Confluent's Python client (confluent-kafka, from
 # PyPI) in a virtualenv under the cache: it made the golden vectors of the

@@ -5,16 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/offsets"
 	"github.com/sluicehq/sluice/pkg/plugins"
 )
 
@@ -224,4 +229,185 @@ func kcatCountCommitted(t *testing.T, broker, topic string) int {
 		t.Fatalf("kcat: %v", err)
 	}
 	return strings.Count(string(out), "\n")
+}
+
+// A source connector with its own offsets.storage.topic under
+// exactly-once support keeps its offsets there: GET, PATCH and DELETE
+// /connectors/{name}/offsets read and write that topic, with the worker's
+// as Connect's secondary store. GET lists every partition either topic
+// holds, with the connector's topic's offset (null for a partition only the
+// worker's holds), as Kafka Connect 4.1 answers
+// (conformance.TestConnectorOffsetsTopicMatchesConnect).
+func TestConnectorOwnOffsetsTopic(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	cfg := testConfig()
+	cfg.ExactlyOnce = env.ExactlyOnce{ExactlyOnceSourceSupport: "enabled"}
+	cfg.GroupID = "connect-cluster"
+	coord := build(t, k, cfg, setup{opts: &lease.Options{SafetyMargin: cfg.SafetyMargin,
+		OpenOffsets: state.OffsetStoreOpener(k.Client, -1)}})
+	ctx := context.Background()
+	const name, ownTopic, n = "orders-datagen", "orders-offsets", 500
+	stale := offsets.Entry{Partition: map[string]any{"stale": "yes"}, Offset: map[string]any{"seq": int64(7)}}
+	if err := k.Offsets.Write(ctx, name, []offsets.Entry{stale}); err != nil {
+		t.Fatal(err)
+	}
+	props := datagenProps(n)
+	props["offsets.storage.topic"] = ownTopic
+	if err := coord.Add(props); err != nil {
+		t.Fatal(err)
+	}
+	var got rest.ConnectorOffsets
+	waitFor(t, 60*time.Second, "GET offsets at seq "+fmt.Sprint(n), func() bool {
+		var err error
+		if got, err = coord.ConnectorOffsets(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range got.Offsets {
+			if o.Partition["stale"] == nil && fmt.Sprint(o.Offset["seq"]) == fmt.Sprint(n) {
+				return true
+			}
+		}
+		return false
+	})
+	if len(got.Offsets) != 2 {
+		t.Fatalf("GET offsets = %+v, want the stale partition and the task's", got.Offsets)
+	}
+	var task map[string]any
+	for _, o := range got.Offsets {
+		switch {
+		case o.Partition["stale"] != nil && o.Offset != nil:
+			t.Fatalf("the partition only the worker's topic holds has offset %v, want null (Connect's answer)", o.Offset)
+		case o.Partition["stale"] == nil:
+			task = o.Partition
+		}
+	}
+	// The leases wrote to the connector's topic only.
+	own, err := state.NewOffsetStore(ctx, k.Client, kafka.TopicSpec{Name: ownTopic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if e, _ := k.Offsets.Load(ctx, name); len(e) != 1 {
+		t.Fatalf("the worker's offsets topic holds %+v, want the stale partition only", e)
+	}
+
+	// PATCH writes to both topics; DELETE removes from both.
+	if err := coord.StopConnector(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	patch := rest.ConnectorOffsets{Offsets: []rest.ConnectorOffset{{Partition: task, Offset: map[string]any{"seq": int64(42)}}}}
+	waitFor(t, 30*time.Second, "PATCH accepted once stopped", func() bool {
+		_, err := coord.AlterConnectorOffsets(ctx, name, patch)
+		return err == nil
+	})
+	for _, s := range []*state.OffsetStore{own, k.Offsets} {
+		e, err := s.Load(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e[offsets.PartitionID(task)].Offset["seq"] != int64(42) {
+			t.Fatalf("%s after PATCH: %+v, want seq 42", s.Topic(), e)
+		}
+	}
+	if got, err = coord.ConnectorOffsets(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	want := sortedOffsets([]rest.ConnectorOffset{{Partition: stale.Partition}, {Partition: task, Offset: map[string]any{"seq": int64(42)}}})
+	if fmt.Sprint(got.Offsets) != fmt.Sprint(want) {
+		t.Fatalf("GET after PATCH: %+v, want %+v", got.Offsets, want)
+	}
+	if _, err := coord.ResetConnectorOffsets(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*state.OffsetStore{own, k.Offsets} {
+		if e, err := s.Load(ctx, name); err != nil || len(e) != 0 {
+			t.Fatalf("%s after DELETE: %+v, %v; want nothing", s.Topic(), e, err)
+		}
+	}
+	if got, err = coord.ConnectorOffsets(ctx, name); err != nil || len(got.Offsets) != 0 {
+		t.Fatalf("GET after DELETE: %+v, %v", got.Offsets, err)
+	}
+}
+
+// sortedOffsets sorts offsets by partition, as GET answers them.
+func sortedOffsets(o []rest.ConnectorOffset) []rest.ConnectorOffset {
+	o = slices.Clone(o)
+	slices.SortFunc(o, func(a, b rest.ConnectorOffset) int {
+		return strings.Compare(offsets.PartitionID(a.Partition), offsets.PartitionID(b.Partition))
+	})
+	return o
+}
+
+// A sink connector with consumer.override.isolation.level=read_committed
+// gets no record of an aborted transaction and none of a transaction still
+// open: its ranges end at the last stable offset. With the default
+// (read_uncommitted, Connect's) it gets both.
+func TestSinkReadCommitted(t *testing.T) {
+	for _, tt := range []struct {
+		name, isolation string
+		want            []string
+	}{
+		{name: "read_committed", isolation: "read_committed", want: []string{"a1", "a2", "c1"}},
+		{name: "read_uncommitted", isolation: "", want: []string{"a1", "a2", "b1", "b2", "c1", "d1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t)
+			ctx := context.Background()
+			p, err := h.client.NewProducer(kafka.ProducerOptions{TransactionalID: "txn-writer-" + tt.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			txn := func(commit bool, values ...string) {
+				t.Helper()
+				if err := p.BeginTxn(); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range values {
+					if err := p.Send(ctx, kafka.Message{Topic: "txns", Partition: 0, Value: []byte(v)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if commit {
+					err = p.CommitTxn(ctx)
+				} else {
+					err = p.AbortTxn(ctx)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			txn(true, "a1", "a2")
+			txn(false, "b1", "b2")
+			txn(true, "c1")
+			// A transaction left open: the last stable offset stays before it.
+			if err := p.BeginTxn(); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Send(ctx, kafka.Message{Topic: "txns", Partition: 0, Value: []byte("d1")}); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "txns.txt")
+			props := map[string]string{
+				"name": "txn-sink", "connector.class": "FileStreamSink", "topics": "txns", "file": out,
+				"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+				"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+			}
+			if tt.isolation != "" {
+				props["consumer.override.isolation.level"] = tt.isolation
+			}
+			if err := h.coord.Add(props); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 30*time.Second, fmt.Sprintf("%v in %s", tt.want, out), func() bool { return len(readLines(out)) >= len(tt.want) })
+			// A few more lag checks: nothing beyond want arrives.
+			time.Sleep(time.Second)
+			if got := readLines(out); !slices.Equal(got, tt.want) {
+				t.Fatalf("the sink wrote %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

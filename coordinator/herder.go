@@ -436,13 +436,11 @@ func (c *Coordinator) ConnectorOffsets(ctx context.Context, name string) (rest.C
 	if c.d.Offsets == nil {
 		return out, nil
 	}
-	entries, err := c.d.Offsets.Load(ctx, name)
+	offs, err := c.sourceOffsets(ctx, name, cs.Config)
 	if err != nil {
 		return out, err
 	}
-	for _, id := range slices.Sorted(maps.Keys(entries)) {
-		out.Offsets = append(out.Offsets, rest.ConnectorOffset{Partition: entries[id].Partition, Offset: entries[id].Offset})
-	}
+	out.Offsets = offs
 	return out, nil
 }
 
@@ -508,7 +506,7 @@ func (c *Coordinator) AlterConnectorOffsets(ctx context.Context, name string, of
 	for _, o := range offs.Offsets {
 		entries = append(entries, offsets.Entry{Partition: o.Partition, Offset: o.Offset})
 	}
-	if err := c.d.Offsets.Write(ctx, name, entries); err != nil {
+	if err := c.writeSourceOffsets(ctx, name, cs.Config, entries); err != nil {
 		return rest.Message{}, err
 	}
 	return rest.Message{Message: "The offsets for this connector have been altered successfully"}, nil
@@ -531,15 +529,15 @@ func (c *Coordinator) ResetConnectorOffsets(ctx context.Context, name string) (r
 	if c.d.Offsets == nil {
 		return rest.Message{}, errors.New("this coordinator has no source offsets store")
 	}
-	entries, err := c.d.Offsets.Load(ctx, name)
+	current, err := c.sourceOffsets(ctx, name, cs.Config)
 	if err != nil {
 		return rest.Message{}, err
 	}
 	var tombstones []offsets.Entry
-	for _, e := range entries {
-		tombstones = append(tombstones, offsets.Entry{Partition: e.Partition})
+	for _, o := range current {
+		tombstones = append(tombstones, offsets.Entry{Partition: o.Partition})
 	}
-	if err := c.d.Offsets.Write(ctx, name, tombstones); err != nil {
+	if err := c.writeSourceOffsets(ctx, name, cs.Config, tombstones); err != nil {
 		return rest.Message{}, err
 	}
 	return rest.Message{Message: "The offsets for this connector have been reset successfully"}, nil

@@ -124,7 +124,11 @@ func (cr *connectorRun) sinkLag() (*sinkLag, error) {
 		if err != nil {
 			return nil, err
 		}
-		cr.lag = &sinkLag{c: cr.c, group: lease.GroupID(cr.name), match: match}
+		readCommitted, err := lease.ReadsCommitted(cr.config)
+		if err != nil {
+			return nil, err
+		}
+		cr.lag = &sinkLag{c: cr.c, group: lease.GroupID(cr.name), match: match, readCommitted: readCommitted}
 	}
 	return cr.lag, nil
 }
@@ -142,12 +146,17 @@ type sinkLag struct {
 	c     *Coordinator
 	group string
 	match func(string) bool
+	// readCommitted: the connector reads with read_committed isolation
+	// (lease.IsolationLevelConfig), so its ranges end at each partition's
+	// last stable offset rather than its high watermark.
+	readCommitted bool
 
 	mu        sync.Mutex // held during a check
 	checked   time.Time  // when the last successful check started
 	all       []kafka.TopicPartition
 	committed map[kafka.TopicPartition]int64
 	wms       map[kafka.TopicPartition]kafka.Watermark
+	ends      map[kafka.TopicPartition]int64 // where ranges may end
 
 	// last is the last check's lag per partition, for the console and GET
 	// /sluice/v1/ (read without waiting for a check in progress).
@@ -174,27 +183,43 @@ func (s *sinkLag) record(checked time.Time, all []kafka.TopicPartition, committe
 }
 
 // check returns the connector's partitions, sorted, with their committed
-// offsets and watermarks, from a check that started after after.
-func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPartition, map[kafka.TopicPartition]int64, map[kafka.TopicPartition]kafka.Watermark, error) {
+// offsets, watermarks and where a range may end (the high watermark, or
+// with read_committed the last stable offset), from a check that started
+// after after.
+func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPartition, map[kafka.TopicPartition]int64, map[kafka.TopicPartition]kafka.Watermark, map[kafka.TopicPartition]int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.checked.IsZero() && s.checked.After(after) {
-		return s.all, s.committed, s.wms, nil
+		return s.all, s.committed, s.wms, s.ends, nil
 	}
 	started := time.Now()
 	all, err := s.c.partitionsOf(ctx, s.match)
 	if err != nil || len(all) == 0 {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	committed, err := s.c.d.Kafka.CommittedOffsets(ctx, s.group, all)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	wms, err := s.c.d.Kafka.Watermarks(ctx, all)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	s.checked, s.all, s.committed, s.wms = started, all, committed, wms
+	ends := make(map[kafka.TopicPartition]int64, len(all))
+	for tp, wm := range wms {
+		ends[tp] = wm.High
+	}
+	if s.readCommitted {
+		// Asked after the high watermarks: never beyond them.
+		stable, err := s.c.d.Kafka.StableWatermarks(ctx, all)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		for tp, wm := range stable {
+			ends[tp] = min(ends[tp], wm.High)
+		}
+	}
+	s.checked, s.all, s.ends, s.committed, s.wms = started, all, ends, committed, wms
 	s.record(started, all, committed, wms)
 	if s.c.log.Enabled(ctx, slog.LevelDebug) {
 		var lag int64
@@ -207,7 +232,7 @@ func (s *sinkLag) check(ctx context.Context, after time.Time) ([]kafka.TopicPart
 		}
 		s.c.log.Debug("sink lag checked", "group", s.group, "partitions", len(all), "lag", lag, "took", time.Since(started))
 	}
-	return all, committed, wms, nil
+	return all, committed, wms, ends, nil
 }
 
 // topicCache is the coordinator's topic metadata, shared by the sink
@@ -266,7 +291,7 @@ func (t *taskRun) assignment(all []kafka.TopicPartition) []kafka.TopicPartition 
 // [committed, high watermark) when the lag reaches flush.size or has been
 // pending for the rotation interval (rule 4 of docs/architecture.md).
 func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, after, now time.Time) ([]lease.Range, error) {
-	all, committed, wms, err := lag.check(ctx, after)
+	all, committed, wms, ends, err := lag.check(ctx, after)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +317,7 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		if err != nil {
 			return nil, err
 		}
-		lag := wm.High - start
+		lag := ends[tp] - start
 		if lag <= 0 {
 			delete(plan.lagSince, tp)
 			continue
@@ -308,7 +333,7 @@ func (t *taskRun) dueRanges(ctx context.Context, lag *sinkLag, plan *sinkPlan, a
 		if lag < plan.flushSize && now.Sub(since) < plan.rotateInterval {
 			continue
 		}
-		end := min(wm.High, start+plan.maxRecords)
+		end := min(ends[tp], start+plan.maxRecords)
 		if lag >= plan.flushSize && now.Sub(since) < plan.rotateInterval {
 			// Due by size, not by age: cover whole multiples of flush.size so
 			// that storage sinks write full files, and leave the remainder

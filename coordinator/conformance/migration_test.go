@@ -225,8 +225,9 @@ func describeGroup(t *testing.T, c *realkafka.Cluster, group, topic string, want
 
 // startSluiceOn starts a coordinator on Connect's own internal topics
 // (connect-configs, connect-status, connect-offsets), or on
-// <topicPrefix>-configs and the like, and group id.
-func startSluiceOn(t testing.TB, c *realkafka.Cluster, group, topicPrefix string) (string, *proctest.Process) {
+// <topicPrefix>-configs and the like, and group id, with the extra
+// environment variables given.
+func startSluiceOn(t testing.TB, c *realkafka.Cluster, group, topicPrefix string, extra ...string) (string, *proctest.Process) {
 	t.Helper()
 	addr := proctest.FreeAddr(t)
 	env := []string{
@@ -243,6 +244,7 @@ func startSluiceOn(t testing.TB, c *realkafka.Cluster, group, topicPrefix string
 		env = append(env, "SLUICE_CONFIG_STORAGE_TOPIC="+topicPrefix+"-configs", "SLUICE_STATUS_STORAGE_TOPIC="+topicPrefix+"-status",
 			"SLUICE_OFFSET_STORAGE_TOPIC="+topicPrefix+"-offsets", "SLUICE_LEASE_STORAGE_TOPIC="+topicPrefix+"-leases")
 	}
+	env = append(env, extra...)
 	p := proctest.Start(t, "coordinator", coordinatorBinary(t), env)
 	tg := &target{name: "Sluice", url: "http://" + addr}
 	proctest.CheckFor(t, 2*time.Minute, 200*time.Millisecond, func() error {

@@ -46,13 +46,26 @@ const (
 // Leader changes are followed by refreshing metadata, a bounded number of
 // times. FetchRange starts no goroutines.
 func (c *Client) FetchRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, fn func([]Message) error) error {
+	return c.fetchRange(ctx, tp, start, end, maxBytes, sarama.ReadUncommitted, fn)
+}
+
+// FetchCommittedRange is FetchRange with read_committed isolation (a sink
+// connector's consumer.override.isolation.level=read_committed): records
+// of aborted transactions are left out, and end must not be beyond the
+// last stable offset (StableWatermarks), or it fails with an error
+// wrapping ErrBeyondHighWatermark.
+func (c *Client) FetchCommittedRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, fn func([]Message) error) error {
+	return c.fetchRange(ctx, tp, start, end, maxBytes, sarama.ReadCommitted, fn)
+}
+
+func (c *Client) fetchRange(ctx context.Context, tp TopicPartition, start, end int64, maxBytes int32, iso sarama.IsolationLevel, fn func([]Message) error) error {
 	if start < 0 || end < start {
 		return fmt.Errorf("%w: %s [%d, %d)", ErrInvalidRange, tp, start, end)
 	}
 	if start == end {
 		return ctx.Err()
 	}
-	wms, err := c.Watermarks(ctx, []TopicPartition{tp})
+	wms, err := c.watermarks(ctx, []TopicPartition{tp}, iso)
 	if err != nil {
 		return err
 	}
@@ -61,9 +74,13 @@ func (c *Client) FetchRange(ctx context.Context, tp TopicPartition, start, end i
 		return fmt.Errorf("%w: %s start %d is below the log start offset %d (records deleted)", ErrOffsetOutOfRange, tp, start, wm.Low)
 	}
 	if end > wm.High {
-		return fmt.Errorf("%w: %s end %d is beyond the high watermark %d", ErrBeyondHighWatermark, tp, end, wm.High)
+		what := "high watermark"
+		if iso == sarama.ReadCommitted {
+			what = "last stable offset"
+		}
+		return fmt.Errorf("%w: %s end %d is beyond the %s %d", ErrBeyondHighWatermark, tp, end, what, wm.High)
 	}
-	return c.ReadRange(ctx, tp, start, end, maxBytes, fn)
+	return c.readRange(ctx, tp, start, end, maxBytes, iso, fn)
 }
 
 // ReadRange is FetchRange without the check of the range against the log

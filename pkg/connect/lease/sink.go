@@ -66,16 +66,23 @@ type sinkLease struct {
 	// putTime is the time fetch spent converting and putting, rather than
 	// waiting for the broker (for the lease's debug log).
 	putTime time.Duration
+	// readCommitted: the connector reads with read_committed isolation
+	// (IsolationLevelConfig).
+	readCommitted bool
 }
 
 // startSink creates the lease's stages, starts a sink task for the
 // assignment and opens its partitions.
 func (r *run) startSink(ctx context.Context, assignment []connect.TopicPartition) (*sinkLease, error) {
+	readCommitted, err := ReadsCommitted(r.lease.ConnectorConfig)
+	if err != nil {
+		return nil, err
+	}
 	st, err := r.newStages(nil)
 	if err != nil {
 		return nil, err
 	}
-	s := &sinkLease{run: r, st: st, assignment: assignment, task: r.plugin.NewSinkTask()}
+	s := &sinkLease{run: r, st: st, assignment: assignment, task: r.plugin.NewSinkTask(), readCommitted: readCommitted}
 	tc := sinkContext{assignment: assignment, reporter: &reporter{h: st.h, conv: st.conv, class: r.plugin.Class}}
 	if err := s.task.Start(ctx, tc, r.lease.TaskConfig); err != nil {
 		_ = s.task.Stop()
@@ -133,13 +140,17 @@ func (s *sinkLease) fetch(ctx context.Context) error {
 	maxBytes := max(1, s.e.opts.FetchMaxBytes/2)
 	var fetchErr error // set before batches closes
 	var fetchRange Range
+	fetchRangeOf := s.e.kafka.FetchRange
+	if s.readCommitted {
+		fetchRangeOf = s.e.kafka.FetchCommittedRange
+	}
 	go func() {
 		defer close(batches)
 		for _, rg := range s.lease.Ranges {
 			if rg.Start == rg.End {
 				continue
 			}
-			err := s.e.kafka.FetchRange(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
+			err := fetchRangeOf(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
 				select {
 				case batches <- batch{rg, msgs}:
 					return nil
@@ -327,7 +338,11 @@ func (s *sinkLease) preCommit(ctx context.Context, current map[connect.TopicPart
 // morePending reports whether any leased partition has records beyond its
 // range. It is advisory: an error just says "don't know" (false).
 func (s *sinkLease) morePending(ctx context.Context) bool {
-	wm, err := s.e.kafka.Watermarks(ctx, s.assignment)
+	watermarks := s.e.kafka.Watermarks
+	if s.readCommitted {
+		watermarks = s.e.kafka.StableWatermarks
+	}
+	wm, err := watermarks(ctx, s.assignment)
 	if err != nil {
 		return false
 	}
