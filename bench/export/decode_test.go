@@ -19,8 +19,7 @@ import (
 // the export's topic holds them) read by the StringConverter and the
 // schemaless JsonConverter and written by the Parquet format (snappy), a
 // file every flush.size records, on one goroutine. It is the figure to
-// profile the decoding and Parquet writing with (SLUICE_BENCH_CPUPROFILE
-// profiles the timed part only, not the generation of the messages):
+// profile the decoding and Parquet writing with:
 //
 //	SLUICE_BENCH_RECORDS=1000000 SLUICE_BENCH_CPUPROFILE=cpu.prof go test -run '^$' -bench DecodeParquet -benchtime 1x ./bench/export/
 func BenchmarkDecodeParquet(b *testing.B) {
@@ -54,17 +53,7 @@ func BenchmarkDecodeParquet(b *testing.B) {
 		b.Fatal(err)
 	}
 	bytes := int64(len(arena))
-	if path := os.Getenv("SLUICE_BENCH_CPUPROFILE"); path != "" {
-		out, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer out.Close()
-		if err := pprof.StartCPUProfile(out); err != nil {
-			b.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer startProfile(b)()
 	benchkit.ResetPeakRSS()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -107,4 +96,28 @@ func BenchmarkDecodeParquet(b *testing.B) {
 	b.StopTimer()
 	benchkit.Report(b, int64(n*b.N), bytes*int64(b.N), elapsed, cpu)
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6/float64(n), "cpu-s/1M")
+}
+
+// startProfile starts a CPU profile of the timed part of a benchmark (not
+// of producing or generating its data) into the file SLUICE_BENCH_CPUPROFILE
+// names, if set, and returns the function that stops it.
+func startProfile(b *testing.B) (stop func()) {
+	b.Helper()
+	path := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := out.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
