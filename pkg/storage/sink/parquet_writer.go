@@ -63,6 +63,7 @@ type ParquetWriter struct {
 	batchRows  int64
 	batchBytes int
 	closed     bool
+	enc        *pageEncoder
 }
 
 var _ storage.RecordWriter = (*ParquetWriter)(nil)
@@ -177,8 +178,14 @@ func (w *ParquetWriter) flushBatch() error {
 		return nil
 	}
 	pw := w.pw
+	if w.enc == nil {
+		w.enc = newPageEncoder()
+	}
 	for _, c := range w.ls.cols {
-		pages := c.encode(w.f.cfg.PageSize, w.f.codec)
+		pages, err := c.encode(w.f.cfg.PageSize, w.f.codec, w.enc)
+		if err != nil {
+			return fmt.Errorf("parquet: %w", err)
+		}
 		for _, p := range pages {
 			pw.Size += int64(len(p.RawData))
 		}
@@ -264,8 +271,8 @@ func (w *ParquetWriter) Close() error {
 
 // encode cuts the column's buffered entries into data pages of about
 // pageSize bytes of values, each starting at a row boundary, with their
-// statistics, and compresses them with the library's page encoder.
-func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page {
+// statistics, and encodes and compresses them (see pageEncoder).
+func (c *column) encode(pageSize int, codec pq.CompressionCodec, enc *pageEncoder) ([]*layout.Page, error) {
 	var pages []*layout.Page
 	n := len(c.values)
 	phys := *c.elem.Type
@@ -291,16 +298,6 @@ func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page 
 		}
 		page := layout.NewDataPage()
 		page.PageSize = int32(pageSize)
-		page.DataTable = &layout.Table{
-			Schema:             c.elem,
-			Path:               c.pathSlice,
-			MaxDefinitionLevel: c.maxDef,
-			MaxRepetitionLevel: c.maxRep,
-			Values:             c.values[i:j],
-			DefinitionLevels:   c.defs[i:j],
-			RepetitionLevels:   c.reps[i:j],
-			Info:               c.info,
-		}
 		page.MinVal, page.MaxVal = c.minMax(i, j)
 		nullCount := nulls
 		page.NullCount = &nullCount
@@ -308,14 +305,15 @@ func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page 
 		page.CompressType = codec
 		page.Path = c.pathSlice
 		page.Info = c.info
-		page.DataPageCompress(codec)
-		page.DataTable = nil
+		if err := enc.encode(page, c, i, j, codec); err != nil {
+			return nil, err
+		}
 		pages = append(pages, page)
 		c.pageRows = append(c.pageRows, rows)
 		c.pageNull = append(c.pageNull, nulls == int64(j-i))
 		i = j
 	}
-	return pages
+	return pages, nil
 }
 
 func fixedSize(t pq.Type) int {
