@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/xitongsys/parquet-go-source/writerfile"
 	"github.com/xitongsys/parquet-go/common"
@@ -100,6 +101,7 @@ func (w *ParquetWriter) open(s *data.Schema, schemaless bool) error {
 		c.path = pw.SchemaHandler.IndexMap[int32(ls.leafElems[i])]
 		c.pathSlice = common.StrToPath(c.path)
 		c.info = common.NewTag()
+		c.takeBuffers()
 	}
 	w.pw, w.ls, w.schema, w.schemaless = pw, ls, s, schemaless
 	return nil
@@ -266,7 +268,40 @@ func (w *ParquetWriter) Close() error {
 	if err := w.pw.WriteStop(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
+	if w.ls != nil {
+		for _, c := range w.ls.cols {
+			c.returnBuffers()
+		}
+	}
 	return w.bw.Flush()
+}
+
+// columnBuffers are a column's entry buffers, kept between files: a
+// column's buffers grow to a batch's entries in every file, and a file of
+// flush.size records is soon followed by the next.
+type columnBuffers struct {
+	values     []any
+	defs, reps []int32
+}
+
+var columnBufferPool sync.Pool // of *columnBuffers
+
+// takeBuffers gives c empty buffers from the pool, if it has some.
+func (c *column) takeBuffers() {
+	if b, ok := columnBufferPool.Get().(*columnBuffers); ok {
+		c.values, c.defs, c.reps = b.values[:0], b.defs[:0], b.reps[:0]
+	}
+}
+
+// returnBuffers hands c's buffers, emptied, back to the pool; c must not
+// be written to again.
+func (c *column) returnBuffers() {
+	if cap(c.values) == 0 {
+		return
+	}
+	clear(c.values[:cap(c.values)])
+	columnBufferPool.Put(&columnBuffers{values: c.values[:0], defs: c.defs[:0], reps: c.reps[:0]})
+	c.values, c.defs, c.reps = nil, nil, nil
 }
 
 // encode cuts the column's buffered entries into data pages of about
