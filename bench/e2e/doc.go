@@ -16,6 +16,10 @@
 //     JSON lines into a 4-partition topic, until the topic holds them all;
 //     BenchmarkE2ERawProduce is the same messages produced by the same Kafka
 //     client (pkg/kafka) with nothing else, the ingest's ceiling.
+//   - BenchmarkE2EIngestVsRaw: the two in turn on the same lines and
+//     broker, and the ingest's throughput as a share of raw produce's
+//     (ratio: from the coordinator's start; ratio-from-first: from the
+//     first line in the topic), the "ingest ≥ 80% of raw produce".
 //
 // Each run reports the time to the first committed offsets and to all of
 // them, records/s, the coordinator's CPU seconds and peak RSS (from /proc,

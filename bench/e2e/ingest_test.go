@@ -132,7 +132,6 @@ func ingest(b *testing.B, bin, broker string, client *kafka.Client, file string,
 func BenchmarkE2ERawProduce(b *testing.B) {
 	broker := benchkit.ExternalBroker(b)
 	client := kafkatest.Connect(b, []string{broker}).Client
-	ctx := context.Background()
 	for _, n := range sizes(b) {
 		_, lines := jsonLines(b, n)
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
@@ -140,31 +139,78 @@ func BenchmarkE2ERawProduce(b *testing.B) {
 			var bytes int64
 			benchkit.ResetPeakRSS()
 			for i := range b.N {
-				topic := fmt.Sprintf("raw-%d-%d", n, i)
-				if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: topic, Partitions: partitions}); err != nil {
-					b.Fatal(err)
-				}
-				p, err := client.NewProducer(kafka.ProducerOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				start, cpu0 := time.Now(), benchkit.CPU()
-				for _, l := range lines {
-					if err := p.Send(ctx, kafka.Message{Topic: topic, Partition: -1, Value: l}); err != nil {
-						b.Fatal(err)
-					}
-					bytes += int64(len(l))
-				}
-				if err := p.Flush(ctx); err != nil {
-					b.Fatal(err)
-				}
-				elapsed += time.Since(start)
-				cpu += benchkit.CPU() - cpu0
-				p.Close()
+				e, c, by := rawProduce(b, client, fmt.Sprintf("raw-%d-%d", n, i), lines)
+				elapsed, cpu, bytes = elapsed+e, cpu+c, bytes+by
 			}
 			benchkit.Report(b, int64(n*b.N), bytes, elapsed, cpu)
 			fmt.Printf("raw produce, %d records: %s (%.0f records/s), %.2f CPU-s\n", n, (elapsed / time.Duration(b.N)).Round(time.Millisecond),
 				float64(n*b.N)/elapsed.Seconds(), cpu.Seconds()/float64(b.N))
+		})
+	}
+}
+
+// rawProduce produces lines to a new 4-partition topic as the values of
+// keyless messages with pkg/kafka's producer and returns the time from the
+// first send to the flush's end, the CPU the process used meanwhile and
+// the bytes sent.
+func rawProduce(b *testing.B, client *kafka.Client, topic string, lines [][]byte) (elapsed, cpu time.Duration, bytes int64) {
+	b.Helper()
+	ctx := context.Background()
+	if err := client.EnsureTopic(ctx, kafka.TopicSpec{Name: topic, Partitions: partitions}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	start, cpu0 := time.Now(), benchkit.CPU()
+	for _, l := range lines {
+		if err := p.Send(ctx, kafka.Message{Topic: topic, Partition: -1, Value: l}); err != nil {
+			b.Fatal(err)
+		}
+		bytes += int64(len(l))
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start), benchkit.CPU() - cpu0, bytes
+}
+
+// BenchmarkE2EIngestVsRaw is the ingest figure as one number: for
+// the same SLUICE_BENCH_RECORDS JSON lines on the same broker, runs of
+// BenchmarkE2ERawProduce's raw produce and of BenchmarkE2EIngest's
+// end-to-end ingest in turn (so that both see the same load), and the
+// ingest's throughput as a share of raw produce's: "ratio" end to end (from
+// the coordinator's start until the topic holds every line, as the target
+// is stated), and "ratio-from-first" from the first line in the topic
+// (start-up left out).
+func BenchmarkE2EIngestVsRaw(b *testing.B) {
+	bin := binaries(b)
+	broker := benchkit.ExternalBroker(b)
+	client := kafkatest.Connect(b, []string{broker}).Client
+	for _, n := range sizes(b) {
+		file, lines := jsonLines(b, n)
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			var raw, all, steady, rawCPU, ingestCPU time.Duration
+			for i := range b.N {
+				e, c, _ := rawProduce(b, client, fmt.Sprintf("rawvs-%d-%d", n, i), lines)
+				r := ingest(b, bin, broker, client, file, n, i)
+				raw, rawCPU = raw+e, rawCPU+c
+				all, steady, ingestCPU = all+r.all, steady+(r.all-r.first), ingestCPU+r.coordCPU
+				fmt.Printf("ingest vs raw produce, %d records: raw %s (%.0f records/s, %.2f CPU-s), ingest %s from start (%.0f records/s, %.0f%% of raw), %s from the first line (%.0f%% of raw); coordinator %.2f CPU-s, peak RSS %.0f MB\n",
+					n, e.Round(time.Millisecond), float64(n)/e.Seconds(), c.Seconds(),
+					r.all.Round(time.Millisecond), float64(n)/r.all.Seconds(), 100*e.Seconds()/r.all.Seconds(),
+					(r.all - r.first).Round(time.Millisecond), 100*e.Seconds()/(r.all-r.first).Seconds(), r.coordCPU.Seconds(), r.coordRSS)
+			}
+			k := float64(b.N)
+			b.ReportMetric(float64(n)*k/raw.Seconds(), "raw-records/s")
+			b.ReportMetric(float64(n)*k/all.Seconds(), "ingest-records/s")
+			b.ReportMetric(raw.Seconds()/all.Seconds(), "ratio")
+			b.ReportMetric(raw.Seconds()/steady.Seconds(), "ratio-from-first")
+			b.ReportMetric(rawCPU.Seconds()/k, "raw-cpu-s")
+			b.ReportMetric(ingestCPU.Seconds()/k, "coord-cpu-s")
+			b.ReportMetric(0, "ns/op")
 		})
 	}
 }

@@ -7,6 +7,9 @@
 // (BenchmarkExportParquetS3), and checked with an independent Parquet
 // reader.
 //
+// SLUICE_BENCH_CPUPROFILE=file writes a CPU profile of the timed exports
+// (not of producing the data) to file.
+//
 // Run the product's figure (1,000,000 records) with
 //
 //	make bench-export

@@ -224,6 +224,7 @@ func runWith(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string
 	exec := newExecutor(b, d)
 	tasks := envInt(b, "SLUICE_BENCH_TASKS", partitions)
 	benchkit.ResetPeakRSS()
+	stopProfile := startProfile(b)
 	b.ResetTimer()
 	start, cpu0 := time.Now(), benchkit.CPU()
 	var bytes int64
@@ -235,6 +236,7 @@ func runWith(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string
 	}
 	elapsed, cpu := time.Since(start), benchkit.CPU()-cpu0
 	b.StopTimer()
+	stopProfile()
 	benchkit.Report(b, d.records*int64(b.N), bytes, elapsed, cpu)
 	var out int64
 	for i := range b.N {

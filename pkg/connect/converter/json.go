@@ -164,7 +164,8 @@ func (c *JSONConverter) ToConnectData(topic string, value []byte) (*data.Schema,
 	if len(value) == 0 {
 		return nil, nil, nil
 	}
-	r := &jsonReader{b: value}
+	r := pooledReader(value)
+	defer putReader(r)
 	if !c.schemasEnabled {
 		v, err := r.readAny()
 		if err != nil {
@@ -192,8 +193,8 @@ func (c *JSONConverter) ToConnectData(topic string, value []byte) (*data.Schema,
 			c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
 		}
 	}
-	pr := &jsonReader{b: payloadRaw}
-	v, err := c.readValue(pr, schema)
+	r.reset(payloadRaw)
+	v, err := c.readValue(r, schema)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -20,6 +21,58 @@ import (
 type jsonReader struct {
 	b []byte
 	i int
+	// share makes the strings read substrings of whole, one copy of b made
+	// at the first string: one allocation for all of an input's strings
+	// instead of one each. It is set only for inputs of at most
+	// maxSharedInput bytes (see reset), so that a string read keeps at most
+	// that much alive.
+	share bool
+	whole string
+	// keys, when not nil, interns object keys: the field names of a topic's
+	// records are the same in every record and, once seen, are read without
+	// allocating.
+	keys map[string]string
+}
+
+const (
+	// maxSharedInput is the largest input whose strings share one copy.
+	maxSharedInput = 4 << 10
+	// maxInternedKeys bounds a reader's interned keys (the table is cleared
+	// when full) and maxInternedKeyLen the length of one.
+	maxInternedKeys   = 1024
+	maxInternedKeyLen = 64
+)
+
+// readerPool holds readers with their interned keys, so that the records
+// a converter reads one after another share them.
+var readerPool = sync.Pool{New: func() any { return &jsonReader{keys: map[string]string{}} }}
+
+// pooledReader returns a reader of b from the pool; putReader returns it.
+func pooledReader(b []byte) *jsonReader {
+	r := readerPool.Get().(*jsonReader)
+	r.reset(b)
+	return r
+}
+
+func putReader(r *jsonReader) {
+	r.b, r.whole = nil, ""
+	readerPool.Put(r)
+}
+
+// reset makes r read b from its start, keeping its interned keys.
+func (r *jsonReader) reset(b []byte) {
+	r.b, r.i, r.share, r.whole = b, 0, len(b) <= maxSharedInput, ""
+}
+
+// str returns b[i:j] as a string: a substring of whole when sharing.
+func (r *jsonReader) str(i, j int) string {
+	if !r.share || i == j {
+		return string(r.b[i:j])
+	}
+	if r.whole == "" {
+		r.whole = string(r.b)
+	}
+	return r.whole[i:j]
 }
 
 var errSyntax = errors.New("malformed JSON")
@@ -139,7 +192,7 @@ func (r *jsonReader) readString() (string, error) {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
-			s := string(r.b[start:r.i])
+			s := r.str(start, r.i)
 			r.i++
 			return s, nil
 		case c == '\\':
@@ -150,6 +203,40 @@ func (r *jsonReader) readString() (string, error) {
 		r.i++
 	}
 	return "", r.syntaxErr("unterminated string")
+}
+
+// readKey reads an object's key, as readString, interning it when r has
+// a table for that and the key is short and has no escapes.
+func (r *jsonReader) readKey() (string, error) {
+	if r.keys == nil {
+		return r.readString()
+	}
+	r.skipWS()
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return r.readString()
+	}
+	start := r.i + 1
+	for j := start; j < len(r.b) && j-start <= maxInternedKeyLen; j++ {
+		c := r.b[j]
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		if c != '"' {
+			continue
+		}
+		raw := r.b[start:j]
+		k, ok := r.keys[string(raw)]
+		if !ok {
+			if len(r.keys) >= maxInternedKeys {
+				clear(r.keys)
+			}
+			k = string(raw)
+			r.keys[k] = k
+		}
+		r.i = j + 1
+		return k, nil
+	}
+	return r.readString()
 }
 
 func (r *jsonReader) readEscapedString(start int) (string, error) {
@@ -334,7 +421,7 @@ func (r *jsonReader) eachKey(f func(key string) error) error {
 		return nil
 	}
 	for {
-		k, err := r.readString()
+		k, err := r.readKey()
 		if err != nil {
 			return err
 		}
@@ -471,6 +558,9 @@ func (r *jsonReader) readAny() (any, error) {
 // 64 bits.
 func javaLong(text []byte, integral bool) int64 {
 	if integral {
+		if n, ok := smallInt(text); ok {
+			return n
+		}
 		if n, err := strconv.ParseInt(string(text), 10, 64); err == nil {
 			return n
 		}
@@ -491,6 +581,29 @@ func javaLong(text []byte, integral bool) int64 {
 		x = new(big.Int).Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-d.Scale)), nil))
 	}
 	return lowBits(x)
+}
+
+// smallInt parses an integral JSON number of at most 18 digits, which
+// always fits an int64, without strconv's generality.
+func smallInt(text []byte) (int64, bool) {
+	neg := len(text) > 0 && text[0] == '-'
+	if neg {
+		text = text[1:]
+	}
+	if len(text) == 0 || len(text) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range text {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 func lowBits(x *big.Int) int64 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/xitongsys/parquet-go-source/writerfile"
 	"github.com/xitongsys/parquet-go/common"
@@ -63,6 +64,7 @@ type ParquetWriter struct {
 	batchRows  int64
 	batchBytes int
 	closed     bool
+	enc        *pageEncoder
 }
 
 var _ storage.RecordWriter = (*ParquetWriter)(nil)
@@ -99,6 +101,7 @@ func (w *ParquetWriter) open(s *data.Schema, schemaless bool) error {
 		c.path = pw.SchemaHandler.IndexMap[int32(ls.leafElems[i])]
 		c.pathSlice = common.StrToPath(c.path)
 		c.info = common.NewTag()
+		c.takeBuffers()
 	}
 	w.pw, w.ls, w.schema, w.schemaless = pw, ls, s, schemaless
 	return nil
@@ -177,8 +180,14 @@ func (w *ParquetWriter) flushBatch() error {
 		return nil
 	}
 	pw := w.pw
+	if w.enc == nil {
+		w.enc = newPageEncoder()
+	}
 	for _, c := range w.ls.cols {
-		pages := c.encode(w.f.cfg.PageSize, w.f.codec)
+		pages, err := c.encode(w.f.cfg.PageSize, w.f.codec, w.enc)
+		if err != nil {
+			return fmt.Errorf("parquet: %w", err)
+		}
 		for _, p := range pages {
 			pw.Size += int64(len(p.RawData))
 		}
@@ -259,13 +268,46 @@ func (w *ParquetWriter) Close() error {
 	if err := w.pw.WriteStop(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
+	if w.ls != nil {
+		for _, c := range w.ls.cols {
+			c.returnBuffers()
+		}
+	}
 	return w.bw.Flush()
+}
+
+// columnBuffers are a column's entry buffers, kept between files: a
+// column's buffers grow to a batch's entries in every file, and a file of
+// flush.size records is soon followed by the next.
+type columnBuffers struct {
+	values     []any
+	defs, reps []int32
+}
+
+var columnBufferPool sync.Pool // of *columnBuffers
+
+// takeBuffers gives c empty buffers from the pool, if it has some.
+func (c *column) takeBuffers() {
+	if b, ok := columnBufferPool.Get().(*columnBuffers); ok {
+		c.values, c.defs, c.reps = b.values[:0], b.defs[:0], b.reps[:0]
+	}
+}
+
+// returnBuffers hands c's buffers, emptied, back to the pool; c must not
+// be written to again.
+func (c *column) returnBuffers() {
+	if cap(c.values) == 0 {
+		return
+	}
+	clear(c.values[:cap(c.values)])
+	columnBufferPool.Put(&columnBuffers{values: c.values[:0], defs: c.defs[:0], reps: c.reps[:0]})
+	c.values, c.defs, c.reps = nil, nil, nil
 }
 
 // encode cuts the column's buffered entries into data pages of about
 // pageSize bytes of values, each starting at a row boundary, with their
-// statistics, and compresses them with the library's page encoder.
-func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page {
+// statistics, and encodes and compresses them (see pageEncoder).
+func (c *column) encode(pageSize int, codec pq.CompressionCodec, enc *pageEncoder) ([]*layout.Page, error) {
 	var pages []*layout.Page
 	n := len(c.values)
 	phys := *c.elem.Type
@@ -291,16 +333,6 @@ func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page 
 		}
 		page := layout.NewDataPage()
 		page.PageSize = int32(pageSize)
-		page.DataTable = &layout.Table{
-			Schema:             c.elem,
-			Path:               c.pathSlice,
-			MaxDefinitionLevel: c.maxDef,
-			MaxRepetitionLevel: c.maxRep,
-			Values:             c.values[i:j],
-			DefinitionLevels:   c.defs[i:j],
-			RepetitionLevels:   c.reps[i:j],
-			Info:               c.info,
-		}
 		page.MinVal, page.MaxVal = c.minMax(i, j)
 		nullCount := nulls
 		page.NullCount = &nullCount
@@ -308,14 +340,15 @@ func (c *column) encode(pageSize int, codec pq.CompressionCodec) []*layout.Page 
 		page.CompressType = codec
 		page.Path = c.pathSlice
 		page.Info = c.info
-		page.DataPageCompress(codec)
-		page.DataTable = nil
+		if err := enc.encode(page, c, i, j, codec); err != nil {
+			return nil, err
+		}
 		pages = append(pages, page)
 		c.pageRows = append(c.pageRows, rows)
 		c.pageNull = append(c.pageNull, nulls == int64(j-i))
 		i = j
 	}
-	return pages
+	return pages, nil
 }
 
 func fixedSize(t pq.Type) int {

@@ -19,6 +19,7 @@ package sink
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -104,7 +105,19 @@ func PartitionerFromValues(v *config.Values) (Partitioner, error) {
 type defaultPartitioner struct{ delim string }
 
 func (p defaultPartitioner) Encode(r *connect.SinkRecord) (string, error) {
-	return "partition=" + fmt.Sprint(r.KafkaPartition()), nil
+	if n := r.KafkaPartition(); n >= 0 && int(n) < len(partitionEncodings) {
+		return partitionEncodings[n], nil
+	}
+	return "partition=" + strconv.Itoa(int(r.KafkaPartition())), nil
 }
+
+// partitionEncodings are DefaultPartitioner's encodings of the first
+// partitions, made once rather than for every record.
+var partitionEncodings = func() (out [256]string) {
+	for i := range out {
+		out[i] = "partition=" + strconv.Itoa(i)
+	}
+	return out
+}()
 
 func (p defaultPartitioner) Path(topic, encoded string) string { return topic + p.delim + encoded }

@@ -29,6 +29,14 @@ type partitionWriter struct {
 	// nextSchedule is when rotate.schedule.interval.ms next commits all
 	// files (wall clock, milliseconds), 0 before the first record.
 	nextSchedule int64
+	last         lastDir
+}
+
+// lastDir is the directory and file id of the last record put, for
+// partitionWriter.dirAndID.
+type lastDir struct {
+	topic, encoded, dir, id string
+	partition               int32
 }
 
 // file is one open output file: the value object and, when enabled, the
@@ -130,8 +138,7 @@ func (pw *partitionWriter) put(ctx context.Context, r *connect.SinkRecord) error
 			ts, hasTS = v, true
 		}
 	}
-	dir := pw.t.partitioner.Path(r.Topic, encoded)
-	id := dir + "\x00" + strconv.Itoa(int(r.KafkaPartition()))
+	dir, id := pw.dirAndID(r.Topic, encoded, r.KafkaPartition())
 
 	f := pw.files[id]
 	if f != nil && !f.tombstones && !tombstone {
@@ -186,6 +193,20 @@ func (pw *partitionWriter) put(ctx context.Context, r *connect.SinkRecord) error
 		return pw.commit(ctx, f)
 	}
 	return nil
+}
+
+// dirAndID returns the directory of a record of topic and partition with
+// the partitioner's encoding, and the id of its file: the last record's,
+// without building them again, when they are the same.
+func (pw *partitionWriter) dirAndID(topic, encoded string, partition int32) (dir, id string) {
+	l := &pw.last
+	if l.dir != "" && l.topic == topic && l.encoded == encoded && l.partition == partition {
+		return l.dir, l.id
+	}
+	dir = pw.t.partitioner.Path(topic, encoded)
+	id = dir + "\x00" + strconv.Itoa(int(partition))
+	*l = lastDir{topic: topic, encoded: encoded, partition: partition, dir: dir, id: id}
+	return dir, id
 }
 
 // mustRotate reports whether f must be committed before r is written to
