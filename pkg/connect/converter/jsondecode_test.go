@@ -29,7 +29,7 @@ func plainRead(c *JSONConverter, value []byte) (*data.Schema, any, error) {
 		}
 		return nil, v, nil
 	}
-	schemaRaw, payloadRaw, err := r.readEnvelope()
+	schemaRaw, payloadRaw, err := r.readEnvelope(nil)
 	if err != nil {
 		return nil, nil, err
 	}
