@@ -195,9 +195,10 @@ func (s *setup) configProviders() (*configprovider.Resolver, error) {
 	return resolver, nil
 }
 
-// connectors reads and validates every connector file, so that a mistake
-// fails fast, before any broker starts.
-func (s *setup) connectors(registry *connect.Registry) ([]map[string]string, error) {
+// connectors reads and validates every connector file, config provider
+// references against the providers' allow settings included, so that a
+// mistake fails fast, before any broker starts.
+func (s *setup) connectors(registry *connect.Registry, resolver *configprovider.Resolver) ([]map[string]string, error) {
 	var connectors []map[string]string
 	for _, path := range s.files {
 		props, err := coordinator.LoadConnectorFile(path)
@@ -207,7 +208,7 @@ func (s *setup) connectors(registry *connect.Registry) ([]map[string]string, err
 		if s.standalone {
 			inheritConverters(props, s.worker)
 		}
-		if _, infos, _ := coordinator.Validate(registry, s.cfg.ConfigProviders, props); infos.ErrorCount > 0 {
+		if _, infos, _ := coordinator.ValidateReferences(registry, s.cfg.ConfigProviders, resolver, props); infos.ErrorCount > 0 {
 			return nil, fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
 		}
 		connectors = append(connectors, props)
