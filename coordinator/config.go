@@ -38,7 +38,7 @@ type Config struct {
 	// LeaseStorageTopic records the leases in flight.
 	LeaseStorageTopic string `envconfig:"LEASE_STORAGE_TOPIC" default:"sluice-leases" desc:"topic recording leases in flight, for restarts and leader changes"`
 	// RestListener is where the REST API listens (Connect's listeners).
-	RestListener string `envconfig:"REST_LISTENER" default:":8083" desc:"REST API listen address (Connect's listeners)"`
+	RestListener string `envconfig:"REST_LISTENER" default:":8083" desc:"REST API listen address, host:port, http://host:port or https://host:port (Connect's listeners; https:// needs SLUICE_REST_TLS_CERT_FILE)"`
 	// RestAdvertisedURL is how other coordinators and workers reach this one.
 	RestAdvertisedURL string `envconfig:"REST_ADVERTISED_URL" desc:"URL other coordinators and workers use to reach this one (default http://<hostname>:<port>)"`
 	// Invoker is where leases run: inprocess, lambda or pull.

@@ -210,6 +210,79 @@ func TestAdminListenersSetting(t *testing.T) {
 	}
 }
 
+// The REST listener may be written as Connect's listeners are
+// (http://host:port, https://host:port), in SLUICE_REST_LISTENER or
+// standalone mode's listeners: the address is kept, https:// needs the
+// listener's certificate and http:// refuses one.
+func TestRestListenerScheme(t *testing.T) {
+	dir := t.TempDir()
+	worker := func(content string) string {
+		path := filepath.Join(t.TempDir(), "worker.properties")
+		if err := os.WriteFile(path, []byte("bootstrap.servers=127.0.0.1:9092\noffset.storage.file.filename="+filepath.Join(dir, "offsets")+"\n"+content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name         string
+		listener     string // SLUICE_REST_LISTENER, "" unset
+		worker       string // standalone worker properties, "" for distributed mode
+		tls          bool
+		want         string
+		wantAdvertis string
+		wantErr      string
+	}{
+		{name: "address", listener: "127.0.0.1:18083", want: "127.0.0.1:18083", wantAdvertis: "http://127.0.0.1:18083"},
+		{name: "http", listener: "http://127.0.0.1:18083", want: "127.0.0.1:18083", wantAdvertis: "http://127.0.0.1:18083"},
+		{name: "https", listener: "https://127.0.0.1:18443", tls: true, want: "127.0.0.1:18443", wantAdvertis: "https://127.0.0.1:18443"},
+		{name: "upper case scheme", listener: "HTTPS://127.0.0.1:18443", tls: true, want: "127.0.0.1:18443"},
+		{name: "https without a certificate", listener: "https://127.0.0.1:18443", wantErr: "is HTTPS: set SLUICE_REST_TLS_CERT_FILE"},
+		{name: "http with a certificate", listener: "http://127.0.0.1:18083", tls: true, wantErr: "write https://127.0.0.1:18083"},
+		{name: "standalone https", worker: "listeners=https://127.0.0.1:18443,http://127.0.0.1:18083\n", tls: true,
+			want: "127.0.0.1:18443", wantAdvertis: "https://127.0.0.1:18443"},
+		{name: "standalone advertised host", worker: "listeners=https://0.0.0.0:18443\nrest.advertised.host.name=connect.example\n", tls: true,
+			want: "0.0.0.0:18443", wantAdvertis: "https://connect.example:18443"},
+		{name: "standalone https without a certificate", worker: "listeners=https://127.0.0.1:18443\n", wantErr: "is HTTPS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SLUICE_REST_LISTENER", tc.listener)
+			if tc.listener == "" {
+				os.Unsetenv("SLUICE_REST_LISTENER")
+			}
+			t.Setenv("SLUICE_WORKER_PROPERTIES", "")
+			t.Setenv("SLUICE_REST_ADVERTISED_URL", "")
+			t.Setenv("SLUICE_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+			cert, key := "", ""
+			if tc.tls {
+				cert, key = "cert.pem", "key.pem" // not read by parse
+			}
+			t.Setenv("SLUICE_REST_TLS_CERT_FILE", cert)
+			t.Setenv("SLUICE_REST_TLS_KEY_FILE", key)
+			var args []string
+			if tc.worker != "" {
+				args = []string{"standalone", worker(tc.worker)}
+			}
+			s, err := parse(args, &strings.Builder{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.cfg.RestListener != tc.want {
+				t.Errorf("listener %q, want %q", s.cfg.RestListener, tc.want)
+			}
+			if tc.wantAdvertis != "" && s.cfg.RestAdvertisedURL != tc.wantAdvertis {
+				t.Errorf("advertised URL %q, want %q", s.cfg.RestAdvertisedURL, tc.wantAdvertis)
+			}
+		})
+	}
+}
+
 // The console's URL, as printed at start-up, for the REST listener.
 func TestConsoleURL(t *testing.T) {
 	for _, tt := range []struct {

@@ -65,9 +65,12 @@ func parse(args []string, out io.Writer) (*setup, error) {
 		return nil, err
 	}
 	if s.healthCheck {
-		return s, nil
+		return s, s.restListenerScheme()
 	}
 	if err := s.readWorker(fs.Args()); err != nil {
+		return nil, err
+	}
+	if err := s.restListenerScheme(); err != nil {
 		return nil, err
 	}
 	s.adminListeners()
@@ -97,6 +100,27 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	s.loggers.SetMax(s.cfg.MaxLoggers)
 	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
 	return s, nil
+}
+
+// restListenerScheme takes the REST listener in Connect's listeners form
+// too (http://host:port or https://host:port, in SLUICE_REST_LISTENER or
+// standalone mode's listeners) and keeps the address: https:// needs the
+// listener's certificate (SLUICE_REST_TLS_CERT_FILE), and http:// is
+// refused when a certificate is set, since the listener would serve HTTPS.
+func (s *setup) restListenerScheme() error {
+	l := s.cfg.RestListener
+	addr, https := listenerAddr(l)
+	if addr == l {
+		return nil
+	}
+	s.cfg.RestListener = addr
+	switch {
+	case https && s.cfg.RestTLSCertFile == "":
+		return fmt.Errorf("REST listener %q is HTTPS: set %s and %s", l, env.Var(&s.cfg, &s.cfg.RestTLSCertFile), env.Var(&s.cfg, &s.cfg.RestTLSKeyFile))
+	case !https && s.cfg.RestTLSCertFile != "":
+		return fmt.Errorf("REST listener %q is plain HTTP but %s is set, so it serves HTTPS: write https://%s", l, env.Var(&s.cfg, &s.cfg.RestTLSCertFile), addr)
+	}
+	return nil
 }
 
 // readWorker splits args into the mode and the connector files and reads
@@ -237,15 +261,20 @@ func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
 		cfg.BootstrapServers = strings.Split(v, ",")
 	}
 	if v := w["listeners"]; v != "" {
-		first := strings.TrimSpace(strings.Split(v, ",")[0])
-		cfg.RestListener = strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "HTTP://")
+		// The first listener, its scheme checked by restListenerScheme.
+		cfg.RestListener = strings.TrimSpace(strings.Split(v, ",")[0])
 	}
 	if v := w["rest.advertised.host.name"]; v != "" {
+		addr, https := listenerAddr(cfg.RestListener)
 		port := w["rest.advertised.port"]
 		if port == "" {
-			_, port, _ = net.SplitHostPort(cfg.RestListener)
+			_, port, _ = net.SplitHostPort(addr)
 		}
-		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
+		scheme := "http://"
+		if https || strings.EqualFold(w["rest.advertised.listener"], "https") {
+			scheme = "https://"
+		}
+		cfg.RestAdvertisedURL = scheme + net.JoinHostPort(v, port)
 	}
 	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
 		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset, "topic.creation.enable": &cfg.TopicCreationEnable} {
