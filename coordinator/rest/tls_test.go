@@ -1,81 +1,16 @@
 package rest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/tlstest"
 )
-
-// testCA is a certificate authority made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and key signed by ca, for a server on
-// 127.0.0.1 or a client.
-func (ca *testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: k})
-}
-
-func writeTemp(t *testing.T, dir, name string, b []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // With a client CA file (SLUICE_REST_TLS_CLIENT_CA_FILE), the listener
 // serves only clients whose certificate that CA signed (mTLS): no
@@ -84,24 +19,13 @@ func writeTemp(t *testing.T, dir, name string, b []byte) string {
 // 1.2 nothing is served.
 func TestTLSConfigClientCertificates(t *testing.T) {
 	dir := t.TempDir()
-	serverCA, clientCA, otherCA := newTestCA(t, "server CA"), newTestCA(t, "client CA"), newTestCA(t, "other CA")
-	srvCert, srvKey := serverCA.issue(t, "coordinator", x509.ExtKeyUsageServerAuth)
-	certFile, keyFile := writeTemp(t, dir, "server.pem", srvCert), writeTemp(t, dir, "server.key", srvKey)
-	clientCAFile := writeTemp(t, dir, "clients.pem", clientCA.pem)
-	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.cert)
-
-	clientCert := func(ca *testCA, usage x509.ExtKeyUsage) []tls.Certificate {
-		c, k := ca.issue(t, "worker", usage)
-		pair, err := tls.X509KeyPair(c, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []tls.Certificate{pair}
-	}
-	good := clientCert(clientCA, x509.ExtKeyUsageClientAuth)
-	foreign := clientCert(otherCA, x509.ExtKeyUsageClientAuth)
-	serverOnly := clientCert(clientCA, x509.ExtKeyUsageServerAuth)
+	serverCA, clientCA, otherCA := tlstest.NewCA(t, "server CA"), tlstest.NewCA(t, "client CA"), tlstest.NewCA(t, "other CA")
+	certFile, keyFile := serverCA.IssueFiles(t, dir, "coordinator", x509.ExtKeyUsageServerAuth)
+	clientCAFile := tlstest.WriteFile(t, dir, "clients.pem", clientCA.PEM)
+	roots := serverCA.Pool()
+	good := []tls.Certificate{clientCA.KeyPair(t, "worker", x509.ExtKeyUsageClientAuth)}
+	foreign := []tls.Certificate{otherCA.KeyPair(t, "worker", x509.ExtKeyUsageClientAuth)}
+	serverOnly := []tls.Certificate{clientCA.KeyPair(t, "worker", x509.ExtKeyUsageServerAuth)}
 
 	serve := func(t *testing.T, caFile string) string {
 		cfg, err := TLSConfig(certFile, keyFile, caFile)
@@ -162,7 +86,7 @@ func TestTLSConfigClientCertificates(t *testing.T) {
 		})
 	}
 
-	if _, err := TLSConfig(certFile, keyFile, writeTemp(t, dir, "empty.pem", []byte("no PEM here"))); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := TLSConfig(certFile, keyFile, tlstest.WriteFile(t, dir, "empty.pem", []byte("no PEM here"))); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("a client CA file without certificates: %v", err)
 	}
 }
