@@ -83,8 +83,12 @@ type Config struct {
 	// RetryBackoffMax caps the backoff between retries.
 	RetryBackoffMax time.Duration `envconfig:"RETRY_BACKOFF_MAX" default:"30s" desc:"longest backoff between retries of a failing task"`
 	// ConfigProviders are the names of the configured config providers
-	// (set by the process from WorkerProperties, not from the environment).
+	// (set by the process from WorkerProperties and
+	// InlineConfigProviders, not from the environment).
 	ConfigProviders []string `ignored:"true"`
+	// InlineConfigProviders are config.providers settings inline, as the
+	// functions take them, over those of WorkerProperties.
+	InlineConfigProviders string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, separated by ';' (as the functions take them), over those of SLUICE_WORKER_PROPERTIES: connector configurations are checked against them when submitted"`
 	// TopicTrackingEnable is Connect's topic.tracking.enable: the active
 	// topics API (KIP-558).
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`

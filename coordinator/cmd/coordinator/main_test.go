@@ -76,34 +76,47 @@ func TestBadConnectorFileFailsBeforeStarting(t *testing.T) {
 
 // A connector file whose config provider reference the worker's
 // providers refuse is refused at start-up, before any broker starts,
-// naming the key, the reference and the setting.
+// naming the key, the reference and the setting: with the providers in
+// the worker properties (SLUICE_WORKER_PROPERTIES) or inline
+// (SLUICE_CONFIG_PROVIDERS, as the template gives the functions and the
+// coordinator).
 func TestConnectorFileWithRefusedReferenceFailsBeforeStarting(t *testing.T) {
-	dir := t.TempDir()
-	worker := filepath.Join(dir, "worker.properties")
-	if err := os.WriteFile(worker, []byte("config.providers=env\n"+
-		"config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider\n"+
-		"config.providers.env.param.allowlist.pattern=SLUICE_OK_.*\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "refused.properties")
-	if err := os.WriteFile(path, []byte("name=x\nconnector.class=Datagen\ntopic=t\nbatch.size=${env::SLUICE_REFUSED_SIZE}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SLUICE_WORKER_PROPERTIES", worker)
-	t.Setenv("SLUICE_DATA_DIR", filepath.Join(dir, "data"))
-	t.Setenv("SLUICE_EMBEDDED_KAFKA_ADDR", "127.0.0.1:0")
-	err := run([]string{path}, &strings.Builder{})
-	if err == nil {
-		t.Fatal("accepted")
-	}
-	for _, w := range []string{"refused.properties", "1 error(s)",
-		`Invalid value ${env::SLUICE_REFUSED_SIZE} for configuration batch.size: environment variable "SLUICE_REFUSED_SIZE" is not allowed by config.providers.env.param.allowlist.pattern`} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not mention %s", err, w)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
-		t.Fatalf("a broker data folder was created before validation: %v", err)
+	const providers = "config.providers=env;config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider;" +
+		"config.providers.env.param.allowlist.pattern=SLUICE_OK_.*"
+	for _, inline := range []bool{false, true} {
+		t.Run(map[bool]string{false: "worker properties", true: "inline"}[inline], func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("SLUICE_WORKER_PROPERTIES", "")
+			t.Setenv("SLUICE_CONFIG_PROVIDERS", "")
+			if inline {
+				t.Setenv("SLUICE_CONFIG_PROVIDERS", providers)
+			} else {
+				worker := filepath.Join(dir, "worker.properties")
+				if err := os.WriteFile(worker, []byte(strings.ReplaceAll(providers, ";", "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("SLUICE_WORKER_PROPERTIES", worker)
+			}
+			path := filepath.Join(dir, "refused.properties")
+			if err := os.WriteFile(path, []byte("name=x\nconnector.class=Datagen\ntopic=t\nbatch.size=${env::SLUICE_REFUSED_SIZE}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("SLUICE_DATA_DIR", filepath.Join(dir, "data"))
+			t.Setenv("SLUICE_EMBEDDED_KAFKA_ADDR", "127.0.0.1:0")
+			err := run([]string{path}, &strings.Builder{})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range []string{"refused.properties", "1 error(s)",
+				`Invalid value ${env::SLUICE_REFUSED_SIZE} for configuration batch.size: environment variable "SLUICE_REFUSED_SIZE" is not allowed by config.providers.env.param.allowlist.pattern`} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+				t.Fatalf("a broker data folder was created before validation: %v", err)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"strconv"
@@ -205,13 +206,24 @@ func (s *setup) interWorkerProperties() {
 }
 
 // configProviders opens the config providers the worker properties
-// declare, as in Connect (nil without worker properties), and names them
-// in the configuration.
+// declare, as in Connect, with SLUICE_CONFIG_PROVIDERS's settings over
+// theirs (nil with neither), and names them in the configuration.
 func (s *setup) configProviders() (*configprovider.Resolver, error) {
-	if s.worker == nil {
+	if s.worker == nil && s.cfg.InlineConfigProviders == "" {
 		return nil, nil
 	}
-	resolver, err := configprovider.NewResolver(s.worker)
+	props := maps.Clone(s.worker)
+	if props == nil {
+		props = map[string]string{}
+	}
+	if s.cfg.InlineConfigProviders != "" {
+		inline, err := properties.Load(strings.NewReader(strings.ReplaceAll(s.cfg.InlineConfigProviders, ";", "\n")))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(&s.cfg, &s.cfg.InlineConfigProviders), err)
+		}
+		maps.Copy(props, inline)
+	}
+	resolver, err := configprovider.NewResolver(props)
 	if err != nil {
 		return nil, err
 	}
