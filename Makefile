@@ -448,7 +448,10 @@ FUZZ_TARGETS = \
 	./functions/internal/runner:FuzzInvokePayload \
 	./pkg/connect/converter:FuzzHeaderConverter \
 	./pkg/javatime:FuzzLayout \
-	./pkg/transforms:FuzzTimestampConverter
+	./pkg/transforms:FuzzTimestampConverter \
+	./pkg/connect/converter/avro:FuzzToConnectData \
+	./pkg/connect/converter/protobuf:FuzzToConnectData \
+	./pkg/connect/converter/jsonschema:FuzzToConnectData
 FUZZTIME ?= 2m
 
 .PHONY: fuzz

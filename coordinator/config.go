@@ -38,7 +38,7 @@ type Config struct {
 	// LeaseStorageTopic records the leases in flight.
 	LeaseStorageTopic string `envconfig:"LEASE_STORAGE_TOPIC" default:"sluice-leases" desc:"topic recording leases in flight, for restarts and leader changes"`
 	// RestListener is where the REST API listens (Connect's listeners).
-	RestListener string `envconfig:"REST_LISTENER" default:":8083" desc:"REST API listen address (Connect's listeners)"`
+	RestListener string `envconfig:"REST_LISTENER" default:":8083" desc:"REST API listen address, host:port, http://host:port or https://host:port (Connect's listeners; https:// needs SLUICE_REST_TLS_CERT_FILE)"`
 	// RestAdvertisedURL is how other coordinators and workers reach this one.
 	RestAdvertisedURL string `envconfig:"REST_ADVERTISED_URL" desc:"URL other coordinators and workers use to reach this one (default http://<hostname>:<port>)"`
 	// Invoker is where leases run: inprocess, lambda or pull.
@@ -83,8 +83,12 @@ type Config struct {
 	// RetryBackoffMax caps the backoff between retries.
 	RetryBackoffMax time.Duration `envconfig:"RETRY_BACKOFF_MAX" default:"30s" desc:"longest backoff between retries of a failing task"`
 	// ConfigProviders are the names of the configured config providers
-	// (set by the process from WorkerProperties, not from the environment).
+	// (set by the process from WorkerProperties and
+	// InlineConfigProviders, not from the environment).
 	ConfigProviders []string `ignored:"true"`
+	// InlineConfigProviders are config.providers settings inline, as the
+	// functions take them, over those of WorkerProperties.
+	InlineConfigProviders string `envconfig:"CONFIG_PROVIDERS" desc:"config.providers settings inline, separated by ';' (as the functions take them), over those of SLUICE_WORKER_PROPERTIES: connector configurations are checked against them when submitted"`
 	// TopicTrackingEnable is Connect's topic.tracking.enable: the active
 	// topics API (KIP-558).
 	TopicTrackingEnable bool `envconfig:"TOPIC_TRACKING_ENABLE" default:"true" desc:"record the topics each connector uses in the status topic (topic.tracking.enable)"`

@@ -62,6 +62,11 @@ type Deps struct {
 	// Election decides leadership; nil: this coordinator always leads.
 	Election Elector
 	Logger   *slog.Logger
+	// Providers checks the config provider references of a submitted
+	// configuration against the allow settings of the worker properties'
+	// config providers (a *configprovider.Resolver); nil: only that the
+	// providers are configured (Config.ConfigProviders).
+	Providers ReferenceChecker
 }
 
 // Coordinator runs connectors and schedules their leases. It is safe for

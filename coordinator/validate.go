@@ -17,33 +17,50 @@ import (
 // that references a configured provider is resolved only where the task
 // runs, so its type and validators are checked then, not here.
 func Validate(plugins *connect.Registry, providers []string, props map[string]string) (connect.Plugin, config.Infos, bool) {
+	return ValidateReferences(plugins, providers, nil, props)
+}
+
+// ReferenceChecker finds the config provider references that the worker's
+// allow settings refuse, without looking any of them up
+// (configprovider.Resolver.Check).
+type ReferenceChecker interface {
+	Check(props map[string]string) []*configprovider.Refusal
+}
+
+// ValidateReferences is Validate that also reports each reference checker
+// refuses (an environment variable outside allowlist.pattern, a file
+// outside allowed.paths, a secret outside allowed.prefixes) as an error on
+// its key, naming the reference and the reason, never a value: a
+// configuration is refused when it is submitted, not when its task runs.
+// A nil checker checks nothing.
+func ValidateReferences(plugins *connect.Registry, providers []string, checker ReferenceChecker, props map[string]string) (connect.Plugin, config.Infos, bool) {
 	plugin, infos, found := plugins.ValidateConnector(props)
 	refs := configprovider.References(props)
 	if len(refs) == 0 {
 		return plugin, infos, found
 	}
-	byKey := map[string][]configprovider.Reference{}
+	withRefs := map[string]bool{}
+	problems := map[string][]string{}
 	for _, r := range refs {
-		byKey[r.ConfigKey] = append(byKey[r.ConfigKey], r)
+		withRefs[r.ConfigKey] = true
+		if !slices.Contains(providers, r.Provider) {
+			problems[r.ConfigKey] = append(problems[r.ConfigKey], config.InvalidValue(r.ConfigKey, r.Text,
+				"config provider '"+r.Provider+"' is not configured (config.providers in the worker properties)").Error())
+		}
 	}
+	if checker != nil {
+		for _, r := range checker.Check(props) {
+			problems[r.ConfigKey] = append(problems[r.ConfigKey], config.InvalidValue(r.ConfigKey, r.Text, r.Err.Error()).Error())
+		}
+	}
+	// The value of a key holding a reference is checked where the task
+	// runs: drop its other errors, keep the references' own.
 	for i := range infos.Configs {
-		v := &infos.Configs[i].Value
-		rs, ok := byKey[infos.Configs[i].Definition.Name]
-		if !ok {
-			continue
-		}
-		v.Errors = []string{}
-		for _, r := range rs {
-			if !slices.Contains(providers, r.Provider) {
-				v.Errors = append(v.Errors, config.InvalidValue(r.ConfigKey, r.Text,
-					"config provider '"+r.Provider+"' is not configured (config.providers in the worker properties)").Error())
-			}
+		if withRefs[infos.Configs[i].Definition.Name] {
+			infos.Configs[i].Value.Errors = []string{}
 		}
 	}
-	infos.ErrorCount = 0
-	for _, c := range infos.Configs {
-		infos.ErrorCount += len(c.Value.Errors)
-	}
+	connect.AddProblems(&infos, problems)
 	return plugin, infos, found
 }
 
@@ -62,7 +79,7 @@ func tasksMaxError(props map[string]string, max int) string {
 // validate is Validate with this coordinator's config providers and its
 // limits (tasks.max at most MaxTasks).
 func (c *Coordinator) validate(props map[string]string) (connect.Plugin, config.Infos, bool) {
-	plugin, infos, found := Validate(c.d.Plugins, c.cfg.ConfigProviders, props)
+	plugin, infos, found := ValidateReferences(c.d.Plugins, c.cfg.ConfigProviders, c.d.Providers, props)
 	if found {
 		// exactly.once.support and transaction.boundary against the
 		// worker's setting and the connector's answers (KIP-618).

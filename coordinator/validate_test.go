@@ -55,6 +55,78 @@ func TestValidateWithConfigProviders(t *testing.T) {
 	}
 }
 
+// ValidateReferences reports, on its key, each reference the worker's
+// providers refuse, with the reason and without looking it up; the
+// references they allow pass.
+func TestValidateRefusedReferences(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SLUICE_VALIDATE_SECRET", "validate-secret-value")
+	resolver, err := configprovider.NewResolver(map[string]string{
+		"config.providers":                             "file,env",
+		"config.providers.file.class":                  configprovider.FileClass,
+		"config.providers.file.param.allowed.paths":    dir,
+		"config.providers.env.class":                   configprovider.EnvVarClass,
+		"config.providers.env.param.allowlist.pattern": "SLUICE_ALLOWED_.*",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resolver.Close()
+	reg := plugins.Registry()
+	base := func(kv ...string) map[string]string {
+		p := map[string]string{"name": "x", "connector.class": "FileStreamSource", "topic": "t", "file": "/tmp/f"}
+		for i := 0; i < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		props   map[string]string
+		wantKey string // "" for no error
+		wantErr string
+	}{
+		{name: "allowed file", props: base("file", "${file:"+dir+"/in.properties:path}")},
+		{name: "allowed variable", props: base("batch.size", "${env::SLUICE_ALLOWED_BATCH}")},
+		{name: "file outside allowed.paths", props: base("file", "${file:/etc/passwd:root}"), wantKey: "file",
+			wantErr: `Invalid value ${file:/etc/passwd:root} for configuration file: file "/etc/passwd" is not allowed by config.providers.file.param.allowed.paths`},
+		{name: "variable outside the allowlist", props: base("batch.size", "${env::SLUICE_VALIDATE_SECRET}"), wantKey: "batch.size",
+			wantErr: `Invalid value ${env::SLUICE_VALIDATE_SECRET} for configuration batch.size: environment variable "SLUICE_VALIDATE_SECRET" is not allowed by config.providers.env.param.allowlist.pattern`},
+		{name: "a key the connector does not define", props: base("producer.override.sasl.jaas.config", "x ${env::SLUICE_VALIDATE_SECRET}"),
+			wantKey: "producer.override.sasl.jaas.config", wantErr: `environment variable "SLUICE_VALIDATE_SECRET" is not allowed`},
+		{name: "an unconfigured provider on a key the connector does not define", props: base("consumer.override.x", "${vault:a:b}"),
+			wantKey: "consumer.override.x", wantErr: "config provider 'vault' is not configured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, infos, _ := coordinator.ValidateReferences(reg, resolver.Providers(), resolver, tt.props)
+			got := map[string][]string{}
+			n := 0
+			for _, c := range infos.Configs {
+				if len(c.Value.Errors) > 0 {
+					got[c.Definition.Name] = c.Value.Errors
+					n += len(c.Value.Errors)
+				}
+			}
+			if infos.ErrorCount != n {
+				t.Errorf("error_count %d for %d errors", infos.ErrorCount, n)
+			}
+			if tt.wantKey == "" {
+				if n != 0 {
+					t.Fatalf("errors: %v", got)
+				}
+				return
+			}
+			if n != 1 || len(got[tt.wantKey]) != 1 || !strings.Contains(got[tt.wantKey][0], tt.wantErr) {
+				t.Fatalf("errors %v, want one on %s saying %q", got, tt.wantKey, tt.wantErr)
+			}
+			if strings.Contains(got[tt.wantKey][0], "validate-secret-value") {
+				t.Fatalf("the error holds the variable's value: %s", got[tt.wantKey][0])
+			}
+		})
+	}
+}
+
 // A connector whose file path comes from a FileConfigProvider: the
 // reference is resolved only in the lease, and data flows.
 func TestConfigProviderResolvedInTheLease(t *testing.T) {

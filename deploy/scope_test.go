@@ -83,8 +83,25 @@ func TestTemplateScopedResources(t *testing.T) {
 // the template allows no more).
 func TestTemplateConfigProvidersAllowOnlyTheirSecrets(t *testing.T) {
 	tmpl := loadTemplate(t, templatePath)
+	settings := map[string]any{}
 	for _, fn := range []string{"SourcePollFunction", "SinkBatchFunction"} {
-		v := at(tmpl, "Resources", fn, "Properties", "Environment", "Variables", "SLUICE_CONFIG_PROVIDERS")
+		settings[fn] = at(tmpl, "Resources", fn, "Properties", "Environment", "Variables", "SLUICE_CONFIG_PROVIDERS")
+	}
+	// The coordinator checks connector configurations against the same
+	// providers, so that the references the functions resolve are
+	// accepted.
+	for _, e := range expandIf(at(tmpl, "Resources", "CoordinatorTaskDefinition", "Properties", "ContainerDefinitions", "0", "Environment")) {
+		if at(e, "Name") == "SLUICE_CONFIG_PROVIDERS" {
+			settings["CoordinatorTaskDefinition"] = at(e, "Value")
+		}
+	}
+	if settings["CoordinatorTaskDefinition"] == nil {
+		t.Errorf("the coordinator has no SLUICE_CONFIG_PROVIDERS: it would refuse every connector configuration referencing the functions' providers")
+	}
+	if c, f := jsonString(settings["CoordinatorTaskDefinition"]), jsonString(expandIf([]any{settings["SinkBatchFunction"]})[0]); c != f {
+		t.Errorf("the coordinator's SLUICE_CONFIG_PROVIDERS %s differs from the functions' %s", c, f)
+	}
+	for fn, v := range settings {
 		branches := expandIf([]any{v})
 		if len(branches) != 1 {
 			t.Fatalf("%s: SLUICE_CONFIG_PROVIDERS = %s, want one value under a condition", fn, jsonString(v))

@@ -313,7 +313,7 @@ func TestTemplateCoordinator(t *testing.T) {
 	}
 
 	env := map[string]any{}
-	for _, e := range list(at(c, "Environment")) {
+	for _, e := range expandIf(at(c, "Environment")) { // conditional entries under both branches
 		env[at(e, "Name").(string)] = at(e, "Value")
 	}
 	for name, want := range map[string]any{
@@ -366,7 +366,7 @@ func TestTemplateEnvironmentMatchesBinaries(t *testing.T) {
 	}
 	env := map[string]bool{}
 	container := at(tmpl, "Resources", "CoordinatorTaskDefinition", "Properties", "ContainerDefinitions", "0")
-	for _, e := range append(list(at(container, "Environment")), expandIf(at(container, "Secrets"))...) {
+	for _, e := range append(expandIf(at(container, "Environment")), expandIf(at(container, "Secrets"))...) {
 		env[at(e, "Name").(string)] = true
 	}
 	check("CoordinatorTaskDefinition", "coordinator", env)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -210,20 +211,20 @@ func export(b *testing.B, bin, broker string, k *kafka.Client, mode, topic strin
 
 	var fns []*proctest.Process
 	var fnCPU0 []time.Duration
-	var emu *lambdaEmulator
+	var rt *lambdatest.Runtime
+	var lambdaSvc *lambdatest.Service
 	switch mode {
 	case "lambda":
 		// Warm execution environments, one per task: Lambda's concurrency.
-		emu = newLambdaEmulator(b, "sink-batch", 60*time.Second)
+		rt = lambdatest.NewRuntime(b, "sink-batch")
+		lambdaSvc = lambdatest.NewService(b, 60*time.Second, rt)
 		for i := range 4 {
 			fns = append(fns, proctest.Start(b, fmt.Sprintf("sink-batch-%d", i), filepath.Join(bin, "sink-batch"),
-				append(functionEnv(broker, dir), "AWS_LAMBDA_RUNTIME_API="+emu.runtimeAPI(),
-					"AWS_LAMBDA_FUNCTION_NAME=sink-batch", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-					"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024", "AWS_REGION=us-east-1")))
+				append(append(functionEnv(broker, dir), rt.Env()...), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024")))
 		}
-		emu.waitIdle(b, 4, 30*time.Second)
+		rt.WaitIdle(b, 4, 30*time.Second)
 		env = append(env, "SLUICE_INVOKER=lambda", "SLUICE_LAMBDA_SINK_FUNCTION=sink-batch",
-			"SLUICE_LAMBDA_ENDPOINT="+emu.srv.URL,
+			"SLUICE_LAMBDA_ENDPOINT="+lambdaSvc.URL(),
 			"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 			"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"))
@@ -283,8 +284,12 @@ func export(b *testing.B, bin, broker string, k *kafka.Client, mode, topic strin
 		r.functionCPU += processCPU(b, p.Cmd.Process.Pid) - fnCPU0[i]
 		r.functionRSS = max(r.functionRSS, peakRSSMB(b, p.Cmd.Process.Pid))
 	}
-	if emu != nil {
-		r.invocations = emu.calls.Load()
+	if lambdaSvc != nil {
+		calls, _ := lambdaSvc.Stats()
+		r.invocations = int64(calls["sink-batch"])
+		if errs := rt.InitErrors(); len(errs) > 0 {
+			b.Errorf("sink-batch: init errors %+v", errs)
+		}
 	}
 	_ = coord.Cmd.Process.Signal(syscall.SIGTERM)
 	_ = coord.Wait(b, 60*time.Second)

@@ -3,6 +3,8 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/realkafka"
+	"github.com/sluicehq/sluice/internal/tlstest"
 )
 
 var update = flag.Bool("update", false, "record testdata/connect_rest.json from Apache Kafka Connect")
@@ -65,9 +68,13 @@ type answer struct {
 	Body    any               `json:"body,omitempty"`
 }
 
-// target is a server the scenario runs against.
+// target is a server the scenario runs against; client (default
+// http.DefaultClient) and user and password (HTTP Basic when set) are how
+// requests reach it.
 type target struct {
 	name, url, dir string
+	client         *http.Client
+	user, password string
 }
 
 const (
@@ -221,8 +228,29 @@ func TestRESTMatchesConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sl := &target{name: "Sluice", url: startSluice(t, c, "conformance-sluice", "sluice"), dir: t.TempDir()}
+	addr := proctest.FreeAddr(t)
+	sl := &target{name: "Sluice", url: "http://" + addr, dir: t.TempDir()}
+	plain := startSluiceAt(t, c, "conformance-sluice", "sluice", sl, "SLUICE_REST_LISTENER="+addr)
 	compareAll(t, "Sluice", want, run(t, sl), knownDifferences)
+
+	// The same scenario through an HTTPS listener with HTTP Basic
+	// authentication (a JAAS PropertyFileLoginModule file), as a Connect
+	// client with credentials calls it: the same answers. It starts on an
+	// empty broker too, the first coordinator gone.
+	plain.Kill()
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	secure := startSecureSluice(t, c, "conformance-sluice-tls", "sluice-tls")
+	secure.dir = t.TempDir()
+	anonymous := *secure
+	anonymous.user = ""
+	if st, _, err := request(&anonymous, "GET", "/connectors", ""); err != nil || st != http.StatusUnauthorized {
+		t.Fatalf("GET /connectors without credentials: %d %v, want 401", st, err)
+	}
+	compareAll(t, "Sluice (HTTPS, basic auth)", want, run(t, secure), knownDifferences)
 }
 
 // knownDifferences are the steps where Sluice answers otherwise than
@@ -383,7 +411,14 @@ func request(tg *target, method, path, body string) (int, *http.Response, error)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	if tg.user != "" {
+		req.SetBasicAuth(tg.user, tg.password)
+	}
+	client := http.DefaultClient
+	if tg.client != nil {
+		client = tg.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -644,9 +679,34 @@ func gone(name string) func(*testing.T, *target) {
 func startSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) string {
 	t.Helper()
 	addr := proctest.FreeAddr(t)
-	p := proctest.Start(t, "coordinator "+group, coordinatorBinary(t), []string{
+	tg := &target{name: "Sluice", url: "http://" + addr}
+	startSluiceAt(t, c, group, prefix, tg, "SLUICE_REST_LISTENER="+addr)
+	return tg.url
+}
+
+// startSecureSluice starts a coordinator serving HTTPS (a certificate for
+// 127.0.0.1 from a test CA) with HTTP Basic authentication (user admin),
+// and returns a target that reaches it with the credentials.
+func startSecureSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) *target {
+	t.Helper()
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "conformance CA")
+	cert, key := ca.IssueFiles(t, dir, "coordinator", x509.ExtKeyUsageServerAuth)
+	users := tlstest.WriteFile(t, dir, "users.properties", []byte("admin: admin-secret\n"))
+	addr := proctest.FreeAddr(t)
+	tg := &target{name: "Sluice (HTTPS)", url: "https://" + addr, user: "admin", password: "admin-secret",
+		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}}
+	startSluiceAt(t, c, group, prefix, tg, "SLUICE_REST_LISTENER=https://"+addr,
+		"SLUICE_REST_TLS_CERT_FILE="+cert, "SLUICE_REST_TLS_KEY_FILE="+key, "SLUICE_REST_BASIC_AUTH_FILE="+users)
+	return tg
+}
+
+// startSluiceAt starts a coordinator with env added and waits until it
+// leads, asking tg.
+func startSluiceAt(t *testing.T, c *realkafka.Cluster, group, prefix string, tg *target, env ...string) *proctest.Process {
+	t.Helper()
+	p := proctest.Start(t, "coordinator "+group, coordinatorBinary(t), append([]string{
 		"SLUICE_BOOTSTRAP_SERVERS=" + c.Bootstrap(),
-		"SLUICE_REST_LISTENER=" + addr,
 		"SLUICE_GROUP_ID=" + group,
 		"SLUICE_CONFIG_STORAGE_TOPIC=" + prefix + "-configs",
 		"SLUICE_STATUS_STORAGE_TOPIC=" + prefix + "-status",
@@ -658,8 +718,7 @@ func startSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) strin
 		// The FileStream connectors' files are in the tests' temporary
 		// folders; outside dev mode no path is allowed unless listed.
 		"SLUICE_ALLOWED_PATHS=" + os.TempDir(),
-	})
-	tg := &target{name: "Sluice", url: "http://" + addr}
+	}, env...))
 	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
 		if p.Exited() {
 			t.Fatalf("coordinator exited: %v", p.Err())
@@ -674,7 +733,7 @@ func startSluice(t *testing.T, c *realkafka.Cluster, group, prefix string) strin
 		}
 		return nil
 	})
-	return tg.url
+	return p
 }
 
 var (

@@ -284,3 +284,37 @@ func TestForwardWithoutSessionKey(t *testing.T) {
 		t.Fatalf("status %s, body %s, leader called %v", resp.Status, body, called)
 	}
 }
+
+// /health and /metrics are served without credentials only when listed in
+// OpenPaths (SLUICE_REST_AUTH_OPEN_PATHS, default /health); the other
+// paths still want them.
+func TestOpenPaths(t *testing.T) {
+	tests := []struct {
+		name       string
+		open       []string
+		path       string
+		wantNoAuth int
+	}{
+		{name: "health open by default", open: []string{"/health"}, path: "/health", wantNoAuth: http.StatusOK},
+		{name: "metrics closed by default", open: []string{"/health"}, path: "/metrics", wantNoAuth: http.StatusUnauthorized},
+		{name: "metrics listed", open: []string{"/health", "/metrics"}, path: "/metrics", wantNoAuth: http.StatusOK},
+		{name: "health not listed", open: []string{"/metrics"}, path: "/health", wantNoAuth: http.StatusUnauthorized},
+		{name: "a listed path opens no other", open: []string{"/health", "/metrics"}, path: "/connectors", wantNoAuth: http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := testAuth(t)
+			a.OpenPaths = tt.open
+			srv := httptest.NewServer(a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })))
+			defer srv.Close()
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantNoAuth {
+				t.Fatalf("GET %s without credentials: %d, want %d", tt.path, resp.StatusCode, tt.wantNoAuth)
+			}
+		})
+	}
+}

@@ -7,94 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
-
-// lambdaService emulates the Lambda Invoke API
-// (POST /2015-03-31/functions/{name}/invocations, RequestResponse) in
-// front of the function processes: each invocation is fed to a running
-// bootstrap through its runtimeAPI, and the response or error is relayed,
-// an error with X-Amz-Function-Error: Unhandled as Lambda does.
-type lambdaService struct {
-	srv       *httptest.Server
-	functions map[string]*runtimeAPI
-	timeout   time.Duration // the functions' configured timeout
-
-	mu     sync.Mutex
-	calls  map[string]int
-	errors []string
-}
-
-func newLambdaService(t *testing.T, timeout time.Duration, functions ...*runtimeAPI) *lambdaService {
-	s := &lambdaService{functions: map[string]*runtimeAPI{}, timeout: timeout, calls: map[string]int{}}
-	for _, rt := range functions {
-		s.functions[rt.function] = rt
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.invoke)
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func (s *lambdaService) invoke(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	rt, ok := s.functions[name]
-	if !ok {
-		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"Type":"User","Message":"Function not found: %s"}`, name)
-		return
-	}
-	if t := r.Header.Get("X-Amz-Invocation-Type"); t != "" && t != "RequestResponse" {
-		http.Error(w, "only RequestResponse is emulated, not "+t, http.StatusBadRequest)
-		return
-	}
-	payload, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.calls[name]++
-	s.mu.Unlock()
-	o, err := rt.Invoke(r.Context(), payload, s.timeout)
-	if err != nil {
-		return // the caller gave up
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
-	if o.Failed {
-		s.mu.Lock()
-		s.errors = append(s.errors, name+": "+string(o.Body))
-		s.mu.Unlock()
-		w.Header().Set("X-Amz-Function-Error", "Unhandled")
-	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(o.Body)
-}
-
-func (s *lambdaService) stats() (map[string]int, []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	calls := map[string]int{}
-	for k, v := range s.calls {
-		calls[k] = v
-	}
-	return calls, slices.Clone(s.errors)
-}
 
 // request sends a JSON request and returns the status and body.
 func request(method, url string, body any) (int, []byte, error) {
@@ -129,12 +53,12 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 2)
-	srcRT, sinkRT := newRuntimeAPI(t, "source-poll"), newRuntimeAPI(t, "sink-batch")
-	lambdaSvc := newLambdaService(t, 30*time.Second, srcRT, sinkRT)
+	srcRT, sinkRT := lambdatest.NewRuntime(t, "source-poll"), lambdatest.NewRuntime(t, "sink-batch")
+	lambdaSvc := lambdatest.NewService(t, 30*time.Second, srcRT, sinkRT)
 	startFunction(t, srcRT, b.sourcePoll, functionEnv(k.Brokers)...)
 	startFunction(t, sinkRT, b.sinkBatch, functionEnv(k.Brokers)...)
-	srcRT.waitReady(t, 20*time.Second)
-	sinkRT.waitReady(t, 20*time.Second)
+	srcRT.WaitReady(t, 20*time.Second)
+	sinkRT.WaitReady(t, 20*time.Second)
 
 	addr := proctest.FreeAddr(t)
 	url := "http://" + addr
@@ -147,7 +71,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 		"SLUICE_INVOKER=lambda",
 		"SLUICE_LAMBDA_SOURCE_FUNCTION=source-poll",
 		"SLUICE_LAMBDA_SINK_FUNCTION=sink-batch",
-		"SLUICE_LAMBDA_ENDPOINT="+lambdaSvc.srv.URL,
+		"SLUICE_LAMBDA_ENDPOINT="+lambdaSvc.URL(),
 		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
 		"SLUICE_LEASE_TIMEOUT=20s",
 		"SLUICE_LEASE_MAX_TIME=1s",
@@ -195,7 +119,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 	created := time.Now()
 	proctest.CheckFor(t, 45*time.Second, 200*time.Millisecond, func() error {
 		if n := len(lines(t, out)); n < orders {
-			calls, errs := lambdaSvc.stats()
+			calls, errs := lambdaSvc.Stats()
 			return fmt.Errorf("%d of %d orders in the file; invocations %v, function errors %q", n, orders, calls, errs)
 		}
 		return nil
@@ -237,7 +161,7 @@ func TestCoordinatorInvokesLambda(t *testing.T) {
 		}
 		return nil
 	})
-	calls, errs := lambdaSvc.stats()
+	calls, errs := lambdaSvc.Stats()
 	if calls["source-poll"] == 0 || calls["sink-batch"] == 0 || len(errs) > 0 {
 		t.Fatalf("invocations %v, function errors %q", calls, errs)
 	}

@@ -12,6 +12,7 @@ import (
 
 	sstate "github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -52,9 +53,9 @@ func TestSinkBatchExportRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rt := newRuntimeAPI(t, "sink-batch")
+	rt := lambdatest.NewRuntime(t, "sink-batch")
 	startFunction(t, rt, b.sinkBatch, functionEnv(k.Brokers)...)
-	rt.waitReady(t, 20*time.Second)
+	rt.WaitReady(t, 20*time.Second)
 
 	o, err := rt.Invoke(ctx, []byte(`{"connector":"exp","until":"now"}`), 20*time.Second)
 	if err != nil || o.Failed {
@@ -79,7 +80,7 @@ func TestSinkBatchExportRequest(t *testing.T) {
 	}
 
 	o, err = rt.Invoke(ctx, []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), 10*time.Second)
-	var le lambdaError
+	var le lambdatest.Error
 	if err != nil || !o.Failed || json.Unmarshal(o.Body, &le) != nil || le.ErrorType != "Sluice.UnknownEvent" {
 		t.Fatalf("unknown event: %v failed=%v %s", err, o.Failed, o.Body)
 	}

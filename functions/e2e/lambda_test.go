@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -68,7 +69,7 @@ func mustJSON(t *testing.T, v any) []byte {
 
 // invokeLease invokes l with the given invocation timeout and returns the
 // lease's result, failing the test on a function error.
-func invokeLease(t *testing.T, rt *runtimeAPI, l lease.Lease, timeout time.Duration) (lease.Result, outcome) {
+func invokeLease(t *testing.T, rt *lambdatest.Runtime, l lease.Lease, timeout time.Duration) (lease.Result, lambdatest.Outcome) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
 	defer cancel()
@@ -161,11 +162,11 @@ func TestLambdaInvocations(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 1)
-	srcRT, sinkRT := newRuntimeAPI(t, "source-poll"), newRuntimeAPI(t, "sink-batch")
+	srcRT, sinkRT := lambdatest.NewRuntime(t, "source-poll"), lambdatest.NewRuntime(t, "sink-batch")
 	src := startFunction(t, srcRT, b.sourcePoll, functionEnv(k.Brokers)...)
 	snk := startFunction(t, sinkRT, b.sinkBatch, functionEnv(k.Brokers)...)
-	srcInit := srcRT.waitReady(t, 20*time.Second).Sub(src.Started)
-	sinkInit := sinkRT.waitReady(t, 20*time.Second).Sub(snk.Started)
+	srcInit := srcRT.WaitReady(t, 20*time.Second).Sub(src.Started)
+	sinkInit := sinkRT.WaitReady(t, 20*time.Second).Sub(snk.Started)
 	t.Logf("init (process start to first invocation/next): source-poll %s, sink-batch %s",
 		srcInit.Round(time.Millisecond), sinkInit.Round(time.Millisecond))
 
@@ -220,7 +221,7 @@ func TestLambdaInvocations(t *testing.T) {
 	unknownClass.ConnectorConfig["connector.class"] = "com.example.NoSuchConnector"
 	bad := []struct {
 		name     string
-		rt       *runtimeAPI
+		rt       *lambdatest.Runtime
 		payload  []byte
 		timeout  time.Duration
 		wantType string
@@ -245,7 +246,7 @@ func TestLambdaInvocations(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		var e lambdaError
+		var e lambdatest.Error
 		if !o.Failed || json.Unmarshal(o.Body, &e) != nil || e.ErrorType != tt.wantType || e.ErrorMessage == "" {
 			t.Errorf("%s: failed=%v body %s, want a Lambda error of type %s", tt.name, o.Failed, o.Body, tt.wantType)
 			continue
@@ -283,17 +284,17 @@ func TestLambdaInvocations(t *testing.T) {
 	if err != nil || committed[tp] != 100 {
 		t.Fatalf("connect-files committed %v (%v), want 100", committed, err)
 	}
-	if errs := srcRT.initErrors(); len(errs) > 0 {
+	if errs := srcRT.InitErrors(); len(errs) > 0 {
 		t.Fatalf("init errors: %+v", errs)
 	}
 
 	// SIGTERM (which Lambda sends before shutting an environment down,
 	// once lambda.WithEnableSIGTERM registered its extension) makes the
 	// lease in hand wrap up and commit; its result is still posted.
-	if exts := srcRT.extensions(); len(exts) != 1 {
+	if exts := srcRT.Extensions(); len(exts) != 1 {
 		t.Fatalf("extensions registered: %q, want aws-lambda-go's SIGTERM extension", exts)
 	}
-	answers := make(chan outcome, 1)
+	answers := make(chan lambdatest.Outcome, 1)
 	go func() {
 		o, _ := srcRT.Invoke(context.Background(), mustJSON(t, datagenLease("term-1", "term", "term", 1, -1, 50,
 			lease.Budget{MaxTime: lease.Duration(time.Minute), MaxIdle: lease.Duration(time.Minute)}, later())), fnTimeout)

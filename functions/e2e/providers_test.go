@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
@@ -16,12 +17,12 @@ func TestFunctionResolvesConfigProviders(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 1)
-	rt := newRuntimeAPI(t, "source-poll")
+	rt := lambdatest.NewRuntime(t, "source-poll")
 	env := append(functionEnv(k.Brokers),
 		"SLUICE_CONFIG_PROVIDERS=config.providers=env;config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider;config.providers.env.param.allowlist.pattern=ORDERS_.*",
 		"ORDERS_TOPIC=resolved-orders")
 	startFunction(t, rt, b.sourcePoll, env...)
-	rt.waitReady(t, 20*time.Second)
+	rt.WaitReady(t, 20*time.Second)
 
 	l := datagenLease("ref-1", "ref", "${env:ORDERS_TOPIC}", 1, 20, 0,
 		lease.Budget{MaxIdle: lease.Duration(200 * time.Millisecond)}, time.Now().Add(30*time.Second))

@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator/invoke"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/internal/proctest"
+	"github.com/sluicehq/sluice/internal/tlstest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 )
 
@@ -126,5 +131,93 @@ func TestIdleWorkerStopsOnSIGTERM(t *testing.T) {
 	}
 	if d := time.Since(signalled); d > 2*time.Second {
 		t.Fatalf("idle worker took %s to stop", d)
+	}
+}
+
+// The real coordinator with SLUICE_INVOKER=pull serving HTTPS and
+// requiring client certificates (SLUICE_REST_TLS_CLIENT_CA_FILE, mTLS):
+// a source-poll worker with the CA and its certificate
+// (SLUICE_COORDINATOR_TLS_*) pulls and runs the datagen connector's
+// leases; one with the shared secret but no certificate is refused in the
+// handshake and runs nothing.
+func TestWorkerPullsOverMTLS(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 1)
+	dir := t.TempDir()
+	serverCA, clientCA := tlstest.NewCA(t, "coordinator CA"), tlstest.NewCA(t, "clients CA")
+	certFile, keyFile := serverCA.IssueFiles(t, dir, "coordinator", x509.ExtKeyUsageServerAuth)
+	caFile := tlstest.WriteFile(t, dir, "coordinator-ca.pem", serverCA.PEM)
+	clientCAFile := tlstest.WriteFile(t, dir, "clients-ca.pem", clientCA.PEM)
+	workerCert, workerKey := clientCA.IssueFiles(t, dir, "worker", x509.ExtKeyUsageClientAuth)
+	secret := filepath.Join(dir, "worker-secret")
+	if err := os.WriteFile(secret, []byte("e2e-worker-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := proctest.FreeAddr(t)
+	coord := start(t, "coordinator", b.coordinator,
+		"SLUICE_BOOTSTRAP_SERVERS="+strings.Join(k.Brokers, ","),
+		"SLUICE_REST_LISTENER=https://"+addr,
+		"SLUICE_REST_TLS_CERT_FILE="+certFile, "SLUICE_REST_TLS_KEY_FILE="+keyFile,
+		"SLUICE_REST_TLS_CLIENT_CA_FILE="+clientCAFile,
+		"SLUICE_WORKER_SECRET_FILE="+secret,
+		"SLUICE_INVOKER=pull",
+		"SLUICE_GROUP_ID=sluice-e2e-mtls",
+		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
+		"SLUICE_LEASE_TIMEOUT=20s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_SAFETY_MARGIN="+margin.String(),
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+		"SLUICE_IDLE_BACKOFF_MAX=1s",
+	)
+	intruder := start(t, "worker without a certificate", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL=https://"+addr, "SLUICE_COORDINATOR_TLS_CA_FILE="+caFile,
+		"SLUICE_WORKER_SECRET_FILE="+secret, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=intruder")...)
+
+	// The operator's REST calls need a client certificate too.
+	operator := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: serverCA.Pool(), Certificates: []tls.Certificate{clientCA.KeyPair(t, "operator", x509.ExtKeyUsageClientAuth)}}}}
+	const orders = 100
+	body := `{"name":"mtls-source","config":{"connector.class":"Datagen","topic":"mtls-orders","count":"100","batch.size":"50","tasks.max":"1"}}`
+	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		if coord.Exited() {
+			t.Fatalf("the coordinator exited:\n%s", coord.Stderr.String())
+		}
+		resp, err := operator.Post("https://"+addr+"/connectors", "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST /connectors: %d %s", resp.StatusCode, b)
+		}
+		return nil
+	})
+
+	// The intruder is refused in the handshake, so no lease reaches it:
+	// the records wait for the real worker.
+	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		if n := strings.Count(intruder.Stderr.String(), "certificate required"); n < 2 {
+			return fmt.Errorf("%d refused polls of the worker without a certificate", n)
+		}
+		return nil
+	})
+	if s := kafkaState(t, k, "mtls-orders", "mtls-source"); s.records != 0 {
+		t.Fatalf("%d records written before a worker with a certificate ran", s.records)
+	}
+	start(t, "worker", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL=https://"+addr, "SLUICE_COORDINATOR_TLS_CA_FILE="+caFile,
+		"SLUICE_COORDINATOR_TLS_CERT_FILE="+workerCert, "SLUICE_COORDINATOR_TLS_KEY_FILE="+workerKey,
+		"SLUICE_WORKER_SECRET_FILE="+secret, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w-mtls")...)
+	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
+		if s := kafkaState(t, k, "mtls-orders", "mtls-source"); s != (state{orders, orders}) {
+			return fmt.Errorf("source state %+v, want %d records and seq %d", s, orders, orders)
+		}
+		return nil
+	})
+	if log := intruder.Stderr.String(); strings.Contains(log, "lease finished") {
+		t.Errorf("the worker without a certificate ran a lease:\n%s", proctest.LastLines(log, 20))
 	}
 }

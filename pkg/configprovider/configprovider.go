@@ -12,7 +12,9 @@
 // setting names (EnvVar's allowlist.pattern, File's and Directory's
 // allowed.paths, the AWS providers' allowed.prefixes), nothing when the
 // setting is unset, and refuses anything else with a *NotAllowedError
-// naming the worker setting.
+// naming the worker setting. Resolver.Check finds the references of a
+// configuration that Resolve would refuse without looking anything up, so
+// that they are reported when the configuration is submitted.
 //
 // Built-in providers, under the class names Kafka Connect and Amazon MSK
 // Connect users already write:

@@ -27,7 +27,10 @@ type EnvVar struct {
 	allow *regexp.Regexp // nil: allowlist.pattern unset, nothing allowed
 }
 
-var _ Provider = (*EnvVar)(nil)
+var (
+	_ Provider = (*EnvVar)(nil)
+	_ Checker  = (*EnvVar)(nil)
+)
 
 // Configure reads allowlist.pattern.
 func (e *EnvVar) Configure(params map[string]string) error {
@@ -51,8 +54,8 @@ func (e *EnvVar) Configure(params map[string]string) error {
 // ones when keys is nil. A path is an error (ErrPathNotSupported), as in
 // Kafka, and so is a name the allowlist does not match.
 func (e *EnvVar) Get(_ context.Context, path string, keys []string) (map[string]string, error) {
-	if path != "" {
-		return nil, fmt.Errorf("%w by EnvVarConfigProvider, invalid value %q", ErrPathNotSupported, path)
+	if err := e.Check(path, keys); err != nil {
+		return nil, err
 	}
 	data := map[string]string{}
 	if keys == nil {
@@ -68,14 +71,26 @@ func (e *EnvVar) Get(_ context.Context, path string, keys []string) (map[string]
 		return data, nil
 	}
 	for _, k := range keys {
-		if e.allow == nil || !e.allow.MatchString(k) {
-			return nil, &NotAllowedError{Param: AllowlistPatternParam, What: fmt.Sprintf("environment variable %q", k), Unset: e.allow == nil}
-		}
 		if v, ok := os.LookupEnv(k); ok {
 			data[k] = v
 		}
 	}
 	return data, nil
+}
+
+// Check refuses a path (ErrPathNotSupported) and a name the allowlist does
+// not match (*NotAllowedError), as Get does, without reading the
+// environment.
+func (e *EnvVar) Check(path string, keys []string) error {
+	if path != "" {
+		return fmt.Errorf("%w by EnvVarConfigProvider, invalid value %q", ErrPathNotSupported, path)
+	}
+	for _, k := range keys {
+		if e.allow == nil || !e.allow.MatchString(k) {
+			return &NotAllowedError{Param: AllowlistPatternParam, What: fmt.Sprintf("environment variable %q", k), Unset: e.allow == nil}
+		}
+	}
+	return nil
 }
 
 // Close does nothing.

@@ -30,7 +30,10 @@ type File struct {
 	allowed allowedPaths
 }
 
-var _ Provider = (*File)(nil)
+var (
+	_ Provider = (*File)(nil)
+	_ Checker  = (*File)(nil)
+)
 
 // Configure reads allowed.paths: a comma-separated list of absolute,
 // existing paths under which files may be read (KIP-993). Unset, no file
@@ -79,6 +82,16 @@ func (f *File) Get(_ context.Context, path string, keys []string) (map[string]st
 	return data, nil
 }
 
+// Check refuses a path outside allowed.paths (*NotAllowedError), as Get
+// does, without opening the file.
+func (f *File) Check(path string, _ []string) error {
+	if path == "" {
+		return nil
+	}
+	_, err := f.allowed.check("file", path)
+	return err
+}
+
 // Close does nothing.
 func (f *File) Close() error { return nil }
 
@@ -99,7 +112,10 @@ type Directory struct {
 	allowed allowedPaths
 }
 
-var _ Provider = (*Directory)(nil)
+var (
+	_ Provider = (*Directory)(nil)
+	_ Checker  = (*Directory)(nil)
+)
 
 // Configure reads allowed.paths, as File.Configure does.
 func (d *Directory) Configure(params map[string]string) error {
@@ -140,7 +156,7 @@ func (d *Directory) Get(_ context.Context, path string, keys []string) (map[stri
 		}
 	}
 	for _, k := range keys {
-		if k == "" || k == "." || k == ".." || strings.ContainsRune(k, '/') || strings.ContainsRune(k, filepath.Separator) {
+		if !directoryKey(k) {
 			continue
 		}
 		// A symbolic link in the directory is followed only to a file
@@ -162,6 +178,37 @@ func (d *Directory) Get(_ context.Context, path string, keys []string) (map[stri
 		data[k] = string(b)
 	}
 	return data, nil
+}
+
+// Check refuses, as Get does, a directory outside allowed.paths and a key
+// that is a symbolic link to a file outside them (*NotAllowedError),
+// without reading any file.
+func (d *Directory) Check(path string, keys []string) error {
+	if path == "" {
+		return nil
+	}
+	dir, err := d.allowed.check("directory", path)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil
+	}
+	for _, k := range keys {
+		if !directoryKey(k) {
+			continue
+		}
+		if _, err := d.allowed.check("file", filepath.Join(dir, k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// directoryKey reports whether k names a file directly inside a directory
+// (no separator, not "." or "..").
+func directoryKey(k string) bool {
+	return k != "" && k != "." && k != ".." && !strings.ContainsRune(k, '/') && !strings.ContainsRune(k, filepath.Separator)
 }
 
 // Close does nothing.

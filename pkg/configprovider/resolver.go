@@ -159,10 +159,7 @@ func (r *Resolver) ResolveAll(ctx context.Context, configs ...map[string]string)
 		}
 		data, err := r.providers[l.provider].Get(ctx, l.path, sortedSet(keys[l]))
 		if err != nil {
-			var na *NotAllowedError
-			if errors.As(err, &na) && na.Setting == "" {
-				na.Setting = providersPrefix + l.provider + ".param." + na.Param
-			}
+			r.nameSetting(l.provider, err)
 			errs = append(errs, &ResolveError{
 				Provider:   l.provider,
 				Path:       l.path,

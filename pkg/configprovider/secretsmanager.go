@@ -47,7 +47,10 @@ type SecretsManager struct {
 	base64Raw bool
 }
 
-var _ Provider = (*SecretsManager)(nil)
+var (
+	_ Provider = (*SecretsManager)(nil)
+	_ Checker  = (*SecretsManager)(nil)
+)
 
 // Configure reads the parameters and the AWS configuration.
 func (s *SecretsManager) Configure(params map[string]string) error {
@@ -132,11 +135,8 @@ func (s *SecretsManager) Get(ctx context.Context, path string, keys []string) (m
 
 // secretString fetches the SecretString of the (URL-encoded) secret id.
 func (s *SecretsManager) secretString(ctx context.Context, encodedID string) (string, error) {
-	id, err := url.PathUnescape(encodedID)
+	id, err := s.secretID(encodedID)
 	if err != nil {
-		return "", fmt.Errorf("%w: secret id %q is not validly URL-encoded", ErrInvalidParam, encodedID)
-	}
-	if err := s.allowed.check("secret", id); err != nil {
 		return "", err
 	}
 	var out struct {
@@ -153,6 +153,34 @@ func (s *SecretsManager) secretString(ctx context.Context, encodedID string) (st
 		return "", fmt.Errorf("secret %q has no SecretString (binary secrets are not supported)", id)
 	}
 	return *out.SecretString, nil
+}
+
+// secretID is the URL-decoded secret id, if allowed.prefixes allows it.
+func (s *SecretsManager) secretID(encodedID string) (string, error) {
+	id, err := url.PathUnescape(encodedID)
+	if err != nil {
+		return "", fmt.Errorf("%w: secret id %q is not validly URL-encoded", ErrInvalidParam, encodedID)
+	}
+	if err := s.allowed.check("secret", id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Check refuses, as Get does, a secret id that allowed.prefixes does not
+// allow (*NotAllowedError) or that is not validly URL-encoded, without
+// calling Secrets Manager.
+func (s *SecretsManager) Check(path string, keys []string) error {
+	if path != "" {
+		_, err := s.secretID(path)
+		return err
+	}
+	for _, k := range keys {
+		if _, err := s.secretID(stripKeyOptions(k)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // jsonScalar renders a JSON value as Jackson's Map<String, String> does:

@@ -25,7 +25,10 @@ type SSMParameterStore struct {
 	allowed namePrefixes
 }
 
-var _ Provider = (*SSMParameterStore)(nil)
+var (
+	_ Provider = (*SSMParameterStore)(nil)
+	_ Checker  = (*SSMParameterStore)(nil)
+)
 
 // Configure reads the parameters and the AWS configuration.
 func (p *SSMParameterStore) Configure(params map[string]string) error {
@@ -71,6 +74,17 @@ func (p *SSMParameterStore) Get(ctx context.Context, _ string, keys []string) (m
 		data[k] = *out.Parameter.Value
 	}
 	return data, nil
+}
+
+// Check refuses, as Get does, a parameter name that allowed.prefixes does
+// not allow (*NotAllowedError), without calling SSM.
+func (p *SSMParameterStore) Check(_ string, keys []string) error {
+	for _, k := range keys {
+		if err := p.allowed.check("parameter", stripKeyOptions(k)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close does nothing: nothing is held open.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator/invoke"
+	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/proctest"
+	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -45,15 +48,19 @@ type leakSetup struct {
 	env                           []string
 	secretsFile                   string
 	fileSecret, envSecret, denied string
+	// outsideFile is a properties file outside the file provider's
+	// allowed.paths; its password is outsideSecret.
+	outsideFile, outsideSecret string
 }
 
 func newLeakSetup(t *testing.T) leakSetup {
 	t.Helper()
 	dir := t.TempDir()
 	s := leakSetup{
-		fileSecret: leakSecret(t, "file"),
-		envSecret:  leakSecret(t, "env"),
-		denied:     leakSecret(t, "denied"),
+		fileSecret:    leakSecret(t, "file"),
+		envSecret:     leakSecret(t, "env"),
+		denied:        leakSecret(t, "denied"),
+		outsideSecret: leakSecret(t, "outside"),
 	}
 	secretsDir := filepath.Join(dir, "secrets")
 	if err := os.Mkdir(secretsDir, 0o700); err != nil {
@@ -61,6 +68,10 @@ func newLeakSetup(t *testing.T) leakSetup {
 	}
 	s.secretsFile = filepath.Join(secretsDir, "db.properties")
 	if err := os.WriteFile(s.secretsFile, []byte("password="+s.fileSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.outsideFile = filepath.Join(dir, "outside.properties")
+	if err := os.WriteFile(s.outsideFile, []byte("password="+s.outsideSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	worker := filepath.Join(dir, "worker.properties")
@@ -102,7 +113,8 @@ func (s leakSetup) connector(topic, fileRef string) map[string]string {
 }
 
 func (s leakSetup) secrets() map[string]string {
-	return map[string]string{"file secret": s.fileSecret, "env secret": s.envSecret, "refused env secret": s.denied}
+	return map[string]string{"file secret": s.fileSecret, "env secret": s.envSecret, "refused env secret": s.denied,
+		"refused file secret": s.outsideSecret}
 }
 
 // checkNoSecret fails the test if any secret is in b.
@@ -196,9 +208,14 @@ func TestResolvedSecretsNeverLeak(t *testing.T) {
 		mustRequest(t, http.MethodPost, p.url()+"/connectors", map[string]any{"name": name, "config": config}, http.StatusCreated)
 	}
 	create("secret-src", s.connector("leak-data", fileRef))
+	// Submitted, a refused reference is a 400
+	// (TestRefusedReferencesReportedOnSubmit); stored by a coordinator with
+	// other provider settings, or before references were checked on
+	// submission, it fails its task when the task runs.
 	denied := s.connector("leak-denied", fileRef)
 	denied["transforms.token.value.literal"] = "${env::SLUICE_DENIED_TOKEN}"
-	create("denied-src", denied)
+	mustRequest(t, http.MethodPost, p.url()+"/connectors", map[string]any{"name": "denied-src", "config": denied}, http.StatusBadRequest)
+	storeConfig(t, broker, "denied-src", denied)
 
 	// The task ran with the resolved values: every record of the data
 	// topic carries both.
@@ -313,6 +330,139 @@ func TestResolvedSecretsNeverLeak(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the coordinator's log has no %s line: the check would prove little", want)
 		}
+	}
+	s.checkNoSecret(t, "the coordinator's log", []byte(logs))
+}
+
+// storeConfig writes a connector configuration straight into the configs
+// topic, past the REST API's validation.
+func storeConfig(t *testing.T, broker, name string, props map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := kafka.Dial(ctx, kafka.Config{Brokers: strings.Split(broker, ","), ClientID: "leak-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	st, err := state.Open(ctx, client, state.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	props = maps.Clone(props)
+	props["name"] = name
+	if err := st.Configs.PutConnectorConfig(ctx, name, props, state.TargetStarted); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reference the providers' allow settings refuse is reported when the
+// configuration is submitted, as Connect reports any invalid value, and
+// nothing is looked up: POST /connectors and PUT /connectors/{name}/config
+// answer 400 naming the key, the reference and the setting, and create
+// nothing; PUT /connector-plugins/{class}/config/validate reports it as an
+// error on its key. The refused values are in no answer and not in the
+// logs (at debug level).
+func TestRefusedReferencesReportedOnSubmit(t *testing.T) {
+	s := newLeakSetup(t)
+	broker := startBroker(t)
+	addr := proctest.FreeAddr(t)
+	p := startProcess(t, "refused", addr, append(coordinatorEnv(broker, addr), s.env...))
+	waitLeading(t, p)
+	allowedRef := "${file:" + s.secretsFile + ":password}"
+
+	tests := []struct {
+		name, key, ref, reason string
+	}{
+		{name: "env variable outside allowlist.pattern", key: "transforms.token.value.literal", ref: "${env::SLUICE_DENIED_TOKEN}",
+			reason: `environment variable "SLUICE_DENIED_TOKEN" is not allowed by config.providers.env.param.allowlist.pattern`},
+		{name: "file outside allowed.paths", key: "transforms.pw.value.literal", ref: "${file:" + s.outsideFile + ":password}",
+			reason: `file "` + s.outsideFile + `" is not allowed by config.providers.file.param.allowed.paths`},
+		{name: "env reference with a path", key: "transforms.token.value.literal", ref: "${env:p:SLUICE_LEAK_TOKEN}",
+			reason: "path is not supported by EnvVarConfigProvider"},
+		{name: "unknown key", key: "producer.override.sasl.jaas.config", ref: "${env::SLUICE_DENIED_TOKEN}",
+			reason: `environment variable "SLUICE_DENIED_TOKEN" is not allowed by config.providers.env.param.allowlist.pattern`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("refused-%d", i)
+			config := s.connector("refused", allowedRef)
+			config["name"] = name
+			config[tc.key] = tc.ref
+			want := "Invalid value " + tc.ref + " for configuration " + tc.key + ": " + tc.reason
+
+			for _, r := range []struct {
+				method, path string
+				body         any
+			}{
+				{http.MethodPut, "/connectors/" + name + "/config", config},
+				{http.MethodPost, "/connectors", map[string]any{"name": name, "config": config}},
+			} {
+				status, b, err := request(r.method, p.url()+r.path, r.body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var e struct {
+					Code    int    `json:"error_code"`
+					Message string `json:"message"`
+				}
+				if status != http.StatusBadRequest || json.Unmarshal(b, &e) != nil || e.Code != http.StatusBadRequest {
+					t.Fatalf("%s %s: status %d: %s", r.method, r.path, status, b)
+				}
+				for _, w := range []string{"Connector configuration is invalid and contains the following 1 error(s)", want} {
+					if !strings.Contains(e.Message, w) {
+						t.Errorf("%s %s: message does not say %q:\n%s", r.method, r.path, w, e.Message)
+					}
+				}
+				s.checkNoSecret(t, r.method+" "+r.path, b)
+			}
+			if status, b, _ := request(http.MethodGet, p.url()+"/connectors/"+name, nil); status != http.StatusNotFound {
+				t.Errorf("GET /connectors/%s: status %d, want 404: the refused connector was created: %s", name, status, b)
+			}
+
+			status, b, err := request(http.MethodPut, p.url()+"/connector-plugins/Datagen/config/validate", config)
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("validate: status %d, %v: %s", status, err, b)
+			}
+			s.checkNoSecret(t, "validate", b)
+			var v struct {
+				ErrorCount int `json:"error_count"`
+				Configs    []struct {
+					Value struct {
+						Name   string   `json:"name"`
+						Errors []string `json:"errors"`
+					} `json:"value"`
+				} `json:"configs"`
+			}
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			for _, c := range v.Configs {
+				if c.Value.Name == tc.key {
+					errs = c.Value.Errors
+				}
+			}
+			if v.ErrorCount != 1 || len(errs) != 1 || !strings.HasPrefix(errs[0], want) {
+				t.Errorf("validate: error_count %d, errors on %s %q; want 1, %q", v.ErrorCount, tc.key, errs, want)
+			}
+		})
+	}
+
+	// The references the settings allow pass, and are not looked up
+	// either: the validation answer holds none of the values.
+	allowed := s.connector("refused", allowedRef)
+	allowed["name"] = "allowed"
+	status, b, err := request(http.MethodPut, p.url()+"/connector-plugins/Datagen/config/validate", allowed)
+	if err != nil || status != http.StatusOK || !strings.Contains(string(b), `"error_count":0`) {
+		t.Fatalf("validating the allowed references: status %d, %v: %s", status, err, b)
+	}
+	s.checkNoSecret(t, "validate", b)
+
+	logs := p.Stderr.String()
+	if !strings.Contains(logs, `msg="REST request"`) {
+		t.Errorf("the coordinator's log has no REST request line: the check would prove little")
 	}
 	s.checkNoSecret(t, "the coordinator's log", []byte(logs))
 }

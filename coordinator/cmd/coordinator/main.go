@@ -98,7 +98,7 @@ func run(args []string, out io.Writer) error {
 		defer resolver.Close()
 	}
 	registry := plugins.Registry()
-	connectors, err := s.connectors(registry)
+	connectors, err := s.connectors(registry, resolver)
 	if err != nil {
 		return err
 	}
@@ -197,6 +197,9 @@ func (n *node) Close() {
 func build(ctx context.Context, s *setup, client *kafka.Client, registry *connect.Registry, resolver *configprovider.Resolver) (*node, error) {
 	n := &node{}
 	d := coordinator.Deps{Plugins: registry, Kafka: client, Logger: s.log}
+	if resolver != nil {
+		d.Providers = resolver
+	}
 	var err error
 	if s.standalone {
 		err = n.openStandalone(&d, s.worker, s.cfg)

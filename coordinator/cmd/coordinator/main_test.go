@@ -74,6 +74,52 @@ func TestBadConnectorFileFailsBeforeStarting(t *testing.T) {
 	}
 }
 
+// A connector file whose config provider reference the worker's
+// providers refuse is refused at start-up, before any broker starts,
+// naming the key, the reference and the setting: with the providers in
+// the worker properties (SLUICE_WORKER_PROPERTIES) or inline
+// (SLUICE_CONFIG_PROVIDERS, as the template gives the functions and the
+// coordinator).
+func TestConnectorFileWithRefusedReferenceFailsBeforeStarting(t *testing.T) {
+	const providers = "config.providers=env;config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider;" +
+		"config.providers.env.param.allowlist.pattern=SLUICE_OK_.*"
+	for _, inline := range []bool{false, true} {
+		t.Run(map[bool]string{false: "worker properties", true: "inline"}[inline], func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("SLUICE_WORKER_PROPERTIES", "")
+			t.Setenv("SLUICE_CONFIG_PROVIDERS", "")
+			if inline {
+				t.Setenv("SLUICE_CONFIG_PROVIDERS", providers)
+			} else {
+				worker := filepath.Join(dir, "worker.properties")
+				if err := os.WriteFile(worker, []byte(strings.ReplaceAll(providers, ";", "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("SLUICE_WORKER_PROPERTIES", worker)
+			}
+			path := filepath.Join(dir, "refused.properties")
+			if err := os.WriteFile(path, []byte("name=x\nconnector.class=Datagen\ntopic=t\nbatch.size=${env::SLUICE_REFUSED_SIZE}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("SLUICE_DATA_DIR", filepath.Join(dir, "data"))
+			t.Setenv("SLUICE_EMBEDDED_KAFKA_ADDR", "127.0.0.1:0")
+			err := run([]string{path}, &strings.Builder{})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range []string{"refused.properties", "1 error(s)",
+				`Invalid value ${env::SLUICE_REFUSED_SIZE} for configuration batch.size: environment variable "SLUICE_REFUSED_SIZE" is not allowed by config.providers.env.param.allowlist.pattern`} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+				t.Fatalf("a broker data folder was created before validation: %v", err)
+			}
+		})
+	}
+}
+
 func TestMissingConnectorFile(t *testing.T) {
 	err := run([]string{filepath.Join(t.TempDir(), "nope.properties")}, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "nope.properties") {
@@ -172,6 +218,79 @@ func TestAdminListenersSetting(t *testing.T) {
 			}
 			if !slices.Equal(s.cfg.AdminListeners, tc.want) || s.cfg.AdminListenersSet != tc.wantSet {
 				t.Fatalf("admin listeners %q (set %v), want %q (set %v)", s.cfg.AdminListeners, s.cfg.AdminListenersSet, tc.want, tc.wantSet)
+			}
+		})
+	}
+}
+
+// The REST listener may be written as Connect's listeners are
+// (http://host:port, https://host:port), in SLUICE_REST_LISTENER or
+// standalone mode's listeners: the address is kept, https:// needs the
+// listener's certificate and http:// refuses one.
+func TestRestListenerScheme(t *testing.T) {
+	dir := t.TempDir()
+	worker := func(content string) string {
+		path := filepath.Join(t.TempDir(), "worker.properties")
+		if err := os.WriteFile(path, []byte("bootstrap.servers=127.0.0.1:9092\noffset.storage.file.filename="+filepath.Join(dir, "offsets")+"\n"+content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name         string
+		listener     string // SLUICE_REST_LISTENER, "" unset
+		worker       string // standalone worker properties, "" for distributed mode
+		tls          bool
+		want         string
+		wantAdvertis string
+		wantErr      string
+	}{
+		{name: "address", listener: "127.0.0.1:18083", want: "127.0.0.1:18083", wantAdvertis: "http://127.0.0.1:18083"},
+		{name: "http", listener: "http://127.0.0.1:18083", want: "127.0.0.1:18083", wantAdvertis: "http://127.0.0.1:18083"},
+		{name: "https", listener: "https://127.0.0.1:18443", tls: true, want: "127.0.0.1:18443", wantAdvertis: "https://127.0.0.1:18443"},
+		{name: "upper case scheme", listener: "HTTPS://127.0.0.1:18443", tls: true, want: "127.0.0.1:18443"},
+		{name: "https without a certificate", listener: "https://127.0.0.1:18443", wantErr: "is HTTPS: set SLUICE_REST_TLS_CERT_FILE"},
+		{name: "http with a certificate", listener: "http://127.0.0.1:18083", tls: true, wantErr: "write https://127.0.0.1:18083"},
+		{name: "standalone https", worker: "listeners=https://127.0.0.1:18443,http://127.0.0.1:18083\n", tls: true,
+			want: "127.0.0.1:18443", wantAdvertis: "https://127.0.0.1:18443"},
+		{name: "standalone advertised host", worker: "listeners=https://0.0.0.0:18443\nrest.advertised.host.name=connect.example\n", tls: true,
+			want: "0.0.0.0:18443", wantAdvertis: "https://connect.example:18443"},
+		{name: "standalone https without a certificate", worker: "listeners=https://127.0.0.1:18443\n", wantErr: "is HTTPS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SLUICE_REST_LISTENER", tc.listener)
+			if tc.listener == "" {
+				os.Unsetenv("SLUICE_REST_LISTENER")
+			}
+			t.Setenv("SLUICE_WORKER_PROPERTIES", "")
+			t.Setenv("SLUICE_REST_ADVERTISED_URL", "")
+			t.Setenv("SLUICE_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+			cert, key := "", ""
+			if tc.tls {
+				cert, key = "cert.pem", "key.pem" // not read by parse
+			}
+			t.Setenv("SLUICE_REST_TLS_CERT_FILE", cert)
+			t.Setenv("SLUICE_REST_TLS_KEY_FILE", key)
+			var args []string
+			if tc.worker != "" {
+				args = []string{"standalone", worker(tc.worker)}
+			}
+			s, err := parse(args, &strings.Builder{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.cfg.RestListener != tc.want {
+				t.Errorf("listener %q, want %q", s.cfg.RestListener, tc.want)
+			}
+			if tc.wantAdvertis != "" && s.cfg.RestAdvertisedURL != tc.wantAdvertis {
+				t.Errorf("advertised URL %q, want %q", s.cfg.RestAdvertisedURL, tc.wantAdvertis)
 			}
 		})
 	}

@@ -79,7 +79,8 @@ func TestHTTPSAndBasicAuthWithCurl(t *testing.T) {
 	}
 	broker := startBroker(t)
 	addr := proctest.FreeAddr(t)
-	env := append(coordinatorEnv(broker, addr), "SLUICE_REST_TLS_CERT_FILE="+cert, "SLUICE_REST_TLS_KEY_FILE="+key,
+	// The listener as Connect's listeners=https://… writes it.
+	env := append(coordinatorEnv(broker, addr), "SLUICE_REST_LISTENER=https://"+addr, "SLUICE_REST_TLS_CERT_FILE="+cert, "SLUICE_REST_TLS_KEY_FILE="+key,
 		"SLUICE_REST_BASIC_AUTH_FILE="+users)
 	p := startProcess(t, "tls", addr, env)
 	base := "https://" + addr

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"strconv"
@@ -65,9 +66,12 @@ func parse(args []string, out io.Writer) (*setup, error) {
 		return nil, err
 	}
 	if s.healthCheck {
-		return s, nil
+		return s, s.restListenerScheme()
 	}
 	if err := s.readWorker(fs.Args()); err != nil {
+		return nil, err
+	}
+	if err := s.restListenerScheme(); err != nil {
 		return nil, err
 	}
 	s.adminListeners()
@@ -97,6 +101,27 @@ func parse(args []string, out io.Writer) (*setup, error) {
 	s.loggers.SetMax(s.cfg.MaxLoggers)
 	s.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.loggers.Leveler("root")}))
 	return s, nil
+}
+
+// restListenerScheme takes the REST listener in Connect's listeners form
+// too (http://host:port or https://host:port, in SLUICE_REST_LISTENER or
+// standalone mode's listeners) and keeps the address: https:// needs the
+// listener's certificate (SLUICE_REST_TLS_CERT_FILE), and http:// is
+// refused when a certificate is set, since the listener would serve HTTPS.
+func (s *setup) restListenerScheme() error {
+	l := s.cfg.RestListener
+	addr, https := listenerAddr(l)
+	if addr == l {
+		return nil
+	}
+	s.cfg.RestListener = addr
+	switch {
+	case https && s.cfg.RestTLSCertFile == "":
+		return fmt.Errorf("REST listener %q is HTTPS: set %s and %s", l, env.Var(&s.cfg, &s.cfg.RestTLSCertFile), env.Var(&s.cfg, &s.cfg.RestTLSKeyFile))
+	case !https && s.cfg.RestTLSCertFile != "":
+		return fmt.Errorf("REST listener %q is plain HTTP but %s is set, so it serves HTTPS: write https://%s", l, env.Var(&s.cfg, &s.cfg.RestTLSCertFile), addr)
+	}
+	return nil
 }
 
 // readWorker splits args into the mode and the connector files and reads
@@ -181,13 +206,24 @@ func (s *setup) interWorkerProperties() {
 }
 
 // configProviders opens the config providers the worker properties
-// declare, as in Connect (nil without worker properties), and names them
-// in the configuration.
+// declare, as in Connect, with SLUICE_CONFIG_PROVIDERS's settings over
+// theirs (nil with neither), and names them in the configuration.
 func (s *setup) configProviders() (*configprovider.Resolver, error) {
-	if s.worker == nil {
+	if s.worker == nil && s.cfg.InlineConfigProviders == "" {
 		return nil, nil
 	}
-	resolver, err := configprovider.NewResolver(s.worker)
+	props := maps.Clone(s.worker)
+	if props == nil {
+		props = map[string]string{}
+	}
+	if s.cfg.InlineConfigProviders != "" {
+		inline, err := properties.Load(strings.NewReader(strings.ReplaceAll(s.cfg.InlineConfigProviders, ";", "\n")))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(&s.cfg, &s.cfg.InlineConfigProviders), err)
+		}
+		maps.Copy(props, inline)
+	}
+	resolver, err := configprovider.NewResolver(props)
 	if err != nil {
 		return nil, err
 	}
@@ -195,9 +231,10 @@ func (s *setup) configProviders() (*configprovider.Resolver, error) {
 	return resolver, nil
 }
 
-// connectors reads and validates every connector file, so that a mistake
-// fails fast, before any broker starts.
-func (s *setup) connectors(registry *connect.Registry) ([]map[string]string, error) {
+// connectors reads and validates every connector file, config provider
+// references against the providers' allow settings included, so that a
+// mistake fails fast, before any broker starts.
+func (s *setup) connectors(registry *connect.Registry, resolver *configprovider.Resolver) ([]map[string]string, error) {
 	var connectors []map[string]string
 	for _, path := range s.files {
 		props, err := coordinator.LoadConnectorFile(path)
@@ -207,7 +244,7 @@ func (s *setup) connectors(registry *connect.Registry) ([]map[string]string, err
 		if s.standalone {
 			inheritConverters(props, s.worker)
 		}
-		if _, infos, _ := coordinator.Validate(registry, s.cfg.ConfigProviders, props); infos.ErrorCount > 0 {
+		if _, infos, _ := coordinator.ValidateReferences(registry, s.cfg.ConfigProviders, resolver, props); infos.ErrorCount > 0 {
 			return nil, fmt.Errorf("%s: %w", path, connect.ConfigError(infos))
 		}
 		connectors = append(connectors, props)
@@ -236,15 +273,20 @@ func applyWorkerProperties(cfg *coordinator.Config, w map[string]string) {
 		cfg.BootstrapServers = strings.Split(v, ",")
 	}
 	if v := w["listeners"]; v != "" {
-		first := strings.TrimSpace(strings.Split(v, ",")[0])
-		cfg.RestListener = strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "HTTP://")
+		// The first listener, its scheme checked by restListenerScheme.
+		cfg.RestListener = strings.TrimSpace(strings.Split(v, ",")[0])
 	}
 	if v := w["rest.advertised.host.name"]; v != "" {
+		addr, https := listenerAddr(cfg.RestListener)
 		port := w["rest.advertised.port"]
 		if port == "" {
-			_, port, _ = net.SplitHostPort(cfg.RestListener)
+			_, port, _ = net.SplitHostPort(addr)
 		}
-		cfg.RestAdvertisedURL = "http://" + net.JoinHostPort(v, port)
+		scheme := "http://"
+		if https || strings.EqualFold(w["rest.advertised.listener"], "https") {
+			scheme = "https://"
+		}
+		cfg.RestAdvertisedURL = scheme + net.JoinHostPort(v, port)
 	}
 	for key, field := range map[string]*bool{"topic.tracking.enable": &cfg.TopicTrackingEnable,
 		"topic.tracking.allow.reset": &cfg.TopicTrackingAllowReset, "topic.creation.enable": &cfg.TopicCreationEnable} {

@@ -1,10 +1,14 @@
 package runner
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -37,6 +41,13 @@ type Config struct {
 	WorkerID string `envconfig:"WORKER_ID" desc:"worker mode: this worker's id in the coordinator's logs (default <hostname>-<pid>)"`
 	// PollWait is how long one poll for a lease waits at the coordinator.
 	PollWait time.Duration `envconfig:"POLL_WAIT" default:"20s" desc:"worker mode: how long one poll for a lease waits at the coordinator (capped by the coordinator)"`
+	// CoordinatorTLSCAFile, CoordinatorTLSCertFile and
+	// CoordinatorTLSKeyFile are how a worker reaches a coordinator serving
+	// HTTPS: the CAs that signed its certificate, and the worker's own
+	// certificate when the coordinator requires one (mTLS).
+	CoordinatorTLSCAFile   string `envconfig:"COORDINATOR_TLS_CA_FILE" desc:"worker mode: PEM CA certificates that signed the coordinator's HTTPS certificate (default: the system's)"`
+	CoordinatorTLSCertFile string `envconfig:"COORDINATOR_TLS_CERT_FILE" desc:"worker mode: PEM client certificate for a coordinator that requires one (its SLUICE_REST_TLS_CLIENT_CA_FILE, mTLS), with SLUICE_COORDINATOR_TLS_KEY_FILE"`
+	CoordinatorTLSKeyFile  string `envconfig:"COORDINATOR_TLS_KEY_FILE" desc:"worker mode: PEM private key of SLUICE_COORDINATOR_TLS_CERT_FILE"`
 	// Concurrency is how many leases a worker runs at once.
 	Concurrency int `envconfig:"CONCURRENCY" default:"1" desc:"worker mode: leases run at the same time"`
 	// ConfigProviders are config.providers settings inline, separated by
@@ -99,11 +110,46 @@ func (c *Config) validate(m mode) error {
 		if c.Concurrency < 1 {
 			problems = append(problems, fmt.Errorf("%s %d must be at least 1", env.Var(c, &c.Concurrency), c.Concurrency))
 		}
+		if (c.CoordinatorTLSCertFile == "") != (c.CoordinatorTLSKeyFile == "") {
+			problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.CoordinatorTLSCertFile), env.Var(c, &c.CoordinatorTLSKeyFile)))
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}
 	return nil
+}
+
+// coordinatorClient is the HTTP client a worker polls the coordinator
+// with: a timeout past the long poll, and the coordinator TLS settings
+// (TLS 1.2 or later) when any is set.
+func (c *Config) coordinatorClient() (*http.Client, error) {
+	client := &http.Client{Timeout: c.PollWait + 30*time.Second}
+	if c.CoordinatorTLSCAFile == "" && c.CoordinatorTLSCertFile == "" {
+		return client, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CoordinatorTLSCAFile != "" {
+		b, err := os.ReadFile(c.CoordinatorTLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(c, &c.CoordinatorTLSCAFile), err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("%s: no PEM certificate in %s", env.Var(c, &c.CoordinatorTLSCAFile), c.CoordinatorTLSCAFile)
+		}
+	}
+	if c.CoordinatorTLSCertFile != "" {
+		pair, err := tls.LoadX509KeyPair(c.CoordinatorTLSCertFile, c.CoordinatorTLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Var(c, &c.CoordinatorTLSCertFile), err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	client.Transport = t
+	return client, nil
 }
 
 // level is the log level LogLevel names.

@@ -2,11 +2,14 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/sluicehq/sluice/internal/env"
+	"github.com/sluicehq/sluice/internal/tlstest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/plugins"
 )
@@ -69,6 +73,8 @@ func TestConfigurationErrors(t *testing.T) {
 			want: []string{"FLUSH_EVERY"}},
 		{name: "bad log level", env: map[string]string{"SLUICE_COORDINATOR_URL": "http://127.0.0.1:1", "SLUICE_LOG_LEVEL": "loud"},
 			want: []string{"SLUICE_LOG_LEVEL"}},
+		{name: "client certificate without its key", env: map[string]string{"SLUICE_COORDINATOR_URL": "https://127.0.0.1:1", "SLUICE_COORDINATOR_TLS_CERT_FILE": "worker.pem"},
+			want: []string{"SLUICE_COORDINATOR_TLS_CERT_FILE and SLUICE_COORDINATOR_TLS_KEY_FILE go together"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,5 +216,68 @@ func TestHandlerDispatchesEvents(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Fatalf("Events saw %q", got)
+	}
+}
+
+// A worker reaches a coordinator serving HTTPS with the CA file
+// (SLUICE_COORDINATOR_TLS_CA_FILE), and one requiring client certificates
+// (mTLS) with its certificate and key (SLUICE_COORDINATOR_TLS_CERT_FILE,
+// _KEY_FILE); without them the handshake fails.
+func TestCoordinatorClientTLS(t *testing.T) {
+	dir := t.TempDir()
+	serverCA, clientCA := tlstest.NewCA(t, "server CA"), tlstest.NewCA(t, "worker CA")
+	caFile := tlstest.WriteFile(t, dir, "server-ca.pem", serverCA.PEM)
+	certFile, keyFile := clientCA.IssueFiles(t, dir, "worker", x509.ExtKeyUsageClientAuth)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCA.KeyPair(t, "coordinator", x509.ExtKeyUsageServerAuth)},
+		ClientCAs: clientCA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	defer srv.Close()
+
+	tests := []struct {
+		name                string
+		ca, cert, key       string
+		wantErr, wantConfig string
+	}{
+		{name: "CA and client certificate", ca: caFile, cert: certFile, key: keyFile},
+		{name: "no client certificate", ca: caFile, wantErr: "certificate required"},
+		{name: "no CA", cert: certFile, key: keyFile, wantErr: "certificate signed by unknown authority"},
+		{name: "not a CA file", ca: keyFile, wantConfig: "no PEM certificate"},
+		{name: "missing key", ca: caFile, cert: certFile, key: filepath.Join(dir, "nope.key"), wantConfig: "SLUICE_COORDINATOR_TLS_CERT_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{PollWait: time.Second, CoordinatorTLSCAFile: tt.ca, CoordinatorTLSCertFile: tt.cert, CoordinatorTLSKeyFile: tt.key}
+			client, err := c.coordinatorClient()
+			if tt.wantConfig != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantConfig) {
+					t.Fatalf("err = %v, want %q", err, tt.wantConfig)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := client.Get(srv.URL)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+				return
+			}
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("served without the TLS settings")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

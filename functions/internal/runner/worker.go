@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -37,9 +36,13 @@ func runWorker(fn Function, deps Deps) error {
 	if err != nil {
 		return err
 	}
+	client, err := deps.Config.coordinatorClient()
+	if err != nil {
+		return err
+	}
 	w := &Worker{
 		Client: &invoke.PullClient{BaseURL: deps.Config.CoordinatorURL, Worker: id, Kinds: []lease.Kind{fn.Kind},
-			HTTP: &http.Client{Timeout: deps.Config.PollWait + 30*time.Second}, Secret: secret},
+			HTTP: client, Secret: secret},
 		Deps: deps,
 	}
 	deps.Logger.Info("worker pulling leases", "coordinator", deps.Config.CoordinatorURL, "worker", id, "concurrency", deps.Config.Concurrency)

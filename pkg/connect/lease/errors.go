@@ -25,6 +25,16 @@ var (
 	ErrFenced = errors.New("lease fenced by a newer lease of the task")
 )
 
+// panicError is a panic of task code that ran in a goroutine of its own
+// (a source task's Poll), recovered there and handed to the lease as its
+// error; the lease's trace is the panic's stack.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("task panicked: %v", e.value) }
+
 // Stage names the step of the pipeline where an error happened, as Connect's
 // errors.Stage (and its __connect.errors.stage header) names it.
 type Stage string

@@ -288,6 +288,11 @@ func (r *run) end(err error) {
 	case errors.Is(err, ErrExpired):
 		r.res.Status, r.res.Error, r.res.Retriable = Expired, err.Error(), true
 	default:
+		var p *panicError
+		if errors.As(err, &p) {
+			r.fail(err, p.stack)
+			return
+		}
 		r.fail(err, "")
 	}
 }

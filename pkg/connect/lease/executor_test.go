@@ -307,6 +307,30 @@ var recordCommitPlugin = connect.Plugin{
 	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
 }
 
+// A Poll that panics (it runs in its own goroutine) fails the lease with
+// the panic and its stack as the trace, and writes no offsets; the process
+// goes on. Before, the panic ended the process.
+func TestPollPanicFailsTheLease(t *testing.T) {
+	e := newEnv(t, nil)
+	res := e.exec.Run(context.Background(), sourceLease("l1", 1, "out", 25, map[string]string{"poll.panic.at": "10"}))
+	if res.Status != lease.Failed || !strings.Contains(res.Error, "task panicked: the source broke after 10 records") {
+		t.Fatalf("lease: %+v", res)
+	}
+	if !strings.Contains(res.Trace, "testSource).Poll") {
+		t.Errorf("the trace has no stack through Poll:\n%s", res.Trace)
+	}
+	if res.MorePending || len(res.SourceOffsets) > 0 {
+		t.Fatalf("a failed lease reported more pending or offsets: %+v", res)
+	}
+	if off, err := e.store.Load(context.Background(), "src"); err != nil || len(off) > 0 {
+		t.Fatalf("offsets written: %v %v", off, err)
+	}
+	// The executor still runs leases.
+	if res := e.exec.Run(context.Background(), sourceLease("l2", 2, "out", 5, nil)); res.Status != lease.Succeeded {
+		t.Fatalf("the next lease: %+v", res)
+	}
+}
+
 // A Poll that fails fails the lease, naming the error, and writes no
 // offsets: it is not taken for a poll cut short by the lease's time.
 func TestPollErrorFailsTheLease(t *testing.T) {

@@ -167,6 +167,7 @@ type testSource struct {
 	next, end int
 	delay     time.Duration
 	failAt    int // "poll.fail.at": Poll fails once this many records are polled (0: never)
+	panicAt   int // "poll.panic.at": Poll panics once this many records are polled (0: never)
 	// gate (config "gate"): Start closes gate.started, and Poll waits for
 	// gate.open once "gate.after" records (default 0) were polled. blockAfter (config "block.after"): Poll returns
 	// nothing more once that many records were polled in the lease.
@@ -217,6 +218,7 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 		s.delay = d
 	}
 	s.failAt, _ = strconv.Atoi(p["poll.fail.at"])
+	s.panicAt, _ = strconv.Atoi(p["poll.panic.at"])
 	if off := tc.Offsets().Offset(map[string]any{"p": int64(0)}); off != nil {
 		s.next = int(off["i"].(int64))
 	}
@@ -227,6 +229,9 @@ func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	time.Sleep(s.delay)
 	if s.failAt > 0 && s.next >= s.failAt {
 		return nil, fmt.Errorf("the source is gone after %d records", s.next)
+	}
+	if s.panicAt > 0 && s.next >= s.panicAt {
+		panic(fmt.Sprintf("the source broke after %d records", s.next))
 	}
 	if s.gate != nil && s.polled >= s.gateAfter {
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -164,6 +165,13 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 	go func() {
 		defer close(pollerDone)
 		defer close(batches)
+		// The executor's recover does not reach this goroutine: a panic
+		// of the task's Poll fails the lease here, not the process.
+		defer func() {
+			if p := recover(); p != nil {
+				polled = pollOutcome{err: &panicError{value: p, stack: string(debug.Stack())}}
+			}
+		}()
 		polled = s.poll(pollStop, ctx, batches)
 	}()
 	finishPolling := func() {

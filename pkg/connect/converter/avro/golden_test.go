@@ -23,7 +23,7 @@ type vector struct {
 	ID                         int
 }
 
-func loadVectors(t *testing.T) []vector {
+func loadVectors(t testing.TB) []vector {
 	t.Helper()
 	b, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {
@@ -39,7 +39,7 @@ func loadVectors(t *testing.T) []vector {
 // seededRegistry is srfake holding the vectors' schemas under their ids,
 // each as version 1 of its subject, as Confluent's mock registry held
 // them when the Python serializer wrote them.
-func seededRegistry(t *testing.T, vs []vector) *srfake.Registry {
+func seededRegistry(t testing.TB, vs []vector) *srfake.Registry {
 	t.Helper()
 	reg := srfake.New()
 	t.Cleanup(reg.Close)
@@ -49,7 +49,7 @@ func seededRegistry(t *testing.T, vs []vector) *srfake.Registry {
 	return reg
 }
 
-func newConverter(t *testing.T, url string, extra ...string) *Converter {
+func newConverter(t testing.TB, url string, extra ...string) *Converter {
 	t.Helper()
 	props := map[string]string{schemaregistry.URLConfig: url}
 	for i := 0; i+1 < len(extra); i += 2 {

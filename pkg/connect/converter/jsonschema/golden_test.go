@@ -20,7 +20,7 @@ type vector struct {
 	ID                         int
 }
 
-func setup(t *testing.T) ([]vector, *Converter) {
+func setup(t testing.TB) ([]vector, *Converter) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {

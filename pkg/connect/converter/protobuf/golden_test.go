@@ -26,7 +26,7 @@ type vector struct {
 // the form Confluent's registry returns schemas in.
 const textID = 100
 
-func setup(t *testing.T) ([]vector, *Converter) {
+func setup(t testing.TB) ([]vector, *Converter) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {
