@@ -14,6 +14,14 @@ const (
 	// defaultFetchBytes bounds a fetch when FetchRange's maxBytes is not
 	// positive (Java max.partition.fetch.bytes).
 	defaultFetchBytes = 1 << 20
+	// requestFetchBytes is a Fetch request's own byte limit (Java
+	// fetch.max.bytes). The partition's limit (maxBytes) is the one that
+	// bounds a read; the request's stays above it, as Java's consumer
+	// sends them: the embedded broker (kfake) leaves out the list of
+	// aborted transactions of a response the request's limit ended, and a
+	// read_committed reader would then show aborted records
+	// (TestReadCommittedFullFetchLeavesAbortedOut).
+	requestFetchBytes = 50 << 20
 	// fetchVersion is the Fetch request version sent: 11 is the newest
 	// sarama encodes with per-partition log start offsets and leader epochs.
 	fetchVersion = 11
@@ -147,7 +155,7 @@ func (c *Client) fetchOnce(tp TopicPartition, offset int64, maxBytes int32, iso 
 		Version:     fetchVersion,
 		MaxWaitTime: 100, // ms; only reached if the range end raced a truncation
 		MinBytes:    1,
-		MaxBytes:    maxBytes,
+		MaxBytes:    max(maxBytes, requestFetchBytes),
 		Isolation:   iso,
 		// No fetch session (KIP-227): every request is complete in itself.
 		SessionID:    0,

@@ -152,3 +152,58 @@ func TestTransactionMethodsNeedTransactionalID(t *testing.T) {
 		t.Fatal("IsFenced of an unrelated error")
 	}
 }
+
+// A read_committed fetch whose response is full (the records after an
+// aborted transaction exceed the fetch size) still leaves the aborted
+// records out. The embedded broker leaves a response's list of aborted
+// transactions empty when the request-wide byte limit ends it, so the
+// request-wide limit must stay above the partition's, as Java's consumer
+// sends it (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB).
+func TestReadCommittedFullFetchLeavesAbortedOut(t *testing.T) {
+	cl := dial(t, newCluster(t))
+	ctx := testCtx(t)
+	if err := cl.EnsureTopic(ctx, TopicSpec{Name: "t", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, cl, ProducerOptions{TransactionalID: "tx-full"})
+	var want []string
+	for round, commit := range []bool{true, false, true, false, true} {
+		if err := p.BeginTxn(); err != nil {
+			t.Fatal(err)
+		}
+		prefix := fmt.Sprintf("r%d-", round)
+		sendTxn(t, p, "t", prefix, 200)
+		var err error
+		if commit {
+			err = p.CommitTxn(ctx)
+			for i := range 200 {
+				want = append(want, fmt.Sprintf("%s%d", prefix, i))
+			}
+		} else {
+			err = p.AbortTxn(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tp := TopicPartition{Topic: "t", Partition: 0}
+	wm, err := cl.StableWatermarks(ctx, []TopicPartition{tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, maxBytes := range []int32{512, 4096, 1 << 20} {
+		var got []string
+		err := cl.ReadCommittedRange(ctx, tp, wm[tp].Low, wm[tp].High, maxBytes, func(ms []Message) error {
+			for _, m := range ms {
+				got = append(got, string(m.Value))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("maxBytes %d: %v", maxBytes, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("maxBytes %d: read_committed saw %d records (want %d); first: %v", maxBytes, len(got), len(want), got[:min(5, len(got))])
+		}
+	}
+}
