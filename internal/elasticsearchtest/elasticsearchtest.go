@@ -64,8 +64,13 @@ func Home() string {
 // Node is a running Elasticsearch node. Its methods are not safe for
 // concurrent use.
 type Node struct {
-	// URL is the node's HTTP address, http://127.0.0.1:<port>.
+	// URL is the node's HTTP address, http://127.0.0.1:<port>, or https
+	// with security on.
 	URL string
+	// CAFile is the test CA's PEM file, with security on (Options).
+	CAFile string
+
+	password string // the user elastic's, with security on
 
 	dir           string // the node's temporary directory
 	home          string // the distribution the node runs from
@@ -77,7 +82,11 @@ type Node struct {
 }
 
 // Start starts a node with its data in a new temporary directory.
-func Start() (*Node, error) {
+func Start() (*Node, error) { return StartWith(Options{}) }
+
+// StartWith starts a node with opts, its data in a new temporary
+// directory.
+func StartWith(opts Options) (*Node, error) {
 	dist := Home()
 	if _, err := os.Stat(filepath.Join(dist, "bin", "elasticsearch")); err != nil {
 		return nil, fmt.Errorf("elasticsearchtest: %s/bin/elasticsearch is missing: run make elasticsearch (Maven resolves Elasticsearch %s from Maven Central)", dist, WantedVersion())
@@ -87,6 +96,22 @@ func Start() (*Node, error) {
 		return nil, err
 	}
 	n := &Node{dir: dir, home: dist, log: &proctest.Buffer{}}
+	if _, err := os.Stat(filepath.Join(dist, "modules", "x-pack-security")); err != nil && opts.Password != "" {
+		os.RemoveAll(dir)
+		return nil, ErrNoSecurity
+	}
+	if os.Geteuid() == 0 || opts.Password != "" {
+		if err := n.copyHome(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	if opts.Password != "" {
+		if err := n.secure(opts.Password); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if os.Geteuid() == 0 {
 		if err := n.asNobody(); err != nil {
 			os.RemoveAll(dir)
@@ -103,6 +128,9 @@ func Start() (*Node, error) {
 		}
 		n.httpPort, n.transportPort = strconv.Itoa(hp), strconv.Itoa(tp)
 		n.URL = "http://127.0.0.1:" + n.httpPort
+		if n.password != "" {
+			n.URL = "https://127.0.0.1:" + n.httpPort
+		}
 		if err = n.start(); err == nil {
 			return n, nil
 		}
@@ -111,9 +139,20 @@ func Start() (*Node, error) {
 	return nil, err
 }
 
-// asNobody copies the distribution into the node's directory (root's
-// cache is not readable by other users) and hands the directory to
-// nobody, whom the node then runs as.
+// copyHome copies the distribution into the node's directory: root's
+// cache is not readable by other users, and a secured node's certificates
+// and keystore go into its own copy.
+func (n *Node) copyHome() error {
+	home := filepath.Join(n.dir, "elasticsearch")
+	if out, err := exec.Command("cp", "-a", n.home, home).CombinedOutput(); err != nil {
+		return fmt.Errorf("elasticsearchtest: copying %s: %v: %s", n.home, err, out)
+	}
+	n.home = home
+	return nil
+}
+
+// asNobody hands the node's directory to nobody, whom the node (and the
+// keystore tool) then runs as.
 func (n *Node) asNobody() error {
 	u, err := user.Lookup("nobody")
 	if err != nil {
@@ -121,32 +160,18 @@ func (n *Node) asNobody() error {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	home := filepath.Join(n.dir, "elasticsearch")
-	if out, err := exec.Command("cp", "-a", n.home, home).CombinedOutput(); err != nil {
-		return fmt.Errorf("elasticsearchtest: copying %s: %v: %s", n.home, err, out)
-	}
 	if err := os.Chmod(n.dir, 0o755); err != nil {
 		return err
 	}
 	if out, err := exec.Command("chown", "-R", u.Uid+":"+u.Gid, n.dir).CombinedOutput(); err != nil {
 		return fmt.Errorf("elasticsearchtest: chown: %v: %s", err, out)
 	}
-	n.home = home
 	n.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	return nil
 }
 
-func (n *Node) start() error {
-	cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch"),
-		"-E", "cluster.name=sluice-test", "-E", "node.name=sluice-test",
-		"-E", "network.host=127.0.0.1", "-E", "http.port="+n.httpPort, "-E", "transport.port="+n.transportPort,
-		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.dir, "data"),
-		"-E", "path.logs="+filepath.Join(n.dir, "logs"),
-		"-E", "cluster.routing.allocation.disk.threshold_enabled=false")
-	if _, err := os.Stat(filepath.Join(n.home, "modules", "x-pack-security")); err == nil {
-		// Elasticsearch 8's distribution has security, on by default.
-		cmd.Args = append(cmd.Args, "-E", "xpack.security.enabled=false")
-	}
+// env is the environment of the node and its tools.
+func (n *Node) env() []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.dir,
 		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError"}
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
@@ -156,16 +181,51 @@ func (n *Node) start() error {
 			env = append(env, "ES_JAVA_HOME="+filepath.Dir(filepath.Dir(real)))
 		}
 	}
-	cmd.Env = env
+	return env
+}
+
+func (n *Node) procAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Credential: n.cred}
+}
+
+func (n *Node) start() error {
+	cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch"),
+		"-E", "cluster.name=sluice-test", "-E", "node.name=sluice-test",
+		"-E", "network.host=127.0.0.1", "-E", "http.port="+n.httpPort, "-E", "transport.port="+n.transportPort,
+		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.dir, "data"),
+		"-E", "path.logs="+filepath.Join(n.dir, "logs"),
+		"-E", "cluster.routing.allocation.disk.threshold_enabled=false")
+	if n.password != "" {
+		cmd.Args = append(cmd.Args, securityArgs()...)
+	} else if _, err := os.Stat(filepath.Join(n.home, "modules", "x-pack-security")); err == nil {
+		// Elasticsearch 8's distribution has security, on by default.
+		cmd.Args = append(cmd.Args, "-E", "xpack.security.enabled=false")
+	}
+	cmd.Env = n.env()
 	cmd.Dir = n.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: n.cred}
+	cmd.SysProcAttr = n.procAttr()
 	d, err := daemontest.StartLogged("elasticsearch", cmd, syscall.SIGTERM, n.log)
 	if err != nil {
 		return fmt.Errorf("elasticsearchtest: %w", err)
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
+	if n.password != "" {
+		cfg, err := n.TLSConfig()
+		if err != nil {
+			d.Stop()
+			return err
+		}
+		client.Transport = &http.Transport{TLSClientConfig: cfg}
+	}
 	err = d.WaitReady(StartTimeout, func() error {
-		resp, err := client.Get(n.URL + "/_cluster/health?wait_for_status=yellow&timeout=1s")
+		req, err := http.NewRequest(http.MethodGet, n.URL+"/_cluster/health?wait_for_status=yellow&timeout=1s", nil)
+		if err != nil {
+			return err
+		}
+		if n.password != "" {
+			req.SetBasicAuth("elastic", n.password)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return err
 		}

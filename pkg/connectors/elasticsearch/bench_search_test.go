@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,11 +75,12 @@ func BenchmarkSearchSink(b *testing.B) {
 			ranges = append(ranges, lease.Range{Topic: topic, Partition: tp.Partition, Start: wms[tp].Low, End: wms[tp].High})
 		}
 		benchkit.ResetPeakRSS()
+		node0 := nodeCPU(b)
 		cpu0, t0 := benchkit.CPU(), time.Now()
 		res := exec.Run(ctx, lease.Lease{ID: index, Kind: lease.KindSink, Connector: cfg["name"], Epoch: int64(iter + 1),
 			Deadline: time.Now().Add(30 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
 			Budget: lease.Budget{MaxTime: lease.Duration(29 * time.Minute)}})
-		elapsed, cpu := time.Since(t0), benchkit.CPU()-cpu0
+		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b)-node0
 		if res.Status != lease.Succeeded || res.Records != int64(n) {
 			b.Fatalf("lease: %s, %d records: %s", res.Status, res.Records, res.Error)
 		}
@@ -86,6 +88,8 @@ func BenchmarkSearchSink(b *testing.B) {
 			b.Fatalf("index %s has %d documents, want %d", index, got, n)
 		}
 		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
+		b.ReportMetric(nodeCPUs, "node-cpu-s")
+		b.Logf("load average after the run: %s", loadAverage())
 	}
 }
 
@@ -103,13 +107,16 @@ func BenchmarkSearchBareBulk(b *testing.B) {
 	for iter := 0; iter < b.N; iter++ {
 		index := fmt.Sprintf("bare-%d", iter)
 		benchkit.ResetPeakRSS()
+		node0 := nodeCPU(b)
 		cpu0, t0 := benchkit.CPU(), time.Now()
 		bareBulk(b, index, msgs)
-		elapsed, cpu := time.Since(t0), benchkit.CPU()-cpu0
+		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b)-node0
 		if got := count(b, index); got != n {
 			b.Fatalf("index %s has %d documents, want %d", index, got, n)
 		}
 		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
+		b.ReportMetric(nodeCPUs, "node-cpu-s")
+		b.Logf("load average after the run: %s", loadAverage())
 	}
 }
 
@@ -142,4 +149,40 @@ func bareBulk(b *testing.B, index string, msgs []kafka.Message) {
 // neither benchmark measures the node's JIT warm-up.
 func warmUp(b *testing.B, msgs []kafka.Message) {
 	bareBulk(b, "warmup", msgs[:min(len(msgs), 20000)])
+}
+
+// nodeCPU returns the CPU seconds (user and system) the search node's JVM
+// has used: the process whose command line has the node's HTTP port as an
+// argument (both launchers pass it so).
+func nodeCPU(b *testing.B) float64 {
+	port := node.URL[strings.LastIndexByte(node.URL, ':')+1:]
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		args, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(args, []byte("java")) || !slices.ContainsFunc(bytes.Split(args, []byte{0}), func(a []byte) bool {
+			return string(a) == port || string(a) == "http.port="+port
+		}) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis: utime and stime
+		// are the 12th and 13th, in clock ticks (100 a second on Linux).
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		return (utime + stime) / 100
+	}
+	b.Fatalf("no JVM with port %s among the processes", port)
+	return 0
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages: the
+// machine is shared, and throughput depends on it.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

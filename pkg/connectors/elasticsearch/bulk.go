@@ -20,6 +20,7 @@ type action struct {
 	version   int64 // external version; 0 with versioned false
 	versioned bool
 	doc       []byte // the document (nil for delete)
+	put       uint64 // the Put that made it (Task.puts)
 }
 
 // size is about how many bytes the action adds to a bulk body.
@@ -109,43 +110,84 @@ func classify(it bulkItemResult) outcome {
 	}
 }
 
-// sendBulk writes acts in one bulk request, retrying the documents that
-// got 429 or 5xx, and hands each rejected document to reject. A request
-// too large for the server (413) is split in halves; a single document too
-// large is rejected.
-func (t *Task) sendBulk(ctx context.Context, acts []*action) error {
+// bulkPath is the bulk API with the answer filtered down to what the sink
+// reads: errors, and each item's status and error. Every item keeps its
+// status, so the items stay in the order of the actions.
+const bulkPath = "/_bulk?filter_path=errors,items.*.status,items.*.error"
+
+// rejection is a document the server refused.
+type rejection struct {
+	act *action
+	err *DocumentError
+}
+
+// request is one bulk request: built on the task's goroutine, sent on a
+// goroutine of its own, and read back by the task's goroutine once done is
+// closed.
+type request struct {
+	acts []*action
+	body []byte
+	done chan struct{}
+	// The outcome: the documents the server refused; with err, the
+	// actions to send again.
+	refused []rejection
+	left    []*action
+	err     error
+}
+
+// bulk writes acts in bulk requests, retrying the documents that got 429
+// or 5xx, and returns the documents the server refused and, with an error,
+// those not known to be written (to send again). body holds acts' bulk
+// body already; it is reused for the retries. A request too large for the
+// server (413) is split in halves; a single document too large is refused.
+// It does not touch the task's state, so requests can be in flight
+// together.
+func (t *Task) bulk(ctx context.Context, acts []*action, body *[]byte) (refused []rejection, left []*action, err error) {
 	for attempt := 0; ; attempt++ {
-		t.body = t.body[:0]
-		for _, a := range acts {
-			t.body = a.appendTo(t.body)
+		if attempt > 0 {
+			*body = (*body)[:0]
+			for _, a := range acts {
+				*body = a.appendTo(*body)
+			}
 		}
-		status, body, err := t.client.call(ctx, http.MethodPost, "/_bulk", t.body, "application/x-ndjson")
+		status, answer, err := t.client.call(ctx, http.MethodPost, bulkPath, *body, "application/x-ndjson")
 		if err != nil {
-			return t.requestError(err)
+			return refused, acts, t.requestError(err)
 		}
 		if status == http.StatusRequestEntityTooLarge {
 			if len(acts) == 1 {
-				return t.reject(ctx, acts[0], &DocumentError{Index: acts[0].index, ID: acts[0].id, Status: status,
-					Type: "request_entity_too_large", Reason: fmt.Sprintf("the document (%d bytes) is larger than the server accepts (http.max_content_length)", len(acts[0].doc))})
+				return append(refused, rejection{acts[0], &DocumentError{Index: acts[0].index, ID: acts[0].id, Status: status,
+					Type: "request_entity_too_large", Reason: fmt.Sprintf("the document (%d bytes) is larger than the server accepts (http.max_content_length)", len(acts[0].doc))}}), nil, nil
 			}
 			half := len(acts) / 2
-			if err := t.sendBulk(ctx, acts[:half]); err != nil {
-				return err
+			for i, part := range [][]*action{acts[:half], acts[half:]} {
+				*body = (*body)[:0]
+				for _, a := range part {
+					*body = a.appendTo(*body)
+				}
+				r, l, err := t.bulk(ctx, part, body)
+				refused = append(refused, r...)
+				if err != nil {
+					if i == 0 {
+						l = append(l, acts[half:]...)
+					}
+					return refused, l, err
+				}
 			}
-			return t.sendBulk(ctx, acts[half:])
+			return refused, nil, nil
 		}
 		if status/100 != 2 {
-			return &HTTPError{Method: http.MethodPost, URL: "/_bulk", Status: status, Body: reason(body)}
+			return refused, acts, &HTTPError{Method: http.MethodPost, URL: "/_bulk", Status: status, Body: reason(answer)}
 		}
-		if noErrors(body) {
-			return nil
+		if noErrors(answer) {
+			return refused, nil, nil
 		}
 		var resp bulkResponse
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return fmt.Errorf("reading the bulk response: %w", err)
+		if err := json.Unmarshal(answer, &resp); err != nil {
+			return refused, acts, fmt.Errorf("reading the bulk response: %w", err)
 		}
 		if len(resp.Items) != len(acts) {
-			return fmt.Errorf("the bulk response has %d items for %d documents", len(resp.Items), len(acts))
+			return refused, acts, fmt.Errorf("the bulk response has %d items for %d documents", len(resp.Items), len(acts))
 		}
 		var again []*action
 		var lastRetry string
@@ -166,19 +208,17 @@ func (t *Task) sendBulk(ctx context.Context, acts []*action) error {
 				if it.Error != nil {
 					de.Type, de.Reason = it.Error.Type, it.Error.Reason
 				}
-				if err := t.reject(ctx, acts[i], de); err != nil {
-					return err
-				}
+				refused = append(refused, rejection{acts[i], de})
 			}
 		}
 		if len(again) == 0 {
-			return nil
+			return refused, nil, nil
 		}
 		if attempt >= t.s.maxRetries {
-			return connect.Retriable(fmt.Errorf("%w: %d documents still failed after %d retries (last %s)", ErrRetriesExhausted, len(again), attempt, lastRetry))
+			return refused, again, connect.Retriable(fmt.Errorf("%w: %d documents still failed after %d retries (last %s)", ErrRetriesExhausted, len(again), attempt, lastRetry))
 		}
 		if err := sleep(ctx, backoff(t.s.backoff, attempt)); err != nil {
-			return err
+			return refused, again, err
 		}
 		acts = again
 	}

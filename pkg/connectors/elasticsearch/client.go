@@ -14,23 +14,25 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // client talks to Elasticsearch or OpenSearch over plain HTTP: the bulk,
 // index and data stream APIs the sink needs, with retries of 429, 5xx and
-// unreachable nodes. It is not safe for concurrent use (it rotates URLs).
+// unreachable nodes. It is safe for concurrent use: the task has up to
+// max.in.flight.requests bulk requests in flight.
 type client struct {
 	s    settings
 	http *http.Client
-	url  int // index of the URL in use
+	url  atomic.Uint64 // index of the URL in use
 }
 
 func newClient(s settings) (*client, error) {
 	tr := &http.Transport{
 		DialContext:           (&net.Dialer{Timeout: s.connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		ResponseHeaderTimeout: s.readTimeout,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConnsPerHost:   max(4, s.maxInFlight+1),
 		IdleConnTimeout:       60 * time.Second,
 		TLSHandshakeTimeout:   s.connectTimeout + time.Second,
 	}
@@ -55,9 +57,10 @@ func newClient(s settings) (*client, error) {
 func (c *client) close() { c.http.CloseIdleConnections() }
 
 // do sends one request to the URL in use and returns the status and body.
-// A network error moves to the next URL for the next request.
+// A network error moves to the next URL for the next requests.
 func (c *client) do(ctx context.Context, method, path string, body []byte, contentType string) (int, []byte, error) {
-	base := strings.TrimRight(c.s.urls[c.url%len(c.s.urls)], "/")
+	at := c.url.Load()
+	base := strings.TrimRight(c.s.urls[at%uint64(len(c.s.urls))], "/")
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -74,13 +77,13 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, conte
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.url++
+		c.url.CompareAndSwap(at, at+1) // once, when requests in flight fail together
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.url++
+		c.url.CompareAndSwap(at, at+1) // once, when requests in flight fail together
 		return 0, nil, err
 	}
 	return resp.StatusCode, b, nil

@@ -40,6 +40,7 @@ const (
 	DataStreamNamespaceConfig   = "data.stream.namespace"
 	DataStreamTimestampConfig   = "data.stream.timestamp.field"
 	ExternalVersionHeaderConfig = "external.version.header"
+	MaxInFlightRequestsConfig   = "max.in.flight.requests"
 )
 
 // The values of the enumerated keys, upper case as Confluent documents
@@ -104,6 +105,10 @@ func Config() *config.Def {
 		Define(config.Key{Name: ReadTimeoutConfig, Type: config.Int, Default: 3000, Importance: config.Low,
 			Validator: config.AtLeast(0), Group: conn, OrderInGroup: 9, Width: config.WidthShort, DisplayName: "Read Timeout",
 			Doc: "How long to wait in milliseconds for the Elasticsearch server to send a response. A request that times out is retried."}).
+		Define(config.Key{Name: MaxInFlightRequestsConfig, Type: config.Int, Default: 5, Importance: config.Medium,
+			Validator: config.Between(1, 1000), Group: conn, OrderInGroup: 10, Width: config.WidthShort, DisplayName: "Max In-flight Requests",
+			Doc: "The maximum number of bulk requests sent to Elasticsearch and not yet answered; the next batch is prepared while they are in flight. " +
+				"With write.method=UPSERT one request is in flight at a time, so that updates of a document apply in offset order."}).
 		Define(config.Key{Name: KeyIgnoreConfig, Type: config.Boolean, Default: false, Importance: config.High,
 			Group: data, OrderInGroup: 1, Width: config.WidthShort, DisplayName: "Ignore Key mode",
 			Doc: "Whether to ignore the record key for the purpose of forming the Elasticsearch document ID. " +
@@ -216,6 +221,7 @@ type settings struct {
 	dsNamespace       string
 	dsTimestamp       []string
 	versionHeader     string
+	maxInFlight       int
 }
 
 func parseSettings(props map[string]string) (settings, error) {
@@ -248,6 +254,10 @@ func parseSettings(props map[string]string) (settings, error) {
 		dsNamespace:       v.String(DataStreamNamespaceConfig),
 		dsTimestamp:       v.List(DataStreamTimestampConfig),
 		versionHeader:     v.String(ExternalVersionHeaderConfig),
+		maxInFlight:       v.Int(MaxInFlightRequestsConfig),
+	}
+	if s.upsert {
+		s.maxInFlight = 1
 	}
 	if s.dsType == "none" {
 		s.dsType = ""

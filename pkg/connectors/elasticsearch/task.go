@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -80,20 +82,25 @@ func (c *Connector) Config() *config.Def { return Config() }
 // Task writes records to Elasticsearch or OpenSearch with the bulk API.
 //
 // Put turns each record into an index (or create, update, delete) action
-// and sends a bulk request whenever batch.size actions or bulk.size.bytes
-// are pending; Flush sends the rest. Both return only when the server
-// answered for every document, so the offsets the executor commits after
-// Flush cover only written documents. Documents the server rejects are
-// errant records (behavior.on.malformed.documents); 429 and 5xx answers are
-// retried with backoff, then fail the lease as retriable, and the
-// coordinator re-issues the same range.
+// and starts a bulk request whenever batch.size actions or bulk.size.bytes
+// are pending. Up to max.in.flight.requests requests are in flight while
+// Put prepares the next batch; Flush sends the rest and returns only when
+// the server answered for every document, so the offsets the executor
+// commits after Flush cover only written documents. Documents the server
+// rejects are errant records (behavior.on.malformed.documents); 429 and
+// 5xx answers are retried with backoff, then fail the next Put or Flush as
+// retriable, and the documents not written are sent again by the Put or
+// Flush after it (or, when the lease fails, the coordinator re-issues the
+// same range).
 //
-// Replays are harmless: with record keys as IDs every index and delete
-// carries the record's offset as external version, so the server skips a
-// write older than what it holds; with key.ignore the ID is
+// Replays, and requests in flight together, are harmless: with record keys
+// as IDs every index and delete carries the record's offset as external
+// version, so the server skips a write older than what it holds, whatever
+// the order the requests arrive in; with key.ignore the ID is
 // topic+partition+offset, and data streams get create operations whose
 // repeats conflict. The sink is therefore idempotent, except with
-// write.method=UPSERT. It is not safe for concurrent use.
+// write.method=UPSERT (which has one request in flight at a time, so that
+// a lease's updates apply in order). It is not safe for concurrent use.
 type Task struct {
 	s        settings
 	client   *client
@@ -101,10 +108,21 @@ type Task struct {
 	reporter connect.ErrantRecordReporter
 	log      *slog.Logger
 
+	puts         uint64 // the Put calls so far
 	pending      []*action
 	pendingBytes int
-	body         []byte
 	ready        map[string]bool // indices and data streams known to exist
+
+	// Bulk requests in flight, oldest first; their bodies once answered,
+	// for reuse; the actions of requests that failed with a retriable
+	// error, to send again.
+	inflight []*request
+	written  map[string]bool // indices a request was answered for
+	bodies   [][]byte
+	failed   [][]*action
+	runCtx   context.Context // the requests', cancelled by Stop
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // NewTask returns a task.
@@ -129,12 +147,23 @@ func (t *Task) Start(_ context.Context, tc connect.SinkTaskContext, props map[st
 		t.reporter = tc.ErrantRecordReporter()
 	}
 	t.log = slog.Default().With("connector_class", "ElasticsearchSinkConnector")
-	t.ready = map[string]bool{}
+	t.ready, t.written = map[string]bool{}, map[string]bool{}
+	t.runCtx, t.cancel = context.WithCancel(context.Background())
 	return nil
 }
 
-// Put queues the records' actions and sends full batches.
-func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
+// Put queues the records' actions and sends full batches. A failure of a
+// request sent earlier comes out of a later Put or Flush.
+func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) (err error) {
+	t.puts++
+	defer func() {
+		if err != nil && connect.IsRetriable(err) {
+			t.forget(t.puts)
+		}
+	}()
+	if err := t.resend(ctx); err != nil {
+		return err
+	}
 	for i := range records {
 		r := &records[i]
 		a, err := t.action(ctx, r)
@@ -166,30 +195,150 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	return nil
 }
 
-// Flush sends what is pending and waits for the answer.
+// Flush sends what is pending (and what failed before) and waits for the
+// answers to every request in flight.
 func (t *Task) Flush(ctx context.Context, _ map[connect.TopicPartition]int64) error {
-	return t.send(ctx)
+	if err := t.resend(ctx); err != nil {
+		return err
+	}
+	if err := t.send(ctx); err != nil {
+		return err
+	}
+	var first error
+	for len(t.inflight) > 0 {
+		if err := t.collect(ctx); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
 }
 
-// send sends what is pending. After a retriable failure the actions stay
-// pending: the executor offers only the last batch again, and the earlier
-// ones must not be lost (sending a document twice is harmless, see Task).
+// send starts a bulk request with what is pending, after waiting for the
+// oldest request in flight when max.in.flight.requests are. Actions not
+// sent stay pending.
 func (t *Task) send(ctx context.Context) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
-	err := t.sendBulk(ctx, t.pending)
-	if err != nil && connect.IsRetriable(err) {
-		return err
+	started, err := t.start(ctx, t.pending)
+	if started {
+		t.pending, t.pendingBytes = nil, 0
 	}
-	clear(t.pending)
-	t.pending, t.pendingBytes = t.pending[:0], 0
 	return err
 }
 
-// Stop releases the HTTP connections. Pending actions not flushed are
-// dropped: their offsets were not committed.
+// resend starts again the requests whose documents failed with a
+// retriable error (sending a document twice is harmless, see Task).
+func (t *Task) resend(ctx context.Context) error {
+	for len(t.failed) > 0 {
+		acts := t.failed[0]
+		started, err := t.start(ctx, acts)
+		if started {
+			t.failed[0] = nil
+			t.failed = t.failed[1:]
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forget drops the actions of Put number put not yet sent, or sent and
+// failed: after a retriable error the executor offers that Put's records
+// again, and they would go twice.
+func (t *Task) forget(put uint64) {
+	keep := func(acts []*action) []*action {
+		return slices.DeleteFunc(acts, func(a *action) bool { return a.put == put })
+	}
+	t.pending = keep(t.pending)
+	t.pendingBytes = 0
+	for _, a := range t.pending {
+		t.pendingBytes += a.size()
+	}
+	for i := range t.failed {
+		t.failed[i] = keep(t.failed[i])
+	}
+	t.failed = slices.DeleteFunc(t.failed, func(acts []*action) bool { return len(acts) == 0 })
+}
+
+// start waits for room among the requests in flight, builds acts' bulk
+// body and sends it on a goroutine of its own; started tells whether it
+// did. The request goes on when ctx (one Put's) ends; Stop cancels it.
+//
+// The first request to an index this task has not written to yet goes
+// alone, and is waited for: were two in flight to an index being created,
+// the server could map a field from either, and refuse documents that
+// written in order would be accepted.
+func (t *Task) start(ctx context.Context, acts []*action) (started bool, err error) {
+	alone := slices.ContainsFunc(acts, func(a *action) bool { return !t.written[a.index] })
+	for len(t.inflight) >= t.s.maxInFlight || alone && len(t.inflight) > 0 {
+		if err := t.collect(ctx); err != nil {
+			return false, err
+		}
+	}
+	r := &request{acts: acts, done: make(chan struct{})}
+	if n := len(t.bodies); n > 0 {
+		r.body, t.bodies = t.bodies[n-1][:0], t.bodies[:n-1]
+	}
+	for _, a := range acts {
+		r.body = a.appendTo(r.body)
+	}
+	t.inflight = append(t.inflight, r)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer close(r.done)
+		r.refused, r.left, r.err = t.bulk(t.runCtx, r.acts, &r.body)
+	}()
+	if !alone {
+		return true, nil
+	}
+	if err := t.collect(ctx); err != nil {
+		return true, err
+	}
+	for _, a := range acts {
+		t.written[a.index] = true
+	}
+	return true, nil
+}
+
+// collect waits for the oldest request in flight and handles its outcome:
+// refused documents follow behavior.on.malformed.documents; after a
+// retriable error its documents not written are kept to be sent again.
+// When ctx ends first the request stays in flight.
+func (t *Task) collect(ctx context.Context) error {
+	r := t.inflight[0]
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t.inflight[0] = nil
+	t.inflight = t.inflight[1:]
+	t.bodies = append(t.bodies, r.body)
+	for _, rj := range r.refused {
+		if err := t.reject(ctx, rj.act, rj.err); err != nil {
+			return err
+		}
+	}
+	if r.err != nil && connect.IsRetriable(r.err) && len(r.left) > 0 {
+		t.failed = append(t.failed, r.left)
+	}
+	return r.err
+}
+
+// Stop cancels the requests in flight and releases the HTTP connections.
+// Pending actions not flushed are dropped: their offsets were not
+// committed.
 func (t *Task) Stop() error {
+	if t.cancel != nil {
+		t.cancel()
+		t.wg.Wait()
+	}
 	if t.client != nil {
 		t.client.close()
 	}
@@ -232,6 +381,11 @@ func (t *Task) invalid(ctx context.Context, r *connect.SinkRecord, err error) er
 		t.log.Warn("dropping an invalid record", "topic", r.Topic, "partition", r.KafkaPartition(), "offset", r.Offset, "error", err.Error())
 		return nil
 	}
+	// The records before it first, so that errant records are reported in
+	// offset order: this is the slow path of bad data only.
+	if ferr := t.Flush(ctx, nil); ferr != nil {
+		return ferr
+	}
 	return t.report(ctx, r, err)
 }
 
@@ -249,7 +403,7 @@ func (t *Task) action(ctx context.Context, r *connect.SinkRecord) (*action, erro
 	// be sent (and its record reported) by a later Put or Flush: keep a
 	// copy of the record.
 	rc := *r
-	a := &action{rec: &rc, op: "index"}
+	a := &action{rec: &rc, op: "index", put: t.puts}
 	if t.s.dsType != "" {
 		a.op = "create"
 		a.index = t.dataStream(r.Topic)

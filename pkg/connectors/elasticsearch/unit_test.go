@@ -3,6 +3,7 @@ package elasticsearch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connectors/elasticsearch"
@@ -373,26 +375,188 @@ func TestPendingSurvivesBatchReuse(t *testing.T) {
 	}
 }
 
-// A retriable failure keeps every pending document: the executor offers
-// only the failed Put's batch again, and the earlier batches' documents go
-// with it.
+// A request that fails with a retriable error fails the next Put or Flush
+// and keeps its documents: the Put or Flush after that sends them again,
+// before anything newer.
 func TestRetriableFailureKeepsPending(t *testing.T) {
 	unavailable := []byte(`{"error":{"type":"cluster_block_exception","reason":"blocked"},"status":503}`) // constructed
-	s := newServer(t, answer{503, unavailable}, answer{200, []byte(`{"took":1,"errors":false,"items":[]}`)})
-	task := startTask(t, s.URL, &taskContext{}, "batch.size", "2", "max.retries", "0")
+	ok := []byte(`{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":201}}]}`)
 	ctx := context.Background()
-	if err := task.Put(ctx, []connect.SinkRecord{sinkRecord("a", 1, `{"n":1}`)}); err != nil {
+	put := func(task *elasticsearch.Task, keys ...string) error {
+		var recs []connect.SinkRecord
+		for i, k := range keys {
+			recs = append(recs, sinkRecord(k, int64(i), `{"n":1}`))
+		}
+		return task.Put(ctx, recs)
+	}
+	tests := []struct {
+		name string
+		// run drives the task; the server answers 503 to the first request
+		// and 200 to the others.
+		run func(t *testing.T, task *elasticsearch.Task)
+		// written: the index is written to first (documents w and x)
+		written bool
+		want    []string // the documents of each request
+	}{
+		{"first request to the index, seen by its Put", func(t *testing.T, task *elasticsearch.Task) {
+			if err := put(task, "a", "b"); !connect.IsRetriable(err) { // the first request to an index is waited for
+				t.Fatalf("first put: %v, want a retriable error", err)
+			}
+			if err := put(task, "a", "b"); err != nil { // the executor offers the batch again
+				t.Fatal(err)
+			}
+			if err := task.Flush(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, false, []string{"a b", "a b"}},
+		{"failure seen by Flush", func(t *testing.T, task *elasticsearch.Task) {
+			if err := put(task, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if err := put(task, "b"); err != nil { // a and b in flight
+				t.Fatal(err)
+			}
+			if err := task.Flush(ctx, nil); !connect.IsRetriable(err) {
+				t.Fatalf("first flush: %v, want a retriable error", err)
+			}
+			if err := task.Flush(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, true, []string{"w x", "a b", "a b"}},
+		{"failure seen by the next Put", func(t *testing.T, task *elasticsearch.Task) {
+			if err := put(task, "a", "b"); err != nil {
+				t.Fatal(err)
+			}
+			if err := put(task, "c", "d"); !connect.IsRetriable(err) { // waits for a and b: one request in flight
+				t.Fatalf("second put: %v, want a retriable error", err)
+			}
+			if err := put(task, "c", "d"); err != nil { // the executor offers the batch again
+				t.Fatal(err)
+			}
+			if err := task.Flush(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, true, []string{"w x", "a b", "a b", "c d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answers := []answer{{503, unavailable}, {200, ok}, {200, ok}}
+			if tt.written {
+				answers = append([]answer{{200, ok}}, answers...)
+			}
+			s := newServer(t, answers...)
+			task := startTask(t, s.URL, &taskContext{}, "batch.size", "2", "max.retries", "0", "max.in.flight.requests", "1")
+			if tt.written {
+				if err := put(task, "w", "x"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tt.run(t, task)
+			reqs := s.reqs()
+			if len(reqs) != len(tt.want) {
+				t.Fatalf("requests %q, want %d", reqs, len(tt.want))
+			}
+			for i, want := range tt.want {
+				var ids []string
+				for _, line := range strings.Split(reqs[i], "\n") {
+					if _, rest, ok := strings.Cut(line, `"_id":"`); ok {
+						ids = append(ids, rest[:strings.IndexByte(rest, '"')])
+					}
+				}
+				if got := strings.Join(ids, " "); got != want {
+					t.Errorf("request %d has documents %q, want %q", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// Requests in flight together: with max.in.flight.requests=3 the sink
+// sends the next batches while the first is unanswered (once the index
+// was written to), and Flush waits for every answer; a refused document
+// of any of them is reported.
+func TestRequestsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var n int // requests received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		first := strings.Contains(string(body), `"_id":"a"`)
+		mu.Lock()
+		n++
+		mu.Unlock()
+		if first {
+			<-release // the first answer comes only when three requests were sent
+		}
+		if first {
+			_, _ = w.Write([]byte(`{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse"}}}]}`)) // constructed, in the recorded item shape
+			return
+		}
+		_, _ = w.Write([]byte(`{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":201}}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	tc := &taskContext{}
+	task := startTask(t, srv.URL, tc, "batch.size", "2", "max.in.flight.requests", "3")
+	ctx := context.Background()
+	// The first request to an index goes alone.
+	if err := putAndFlush(task, sinkRecord("w", 0, `{}`), sinkRecord("x", 0, `{}`)); err != nil {
 		t.Fatal(err)
 	}
-	second := []connect.SinkRecord{sinkRecord("b", 2, `{"n":2}`)}
-	if err := task.Put(ctx, second); !connect.IsRetriable(err) {
-		t.Fatalf("first bulk: %v, want a retriable error", err)
-	}
-	if err := task.Put(ctx, second); err != nil { // the executor offers the batch again
+	if err := task.Put(ctx, []connect.SinkRecord{sinkRecord("a", 1, `{}`), sinkRecord("b", 2, `{}`), sinkRecord("c", 3, `{}`),
+		sinkRecord("d", 4, `{}`), sinkRecord("e", 5, `{}`), sinkRecord("f", 6, `{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := s.reqs()
-	if len(reqs) != 2 || !strings.Contains(reqs[1], `"_id":"a"`) || !strings.Contains(reqs[1], `"_id":"b"`) {
-		t.Fatalf("requests %q, want the second with a and b", reqs)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		sent := n
+		mu.Unlock()
+		if sent == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests sent, want the first and 3 in flight", sent)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := task.Flush(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(tc.reported) != 1 || !strings.HasPrefix(tc.reported[0], "b: ") {
+		t.Fatalf("reported %q", tc.reported)
+	}
+}
+
+// write.method=UPSERT has one request in flight at a time whatever
+// max.in.flight.requests says, so that a document's updates apply in
+// offset order.
+func TestUpsertOneRequestInFlight(t *testing.T) {
+	var mu sync.Mutex
+	var inflight, most, n int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		mu.Lock()
+		n++
+		inflight++
+		most = max(most, inflight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // time for a second request to arrive, were it sent
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"errors":false,"items":[{"update":{"status":200}},{"update":{"status":200}}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	task := startTask(t, srv.URL, &taskContext{}, "batch.size", "2", "max.in.flight.requests", "5", "write.method", "upsert")
+	var recs []connect.SinkRecord
+	for i := range 8 {
+		recs = append(recs, sinkRecord("same", int64(i), fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	if err := putAndFlush(task, recs...); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 || most != 1 { // the first request to an index goes alone anyway: the others prove it
+		t.Fatalf("%d requests, at most %d in flight; want 4, one at a time", n, most)
 	}
 }
