@@ -173,6 +173,7 @@ test: tools mosquitto samtools vet
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 	$(MAKE) bench-smoke
 	$(MAKE) fuzz FUZZTIME=2s
+	$(MAKE) test-openapi
 
 test-race: tools
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
