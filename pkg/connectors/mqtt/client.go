@@ -7,10 +7,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -109,6 +112,21 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 // connection drops; the client does not reconnect by itself, as a lease
 // that lost its session must end and leave the messages to the next one.
 func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error)) (c paho.Client, sessionPresent bool, err error) {
+	// With TLS 1.3 a client's handshake ends before the broker has checked
+	// the client's certificate: a broker that requires one and gets none
+	// closes the connection after the handshake, and the client may see
+	// only "connection reset" on its CONNECT instead of the broker's
+	// alert. Note whether the broker asked for a certificate this session
+	// has not got, to report that instead.
+	var asked atomic.Bool
+	if s.tls != nil && len(s.tls.Certificates) == 0 && s.tls.GetClientCertificate == nil {
+		cfg := s.tls.Clone()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked.Store(true)
+			return &tls.Certificate{}, nil // none: the broker decides
+		}
+		s.tls = cfg
+	}
 	opts := paho.NewClientOptions().
 		SetClientID(s.clientID).
 		SetCleanSession(s.cleanSession).
@@ -143,6 +161,11 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 	c = paho.NewClient(opts)
 	tok := c.Connect()
 	if err := wait(ctx, tok, s.connectTimeout); err != nil {
+		if asked.Load() && closedByPeer(err) && !certificateProblem(err) {
+			err = fmt.Errorf("the broker asked for a client certificate and none is configured (%s, %s), then closed the connection: %w",
+				SSLCertFileConfig, SSLKeyFileConfig, err)
+			return nil, false, &ConnectError{URIs: s.uris, ClientID: s.clientID, Err: err}
+		}
 		cerr := &ConnectError{URIs: s.uris, ClientID: s.clientID, Err: err}
 		if refused(err) || certificateProblem(err) {
 			// Credentials, authorisation, client id or certificates:
@@ -234,6 +257,13 @@ func certificateProblem(err error) bool {
 	// The broker's alert is an unexported type inside a net.OpError.
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "remote error" && strings.Contains(op.Err.Error(), "certificate")
+}
+
+// closedByPeer reports whether err says the broker closed the connection
+// (reset, broken pipe, or end of stream).
+func closedByPeer(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection reset by peer")
 }
 
 // wait waits for a paho token, bounded by ctx and timeout.
