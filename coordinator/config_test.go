@@ -27,7 +27,7 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 		{name: "limits and REST security", edit: func(c *coordinator.Config) {
 			c.MaxTasks, c.RestTLSCertFile, c.Invoker, c.RestBasicAuthFile = -1, "cert.pem", "pull", "users.properties"
 		}, want: []string{"SLUICE_MAX_TASKS must not be negative", "SLUICE_REST_TLS_CERT_FILE and SLUICE_REST_TLS_KEY_FILE go together",
-			"REST authentication with SLUICE_INVOKER=pull needs SLUICE_WORKER_SECRET_FILE"}},
+			"REST authentication with SLUICE_INVOKER=pull needs SLUICE_WORKER_SECRET_FILE or SLUICE_WORKER_SECRET_ARN"}},
 		{name: "caps, admin listener and inter-worker key", edit: func(c *coordinator.Config) {
 			c.MaxConnectors, c.RestMaxConnections, c.AdminListeners = -1, -1, []string{"https://127.0.0.1:8084"}
 			c.InterWorkerSignatureAlgorithm, c.InterWorkerVerificationAlgorithms = "HmacSHA512", []string{"HmacSHA256"}
@@ -36,6 +36,14 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 			"SLUICE_ADMIN_LISTENERS https://127.0.0.1:8084 needs SLUICE_REST_TLS_CERT_FILE", `inter-worker algorithm "HmacMD5"`,
 			"SLUICE_INTER_WORKER_VERIFICATION_ALGORITHMS must include SLUICE_INTER_WORKER_SIGNATURE_ALGORITHM HmacSHA512",
 			"SLUICE_INTER_WORKER_KEY_SIZE 100: want a multiple of 8, at least 128"}},
+		{name: "worker secret from a file and Secrets Manager", edit: func(c *coordinator.Config) {
+			c.WorkerSecretFile, c.WorkerSecretARN = "secret", "arn:aws:secretsmanager:us-east-1:123456789012:secret:w-AbCdEf"
+		}, want: []string{"set one of SLUICE_WORKER_SECRET_FILE and SLUICE_WORKER_SECRET_ARN, not both"}},
+		{name: "worker secret key without ARN", edit: func(c *coordinator.Config) { c.WorkerSecretKey = "secret" },
+			want: []string{"SLUICE_WORKER_SECRET_KEY and SLUICE_WORKER_SECRET_ENDPOINT need SLUICE_WORKER_SECRET_ARN"}},
+		{name: "REST authentication with a worker secret from Secrets Manager", edit: func(c *coordinator.Config) {
+			c.Invoker, c.RestBasicAuthFile, c.WorkerSecretARN = "pull", "users.properties", "sluice/worker"
+		}},
 		{name: "unknown invoker", edit: func(c *coordinator.Config) { c.Invoker = "carrier-pigeon" },
 			want: []string{`SLUICE_INVOKER "carrier-pigeon": want inprocess, lambda or pull`}},
 	}
