@@ -3,8 +3,13 @@ package coordinator_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/invoke"
+	"github.com/sluicehq/sluice/coordinator/rest"
 )
 
 // Validate names every bad variable, as the environment spells it, in one
@@ -73,5 +78,37 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 				t.Errorf("%d problems reported, want %d:\n%s", lines, len(tt.want), err)
 			}
 		})
+	}
+}
+
+// The REST listener's timeouts outlast a pull worker's long poll, at its
+// default and at the longest SLUICE_PULL_MAX_WAIT that Validate accepts:
+// the write timeout leaves room for a forwarded write besides, and the
+// idle timeout does not close a worker's connection between polls.
+func TestListenerTimeoutsOutlastThePullLongPoll(t *testing.T) {
+	if rest.WriteTimeout < invoke.DefaultMaxWait+rest.DefaultForwardTimeout {
+		t.Errorf("write timeout %s does not outlast the long poll %s and a forwarded write %s", rest.WriteTimeout, invoke.DefaultMaxWait, rest.DefaultForwardTimeout)
+	}
+	if coordinator.WriteTimeoutBound < invoke.DefaultMaxWait || coordinator.WriteTimeoutBound >= rest.WriteTimeout {
+		t.Errorf("WriteTimeoutBound %s: want between the default long poll %s and the write timeout %s", coordinator.WriteTimeoutBound, invoke.DefaultMaxWait, rest.WriteTimeout)
+	}
+	if rest.IdleTimeout <= invoke.DefaultMaxWait || rest.ReadTimeout <= invoke.DefaultMaxWait {
+		t.Errorf("idle timeout %s or read timeout %s not longer than the long poll %s", rest.IdleTimeout, rest.ReadTimeout, invoke.DefaultMaxWait)
+	}
+	cfg := testConfig()
+	cfg.Invoker, cfg.PullMaxWait = "pull", coordinator.WriteTimeoutBound
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("SLUICE_PULL_MAX_WAIT at the bound: %v", err)
+	}
+	cfg.PullMaxWait = coordinator.WriteTimeoutBound + time.Second
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "SLUICE_PULL_MAX_WAIT") {
+		t.Errorf("SLUICE_PULL_MAX_WAIT past the write timeout: Validate() = %v", err)
+	}
+	var defaults coordinator.Config
+	if err := envconfig.Process("sluice_test_unset", &defaults); err != nil {
+		t.Fatal(err)
+	}
+	if defaults.PullMaxWait != invoke.DefaultMaxWait {
+		t.Errorf("SLUICE_PULL_MAX_WAIT defaults to %s, the pull invoker to %s", defaults.PullMaxWait, invoke.DefaultMaxWait)
 	}
 }
