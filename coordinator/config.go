@@ -228,15 +228,16 @@ func (c *Config) Validate() error {
 		problems = append(problems, fmt.Errorf("%s %s must be between 0 and %s", env.Var(c, &c.PullMaxWait), c.PullMaxWait, WriteTimeoutBound))
 	}
 	problems = append(problems, c.InterWorkerKey.Problems()...)
+	problems = append(problems, c.WorkerAuth.Problems()...)
 	if c.MaxConnectors < 0 {
 		problems = append(problems, fmt.Errorf("%s must not be negative", env.Var(c, &c.MaxConnectors)))
 	}
 	if (c.RestTLSCertFile == "") != (c.RestTLSKeyFile == "") {
 		problems = append(problems, fmt.Errorf("%s and %s go together", env.Var(c, &c.RestTLSCertFile), env.Var(c, &c.RestTLSKeyFile)))
 	}
-	if (c.RestBasicAuthFile != "" || c.RestBearerTokensFile != "") && c.Invoker == "pull" && c.WorkerSecretFile == "" {
-		problems = append(problems, fmt.Errorf("REST authentication with %s=pull needs %s: the workers authenticate with it",
-			env.Var(c, &c.Invoker), env.Var(c, &c.WorkerSecretFile)))
+	if (c.RestBasicAuthFile != "" || c.RestBearerTokensFile != "") && c.Invoker == "pull" && !c.WorkerAuth.Set() {
+		problems = append(problems, fmt.Errorf("REST authentication with %s=pull needs %s or %s: the workers authenticate with it",
+			env.Var(c, &c.Invoker), env.Var(c, &c.WorkerSecretFile), env.Var(c, &c.WorkerSecretARN)))
 	}
 	if c.RestTLSClientCAFile != "" && c.RestTLSCertFile == "" {
 		problems = append(problems, fmt.Errorf("%s needs %s", env.Var(c, &c.RestTLSClientCAFile), env.Var(c, &c.RestTLSCertFile)))

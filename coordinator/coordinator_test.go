@@ -22,6 +22,7 @@ import (
 	"github.com/sluicehq/sluice/coordinator/state"
 	"github.com/sluicehq/sluice/internal/env"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/plugins"
@@ -71,6 +72,10 @@ type setup struct {
 	opts    *lease.Options
 	// wrap wraps the in-process invoker (to record or fail invocations).
 	wrap func(coordinator.Invoker) coordinator.Invoker
+	// plugins are registered next to the built-in ones.
+	plugins []connect.Plugin
+	// wrapLeases wraps the lease log (to fail or panic on a record).
+	wrapLeases func(coordinator.LeaseLog) coordinator.LeaseLog
 }
 
 func build(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, s setup) *coordinator.Coordinator {
@@ -91,6 +96,15 @@ func build(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, s setup) *coo
 	}
 	t.Cleanup(func() { leases.Close() })
 	reg := plugins.Registry()
+	if s.plugins != nil {
+		if reg, err = connect.NewRegistry(append(plugins.All(), s.plugins...)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var leaseLog coordinator.LeaseLog = leases
+	if s.wrapLeases != nil {
+		leaseLog = s.wrapLeases(leases)
+	}
 	opts := lease.Options{SafetyMargin: cfg.SafetyMargin}
 	if s.opts != nil {
 		opts = *s.opts
@@ -100,7 +114,7 @@ func build(t *testing.T, k *kafkatest.Env, cfg coordinator.Config, s setup) *coo
 		inv = s.wrap(inv)
 	}
 	coord, err := coordinator.New(cfg, coordinator.Deps{Plugins: reg, Kafka: k.Client, Invoker: inv,
-		Configs: st.Configs, Statuses: st.Statuses, Leases: leases, Offsets: k.Offsets, Election: s.elector})
+		Configs: st.Configs, Statuses: st.Statuses, Leases: leaseLog, Offsets: k.Offsets, Election: s.elector})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ var ErrNoResult = errors.New("no result before the lease deadline")
 // re-issues the same work. Pull is safe for concurrent use.
 type Pull struct {
 	queues map[lease.Kind]chan *pending
-	// MaxWait caps a poll's wait parameter. Default 30s.
+	// MaxWait caps a poll's wait parameter. Default DefaultMaxWait.
 	MaxWait time.Duration
 	// Secret, when not empty, is the workers' shared secret: a request to
 	// the worker endpoints without it in SecretHeader is refused with 401.
@@ -70,11 +70,16 @@ type pending struct {
 	reported bool // under Pull.mu: a result was accepted
 }
 
+// DefaultMaxWait is the longest a worker's poll waits for a lease by
+// default (Pull.MaxWait, SLUICE_PULL_MAX_WAIT): the REST listener's write
+// timeout must outlast it.
+const DefaultMaxWait = 30 * time.Second
+
 // NewPull returns a pull invoker with no workers yet.
 func NewPull() *Pull {
 	return &Pull{
 		queues:  map[lease.Kind]chan *pending{lease.KindSource: make(chan *pending), lease.KindSink: make(chan *pending)},
-		MaxWait: 30 * time.Second,
+		MaxWait: DefaultMaxWait,
 		waiting: map[string]*pending{},
 	}
 }

@@ -21,10 +21,20 @@ const (
 	IdleTimeout       = 120 * time.Second
 )
 
+// timeouts are an http.Server's timeouts; tests shorten them.
+type timeouts struct{ readHeader, read, write, idle time.Duration }
+
+// defaultTimeouts are the timeouts above, NewServer's.
+var defaultTimeouts = timeouts{readHeader: ReadHeaderTimeout, read: ReadTimeout, write: WriteTimeout, idle: IdleTimeout}
+
 // NewServer returns an http.Server for h with the timeouts above.
 func NewServer(h http.Handler, tlsConfig *tls.Config) *http.Server {
-	return &http.Server{Handler: h, TLSConfig: tlsConfig, ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout: ReadTimeout, WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: 64 << 10}
+	return newHTTPServer(h, tlsConfig, defaultTimeouts)
+}
+
+func newHTTPServer(h http.Handler, tlsConfig *tls.Config, t timeouts) *http.Server {
+	return &http.Server{Handler: h, TLSConfig: tlsConfig, ReadHeaderTimeout: t.readHeader,
+		ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle, MaxHeaderBytes: 64 << 10}
 }
 
 // TLSConfig returns the REST listener's TLS configuration: the PEM

@@ -10,12 +10,15 @@
 package env
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/pkg/configprovider"
 	"github.com/sluicehq/sluice/pkg/connect/fileaccess"
 
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -94,24 +97,68 @@ type Logging struct {
 
 // WorkerAuth is the shared secret by which pull workers authenticate to
 // the coordinator (sent in the Sluice-Worker-Secret header): the
-// coordinator refuses worker requests without it, the workers send it.
+// coordinator refuses worker requests without it, the workers send it. It
+// comes from a file or from AWS Secrets Manager, not both.
 type WorkerAuth struct {
 	// WorkerSecretFile holds the secret (surrounding white space trimmed).
 	WorkerSecretFile string `envconfig:"WORKER_SECRET_FILE" desc:"file holding the shared secret of pull workers and coordinator (required by the coordinator's worker endpoints when set)"`
+	// WorkerSecretARN is the Secrets Manager secret (ARN or name) holding
+	// the secret, read once at start-up with the SDK's default credentials
+	// and region (AWS_REGION).
+	WorkerSecretARN string `envconfig:"WORKER_SECRET_ARN" desc:"AWS Secrets Manager secret (ARN or name) holding the shared secret of pull workers and coordinator, instead of SLUICE_WORKER_SECRET_FILE (region from AWS_REGION)"`
+	// WorkerSecretKey is the JSON key of the secret's value; unset, the
+	// whole SecretString is the secret.
+	WorkerSecretKey string `envconfig:"WORKER_SECRET_KEY" desc:"JSON key holding the shared secret when SLUICE_WORKER_SECRET_ARN's value is a JSON object (optional: unset, the whole SecretString)"`
+	// WorkerSecretEndpoint is the Secrets Manager endpoint (VPC or FIPS
+	// endpoints); unset, the region's.
+	WorkerSecretEndpoint string `envconfig:"WORKER_SECRET_ENDPOINT" desc:"Secrets Manager endpoint URL for SLUICE_WORKER_SECRET_ARN (optional: unset, the region's)"`
 }
 
-// Secret reads the secret; "" when no file is set.
-func (w WorkerAuth) Secret() (string, error) {
-	if w.WorkerSecretFile == "" {
+// Set reports whether a secret is configured, from a file or Secrets
+// Manager.
+func (w *WorkerAuth) Set() bool { return w.WorkerSecretFile != "" || w.WorkerSecretARN != "" }
+
+// Problems returns what is wrong with the settings, naming each variable.
+func (w *WorkerAuth) Problems() []error {
+	var problems []error
+	if w.WorkerSecretFile != "" && w.WorkerSecretARN != "" {
+		problems = append(problems, fmt.Errorf("set one of %s and %s, not both", Var(w, &w.WorkerSecretFile), Var(w, &w.WorkerSecretARN)))
+	}
+	if w.WorkerSecretARN == "" && (w.WorkerSecretKey != "" || w.WorkerSecretEndpoint != "") {
+		problems = append(problems, fmt.Errorf("%s and %s need %s", Var(w, &w.WorkerSecretKey), Var(w, &w.WorkerSecretEndpoint), Var(w, &w.WorkerSecretARN)))
+	}
+	return problems
+}
+
+// Secret reads the secret from its file or Secrets Manager; "" when
+// neither is set.
+func (w *WorkerAuth) Secret(ctx context.Context) (string, error) {
+	if err := errors.Join(w.Problems()...); err != nil {
+		return "", err
+	}
+	var s, from string
+	switch {
+	case w.WorkerSecretFile != "":
+		b, err := os.ReadFile(w.WorkerSecretFile)
+		if err != nil {
+			return "", fmt.Errorf("reading the worker secret: %w", err)
+		}
+		s, from = string(b), w.WorkerSecretFile
+	case w.WorkerSecretARN != "":
+		v, err := configprovider.SecretsManagerValue(ctx, "", w.WorkerSecretEndpoint, w.WorkerSecretARN, w.WorkerSecretKey)
+		if err != nil {
+			return "", fmt.Errorf("reading the worker secret from Secrets Manager (%s): %w", Var(w, &w.WorkerSecretARN), err)
+		}
+		s, from = v, "secret "+w.WorkerSecretARN
+		if w.WorkerSecretKey != "" {
+			from += " key " + w.WorkerSecretKey
+		}
+	default:
 		return "", nil
 	}
-	b, err := os.ReadFile(w.WorkerSecretFile)
-	if err != nil {
-		return "", fmt.Errorf("reading the worker secret: %w", err)
-	}
-	s := strings.TrimSpace(string(b))
+	s = strings.TrimSpace(s)
 	if len(s) < 16 {
-		return "", fmt.Errorf("the worker secret in %s is shorter than 16 characters", w.WorkerSecretFile)
+		return "", fmt.Errorf("the worker secret in %s is shorter than 16 characters", from)
 	}
 	return s, nil
 }

@@ -207,3 +207,36 @@ func jsonScalar(v json.RawMessage) (string, bool, error) {
 
 // Close does nothing: nothing is held open.
 func (s *SecretsManager) Close() error { return nil }
+
+// SecretsManagerValue reads one secret for Sluice's own settings (not a
+// connector's configuration, so no allowed.prefixes applies): the
+// SecretString of the secret id (a name or an ARN) or, with key, the value
+// of key in the SecretString's JSON object. region and endpoint are the
+// provider's parameters ("" for the SDK's region and the region's
+// endpoint). Errors name the secret and the key, never the value.
+func SecretsManagerValue(ctx context.Context, region, endpoint, id, key string) (string, error) {
+	params := map[string]string{AllowedPrefixesParam: "*"}
+	if region != "" {
+		params[RegionParam] = region
+	}
+	if endpoint != "" {
+		params[EndpointParam] = endpoint
+	}
+	s := &SecretsManager{}
+	if err := s.Configure(params); err != nil {
+		return "", err
+	}
+	encoded := url.PathEscape(id) // Get URL-decodes the id
+	if key == "" {
+		m, err := s.Get(ctx, "", []string{encoded})
+		if err != nil {
+			return "", err
+		}
+		return m[encoded], nil
+	}
+	m, err := s.Get(ctx, encoded, []string{key})
+	if err != nil {
+		return "", err
+	}
+	return m[key], nil
+}

@@ -297,12 +297,12 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 	switch s.cfg.Invoker {
 	case "pull":
 		pull := invoke.NewPull()
-		secret, err := s.cfg.Secret()
+		secret, err := s.cfg.Secret(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
 		if secret == "" {
-			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE (a lease carries its connector's configuration)")
+			s.log.Warn("pull workers are not authenticated: set SLUICE_WORKER_SECRET_FILE or SLUICE_WORKER_SECRET_ARN (a lease carries its connector's configuration)")
 		}
 		pull.Secret = secret
 		if s.cfg.PullMaxWait > 0 {

@@ -96,6 +96,7 @@ func (c *Config) validate(m mode) error {
 		problems = append(problems, fmt.Errorf("%s %s must be positive", env.Var(c, &c.DialTimeout), c.DialTimeout))
 	}
 	problems = append(problems, c.OffsetStorage.Problems()...)
+	problems = append(problems, c.WorkerAuth.Problems()...)
 	if _, err := c.level(); err != nil {
 		problems = append(problems, err)
 	}

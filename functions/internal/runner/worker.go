@@ -32,7 +32,7 @@ func runWorker(fn Function, deps Deps) error {
 		host, _ := os.Hostname()
 		id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	secret, err := deps.Config.Secret()
+	secret, err := deps.Config.Secret(ctx)
 	if err != nil {
 		return err
 	}
