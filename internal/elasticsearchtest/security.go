@@ -1,21 +1,15 @@
 package elasticsearchtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/sluicehq/sluice/internal/tlstest"
 )
 
 // Options configure StartWith.
@@ -41,17 +35,21 @@ func (n *Node) secure(password string) error {
 	if err := os.MkdirAll(certs, 0o755); err != nil {
 		return err
 	}
-	ca, cert, key, err := makeCerts()
+	ca, err := tlstest.New("elasticsearchtest CA")
 	if err != nil {
 		return fmt.Errorf("elasticsearchtest: certificates: %w", err)
 	}
-	for name, b := range map[string][]byte{"ca.pem": ca, "node.pem": cert, "node-key.pem": key} {
+	cert, key, err := ca.IssuePEM("127.0.0.1", x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return fmt.Errorf("elasticsearchtest: certificates: %w", err)
+	}
+	for name, b := range map[string][]byte{"ca.pem": ca.PEM, "node.pem": cert, "node-key.pem": key} {
 		if err := os.WriteFile(filepath.Join(certs, name), b, 0o644); err != nil {
 			return err
 		}
 	}
 	n.CAFile = filepath.Join(n.dir, "ca.pem") // a copy the tests may read, outside the node's tree
-	if err := os.WriteFile(n.CAFile, ca, 0o644); err != nil {
+	if err := os.WriteFile(n.CAFile, ca.PEM, 0o644); err != nil {
 		return err
 	}
 	for _, args := range [][]string{{"create"}, {"add", "-x", "bootstrap.password"}} {
@@ -91,48 +89,4 @@ func (n *Node) TLSConfig() (*tls.Config, error) {
 		return nil, fmt.Errorf("elasticsearchtest: no certificate in %s", n.CAFile)
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
-}
-
-// makeCerts returns PEM blocks: a CA, a server certificate for 127.0.0.1
-// and localhost signed by it, and the server's PKCS #8 key.
-func makeCerts() (caPEM, certPEM, keyPEM []byte, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "elasticsearchtest CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
