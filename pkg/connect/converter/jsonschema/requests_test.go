@@ -1,13 +1,11 @@
 package jsonschema
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/sluicehq/sluice/internal/srtest"
-	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 // A cold converter reading two versions of a topic's schema asks the
@@ -16,43 +14,5 @@ import (
 func TestReaderRegistryRequests(t *testing.T) {
 	const v1 = `{"title":"sluice.test.Item","type":"object","properties":{"id":{"type":"integer"}}}`
 	const v2 = `{"title":"sluice.test.Item","type":"object","properties":{"id":{"type":"integer"},"note":{"type":"string"}}}`
-	tests := []struct {
-		name, subject, strategy string
-		want                    []string
-	}{
-		{"TopicNameStrategy", "items-value", "", []string{"GET /schemas x1"}},
-		{"RecordNameStrategy", "sluice.test.Item", schemaregistry.RecordNameStrategyClass,
-			[]string{"GET /schemas/ids/{id} x2", "POST /subjects/sluice.test.Item x2"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			reg := srtest.Start(t)
-			reg.SeedSchema(tt.subject, 1, 31, sr.Schema{Schema: v1, Type: sr.TypeJSON})
-			reg.SeedSchema(tt.subject, 2, 32, sr.Schema{Schema: v2, Type: sr.TypeJSON})
-			props := map[string]string{schemaregistry.URLConfig: reg.CountingURL}
-			if tt.strategy != "" {
-				props[schemaregistry.ValSubjectStrategyConfig] = tt.strategy
-			}
-			c := New()
-			if err := c.Configure(props, false); err != nil {
-				t.Fatal(err)
-			}
-			for range 5 {
-				for id, version := range map[int]int32{31: 1, 32: 2} {
-					in := append(schemaregistry.AppendHeader(nil, id), `{"id":5}`...)
-					s, _, err := c.ToConnectData("items", in)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if s.Version == nil || *s.Version != version {
-						t.Fatalf("schema id %d read as version %v, want %d", id, s.Version, version)
-					}
-				}
-			}
-			got := reg.Requests()
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Fatalf("asked %v, want %v", got, tt.want)
-			}
-		})
-	}
+	srtest.ReaderRequests(t, sr.TypeJSON, v1, v2, []byte(`{"id":5}`), func() srtest.Reader { return New() })
 }
