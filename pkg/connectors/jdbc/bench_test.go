@@ -160,7 +160,7 @@ func printRatios(w io.Writer) {
 				continue
 			}
 			if !header {
-				fmt.Fprintln(w, "JDBC figures against their anchors (raw driver read; COPY FROM, MariaDB: multi-row INSERTs):")
+				fmt.Fprintln(w, "JDBC figures against their anchors (raw driver read; COPY FROM, MariaDB: multi-row INSERTs; for the source also raw produce of the records it produced):")
 				header = true
 			}
 			target := ""
@@ -170,6 +170,12 @@ func printRatios(w io.Writer) {
 			perRow := func(f figure) float64 { return (f.cpu + f.dbcpu) / float64(f.rows) * 1e6 }
 			fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of the anchor's rate%s (%.0f vs %.0f rows/s); CPU µs/row (client+db) %.2f vs %.2f; peak RSS %.0f vs %.0f MB; load %.1f/%.1f\n",
 				p.what, db, 100*s.rate/a.rate, target, s.rate, a.rate, perRow(s), perRow(a), s.rss, a.rss, s.load, a.load)
+			if pf, ok := produced[p.sluice+"/"+db]; ok {
+				secs := float64(s.rows) / s.rate
+				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's)\n",
+					"", "", 100*s.rate/pf.raw.RecordsPerSecond(), s.rate, pf.raw.RecordsPerSecond(), float64(pf.bytes)/secs/1e6, pf.raw.MBPerSecond(),
+					float64(pf.bytes)/float64(s.rows), s.cpu, pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds())
+			}
 		}
 	}
 }
@@ -214,8 +220,9 @@ func benchExecutor(b *testing.B) (*lease.Executor, *kafkatest.Env) {
 }
 
 // copyToKafka runs source leases (incrementing mode, batch.max.rows 5000)
-// until the table's n rows are in topic bench-bench_rows.
-func copyToKafka(b *testing.B, exec *lease.Executor, db benchDB, n int) (elapsed time.Duration) {
+// until the table's n rows are in topic bench-bench_rows, and returns the
+// time and the bytes (keys and values) produced.
+func copyToKafka(b *testing.B, exec *lease.Executor, db benchDB, n int) (elapsed time.Duration, bytes int64) {
 	cfg := db.props(map[string]string{
 		"name": "bench-src", "connector.class": SourceClass, ModeConfig: ModeIncrementing, IncrementingColumnConfig: "id",
 		TopicPrefixConfig: "bench-", TablesConfig: `["bench_rows"]`, BatchMaxRowsConfig: "5000",
@@ -231,23 +238,65 @@ func copyToKafka(b *testing.B, exec *lease.Executor, db benchDB, n int) (elapsed
 			b.Fatalf("source lease after %d records: %s %s", records, res.Status, res.Error)
 		}
 		records += res.Records
+		bytes += res.Bytes
 	}
-	return time.Since(start)
+	return time.Since(start), bytes
 }
 
 // BenchmarkJDBCSource: the table into Kafka (external broker) in
-// incrementing mode through the lease executor.
+// incrementing mode through the lease executor. Its second anchor, measured
+// right after it on the same broker: the records it produced, read back
+// and produced again to a fresh topic with the same partition count by the
+// same producer (pkg/kafka's, at a lease's options) from memory
+// (benchkit.RawProduce), the rate at which Kafka takes these very records
+// on this machine ("raw-produce-*" metrics).
 func BenchmarkJDBCSource(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, db benchDB) {
 		loadRows(b, db, b.N)
-		exec, _ := benchExecutor(b)
+		exec, k := benchExecutor(b)
 		benchkit.ResetPeakRSS()
 		b.ResetTimer()
 		cpu0, db0 := benchkit.CPU(), dbCPU(db.pid)
-		elapsed := copyToKafka(b, exec, db, b.N)
-		reportDB(b, int64(b.N), elapsed, benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+		elapsed, bytes := copyToKafka(b, exec, db, b.N)
+		cpu, dbcpu := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0
+		b.StopTimer()
+		rss := benchkit.PeakRSSMB()
+		reportProduce(b, k.Client, "bench-bench_rows", bytes, elapsed)
+		reportDB(b, int64(b.N), elapsed, cpu, dbcpu)
+		b.ReportMetric(rss, "peak-rss-MB") // the source's, not the raw produce's
+		if f, ok := figures[b.Name()]; ok {
+			f.rss = rss
+			figures[b.Name()] = f
+		}
 	})
 }
+
+// reportProduce reports the source's MB/s (keys and values) and produces
+// the records it wrote to topic again (benchkit.RawProduce), reporting
+// that anchor's records/s, MB/s and CPU-s, and keeping it for printRatios.
+func reportProduce(b *testing.B, client *kafka.Client, topic string, bytes int64, elapsed time.Duration) {
+	b.Helper()
+	msgs, parts := benchkit.ReadTopic(b, client, topic)
+	if len(msgs) != b.N {
+		b.Fatalf("%s holds %d records, want %d", topic, len(msgs), b.N)
+	}
+	raw := benchkit.RawProduce(b, client, "raw-"+topic, parts, msgs)
+	b.ReportMetric(float64(bytes)/elapsed.Seconds()/1e6, "MB/s")
+	b.ReportMetric(raw.RecordsPerSecond(), "raw-produce-rows/s")
+	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
+	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
+	if b.N > 1 {
+		produced[b.Name()] = produceFigure{bytes: bytes, raw: raw}
+	}
+}
+
+// produceFigure is a source's bytes and its raw produce anchor.
+type produceFigure struct {
+	bytes int64
+	raw   benchkit.Produced
+}
+
+var produced = map[string]produceFigure{}
 
 // BenchmarkJDBCSink: the topic the source wrote, upserted (pk.mode
 // record_key, auto.create) into a new table by one sink lease.
@@ -267,7 +316,7 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 	{
 		loadRows(b, db, b.N)
 		exec, k := benchExecutor(b)
-		copyToKafka(b, exec, db, b.N)
+		_, _ = copyToKafka(b, exec, db, b.N)
 		ctx := context.Background()
 		var ranges []lease.Range
 		var tps []kafka.TopicPartition
