@@ -152,7 +152,7 @@ func BenchmarkCDC(b *testing.B) {
 	b.StopTimer()
 	retained := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	unconfirmed := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
-	benchkit.Report(b, records, bytes, elapsed, cpu)
+	benchkit.Report(b, records, bytes, elapsed, cpu) // peak RSS: the capture's, before the raw produce below
 	// The machine may be shared: CPU time per change is steadier than the
 	// rate, and the load average says how shared it was.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(records), "cpu-us/change")
@@ -167,9 +167,34 @@ func BenchmarkCDC(b *testing.B) {
 	b.ReportMetric(float64(retained)/1e6, "wal-retained-MB")
 	b.ReportMetric(float64(unconfirmed)/1e6, "wal-unconfirmed-MB")
 
+	rss := benchkit.PeakRSSMB()
+
+	// The second anchor: the records the leases produced, read back and
+	// produced again to a fresh topic with as many partitions by the same
+	// producer (pkg/kafka's, at a lease's options) from memory, the rate
+	// at which Kafka takes these very records on this machine.
+	msgs, parts := benchkit.ReadTopic(b, x.k.Client, "bench.public.items")
+	if int64(len(msgs)) != records {
+		b.Fatalf("bench.public.items holds %d records, the leases produced %d", len(msgs), records)
+	}
+	raw := benchkit.RawProduce(b, x.k.Client, "raw.bench.public.items", parts, msgs)
+	msgs = nil
+	rate := float64(records) / elapsed.Seconds()
+	b.ReportMetric(raw.RecordsPerSecond(), "raw-produce-changes/s")
+	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
+	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
+	b.ReportMetric(100*rate/raw.RecordsPerSecond(), "pct-of-raw-produce")
+
 	// Logged too, so that a failed latency phase does not lose them.
-	b.Logf("capture: %d changes in %s (%.0f/s), %.2f CPU-s, peak RSS %.0f MB, load %.2f; pg_recvlogical %.0f/s",
-		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(), cpu.Seconds(), benchkit.PeakRSSMB(), load, float64(n)/bare.Seconds())
+	b.Logf("capture: %d changes in %s (%.0f/s, %.1f MB/s, %.0f B/record), %.2f CPU-s, peak RSS %.0f MB, load %.2f",
+		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, float64(bytes)/float64(records), cpu.Seconds(), rss, load)
+	fmt.Printf("CDC capture against its anchors (load %.2f at the start, %.2f after the raw produce):\n"+
+		"  pg_recvlogical (same WAL):           %.0f changes/s; capture %.1f%% of it, target 60%%\n"+
+		"  raw produce of the captured records: %s; capture %.1f%% of its rate, CPU-s %.2f vs %.2f (%.2f CPU-s are not the producer's)\n"+
+		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s, peak RSS %.0f MB\n",
+		load, loadAverage(b), float64(n)/bare.Seconds(), 100*rate/(float64(n)/bare.Seconds()),
+		raw, 100*rate/raw.RecordsPerSecond(), cpu.Seconds(), raw.CPU.Seconds(), cpu.Seconds()-raw.CPU.Seconds(),
+		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss)
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
