@@ -3,6 +3,7 @@ package converter
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -221,13 +222,26 @@ func (c *JSONConverter) appendLogical(b []byte, s *data.Schema, v any) (_ []byte
 		if c.decimalNumeric {
 			return data.AppendBigDecimal(b, d), true, nil
 		}
+		if d.Unscaled != nil && d.Unscaled.IsInt64() {
+			// Most decimals: their bytes without big.Int's or boxing's
+			// allocations, as FromLogical would give them.
+			if scale, err := data.DecimalScale(s); err == nil && scale == d.Scale {
+				var buf [8]byte
+				return appendBase64(b, minimalTwosComplement(buf[:], d.Unscaled.Int64())), true, nil
+			}
+		}
 		raw, err := data.FromLogical(s, d)
 		if err != nil {
 			return b, true, err
 		}
 		return appendBase64(b, raw.([]byte)), true, nil
 	case data.DateName, data.TimeName, data.TimestampName:
-		if _, ok := v.(time.Time); !ok {
+		t, ok := v.(time.Time)
+		if ok && s.Name == data.TimestampName {
+			// FromLogical's conversion, without boxing the result.
+			return strconv.AppendInt(b, t.UnixMilli(), 10), true, nil
+		}
+		if !ok {
 			kind := s.Name[strings.LastIndexByte(s.Name, '.')+1:]
 			return b, true, dataErrorf("Invalid type for %s, expected time.Time but was %T", kind, v)
 		}
@@ -402,6 +416,23 @@ func (c *JSONConverter) appendStruct(b []byte, s *data.Schema, st *data.Struct) 
 	return append(b, '}'), nil
 }
 
+// minimalTwosComplement writes n into buf (8 bytes) as the shortest
+// big-endian two's complement that keeps its sign, as Java's
+// BigInteger.toByteArray (and data.FromLogical for a Decimal) does, and
+// returns that part of buf.
+func minimalTwosComplement(buf []byte, n int64) []byte {
+	binary.BigEndian.PutUint64(buf, uint64(n))
+	lead := byte(0)
+	if n < 0 {
+		lead = 0xff
+	}
+	i := 0
+	for i < 7 && buf[i] == lead && buf[i+1]&0x80 == lead&0x80 {
+		i++
+	}
+	return buf[i:]
+}
+
 func appendBase64(b []byte, raw []byte) []byte {
 	b = append(b, '"')
 	b = base64.StdEncoding.AppendEncode(b, raw)
@@ -418,6 +449,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look (most text).
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++
@@ -457,6 +495,19 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the 8 bytes of s are all printable ASCII other
+// than '"' and '\\', which appendJSONString copies as they are. (A byte
+// test per SWAR: x has a zero byte iff (x-0x01..01) &^ x & 0x80..80 != 0;
+// a byte below n <= 0x80 iff (x-n*0x01..01) &^ x & 0x80..80 != 0.)
+func plain8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	bad := x | (x-ones*0x20)&^x | (quote-ones)&^quote | (backslash-ones)&^backslash
+	return bad&highs == 0
 }
 
 // appendJSONFloat writes f as Jackson does: Java's Float/Double.toString,

@@ -1,0 +1,112 @@
+package converter
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// byteByByteJSONString is appendJSONString without its eight-byte skip:
+// Jackson's escaping, one byte at a time.
+func byteByByteJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\uFFFD"...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
+// TestAppendJSONStringEveryByteAnywhere puts every byte value at every
+// position of plain text of lengths around the eight-byte skip, and runs
+// random text, through appendJSONString and the byte-by-byte reference.
+func TestAppendJSONStringEveryByteAnywhere(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		if got, want := appendJSONString(nil, s), byteByByteJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
+	for n := range 26 {
+		plain := bytes.Repeat([]byte("aZ9 ~!#/"), 4)[:n]
+		check(string(plain))
+		for pos := range n {
+			for c := range 256 {
+				s := bytes.Clone(plain)
+				s[pos] = byte(c)
+				check(string(s))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "\"", "\\", "\n", "\x00", "\x1f", "\x7f", "é", "€", "😀", "\xff", "\xc3", " "}
+	for range 20000 {
+		var s []byte
+		for range r.IntN(40) {
+			if r.IntN(4) == 0 {
+				s = append(s, alphabet[r.IntN(len(alphabet))]...)
+			} else {
+				s = append(s, byte(0x20+r.IntN(0x5f)))
+			}
+		}
+		check(string(s))
+	}
+}
+
+// TestDecimalBytesAsFromLogical: the JsonConverter's int64 shortcut for
+// Decimal bytes gives what data.FromLogical gives (Java's
+// BigInteger.toByteArray) at every byte-length boundary.
+func TestDecimalBytesAsFromLogical(t *testing.T) {
+	schema := data.DecimalSchema(2).MustBuild()
+	values := []int64{0, 1, -1, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1}
+	for shift := range 64 {
+		p := int64(1) << shift
+		values = append(values, p, p-1, p+1, -p, -p-1, -p+1)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 10000 {
+		values = append(values, r.Int64()>>r.IntN(64))
+	}
+	for _, n := range values {
+		raw, err := data.FromLogical(schema, data.Decimal{Unscaled: big.NewInt(n), Scale: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf [8]byte
+		if got := minimalTwosComplement(buf[:], n); !bytes.Equal(got, raw.([]byte)) {
+			t.Fatalf("%d: % x, FromLogical gives % x", n, got, raw)
+		}
+	}
+}
