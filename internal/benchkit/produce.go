@@ -3,6 +3,7 @@ package benchkit
 import (
 	"context"
 	"fmt"
+	"runtime/metrics"
 	"slices"
 	"testing"
 	"time"
@@ -106,4 +107,16 @@ func RawProduce(tb testing.TB, client *kafka.Client, topic string, partitions in
 		tb.Fatal(err)
 	}
 	return Produced{Records: int64(len(msgs)), Bytes: bytes, Elapsed: time.Since(start), CPU: CPU() - cpu0}
+}
+
+// GCCPU is the CPU time the Go runtime estimates its garbage collector has
+// used so far (runtime/metrics /cpu/classes/gc/total:cpu-seconds): the
+// difference over a run says how much of the run's CPU-s was collection.
+func GCCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }
