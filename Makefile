@@ -304,14 +304,18 @@ bench-e2e:
 # PostgreSQL and MariaDB into Kafka (incrementing mode) and from Kafka into
 # them (upsert), next to their anchors (a raw driver read loop; COPY FROM,
 # or MariaDB's multi-row INSERTs): rows/s, CPU-s of Sluice and of the
-# database, peak RSS. The servers are started by the benchmark (db-tools).
+# database, peak RSS. The source has a second anchor: the records it
+# produced, read back and produced again by the same producer to a fresh
+# topic (rows/s, MB/s, CPU-s). The servers are started by the benchmark
+# (db-tools).
 .PHONY: bench-jdbc
 bench-jdbc: db-tools
 	$(GO) test -run '^$$' -bench 'BenchmarkJDBC' -benchtime $${SLUICE_BENCH_ROWS:-1000000}x -timeout 60m ./pkg/connectors/jdbc/
 # The issue's CDC figure: 1,000,000 row changes (inserts and updates of ~200-byte
 # rows) in PostgreSQL captured into Kafka by the PostgresConnector's leases,
-# next to pg_recvlogical on the same WAL; then commit-to-Kafka latency in
-# worker mode.
+# next to pg_recvlogical on the same WAL and to a raw produce of the records
+# the capture produced (same producer, fresh topic); then commit-to-Kafka
+# latency in worker mode.
 .PHONY: bench-cdc
 bench-cdc: db-tools
 	SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 30m ./bench/cdc/
