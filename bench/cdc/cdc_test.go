@@ -138,7 +138,7 @@ func BenchmarkCDC(b *testing.B) {
 	b.ResetTimer()
 	load := loadAverage(b)
 	benchkit.ResetPeakRSS()
-	cpu0, gc0 := benchkit.CPU(), benchkit.GCCPU()
+	cpu0, heap0 := benchkit.CPU(), benchkit.ReadHeap()
 	start = time.Now()
 	var records, bytes int64
 	for records < int64(n) {
@@ -148,7 +148,7 @@ func BenchmarkCDC(b *testing.B) {
 			b.Fatalf("a lease captured nothing after %d of %d changes", records, n)
 		}
 	}
-	elapsed, cpu, gc := time.Since(start), benchkit.CPU()-cpu0, benchkit.GCCPU()-gc0
+	elapsed, cpu, heap := time.Since(start), benchkit.CPU()-cpu0, benchkit.ReadHeap().Since(heap0)
 	b.StopTimer()
 	retained := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	unconfirmed := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
@@ -157,7 +157,7 @@ func BenchmarkCDC(b *testing.B) {
 	// rate, and the load average says how shared it was.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(records), "cpu-us/change")
 	b.ReportMetric(load, "load-avg-1m")
-	b.ReportMetric(gc.Seconds(), "gc-cpu-s") // of cpu-s, the Go runtime's estimate
+	heap.Report(b, records)
 	b.ReportMetric(float64(n)/bare.Seconds(), "pg_recvlogical-changes/s")
 	b.ReportMetric(float64(records)/elapsed.Seconds()/(float64(n)/bare.Seconds())*100, "pct-of-pg_recvlogical")
 	b.ReportMetric(float64(walBytes)/1e6, "wal-MB")
@@ -193,11 +193,11 @@ func BenchmarkCDC(b *testing.B) {
 		"  pg_recvlogical (same WAL):           %.0f changes/s; capture %.1f%% of it, target 60%%\n"+
 		"  raw produce of the captured records: %s; capture %.1f%% of its rate, CPU-s %.2f vs %.2f (%.2f CPU-s are not the producer's)\n"+
 		"                                       raw produce is %.1f%% of pg_recvlogical's rate, the most a capture producing these records with this producer could reach\n"+
-		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s (GC %.2f), peak RSS %.0f MB\n",
+		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s, peak RSS %.0f MB; %s\n",
 		load, loadAverage(b), float64(n)/bare.Seconds(), 100*rate/(float64(n)/bare.Seconds()),
 		raw, 100*rate/raw.RecordsPerSecond(), cpu.Seconds(), raw.CPU.Seconds(), cpu.Seconds()-raw.CPU.Seconds(),
 		100*raw.RecordsPerSecond()/(float64(n)/bare.Seconds()),
-		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), gc.Seconds(), rss)
+		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss, heap.String(records))
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")

@@ -109,14 +109,39 @@ func RawProduce(tb testing.TB, client *kafka.Client, topic string, partitions in
 	return Produced{Records: int64(len(msgs)), Bytes: bytes, Elapsed: time.Since(start), CPU: CPU() - cpu0}
 }
 
-// GCCPU is the CPU time the Go runtime estimates its garbage collector has
-// used so far (runtime/metrics /cpu/classes/gc/total:cpu-seconds): the
-// difference over a run says how much of the run's CPU-s was collection.
-func GCCPU() time.Duration {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+// Heap is what the Go runtime has allocated and collected so far
+// (runtime/metrics, exact counts): the difference over a run gives its
+// allocations per record, which drive the garbage collector's CPU and do
+// not depend on how loaded the machine is.
+type Heap struct {
+	AllocBytes, AllocObjects, GCCycles uint64
+}
+
+// ReadHeap reads the runtime's allocation and collection counters.
+func ReadHeap() Heap {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
-		return 0
+	var v [3]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
 	}
-	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+	return Heap{AllocBytes: v[0], AllocObjects: v[1], GCCycles: v[2]}
+}
+
+// Since is what was allocated and collected between h0 and h.
+func (h Heap) Since(h0 Heap) Heap {
+	return Heap{AllocBytes: h.AllocBytes - h0.AllocBytes, AllocObjects: h.AllocObjects - h0.AllocObjects, GCCycles: h.GCCycles - h0.GCCycles}
+}
+
+// Report reports the allocations per record and the collections.
+func (h Heap) Report(b *testing.B, records int64) {
+	b.ReportMetric(float64(h.AllocBytes)/float64(records), "alloc-B/record")
+	b.ReportMetric(float64(h.AllocObjects)/float64(records), "allocs/record")
+	b.ReportMetric(float64(h.GCCycles), "gc-cycles")
+}
+
+func (h Heap) String(records int64) string {
+	return fmt.Sprintf("%.0f B and %.1f allocations a record, %d GC cycles", float64(h.AllocBytes)/float64(records), float64(h.AllocObjects)/float64(records), h.GCCycles)
 }

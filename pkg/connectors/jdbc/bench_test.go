@@ -172,9 +172,9 @@ func printRatios(w io.Writer) {
 				p.what, db, 100*s.rate/a.rate, target, s.rate, a.rate, perRow(s), perRow(a), s.rss, a.rss, s.load, a.load)
 			if pf, ok := produced[p.sluice+"/"+db]; ok {
 				secs := float64(s.rows) / s.rate
-				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f (GC %.2f) vs %.2f: %.2f CPU-s are not the producer's)\n",
+				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's; %s)\n",
 					"", "", 100*s.rate/pf.raw.RecordsPerSecond(), s.rate, pf.raw.RecordsPerSecond(), float64(pf.bytes)/secs/1e6, pf.raw.MBPerSecond(),
-					float64(pf.bytes)/float64(s.rows), s.cpu, pf.gc.Seconds(), pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds())
+					float64(pf.bytes)/float64(s.rows), s.cpu, pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds(), pf.heap.String(s.rows))
 				fmt.Fprintf(w, "  %-25s %-8s %5.1f%%: raw produce of these records as a share of the raw read, the most a source producing them with this producer could reach\n",
 					"", "", 100*pf.raw.RecordsPerSecond()/a.rate)
 			}
@@ -258,13 +258,13 @@ func BenchmarkJDBCSource(b *testing.B) {
 		exec, k := benchExecutor(b)
 		benchkit.ResetPeakRSS()
 		b.ResetTimer()
-		cpu0, db0, gc0 := benchkit.CPU(), dbCPU(db.pid), benchkit.GCCPU()
+		cpu0, db0, heap0 := benchkit.CPU(), dbCPU(db.pid), benchkit.ReadHeap()
 		elapsed, bytes := copyToKafka(b, exec, db, b.N)
-		cpu, dbcpu, gc := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0, benchkit.GCCPU()-gc0
+		cpu, dbcpu, heap := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0, benchkit.ReadHeap().Since(heap0)
 		b.StopTimer()
 		rss := benchkit.PeakRSSMB()
-		b.ReportMetric(gc.Seconds(), "gc-cpu-s") // of cpu-s, the Go runtime's estimate
-		reportProduce(b, k.Client, "bench-bench_rows", bytes, elapsed, gc)
+		heap.Report(b, int64(b.N))
+		reportProduce(b, k.Client, "bench-bench_rows", bytes, elapsed, heap)
 		reportDB(b, int64(b.N), elapsed, cpu, dbcpu)
 		b.ReportMetric(rss, "peak-rss-MB") // the source's, not the raw produce's
 		if f, ok := figures[b.Name()]; ok {
@@ -277,7 +277,7 @@ func BenchmarkJDBCSource(b *testing.B) {
 // reportProduce reports the source's MB/s (keys and values) and produces
 // the records it wrote to topic again (benchkit.RawProduce), reporting
 // that anchor's records/s, MB/s and CPU-s, and keeping it for printRatios.
-func reportProduce(b *testing.B, client *kafka.Client, topic string, bytes int64, elapsed, gc time.Duration) {
+func reportProduce(b *testing.B, client *kafka.Client, topic string, bytes int64, elapsed time.Duration, heap benchkit.Heap) {
 	b.Helper()
 	msgs, parts := benchkit.ReadTopic(b, client, topic)
 	if len(msgs) != b.N {
@@ -289,15 +289,15 @@ func reportProduce(b *testing.B, client *kafka.Client, topic string, bytes int64
 	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
 	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
 	if b.N > 1 {
-		produced[b.Name()] = produceFigure{bytes: bytes, gc: gc, raw: raw}
+		produced[b.Name()] = produceFigure{bytes: bytes, heap: heap, raw: raw}
 	}
 }
 
-// produceFigure is a source's bytes, the CPU its garbage collection took,
-// and its raw produce anchor.
+// produceFigure is a source's bytes, its allocations, and its raw produce
+// anchor.
 type produceFigure struct {
 	bytes int64
-	gc    time.Duration
+	heap  benchkit.Heap
 	raw   benchkit.Produced
 }
 
