@@ -134,6 +134,7 @@ func BenchmarkCDC(b *testing.B) {
 		b.Fatalf("pg_recvlogical: %v\n%s", err, out)
 	}
 	bare := time.Since(start)
+	bareCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 
 	b.ResetTimer()
 	load := loadAverage(b)
@@ -190,11 +191,11 @@ func BenchmarkCDC(b *testing.B) {
 	b.Logf("capture: %d changes in %s (%.0f/s, %.1f MB/s, %.0f B/record), %.2f CPU-s, peak RSS %.0f MB, load %.2f",
 		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, float64(bytes)/float64(records), cpu.Seconds(), rss, load)
 	fmt.Printf("CDC capture against its anchors (load %.2f at the start, %.2f after the raw produce):\n"+
-		"  pg_recvlogical (same WAL):           %.0f changes/s; capture %.1f%% of it, target 60%%\n"+
+		"  pg_recvlogical (same WAL):           %.0f changes/s, %.2f CPU-s of its own; capture %.1f%% of it, target 60%%\n"+
 		"  raw produce of the captured records: %s; capture %.1f%% of its rate, CPU-s %.2f vs %.2f (%.2f CPU-s are not the producer's)\n"+
 		"                                       raw produce is %.1f%% of pg_recvlogical's rate, the most a capture producing these records with this producer could reach\n"+
 		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s, peak RSS %.0f MB; %s\n",
-		load, loadAverage(b), float64(n)/bare.Seconds(), 100*rate/(float64(n)/bare.Seconds()),
+		load, loadAverage(b), float64(n)/bare.Seconds(), bareCPU.Seconds(), 100*rate/(float64(n)/bare.Seconds()),
 		raw, 100*rate/raw.RecordsPerSecond(), cpu.Seconds(), raw.CPU.Seconds(), cpu.Seconds()-raw.CPU.Seconds(),
 		100*raw.RecordsPerSecond()/(float64(n)/bare.Seconds()),
 		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss, heap.String(records))
