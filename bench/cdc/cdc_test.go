@@ -185,6 +185,7 @@ func BenchmarkCDC(b *testing.B) {
 	b.ReportMetric(raw.RecordsPerSecond(), "raw-produce-changes/s")
 	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
 	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
+	b.ReportMetric(float64(raw.Heap.AllocObjects)/float64(raw.Records), "raw-produce-allocs/record")
 	b.ReportMetric(100*rate/raw.RecordsPerSecond(), "pct-of-raw-produce")
 
 	// Logged too, so that a failed latency phase does not lose them.

@@ -61,6 +61,7 @@ func ReadTopic(tb testing.TB, client *kafka.Client, topic string) (msgs []kafka.
 type Produced struct {
 	Records, Bytes int64 // Bytes: keys and values, as a lease counts them
 	Elapsed, CPU   time.Duration
+	Heap           Heap // allocated and collected meanwhile
 }
 
 // RecordsPerSecond is the produce rate.
@@ -70,8 +71,8 @@ func (p Produced) RecordsPerSecond() float64 { return float64(p.Records) / p.Ela
 func (p Produced) MBPerSecond() float64 { return float64(p.Bytes) / p.Elapsed.Seconds() / 1e6 }
 
 func (p Produced) String() string {
-	return fmt.Sprintf("%d records in %s: %.0f records/s, %.1f MB/s, %.2f CPU-s", p.Records, p.Elapsed.Round(time.Millisecond),
-		p.RecordsPerSecond(), p.MBPerSecond(), p.CPU.Seconds())
+	return fmt.Sprintf("%d records in %s: %.0f records/s, %.1f MB/s, %.2f CPU-s; %s", p.Records, p.Elapsed.Round(time.Millisecond),
+		p.RecordsPerSecond(), p.MBPerSecond(), p.CPU.Seconds(), p.Heap.String(p.Records))
 }
 
 // RawProduce produces msgs (as ReadTopic returned them: same keys, values,
@@ -96,7 +97,7 @@ func RawProduce(tb testing.TB, client *kafka.Client, topic string, partitions in
 		msgs[i].Topic = topic
 	}
 	var bytes int64
-	start, cpu0 := time.Now(), CPU()
+	start, cpu0, heap0 := time.Now(), CPU(), ReadHeap()
 	for _, m := range msgs {
 		if err := p.Send(ctx, m); err != nil {
 			tb.Fatal(err)
@@ -106,7 +107,7 @@ func RawProduce(tb testing.TB, client *kafka.Client, topic string, partitions in
 	if err := p.Flush(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	return Produced{Records: int64(len(msgs)), Bytes: bytes, Elapsed: time.Since(start), CPU: CPU() - cpu0}
+	return Produced{Records: int64(len(msgs)), Bytes: bytes, Elapsed: time.Since(start), CPU: CPU() - cpu0, Heap: ReadHeap().Since(heap0)}
 }
 
 // Heap is what the Go runtime has allocated and collected so far

@@ -172,9 +172,9 @@ func printRatios(w io.Writer) {
 				p.what, db, 100*s.rate/a.rate, target, s.rate, a.rate, perRow(s), perRow(a), s.rss, a.rss, s.load, a.load)
 			if pf, ok := produced[p.sluice+"/"+db]; ok {
 				secs := float64(s.rows) / s.rate
-				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's; %s)\n",
+				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's; %s, raw produce %s)\n",
 					"", "", 100*s.rate/pf.raw.RecordsPerSecond(), s.rate, pf.raw.RecordsPerSecond(), float64(pf.bytes)/secs/1e6, pf.raw.MBPerSecond(),
-					float64(pf.bytes)/float64(s.rows), s.cpu, pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds(), pf.heap.String(s.rows))
+					float64(pf.bytes)/float64(s.rows), s.cpu, pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds(), pf.heap.String(s.rows), pf.raw.Heap.String(pf.raw.Records))
 				fmt.Fprintf(w, "  %-25s %-8s %5.1f%%: raw produce of these records as a share of the raw read, the most a source producing them with this producer could reach (CPU µs/row: produce alone %.2f, raw read %.2f with the database's)\n",
 					"", "", 100*pf.raw.RecordsPerSecond()/a.rate, pf.raw.CPU.Seconds()/float64(pf.raw.Records)*1e6, perRow(a))
 			}
@@ -288,6 +288,7 @@ func reportProduce(b *testing.B, client *kafka.Client, topic string, bytes int64
 	b.ReportMetric(raw.RecordsPerSecond(), "raw-produce-rows/s")
 	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
 	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
+	b.ReportMetric(float64(raw.Heap.AllocObjects)/float64(raw.Records), "raw-produce-allocs/record")
 	if b.N > 1 {
 		produced[b.Name()] = produceFigure{bytes: bytes, heap: heap, raw: raw}
 	}
