@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator/invoke"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/mototest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/tlstest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -219,5 +220,92 @@ func TestWorkerPullsOverMTLS(t *testing.T) {
 	})
 	if log := intruder.Stderr.String(); strings.Contains(log, "lease finished") {
 		t.Errorf("the worker without a certificate ran a lease:\n%s", proctest.LastLines(log, 20))
+	}
+}
+
+// The real coordinator with SLUICE_INVOKER=pull and a source-poll worker
+// both read the workers' shared secret from AWS Secrets Manager
+// (SLUICE_WORKER_SECRET_ARN, a JSON key of the secret), served by moto, an
+// AWS implementation Sluice did not write: the worker pulls and runs the
+// datagen connector's leases, while one with another secret is refused
+// (401) and runs nothing.
+func TestWorkerSecretFromSecretsManager(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 1)
+	m := mototest.Start(t)
+	const secret = "e2e-worker-secret-from-sm-0123456789"
+	arn := m.CreateSecret("sluice/e2e-workers", `{"worker":"`+secret+`","other":"x"}`)
+	aws := []string{
+		"AWS_ACCESS_KEY_ID=AKIDE2E", "AWS_SECRET_ACCESS_KEY=e2e-secret-key", "AWS_REGION=" + m.Region,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"SLUICE_WORKER_SECRET_ARN=" + arn, "SLUICE_WORKER_SECRET_KEY=worker", "SLUICE_WORKER_SECRET_ENDPOINT=" + m.Endpoint,
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong-secret")
+	if err := os.WriteFile(wrong, []byte("not-the-workers-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := proctest.FreeAddr(t)
+	coord := start(t, "coordinator", b.coordinator, append([]string{
+		"SLUICE_BOOTSTRAP_SERVERS=" + strings.Join(k.Brokers, ","),
+		"SLUICE_REST_LISTENER=http://" + addr,
+		"SLUICE_INVOKER=pull",
+		"SLUICE_GROUP_ID=sluice-e2e-sm",
+		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
+		"SLUICE_LEASE_TIMEOUT=20s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_SAFETY_MARGIN=" + margin.String(),
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+		"SLUICE_IDLE_BACKOFF_MAX=1s",
+	}, aws...)...)
+	intruder := start(t, "worker with another secret", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL=http://"+addr, "SLUICE_WORKER_SECRET_FILE="+wrong,
+		"SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=intruder")...)
+
+	const orders = 100
+	body := `{"name":"sm-source","config":{"connector.class":"Datagen","topic":"sm-orders","count":"100","batch.size":"50","tasks.max":"1"}}`
+	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		if coord.Exited() {
+			t.Fatalf("the coordinator exited:\n%s", coord.Stderr.String())
+		}
+		resp, err := http.Post("http://"+addr+"/connectors", "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST /connectors: %d %s", resp.StatusCode, b)
+		}
+		return nil
+	})
+	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		if n := strings.Count(intruder.Stderr.String(), "401"); n < 2 {
+			return fmt.Errorf("%d refused polls of the worker with another secret", n)
+		}
+		return nil
+	})
+	if s := kafkaState(t, k, "sm-orders", "sm-source"); s.records != 0 {
+		t.Fatalf("%d records written before a worker with the secret ran", s.records)
+	}
+	w := start(t, "worker", b.sourcePoll, append(append(functionEnv(k.Brokers), aws...),
+		"SLUICE_COORDINATOR_URL=http://"+addr, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w-sm")...)
+	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
+		if w.Exited() {
+			t.Fatalf("the worker exited:\n%s", w.Stderr.String())
+		}
+		if s := kafkaState(t, k, "sm-orders", "sm-source"); s != (state{orders, orders}) {
+			return fmt.Errorf("source state %+v, want %d records and seq %d", s, orders, orders)
+		}
+		return nil
+	})
+	for _, p := range []*process{coord, w, intruder} {
+		if strings.Contains(p.Stderr.String(), secret) {
+			t.Errorf("the secret is in a log")
+		}
+	}
+	if log := intruder.Stderr.String(); strings.Contains(log, "lease finished") {
+		t.Errorf("the worker with another secret ran a lease:\n%s", proctest.LastLines(log, 20))
 	}
 }
