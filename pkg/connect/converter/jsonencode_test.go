@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -108,5 +110,37 @@ func TestDecimalBytesAsFromLogical(t *testing.T) {
 		if got := minimalTwosComplement(buf[:], n); !bytes.Equal(got, raw.([]byte)) {
 			t.Fatalf("%d: % x, FromLogical gives % x", n, got, raw)
 		}
+	}
+}
+
+// BenchmarkJSONFromConnectJDBCRow converts the key and value of a row of
+// make bench-jdbc's table (bigint key, two strings, a Decimal of scale 2, a
+// Timestamp), as the JDBC source's leases do.
+func BenchmarkJSONFromConnectJDBCRow(b *testing.B) {
+	vs := data.NewBuilder(data.TypeStruct).Name("bench_rows").
+		Field("id", data.Int64Schema).Field("name", data.StringSchema).Field("note", data.StringSchema).
+		Field("amount", data.DecimalSchema(2).MustBuild()).Field("created_at", data.TimestampSchema().MustBuild()).MustBuild()
+	ks := data.NewBuilder(data.TypeStruct).Field("id", data.Int64Schema).MustBuild()
+	v := data.NewStruct(vs).Set("id", int64(123456)).Set("name", "customer-123456").
+		Set("note", strings.Repeat("x", 100)+"123456").Set("amount", data.NewDecimal(123456, 2)).
+		Set("created_at", time.Date(2026, 1, 1, 0, 2, 3, 456e6, time.UTC))
+	k := data.NewStruct(ks).Set("id", int64(123456))
+	for _, enabled := range []string{"true", "false"} {
+		b.Run("schemas.enable="+enabled, func(b *testing.B) {
+			kc := newJSON(b, map[string]string{JSONSchemasEnable: enabled})
+			vc := newJSON(b, map[string]string{JSONSchemasEnable: enabled})
+			kb, _ := kc.FromConnectData("t", ks, k)
+			vb, _ := vc.FromConnectData("t", vs, v)
+			b.SetBytes(int64(len(kb) + len(vb)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := kc.FromConnectData("t", ks, k); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := vc.FromConnectData("t", vs, v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
