@@ -20,7 +20,6 @@ package elasticsearchtest
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,15 +69,16 @@ type Node struct {
 	// CAFile is the test CA's PEM file, with security on (Options).
 	CAFile string
 
+	// Node's Dir is the node's temporary directory; Stop, Restart, Close
+	// and Log come from it.
+	daemontest.Node
+
 	password string // the user elastic's, with security on
 
-	dir           string // the node's temporary directory
 	home          string // the distribution the node runs from
 	httpPort      string
 	transportPort string
 	cred          *syscall.Credential
-	d             *daemontest.Daemon // nil while stopped
-	log           *proctest.Buffer
 }
 
 // Start starts a node with its data in a new temporary directory.
@@ -95,7 +95,8 @@ func StartWith(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{dir: dir, home: dist, log: &proctest.Buffer{}}
+	n := &Node{Node: daemontest.Node{Dir: dir, Output: &proctest.Buffer{}}, home: dist}
+	n.Launch = n.launch
 	if _, err := os.Stat(filepath.Join(dist, "modules", "x-pack-security")); err != nil && opts.Password != "" {
 		os.RemoveAll(dir)
 		return nil, ErrNoSecurity
@@ -118,32 +119,26 @@ func StartWith(opts Options) (*Node, error) {
 			return nil, err
 		}
 	}
-	for range 3 { // a free port may be taken before the JVM binds it
-		var hp, tp int
-		if hp, err = daemontest.FreePort(); err != nil {
-			break
-		}
-		if tp, err = daemontest.FreePort(); err != nil {
-			break
-		}
-		n.httpPort, n.transportPort = strconv.Itoa(hp), strconv.Itoa(tp)
+	err = daemontest.StartOnFreePorts(func(httpPort, transportPort string) error {
+		n.httpPort, n.transportPort = httpPort, transportPort
 		n.URL = "http://127.0.0.1:" + n.httpPort
 		if n.password != "" {
 			n.URL = "https://127.0.0.1:" + n.httpPort
 		}
-		if err = n.start(); err == nil {
-			return n, nil
-		}
+		return n.Start()
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	os.RemoveAll(dir)
-	return nil, err
+	return n, nil
 }
 
 // copyHome copies the distribution into the node's directory: root's
 // cache is not readable by other users, and a secured node's certificates
 // and keystore go into its own copy.
 func (n *Node) copyHome() error {
-	home := filepath.Join(n.dir, "elasticsearch")
+	home := filepath.Join(n.Dir, "elasticsearch")
 	if out, err := exec.Command("cp", "-a", n.home, home).CombinedOutput(); err != nil {
 		return fmt.Errorf("elasticsearchtest: copying %s: %v: %s", n.home, err, out)
 	}
@@ -160,10 +155,10 @@ func (n *Node) asNobody() error {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	if err := os.Chmod(n.dir, 0o755); err != nil {
+	if err := os.Chmod(n.Dir, 0o755); err != nil {
 		return err
 	}
-	if out, err := exec.Command("chown", "-R", u.Uid+":"+u.Gid, n.dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("chown", "-R", u.Uid+":"+u.Gid, n.Dir).CombinedOutput(); err != nil {
 		return fmt.Errorf("elasticsearchtest: chown: %v: %s", err, out)
 	}
 	n.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
@@ -172,7 +167,7 @@ func (n *Node) asNobody() error {
 
 // env is the environment of the node and its tools.
 func (n *Node) env() []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.dir,
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.Dir,
 		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError"}
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
 		env = append(env, "ES_JAVA_HOME="+jh)
@@ -188,12 +183,12 @@ func (n *Node) procAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Credential: n.cred}
 }
 
-func (n *Node) start() error {
+func (n *Node) launch() (*daemontest.Daemon, error) {
 	cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch"),
 		"-E", "cluster.name=sluice-test", "-E", "node.name=sluice-test",
 		"-E", "network.host=127.0.0.1", "-E", "http.port="+n.httpPort, "-E", "transport.port="+n.transportPort,
-		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.dir, "data"),
-		"-E", "path.logs="+filepath.Join(n.dir, "logs"),
+		"-E", "discovery.type=single-node", "-E", "path.data="+filepath.Join(n.Dir, "data"),
+		"-E", "path.logs="+filepath.Join(n.Dir, "logs"),
 		"-E", "cluster.routing.allocation.disk.threshold_enabled=false")
 	if n.password != "" {
 		cmd.Args = append(cmd.Args, securityArgs()...)
@@ -202,68 +197,25 @@ func (n *Node) start() error {
 		cmd.Args = append(cmd.Args, "-E", "xpack.security.enabled=false")
 	}
 	cmd.Env = n.env()
-	cmd.Dir = n.dir
+	cmd.Dir = n.Dir
 	cmd.SysProcAttr = n.procAttr()
-	d, err := daemontest.StartLogged("elasticsearch", cmd, syscall.SIGTERM, n.log)
+	d, err := daemontest.StartLogged("elasticsearch", cmd, syscall.SIGTERM, n.Output)
 	if err != nil {
-		return fmt.Errorf("elasticsearchtest: %w", err)
+		return nil, fmt.Errorf("elasticsearchtest: %w", err)
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
+	var auth func(*http.Request)
 	if n.password != "" {
 		cfg, err := n.TLSConfig()
 		if err != nil {
 			d.Stop()
-			return err
+			return nil, err
 		}
 		client.Transport = &http.Transport{TLSClientConfig: cfg}
+		auth = func(req *http.Request) { req.SetBasicAuth("elastic", n.password) }
 	}
-	err = d.WaitReady(StartTimeout, func() error {
-		req, err := http.NewRequest(http.MethodGet, n.URL+"/_cluster/health?wait_for_status=yellow&timeout=1s", nil)
-		if err != nil {
-			return err
-		}
-		if n.password != "" {
-			req.SetBasicAuth("elastic", n.password)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("cluster health: %s", resp.Status)
-		}
-		return nil
-	})
-	if err != nil {
-		d.Stop()
-		return fmt.Errorf("elasticsearchtest: %w\n%s", err, proctest.LastLines(n.log.String(), 40))
+	if err := daemontest.WaitHealthy(d, StartTimeout, client, n.URL, auth); err != nil {
+		return nil, fmt.Errorf("elasticsearchtest: %w", err)
 	}
-	n.d = d
-	return nil
+	return d, nil
 }
-
-// Stop stops the node (SIGTERM to its process group, SIGKILL after 30 s),
-// keeping its data for Restart. Stopping a stopped node does nothing.
-func (n *Node) Stop() {
-	if n.d != nil {
-		n.d.Stop()
-		n.d = nil
-	}
-}
-
-// Restart starts the stopped node again on the same ports with its data.
-func (n *Node) Restart() error {
-	n.Stop()
-	return daemontest.Retry(20, 500*time.Millisecond, n.start) // the ports may linger for a moment
-}
-
-// Close stops the node and removes its data.
-func (n *Node) Close() {
-	n.Stop()
-	os.RemoveAll(n.dir)
-}
-
-// Log returns the last lines the node printed.
-func (n *Node) Log(lines int) string { return proctest.LastLines(n.log.String(), lines) }

@@ -48,13 +48,13 @@ func (n *Node) secure(password string) error {
 			return err
 		}
 	}
-	n.CAFile = filepath.Join(n.dir, "ca.pem") // a copy the tests may read, outside the node's tree
+	n.CAFile = filepath.Join(n.Dir, "ca.pem") // a copy the tests may read, outside the node's tree
 	if err := os.WriteFile(n.CAFile, ca.PEM, 0o644); err != nil {
 		return err
 	}
 	for _, args := range [][]string{{"create"}, {"add", "-x", "bootstrap.password"}} {
 		cmd := exec.Command(filepath.Join(n.home, "bin", "elasticsearch-keystore"), args...)
-		cmd.Env, cmd.Dir = n.env(), n.dir
+		cmd.Env, cmd.Dir = n.env(), n.Dir
 		cmd.SysProcAttr = n.procAttr()
 		cmd.Stdin = strings.NewReader(password)
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -12,12 +12,10 @@ package opensearchtest
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -41,17 +39,15 @@ func Home() string {
 	return filepath.Join(home, ".cache", "sluice", "opensearch-"+Version)
 }
 
-// Node is a running OpenSearch node. Its methods are not safe for
-// concurrent use.
+// Node is a running OpenSearch node: Stop, Restart, Close and Log come
+// from daemontest.Node. Its methods are not safe for concurrent use.
 type Node struct {
 	// URL is the node's HTTP address, http://127.0.0.1:<port>.
 	URL string
+	daemontest.Node
 
-	dir           string
 	httpPort      string
 	transportPort string
-	d             *daemontest.Daemon // nil while stopped
-	log           *proctest.Buffer
 }
 
 // Start starts a node with its data in a new temporary directory.
@@ -64,26 +60,21 @@ func Start() (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{dir: dir, log: &proctest.Buffer{}}
-	for range 3 { // a free port may be taken before the JVM binds it
-		var hp, tp int
-		if hp, err = daemontest.FreePort(); err != nil {
-			break
-		}
-		if tp, err = daemontest.FreePort(); err != nil {
-			break
-		}
-		n.httpPort, n.transportPort = strconv.Itoa(hp), strconv.Itoa(tp)
+	n := &Node{Node: daemontest.Node{Dir: dir, Output: &proctest.Buffer{}}}
+	n.Launch = n.launch
+	err = daemontest.StartOnFreePorts(func(httpPort, transportPort string) error {
+		n.httpPort, n.transportPort = httpPort, transportPort
 		n.URL = "http://127.0.0.1:" + n.httpPort
-		if err = n.start(); err == nil {
-			return n, nil
-		}
+		return n.Start()
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	os.RemoveAll(dir)
-	return nil, err
+	return n, nil
 }
 
-func (n *Node) start() error {
+func (n *Node) launch() (*daemontest.Daemon, error) {
 	home := Home()
 	java := "java"
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
@@ -92,53 +83,14 @@ func (n *Node) start() error {
 	cmd := exec.Command(java, "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:-HeapDumpOnOutOfMemoryError",
 		"-Djava.awt.headless=true", "-Dlog4j2.disable.jmx=true",
 		"-cp", filepath.Join(home, "launcher.jar")+string(os.PathListSeparator)+filepath.Join(home, "lib", "*"),
-		"io.sluice.opensearchtest.Main", n.dir, n.httpPort, n.transportPort)
+		"io.sluice.opensearchtest.Main", n.Dir, n.httpPort, n.transportPort)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	d, err := daemontest.StartLogged("opensearch", cmd, syscall.SIGTERM, n.log)
+	d, err := daemontest.StartLogged("opensearch", cmd, syscall.SIGTERM, n.Output)
 	if err != nil {
-		return fmt.Errorf("opensearchtest: %w", err)
+		return nil, fmt.Errorf("opensearchtest: %w", err)
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
-	err = d.WaitReady(StartTimeout, func() error {
-		resp, err := client.Get(n.URL + "/_cluster/health?wait_for_status=yellow&timeout=1s")
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("cluster health: %s", resp.Status)
-		}
-		return nil
-	})
-	if err != nil {
-		d.Stop()
-		return fmt.Errorf("opensearchtest: %w\n%s", err, proctest.LastLines(n.log.String(), 40))
+	if err := daemontest.WaitHealthy(d, StartTimeout, &http.Client{Timeout: 2 * time.Second}, n.URL, nil); err != nil {
+		return nil, fmt.Errorf("opensearchtest: %w", err)
 	}
-	n.d = d
-	return nil
+	return d, nil
 }
-
-// Stop stops the node (SIGTERM, SIGKILL after 30 s), keeping its data for
-// Restart. Stopping a stopped node does nothing.
-func (n *Node) Stop() {
-	if n.d != nil {
-		n.d.Stop()
-		n.d = nil
-	}
-}
-
-// Restart starts the stopped node again on the same ports with its data.
-func (n *Node) Restart() error {
-	n.Stop()
-	return daemontest.Retry(20, 500*time.Millisecond, n.start) // the ports may linger for a moment
-}
-
-// Close stops the node and removes its data.
-func (n *Node) Close() {
-	n.Stop()
-	os.RemoveAll(n.dir)
-}
-
-// Log returns the last lines the node printed.
-func (n *Node) Log(lines int) string { return proctest.LastLines(n.log.String(), lines) }
