@@ -1,6 +1,7 @@
 package filestream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +95,10 @@ type SourceTask struct {
 	pos     int64
 	buf     []byte // backing array of pending
 	chunk   []byte
+	// full is set when the last read filled chunk: more of the file is
+	// likely waiting, so Poll sizes its batch for batch.size records (up
+	// to 8192) at once instead of growing it.
+	full bool
 }
 
 // NewSourceTask returns a source task.
@@ -182,7 +187,11 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 			t.pending = t.pending[n:]
 			t.pos += int64(n)
 			if records == nil {
-				records = make([]connect.SourceRecord, 0, min(t.batchSize, 256))
+				n := min(t.batchSize, 256)
+				if t.full {
+					n = min(t.batchSize, 8192)
+				}
+				records = make([]connect.SourceRecord, 0, n)
 			}
 			records = append(records, t.record(line, now))
 		}
@@ -190,6 +199,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 			return records, nil
 		}
 		n, err := t.f.Read(t.chunk)
+		t.full = n == len(t.chunk)
 		if n > 0 {
 			// Move what is left to the front of the buffer first, so that it
 			// only grows for a line longer than it.
@@ -269,23 +279,28 @@ func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {
 // nextLine finds the first complete line in b, as Connect's extractLine: it
 // returns the line without its terminator and the number of bytes consumed
 // with it, or 0 when b holds no complete line. A "\r" at the very end of b
-// is not yet a terminator, since a "\n" may follow.
+// is not yet a terminator, since a "\n" may follow. It looks for "\n" and
+// then for a "\r" before it with bytes.IndexByte, which scans many bytes
+// at a time: a byte-by-byte loop was a fifth of Poll's time.
 func nextLine(b []byte) (line []byte, n int) {
-	for i, c := range b {
-		switch c {
-		case '\n':
-			return b[:i], i + 1
-		case '\r':
-			if i+1 >= len(b) {
-				return nil, 0
-			}
-			if b[i+1] == '\n' {
-				return b[:i], i + 2
-			}
-			return b[:i], i + 1
-		}
+	lf := bytes.IndexByte(b, '\n')
+	end := lf
+	if lf < 0 {
+		end = len(b)
 	}
-	return nil, 0
+	if cr := bytes.IndexByte(b[:end], '\r'); cr >= 0 {
+		switch {
+		case cr+1 >= len(b):
+			return nil, 0
+		case b[cr+1] == '\n':
+			return b[:cr], cr + 2
+		}
+		return b[:cr], cr + 1
+	}
+	if lf < 0 {
+		return nil, 0
+	}
+	return b[:lf], lf + 1
 }
 
 // Stop closes the file.

@@ -1,6 +1,7 @@
 package filestream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -347,5 +348,65 @@ func TestSourceMaxLineBytes(t *testing.T) {
 				t.Errorf("buffer grew to %d bytes", c)
 			}
 		})
+	}
+}
+
+// nextLineByByte is nextLine as it was written first, one byte at a time:
+// the reference TestNextLine holds nextLine to.
+func nextLineByByte(b []byte) (line []byte, n int) {
+	for i, c := range b {
+		switch c {
+		case '\n':
+			return b[:i], i + 1
+		case '\r':
+			if i+1 >= len(b) {
+				return nil, 0
+			}
+			if b[i+1] == '\n' {
+				return b[:i], i + 2
+			}
+			return b[:i], i + 1
+		}
+	}
+	return nil, 0
+}
+
+// TestNextLine compares nextLine with the byte-by-byte reference on every
+// string of up to 8 bytes over "x", "\r" and "\n", and on a few long ones.
+func TestNextLine(t *testing.T) {
+	check := func(t *testing.T, b []byte) {
+		t.Helper()
+		line, n := nextLine(b)
+		wantLine, wantN := nextLineByByte(b)
+		if n != wantN || !bytes.Equal(line, wantLine) || (line == nil) != (wantLine == nil) {
+			t.Fatalf("nextLine(%q) = %q, %d; want %q, %d", b, line, n, wantLine, wantN)
+		}
+	}
+	alphabet := []byte("x\r\n")
+	var all func(prefix []byte, left int)
+	all = func(prefix []byte, left int) {
+		check(t, prefix)
+		if left == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			all(append(prefix[:len(prefix):len(prefix)], c), left-1)
+		}
+	}
+	all(nil, 8)
+
+	long := strings.Repeat("x", 1000)
+	for _, tt := range []struct {
+		name    string
+		content string
+	}{
+		{name: "long line", content: long + "\n" + long},
+		{name: "long line, crlf", content: long + "\r\n"},
+		{name: "long line, cr", content: long + "\r" + long},
+		{name: "long line, final cr", content: long + "\r"},
+		{name: "long, unterminated", content: long},
+		{name: "lf far after cr", content: "a\r" + long + "\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { check(t, []byte(tt.content)) })
 	}
 }
