@@ -95,6 +95,10 @@ type SourceTask struct {
 	pos     int64
 	buf     []byte // backing array of pending
 	chunk   []byte
+	// text is string(pending[:len(text)]): the records' values are cut
+	// from it, one string allocation for the lines of a whole read
+	// instead of one per line.
+	text string
 	// full is set when the last read filled chunk: more of the file is
 	// likely waiting, so Poll sizes its batch for batch.size records (up
 	// to 8192) at once instead of growing it.
@@ -184,8 +188,11 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 			if n == 0 {
 				break
 			}
-			t.pending = t.pending[n:]
-			t.pos += int64(n)
+			if len(t.text) < n {
+				t.text = string(t.pending)
+			}
+			value := t.text[:len(line)]
+			t.consume(n)
 			if records == nil {
 				n := min(t.batchSize, 256)
 				if t.full {
@@ -193,7 +200,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 				}
 				records = make([]connect.SourceRecord, 0, n)
 			}
-			records = append(records, t.record(line, now))
+			records = append(records, t.record(value, now))
 		}
 		if len(records) >= t.batchSize || ctx.Err() != nil {
 			return records, nil
@@ -242,8 +249,7 @@ func (t *SourceTask) skip() bool {
 		if n == 0 {
 			break // a final "\r": a "\n" may follow
 		}
-		t.pending = t.pending[i+n:]
-		t.pos += int64(i + n)
+		t.consume(i + n)
 		t.skipping = false
 		slog.Warn("FileStreamSourceTask: skipped a line longer than "+MaxLineBytesConfig+" (errors.tolerance=all)",
 			"file", t.file, "position", t.skipFrom, "bytes", t.pos-t.skipFrom, MaxLineBytesConfig, t.maxLine)
@@ -253,13 +259,20 @@ func (t *SourceTask) skip() bool {
 	if n := len(t.pending); n > 0 && t.pending[n-1] == '\r' {
 		keep = 1
 	}
-	t.pos += int64(len(t.pending) - keep)
-	t.pending = t.pending[len(t.pending)-keep:]
+	t.consume(len(t.pending) - keep)
 	return false
 }
 
-func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {
-	value := string(line)
+// consume drops the first n bytes of pending (and of text), which moves
+// the position past them.
+func (t *SourceTask) consume(n int) {
+	t.pending = t.pending[n:]
+	t.text = t.text[min(n, len(t.text)):]
+	t.pos += int64(n)
+}
+
+// record is the record of a line, value, that ends at the current position.
+func (t *SourceTask) record(value string, ts time.Time) connect.SourceRecord {
 	if !utf8.ValidString(value) {
 		// As Java's UTF-8 decoder, which Connect reads the file with.
 		value = strings.ToValidUTF8(value, string(utf8.RuneError))
