@@ -19,6 +19,9 @@ func TestStringConverter(t *testing.T) {
 		want  []byte
 	}{
 		{name: "string", value: "héllo", want: []byte("héllo")},
+		{name: "empty string", value: "", want: []byte{}},
+		{name: "substring", value: "héllo, world"[:6], want: []byte("héllo")},
+		{name: "invalid utf-8", value: "a\xffb", want: []byte("a\uFFFDb")},
 		{name: "nil", value: nil, want: nil},
 		{name: "int", value: int32(7), want: []byte("7")},
 		{name: "double", value: 1.0, want: []byte("1.0")},
@@ -50,6 +53,21 @@ func TestStringConverter(t *testing.T) {
 	}
 	if err := c.Configure(map[string]string{StringEncoding: "EBCDIC-9"}, true); err == nil || !strings.Contains(err.Error(), "converter.encoding") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestStringConverterUTF8NoCopy: a valid UTF-8 string is written without
+// being copied (the fast path of a source of text lines).
+func TestStringConverterUTF8NoCopy(t *testing.T) {
+	c := NewStringConverter()
+	var value any = strings.Repeat("héllo ", 40)
+	allocs := testing.AllocsPerRun(100, func() {
+		if b, err := c.FromConnectData("t", data.StringSchema, value); err != nil || len(b) != len(value.(string)) {
+			t.Fatalf("got %d bytes, %v", len(b), err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per write, want 0", allocs)
 	}
 }
 

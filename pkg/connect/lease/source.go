@@ -319,16 +319,21 @@ func (s *sourceLease) produce(ctx context.Context, rec *connect.SourceRecord) er
 
 // send runs rec through the stages and hands the message to the producer.
 func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error {
-	out := *rec
+	// out is rec itself unless a transformation changed it: the record the
+	// error handler may keep (it escapes), so a copy of every record would
+	// be a heap allocation per record.
+	out := rec
 	if s.st.chain.Len() > 0 {
 		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
 		keep, err := s.st.transform(ctx, &tr, failure{src: rec})
 		if err != nil || !keep {
 			return err
 		}
-		out.Record = tr.Record
+		t := *rec
+		t.Record = tr.Record
+		out = &t
 	}
-	msg, ok, err := s.st.toMessage(ctx, &out)
+	msg, ok, err := s.st.toMessage(ctx, out)
 	if err != nil || !ok {
 		return err
 	}
@@ -342,13 +347,13 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	if s.committer != nil {
 		w = s.written.next()
 		s.acks = append(s.acks, w)
-		s.produced = append(s.produced, committed(&out))
+		s.produced = append(s.produced, committed(out))
 	}
 	// Only a tolerated failure needs the record again: copy it only then
 	// (a copy per record for nothing, otherwise).
 	var failed *connect.SourceRecord
 	if s.st.h.tolerateAll {
-		c := out
+		c := *out
 		failed = &c
 	}
 	switch {

@@ -1,6 +1,7 @@
 package filestream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +95,14 @@ type SourceTask struct {
 	pos     int64
 	buf     []byte // backing array of pending
 	chunk   []byte
+	// text is string(pending[:len(text)]): the records' values are cut
+	// from it, one string allocation for the lines of a whole read
+	// instead of one per line.
+	text string
+	// full is set when the last read filled chunk: more of the file is
+	// likely waiting, so Poll sizes its batch for batch.size records (up
+	// to 8192) at once instead of growing it.
+	full bool
 }
 
 // NewSourceTask returns a source task.
@@ -179,17 +188,25 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 			if n == 0 {
 				break
 			}
-			t.pending = t.pending[n:]
-			t.pos += int64(n)
-			if records == nil {
-				records = make([]connect.SourceRecord, 0, min(t.batchSize, 256))
+			if len(t.text) < n {
+				t.text = string(t.pending)
 			}
-			records = append(records, t.record(line, now))
+			value := t.text[:len(line)]
+			t.consume(n)
+			if records == nil {
+				n := min(t.batchSize, 256)
+				if t.full {
+					n = min(t.batchSize, 8192)
+				}
+				records = make([]connect.SourceRecord, 0, n)
+			}
+			records = append(records, t.record(value, now))
 		}
 		if len(records) >= t.batchSize || ctx.Err() != nil {
 			return records, nil
 		}
 		n, err := t.f.Read(t.chunk)
+		t.full = n == len(t.chunk)
 		if n > 0 {
 			// Move what is left to the front of the buffer first, so that it
 			// only grows for a line longer than it.
@@ -232,8 +249,7 @@ func (t *SourceTask) skip() bool {
 		if n == 0 {
 			break // a final "\r": a "\n" may follow
 		}
-		t.pending = t.pending[i+n:]
-		t.pos += int64(i + n)
+		t.consume(i + n)
 		t.skipping = false
 		slog.Warn("FileStreamSourceTask: skipped a line longer than "+MaxLineBytesConfig+" (errors.tolerance=all)",
 			"file", t.file, "position", t.skipFrom, "bytes", t.pos-t.skipFrom, MaxLineBytesConfig, t.maxLine)
@@ -243,13 +259,20 @@ func (t *SourceTask) skip() bool {
 	if n := len(t.pending); n > 0 && t.pending[n-1] == '\r' {
 		keep = 1
 	}
-	t.pos += int64(len(t.pending) - keep)
-	t.pending = t.pending[len(t.pending)-keep:]
+	t.consume(len(t.pending) - keep)
 	return false
 }
 
-func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {
-	value := string(line)
+// consume drops the first n bytes of pending (and of text), which moves
+// the position past them.
+func (t *SourceTask) consume(n int) {
+	t.pending = t.pending[n:]
+	t.text = t.text[min(n, len(t.text)):]
+	t.pos += int64(n)
+}
+
+// record is the record of a line, value, that ends at the current position.
+func (t *SourceTask) record(value string, ts time.Time) connect.SourceRecord {
 	if !utf8.ValidString(value) {
 		// As Java's UTF-8 decoder, which Connect reads the file with.
 		value = strings.ToValidUTF8(value, string(utf8.RuneError))
@@ -269,23 +292,28 @@ func (t *SourceTask) record(line []byte, ts time.Time) connect.SourceRecord {
 // nextLine finds the first complete line in b, as Connect's extractLine: it
 // returns the line without its terminator and the number of bytes consumed
 // with it, or 0 when b holds no complete line. A "\r" at the very end of b
-// is not yet a terminator, since a "\n" may follow.
+// is not yet a terminator, since a "\n" may follow. It looks for "\n" and
+// then for a "\r" before it with bytes.IndexByte, which scans many bytes
+// at a time: a byte-by-byte loop was a fifth of Poll's time.
 func nextLine(b []byte) (line []byte, n int) {
-	for i, c := range b {
-		switch c {
-		case '\n':
-			return b[:i], i + 1
-		case '\r':
-			if i+1 >= len(b) {
-				return nil, 0
-			}
-			if b[i+1] == '\n' {
-				return b[:i], i + 2
-			}
-			return b[:i], i + 1
-		}
+	lf := bytes.IndexByte(b, '\n')
+	end := lf
+	if lf < 0 {
+		end = len(b)
 	}
-	return nil, 0
+	if cr := bytes.IndexByte(b[:end], '\r'); cr >= 0 {
+		switch {
+		case cr+1 >= len(b):
+			return nil, 0
+		case b[cr+1] == '\n':
+			return b[:cr], cr + 2
+		}
+		return b[:cr], cr + 1
+	}
+	if lf < 0 {
+		return nil, 0
+	}
+	return b[:lf], lf + 1
 }
 
 // Stop closes the file.
