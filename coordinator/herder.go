@@ -155,7 +155,9 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 			Message: fmt.Sprintf("Cannot create connector %s: the cluster has %d connectors, the most SLUICE_MAX_CONNECTORS (%d) allows; delete one first",
 				name, n, c.cfg.MaxConnectors)}
 	}
-	if _, infos, _ := c.validate(cfg); infos.ErrorCount > 0 {
+	if _, infos, _, err := c.validate(cfg); err != nil {
+		return false, rest.ConnectorInfo{}, err
+	} else if infos.ErrorCount > 0 {
 		return false, rest.ConnectorInfo{}, connect.ConfigError(infos)
 	}
 	target := state.TargetState("")
@@ -580,8 +582,8 @@ func toInt64(v any) (int64, error) {
 
 // ValidateConnectorConfig is PUT /connector-plugins/{plugin}/config/validate.
 func (c *Coordinator) ValidateConnectorConfig(_ context.Context, _ string, cfg map[string]string) (config.Infos, error) {
-	_, infos, _ := c.validate(cfg)
-	return infos, nil
+	_, infos, _, err := c.validate(cfg)
+	return infos, err
 }
 
 // ConnectorPlugins is GET /connector-plugins.
@@ -599,7 +601,8 @@ func (c *Coordinator) ConnectorPlugins(_ context.Context, connectorsOnly bool) [
 
 // PluginConfig is GET /connector-plugins/{plugin}/config: the plugin's own
 // configuration keys, as Connect returns them.
-func (c *Coordinator) PluginConfig(_ context.Context, name string) ([]config.KeyInfo, error) {
+func (c *Coordinator) PluginConfig(_ context.Context, name string) (keys []config.KeyInfo, err error) {
+	defer c.recoverPlugin("declaring the configuration of "+name, &err)
 	for _, kind := range []connect.Kind{"", connect.KindTransformation, connect.KindPredicate, connect.KindConverter, connect.KindHeaderConverter} {
 		p, err := c.d.Plugins.Lookup(kind, name)
 		if err != nil {

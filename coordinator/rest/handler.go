@@ -11,9 +11,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 )
@@ -201,10 +203,11 @@ func (s *server) adminRoutes() {
 
 // route registers h for pattern. It bounds and buffers the body, forwards
 // writes when this node is not the leader, and writes returned errors in
-// Connect's shape.
+// Connect's shape; a panic of h is answered 500 (recoverHandler).
 func (s *server) route(pattern string, write bool, h handlerFunc) {
 	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverHandler(w, r)
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 		if err != nil {
 			s.writeError(w, r, err)
@@ -227,6 +230,28 @@ func (s *server) route(pattern string, write bool, h handlerFunc) {
 		}
 		s.writeError(w, r, err)
 	})
+}
+
+// recoverHandler (deferred) answers a panic of a handler or of the herder
+// below it 500 with the panic's message in Connect's error shape, as
+// Connect's ConnectExceptionMapper answers an uncaught exception, and logs
+// it with its stack. Without it net/http would recover the panic too, but
+// drop the connection without an answer. http.ErrAbortHandler still
+// aborts.
+func (s *server) recoverHandler(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.ErrorContext(r.Context(), "REST handler panicked", "method", r.Method, "path", r.URL.Path,
+		"panic", p, "stack", string(debug.Stack()))
+	if rec, ok := w.(*statusRecorder); ok && rec.wroteHeader {
+		panic(http.ErrAbortHandler) // too late for a status: cut the answer short
+	}
+	writeErrorMessage(w, http.StatusInternalServerError, fmt.Sprintf("%v", p))
 }
 
 // unmatched answers what Jersey answers for an unknown path (404) or a known
