@@ -60,9 +60,9 @@ type restFigures struct {
 	// minus plain's in the same round.
 	roundP99, deltaP99 []float64
 	// cpuPerReq is the process's CPU time per request (µs) while this
-	// set-up alone took the load at the same rate during the warm-up:
-	// server and client (the load generator runs in the process) and the
-	// coordinator's background work meanwhile.
+	// set-up alone took the load at the same rate during the warm-up,
+	// less the coordinator's background CPU (restComparison.background):
+	// server and client (the load generator runs in the process).
 	cpuPerReq float64
 }
 
@@ -71,8 +71,10 @@ type restComparison struct {
 	by     map[string]restFigures
 	rounds []string // the process's runtime figures of each round
 	load   [2]string
-	// cpuPerReq is the process's CPU per request over the interleaved run.
-	cpuPerReq float64
+	// cpuPerReq is the process's CPU per request over the interleaved run,
+	// background included; background is the process's CPU-s/s without
+	// REST load, measured before.
+	cpuPerReq, background float64
 }
 
 // restJob is one request of a schedule.
@@ -149,15 +151,19 @@ func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rat
 	logger *slog.Logger, variants []restVariant) restComparison {
 	b.Helper()
 	out := restComparison{by: map[string]restFigures{}, load: [2]string{loadAverage(), ""}}
+	cpu0, t0 := benchkit.CPU(), time.Now()
+	time.Sleep(warm)
+	out.background = (benchkit.CPU() - cpu0).Seconds() / time.Since(t0).Seconds()
 	targets := make([]*restTarget, len(variants))
 	cpuPerReq := make([]float64, len(variants))
 	for i, v := range variants {
 		targets[i] = startRESTTarget(b, coord, logger, v, true)
 		defer targets[i].close()
 		targets[i].openConnections(b, names)
-		cpu0 := benchkit.CPU()
+		cpu0, t0 := benchkit.CPU(), time.Now()
 		l, _ := sendInterleaved(targets[i:i+1], names, rate, warm, 0)
-		cpuPerReq[i] = float64((benchkit.CPU() - cpu0).Microseconds()) / float64(max(1, len(l[0])))
+		net := (benchkit.CPU() - cpu0).Seconds() - out.background*time.Since(t0).Seconds()
+		cpuPerReq[i] = net * 1e6 / float64(max(1, len(l[0])))
 	}
 	roundFor := perVariant * time.Duration(len(variants)) / restRounds
 	all := make([][]time.Duration, len(variants))
@@ -223,10 +229,11 @@ func (c restComparison) report(variants []restVariant, rate int, perVariant time
 	var s strings.Builder
 	base := c.by[variants[0].name]
 	fmt.Fprintf(&s, "REST, set-ups interleaved: %d requests/s in all for %s, each set-up's requests alternating with the others' (%d requests each), "+
-		"in %d rounds; connections kept (%d per listener, opened before); latency from when each request was due; load average before %s, after %s\n",
-		rate, perVariant*time.Duration(len(variants)), base.sent, restRounds, restConns, c.load[0], c.load[1])
+		"in %d rounds; connections kept (%d per listener, opened before); latency from when each request was due; load average before %s, after %s; "+
+		"the process's CPU without REST load %.2f CPU-s/s\n",
+		rate, perVariant*time.Duration(len(variants)), base.sent, restRounds, restConns, c.load[0], c.load[1], c.background)
 	fmt.Fprintf(&s, "  %-10s %8s %8s %9s %8s %8s   %-32s %s\n", "set-up", "p50 ms", "p99 ms", "p99-plain", "p99.9 ms", "max ms",
-		"p99-plain per round (ms)", "CPU-µs/req alone")
+		"p99-plain per round (ms)", "CPU-µs/req alone, less background")
 	met, allRounds := true, true
 	for _, v := range variants {
 		f := c.by[v.name]

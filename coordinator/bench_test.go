@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,7 +113,8 @@ func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load()
 //     interleaved in one schedule (benchREST), and -p99-delta-ms its p99
 //     minus plain's (target: at most 1 ms), -p99-delta-worst-round-ms the
 //     largest difference in one of the rounds; rest-<set-up>-cpu-us/req
-//     the process's CPU per request while that set-up alone took the load;
+//     the process's CPU per request while that set-up alone took the load,
+//     less the CPU the process used without REST load just before;
 //     rest-newconn-*: one request per new connection, closed loop, plain
 //     and over TLS (a full handshake each). The log has the table, per
 //     round, with the process's GC and scheduling figures.
@@ -425,8 +427,12 @@ func startRESTTarget(b *testing.B, coord *coordinator.Coordinator, logger *slog.
 	return t
 }
 
-// get sends one GET with the variant's credentials.
+// get sends one GET with the variant's credentials, as a region of the
+// runtime trace ("REST <set-up>") when one is written.
 func (t *restTarget) get(path string) error {
+	if trace.IsEnabled() {
+		defer trace.StartRegion(context.Background(), "REST "+t.v.name).End()
+	}
 	req, err := http.NewRequest(http.MethodGet, t.base+path, nil)
 	if err != nil {
 		return err
