@@ -78,9 +78,18 @@ func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// Connectors lists the connectors' names, sorted (by the store).
+// Connectors lists the connectors' names, sorted (by the store). Calls
+// share one list until the configurations change (a copy of 1,000 names
+// per GET /connectors was most of what REST reads allocated), so it must
+// not be modified, as rest.Herder says.
 func (c *Coordinator) Connectors(context.Context) ([]string, error) {
-	return c.d.Configs.Names(), nil
+	gen := c.d.Configs.Generation() // before Names: a list is never older than its generation
+	c.namesMu.Lock()
+	defer c.namesMu.Unlock()
+	if c.names == nil || c.namesGen != gen {
+		c.names, c.namesGen = c.d.Configs.Names(), gen
+	}
+	return slices.Clip(c.names), nil
 }
 
 func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
