@@ -294,7 +294,7 @@ bench-coordinator:
 # bench-coordinator prints the same table), and the cost of each REST read.
 bench-coordinator-rest:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinatorREST$$' -benchtime 1x -timeout 30m ./coordinator/
-	$(GO) test -run '^$$' -bench 'BenchmarkRESTReads$$' -benchtime 3000x -timeout 10m ./coordinator/
+	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkRESTReads$$' -benchtime 3000x -timeout 10m ./coordinator/
 
 # The issue's end-to-end figures: the coordinator binary in distributed
 # mode against an out-of-process broker that already holds the records,

@@ -443,14 +443,18 @@ func (d *discardResponse) WriteHeader(status int)      { d.status = status }
 // BenchmarkRESTReads is the coordinator's cost of each REST read that
 // BenchmarkCoordinator's load sends (GET /connectors,
 // /connectors/{n}/status, /connectors/{n}/config), with 1,000 connectors
-// of 10 tasks each (SLUICE_BENCH_CONNECTORS overrides the count) in the
+// (SLUICE_BENCH_SCALE=full, `make bench-coordinator-rest`; 100 by
+// default, SLUICE_BENCH_CONNECTORS overrides) of 10 tasks each in the
 // configs and status topics of an in-process broker: time, bytes and
 // allocations per request through the REST handler, without a listener
 // or client. Every byte allocated per request brings the next GC cycle
 // nearer, and a request that allocates while one runs helps it mark
 // (GC assist) before it answers.
 func BenchmarkRESTReads(b *testing.B) {
-	scale := benchScale{connectors: 1000, tasks: 10}
+	scale := benchScale{connectors: 100, tasks: 10}
+	if os.Getenv("SLUICE_BENCH_SCALE") == "full" {
+		scale.connectors = 1000
+	}
 	if v := os.Getenv("SLUICE_BENCH_CONNECTORS"); v != "" {
 		fmt.Sscan(v, &scale.connectors)
 	}
