@@ -15,7 +15,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 
 
 .PHONY: hdfs-tools test-hdfs
-.PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator tools vet clean
+.PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator bench-coordinator-rest tools vet clean
 .PHONY: registry-venv registry-vectors test-registry-compat
 .PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 .PHONY: elasticsearch
@@ -288,6 +288,13 @@ bench-export: hdfs-tools
 # with CPU-µs per request, and the cost of a new (TLS) connection apart.
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
+
+# Issue 16's REST comparison alone (plain, basic, bearer, TLS, TLS with
+# each, interleaved over one coordinator of 1,000 connectors x 10 tasks;
+# bench-coordinator prints the same table), and the cost of each REST read.
+bench-coordinator-rest:
+	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinatorREST$$' -benchtime 1x -timeout 30m ./coordinator/
+	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkRESTReads$$' -benchtime 3000x -timeout 10m ./coordinator/
 
 # The issue's end-to-end figures: the coordinator binary in distributed
 # mode against an out-of-process broker that already holds the records,

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,16 +42,17 @@ type benchScale struct {
 	settle            time.Duration // before the decisions window
 	window            time.Duration // lease decisions are counted over it
 	restRate          int           // REST requests per second
-	restFor           time.Duration
+	restFor           time.Duration // per listener set-up (benchREST)
+	restWarm          time.Duration // each set-up alone first
 	startupLimit      time.Duration // reported as such when missed
 }
 
 func coordinatorBenchScale(b *testing.B) benchScale {
 	s := benchScale{connectors: 20, tasks: 10, settle: time.Second, window: 2 * time.Second,
-		restRate: 1000, restFor: time.Second, startupLimit: time.Minute}
+		restRate: 1000, restFor: time.Second, restWarm: 500 * time.Millisecond, startupLimit: time.Minute}
 	if os.Getenv("SLUICE_BENCH_SCALE") == "full" {
 		s = benchScale{connectors: 1000, tasks: 10, settle: 6 * time.Second, window: 15 * time.Second,
-			restRate: 1000, restFor: 10 * time.Second, startupLimit: 3 * time.Minute}
+			restRate: 1000, restFor: 10 * time.Second, restWarm: 2 * time.Second, startupLimit: 3 * time.Minute}
 	}
 	if v := os.Getenv("SLUICE_BENCH_CONNECTORS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -105,13 +106,18 @@ func (i *countingInvoker) total() int64 { return i.source.Load() + i.sink.Load()
 //     lease log and issue.
 //   - rest-p50-ms, rest-p99-ms: latency of an open-loop, fixed-rate mix of
 //     GET /connectors, /connectors/{n}/status and /connectors/{n}/config
-//     against the REST handler on a loopback listener, counted from when
-//     each request was due. rest-<set-up>-p50-ms and -p99-ms: the same
-//     through the coordinator's server with basic auth, bearer tokens,
-//     TLS, and TLS with either (benchREST; target: at most 1 ms more p99
-//     than plain), and rest-<set-up>-cpu-us/req the process's CPU per
-//     request; rest-newconn-*: one request per new connection, closed
-//     loop, plain and over TLS (a full handshake each).
+//     through the coordinator's server on a loopback listener, counted
+//     from when each request was due. rest-<set-up>-p50-ms and -p99-ms:
+//     the same for each listener set-up (plain, basic auth, bearer tokens,
+//     TLS, TLS with either), all served at once and their requests
+//     interleaved in one schedule (benchREST), and -p99-delta-ms its p99
+//     minus plain's (target: at most 1 ms), -p99-delta-worst-round-ms the
+//     largest difference in one of the rounds; rest-<set-up>-cpu-us/req
+//     the process's CPU per request while that set-up alone took the load,
+//     less the CPU the process used without REST load just before;
+//     rest-newconn-*: one request per new connection, closed loop, plain
+//     and over TLS (a full handshake each). The log has the table, per
+//     round, with the process's GC and scheduling figures.
 //   - rss-MB: peak resident set of the process from the restart through
 //     the REST load (the cold coordinator's memory is returned and the peak
 //     reset first); it also holds the benchmark's Kafka client and REST load
@@ -161,11 +167,11 @@ func BenchmarkCoordinator(b *testing.B) {
 		cpu := (benchkit.CPU() - cpu0).Seconds() / elapsed
 		memPhase("steady")
 
-		// The same REST load once per listener set-up (plain, basic,
-		// bearer, TLS, TLS with each); the figures without a suffix are
-		// the plain listener's.
-		restBy := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, quiet, restVariants)
-		p50, p99, sent, failed := restBy["plain"].p50, restBy["plain"].p99, restBy["plain"].sent, restBy["plain"].failed
+		// The same REST load through every listener set-up (plain, basic,
+		// bearer, TLS, TLS with each), interleaved; the figures without a
+		// suffix are the plain listener's.
+		rest := benchREST(b, warm.coord, names, scale.restRate, scale.restFor, scale.restWarm, quiet, restVariants)
+		p50, p99, sent, failed := rest.by["plain"].p50, rest.by["plain"].p99, rest.by["plain"].sent, rest.by["plain"].failed
 		// One request per new connection, closed loop: the price of a
 		// fresh connection, without and with TLS.
 		newConn := map[string][2]float64{}
@@ -206,27 +212,22 @@ func BenchmarkCoordinator(b *testing.B) {
 		for _, name := range []string{"plain", "tls", "tls-basic"} {
 			b.ReportMetric(newConn[name][0], "rest-newconn-"+name+"-p50-ms")
 			b.ReportMetric(newConn[name][1], "rest-newconn-"+name+"-p99-ms")
-			fmt.Fprintf(&restLine, "; REST new connection per request, %s: p50 %.2fms p99 %.2fms", name, newConn[name][0], newConn[name][1])
+			fmt.Fprintf(&restLine, "; %s: p50 %.2fms p99 %.2fms", name, newConn[name][0], newConn[name][1])
 		}
-		for _, v := range restVariants {
-			f := restBy[v.name]
-			if v.name != "plain" {
-				b.ReportMetric(f.p50, "rest-"+v.name+"-p50-ms")
-				b.ReportMetric(f.p99, "rest-"+v.name+"-p99-ms")
-			}
-			b.ReportMetric(f.cpuPerReq, "rest-"+v.name+"-cpu-us/req")
-			fmt.Fprintf(&restLine, "; REST %-10s %d requests (%d failed) p50 %.2fms p99 %.2fms (p99 %+.2fms vs plain), %.0f CPU-µs/request",
-				v.name, f.sent, f.failed, f.p50, f.p99, f.p99-p99, f.cpuPerReq)
-		}
+		rest.reportMetrics(b, restVariants)
 		b.ReportMetric(rss, "rss-MB")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 		b.Logf("%d connectors x %d tasks: start-up %.2fs (all running: %v; cold %.2fs, %v); %.0f lease decisions/s "+
-			"(%d source, %d sink leases in all), %.2f CPU-s/s; all sources busy: %.0f lease decisions/s, %.2f CPU-s/s, peak RSS %.0f MB; REST %d requests at %d/s (%d failed) p50 %.2fms p99 %.2fms; "+
+			"(%d source, %d sink leases in all), %.2f CPU-s/s; all sources busy: %.0f lease decisions/s, %.2f CPU-s/s, peak RSS %.0f MB; REST plain %d requests (%d/s in all, %d failed) p50 %.2fms p99 %.2fms; "+
 			"peak RSS %.0f MB, heap %.0f MB, %d goroutines at the end (broker in its own process)",
 			len(names), scale.tasks, took.Seconds(), ok, coldTook.Seconds(), coldOK, decisions,
 			inv.source.Load(), inv.sink.Load(), cpu, busyDecisions, busyCPU, busyRSS, sent, scale.restRate, failed, p50, p99,
 			rss, float64(ms.HeapAlloc)/(1<<20), runtime.NumGoroutine())
-		b.Logf("REST at %d/s for %s per listener set-up, after a warm-up, connections kept%s", scale.restRate, scale.restFor, restLine.String())
+		b.Logf("REST new connection per request, closed loop%s", restLine.String())
+		// Printed, not logged: the testing package cuts a benchmark's log
+		// to 10 lines without -v.
+		fmt.Printf("BenchmarkCoordinator, %d connectors x %d tasks, %.0f lease decisions/s before: %s", len(names), scale.tasks, decisions,
+			rest.report(restVariants, scale.restRate, scale.restFor))
 	}
 }
 
@@ -381,16 +382,6 @@ func (bc *benchCoordinator) logProgress(names []string, ready int) {
 		time.Since(bc.started).Seconds(), ready, len(names), conns, tasks)
 }
 
-// restFigures are one listener set-up's REST latencies.
-type restFigures struct {
-	p50, p99     float64 // ms
-	sent, failed int
-	// cpuPerReq is the process's CPU time per request (µs): server and
-	// client (the load generator runs in the process) and the coordinator's
-	// background work meanwhile.
-	cpuPerReq float64
-}
-
 // restTarget is a REST listener over the coordinator, set up as a
 // restVariant says (the coordinator's own server, TLS and authentication),
 // and a client for it that keeps its connections.
@@ -418,7 +409,7 @@ func startRESTTarget(b *testing.B, coord *coordinator.Coordinator, logger *slog.
 	}
 	var served sync.WaitGroup
 	served.Go(func() { _ = srv.Serve(ln) })
-	transport := &http.Transport{MaxIdleConnsPerHost: restWorkers, TLSClientConfig: sec.clientTLS, DisableKeepAlives: !keepAlive}
+	transport := &http.Transport{MaxIdleConnsPerHost: restConns, MaxConnsPerHost: restConns, TLSClientConfig: sec.clientTLS, DisableKeepAlives: !keepAlive}
 	t := &restTarget{v: v, sec: sec, base: scheme + "://" + ln.Addr().String(),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: transport}}
 	t.close = func() { transport.CloseIdleConnections(); _ = srv.Close(); served.Wait() }
@@ -436,8 +427,12 @@ func startRESTTarget(b *testing.B, coord *coordinator.Coordinator, logger *slog.
 	return t
 }
 
-// get sends one GET with the variant's credentials.
+// get sends one GET with the variant's credentials, as a region of the
+// runtime trace ("REST <set-up>") when one is written.
 func (t *restTarget) get(path string) error {
+	if trace.IsEnabled() {
+		defer trace.StartRegion(context.Background(), "REST "+t.v.name).End()
+	}
 	req, err := http.NewRequest(http.MethodGet, t.base+path, nil)
 	if err != nil {
 		return err
@@ -453,85 +448,6 @@ func (t *restTarget) get(path string) error {
 		return fmt.Errorf("%s: %s", path, resp.Status)
 	}
 	return nil
-}
-
-// send runs rate requests per second for dur, open loop: each request is
-// due at a fixed time and its latency counts from then, however long the
-// ones before it take (a pool of workers sends them). It returns the
-// latencies and how many requests failed.
-func (t *restTarget) send(names []string, rate int, dur time.Duration, seed uint64) ([]time.Duration, int) {
-	type job struct {
-		due  time.Time
-		path string
-	}
-	total := int(float64(rate) * dur.Seconds())
-	jobs := make(chan job, total)
-	latencies := make([]time.Duration, total)
-	var next, bad atomic.Int64
-	var wg sync.WaitGroup
-	for range restWorkers {
-		wg.Go(func() {
-			for j := range jobs {
-				if err := t.get(j.path); err != nil {
-					bad.Add(1)
-				}
-				latencies[next.Add(1)-1] = time.Since(j.due)
-			}
-		})
-	}
-	rng := rand.New(rand.NewPCG(seed, 2))
-	interval := time.Second / time.Duration(rate)
-	start := time.Now()
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
-		n := names[rng.IntN(len(names))]
-		path := [...]string{"/connectors", "/connectors/" + n + "/status", "/connectors/" + n + "/config"}[i%3]
-		jobs <- job{due: due, path: path}
-	}
-	close(jobs)
-	wg.Wait()
-	return latencies, int(bad.Load())
-}
-
-// benchREST sends the same open-loop mix of GET /connectors,
-// /connectors/{n}/status and /connectors/{n}/config, rate requests per
-// second for d, to a listener per variant, and returns each variant's
-// figures by name. Clients keep their connections (as Connect's clients
-// and curl --keepalive do) and each is warmed up first at the same rate,
-// uncounted: on a loaded machine a burst of fresh TLS handshakes otherwise
-// queues every request behind it (benchRESTNewConnections measures a
-// fresh connection's cost apart). The variants take turns in five rounds
-// of d/5 each, so that a load spike from elsewhere on the machine falls on
-// all of them alike.
-func benchREST(b *testing.B, coord *coordinator.Coordinator, names []string, rate int, d time.Duration, logger *slog.Logger, variants []restVariant) map[string]restFigures {
-	b.Helper()
-	targets := make([]*restTarget, len(variants))
-	for i, v := range variants {
-		targets[i] = startRESTTarget(b, coord, logger, v, true)
-		defer targets[i].close()
-		targets[i].send(names, rate, min(d, 2*time.Second), 0)
-	}
-	const rounds = 5
-	latencies := make([][]time.Duration, len(variants))
-	failed := make([]int, len(variants))
-	cpu := make([]time.Duration, len(variants))
-	for r := range rounds {
-		for i, t := range targets {
-			cpu0 := benchkit.CPU()
-			l, bad := t.send(names, rate, d/rounds, uint64(r+1))
-			cpu[i] += benchkit.CPU() - cpu0
-			latencies[i] = append(latencies[i], l...)
-			failed[i] += bad
-		}
-	}
-	out := map[string]restFigures{}
-	for i, v := range variants {
-		slices.Sort(latencies[i])
-		out[v.name] = restFigures{p50: quantileMS(latencies[i], 0.50), p99: quantileMS(latencies[i], 0.99),
-			sent: len(latencies[i]), failed: failed[i], cpuPerReq: float64(cpu[i].Microseconds()) / float64(max(1, len(latencies[i])))}
-	}
-	return out
 }
 
 // benchRESTNewConnections sends n GET /connectors one after another, each

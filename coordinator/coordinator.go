@@ -89,6 +89,12 @@ type Coordinator struct {
 	lastEpoch int64
 	clusterID string // the Kafka cluster's id, once asked
 
+	// names is the last Connectors answer, of the configurations'
+	// generation namesGen.
+	namesMu  sync.Mutex
+	names    []string
+	namesGen int64
+
 	// The session keys (sessionkey.go): keyRetryAt is the loop's;
 	// curKey, prevKey and prevUntil are under keysMu.
 	keyRetryAt      time.Time

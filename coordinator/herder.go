@@ -78,11 +78,18 @@ func (c *Coordinator) KafkaClusterID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// Connectors lists the connectors' names, sorted.
+// Connectors lists the connectors' names, sorted (by the store). Calls
+// share one list until the configurations change (a copy of 1,000 names
+// per GET /connectors was most of what REST reads allocated), so it must
+// not be modified, as rest.Herder says.
 func (c *Coordinator) Connectors(context.Context) ([]string, error) {
-	names := c.d.Configs.Names()
-	slices.Sort(names)
-	return names, nil
+	gen := c.d.Configs.Generation() // before Names: a list is never older than its generation
+	c.namesMu.Lock()
+	defer c.namesMu.Unlock()
+	if c.names == nil || c.namesGen != gen {
+		c.names, c.namesGen = c.d.Configs.Names(), gen
+	}
+	return slices.Clip(c.names), nil
 }
 
 func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
@@ -91,6 +98,18 @@ func (c *Coordinator) connector(name string) (state.ConnectorState, error) {
 		return cs, rest.ConnectorNotFound(name)
 	}
 	return cs, nil
+}
+
+// connectorConfig is a copy of the connector's configuration with its
+// name, and its task count: what the REST reads need, without copying
+// the task configurations as connector does.
+func (c *Coordinator) connectorConfig(name string) (map[string]string, int, error) {
+	cfg, tasks, ok := c.d.Configs.ConnectorConfig(name)
+	if !ok {
+		return nil, 0, rest.ConnectorNotFound(name)
+	}
+	cfg[connect.NameConfig] = name
+	return cfg, tasks, nil
 }
 
 func (c *Coordinator) connectorType(cfg map[string]string) rest.ConnectorType {
@@ -104,34 +123,28 @@ func (c *Coordinator) connectorType(cfg map[string]string) rest.ConnectorType {
 	return rest.SourceType
 }
 
-func (c *Coordinator) info(name string, cs state.ConnectorState) rest.ConnectorInfo {
-	cfg := maps.Clone(cs.Config)
-	cfg[connect.NameConfig] = name
-	tasks := make([]rest.TaskID, cs.TaskCount)
+// info is a ConnectorInfo; cfg (with the name) becomes its own.
+func (c *Coordinator) info(name string, cfg map[string]string, taskCount int) rest.ConnectorInfo {
+	tasks := make([]rest.TaskID, taskCount)
 	for i := range tasks {
 		tasks[i] = rest.TaskID{Connector: name, Task: i}
 	}
-	return rest.ConnectorInfo{Name: name, Config: cfg, Tasks: tasks, Type: c.connectorType(cs.Config)}
+	return rest.ConnectorInfo{Name: name, Config: cfg, Tasks: tasks, Type: c.connectorType(cfg)}
 }
 
 // ConnectorInfo is GET /connectors/{name}.
 func (c *Coordinator) ConnectorInfo(_ context.Context, name string) (rest.ConnectorInfo, error) {
-	cs, err := c.connector(name)
+	cfg, tasks, err := c.connectorConfig(name)
 	if err != nil {
 		return rest.ConnectorInfo{}, err
 	}
-	return c.info(name, cs), nil
+	return c.info(name, cfg, tasks), nil
 }
 
 // ConnectorConfig is GET /connectors/{name}/config; it includes name.
 func (c *Coordinator) ConnectorConfig(_ context.Context, name string) (map[string]string, error) {
-	cs, err := c.connector(name)
-	if err != nil {
-		return nil, err
-	}
-	cfg := maps.Clone(cs.Config)
-	cfg[connect.NameConfig] = name
-	return cfg, nil
+	cfg, _, err := c.connectorConfig(name)
+	return cfg, err
 }
 
 // PutConnectorConfig creates or updates a connector (POST /connectors, PUT
@@ -155,7 +168,9 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 			Message: fmt.Sprintf("Cannot create connector %s: the cluster has %d connectors, the most SLUICE_MAX_CONNECTORS (%d) allows; delete one first",
 				name, n, c.cfg.MaxConnectors)}
 	}
-	if _, infos, _ := c.validate(cfg); infos.ErrorCount > 0 {
+	if _, infos, _, err := c.validate(cfg); err != nil {
+		return false, rest.ConnectorInfo{}, err
+	} else if infos.ErrorCount > 0 {
 		return false, rest.ConnectorInfo{}, connect.ConfigError(infos)
 	}
 	target := state.TargetState("")
@@ -174,8 +189,12 @@ func (c *Coordinator) PutConnectorConfig(ctx context.Context, name string, cfg m
 		return false, rest.ConnectorInfo{}, err
 	}
 	c.poke()
-	cs, _ := c.connector(name)
-	return !exists, c.info(name, cs), nil
+	stored, tasks, _ := c.d.Configs.ConnectorConfig(name)
+	if stored == nil {
+		stored = map[string]string{}
+	}
+	stored[connect.NameConfig] = name
+	return !exists, c.info(name, stored, tasks), nil
 }
 
 // Add creates or replaces a connector from a configuration here: a
@@ -224,7 +243,7 @@ func (c *Coordinator) DeleteConnector(ctx context.Context, name string) error {
 
 // ConnectorStatus is GET /connectors/{name}/status.
 func (c *Coordinator) ConnectorStatus(_ context.Context, name string) (rest.ConnectorStateInfo, error) {
-	cs, ok := c.d.Configs.Connector(name)
+	cfg, taskCount, ok := c.d.Configs.ConnectorConfig(name)
 	if !ok {
 		return rest.ConnectorStateInfo{}, &rest.NotFoundError{Message: "No status found for connector " + name}
 	}
@@ -232,10 +251,10 @@ func (c *Coordinator) ConnectorStatus(_ context.Context, name string) (rest.Conn
 	if !ok {
 		st = state.Status{State: state.StateUnassigned}
 	}
-	info := rest.ConnectorStateInfo{Name: name, Type: c.connectorType(cs.Config),
+	info := rest.ConnectorStateInfo{Name: name, Type: c.connectorType(cfg),
 		Connector: rest.ConnectorState{State: string(st.State), WorkerID: st.WorkerID, Trace: st.Trace}, Tasks: []rest.TaskState{}}
 	for _, ts := range c.d.Statuses.Tasks(name) {
-		if ts.Task < cs.TaskCount {
+		if ts.Task < taskCount {
 			info.Tasks = append(info.Tasks, rest.TaskState{ID: ts.Task, State: string(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace})
 		}
 	}
@@ -257,7 +276,7 @@ func (c *Coordinator) TaskConfigs(_ context.Context, name string) ([]rest.TaskIn
 
 // TaskStatus is GET /connectors/{name}/tasks/{id}/status.
 func (c *Coordinator) TaskStatus(_ context.Context, id rest.TaskID) (rest.TaskState, error) {
-	if _, err := c.connector(id.Connector); err != nil {
+	if _, _, err := c.connectorConfig(id.Connector); err != nil {
 		return rest.TaskState{}, err
 	}
 	for _, ts := range c.d.Statuses.Tasks(id.Connector) {
@@ -580,8 +599,8 @@ func toInt64(v any) (int64, error) {
 
 // ValidateConnectorConfig is PUT /connector-plugins/{plugin}/config/validate.
 func (c *Coordinator) ValidateConnectorConfig(_ context.Context, _ string, cfg map[string]string) (config.Infos, error) {
-	_, infos, _ := c.validate(cfg)
-	return infos, nil
+	_, infos, _, err := c.validate(cfg)
+	return infos, err
 }
 
 // ConnectorPlugins is GET /connector-plugins.
@@ -599,7 +618,8 @@ func (c *Coordinator) ConnectorPlugins(_ context.Context, connectorsOnly bool) [
 
 // PluginConfig is GET /connector-plugins/{plugin}/config: the plugin's own
 // configuration keys, as Connect returns them.
-func (c *Coordinator) PluginConfig(_ context.Context, name string) ([]config.KeyInfo, error) {
+func (c *Coordinator) PluginConfig(_ context.Context, name string) (keys []config.KeyInfo, err error) {
+	defer c.recoverPlugin("declaring the configuration of "+name, &err)
 	for _, kind := range []connect.Kind{"", connect.KindTransformation, connect.KindPredicate, connect.KindConverter, connect.KindHeaderConverter} {
 		p, err := c.d.Plugins.Lookup(kind, name)
 		if err != nil {

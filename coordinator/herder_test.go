@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/plugins"
 )
 
 // call sends a REST request and returns status, content type and body.
@@ -380,5 +381,42 @@ func TestInitialState(t *testing.T) {
 			}
 			await(t, tt.name, want{"RUNNING", []string{"RUNNING"}})
 		})
+	}
+}
+
+// Connectors answers the names sorted, and a new list as soon as the
+// configurations change (calls share one list until then).
+func TestConnectorsFollowsChanges(t *testing.T) {
+	ctx := context.Background()
+	configs := coordinator.NewMemoryConfigStore()
+	coord, err := coordinator.New(testConfig(), coordinator.Deps{Plugins: plugins.Registry(), Invoker: &countingInvoker{},
+		Configs: configs, Statuses: coordinator.NewMemoryStatusStore(), Leases: coordinator.NewMemoryLeaseLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		change func() error
+		want   []string
+	}{
+		{"empty", func() error { return nil }, nil},
+		{"two", func() error {
+			if err := configs.PutConnectorConfig(ctx, "b", map[string]string{}, ""); err != nil {
+				return err
+			}
+			return configs.PutConnectorConfig(ctx, "a", map[string]string{}, "")
+		}, []string{"a", "b"}},
+		{"unchanged", func() error { return nil }, []string{"a", "b"}},
+		{"added", func() error { return configs.PutConnectorConfig(ctx, "c", map[string]string{}, "") }, []string{"a", "b", "c"}},
+		{"deleted", func() error { return configs.DeleteConnector(ctx, "a") }, []string{"b", "c"}},
+	}
+	for _, s := range steps {
+		if err := s.change(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := coord.Connectors(ctx)
+		if err != nil || !slices.Equal(got, s.want) {
+			t.Fatalf("%s: Connectors = %q, %v; want %q", s.name, got, err, s.want)
+		}
 	}
 }

@@ -2,13 +2,18 @@ package coordinator_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/rest"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/plugins"
 )
@@ -118,4 +123,93 @@ func TestPanicsFailTheConnectorOrTaskNotTheCoordinator(t *testing.T) {
 			})
 		})
 	}
+}
+
+// panicConfigClass is a test connector whose Config panics, and
+// panicValidatorClass one whose declaration has a key ("boom") whose
+// validator panics: plugin code that runs when a configuration is
+// validated over REST, not in a connector run.
+const (
+	panicConfigClass    = "test.sluice.PanicConfigConnector"
+	panicValidatorClass = "test.sluice.PanicValidatorConnector"
+)
+
+func panicValidationPlugins(t *testing.T) []connect.Plugin {
+	t.Helper()
+	datagen, err := plugins.Registry().Connector("Datagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inConfig, inValidator := datagen, datagen
+	inConfig.Class, inConfig.Aliases = panicConfigClass, nil
+	inConfig.NewConnector = func() connect.Connector { return panicConfigConnector{datagen.NewConnector()} }
+	inValidator.Class, inValidator.Aliases = panicValidatorClass, nil
+	inValidator.NewConnector = func() connect.Connector { return panicValidatorConnector{datagen.NewConnector()} }
+	return []connect.Plugin{inConfig, inValidator}
+}
+
+type panicConfigConnector struct{ connect.Connector }
+
+func (panicConfigConnector) Config() *config.Def { panic("boom in Config") }
+
+type panicValidatorConnector struct{ connect.Connector }
+
+func (c panicValidatorConnector) Config() *config.Def {
+	return c.Connector.Config().Define(config.Key{Name: "boom", Type: config.String, Default: "", Importance: config.Low,
+		Doc: "Panics when validated.", Validator: config.LambdaValidator(func(string, any) error { panic("boom in a validator") }, "panics")})
+}
+
+// A connector whose Config or one of whose validators panics while a
+// configuration is validated (PUT /connector-plugins/{class}/config/validate,
+// POST /connectors, PUT /connectors/{name}/config) is answered 500 with the
+// panic's message in Connect's error shape, as Connect's
+// ConnectExceptionMapper answers an exception the plugin threw; nothing is
+// written, and the coordinator goes on serving.
+func TestPanicInValidationIsA500NotACrash(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	coord := build(t, k, testConfig(), setup{plugins: panicValidationPlugins(t)})
+	srv := httptest.NewServer(rest.NewHandler(coord, rest.Options{Version: "test"}))
+	defer srv.Close()
+	body := func(class string) string {
+		return `{"connector.class":"` + class + `","topic":"orders","shape":"orders","count":"1","tasks.max":"1","boom":"x"}`
+	}
+	tests := []struct {
+		name, method, path, body, panic string
+	}{
+		{"validate, Config panics", "PUT", "/connector-plugins/PanicConfigConnector/config/validate", body(panicConfigClass), "boom in Config"},
+		{"validate, validator panics", "PUT", "/connector-plugins/PanicValidatorConnector/config/validate", body(panicValidatorClass), "boom in a validator"},
+		{"create, Config panics", "POST", "/connectors", `{"name":"p1","config":` + body(panicConfigClass) + `}`, "boom in Config"},
+		{"create, validator panics", "POST", "/connectors", `{"name":"p2","config":` + body(panicValidatorClass) + `}`, "boom in a validator"},
+		{"put, Config panics", "PUT", "/connectors/p3/config", body(panicConfigClass), "boom in Config"},
+		{"plugin config, Config panics", "GET", "/connector-plugins/" + panicConfigClass + "/config", "", "boom in Config"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, got := call(t, srv.URL, tc.method, tc.path, tc.body)
+			var msg rest.ErrorMessage
+			if err := json.Unmarshal([]byte(got), &msg); err != nil {
+				t.Fatalf("%s %s: %d %q is not Connect's error shape: %v", tc.method, tc.path, code, got, err)
+			}
+			if code != http.StatusInternalServerError || msg.ErrorCode != code || !strings.Contains(msg.Message, tc.panic) {
+				t.Fatalf("%s %s: %d %q, want 500 with %q", tc.method, tc.path, code, got, tc.panic)
+			}
+			// Still serving: a read, and a valid connector is created.
+			if code, _, got := call(t, srv.URL, "GET", "/connectors", ""); code != http.StatusOK || strings.Contains(got, `"p`) {
+				t.Fatalf("GET /connectors after the panic: %d %s, want 200 without the panicking connectors", code, got)
+			}
+		})
+	}
+	good := datagenProps(5)
+	delete(good, "name")
+	create, err := json.Marshal(map[string]any{"name": "good", "config": good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, got := call(t, srv.URL, "POST", "/connectors", string(create)); code != http.StatusCreated {
+		t.Fatalf("creating a valid connector after the panics: %d %s", code, got)
+	}
+	waitFor(t, 20*time.Second, "the good connector running", func() bool {
+		st := status(t, coord, "good")
+		return st.Connector.State == "RUNNING" && len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING"
+	})
 }

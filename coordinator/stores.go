@@ -13,12 +13,16 @@ import (
 // target states: the configs topic in distributed mode (*state.ConfigStore),
 // memory in standalone mode (MemoryConfigStore).
 type ConfigStore interface {
-	// Snapshot is a deep copy of everything; Connector, Names and
-	// Generation read without it (a copy of every configuration, on every
-	// REST read, costs milliseconds with 1,000 connectors).
+	// Snapshot is a deep copy of everything; Connector, ConnectorConfig,
+	// Names and Generation read without it (a copy of every
+	// configuration, on every REST read, costs milliseconds with 1,000
+	// connectors).
 	Snapshot() state.Snapshot
 	Connector(name string) (state.ConnectorState, bool)
-	Names() []string // unsorted
+	// ConnectorConfig is a copy of the connector's configuration and its
+	// task count, without the task configurations Connector copies.
+	ConnectorConfig(name string) (cfg map[string]string, taskCount int, ok bool)
+	Names() []string // sorted, a copy
 	Generation() int64
 	Refresh(ctx context.Context) error
 	PutConnectorConfig(ctx context.Context, connector string, props map[string]string, target state.TargetState) error
@@ -83,10 +87,20 @@ func (m *MemoryConfigStore) Connector(name string) (state.ConnectorState, bool) 
 	return one.Connectors[name], true
 }
 
+func (m *MemoryConfigStore) ConnectorConfig(name string) (map[string]string, int, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.snap.Connectors[name]
+	if !ok {
+		return nil, 0, false
+	}
+	return maps.Clone(c.Config), c.TaskCount, true
+}
+
 func (m *MemoryConfigStore) Names() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Collect(maps.Keys(m.snap.Connectors))
+	return slices.Sorted(maps.Keys(m.snap.Connectors))
 }
 
 func (m *MemoryConfigStore) Generation() int64 {

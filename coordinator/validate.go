@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,10 +77,25 @@ func tasksMaxError(props map[string]string, max int) string {
 		fmt.Sprintf("at most %d tasks are allowed (SLUICE_MAX_TASKS)", max)).Error()
 }
 
+// recoverPlugin turns a panic of a plugin's code run for a REST request
+// (deferred) into *errp, logged with its stack: the request is answered
+// 500 with the panic's message, as Connect's ConnectExceptionMapper
+// answers an exception a plugin threw, and the coordinator goes on.
+func (c *Coordinator) recoverPlugin(what string, errp *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	c.log.Error(what+" panicked", "panic", p, "stack", string(debug.Stack()))
+	*errp = fmt.Errorf("%s panicked: %v", what, p)
+}
+
 // validate is Validate with this coordinator's config providers and its
-// limits (tasks.max at most MaxTasks).
-func (c *Coordinator) validate(props map[string]string) (connect.Plugin, config.Infos, bool) {
-	plugin, infos, found := ValidateReferences(c.d.Plugins, c.cfg.ConfigProviders, c.d.Providers, props)
+// limits (tasks.max at most MaxTasks). A panic of the connector's code
+// (its Config, a validator of its keys) is returned as err.
+func (c *Coordinator) validate(props map[string]string) (plugin connect.Plugin, infos config.Infos, found bool, err error) {
+	defer c.recoverPlugin("validating the configuration of "+props[connect.ConnectorClassConfig], &err)
+	plugin, infos, found = ValidateReferences(c.d.Plugins, c.cfg.ConfigProviders, c.d.Providers, props)
 	if found {
 		// exactly.once.support and transaction.boundary against the
 		// worker's setting and the connector's answers (KIP-618).
@@ -89,16 +105,16 @@ func (c *Coordinator) validate(props map[string]string) (connect.Plugin, config.
 	}
 	msg := tasksMaxError(props, c.cfg.MaxTasks)
 	if msg == "" {
-		return plugin, infos, found
+		return plugin, infos, found, nil
 	}
 	for i := range infos.Configs {
 		if infos.Configs[i].Definition.Name == connect.TasksMaxConfig {
 			infos.Configs[i].Value.Errors = append(infos.Configs[i].Value.Errors, msg)
 			infos.ErrorCount++
-			return plugin, infos, found
+			return plugin, infos, found, nil
 		}
 	}
 	// No tasks.max definition (an unknown class): the class error is
 	// reported already.
-	return plugin, infos, found
+	return plugin, infos, found, nil
 }

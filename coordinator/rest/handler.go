@@ -11,10 +11,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -201,10 +204,11 @@ func (s *server) adminRoutes() {
 
 // route registers h for pattern. It bounds and buffers the body, forwards
 // writes when this node is not the leader, and writes returned errors in
-// Connect's shape.
+// Connect's shape; a panic of h is answered 500 (recoverHandler).
 func (s *server) route(pattern string, write bool, h handlerFunc) {
 	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverHandler(w, r)
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 		if err != nil {
 			s.writeError(w, r, err)
@@ -227,6 +231,28 @@ func (s *server) route(pattern string, write bool, h handlerFunc) {
 		}
 		s.writeError(w, r, err)
 	})
+}
+
+// recoverHandler (deferred) answers a panic of a handler or of the herder
+// below it 500 with the panic's message in Connect's error shape, as
+// Connect's ConnectExceptionMapper answers an uncaught exception, and logs
+// it with its stack. Without it net/http would recover the panic too, but
+// drop the connection without an answer. http.ErrAbortHandler still
+// aborts.
+func (s *server) recoverHandler(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.ErrorContext(r.Context(), "REST handler panicked", "method", r.Method, "path", r.URL.Path,
+		"panic", p, "stack", string(debug.Stack()))
+	if rec, ok := w.(*statusRecorder); ok && rec.wroteHeader {
+		panic(http.ErrAbortHandler) // too late for a status: cut the answer short
+	}
+	writeErrorMessage(w, http.StatusInternalServerError, fmt.Sprintf("%v", p))
 }
 
 // unmatched answers what Jersey answers for an unknown path (404) or a known
@@ -264,15 +290,33 @@ func writeErrorMessage(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, ErrorMessage{ErrorCode: status, Message: msg})
 }
 
-// writeJSON writes v with Content-Type application/json. It returns nil so
-// handlers can end with "return writeJSON(...)".
+// jsonBuffers hold answers while they are encoded: a GET /connectors of
+// 1,000 connectors is 20 KB, which json.Marshal would allocate afresh on
+// every request (and copy once more).
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSON is the largest buffer put back in jsonBuffers.
+const maxPooledJSON = 1 << 20
+
+// writeJSON writes v with Content-Type application/json, as json.Marshal
+// encodes it. It returns nil so handlers can end with "return
+// writeJSON(...)".
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledJSON {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// The entities always marshal; this guards a herder's odd offsets.
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(ErrorMessage{ErrorCode: status, Message: err.Error()})
+		buf.Reset()
+		_ = json.NewEncoder(buf).Encode(ErrorMessage{ErrorCode: status, Message: err.Error()})
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // Encode's, which Marshal does not add
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)

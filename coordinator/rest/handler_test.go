@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -334,3 +335,38 @@ func TestErrorStatus(t *testing.T) {
 }
 
 func errorsJoin(err error) error { return fmt.Errorf("herder: %w", err) }
+
+// panickyHerder is the fake, except that ConnectorStatus panics: a bug of
+// the herder or of a plugin it calls.
+type panickyHerder struct{ *fakeHerder }
+
+func (panickyHerder) ConnectorStatus(context.Context, string) (ConnectorStateInfo, error) {
+	panic("boom in ConnectorStatus")
+}
+
+// A handler that panics is answered 500 with the panic's message in
+// Connect's error shape (not a dropped connection), and the handler goes
+// on serving the next requests on the same connection.
+func TestHandlerPanicIs500(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(panickyHerder{newFakeHerder()}, Options{Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	for range 2 {
+		resp, err := srv.Client().Get(srv.URL + "/connectors/local-file-sink/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `{"error_code":500,"message":"boom in ConnectorStatus"}`; resp.StatusCode != 500 || string(body) != want {
+			t.Fatalf("GET status: %d %s, want 500 %s", resp.StatusCode, body, want)
+		}
+		resp, err = srv.Client().Get(srv.URL + "/connectors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /connectors after the panic: %s", resp.Status)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type Herder interface {
 	KafkaClusterID(ctx context.Context) (string, error)
 
 	// Connectors lists connector names, Herder.connectors (GET /connectors).
+	// The list may be shared between calls: callers do not modify it.
 	Connectors(ctx context.Context) ([]string, error)
 	// ConnectorInfo is Herder.connectorInfo (GET /connectors/{name}).
 	ConnectorInfo(ctx context.Context, name string) (ConnectorInfo, error)

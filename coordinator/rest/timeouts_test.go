@@ -42,12 +42,14 @@ func TestSlowHeaderDisconnected(t *testing.T) {
 	defer srv.Close()
 	addr := ln.Addr().String()
 
+	// The server's ReadHeaderTimeout runs from when it accepted the
+	// connection, which is after the dial began, not after it returned.
+	start := time.Now()
 	slow, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	start := time.Now()
 	if _, err := io.WriteString(slow, "GET /connectors HTTP/1.1\r\nHost: sluice\r\nX-Slow: "); err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,7 @@ func (c ConnectorState) clone() ConnectorState {
 type configState struct {
 	offset       int64
 	configs      map[string]map[string]string
+	names        []string // the keys of configs, sorted
 	targetStates map[string]TargetState
 	taskCounts   map[string]int
 	taskConfigs  map[string]map[int]map[string]string // applied, by connector and task
@@ -216,6 +217,10 @@ func (s *configState) apply(m kafka.Message, logger *slog.Logger) {
 		if !ok {
 			bad("'properties' field should be a Map")
 			return
+		}
+		if _, ok := s.configs[name]; !ok {
+			i, _ := slices.BinarySearch(s.names, name)
+			s.names = slices.Insert(s.names, i, name)
 		}
 		s.configs[name] = props
 		// Connectors created by Connect 0.9 have no target state record.
@@ -312,6 +317,9 @@ func complete(deferred map[int]map[string]string, count int) bool {
 }
 
 func (s *configState) removeConnector(name string) {
+	if i, ok := slices.BinarySearch(s.names, name); ok {
+		s.names = slices.Delete(s.names, i, i+1)
+	}
 	delete(s.configs, name)
 	delete(s.taskCounts, name)
 	delete(s.taskConfigs, name)
@@ -428,11 +436,26 @@ func (s *ConfigStore) Connector(connector string) (ConnectorState, bool) {
 	return s.state.connector(connector), true
 }
 
-// Names returns the connectors' names, unsorted.
+// Names returns the connectors' names, sorted (a copy, kept sorted as
+// connectors come and go: GET /connectors neither collects nor sorts a
+// thousand names per request).
 func (s *ConfigStore) Names() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Collect(maps.Keys(s.state.configs))
+	return slices.Clone(s.state.names)
+}
+
+// ConnectorConfig returns a copy of a connector's configuration and its
+// task count: what Connector returns without the task configurations,
+// which REST reads other than GET /connectors/{name}/tasks do not need.
+func (s *ConfigStore) ConnectorConfig(connector string) (map[string]string, int, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cfg, ok := s.state.configs[connector]
+	if !ok {
+		return nil, 0, false
+	}
+	return maps.Clone(cfg), s.state.taskCounts[connector], true
 }
 
 // Generation is the Snapshot's Generation, without the copy.

@@ -448,3 +448,40 @@ func TestActiveTopics(t *testing.T) {
 		t.Errorf("empty topic: %v, want ErrInvalid", err)
 	}
 }
+
+// Names stays sorted as connectors come, change and go, and
+// ConnectorConfig is a copy of the configuration with the task count; both
+// read the same after a restart.
+func TestNamesAndConnectorConfig(t *testing.T) {
+	env := startKafka(t, 1)
+	ctx := testCtx(t)
+	cs := open(t, env).Configs
+	for _, n := range []string{"b", "c", "a", "b"} {
+		mustNil(t, cs.PutConnectorConfig(ctx, n, map[string]string{"name": n}, ""))
+	}
+	mustNil(t, cs.PutTaskConfigs(ctx, "b", []map[string]string{{"t": "0"}, {"t": "1"}}))
+	mustNil(t, cs.DeleteConnector(ctx, "c"))
+	for _, tc := range []struct {
+		name string
+		cs   *ConfigStore
+	}{{"writer", cs}, {"restarted", open(t, env).Configs}} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := tc.cs.Names()
+			if want := []string{"a", "b"}; !reflect.DeepEqual(names, want) {
+				t.Fatalf("Names = %q, want %q", names, want)
+			}
+			names[0] = "changed"
+			cfg, tasks, ok := tc.cs.ConnectorConfig("b")
+			if !ok || tasks != 2 || !reflect.DeepEqual(cfg, map[string]string{"name": "b"}) {
+				t.Fatalf("ConnectorConfig(b) = %v, %d, %v", cfg, tasks, ok)
+			}
+			cfg["name"] = "changed"
+			if again, _, _ := tc.cs.ConnectorConfig("b"); again["name"] != "b" || tc.cs.Names()[0] != "a" {
+				t.Fatal("changing what Names or ConnectorConfig returned changed the store")
+			}
+			if _, _, ok := tc.cs.ConnectorConfig("c"); ok {
+				t.Fatal("ConnectorConfig of a deleted connector")
+			}
+		})
+	}
+}
