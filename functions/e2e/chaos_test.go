@@ -237,7 +237,7 @@ func getJSON(url string, v any) error {
 }
 
 // TestChaosPipeline runs datagen -> Apache Kafka (three brokers,
-// exactly-once source) -> S3 (versitygw, snappy Parquet objects) and ->
+// exactly-once source, transactions of 1.5 s) -> S3 (versitygw, snappy Parquet objects) and ->
 // FileStreamSink, both sinks read_committed, with two coordinators in one
 // group: a seeded one invokes its leases through the Lambda emulation
 // (internal/lambdatest: one source-poll and two sink-batch execution
@@ -253,7 +253,9 @@ func getJSON(url string, v any) error {
 // 0..N-1 exactly once, and the Parquet objects of each partition tile its
 // committed records (every committed offset in exactly one object, none
 // partial, duplicated or holding an aborted record); the file holds every
-// id at least once (FileStreamSink is at least once, as Connect's); the
+// id at least once (FileStreamSink is at least once, as Connect's); a
+// read_uncommitted consumer sees records of aborted transactions (a
+// source was killed mid-transaction: the run proves what it says); the
 // committed source and sink offsets sampled during the run never moved
 // backwards; and no lease in the lease log was issued before the
 // deadline of its task's outstanding one. make chaos-pipeline runs it.
@@ -324,7 +326,9 @@ func TestChaosPipeline(t *testing.T) {
 	}
 	source := map[string]string{"connector.class": "Datagen", "topic": topic, "shape": "orders", "count": strconv.Itoa(n),
 		"rate": strconv.Itoa(max(n/40, 1)), "seed": strconv.FormatUint(pc.seed, 10), "tasks.max": "1",
-		"exactly.once.support": "required", "transaction.boundary": "poll"}
+		// Transactions span 1.5 s of polls, so that a kill mid-lease is a
+		// kill mid-transaction.
+		"exactly.once.support": "required", "transaction.boundary": "interval", "transaction.boundary.interval.ms": "1500"}
 	maps.Copy(source, conv)
 	s3sink := map[string]string{"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": topic, "tasks.max": "2",
 		"format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "parquet.codec": "snappy", "flush.size": "500",
@@ -540,7 +544,11 @@ func TestChaosPipeline(t *testing.T) {
 	// What read_uncommitted sees beyond it is in transactions that
 	// aborted: killed mid-transaction, or fenced.
 	all, _ := readOrders(t, cluster, topic, n, kgo.ReadUncommitted())
-	t.Logf("Kafka: %d records in aborted transactions (read_uncommitted sees %d records, read_committed %d)", all.total-kafkaIDs.total, all.total, kafkaIDs.total)
+	aborted := all.total - kafkaIDs.total
+	t.Logf("Kafka: %d records in aborted transactions (read_uncommitted sees %d records, read_committed %d)", aborted, all.total, kafkaIDs.total)
+	if aborted <= 0 {
+		t.Errorf("no records in aborted transactions: no source lease was killed mid-transaction, the run proves less than it says (seed %d)", pc.seed)
+	}
 	all = nil
 	objects, badObjects := s3ParquetObjects(t, s3, topic)
 	s3ids := newIDCounts(n)
