@@ -222,16 +222,32 @@ chaos: kafka chaos-pipeline
 	  SLUICE_CHAOS_ROUNDS=$${SLUICE_CHAOS_ROUNDS:-40} $(GO) test -run '^TestChaos' -count=1 -v -timeout 30m ./pkg/connect/lease/
 
 # The end-to-end chaos pipeline (functions/e2e TestChaosPipeline): datagen ->
-# three Apache Kafka brokers (exactly-once) -> S3 (versitygw) and ->
-# FileStreamSink, two coordinators with pull workers, while workers, the
+# three Apache Kafka brokers (exactly-once) -> S3 Parquet export (versitygw,
+# snappy) and -> FileStreamSink, two coordinators, one invoking through the
+# Lambda emulation (internal/lambdatest), the other through pull workers,
+# while pull workers, emulated function processes (mid-invocation), the
 # leading coordinator and brokers are SIGKILLed. Exactly once in Kafka
-# (read_committed) and in S3, at least once in the file, committed offsets
-# never backwards. SLUICE_CHAOS_PIPELINE_RECORDS (20000) and
-# SLUICE_CHAOS_PIPELINE_FAULTS (90s) size it.
+# (read_committed) and in S3 (every committed offset in exactly one Parquet
+# object), at least once in the file, committed offsets never backwards, no
+# lease overlapping its predecessor. Its knobs:
+#   CHAOS_SEED               the seed of every choice (timings still vary)
+#   CHAOS_PIPELINE_RECORDS   records datagen writes (20000; the issue's
+#                            figure is 1000000)
+#   CHAOS_PIPELINE_FAULTS    how long faults are injected (90s)
+#   CHAOS_PIPELINE_DRAIN     how long the pipeline may take to finish after
+#                            them (default 5m, or 1 s per 1,000 records)
+#   CHAOS_PIPELINE_TIMEOUT   go test's -timeout (30m)
+# e.g. make chaos-pipeline CHAOS_SEED=7 CHAOS_PIPELINE_RECORDS=1000000 CHAOS_PIPELINE_TIMEOUT=60m
+CHAOS_PIPELINE_RECORDS ?= 20000
+CHAOS_PIPELINE_FAULTS  ?= 90s
+CHAOS_PIPELINE_DRAIN   ?=
+CHAOS_PIPELINE_TIMEOUT ?= 30m
 .PHONY: chaos-pipeline
 chaos-pipeline: kafka tools
 	SLUICE_TEST_KAFKA=real SLUICE_KAFKA_LIBS=$(KAFKA_LIBS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) SLUICE_CHAOS_PIPELINE=1 \
-	  $(GO) test -run '^TestChaosPipeline$$' -count=1 -v -timeout 30m ./functions/e2e/
+	  SLUICE_CHAOS_PIPELINE_RECORDS=$(CHAOS_PIPELINE_RECORDS) SLUICE_CHAOS_PIPELINE_FAULTS=$(CHAOS_PIPELINE_FAULTS) \
+	  SLUICE_CHAOS_PIPELINE_DRAIN=$(CHAOS_PIPELINE_DRAIN) \
+	  $(GO) test -run '^TestChaosPipeline$$' -count=1 -v -timeout $(CHAOS_PIPELINE_TIMEOUT) ./functions/e2e/
 
 # Schema Registry formats. Confluent's Python client (confluent-kafka, from
 # PyPI) in a virtualenv under the cache: it made the golden vectors of the

@@ -12,20 +12,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/lambdatest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/sluicehq/sluice/internal/s3test"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
-	"github.com/sluicehq/sluice/pkg/storage/store/s3store"
 )
 
 // The end-to-end chaos pipeline's settings, from the environment (make
@@ -34,6 +34,7 @@ type pipelineChaos struct {
 	seed    uint64
 	records int
 	faults  time.Duration // how long faults are injected
+	drain   time.Duration // how long the pipeline may take to finish after them
 }
 
 func pipelineChaosFromEnv(t *testing.T) pipelineChaos {
@@ -60,6 +61,16 @@ func pipelineChaosFromEnv(t *testing.T) pipelineChaos {
 		}
 		pc.faults = d
 	}
+	// Five minutes, or a second per 1,000 records if longer (the sinks
+	// move well over 1,000 records/s even on a loaded machine).
+	pc.drain = max(5*time.Minute, time.Duration(pc.records/1000)*time.Second)
+	if v := os.Getenv("SLUICE_CHAOS_PIPELINE_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("SLUICE_CHAOS_PIPELINE_DRAIN=%q: want a positive duration", v)
+		}
+		pc.drain = d
+	}
 	return pc
 }
 
@@ -73,11 +84,31 @@ type chaosRig struct {
 	secret  string // SLUICE_WORKER_SECRET_FILE=...
 	coords  []*chaosCoordinator
 	workers []*chaosWorker
-	starts  int // processes started, to name them apart
+	fns     []*chaosFunction
+	lambda  *lambdatest.Service
+	// lambdaProxy carries the Lambda coordinator's Invoke API connections.
+	lambdaProxy *tcpProxy
+	starts      int // processes started, to name them apart
 }
 
+// chaosCoordinator is a coordinator process; with lambda set it invokes
+// its leases through the emulated Lambda service (SLUICE_INVOKER=lambda),
+// else pull workers run them.
 type chaosCoordinator struct {
-	addr string
+	addr   string
+	lambda bool
+	p      *process
+	// proxy carries its pull workers' connections to it (nil for the
+	// Lambda one), for the driver to stall and reset.
+	proxy *tcpProxy
+}
+
+// chaosFunction is a function process in an execution environment of
+// its own (lambdatest.Runtime.NewEnvironment), so that killing it fails
+// the invocation it held, as Lambda does.
+type chaosFunction struct {
+	kind string // source-poll or sink-batch
+	rt   *lambdatest.Runtime
 	p    *process
 }
 
@@ -91,20 +122,19 @@ type chaosWorker struct {
 
 func (r *chaosRig) startCoordinator(c *chaosCoordinator) {
 	r.starts++
-	c.p = start(r.t, fmt.Sprintf("coordinator %s #%d", c.addr, r.starts), r.b.coordinator,
-		"SLUICE_BOOTSTRAP_SERVERS="+r.cluster.Bootstrap(),
-		"SLUICE_REST_LISTENER="+c.addr,
-		"SLUICE_REST_ADVERTISED_URL="+c.url(),
-		"SLUICE_ALLOWED_PATHS="+os.TempDir(),
+	env := []string{
+		"SLUICE_BOOTSTRAP_SERVERS=" + r.cluster.Bootstrap(),
+		"SLUICE_REST_LISTENER=" + c.addr,
+		"SLUICE_REST_ADVERTISED_URL=" + c.url(),
+		"SLUICE_ALLOWED_PATHS=" + os.TempDir(),
 		"SLUICE_GROUP_ID=sluice-chaos",
-		"SLUICE_INVOKER=pull",
 		r.secret,
 		"SLUICE_PULL_MAX_WAIT=2s",
 		"SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT=enabled",
 		"SLUICE_ELECTION_SESSION_TIMEOUT=2s",
 		"SLUICE_LEASE_TIMEOUT=10s",
 		"SLUICE_LEASE_MAX_TIME=2s",
-		"SLUICE_SAFETY_MARGIN="+margin.String(),
+		"SLUICE_SAFETY_MARGIN=" + margin.String(),
 		"SLUICE_TASK_RETRIES=1000",
 		"SLUICE_RETRY_BACKOFF_MAX=1s",
 		"SLUICE_RECONCILE_INTERVAL=200ms",
@@ -112,7 +142,42 @@ func (r *chaosRig) startCoordinator(c *chaosCoordinator) {
 		"SLUICE_DEFAULT_ROTATE_INTERVAL=500ms",
 		"SLUICE_IDLE_BACKOFF_MAX=1s",
 		"SLUICE_LOG_LEVEL=warn",
-	)
+	}
+	if c.lambda {
+		env = append(env, "SLUICE_INVOKER=lambda",
+			"SLUICE_LAMBDA_SOURCE_FUNCTION=source-poll",
+			"SLUICE_LAMBDA_SINK_FUNCTION=sink-batch",
+			"SLUICE_LAMBDA_ENDPOINT=http://"+r.lambdaProxy.Addr(),
+			"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+			"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			"AWS_REGION=us-east-1")
+	} else {
+		env = append(env, "SLUICE_INVOKER=pull")
+	}
+	c.p = start(r.t, fmt.Sprintf("coordinator %s #%d", c.addr, r.starts), r.b.coordinator,
+		append(env, r.noAWSFiles()...)...)
+}
+
+// noAWSFiles keeps the AWS SDK of a process off the machine's
+// configuration and the instance metadata service.
+func (r *chaosRig) noAWSFiles() []string {
+	return []string{"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(r.t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(r.t.TempDir(), "none")}
+}
+
+// startFunction starts f's process in a new execution environment of its
+// function (made from f.rt, any environment of it), as Lambda starts a
+// new one after a runtime exits.
+func (r *chaosRig) startFunction(f *chaosFunction) {
+	r.starts++
+	path := r.b.sourcePoll
+	if f.kind == "sink-batch" {
+		path = r.b.sinkBatch
+	}
+	f.rt = f.rt.NewEnvironment(r.t)
+	f.p = start(r.t, fmt.Sprintf("%s function #%d", f.kind, r.starts), path,
+		append(append(append(f.rt.Env(), functionEnv(r.cluster.Addrs())...), r.noAWSFiles()...), "SLUICE_LOG_LEVEL=warn")...)
 }
 
 func (r *chaosRig) startWorker(w *chaosWorker) {
@@ -123,7 +188,7 @@ func (r *chaosRig) startWorker(w *chaosWorker) {
 	}
 	id := fmt.Sprintf("%s-%d", w.kind, r.starts)
 	w.p = start(r.t, id+" of "+w.coord.addr, path, append(functionEnv(r.cluster.Addrs()), r.secret,
-		"SLUICE_COORDINATOR_URL="+w.coord.url(), "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID="+id,
+		"SLUICE_COORDINATOR_URL=http://"+w.coord.proxy.Addr(), "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID="+id,
 		"SLUICE_LOG_LEVEL=warn", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE="+filepath.Join(r.t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(r.t.TempDir(), "none"))...)
@@ -132,7 +197,7 @@ func (r *chaosRig) startWorker(w *chaosWorker) {
 // leader returns the coordinator that says it leads, or nil.
 func (r *chaosRig) leader() *chaosCoordinator {
 	for _, c := range r.coords {
-		if c.p.Exited() {
+		if c.p == nil || c.p.Exited() {
 			continue
 		}
 		var info struct {
@@ -148,7 +213,7 @@ func (r *chaosRig) leader() *chaosCoordinator {
 // anyURL is the URL of a coordinator that runs.
 func (r *chaosRig) anyURL() string {
 	for _, c := range r.coords {
-		if !c.p.Exited() {
+		if c.p != nil && !c.p.Exited() {
 			return c.url()
 		}
 	}
@@ -172,25 +237,38 @@ func getJSON(url string, v any) error {
 }
 
 // TestChaosPipeline runs datagen -> Apache Kafka (three brokers,
-// exactly-once source) -> S3 (versitygw, JSON objects) and ->
+// exactly-once source, transactions of 1.5 s) -> S3 (versitygw, snappy Parquet objects) and ->
 // FileStreamSink, both sinks read_committed, with two coordinators in one
-// group whose leases run in pull workers (one source-poll and one
-// sink-batch per coordinator), while a seeded driver SIGKILLs workers
-// mid-lease, SIGKILLs the leading coordinator and SIGKILLs brokers (each
-// restarted after a few seconds). At the end a read_committed consumer of
-// the topic and the S3 objects each hold every order id 0..N-1 exactly
-// once; the file holds every one at least once (FileStreamSink is at least
-// once, as Connect's); the committed source and sink offsets sampled
-// during the run never moved backwards. make chaos runs it.
+// group: a seeded one invokes its leases through the Lambda emulation
+// (internal/lambdatest: one source-poll and two sink-batch execution
+// environments, each a process), the other through pull workers (one
+// source-poll and one sink-batch). A seeded driver SIGKILLs the
+// source-poll function mid-invocation first (the Lambda coordinator leads
+// first), then at random pull workers, function processes
+// (mid-invocation when one holds an invocation), the leading coordinator
+// and brokers (each restarted after a few seconds), and stalls or resets
+// the connections of pull workers to their coordinator or of the Lambda
+// coordinator to the Invoke API (tcpProxy). At the end a read_committed
+// consumer of the topic and the S3 objects each hold every order id
+// 0..N-1 exactly once, and the Parquet objects of each partition tile its
+// committed records (every committed offset in exactly one object, none
+// partial, duplicated or holding an aborted record); the file holds every
+// id at least once (FileStreamSink is at least once, as Connect's); a
+// read_uncommitted consumer sees records of aborted transactions (a
+// source was killed mid-transaction: the run proves what it says); the
+// committed source and sink offsets sampled during the run never moved
+// backwards; and no lease in the lease log was issued before the
+// deadline of its task's outstanding one. make chaos-pipeline runs it.
 func TestChaosPipeline(t *testing.T) {
 	if os.Getenv("SLUICE_CHAOS_PIPELINE") == "" {
 		t.Skip("the end-to-end chaos pipeline on three Apache Kafka brokers: make chaos (SLUICE_CHAOS_PIPELINE=1)")
 	}
 	realkafka.Require(t)
+	testBegan := time.Now()
 	pc := pipelineChaosFromEnv(t)
 	rng := rand.New(rand.NewPCG(pc.seed, 0xc4a05))
-	t.Logf("chaos pipeline: seed %d, %d records, faults for %s (SLUICE_CHAOS_SEED, SLUICE_CHAOS_PIPELINE_RECORDS, SLUICE_CHAOS_PIPELINE_FAULTS)",
-		pc.seed, pc.records, pc.faults)
+	t.Logf("chaos pipeline: seed %d, %d records, faults for %s, then up to %s to finish (SLUICE_CHAOS_SEED, SLUICE_CHAOS_PIPELINE_RECORDS, SLUICE_CHAOS_PIPELINE_FAULTS, SLUICE_CHAOS_PIPELINE_DRAIN)",
+		pc.seed, pc.records, pc.faults, pc.drain)
 	b := binaries(t)
 	cluster := realkafka.Fresh(t, realkafka.Options{Brokers: 3, MinISR: 2, Partitions: 2})
 	s3 := s3test.Start(t)
@@ -200,22 +278,44 @@ func TestChaosPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	rig := &chaosRig{t: t, b: b, cluster: cluster, secret: "SLUICE_WORKER_SECRET_FILE=" + secretFile}
-	for range 2 {
-		c := &chaosCoordinator{addr: proctest.FreeAddr(t)}
-		rig.startCoordinator(c)
+	// The Lambda emulation: one source-poll and two sink-batch execution
+	// environments, each a process of its own.
+	srcRT, sinkRT := lambdatest.NewRuntime(t, "source-poll"), lambdatest.NewRuntime(t, "sink-batch")
+	rig.lambda = lambdatest.NewService(t, 30*time.Second, srcRT, sinkRT)
+	rig.lambdaProxy = newTCPProxy(t, strings.TrimPrefix(rig.lambda.URL(), "http://"))
+	for _, f := range []*chaosFunction{{kind: "source-poll", rt: srcRT}, {kind: "sink-batch", rt: sinkRT}, {kind: "sink-batch", rt: sinkRT}} {
+		rig.startFunction(f)
+		rig.fns = append(rig.fns, f)
+	}
+	// Two coordinators, a seeded one of which invokes through the Lambda
+	// emulation and the other pull workers (one source-poll, one
+	// sink-batch); the Lambda one starts first and leads first, so that
+	// the first faults hit emulated invocations.
+	lambdaCoord := rng.IntN(2)
+	for i := range 2 {
+		c := &chaosCoordinator{addr: proctest.FreeAddr(t), lambda: i == lambdaCoord}
 		rig.coords = append(rig.coords, c)
+		if c.lambda {
+			continue
+		}
+		c.proxy = newTCPProxy(t, c.addr)
 		for _, kind := range []string{"source-poll", "sink-batch"} {
 			w := &chaosWorker{kind: kind, coord: c}
 			rig.startWorker(w)
 			rig.workers = append(rig.workers, w)
 		}
 	}
-	proctest.CheckFor(t, 2*time.Minute, 200*time.Millisecond, func() error {
-		if rig.leader() == nil {
-			return fmt.Errorf("no coordinator leads yet")
-		}
-		return nil
-	})
+	for _, c := range []*chaosCoordinator{rig.coords[lambdaCoord], rig.coords[1-lambdaCoord]} {
+		rig.startCoordinator(c)
+		proctest.CheckFor(t, 2*time.Minute, 200*time.Millisecond, func() error {
+			if rig.leader() == nil {
+				return fmt.Errorf("no coordinator leads yet")
+			}
+			return nil
+		})
+	}
+	t.Logf("coordinator %d (%s) invokes through the Lambda emulation, coordinator %d (%s) through pull workers",
+		lambdaCoord+1, rig.coords[lambdaCoord].addr, 2-lambdaCoord, rig.coords[1-lambdaCoord].addr)
 
 	const topic = "chaos-orders"
 	n := pc.records
@@ -226,10 +326,12 @@ func TestChaosPipeline(t *testing.T) {
 	}
 	source := map[string]string{"connector.class": "Datagen", "topic": topic, "shape": "orders", "count": strconv.Itoa(n),
 		"rate": strconv.Itoa(max(n/40, 1)), "seed": strconv.FormatUint(pc.seed, 10), "tasks.max": "1",
-		"exactly.once.support": "required", "transaction.boundary": "poll"}
+		// Transactions span 1.5 s of polls, so that a kill mid-lease is a
+		// kill mid-transaction.
+		"exactly.once.support": "required", "transaction.boundary": "interval", "transaction.boundary.interval.ms": "1500"}
 	maps.Copy(source, conv)
 	s3sink := map[string]string{"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": topic, "tasks.max": "2",
-		"format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "500",
+		"format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "parquet.codec": "snappy", "flush.size": "500",
 		"consumer.override.isolation.level": "read_committed"}
 	maps.Copy(s3sink, conv)
 	maps.Copy(s3sink, s3.Props())
@@ -262,27 +364,72 @@ func TestChaosPipeline(t *testing.T) {
 		}
 	}
 
-	// The faults.
+	// The faults, each logged with its time from the first one.
 	counts := map[string]int{}
-	began := time.Now()
-	// Each kind of fault once first, in a seeded order, then at random.
-	first := []int{0, 5, 7}
+	var began time.Time
+	note := func(kind, detail string) {
+		counts[kind]++
+		t.Logf("fault at %6.1fs: %s (%s)", time.Since(began).Seconds(), kind, detail)
+	}
+	// killFunction SIGKILLs a function process of kind ("" for either),
+	// one holding an invocation if one does within wait, and starts a
+	// new execution environment in its place.
+	killFunction := func(kind string, wait time.Duration) {
+		var busy, all []*chaosFunction
+		for until := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+			busy, all = nil, nil
+			for _, f := range rig.fns {
+				if kind == "" || f.kind == kind {
+					all = append(all, f)
+					if f.rt.Inflight() > 0 {
+						busy = append(busy, f)
+					}
+				}
+			}
+			if len(busy) > 0 || time.Now().After(until) {
+				break
+			}
+			sample()
+		}
+		f := all[rng.IntN(len(all))]
+		if len(busy) > 0 {
+			f = busy[rng.IntN(len(busy))]
+		}
+		f.p.Kill()
+		if ids := f.rt.Exit("signal: killed"); len(ids) > 0 {
+			note(f.kind+" function SIGKILLed mid-invocation", fmt.Sprint("invocations ", ids))
+		} else {
+			note(f.kind+" function SIGKILLed idle", "no invocation in flight")
+		}
+		rig.startFunction(f)
+	}
+	began = time.Now()
+	// First the source-poll function mid-invocation (an exactly-once
+	// transaction in flight, most likely) while the Lambda coordinator
+	// leads, then each other kind of fault once in a seeded order, then at
+	// random.
+	first := []int{0, 3, 5, 7, 10}
 	rng.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	first = append([]int{-1}, first...)
 	for round := 0; time.Since(began) < pc.faults; round++ {
 		pause := time.Duration(1000+rng.IntN(3000)) * time.Millisecond
 		for until := time.Now().Add(pause); time.Now().Before(until); time.Sleep(500 * time.Millisecond) {
 			sample()
 		}
-		f := rng.IntN(10)
+		f := rng.IntN(12)
 		if round < len(first) {
 			f = first[round]
 		}
 		switch {
-		case f < 5: // a worker, mid-lease most likely
+		case f < 0:
+			killFunction("source-poll", 30*time.Second)
+		case f < 3: // a pull worker, mid-lease most likely
 			w := rig.workers[rng.IntN(len(rig.workers))]
 			w.p.Kill()
-			counts["worker SIGKILLed"]++
+			note("worker SIGKILLed", w.kind+" of coordinator "+w.coord.addr)
 			rig.startWorker(w)
+		case f < 5: // an emulated function process, mid-invocation if one is
+			killFunction("", 3*time.Second)
 		case f < 7: // the leading coordinator
 			// Between elections there may be none for a moment.
 			var lead *chaosCoordinator
@@ -293,13 +440,16 @@ func TestChaosPipeline(t *testing.T) {
 				return nil
 			})
 			lead.p.Kill()
-			counts["leader SIGKILLed"]++
+			if lead.lambda {
+				counts["Lambda leader SIGKILLed"]++
+			}
+			note("leader SIGKILLed", fmt.Sprintf("coordinator %s, Lambda invoker %v", lead.addr, lead.lambda))
 			time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Millisecond)
 			rig.startCoordinator(lead)
-		default: // a broker
+		case f < 10: // a broker
 			i := rng.IntN(3)
 			cluster.Kill(i)
-			counts["broker SIGKILLed"]++
+			note("broker SIGKILLed", fmt.Sprintf("broker %d", i+1))
 			time.Sleep(time.Duration(2000+rng.IntN(4000)) * time.Millisecond)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			err := cluster.Restart(ctx, i)
@@ -307,18 +457,44 @@ func TestChaosPipeline(t *testing.T) {
 			if err != nil {
 				t.Fatalf("restarting broker %d: %v", i+1, err)
 			}
+		default: // the network between workers and their coordinator, or
+			// between the Lambda coordinator and the Invoke API: stalled a
+			// few seconds, or every connection reset
+			proxies := []*tcpProxy{rig.lambdaProxy}
+			for _, c := range rig.coords {
+				if c.proxy != nil {
+					proxies = append(proxies, c.proxy)
+				}
+			}
+			i := rng.IntN(len(proxies))
+			what := "the Invoke API"
+			if i > 0 {
+				what = "pull workers to their coordinator"
+			}
+			if rng.IntN(2) == 0 {
+				d := time.Duration(1000+rng.IntN(5000)) * time.Millisecond
+				proxies[i].Stall(d)
+				note("proxy stalled", fmt.Sprintf("%s for %s", what, d))
+			} else {
+				n := proxies[i].Reset()
+				counts["connections reset"] += n
+				note("proxy reset", fmt.Sprintf("%s: %d connections", what, n))
+			}
 		}
 	}
 	t.Logf("faults over after %s: %v", time.Since(began).Round(time.Second), counts)
-	for _, kind := range []string{"worker SIGKILLed", "leader SIGKILLed", "broker SIGKILLed"} {
+	for _, kind := range []string{"worker SIGKILLed", "source-poll function SIGKILLed mid-invocation", "leader SIGKILLed", "broker SIGKILLed"} {
 		if counts[kind] == 0 {
 			t.Errorf("no fault %q in %s: the run proves less than it says (seed %d)", kind, pc.faults, pc.seed)
 		}
 	}
+	if counts["proxy stalled"]+counts["proxy reset"] == 0 {
+		t.Errorf("no connection stalled or reset in %s: the run proves less than it says (seed %d)", pc.faults, pc.seed)
+	}
 
 	// The pipeline finishes: the source's offset reaches n, and both sinks'
 	// groups reach the end of every partition.
-	proctest.CheckFor(t, 5*time.Minute, time.Second, func() error {
+	proctest.CheckFor(t, pc.drain, time.Second, func() error {
 		sample()
 		if mono.seq < int64(n) {
 			return fmt.Errorf("the source's committed offset is at %d of %d", mono.seq, n)
@@ -350,40 +526,54 @@ func TestChaosPipeline(t *testing.T) {
 	})
 
 	// The checks: each order id 0..n-1 exactly once in the topic
-	// (read_committed) and in S3, at least once in the file.
+	// (read_committed) and in S3, where the Parquet objects also tile
+	// each partition's committed records; at least once in the file.
+	checkBegan := time.Now()
 	violations := 0
-	check := func(where string, ids map[int64]int, exact bool) {
+	check := func(where string, ids *idCounts, exact bool) {
 		t.Helper()
-		lost, dups := 0, 0
-		for id := range int64(n) {
-			switch c := ids[id]; {
-			case c == 0:
-				lost++
-			case c > 1:
-				dups += c - 1
-			}
-		}
-		extra := 0
-		for id := range ids {
-			if id < 0 || id >= int64(n) {
-				extra++
-			}
-		}
-		t.Logf("%s: %d distinct order ids, %d lost, %d duplicates, %d unknown", where, len(ids), lost, dups, extra)
-		if lost > 0 || extra > 0 || (exact && dups > 0) {
+		distinct, lost, dups := ids.tally()
+		t.Logf("%s: %d order ids read, %d distinct, %d lost, %d duplicates, %d unknown", where, ids.total, distinct, lost, dups, ids.unknown)
+		if lost > 0 || ids.unknown > 0 || (exact && dups > 0) {
 			violations++
-			t.Errorf("%s: %d of %d order ids lost, %d duplicates, %d unknown ids", where, lost, n, dups, extra)
+			t.Errorf("%s: %d of %d order ids lost, %d duplicates, %d unknown ids", where, lost, n, dups, ids.unknown)
 		}
 	}
-	check("Kafka (read_committed)", committedOrderIDs(t, cluster, topic, n), true)
-	objects, s3ids := s3OrderIDs(t, s3)
-	check(fmt.Sprintf("S3 (%d objects)", objects), s3ids, true)
-	check("FileStreamSink file (at least once)", fileOrderIDs(t, out), false)
+	kafkaIDs, committed := committedOrders(t, cluster, topic, n)
+	check("Kafka (read_committed)", kafkaIDs, true)
+	// What read_uncommitted sees beyond it is in transactions that
+	// aborted: killed mid-transaction, or fenced.
+	all, _ := readOrders(t, cluster, topic, n, kgo.ReadUncommitted())
+	aborted := all.total - kafkaIDs.total
+	t.Logf("Kafka: %d records in aborted transactions (read_uncommitted sees %d records, read_committed %d)", aborted, all.total, kafkaIDs.total)
+	if aborted <= 0 {
+		t.Errorf("no records in aborted transactions: no source lease was killed mid-transaction, the run proves less than it says (seed %d)", pc.seed)
+	}
+	all = nil
+	objects, badObjects := s3ParquetObjects(t, s3, topic)
+	s3ids := newIDCounts(n)
+	for _, o := range objects {
+		for _, id := range o.ids {
+			s3ids.add(id)
+		}
+	}
+	check(fmt.Sprintf("S3 (%d Parquet objects)", len(objects)), s3ids, true)
+	for _, bad := range append(badObjects, tileObjects(objects, committed)...) {
+		violations++
+		t.Errorf("S3: %s", bad)
+	}
+	kafkaIDs, committed, objects = nil, nil, nil
+	check("FileStreamSink file (at least once)", fileOrderIDs(t, out, n), false)
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	t.Logf("checks of %d records took %s; the test process's peak RSS %d MiB", n, time.Since(checkBegan).Round(time.Millisecond), ru.Maxrss/1024)
 	waited, reissued, leaseViolations := checkLeaseLog(t, kc, "sluice-leases")
 	t.Logf("lease log: %d leases issued while their task's previous lease was outstanding, each at or after its deadline; %d of them sink leases re-issued with the same ranges",
 		waited, reissued)
-	t.Logf("chaos pipeline: seed %d, %d records, faults %v, %d offset samples (source and both sink groups), %d violations",
-		pc.seed, n, counts, mono.samples, violations+mono.violations+leaseViolations)
+	calls, errs := rig.lambda.Stats()
+	t.Logf("Lambda emulation: invocations %v, %d of them failed (function errors, Runtime.ExitError of killed processes included)", calls, len(errs))
+	t.Logf("chaos pipeline: seed %d, %d records, faults %v, %d offset samples (source and both sink groups), %d violations, %s in all",
+		pc.seed, n, counts, mono.samples, violations+mono.violations+leaseViolations, time.Since(testBegan).Round(time.Second))
 }
 
 // leaseEntry is a record of the lease log (coordinator.leaseRecord).
@@ -529,93 +719,29 @@ func orderID(b []byte) (int64, error) {
 	return *rec.OrderID, nil
 }
 
-// committedOrderIDs counts the order ids a read_committed consumer of
-// every partition of topic sees.
-func committedOrderIDs(t *testing.T, c *realkafka.Cluster, topic string, n int) map[int64]int {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addrs()...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ids := map[int64]int{}
-	total := 0
-	read := func(ctx context.Context) {
-		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-			id, err := orderID(r.Value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids[id]++
-			total++
-		})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for total < n && ctx.Err() == nil {
-		read(ctx)
-	}
-	// A little longer: anything more is a duplicate.
-	more, cancelMore := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelMore()
-	for more.Err() == nil {
-		read(more)
-	}
-	return ids
-}
-
-// s3OrderIDs counts the order ids in the bucket's objects (JSON lines)
-// and returns how many objects there are.
-func s3OrderIDs(t *testing.T, srv *s3test.Server) (int, map[int64]int) {
-	t.Helper()
-	ctx := context.Background()
-	store, err := s3store.Open(ctx, srv.Props())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	keys, err := store.List(ctx, "topics/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[int64]int{}
-	for _, key := range slices.Sorted(slices.Values(keys)) {
-		rc, err := store.Open(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			id, err := orderID(sc.Bytes())
-			if err != nil {
-				t.Fatalf("object %s: %v", key, err)
-			}
-			ids[id]++
-		}
-	}
-	return len(keys), ids
-}
-
 // fileOrderIDs counts the order ids in the FileStreamSink's file.
-func fileOrderIDs(t *testing.T, path string) map[int64]int {
+func fileOrderIDs(t *testing.T, path string, n int) *idCounts {
 	t.Helper()
-	ids := map[int64]int{}
-	for _, line := range lines(t, path) {
-		if strings.TrimSpace(line) == "" {
+	ids := newIDCounts(n)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		id, err := orderID([]byte(line))
+		id, err := orderID(sc.Bytes())
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		ids[id]++
+		ids.add(id)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }

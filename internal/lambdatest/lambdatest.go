@@ -6,7 +6,11 @@
 // (POST /2015-03-31/functions/{name}/invocations, RequestResponse) that
 // the coordinator calls with SLUICE_INVOKER=lambda, in front of Runtimes.
 // Each invocation goes to one process waiting in GET next, as Lambda
-// routes one invocation to one execution environment.
+// routes one invocation to one execution environment. A function may have
+// several execution environments (NewEnvironment), each with its own
+// Runtime API, so that a test can kill one process and fail the
+// invocation it held (Exit), as Lambda reports a runtime that exits
+// mid-invocation.
 package lambdatest
 
 import (
@@ -32,12 +36,13 @@ import (
 type Runtime struct {
 	function string
 	srv      *httptest.Server
-	queue    chan *invocation
+	queue    chan *invocation // shared by the function's environments
 	closing  chan struct{}
-	seq      atomic.Int64
-	waiting  atomic.Int64 // processes blocked in GET next
+	seq      *atomic.Int64 // shared by the function's environments
+	waiting  atomic.Int64  // processes blocked in GET next
 
 	mu        sync.Mutex
+	exited    bool // Exit was called: the environment takes no more invocations
 	inflight  map[string]*invocation
 	firstNext time.Time
 	nexts     chan struct{} // closed at the first GET next
@@ -76,7 +81,20 @@ type Error struct {
 // ends. Register it before starting the function processes, so that their
 // cleanups (last in, first out) stop them before it closes.
 func NewRuntime(tb testing.TB, function string) *Runtime {
-	rt := &Runtime{function: function, queue: make(chan *invocation), closing: make(chan struct{}),
+	return newRuntime(tb, function, make(chan *invocation), new(atomic.Int64))
+}
+
+// NewEnvironment starts another execution environment of rt's function:
+// a Runtime API of its own for one more process, fed from the same
+// invocations as rt (Invoke on either, or the Service, reaches a process
+// of any environment that waits in GET next). It closes when the test
+// ends.
+func (rt *Runtime) NewEnvironment(tb testing.TB) *Runtime {
+	return newRuntime(tb, rt.function, rt.queue, rt.seq)
+}
+
+func newRuntime(tb testing.TB, function string, queue chan *invocation, seq *atomic.Int64) *Runtime {
+	rt := &Runtime{function: function, queue: queue, seq: seq, closing: make(chan struct{}),
 		inflight: map[string]*invocation{}, nexts: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", rt.next)
@@ -145,6 +163,34 @@ func (rt *Runtime) Invoke(ctx context.Context, payload []byte, timeout time.Dura
 	}
 }
 
+// Inflight is how many invocations the environment's process holds.
+func (rt *Runtime) Inflight() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.inflight)
+}
+
+// Exit tells the environment that its process is gone (the test killed
+// it): each invocation it held ends as Lambda ends an invocation whose
+// runtime exits, with an Unhandled error of type Runtime.ExitError, and
+// the environment takes no more invocations (start a new environment for
+// a new process). It returns the ids of the invocations it failed.
+func (rt *Runtime) Exit(reason string) []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.exited = true
+	var ids []string
+	for id, inv := range rt.inflight {
+		body, _ := json.Marshal(Error{ErrorType: "Runtime.ExitError",
+			ErrorMessage: fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", id, reason)})
+		inv.done <- Outcome{Body: body, Failed: true, ErrorTypeHeader: "Runtime.ExitError", Taken: inv.taken, Answered: time.Now()}
+		delete(rt.inflight, id)
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // WaitReady waits for the first GET next and returns when it came.
 func (rt *Runtime) WaitReady(tb testing.TB, d time.Duration) time.Time {
 	tb.Helper()
@@ -206,6 +252,17 @@ func (rt *Runtime) next(w http.ResponseWriter, r *http.Request) {
 	rt.waiting.Add(-1)
 	inv.taken = time.Now()
 	rt.mu.Lock()
+	if rt.exited || r.Context().Err() != nil {
+		// The process is gone: another environment takes the invocation.
+		rt.mu.Unlock()
+		go func() {
+			select {
+			case rt.queue <- inv:
+			case <-rt.closing:
+			}
+		}()
+		return
+	}
 	rt.inflight[inv.id] = inv
 	rt.mu.Unlock()
 	h := w.Header()
