@@ -28,9 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/sluicehq/sluice/coordinator"
 	"github.com/sluicehq/sluice/coordinator/console"
@@ -314,12 +312,7 @@ func newInvoker(ctx context.Context, s *setup, registry *connect.Registry, clien
 		if err != nil {
 			return nil, nil, fmt.Errorf("AWS configuration for the Lambda invoker: %w", err)
 		}
-		lc := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) {
-			if s.cfg.LambdaEndpoint != "" {
-				o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint)
-			}
-		})
-		return &awslambda.Lambda{Client: lc, SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
+		return &awslambda.Lambda{Client: lambdaClient(awsCfg, s.cfg.LambdaEndpoint), SourceFunction: s.cfg.LambdaSourceFunction, SinkFunction: s.cfg.LambdaSinkFunction}, nil, nil
 	}
 	opts := lease.Options{SafetyMargin: s.cfg.SafetyMargin, Logger: s.log, DisableTopicCreation: !s.cfg.TopicCreationEnable,
 		OpenOffsets: state.OffsetStoreOpener(client, s.cfg.ReplicationFactor)}
