@@ -7,8 +7,10 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -24,13 +26,14 @@ func TestMain(m *testing.M) { os.Exit(apicuriotest.Main(m)) }
 func TestApicurioRegisterLookupAndErrors(t *testing.T) {
 	reg := apicuriotest.Shared(t)
 	ctx := context.Background()
+	orders := uniqueSubject("apicurio-orders")
 	c := newTestClient(t, map[string]string{URLConfig: reg.URL})
 	s := Schema{Schema: orderSchema}
-	id, err := c.Register(ctx, "apicurio-orders-value", s, false)
+	id, err := c.Register(ctx, orders, s, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := c.Register(ctx, "apicurio-orders-value", s, false); err != nil || again != id {
+	if again, err := c.Register(ctx, orders, s, false); err != nil || again != id {
 		t.Fatalf("registering again = %d, %v, want %d", again, err, id)
 	}
 	if n := c.Requests(); n != 1 {
@@ -43,24 +46,24 @@ func TestApicurioRegisterLookupAndErrors(t *testing.T) {
 	if err != nil || got.Schema != orderSchema {
 		t.Fatalf("SchemaByID(%d) = %q, %v", id, got.Schema, err)
 	}
-	ss, err := c.Lookup(ctx, "apicurio-orders-value", s, false)
+	ss, err := c.Lookup(ctx, orders, s, false)
 	if err != nil || ss.ID != id || ss.Version != 1 {
 		t.Fatalf("Lookup = %+v, %v", ss, err)
 	}
-	latest, err := c.Latest(ctx, "apicurio-orders-value")
+	latest, err := c.Latest(ctx, orders)
 	if err != nil || latest.ID != id || latest.Version != 1 {
 		t.Fatalf("Latest = %+v, %v", latest, err)
 	}
-	if vs, err := c.Versions(ctx, "apicurio-orders-value"); err != nil || !slices.Equal(vs, []int{1}) {
+	if vs, err := c.Versions(ctx, orders); err != nil || !slices.Equal(vs, []int{1}) {
 		t.Fatalf("Versions = %v, %v", vs, err)
 	}
-	if subjects, err := c.Subjects(ctx); err != nil || !slices.Contains(subjects, "apicurio-orders-value") {
+	if subjects, err := c.Subjects(ctx); err != nil || !slices.Contains(subjects, orders) {
 		t.Fatalf("Subjects = %v, %v", subjects, err)
 	}
 	// Apicurio 2.4 has no GET /schemas (404): the client asks by id and
 	// then by schema, as Confluent's deserializers do.
 	c = newTestClient(t, map[string]string{URLConfig: reg.URL})
-	if ss, err := c.SchemaInSubject(ctx, "apicurio-orders-value", id); err != nil || ss.Version != 1 || ss.Schema.Schema != orderSchema {
+	if ss, err := c.SchemaInSubject(ctx, orders, id); err != nil || ss.Version != 1 || ss.Schema.Schema != orderSchema {
 		t.Fatalf("SchemaInSubject = %+v, %v", ss, err)
 	}
 
@@ -72,10 +75,10 @@ func TestApicurioRegisterLookupAndErrors(t *testing.T) {
 		{"unknown id", func() error { _, err := c.SchemaByID(ctx, 4242); return err }, ErrSchemaNotFound},
 		// Confluent answers 40401 (subject not found); Apicurio 40402.
 		{"latest of an unknown subject", func() error { _, err := c.Latest(ctx, "apicurio-nope-value"); return err }, ErrVersionNotFound},
-		{"unknown version", func() error { _, err := c.SchemaByVersion(ctx, "apicurio-orders-value", 7); return err }, ErrVersionNotFound},
+		{"unknown version", func() error { _, err := c.SchemaByVersion(ctx, orders, 7); return err }, ErrVersionNotFound},
 		// Confluent answers 40403 (schema not found); Apicurio 40401.
 		{"lookup of an unregistered schema", func() error {
-			_, err := c.Lookup(ctx, "apicurio-orders-value", Schema{Schema: `"string"`}, false)
+			_, err := c.Lookup(ctx, orders, Schema{Schema: `"string"`}, false)
 			return err
 		}, ErrSubjectNotFound},
 		{"invalid schema", func() error {
@@ -104,7 +107,7 @@ func TestApicurioCompatibility(t *testing.T) {
 	reg := apicuriotest.Shared(t)
 	ctx := context.Background()
 	c := newTestClient(t, map[string]string{URLConfig: reg.URL})
-	const subject = "apicurio-compat-value"
+	subject := uniqueSubject("apicurio-compat")
 	if _, err := c.Register(ctx, subject, Schema{Schema: orderSchema}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +169,12 @@ func TestApicurioDownAndBack(t *testing.T) {
 	if s, err := cold.SchemaByID(ctx, id); err != nil || s.Schema != orderSchema {
 		t.Fatalf("registry back: %q, %v", s.Schema, err)
 	}
+}
+
+// uniqueSubject names a subject that no earlier run of the test (-count)
+// used in the shared registry.
+func uniqueSubject(prefix string) string {
+	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-value"
 }
 
 // setCompatibility sets subject's compatibility level (PUT
