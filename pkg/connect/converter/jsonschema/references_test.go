@@ -12,6 +12,19 @@ import (
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
+// The schemas of TestSchemaReferences: Shipment refers to Address, Address
+// to Country.
+const (
+	country = `{"$id":"https://sluice.test/country.json","type":"object","title":"sluice.test.Country",` +
+		`"definitions":{"code":{"type":"string","pattern":"^[A-Z]{2}$"}},` +
+		`"properties":{"code":{"$ref":"#/definitions/code"}},"required":["code"]}`
+	address = `{"$id":"https://sluice.test/address.json","type":"object","title":"sluice.test.Address",` +
+		`"properties":{"city":{"type":"string"},"country":{"$ref":"country.json"}},"required":["city","country"]}`
+	shipment = `{"$id":"https://sluice.test/shipment.json","type":"object","title":"sluice.test.Shipment",` +
+		`"properties":{"from":{"$ref":"address.json"},"to":{"$ref":"https://sluice.test/address.json"},` +
+		`"weight":{"type":"number"}},"required":["from","to"]}`
+)
+
 // Schema references: a record's JSON schema refers ("$ref") to schemas
 // registered under other subjects, named in its "references" as
 // Confluent's JsonSchemaConverter resolves them: Shipment refers to
@@ -21,16 +34,6 @@ import (
 // reference and used both for the Connect schema and for validation.
 func TestSchemaReferences(t *testing.T) {
 	reg := srtest.Start(t)
-	const (
-		country = `{"$id":"https://sluice.test/country.json","type":"object","title":"sluice.test.Country",` +
-			`"definitions":{"code":{"type":"string","pattern":"^[A-Z]{2}$"}},` +
-			`"properties":{"code":{"$ref":"#/definitions/code"}},"required":["code"]}`
-		address = `{"$id":"https://sluice.test/address.json","type":"object","title":"sluice.test.Address",` +
-			`"properties":{"city":{"type":"string"},"country":{"$ref":"country.json"}},"required":["city","country"]}`
-		shipment = `{"$id":"https://sluice.test/shipment.json","type":"object","title":"sluice.test.Shipment",` +
-			`"properties":{"from":{"$ref":"address.json"},"to":{"$ref":"https://sluice.test/address.json"},` +
-			`"weight":{"type":"number"}},"required":["from","to"]}`
-	)
 	if _, _, err := reg.RegisterSchema("country", sr.Schema{Schema: country, Type: sr.TypeJSON}); err != nil {
 		t.Fatal(err)
 	}
