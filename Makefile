@@ -17,6 +17,7 @@ TESTFLAGS ?= -count=1 -timeout 15m
 .PHONY: hdfs-tools test-hdfs
 .PHONY: all build run test test-race bench bench-smoke bench-pipeline bench-export bench-coordinator bench-coordinator-rest tools vet clean
 .PHONY: registry-venv registry-vectors test-registry-compat
+.PHONY: registry test-registry
 .PHONY: mosquitto opensearch test-search bench-mqtt bench-search
 .PHONY: elasticsearch
 .PHONY: schemathesis test-openapi
@@ -270,6 +271,31 @@ registry-vectors: registry-venv
 
 test-registry-compat: registry-venv
 	$(GO) run ./internal/registrycompat $(SR_VENV)/bin/python
+
+# A real Schema Registry: Apicurio Registry 2.4.2.Final (its
+# Confluent-compatible API), built from Maven Central with Quarkus's Maven
+# plugin (internal/apicuriotest/server) into the cache; a JDK and Maven
+# build and run it. test-registry runs the client's and the converters'
+# registry tests against it (build tag apicurio; see internal/apicuriotest).
+APICURIO_VERSION ?= 2.4.2.Final
+APICURIO_HOME    ?= $(HOME)/.cache/sluice/apicurio-registry-$(APICURIO_VERSION)
+APICURIO_PKGS     = ./internal/apicuriotest ./pkg/schemaregistry ./pkg/connect/converter/avro ./pkg/connect/converter/jsonschema ./pkg/connect/converter/protobuf
+
+registry:
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing a JDK and Maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
+	@test -f $(APICURIO_HOME)/quarkus-run.jar || { \
+	  echo "building Apicurio Registry $(APICURIO_VERSION) into $(APICURIO_HOME)"; \
+	  tmp=$$(mktemp -d) && cp -r internal/apicuriotest/server/. $$tmp/ && \
+	  MAVEN_OPTS=-Xmx512m mvn -q -B -ntp -f $$tmp/pom.xml package -DskipTests && \
+	  rm -rf $(APICURIO_HOME) && mkdir -p $$(dirname $(APICURIO_HOME)) && \
+	  cp -r $$tmp/target/quarkus-app $(APICURIO_HOME) && rm -rf $$tmp; }
+
+test-registry: registry
+	$(GO) vet -tags apicurio $(APICURIO_PKGS)
+	SLUICE_APICURIO_HOME=$(APICURIO_HOME) $(GO) test -tags apicurio -p 1 $(TESTFLAGS) -run Apicurio $(APICURIO_PKGS)
 
 # The REST API against its OpenAPI document (coordinator/rest/openapi.json):
 # schemathesis from PyPI, in a virtualenv, fuzzes a coordinator process in

@@ -18,9 +18,9 @@ import (
 )
 
 // These tests run against franz-go's srfake, an in-process implementation
-// of Confluent's REST API (no real registry runs on this machine, see the
-// README), and against recorded answers of Confluent's registry for the
-// error cases that srfake does not produce.
+// of Confluent's REST API, and against recorded answers of Confluent's
+// registry for the error cases that srfake does not produce; apicurio_test.go
+// runs the client against a real registry (make test-registry).
 
 const orderSchema = `{"type":"record","name":"Order","namespace":"sluice.test","fields":[{"name":"id","type":"long"}]}`
 

@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,14 +110,37 @@ func dataErrorf(format string, args ...any) error {
 }
 
 // compile parses a JSON schema's text into its ordered form and a
-// validator.
-func compile(text string) (any, *js.Schema, error) {
+// validator. refs are the schemas its references name (parsed), added to
+// the validator under their reference names, which its "$ref"s use.
+func compile(text string, refs map[string]any) (any, *js.Schema, error) {
 	doc, err := parseOrdered([]byte(text))
 	if err != nil {
 		return nil, nil, err
 	}
 	comp := js.NewCompiler()
 	comp.DefaultDraft(js.Draft7)
+	added := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		ref := refs[name]
+		// Under its reference name, and under its absolute $id, which
+		// references relative to another $id resolve to (two references
+		// may name one schema).
+		urls := []string{name}
+		if o, ok := ref.(*object); ok {
+			if id := o.str("$id"); strings.Contains(id, "://") {
+				urls = append(urls, id)
+			}
+		}
+		for _, u := range urls {
+			if added[u] {
+				continue
+			}
+			added[u] = true
+			if err := comp.AddResource(u, toPlain(ref)); err != nil {
+				return nil, nil, fmt.Errorf("referenced schema %s: %w", name, err)
+			}
+		}
+	}
 	if err := comp.AddResource("schema.json", toPlain(doc)); err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +189,7 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	s, version, err := c.serde.ReaderSchema(ctx, c.client, topic, c.isKey, id, func(s schemaregistry.Schema) (string, error) {
-		if doc, _, err := compile(s.Schema); err == nil {
+		if doc, err := parseOrdered([]byte(s.Schema)); err == nil {
 			if o, ok := doc.(*object); ok {
 				return o.str("title"), nil
 			}
@@ -177,11 +202,15 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	if s.Type != schemaregistry.TypeJSON {
 		return nil, dataErrorf("schema id %d is a %s schema, not JSON", id, s.Type)
 	}
-	doc, v, err := compile(s.Schema)
+	refs := map[string]any{}
+	if err := c.references(ctx, s.References, refs); err != nil {
+		return nil, schemaregistry.ConverterError(fmt.Sprintf("Converting byte[] to Kafka Connect data failed due to serialization error of topic %s: the references of schema id %d", topic, id), err)
+	}
+	doc, v, err := compile(s.Schema, refs)
 	if err != nil {
 		return nil, dataErrorf("schema id %d is not a valid JSON schema: %v", id, err)
 	}
-	cs, err := (&schemaCtx{root: doc}).toConnect(doc, false)
+	cs, err := (&schemaCtx{root: doc, refs: refs}).toConnect(doc, false)
 	if err != nil {
 		return nil, dataErrorf("JSON schema id %d is not supported: %v", id, err)
 	}
@@ -196,6 +225,45 @@ func (c *Converter) reader(topic string, id int) (*reader, error) {
 	c.readers[id] = r
 	c.mu.Unlock()
 	return r, nil
+}
+
+// references fetches the schemas that refs name (each a subject's
+// version, as Confluent's JsonSchema resolves its references), and theirs
+// in turn, into out by reference name: each subject version once, however
+// many references name it.
+func (c *Converter) references(ctx context.Context, refs []schemaregistry.SchemaReference, out map[string]any) error {
+	type subjectVersion struct {
+		subject string
+		version int
+	}
+	fetched := map[subjectVersion]schemaregistry.SubjectSchema{}
+	var walk func([]schemaregistry.SchemaReference) error
+	walk = func(refs []schemaregistry.SchemaReference) error {
+		for _, ref := range refs {
+			if _, done := out[ref.Name]; done {
+				continue
+			}
+			sv := subjectVersion{ref.Subject, ref.Version}
+			ss, ok := fetched[sv]
+			if !ok {
+				var err error
+				if ss, err = c.client.SchemaByVersion(ctx, ref.Subject, ref.Version); err != nil {
+					return fmt.Errorf("reference %s (subject %s, version %d): %w", ref.Name, ref.Subject, ref.Version, err)
+				}
+				fetched[sv] = ss
+			}
+			doc, err := parseOrdered([]byte(ss.Schema.Schema))
+			if err != nil {
+				return &data.Error{Msg: fmt.Sprintf("reference %s (subject %s, version %d) is not valid JSON: %v", ref.Name, ref.Subject, ref.Version, err)}
+			}
+			out[ref.Name] = doc
+			if err := walk(ss.Schema.References); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(refs)
 }
 
 // FromConnectData writes value as JSON in Confluent's wire format,
@@ -243,7 +311,7 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writerEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, validator, err := compile(string(text))
+	_, validator, err := compile(string(text), nil)
 	if err != nil {
 		return nil, dataErrorf("the JSON schema of %s does not compile: %v", s, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"math/big"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,31 +28,67 @@ const (
 	OneOfName = "io.confluent.connect.json.OneOf"
 )
 
-// schemaCtx resolves local references ("#/definitions/x", "#/$defs/x").
+// schemaCtx resolves references: local ones ("#/definitions/x",
+// "#/$defs/x") in the document being mapped (root), and those naming
+// another schema ("address.json", "address.json#/definitions/x") in refs,
+// the schemas of the root schema's registry references by reference name.
 type schemaCtx struct {
 	root  any
+	refs  map[string]any
 	depth int
 }
 
-func (c *schemaCtx) resolve(ref string) (any, error) {
-	if !strings.HasPrefix(ref, "#") {
-		return nil, fmt.Errorf("only local references are supported, not %q", ref)
+// resolve returns the document ref points into and its target.
+func (c *schemaCtx) resolve(ref string) (doc, target any, err error) {
+	base, frag, _ := strings.Cut(ref, "#")
+	doc = c.root
+	if base != "" {
+		var ok bool
+		if doc, ok = c.lookup(base); !ok {
+			return nil, nil, fmt.Errorf("reference %q names no schema reference of the schema", ref)
+		}
 	}
-	var cur any = c.root
-	for _, part := range strings.Split(strings.TrimPrefix(ref, "#"), "/") {
+	cur := doc
+	for _, part := range strings.Split(frag, "/") {
 		if part == "" {
 			continue
 		}
 		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
 		o, ok := cur.(*object)
 		if !ok {
-			return nil, fmt.Errorf("reference %q does not resolve", ref)
+			return nil, nil, fmt.Errorf("reference %q does not resolve", ref)
 		}
 		if cur, ok = o.get(part); !ok {
-			return nil, fmt.Errorf("reference %q does not resolve", ref)
+			return nil, nil, fmt.Errorf("reference %q does not resolve", ref)
 		}
 	}
-	return cur, nil
+	return doc, cur, nil
+}
+
+// lookup finds the referenced schema that base names: by its reference
+// name, or by the URL base resolves to against the current document's $id.
+func (c *schemaCtx) lookup(base string) (any, bool) {
+	if d, ok := c.refs[base]; ok {
+		return d, true
+	}
+	o, _ := c.root.(*object)
+	if o == nil || o.str("$id") == "" {
+		return nil, false
+	}
+	id, err := url.Parse(o.str("$id"))
+	if err != nil {
+		return nil, false
+	}
+	want, err := id.Parse(base)
+	if err != nil {
+		return nil, false
+	}
+	for name, d := range c.refs {
+		if u, err := id.Parse(name); err == nil && u.String() == want.String() {
+			return d, true
+		}
+	}
+	return nil, false
 }
 
 // toConnect maps a JSON schema to a Connect schema as Confluent's
@@ -72,10 +109,14 @@ func (c *schemaCtx) toConnect(s any, optional bool) (*data.Schema, error) {
 		return nil, fmt.Errorf("unsupported schema %v", s)
 	}
 	if ref := o.str("$ref"); ref != "" {
-		target, err := c.resolve(ref)
+		doc, target, err := c.resolve(ref)
 		if err != nil {
 			return nil, err
 		}
+		// The target's own local references are into its document.
+		saved := c.root
+		c.root = doc
+		defer func() { c.root = saved }()
 		return c.toConnect(target, optional)
 	}
 	for _, k := range []string{"oneOf", "anyOf"} {
