@@ -93,7 +93,6 @@ func TestValidateExactlyOnceKeys(t *testing.T) {
 // exactly once, while PUT /connectors/{name}/fence fences its running
 // leases again and again.
 func TestExactlyOnceDatagenSurvivesFencing(t *testing.T) {
-	kafkatest.SkipUnderRaceForSaramaTxn(t) // fenced producers fail with records in flight
 	k := kafkatest.Start(t, 2)
 	cfg := testConfig()
 	cfg.ExactlyOnce = env.ExactlyOnce{ExactlyOnceSourceSupport: "enabled"}

@@ -1723,7 +1723,7 @@ func (p *asyncProducer) maybeTransitionToErrorState(err error) error {
 		// would make the abort fail.
 		return nil
 	}
-	if p.txnmgr.coordinatorSupportsBumpingEpoch {
+	if p.txnmgr.coordinatorSupportsBumpingEpoch.Load() {
 		p.txnmgr.epochBumpRequired.Store(true)
 	}
 	return p.txnmgr.transitionTo(ProducerTxnFlagInError|ProducerTxnFlagAbortableError, err)

@@ -83,19 +83,24 @@ type transactionManager struct {
 
 	// when kafka cluster is at least 2.5.0.
 	// used to recover when producer failed.
-	coordinatorSupportsBumpingEpoch bool
+	// Set by initProducerId, read by the producer's error path, so it is
+	// atomic.
+	coordinatorSupportsBumpingEpoch atomic.Bool
 
 	// When producer need to bump it's epoch. Produce errors set it from
 	// brokerProducer goroutines, so it is atomic.
 	epochBumpRequired atomic.Bool
+	// Ensure that status and lastError are never accessed with a
+	// race-condition: transitionTo writes both under statusLock, and every
+	// read goes through currentTxnStatus or txnStatusAndError.
+	// statusLock is the innermost lock: nothing is locked while it is held.
+	statusLock sync.RWMutex
+	status     ProducerTxnStatusFlag
 	// Record last seen error.
 	lastError error
 
-	// Ensure that status is never accessed with a race-condition.
-	statusLock sync.RWMutex
-	status     ProducerTxnStatusFlag
-
 	// Ensure that only one goroutine will update partitions in current transaction.
+	// Lock order: mutex, then partitionInTxnLock, then statusLock.
 	partitionInTxnLock            sync.Mutex
 	pendingPartitionsInCurrentTxn topicPartitionSet
 	partitionsInCurrentTxn        topicPartitionSet
@@ -233,6 +238,15 @@ func (t *transactionManager) currentTxnStatus() ProducerTxnStatusFlag {
 	return t.status
 }
 
+// txnStatusAndError returns the current status and the error that led to it
+// (nil unless the status is in error), read together under statusLock.
+func (t *transactionManager) txnStatusAndError() (ProducerTxnStatusFlag, error) {
+	t.statusLock.RLock()
+	defer t.statusLock.RUnlock()
+
+	return t.status, t.lastError
+}
+
 // Try to transition to a valid status and return an error otherwise.
 func (t *transactionManager) transitionTo(target ProducerTxnStatusFlag, err error) error {
 	t.statusLock.Lock()
@@ -304,12 +318,13 @@ func (t *transactionManager) addOffsetsToTxn(offsetsToAdd map[string][]*Partitio
 	t.mutex.Lock()
 	defer t.mutex.Unlock()
 
-	if t.currentTxnStatus()&ProducerTxnFlagInTransaction == 0 {
+	status, lastError := t.txnStatusAndError()
+	if status&ProducerTxnFlagInTransaction == 0 {
 		return ErrTransactionNotReady
 	}
 
-	if t.currentTxnStatus()&ProducerTxnFlagFatalError != 0 {
-		return t.lastError
+	if status&ProducerTxnFlagFatalError != 0 {
+		return lastError
 	}
 
 	key := newGroupMetadataKey(groupMetadata)
@@ -560,7 +575,7 @@ func (t *transactionManager) initProducerId() (int64, int16, error) {
 			req.Version = 3
 		}
 		isEpochBump = t.producerID != noProducerID && t.producerEpoch != noProducerEpoch
-		t.coordinatorSupportsBumpingEpoch = true
+		t.coordinatorSupportsBumpingEpoch.Store(true)
 		req.ProducerID = t.producerID
 		req.ProducerEpoch = t.producerEpoch
 	} else if t.client.Config().Version.IsAtLeast(V2_4_0_0) {
@@ -676,7 +691,7 @@ func isRetriableTxnError(err KError) bool {
 
 // if kafka cluster is at least 2.5.0 mark txnmngr to bump epoch else mark it as fatal.
 func (t *transactionManager) abortableErrorIfPossible(err error) error {
-	if t.coordinatorSupportsBumpingEpoch {
+	if t.coordinatorSupportsBumpingEpoch.Load() {
 		t.epochBumpRequired.Store(true)
 		return t.transitionTo(ProducerTxnFlagInError|ProducerTxnFlagAbortableError, err)
 	}
@@ -698,8 +713,10 @@ func (t *transactionManager) completeTransaction() error {
 	}
 
 	t.epochBumpRequired.Store(false)
+	t.partitionInTxnLock.Lock()
 	t.partitionsInCurrentTxn = topicPartitionSet{}
 	t.pendingPartitionsInCurrentTxn = topicPartitionSet{}
+	t.partitionInTxnLock.Unlock()
 	t.offsetsInCurrentTxn = map[groupMetadataKey]topicPartitionOffsets{}
 	t.groupMetadataInCurrentTxn = map[groupMetadataKey]*ConsumerGroupMetadata{}
 	t.offsetsAddedToTxn = false
@@ -797,15 +814,16 @@ func (t *transactionManager) finishTransaction(commit bool) error {
 	defer t.mutex.Unlock()
 
 	// Ensure no error when committing or aborting
-	if commit && t.currentTxnStatus()&ProducerTxnFlagInError != 0 {
-		return t.lastError
-	} else if !commit && t.currentTxnStatus()&ProducerTxnFlagFatalError != 0 {
-		return t.lastError
+	status, lastError := t.txnStatusAndError()
+	if commit && status&ProducerTxnFlagInError != 0 {
+		return lastError
+	} else if !commit && status&ProducerTxnFlagFatalError != 0 {
+		return lastError
 	}
 
 	// if nothing has been added to the transaction on the brokers and a commit
 	// has no offsets to add, don't do anything.
-	if len(t.partitionsInCurrentTxn) == 0 && !t.offsetsAddedToTxn &&
+	if !t.anyPartitionInTxn() && !t.offsetsAddedToTxn &&
 		(!commit || len(t.offsetsInCurrentTxn) == 0) {
 		// There is no EndTxn to send, but a required epoch bump must still
 		// happen. Otherwise the producer stays in Initializing.
@@ -830,8 +848,8 @@ func (t *transactionManager) finishTransaction(commit bool) error {
 		}
 	}
 
-	if t.currentTxnStatus()&ProducerTxnFlagFatalError != 0 {
-		return t.lastError
+	if status, lastError := t.txnStatusAndError(); status&ProducerTxnFlagFatalError != 0 {
+		return lastError
 	}
 
 	if err := t.endTxn(commit); err != nil {
@@ -863,6 +881,15 @@ func (t *transactionManager) maybeAddPartitionToCurrentTxn(topic string, partiti
 	t.pendingPartitionsInCurrentTxn[tp] = struct{}{}
 }
 
+// anyPartitionInTxn reports whether a partition has been added to the
+// current transaction on the coordinator.
+func (t *transactionManager) anyPartitionInTxn() bool {
+	t.partitionInTxnLock.Lock()
+	defer t.partitionInTxnLock.Unlock()
+
+	return len(t.partitionsInCurrentTxn) > 0
+}
+
 // allPartitionsInTxn reports whether every partition in the set has been
 // added to the current transaction.
 func (t *transactionManager) allPartitionsInTxn(set *produceSet) bool {
@@ -877,11 +904,16 @@ func (t *transactionManager) allPartitionsInTxn(set *produceSet) bool {
 
 // Makes a request to kafka to add a list of partitions to the current transaction.
 func (t *transactionManager) publishTxnPartitions() error {
+	// The producer id and epoch are guarded by mutex, which is taken before
+	// partitionInTxnLock (finishTransaction holds mutex while it resets the
+	// partition sets), so they are read before partitionInTxnLock is taken.
+	producerID, producerEpoch := t.getProducerID()
+
 	t.partitionInTxnLock.Lock()
 	defer t.partitionInTxnLock.Unlock()
 
-	if t.currentTxnStatus()&ProducerTxnFlagInError != 0 {
-		return t.lastError
+	if status, lastError := t.txnStatusAndError(); status&ProducerTxnFlagInError != 0 {
+		return lastError
 	}
 
 	if len(t.pendingPartitionsInCurrentTxn) == 0 {
@@ -935,8 +967,8 @@ func (t *transactionManager) publishTxnPartitions() error {
 		}
 		request := &AddPartitionsToTxnRequest{
 			TransactionalID: t.transactionalID,
-			ProducerID:      t.producerID,
-			ProducerEpoch:   t.producerEpoch,
+			ProducerID:      producerID,
+			ProducerEpoch:   producerEpoch,
 			TopicPartitions: t.pendingPartitionsInCurrentTxn.mapToRequest(),
 		}
 		if t.client.Config().Version.IsAtLeast(V2_8_0_0) {
