@@ -82,20 +82,19 @@ type txn struct {
 	commit, abort bool
 }
 
-// offsetStore returns the store the exactly-once lease reads its offsets
-// from: the executor's, if it is on the lease's offsets topic, else one
-// opened with Options.OpenOffsets.
-func (r *run) offsetStore(ctx context.Context) (offsets.Store, func(), error) {
-	x := r.lease.ExactlyOnce
-	if t, ok := r.e.offsets.(interface{ Topic() string }); ok && t.Topic() == x.OffsetsTopic {
+// offsetStore returns the store of the offsets topic topic (an
+// exactly-once lease's, or a connector's own): the executor's, if it is on
+// that topic, else one opened with Options.OpenOffsets.
+func (r *run) offsetStore(ctx context.Context, topic string) (offsets.Store, func(), error) {
+	if t, ok := r.e.offsets.(interface{ Topic() string }); ok && t.Topic() == topic {
 		return r.e.offsets, func() {}, nil
 	}
 	if r.e.opts.OpenOffsets == nil {
-		return nil, nil, fmt.Errorf("%w: the executor cannot read the offsets topic %s (no OpenOffsets)", ErrBadLease, x.OffsetsTopic)
+		return nil, nil, fmt.Errorf("%w: the executor cannot read the offsets topic %s (no OpenOffsets)", ErrBadLease, topic)
 	}
-	s, err := r.e.opts.OpenOffsets(ctx, x.OffsetsTopic)
+	s, err := r.e.opts.OpenOffsets(ctx, topic)
 	if err != nil {
-		return nil, nil, connect.Retriable(fmt.Errorf("opening the offsets topic %s: %w", x.OffsetsTopic, err))
+		return nil, nil, connect.Retriable(fmt.Errorf("opening the offsets topic %s: %w", topic, err))
 	}
 	closer := func() {}
 	if c, ok := s.(interface{ Close() error }); ok {
