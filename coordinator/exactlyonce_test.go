@@ -237,9 +237,9 @@ func kcatCountCommitted(t *testing.T, broker, topic string) int {
 // partition either topic holds, with the connector's topic's offset (null
 // for a partition only the worker's holds), as Kafka Connect 4.1 answers
 // (conformance.TestConnectorOffsetsTopicMatchesConnect). Leases read the
-// connector's topic; with exactly-once disabled they also write the
-// worker's after it (Connect's regular source task), with it enabled they
-// write the connector's only, in the transaction.
+// connector's topic and write it, then the worker's (Connect's secondary
+// store; with exactly-once, the connector's in the transaction, the
+// worker's after the commit).
 func TestConnectorOwnOffsetsTopic(t *testing.T) {
 	tests := []struct {
 		name string
@@ -316,13 +316,9 @@ func testConnectorOwnOffsetsTopic(t *testing.T, eos bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if eos {
-		// The leases wrote to the connector's topic only.
-		if len(worker) != 1 {
-			t.Fatalf("the worker's offsets topic holds %+v, want the stale partition only", worker)
-		}
-	} else if len(worker) != 2 || fmt.Sprint(worker[offsets.PartitionID(task)].Offset["seq"]) != fmt.Sprint(n) {
-		// Each lease wrote the connector's topic, then the worker's.
+	// Each lease wrote the connector's topic (in its transaction with
+	// exactly-once), then the worker's.
+	if len(worker) != 2 || fmt.Sprint(worker[offsets.PartitionID(task)].Offset["seq"]) != fmt.Sprint(n) {
 		t.Fatalf("the worker's offsets topic holds %+v, want the stale partition and the task's at seq %d", worker, n)
 	}
 

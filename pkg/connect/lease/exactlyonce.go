@@ -183,12 +183,36 @@ func (s *sourceLease) commitTxn(ctx context.Context) error {
 		return txnError(err)
 	}
 	s.txn.open = false
+	s.mirrorOffsets(ctx)
 	for _, e := range s.entries {
 		s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
 	}
 	s.entries, s.pending = nil, map[string]int{}
 	s.uncommitted = counts{}
 	return s.commitRecords(ctx)
+}
+
+// mirrorOffsets writes the committed transaction's source offsets to the
+// worker's offsets topic too when the lease's offsets topic is another
+// (the connector's own), as Connect's exactly-once task does: its
+// ConnectorOffsetBackingStore writes the worker's store after the
+// connector's, best effort, outside the transaction. A failure is logged.
+func (s *sourceLease) mirrorOffsets(ctx context.Context) {
+	if s.txn.store == s.e.offsets {
+		return
+	}
+	var set []offsets.Entry
+	for _, e := range s.entries {
+		if e.Offset != nil {
+			set = append(set, e)
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	if err := s.e.offsets.Write(ctx, s.lease.Connector, set); err != nil {
+		s.log.Warn("writing source offsets to the worker's offsets topic (the connector's own topic has them)", "error", err)
+	}
 }
 
 // abortTxn aborts the open transaction: its records and offsets are
