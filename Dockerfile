@@ -23,6 +23,9 @@
 FROM --platform=$BUILDPLATFORM golang:1.26@sha256:3aff6657219a4d9c14e27fb1d8976c49c29fddb70ba835014f477e1c70636647 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces the Kafka client with the patched copy in third_party/sarama
+# (see its README.md); go mod download reads that module's go.mod.
+COPY third_party/sarama/go.mod third_party/sarama/
 RUN go mod download
 COPY . .
 ARG TARGETOS=linux

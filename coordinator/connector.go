@@ -570,8 +570,13 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 		Budget:          lease.Budget{MaxTime: lease.Duration(work)},
 		Ranges:          ranges,
 	}
-	if kind == lease.KindSource && cfg.ExactlyOnce.Enabled() {
+	switch {
+	case kind == lease.KindSource && cfg.ExactlyOnce.Enabled():
 		l.ExactlyOnce = exactlyOnce(cfg, t.cr.name, t.id, t.cr.config)
+	case kind == lease.KindSource:
+		// Connect's regular source task: the connector's own
+		// offsets.storage.topic first, the worker's second.
+		l.OffsetsTopic = t.cr.c.ownOffsetsTopic(t.cr.config)
 	}
 	return l
 }

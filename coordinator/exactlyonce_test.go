@@ -93,7 +93,6 @@ func TestValidateExactlyOnceKeys(t *testing.T) {
 // exactly once, while PUT /connectors/{name}/fence fences its running
 // leases again and again.
 func TestExactlyOnceDatagenSurvivesFencing(t *testing.T) {
-	kafkatest.SkipUnderRaceForSaramaTxn(t) // fenced producers fail with records in flight
 	k := kafkatest.Start(t, 2)
 	cfg := testConfig()
 	cfg.ExactlyOnce = env.ExactlyOnce{ExactlyOnceSourceSupport: "enabled"}
@@ -231,17 +230,37 @@ func kcatCountCommitted(t *testing.T, broker, topic string) int {
 	return strings.Count(string(out), "\n")
 }
 
-// A source connector with its own offsets.storage.topic under
-// exactly-once support keeps its offsets there: GET, PATCH and DELETE
-// /connectors/{name}/offsets read and write that topic, with the worker's
-// as Connect's secondary store. GET lists every partition either topic
-// holds, with the connector's topic's offset (null for a partition only the
-// worker's holds), as Kafka Connect 4.1 answers
-// (conformance.TestConnectorOffsetsTopicMatchesConnect).
+// A source connector with its own offsets.storage.topic keeps its
+// offsets there, with exactly-once support enabled or disabled (KIP-618):
+// GET, PATCH and DELETE /connectors/{name}/offsets read and write that
+// topic, with the worker's as Connect's secondary store. GET lists every
+// partition either topic holds, with the connector's topic's offset (null
+// for a partition only the worker's holds), as Kafka Connect 4.1 answers
+// (conformance.TestConnectorOffsetsTopicMatchesConnect). Leases read the
+// connector's topic and write it, then the worker's (Connect's secondary
+// store; with exactly-once, the connector's in the transaction, the
+// worker's after the commit).
 func TestConnectorOwnOffsetsTopic(t *testing.T) {
+	tests := []struct {
+		name string
+		eos  string
+	}{
+		{name: "exactly-once enabled", eos: "enabled"},
+		{name: "exactly-once disabled", eos: "disabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testConnectorOwnOffsetsTopic(t, tt.eos == "enabled")
+		})
+	}
+}
+
+func testConnectorOwnOffsetsTopic(t *testing.T, eos bool) {
 	k := kafkatest.Start(t, 1)
 	cfg := testConfig()
-	cfg.ExactlyOnce = env.ExactlyOnce{ExactlyOnceSourceSupport: "enabled"}
+	if eos {
+		cfg.ExactlyOnce = env.ExactlyOnce{ExactlyOnceSourceSupport: "enabled"}
+	}
 	cfg.GroupID = "connect-cluster"
 	coord := build(t, k, cfg, setup{opts: &lease.Options{SafetyMargin: cfg.SafetyMargin,
 		OpenOffsets: state.OffsetStoreOpener(k.Client, -1)}})
@@ -281,14 +300,26 @@ func TestConnectorOwnOffsetsTopic(t *testing.T) {
 			task = o.Partition
 		}
 	}
-	// The leases wrote to the connector's topic only.
 	own, err := state.NewOffsetStore(ctx, k.Client, kafka.TopicSpec{Name: ownTopic})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer own.Close()
-	if e, _ := k.Offsets.Load(ctx, name); len(e) != 1 {
-		t.Fatalf("the worker's offsets topic holds %+v, want the stale partition only", e)
+	ownTask, err := own.Load(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ownTask) != 1 || fmt.Sprint(ownTask[offsets.PartitionID(task)].Offset["seq"]) != fmt.Sprint(n) {
+		t.Fatalf("the connector's topic holds %+v, want the task's partition at seq %d", ownTask, n)
+	}
+	worker, err := k.Offsets.Load(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each lease wrote the connector's topic (in its transaction with
+	// exactly-once), then the worker's.
+	if len(worker) != 2 || fmt.Sprint(worker[offsets.PartitionID(task)].Offset["seq"]) != fmt.Sprint(n) {
+		t.Fatalf("the worker's offsets topic holds %+v, want the stale partition and the task's at seq %d", worker, n)
 	}
 
 	// PATCH writes to both topics; DELETE removes from both.

@@ -15,17 +15,24 @@ import (
 )
 
 // A source connector's offsets are in the worker's offsets topic, or, for
-// a connector with its own offsets.storage.topic under exactly-once
-// support (whose leases write and read that topic: lease.ExactlyOnce),
-// in both: the connector's topic first, the worker's second, as in
-// Connect's ConnectorOffsetBackingStore.
+// a connector with its own offsets.storage.topic (whose leases read that
+// topic and write it first, then the worker's: lease.Lease.OffsetsTopic,
+// or lease.ExactlyOnce under exactly-once support), in both: the
+// connector's topic first, the worker's second, as in Connect's
+// ConnectorOffsetBackingStore (Worker.offsetStoreForRegularSourceConnector
+// and offsetStoreForExactlyOnceSourceConnector).
 
 // ownOffsetsTopic is the connector's own offsets topic: its
-// offsets.storage.topic with exactly-once support enabled, unless that is
-// the worker's topic; "" if it has none.
+// offsets.storage.topic, unless that is the worker's topic or the
+// worker's offsets are not in Kafka (standalone mode, whose file store
+// Connect's StandaloneConfig never pairs with a connector's topic); ""
+// if it has none. With exactly-once support disabled, as enabled.
 func (c *Coordinator) ownOffsetsTopic(props map[string]string) string {
 	topic := strings.TrimSpace(props[connect.OffsetsTopicConfig])
-	if !c.cfg.ExactlyOnce.Enabled() || c.d.Kafka == nil || topic == cmp.Or(c.cfg.OffsetStorageTopic, state.DefaultOffsetTopic) {
+	if topic == "" || c.d.Kafka == nil || topic == cmp.Or(c.cfg.OffsetStorageTopic, state.DefaultOffsetTopic) {
+		return ""
+	}
+	if _, inKafka := c.d.Offsets.(interface{ Topic() string }); !inKafka {
 		return ""
 	}
 	return topic
@@ -77,12 +84,10 @@ func (c *Coordinator) sourceOffsets(ctx context.Context, name string, props map[
 }
 
 // writeSourceOffsets writes a source connector's offsets (nil offsets
-// remove partitions). With its own topic, in Connect's order: the removals
-// to the worker's topic, then everything to the connector's, then the
-// offsets to the worker's, so that a partition removed from the
-// connector's topic is never left in the worker's alone. Only the first
-// two writes decide the outcome; the last, as Connect's secondary write,
-// is logged if it fails.
+// remove partitions). With its own topic, in Connect's order
+// (offsets.WriteConnectorFirst): the removals to the worker's topic, then
+// everything to the connector's, then the offsets to the worker's; the
+// last, as Connect's secondary write, is logged if it fails.
 func (c *Coordinator) writeSourceOffsets(ctx context.Context, name string, props map[string]string, entries []offsets.Entry) error {
 	own, err := c.openOwnOffsets(ctx, props)
 	if err != nil {
@@ -92,26 +97,7 @@ func (c *Coordinator) writeSourceOffsets(ctx context.Context, name string, props
 		return c.d.Offsets.Write(ctx, name, entries)
 	}
 	defer own.Close()
-	var removed, set []offsets.Entry
-	for _, e := range entries {
-		if e.Offset == nil {
-			removed = append(removed, e)
-		} else {
-			set = append(set, e)
-		}
-	}
-	if len(removed) > 0 {
-		if err := c.d.Offsets.Write(ctx, name, removed); err != nil {
-			return err
-		}
-	}
-	if err := own.Write(ctx, name, entries); err != nil {
-		return err
-	}
-	if len(set) > 0 {
-		if err := c.d.Offsets.Write(ctx, name, set); err != nil {
-			c.log.Warn("writing offsets to the worker's offsets topic (the connector's own topic has them)", "connector", name, "error", err)
-		}
-	}
-	return nil
+	return offsets.WriteConnectorFirst(ctx, own, c.d.Offsets, name, entries, func(err error) {
+		c.log.Warn("writing offsets to the worker's offsets topic (the connector's own topic has them)", "connector", name, "error", err)
+	})
 }

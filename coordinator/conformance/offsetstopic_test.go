@@ -17,18 +17,35 @@ import (
 
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/realkafka"
+	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/pkg/offsets"
 )
 
-// TestConnectorOffsetsTopicMatchesConnect runs an exactly-once
-// FileStreamSource with its own offsets.storage.topic on Apache Kafka
-// Connect (exactly.once.source.support=enabled), then on a Sluice
-// coordinator on the same topics, then on Connect again.
+// TestConnectorOffsetsTopicMatchesConnect runs a FileStreamSource with
+// its own offsets.storage.topic on Apache Kafka Connect, then on a Sluice
+// coordinator on the same topics, then on Connect again, with
+// exactly.once.source.support enabled and disabled (KIP-618 gives a
+// connector its own offsets topic in both).
 // GET /connectors/{name}/offsets must give the same answer on both,
 // including a partition of the connector that only the worker's offsets
 // topic holds; each runtime resumes from the position the other committed
 // to the connector's topic, and a read_committed consumer sees every line
-// once.
+// once. Each runtime also writes the position to the worker's offsets
+// topic (Connect's secondary store).
 func TestConnectorOffsetsTopicMatchesConnect(t *testing.T) {
+	tests := []struct {
+		name string
+		eos  bool
+	}{
+		{name: "exactly-once enabled", eos: true},
+		{name: "exactly-once disabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testConnectorOffsetsTopic(t, tt.eos) })
+	}
+}
+
+func testConnectorOffsetsTopic(t *testing.T, exactlyOnce bool) {
 	realkafka.Require(t)
 	c := realkafka.Fresh(t, realkafka.Options{})
 	dir := t.TempDir()
@@ -56,7 +73,28 @@ func TestConnectorOffsetsTopicMatchesConnect(t *testing.T) {
 		"file": in, "topic": topic, "offsets.storage.topic": ownOffset,
 		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter",
 	}
-	eos := realkafka.ConnectOptions{Props: map[string]string{"exactly.once.source.support": "enabled"}}
+	support := "disabled"
+	if exactlyOnce {
+		support = "enabled"
+	}
+	eos := realkafka.ConnectOptions{Props: map[string]string{"exactly.once.source.support": support}}
+	// workerHolds checks that the worker's offsets topic also holds the
+	// file's position: each runtime writes it there after the connector's
+	// own topic (Connect's secondary store), with exactly-once enabled or
+	// disabled.
+	workerHolds := func(who string) {
+		t.Helper()
+		st, err := os.Stat(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proctest.CheckFor(t, time.Minute, 500*time.Millisecond, func() error {
+			if got := latestOffset(t, c, "connect-offsets", name, in); got != st.Size() {
+				return fmt.Errorf("%s: the worker's offsets topic holds position %d for the file, want %d", who, got, st.Size())
+			}
+			return nil
+		})
+	}
 
 	// 1. Connect runs the connector. The worker's offsets topic also holds
 	// an offset of the connector's for a partition the connector's own
@@ -67,15 +105,17 @@ func TestConnectorOffsetsTopicMatchesConnect(t *testing.T) {
 	create(t, connect.URL, name, cfg)
 	want := awaitPosition(t, connect.URL, "Connect", name, in)
 	t.Logf("Connect's offsets: %s", want)
+	workerHolds("Connect")
 	connect.Stop()
 
 	// 2. Sluice, on the same topics, answers the same and goes on from
 	// Connect's position.
-	sluice, proc := startSluiceOn(t, c, "connect-cluster", "", "SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT=enabled")
+	sluice, proc := startSluiceOn(t, c, "connect-cluster", "", "SLUICE_EXACTLY_ONCE_SOURCE_SUPPORT="+support)
 	sameOffsets(t, sluice, "Sluice", name, want)
 	appendLines(200)
 	want = awaitPosition(t, sluice, "Sluice", name, in)
 	t.Logf("Sluice's offsets: %s", want)
+	workerHolds("Sluice")
 	_ = proc.Cmd.Process.Signal(syscall.SIGTERM)
 	if err := proc.Wait(t, time.Minute); err != nil {
 		t.Fatalf("coordinator exit: %v", err)
@@ -106,6 +146,67 @@ func produceOffset(t *testing.T, c *realkafka.Cluster, topic, key, value string)
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(key), Value: []byte(value)}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// latestOffset returns the position of the last record for the
+// connector's file partition in an offsets topic (-1 if none, 0 for a
+// tombstone), reading it from the start to its high watermark.
+func latestOffset(t *testing.T, c *realkafka.Cluster, topic, connector, file string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kc, err := kafka.Dial(ctx, kafka.Config{Brokers: c.Addrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	parts, err := kc.Partitions(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tps []kafka.TopicPartition
+	for _, p := range parts {
+		tps = append(tps, kafka.TopicPartition{Topic: topic, Partition: p})
+	}
+	wms, err := kc.Watermarks(ctx, tps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining := map[int32]int64{}
+	for tp, wm := range wms {
+		if wm.High > 0 {
+			remaining[tp.Partition] = wm.High
+		}
+	}
+	pos := int64(-1)
+	for len(remaining) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: %v (partitions left: %v)", topic, ctx.Err(), remaining)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Offset+1 >= remaining[r.Partition] {
+				delete(remaining, r.Partition)
+			}
+			name, partition, err := offsets.DecodeKey(r.Key)
+			if err != nil || name != connector || partition["filename"] != file {
+				return
+			}
+			pos = 0
+			if v, err := offsets.DecodeValue(r.Value); err == nil && v != nil {
+				if n, ok := v["position"].(int64); ok {
+					pos = n
+				}
+			}
+		})
+	}
+	return pos
 }
 
 // offsetsAnswer is GET /connectors/{name}/offsets, its offsets sorted by

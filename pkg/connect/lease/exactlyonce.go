@@ -82,20 +82,19 @@ type txn struct {
 	commit, abort bool
 }
 
-// offsetStore returns the store the exactly-once lease reads its offsets
-// from: the executor's, if it is on the lease's offsets topic, else one
-// opened with Options.OpenOffsets.
-func (r *run) offsetStore(ctx context.Context) (offsets.Store, func(), error) {
-	x := r.lease.ExactlyOnce
-	if t, ok := r.e.offsets.(interface{ Topic() string }); ok && t.Topic() == x.OffsetsTopic {
+// offsetStore returns the store of the offsets topic topic (an
+// exactly-once lease's, or a connector's own): the executor's, if it is on
+// that topic, else one opened with Options.OpenOffsets.
+func (r *run) offsetStore(ctx context.Context, topic string) (offsets.Store, func(), error) {
+	if t, ok := r.e.offsets.(interface{ Topic() string }); ok && t.Topic() == topic {
 		return r.e.offsets, func() {}, nil
 	}
 	if r.e.opts.OpenOffsets == nil {
-		return nil, nil, fmt.Errorf("%w: the executor cannot read the offsets topic %s (no OpenOffsets)", ErrBadLease, x.OffsetsTopic)
+		return nil, nil, fmt.Errorf("%w: the executor cannot read the offsets topic %s (no OpenOffsets)", ErrBadLease, topic)
 	}
-	s, err := r.e.opts.OpenOffsets(ctx, x.OffsetsTopic)
+	s, err := r.e.opts.OpenOffsets(ctx, topic)
 	if err != nil {
-		return nil, nil, connect.Retriable(fmt.Errorf("opening the offsets topic %s: %w", x.OffsetsTopic, err))
+		return nil, nil, connect.Retriable(fmt.Errorf("opening the offsets topic %s: %w", topic, err))
 	}
 	closer := func() {}
 	if c, ok := s.(interface{ Close() error }); ok {
@@ -184,12 +183,36 @@ func (s *sourceLease) commitTxn(ctx context.Context) error {
 		return txnError(err)
 	}
 	s.txn.open = false
+	s.mirrorOffsets(ctx)
 	for _, e := range s.entries {
 		s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
 	}
 	s.entries, s.pending = nil, map[string]int{}
 	s.uncommitted = counts{}
 	return s.commitRecords(ctx)
+}
+
+// mirrorOffsets writes the committed transaction's source offsets to the
+// worker's offsets topic too when the lease's offsets topic is another
+// (the connector's own), as Connect's exactly-once task does: its
+// ConnectorOffsetBackingStore writes the worker's store after the
+// connector's, best effort, outside the transaction. A failure is logged.
+func (s *sourceLease) mirrorOffsets(ctx context.Context) {
+	if s.txn.store == s.e.offsets {
+		return
+	}
+	var set []offsets.Entry
+	for _, e := range s.entries {
+		if e.Offset != nil {
+			set = append(set, e)
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	if err := s.e.offsets.Write(ctx, s.lease.Connector, set); err != nil {
+		s.log.Warn("writing source offsets to the worker's offsets topic (the connector's own topic has them)", "error", err)
+	}
 }
 
 // abortTxn aborts the open transaction: its records and offsets are

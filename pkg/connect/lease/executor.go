@@ -182,6 +182,9 @@ func Check(plugins *connect.Registry, l Lease) (connect.Plugin, error) {
 			return plugin, fmt.Errorf("%w: invalid range %s", ErrBadLease, rg)
 		}
 	}
+	if l.OffsetsTopic != "" && (l.Kind != KindSource || l.ExactlyOnce != nil) {
+		return plugin, fmt.Errorf("%w: lease %s: an offsets topic of its own is for a source lease without exactly-once (which names its own)", ErrBadLease, l.ID)
+	}
 	return plugin, nil
 }
 

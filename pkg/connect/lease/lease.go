@@ -70,6 +70,13 @@ type Lease struct {
 	// exactly.once.source.support is enabled, makes the lease write its
 	// records and their source offsets in Kafka transactions (KIP-618).
 	ExactlyOnce *ExactlyOnce `json:"exactly_once,omitempty"`
+	// OffsetsTopic, set on a source lease without ExactlyOnce whose
+	// connector has its own offsets.storage.topic (not the worker's), is
+	// that topic. The lease reads its source offsets from it and writes
+	// them to it first, then to the worker's offsets topic (best effort),
+	// as a Connect worker with exactly-once support disabled does
+	// (Worker.offsetStoreForRegularSourceTask, ConnectorOffsetBackingStore).
+	OffsetsTopic string `json:"offsets_topic,omitempty"`
 	// Token is an unguessable secret the invoker may set when it hands the
 	// lease out (the pull invoker does); the lease's result must carry it
 	// back. It is never recorded in the lease log.

@@ -34,9 +34,6 @@ func TestSourceProducerFailingMidLeaseWritesNoOffset(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.eos {
-				kafkatest.SkipUnderRaceForSaramaTxn(t) // the transactional producer fails with records in flight
-			}
 			k := kafkatest.StartWith(t, devkafka.Options{Partitions: 1})
 			e := envOn(t, k, nil)
 			var refusing atomic.Bool

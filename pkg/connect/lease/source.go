@@ -81,6 +81,9 @@ type sourceLease struct {
 	txn         *txn
 	uncommitted counts
 	closeStore  func()
+	// ownOffsets is the store of the connector's own offsets topic
+	// (Lease.OffsetsTopic), written before the worker's; nil if none.
+	ownOffsets offsets.Store
 }
 
 // startSource loads the connector's source offsets, creates the lease's
@@ -93,7 +96,7 @@ func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
 		if err := x.check(); err != nil {
 			return nil, err
 		}
-		if store, s.closeStore, err = r.offsetStore(ctx); err != nil {
+		if store, s.closeStore, err = r.offsetStore(ctx, x.OffsetsTopic); err != nil {
 			return nil, err
 		}
 		s.txn = &txn{x: x, store: store}
@@ -105,6 +108,14 @@ func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
 		// invocation at the latest this long after it began: not before
 		// the lease's deadline, by which the lease commits or gives up.
 		popts.TransactionTimeout = min(max(r.hard.Sub(r.e.opts.Now()), time.Second), 15*time.Minute)
+	} else if r.lease.OffsetsTopic != "" {
+		// The connector's own topic: read from it, written first.
+		if store, s.closeStore, err = r.offsetStore(ctx, r.lease.OffsetsTopic); err != nil {
+			return nil, err
+		}
+		if store != r.e.offsets {
+			s.ownOffsets = store
+		}
 	}
 	// An exactly-once lease initialises its transactional producer
 	// first: that fences older invocations of the task and aborts their
@@ -407,7 +418,7 @@ func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 		if err := s.mayCommit(); err != nil {
 			return err
 		}
-		if err := s.e.offsets.Write(ctx, s.lease.Connector, s.entries); err != nil {
+		if err := s.writeOffsets(ctx); err != nil {
 			return connect.Retriable(fmt.Errorf("writing source offsets: %w", err))
 		}
 		for _, e := range s.entries {
@@ -418,6 +429,19 @@ func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 		return err
 	}
 	return s.commitTask(ctx)
+}
+
+// writeOffsets writes the lease's source offsets to the worker's offsets
+// topic or, for a connector with its own (Lease.OffsetsTopic), to that one
+// and then to the worker's, as Connect's ConnectorOffsetBackingStore does:
+// a failure of the second write is logged, not returned.
+func (s *sourceLease) writeOffsets(ctx context.Context) error {
+	if s.ownOffsets == nil {
+		return s.e.offsets.Write(ctx, s.lease.Connector, s.entries)
+	}
+	return offsets.WriteConnectorFirst(ctx, s.ownOffsets, s.e.offsets, s.lease.Connector, s.entries, func(err error) {
+		s.log.Warn("writing source offsets to the worker's offsets topic (the connector's own topic has them)", "error", err)
+	})
 }
 
 // commitRecords hands each record Kafka acknowledged (and whose offsets
