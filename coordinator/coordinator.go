@@ -83,11 +83,13 @@ type Coordinator struct {
 	wake   chan struct{}
 	health chan struct{} // HealthCheck's requests, received by loop
 
-	mu        sync.Mutex
-	running   map[string]*connectorRun
-	leading   bool
-	lastEpoch int64
-	clusterID string // the Kafka cluster's id, once asked
+	mu      sync.Mutex
+	running map[string]*connectorRun
+	leading bool
+	// stopFollowing ends the lease log's following while leading.
+	stopFollowing context.CancelFunc
+	lastEpoch     int64
+	clusterID     string // the Kafka cluster's id, once asked
 
 	// The session keys (sessionkey.go): keyRetryAt is the loop's;
 	// curKey, prevKey and prevUntil are under keysMu.
@@ -239,11 +241,64 @@ func (c *Coordinator) setLeading(leading bool) {
 		if err := c.d.Configs.Refresh(c.ctx); err != nil {
 			c.log.Warn("refreshing configurations", "error", err)
 		}
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.stopFollowing = cancel
+		c.wg.Go(func() { c.followLeases(ctx) })
 	case !leading && was:
 		c.log.Info("no longer leading: stopping connectors")
+		c.stopFollowing()
 		c.stopAll()
 	}
 }
+
+// followLeases reads the lease log every reconcile interval while this
+// coordinator leads, so that its tasks learn of a lease another coordinator
+// recorded after they started (taskRun.foreignWait).
+func (c *Coordinator) followLeases(ctx context.Context) {
+	t := time.NewTicker(c.cfg.ReconcileInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.d.Leases.Refresh(ctx); err != nil && ctx.Err() == nil {
+			c.log.Debug("following the lease log", "error", err)
+		}
+	}
+}
+
+// confirmedLeader reports whether this coordinator certainly leads now:
+// its election (kafka.Election.ConfirmedUntil) has confirmed, recently
+// enough, that no other coordinator can have been elected yet. A leader
+// whose group coordinator stops answering may be replaced before its own
+// group session notices; it must then not invoke a lease, which its
+// successor (having read the lease log when elected) would not wait out
+// (rule 3). Without an election, or with one that cannot confirm, the
+// election's Leading is the answer.
+func (c *Coordinator) confirmedLeader() bool {
+	cf, ok := c.d.Election.(interface{ ConfirmedUntil() time.Time })
+	if !ok {
+		return true
+	}
+	return time.Now().Before(cf.ConfirmedUntil())
+}
+
+// awaitConfirmedLeader waits until confirmedLeader holds; it gives up
+// (false) when ctx ends or at until.
+func (c *Coordinator) awaitConfirmedLeader(ctx context.Context, until time.Time) bool {
+	for !c.confirmedLeader() {
+		if !time.Now().Before(until) || !sleep(ctx, confirmPoll) {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmPoll is how often a coordinator that cannot confirm its
+// leadership looks again.
+const confirmPoll = 20 * time.Millisecond
 
 func (c *Coordinator) isLeading() bool {
 	c.mu.Lock()
