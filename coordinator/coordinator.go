@@ -230,26 +230,57 @@ func (c *Coordinator) HealthCheck(ctx context.Context) error {
 func (c *Coordinator) setLeading(leading bool) {
 	c.mu.Lock()
 	was := c.leading
-	c.leading = leading
 	c.mu.Unlock()
 	switch {
 	case leading && !was:
-		c.log.Info("leading: running connectors")
-		if err := c.d.Leases.Refresh(c.ctx); err != nil {
-			c.log.Warn("reading the lease log", "error", err)
+		// Nothing is scheduled before the whole lease log is read: a
+		// table missing a predecessor's lease would issue that task's
+		// next lease while the old one may still act (rule 3).
+		if !c.readLeaseLog() {
+			return // closing, or no longer leading: the next change retries
 		}
+		c.log.Info("leading: running connectors")
 		if err := c.d.Configs.Refresh(c.ctx); err != nil {
 			c.log.Warn("refreshing configurations", "error", err)
 		}
 		ctx, cancel := context.WithCancel(c.ctx)
+		c.mu.Lock()
+		c.leading = true
 		c.stopFollowing = cancel
+		c.mu.Unlock()
 		c.wg.Go(func() { c.followLeases(ctx) })
 	case !leading && was:
 		c.log.Info("no longer leading: stopping connectors")
+		c.mu.Lock()
+		c.leading = false
+		c.mu.Unlock()
 		c.stopFollowing()
 		c.stopAll()
 	}
 }
+
+// readLeaseLog reads the lease log to its end, retrying with a growing
+// pause while it fails (a broker outage). It gives up, reporting false,
+// when the coordinator closes or the election says it no longer leads.
+func (c *Coordinator) readLeaseLog() bool {
+	backoff := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, leaseLogReadTimeout)
+		err := c.d.Leases.Refresh(ctx)
+		cancel()
+		if err == nil {
+			return true
+		}
+		c.log.Warn("reading the lease log failed; scheduling nothing until it is read", "error", err, "retry_in", backoff)
+		if !sleep(c.ctx, backoff) || (c.d.Election != nil && !c.d.Election.Leading()) {
+			return false
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// leaseLogReadTimeout bounds one attempt to read the lease log.
+const leaseLogReadTimeout = 30 * time.Second
 
 // followLeases reads the lease log every reconcile interval while this
 // coordinator leads, so that its tasks learn of a lease another coordinator

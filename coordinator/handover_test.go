@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -260,5 +261,81 @@ func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 			t.Errorf("B invoked lease %s at %s, before the deadline %s of A's recorded lease %s",
 				l.id, l.invoked.Format("15:04:05.000"), held.Deadline.Format("15:04:05.000"), held.ID)
 		}
+	}
+}
+
+// lose makes this member a follower, as the end of its group session does.
+func (f *fakeElector) lose() {
+	f.mu.Lock()
+	f.leading = false
+	f.mu.Unlock()
+	f.changes <- false
+}
+
+// failingRefresh fails the next fails reads of the lease log (its
+// partition's leader is down).
+type failingRefresh struct {
+	coordinator.LeaseLog
+	fails atomic.Int32
+}
+
+func (f *failingRefresh) Refresh(ctx context.Context) error {
+	if f.fails.Add(-1) >= 0 {
+		return errors.New("injected: the lease log's partition has no leader")
+	}
+	return f.LeaseLog.Refresh(ctx)
+}
+
+// A coordinator that becomes leader while the lease log cannot be read (a
+// broker outage) schedules nothing until it has read it: another
+// coordinator's lease recorded while it followed is waited out, not
+// missed.
+func TestNewLeaderSchedulesNothingBeforeReadingTheLeaseLog(t *testing.T) {
+	k := kafkatest.Start(t, 2)
+	cfg := testConfig()
+	cfg.LeaseTimeout = 2 * time.Second
+	cfg.TaskRetries = 1000
+	el := newFakeElector("")
+	workers := newPullWorkers(100 * time.Millisecond)
+	leases := &failingRefresh{}
+	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("B"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { leases.LeaseLog = l; return leases }})
+	el.lead()
+	if err := coord.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "2 leases invoked", func() bool { return len(workers.invoked("B")) >= 2 })
+	el.lose()
+	// The lease cut off when leadership went has expired.
+	time.Sleep(cfg.LeaseTimeout + 500*time.Millisecond)
+
+	// Another coordinator led meanwhile and recorded a lease.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := coordinator.OpenKafkaLeaseLog(ctx, k.Client, "sluice-leases", -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	theirs := lease.Lease{ID: "orders-datagen-0-other", Kind: lease.KindSource, Connector: "orders-datagen", Task: 0,
+		Epoch: time.Now().UnixNano(), Deadline: time.Now().Add(4 * time.Second)}
+	if err := other.Begin(ctx, "orders-datagen", theirs); err != nil {
+		t.Fatal(err)
+	}
+
+	before := len(workers.invoked("B"))
+	leases.fails.Store(3)
+	el.lead()
+	waitFor(t, 30*time.Second, "a lease invoked after the other coordinator's deadline", func() bool {
+		return len(workers.invoked("B")) > before
+	})
+	for _, l := range workers.invoked("B")[before:] {
+		if l.invoked.Before(theirs.Deadline) {
+			t.Errorf("lease %s invoked at %s, before the deadline %s of the other coordinator's lease %s",
+				l.id, l.invoked.Format("15:04:05.000"), theirs.Deadline.Format("15:04:05.000"), theirs.ID)
+		}
+	}
+	if n := leases.fails.Load(); n >= 0 {
+		t.Errorf("the lease log was read %d time(s) fewer than the failures injected", n+1)
 	}
 }
