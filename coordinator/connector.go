@@ -491,7 +491,7 @@ func (t *taskRun) step(ctx context.Context) {
 	if !t.cr.c.confirmedLeader() {
 		// No lease while this coordinator may have been replaced; it
 		// looks again shortly (or is stopped once deposed).
-		t.next = time.Now().Add(confirmPoll)
+		t.next = time.Now().Add(unconfirmedStepDelay)
 		return
 	}
 	if wait := t.foreignWait(); wait > 0 {

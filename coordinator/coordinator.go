@@ -327,9 +327,14 @@ func (c *Coordinator) awaitConfirmedLeader(ctx context.Context, until time.Time)
 	return true
 }
 
-// confirmPoll is how often a coordinator that cannot confirm its
-// leadership looks again.
-const confirmPoll = 20 * time.Millisecond
+// confirmPoll is how often a lease recorded while this coordinator could
+// not confirm its leadership looks again; unconfirmedStepDelay is when a
+// task's next step is due after it found its leadership unconfirmed (a
+// broker outage may last; ten thousand tasks must not spin meanwhile).
+const (
+	confirmPoll          = 50 * time.Millisecond
+	unconfirmedStepDelay = 250 * time.Millisecond
+)
 
 func (c *Coordinator) isLeading() bool {
 	c.mu.Lock()
