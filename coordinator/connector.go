@@ -449,7 +449,8 @@ type taskRun struct {
 	// task, if any.
 	inherited *leaseRecord
 	lastEpoch int64
-	started   bool // the inherited lease, if any, has been waited out
+	lastID    string // the id of the last lease this run issued
+	started   bool   // the inherited lease, if any, has been waited out
 
 	// Scheduling: when the next step is due (zero: when the target state
 	// changes), whether one is running, whether the task is over (failed,
@@ -487,6 +488,16 @@ func (t *taskRun) step(ctx context.Context) {
 		t.over = true
 		return
 	}
+	if !t.cr.c.confirmedLeader() {
+		// No lease while this coordinator may have been replaced; it
+		// looks again shortly (or is stopped once deposed).
+		t.next = time.Now().Add(unconfirmedStepDelay)
+		return
+	}
+	if wait := t.foreignWait(); wait > 0 {
+		t.next = time.Now().Add(wait)
+		return
+	}
 	t.setState(state.StateRunning, "")
 	var delay time.Duration
 	var ok bool
@@ -513,6 +524,29 @@ func (t *taskRun) inheritedWait() time.Duration {
 	if wait > 0 && !t.started && t.state == "" {
 		t.log.Info("waiting out an outstanding lease before scheduling", "lease", rec.ID, "deadline", rec.Deadline)
 	}
+	return wait
+}
+
+// foreignWait returns how long the task must wait out a lease that the
+// lease log holds for it and that this task run did not issue nor inherit:
+// one another coordinator recorded after this run started (a deposed
+// leader that had not noticed yet). It takes that lease over as an
+// inherited one: its epoch, and for a sink its ranges, re-issued once it
+// has expired (rules 2 and 3).
+func (t *taskRun) foreignWait() time.Duration {
+	rec, ok := t.cr.c.d.Leases.OutstandingFor(t.cr.name, t.id)
+	if !ok || rec.ID == t.lastID || (t.inherited != nil && rec.ID == t.inherited.ID) {
+		return 0
+	}
+	t.inherited = &rec
+	t.lastEpoch = max(t.lastEpoch, rec.Epoch)
+	if rec.Kind == lease.KindSink && t.plan != nil {
+		for _, rg := range rec.Ranges {
+			t.plan.pending[rg.TopicPartition()] = rg
+		}
+	}
+	wait := time.Until(rec.Deadline)
+	t.log.Warn("the lease log holds a lease for this task that another coordinator issued; waiting it out", "lease", rec.ID, "deadline", rec.Deadline)
 	return wait
 }
 
@@ -548,6 +582,7 @@ func (t *taskRun) newLease(kind lease.Kind, ranges []lease.Range) lease.Lease {
 	cfg := t.cr.c.cfg
 	epoch := t.cr.c.nextEpoch(t.lastEpoch)
 	t.lastEpoch = epoch
+	t.lastID = leaseID(t.cr.name, t.id, epoch)
 	// A source lease works LeaseMaxTime, then commits what it produced. A
 	// sink lease commits its exact ranges or nothing: a work time shorter
 	// than its range needs (a loaded machine, a slow store) would only
@@ -653,6 +688,16 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		}
 		t.log.Warn("recording the lease failed; not issuing it", "lease", l.ID, "error", err)
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
+	}
+	// The record is durable: invoke the lease only while this coordinator
+	// certainly leads, so that any successor was elected after the record
+	// was written and has read it (it reads the lease log when elected).
+	if !c.awaitConfirmedLeader(ctx, l.Deadline) {
+		// Not invoked. The record stays, as if the lease had run: a
+		// successor waits it out, and End here could erase a successor's
+		// record.
+		t.log.Warn("leadership not confirmed after recording the lease; not invoking it", "lease", l.ID)
+		return lease.Result{Status: lease.Failed, Error: "leadership not confirmed", Retriable: true}, ctx.Err() == nil
 	}
 	invoked := time.Now()
 	t.log.Debug("lease issued", "lease", l.ID, "kind", l.Kind, "records", rangeRecords(l.Ranges))

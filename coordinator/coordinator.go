@@ -83,11 +83,13 @@ type Coordinator struct {
 	wake   chan struct{}
 	health chan struct{} // HealthCheck's requests, received by loop
 
-	mu        sync.Mutex
-	running   map[string]*connectorRun
-	leading   bool
-	lastEpoch int64
-	clusterID string // the Kafka cluster's id, once asked
+	mu      sync.Mutex
+	running map[string]*connectorRun
+	leading bool
+	// stopFollowing ends the lease log's following while leading.
+	stopFollowing context.CancelFunc
+	lastEpoch     int64
+	clusterID     string // the Kafka cluster's id, once asked
 
 	// names is the last Connectors answer, of the configurations'
 	// generation namesGen.
@@ -234,22 +236,111 @@ func (c *Coordinator) HealthCheck(ctx context.Context) error {
 func (c *Coordinator) setLeading(leading bool) {
 	c.mu.Lock()
 	was := c.leading
-	c.leading = leading
 	c.mu.Unlock()
 	switch {
 	case leading && !was:
-		c.log.Info("leading: running connectors")
-		if err := c.d.Leases.Refresh(c.ctx); err != nil {
-			c.log.Warn("reading the lease log", "error", err)
+		// Nothing is scheduled before the whole lease log is read: a
+		// table missing a predecessor's lease would issue that task's
+		// next lease while the old one may still act (rule 3).
+		if !c.readLeaseLog() {
+			return // closing, or no longer leading: the next change retries
 		}
+		c.log.Info("leading: running connectors")
 		if err := c.d.Configs.Refresh(c.ctx); err != nil {
 			c.log.Warn("refreshing configurations", "error", err)
 		}
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.mu.Lock()
+		c.leading = true
+		c.stopFollowing = cancel
+		c.mu.Unlock()
+		c.wg.Go(func() { c.followLeases(ctx) })
 	case !leading && was:
 		c.log.Info("no longer leading: stopping connectors")
+		c.mu.Lock()
+		c.leading = false
+		c.mu.Unlock()
+		c.stopFollowing()
 		c.stopAll()
 	}
 }
+
+// readLeaseLog reads the lease log to its end, retrying with a growing
+// pause while it fails (a broker outage). It gives up, reporting false,
+// when the coordinator closes or the election says it no longer leads.
+func (c *Coordinator) readLeaseLog() bool {
+	backoff := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, leaseLogReadTimeout)
+		err := c.d.Leases.Refresh(ctx)
+		cancel()
+		if err == nil {
+			return true
+		}
+		c.log.Warn("reading the lease log failed; scheduling nothing until it is read", "error", err, "retry_in", backoff)
+		if !sleep(c.ctx, backoff) || (c.d.Election != nil && !c.d.Election.Leading()) {
+			return false
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// leaseLogReadTimeout bounds one attempt to read the lease log.
+const leaseLogReadTimeout = 30 * time.Second
+
+// followLeases reads the lease log every reconcile interval while this
+// coordinator leads, so that its tasks learn of a lease another coordinator
+// recorded after they started (taskRun.foreignWait).
+func (c *Coordinator) followLeases(ctx context.Context) {
+	t := time.NewTicker(c.cfg.ReconcileInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.d.Leases.Refresh(ctx); err != nil && ctx.Err() == nil {
+			c.log.Debug("following the lease log", "error", err)
+		}
+	}
+}
+
+// confirmedLeader reports whether this coordinator certainly leads now:
+// its election (kafka.Election.ConfirmedUntil) has confirmed, recently
+// enough, that no other coordinator can have been elected yet. A leader
+// whose group coordinator stops answering may be replaced before its own
+// group session notices; it must then not invoke a lease, which its
+// successor (having read the lease log when elected) would not wait out
+// (rule 3). Without an election, or with one that cannot confirm, the
+// election's Leading is the answer.
+func (c *Coordinator) confirmedLeader() bool {
+	cf, ok := c.d.Election.(interface{ ConfirmedUntil() time.Time })
+	if !ok {
+		return true
+	}
+	return time.Now().Before(cf.ConfirmedUntil())
+}
+
+// awaitConfirmedLeader waits until confirmedLeader holds; it gives up
+// (false) when ctx ends or at until.
+func (c *Coordinator) awaitConfirmedLeader(ctx context.Context, until time.Time) bool {
+	for !c.confirmedLeader() {
+		if !time.Now().Before(until) || !sleep(ctx, confirmPoll) {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmPoll is how often a lease recorded while this coordinator could
+// not confirm its leadership looks again; unconfirmedStepDelay is when a
+// task's next step is due after it found its leadership unconfirmed (a
+// broker outage may last; ten thousand tasks must not spin meanwhile).
+const (
+	confirmPoll          = 50 * time.Millisecond
+	unconfirmedStepDelay = 250 * time.Millisecond
+)
 
 func (c *Coordinator) isLeading() bool {
 	c.mu.Lock()

@@ -103,16 +103,24 @@ func (m *MemoryLeaseLog) Refresh(context.Context) error { return nil }
 // KafkaLeaseLog keeps the lease log on a compacted topic: key
 // lease-<connector>-<task>, value the leaseRecord as JSON, a tombstone once
 // the lease has ended.
+//
+// The log is read when a coordinator becomes leader (Refresh) and then
+// followed while it leads, so that it also learns of leases recorded after
+// its tasks started (a deposed leader's late record). The table holds, per
+// task, what the log says at the latest offset known: a record read back
+// at or below the offset of this coordinator's own acknowledged write for
+// that task is older than the table's and is skipped.
 type KafkaLeaseLog struct {
 	leaseTable
 	log *state.Log
+	at  map[taskKey]int64 // under leaseTable.mu: the offset the table's entry stands for
 }
 
 const leaseKeyPrefix = "lease-"
 
 // OpenKafkaLeaseLog opens (creating if missing) the lease topic and reads it.
 func OpenKafkaLeaseLog(ctx context.Context, client *kafka.Client, topic string, replication int16, logger *slog.Logger) (*KafkaLeaseLog, error) {
-	k := &KafkaLeaseLog{leaseTable: newLeaseTable()}
+	k := &KafkaLeaseLog{leaseTable: newLeaseTable(), at: map[taskKey]int64{}}
 	log, err := state.NewLog(ctx, client, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: replication,
 		Configs: map[string]string{"cleanup.policy": "compact"}}, k.consume, logger)
 	if err != nil {
@@ -140,13 +148,26 @@ func (k *KafkaLeaseLog) consume(m kafka.Message) {
 		return
 	}
 	key := taskKey{rest[:i], task}
-	if m.Value == nil {
-		k.remove(key, "")
+	var r leaseRecord
+	if m.Value != nil && json.Unmarshal(m.Value, &r) != nil {
 		return
 	}
-	var r leaseRecord
-	if json.Unmarshal(m.Value, &r) == nil {
-		k.set(key, r)
+	k.apply(key, m.Offset, m.Value == nil, r)
+}
+
+// apply makes the table hold what the record at offset says for key (a
+// lease, or none for a tombstone), unless it holds a later one already.
+func (k *KafkaLeaseLog) apply(key taskKey, offset int64, tombstone bool, r leaseRecord) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if at, ok := k.at[key]; ok && offset <= at {
+		return
+	}
+	k.at[key] = offset
+	if tombstone {
+		delete(k.m, key)
+	} else {
+		k.m[key] = r
 	}
 }
 
@@ -161,18 +182,28 @@ func (k *KafkaLeaseLog) Begin(ctx context.Context, c string, l lease.Lease) erro
 	}
 	// Remember the lease before sending: a send that fails (or whose
 	// context ends) may still land, and End must then clear it.
-	k.set(taskKey{c, l.Task}, recordOf(l))
-	return k.log.Send(ctx, leaseKey(c, l.Task), b)
+	key := taskKey{c, l.Task}
+	k.set(key, recordOf(l))
+	off, err := k.log.SendAt(ctx, leaseKey(c, l.Task), b)
+	if err != nil {
+		return err
+	}
+	k.apply(key, off, false, recordOf(l))
+	return nil
 }
 
+// End writes the tombstone of the task's lease id, unless the table holds
+// another lease for the task (one recorded after it, which a tombstone
+// would erase).
 func (k *KafkaLeaseLog) End(ctx context.Context, c string, task int, id string) error {
 	if r, ok := k.OutstandingFor(c, task); !ok || r.ID != id {
 		return nil
 	}
-	if err := k.log.Send(ctx, leaseKey(c, task), nil); err != nil {
+	off, err := k.log.SendAt(ctx, leaseKey(c, task), nil)
+	if err != nil {
 		return err
 	}
-	k.remove(taskKey{c, task}, id)
+	k.apply(taskKey{c, task}, off, true, leaseRecord{})
 	return nil
 }
 

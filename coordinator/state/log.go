@@ -131,6 +131,36 @@ func (l *Log) Send(ctx context.Context, key, value []byte) error {
 	return l.SendAll(ctx, []Record{{Key: key, Value: value}})
 }
 
+// SendAt is Send that also returns the record's offset (the lease log
+// orders what it reads against what it wrote by offset).
+func (l *Log) SendAt(ctx context.Context, key, value []byte) (int64, error) {
+	type ack struct {
+		offset int64
+		err    error
+	}
+	done := make(chan ack, 1)
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return 0, ErrClosed
+	}
+	err := l.prod.SendAck(ctx, kafka.Message{Topic: l.topic, Partition: -1, Key: key, Value: value},
+		func(_ int32, offset int64, err error) { done <- ack{offset, err} })
+	l.mu.RUnlock()
+	if err != nil {
+		return 0, fmt.Errorf("state: write to %s: %w", l.topic, err)
+	}
+	select {
+	case a := <-done:
+		if a.err != nil {
+			return 0, fmt.Errorf("state: write to %s: %w", l.topic, a.err)
+		}
+		return a.offset, nil
+	case <-ctx.Done():
+		return 0, fmt.Errorf("state: write to %s: %w", l.topic, ctx.Err())
+	}
+}
+
 // SendAll writes records in order and returns once all are acknowledged, or
 // with the first failure. Records for one partition are written in the
 // order given (the producer is idempotent with one request in flight), as

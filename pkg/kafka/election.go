@@ -59,6 +59,9 @@ type Election struct {
 	leading  bool
 	cachedAt time.Time
 	cached   string
+	// confirmed is until when this member certainly leads (see
+	// ConfirmedUntil); zero while it does not lead or has not confirmed.
+	confirmed time.Time
 }
 
 // Campaign joins the election and keeps taking part until Close.
@@ -144,8 +147,79 @@ func (h electionHandler) Setup(s sarama.ConsumerGroupSession) error {
 	h.e.joined = true
 	h.e.gen = s.GenerationID()
 	h.e.mu.Unlock()
-	h.e.set(slices.Contains(s.Claims()[h.e.opts.Topic], 0))
+	leading := slices.Contains(s.Claims()[h.e.opts.Topic], 0)
+	if leading {
+		// Confirm before leading, so that a new leader can issue leases
+		// at once; then keep confirming for the session's lifetime.
+		h.e.confirm(s)
+		go h.e.keepConfirming(s)
+	}
+	h.e.set(leading)
 	return nil
+}
+
+// confirmGuard is the part of the session timeout a confirmation does not
+// count on: the broker's and this process's clocks may run at slightly
+// different rates, and a goroutine may be descheduled between a check and
+// what it guards.
+func (e *Election) confirmGuard() time.Duration { return e.opts.SessionTimeout / 4 }
+
+// confirm sends one heartbeat of s's member and generation to the group
+// coordinator; an answer without error proves that, when it was sent, no
+// other member could have been elected (the group had not moved past s's
+// generation), and none can be before the broker expires this member's
+// session, at least a session timeout after the broker received it. So
+// this member certainly leads until the send time plus the session timeout
+// (less confirmGuard). The heartbeat also keeps the session alive, as the
+// group session's own heartbeats do.
+func (e *Election) confirm(s sarama.ConsumerGroupSession) {
+	sent := time.Now()
+	broker, err := e.sc.Coordinator(e.opts.Group)
+	if err != nil {
+		return
+	}
+	req := &sarama.HeartbeatRequest{Version: 4, GroupId: e.opts.Group, MemberId: s.MemberID(), GenerationId: s.GenerationID()}
+	resp, err := broker.Heartbeat(req)
+	if err != nil || !errors.Is(resp.Err, sarama.ErrNoError) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gen == s.GenerationID() && s.Context().Err() == nil {
+		if until := sent.Add(e.opts.SessionTimeout - e.confirmGuard()); until.After(e.confirmed) {
+			e.confirmed = until
+		}
+	}
+}
+
+// keepConfirming confirms s's leadership every heartbeat interval until
+// the session ends.
+func (e *Election) keepConfirming(s sarama.ConsumerGroupSession) {
+	t := time.NewTicker(e.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.Context().Done():
+			return
+		case <-t.C:
+			e.confirm(s)
+		}
+	}
+}
+
+// ConfirmedUntil returns until when this member certainly leads: no other
+// member can have been elected before then (zero while it does not lead,
+// or could not confirm it). A leader must act as leader (issue a lease)
+// only before this time: a leader whose group coordinator does not answer
+// (a broker outage, a network partition) may be replaced once the broker
+// expires its session, before its own group session notices.
+func (e *Election) ConfirmedUntil() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.leading {
+		return time.Time{}
+	}
+	return e.confirmed
 }
 
 // Generation is the group generation this member last joined (0 before
@@ -166,6 +240,9 @@ func (e *Election) Joined() bool {
 }
 
 func (h electionHandler) Cleanup(sarama.ConsumerGroupSession) error {
+	h.e.mu.Lock()
+	h.e.confirmed = time.Time{}
+	h.e.mu.Unlock()
 	h.e.set(false)
 	return nil
 }
@@ -189,6 +266,9 @@ func (e *Election) set(leading bool) {
 	e.mu.Lock()
 	changed := e.leading != leading
 	e.leading = leading
+	if !leading {
+		e.confirmed = time.Time{}
+	}
 	e.cachedAt = time.Time{}
 	e.mu.Unlock()
 	if !changed {

@@ -1,0 +1,341 @@
+package coordinator_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/coordinator"
+	"github.com/sluicehq/sluice/coordinator/invoke"
+	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// pullWorkers stands in for the pull workers of two coordinators: a lease
+// runs for hold, then its result goes back to the coordinator that invoked
+// it if that one still waits. A lease whose coordinator stopped waiting (it
+// was deposed) may act until its deadline, as a real worker's may. Every
+// invocation of a task's lease while another of its leases may still act
+// is an overlap.
+type pullWorkers struct {
+	hold time.Duration
+
+	mu       sync.Mutex
+	running  map[int][]*workerLease // by task
+	overlaps []string
+}
+
+type workerLease struct {
+	by, id       string
+	invoked, end time.Time // end: when it stops acting (its deadline until it reports)
+}
+
+func newPullWorkers(hold time.Duration) *pullWorkers {
+	return &pullWorkers{hold: hold, running: map[int][]*workerLease{}}
+}
+
+// invoker is the setup.wrap of the coordinator named by.
+func (w *pullWorkers) invoker(by string) func(coordinator.Invoker) coordinator.Invoker {
+	return func(coordinator.Invoker) coordinator.Invoker { return pullInvoker{w: w, by: by} }
+}
+
+// invoked returns the leases invoked by by (every coordinator: ""), in
+// order.
+func (w *pullWorkers) invoked(by string) []workerLease {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []workerLease
+	for _, ls := range w.running {
+		for _, l := range ls {
+			if by == "" || l.by == by {
+				out = append(out, *l)
+			}
+		}
+	}
+	return out
+}
+
+func (w *pullWorkers) overlapped() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.overlaps...)
+}
+
+type pullInvoker struct {
+	w  *pullWorkers
+	by string
+}
+
+func (p pullInvoker) Invoke(ctx context.Context, l lease.Lease) (lease.Result, error) {
+	w := p.w
+	now := time.Now()
+	wl := &workerLease{by: p.by, id: l.ID, invoked: now, end: l.Deadline}
+	w.mu.Lock()
+	for _, r := range w.running[l.Task] {
+		if r.end.After(now) {
+			w.overlaps = append(w.overlaps, fmt.Sprintf("task %d: lease %s (by %s) invoked at %s while lease %s (by %s, invoked at %s) may act until %s",
+				l.Task, l.ID, p.by, now.Format("15:04:05.000"), r.id, r.by, r.invoked.Format("15:04:05.000"), r.end.Format("15:04:05.000")))
+		}
+	}
+	w.running[l.Task] = append(w.running[l.Task], wl)
+	w.mu.Unlock()
+	select {
+	case <-time.After(w.hold):
+		w.mu.Lock()
+		wl.end = time.Now()
+		w.mu.Unlock()
+		return lease.Result{LeaseID: l.ID, Connector: l.Connector, Task: l.Task, Epoch: l.Epoch, Status: lease.Succeeded, MorePending: true}, nil
+	case <-ctx.Done():
+		// The worker runs on; the coordinator gets no result.
+		return lease.Result{}, fmt.Errorf("lease %s: the worker did not report: %w", l.ID, invoke.ErrNoResult)
+	}
+}
+
+// gatedLeases holds the next lease record written once armed, until
+// released: a lease-log write delayed (producer retries while a broker is
+// down) while its coordinator is being replaced.
+type gatedLeases struct {
+	coordinator.LeaseLog
+	armed   atomic.Bool
+	held    chan lease.Lease // the lease held
+	release chan struct{}
+}
+
+func (g *gatedLeases) Begin(ctx context.Context, c string, l lease.Lease) error {
+	if g.armed.CompareAndSwap(true, false) {
+		g.held <- l
+		<-g.release
+	}
+	return g.LeaseLog.Begin(ctx, c, l)
+}
+
+// The split brain at a leader handover (issue 15): leader A's group
+// coordinator stops answering A's heartbeats, so the broker expires A's
+// session and elects B, while A's own group session has not noticed and A
+// still takes itself for the leader. A was recording a lease when that
+// began (the write delayed until B leads and runs the task). A must not
+// invoke that lease (it cannot confirm its leadership any more), and B,
+// which reads the record after its task started, waits it out: no two
+// leases of the task ever act at once, with pull workers that outlive
+// their coordinator's interest.
+func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	k := kafkatest.Connect(t, c.ListenAddrs())
+
+	// A's heartbeats, once cut, are held by the broker until woken.
+	var cut atomic.Bool
+	var memberA atomic.Pointer[string]
+	wake := make(chan struct{})
+	var woken sync.Once
+	wakeA := func() { woken.Do(func() { close(wake) }) }
+	t.Cleanup(wakeA)
+	c.ControlKey(int16(kmsg.Heartbeat), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if id := memberA.Load(); cut.Load() && id != nil && req.(*kmsg.HeartbeatRequest).MemberID == *id {
+			c.SleepControl(func() { <-wake })
+		}
+		return nil, nil, false
+	})
+
+	campaign := func(url string) *kafka.Election {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e, err := k.Client.Campaign(ctx, kafka.ElectionOptions{Group: "sluice-handover", Topic: "sluice-handover-leader", URL: url, SessionTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	cfg := testConfig()
+	cfg.LeaseTimeout = 5 * time.Second
+	cfg.TaskRetries = 1000
+	workers := newPullWorkers(300 * time.Millisecond)
+
+	elA := campaign("http://a.test:8083")
+	waitFor(t, 30*time.Second, "A to lead", elA.Leading)
+	gate := &gatedLeases{held: make(chan lease.Lease, 1), release: make(chan struct{})}
+	var released sync.Once
+	release := func() { released.Do(func() { close(gate.release) }) }
+	t.Cleanup(release)
+	cfgA := cfg
+	cfgA.RestAdvertisedURL = "http://a.test:8083"
+	coordA := build(t, k, cfgA, setup{elector: elA, wrap: workers.invoker("A"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { gate.LeaseLog = l; return gate }})
+	elB := campaign("http://b.test:8083")
+	waitFor(t, 30*time.Second, "B to join", elB.Joined)
+	cfgB := cfg
+	cfgB.RestAdvertisedURL = "http://b.test:8083"
+	build(t, k, cfgB, setup{elector: elB, wrap: workers.invoker("B")})
+	// B's join is a rebalance, which may move leadership for a moment;
+	// A, the older candidate, keeps it once the group has settled.
+	var steadySince time.Time
+	waitFor(t, 30*time.Second, "A to lead alone for 2s", func() bool {
+		if !elA.Leading() || elB.Leading() {
+			steadySince = time.Time{}
+			return false
+		}
+		if steadySince.IsZero() {
+			steadySince = time.Now()
+		}
+		return time.Since(steadySince) >= 2*time.Second
+	})
+	members, err := elA.Members()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if m.URL == "http://a.test:8083" {
+			memberA.Store(&m.ID)
+		}
+	}
+	if memberA.Load() == nil {
+		t.Fatalf("A is not among the members %+v", members)
+	}
+
+	if err := coordA.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "A to invoke 3 leases", func() bool { return len(workers.invoked("A")) >= 3 })
+
+	// A's next lease record is delayed; then A's heartbeats go unanswered.
+	gate.armed.Store(true)
+	var held lease.Lease
+	select {
+	case held = <-gate.held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("A recorded no lease within 30s")
+	}
+	genA := elA.Generation()
+	cut.Store(true)
+	cutAt := time.Now()
+	waitFor(t, 30*time.Second, "B to lead", elB.Leading)
+	t.Logf("B leads %s after A's heartbeats were cut; A still takes itself for the leader: %v", time.Since(cutAt).Round(time.Millisecond), elA.Leading())
+	waitFor(t, 30*time.Second, "B to invoke a lease", func() bool { return len(workers.invoked("B")) >= 1 })
+
+	// The delayed record lands while B's task runs.
+	release()
+	releasedAt := time.Now()
+	byA := len(workers.invoked("A"))
+	time.Sleep(time.Until(held.Deadline) + 500*time.Millisecond)
+	afterA := len(workers.invoked("A"))
+	wakeA()
+	waitFor(t, 30*time.Second, "B to invoke a lease after A's recorded deadline", func() bool {
+		for _, l := range workers.invoked("B") {
+			if l.invoked.After(held.Deadline) {
+				return true
+			}
+		}
+		return false
+	})
+	// Woken, A finds its session gone and joins a later generation (where,
+	// the older candidate, it may lead again).
+	waitFor(t, 30*time.Second, "A to join a later generation", func() bool { return elA.Generation() > genA })
+
+	if overlaps := workers.overlapped(); len(overlaps) > 0 {
+		t.Errorf("%d lease invocations overlapped another lease of the task; the first ones:", len(overlaps))
+		for _, o := range overlaps[:min(5, len(overlaps))] {
+			t.Error(o)
+		}
+	}
+	if afterA > byA {
+		t.Errorf("A invoked %d lease(s) after its record was released, while B led", afterA-byA)
+	}
+	// B read A's record after its task had started: it issued nothing
+	// between reading it (well within a second) and its deadline.
+	for _, l := range workers.invoked("B") {
+		if l.invoked.After(releasedAt.Add(time.Second)) && l.invoked.Before(held.Deadline) {
+			t.Errorf("B invoked lease %s at %s, before the deadline %s of A's recorded lease %s",
+				l.id, l.invoked.Format("15:04:05.000"), held.Deadline.Format("15:04:05.000"), held.ID)
+		}
+	}
+}
+
+// lose makes this member a follower, as the end of its group session does.
+func (f *fakeElector) lose() {
+	f.mu.Lock()
+	f.leading = false
+	f.mu.Unlock()
+	f.changes <- false
+}
+
+// failingRefresh fails the next fails reads of the lease log (its
+// partition's leader is down).
+type failingRefresh struct {
+	coordinator.LeaseLog
+	fails atomic.Int32
+}
+
+func (f *failingRefresh) Refresh(ctx context.Context) error {
+	if f.fails.Add(-1) >= 0 {
+		return errors.New("injected: the lease log's partition has no leader")
+	}
+	return f.LeaseLog.Refresh(ctx)
+}
+
+// A coordinator that becomes leader while the lease log cannot be read (a
+// broker outage) schedules nothing until it has read it: another
+// coordinator's lease recorded while it followed is waited out, not
+// missed.
+func TestNewLeaderSchedulesNothingBeforeReadingTheLeaseLog(t *testing.T) {
+	k := kafkatest.Start(t, 2)
+	cfg := testConfig()
+	cfg.LeaseTimeout = 2 * time.Second
+	cfg.TaskRetries = 1000
+	el := newFakeElector("")
+	workers := newPullWorkers(100 * time.Millisecond)
+	leases := &failingRefresh{}
+	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("B"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { leases.LeaseLog = l; return leases }})
+	el.lead()
+	if err := coord.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "2 leases invoked", func() bool { return len(workers.invoked("B")) >= 2 })
+	el.lose()
+	// The lease cut off when leadership went has expired.
+	time.Sleep(cfg.LeaseTimeout + 500*time.Millisecond)
+
+	// Another coordinator led meanwhile and recorded a lease.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := coordinator.OpenKafkaLeaseLog(ctx, k.Client, "sluice-leases", -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	theirs := lease.Lease{ID: "orders-datagen-0-other", Kind: lease.KindSource, Connector: "orders-datagen", Task: 0,
+		Epoch: time.Now().UnixNano(), Deadline: time.Now().Add(4 * time.Second)}
+	if err := other.Begin(ctx, "orders-datagen", theirs); err != nil {
+		t.Fatal(err)
+	}
+
+	before := len(workers.invoked("B"))
+	leases.fails.Store(3)
+	el.lead()
+	waitFor(t, 30*time.Second, "a lease invoked after the other coordinator's deadline", func() bool {
+		return len(workers.invoked("B")) > before
+	})
+	for _, l := range workers.invoked("B")[before:] {
+		if l.invoked.Before(theirs.Deadline) {
+			t.Errorf("lease %s invoked at %s, before the deadline %s of the other coordinator's lease %s",
+				l.id, l.invoked.Format("15:04:05.000"), theirs.Deadline.Format("15:04:05.000"), theirs.ID)
+		}
+	}
+	if n := leases.fails.Load(); n >= 0 {
+		t.Errorf("the lease log was read %d time(s) fewer than the failures injected", n+1)
+	}
+}
