@@ -60,7 +60,19 @@ func chaosFromEnv(t *testing.T) chaosSettings {
 // backwards, and at the end a read_committed consumer must see each of
 // r000..r<N-1> exactly once. Reproduce a run with its seed
 // (SLUICE_CHAOS_SEED, logged); make chaos runs a bigger one.
-func TestChaosExactlyOnceSource(t *testing.T) {
+func TestChaosExactlyOnceSource(t *testing.T) { runSourceChaos(t, true) }
+
+// TestChaosAtLeastOnceSource is TestChaosExactlyOnceSource's run with
+// exactly-once disabled, one invocation of the task at a time (as the
+// coordinator issues them): SIGKILLed worker processes and dropped produce
+// connections may duplicate records but lose none, so a consumer sees each
+// of r000..r<N-1> at least once, and the committed offsets never move
+// backwards.
+func TestChaosAtLeastOnceSource(t *testing.T) { runSourceChaos(t, false) }
+
+// runSourceChaos is the chaos run of the source task, with exactly-once
+// leases (two at once at times: the newer fences the older) or plain ones.
+func runSourceChaos(t *testing.T, eos bool) {
 	cs := chaosFromEnv(t)
 	rng := rand.New(rand.NewPCG(cs.seed, 0x5eed))
 	t.Logf("chaos: seed %d, %d records, %d rounds (SLUICE_CHAOS_SEED, SLUICE_CHAOS_RECORDS, SLUICE_CHAOS_ROUNDS)", cs.seed, cs.records, cs.round)
@@ -94,7 +106,7 @@ func TestChaosExactlyOnceSource(t *testing.T) {
 			drops.Store(d)
 		}
 		n := 1
-		if rng.IntN(10) < 3 {
+		if eos && rng.IntN(10) < 3 {
 			n = 2 // a zombie and its successor at once
 			overlaps++
 		}
@@ -102,9 +114,12 @@ func TestChaosExactlyOnceSource(t *testing.T) {
 		var procs []*worker
 		for range n {
 			epoch++
-			l := eosLease("c"+strconv.FormatInt(epoch, 10), epoch, "out", cs.records,
-				[]string{lease.BoundaryPoll, lease.BoundaryInterval, lease.BoundaryInterval}[rng.IntN(3)], map[string]string{"poll.delay": "5ms"})
-			l.ExactlyOnce.Interval = lease.Duration(time.Duration(50+rng.IntN(500)) * time.Millisecond)
+			boundary := []string{lease.BoundaryPoll, lease.BoundaryInterval, lease.BoundaryInterval}[rng.IntN(3)]
+			interval := lease.Duration(time.Duration(50+rng.IntN(500)) * time.Millisecond)
+			l := chaosLease("c"+strconv.FormatInt(epoch, 10), epoch, cs.records, eos, boundary, map[string]string{"poll.delay": "5ms"})
+			if eos {
+				l.ExactlyOnce.Interval = interval
+			}
 			l.Budget.MaxRecords = int64(100 + rng.IntN(max(cs.records/4, 1)))
 			// The deadline bounds the transaction timeout, which bounds how
 			// long a transaction a SIGKILL left open holds back readers of
@@ -143,7 +158,7 @@ func TestChaosExactlyOnceSource(t *testing.T) {
 			t.Fatalf("the final leases did not reach offset %d (at %d)", cs.records, last)
 		}
 		epoch++
-		res := e.exec.Run(context.Background(), eosLease("final"+strconv.Itoa(i), epoch, "out", cs.records, lease.BoundaryPoll, nil))
+		res := e.exec.Run(context.Background(), chaosLease("final"+strconv.Itoa(i), epoch, cs.records, eos, lease.BoundaryPoll, nil))
 		if res.Status != lease.Succeeded && !res.Retriable {
 			t.Fatalf("final lease: %+v", res)
 		}
@@ -153,8 +168,15 @@ func TestChaosExactlyOnceSource(t *testing.T) {
 		}
 		last = got
 	}
+	all := readTopic(t, e.client, "out")
+	if !eos {
+		atLeastOnce(t, all, cs.records)
+		t.Logf("chaos (exactly-once disabled): %d invocations, %d SIGKILLed, %d ran to the end, %d produce connections dropped; "+
+			"the log holds %d records for %d ids, each at least once; 0 violations",
+			epoch, kills, finished, dropped.Load(), len(all), cs.records)
+		return
+	}
 	seen := readCommitted(t, e.client, "out")
-	all := len(readTopic(t, e.client, "out"))
 	// librdkafka's read_committed consumer is the reference reader.
 	if kc := kcatCommitted(t, e.brokers[0], "out"); len(kc) != len(seen) {
 		t.Errorf("kcat (read_committed) saw %d records, Sluice's reader %d", len(kc), len(seen))
@@ -163,7 +185,36 @@ func TestChaosExactlyOnceSource(t *testing.T) {
 	exactlyOnce(t, seen, cs.records)
 	t.Logf("chaos: %d invocations, %d SIGKILLed, %d ran to the end, %d rounds with two at once, %d produce connections dropped; "+
 		"read_committed saw %d records (each once), the log holds %d (aborted ones included); 0 violations",
-		epoch, kills, finished, overlaps, dropped.Load(), len(seen), all)
+		epoch, kills, finished, overlaps, dropped.Load(), len(seen), len(all))
+}
+
+// chaosLease is the chaos run's lease of the source task: exactly-once
+// with the transaction boundary given, or a plain one.
+func chaosLease(id string, epoch int64, records int, eos bool, boundary string, extra map[string]string) lease.Lease {
+	if eos {
+		return eosLease(id, epoch, "out", records, boundary, extra)
+	}
+	return sourceLease(id, epoch, "out", records, extra)
+}
+
+// atLeastOnce fails unless got holds each of r000..r<n-1> (duplicates
+// allowed) and nothing else.
+func atLeastOnce(t *testing.T, got []string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, v := range got {
+		seen[v] = true
+	}
+	var missing []string
+	for _, w := range want(n) {
+		if !seen[w] {
+			missing = append(missing, w)
+		}
+		delete(seen, w)
+	}
+	if len(missing) > 0 || len(seen) > 0 {
+		t.Fatalf("%d of %d ids missing (first %v), %d unexpected values", len(missing), n, missing[:min(len(missing), 10)], len(seen))
+	}
 }
 
 // worker is a worker process running one lease.
