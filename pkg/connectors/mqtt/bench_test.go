@@ -45,6 +45,20 @@ func benchWindow(b *testing.B) int {
 	return 10_000
 }
 
+// benchLeaseRecords is a source lease's record budget
+// (SLUICE_BENCH_MQTT_LEASE_RECORDS, default 500,000: the executor's
+// default budget, which the coordinator's source leases get).
+func benchLeaseRecords(b *testing.B) int64 {
+	if v := os.Getenv("SLUICE_BENCH_MQTT_LEASE_RECORDS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	return 500_000
+}
+
 // queue publishes n order payloads (about 200 bytes, the datagen orders
 // as JSON) at QoS 1 to 16 topics bench/dev<i>, for the persistent session
 // created before, and waits for the broker's acknowledgements.
@@ -96,7 +110,7 @@ func BenchmarkMQTTSource(b *testing.B) {
 	run := func(id string) lease.Result {
 		res := exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSource, Connector: "bench", Epoch: time.Now().UnixNano(),
 			Deadline: time.Now().Add(5 * time.Minute), ConnectorConfig: cfg, TaskConfig: tc,
-			Budget: lease.Budget{MaxRecords: int64(benchWindow(b)), MaxIdle: lease.Duration(100 * time.Millisecond)}})
+			Budget: lease.Budget{MaxRecords: benchLeaseRecords(b)}})
 		if res.Status != lease.Succeeded {
 			b.Fatalf("lease %s: %s %s", id, res.Status, res.Error)
 		}
