@@ -423,3 +423,39 @@ func TestOversizedMessage(t *testing.T) {
 		t.Fatalf("a later lease read %d records: the skipped message was not acknowledged", res.Records)
 	}
 }
+
+// A lease that ends at its record budget while the broker still sends
+// (Mosquitto 2.0 sends the whole backlog once acknowledgements come) closes
+// its connection with messages unread: the broker still processes every
+// acknowledgement sent before (the connection is half-closed and drained,
+// not reset), so the leases together write each message exactly once, in
+// order. Each lease holds at most 16,384 received messages, whatever the
+// backlog.
+func TestBudgetEndsLeaseMidBacklog(t *testing.T) {
+	e := start(t, mosquittotest.Options{MaxInflight: 100})
+	cfg := sourceConfig("budget", e.broker.URI, "b/#", 1)
+	cfg[mqtt.BatchSizeConfig] = "500" // the budget is checked after each batch
+	e.run(t, cfg, 200*time.Millisecond)
+	want := numbered("b", 3000)
+	publish(t, e.broker.URI, "b/1", 1, want...)
+	var counts []int64
+	for total := int64(0); total < int64(len(want)) && len(counts) < 10; {
+		l := sourceLease(t, cfg, time.Second)
+		l.Budget.MaxRecords = 1000
+		res := e.exec.Run(context.Background(), l)
+		if res.Status != lease.Succeeded {
+			t.Fatalf("lease %s: %s %s", res.LeaseID, res.Status, res.Error)
+		}
+		counts = append(counts, res.Records)
+		total += res.Records
+	}
+	if got := values(readAll(t, e.kafka.Client, "budget")); !slices.Equal(got, want) {
+		t.Fatalf("leases read %v; Kafka has %d records, want the %d messages once each, in order", counts, len(got), len(want))
+	}
+	if counts[0] >= int64(len(want)) {
+		t.Fatalf("leases read %v: the first did not stop at its budget", counts)
+	}
+	if res := e.run(t, cfg, 300*time.Millisecond); res.Records != 0 {
+		t.Fatalf("a lease after the backlog read %d records", res.Records)
+	}
+}

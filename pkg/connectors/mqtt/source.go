@@ -170,8 +170,9 @@ type SourceTask struct {
 // connection is a connected client and what it received and did not hand
 // out yet. Its handlers write to it on paho's goroutines.
 type connection struct {
-	client paho.Client
-	key    string // the settings it was made with, for reuse
+	client  paho.Client
+	key     string        // the settings it was made with, for reuse
+	quiesce time.Duration // how long closing may take
 
 	mu      sync.Mutex
 	arrived []paho.Message // received, not yet polled
@@ -203,8 +204,8 @@ const (
 // into memory at once.
 const maxArrived = 16384
 
-func newConnection(key string) *connection {
-	c := &connection{key: key, wake: make(chan struct{}, 1)}
+func newConnection(key string, quiesce time.Duration) *connection {
+	c := &connection{key: key, quiesce: quiesce, wake: make(chan struct{}, 1)}
 	c.room = sync.NewCond(&c.mu)
 	return c
 }
@@ -242,10 +243,12 @@ func (c *connection) setMode(m arrivalMode) {
 	c.mu.Unlock()
 }
 
-// close drops what arrives from now on and disconnects.
+// close drops what arrives from now on and disconnects, after the broker
+// read the acknowledgements sent before (bufferedConn.Close) unless that
+// takes longer than quiesce.
 func (c *connection) close() {
 	c.setMode(discarding)
-	disconnect(c.client)
+	disconnect(c.client, c.quiesce)
 }
 
 func (c *connection) signal() {
@@ -298,7 +301,7 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, pro
 		}
 		c.close()
 	}
-	c := newConnection(key)
+	c := newConnection(key, t.sess.connectTimeout)
 	var resumed bool
 	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost)
 	if err != nil {
@@ -355,10 +358,14 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	}
 	now := time.Now()
 	recs := make([]connect.SourceRecord, len(msgs))
+	// One allocation for the whole batch's headers rather than one per
+	// record; each record's are capped at their four.
+	headers := make(connect.Headers, 0, 4*len(msgs))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, m := range msgs {
-		h := make(connect.Headers, 0, 4)
+		h := headers[len(headers) : len(headers) : len(headers)+4]
+		headers = headers[:len(headers)+4]
 		h.Add(HeaderMessageID, data.Int32Schema, int32(m.MessageID()))
 		h.Add(HeaderQoS, data.Int32Schema, int32(m.Qos()))
 		h.Add(HeaderRetained, data.BooleanSchema, m.Retained())
@@ -419,7 +426,8 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 // messages, which the broker's session, not Kafka, keeps track of.
 func (t *SourceTask) CommitsRecordsWhilePolling() bool { return true }
 
-// Commit waits until the broker has processed the acknowledgements sent by
+// Commit checks the subscription renewed by Start and, over WebSockets,
+// waits until the broker has processed the acknowledgements sent by
 // CommitRecord. paho writes acknowledgements and control packets in the
 // order they were handed to it and the broker processes a connection's
 // packets in order, so the answer to an UNSUBSCRIBE sent after them (of a
@@ -427,6 +435,11 @@ func (t *SourceTask) CommitsRecordsWhilePolling() bool { return true }
 // this barrier a connection closed while the broker still sends (PUBRELs
 // of QoS 2, new messages) may be reset, and the broker may drop the last
 // acknowledgements it had not read yet: their messages would come again.
+// Over TCP and TLS, closing the connection does the same without the
+// round trip (bufferedConn.Close: the broker closes its side only after
+// it processed the DISCONNECT, sent after the acknowledgements); the
+// barrier's answer would come after every message the broker sent before
+// it, which with Mosquitto 2.0 can be the whole backlog.
 func (t *SourceTask) Commit(ctx context.Context) error {
 	// Polling has ended. The broker's answers come after what it sent
 	// before them: let those messages in, or drop them unless the
@@ -444,7 +457,7 @@ func (t *SourceTask) Commit(ctx context.Context) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.unconfirmed && t.conn != nil {
+	if t.unconfirmed && t.conn != nil && !halfCloses(t.sess.uris) {
 		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
 			// The records are in Kafka; acknowledgements the broker did not
 			// read mean duplicates in the next lease, never loss.
