@@ -174,7 +174,7 @@ vet:
 # client, lease executor) also run under the race detector.
 RACE_PKGS = ./coordinator ./coordinator/state ./pkg/kafka ./pkg/connect/lease
 
-test: tools mosquitto samtools vet
+test: tools mosquitto samtools moto vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) vet -tags sluice.slim ./pkg/plugins/... ./functions/...
 	$(GO) test -tags sluice.slim $(TESTFLAGS) ./pkg/plugins/optional/ ./functions/internal/runner/
@@ -408,6 +408,20 @@ KAFKA_PKGS ?= ./internal/realkafka/... ./coordinator/ ./coordinator/cmd/coordina
 SAMTOOLS ?= $(HOME)/.cache/sluice/samtools
 CFN_LINT_VERSION ?= 1.58.0
 SAM_CLI_VERSION  ?= 1.170.0
+
+# moto's server (PyPI), an implementation of the AWS APIs, for the tests of
+# Sluice's own Secrets Manager and SSM calls (internal/mototest).
+MOTO_VERSION ?= 5.2.5
+MOTO_VENV ?= $(HOME)/.cache/sluice/moto-$(MOTO_VERSION)
+.PHONY: moto
+moto:
+	@test -x $(MOTO_VENV)/bin/moto_server || { \
+	  echo "installing moto[server] $(MOTO_VERSION) into $(MOTO_VENV)"; \
+	  python3 -m venv $(MOTO_VENV) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv $(MOTO_VENV); }; \
+	  $(MOTO_VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'; }
 
 samtools:
 	@test -x $(SAMTOOLS)/bin/sam -a -x $(SAMTOOLS)/bin/cfn-lint && \

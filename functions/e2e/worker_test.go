@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicehq/sluice/coordinator/invoke"
 	"github.com/sluicehq/sluice/internal/kafkatest"
+	"github.com/sluicehq/sluice/internal/mototest"
 	"github.com/sluicehq/sluice/internal/proctest"
 	"github.com/sluicehq/sluice/internal/tlstest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
@@ -156,21 +157,10 @@ func TestWorkerPullsOverMTLS(t *testing.T) {
 	}
 
 	addr := proctest.FreeAddr(t)
-	coord := start(t, "coordinator", b.coordinator,
-		"SLUICE_BOOTSTRAP_SERVERS="+strings.Join(k.Brokers, ","),
-		"SLUICE_REST_LISTENER=https://"+addr,
+	coord := start(t, "coordinator", b.coordinator, append(pullCoordinatorEnv(k, "https://"+addr, "sluice-e2e-mtls"),
 		"SLUICE_REST_TLS_CERT_FILE="+certFile, "SLUICE_REST_TLS_KEY_FILE="+keyFile,
 		"SLUICE_REST_TLS_CLIENT_CA_FILE="+clientCAFile,
-		"SLUICE_WORKER_SECRET_FILE="+secret,
-		"SLUICE_INVOKER=pull",
-		"SLUICE_GROUP_ID=sluice-e2e-mtls",
-		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
-		"SLUICE_LEASE_TIMEOUT=20s",
-		"SLUICE_LEASE_MAX_TIME=1s",
-		"SLUICE_SAFETY_MARGIN="+margin.String(),
-		"SLUICE_RECONCILE_INTERVAL=200ms",
-		"SLUICE_IDLE_BACKOFF_MAX=1s",
-	)
+		"SLUICE_WORKER_SECRET_FILE="+secret)...)
 	intruder := start(t, "worker without a certificate", b.sourcePoll, append(functionEnv(k.Brokers),
 		"SLUICE_COORDINATOR_URL=https://"+addr, "SLUICE_COORDINATOR_TLS_CA_FILE="+caFile,
 		"SLUICE_WORKER_SECRET_FILE="+secret, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=intruder")...)
@@ -178,13 +168,90 @@ func TestWorkerPullsOverMTLS(t *testing.T) {
 	// The operator's REST calls need a client certificate too.
 	operator := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		RootCAs: serverCA.Pool(), Certificates: []tls.Certificate{clientCA.KeyPair(t, "operator", x509.ExtKeyUsageClientAuth)}}}}
-	const orders = 100
-	body := `{"name":"mtls-source","config":{"connector.class":"Datagen","topic":"mtls-orders","count":"100","batch.size":"50","tasks.max":"1"}}`
+	createDatagen(t, operator, "https://"+addr, coord, "mtls")
+
+	// The intruder is refused in the handshake, so no lease reaches it:
+	// the records wait for the real worker.
+	waitRefused(t, k, intruder, "certificate required", "mtls")
+	start(t, "worker", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL=https://"+addr, "SLUICE_COORDINATOR_TLS_CA_FILE="+caFile,
+		"SLUICE_COORDINATOR_TLS_CERT_FILE="+workerCert, "SLUICE_COORDINATOR_TLS_KEY_FILE="+workerKey,
+		"SLUICE_WORKER_SECRET_FILE="+secret, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w-mtls")...)
+	waitDatagenDone(t, k, intruder, "mtls")
+}
+
+// The real coordinator with SLUICE_INVOKER=pull and a source-poll worker
+// both read the workers' shared secret from AWS Secrets Manager
+// (SLUICE_WORKER_SECRET_ARN, a JSON key of the secret), served by moto, an
+// AWS implementation Sluice did not write: the worker pulls and runs the
+// datagen connector's leases, while one with another secret is refused
+// (401) and runs nothing.
+func TestWorkerSecretFromSecretsManager(t *testing.T) {
+	t.Parallel()
+	b := binaries(t)
+	k := kafkatest.Start(t, 1)
+	m := mototest.Start(t)
+	const secret = "e2e-worker-secret-from-sm-0123456789"
+	arn := m.CreateSecret("sluice/e2e-workers", `{"worker":"`+secret+`","other":"x"}`)
+	aws := []string{
+		"AWS_ACCESS_KEY_ID=AKIDE2E", "AWS_SECRET_ACCESS_KEY=e2e-secret-key", "AWS_REGION=" + m.Region,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"SLUICE_WORKER_SECRET_ARN=" + arn, "SLUICE_WORKER_SECRET_KEY=worker", "SLUICE_WORKER_SECRET_ENDPOINT=" + m.Endpoint,
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong-secret")
+	if err := os.WriteFile(wrong, []byte("not-the-workers-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := proctest.FreeAddr(t)
+	coord := start(t, "coordinator", b.coordinator, append(pullCoordinatorEnv(k, "http://"+addr, "sluice-e2e-sm"), aws...)...)
+	intruder := start(t, "worker with another secret", b.sourcePoll, append(functionEnv(k.Brokers),
+		"SLUICE_COORDINATOR_URL=http://"+addr, "SLUICE_WORKER_SECRET_FILE="+wrong,
+		"SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=intruder")...)
+	createDatagen(t, http.DefaultClient, "http://"+addr, coord, "sm")
+	waitRefused(t, k, intruder, "401", "sm")
+	w := start(t, "worker", b.sourcePoll, append(append(functionEnv(k.Brokers), aws...),
+		"SLUICE_COORDINATOR_URL=http://"+addr, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w-sm")...)
+	waitDatagenDone(t, k, intruder, "sm")
+	for _, p := range []*process{coord, w, intruder} {
+		if strings.Contains(p.Stderr.String(), secret) {
+			t.Errorf("the secret is in a log")
+		}
+	}
+}
+
+// pullCoordinatorEnv is the environment of a real coordinator listening on
+// listener and leasing to pull workers, with short leases.
+func pullCoordinatorEnv(k *kafkatest.Env, listener, group string) []string {
+	return []string{
+		"SLUICE_BOOTSTRAP_SERVERS=" + strings.Join(k.Brokers, ","),
+		"SLUICE_REST_LISTENER=" + listener,
+		"SLUICE_INVOKER=pull",
+		"SLUICE_GROUP_ID=" + group,
+		"SLUICE_OFFSET_STORAGE_PARTITIONS=5",
+		"SLUICE_LEASE_TIMEOUT=20s",
+		"SLUICE_LEASE_MAX_TIME=1s",
+		"SLUICE_SAFETY_MARGIN=" + margin.String(),
+		"SLUICE_RECONCILE_INTERVAL=200ms",
+		"SLUICE_IDLE_BACKOFF_MAX=1s",
+	}
+}
+
+// datagenOrders is how many records createDatagen's connector writes.
+const datagenOrders = 100
+
+// createDatagen creates connector <name>-source, a Datagen writing
+// datagenOrders records to <name>-orders, through the coordinator's REST
+// API at base.
+func createDatagen(t *testing.T, client *http.Client, base string, coord *process, name string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":"%s-source","config":{"connector.class":"Datagen","topic":"%s-orders","count":"%d","batch.size":"50","tasks.max":"1"}}`,
+		name, name, datagenOrders)
 	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
 		if coord.Exited() {
 			t.Fatalf("the coordinator exited:\n%s", coord.Stderr.String())
 		}
-		resp, err := operator.Post("https://"+addr+"/connectors", "application/json", strings.NewReader(body))
+		resp, err := client.Post(base+"/connectors", "application/json", strings.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -195,29 +262,36 @@ func TestWorkerPullsOverMTLS(t *testing.T) {
 		}
 		return nil
 	})
+}
 
-	// The intruder is refused in the handshake, so no lease reaches it:
-	// the records wait for the real worker.
+// waitRefused waits until the intruder's log shows two polls refused with
+// reason, and checks that createDatagen's connector name has written
+// nothing yet.
+func waitRefused(t *testing.T, k *kafkatest.Env, intruder *process, reason, name string) {
+	t.Helper()
 	proctest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
-		if n := strings.Count(intruder.Stderr.String(), "certificate required"); n < 2 {
-			return fmt.Errorf("%d refused polls of the worker without a certificate", n)
+		if n := strings.Count(intruder.Stderr.String(), reason); n < 2 {
+			return fmt.Errorf("%d polls of the intruding worker refused with %q", n, reason)
 		}
 		return nil
 	})
-	if s := kafkaState(t, k, "mtls-orders", "mtls-source"); s.records != 0 {
-		t.Fatalf("%d records written before a worker with a certificate ran", s.records)
+	if s := kafkaState(t, k, name+"-orders", name+"-source"); s.records != 0 {
+		t.Fatalf("%d records written before an admitted worker ran", s.records)
 	}
-	start(t, "worker", b.sourcePoll, append(functionEnv(k.Brokers),
-		"SLUICE_COORDINATOR_URL=https://"+addr, "SLUICE_COORDINATOR_TLS_CA_FILE="+caFile,
-		"SLUICE_COORDINATOR_TLS_CERT_FILE="+workerCert, "SLUICE_COORDINATOR_TLS_KEY_FILE="+workerKey,
-		"SLUICE_WORKER_SECRET_FILE="+secret, "SLUICE_POLL_WAIT=2s", "SLUICE_WORKER_ID=w-mtls")...)
+}
+
+// waitDatagenDone waits until createDatagen's connector name has written
+// all its records and committed its offsets, and checks that the intruder
+// ran no lease.
+func waitDatagenDone(t *testing.T, k *kafkatest.Env, intruder *process, name string) {
+	t.Helper()
 	proctest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
-		if s := kafkaState(t, k, "mtls-orders", "mtls-source"); s != (state{orders, orders}) {
-			return fmt.Errorf("source state %+v, want %d records and seq %d", s, orders, orders)
+		if s := kafkaState(t, k, name+"-orders", name+"-source"); s != (state{datagenOrders, datagenOrders}) {
+			return fmt.Errorf("source state %+v, want %d records and seq %d", s, datagenOrders, datagenOrders)
 		}
 		return nil
 	})
 	if log := intruder.Stderr.String(); strings.Contains(log, "lease finished") {
-		t.Errorf("the worker without a certificate ran a lease:\n%s", proctest.LastLines(log, 20))
+		t.Errorf("the intruding worker ran a lease:\n%s", proctest.LastLines(log, 20))
 	}
 }

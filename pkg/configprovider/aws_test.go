@@ -178,25 +178,31 @@ func assertNoSecret(t *testing.T, err error) {
 	}
 }
 
-func TestAWSProviders(t *testing.T) {
-	isolateAWS(t)
-	const arn = "arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Aapi-AbCdEf"
-	tests := []struct {
-		name    string
-		extra   map[string]string
-		value   string
-		want    string
-		wantErr []string // substrings; the error must also name config "k"
-		is      error
-	}{
+// awsCase is a reference resolved by the AWS providers, against the local
+// fake (TestAWSProviders) and against moto's server
+// (TestAWSProvidersAgainstMoto), which both hold the secrets and
+// parameters of newFakeAWS.
+type awsCase struct {
+	name    string
+	extra   map[string]string
+	value   string
+	want    string
+	wantErr []string // substrings; the error must also name config "k"
+	is      error
+}
+
+// awsCases are the cases; encodedARN is the URL-encoded ARN of the secret
+// named "api" (moto gives its secrets ARNs of its own).
+func awsCases(encodedARN string) []awsCase {
+	return []awsCase{
 		{name: "json key", value: "${secretsmanager:prod/db:password}", want: fakeDBPassword},
 		{name: "two keys of one secret", value: "${secretsmanager:prod/db:username}:${secretsmanager:prod/db:password}", want: "admin:" + fakeDBPassword},
 		{name: "number as written", value: "${secretsmanager:prod/db:port}", want: "5432"},
 		{name: "boolean", value: "${secretsmanager:prod/db:tls}", want: "true"},
-		{name: "url-encoded ARN", value: "${secretsmanager:" + arn + ":token}", want: fakeAPIToken},
+		{name: "url-encoded ARN", value: "${secretsmanager:" + encodedARN + ":token}", want: fakeAPIToken},
 		{name: "ttl option ignored", value: "${secretsmanager:prod/db:password?ttl=300000}", want: fakeDBPassword},
 		{name: "raw secret without path", value: "${secretsmanager:plain}", want: fakeRawSecret},
-		{name: "raw json secret", value: "${secretsmanager:" + arn + "}", want: `{"token":"` + fakeAPIToken + `"}`},
+		{name: "raw json secret", value: "${secretsmanager:" + encodedARN + "}", want: `{"token":"` + fakeAPIToken + `"}`},
 		{
 			name:  "raw secret base64",
 			extra: map[string]string{"config.providers.secretsmanager.param.RawSecretEncoding": "base64"},
@@ -270,9 +276,18 @@ func TestAWSProviders(t *testing.T) {
 			want:  "[]",
 		},
 	}
-	for _, tt := range tests {
+}
+
+func TestAWSProviders(t *testing.T) {
+	isolateAWS(t)
+	_, endpoint := newFakeAWS(t)
+	runAWSCases(t, endpoint, awsCases("arn%3Aaws%3Asecretsmanager%3Aus-east-1%3A123456789012%3Asecret%3Aapi-AbCdEf"))
+}
+
+// runAWSCases resolves each case with providers calling endpoint.
+func runAWSCases(t *testing.T, endpoint string, cases []awsCase) {
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			_, endpoint := newFakeAWS(t)
 			r := awsResolver(t, endpoint, tt.extra)
 			got, err := r.Resolve(testContext(t), map[string]string{"k": tt.value, "plain": "x"})
 			if tt.wantErr != nil {
