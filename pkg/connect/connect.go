@@ -98,6 +98,23 @@ type SourceRecordCommitter interface {
 	CommitRecord(ctx context.Context, r *SourceRecord, written TopicPartition, offset int64) error
 }
 
+// StreamingRecordCommitter is an optional SourceRecordCommitter capability
+// for sources whose records carry no source offsets (a message broker's
+// session holds the position, not Kafka): the executor may call
+// CommitRecord during the lease, concurrently with Poll, for each record
+// as soon as Kafka acked it and every record produced before it, so that
+// the source's window of unacknowledged messages keeps moving within a
+// lease. It does so only for records without a SourcePartition (with no
+// offsets to write first) and outside exactly-once leases; every other
+// record is committed after the flush, as for SourceRecordCommitter. The
+// calls still come in the order the records were produced, one at a time.
+type StreamingRecordCommitter interface {
+	SourceRecordCommitter
+	// CommitsRecordsWhilePolling reports whether CommitRecord may run
+	// during the lease, concurrently with Poll.
+	CommitsRecordsWhilePolling() bool
+}
+
 // SourceTaskContext gives a source task its configuration and its committed
 // offsets.
 type SourceTaskContext interface {

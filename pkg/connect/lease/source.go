@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -65,6 +66,16 @@ type sourceLease struct {
 	produced  []connect.SourceRecord
 	acks      []*written
 	written   writtenSlab
+	// streaming is set when the task lets CommitRecord run while it polls
+	// (connect.StreamingRecordCommitter) and the lease is not exactly
+	// once: then commitAcked hands over, during the lease, the records at
+	// the front of produced that Kafka acked, and ackedRecord wakes the
+	// lease's goroutine when an ack arrives.
+	streaming   bool
+	ackedRecord chan struct{}
+	// committedN counts the records at the front of produced that
+	// commitAcked handed over already.
+	committedN int
 
 	// rejected collects, under errors.tolerance=all, the records Kafka
 	// refused, to be skipped (stage KAFKA_PRODUCE) instead of failing the
@@ -146,6 +157,10 @@ func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
 		return nil, fmt.Errorf("starting task: %w", err)
 	}
 	s.committer, _ = s.task.(connect.SourceRecordCommitter)
+	if sc, ok := s.task.(connect.StreamingRecordCommitter); ok && s.txn == nil && sc.CommitsRecordsWhilePolling() {
+		s.streaming = true
+		s.ackedRecord = make(chan struct{}, 1)
+	}
 	return s, nil
 }
 
@@ -194,7 +209,21 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 		<-pollerDone
 	}
 
-	for b := range batches {
+	for {
+		var b polledBatch
+		var ok bool
+		select {
+		case b, ok = <-batches:
+		case <-s.ackedRecord: // nil unless streaming
+			if err := s.commitAcked(ctx); err != nil {
+				finishPolling()
+				return err
+			}
+			continue
+		}
+		if !ok {
+			break
+		}
 		recs := b.recs
 		if err := s.mayCommit(); err != nil {
 			// A Poll that overran the lease's time: its records are not
@@ -215,6 +244,10 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 				finishPolling()
 				return err
 			}
+		}
+		if err := s.commitAcked(ctx); err != nil {
+			finishPolling()
+			return err
 		}
 		if s.res.Records >= s.budget.MaxRecords || s.res.Bytes >= s.budget.MaxBytes {
 			s.res.MorePending = true
@@ -371,12 +404,20 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 	case w == nil && failed == nil:
 		err = s.producer.Send(ctx, msg)
 	default:
+		streamed := s.streaming && out.SourcePartition == nil
 		err = s.producer.SendAck(ctx, msg, func(p int32, off int64, err error) {
 			if w != nil {
 				w.partition, w.offset = p, off
+				w.acked(err)
 			}
 			if err != nil && failed != nil {
 				s.rejected.add(failure{stage: StageKafkaProduce, class: "org.apache.kafka.clients.producer.KafkaProducer", err: err, src: failed})
+			}
+			if streamed && err == nil {
+				select {
+				case s.ackedRecord <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
@@ -444,10 +485,44 @@ func (s *sourceLease) writeOffsets(ctx context.Context) error {
 	})
 }
 
+// commitAcked hands the task, during the lease, the records at the front
+// of produced that Kafka acked and that have no source offsets to write
+// (streaming tasks only; the rest wait for flushAndCommit). It stops at the
+// first record not acked yet, refused by Kafka or with a source partition,
+// so that the records keep their order; past the lease's last commit time
+// it leaves them all to flushAndCommit, which fails the lease.
+func (s *sourceLease) commitAcked(ctx context.Context) error {
+	if !s.streaming || s.mayCommit() != nil {
+		return nil
+	}
+	n := s.committedN
+	for n < len(s.produced) && s.produced[n].SourcePartition == nil && s.acks[n].succeeded() {
+		rec := &s.produced[n]
+		if err := s.committer.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: s.acks[n].partition}, s.acks[n].offset); err != nil {
+			return fmt.Errorf("committing record: %w", err)
+		}
+		n++
+	}
+	s.committedN = n
+	// Drop the committed records once they are at least half, so that
+	// the slices do not grow with the lease and each record moves at
+	// most once on average.
+	if n > 0 && n >= len(s.produced)-n {
+		rest := copy(s.produced, s.produced[n:])
+		clear(s.produced[rest:])
+		s.produced = s.produced[:rest]
+		copy(s.acks, s.acks[n:])
+		clear(s.acks[rest:])
+		s.acks = s.acks[:rest]
+		s.committedN = 0
+	}
+	return nil
+}
+
 // commitRecords hands each record Kafka acknowledged (and whose offsets
 // are written) to the task's CommitRecord, if it has one.
 func (s *sourceLease) commitRecords(ctx context.Context) error {
-	for i := range s.produced {
+	for i := s.committedN; i < len(s.produced); i++ {
 		rec := &s.produced[i]
 		if err := s.committer.CommitRecord(ctx, rec, connect.TopicPartition{Topic: rec.Topic, Partition: s.acks[i].partition}, s.acks[i].offset); err != nil {
 			return fmt.Errorf("committing record: %w", err)
@@ -512,11 +587,32 @@ func committed(r *connect.SourceRecord) connect.SourceRecord {
 	}
 }
 
-// written is where Kafka wrote a record.
+// written is where Kafka wrote a record, and whether it did: the
+// producer's callback sets partition and offset, then state, which a
+// streaming lease reads before the flush.
 type written struct {
 	partition int32
 	offset    int64
+	state     atomic.Uint32 // writePending, writeOK or writeFailed
 }
+
+const (
+	writePending = iota
+	writeOK
+	writeFailed
+)
+
+func (w *written) acked(err error) {
+	if err != nil {
+		w.state.Store(writeFailed)
+		return
+	}
+	w.state.Store(writeOK)
+}
+
+// succeeded reports whether Kafka acked the record; after it returned
+// true, partition and offset are set.
+func (w *written) succeeded() bool { return w.state.Load() == writeOK }
 
 // writtenSlab hands out a lease's written values from blocks rather than
 // one allocation per record. A block is never moved, so the producer's
@@ -529,7 +625,8 @@ func (ws *writtenSlab) next() *written {
 	}
 	w := &ws.free[0]
 	ws.free = ws.free[1:]
-	*w = written{partition: -1, offset: -1}
+	w.partition, w.offset = -1, -1
+	w.state.Store(writePending)
 	return w
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -204,16 +205,51 @@ func (s session) open(uri *url.URL, opts paho.ClientOptions) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10)}, nil
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10), drainFor: s.connectTimeout}, nil
 }
 
 // bufferedConn reads through a buffer and writes straight through.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r        *bufio.Reader
+	drainFor time.Duration
+
+	once sync.Once
+	err  error
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// Close closes the connection gracefully where the transport can
+// half-close (TCP, TLS): it ends its sending side, after the DISCONNECT
+// paho wrote last, then reads and drops what the broker still sends until
+// the broker, having processed every packet before the DISCONNECT, closes
+// its side (for at most drainFor). Closing a socket with unread data in it
+// resets the connection instead, and a broker that sees the reset may drop
+// acknowledgements it had not read yet. paho calls Close from Disconnect
+// (which waits for it up to its quiesce time) and when the connection
+// drops.
+func (c *bufferedConn) Close() error {
+	c.once.Do(func() {
+		if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+			_ = c.Conn.SetReadDeadline(time.Now().Add(c.drainFor))
+			_, _ = io.Copy(io.Discard, c.Conn)
+		}
+		c.err = c.Conn.Close()
+	})
+	return c.err
+}
+
+// halfCloses reports whether every URI's transport closes gracefully
+// (bufferedConn.Close): plain TCP and TLS, not WebSockets.
+func halfCloses(uris []string) bool {
+	for _, u := range uris {
+		if strings.HasPrefix(u, "ws:") || strings.HasPrefix(u, "wss:") {
+			return false
+		}
+	}
+	return true
+}
 
 // noStore is a paho store that keeps nothing. paho's stores let a client
 // resume its in-flight messages after reconnecting in the same process; a
@@ -308,12 +344,12 @@ func granted(ctx context.Context, t paho.Token, filters []string, timeout time.D
 	return nil
 }
 
-// disconnect sends DISCONNECT and closes the connection. paho writes
-// acknowledgements handed to it before the DISCONNECT (both pass through
-// one ordered channel), so messages acked before disconnect are acked at
-// the broker.
-func disconnect(c paho.Client) {
+// disconnect sends DISCONNECT and closes the connection, waiting at most
+// quiesce for both (bufferedConn.Close). paho writes acknowledgements
+// handed to it before the DISCONNECT (both pass through one ordered
+// channel), so messages acked before disconnect are acked at the broker.
+func disconnect(c paho.Client, quiesce time.Duration) {
 	if c != nil && c.IsConnectionOpen() {
-		c.Disconnect(1000)
+		c.Disconnect(uint(max(quiesce, time.Second).Milliseconds()))
 	}
 }

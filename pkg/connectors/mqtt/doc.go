@@ -26,21 +26,26 @@
 // (mqtt.clean.session.enabled=false), resumes the task's persistent
 // session: the broker sends what it queued while no lease ran, then what
 // arrives during the lease. The lease produces the messages to Kafka and
-// acknowledges them to the broker (PUBACK for QoS 1, PUBREC for QoS 2)
-// only after Kafka acknowledged the records and the lease's offsets were
-// written; then it disconnects. A lease that dies before that point leaves
-// the messages unacknowledged, and the broker sends them again to the next
-// lease: at least once, without a process running while devices are quiet.
-// QoS 0 messages are never acknowledged and may be lost with a lease.
+// acknowledges each to the broker (PUBACK for QoS 1, PUBREC for QoS 2),
+// in order, only after Kafka acknowledged its record and every one before
+// it. The records carry no source offsets (the session is the position),
+// so this happens while the lease polls (connect.StreamingRecordCommitter):
+// the broker's in-flight window keeps moving and one lease reads as many
+// messages as its budget allows. At the end it confirms the broker read
+// the acknowledgements and disconnects. A lease that dies leaves the
+// messages it did not acknowledge to the broker, which sends them again to
+// the next lease: at least once, without a process running while devices
+// are quiet. QoS 0 messages are never acknowledged and may be lost with a
+// lease.
 //
 // Brokers bound what they hold for a client, and these bounds matter when
 // a session is only read in leases:
 //
 //   - the in-flight window (Mosquitto's max_inflight_messages, default 20;
-//     MQTT 5's receive maximum) caps how many QoS 1/2 messages one lease
-//     receives before acknowledging, so a lease reads at most that many
-//     (the next lease reads the next ones). Set it high (0, no limit, for
-//     Mosquitto) for throughput; MQTT's 16-bit message ids cap it at 65535.
+//     MQTT 5's receive maximum) caps how many QoS 1/2 messages are on
+//     their way before Kafka acked them and the lease acknowledged them:
+//     it must cover the round trip through Kafka for throughput (thousands,
+//     not 20); MQTT's 16-bit message ids cap it at 65535.
 //   - the queue of an absent session (Mosquitto's max_queued_messages,
 //     default 1000) is where messages wait between leases; a broker drops
 //     what exceeds it. Size it for the longest gap between leases.
@@ -49,10 +54,17 @@
 // session, a filter is read through; messages queued in the old session
 // are not read.
 //
-// Mosquitto 2.0 sends a deep backlog slowly to a session that reconnects
-// (measured: about 1,000 messages/s with 400,000 queued, against 20,000 and
-// more to a subscriber that stays connected), so a source whose leases each
-// reconnect should be leased often enough to keep the backlog small. In a
-// long-lived worker, mqtt.connection.keep.alive.between.leases keeps the
-// connection (and the broker's flow) open between leases instead.
+// Mosquitto 2.0 does not keep to its window once a client acknowledges in
+// order: each PUBACK of the oldest message in flight lets it move up to a
+// whole window more from the session's queue into flight (its
+// db__message_delete_outgoing counts only the messages before the one
+// acknowledged), so after the first acknowledgements it sends the whole
+// backlog at once, and sends it all again to the next connection. A lease
+// therefore holds at most 16,384 received messages for Poll (paho then
+// stops reading and TCP holds the broker back), drops what arrives after
+// polling ended (unacknowledged: the broker sends it to the next lease),
+// and a task whose leases each reconnect should get leases with large
+// budgets rather than many small ones. In a long-lived worker,
+// mqtt.connection.keep.alive.between.leases keeps the connection open
+// between leases instead.
 package mqtt

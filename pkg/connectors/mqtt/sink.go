@@ -177,7 +177,7 @@ func (t *SinkTask) Flush(context.Context, map[connect.TopicPartition]int64) erro
 
 // Stop disconnects.
 func (t *SinkTask) Stop() error {
-	disconnect(t.client)
+	disconnect(t.client, t.sess.connectTimeout)
 	t.client = nil
 	return nil
 }

@@ -47,6 +47,8 @@ var (
 	_ connect.SourceTask            = (*SourceTask)(nil)
 	_ connect.SourceRecordCommitter = (*SourceTask)(nil)
 	_ connect.SourceCommitter       = (*SourceTask)(nil)
+
+	_ connect.StreamingRecordCommitter = (*SourceTask)(nil)
 )
 
 // NewSourceConnector returns a source connector.
@@ -133,8 +135,14 @@ func (c *SourceConnector) Config() *config.Def { return SourceConfig() }
 // With mqtt.connection.keep.alive.between.leases (long-lived workers) Stop
 // of a lease that committed parks the connection in the process instead,
 // with the messages not acknowledged, and the task's next lease in the same
-// process takes it over. It is safe for the executor's use: Poll and
-// CommitRecord from one goroutine at a time, messages arriving on paho's.
+// process takes it over.
+//
+// The records carry no source offsets (the broker's session is the
+// position), so the executor calls CommitRecord while the lease polls
+// (connect.StreamingRecordCommitter), as soon as Kafka acked a record:
+// the broker's window of unacknowledged messages keeps moving and a lease
+// is not limited to one window. Poll and CommitRecord may run on two
+// goroutines at once; messages arrive on paho's.
 type SourceTask struct {
 	kafkaTopic string
 	batchSize  int
@@ -143,6 +151,9 @@ type SourceTask struct {
 	keep       bool
 	conn       *connection
 
+	// mu guards what Poll and CommitRecord share: polled, base, next and
+	// unconfirmed.
+	mu sync.Mutex
 	// polled are the messages handed out by Poll, in order; polled[0] has
 	// sequence number base.
 	polled []paho.Message
@@ -159,18 +170,54 @@ type SourceTask struct {
 // connection is a connected client and what it received and did not hand
 // out yet. Its handlers write to it on paho's goroutines.
 type connection struct {
-	client paho.Client
-	key    string // the settings it was made with, for reuse
+	client  paho.Client
+	key     string        // the settings it was made with, for reuse
+	quiesce time.Duration // how long closing may take
 
 	mu      sync.Mutex
 	arrived []paho.Message // received, not yet polled
 	lost    error          // set when the connection dropped
 	wake    chan struct{}  // signalled when a message arrives
+	// room is signalled when arrived shrinks or the mode below changes.
+	room *sync.Cond
+	// mode says what onMessage does when arrived holds maxArrived
+	// messages: wait for Poll (holding, the default: paho then stops
+	// reading and the broker's sending waits on TCP), append anyway
+	// (unbounded, while Commit waits for the broker's answer behind
+	// them), or drop every message (discarding: the lease polls no more
+	// and the connection is closed after, so the broker sends each
+	// dropped message, unacknowledged, again to the next lease).
+	mode arrivalMode
+}
+
+type arrivalMode int
+
+const (
+	holding arrivalMode = iota
+	unbounded
+	discarding
+)
+
+// maxArrived bounds the messages a connection holds for Poll. A broker
+// that does not keep to its in-flight window (Mosquitto 2.0's, once
+// messages are acknowledged) would otherwise hand a deep backlog over
+// into memory at once.
+const maxArrived = 16384
+
+func newConnection(key string, quiesce time.Duration) *connection {
+	c := &connection{key: key, quiesce: quiesce, wake: make(chan struct{}, 1)}
+	c.room = sync.NewCond(&c.mu)
+	return c
 }
 
 func (c *connection) onMessage(_ paho.Client, m paho.Message) {
 	c.mu.Lock()
-	c.arrived = append(c.arrived, m)
+	for c.mode == holding && c.lost == nil && len(c.arrived) >= maxArrived {
+		c.room.Wait()
+	}
+	if c.mode != discarding && c.lost == nil {
+		c.arrived = append(c.arrived, m)
+	}
 	c.mu.Unlock()
 	c.signal()
 }
@@ -178,8 +225,30 @@ func (c *connection) onMessage(_ paho.Client, m paho.Message) {
 func (c *connection) onLost(err error) {
 	c.mu.Lock()
 	c.lost = err
+	c.room.Broadcast()
 	c.mu.Unlock()
 	c.signal()
+}
+
+// setMode changes what onMessage does with a full arrived; discarding
+// also drops what arrived and was not polled.
+func (c *connection) setMode(m arrivalMode) {
+	c.mu.Lock()
+	c.mode = m
+	if m == discarding {
+		clear(c.arrived)
+		c.arrived = nil
+	}
+	c.room.Broadcast()
+	c.mu.Unlock()
+}
+
+// close drops what arrives from now on and disconnects, after the broker
+// read the acknowledgements sent before (bufferedConn.Close) unless that
+// takes longer than quiesce.
+func (c *connection) close() {
+	c.setMode(discarding)
+	disconnect(c.client, c.quiesce)
 }
 
 func (c *connection) signal() {
@@ -230,9 +299,9 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, pro
 			t.conn = c
 			return nil
 		}
-		disconnect(c.client)
+		c.close()
 	}
-	c := &connection{key: key, wake: make(chan struct{}, 1)}
+	c := newConnection(key, t.sess.connectTimeout)
 	var resumed bool
 	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost)
 	if err != nil {
@@ -289,8 +358,14 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	}
 	now := time.Now()
 	recs := make([]connect.SourceRecord, len(msgs))
+	// One allocation for the whole batch's headers rather than one per
+	// record; each record's are capped at their four.
+	headers := make(connect.Headers, 0, 4*len(msgs))
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for i, m := range msgs {
-		h := make(connect.Headers, 0, 4)
+		h := headers[len(headers) : len(headers) : len(headers)+4]
+		headers = headers[:len(headers)+4]
 		h.Add(HeaderMessageID, data.Int32Schema, int32(m.MessageID()))
 		h.Add(HeaderQoS, data.Int32Schema, int32(m.Qos()))
 		h.Add(HeaderRetained, data.BooleanSchema, m.Retained())
@@ -318,6 +393,9 @@ func (t *SourceTask) take() ([]paho.Message, error) {
 	n := min(len(c.arrived), t.batchSize)
 	msgs := c.arrived[:n:n]
 	c.arrived = c.arrived[n:]
+	if n > 0 {
+		c.room.Broadcast()
+	}
 	return msgs, c.lost
 }
 
@@ -332,6 +410,8 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 	if !ok {
 		return fmt.Errorf("MqttSourceTask: record without its %s", seqField)
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for t.base <= seq && len(t.polled) > 0 {
 		t.polled[0].Ack()
 		t.unconfirmed = t.unconfirmed || t.polled[0].Qos() > 0
@@ -342,7 +422,12 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 	return nil
 }
 
-// Commit waits until the broker has processed the acknowledgements sent by
+// CommitsRecordsWhilePolling reports true: CommitRecord only acknowledges
+// messages, which the broker's session, not Kafka, keeps track of.
+func (t *SourceTask) CommitsRecordsWhilePolling() bool { return true }
+
+// Commit checks the subscription renewed by Start and, over WebSockets,
+// waits until the broker has processed the acknowledgements sent by
 // CommitRecord. paho writes acknowledgements and control packets in the
 // order they were handed to it and the broker processes a connection's
 // packets in order, so the answer to an UNSUBSCRIBE sent after them (of a
@@ -350,11 +435,29 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 // this barrier a connection closed while the broker still sends (PUBRELs
 // of QoS 2, new messages) may be reset, and the broker may drop the last
 // acknowledgements it had not read yet: their messages would come again.
+// Over TCP and TLS, closing the connection does the same without the
+// round trip (bufferedConn.Close: the broker closes its side only after
+// it processed the DISCONNECT, sent after the acknowledgements); the
+// barrier's answer would come after every message the broker sent before
+// it, which with Mosquitto 2.0 can be the whole backlog.
 func (t *SourceTask) Commit(ctx context.Context) error {
+	// Polling has ended. The broker's answers come after what it sent
+	// before them: let those messages in, or drop them unless the
+	// connection is kept for the next lease.
+	if t.conn != nil {
+		if t.keep {
+			t.conn.setMode(unbounded)
+			defer t.conn.setMode(holding)
+		} else {
+			t.conn.setMode(discarding)
+		}
+	}
 	if err := t.subscribed(ctx); err != nil {
 		return err
 	}
-	if t.unconfirmed && t.conn != nil {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.unconfirmed && t.conn != nil && !halfCloses(t.sess.uris) {
 		if err := wait(ctx, t.conn.client.Unsubscribe(barrierTopic+t.sess.clientID), t.sess.connectTimeout); err != nil {
 			// The records are in Kafka; acknowledgements the broker did not
 			// read mean duplicates in the next lease, never loss.
@@ -381,16 +484,18 @@ func (t *SourceTask) Stop() error {
 	if c == nil {
 		return nil
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.keep && t.committed && c.healthy() {
 		c.mu.Lock()
 		c.arrived = append(t.polled[:len(t.polled):len(t.polled)], c.arrived...)
 		c.mu.Unlock()
 		t.polled = nil
 		if old, loaded := parked.Swap(t.sess.clientID, c); loaded {
-			disconnect(old.(*connection).client)
+			old.(*connection).close()
 		}
 		return nil
 	}
-	disconnect(c.client)
+	c.close()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -263,51 +264,87 @@ func TestMessagesBetweenLeases(t *testing.T) {
 }
 
 // A lease whose process is killed after Kafka acknowledged its records
-// (and before it acknowledged the messages to the broker) loses nothing:
-// the broker sends the messages again to the next lease.
+// and before it acknowledged them to the broker loses nothing: the broker
+// sends the messages again to the next lease. Killed at the first
+// CommitRecord after the flush (a task that does not commit while it
+// polls), no message is acknowledged and all come again, flagged as
+// duplicates; killed while it polls (the MQTT task's way: each message is
+// acknowledged as soon as Kafka acked its record), at the 20th record, the
+// lease had produced at least 20 records and acknowledged at most 19
+// messages, and the next lease reads the rest from where the broker's
+// acknowledgements stopped.
 func TestKilledBeforeAck(t *testing.T) {
-	e := start(t, mosquittotest.Options{})
-	cfg := sourceConfig("killed", e.broker.URI, "meters/#", 1)
-	e.run(t, cfg, 200*time.Millisecond) // creates the session
-	want := numbered("m", 40)
-	publish(t, e.broker.URI, "meters/m1", 1, want...)
+	tests := []struct {
+		name      string
+		streaming bool
+		killAt    int
+	}{
+		{"at the first commit after the flush", false, 1},
+		{"at the 20th commit while polling", true, 20},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := start(t, mosquittotest.Options{})
+			cfg := sourceConfig("killed", e.broker.URI, "meters/#", 1)
+			e.run(t, cfg, 200*time.Millisecond) // creates the session
+			want := numbered("m", 40)
+			publish(t, e.broker.URI, "meters/m1", 1, want...)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "HELPER_BROKERS="+strings.Join(e.kafka.Brokers, ","),
-		"HELPER_MQTT="+e.broker.URI)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("helper lease was not killed: %v\n%s", err, out)
-	}
-	if got := readAll(t, e.kafka.Client, "killed"); !slices.Equal(values(got), want) {
-		t.Fatalf("after the killed lease Kafka has %q, want %q", values(got), want)
-	}
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), helperEnv+"=1", "HELPER_BROKERS="+strings.Join(e.kafka.Brokers, ","),
+				"HELPER_MQTT="+e.broker.URI, fmt.Sprintf("HELPER_KILL_AT=%d", tt.killAt),
+				fmt.Sprintf("HELPER_STREAMING=%t", tt.streaming), fmt.Sprintf("HELPER_EPOCH=%d", 100+i))
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("helper lease was not killed: %v\n%s", err, out)
+			}
+			killed := values(readAll(t, e.kafka.Client, "killed"))
+			if len(killed) < tt.killAt || !slices.Equal(killed, want[:len(killed)]) {
+				t.Fatalf("after the killed lease Kafka has %q, want at least the first %d of %q", killed, tt.killAt, want)
+			}
+			if !tt.streaming && len(killed) != len(want) {
+				t.Fatalf("after the killed lease Kafka has %d records, want all %d (flushed before the first commit)", len(killed), len(want))
+			}
 
-	res := e.run(t, cfg, 500*time.Millisecond)
-	if res.Records != 40 {
-		t.Fatalf("next lease read %d records, want the 40 redelivered", res.Records)
-	}
-	got := readAll(t, e.kafka.Client, "killed")
-	if !slices.Equal(values(got), append(slices.Clone(want), want...)) {
-		t.Fatalf("Kafka has %q, want every message twice (at least once)", values(got))
-	}
-	if got[40].headers[mqtt.HeaderDuplicate] != "true" {
-		t.Fatalf("redelivered message headers %v, want %s=true", got[40].headers, mqtt.HeaderDuplicate)
-	}
-	if res := e.run(t, cfg, 300*time.Millisecond); res.Records != 0 {
-		t.Fatalf("a third lease read %d records", res.Records)
+			res := e.run(t, cfg, 500*time.Millisecond)
+			got := readAll(t, e.kafka.Client, "killed")
+			again := values(got[len(killed):])
+			acked := len(want) - len(again) // messages the broker took as acknowledged
+			if acked < 0 || acked >= tt.killAt || !slices.Equal(again, want[acked:]) || res.Records != int64(len(again)) {
+				t.Fatalf("the next lease read %d records %q, want the messages from the %dth on (at most %d acknowledged)",
+					res.Records, again, acked, tt.killAt-1)
+			}
+			if got[len(killed)].headers[mqtt.HeaderDuplicate] != "true" {
+				t.Fatalf("redelivered message headers %v, want %s=true", got[len(killed)].headers, mqtt.HeaderDuplicate)
+			}
+			if res := e.run(t, cfg, 300*time.Millisecond); res.Records != 0 {
+				t.Fatalf("a third lease read %d records", res.Records)
+			}
+		})
 	}
 }
 
-// killingTask is the MQTT source task whose process dies at the first
-// CommitRecord: the records are in Kafka, no message is acknowledged.
-type killingTask struct{ *mqtt.SourceTask }
-
-func (killingTask) CommitRecord(context.Context, *connect.SourceRecord, connect.TopicPartition, int64) error {
-	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	select {}
+// killingTask is the MQTT source task whose process dies at the
+// killAt-th CommitRecord, before acknowledging that record's message: its
+// record and every one before it are in Kafka. Unless streaming, it does
+// not commit while polling, so the first CommitRecord comes after the
+// flush.
+type killingTask struct {
+	*mqtt.SourceTask
+	killAt, calls int
+	streaming     bool
 }
+
+func (k *killingTask) CommitRecord(ctx context.Context, r *connect.SourceRecord, tp connect.TopicPartition, off int64) error {
+	if k.calls++; k.calls >= k.killAt {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+	return k.SourceTask.CommitRecord(ctx, r, tp, off)
+}
+
+func (k *killingTask) CommitsRecordsWhilePolling() bool { return k.streaming }
 
 func killingLease() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -324,7 +361,11 @@ func killingLease() int {
 	}
 	p := mqtt.SourcePlugin()
 	p.Class, p.Aliases = "test.KillingMqttSource", nil
-	p.NewSourceTask = func() connect.SourceTask { return killingTask{mqtt.NewSourceTask()} }
+	killAt, _ := strconv.Atoi(os.Getenv("HELPER_KILL_AT"))
+	epoch, _ := strconv.ParseInt(os.Getenv("HELPER_EPOCH"), 10, 64)
+	p.NewSourceTask = func() connect.SourceTask {
+		return &killingTask{SourceTask: mqtt.NewSourceTask(), killAt: killAt, streaming: os.Getenv("HELPER_STREAMING") == "true"}
+	}
 	reg, err := connect.NewRegistry(append(converter.Plugins(), p)...)
 	if err != nil {
 		fmt.Println(err)
@@ -338,7 +379,7 @@ func killingLease() int {
 		fmt.Println(err)
 		return 2
 	}
-	res := exec.Run(ctx, lease.Lease{ID: "killed-1", Kind: lease.KindSource, Connector: "killed", Epoch: 100,
+	res := exec.Run(ctx, lease.Lease{ID: "killed-1", Kind: lease.KindSource, Connector: "killed", Epoch: epoch,
 		Deadline: time.Now().Add(20 * time.Second), ConnectorConfig: cfg, TaskConfig: tc,
 		Budget: lease.Budget{MaxIdle: lease.Duration(500 * time.Millisecond)}})
 	fmt.Printf("helper lease was not killed: %s %s\n", res.Status, res.Error)
