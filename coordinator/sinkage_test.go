@@ -40,6 +40,10 @@ func produceAt(t *testing.T, c *kafka.Client, topic string, n int, ts time.Time)
 // above it gets one lease for all of it, tail included.
 func TestOldPendingRecordsAreDueAtOnce(t *testing.T) {
 	k := kafkatest.Start(t, 1)
+	// The sinks' folders are made before the coordinator, so that they are
+	// removed after it stopped (cleanups run last first): a lease may still
+	// be writing when the test ends.
+	dirs := map[string]string{"small-sink": t.TempDir(), "big-sink": t.TempDir()}
 	rec := &recorder{}
 	coord := build(t, k, testConfig(), setup{wrap: func(inv coordinator.Invoker) coordinator.Invoker { rec.Invoker = inv; return rec }})
 	old := time.Now().Add(-time.Hour)
@@ -49,7 +53,7 @@ func TestOldPendingRecordsAreDueAtOnce(t *testing.T) {
 		// A rotation interval far longer than the test's waits: a lease
 		// counted from the first lag check could not come in time.
 		err := coord.Add(map[string]string{"name": c.name, "connector.class": "io.sluice.connect.storage.LocalSinkConnector",
-			"topics": c.topic, "local.dir": t.TempDir(), "flush.size": "100", "rotate.interval.ms": "600000",
+			"topics": c.topic, "local.dir": dirs[c.name], "flush.size": "100", "rotate.interval.ms": "600000",
 			"format.class":    "io.confluent.connect.s3.format.json.JsonFormat",
 			"value.converter": "org.apache.kafka.connect.storage.StringConverter", "key.converter": "org.apache.kafka.connect.storage.StringConverter"})
 		if err != nil {
