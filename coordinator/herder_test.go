@@ -222,13 +222,15 @@ func TestLostLeaseReissuedWithSameRangeAfterDeadline(t *testing.T) {
 // whose lag reaches it gets a lease covering whole flush.size multiples.
 func TestSinkSchedulingBySizeAndAge(t *testing.T) {
 	k := kafkatest.Start(t, 1)
+	// Made before the coordinator, so removed after it stopped.
+	dirs := map[string]string{"small-sink": t.TempDir(), "big-sink": t.TempDir()}
 	rec := &recorder{}
 	coord := build(t, k, testConfig(), setup{wrap: func(inv coordinator.Invoker) coordinator.Invoker { rec.Invoker = inv; return rec }})
 	produceN(t, k.Client, "small", 10)
 	produceN(t, k.Client, "big", 250)
 	for _, c := range []struct{ name, topic string }{{"small-sink", "small"}, {"big-sink", "big"}} {
 		err := coord.Add(map[string]string{"name": c.name, "connector.class": "io.sluice.connect.storage.LocalSinkConnector",
-			"topics": c.topic, "local.dir": t.TempDir(), "flush.size": "100", "rotate.interval.ms": "2000",
+			"topics": c.topic, "local.dir": dirs[c.name], "flush.size": "100", "rotate.interval.ms": "2000",
 			"format.class":    "io.confluent.connect.s3.format.json.JsonFormat",
 			"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
 			"value.converter.replace.null.with.default": "true", "key.converter": "org.apache.kafka.connect.storage.StringConverter"})
