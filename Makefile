@@ -345,9 +345,10 @@ bench-export: hdfs-tools
 # The issue's scale figure: a coordinator managing 1,000 connectors with
 # 10,000 tasks (in-process broker, an invoker that completes leases at once):
 # start-up, lease decisions/s, REST p50/p99 at 1,000 requests/s, RSS, heap.
-# The REST figures are taken on six listener set-ups in turn (plain, basic
-# auth, bearer, TLS, TLS with basic, TLS with bearer; connections kept),
-# with CPU-µs per request, and the cost of a new (TLS) connection apart.
+# The REST figures are taken on six listener set-ups served at once and
+# requested interleaved (plain, basic auth, bearer, TLS, TLS with basic, TLS
+# with bearer; connections kept), with each one's p99 minus plain's, CPU-µs
+# per request, and the cost of a new (TLS) connection apart.
 bench-coordinator:
 	SLUICE_BENCH_SCALE=full $(GO) test -run '^$$' -bench 'BenchmarkCoordinator$$' -benchtime 1x -timeout 30m ./coordinator/
 
