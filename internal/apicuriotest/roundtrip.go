@@ -2,9 +2,11 @@ package apicuriotest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 // Converter is the part of a Schema Registry converter RoundTrip uses.
@@ -54,5 +56,42 @@ func RoundTrip(t *testing.T, golden, write, read Converter, topic string, raw []
 	}
 	if !bytes.Equal(again[5:], want[5:]) {
 		t.Fatalf("value read back (%v) encodes as\n got %x\nwant %x", v2, again[5:], want[5:])
+	}
+}
+
+// Configurable is a converter that Configure sets up from properties.
+type Configurable interface {
+	Converter
+	Configure(props map[string]string, isKey bool) error
+}
+
+// NewConverter configures c, a new value converter, for the registry at
+// url, with the extra properties given as key, value, key, value.
+func NewConverter[C Configurable](t testing.TB, c C, url string, extra ...string) C {
+	t.Helper()
+	props := map[string]string{schemaregistry.URLConfig: url}
+	for i := 0; i+1 < len(extra); i += 2 {
+		props[extra[i]] = extra[i+1]
+	}
+	if err := c.Configure(props, false); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// RoundTrips runs RoundTrip as a subtest for each of the vectors (records
+// Confluent's serializer wrote, whose name and hex bytes vector gives),
+// under the topic "apicurio-<name>".
+func RoundTrips[V any](t *testing.T, golden, write, read Converter, vectors []V, vector func(V) (name, hexBytes string)) {
+	t.Helper()
+	for _, v := range vectors {
+		name, h := vector(v)
+		t.Run(name, func(t *testing.T) {
+			raw, err := hex.DecodeString(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			RoundTrip(t, golden, write, read, "apicurio-"+name, raw)
+		})
 	}
 }

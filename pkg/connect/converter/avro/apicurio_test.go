@@ -3,7 +3,6 @@
 package avro
 
 import (
-	"encoding/hex"
 	"os"
 	"testing"
 
@@ -20,20 +19,7 @@ func TestApicurioRoundTrips(t *testing.T) {
 	reg := apicuriotest.Shared(t)
 	vs := loadVectors(t)
 	golden := newConverter(t, seededRegistry(t, vs).URL())
-	write := apicurioConverter(t, reg.URL)
-	read := apicurioConverter(t, reg.URL, "auto.register.schemas", "false")
-	for _, v := range vs {
-		t.Run(v.Name, func(t *testing.T) {
-			raw, err := hex.DecodeString(v.Hex)
-			if err != nil {
-				t.Fatal(err)
-			}
-			apicuriotest.RoundTrip(t, golden, write, read, "apicurio-"+v.Name, raw)
-		})
-	}
-}
-
-func apicurioConverter(t *testing.T, url string, extra ...string) *Converter {
-	t.Helper()
-	return newConverter(t, url, extra...)
+	write := apicuriotest.NewConverter(t, New(), reg.URL)
+	read := apicuriotest.NewConverter(t, New(), reg.URL, "auto.register.schemas", "false")
+	apicuriotest.RoundTrips(t, golden, write, read, vs, func(v vector) (string, string) { return v.Name, v.Hex })
 }

@@ -4,7 +4,6 @@ package jsonschema
 
 import (
 	"context"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
@@ -25,30 +24,9 @@ func TestMain(m *testing.M) { os.Exit(apicuriotest.Main(m)) }
 func TestApicurioRoundTrips(t *testing.T) {
 	reg := apicuriotest.Shared(t)
 	vs, golden := setup(t)
-	write := apicurioConverter(t, reg.URL)
-	read := apicurioConverter(t, reg.URL, "auto.register.schemas", "false")
-	for _, v := range vs {
-		t.Run(v.Name, func(t *testing.T) {
-			raw, err := hex.DecodeString(v.Hex)
-			if err != nil {
-				t.Fatal(err)
-			}
-			apicuriotest.RoundTrip(t, golden, write, read, "apicurio-"+v.Name, raw)
-		})
-	}
-}
-
-func apicurioConverter(t *testing.T, url string, extra ...string) *Converter {
-	t.Helper()
-	props := map[string]string{schemaregistry.URLConfig: url}
-	for i := 0; i+1 < len(extra); i += 2 {
-		props[extra[i]] = extra[i+1]
-	}
-	c := New()
-	if err := c.Configure(props, false); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	write := apicuriotest.NewConverter(t, New(), reg.URL)
+	read := apicuriotest.NewConverter(t, New(), reg.URL, "auto.register.schemas", "false")
+	apicuriotest.RoundTrips(t, golden, write, read, vs, func(v vector) (string, string) { return v.Name, v.Hex })
 }
 
 // TestApicurioSchemaReferences registers Shipment, Address and Country
@@ -75,7 +53,7 @@ func TestApicurioSchemaReferences(t *testing.T) {
 		sr.SchemaReference{Name: "address.json", Subject: "apicurio-address", Version: 1},
 		sr.SchemaReference{Name: "https://sluice.test/address.json", Subject: "apicurio-address", Version: 1})
 
-	c := apicurioConverter(t, reg.URL, "auto.register.schemas", "false")
+	c := apicuriotest.NewConverter(t, New(), reg.URL, "auto.register.schemas", "false")
 	in := append(schemaregistry.AppendHeader(nil, id), `{"from":{"city":"Paris","country":{"code":"FR"}},"to":{"city":"Oslo","country":{"code":"NO"}}}`...)
 	s, v, err := c.ToConnectData("apicurio-shipments", in)
 	if err != nil {

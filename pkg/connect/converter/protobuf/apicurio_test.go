@@ -3,12 +3,10 @@
 package protobuf
 
 import (
-	"encoding/hex"
 	"os"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/apicuriotest"
-	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 func TestMain(m *testing.M) { os.Exit(apicuriotest.Main(m)) }
@@ -20,28 +18,7 @@ func TestMain(m *testing.M) { os.Exit(apicuriotest.Main(m)) }
 func TestApicurioRoundTrips(t *testing.T) {
 	reg := apicuriotest.Shared(t)
 	vs, golden := setup(t)
-	write := apicurioConverter(t, reg.URL)
-	read := apicurioConverter(t, reg.URL, "auto.register.schemas", "false")
-	for _, v := range vs {
-		t.Run(v.Name, func(t *testing.T) {
-			raw, err := hex.DecodeString(v.Hex)
-			if err != nil {
-				t.Fatal(err)
-			}
-			apicuriotest.RoundTrip(t, golden, write, read, "apicurio-"+v.Name, raw)
-		})
-	}
-}
-
-func apicurioConverter(t *testing.T, url string, extra ...string) *Converter {
-	t.Helper()
-	props := map[string]string{schemaregistry.URLConfig: url}
-	for i := 0; i+1 < len(extra); i += 2 {
-		props[extra[i]] = extra[i+1]
-	}
-	c := New()
-	if err := c.Configure(props, false); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	write := apicuriotest.NewConverter(t, New(), reg.URL)
+	read := apicuriotest.NewConverter(t, New(), reg.URL, "auto.register.schemas", "false")
+	apicuriotest.RoundTrips(t, golden, write, read, vs, func(v vector) (string, string) { return v.Name, v.Hex })
 }
