@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
-	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 // Converter is the part of a Schema Registry converter RoundTrip uses.
@@ -69,7 +68,9 @@ type Configurable interface {
 // url, with the extra properties given as key, value, key, value.
 func NewConverter[C Configurable](t testing.TB, c C, url string, extra ...string) C {
 	t.Helper()
-	props := map[string]string{schemaregistry.URLConfig: url}
+	// schemaregistry.URLConfig: pkg/schemaregistry's own tests use this
+	// package, so it cannot import that one.
+	props := map[string]string{"schema.registry.url": url}
 	for i := 0; i+1 < len(extra); i += 2 {
 		props[extra[i]] = extra[i+1]
 	}
