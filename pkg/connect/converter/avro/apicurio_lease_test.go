@@ -4,16 +4,12 @@ package avro_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/apicuriotest"
 	"github.com/sluicehq/sluice/internal/kafkatest"
-	"github.com/sluicehq/sluice/pkg/connect"
-	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/converter/avro"
-	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
@@ -36,17 +32,7 @@ func TestApicurioLeaseRegistryDownAndBack(t *testing.T) {
 	const n = 2000
 	bad := produceOrders(t, k.Client, writer, "orders", n)
 
-	var mu sync.Mutex
-	seen := map[int64]*data.Struct{}
-	plugins := append(converter.Plugins(), avro.Plugins()...)
-	plugins = append(plugins, connect.Plugin{Class: "test.Collect", Kind: connect.KindSink,
-		NewConnector: func() connect.Connector { return passConnector{} },
-		NewSinkTask:  func() connect.SinkTask { return collectSink{mu: &mu, seen: seen} }})
-	r, err := connect.NewRegistry(plugins...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := lease.NewExecutor(r, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	exec, mu, seen := collectingExecutor(t, k)
 	// The lease's converter has its own client (other properties than the
 	// writer's), so nothing is cached for it.
 	cfg := map[string]string{

@@ -52,6 +52,24 @@ func (s collectSink) Put(_ context.Context, recs []connect.SinkRecord) error {
 }
 func (s collectSink) Stop() error { return nil }
 
+// collectingExecutor is a lease executor on k whose sink "test.Collect"
+// keeps each record's value by offset in seen (guarded by mu), with the
+// converters and the AvroConverter registered.
+func collectingExecutor(t *testing.T, k *kafkatest.Env) (*lease.Executor, *sync.Mutex, map[int64]*data.Struct) {
+	t.Helper()
+	mu := new(sync.Mutex)
+	seen := map[int64]*data.Struct{}
+	plugins := append(converter.Plugins(), avro.Plugins()...)
+	plugins = append(plugins, connect.Plugin{Class: "test.Collect", Kind: connect.KindSink,
+		NewConnector: func() connect.Connector { return passConnector{} },
+		NewSinkTask:  func() connect.SinkTask { return collectSink{mu: mu, seen: seen} }})
+	r, err := connect.NewRegistry(plugins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lease.NewExecutor(r, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond}), mu, seen
+}
+
 type passConnector struct{}
 
 func (passConnector) Start(context.Context, connect.ConnectorContext, map[string]string) error {
@@ -120,17 +138,7 @@ func TestLeaseDeadLettersBadAvroRecords(t *testing.T) {
 	const n = 10_000
 	bad := produceOrders(t, k.Client, writer, "orders", n)
 
-	var mu sync.Mutex
-	seen := map[int64]*data.Struct{}
-	plugins := append(converter.Plugins(), avro.Plugins()...)
-	plugins = append(plugins, connect.Plugin{Class: "test.Collect", Kind: connect.KindSink,
-		NewConnector: func() connect.Connector { return passConnector{} },
-		NewSinkTask:  func() connect.SinkTask { return collectSink{mu: &mu, seen: seen} }})
-	r, err := connect.NewRegistry(plugins...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := lease.NewExecutor(r, k.Client, k.Offsets, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	exec, mu, seen := collectingExecutor(t, k)
 	run := func(id, url string, extra ...string) lease.Result {
 		cfg := map[string]string{
 			"name": "avro-sink", "connector.class": "test.Collect", "topics": "orders",
