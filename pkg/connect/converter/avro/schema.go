@@ -87,7 +87,7 @@ func (sc *schema) resolve(n *tavro.SchemaNode) *tavro.SchemaNode {
 // version of the top-level schema and becomes its Connect version unless
 // the schema carries connect.version.
 func (c *options) toConnect(sc *schema, version int) (*node, error) {
-	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, map[string]bool{})
+	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, openRecords{})
 	if err != nil {
 		return nil, &data.Error{Msg: "Avro schema not supported: " + err.Error()}
 	}
@@ -114,7 +114,7 @@ func numberProp(s *tavro.SchemaNode, name string) (int64, bool) {
 	return 0, false
 }
 
-func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, seen map[string]bool) (*node, error) {
+func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, open openRecords) (*node, error) {
 	s = sc.resolve(s)
 	n := &node{}
 	var b *data.SchemaBuilder
@@ -174,50 +174,60 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			if len(elem.Fields) != 2 || elem.Fields[0].Name != "key" || elem.Fields[1].Name != "value" {
 				return nil, fmt.Errorf("Found map encoded as array of key-value pairs, but array elements do not match the expected format.")
 			}
-			k, err := c.toConnectNode(sc, &elem.Fields[0].Type, false, nil, "", 0, seen)
+			k, err := c.toConnectNode(sc, &elem.Fields[0].Type, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
-			v, err := c.toConnectNode(sc, &elem.Fields[1].Type, false, nil, "", 0, seen)
+			v, err := c.toConnectNode(sc, &elem.Fields[1].Type, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.kind, n.key, n.elem = kMapArray, k, v
 			b = data.MapBuilder(k.connect, v.connect)
 		} else {
-			e, err := c.toConnectNode(sc, elem, false, nil, "", 0, seen)
+			e, err := c.toConnectNode(sc, elem, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.kind, n.elem, b = kArray, e, data.ArrayBuilder(e.connect)
 		}
 	case "map":
-		v, err := c.toConnectNode(sc, s.Values, false, nil, "", 0, seen)
+		v, err := c.toConnectNode(sc, s.Values, false, nil, "", 0, open)
 		if err != nil {
 			return nil, err
 		}
 		n.kind, n.elem, b = kMap, v, data.MapBuilder(data.StringSchema, v.connect)
 	case "record", "error":
 		full := fullName(s)
-		if seen[full] {
-			return nil, fmt.Errorf("recursive record %s", full)
+		if rec := open[full]; rec != nil {
+			// A record met again inside itself: as Confluent's
+			// CyclicSchemaWrapper, a view of the record's schema with its
+			// own optionality, filled in once the record is built.
+			ref := &node{connect: &data.Schema{}}
+			rec.refs = append(rec.refs, cyclicRef{n: ref, optional: forceOptional})
+			return ref, nil
 		}
-		seen[full] = true
+		rec := &openRecord{}
+		open[full] = rec
+		defer delete(open, full)
 		n.kind, b = kStruct, data.StructBuilder()
 		for i := range s.Fields {
 			f := &s.Fields[i]
+			if ft := sc.resolve(&f.Type); (ft.Type == "record" || ft.Type == "error") && open[fullName(ft)] != nil {
+				return nil, fmt.Errorf("recursive record %s refers to itself through the required field %s.%s, which no finite value fits (make it a union with null, an array or a map)", fullName(ft), full, f.Name)
+			}
 			var def any
 			if f.HasDefault {
 				def = jsonDefault{f.Default}
 			}
-			fn, err := c.toConnectNode(sc, &f.Type, false, def, f.Doc, 0, seen)
+			fn, err := c.toConnectNode(sc, &f.Type, false, def, f.Doc, 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.fields = append(n.fields, fn)
 			b.Field(f.Name, fn.connect)
 		}
-		delete(seen, full)
+		defer rec.resolve(n)
 	case "enum":
 		n.kind, n.symbols = kEnum, s.Symbols
 		b = data.NewBuilder(data.TypeString).Parameter(EnumParam, fullName(s))
@@ -225,7 +235,7 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			b.Parameter(EnumParam+"."+sym, sym)
 		}
 	case "union":
-		return c.unionNode(sc, s, fieldDoc, seen)
+		return c.unionNode(sc, s, fieldDoc, open)
 	case "null":
 		return nil, fmt.Errorf("Standalone null schemas are not supported by this converter")
 	default:
@@ -292,6 +302,36 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	return n, nil
 }
 
+// openRecords are the records being compiled, by full name: a record met
+// again inside itself is a cycle.
+type openRecords map[string]*openRecord
+
+type openRecord struct{ refs []cyclicRef }
+
+// cyclicRef is a reference to a record from inside itself (through a
+// union, an array or a map), compiled before the record is complete.
+type cyclicRef struct {
+	n        *node
+	optional bool
+}
+
+// resolve fills the references to the record once its node n is
+// complete: each is a copy of n whose Connect schema is n's with the
+// reference's optionality, sharing n's fields, so that the schema is a
+// cycle as Confluent's AvroData makes it.
+func (r *openRecord) resolve(n *node) {
+	if n.connect == nil {
+		return // the record failed to compile
+	}
+	for _, ref := range r.refs {
+		cs := ref.n.connect
+		*cs = *n.connect
+		cs.Optional = ref.optional
+		*ref.n = *n
+		ref.n.connect = cs
+	}
+}
+
 // jsonDefault wraps a default as the schema parser gave it.
 type jsonDefault struct{ v any }
 
@@ -303,7 +343,7 @@ func isMapEntry(rec *tavro.SchemaNode) bool {
 // other unions a Connect Union struct with one optional field per
 // non-null member, named after the member (its simple name for named
 // types, its type otherwise), optional when the union has null.
-func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, seen map[string]bool) (*node, error) {
+func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, open openRecords) (*node, error) {
 	types := u.Branches
 	n := &node{nullIdx: -1}
 	if len(types) == 2 && (types[0].Type == "null") != (types[1].Type == "null") {
@@ -314,7 +354,7 @@ func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, se
 				n.branches = append(n.branches, nil)
 				continue
 			}
-			inner, err := c.toConnectNode(sc, &types[i], true, nil, fieldDoc, 0, seen)
+			inner, err := c.toConnectNode(sc, &types[i], true, nil, fieldDoc, 0, open)
 			if err != nil {
 				return nil, err
 			}
@@ -333,7 +373,7 @@ func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, se
 			b.Optional()
 			continue
 		}
-		inner, err := c.toConnectNode(sc, &types[i], true, nil, "", 0, seen)
+		inner, err := c.toConnectNode(sc, &types[i], true, nil, "", 0, open)
 		if err != nil {
 			return nil, err
 		}
