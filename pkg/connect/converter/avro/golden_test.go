@@ -358,3 +358,50 @@ func TestRecursiveRequiredFieldIsARecordError(t *testing.T) {
 		}
 	}
 }
+
+// TestRecursiveDepth reads and writes back linked lists of growing
+// length: the cost grows linearly (each level is validated once, by the
+// node that reads it), and a value nested deeper than maxNesting is a
+// record error, not unbounded recursion.
+func TestRecursiveDepth(t *testing.T) {
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	reg.SeedSchema("list-value", 1, 5, sr.Schema{Schema: `{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},{"name":"next","type":["null","Node"]}]}`})
+	c := newConverter(t, reg.URL())
+	list := func(n int) []byte {
+		b := schemaregistry.AppendHeader(nil, 5)
+		for range n - 1 {
+			b = append(b, 2, 2) // value 1, next: branch 1 (a node)
+		}
+		return append(b, 2, 0) // value 1, next: null
+	}
+	for _, n := range []int{1, 10, 1000, maxNesting} {
+		in := list(n)
+		s, v, err := c.ToConnectData("list", in)
+		if err != nil {
+			t.Fatalf("%d nodes: %v", n, err)
+		}
+		depth := 0
+		for st, _ := v.(*data.Struct); st != nil; st, _ = st.Get("next").(*data.Struct) {
+			depth++
+		}
+		if depth != n {
+			t.Fatalf("read %d nodes, want %d", depth, n)
+		}
+		if err := data.Validate(s, v); err != nil {
+			t.Fatalf("%d nodes: %v", n, err)
+		}
+		out, err := c.FromConnectData("list", s, v)
+		if err != nil {
+			t.Fatalf("%d nodes: writing: %v", n, err)
+		}
+		if hex.EncodeToString(out[5:]) != hex.EncodeToString(in[5:]) {
+			t.Fatalf("%d nodes: written back differently", n)
+		}
+	}
+	_, _, err := c.ToConnectData("list", list(maxNesting+1))
+	var de *data.Error
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "nested more than") {
+		t.Fatalf("err = %v, want a record error for nesting", err)
+	}
+}
