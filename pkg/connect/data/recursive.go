@@ -86,6 +86,11 @@ func sharesFields(a, b *Schema) bool {
 		len(a.Fields) == len(b.Fields) && &a.Fields[0] == &b.Fields[0]
 }
 
+// SameRecord reports whether a and b are one STRUCT schema or two views of
+// one recursive record (its fields, with other optionality): what a walk
+// that remembers the structs it is inside compares to stop at a cycle.
+func SameRecord(a, b *Schema) bool { return a == b || a != nil && b != nil && sharesFields(a, b) }
+
 // Recursive reports whether s refers to itself (see Cycle).
 func Recursive(s *Schema) bool {
 	_, _, found := Cycle(s)
