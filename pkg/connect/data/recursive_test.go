@@ -178,3 +178,32 @@ func TestRecursiveValues(t *testing.T) {
 		}
 	}
 }
+
+// Projecting a recursive value to a newer recursive schema (a field added
+// with a default, as BACKWARD compatibility projects an older record)
+// projects every node: the walk follows the value, which is finite.
+func TestProjectRecursive(t *testing.T) {
+	v1 := cyclicList(t, "next")
+	ref := &Schema{}
+	v2 := mustBuild(t, StructBuilder().Name("sluice.test.Node").Version(2).Field("value", Int32Schema).Field("next", ref).
+		Field("label", mustBuild(t, NewBuilder(TypeString).Default("x"))))
+	*ref = *v2
+	ref.Optional = true
+	got, err := Project(v1, listValue(v1, []int32{1, 2, 3}), v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(v2, got); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for st, _ := got.(*Struct); st != nil; st, _ = st.Get("next").(*Struct) {
+		n++
+		if st.Get("value") != int32(n) || st.Get("label") != "x" {
+			t.Fatalf("node %d: %v", n, st)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d nodes, want 3", n)
+	}
+}
