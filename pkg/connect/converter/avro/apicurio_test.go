@@ -93,7 +93,7 @@ func TestApicurioRecursiveRegisterLookup(t *testing.T) {
 			})
 		}
 	}
-	if n != 4 {
-		t.Fatalf("%d recursive vectors, want 4", n)
+	if n != 5 {
+		t.Fatalf("%d recursive vectors, want 5", n)
 	}
 }

@@ -87,7 +87,7 @@ func (sc *schema) resolve(n *tavro.SchemaNode) *tavro.SchemaNode {
 // version of the top-level schema and becomes its Connect version unless
 // the schema carries connect.version.
 func (c *options) toConnect(sc *schema, version int) (*node, error) {
-	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, openRecords{})
+	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, &compiling{open: map[string][]*openRecord{}})
 	if err != nil {
 		return nil, &data.Error{Msg: "Avro schema not supported: " + err.Error()}
 	}
@@ -114,8 +114,10 @@ func numberProp(s *tavro.SchemaNode, name string) (int64, bool) {
 	return 0, false
 }
 
-func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, open openRecords) (*node, error) {
+func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, open *compiling) (*node, error) {
 	s = sc.resolve(s)
+	direct := open.direct
+	open.direct = false
 	n := &node{}
 	var b *data.SchemaBuilder
 	lt := s.LogicalType
@@ -169,6 +171,8 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	case "string":
 		n.kind, b = kString, data.NewBuilder(data.TypeString)
 	case "array":
+		open.breaks++
+		defer func() { open.breaks-- }()
 		elem := sc.resolve(s.Items)
 		if (elem.Type == "record" || elem.Type == "error") && isMapEntry(elem) {
 			if len(elem.Fields) != 2 || elem.Fields[0].Name != "key" || elem.Fields[1].Name != "value" {
@@ -192,6 +196,8 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			n.kind, n.elem, b = kArray, e, data.ArrayBuilder(e.connect)
 		}
 	case "map":
+		open.breaks++
+		defer func() { open.breaks-- }()
 		v, err := c.toConnectNode(sc, s.Values, false, nil, "", 0, open)
 		if err != nil {
 			return nil, err
@@ -199,27 +205,36 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 		n.kind, n.elem, b = kMap, v, data.MapBuilder(data.StringSchema, v.connect)
 	case "record", "error":
 		full := fullName(s)
-		if rec := open[full]; rec != nil {
-			// A record met again inside itself: as Confluent's
-			// CyclicSchemaWrapper, a view of the record's schema with its
-			// own optionality, filled in once the record is built.
-			ref := &node{connect: &data.Schema{}}
-			rec.refs = append(rec.refs, cyclicRef{n: ref, optional: forceOptional})
-			return ref, nil
+		if recs := open.open[full]; len(recs) > 0 {
+			rec := recs[len(recs)-1]
+			switch {
+			case !direct:
+				// A record met again inside itself through a union, an
+				// array or a map: as Confluent's CyclicSchemaWrapper, a
+				// view of the record's schema with its own optionality,
+				// filled in once the record is built.
+				ref := &node{connect: &data.Schema{}}
+				rec.refs = append(rec.refs, cyclicRef{n: ref, optional: forceOptional})
+				return ref, nil
+			case rec.breaks == open.breaks:
+				return nil, fmt.Errorf("recursive record %s refers to itself through required record fields only (field %s), which no finite value fits (make one a union with null, an array or a map)", full, open.field)
+			}
+			// A record field of a record being compiled, with a union,
+			// an array or a map since the record was opened: Confluent's
+			// AvroData compiles the record again there (a record field
+			// does not close a cycle), and so does this.
 		}
-		rec := &openRecord{}
-		open[full] = rec
-		defer delete(open, full)
+		rec := &openRecord{breaks: open.breaks}
+		open.open[full] = append(open.open[full], rec)
+		defer func() { open.open[full] = open.open[full][:len(open.open[full])-1] }()
 		n.kind, b = kStruct, data.StructBuilder()
 		for i := range s.Fields {
 			f := &s.Fields[i]
-			if ft := sc.resolve(&f.Type); (ft.Type == "record" || ft.Type == "error") && open[fullName(ft)] != nil {
-				return nil, fmt.Errorf("recursive record %s refers to itself through the required field %s.%s, which no finite value fits (make it a union with null, an array or a map)", fullName(ft), full, f.Name)
-			}
 			var def any
 			if f.HasDefault {
 				def = jsonDefault{f.Default}
 			}
+			open.direct, open.field = true, full+"."+f.Name
 			fn, err := c.toConnectNode(sc, &f.Type, false, def, f.Doc, 0, open)
 			if err != nil {
 				return nil, err
@@ -235,6 +250,8 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			b.Parameter(EnumParam+"."+sym, sym)
 		}
 	case "union":
+		open.breaks++
+		defer func() { open.breaks-- }()
 		return c.unionNode(sc, s, fieldDoc, open)
 	case "null":
 		return nil, fmt.Errorf("Standalone null schemas are not supported by this converter")
@@ -302,11 +319,25 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	return n, nil
 }
 
-// openRecords are the records being compiled, by full name: a record met
-// again inside itself is a cycle.
-type openRecords map[string]*openRecord
+// compiling is the state of one schema's compilation.
+type compiling struct {
+	// open are the records being compiled, by full name, innermost last.
+	open map[string][]*openRecord
+	// breaks counts the unions, arrays and maps the node being compiled
+	// is inside: the edges through which a record may refer to itself.
+	breaks int
+	// direct is set for the node of a record field's type, field that
+	// field's name (record.field).
+	direct bool
+	field  string
+}
 
-type openRecord struct{ refs []cyclicRef }
+// openRecord is a record being compiled: breaks is compiling.breaks when
+// it was opened, refs the references to it from inside itself.
+type openRecord struct {
+	breaks int
+	refs   []cyclicRef
+}
 
 // cyclicRef is a reference to a record from inside itself (through a
 // union, an array or a map), compiled before the record is complete.
@@ -343,7 +374,7 @@ func isMapEntry(rec *tavro.SchemaNode) bool {
 // other unions a Connect Union struct with one optional field per
 // non-null member, named after the member (its simple name for named
 // types, its type otherwise), optional when the union has null.
-func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, open openRecords) (*node, error) {
+func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, open *compiling) (*node, error) {
 	types := u.Branches
 	n := &node{nullIdx: -1}
 	if len(types) == 2 && (types[0].Type == "null") != (types[1].Type == "null") {

@@ -113,7 +113,8 @@ CASES = [
     # Recursive (self-referencing) records, which Confluent's AvroData maps
     # to a cyclic Connect schema (its CyclicSchemaWrapper): a linked list
     # through an optional field, a tree through an array and a map, two
-    # records that refer to each other, and a record inside a general union.
+    # records that refer to each other, a record inside a general union, and
+    # a cycle closed through a required record field.
     ("recursive_list", {
         "type": "record", "name": "Node", "namespace": "sluice.test",
         "fields": [
@@ -151,6 +152,18 @@ CASES = [
             {"name": "args", "type": {"type": "array", "items": ["long", "Expr"]}},
         ]},
      {"op": "+", "args": [1, {"op": "*", "args": [2, 3]}]}),
+    # A record field (not a union, array or map) back to the outer record,
+    # with a union on the way: AvroData compiles the record again there and
+    # closes the cycle at the union.
+    ("recursive_unrolled", {
+        "type": "record", "name": "A", "namespace": "sluice.test",
+        "fields": [
+            {"name": "name", "type": "string"},
+            {"name": "b", "type": ["null", {
+                "type": "record", "name": "B",
+                "fields": [{"name": "a", "type": "A"}]}], "default": None},
+        ]},
+     {"name": "x", "b": {"a": {"name": "y", "b": {"a": {"name": "z", "b": None}}}}}),
 ]
 
 
