@@ -289,7 +289,9 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	if name == "" && (s.Type == "record" || s.Type == "error" || s.Type == "enum" || s.Type == "fixed") {
 		name = fullName(s)
 	}
-	if name != "" && name != Namespace+"."+DefaultName && !logical {
+	// ConnectDefault, ConnectDefault2, ... name structs that had no
+	// Connect name (AvroData checks the prefix too).
+	if name != "" && !strings.HasPrefix(name, Namespace+"."+DefaultName) && !logical {
 		b.Name(name)
 	}
 	if forceOptional {
