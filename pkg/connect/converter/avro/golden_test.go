@@ -364,9 +364,9 @@ func TestRecordErrors(t *testing.T) {
 	}
 }
 
-// A record that refers to itself through a required field (not a union
-// with null, an array or a map) has no finite value; Confluent's AvroData
-// recurses until the JVM's stack overflows. Sluice refuses the schema with
+// A record that refers to itself through required record fields only (no
+// union, array or map on the way round) has no finite value; Confluent's
+// AvroData recurses until the JVM's stack overflows. Sluice refuses the schema with
 // a record error, which errors.tolerance may send to the dead letter queue.
 func TestRecursiveRequiredFieldIsARecordError(t *testing.T) {
 	reg := srfake.New()
