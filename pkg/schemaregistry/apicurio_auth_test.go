@@ -5,41 +5,16 @@ package schemaregistry
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/apicuriotest"
-	"github.com/sluicehq/sluice/internal/daemontest"
 )
 
 // These tests run the client against a real registry that enforces
 // authentication (apicuriotest.SharedAuth: Apicurio 2.4.2 behind Quarkus's
 // basic authentication and OpenID Connect bearer token checks).
-
-// withUser puts user:password into raw's authority (the URL credentials
-// source).
-func withUser(t *testing.T, raw, user, password string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(user, password)
-	return u.String()
-}
-
-// deadURL is a registry URL on a loopback port where nothing listens.
-func deadURL(t *testing.T) string {
-	t.Helper()
-	port, err := daemontest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("http://127.0.0.1:%d/apis/ccompat/v7", port)
-}
 
 // TestApicurioAuthRoundTrip registers a schema and reads it back (by id,
 // by schema, latest) through clients that authenticate in each way
@@ -52,7 +27,7 @@ func TestApicurioAuthRoundTrip(t *testing.T) {
 		return map[string]string{URLConfig: urls, BasicAuthSourceConfig: "USER_INFO",
 			UserInfoConfig: apicuriotest.User + ":" + apicuriotest.Password}
 	}
-	dead := deadURL(t)
+	dead := apicuriotest.DeadURL(t)
 	tests := []struct {
 		name  string
 		props map[string]string
@@ -61,14 +36,14 @@ func TestApicurioAuthRoundTrip(t *testing.T) {
 		minRequests int64
 	}{
 		{"USER_INFO", userInfo(reg.URL), 1},
-		{"URL", map[string]string{URLConfig: withUser(t, reg.URL, apicuriotest.User, apicuriotest.Password)}, 1},
-		{"URL is the default source", map[string]string{URLConfig: withUser(t, reg.URL, apicuriotest.User, apicuriotest.Password),
+		{"URL", map[string]string{URLConfig: apicuriotest.WithUser(t, reg.URL, apicuriotest.User, apicuriotest.Password)}, 1},
+		{"URL is the default source", map[string]string{URLConfig: apicuriotest.WithUser(t, reg.URL, apicuriotest.User, apicuriotest.Password),
 			BasicAuthSourceConfig: "URL"}, 1},
 		{"bearer STATIC_TOKEN", map[string]string{URLConfig: reg.URL, BearerSourceConfig: "STATIC_TOKEN",
 			BearerTokenConfig: reg.Token(t, time.Hour)}, 1},
 		{"USER_INFO, first of two URLs down", userInfo(dead + "," + reg.URL), 2},
-		{"URL, first of two URLs down", map[string]string{URLConfig: withUser(t, dead, apicuriotest.User, apicuriotest.Password) + "," +
-			withUser(t, reg.URL, apicuriotest.User, apicuriotest.Password)}, 2},
+		{"URL, first of two URLs down", map[string]string{URLConfig: apicuriotest.WithUser(t, dead, apicuriotest.User, apicuriotest.Password) + "," +
+			apicuriotest.WithUser(t, reg.URL, apicuriotest.User, apicuriotest.Password)}, 2},
 		{"bearer, first of two URLs down", map[string]string{URLConfig: dead + "," + reg.URL, BearerSourceConfig: "STATIC_TOKEN",
 			BearerTokenConfig: reg.Token(t, time.Hour)}, 2},
 	}
@@ -109,7 +84,7 @@ func TestApicurioAuthRoundTrip(t *testing.T) {
 // and does not quote the password.
 func TestApicurioAuthRefused(t *testing.T) {
 	reg := apicuriotest.SharedAuth(t)
-	dead := deadURL(t)
+	dead := apicuriotest.DeadURL(t)
 	const wrong = "not-the-password"
 	tests := []struct {
 		name     string
@@ -121,9 +96,9 @@ func TestApicurioAuthRefused(t *testing.T) {
 			UserInfoConfig: apicuriotest.User + ":" + wrong}, 1},
 		{"USER_INFO, unknown user", map[string]string{URLConfig: reg.URL, BasicAuthSourceConfig: "USER_INFO",
 			UserInfoConfig: "mallory:" + wrong}, 1},
-		{"URL, wrong password", map[string]string{URLConfig: withUser(t, reg.URL, apicuriotest.User, wrong)}, 1},
+		{"URL, wrong password", map[string]string{URLConfig: apicuriotest.WithUser(t, reg.URL, apicuriotest.User, wrong)}, 1},
 		// USER_INFO wins: the URL's credentials are not used.
-		{"USER_INFO wrong, URL right", map[string]string{URLConfig: withUser(t, reg.URL, apicuriotest.User, apicuriotest.Password),
+		{"USER_INFO wrong, URL right", map[string]string{URLConfig: apicuriotest.WithUser(t, reg.URL, apicuriotest.User, apicuriotest.Password),
 			BasicAuthSourceConfig: "USER_INFO", UserInfoConfig: apicuriotest.User + ":" + wrong}, 1},
 		{"expired token", map[string]string{URLConfig: reg.URL, BearerSourceConfig: "STATIC_TOKEN",
 			BearerTokenConfig: reg.Token(t, -time.Hour)}, 1},
