@@ -296,7 +296,9 @@ test-registry-compat: registry-venv
 # Confluent-compatible API), built from Maven Central with Quarkus's Maven
 # plugin (internal/apicuriotest/server) into the cache; a JDK and Maven
 # build and run it. test-registry runs the client's and the converters'
-# registry tests against it (build tag apicurio; see internal/apicuriotest).
+# registry tests against it (build tag apicurio; see internal/apicuriotest),
+# and against a second instance of it that enforces basic and bearer
+# authentication (Quarkus's, see server/pom.xml).
 APICURIO_VERSION ?= 2.4.2.Final
 APICURIO_HOME    ?= $(HOME)/.cache/sluice/apicurio-registry-$(APICURIO_VERSION)
 APICURIO_PKGS     = ./internal/apicuriotest ./pkg/schemaregistry ./pkg/connect/converter/avro ./pkg/connect/converter/jsonschema ./pkg/connect/converter/protobuf
