@@ -305,7 +305,7 @@ APICURIO_PKGS     = ./internal/apicuriotest ./pkg/schemaregistry ./pkg/connect/c
 
 # The build is redone when internal/apicuriotest/server changes (its
 # files' checksum is kept beside the build, in .sluice-src).
-APICURIO_SRC_SUM = find internal/apicuriotest/server -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
+APICURIO_SRC_SUM = find internal/apicuriotest/server -path "*/target" -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
 
 registry:
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
