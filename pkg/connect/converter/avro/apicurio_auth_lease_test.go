@@ -22,7 +22,8 @@ import (
 // test-registry). With a wrong password (errors.tolerance none) the lease
 // fails, not retriably (the same credentials would be refused again), with
 // an error naming the registry's URL and HTTP 401, and commits nothing;
-// with the right credentials in the URL the same range is delivered, the
+// under errors.tolerance=all the same refusal dead-letters every record
+// and commits the range; with the right credentials in the URL the same range is delivered, the
 // damaged records dead-lettered.
 func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 	k := kafkatest.Start(t, 1)
@@ -39,34 +40,34 @@ func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 
 	exec, mu, seen := collectingExecutor(t, k)
 	base := map[string]string{
-		"name": "avro-auth-sink", "connector.class": "test.Collect", "topics": "auth-orders",
+		"connector.class": "test.Collect", "topics": "auth-orders",
 		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
 		"value.converter": avro.Class,
 	}
-	run := func(id string, extra map[string]string) lease.Result {
-		cfg := map[string]string{}
+	run := func(id, connector string, extra map[string]string) lease.Result {
+		cfg := map[string]string{"name": connector}
 		for k, v := range base {
 			cfg[k] = v
 		}
 		for k, v := range extra {
 			cfg[k] = v
 		}
-		return exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSink, Connector: "avro-auth-sink", Epoch: 1,
+		return exec.Run(context.Background(), lease.Lease{ID: id, Kind: lease.KindSink, Connector: connector, Epoch: 1,
 			Deadline: time.Now().Add(90 * time.Second), ConnectorConfig: cfg, TaskConfig: cfg,
 			Ranges: []lease.Range{{Topic: "auth-orders", Partition: 0, Start: 0, End: n}}})
 	}
-	committed := func() int64 {
+	committed := func(connector string) int64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		tp := kafka.TopicPartition{Topic: "auth-orders", Partition: 0}
-		m, err := k.Client.CommittedOffsets(ctx, lease.GroupID("avro-auth-sink"), []kafka.TopicPartition{tp})
+		m, err := k.Client.CommittedOffsets(ctx, lease.GroupID(connector), []kafka.TopicPartition{tp})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m[tp]
 	}
 
-	res := run("refused", map[string]string{
+	res := run("refused", "avro-auth-sink", map[string]string{
 		"value.converter.schema.registry.url":           reg.URL,
 		"value.converter.basic.auth.credentials.source": "USER_INFO",
 		"value.converter.basic.auth.user.info":          apicuriotest.User + ":wrong",
@@ -80,12 +81,36 @@ func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 	if strings.Contains(res.Error, "wrong") {
 		t.Fatalf("the lease's error %q quotes the password", res.Error)
 	}
-	if got := committed(); got != -1 {
+	if got := committed("avro-auth-sink"); got != -1 {
 		t.Fatalf("committed %d with refused credentials", got)
 	}
 
+	// Under errors.tolerance=all a refusal is a record error like the
+	// others: every record goes to the dead letter queue, none to the
+	// sink, and the range is committed (another connector, so another
+	// group).
+	res = run("refused-tolerated", "avro-auth-sink-tolerant", map[string]string{
+		"value.converter.schema.registry.url":           reg.URL,
+		"value.converter.basic.auth.credentials.source": "USER_INFO",
+		"value.converter.basic.auth.user.info":          apicuriotest.User + ":wrong",
+		"errors.tolerance":                              "all", "errors.deadletterqueue.topic.name": "auth-orders-dlq-tolerant",
+		"errors.deadletterqueue.topic.replication.factor": "1",
+	})
+	if res.Status != lease.Succeeded || res.DeadLettered != n {
+		t.Fatalf("wrong password, errors.tolerance=all: result %+v, want success with all %d dead-lettered", res, n)
+	}
+	if got := committed("avro-auth-sink-tolerant"); got != n {
+		t.Fatalf("errors.tolerance=all: committed %d, want %d", got, n)
+	}
+	mu.Lock()
+	if len(seen) != 0 {
+		mu.Unlock()
+		t.Fatalf("the sink got %d records with refused credentials", len(seen))
+	}
+	mu.Unlock()
+
 	u := strings.Replace(reg.URL, "http://", "http://"+apicuriotest.User+":"+apicuriotest.Password+"@", 1)
-	res = run("accepted", map[string]string{
+	res = run("accepted", "avro-auth-sink", map[string]string{
 		"value.converter.schema.registry.url": u,
 		"errors.tolerance":                    "all", "errors.deadletterqueue.topic.name": "auth-orders-dlq",
 		"errors.deadletterqueue.topic.replication.factor": "1",
@@ -93,7 +118,7 @@ func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 	if res.Status != lease.Succeeded || res.DeadLettered != int64(len(bad)) {
 		t.Fatalf("right credentials: result %+v, want success with %d dead-lettered", res, len(bad))
 	}
-	if got := committed(); got != n {
+	if got := committed("avro-auth-sink"); got != n {
 		t.Fatalf("committed %d, want %d", got, n)
 	}
 	mu.Lock()
