@@ -296,22 +296,31 @@ test-registry-compat: registry-venv
 # Confluent-compatible API), built from Maven Central with Quarkus's Maven
 # plugin (internal/apicuriotest/server) into the cache; a JDK and Maven
 # build and run it. test-registry runs the client's and the converters'
-# registry tests against it (build tag apicurio; see internal/apicuriotest).
+# registry tests against it (build tag apicurio; see internal/apicuriotest),
+# and against a second instance of it that enforces basic and bearer
+# authentication (Quarkus's, see server/pom.xml).
 APICURIO_VERSION ?= 2.4.2.Final
 APICURIO_HOME    ?= $(HOME)/.cache/sluice/apicurio-registry-$(APICURIO_VERSION)
 APICURIO_PKGS     = ./internal/apicuriotest ./pkg/schemaregistry ./pkg/connect/converter/avro ./pkg/connect/converter/jsonschema ./pkg/connect/converter/protobuf
+
+# The build is redone when internal/apicuriotest/server changes (its
+# files' checksum is kept beside the build, in .sluice-src).
+APICURIO_SRC_SUM = find internal/apicuriotest/server -path "*/target" -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
 
 registry:
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
 	  echo "installing a JDK and Maven (apt-get)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
-	@test -f $(APICURIO_HOME)/quarkus-run.jar || { \
+	@sum=$$($(APICURIO_SRC_SUM)); \
+	test -f $(APICURIO_HOME)/quarkus-run.jar -a "$$(cat $(APICURIO_HOME)/.sluice-src 2>/dev/null)" = "$$sum" || { \
 	  echo "building Apicurio Registry $(APICURIO_VERSION) into $(APICURIO_HOME)"; \
 	  tmp=$$(mktemp -d) && cp -r internal/apicuriotest/server/. $$tmp/ && \
 	  MAVEN_OPTS=-Xmx512m mvn -q -B -ntp -f $$tmp/pom.xml package -DskipTests && \
-	  rm -rf $(APICURIO_HOME) && mkdir -p $$(dirname $(APICURIO_HOME)) && \
-	  cp -r $$tmp/target/quarkus-app $(APICURIO_HOME) && rm -rf $$tmp; }
+	  echo "$$sum" > $$tmp/target/quarkus-app/.sluice-src && \
+	  mkdir -p $$(dirname $(APICURIO_HOME)) && rm -rf $(APICURIO_HOME).new && \
+	  cp -r $$tmp/target/quarkus-app $(APICURIO_HOME).new && \
+	  rm -rf $(APICURIO_HOME) && mv $(APICURIO_HOME).new $(APICURIO_HOME) && rm -rf $$tmp; }
 
 test-registry: registry
 	$(GO) vet -tags apicurio $(APICURIO_PKGS)

@@ -15,13 +15,27 @@
 // the registry starts its own (Start).
 //
 // What Apicurio 2.4.2's compatibility API does not do as Confluent's does
-// is written next to the tests that meet it. Basic authentication is not
-// available: Apicurio's own basic authentication exchanges the credentials
-// for a token at an OpenID Connect server (Keycloak), which does not run
-// here.
+// is written next to the tests that meet it.
+//
+// A second kind of registry enforces authentication (SharedAuth): every
+// request needs HTTP basic credentials (User, Password), checked by
+// Quarkus's basic authentication mechanism against its embedded users, or
+// a bearer token (Token: a JWT signed with a key of the test binary),
+// checked by Quarkus's OpenID Connect extension against that key's public
+// half; anything else is answered 401. It is the same build started with
+// other properties (server/src/.../AuthRequiredPolicy.java). Apicurio's
+// own authentication is left out of the build: it needs an OpenID Connect
+// server (Keycloak), which does not run here.
 package apicuriotest
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,6 +68,15 @@ func Home() string {
 	return filepath.Join(home, ".cache", "sluice", "apicurio-registry-"+Version)
 }
 
+// The credentials a registry with authentication (SharedAuth) accepts:
+// basic authentication as User with Password, or a bearer token whose
+// issuer is Issuer (Registry.Token).
+const (
+	User     = "sluice"
+	Password = "apicurio-s3cret"
+	Issuer   = "sluice-apicuriotest"
+)
+
 // Registry is a running Apicurio Registry.
 type Registry struct {
 	// URL is the Confluent-compatible API's base URL, what
@@ -63,16 +86,29 @@ type Registry struct {
 	Port int
 	// Dir holds its H2 database and is removed by Close.
 	Dir string
+	// Auth says that the registry refuses requests without User's
+	// credentials or a token of Token (401).
+	Auth bool
+
+	// key signs the bearer tokens an Auth registry accepts.
+	key *rsa.PrivateKey
 
 	mu     sync.Mutex
 	daemon *daemontest.Daemon
 	log    *proctest.Buffer
 }
 
+// sharedRegistry is one registry shared by the test binary, started on
+// first use.
+type sharedRegistry struct {
+	r   *Registry
+	err error
+}
+
 var (
-	sharedMu  sync.Mutex
-	shared    *Registry
-	sharedErr error
+	sharedMu   sync.Mutex
+	shared     sharedRegistry
+	sharedAuth sharedRegistry
 )
 
 // Shared returns the registry shared by the test binary, starting it on
@@ -80,33 +116,48 @@ var (
 // sharing it use subjects of their own.
 func Shared(tb testing.TB) *Registry {
 	tb.Helper()
+	return shared.get(tb, false)
+}
+
+// SharedAuth returns the registry with authentication shared by the test
+// binary (a second one, beside Shared's), starting it on first use.
+func SharedAuth(tb testing.TB) *Registry {
+	tb.Helper()
+	return sharedAuth.get(tb, true)
+}
+
+func (s *sharedRegistry) get(tb testing.TB, auth bool) *Registry {
+	tb.Helper()
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
-	if sharedErr != nil {
-		tb.Fatalf("apicuriotest: %v", sharedErr)
+	if s.err != nil {
+		tb.Fatalf("apicuriotest: %v", s.err)
 	}
-	if shared != nil {
-		return shared
+	if s.r != nil {
+		return s.r
 	}
-	r, err := launch()
+	r, err := launch(auth)
 	if err != nil {
-		sharedErr = err
+		s.err = err
 		tb.Fatalf("apicuriotest: %v", err)
 	}
-	shared = r
+	s.r = r
 	return r
 }
 
-// Main runs the tests and stops the shared registry; call it from TestMain:
+// Main runs the tests and stops the shared registries; call it from
+// TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(apicuriotest.Main(m)) }
 func Main(m *testing.M) int {
 	code := m.Run()
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
-	if shared != nil {
-		shared.Close()
-		shared = nil
+	for _, s := range []*sharedRegistry{&shared, &sharedAuth} {
+		if s.r != nil {
+			s.r.Close()
+			s.r = nil
+		}
 	}
 	return code
 }
@@ -114,7 +165,7 @@ func Main(m *testing.M) int {
 // Start starts a registry for one test and closes it when the test ends.
 func Start(tb testing.TB) *Registry {
 	tb.Helper()
-	r, err := launch()
+	r, err := launch(false)
 	if err != nil {
 		tb.Fatalf("apicuriotest: %v", err)
 	}
@@ -122,7 +173,7 @@ func Start(tb testing.TB) *Registry {
 	return r
 }
 
-func launch() (*Registry, error) {
+func launch(auth bool) (*Registry, error) {
 	if _, err := exec.LookPath("java"); err != nil {
 		return nil, errors.New("java is not installed: a JDK (17+) runs Apicurio Registry")
 	}
@@ -137,7 +188,13 @@ func launch() (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{URL: fmt.Sprintf("http://127.0.0.1:%d/apis/ccompat/v7", port), Port: port, Dir: dir, log: &proctest.Buffer{}}
+	r := &Registry{URL: fmt.Sprintf("http://127.0.0.1:%d/apis/ccompat/v7", port), Port: port, Dir: dir, Auth: auth, log: &proctest.Buffer{}}
+	if auth {
+		if r.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if err := r.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -147,11 +204,26 @@ func launch() (*Registry, error) {
 
 // start starts the JVM and waits until the API answers.
 func (r *Registry) start() error {
-	cmd := exec.Command("java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port="+strconv.Itoa(r.Port),
+	args := []string{"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + strconv.Itoa(r.Port),
 		"-Dquarkus.datasource.jdbc.min-size=1", "-Dquarkus.datasource.jdbc.initial-size=1",
-		"-Dquarkus.log.level=WARN",
-		"-jar", filepath.Join(Home(), "quarkus-run.jar"))
+		"-Dquarkus.log.level=WARN"}
+	if r.Auth {
+		pub, err := x509.MarshalPKIXPublicKey(&r.key.PublicKey)
+		if err != nil {
+			return err
+		}
+		args = append(args,
+			"-Dsluice.registry.require-authentication=true",
+			"-Dquarkus.security.users.embedded.users."+User+"="+Password,
+			// Bearer tokens: Quarkus's OpenID Connect extension verifies
+			// them with this public key, without an OpenID Connect server.
+			"-Dquarkus.oidc.tenant-enabled=true",
+			"-Dquarkus.oidc.public-key="+base64.StdEncoding.EncodeToString(pub),
+			"-Dquarkus.oidc.token.issuer="+Issuer)
+	}
+	args = append(args, "-jar", filepath.Join(Home(), "quarkus-run.jar"))
+	cmd := exec.Command("java", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = append(os.Environ(), "REGISTRY_DATASOURCE_URL=jdbc:h2:file:"+filepath.Join(r.Dir, "registry"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -160,17 +232,40 @@ func (r *Registry) start() error {
 		return err
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
+	get := func(auth bool) (int, error) {
+		req, err := http.NewRequest(http.MethodGet, r.URL+"/subjects", nil)
+		if err != nil {
+			return 0, err
+		}
+		if auth {
+			req.SetBasicAuth(User, Password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
 	err = d.WaitReady(startTimeout, func() error {
-		resp, err := client.Get(r.URL + "/subjects")
+		code, err := get(r.Auth)
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /subjects: %s", resp.Status)
+		if code != http.StatusOK {
+			return fmt.Errorf("GET /subjects: HTTP %d", code)
 		}
 		return nil
 	})
+	if err == nil && r.Auth {
+		// A registry built before authentication was added to server/
+		// answers everyone.
+		if code, gerr := get(false); gerr != nil {
+			err = gerr
+		} else if code != http.StatusUnauthorized {
+			err = fmt.Errorf("GET /subjects without credentials: HTTP %d, want 401: the registry in %s was built without authentication; run make registry", code, Home())
+		}
+	}
 	if err != nil {
 		d.Kill()
 		return fmt.Errorf("%w\n%s", err, tail(r.log.String()))
@@ -179,6 +274,32 @@ func (r *Registry) start() error {
 	r.daemon = d
 	r.mu.Unlock()
 	return nil
+}
+
+// Token returns a bearer token that an Auth registry accepts until ttl
+// has passed (a negative ttl makes one that has expired): a JWT (RS256)
+// for User, issued by Issuer and signed with the registry's key.
+func (r *Registry) Token(tb testing.TB, ttl time.Duration) string {
+	tb.Helper()
+	if r.key == nil {
+		tb.Fatal("apicuriotest: Token of a registry without authentication")
+	}
+	now := time.Now()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	signed := enc(map[string]string{"alg": "RS256", "typ": "JWT"}) + "." +
+		enc(map[string]any{"iss": Issuer, "sub": User, "iat": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix()})
+	sum := sha256.Sum256([]byte(signed))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, r.key, crypto.SHA256, sum[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return signed + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 // Stop stops the registry (SIGTERM, then SIGKILL after 20 s): its port

@@ -254,6 +254,9 @@ func (c *Client) SchemaInSubject(ctx context.Context, subject string, id int) (S
 				// page, a registry that reads the path otherwise).
 				c.noListing.Store(true)
 				return nil, fmt.Errorf("%w: %w", errNoListing, err)
+			case errors.Is(fromSR(err), ErrUnauthorized):
+				// Refused credentials say nothing of GET /schemas,
+				// and asking by id would be refused as well.
 			case !IsRetriable(fromSR(err)):
 				// An older registry (or a proxy) without GET
 				// /schemas: ask by id from now on.
@@ -261,7 +264,7 @@ func (c *Client) SchemaInSubject(ctx context.Context, subject string, id int) (S
 			}
 			return all, err
 		})
-		if IsRetriable(err) {
+		if IsRetriable(err) || errors.Is(err, ErrUnauthorized) {
 			return SubjectSchema{}, fmt.Errorf("listing the schemas of subject %s: %w", subject, err)
 		}
 		if ss, ok := c.cachedInSubject(subject, id); ok {

@@ -281,6 +281,21 @@ func TestParseConfig(t *testing.T) {
 					t.Fatalf("%+v", c)
 				}
 			}},
+		{name: "URL credentials", props: map[string]string{URLConfig: "http://fred:s3cret@a:8081, http://b:8081"},
+			check: func(t *testing.T, c Settings) {
+				if c.Username != "fred" || c.Password != "s3cret" || c.URLs[0] != "http://a:8081" || c.URLs[1] != "http://b:8081" {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		// USER_INFO's credentials are sent; the URL's are taken out of the
+		// URL all the same, so that no error or log quotes them.
+		{name: "user info beside URL credentials", props: map[string]string{URLConfig: "http://fred:s3cret@a:8081",
+			BasicAuthSourceConfig: "USER_INFO", UserInfoConfig: "ann:other"},
+			check: func(t *testing.T, c Settings) {
+				if c.Username != "ann" || c.Password != "other" || c.URLs[0] != "http://a:8081" {
+					t.Fatalf("%+v", c)
+				}
+			}},
 		{name: "user info needs a colon", props: map[string]string{URLConfig: "http://a", BasicAuthSourceConfig: "USER_INFO", UserInfoConfig: "fred"}, wantErr: UserInfoConfig},
 		{name: "bad source", props: map[string]string{URLConfig: "http://a", BasicAuthSourceConfig: "SASL_INHERIT"}, wantErr: BasicAuthSourceConfig},
 		{name: "bad numbers reported together", props: map[string]string{URLConfig: "http://a", MaxRetriesConfig: "x", ReadTimeoutConfig: "-1"}, wantErr: ReadTimeoutConfig},

@@ -104,23 +104,28 @@ func ParseSettings(props map[string]string) (Settings, error) {
 	if len(c.URLs) == 0 {
 		errs = append(errs, fmt.Errorf("%w: Missing required configuration %q which has no default value.", errConfig, URLConfig))
 	}
+	// Credentials in the URLs are taken out of them whatever the source,
+	// so that they appear in no request line, error or log; they are
+	// sent (the first URL's) only with the URL source.
+	var urlUser, urlPassword string
+	for i, raw := range c.URLs {
+		u, err := url.Parse(raw)
+		if err != nil {
+			bad(URLConfig, "not a URL: "+err.Error())
+			continue
+		}
+		if u.User != nil {
+			if urlUser == "" {
+				urlUser = u.User.Username()
+				urlPassword, _ = u.User.Password()
+			}
+			u.User = nil
+			c.URLs[i] = u.String()
+		}
+	}
 	switch src := strings.ToUpper(strings.TrimSpace(props[BasicAuthSourceConfig])); src {
 	case "", "URL":
-		for i, raw := range c.URLs {
-			u, err := url.Parse(raw)
-			if err != nil {
-				bad(URLConfig, "not a URL: "+err.Error())
-				continue
-			}
-			if u.User != nil {
-				if c.Username == "" {
-					c.Username = u.User.Username()
-					c.Password, _ = u.User.Password()
-				}
-				u.User = nil
-				c.URLs[i] = u.String()
-			}
-		}
+		c.Username, c.Password = urlUser, urlPassword
 	case "USER_INFO":
 		user, pass, ok := strings.Cut(props[UserInfoConfig], ":")
 		if !ok {

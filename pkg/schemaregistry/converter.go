@@ -2,7 +2,6 @@ package schemaregistry
 
 import (
 	"context"
-	"errors"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -14,12 +13,23 @@ import (
 // unknown id, an incompatible schema), which errors.tolerance may send to
 // the dead letter queue.
 func ConverterError(msg string, err error) error {
-	de := &data.Error{Msg: msg + ": " + err.Error()}
+	ce := &converterError{de: &data.Error{Msg: msg + ": " + err.Error()}, cause: err}
 	if IsRetriable(err) {
-		return connect.Retriable(errors.Join(de, err))
+		return connect.Retriable(ce)
 	}
-	return errors.Join(de, err)
+	return ce
 }
+
+// converterError is a *data.Error that also wraps the registry's error
+// (errors.Is finds its sentinels), whose text it already holds, so that
+// the cause is written once.
+type converterError struct {
+	de    *data.Error
+	cause error
+}
+
+func (e *converterError) Error() string   { return e.de.Error() }
+func (e *converterError) Unwrap() []error { return []error{e.de, e.cause} }
 
 // WriterID resolves the id a serializer writes rs with under subject, as
 // Confluent's serializers do: use.schema.id when set, else the subject's

@@ -44,6 +44,11 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
+	if e.Code == 0 {
+		// No error_code: a registry's front (an authenticating proxy, a
+		// load balancer) answered, often with an empty body.
+		return fmt.Sprintf("schema registry %s %s: %s (HTTP %d)", e.Method, e.URL, e.Message, e.Status)
+	}
 	return fmt.Sprintf("schema registry %s %s: %s; error code: %d (HTTP %d)", e.Method, e.URL, e.Message, e.Code, e.Status)
 }
 
@@ -81,7 +86,12 @@ func fromSR(err error) error {
 	var re *sr.ResponseError
 	if errors.As(err, &re) {
 		msg := re.Message
-		if msg == "" {
+		switch {
+		case len(re.Raw) == 0:
+			// franz-go says "no response" for an empty body: name the
+			// status instead, as Confluent's client does ("Unauthorized").
+			msg = http.StatusText(re.StatusCode)
+		case msg == "":
 			msg = string(re.Raw)
 		}
 		return &ResponseError{Method: re.Method, URL: re.URL, Status: re.StatusCode, Code: re.ErrorCode, Message: msg}
