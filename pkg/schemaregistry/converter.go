@@ -2,6 +2,7 @@ package schemaregistry
 
 import (
 	"context"
+	"errors"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -9,13 +10,19 @@ import (
 
 // ConverterError turns a registry failure into a converter's error: a
 // retriable one when the registry is unavailable (the lease fails and is
-// re-issued, nothing committed), a record-level data.Error otherwise (an
-// unknown id, an incompatible schema), which errors.tolerance may send to
-// the dead letter queue.
+// re-issued, nothing committed), an intolerable one when it refuses the
+// credentials (401, 403: the lease fails, not retriably, nothing committed
+// and nothing dead-lettered, whatever errors.tolerance says, since every
+// record would fail alike), a record-level data.Error otherwise (an unknown
+// id, an incompatible schema), which errors.tolerance may send to the dead
+// letter queue.
 func ConverterError(msg string, err error) error {
 	ce := &converterError{de: &data.Error{Msg: msg + ": " + err.Error()}, cause: err}
-	if IsRetriable(err) {
+	switch {
+	case IsRetriable(err):
 		return connect.Retriable(ce)
+	case errors.Is(err, ErrUnauthorized):
+		return connect.Intolerable(ce)
 	}
 	return ce
 }

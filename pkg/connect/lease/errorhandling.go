@@ -141,6 +141,16 @@ func (h *errorHandler) retry(ctx context.Context, op func() error) error {
 // fails the lease ("Tolerance exceeded in error handler", as Connect).
 func (h *errorHandler) handle(ctx context.Context, f failure) error {
 	h.log(f)
+	if connect.IsIntolerable(f.err) {
+		// A misconfiguration (refused credentials), not a bad record: no
+		// record is skipped or dead-lettered for it, whatever
+		// errors.tolerance says, and nothing is committed.
+		err := f.err
+		if se := (*StageError)(nil); !errors.As(err, &se) {
+			err = &StageError{Stage: f.stage, Err: err}
+		}
+		return err
+	}
 	if h.dlqTopic != "" {
 		if err := h.deadLetter(ctx, f); err != nil {
 			return fmt.Errorf("writing to the dead letter queue %s: %w", h.dlqTopic, err)

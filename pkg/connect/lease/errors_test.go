@@ -18,23 +18,26 @@ import (
 )
 
 // failOn is a test transformation failing for records whose value is in
-// "values" (retriably when "retriable" is set, for the first "times" calls).
+// "values" (retriably when "retriable" is set, intolerably when
+// "intolerable" is, for the first "times" calls).
 var failOnPlugin = connect.Plugin{
 	Class: "test.FailOn", Kind: connect.KindTransformation,
 	NewTransformation: func() connect.Transformation { return &failOn{} },
 }
 
 type failOn struct {
-	values    map[string]bool
-	retriable bool
-	times     int64
-	calls     atomic.Int64
+	values      map[string]bool
+	retriable   bool
+	intolerable bool
+	times       int64
+	calls       atomic.Int64
 }
 
 func (f *failOn) Config() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: "values", Type: config.List, Default: "", Doc: "values to fail on"}).
 		Define(config.Key{Name: "retriable", Type: config.Boolean, Default: false, Doc: "fail retriably"}).
+		Define(config.Key{Name: "intolerable", Type: config.Boolean, Default: false, Doc: "fail intolerably"}).
 		Define(config.Key{Name: "times", Type: config.Long, Default: int64(-1), Doc: "fail this many times, -1 always"})
 }
 
@@ -47,7 +50,7 @@ func (f *failOn) Configure(p map[string]string) error {
 	for _, x := range v.List("values") {
 		f.values[x] = true
 	}
-	f.retriable, f.times = v.Bool("retriable"), v.Long("times")
+	f.retriable, f.intolerable, f.times = v.Bool("retriable"), v.Bool("intolerable"), v.Long("times")
 	return nil
 }
 
@@ -61,6 +64,9 @@ func (f *failOn) Apply(r *connect.TransformRecord) (bool, error) {
 	err := fmt.Errorf("refusing %v", r.Value)
 	if f.retriable {
 		err = connect.Retriable(err)
+	}
+	if f.intolerable {
+		err = connect.Intolerable(err)
 	}
 	return false, err
 }
@@ -286,6 +292,10 @@ func TestTransformationFailures(t *testing.T) {
 			"errors.retry.timeout", "5000"), lease.Succeeded, 20, 0},
 		{"retriable errors not retried without a timeout", with("transforms.f.retriable", "true", "transforms.f.times", "2"),
 			lease.Failed, 0, 0},
+		// A misconfiguration (a registry refusing the credentials) would
+		// fail every record alike: no tolerance skips or dead-letters it.
+		{"intolerable errors fail whatever the tolerance", with("transforms.f.intolerable", "true", "errors.tolerance", "all",
+			"errors.deadletterqueue.topic.name", "dlq-i", "errors.deadletterqueue.topic.replication.factor", "1"), lease.Failed, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,6 +307,9 @@ func TestTransformationFailures(t *testing.T) {
 			}
 			if tt.wantStatus == lease.Failed && !strings.Contains(res.Trace, "TRANSFORMATION") {
 				t.Fatalf("trace does not name the stage: %s", res.Trace)
+			}
+			if tt.wantStatus == lease.Failed && tt.extra["transforms.f.retriable"] != "true" && (res.Retriable || res.Errors != 0 || res.DeadLettered != 0 || len(res.Committed) != 0) {
+				t.Fatalf("failed lease: retriable %v, %d errors, %d dead-lettered, committed %v", res.Retriable, res.Errors, res.DeadLettered, res.Committed)
 			}
 			if tt.wantDLQ > 0 {
 				dlq := readAll(t, e.client, "dlq-t")

@@ -21,9 +21,10 @@ import (
 // (Apicurio 2.4.2 behind Quarkus's basic authentication, make
 // test-registry). With a wrong password (errors.tolerance none) the lease
 // fails, not retriably (the same credentials would be refused again), with
-// an error naming the registry's URL and HTTP 401, and commits nothing;
-// under errors.tolerance=all the same refusal dead-letters every record
-// and commits the range; with the right credentials in the URL the same range is delivered, the
+// an error naming the registry's URL and HTTP 401, and commits nothing; so
+// does it under errors.tolerance=all with a dead letter queue (a refusal
+// is the configuration's fault, not the records': none is dead-lettered);
+// with the right credentials in the URL the same range is delivered, the
 // damaged records dead-lettered.
 func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 	k := kafkatest.Start(t, 1)
@@ -85,10 +86,8 @@ func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 		t.Fatalf("committed %d with refused credentials", got)
 	}
 
-	// Under errors.tolerance=all a refusal is a record error like the
-	// others: every record goes to the dead letter queue, none to the
-	// sink, and the range is committed (another connector, so another
-	// group).
+	// Under errors.tolerance=all a refusal is not tolerated: it would
+	// send every record to the dead letter queue and commit the range.
 	res = run("refused-tolerated", "avro-auth-sink-tolerant", map[string]string{
 		"value.converter.schema.registry.url":           reg.URL,
 		"value.converter.basic.auth.credentials.source": "USER_INFO",
@@ -96,11 +95,14 @@ func TestApicurioLeaseRefusedCredentials(t *testing.T) {
 		"errors.tolerance":                              "all", "errors.deadletterqueue.topic.name": "auth-orders-dlq-tolerant",
 		"errors.deadletterqueue.topic.replication.factor": "1",
 	})
-	if res.Status != lease.Succeeded || res.DeadLettered != n {
-		t.Fatalf("wrong password, errors.tolerance=all: result %+v, want success with all %d dead-lettered", res, n)
+	if res.Status != lease.Failed || res.Retriable || res.DeadLettered != 0 || res.Errors != 0 {
+		t.Fatalf("wrong password, errors.tolerance=all: result %+v, want a failure that is not retriable, nothing dead-lettered", res)
 	}
-	if got := committed("avro-auth-sink-tolerant"); got != n {
-		t.Fatalf("errors.tolerance=all: committed %d, want %d", got, n)
+	if !strings.Contains(res.Error, "HTTP 401") {
+		t.Fatalf("errors.tolerance=all: the lease's error %q does not name HTTP 401", res.Error)
+	}
+	if got := committed("avro-auth-sink-tolerant"); got != -1 {
+		t.Fatalf("errors.tolerance=all: committed %d with refused credentials", got)
 	}
 	mu.Lock()
 	if len(seen) != 0 {
