@@ -673,9 +673,15 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	if t.state != state.StateFailed {
 		t.setState(state.StateRunning, "")
 	}
-	// The lease is recorded with the generation this coordinator leads in
-	// (step found it confirmed) and invoked only while that generation is.
-	gen, _ := c.confirmedGeneration()
+	// The lease is recorded with the generation this coordinator certainly
+	// leads in (step found it so a moment ago) and invoked only while that
+	// generation is confirmed. A record carries only a generation its
+	// writer led and had confirmed when it wrote it: the lease log's
+	// skipping of a deposed leader's late records relies on it.
+	gen, ok := c.confirmedGeneration()
+	if !ok {
+		return lease.Result{Status: lease.Failed, Error: "leadership not confirmed", Retriable: true}, ctx.Err() == nil
+	}
 	if err := c.d.Leases.Begin(ctx, t.cr.name, l, gen); err != nil {
 		// The lease was never invoked, but its record may have landed
 		// (typically when the coordinator is closing): clear it, or the
