@@ -258,7 +258,8 @@ func getJSON(url string, v any) error {
 // source was killed mid-transaction: the run proves what it says); the
 // committed source and sink offsets sampled during the run never moved
 // backwards; and no lease in the lease log was issued before the
-// deadline of its task's outstanding one. make chaos-pipeline runs it.
+// deadline of its task's outstanding one (a deposed leader's late records,
+// never invoked, aside: checkLeaseRecords). make chaos-pipeline runs it.
 func TestChaosPipeline(t *testing.T) {
 	if os.Getenv("SLUICE_CHAOS_PIPELINE") == "" {
 		t.Skip("the end-to-end chaos pipeline on three Apache Kafka brokers: make chaos (SLUICE_CHAOS_PIPELINE=1)")
