@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -145,5 +146,28 @@ func TestLeaseLogSkipsADeposedLeadersLateWrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Compaction keeps a key's last record: a deposed leader's late write
+// (TestLeaseLogSkipsADeposedLeadersLateWrites) would let it drop the
+// successor's record, and a coordinator reading the log afterwards would
+// not wait out the successor's lease. The lease topic keeps every record
+// for an hour (min.compaction.lag.ms), far beyond a lease's deadline.
+func TestLeaseLogTopicKeepsRecordsBeyondALeasesDeadline(t *testing.T) {
+	k := kafkatest.Start(t, 1)
+	openLeaseLog(t, k, "sluice-leases")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg, err := k.Client.TopicConfig(ctx, "sluice-leases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["cleanup.policy"] != "compact" {
+		t.Errorf("cleanup.policy %q, want compact", cfg["cleanup.policy"])
+	}
+	lag, err := strconv.ParseInt(cfg["min.compaction.lag.ms"], 10, 64)
+	if err != nil || time.Duration(lag)*time.Millisecond < time.Hour {
+		t.Errorf("min.compaction.lag.ms %q (%v), want at least an hour", cfg["min.compaction.lag.ms"], err)
 	}
 }

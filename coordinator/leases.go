@@ -157,7 +157,7 @@ const (
 	// leaseIDHeader names the lease a tombstone ends.
 	leaseIDHeader = "sluice.lease.id"
 	// minCompactionLag is the lease topic's min.compaction.lag.ms: far
-	// beyond any lease's deadline.
+	// beyond any lease's deadline (twice MaxLeaseTimeout).
 	minCompactionLag = time.Hour
 )
 
