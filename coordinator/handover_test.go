@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -460,5 +462,113 @@ func TestLeaseRecordedBeforeAReElectionIsNotInvoked(t *testing.T) {
 		for _, o := range overlaps[:min(5, len(overlaps))] {
 			t.Error(o)
 		}
+	}
+}
+
+// deposedAfterStep is a confirmingElector that, once armed, confirms the
+// leadership a task's step asks about before it issues a lease, and then
+// moves to generation next, unconfirmed: the member is deposed between the
+// decision to issue a lease and its record.
+type deposedAfterStep struct {
+	*confirmingElector
+	next  int32
+	armed atomic.Bool
+	fired atomic.Bool
+}
+
+func (e *deposedAfterStep) Confirmed() (time.Time, int32) {
+	until, gen := e.confirmingElector.Confirmed()
+	if e.armed.Load() && calledFrom(".(*taskRun).step") && e.armed.CompareAndSwap(true, false) {
+		e.moveTo(e.next, time.Time{})
+		e.fired.Store(true)
+	}
+	return until, gen
+}
+
+func (e *deposedAfterStep) ConfirmedUntil() time.Time {
+	until, _ := e.Confirmed()
+	return until
+}
+
+// calledFrom reports whether a function whose name ends in suffix is on
+// the caller's stack.
+func calledFrom(suffix string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, suffix) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// checkedLeases notes every lease recorded with a leader generation that
+// its coordinator's election did not confirm at that moment.
+type checkedLeases struct {
+	coordinator.LeaseLog
+	el *confirmingElector
+
+	mu        sync.Mutex
+	recorded  map[int32]int // by leader generation
+	uncertain []string
+}
+
+func (c *checkedLeases) Begin(ctx context.Context, conn string, l lease.Lease, leader int32) error {
+	until, gen := c.el.Confirmed()
+	c.mu.Lock()
+	c.recorded[leader]++
+	if leader != gen || !time.Now().Before(until) {
+		c.uncertain = append(c.uncertain, fmt.Sprintf("lease %s recorded with leader generation %d; the election's generation %d, confirmed until %s",
+			l.ID, leader, gen, until.Format("15:04:05.000")))
+	}
+	c.mu.Unlock()
+	return c.LeaseLog.Begin(ctx, conn, l, leader)
+}
+
+// A lease record carries a leader generation its coordinator led and had
+// confirmed when it wrote it: the lease log skips a late record of an
+// earlier generation than the task's last record only because such a
+// record was never invoked. A leader deposed between deciding to issue a
+// lease and recording it finds a later generation, which it does not lead:
+// a record carrying that one would look like the new leader's (not skipped
+// when it lands after the new leader's own record, so waited out and its
+// sink ranges re-issued). It records nothing until it leads and has
+// confirmed a generation again.
+func TestLeaseIsRecordedOnlyWithAConfirmedGeneration(t *testing.T) {
+	k := kafkatest.Start(t, 2)
+	cfg := testConfig()
+	cfg.LeaseTimeout = 3 * time.Second
+	cfg.TaskRetries = 1000
+	el := &deposedAfterStep{confirmingElector: &confirmingElector{fakeElector: newFakeElector("")}, next: 6}
+	el.moveTo(5, time.Now().Add(time.Hour))
+	workers := newPullWorkers(100 * time.Millisecond)
+	leases := &checkedLeases{el: el.confirmingElector, recorded: map[int32]int{}}
+	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("A"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { leases.LeaseLog = l; return leases }})
+	el.lead()
+	if err := coord.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "A to invoke 2 leases", func() bool { return len(workers.invoked("A")) >= 2 })
+
+	el.armed.Store(true)
+	waitFor(t, 30*time.Second, "a step to decide on a lease", el.fired.Load)
+	// Deposed in generation 6 for a while, then elected again.
+	time.Sleep(time.Second)
+	before := len(workers.invoked("A"))
+	el.moveTo(7, time.Now().Add(time.Hour))
+	waitFor(t, 30*time.Second, "A to invoke a lease in generation 7", func() bool { return len(workers.invoked("A")) > before })
+
+	leases.mu.Lock()
+	defer leases.mu.Unlock()
+	for _, u := range leases.uncertain {
+		t.Error(u)
+	}
+	if leases.recorded[5] == 0 || leases.recorded[7] == 0 {
+		t.Errorf("leases recorded by leader generation %v; want some in generations 5 and 7", leases.recorded)
 	}
 }
