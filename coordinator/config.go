@@ -58,7 +58,7 @@ type Config struct {
 	// applies to every internal topic the coordinator creates.
 	env.OffsetStorage
 	// LeaseTimeout is how long a lease may run before it is given up and re-issued.
-	LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT" default:"60s" desc:"deadline of each lease, from issue"`
+	LeaseTimeout time.Duration `envconfig:"LEASE_TIMEOUT" default:"60s" desc:"deadline of each lease, from issue (at most 30m)"`
 	// LeaseMaxTime is how long a source lease works before it commits and
 	// ends; a sink lease, which commits its exact ranges or nothing, works
 	// until the safety margins before its deadline (LeaseTimeout).
@@ -195,6 +195,12 @@ const WriteTimeoutBound = rest.WriteTimeout - rest.DefaultForwardTimeout
 // DefaultMaxConnectors is SLUICE_MAX_CONNECTORS's default.
 const DefaultMaxConnectors = 10000
 
+// MaxLeaseTimeout bounds SLUICE_LEASE_TIMEOUT: the lease log's topic keeps
+// every record from compaction for twice as long (minCompactionLag), so
+// that a deposed leader's late write cannot compact away a lease record
+// before its deadline.
+const MaxLeaseTimeout = minCompactionLag / 2
+
 // Validate checks the configuration once, naming every bad variable.
 func (c *Config) Validate() error {
 	var problems []error
@@ -206,6 +212,10 @@ func (c *Config) Validate() error {
 	if c.LeaseTimeout <= 2*c.SafetyMargin {
 		problems = append(problems, fmt.Errorf("%s %s must be more than twice %s %s",
 			env.Var(c, &c.LeaseTimeout), c.LeaseTimeout, env.Var(c, &c.SafetyMargin), c.SafetyMargin))
+	}
+	if c.LeaseTimeout > MaxLeaseTimeout {
+		problems = append(problems, fmt.Errorf("%s %s must be at most %s (the lease log keeps a record from compaction for %s, far beyond its lease's deadline)",
+			env.Var(c, &c.LeaseTimeout), c.LeaseTimeout, MaxLeaseTimeout, minCompactionLag))
 	}
 	positive(&c.LeaseMaxTime, c.LeaseMaxTime > 0)
 	positive(&c.SinkPollInterval, c.SinkPollInterval > 0)

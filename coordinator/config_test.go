@@ -23,6 +23,8 @@ func TestConfigValidateNamesEveryVariable(t *testing.T) {
 		{name: "valid", edit: func(*coordinator.Config) {}},
 		{name: "lease timeout and margin", edit: func(c *coordinator.Config) { c.LeaseTimeout = c.SafetyMargin },
 			want: []string{"SLUICE_LEASE_TIMEOUT 500ms must be more than twice SLUICE_SAFETY_MARGIN 500ms"}},
+		{name: "lease timeout beyond the lease log's compaction lag", edit: func(c *coordinator.Config) { c.LeaseTimeout = 2 * time.Hour },
+			want: []string{"SLUICE_LEASE_TIMEOUT 2h0m0s must be at most 30m0s"}},
 		{name: "several at once", edit: func(c *coordinator.Config) {
 			c.LeaseMaxTime, c.SinkMaxRecords, c.OffsetStoragePartitions, c.TaskRetries, c.LogLevel = 0, 0, 0, -1, "loud"
 		}, want: []string{"SLUICE_LEASE_MAX_TIME must be positive", "SLUICE_SINK_MAX_RECORDS must be positive",

@@ -673,7 +673,16 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 	if t.state != state.StateFailed {
 		t.setState(state.StateRunning, "")
 	}
-	if err := c.d.Leases.Begin(ctx, t.cr.name, l); err != nil {
+	// The lease is recorded with the generation this coordinator certainly
+	// leads in (step found it so a moment ago) and invoked only while that
+	// generation is confirmed. A record carries only a generation its
+	// writer led and had confirmed when it wrote it: the lease log's
+	// skipping of a deposed leader's late records relies on it.
+	gen, ok := c.confirmedGeneration()
+	if !ok {
+		return lease.Result{Status: lease.Failed, Error: "leadership not confirmed", Retriable: true}, ctx.Err() == nil
+	}
+	if err := c.d.Leases.Begin(ctx, t.cr.name, l, gen); err != nil {
 		// The lease was never invoked, but its record may have landed
 		// (typically when the coordinator is closing): clear it, or the
 		// next leader would wait for its deadline (LeaseTimeout) before
@@ -690,9 +699,12 @@ func (t *taskRun) invoke(ctx context.Context, l lease.Lease) (lease.Result, bool
 		return lease.Result{Status: lease.Failed, Error: err.Error(), Retriable: true}, sleep(ctx, c.cfg.RetryBackoffMax/4)
 	}
 	// The record is durable: invoke the lease only while this coordinator
-	// certainly leads, so that any successor was elected after the record
-	// was written and has read it (it reads the lease log when elected).
-	if !c.awaitConfirmedLeader(ctx, l.Deadline) {
+	// certainly leads in the generation it recorded it in, so that any
+	// successor was elected after the record was written and has read it
+	// (it reads the lease log when elected), and a record that landed
+	// after a later generation's was never invoked (KafkaLeaseLog skips
+	// it).
+	if !c.awaitConfirmedLeader(ctx, gen, l.Deadline) {
 		// Not invoked. The record stays, as if the lease had run: a
 		// successor waits it out, and End here could erase a successor's
 		// record.

@@ -88,8 +88,13 @@ type Coordinator struct {
 	leading bool
 	// stopFollowing ends the lease log's following while leading.
 	stopFollowing context.CancelFunc
-	lastEpoch     int64
-	clusterID     string // the Kafka cluster's id, once asked
+	// logGen is the election generation in which the lease log was last
+	// read to its end; reread asks followLeases to read it now (the
+	// generation moved on while this coordinator led).
+	logGen    int32
+	reread    chan struct{}
+	lastEpoch int64
+	clusterID string // the Kafka cluster's id, once asked
 
 	// names is the last Connectors answer, of the configurations'
 	// generation namesGen.
@@ -139,7 +144,7 @@ func New(cfg Config, d Deps) (*Coordinator, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Coordinator{
 		cfg: cfg, d: d, log: d.Logger, workerID: workerID(cfg.RestAdvertisedURL),
-		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), health: make(chan struct{}),
+		ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), reread: make(chan struct{}, 1), health: make(chan struct{}),
 		running: map[string]*connectorRun{}, reconciled: noGeneration,
 	}
 	c.metrics = newMetrics(c)
@@ -272,7 +277,7 @@ func (c *Coordinator) readLeaseLog() bool {
 	backoff := 100 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(c.ctx, leaseLogReadTimeout)
-		err := c.d.Leases.Refresh(ctx)
+		err := c.refreshLeaseLog(ctx)
 		cancel()
 		if err == nil {
 			return true
@@ -288,9 +293,27 @@ func (c *Coordinator) readLeaseLog() bool {
 // leaseLogReadTimeout bounds one attempt to read the lease log.
 const leaseLogReadTimeout = 30 * time.Second
 
+// refreshLeaseLog reads the lease log to its end and, once it has, notes
+// the election generation it was read in (taken before the read: the
+// read then covers every record written before that generation began).
+func (c *Coordinator) refreshLeaseLog(ctx context.Context) error {
+	var gen int32
+	if g, ok := c.d.Election.(interface{ Generation() int32 }); ok {
+		gen = g.Generation()
+	}
+	if err := c.d.Leases.Refresh(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.logGen = gen
+	c.mu.Unlock()
+	return nil
+}
+
 // followLeases reads the lease log every reconcile interval while this
 // coordinator leads, so that its tasks learn of a lease another coordinator
-// recorded after they started (taskRun.foreignWait).
+// recorded after they started (taskRun.foreignWait), and at once when
+// confirmedGeneration finds a generation in which it has not read it.
 func (c *Coordinator) followLeases(ctx context.Context) {
 	t := time.NewTicker(c.cfg.ReconcileInterval)
 	defer t.Stop()
@@ -299,8 +322,9 @@ func (c *Coordinator) followLeases(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-c.reread:
 		}
-		if err := c.d.Leases.Refresh(ctx); err != nil && ctx.Err() == nil {
+		if err := c.refreshLeaseLog(ctx); err != nil && ctx.Err() == nil {
 			c.log.Debug("following the lease log", "error", err)
 		}
 	}
@@ -315,22 +339,56 @@ func (c *Coordinator) followLeases(ctx context.Context) {
 // (rule 3). Without an election, or with one that cannot confirm, the
 // election's Leading is the answer.
 func (c *Coordinator) confirmedLeader() bool {
-	cf, ok := c.d.Election.(interface{ ConfirmedUntil() time.Time })
-	if !ok {
-		return true
-	}
-	return time.Now().Before(cf.ConfirmedUntil())
+	_, ok := c.confirmedGeneration()
+	return ok
 }
 
-// awaitConfirmedLeader waits until confirmedLeader holds; it gives up
-// (false) when ctx ends or at until.
-func (c *Coordinator) awaitConfirmedLeader(ctx context.Context, until time.Time) bool {
-	for !c.confirmedLeader() {
-		if !time.Now().Before(until) || !sleep(ctx, confirmPoll) {
+// confirmedGeneration returns the election generation this coordinator
+// leads in and whether it certainly leads in it now (confirmedLeader):
+// confirmed (kafka.Election.Confirmed), and with the lease log read to its
+// end in that generation. A leader deposed and elected again may see only
+// the second change (Changes keeps the latest) and keep its tasks running:
+// until it has read what its successor recorded meanwhile, it must not
+// act. Without a generation-aware election the generation is 0.
+func (c *Coordinator) confirmedGeneration() (int32, bool) {
+	switch cf := c.d.Election.(type) {
+	case interface {
+		Confirmed() (time.Time, int32)
+	}:
+		until, gen := cf.Confirmed()
+		if !time.Now().Before(until) {
+			return gen, false
+		}
+		c.mu.Lock()
+		read := c.logGen == gen
+		c.mu.Unlock()
+		if !read {
+			select {
+			case c.reread <- struct{}{}:
+			default:
+			}
+		}
+		return gen, read
+	case interface{ ConfirmedUntil() time.Time }:
+		return 0, time.Now().Before(cf.ConfirmedUntil())
+	}
+	return 0, true
+}
+
+// awaitConfirmedLeader waits until this coordinator certainly leads in
+// generation gen (confirmedGeneration); it gives up (false) when ctx ends,
+// at until, or once the election has moved past gen, which never comes
+// back.
+func (c *Coordinator) awaitConfirmedLeader(ctx context.Context, gen int32, until time.Time) bool {
+	for {
+		now, ok := c.confirmedGeneration()
+		if ok && now == gen {
+			return true
+		}
+		if now != gen || !time.Now().Before(until) || !sleep(ctx, confirmPoll) {
 			return false
 		}
 	}
-	return true
 }
 
 // confirmPoll is how often a lease recorded while this coordinator could

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,12 +111,12 @@ type gatedLeases struct {
 	release chan struct{}
 }
 
-func (g *gatedLeases) Begin(ctx context.Context, c string, l lease.Lease) error {
+func (g *gatedLeases) Begin(ctx context.Context, c string, l lease.Lease, leader int32) error {
 	if g.armed.CompareAndSwap(true, false) {
 		g.held <- l
 		<-g.release
 	}
-	return g.LeaseLog.Begin(ctx, c, l)
+	return g.LeaseLog.Begin(ctx, c, l, leader)
 }
 
 // The split brain at a leader handover (issue 15): leader A's group
@@ -122,10 +124,11 @@ func (g *gatedLeases) Begin(ctx context.Context, c string, l lease.Lease) error 
 // session and elects B, while A's own group session has not noticed and A
 // still takes itself for the leader. A was recording a lease when that
 // began (the write delayed until B leads and runs the task). A must not
-// invoke that lease (it cannot confirm its leadership any more), and B,
-// which reads the record after its task started, waits it out: no two
+// invoke that lease (it cannot confirm its leadership any more): no two
 // leases of the task ever act at once, with pull workers that outlive
-// their coordinator's interest.
+// their coordinator's interest. B reads the record after its task started
+// and skips it (recorded in A's earlier generation after B's own record,
+// it was never invoked), so B need not wait out its deadline.
 func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2))
 	if err != nil {
@@ -161,7 +164,7 @@ func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 		return e
 	}
 	cfg := testConfig()
-	cfg.LeaseTimeout = 5 * time.Second
+	cfg.LeaseTimeout = 8 * time.Second // room between B leading and A's recorded deadline on a loaded machine
 	cfg.TaskRetries = 1000
 	workers := newPullWorkers(300 * time.Millisecond)
 
@@ -254,13 +257,18 @@ func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 	if afterA > byA {
 		t.Errorf("A invoked %d lease(s) after its record was released, while B led", afterA-byA)
 	}
-	// B read A's record after its task had started: it issued nothing
-	// between reading it (well within a second) and its deadline.
+	// B read A's record after its task had started (well within a
+	// second) and skipped it: it went on issuing leases before that
+	// record's deadline.
+	skipped := false
 	for _, l := range workers.invoked("B") {
 		if l.invoked.After(releasedAt.Add(time.Second)) && l.invoked.Before(held.Deadline) {
-			t.Errorf("B invoked lease %s at %s, before the deadline %s of A's recorded lease %s",
-				l.id, l.invoked.Format("15:04:05.000"), held.Deadline.Format("15:04:05.000"), held.ID)
+			skipped = true
 		}
+	}
+	if !skipped {
+		t.Errorf("B invoked no lease between a second after A's late record of lease %s landed and its deadline %s: it waited out a lease it can know was never invoked",
+			held.ID, held.Deadline.Format("15:04:05.000"))
 	}
 }
 
@@ -319,7 +327,7 @@ func TestNewLeaderSchedulesNothingBeforeReadingTheLeaseLog(t *testing.T) {
 	defer other.Close()
 	theirs := lease.Lease{ID: "orders-datagen-0-other", Kind: lease.KindSource, Connector: "orders-datagen", Task: 0,
 		Epoch: time.Now().UnixNano(), Deadline: time.Now().Add(4 * time.Second)}
-	if err := other.Begin(ctx, "orders-datagen", theirs); err != nil {
+	if err := other.Begin(ctx, "orders-datagen", theirs, 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -337,5 +345,230 @@ func TestNewLeaderSchedulesNothingBeforeReadingTheLeaseLog(t *testing.T) {
 	}
 	if n := leases.fails.Load(); n >= 0 {
 		t.Errorf("the lease log was read %d time(s) fewer than the failures injected", n+1)
+	}
+}
+
+// confirmingElector is a fakeElector that confirms its leadership per
+// generation, as kafka.Election does (Confirmed, ConfirmedUntil,
+// Generation).
+type confirmingElector struct {
+	*fakeElector
+	cmu   sync.Mutex
+	gen   int32
+	until time.Time
+}
+
+func (e *confirmingElector) Confirmed() (time.Time, int32) {
+	leading := e.Leading()
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	if !leading {
+		return time.Time{}, e.gen
+	}
+	return e.until, e.gen
+}
+
+func (e *confirmingElector) ConfirmedUntil() time.Time {
+	until, _ := e.Confirmed()
+	return until
+}
+
+func (e *confirmingElector) Generation() int32 {
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	return e.gen
+}
+
+// moveTo makes gen the group's generation, confirmed until until (zero:
+// not confirmed), without a change of Leading.
+func (e *confirmingElector) moveTo(gen int32, until time.Time) {
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	e.gen, e.until = gen, until
+}
+
+// A leader deposed and elected again may never see itself lose
+// leadership: Changes keeps only the latest state, so its coordinator can
+// go on with its tasks as if nothing happened. Meanwhile its successor led
+// a generation and invoked a lease of a task; and a lease the old leader
+// was recording when it was deposed (the write delayed by producer
+// retries) lands only now. Confirmed in its new generation, the old leader
+// must neither invoke that lease (recorded in a generation that has
+// passed) nor issue anything for the task before it has read the lease log
+// in the new generation and waited out its successor's lease.
+func TestLeaseRecordedBeforeAReElectionIsNotInvoked(t *testing.T) {
+	k := kafkatest.Start(t, 2)
+	cfg := testConfig()
+	cfg.LeaseTimeout = 3 * time.Second
+	cfg.TaskRetries = 1000
+	el := &confirmingElector{fakeElector: newFakeElector("")}
+	el.moveTo(5, time.Now().Add(time.Hour))
+	workers := newPullWorkers(100 * time.Millisecond)
+	gate := &gatedLeases{held: make(chan lease.Lease, 1), release: make(chan struct{})}
+	var released sync.Once
+	release := func() { released.Do(func() { close(gate.release) }) }
+	t.Cleanup(release)
+	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("A"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { gate.LeaseLog = l; return gate }})
+	el.lead()
+	if err := coord.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "A to invoke 2 leases", func() bool { return len(workers.invoked("A")) >= 2 })
+
+	gate.armed.Store(true)
+	var held lease.Lease
+	select {
+	case held = <-gate.held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("A recorded no lease within 30s")
+	}
+	// Deposed: generation 6, whose leader records and invokes a lease of
+	// the task.
+	el.moveTo(6, time.Time{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	successor, err := coordinator.OpenKafkaLeaseLog(ctx, k.Client, "sluice-leases", -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer successor.Close()
+	theirs := lease.Lease{ID: "orders-datagen-0-successor", Kind: lease.KindSource, Connector: "orders-datagen", Task: 0,
+		Epoch: time.Now().UnixNano(), Deadline: time.Now().Add(3 * time.Second)}
+	if err := successor.Begin(ctx, "orders-datagen", theirs, 6); err != nil {
+		t.Fatal(err)
+	}
+	workers.mu.Lock()
+	workers.running[0] = append(workers.running[0], &workerLease{by: "successor", id: theirs.ID, invoked: time.Now(), end: theirs.Deadline})
+	workers.mu.Unlock()
+	// Elected again (generation 7), unnoticed; the delayed record lands.
+	el.moveTo(7, time.Now().Add(time.Hour))
+	release()
+	waitFor(t, 30*time.Second, "A to invoke a lease after its successor's deadline", func() bool {
+		for _, l := range workers.invoked("A") {
+			if l.invoked.After(theirs.Deadline) {
+				return true
+			}
+		}
+		return false
+	})
+	for _, l := range workers.invoked("A") {
+		if l.id == held.ID {
+			t.Errorf("A invoked lease %s, recorded in generation 5, after it was deposed and elected again (generation 7)", held.ID)
+		}
+	}
+	if overlaps := workers.overlapped(); len(overlaps) > 0 {
+		t.Errorf("%d lease invocations overlapped another lease of the task; the first ones:", len(overlaps))
+		for _, o := range overlaps[:min(5, len(overlaps))] {
+			t.Error(o)
+		}
+	}
+}
+
+// deposedAfterStep is a confirmingElector that, once armed, confirms the
+// leadership a task's step asks about before it issues a lease, and then
+// moves to generation next, unconfirmed: the member is deposed between the
+// decision to issue a lease and its record.
+type deposedAfterStep struct {
+	*confirmingElector
+	next  int32
+	armed atomic.Bool
+	fired atomic.Bool
+}
+
+func (e *deposedAfterStep) Confirmed() (time.Time, int32) {
+	until, gen := e.confirmingElector.Confirmed()
+	if e.armed.Load() && calledFrom(".(*taskRun).step") && e.armed.CompareAndSwap(true, false) {
+		e.moveTo(e.next, time.Time{})
+		e.fired.Store(true)
+	}
+	return until, gen
+}
+
+func (e *deposedAfterStep) ConfirmedUntil() time.Time {
+	until, _ := e.Confirmed()
+	return until
+}
+
+// calledFrom reports whether a function whose name ends in suffix is on
+// the caller's stack.
+func calledFrom(suffix string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, suffix) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// checkedLeases notes every lease recorded with a leader generation that
+// its coordinator's election did not confirm at that moment.
+type checkedLeases struct {
+	coordinator.LeaseLog
+	el *confirmingElector
+
+	mu        sync.Mutex
+	recorded  map[int32]int // by leader generation
+	uncertain []string
+}
+
+func (c *checkedLeases) Begin(ctx context.Context, conn string, l lease.Lease, leader int32) error {
+	until, gen := c.el.Confirmed()
+	c.mu.Lock()
+	c.recorded[leader]++
+	if leader != gen || !time.Now().Before(until) {
+		c.uncertain = append(c.uncertain, fmt.Sprintf("lease %s recorded with leader generation %d; the election's generation %d, confirmed until %s",
+			l.ID, leader, gen, until.Format("15:04:05.000")))
+	}
+	c.mu.Unlock()
+	return c.LeaseLog.Begin(ctx, conn, l, leader)
+}
+
+// A lease record carries a leader generation its coordinator led and had
+// confirmed when it wrote it: the lease log skips a late record of an
+// earlier generation than the task's last record only because such a
+// record was never invoked. A leader deposed between deciding to issue a
+// lease and recording it finds a later generation, which it does not lead:
+// a record carrying that one would look like the new leader's (not skipped
+// when it lands after the new leader's own record, so waited out and its
+// sink ranges re-issued). It records nothing until it leads and has
+// confirmed a generation again.
+func TestLeaseIsRecordedOnlyWithAConfirmedGeneration(t *testing.T) {
+	k := kafkatest.Start(t, 2)
+	cfg := testConfig()
+	cfg.LeaseTimeout = 3 * time.Second
+	cfg.TaskRetries = 1000
+	el := &deposedAfterStep{confirmingElector: &confirmingElector{fakeElector: newFakeElector("")}, next: 6}
+	el.moveTo(5, time.Now().Add(time.Hour))
+	workers := newPullWorkers(100 * time.Millisecond)
+	leases := &checkedLeases{el: el.confirmingElector, recorded: map[int32]int{}}
+	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("A"),
+		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { leases.LeaseLog = l; return leases }})
+	el.lead()
+	if err := coord.Add(datagenProps(1_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "A to invoke 2 leases", func() bool { return len(workers.invoked("A")) >= 2 })
+
+	el.armed.Store(true)
+	waitFor(t, 30*time.Second, "a step to decide on a lease", el.fired.Load)
+	// Deposed in generation 6 for a while, then elected again.
+	time.Sleep(time.Second)
+	before := len(workers.invoked("A"))
+	el.moveTo(7, time.Now().Add(time.Hour))
+	waitFor(t, 30*time.Second, "A to invoke a lease in generation 7", func() bool { return len(workers.invoked("A")) > before })
+
+	leases.mu.Lock()
+	defer leases.mu.Unlock()
+	for _, u := range leases.uncertain {
+		t.Error(u)
+	}
+	if leases.recorded[5] == 0 || leases.recorded[7] == 0 {
+		t.Errorf("leases recorded by leader generation %v; want some in generations 5 and 7", leases.recorded)
 	}
 }

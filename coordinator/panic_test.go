@@ -60,11 +60,11 @@ func (c *panicConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) 
 // a task step, outside the invocation (which invokeChecked recovers).
 type panicLeases struct{ coordinator.LeaseLog }
 
-func (l panicLeases) Begin(ctx context.Context, connector string, ls lease.Lease) error {
+func (l panicLeases) Begin(ctx context.Context, connector string, ls lease.Lease, leader int32) error {
 	if connector == "panic-step" {
 		panic("boom in a task step")
 	}
-	return l.LeaseLog.Begin(ctx, connector, ls)
+	return l.LeaseLog.Begin(ctx, connector, ls, leader)
 }
 
 // A connector whose Start or TaskConfigs panics becomes FAILED with the

@@ -132,8 +132,9 @@ func (l *Log) Send(ctx context.Context, key, value []byte) error {
 }
 
 // SendAt is Send that also returns the record's offset (the lease log
-// orders what it reads against what it wrote by offset).
-func (l *Log) SendAt(ctx context.Context, key, value []byte) (int64, error) {
+// orders what it reads against what it wrote by offset), with the record's
+// headers if any (a tombstone's headers say which record it ends).
+func (l *Log) SendAt(ctx context.Context, key, value []byte, headers ...kafka.Header) (int64, error) {
 	type ack struct {
 		offset int64
 		err    error
@@ -144,7 +145,7 @@ func (l *Log) SendAt(ctx context.Context, key, value []byte) (int64, error) {
 		l.mu.RUnlock()
 		return 0, ErrClosed
 	}
-	err := l.prod.SendAck(ctx, kafka.Message{Topic: l.topic, Partition: -1, Key: key, Value: value},
+	err := l.prod.SendAck(ctx, kafka.Message{Topic: l.topic, Partition: -1, Key: key, Value: value, Headers: headers},
 		func(_ int32, offset int64, err error) { done <- ack{offset, err} })
 	l.mu.RUnlock()
 	if err != nil {

@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/storage/sink"
 )
 
@@ -135,5 +137,58 @@ func BenchmarkChaosChecker(b *testing.B) {
 				b.Fatalf("tally %d %d %d", d, lost, dups)
 			}
 		}
+	}
+}
+
+// The chaos pipeline's lease log check finds a lease recorded before its
+// task's outstanding lease's deadline, and a sink lease re-issued with
+// other ranges; it skips a deposed leader's late writes, which never made
+// a lease act: a record of an earlier leader generation landing after a
+// later one's, and the tombstone of a lease already replaced.
+func TestCheckLeaseRecords(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	rg := func(start, end int64) []lease.Range {
+		return []lease.Range{{Topic: "orders", Partition: 0, Start: start, End: end}}
+	}
+	begin := func(at time.Duration, id string, leader int32, rs []lease.Range) leaseLogRecord {
+		return leaseLogRecord{key: "lease-s3-0", timestamp: t0.Add(at),
+			entry: &leaseEntry{ID: id, Kind: "sink", Deadline: t0.Add(at + 30*time.Second), Ranges: rs, Leader: leader}}
+	}
+	end := func(at time.Duration, id string) leaseLogRecord {
+		return leaseLogRecord{key: "lease-s3-0", timestamp: t0.Add(at), ends: id}
+	}
+	tests := []struct {
+		name                  string
+		recs                  []leaseLogRecord
+		stale, lateEnds, want int // want: violations
+	}{
+		{name: "leases one after another", recs: []leaseLogRecord{begin(0, "a", 4, rg(0, 100)), end(time.Second, "a"), begin(2*time.Second, "b", 4, rg(100, 200))}},
+		{name: "an outstanding lease waited out, same ranges", recs: []leaseLogRecord{begin(0, "a", 4, rg(0, 100)), begin(31*time.Second, "b", 6, rg(0, 100))}},
+		{name: "recorded before the outstanding lease's deadline", recs: []leaseLogRecord{begin(0, "a", 4, rg(0, 100)), begin(time.Second, "b", 6, rg(0, 100))}, want: 1},
+		{name: "re-issued with other ranges", recs: []leaseLogRecord{begin(0, "a", 4, rg(0, 100)), begin(31*time.Second, "b", 6, rg(0, 200))}, want: 1},
+		{
+			name:  "a deposed leader's late Begin after its successor's",
+			recs:  []leaseLogRecord{begin(0, "a0", 4, rg(0, 100)), end(time.Second, "a0"), begin(10*time.Second, "b", 6, rg(100, 300)), begin(2*time.Second, "a1", 4, rg(100, 200))},
+			stale: 1,
+		},
+		{
+			name: "the same late Begin without leader generations (an older coordinator) is an overlap",
+			recs: []leaseLogRecord{begin(0, "a0", 0, rg(0, 100)), end(time.Second, "a0"), begin(10*time.Second, "b", 0, rg(100, 300)), begin(2*time.Second, "a1", 0, rg(100, 200))},
+			want: 2, // before b's deadline, and other ranges
+		},
+		{
+			name:     "a deposed leader's late End after its successor's Begin",
+			recs:     []leaseLogRecord{begin(0, "a", 4, rg(0, 100)), begin(31*time.Second, "b", 6, rg(0, 100)), end(32*time.Second, "a"), begin(33*time.Second, "c", 6, rg(0, 100))},
+			lateEnds: 1, want: 1, // c before b's deadline: b is still outstanding
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkLeaseRecords(tt.recs)
+			if len(got.violations) != tt.want || got.stale != tt.stale || got.lateEnds != tt.lateEnds {
+				t.Errorf("violations %q, %d stale records, %d late ends; want %d violations, %d stale, %d late ends",
+					got.violations, got.stale, got.lateEnds, tt.want, tt.stale, tt.lateEnds)
+			}
+		})
 	}
 }

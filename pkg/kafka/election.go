@@ -222,6 +222,21 @@ func (e *Election) ConfirmedUntil() time.Time {
 	return e.confirmed
 }
 
+// Confirmed is ConfirmedUntil together with the group generation that
+// confirmation belongs to, read at once. A leader that records something
+// (a lease) in one generation and acts on it later must find the same
+// generation confirmed then: a confirmation of a later generation says
+// nothing about what other members did between the two (this member may
+// have been replaced and elected again meanwhile).
+func (e *Election) Confirmed() (until time.Time, generation int32) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.leading {
+		return time.Time{}, e.gen
+	}
+	return e.confirmed, e.gen
+}
+
 // Generation is the group generation this member last joined (0 before
 // it joins): Connect's workers write it into their statuses, and since a
 // Sluice coordinator elects its leader in the same group, its generations

@@ -56,6 +56,9 @@ func TestElectionConfirmationLapsesBeforeAnotherIsElected(t *testing.T) {
 	if until := a.ConfirmedUntil(); !until.After(time.Now()) {
 		t.Fatalf("a leads, confirmed until %v: a leader is confirmed when it starts leading", until)
 	}
+	if _, gen := a.Confirmed(); gen != a.Generation() {
+		t.Errorf("a is confirmed in generation %d, joined %d", gen, a.Generation())
+	}
 	b := campaign("http://b:8083")
 	var steady time.Time
 	waitFor("a to lead alone for 2s", func() bool {
@@ -85,6 +88,7 @@ func TestElectionConfirmationLapsesBeforeAnotherIsElected(t *testing.T) {
 		t.Fatalf("a is not among %+v", members)
 	}
 
+	_, genA := a.Confirmed()
 	cut.Store(true)
 	cutAt := time.Now()
 	waitFor("b to lead", b.Leading)
@@ -99,6 +103,11 @@ func TestElectionConfirmationLapsesBeforeAnotherIsElected(t *testing.T) {
 	}
 	if !b.ConfirmedUntil().After(time.Now()) {
 		t.Errorf("b leads, confirmed until %v", b.ConfirmedUntil())
+	}
+	// Confirmed names the generation confirmed: b's, later than the one
+	// a led in (a lease a recorded then must not be invoked in b's).
+	if untilB, genB := b.Confirmed(); !untilB.After(time.Now()) || genB != b.Generation() || genB <= genA {
+		t.Errorf("b is confirmed until %v in generation %d (it joined %d); a last led in %d", untilB, genB, b.Generation(), genA)
 	}
 	wakeUp()
 	gen := b.Generation()

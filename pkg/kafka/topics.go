@@ -148,6 +148,23 @@ func (c *Client) creationRefusal(t TopicSpec, err error) string {
 // awaitTopic returns once the topic's metadata is visible to the client.
 func (c *Client) awaitTopic(ctx context.Context, topic string) error {
 	return retry(ctx, func() (bool, error) {
+		// Brokers learn of a new topic one after another (KRaft), and the
+		// next metadata request (Partitions) may go to any of them: every
+		// broker that answers must know it. One that does not answer (it
+		// is down) does not hold this up.
+		for _, b := range c.sc.Brokers() {
+			_ = b.Open(c.conf) // no-op when already connected
+			resp, err := b.GetMetadata(sarama.NewMetadataRequest(c.conf.Version, []string{topic}))
+			if err != nil {
+				_ = b.Close()
+				continue
+			}
+			for _, t := range resp.Topics {
+				if t.Name == topic && !errors.Is(t.Err, sarama.ErrNoError) {
+					return IsRetriable(t.Err), fmt.Errorf("kafka: metadata for new topic %s on broker %s: %w", topic, b.Addr(), t.Err)
+				}
+			}
+		}
 		if err := c.sc.RefreshMetadata(topic); err != nil {
 			return IsRetriable(err), fmt.Errorf("kafka: metadata for new topic %s: %w", topic, err)
 		}
