@@ -152,11 +152,17 @@ func (c *Client) awaitTopic(ctx context.Context, topic string) error {
 		// next metadata request (Partitions) may go to any of them: every
 		// broker that answers must know it. One that does not answer (it
 		// is down) does not hold this up.
-		for _, b := range c.sc.Brokers() {
-			_ = b.Open(c.conf) // no-op when already connected
+		// Each broker is asked on a connection of its own, closed after:
+		// the client's shared broker connections (a group coordinator's
+		// among them) are left alone.
+		for _, shared := range c.sc.Brokers() {
+			b := sarama.NewBroker(shared.Addr())
+			if err := b.Open(c.conf); err != nil {
+				continue
+			}
 			resp, err := b.GetMetadata(sarama.NewMetadataRequest(c.conf.Version, []string{topic}))
+			_ = b.Close()
 			if err != nil {
-				_ = b.Close()
 				continue
 			}
 			for _, t := range resp.Topics {
