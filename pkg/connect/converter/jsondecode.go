@@ -240,16 +240,24 @@ func (r *jsonReader) readKey() (string, error) {
 }
 
 func (r *jsonReader) readEscapedString(start int) (string, error) {
-	out := make([]byte, 0, r.i-start+16)
+	out, err := r.appendEscapedString(make([]byte, 0, r.i-start+16), start)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// appendEscapedString is readEscapedString appending the string to out.
+func (r *jsonReader) appendEscapedString(out []byte, start int) ([]byte, error) {
 	out = append(out, r.b[start:r.i]...)
 	for r.i < len(r.b) {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
 			r.i++
-			return string(out), nil
+			return out, nil
 		case c < 0x20:
-			return "", r.syntaxErr("control character in string")
+			return out, r.syntaxErr("control character in string")
 		case c != '\\':
 			out = append(out, c)
 			r.i++
@@ -276,7 +284,7 @@ func (r *jsonReader) readEscapedString(start int) (string, error) {
 		case 'u':
 			r1, ok := r.hex4()
 			if !ok {
-				return "", r.syntaxErr("invalid \\u escape")
+				return out, r.syntaxErr("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r1) && r.i+1 < len(r.b) && r.b[r.i] == '\\' && r.b[r.i+1] == 'u' {
 				save := r.i
@@ -291,10 +299,10 @@ func (r *jsonReader) readEscapedString(start int) (string, error) {
 			}
 			out = utf8.AppendRune(out, r1)
 		default:
-			return "", r.syntaxErr("invalid escape")
+			return out, r.syntaxErr("invalid escape")
 		}
 	}
-	return "", r.syntaxErr("unterminated string")
+	return out, r.syntaxErr("unterminated string")
 }
 
 func (r *jsonReader) hex4() (rune, bool) {

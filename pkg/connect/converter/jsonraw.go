@@ -144,10 +144,12 @@ func (s *JSONScanner) appendString(dst []byte) ([]byte, error) {
 		case c == '"':
 			r.i = j + 1
 			return append(dst, r.b[start:j]...), nil
-		case c == '\\' || c < 0x20:
-			r.i = start - 1
-			str, err := r.readString() // readString unescapes, and reports what is wrong
-			return append(dst, str...), err
+		case c == '\\':
+			r.i = j
+			return r.appendEscapedString(dst, start)
+		case c < 0x20:
+			r.i = j
+			return dst, r.syntaxErr("control character in string")
 		}
 	}
 	r.i = len(r.b)

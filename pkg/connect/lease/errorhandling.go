@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -321,7 +322,9 @@ func (rp *reporter) Report(ctx context.Context, rec *connect.SinkRecord, err err
 	if k, kerr := rp.conv.key.FromConnectData(rec.Topic, rec.KeySchema, rec.Key); kerr == nil {
 		m.Key = k
 	}
-	if v, verr := rp.conv.value.FromConnectData(rec.Topic, rec.ValueSchema, rec.Value); verr == nil {
+	if raw, ok := rec.Value.(*connect.RawValue); ok {
+		m.Value = bytes.Clone(raw.Bytes) // left undecoded for the task: the record's own bytes
+	} else if v, verr := rp.conv.value.FromConnectData(rec.Topic, rec.ValueSchema, rec.Value); verr == nil {
 		m.Value = v
 	}
 	for _, hd := range rec.Headers {

@@ -127,6 +127,23 @@ type converters struct {
 	key, value                     connect.Converter
 	header                         connect.HeaderConverter
 	keyClass, valueClass, hdrClass string
+	// raw, when set, is the value converter's RawChecker: toSinkRecord
+	// leaves the values it accepts undecoded, as *connect.RawValue from
+	// rawValues (see rawChecker).
+	raw       connect.RawChecker
+	rawValues []connect.RawValue
+}
+
+// rawValue returns a RawValue of m's value: one of a block allocated
+// once for many records (each is garbage once its Put is done).
+func (c *converters) rawValue(m *kafka.Message) *connect.RawValue {
+	if len(c.rawValues) == 0 {
+		c.rawValues = make([]connect.RawValue, 256)
+	}
+	v := &c.rawValues[0]
+	c.rawValues = c.rawValues[1:]
+	*v = connect.RawValue{Topic: m.Topic, Bytes: m.Value, Converter: c.value}
+	return v
 }
 
 // class returns the class of the converter a stage uses.
@@ -226,7 +243,9 @@ func (c *converters) toSinkRecord(m *kafka.Message) (connect.SinkRecord, error) 
 	if r.KeySchema, r.Key, err = c.key.ToConnectData(m.Topic, m.Key); err != nil {
 		return r, &StageError{Stage: StageKeyConverter, Err: err}
 	}
-	if r.ValueSchema, r.Value, err = c.value.ToConnectData(m.Topic, m.Value); err != nil {
+	if c.raw != nil && c.raw.CheckRaw(m.Topic, m.Value) {
+		r.Value = c.rawValue(m)
+	} else if r.ValueSchema, r.Value, err = c.value.ToConnectData(m.Topic, m.Value); err != nil {
 		return r, &StageError{Stage: StageValueConverter, Err: err}
 	}
 	if len(m.Headers) > 0 {

@@ -97,7 +97,23 @@ func (r *run) startSink(ctx context.Context, assignment []connect.TopicPartition
 		}
 		s.opener = opener
 	}
+	st.conv.raw = rawChecker(s.task, st)
 	return s, nil
+}
+
+// rawChecker returns the value converter's RawChecker when the lease puts
+// values the converter accepts undecoded: the task takes them
+// (connect.RawValueSink) and no transform would read them.
+func rawChecker(task connect.SinkTask, st *stages) connect.RawChecker {
+	rs, ok := task.(connect.RawValueSink)
+	if !ok || st.chain.Len() > 0 {
+		return nil
+	}
+	rc, ok := st.conv.value.(connect.RawChecker)
+	if !ok || !rs.TakesRawValues(st.conv.value) {
+		return nil
+	}
+	return rc
 }
 
 // stop closes the task's partitions and stops it, keeping the first error

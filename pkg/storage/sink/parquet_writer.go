@@ -16,6 +16,7 @@ import (
 	"github.com/xitongsys/parquet-go/writer"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
 )
@@ -176,6 +177,11 @@ type ParquetWriter struct {
 	batchBytes int
 	closed     bool
 	enc        *pageEncoder
+
+	// scan and stamp are writeRaw's; rawRows counts the rows it wrote.
+	scan    converter.JSONScanner
+	stamp   uint64
+	rawRows int64
 }
 
 var _ storage.RecordWriter = (*ParquetWriter)(nil)
@@ -231,6 +237,28 @@ func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
 	if v == nil {
 		return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
 	}
+	if raw, ok := v.(*connect.RawValue); ok {
+		if w.pw != nil && w.schemaless && r.ValueSchema == nil && rawJSON(raw) {
+			w.markRow()
+			before := w.batchBytes
+			if w.writeRaw(raw.Bytes) {
+				w.rawRows++
+				return w.endRow()
+			}
+			w.rollback(before)
+		}
+		// The value as the lease would have given it, for the general path.
+		s, dv, err := raw.Decode()
+		if err != nil {
+			return err
+		}
+		if dv == nil {
+			return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
+		}
+		decoded := *r
+		decoded.ValueSchema, decoded.Value = s, dv
+		r, v = &decoded, dv
+	}
 	if w.pw == nil {
 		s, schemaless := r.ValueSchema, false
 		if s == nil {
@@ -246,14 +274,24 @@ func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
 	} else if err := w.checkSchema(r.ValueSchema); err != nil {
 		return err
 	}
-	for _, c := range w.ls.cols {
-		c.mark, c.markVals = len(c.defs), c.numValues()
-	}
+	w.markRow()
 	before := w.batchBytes
 	if err := w.shredStruct(w.ls.root, v, 0); err != nil {
 		w.rollback(before)
 		return err
 	}
+	return w.endRow()
+}
+
+// markRow notes where the row about to be written starts, for rollback.
+func (w *ParquetWriter) markRow() {
+	for _, c := range w.ls.cols {
+		c.mark, c.markVals = len(c.defs), c.numValues()
+	}
+}
+
+// endRow counts the row written and encodes the batch when it is full.
+func (w *ParquetWriter) endRow() error {
 	w.batchRows++
 	if w.batchBytes >= w.f.cfg.batchBytes() {
 		return w.flushBatch()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
 )
@@ -70,6 +71,7 @@ var (
 	_ connect.SinkTask        = (*Task)(nil)
 	_ connect.PartitionOpener = (*Task)(nil)
 	_ connect.PreCommitter    = (*Task)(nil)
+	_ connect.RawValueSink    = (*Task)(nil)
 )
 
 // NewTask returns a task using opts' store and formats.
@@ -329,6 +331,43 @@ func sortedPartitions(m map[connect.TopicPartition]*partitionWriter) []connect.T
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	return tps
+}
+
+// TakesRawValues reports whether the started task takes values undecoded
+// (connect.RawValueSink) from valueConverter: when it is the schemaless
+// JsonConverter, the value format writes such values (RawValueWriter), and
+// nothing else the task does reads a record's value: neither the
+// partitioner nor the time that rotates files (the RecordField extractor
+// does). Keys and headers files take the keys and headers, decoded as
+// always.
+func (t *Task) TakesRawValues(valueConverter connect.Converter) bool {
+	jc, ok := valueConverter.(*converter.JSONConverter)
+	if !ok || jc.SchemasEnabled() || t.s == nil {
+		return false
+	}
+	if rw, ok := t.value.(RawValueWriter); !ok || !rw.WritesRawValues() {
+		return false
+	}
+	switch p := t.partitioner.(type) {
+	case defaultPartitioner:
+	case *timeBased:
+		if readsValue(p.extractor) {
+			return false
+		}
+	default:
+		return false
+	}
+	return t.s.rotateIntervalMs <= 0 || !readsValue(t.s.rotationTime)
+}
+
+// readsValue reports whether e may read a record's value: all but the
+// extractors known not to.
+func readsValue(e Extractor) bool {
+	switch e.(type) {
+	case RecordExtractor, wallclockExtractor:
+		return false
+	}
+	return true
 }
 
 // StructOnly is an optional Format capability: the format can only write
