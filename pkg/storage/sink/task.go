@@ -255,15 +255,14 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 		}
 		r := &records[i]
 		pw := t.partition(connect.TopicPartition{Topic: r.OriginalTopic, Partition: r.OriginalPartition})
-		err := pw.put(ctx, r)
-		var se *StoreError
-		switch {
-		case err == nil:
-		case errors.As(err, &se):
+		if err := pw.put(ctx, r); err != nil {
+			// Declared here, not for every record: errors.As makes it escape.
+			var se *StoreError
+			if !errors.As(err, &se) {
+				return err
+			}
 			t.failed = err
 			t.log.Error("store failed; the lease will be retried", "error", err)
-		default:
-			return err
 		}
 	}
 	return nil
