@@ -319,7 +319,9 @@ type reporter struct {
 // converters, as Connect's WorkerErrantRecordReporter does.
 func (rp *reporter) Report(ctx context.Context, rec *connect.SinkRecord, err error) error {
 	m := kafka.Message{Topic: rec.OriginalTopic, Partition: rec.OriginalPartition, Offset: rec.OriginalOffset, Timestamp: rec.Timestamp}
-	if k, kerr := rp.conv.key.FromConnectData(rec.Topic, rec.KeySchema, rec.Key); kerr == nil {
+	if raw, ok := rec.Key.(*connect.RawValue); ok {
+		m.Key = bytes.Clone(raw.Bytes) // left undecoded for the task: the record's own bytes
+	} else if k, kerr := rp.conv.key.FromConnectData(rec.Topic, rec.KeySchema, rec.Key); kerr == nil {
 		m.Key = k
 	}
 	if raw, ok := rec.Value.(*connect.RawValue); ok {

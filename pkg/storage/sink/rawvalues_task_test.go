@@ -27,23 +27,25 @@ func TestTakesRawValues(t *testing.T) {
 		return baseProps(append([]string{"format.class", sink.ParquetClass}, extra...)...)
 	}
 	tests := []struct {
-		name  string
-		props map[string]string
-		conv  connect.Converter
-		want  bool
+		name     string
+		props    map[string]string
+		conv     connect.Converter
+		want     bool
+		wantKeys bool
 	}{
-		{name: "parquet, schemaless JSON", props: parquet(), conv: schemaless, want: true},
+		{name: "parquet, schemaless JSON", props: parquet(), conv: schemaless, want: true, wantKeys: true},
 		{name: "parquet, keys and headers files", props: parquet("store.kafka.keys", "true", "store.kafka.headers", "true"), conv: schemaless, want: true},
-		{name: "parquet, JSON with schemas", props: parquet(), conv: enveloped, want: false},
-		{name: "parquet, string converter", props: parquet(), conv: converter.NewStringConverter(), want: false},
-		{name: "json format", props: baseProps("format.class", sink.JSONClass), conv: schemaless, want: false},
+		{name: "parquet, headers files", props: parquet("store.kafka.headers", "true"), conv: schemaless, want: true, wantKeys: true},
+		{name: "parquet, JSON with schemas", props: parquet(), conv: enveloped, want: false, wantKeys: true},
+		{name: "parquet, string converter", props: parquet(), conv: converter.NewStringConverter(), want: false, wantKeys: true},
+		{name: "json format", props: baseProps("format.class", sink.JSONClass), conv: schemaless, want: false, wantKeys: true},
 		{name: "field partitioner", props: parquet("partitioner.class", "io.confluent.connect.storage.partitioner.FieldPartitioner",
-			"partition.field.name", "id"), conv: schemaless, want: false},
+			"partition.field.name", "id"), conv: schemaless, want: false, wantKeys: true},
 		{name: "hourly, record time", props: parquet("partitioner.class", "io.confluent.connect.storage.partitioner.HourlyPartitioner",
-			"locale", "en-US", "timezone", "UTC", "timestamp.extractor", "Record"), conv: schemaless, want: true},
+			"locale", "en-US", "timezone", "UTC", "timestamp.extractor", "Record"), conv: schemaless, want: true, wantKeys: true},
 		{name: "hourly, record field time", props: parquet("partitioner.class", "io.confluent.connect.storage.partitioner.HourlyPartitioner",
-			"locale", "en-US", "timezone", "UTC", "timestamp.extractor", "RecordField", "timestamp.field", "ts"), conv: schemaless, want: false},
-		{name: "rotate interval, record time", props: parquet("rotate.interval.ms", "1000"), conv: schemaless, want: true},
+			"locale", "en-US", "timezone", "UTC", "timestamp.extractor", "RecordField", "timestamp.field", "ts"), conv: schemaless, want: false, wantKeys: true},
+		{name: "rotate interval, record time", props: parquet("rotate.interval.ms", "1000"), conv: schemaless, want: true, wantKeys: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,9 +62,12 @@ func TestTakesRawValues(t *testing.T) {
 			if got := task.TakesRawValues(tt.conv); got != tt.want {
 				t.Fatalf("TakesRawValues = %v, want %v", got, tt.want)
 			}
+			if got := task.TakesRawKeys(converter.NewStringConverter()); got != tt.wantKeys {
+				t.Fatalf("TakesRawKeys = %v, want %v", got, tt.wantKeys)
+			}
 		})
 	}
-	if sink.NewTask(testOptions(newTestStore())).TakesRawValues(schemaless) {
-		t.Error("a task not started takes raw values")
+	if task := sink.NewTask(testOptions(newTestStore())); task.TakesRawValues(schemaless) || task.TakesRawKeys(schemaless) {
+		t.Error("a task not started takes raw values or keys")
 	}
 }

@@ -72,6 +72,7 @@ var (
 	_ connect.PartitionOpener = (*Task)(nil)
 	_ connect.PreCommitter    = (*Task)(nil)
 	_ connect.RawValueSink    = (*Task)(nil)
+	_ connect.RawKeySink      = (*Task)(nil)
 )
 
 // NewTask returns a task using opts' store and formats.
@@ -357,6 +358,21 @@ func (t *Task) TakesRawValues(valueConverter connect.Converter) bool {
 		return false
 	}
 	return t.s.rotateIntervalMs <= 0 || !readsValue(t.s.rotationTime)
+}
+
+// TakesRawKeys reports whether the started task takes keys undecoded
+// (connect.RawKeySink): when it writes no keys files (store.kafka.keys is
+// false), as nothing else it does reads a key: the built-in partitioners
+// and timestamp extractors read the partition, the time or the value.
+func (t *Task) TakesRawKeys(connect.Converter) bool {
+	if t.s == nil || t.s.storeKeys {
+		return false
+	}
+	switch t.partitioner.(type) {
+	case defaultPartitioner, fieldPartitioner, *timeBased:
+		return true
+	}
+	return false
 }
 
 // readsValue reports whether e may read a record's value: all but the
