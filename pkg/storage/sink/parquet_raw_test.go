@@ -230,3 +230,48 @@ func TestParquetRawValuesTakeTheDirectPath(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzParquetRawMatchesDecoded: records of two schemaless JSON values
+// (the first opens the file and so gives its schema) written decoded and
+// as *connect.RawValue make the same files and refuse the same records.
+func FuzzParquetRawMatchesDecoded(f *testing.F) {
+	values := rawJSONValues(60, 9)
+	for i := 0; i+1 < len(values); i += 2 {
+		f.Add([]byte(values[i]), []byte(values[i+1]))
+	}
+	f.Add([]byte(`{"a":1,"b":{"c":"x"}}`), []byte(`{"b":{"c":"\ud800y"},"a":-0}`))
+	f.Add([]byte(`{"a":1.5}`), []byte(`{"a":123456789012345678901234567890}`))
+	jc := converter.NewJSONConverter()
+	if err := jc.Configure(map[string]string{converter.JSONSchemasEnable: "false"}, false); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		var decoded, raw []connect.SinkRecord
+		for _, b := range [][]byte{first, second, first, second} {
+			schema, v, err := jc.ToConnectData("t", b)
+			if err != nil || v == nil {
+				return
+			}
+			rec := connect.SinkRecord{Record: connect.Record{ValueSchema: schema, Value: v}}
+			decoded = append(decoded, rec)
+			if jc.CheckRaw("t", b) {
+				rec = connect.SinkRecord{Record: connect.Record{Value: &connect.RawValue{Topic: "t", Bytes: b, Converter: jc}}}
+			}
+			raw = append(raw, rec)
+		}
+		props := map[string]string{ParquetCodecConfig: "none"}
+		wantFiles, wantErrs, _ := writeFiles(t, props, decoded, 3)
+		gotFiles, gotErrs, _ := writeFiles(t, props, raw, 3)
+		if len(gotFiles) != len(wantFiles) {
+			t.Fatalf("%d files, the general path wrote %d", len(gotFiles), len(wantFiles))
+		}
+		for i := range gotFiles {
+			if !bytes.Equal(gotFiles[i], wantFiles[i]) {
+				t.Fatalf("file %d differs from the general path's", i)
+			}
+		}
+		if fmt.Sprint(gotErrs) != fmt.Sprint(wantErrs) {
+			t.Fatalf("refused records:\n got %v\nwant %v", gotErrs, wantErrs)
+		}
+	})
+}
