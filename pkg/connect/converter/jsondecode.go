@@ -142,42 +142,47 @@ func isNullLiteral(raw []byte) bool {
 // fraction or exponent), which is how Jackson tells ints from decimals.
 func (r *jsonReader) readNumber() (text []byte, integral bool, err error) {
 	r.skipWS()
-	start := r.i
-	integral = true
-	if r.i < len(r.b) && r.b[r.i] == '-' {
-		r.i++
-	}
+	b, start := r.b, r.i
+	// The scan keeps its position in a local, which stays in a register.
+	i := start
 	digits := func() int {
-		n := 0
-		for r.i < len(r.b) && r.b[r.i] >= '0' && r.b[r.i] <= '9' {
-			r.i++
-			n++
+		n := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
 		}
-		return n
+		return i - n
 	}
-	if r.i < len(r.b) && r.b[r.i] == '0' {
-		r.i++
+	integral = true
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
 	} else if digits() == 0 {
+		r.i = i
 		return nil, false, r.syntaxErr("invalid number")
 	}
-	if r.i < len(r.b) && r.b[r.i] == '.' {
-		r.i++
+	if i < len(b) && b[i] == '.' {
+		i++
 		integral = false
 		if digits() == 0 {
+			r.i = i
 			return nil, false, r.syntaxErr("invalid number")
 		}
 	}
-	if r.i < len(r.b) && (r.b[r.i] == 'e' || r.b[r.i] == 'E') {
-		r.i++
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
 		integral = false
-		if r.i < len(r.b) && (r.b[r.i] == '+' || r.b[r.i] == '-') {
-			r.i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
 		}
 		if digits() == 0 {
+			r.i = i
 			return nil, false, r.syntaxErr("invalid number")
 		}
 	}
-	return r.b[start:r.i], integral, nil
+	r.i = i
+	return b[start:i], integral, nil
 }
 
 // readString reads a JSON string, unescaping it.
@@ -240,16 +245,24 @@ func (r *jsonReader) readKey() (string, error) {
 }
 
 func (r *jsonReader) readEscapedString(start int) (string, error) {
-	out := make([]byte, 0, r.i-start+16)
+	out, err := r.appendEscapedString(make([]byte, 0, r.i-start+16), start)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// appendEscapedString is readEscapedString appending the string to out.
+func (r *jsonReader) appendEscapedString(out []byte, start int) ([]byte, error) {
 	out = append(out, r.b[start:r.i]...)
 	for r.i < len(r.b) {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
 			r.i++
-			return string(out), nil
+			return out, nil
 		case c < 0x20:
-			return "", r.syntaxErr("control character in string")
+			return out, r.syntaxErr("control character in string")
 		case c != '\\':
 			out = append(out, c)
 			r.i++
@@ -276,7 +289,7 @@ func (r *jsonReader) readEscapedString(start int) (string, error) {
 		case 'u':
 			r1, ok := r.hex4()
 			if !ok {
-				return "", r.syntaxErr("invalid \\u escape")
+				return out, r.syntaxErr("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r1) && r.i+1 < len(r.b) && r.b[r.i] == '\\' && r.b[r.i+1] == 'u' {
 				save := r.i
@@ -291,10 +304,10 @@ func (r *jsonReader) readEscapedString(start int) (string, error) {
 			}
 			out = utf8.AppendRune(out, r1)
 		default:
-			return "", r.syntaxErr("invalid escape")
+			return out, r.syntaxErr("invalid escape")
 		}
 	}
-	return "", r.syntaxErr("unterminated string")
+	return out, r.syntaxErr("unterminated string")
 }
 
 func (r *jsonReader) hex4() (rune, bool) {
@@ -387,25 +400,26 @@ func (r *jsonReader) skipObject() error {
 // skipKey checks and passes over a string as readString does.
 func (r *jsonReader) skipKey() error {
 	r.skipWS()
-	if r.i >= len(r.b) || r.b[r.i] != '"' {
+	b := r.b
+	if r.i >= len(b) || b[r.i] != '"' {
 		return r.syntaxErr("expected string")
 	}
-	r.i++
-	start := r.i
-	for r.i < len(r.b) {
-		c := r.b[r.i]
-		switch {
+	start := r.i + 1
+	for j := start; j < len(b); j++ {
+		switch c := b[j]; {
 		case c == '"':
-			r.i++
+			r.i = j + 1
 			return nil
 		case c == '\\':
+			r.i = j
 			_, err := r.readEscapedString(start)
 			return err
 		case c < 0x20:
+			r.i = j
 			return r.syntaxErr("control character in string")
 		}
-		r.i++
 	}
+	r.i = len(b)
 	return r.syntaxErr("unterminated string")
 }
 

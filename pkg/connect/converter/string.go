@@ -95,6 +95,12 @@ func (c *StringConverter) ToConnectData(topic string, value []byte) (*data.Schem
 	return data.OptionalStringSchema, c.dec.decode(value), nil
 }
 
+var _ connect.RawChecker = (*StringConverter)(nil)
+
+// CheckRaw reports whether ToConnectData reads value to a non-null value
+// without error: whenever it is not nil.
+func (c *StringConverter) CheckRaw(_ string, value []byte) bool { return value != nil }
+
 // StringHeaderConverter is StringConverter for headers.
 type StringHeaderConverter struct{ *StringConverter }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
 	"github.com/sluicehq/sluice/pkg/transforms"
@@ -325,19 +326,34 @@ type reporter struct {
 
 // Report sends a record the task could not write through the error
 // handling policy. The record is serialised again with the lease's
-// converters, as Connect's WorkerErrantRecordReporter does.
+// converters, as Connect's WorkerErrantRecordReporter does; a key or value
+// the lease left undecoded for the task (connect.RawValue) is decoded
+// first, so the dead letter is the one the task would have reported
+// without that.
 func (rp *reporter) Report(ctx context.Context, rec *connect.SinkRecord, err error) error {
 	m := kafka.Message{Topic: rec.OriginalTopic, Partition: rec.OriginalPartition, Offset: rec.OriginalOffset, Timestamp: rec.Timestamp}
-	if k, kerr := rp.conv.key.FromConnectData(rec.Topic, rec.KeySchema, rec.Key); kerr == nil {
-		m.Key = k
-	}
-	if v, verr := rp.conv.value.FromConnectData(rec.Topic, rec.ValueSchema, rec.Value); verr == nil {
-		m.Value = v
-	}
+	m.Key = reserialize(rp.conv.key, rec.Topic, rec.KeySchema, rec.Key)
+	m.Value = reserialize(rp.conv.value, rec.Topic, rec.ValueSchema, rec.Value)
 	for _, hd := range rec.Headers {
 		if b, herr := rp.conv.header.FromConnectHeader(rec.Topic, hd.Key, hd.Schema, hd.Value); herr == nil {
 			m.Headers = append(m.Headers, kafka.Header{Key: hd.Key, Value: b})
 		}
 	}
 	return rp.h.handle(ctx, failure{stage: StageTaskPut, class: rp.class, err: err, msg: &m})
+}
+
+// reserialize returns v serialised by conv, nil when conv cannot; a
+// *connect.RawValue is decoded first.
+func reserialize(conv connect.Converter, topic string, s *data.Schema, v any) []byte {
+	if raw, ok := v.(*connect.RawValue); ok {
+		var err error
+		if s, v, err = raw.Decode(); err != nil {
+			return nil
+		}
+	}
+	b, err := conv.FromConnectData(topic, s, v)
+	if err != nil {
+		return nil
+	}
+	return b
 }

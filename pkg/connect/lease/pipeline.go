@@ -127,6 +127,23 @@ type converters struct {
 	key, value                     connect.Converter
 	header                         connect.HeaderConverter
 	keyClass, valueClass, hdrClass string
+	// raw and rawKey, when set, are the value and key converters'
+	// RawCheckers: toSinkRecord leaves the values (keys) they accept
+	// undecoded, as *connect.RawValue from rawValues (see rawCheckers).
+	raw, rawKey connect.RawChecker
+	rawValues   []connect.RawValue
+}
+
+// rawValue returns a RawValue of b for conv: one of a block allocated
+// once for many records (each is garbage once its Put is done).
+func (c *converters) rawValue(topic string, b []byte, conv connect.Converter) *connect.RawValue {
+	if len(c.rawValues) == 0 {
+		c.rawValues = make([]connect.RawValue, 256)
+	}
+	v := &c.rawValues[0]
+	c.rawValues = c.rawValues[1:]
+	*v = connect.RawValue{Topic: topic, Bytes: b, Converter: conv}
+	return v
 }
 
 // class returns the class of the converter a stage uses.
@@ -223,10 +240,14 @@ func (c *converters) toSinkRecord(m *kafka.Message) (connect.SinkRecord, error) 
 		r.TimestampType = connect.NoTimestampType
 	}
 	var err error
-	if r.KeySchema, r.Key, err = c.key.ToConnectData(m.Topic, m.Key); err != nil {
+	if c.rawKey != nil && c.rawKey.CheckRaw(m.Topic, m.Key) {
+		r.Key = c.rawValue(m.Topic, m.Key, c.key)
+	} else if r.KeySchema, r.Key, err = c.key.ToConnectData(m.Topic, m.Key); err != nil {
 		return r, &StageError{Stage: StageKeyConverter, Err: err}
 	}
-	if r.ValueSchema, r.Value, err = c.value.ToConnectData(m.Topic, m.Value); err != nil {
+	if c.raw != nil && c.raw.CheckRaw(m.Topic, m.Value) {
+		r.Value = c.rawValue(m.Topic, m.Value, c.value)
+	} else if r.ValueSchema, r.Value, err = c.value.ToConnectData(m.Topic, m.Value); err != nil {
 		return r, &StageError{Stage: StageValueConverter, Err: err}
 	}
 	if len(m.Headers) > 0 {

@@ -97,7 +97,29 @@ func (r *run) startSink(ctx context.Context, assignment []connect.TopicPartition
 		}
 		s.opener = opener
 	}
+	st.conv.raw, st.conv.rawKey = rawCheckers(s.task, st)
 	return s, nil
+}
+
+// rawCheckers returns the value and key converters' RawCheckers when the
+// lease puts the values and keys the converters accept undecoded: the
+// task takes them (connect.RawValueSink, connect.RawKeySink) and no
+// transform would read them.
+func rawCheckers(task connect.SinkTask, st *stages) (value, key connect.RawChecker) {
+	if st.chain.Len() > 0 {
+		return nil, nil
+	}
+	if rs, ok := task.(connect.RawValueSink); ok {
+		if rc, ok := st.conv.value.(connect.RawChecker); ok && rs.TakesRawValues(st.conv.value) {
+			value = rc
+		}
+	}
+	if rs, ok := task.(connect.RawKeySink); ok {
+		if rc, ok := st.conv.key.(connect.RawChecker); ok && rs.TakesRawKeys(st.conv.key) {
+			key = rc
+		}
+	}
+	return value, key
 }
 
 // stop closes the task's partitions and stops it, keeping the first error

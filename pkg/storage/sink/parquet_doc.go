@@ -76,8 +76,22 @@
 //
 // whatever the file's size: 32 MiB + 12 MiB with the defaults, plus the
 // page index and footer metadata (a few hundred bytes per page). The
-// buffered values reference the records' own strings, which therefore
-// stay alive until their batch is encoded.
+// buffers hold the values themselves (byte arrays copied end to end), not
+// references to the records, which are garbage once written.
+//
+// # Values written from their bytes
+//
+// A sink lease of the schemaless JsonConverter, without transforms, puts
+// the values that JsonConverter.CheckRaw accepts (objects it reads without
+// error) undecoded, as *connect.RawValue, when the storage sink takes them
+// (Task.TakesRawValues: Parquet, and a partitioner and rotation that do
+// not read values). The first record of a file is decoded, to infer the
+// file's schema; the next ones are read with converter.JSONScanner
+// straight into the columns, with no map or boxed value per record. A
+// record holding anything the direct path leaves alone (a key given
+// twice, a typed key outside the schema, an array, a value that does not
+// plainly fit its column) is rolled back and decoded, and written by the
+// general path, so the files are byte for byte those of decoded values.
 //
 // # Determinism
 //

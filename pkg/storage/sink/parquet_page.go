@@ -35,8 +35,9 @@ func newPageEncoder() *pageEncoder {
 }
 
 // encode fills in page.Header and page.RawData for entries [i, j) of c,
-// whose page already carries its statistics (MinVal, MaxVal, NullCount).
-func (e *pageEncoder) encode(page *layout.Page, c *column, i, j int, codec pq.CompressionCodec) error {
+// whose non-null values are values [k, l), and whose page already carries
+// its statistics (MinVal, MaxVal, NullCount).
+func (e *pageEncoder) encode(page *layout.Page, c *column, i, j, k, l int, codec pq.CompressionCodec) error {
 	data := e.data[:0]
 	if c.maxRep > 0 {
 		data = append(data, encoding.WriteRLEBitPackedHybridInt32(c.reps[i:j], int32(bits.Len32(uint32(c.maxRep))))...)
@@ -44,7 +45,7 @@ func (e *pageEncoder) encode(page *layout.Page, c *column, i, j int, codec pq.Co
 	if c.maxDef > 0 {
 		data = append(data, encoding.WriteRLEBitPackedHybridInt32(c.defs[i:j], int32(bits.Len32(uint32(c.maxDef))))...)
 	}
-	data = c.appendPlain(data, i, j)
+	data = c.appendPlain(data, k, l)
 	e.data = data
 
 	var compressed []byte
@@ -96,71 +97,42 @@ func statValue(v any, t pq.Type) []byte {
 	return b
 }
 
-// appendPlain appends the PLAIN encoding of the non-null values among
-// entries [i, j) (those at the column's maximum definition level) to b.
+// appendPlain appends the PLAIN encoding of values [i, j) to b.
 func (c *column) appendPlain(b []byte, i, j int) []byte {
-	vals, defs, maxDef := c.values[i:j], c.defs[i:j], c.maxDef
 	switch *c.elem.Type {
 	case pq.Type_BOOLEAN:
-		n := 0
-		for k := range vals {
-			if defs[k] == maxDef {
-				n++
-			}
-		}
+		vals := c.bools[i:j]
+		n := len(vals)
 		start := len(b)
 		b = slices.Grow(b, (n+7)/8)[:start+(n+7)/8]
 		clear(b[start:])
-		bit := 0
-		for k, v := range vals {
-			if defs[k] != maxDef {
-				continue
-			}
-			if v.(bool) {
+		for bit, v := range vals {
+			if v {
 				b[start+bit/8] |= 1 << (bit % 8)
 			}
-			bit++
 		}
 	case pq.Type_INT32:
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				b = binary.LittleEndian.AppendUint32(b, uint32(v.(int32)))
-			}
+		for _, v := range c.i32[i:j] {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
 	case pq.Type_INT64:
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				b = binary.LittleEndian.AppendUint64(b, uint64(v.(int64)))
-			}
+		for _, v := range c.i64[i:j] {
+			b = binary.LittleEndian.AppendUint64(b, uint64(v))
 		}
 	case pq.Type_FLOAT:
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v.(float32)))
-			}
+		for _, v := range c.f32[i:j] {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 		}
 	case pq.Type_DOUBLE:
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.(float64)))
-			}
-		}
-	case pq.Type_BYTE_ARRAY:
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				s := v.(string)
-				b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-				b = append(b, s...)
-			}
+		for _, v := range c.f64[i:j] {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 	default:
-		var present []any
-		for k, v := range vals {
-			if defs[k] == maxDef {
-				present = append(present, v)
-			}
+		for k := i; k < j; k++ {
+			v := c.bytesAt(k)
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
 		}
-		b = append(b, encoding.WritePlain(present, *c.elem.Type)...)
 	}
 	return b
 }

@@ -18,7 +18,19 @@ import (
 // reproduce byte for byte.
 func libraryPages(c *column, pageSize int, codec pq.CompressionCodec) [][]byte {
 	var out [][]byte
-	n := len(c.values)
+	// The entries as the library takes them: a value or nil each.
+	values := make([]any, len(c.defs))
+	first := make([]int, len(c.defs)+1) // the value of the first present entry at or after each entry
+	k := 0
+	for e, d := range c.defs {
+		first[e] = k
+		if d == c.maxDef {
+			values[e] = c.valueAt(k)
+			k++
+		}
+	}
+	first[len(c.defs)] = k
+	n := len(values)
 	fixed := fixedSize(*c.elem.Type)
 	for i := 0; i < n; {
 		j, size, nulls := i, 0, int64(0)
@@ -33,16 +45,16 @@ func libraryPages(c *column, pageSize int, codec pq.CompressionCodec) [][]byte {
 			if fixed > 0 {
 				size += fixed
 			} else {
-				size += 4 + len(c.values[j].(string))
+				size += 4 + len(values[j].(string))
 			}
 		}
 		page := layout.NewDataPage()
 		page.PageSize = int32(pageSize)
 		page.DataTable = &layout.Table{
 			Schema: c.elem, Path: c.pathSlice, MaxDefinitionLevel: c.maxDef, MaxRepetitionLevel: c.maxRep,
-			Values: c.values[i:j], DefinitionLevels: c.defs[i:j], RepetitionLevels: c.reps[i:j], Info: c.info,
+			Values: values[i:j], DefinitionLevels: c.defs[i:j], RepetitionLevels: c.reps[i:j], Info: c.info,
 		}
-		page.MinVal, page.MaxVal = c.minMax(i, j)
+		page.MinVal, page.MaxVal = c.minMax(first[i], first[j])
 		page.NullCount = &nulls
 		page.Schema, page.CompressType, page.Path, page.Info = c.elem, codec, c.pathSlice, c.info
 		out = append(out, page.DataPageCompress(codec))

@@ -75,6 +75,11 @@ type node struct {
 	// the node (first inclusive, last exclusive).
 	col         *column
 	first, last int
+	// seen and order are writeRaw's: the stamp of the last object in
+	// which the node was found, and, for a struct, the field found at
+	// each position of the last object read.
+	seen  uint64
+	order []int
 }
 
 // layoutSchema is a Connect STRUCT schema mapped to Parquet: the schema

@@ -3,15 +3,17 @@ package sink
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-// entryOverhead estimates the memory of one buffered column entry besides
-// its value's bytes: the interface value and two levels.
+// entryOverhead is what the batch size counts for one buffered column
+// entry besides its value's bytes (it was an interface value and two
+// levels when columns buffered interface values). Batches end where the
+// count reaches the batch size, and pages with them: changing it changes
+// the files written.
 const entryOverhead = 24
 
 // shred appends value v of node n to the columns below n (Dremel's
@@ -39,7 +41,7 @@ func (w *ParquetWriter) shred(n *node, v any, rl, dl int32) error {
 			return w.mismatch(n, v, "")
 		}
 		c := n.col
-		c.values = append(c.values, pv)
+		c.appendValue(pv)
 		c.defs = append(c.defs, n.def)
 		c.reps = append(c.reps, rl)
 		w.batchBytes += size + entryOverhead
@@ -217,7 +219,6 @@ func compareKeys(a, b any) int {
 // every column below n.
 func (w *ParquetWriter) nulls(n *node, rl, dl int32) {
 	for _, c := range w.ls.cols[n.first:n.last] {
-		c.values = append(c.values, nil)
 		c.defs = append(c.defs, dl)
 		c.reps = append(c.reps, rl)
 	}
@@ -324,15 +325,4 @@ func (w *ParquetWriter) mismatch(n *node, v any, why string) error {
 		return fmt.Errorf("parquet: %w: field %q: %s", ErrSchemaChanged, n.name, why)
 	}
 	return &data.Error{Field: n.name, Msg: "parquet: field " + n.name + ": " + why}
-}
-
-// isNaN reports whether v is a float NaN, which page statistics leave out.
-func isNaN(v any) bool {
-	switch x := v.(type) {
-	case float64:
-		return math.IsNaN(x)
-	case float32:
-		return math.IsNaN(float64(x))
-	}
-	return false
 }

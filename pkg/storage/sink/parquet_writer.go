@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/xitongsys/parquet-go/writer"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
 )
@@ -34,14 +36,124 @@ type column struct {
 	pathSlice      []string
 	info           *common.Tag
 
-	values []any
-	defs   []int32
-	reps   []int32
-	// mark is the number of entries at the start of the row being written.
-	mark int
+	// defs and reps are the levels of every entry; the values of the
+	// entries at maxDef (the non-null ones), in order, are in the slice of
+	// the column's physical type, pointer-free so that the buffered rows
+	// cost the collector nothing to scan. A byte array value k is
+	// bytes[ends[k-1]:ends[k]] (from 0 for the first).
+	defs  []int32
+	reps  []int32
+	bools []bool
+	i32   []int32
+	i64   []int64
+	f32   []float32
+	f64   []float64
+	bytes []byte
+	ends  []int
+	// mark and markVals are the entries and values at the start of the
+	// row being written.
+	mark, markVals int
 
 	pageRows []int64
 	pageNull []bool
+}
+
+// numValues is the number of non-null values buffered.
+func (c *column) numValues() int {
+	switch *c.elem.Type {
+	case pq.Type_BOOLEAN:
+		return len(c.bools)
+	case pq.Type_INT32:
+		return len(c.i32)
+	case pq.Type_INT64:
+		return len(c.i64)
+	case pq.Type_FLOAT:
+		return len(c.f32)
+	case pq.Type_DOUBLE:
+		return len(c.f64)
+	}
+	return len(c.ends)
+}
+
+// bytesAt returns byte array value k.
+func (c *column) bytesAt(k int) []byte {
+	start := 0
+	if k > 0 {
+		start = c.ends[k-1]
+	}
+	return c.bytes[start:c.ends[k]]
+}
+
+// appendBytes appends a byte array value.
+func (c *column) appendBytes(b []byte) {
+	c.bytes = append(c.bytes, b...)
+	c.ends = append(c.ends, len(c.bytes))
+}
+
+// appendString appends a byte array value.
+func (c *column) appendString(s string) {
+	c.bytes = append(c.bytes, s...)
+	c.ends = append(c.ends, len(c.bytes))
+}
+
+// appendValue appends a non-null value of the Go type convert gives for
+// the column's physical type.
+func (c *column) appendValue(v any) {
+	switch x := v.(type) {
+	case bool:
+		c.bools = append(c.bools, x)
+	case int32:
+		c.i32 = append(c.i32, x)
+	case int64:
+		c.i64 = append(c.i64, x)
+	case float32:
+		c.f32 = append(c.f32, x)
+	case float64:
+		c.f64 = append(c.f64, x)
+	case string:
+		c.appendString(x)
+	}
+}
+
+// truncate drops the entries from entry n and the values from value k.
+func (c *column) truncate(n, k int) {
+	c.defs, c.reps = c.defs[:n], c.reps[:n]
+	switch *c.elem.Type {
+	case pq.Type_BOOLEAN:
+		c.bools = c.bools[:k]
+	case pq.Type_INT32:
+		c.i32 = c.i32[:k]
+	case pq.Type_INT64:
+		c.i64 = c.i64[:k]
+	case pq.Type_FLOAT:
+		c.f32 = c.f32[:k]
+	case pq.Type_DOUBLE:
+		c.f64 = c.f64[:k]
+	default:
+		end := 0
+		if k > 0 {
+			end = c.ends[k-1]
+		}
+		c.bytes, c.ends = c.bytes[:end], c.ends[:k]
+	}
+}
+
+// valueAt returns value k as the Go value the library writes for the
+// column's physical type (a byte array as a string).
+func (c *column) valueAt(k int) any {
+	switch *c.elem.Type {
+	case pq.Type_BOOLEAN:
+		return c.bools[k]
+	case pq.Type_INT32:
+		return c.i32[k]
+	case pq.Type_INT64:
+		return c.i64[k]
+	case pq.Type_FLOAT:
+		return c.f32[k]
+	case pq.Type_DOUBLE:
+		return c.f64[k]
+	}
+	return string(c.bytesAt(k))
 }
 
 // ParquetWriter writes records as one Parquet file. It implements
@@ -65,6 +177,11 @@ type ParquetWriter struct {
 	batchBytes int
 	closed     bool
 	enc        *pageEncoder
+
+	// scan and stamp are writeRaw's; rawRows counts the rows it wrote.
+	scan    converter.JSONScanner
+	stamp   uint64
+	rawRows int64
 }
 
 var _ storage.RecordWriter = (*ParquetWriter)(nil)
@@ -120,6 +237,28 @@ func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
 	if v == nil {
 		return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
 	}
+	if raw, ok := v.(*connect.RawValue); ok {
+		if w.pw != nil && w.schemaless && r.ValueSchema == nil && rawJSON(raw) {
+			w.markRow()
+			before := w.batchBytes
+			if w.writeRaw(raw.Bytes) {
+				w.rawRows++
+				return w.endRow()
+			}
+			w.rollback(before)
+		}
+		// The value as the lease would have given it, for the general path.
+		s, dv, err := raw.Decode()
+		if err != nil {
+			return err
+		}
+		if dv == nil {
+			return &data.Error{Msg: "parquet: a null record value (tombstone) cannot be written as Parquet"}
+		}
+		decoded := *r
+		decoded.ValueSchema, decoded.Value = s, dv
+		r, v = &decoded, dv
+	}
 	if w.pw == nil {
 		s, schemaless := r.ValueSchema, false
 		if s == nil {
@@ -135,14 +274,24 @@ func (w *ParquetWriter) Write(r *connect.SinkRecord) error {
 	} else if err := w.checkSchema(r.ValueSchema); err != nil {
 		return err
 	}
-	for _, c := range w.ls.cols {
-		c.mark = len(c.values)
-	}
+	w.markRow()
 	before := w.batchBytes
 	if err := w.shredStruct(w.ls.root, v, 0); err != nil {
 		w.rollback(before)
 		return err
 	}
+	return w.endRow()
+}
+
+// markRow notes where the row about to be written starts, for rollback.
+func (w *ParquetWriter) markRow() {
+	for _, c := range w.ls.cols {
+		c.mark, c.markVals = len(c.defs), c.numValues()
+	}
+}
+
+// endRow counts the row written and encodes the batch when it is full.
+func (w *ParquetWriter) endRow() error {
 	w.batchRows++
 	if w.batchBytes >= w.f.cfg.batchBytes() {
 		return w.flushBatch()
@@ -166,8 +315,7 @@ func (w *ParquetWriter) checkSchema(s *data.Schema) error {
 // rollback drops what a failed Write appended.
 func (w *ParquetWriter) rollback(batchBytes int) {
 	for _, c := range w.ls.cols {
-		clear(c.values[c.mark:])
-		c.values, c.defs, c.reps = c.values[:c.mark], c.defs[:c.mark], c.reps[:c.mark]
+		c.truncate(c.mark, c.markVals)
 	}
 	w.batchBytes = batchBytes
 }
@@ -192,8 +340,7 @@ func (w *ParquetWriter) flushBatch() error {
 			pw.Size += int64(len(p.RawData))
 		}
 		pw.PagesMapBuf[c.path] = append(pw.PagesMapBuf[c.path], pages...)
-		clear(c.values)
-		c.values, c.defs, c.reps = c.values[:0], c.defs[:0], c.reps[:0]
+		c.truncate(0, 0)
 	}
 	pw.NumRows += w.batchRows
 	pw.Footer.NumRows += w.batchRows
@@ -280,8 +427,14 @@ func (w *ParquetWriter) Close() error {
 // column's buffers grow to a batch's entries in every file, and a file of
 // flush.size records is soon followed by the next.
 type columnBuffers struct {
-	values     []any
 	defs, reps []int32
+	bools      []bool
+	i32        []int32
+	i64        []int64
+	f32        []float32
+	f64        []float64
+	bytes      []byte
+	ends       []int
 }
 
 var columnBufferPool sync.Pool // of *columnBuffers
@@ -289,19 +442,20 @@ var columnBufferPool sync.Pool // of *columnBuffers
 // takeBuffers gives c empty buffers from the pool, if it has some.
 func (c *column) takeBuffers() {
 	if b, ok := columnBufferPool.Get().(*columnBuffers); ok {
-		c.values, c.defs, c.reps = b.values[:0], b.defs[:0], b.reps[:0]
+		c.defs, c.reps, c.bools, c.i32, c.i64 = b.defs[:0], b.reps[:0], b.bools[:0], b.i32[:0], b.i64[:0]
+		c.f32, c.f64, c.bytes, c.ends = b.f32[:0], b.f64[:0], b.bytes[:0], b.ends[:0]
 	}
 }
 
 // returnBuffers hands c's buffers, emptied, back to the pool; c must not
 // be written to again.
 func (c *column) returnBuffers() {
-	if cap(c.values) == 0 {
+	if cap(c.defs) == 0 {
 		return
 	}
-	clear(c.values[:cap(c.values)])
-	columnBufferPool.Put(&columnBuffers{values: c.values[:0], defs: c.defs[:0], reps: c.reps[:0]})
-	c.values, c.defs, c.reps = nil, nil, nil
+	columnBufferPool.Put(&columnBuffers{defs: c.defs[:0], reps: c.reps[:0], bools: c.bools[:0], i32: c.i32[:0],
+		i64: c.i64[:0], f32: c.f32[:0], f64: c.f64[:0], bytes: c.bytes[:0], ends: c.ends[:0]})
+	c.defs, c.reps, c.bools, c.i32, c.i64, c.f32, c.f64, c.bytes, c.ends = nil, nil, nil, nil, nil, nil, nil, nil, nil
 }
 
 // encode cuts the column's buffered entries into data pages of about
@@ -309,11 +463,12 @@ func (c *column) returnBuffers() {
 // statistics, and encodes and compresses them (see pageEncoder).
 func (c *column) encode(pageSize int, codec pq.CompressionCodec, enc *pageEncoder) ([]*layout.Page, error) {
 	var pages []*layout.Page
-	n := len(c.values)
+	n := len(c.defs)
 	phys := *c.elem.Type
 	fixed := fixedSize(phys)
+	k := 0 // the value of the first present entry at or after i
 	for i := 0; i < n; {
-		j, size, rows, nulls := i, 0, int64(0), int64(0)
+		j, l, size, rows, nulls := i, k, 0, int64(0), int64(0)
 		for ; j < n; j++ {
 			if c.reps[j] == 0 {
 				if size >= pageSize {
@@ -328,25 +483,26 @@ func (c *column) encode(pageSize int, codec pq.CompressionCodec, enc *pageEncode
 			if fixed > 0 {
 				size += fixed
 			} else {
-				size += 4 + len(c.values[j].(string))
+				size += 4 + len(c.bytesAt(l))
 			}
+			l++
 		}
 		page := layout.NewDataPage()
 		page.PageSize = int32(pageSize)
-		page.MinVal, page.MaxVal = c.minMax(i, j)
+		page.MinVal, page.MaxVal = c.minMax(k, l)
 		nullCount := nulls
 		page.NullCount = &nullCount
 		page.Schema = c.elem
 		page.CompressType = codec
 		page.Path = c.pathSlice
 		page.Info = c.info
-		if err := enc.encode(page, c, i, j, codec); err != nil {
+		if err := enc.encode(page, c, i, j, k, l, codec); err != nil {
 			return nil, err
 		}
 		pages = append(pages, page)
 		c.pageRows = append(c.pageRows, rows)
 		c.pageNull = append(c.pageNull, nulls == int64(j-i))
-		i = j
+		i, k = j, l
 	}
 	return pages, nil
 }
@@ -363,40 +519,52 @@ func fixedSize(t pq.Type) int {
 	return 0
 }
 
-// minMax returns the statistics of entries [i, j): nil, nil when all are
-// null. NaN takes part only when every value is NaN.
+// minMax returns the statistics of values [i, j): nil, nil when there are
+// none. NaN takes part only when every value is NaN.
 func (c *column) minMax(i, j int) (any, any) {
 	switch *c.elem.Type {
 	case pq.Type_BOOLEAN:
-		return minMaxOf(c, i, j, func(a, b bool) bool { return !a && b })
+		return minMaxOf(c.bools[i:j], func(a, b bool) bool { return !a && b }, nil)
 	case pq.Type_INT32:
-		return minMaxOf(c, i, j, cmp.Less[int32])
+		return minMaxOf(c.i32[i:j], cmp.Less[int32], nil)
 	case pq.Type_INT64:
-		return minMaxOf(c, i, j, cmp.Less[int64])
+		return minMaxOf(c.i64[i:j], cmp.Less[int64], nil)
 	case pq.Type_FLOAT:
-		return minMaxOf(c, i, j, cmp.Less[float32])
+		return minMaxOf(c.f32[i:j], cmp.Less[float32], func(x float32) bool { return x != x })
 	case pq.Type_DOUBLE:
-		return minMaxOf(c, i, j, cmp.Less[float64])
+		return minMaxOf(c.f64[i:j], cmp.Less[float64], func(x float64) bool { return x != x })
 	}
+	less := func(a, b int) bool { return bytes.Compare(c.bytesAt(a), c.bytesAt(b)) < 0 }
 	if c.elem.ConvertedType != nil && *c.elem.ConvertedType == pq.ConvertedType_DECIMAL {
-		return minMaxOf(c, i, j, lessTwosComplement)
+		less = func(a, b int) bool { return lessTwosComplement(c.bytesAt(a), c.bytesAt(b)) }
 	}
-	return minMaxOf(c, i, j, cmp.Less[string])
+	mn, mx := -1, -1
+	for k := i; k < j; k++ {
+		switch {
+		case mn < 0:
+			mn, mx = k, k
+		case less(k, mn):
+			mn = k
+		case less(mx, k):
+			mx = k
+		}
+	}
+	if mn < 0 {
+		return nil, nil
+	}
+	return string(c.bytesAt(mn)), string(c.bytesAt(mx))
 }
 
-func minMaxOf[T any](c *column, i, j int, less func(a, b T) bool) (any, any) {
+// minMaxOf returns the least and greatest of vals by less, leaving out
+// those isNaN reports (nil: none), unless all are: then the first. It
+// returns nil, nil for no values.
+func minMaxOf[T any](vals []T, less func(a, b T) bool, isNaN func(T) bool) (any, any) {
 	var mn, mx T
-	found, nan := false, false
-	for k := i; k < j; k++ {
-		if c.defs[k] != c.maxDef {
+	found := false
+	for _, x := range vals {
+		if isNaN != nil && isNaN(x) {
 			continue
 		}
-		v := c.values[k]
-		if isNaN(v) {
-			nan = true
-			continue
-		}
-		x := v.(T)
 		switch {
 		case !found:
 			mn, mx, found = x, x, true
@@ -407,12 +575,8 @@ func minMaxOf[T any](c *column, i, j int, less func(a, b T) bool) (any, any) {
 		}
 	}
 	if !found {
-		if nan {
-			for k := i; k < j; k++ {
-				if c.defs[k] == c.maxDef {
-					return c.values[k], c.values[k]
-				}
-			}
+		if len(vals) > 0 {
+			return vals[0], vals[0]
 		}
 		return nil, nil
 	}
@@ -421,7 +585,7 @@ func minMaxOf[T any](c *column, i, j int, less func(a, b T) bool) (any, any) {
 
 // lessTwosComplement orders minimal big-endian two's-complement integers
 // (Decimal's unscaled values), as Parquet orders DECIMAL byte arrays.
-func lessTwosComplement(a, b string) bool {
+func lessTwosComplement(a, b []byte) bool {
 	negA := len(a) > 0 && a[0]&0x80 != 0
 	negB := len(b) > 0 && b[0]&0x80 != 0
 	if negA != negB {
@@ -431,5 +595,5 @@ func lessTwosComplement(a, b string) bool {
 		// Minimal encodings: a longer one is further from zero.
 		return (len(a) < len(b)) != negA
 	}
-	return a < b
+	return bytes.Compare(a, b) < 0
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/storage"
 )
@@ -70,6 +71,8 @@ var (
 	_ connect.SinkTask        = (*Task)(nil)
 	_ connect.PartitionOpener = (*Task)(nil)
 	_ connect.PreCommitter    = (*Task)(nil)
+	_ connect.RawValueSink    = (*Task)(nil)
+	_ connect.RawKeySink      = (*Task)(nil)
 )
 
 // NewTask returns a task using opts' store and formats.
@@ -253,15 +256,14 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 		}
 		r := &records[i]
 		pw := t.partition(connect.TopicPartition{Topic: r.OriginalTopic, Partition: r.OriginalPartition})
-		err := pw.put(ctx, r)
-		var se *StoreError
-		switch {
-		case err == nil:
-		case errors.As(err, &se):
+		if err := pw.put(ctx, r); err != nil {
+			// Declared here, not for every record: errors.As makes it escape.
+			var se *StoreError
+			if !errors.As(err, &se) {
+				return err
+			}
 			t.failed = err
 			t.log.Error("store failed; the lease will be retried", "error", err)
-		default:
-			return err
 		}
 	}
 	return nil
@@ -329,6 +331,58 @@ func sortedPartitions(m map[connect.TopicPartition]*partitionWriter) []connect.T
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	return tps
+}
+
+// TakesRawValues reports whether the started task takes values undecoded
+// (connect.RawValueSink) from valueConverter: when it is the schemaless
+// JsonConverter, the value format writes such values (RawValueWriter), and
+// nothing else the task does reads a record's value: neither the
+// partitioner nor the time that rotates files (the RecordField extractor
+// does). Keys and headers files take the keys and headers, decoded as
+// always.
+func (t *Task) TakesRawValues(valueConverter connect.Converter) bool {
+	jc, ok := valueConverter.(*converter.JSONConverter)
+	if !ok || jc.SchemasEnabled() || t.s == nil {
+		return false
+	}
+	if rw, ok := t.value.(RawValueWriter); !ok || !rw.WritesRawValues() {
+		return false
+	}
+	switch p := t.partitioner.(type) {
+	case defaultPartitioner:
+	case *timeBased:
+		if readsValue(p.extractor) {
+			return false
+		}
+	default:
+		return false
+	}
+	return t.s.rotateIntervalMs <= 0 || !readsValue(t.s.rotationTime)
+}
+
+// TakesRawKeys reports whether the started task takes keys undecoded
+// (connect.RawKeySink): when it writes no keys files (store.kafka.keys is
+// false), as nothing else it does reads a key: the built-in partitioners
+// and timestamp extractors read the partition, the time or the value.
+func (t *Task) TakesRawKeys(connect.Converter) bool {
+	if t.s == nil || t.s.storeKeys {
+		return false
+	}
+	switch t.partitioner.(type) {
+	case defaultPartitioner, fieldPartitioner, *timeBased:
+		return true
+	}
+	return false
+}
+
+// readsValue reports whether e may read a record's value: all but the
+// extractors known not to.
+func readsValue(e Extractor) bool {
+	switch e.(type) {
+	case RecordExtractor, wallclockExtractor:
+		return false
+	}
+	return true
 }
 
 // StructOnly is an optional Format capability: the format can only write

@@ -1,0 +1,188 @@
+package converter
+
+import (
+	"strconv"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+)
+
+var _ connect.RawChecker = (*JSONConverter)(nil)
+
+// SchemasEnabled reports whether the converter reads and writes the
+// {"schema":...,"payload":...} envelope (schemas.enable).
+func (c *JSONConverter) SchemasEnabled() bool { return c.schemasEnabled }
+
+// CheckRaw reports whether value is a JSON object that ToConnectData reads
+// without error when schemas.enable is false: it checks the syntax as
+// ToConnectData reads it, without decoding anything. It is false whenever
+// schemas.enable is true.
+func (c *JSONConverter) CheckRaw(_ string, value []byte) bool {
+	if c.schemasEnabled {
+		return false
+	}
+	r := jsonReader{b: value}
+	return r.peek() == '{' && r.check() == nil
+}
+
+// check passes over one value, accepting exactly what readAny reads
+// without error (content after it is left unread, as readAny leaves it).
+func (r *jsonReader) check() error {
+	switch c := r.peek(); {
+	case c == '{':
+		r.i++
+		if r.peek() == '}' {
+			r.i++
+			return nil
+		}
+		for {
+			// skipKey accepts exactly the strings readKey reads.
+			if err := r.skipKey(); err != nil {
+				return err
+			}
+			if r.peek() != ':' {
+				return r.syntaxErr("expected ':'")
+			}
+			r.i++
+			if err := r.check(); err != nil {
+				return err
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+			case '}':
+				r.i++
+				return nil
+			default:
+				return r.syntaxErr("expected ',' or '}'")
+			}
+		}
+	case c == '[':
+		return r.eachElem(r.check)
+	case c == '"':
+		return r.skipKey()
+	case c == 't':
+		return r.literal("true")
+	case c == 'f':
+		return r.literal("false")
+	case c == 'n':
+		return r.literal("null")
+	case c == 0:
+		return r.syntaxErr("no content")
+	}
+	_, _, err := r.readNumber()
+	return err
+}
+
+// JSONScanner reads schemaless JSON one value at a time with the rules of
+// JSONConverter.ToConnectData (schemas.enable=false), for a sink that
+// writes values straight into its own buffers instead of decoding them
+// into Connect data: the same numbers (integral ones as Jackson's
+// longValue, others as float64), the same strings, the same syntax. It
+// allocates nothing for input without escapes. The zero value is ready
+// for Reset; a JSONScanner is not safe for concurrent use.
+type JSONScanner struct {
+	r   jsonReader
+	key []byte
+}
+
+// Reset makes s read b from its start.
+func (s *JSONScanner) Reset(b []byte) { s.r = jsonReader{b: b} }
+
+// Peek returns the first byte of the next value ('{', '[', '"', 't', 'f',
+// 'n', '-' or a digit for a number), or 0 at the end of the input.
+func (s *JSONScanner) Peek() byte { return s.r.peek() }
+
+// Offset is the position of s in its input.
+func (s *JSONScanner) Offset() int { return s.r.i }
+
+// BeginObject reads the '{' that starts an object.
+func (s *JSONScanner) BeginObject() error {
+	if s.r.peek() != '{' {
+		return s.r.syntaxErr("expected object")
+	}
+	s.r.i++
+	return nil
+}
+
+// NextKey reads the next member's key and the ':' after it, with first
+// true for an object's first member, or reads the object's closing '}'
+// and returns more=false. The key, unescaped, is valid until the next call.
+func (s *JSONScanner) NextKey(first bool) (key []byte, more bool, err error) {
+	r := &s.r
+	switch c := r.peek(); {
+	case c == '}':
+		r.i++
+		return nil, false, nil
+	case !first && c == ',':
+		r.i++
+	case !first:
+		return nil, false, r.syntaxErr("expected ',' or '}'")
+	}
+	if key, err = s.appendString(s.key[:0]); err != nil {
+		return nil, false, err
+	}
+	s.key = key
+	if r.peek() != ':' {
+		return nil, false, r.syntaxErr("expected ':'")
+	}
+	r.i++
+	return key, true, nil
+}
+
+// AppendString reads a string and appends it, unescaped, to dst.
+func (s *JSONScanner) AppendString(dst []byte) ([]byte, error) { return s.appendString(dst) }
+
+func (s *JSONScanner) appendString(dst []byte) ([]byte, error) {
+	r := &s.r
+	r.skipWS()
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return dst, r.syntaxErr("expected string")
+	}
+	start := r.i + 1
+	for j := start; j < len(r.b); j++ {
+		switch c := r.b[j]; {
+		case c == '"':
+			r.i = j + 1
+			return append(dst, r.b[start:j]...), nil
+		case c == '\\':
+			r.i = j
+			return r.appendEscapedString(dst, start)
+		case c < 0x20:
+			r.i = j
+			return dst, r.syntaxErr("control character in string")
+		}
+	}
+	r.i = len(r.b)
+	return dst, r.syntaxErr("unterminated string")
+}
+
+// Number reads a number as ToConnectData does: integral ones (no fraction
+// or exponent) as i with integral true, others as f.
+func (s *JSONScanner) Number() (i int64, f float64, integral bool, err error) {
+	text, integral, err := s.r.readNumber()
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if integral {
+		return javaLong(text, true), 0, true, nil
+	}
+	f, _ = strconv.ParseFloat(string(text), 64) // as readAny: out of range gives ±Inf
+	return 0, f, false, nil
+}
+
+// Bool reads true or false.
+func (s *JSONScanner) Bool() (bool, error) {
+	switch s.r.peek() {
+	case 't':
+		return true, s.r.literal("true")
+	case 'f':
+		return false, s.r.literal("false")
+	}
+	return false, s.r.syntaxErr("expected a boolean")
+}
+
+// Null reads null.
+func (s *JSONScanner) Null() error { return s.r.literal("null") }
+
+// Skip passes over one value, checking it as ToConnectData reads it.
+func (s *JSONScanner) Skip() error { return s.r.check() }
