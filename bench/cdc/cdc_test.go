@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,6 +139,7 @@ func BenchmarkCDC(b *testing.B) {
 
 	b.ResetTimer()
 	load := loadAverage(b)
+	stopProfile := profileCapture(b)
 	benchkit.ResetPeakRSS()
 	cpu0, heap0 := benchkit.CPU(), benchkit.ReadHeap()
 	start = time.Now()
@@ -151,6 +153,7 @@ func BenchmarkCDC(b *testing.B) {
 	}
 	elapsed, cpu, heap := time.Since(start), benchkit.CPU()-cpu0, benchkit.ReadHeap().Since(heap0)
 	b.StopTimer()
+	stopProfile()
 	retained := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	unconfirmed := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	benchkit.Report(b, records, bytes, elapsed, cpu) // peak RSS: the capture's, before the raw produce below
@@ -276,6 +279,30 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], lat[len(lat)*99/100]
+}
+
+// profileCapture writes a CPU profile of the capture phase alone (not the
+// setup, the anchors or the latency phase) to $SLUICE_BENCH_CPUPROFILE, if
+// set; the returned func stops it.
+func profileCapture(b *testing.B) (stop func()) {
+	b.Helper()
+	name := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // loadAverage is the machine's one-minute load average (/proc/loadavg).

@@ -307,6 +307,75 @@ var recordCommitPlugin = connect.Plugin{
 	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
 }
 
+// A task implementing CommitOffsets hears, after the offsets are written
+// and before Commit, the offset written for its source partition: the last
+// of each lease, or of each transaction of an exactly-once lease (a
+// transaction per poll of 10 records here).
+func TestCommitOffsetsGetsWrittenOffsets(t *testing.T) {
+	tests := []struct {
+		name string
+		eos  bool
+		want []string
+	}{
+		{name: "at least once", want: []string{"i=25", "commit"}},
+		{name: "exactly once", eos: true, want: []string{"i=10", "i=20", "i=25", "commit"}},
+	}
+	e := newEnv(t, nil)
+	reg, err := connect.NewRegistry(append(converter.Plugins(), offsetCommitPlugin)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := lease.NewExecutor(reg, e.client, e.store, lease.Options{SafetyMargin: 500 * time.Millisecond})
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := sourceLease(fmt.Sprintf("l%d", i), int64(i+1), fmt.Sprintf("offsets%d", i), 25, nil)
+			if tt.eos {
+				l = eosLease(fmt.Sprintf("l%d", i), int64(i+1), fmt.Sprintf("offsets%d", i), 25, lease.BoundaryPoll, nil)
+			}
+			l.Connector, l.ConnectorConfig["name"] = fmt.Sprintf("src%d", i), fmt.Sprintf("src%d", i)
+			l.ConnectorConfig["connector.class"] = offsetCommitPlugin.Class
+			offsetCommits.Lock()
+			offsetCommits.got = nil
+			offsetCommits.Unlock()
+			if res := exec.Run(context.Background(), l); res.Status != lease.Succeeded || res.Records != 25 {
+				t.Fatalf("lease: %+v", res)
+			}
+			offsetCommits.Lock()
+			defer offsetCommits.Unlock()
+			if !slices.Equal(offsetCommits.got, tt.want) {
+				t.Fatalf("commits %q, want %q", offsetCommits.got, tt.want)
+			}
+		})
+	}
+}
+
+var offsetCommits struct {
+	sync.Mutex
+	got []string
+}
+
+type offsetCommitSource struct{ testSource }
+
+func (s *offsetCommitSource) CommitOffsets(_ context.Context, written connect.OffsetReader) error {
+	offsetCommits.Lock()
+	defer offsetCommits.Unlock()
+	offsetCommits.got = append(offsetCommits.got, fmt.Sprintf("i=%v", written.Offset(map[string]any{"p": int64(0)})["i"]))
+	return nil
+}
+
+func (s *offsetCommitSource) Commit(context.Context) error {
+	offsetCommits.Lock()
+	defer offsetCommits.Unlock()
+	offsetCommits.got = append(offsetCommits.got, "commit")
+	return nil
+}
+
+var offsetCommitPlugin = connect.Plugin{
+	Class: "test.OffsetCommitSourceConnector", Kind: connect.KindSource,
+	NewConnector:  func() connect.Connector { return &testConnector{} },
+	NewSourceTask: func() connect.SourceTask { return &offsetCommitSource{} },
+}
+
 // A Poll that panics (it runs in its own goroutine) fails the lease with
 // the panic and its stack as the trace, and writes no offsets; the process
 // goes on. Before, the panic ended the process.
