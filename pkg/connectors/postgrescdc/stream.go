@@ -331,8 +331,9 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, n
 		return nil, err
 	}
 	now := time.Now()
-	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSource(tb, lsn), t.txBlock(tb), now)
-	offset := t.streamOffset(lsn)
+	l := any(int64(lsn)) // shared by the source block and the offset
+	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSourceBoxed(tb, lsn, l), t.txBlock(tb), now)
+	offset := t.streamOffsetBoxed(lsn, l)
 	t.emittedEnd = t.lastEnd
 	recs := []connect.SourceRecord{t.record(tb, key, value, offset, now)}
 	if op == debezium.OpDelete && t.s.tombstones {
@@ -346,22 +347,35 @@ func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, n
 // streamSource returns the source block of an event at lsn in the current
 // transaction, completed from the table's template for the transaction.
 func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
+	var l any
+	if lsn != 0 {
+		l = int64(lsn)
+	}
+	return t.streamSourceBoxed(tb, lsn, l)
+}
+
+// streamSourceBoxed is streamSource for lsn already boxed as int64 (l).
+func (t *Task) streamSourceBoxed(tb *table, lsn pglogrepl.LSN, l any) *data.Struct {
 	if c := &tb.streamSrc; c.tx != t.tx || c.lastEnd != t.lastEnd {
 		c.tx, c.lastEnd = t.tx, t.lastEnd
 		c.template = tb.sourceInfo(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, 0, int64(t.lastEnd)).Template()
 	}
-	return tb.streamSrc.template.At(int64(lsn))
+	return tb.streamSrc.template.AtBoxed(int64(lsn), l)
 }
 
 // streamOffset is the offset of an event at lsn in the current transaction.
 // The values shared with the other events of the transaction are boxed
 // once for all of them (offset.txID, offset.tsUsec, t.lastEndValue).
 func (t *Task) streamOffset(lsn pglogrepl.LSN) map[string]any {
+	return t.streamOffsetBoxed(lsn, int64(lsn))
+}
+
+// streamOffsetBoxed is streamOffset for lsn already boxed as int64 (l).
+func (t *Task) streamOffsetBoxed(lsn pglogrepl.LSN, l any) map[string]any {
 	tx := t.tx
 	if tx.offset.txID == nil {
 		tx.offset.txID, tx.offset.tsUsec = tx.xid, tx.commitTime.UnixMicro()
 	}
-	l := any(int64(lsn))
 	off := make(map[string]any, 6)
 	off[lsnKey], off[lsnProcKey], off[txIDKey], off[tsUsecKey], off[eventKey] = l, l, tx.offset.txID, tx.offset.tsUsec, tx.events
 	if t.lastEnd != 0 {
