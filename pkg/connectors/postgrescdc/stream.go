@@ -81,7 +81,9 @@ func (t *Task) streamError(err error) error {
 
 // pollStream reads messages until a batch is full or the stream is quiet.
 func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
-	var recs []connect.SourceRecord
+	// As many as the last batch had, so that a busy stream's batch does
+	// not grow (and get copied) record by record.
+	recs := make([]connect.SourceRecord, 0, t.lastBatch)
 	deadline := time.Now().Add(pollWait)
 	if !t.caughtUp {
 		// The server may first decode (and skip) a long stretch of WAL
@@ -123,11 +125,9 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			out, err := t.handleCopyData(ctx, m.Data)
-			if err != nil {
+			if recs, err = t.handleCopyData(ctx, recs, m.Data); err != nil {
 				return recs, err
 			}
-			recs = append(recs, out...)
 		case *pgproto3.ErrorResponse:
 			return recs, t.streamError(pgconn.ErrorResponseToPgError(m))
 		}
@@ -135,18 +135,20 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 	if hb, ok := t.heartbeat(); ok {
 		recs = append(recs, hb)
 	}
+	t.lastBatch = len(recs)
 	return recs, nil
 }
 
-func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRecord, error) {
+// handleCopyData appends to dst the records of one message of the stream.
+func (t *Task) handleCopyData(ctx context.Context, dst []connect.SourceRecord, b []byte) ([]connect.SourceRecord, error) {
 	if len(b) == 0 {
-		return nil, nil
+		return dst, nil
 	}
 	switch b[0] {
 	case pglogrepl.PrimaryKeepaliveMessageByteID:
 		ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(b[1:])
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if t.tx == nil && ka.ServerWALEnd > t.lastEnd && ka.ServerWALEnd >= t.start {
 			// Every transaction committed before the server's sent position
@@ -157,13 +159,13 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 			t.caughtUp = true
 		}
 		if ka.ReplyRequested {
-			return nil, t.confirm(ctx, t.durable)
+			return dst, t.confirm(ctx, t.durable)
 		}
-		return nil, nil
+		return dst, nil
 	case pglogrepl.XLogDataByteID:
 		x, err := pglogrepl.ParseXLogData(b[1:])
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if x.WALStart >= t.catchUpTo {
 			t.caughtUp = true
@@ -171,17 +173,21 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 		if isRowMessage(x.WALData) {
 			m, err := parseRowMessage(x.WALData)
 			if err != nil {
-				return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+				return dst, fmt.Errorf("decoding pgoutput message: %w", err)
 			}
-			return t.handleRow(x.WALStart, m)
+			return t.handleRow(dst, x.WALStart, m)
 		}
 		msg, err := pglogrepl.Parse(x.WALData)
 		if err != nil {
-			return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+			return dst, fmt.Errorf("decoding pgoutput message: %w", err)
 		}
-		return t.handle(ctx, x.WALStart, msg)
+		recs, err := t.handle(ctx, x.WALStart, msg)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, recs...), nil
 	}
-	return nil, nil
+	return dst, nil
 }
 
 // handle turns one pgoutput message into change events.
@@ -221,28 +227,29 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 	case *pglogrepl.TruncateMessage:
 		var recs []connect.SourceRecord
 		for _, id := range m.RelationIDs {
-			out, err := t.change(lsn, id, func(tb *table) ([]connect.SourceRecord, error) {
+			var err error
+			recs, err = t.change(recs, lsn, id, func(dst []connect.SourceRecord, tb *table) ([]connect.SourceRecord, error) {
 				if t.s.skipped[string(debezium.OpTruncate)] {
-					return nil, nil
+					return dst, nil
 				}
 				now := time.Now()
 				value := debezium.NewEnvelope(tb.envelope, debezium.OpTruncate, nil, nil, t.streamSource(tb, lsn), t.txBlock(tb), now)
-				return []connect.SourceRecord{t.record(tb, nil, value, t.streamOffset(lsn), now)}, nil
+				return append(dst, t.record(tb, nil, value, t.streamOffset(lsn), now)), nil
 			})
 			if err != nil {
 				return nil, err
 			}
-			recs = append(recs, out...)
 		}
 		return recs, nil
 	}
 	return nil, nil
 }
 
-// handleRow turns an Insert, Update or Delete message into change events.
-func (t *Task) handleRow(lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
-	return t.change(lsn, m.relation, func(tb *table) ([]connect.SourceRecord, error) {
-		return t.rowEvent(tb, lsn, m.op, m.old, m.new)
+// handleRow appends to dst the change events of an Insert, Update or
+// Delete message.
+func (t *Task) handleRow(dst []connect.SourceRecord, lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
+	return t.change(dst, lsn, m.relation, func(dst []connect.SourceRecord, tb *table) ([]connect.SourceRecord, error) {
+		return t.rowEvent(dst, tb, lsn, m.op, m.old, m.new)
 	})
 }
 
@@ -254,94 +261,101 @@ func (tx *txState) xidOr(def int64) int64 {
 }
 
 // change counts a change message of a captured table and, unless an
-// earlier lease already emitted it, builds its events.
-func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]connect.SourceRecord, error)) ([]connect.SourceRecord, error) {
+// earlier lease already emitted it, appends its events to dst (build
+// appends them).
+func (t *Task) change(dst []connect.SourceRecord, lsn pglogrepl.LSN, rel uint32,
+	build func([]connect.SourceRecord, *table) ([]connect.SourceRecord, error)) ([]connect.SourceRecord, error) {
 	tb, known := t.rels[rel]
 	if !known {
-		return nil, fmt.Errorf("change for relation %d before its Relation message", rel)
+		return dst, fmt.Errorf("change for relation %d before its Relation message", rel)
 	}
 	if tb == nil || t.tx == nil {
-		return nil, nil
+		return dst, nil
 	}
 	t.tx.events++
 	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
-		return nil, nil
+		return dst, nil
 	}
 	first := t.tx.emitted == 0 // build counts its events into the transaction
-	recs, err := build(tb)
+	n := len(dst)
+	out, err := build(dst, tb)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	if len(recs) > 0 && t.s.txMetadata && first {
-		recs = append([]connect.SourceRecord{t.txBegin()}, recs...)
+	if len(out) > n && t.s.txMetadata && first {
+		// The transaction's BEGIN record goes before its first events.
+		out = append(out, connect.SourceRecord{})
+		copy(out[n+1:], out[n:])
+		out[n] = t.txBegin()
 	}
-	return recs, nil
+	return out, nil
 }
 
 // rowEvent builds the events of an insert, update or delete. An update
 // that changes the primary key becomes a delete of the old key (and its
 // tombstone) and a create of the new one, as Debezium does.
-func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
+func (t *Task) rowEvent(dst []connect.SourceRecord, tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
 	if op == debezium.OpUpdate && oldVals != nil {
 		oldKey, err := tb.key(oldVals)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		newKey, err := tb.key(newVals)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if oldKey != nil && !data.ValuesEqual(oldKey, newKey) {
-			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldVals, nil)
+			n := len(dst)
+			out, err := t.rowEvent(dst, tb, lsn, debezium.OpDelete, oldVals, nil)
 			if err != nil {
-				return nil, err
+				return dst, err
 			}
-			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newVals)
-			if err != nil {
-				return nil, err
+			nDel := len(out)
+			if out, err = t.rowEvent(out, tb, lsn, debezium.OpCreate, nil, newVals); err != nil {
+				return dst, err
 			}
-			for i := range del {
-				del[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
+			for i := n; i < nDel; i++ {
+				out[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
 			}
-			if len(cre) > 0 {
-				cre[0].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
+			if len(out) > nDel {
+				out[nDel].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
 			}
-			return append(del, cre...), nil
+			return out, nil
 		}
 	}
 	if t.s.skipped[string(op)] {
-		return nil, nil
+		return dst, nil
 	}
 	var before, after *data.Struct
 	var err error
 	if oldVals != nil {
 		if before, err = tb.row(oldVals); err != nil {
-			return nil, err
+			return dst, err
 		}
 	}
 	keyVals, keyRow := oldVals, before
 	if newVals != nil {
 		if after, err = tb.row(newVals); err != nil {
-			return nil, err
+			return dst, err
 		}
 		keyVals, keyRow = newVals, after
 	}
 	key, err := tb.keyOf(keyRow, keyVals)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	now := time.Now()
 	l := any(int64(lsn)) // shared by the source block and the offset
 	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSourceBoxed(tb, lsn, l), t.txBlock(tb), now)
 	offset := t.streamOffsetBoxed(lsn, l)
 	t.emittedEnd = t.lastEnd
-	recs := []connect.SourceRecord{t.record(tb, key, value, offset, now)}
+	dst = append(dst, t.record(tb, key, value, offset, now))
 	if op == debezium.OpDelete && t.s.tombstones {
 		tomb := t.record(tb, key, nil, offset, now)
 		tomb.ValueSchema = nil
-		recs = append(recs, tomb)
+		dst = append(dst, tomb)
 	}
-	return recs, nil
+	return dst, nil
 }
 
 // streamSource returns the source block of an event at lsn in the current

@@ -60,6 +60,8 @@ type Task struct {
 	// server is still decoding, not that there is nothing to read.
 	caughtUp  bool
 	catchUpTo pglogrepl.LSN
+	// lastBatch is how many records the last Poll of the stream returned.
+	lastBatch int
 }
 
 var (
