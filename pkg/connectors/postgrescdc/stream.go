@@ -171,7 +171,7 @@ func (t *Task) handleCopyData(ctx context.Context, dst []connect.SourceRecord, b
 			t.caughtUp = true
 		}
 		if isRowMessage(x.WALData) {
-			m, err := parseRowMessage(x.WALData)
+			m, err := parseRowMessage(x.WALData, &t.tuples)
 			if err != nil {
 				return dst, fmt.Errorf("decoding pgoutput message: %w", err)
 			}

@@ -62,6 +62,9 @@ type Task struct {
 	catchUpTo pglogrepl.LSN
 	// lastBatch is how many records the last Poll of the stream returned.
 	lastBatch int
+	// tuples holds the columns of the last row message's old and new
+	// tuples (parseRowMessage), reused by the next.
+	tuples [2][]tupleValue
 }
 
 var (
