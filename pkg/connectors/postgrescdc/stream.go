@@ -84,22 +84,28 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 	// As many as the last batch had, so that a busy stream's batch does
 	// not grow (and get copied) record by record.
 	recs := make([]connect.SourceRecord, 0, t.lastBatch)
-	deadline := time.Now().Add(pollWait)
+	now := time.Now()
+	deadline := now.Add(pollWait)
 	if !t.caughtUp {
 		// The server may first decode (and skip) a long stretch of WAL
 		// from the slot's restart LSN: that is not idleness.
-		deadline = time.Now().Add(catchUpWait)
+		deadline = now.Add(catchUpWait)
 	}
+	// readDeadline is the socket's read deadline as last set in this
+	// Poll (zero: not set yet, or something else may have changed it).
+	var readDeadline time.Time
 	for len(recs) < t.s.batch {
-		if time.Since(t.lastReply) >= t.s.statusInterval {
+		now = time.Now()
+		if now.Sub(t.lastReply) >= t.s.statusInterval {
 			if err := t.confirm(ctx, t.durable); err != nil {
 				return recs, err
 			}
+			readDeadline = time.Time{}
 		}
-		if t.caughtUp && len(recs) == 0 && time.Until(deadline) > pollWait {
-			deadline = time.Now().Add(pollWait)
+		if t.caughtUp && len(recs) == 0 && deadline.Sub(now) > pollWait {
+			deadline = now.Add(pollWait)
 		}
-		wait := time.Until(deadline)
+		wait := deadline.Sub(now)
 		if len(recs) > 0 {
 			wait = min(wait, 5*time.Millisecond)
 		}
@@ -111,9 +117,14 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 		// A read deadline on the socket rather than a context per message:
 		// a context costs a timer and a watcher per message, which halves
-		// the rate.
-		if err := t.repl.Conn().SetReadDeadline(time.Now().Add(wait)); err != nil {
-			return recs, t.streamError(err)
+		// the rate. It is moved only when it would move by more than a
+		// millisecond: at most that much earlier than asked, it saves
+		// resetting the socket's timer for each of a busy stream's messages.
+		if want := now.Add(wait); readDeadline.IsZero() || want.Sub(readDeadline).Abs() > time.Millisecond {
+			if err := t.repl.Conn().SetReadDeadline(want); err != nil {
+				return recs, t.streamError(err)
+			}
+			readDeadline = want
 		}
 		msg, err := t.repl.ReceiveMessage(context.Background())
 		if err != nil {
