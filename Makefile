@@ -575,10 +575,13 @@ UI_ARTIFACTS       ?= $(or $(TMPDIR),/tmp)/sluice-ui-artifacts
 
 .PHONY: ui-tools test-ui
 ui-tools:
-	@test -x /usr/bin/chromium && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
-	  echo "installing chromium, nodejs and npm (apt-get)"; \
+	@pkgs=; test -x /usr/bin/chromium || pkgs=" chromium"; \
+	  command -v node >/dev/null 2>&1 || pkgs="$$pkgs nodejs"; \
+	  command -v npm >/dev/null 2>&1 || pkgs="$$pkgs npm"; \
+	  test -z "$$pkgs" || { \
+	  echo "installing$$pkgs (apt-get)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nodejs npm >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$pkgs >/dev/null; }
 	@grep -qs '"version": "$(PLAYWRIGHT_VERSION)"' $(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json || { \
 	  echo "installing playwright-core $(PLAYWRIGHT_VERSION) into $(PLAYWRIGHT_DIR)"; \
 	  mkdir -p $(PLAYWRIGHT_DIR) && cd $(PLAYWRIGHT_DIR) && \
