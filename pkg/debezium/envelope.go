@@ -130,12 +130,12 @@ func NewEnvelope(schema *data.Schema, op Op, before, after, source *data.Struct,
 		return newEnvelopeByName(v, op, before, after, source, tx, now)
 	}
 	if before != nil {
-		mustPut(v, envBefore, before)
+		putStruct(v, envBefore, before)
 	}
 	if after != nil {
-		mustPut(v, envAfter, after)
+		putStruct(v, envAfter, after)
 	}
-	mustPut(v, envSource, source)
+	putStruct(v, envSource, source)
 	if tx != nil {
 		mustPut(v, envTransaction, txBlock(tx))
 	}
@@ -195,6 +195,20 @@ func newEnvelopeByName(v *data.Struct, op Op, before, after, source *data.Struct
 func txBlock(tx *Tx) *data.Struct {
 	return data.NewStruct(TransactionBlockSchema).
 		Set("id", tx.ID).Set("total_order", tx.TotalOrder).Set("data_collection_order", tx.DataCollectionOrder)
+}
+
+// putStruct sets field i of v to st. A struct of the field's very schema
+// is not validated again: its values were validated as they were put (a
+// change event's source block has 15 fields and its row a table's
+// columns, each checked when set; a required field left unset fails in
+// the converter, as a null for a required field). One of another schema
+// is validated as a whole, as Put does.
+func putStruct(v *data.Struct, i int, st *data.Struct) {
+	if st != nil && st.Schema() == v.Schema().Fields[i].Schema {
+		v.SetAtUnchecked(i, st)
+		return
+	}
+	mustPut(v, i, st)
 }
 
 // mustPut is PutAt that panics on error, as Set does.

@@ -66,3 +66,36 @@ func TestNewEnvelope(t *testing.T) {
 		})
 	}
 }
+
+// NewEnvelope takes a row or source struct of the envelope's very field
+// schema as it is (its fields were checked as they were set), and still
+// refuses one of another schema whose values do not fit, as Put does.
+func TestNewEnvelopeChecksOtherSchemas(t *testing.T) {
+	row := data.StructBuilder().Optional().Name("srv.public.items.Value").Field("id", data.Int64Schema).MustBuild()
+	env := EnvelopeSchema("srv.public.items.Envelope", row, PostgresSourceSchema)
+	src := PostgresSource{Common: Common{Connector: "postgresql", Name: "srv", DB: "db"}, Schema: "public", Table: "items", LSN: 5}
+	now := time.Now()
+	v := NewEnvelope(env, OpCreate, nil, data.NewStruct(row).Set("id", int64(2)), src.Struct(), nil, now)
+	if err := v.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// An equal schema that is another object: validated as a whole.
+	same := data.StructBuilder().Optional().Name("srv.public.items.Value").Field("id", data.Int64Schema).MustBuild()
+	if v := NewEnvelope(env, OpCreate, nil, data.NewStruct(same).Set("id", int64(3)), src.Struct(), nil, now); v.Get(FieldAfter).(*data.Struct).Get("id") != int64(3) {
+		t.Fatalf("after = %v", v.Get(FieldAfter))
+	}
+	other := data.StructBuilder().Optional().Name("srv.public.other.Value").Field("id", data.StringSchema).MustBuild()
+	for name, after := range map[string]*data.Struct{
+		"another schema":                    data.NewStruct(other).Set("id", "x"),
+		"an equal schema, a required unset": data.NewStruct(same),
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("NewEnvelope took it")
+				}
+			}()
+			NewEnvelope(env, OpCreate, nil, after, src.Struct(), nil, now)
+		})
+	}
+}
