@@ -2,11 +2,13 @@ package converter
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -179,5 +181,40 @@ func TestJSONStructNamesKept(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Goroutines sharing a converter keep and use struct names at once (run
+// with -race): each gets its own schema's JSON.
+func TestJSONStructNamesConcurrent(t *testing.T) {
+	c := newJSON(t, map[string]string{JSONSchemasEnable: "false"})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				name := "f" + strconv.Itoa((g*200+i)%(3<<nameBits))
+				s := data.NewBuilder(data.TypeStruct).Field(name, data.Int32Schema).Field("x", data.StringSchema).MustBuild()
+				v := data.NewStruct(s).Set(name, int32(i)).Set("x", "y")
+				want := `{"` + name + `":` + strconv.Itoa(i) + `,"x":"y"}`
+				for range 3 {
+					got, err := c.FromConnectData("t", s, v)
+					if err == nil && string(got) != want {
+						err = fmt.Errorf("%s, want %s", got, want)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
