@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,7 +96,8 @@ var payload = strings.Repeat("abcdefghij", 18)
 // BenchmarkCDC captures n row changes (n/2 inserts, then n/2 updates, in
 // transactions of 10,000 rows) made before the capture starts, into Kafka
 // (a broker in its own process; JSON without schemas), with back-to-back
-// leases. It reports changes/s, CPU-s and peak RSS of this process, and
+// leases. It reports changes/s (over the leases, and to the last change
+// in Kafka), CPU-s and peak RSS of this process, and
 // the WAL the slot retains at the end; next to it, the rate at which
 // PostgreSQL streams the same WAL to pg_recvlogical (pgoutput, to
 // /dev/null) on its own slot. Then, in worker mode (leases back to back)
@@ -138,6 +140,7 @@ func BenchmarkCDC(b *testing.B) {
 
 	b.ResetTimer()
 	load := loadAverage(b)
+	stopProfile := profileCapture(b)
 	benchkit.ResetPeakRSS()
 	cpu0, heap0 := benchkit.CPU(), benchkit.ReadHeap()
 	start = time.Now()
@@ -151,6 +154,7 @@ func BenchmarkCDC(b *testing.B) {
 	}
 	elapsed, cpu, heap := time.Since(start), benchkit.CPU()-cpu0, benchkit.ReadHeap().Since(heap0)
 	b.StopTimer()
+	stopProfile()
 	retained := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	unconfirmed := x.db.QueryInt(b, `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`)
 	benchkit.Report(b, records, bytes, elapsed, cpu) // peak RSS: the capture's, before the raw produce below
@@ -179,9 +183,23 @@ func BenchmarkCDC(b *testing.B) {
 	if int64(len(msgs)) != records {
 		b.Fatalf("bench.public.items holds %d records, the leases produced %d", len(msgs), records)
 	}
+	// The leases' time includes the last lease's end: its idle wait
+	// (MaxIdle, 1 s) and its commit. The rate to Kafka stops at the last
+	// change's timestamp instead (the producer's clock when it batched the
+	// record), as pg_recvlogical's run stops at the end LSN.
+	var last time.Time
+	for _, m := range msgs {
+		if m.Timestamp.After(last) {
+			last = m.Timestamp
+		}
+	}
+	toKafka := last.Sub(start)
 	raw := benchkit.RawProduce(b, x.k.Client, "raw.bench.public.items", parts, msgs)
 	msgs = nil
 	rate := float64(records) / elapsed.Seconds()
+	rateToKafka := float64(records) / toKafka.Seconds()
+	b.ReportMetric(rateToKafka, "to-kafka-changes/s")
+	b.ReportMetric(100*rateToKafka/(float64(n)/bare.Seconds()), "to-kafka-pct-of-pg_recvlogical")
 	b.ReportMetric(raw.RecordsPerSecond(), "raw-produce-changes/s")
 	b.ReportMetric(raw.MBPerSecond(), "raw-produce-MB/s")
 	b.ReportMetric(raw.CPU.Seconds(), "raw-produce-cpu-s")
@@ -195,11 +213,13 @@ func BenchmarkCDC(b *testing.B) {
 		"  pg_recvlogical (same WAL):           %.0f changes/s, %.2f CPU-s of its own; capture %.1f%% of it, target 60%%\n"+
 		"  raw produce of the captured records: %s; capture %.1f%% of its rate, CPU-s %.2f vs %.2f (%.2f CPU-s are not the producer's)\n"+
 		"                                       raw produce is %.1f%% of pg_recvlogical's rate, the most a capture producing these records with this producer could reach\n"+
-		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s, peak RSS %.0f MB; %s\n",
+		"  capture:                             %d changes in %s: %.0f changes/s, %.1f MB/s, %.2f CPU-s, peak RSS %.0f MB; %s\n"+
+		"  capture to Kafka:                    the last change was in Kafka after %s: %.0f changes/s, %.1f%% of pg_recvlogical (the leases' time above adds the last lease's 1 s idle end and commit)\n",
 		load, loadAverage(b), float64(n)/bare.Seconds(), bareCPU.Seconds(), 100*rate/(float64(n)/bare.Seconds()),
 		raw, 100*rate/raw.RecordsPerSecond(), cpu.Seconds(), raw.CPU.Seconds(), cpu.Seconds()-raw.CPU.Seconds(),
 		100*raw.RecordsPerSecond()/(float64(n)/bare.Seconds()),
-		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss, heap.String(records))
+		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss, heap.String(records),
+		toKafka.Round(time.Millisecond), rateToKafka, 100*rateToKafka/(float64(n)/bare.Seconds()))
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
@@ -276,6 +296,30 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], lat[len(lat)*99/100]
+}
+
+// profileCapture writes a CPU profile of the capture phase alone (not the
+// setup, the anchors or the latency phase) to $SLUICE_BENCH_CPUPROFILE, if
+// set; the returned func stops it.
+func profileCapture(b *testing.B) (stop func()) {
+	b.Helper()
+	name := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // loadAverage is the machine's one-minute load average (/proc/loadavg).

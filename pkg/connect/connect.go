@@ -98,6 +98,21 @@ type SourceRecordCommitter interface {
 	CommitRecord(ctx context.Context, r *SourceRecord, written TopicPartition, offset int64) error
 }
 
+// SourceOffsetCommitter is an optional SourceTask capability for tasks
+// that act on their committed position rather than on each record (a
+// database's replication slot, whose log may be released up to the
+// committed offset): after the lease wrote its source offsets, every
+// record before them acked by Kafka, CommitOffsets is called with the
+// offsets written, the latest of each source partition, before Commit. In
+// an exactly-once lease it is called after each transaction commits, with
+// that transaction's offsets. A task that needs nothing else per record
+// should have this instead of SourceRecordCommitter: the lease then keeps
+// nothing of a record once it is sent, where for CommitRecord it keeps
+// every record's coordinates and source offset until the flush.
+type SourceOffsetCommitter interface {
+	CommitOffsets(ctx context.Context, written OffsetReader) error
+}
+
 // StreamingRecordCommitter is an optional SourceRecordCommitter capability
 // for sources whose records carry no source offsets (a message broker's
 // session holds the position, not Kafka): the executor may call

@@ -122,8 +122,59 @@ type Tx struct {
 
 // NewEnvelope builds a change event value. before and after may be nil as
 // the operation allows; now is the processing time (ts_ms, ts_us, ts_ns).
+// It sets the fields by their index in EnvelopeSchema's order (a change
+// event's hot path) when schema has that order, by name otherwise.
 func NewEnvelope(schema *data.Schema, op Op, before, after, source *data.Struct, tx *Tx, now time.Time) *data.Struct {
 	v := data.NewStruct(schema)
+	if !inEnvelopeOrder(schema) {
+		return newEnvelopeByName(v, op, before, after, source, tx, now)
+	}
+	if before != nil {
+		putStruct(v, envBefore, before)
+	}
+	if after != nil {
+		putStruct(v, envAfter, after)
+	}
+	putStruct(v, envSource, source)
+	if tx != nil {
+		mustPut(v, envTransaction, txBlock(tx))
+	}
+	mustPut(v, envOp, opValue(op))
+	mustPut(v, envTsMs, now.UnixMilli())
+	mustPut(v, envTsUs, now.UnixMicro())
+	mustPut(v, envTsNs, now.UnixNano())
+	return v
+}
+
+// The envelope's fields by index, in EnvelopeSchema's order.
+const (
+	envBefore = iota
+	envAfter
+	envSource
+	envTransaction
+	envOp
+	envTsMs
+	envTsUs
+	envTsNs
+)
+
+var envelopeOrder = [...]string{FieldBefore, FieldAfter, FieldSource, FieldTransaction, FieldOp, FieldTsMs, FieldTsUs, FieldTsNs}
+
+// inEnvelopeOrder reports whether schema's fields are EnvelopeSchema's, in
+// its order.
+func inEnvelopeOrder(schema *data.Schema) bool {
+	if len(schema.Fields) != len(envelopeOrder) {
+		return false
+	}
+	for i, name := range envelopeOrder {
+		if schema.Fields[i].Name != name {
+			return false
+		}
+	}
+	return true
+}
+
+func newEnvelopeByName(v *data.Struct, op Op, before, after, source *data.Struct, tx *Tx, now time.Time) *data.Struct {
 	if before != nil {
 		v.Set(FieldBefore, before)
 	}
@@ -132,12 +183,56 @@ func NewEnvelope(schema *data.Schema, op Op, before, after, source *data.Struct,
 	}
 	v.Set(FieldSource, source)
 	if tx != nil {
-		v.Set(FieldTransaction, data.NewStruct(TransactionBlockSchema).
-			Set("id", tx.ID).Set("total_order", tx.TotalOrder).Set("data_collection_order", tx.DataCollectionOrder))
+		v.Set(FieldTransaction, txBlock(tx))
 	}
 	v.Set(FieldOp, string(op))
 	v.Set(FieldTsMs, now.UnixMilli())
 	v.Set(FieldTsUs, now.UnixMicro())
 	v.Set(FieldTsNs, now.UnixNano())
 	return v
+}
+
+func txBlock(tx *Tx) *data.Struct {
+	return data.NewStruct(TransactionBlockSchema).
+		Set("id", tx.ID).Set("total_order", tx.TotalOrder).Set("data_collection_order", tx.DataCollectionOrder)
+}
+
+// putStruct sets field i of v to st. A struct of the field's very schema
+// is not validated again: its values were validated as they were put (a
+// change event's source block has 15 fields and its row a table's
+// columns, each checked when set; a required field left unset fails in
+// the converter, as a null for a required field). One of another schema
+// is validated as a whole, as Put does.
+func putStruct(v *data.Struct, i int, st *data.Struct) {
+	if st != nil && st.Schema() == v.Schema().Fields[i].Schema {
+		v.SetAtUnchecked(i, st)
+		return
+	}
+	mustPut(v, i, st)
+}
+
+// mustPut is PutAt that panics on error, as Set does.
+func mustPut(s *data.Struct, i int, v any) {
+	if err := s.PutAt(i, v); err != nil {
+		panic(err)
+	}
+}
+
+// opValue is string(op) as a value: the constants' without an allocation.
+func opValue(op Op) any {
+	switch op {
+	case OpRead:
+		return string(OpRead)
+	case OpCreate:
+		return string(OpCreate)
+	case OpUpdate:
+		return string(OpUpdate)
+	case OpDelete:
+		return string(OpDelete)
+	case OpTruncate:
+		return string(OpTruncate)
+	case OpMessage:
+		return string(OpMessage)
+	}
+	return string(op)
 }

@@ -148,16 +148,32 @@ func (p PostgresSource) Template() PostgresSourceTemplate {
 // At returns the source block of the event at lsn: what Struct returns for
 // the template's source with LSN lsn.
 func (t PostgresSourceTemplate) At(lsn int64) *data.Struct {
+	var boxed any
+	if lsn != 0 {
+		boxed = lsn
+	}
+	return t.AtBoxed(lsn, boxed)
+}
+
+// AtBoxed is At for a caller that has lsn as a value already (boxed, nil
+// for 0), which the block then shares.
+func (t PostgresSourceTemplate) AtBoxed(lsn int64, boxed any) *data.Struct {
 	s := t.block.Clone()
 	var b [48]byte
 	seq := append(appendLSNJSON(append(b[:0], '['), t.lastCommit), ',')
 	seq = append(appendLSNJSON(seq, lsn), ']')
-	s.Set("sequence", string(seq))
+	mustPut(s, pgSequence, string(seq))
 	if lsn != 0 {
-		s.Set("lsn", lsn)
+		mustPut(s, pgLSN, boxed)
 	}
 	return s
 }
+
+// The indexes of the fields of PostgresSourceSchema At sets.
+var (
+	pgSequence = PostgresSourceSchema.Field("sequence").Index
+	pgLSN      = PostgresSourceSchema.Field("lsn").Index
+)
 
 // appendLSNJSON appends an LSN as the sequence field writes it: a quoted
 // decimal, or null for none.

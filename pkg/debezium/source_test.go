@@ -39,6 +39,13 @@ func TestPostgresSourceTemplate(t *testing.T) {
 			if !data.ValuesEqual(got, want) {
 				t.Errorf("got  %v\nwant %v", got, want)
 			}
+			var boxed any
+			if tc.lsn != 0 {
+				boxed = tc.lsn
+			}
+			if got := tmpl.AtBoxed(tc.lsn, boxed); !data.ValuesEqual(got, want) {
+				t.Errorf("AtBoxed: got  %v\nwant %v", got, want)
+			}
 			src.LSN = tc.lsn
 			if s := src.Struct(); !data.ValuesEqual(s, want) {
 				t.Errorf("Struct() = %v\nwant %v", s, want)

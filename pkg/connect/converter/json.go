@@ -59,6 +59,9 @@ type JSONConverter struct {
 	// last is the schema object read last and its text: records of one
 	// topic mostly repeat it.
 	last atomic.Pointer[parsedSchema]
+	// names holds struct schemas' field names as written (see
+	// structNames), in slots chosen by the schema's pointer.
+	names [1 << nameBits]atomic.Pointer[fieldNames]
 }
 
 type parsedSchema struct {

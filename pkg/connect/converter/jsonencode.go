@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
@@ -392,17 +393,27 @@ func (c *JSONConverter) appendAnyMap(b []byte, s *data.Schema, m map[any]any) ([
 }
 
 func (c *JSONConverter) appendStruct(b []byte, s *data.Schema, st *data.Struct) ([]byte, error) {
-	if s == nil || !data.Equal(st.Schema(), s) {
+	if s == nil || st.Schema() != s && !data.Equal(st.Schema(), s) {
 		return b, dataErrorf("Mismatching schema.")
 	}
-	b = append(b, '{')
+	if len(s.Fields) == 0 {
+		return append(b, '{', '}'), nil
+	}
+	names := c.structNames(s)
+	if names == nil {
+		b = append(b, '{')
+	}
 	var err error
 	for i, f := range s.Fields {
-		if i > 0 {
-			b = append(b, ',')
+		if names != nil {
+			b = append(b, names.name(i)...)
+		} else {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f.Name)
+			b = append(b, ':')
 		}
-		b = appendJSONString(b, f.Name)
-		b = append(b, ':')
 		// By index: s and the struct's schema are equal, and looking each
 		// field up by name costs a scan of the fields per field.
 		fv := st.At(f.Index)
@@ -414,6 +425,69 @@ func (c *JSONConverter) appendStruct(b []byte, s *data.Schema, st *data.Struct) 
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// nameBits sets the number of struct schemas whose field names a
+// JSONConverter keeps written: 1<<nameBits.
+const nameBits = 6
+
+// fieldNames is a struct schema's field names as appendStruct writes them
+// before each value: `{"first":`, then `,"second":` and so on, one after
+// the other in text, field i's from end[i-1] (0 for the first) to end[i].
+// Written once per schema instead of for every record, they save escaping
+// each name again (a Debezium change event has some 25 fields, its source
+// block alone 15).
+type fieldNames struct {
+	schema *data.Schema
+	text   []byte
+	end    []int // nil until the schema is met a second time
+}
+
+// name returns field i's name as written.
+func (n *fieldNames) name(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = n.end[i-1]
+	}
+	return n.text[start:n.end[i]]
+}
+
+// structNames returns the field names of s as written, or nil when s is
+// not kept (yet). s may be in either of two slots chosen by its pointer.
+// The first time s is met only its pointer is noted, so that schemas that
+// change with every record cost a small allocation each rather than their
+// names written twice.
+func (c *JSONConverter) structNames(s *data.Schema) *fieldNames {
+	h := uint64(uintptr(unsafe.Pointer(s))) * 0x9E3779B97F4A7C15 >> (64 - nameBits)
+	first, second := &c.names[h], &c.names[h^1]
+	slot := first
+	n := first.Load()
+	if n == nil || n.schema != s {
+		if n2 := second.Load(); n2 != nil && n2.schema == s || n != nil && n2 == nil {
+			slot, n = second, n2
+		}
+	}
+	switch {
+	case n != nil && n.schema == s && n.end != nil:
+		return n
+	case n == nil || n.schema != s:
+		slot.Store(&fieldNames{schema: s})
+		return nil
+	}
+	// Met again: write the names once.
+	names := &fieldNames{schema: s, end: make([]int, len(s.Fields))}
+	for i, f := range s.Fields {
+		if i == 0 {
+			names.text = append(names.text, '{')
+		} else {
+			names.text = append(names.text, ',')
+		}
+		names.text = appendJSONString(names.text, f.Name)
+		names.text = append(names.text, ':')
+		names.end[i] = len(names.text)
+	}
+	slot.Store(names)
+	return names
 }
 
 // minimalTwosComplement writes n into buf (8 bytes) as the shortest

@@ -2,10 +2,13 @@ package converter
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -142,5 +145,76 @@ func BenchmarkJSONFromConnectJDBCRow(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A struct's field names are written from the converter's copy once its
+// schema is met a second time: the JSON is the same every time, for names
+// that need escaping, nested structs, an empty struct, and more schemas
+// than the converter keeps (met in turn, so that they evict each other).
+func TestJSONStructNamesKept(t *testing.T) {
+	inner := data.NewBuilder(data.TypeStruct).Name("inner").
+		Field("a\"b", data.StringSchema).Field("tab\there", data.OptionalInt32Schema).Field("ü/ŝ", data.BooleanSchema).MustBuild()
+	empty := data.NewBuilder(data.TypeStruct).Name("empty").MustBuild()
+	var schemas []*data.Schema
+	var values []*data.Struct
+	var want []string
+	for i := range 3 << nameBits {
+		name := strings.Repeat("n", i%7+1) + "\\" + string(rune('a'+i%26))
+		s := data.NewBuilder(data.TypeStruct).Field(name, data.Int64Schema).Field("in", inner).Field("e", empty).MustBuild()
+		v := data.NewStruct(s).Set(name, int64(i)).
+			Set("in", data.NewStruct(inner).Set("a\"b", "x").Set("ü/ŝ", true)).Set("e", data.NewStruct(empty))
+		schemas, values = append(schemas, s), append(values, v)
+		want = append(want, `{"`+strings.ReplaceAll(name, `\`, `\\`)+`":`+strconv.Itoa(i)+
+			`,"in":{"a\"b":"x","tab\there":null,"ü/ŝ":true},"e":{}}`)
+	}
+	c := newJSON(t, map[string]string{JSONSchemasEnable: "false"})
+	for round := range 3 {
+		for i, s := range schemas {
+			for range 3 { // the first, second and a kept writing of s
+				got, err := c.FromConnectData("t", s, values[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != want[i] {
+					t.Fatalf("round %d, schema %d: %s, want %s", round, i, got, want[i])
+				}
+			}
+		}
+	}
+}
+
+// Goroutines sharing a converter keep and use struct names at once (run
+// with -race): each gets its own schema's JSON.
+func TestJSONStructNamesConcurrent(t *testing.T) {
+	c := newJSON(t, map[string]string{JSONSchemasEnable: "false"})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				name := "f" + strconv.Itoa((g*200+i)%(3<<nameBits))
+				s := data.NewBuilder(data.TypeStruct).Field(name, data.Int32Schema).Field("x", data.StringSchema).MustBuild()
+				v := data.NewStruct(s).Set(name, int32(i)).Set("x", "y")
+				want := `{"` + name + `":` + strconv.Itoa(i) + `,"x":"y"}`
+				for range 3 {
+					got, err := c.FromConnectData("t", s, v)
+					if err == nil && string(got) != want {
+						err = fmt.Errorf("%s, want %s", got, want)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

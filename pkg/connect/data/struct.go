@@ -70,6 +70,18 @@ func (s *Struct) Put(field string, value any) error {
 	return nil
 }
 
+// PutAt is Put for the field with index i (Schema().Fields[i]): it
+// validates the value as Put does without looking the field up by name,
+// for callers that set the same fields of many structs of one schema.
+func (s *Struct) PutAt(i int, value any) error {
+	f := &s.schema.Fields[i]
+	if err := validate(f.Schema, value); err != nil {
+		return err.at(pathStep{kind: stepField, name: f.Name}).dataError()
+	}
+	s.values[i] = value
+	return nil
+}
+
 // Set is Put that panics on error, for building structs whose values are
 // known to fit (tests, generators).
 func (s *Struct) Set(field string, value any) *Struct {

@@ -133,6 +133,10 @@ func TestStructPutErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := NewStruct(tt.schema)
 			wantDataError(t, st.Put(tt.field, tt.value), tt.wantField, tt.wantErr)
+			// PutAt, the same by the field's index, fails the same way.
+			if f := tt.schema.Field(tt.field); f != nil {
+				wantDataError(t, st.PutAt(f.Index, tt.value), tt.wantField, tt.wantErr)
+			}
 			for _, f := range tt.schema.Fields {
 				if v := st.GetWithoutDefault(f.Name); v != nil {
 					t.Errorf("a failed Put left %s = %v", f.Name, v)
@@ -266,5 +270,8 @@ func TestStructCloneAndAt(t *testing.T) {
 		if got := cp.At(i); got != want {
 			t.Errorf("At(%d) = %v, want %v", i, got, want)
 		}
+	}
+	if err := cp.PutAt(1, "y"); err != nil || cp.Get("b") != "y" || orig.Get("b") != nil {
+		t.Errorf("PutAt(1, y): %v, b = %v, original's b = %v", err, cp.Get("b"), orig.Get("b"))
 	}
 }

@@ -144,7 +144,8 @@ func (s *sourceLease) boundary(ctx context.Context) error {
 
 // commitTxn writes the source offsets of the transaction's records to the
 // offsets topic in the transaction, commits it, and then lets the task
-// commit its records (CommitRecord). Nothing is committed past the lease's
+// commit its records (CommitRecord) and those offsets (CommitOffsets).
+// Nothing is committed past the lease's
 // last commit time.
 func (s *sourceLease) commitTxn(ctx context.Context) error {
 	if !s.txn.open && len(s.entries) == 0 {
@@ -187,9 +188,13 @@ func (s *sourceLease) commitTxn(ctx context.Context) error {
 	for _, e := range s.entries {
 		s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
 	}
+	written := s.entries
 	s.entries, s.pending = nil, map[string]int{}
 	s.uncommitted = counts{}
-	return s.commitRecords(ctx)
+	if err := s.commitRecords(ctx); err != nil {
+		return err
+	}
+	return s.commitOffsets(ctx, written)
 }
 
 // mirrorOffsets writes the committed transaction's source offsets to the

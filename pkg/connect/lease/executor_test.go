@@ -307,6 +307,108 @@ var recordCommitPlugin = connect.Plugin{
 	NewSourceTask: func() connect.SourceTask { return &recordCommitSource{} },
 }
 
+// A task implementing CommitOffsets hears, after the offsets are written
+// and before Commit, the offset written for its source partition: the last
+// of each lease, or of each transaction of an exactly-once lease (a
+// transaction per poll of 10 records here). When it hears an offset, the
+// offsets store already has it; when the write fails, it hears nothing and
+// is not committed (a task confirming its position to a database there,
+// as the PostgreSQL CDC source its slot, would release what Kafka's
+// offsets do not cover).
+func TestCommitOffsetsGetsWrittenOffsets(t *testing.T) {
+	tests := []struct {
+		name      string
+		eos       bool
+		failWrite bool
+		want      []string
+	}{
+		{name: "at least once", want: []string{"i=25 stored", "commit"}},
+		{name: "exactly once", eos: true, want: []string{"i=10 stored", "i=20 stored", "i=25 stored", "commit"}},
+		{name: "offset write fails", failWrite: true},
+	}
+	e := newEnv(t, nil)
+	reg, err := connect.NewRegistry(append(converter.Plugins(), offsetCommitPlugin)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := lease.Options{SafetyMargin: 500 * time.Millisecond}
+	exec := lease.NewExecutor(reg, e.client, e.store, opts)
+	failing := lease.NewExecutor(reg, e.client, &failingStore{Store: e.store, fail: true}, opts)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := sourceLease(fmt.Sprintf("l%d", i), int64(i+1), fmt.Sprintf("offsets%d", i), 25, nil)
+			if tt.eos {
+				l = eosLease(fmt.Sprintf("l%d", i), int64(i+1), fmt.Sprintf("offsets%d", i), 25, lease.BoundaryPoll, nil)
+			}
+			l.Connector, l.ConnectorConfig["name"] = fmt.Sprintf("src%d", i), fmt.Sprintf("src%d", i)
+			l.ConnectorConfig["connector.class"] = offsetCommitPlugin.Class
+			offsetCommits.Lock()
+			offsetCommits.got, offsetCommits.store, offsetCommits.connector = nil, e.store, l.Connector
+			offsetCommits.Unlock()
+			x := exec
+			if tt.failWrite {
+				x = failing
+			}
+			res := x.Run(context.Background(), l)
+			if tt.failWrite {
+				if res.Status != lease.Failed || !strings.Contains(res.Trace, "simulated crash") {
+					t.Fatalf("lease: %+v", res)
+				}
+			} else if res.Status != lease.Succeeded || res.Records != 25 {
+				t.Fatalf("lease: %+v", res)
+			}
+			offsetCommits.Lock()
+			defer offsetCommits.Unlock()
+			if !slices.Equal(offsetCommits.got, tt.want) {
+				t.Fatalf("commits %q, want %q", offsetCommits.got, tt.want)
+			}
+		})
+	}
+}
+
+var offsetCommits struct {
+	sync.Mutex
+	got       []string
+	store     offsets.Store // read by CommitOffsets
+	connector string
+}
+
+type offsetCommitSource struct{ testSource }
+
+// CommitOffsets notes the offset it hears and whether the offsets store
+// has it already.
+func (s *offsetCommitSource) CommitOffsets(ctx context.Context, written connect.OffsetReader) error {
+	offsetCommits.Lock()
+	defer offsetCommits.Unlock()
+	partition := map[string]any{"p": int64(0)}
+	i := written.Offset(partition)["i"]
+	loaded, err := offsetCommits.store.Load(ctx, offsetCommits.connector)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("i=%v", i)
+	if stored := loaded[offsets.PartitionID(partition)].Offset["i"]; fmt.Sprint(stored) == fmt.Sprint(i) {
+		note += " stored"
+	} else {
+		note += fmt.Sprintf(" (store has i=%v)", stored)
+	}
+	offsetCommits.got = append(offsetCommits.got, note)
+	return nil
+}
+
+func (s *offsetCommitSource) Commit(context.Context) error {
+	offsetCommits.Lock()
+	defer offsetCommits.Unlock()
+	offsetCommits.got = append(offsetCommits.got, "commit")
+	return nil
+}
+
+var offsetCommitPlugin = connect.Plugin{
+	Class: "test.OffsetCommitSourceConnector", Kind: connect.KindSource,
+	NewConnector:  func() connect.Connector { return &testConnector{} },
+	NewSourceTask: func() connect.SourceTask { return &offsetCommitSource{} },
+}
+
 // A Poll that panics (it runs in its own goroutine) fails the lease with
 // the panic and its stack as the trace, and writes no offsets; the process
 // goes on. Before, the panic ended the process.

@@ -436,7 +436,8 @@ func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error
 
 // flushAndCommit makes the produced records durable, then commits: the
 // source offsets of what Kafka acknowledged, each record to the task
-// (CommitRecord), and the task (Commit). Rule 1: offsets only after every
+// (CommitRecord), the offsets written to the task (CommitOffsets), and the
+// task (Commit). Rule 1: offsets only after every
 // record (and dead letter) is acked.
 func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 	if s.txn != nil {
@@ -467,6 +468,9 @@ func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 		}
 	}
 	if err := s.commitRecords(ctx); err != nil {
+		return err
+	}
+	if err := s.commitOffsets(ctx, s.entries); err != nil {
 		return err
 	}
 	return s.commitTask(ctx)
@@ -529,6 +533,23 @@ func (s *sourceLease) commitRecords(ctx context.Context) error {
 		}
 	}
 	s.produced, s.acks = nil, nil
+	return nil
+}
+
+// commitOffsets hands the task the source offsets written, if it is a
+// connect.SourceOffsetCommitter and there are any.
+func (s *sourceLease) commitOffsets(ctx context.Context, written []offsets.Entry) error {
+	c, ok := s.task.(connect.SourceOffsetCommitter)
+	if !ok || len(written) == 0 {
+		return nil
+	}
+	r := make(offsetReader, len(written))
+	for _, e := range written {
+		r[offsets.PartitionID(e.Partition)] = e
+	}
+	if err := c.CommitOffsets(ctx, r); err != nil {
+		return fmt.Errorf("committing offsets: %w", err)
+	}
 	return nil
 }
 

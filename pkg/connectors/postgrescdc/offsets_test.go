@@ -2,7 +2,7 @@ package postgrescdc
 
 import "testing"
 
-// TestStreamStartOf checks CommitRecord's shortcut against parsePosition.
+// TestStreamStartOf checks CommitOffsets' shortcut against parsePosition.
 func TestStreamStartOf(t *testing.T) {
 	tests := []struct {
 		name string

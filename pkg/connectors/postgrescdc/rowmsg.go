@@ -30,7 +30,10 @@ func isRowMessage(b []byte) bool {
 
 // parseRowMessage decodes an Insert ('I' relid 'N' tuple), Update ('U'
 // relid ['K'|'O' tuple] 'N' tuple) or Delete ('D' relid 'K'|'O' tuple).
-func parseRowMessage(b []byte) (rowMessage, error) {
+// The tuples' columns go into buf's two slices when they are large enough
+// (the previous message's, which its caller is done with), so that a
+// stream of changes does not allocate them per message.
+func parseRowMessage(b []byte, buf *[2][]tupleValue) (rowMessage, error) {
 	var m rowMessage
 	if len(b) < 6 {
 		return m, fmt.Errorf("pgoutput %q message of %d bytes is too short", b[:min(len(b), 1)], len(b))
@@ -53,7 +56,7 @@ func parseRowMessage(b []byte) (rowMessage, error) {
 		if m.op == debezium.OpCreate {
 			return m, fmt.Errorf("pgoutput insert message with an old tuple (%q)", kind)
 		}
-		if m.old, p, err = parseTuple(s, p+1); err != nil {
+		if m.old, p, err = parseTuple(s, p+1, &buf[0]); err != nil {
 			return m, err
 		}
 	} else if m.op == debezium.OpDelete {
@@ -65,15 +68,15 @@ func parseRowMessage(b []byte) (rowMessage, error) {
 	if p >= len(s) || s[p] != 'N' {
 		return m, fmt.Errorf("pgoutput %q message without a new tuple", b[0])
 	}
-	m.new, _, err = parseTuple(s, p+1)
+	m.new, _, err = parseTuple(s, p+1, &buf[1])
 	return m, err
 }
 
 // parseTuple decodes a TupleData at s[p:]: the column count (int16), then
 // per column 'n' (null), 'u' (unchanged TOAST value), or 't' or 'b', a
-// length (int32) and that many bytes. It returns the columns and the
-// position after them.
-func parseTuple(s string, p int) ([]tupleValue, int, error) {
+// length (int32) and that many bytes. It returns the columns, in *buf
+// (grown if need be), and the position after them.
+func parseTuple(s string, p int, buf *[]tupleValue) ([]tupleValue, int, error) {
 	short := func() ([]tupleValue, int, error) {
 		return nil, p, fmt.Errorf("pgoutput tuple data ends early at byte %d of %d", p, len(s))
 	}
@@ -82,7 +85,11 @@ func parseTuple(s string, p int) ([]tupleValue, int, error) {
 	}
 	n := int(s[p])<<8 | int(s[p+1])
 	p += 2
-	vals := make([]tupleValue, n)
+	if *buf == nil || cap(*buf) < n {
+		*buf = make([]tupleValue, n, max(n, 8))
+	}
+	vals := (*buf)[:n]
+	clear(vals)
 	for i := range vals {
 		if p >= len(s) {
 			return short()

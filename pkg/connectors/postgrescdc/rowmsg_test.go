@@ -76,9 +76,12 @@ func TestParseRowMessage(t *testing.T) {
 		{name: "delete of key", msg: msg([]byte("D"), rel, []byte("K"), row(str("7"), nil)), op: debezium.OpDelete},
 		{name: "delete of row", msg: msg([]byte("D"), rel, []byte("O"), row(str("7"), str("z"))), op: debezium.OpDelete},
 	}
+	// One buffer for all the messages, as a stream's: each message's
+	// columns overwrite the last one's.
+	buf := new([2][]tupleValue)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseRowMessage(tc.msg)
+			got, err := parseRowMessage(tc.msg, buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,11 +112,11 @@ func TestParseRowMessageTruncated(t *testing.T) {
 	full = append(tupleOf(full, str("1"), str("abc")), 'N')
 	full = tupleOf(full, str("1"), str("abcd"))
 	for n := range len(full) {
-		if _, err := parseRowMessage(full[:n]); err == nil {
+		if _, err := parseRowMessage(full[:n], new([2][]tupleValue)); err == nil {
 			t.Errorf("%d of %d bytes: no error", n, len(full))
 		}
 	}
-	if _, err := parseRowMessage(full); err != nil {
+	if _, err := parseRowMessage(full, new([2][]tupleValue)); err != nil {
 		t.Fatal(err)
 	}
 	bad := []struct {
@@ -125,7 +128,7 @@ func TestParseRowMessageTruncated(t *testing.T) {
 		{name: "unknown column kind", msg: []byte("I\x00\x00\x00\x01N\x00\x01x")},
 	}
 	for _, tc := range bad {
-		if _, err := parseRowMessage(tc.msg); err == nil {
+		if _, err := parseRowMessage(tc.msg, new([2][]tupleValue)); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}

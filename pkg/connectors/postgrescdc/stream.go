@@ -81,23 +81,31 @@ func (t *Task) streamError(err error) error {
 
 // pollStream reads messages until a batch is full or the stream is quiet.
 func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
-	var recs []connect.SourceRecord
-	deadline := time.Now().Add(pollWait)
+	// As many as the last batch had, so that a busy stream's batch does
+	// not grow (and get copied) record by record.
+	recs := make([]connect.SourceRecord, 0, t.lastBatch)
+	now := time.Now()
+	deadline := now.Add(pollWait)
 	if !t.caughtUp {
 		// The server may first decode (and skip) a long stretch of WAL
 		// from the slot's restart LSN: that is not idleness.
-		deadline = time.Now().Add(catchUpWait)
+		deadline = now.Add(catchUpWait)
 	}
+	// readDeadline is the socket's read deadline as last set in this
+	// Poll (zero: not set yet, or something else may have changed it).
+	var readDeadline time.Time
 	for len(recs) < t.s.batch {
-		if time.Since(t.lastReply) >= t.s.statusInterval {
+		now = time.Now()
+		if now.Sub(t.lastReply) >= t.s.statusInterval {
 			if err := t.confirm(ctx, t.durable); err != nil {
 				return recs, err
 			}
+			readDeadline = time.Time{}
 		}
-		if t.caughtUp && len(recs) == 0 && time.Until(deadline) > pollWait {
-			deadline = time.Now().Add(pollWait)
+		if t.caughtUp && len(recs) == 0 && deadline.Sub(now) > pollWait {
+			deadline = now.Add(pollWait)
 		}
-		wait := time.Until(deadline)
+		wait := deadline.Sub(now)
 		if len(recs) > 0 {
 			wait = min(wait, 5*time.Millisecond)
 		}
@@ -109,9 +117,14 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 		// A read deadline on the socket rather than a context per message:
 		// a context costs a timer and a watcher per message, which halves
-		// the rate.
-		if err := t.repl.Conn().SetReadDeadline(time.Now().Add(wait)); err != nil {
-			return recs, t.streamError(err)
+		// the rate. It is moved only when it would move by more than a
+		// millisecond: at most that much earlier than asked, it saves
+		// resetting the socket's timer for each of a busy stream's messages.
+		if want := now.Add(wait); readDeadline.IsZero() || want.Sub(readDeadline).Abs() > time.Millisecond {
+			if err := t.repl.Conn().SetReadDeadline(want); err != nil {
+				return recs, t.streamError(err)
+			}
+			readDeadline = want
 		}
 		msg, err := t.repl.ReceiveMessage(context.Background())
 		if err != nil {
@@ -123,11 +136,9 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			out, err := t.handleCopyData(ctx, m.Data)
-			if err != nil {
+			if recs, err = t.handleCopyData(ctx, recs, m.Data); err != nil {
 				return recs, err
 			}
-			recs = append(recs, out...)
 		case *pgproto3.ErrorResponse:
 			return recs, t.streamError(pgconn.ErrorResponseToPgError(m))
 		}
@@ -135,18 +146,20 @@ func (t *Task) pollStream(ctx context.Context) ([]connect.SourceRecord, error) {
 	if hb, ok := t.heartbeat(); ok {
 		recs = append(recs, hb)
 	}
+	t.lastBatch = len(recs)
 	return recs, nil
 }
 
-func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRecord, error) {
+// handleCopyData appends to dst the records of one message of the stream.
+func (t *Task) handleCopyData(ctx context.Context, dst []connect.SourceRecord, b []byte) ([]connect.SourceRecord, error) {
 	if len(b) == 0 {
-		return nil, nil
+		return dst, nil
 	}
 	switch b[0] {
 	case pglogrepl.PrimaryKeepaliveMessageByteID:
 		ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(b[1:])
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if t.tx == nil && ka.ServerWALEnd > t.lastEnd && ka.ServerWALEnd >= t.start {
 			// Every transaction committed before the server's sent position
@@ -157,31 +170,35 @@ func (t *Task) handleCopyData(ctx context.Context, b []byte) ([]connect.SourceRe
 			t.caughtUp = true
 		}
 		if ka.ReplyRequested {
-			return nil, t.confirm(ctx, t.durable)
+			return dst, t.confirm(ctx, t.durable)
 		}
-		return nil, nil
+		return dst, nil
 	case pglogrepl.XLogDataByteID:
 		x, err := pglogrepl.ParseXLogData(b[1:])
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if x.WALStart >= t.catchUpTo {
 			t.caughtUp = true
 		}
 		if isRowMessage(x.WALData) {
-			m, err := parseRowMessage(x.WALData)
+			m, err := parseRowMessage(x.WALData, &t.tuples)
 			if err != nil {
-				return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+				return dst, fmt.Errorf("decoding pgoutput message: %w", err)
 			}
-			return t.handleRow(x.WALStart, m)
+			return t.handleRow(dst, x.WALStart, m)
 		}
 		msg, err := pglogrepl.Parse(x.WALData)
 		if err != nil {
-			return nil, fmt.Errorf("decoding pgoutput message: %w", err)
+			return dst, fmt.Errorf("decoding pgoutput message: %w", err)
 		}
-		return t.handle(ctx, x.WALStart, msg)
+		recs, err := t.handle(ctx, x.WALStart, msg)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, recs...), nil
 	}
-	return nil, nil
+	return dst, nil
 }
 
 // handle turns one pgoutput message into change events.
@@ -221,28 +238,29 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 	case *pglogrepl.TruncateMessage:
 		var recs []connect.SourceRecord
 		for _, id := range m.RelationIDs {
-			out, err := t.change(lsn, id, func(tb *table) ([]connect.SourceRecord, error) {
+			var err error
+			recs, err = t.change(recs, lsn, id, func(dst []connect.SourceRecord, tb *table) ([]connect.SourceRecord, error) {
 				if t.s.skipped[string(debezium.OpTruncate)] {
-					return nil, nil
+					return dst, nil
 				}
 				now := time.Now()
 				value := debezium.NewEnvelope(tb.envelope, debezium.OpTruncate, nil, nil, t.streamSource(tb, lsn), t.txBlock(tb), now)
-				return []connect.SourceRecord{t.record(tb, nil, value, t.streamOffset(lsn), now)}, nil
+				return append(dst, t.record(tb, nil, value, t.streamOffset(lsn), now)), nil
 			})
 			if err != nil {
 				return nil, err
 			}
-			recs = append(recs, out...)
 		}
 		return recs, nil
 	}
 	return nil, nil
 }
 
-// handleRow turns an Insert, Update or Delete message into change events.
-func (t *Task) handleRow(lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
-	return t.change(lsn, m.relation, func(tb *table) ([]connect.SourceRecord, error) {
-		return t.rowEvent(tb, lsn, m.op, m.old, m.new)
+// handleRow appends to dst the change events of an Insert, Update or
+// Delete message.
+func (t *Task) handleRow(dst []connect.SourceRecord, lsn pglogrepl.LSN, m rowMessage) ([]connect.SourceRecord, error) {
+	return t.change(dst, lsn, m.relation, func(dst []connect.SourceRecord, tb *table) ([]connect.SourceRecord, error) {
+		return t.rowEvent(dst, tb, lsn, m.op, m.old, m.new)
 	})
 }
 
@@ -254,114 +272,135 @@ func (tx *txState) xidOr(def int64) int64 {
 }
 
 // change counts a change message of a captured table and, unless an
-// earlier lease already emitted it, builds its events.
-func (t *Task) change(lsn pglogrepl.LSN, rel uint32, build func(*table) ([]connect.SourceRecord, error)) ([]connect.SourceRecord, error) {
+// earlier lease already emitted it, appends its events to dst (build
+// appends them).
+func (t *Task) change(dst []connect.SourceRecord, lsn pglogrepl.LSN, rel uint32,
+	build func([]connect.SourceRecord, *table) ([]connect.SourceRecord, error)) ([]connect.SourceRecord, error) {
 	tb, known := t.rels[rel]
 	if !known {
-		return nil, fmt.Errorf("change for relation %d before its Relation message", rel)
+		return dst, fmt.Errorf("change for relation %d before its Relation message", rel)
 	}
 	if tb == nil || t.tx == nil {
-		return nil, nil
+		return dst, nil
 	}
 	t.tx.events++
 	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
-		return nil, nil
+		return dst, nil
 	}
 	first := t.tx.emitted == 0 // build counts its events into the transaction
-	recs, err := build(tb)
+	n := len(dst)
+	out, err := build(dst, tb)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	if len(recs) > 0 && t.s.txMetadata && first {
-		recs = append([]connect.SourceRecord{t.txBegin()}, recs...)
+	if len(out) > n && t.s.txMetadata && first {
+		// The transaction's BEGIN record goes before its first events.
+		out = append(out, connect.SourceRecord{})
+		copy(out[n+1:], out[n:])
+		out[n] = t.txBegin()
 	}
-	return recs, nil
+	return out, nil
 }
 
 // rowEvent builds the events of an insert, update or delete. An update
 // that changes the primary key becomes a delete of the old key (and its
 // tombstone) and a create of the new one, as Debezium does.
-func (t *Task) rowEvent(tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
+func (t *Task) rowEvent(dst []connect.SourceRecord, tb *table, lsn pglogrepl.LSN, op debezium.Op, oldVals, newVals []tupleValue) ([]connect.SourceRecord, error) {
 	if op == debezium.OpUpdate && oldVals != nil {
 		oldKey, err := tb.key(oldVals)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		newKey, err := tb.key(newVals)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if oldKey != nil && !data.ValuesEqual(oldKey, newKey) {
-			del, err := t.rowEvent(tb, lsn, debezium.OpDelete, oldVals, nil)
+			n := len(dst)
+			out, err := t.rowEvent(dst, tb, lsn, debezium.OpDelete, oldVals, nil)
 			if err != nil {
-				return nil, err
+				return dst, err
 			}
-			cre, err := t.rowEvent(tb, lsn, debezium.OpCreate, nil, newVals)
-			if err != nil {
-				return nil, err
+			nDel := len(out)
+			if out, err = t.rowEvent(out, tb, lsn, debezium.OpCreate, nil, newVals); err != nil {
+				return dst, err
 			}
-			for i := range del {
-				del[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
+			for i := n; i < nDel; i++ {
+				out[i].Headers.Add(debezium.NewKeyHeader, tb.keySchema, newKey)
 			}
-			if len(cre) > 0 {
-				cre[0].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
+			if len(out) > nDel {
+				out[nDel].Headers.Add(debezium.OldKeyHeader, tb.keySchema, oldKey)
 			}
-			return append(del, cre...), nil
+			return out, nil
 		}
 	}
 	if t.s.skipped[string(op)] {
-		return nil, nil
+		return dst, nil
 	}
 	var before, after *data.Struct
 	var err error
 	if oldVals != nil {
 		if before, err = tb.row(oldVals); err != nil {
-			return nil, err
+			return dst, err
 		}
 	}
 	keyVals, keyRow := oldVals, before
 	if newVals != nil {
 		if after, err = tb.row(newVals); err != nil {
-			return nil, err
+			return dst, err
 		}
 		keyVals, keyRow = newVals, after
 	}
 	key, err := tb.keyOf(keyRow, keyVals)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	now := time.Now()
-	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSource(tb, lsn), t.txBlock(tb), now)
-	offset := t.streamOffset(lsn)
+	l := any(int64(lsn)) // shared by the source block and the offset
+	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSourceBoxed(tb, lsn, l), t.txBlock(tb), now)
+	offset := t.streamOffsetBoxed(lsn, l)
 	t.emittedEnd = t.lastEnd
-	recs := []connect.SourceRecord{t.record(tb, key, value, offset, now)}
+	dst = append(dst, t.record(tb, key, value, offset, now))
 	if op == debezium.OpDelete && t.s.tombstones {
 		tomb := t.record(tb, key, nil, offset, now)
 		tomb.ValueSchema = nil
-		recs = append(recs, tomb)
+		dst = append(dst, tomb)
 	}
-	return recs, nil
+	return dst, nil
 }
 
 // streamSource returns the source block of an event at lsn in the current
 // transaction, completed from the table's template for the transaction.
 func (t *Task) streamSource(tb *table, lsn pglogrepl.LSN) *data.Struct {
+	var l any
+	if lsn != 0 {
+		l = int64(lsn)
+	}
+	return t.streamSourceBoxed(tb, lsn, l)
+}
+
+// streamSourceBoxed is streamSource for lsn already boxed as int64 (l).
+func (t *Task) streamSourceBoxed(tb *table, lsn pglogrepl.LSN, l any) *data.Struct {
 	if c := &tb.streamSrc; c.tx != t.tx || c.lastEnd != t.lastEnd {
 		c.tx, c.lastEnd = t.tx, t.lastEnd
 		c.template = tb.sourceInfo(t.s, debezium.SnapshotFalse, t.tx.commitTime, t.tx.xid, 0, int64(t.lastEnd)).Template()
 	}
-	return tb.streamSrc.template.At(int64(lsn))
+	return tb.streamSrc.template.AtBoxed(int64(lsn), l)
 }
 
 // streamOffset is the offset of an event at lsn in the current transaction.
 // The values shared with the other events of the transaction are boxed
 // once for all of them (offset.txID, offset.tsUsec, t.lastEndValue).
 func (t *Task) streamOffset(lsn pglogrepl.LSN) map[string]any {
+	return t.streamOffsetBoxed(lsn, int64(lsn))
+}
+
+// streamOffsetBoxed is streamOffset for lsn already boxed as int64 (l).
+func (t *Task) streamOffsetBoxed(lsn pglogrepl.LSN, l any) map[string]any {
 	tx := t.tx
 	if tx.offset.txID == nil {
 		tx.offset.txID, tx.offset.tsUsec = tx.xid, tx.commitTime.UnixMicro()
 	}
-	l := any(int64(lsn))
 	off := make(map[string]any, 6)
 	off[lsnKey], off[lsnProcKey], off[txIDKey], off[tsUsecKey], off[eventKey] = l, l, tx.offset.txID, tx.offset.tsUsec, tx.events
 	if t.lastEnd != 0 {

@@ -99,7 +99,7 @@ func BenchmarkStreamInsert(b *testing.B) {
 			const txRows = 10_000
 			lsn := uint64(1 << 24)
 			handle := func(msg []byte) []connect.SourceRecord {
-				recs, err := t.handleCopyData(ctx, xlogData(lsn, msg))
+				recs, err := t.handleCopyData(ctx, nil, xlogData(lsn, msg))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -109,6 +109,9 @@ func BenchmarkStreamInsert(b *testing.B) {
 			for i := range inserts {
 				inserts[i] = xlogData(0, insertMsg(1, strconv.Itoa(i+1), "0", payload))
 			}
+			// The records go into batches of 2,048 (max.batch.size), a
+			// new one when full, as Poll's.
+			var batch []connect.SourceRecord
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := benchkit.CPU()
@@ -121,7 +124,13 @@ func BenchmarkStreamInsert(b *testing.B) {
 				// The message's LSN is in its XLogData header.
 				msg := inserts[n]
 				binary.BigEndian.PutUint64(msg[1:], lsn)
-				recs, err := t.handleCopyData(ctx, msg)
+				if len(batch) == cap(batch) {
+					batch = make([]connect.SourceRecord, 0, 2048)
+				}
+				before := len(batch)
+				var err error
+				batch, err = t.handleCopyData(ctx, batch, msg)
+				recs := batch[before:]
 				if err != nil || len(recs) != 1 {
 					b.Fatalf("%d records, %v", len(recs), err)
 				}

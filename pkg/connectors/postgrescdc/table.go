@@ -20,6 +20,8 @@ type column struct {
 	optional bool
 	included bool // in change events (column.include/exclude.list)
 	key      int  // position in the primary key, -1 when not part of it
+	field    int  // index in the Value schema's fields, -1 when not included
+	keyField int  // index in the Key schema's fields, -1 when not part of it
 	schema   *data.Schema
 	decode   decoder
 }
@@ -97,12 +99,15 @@ func (s *settings) newTable(schema, name string, cat []catalogColumn) *table {
 	t := &table{schema: schema, name: name, topic: debezium.Topic(s.prefix, schema, name)}
 	rb := data.StructBuilder().Optional().Name(t.topic + debezium.ValueSuffix)
 	keyPos := map[int]int{}
+	fields := 0
 	for _, c := range cat {
 		col := column{name: c.name, oid: c.oid, typmod: c.typmod, optional: c.optional, key: c.key,
-			included: c.key >= 0 || s.filter.column(schema, name, c.name)}
+			included: c.key >= 0 || s.filter.column(schema, name, c.name), field: -1, keyField: -1}
 		col.schema, col.decode = s.columnType(c.oid, c.typmod, c.optional && c.key < 0)
 		if col.included {
 			rb.Field(c.name, col.schema)
+			col.field = fields
+			fields++
 		}
 		if c.key >= 0 {
 			keyPos[c.key] = len(t.cols)
@@ -117,8 +122,9 @@ func (s *settings) newTable(schema, name string, cat []catalogColumn) *table {
 	t.rowSchema = rb.MustBuild()
 	if len(t.keyCols) > 0 {
 		kb := data.StructBuilder().Name(t.topic + debezium.KeySuffix)
-		for _, j := range t.keyCols {
+		for i, j := range t.keyCols {
 			kb.Field(t.cols[j].name, t.cols[j].schema)
+			t.cols[j].keyField = i
 		}
 		t.keySchema = kb.MustBuild()
 	}
@@ -155,7 +161,7 @@ func (t *table) row(vals []tupleValue) (*data.Struct, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := out.Put(c.name, v); err != nil {
+		if err := out.PutAt(c.field, v); err != nil {
 			return nil, fmt.Errorf("column %s of %s: %w", c.name, t.id(), err)
 		}
 	}
@@ -194,7 +200,7 @@ func (t *table) key(vals []tupleValue) (*data.Struct, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := k.Put(t.cols[j].name, v); err != nil {
+		if err := k.PutAt(t.cols[j].keyField, v); err != nil {
 			return nil, err
 		}
 	}
@@ -212,7 +218,7 @@ func (t *table) keyOf(row *data.Struct, vals []tupleValue) (*data.Struct, error)
 		if j >= len(vals) || vals[j].null {
 			return t.key(vals) // which says what is missing
 		}
-		if err := k.Put(t.cols[j].name, row.Get(t.cols[j].name)); err != nil {
+		if err := k.PutAt(t.cols[j].keyField, row.At(t.cols[j].field)); err != nil {
 			return nil, err
 		}
 	}
