@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -343,12 +344,14 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		})
 		maps.Copy(cfg, extra)
 		benchkit.ResetPeakRSS()
+		stopProfile := profileSection(b)
 		b.ResetTimer()
 		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
 		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
 			Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
 			Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
 		elapsed := time.Since(start)
+		stopProfile()
 		if res.Status != lease.Succeeded || res.Records != int64(b.N) {
 			b.Fatalf("sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
 		}
@@ -357,6 +360,29 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)
 		}
+	}
+}
+
+// profileSection writes a CPU profile of the benchmark process from now
+// until the returned function is called, to
+// $SLUICE_BENCH_CPUPROFILE.<benchmark name> when that is set (the test
+// binary's -cpuprofile would include loading the table and the source
+// lease that fills the topic).
+func profileSection(b *testing.B) func() {
+	prefix := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if prefix == "" || b.N == 1 {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "." + strings.ReplaceAll(b.Name(), "/", "_"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

@@ -78,7 +78,7 @@ func (c *SinkConnector) Config() *config.Def { return SinkConfig() }
 //     partitions' rows of the offsets table and reads how far they were
 //     written (a zombie lease of the same partitions waits here);
 //  2. Put skips records below that, maps the others to rows and writes
-//     them batch.size at a time (PostgreSQL: COPY; MySQL: multi-row
+//     them batch.size at a time (PostgreSQL: binary arrays or COPY; MySQL: multi-row
 //     statements; each batch inside a savepoint); a row the
 //     database rejects for its data goes to the errant record reporter
 //     (DLQ with errors.tolerance=all), the rest of its batch is written;
@@ -596,7 +596,11 @@ func (t *SinkTask) exec(ctx context.Context, ts *tableState, s *shape, del bool,
 			for i := range rows {
 				table[i] = rows[i].args
 			}
-			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), s.keys, upsert, table, quote); done {
+			types := make([]string, len(s.cols))
+			for i, c := range s.cols {
+				types[i] = ts.columns[c.name].Type
+			}
+			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), types, s.keys, upsert, table, quote); done {
 				return err
 			}
 		}
