@@ -245,3 +245,24 @@ func TestAppendPGNumeric(t *testing.T) {
 		})
 	}
 }
+
+// decimalString renders as Decimal.String.
+func TestDecimalString(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		unscaled int64
+		scale    int32
+	}{
+		{"zero", 0, 0}, {"zero with scale", 0, 3}, {"integer", 12345, 0}, {"fraction", 12345, 2},
+		{"negative fraction", -12345, 2}, {"small", 5, 4}, {"negative small", -5, 4},
+		{"all fraction", 123, 3}, {"min int64", math.MinInt64, 5}, {"max int64", math.MaxInt64, 18},
+		{"negative scale", 12, -2}, {"scale beyond int64", 1, 30},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := data.NewDecimal(c.unscaled, c.scale)
+			if got, want := decimalString(d), d.String(); got != want {
+				t.Fatalf("decimalString = %q, want %q", got, want)
+			}
+		})
+	}
+}

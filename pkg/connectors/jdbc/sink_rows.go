@@ -3,6 +3,7 @@ package jdbc
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -196,13 +197,22 @@ func (s *shape) values(r *connect.SinkRecord) ([]any, error) {
 // keyString identifies a row's primary key, to keep the last of several
 // rows with one key in a batch.
 func keyString(s *shape, args []any) string {
-	var b strings.Builder
+	var b []byte
 	for i, c := range s.cols {
-		if c.key {
-			fmt.Fprintf(&b, "%v\x00", args[i])
+		if !c.key {
+			continue
 		}
+		switch x := args[i].(type) {
+		case int64:
+			b = strconv.AppendInt(b, x, 10)
+		case string:
+			b = append(b, x...)
+		default:
+			b = fmt.Append(b, x)
+		}
+		b = append(b, 0)
 	}
-	return b.String()
+	return string(b)
 }
 
 // updateSQL renders UPDATE table SET non-keys WHERE keys.

@@ -411,7 +411,7 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 			}
 			d = r
 		}
-		return d.String(), nil
+		return decimalString(d), nil
 	case data.DateName:
 		t, ok := v.(time.Time)
 		if !ok {
@@ -453,4 +453,40 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 	}
 	return nil, fmt.Errorf("%w: a Connect %s value (%T) has no column type; flatten it first (the Flatten transform)",
 		ErrUnrepresentable, strings.ToUpper(string(s.Type)), v)
+}
+
+// decimalString is d.String(), without big-number arithmetic when the
+// unscaled value fits an int64.
+func decimalString(d data.Decimal) string {
+	if d.Unscaled == nil || !d.Unscaled.IsInt64() || d.Scale < 0 || d.Scale > 18 {
+		return d.String()
+	}
+	u := d.Unscaled.Int64()
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], u, 10)
+	if d.Scale == 0 {
+		return string(b)
+	}
+	neg := u < 0
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	scale := int(d.Scale)
+	var out []byte
+	if neg {
+		out = append(out, '-')
+	}
+	if len(digits) <= scale {
+		out = append(out, '0', '.')
+		for range scale - len(digits) {
+			out = append(out, '0')
+		}
+		out = append(out, digits...)
+	} else {
+		out = append(out, digits[:len(digits)-scale]...)
+		out = append(out, '.')
+		out = append(out, digits[len(digits)-scale:]...)
+	}
+	return string(out)
 }
