@@ -137,3 +137,76 @@ func TestSourceMySQLMixedTimestampColumnsRejected(t *testing.T) {
 		t.Fatalf("error %v, want the mixed columns refused", err)
 	}
 }
+
+// PostgreSQL with db.timezone=America/New_York: a timestamp (without time
+// zone) column holds a wall clock in db.timezone, a timestamptz an
+// instant. The source reads both as the same instant; timestamp mode's
+// upper bound is the database's now as an instant (CURRENT_TIMESTAMP), so
+// a row of a moment ago is read by the next lease and nothing is re-read.
+func TestSourcePostgresTimestampWithDBTimezone(t *testing.T) {
+	db := newPostgres(t)
+	db.exec(t, `CREATE TABLE ev (id int PRIMARY KEY, ts timestamp(3) NOT NULL, tz timestamptz(3) NULL)`)
+	// 2026-01-15 12:00:00 UTC is 07:00 in New York (EST), 2026-07-15
+	// 12:00:00 UTC is 08:00 (EDT).
+	db.exec(t, `INSERT INTO ev (id, ts, tz) VALUES (1, '2026-01-15 07:00:00.000', '2026-01-15 12:00:00.000+00'),
+		(2, '2026-07-15 08:00:00.000', '2026-07-15 12:00:00.000+00')`)
+	props := db.props(map[string]string{
+		ModeConfig: ModeTimestamp, TimestampColumnConfig: "ts", TopicPrefixConfig: "db-", TablesConfig: `["ev"]`,
+		DBTimezoneConfig: nonUTC,
+	})
+	committed := memOffsets{}
+	recs := sourceLease(t, props, committed, 0)
+	if got := ids(recs, false); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("lease 1 ids = %v, want [1 2]", got)
+	}
+	for i, want := range []time.Time{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC)} {
+		ts, tz := field(recs[i], "ts").(time.Time), field(recs[i], "tz").(time.Time)
+		if !ts.Equal(want) || !tz.Equal(want) {
+			t.Errorf("row %d: ts %s, tz %s; want both %s", i+1, ts.UTC(), tz.UTC(), want)
+		}
+	}
+	if got := ids(sourceLease(t, props, committed, 0), false); len(got) != 0 {
+		t.Fatalf("lease 2 re-read ids %v", got)
+	}
+	db.exec(t, `INSERT INTO ev (id, ts) VALUES (3, (now() AT TIME ZONE 'America/New_York') - interval '1 second')`)
+	if got := ids(sourceLease(t, props, committed, 0), false); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("lease 3 ids = %v, want [3]", got)
+	}
+}
+
+// The PostgreSQL sink with db.timezone=America/New_York writes a Connect
+// Timestamp into a timestamp column as the wall clock in db.timezone and
+// into a timestamptz column as the same instant, in upsert mode (binary
+// arrays for the timestamp column) and in insert mode.
+func TestSinkPostgresTimestampWithDBTimezone(t *testing.T) {
+	db := newPostgres(t)
+	schema := data.StructBuilder().Name("ev").Field("id", data.Int64Schema).
+		Field("ts", data.TimestampSchema().MustBuild()).Field("tz", data.TimestampSchema().MustBuild()).MustBuild()
+	instants := []time.Time{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC)}
+	var recs []connect.SinkRecord
+	for i, at := range instants {
+		r := connect.SinkRecord{Offset: int64(i), OriginalTopic: "ev", OriginalOffset: int64(i)}
+		r.Topic, r.Partition = "ev", connect.PartitionOf(0)
+		r.ValueSchema, r.Value = schema, data.NewStruct(schema).Set("id", int64(i+1)).Set("ts", at).Set("tz", at)
+		recs = append(recs, r)
+	}
+	for _, mode := range []string{InsertModeUpsert, InsertModeInsert} {
+		table := "ev_" + mode
+		db.exec(t, `CREATE TABLE `+table+` (id bigint PRIMARY KEY, ts timestamp(3) NULL, tz timestamptz(3) NULL)`)
+		props := db.props(map[string]string{"name": table, "topics": "ev", TableNameFormatConfig: table, DBTimezoneConfig: nonUTC,
+			InsertModeConfig: mode, PKModeConfig: PKModeRecordValue, PKFieldsConfig: "id"})
+		if err := sinkLease(t, props, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{"2026-01-15 07:00:00", "2026-07-15 08:00:00"} {
+			var wall string
+			var epoch int64
+			if err := db.sql.QueryRow("SELECT ts::text, extract(epoch FROM tz)::bigint FROM "+table+" WHERE id = $1", i+1).Scan(&wall, &epoch); err != nil {
+				t.Fatal(err)
+			}
+			if wall != want || epoch != instants[i].Unix() {
+				t.Errorf("%s row %d: ts %q, tz epoch %d; want %q and %d", mode, i+1, wall, epoch, want, instants[i].Unix())
+			}
+		}
+	}
+}
