@@ -373,7 +373,9 @@ var pgArrayTypes = [...]struct {
 func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []string, ok bool) {
 	arrays = make([][]byte, len(types))
 	arrayTypes = make([]string, len(types))
+	// One buffer for every column's array, cut when all are written.
 	var buf bytes.Buffer
+	ends := make([]int, len(types))
 	for c := range types {
 		w := wireNone
 		hasNull := false
@@ -391,7 +393,6 @@ func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []strin
 			return nil, nil, false
 		}
 		at := pgArrayTypes[w]
-		buf.Reset()
 		var b [20]byte
 		flags := uint32(0)
 		if hasNull {
@@ -414,8 +415,15 @@ func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []strin
 				return nil, nil, false
 			}
 		}
-		arrays[c] = bytes.Clone(buf.Bytes())
+		ends[c] = buf.Len()
 		arrayTypes[c] = at.array
+	}
+	all, start := buf.Bytes(), 0
+	for c, end := range ends {
+		if arrayTypes[c] != "" {
+			arrays[c] = all[start:end:end]
+			start = end
+		}
 	}
 	return arrays, arrayTypes, true
 }

@@ -266,3 +266,20 @@ func TestDecimalString(t *testing.T) {
 		})
 	}
 }
+
+// formatTimestamp renders as time.Format's layout.
+func TestFormatTimestamp(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{
+		time.Date(2026, 3, 4, 5, 6, 7, 891_999_999, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 1e6, ny),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, want := formatTimestamp(at), at.Format("2006-01-02 15:04:05.000"); got != want {
+			t.Errorf("formatTimestamp(%v) = %q, want %q", at, got, want)
+		}
+	}
+}

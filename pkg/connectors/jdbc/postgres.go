@@ -276,9 +276,34 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string
 		if !ok {
 			return fmt.Errorf("jdbc: upserting arrays needs a pgx connection, not %T", dc)
 		}
-		_, err := sc.Conn().PgConn().ExecParams(ctx, b.String(), values, nil, formats, nil).Close()
+		pc := sc.Conn().PgConn()
+		name, err := prepared(ctx, pc, b.String())
+		if err != nil {
+			return err
+		}
+		_, err = pc.ExecPrepared(ctx, name, values, formats, nil).Close()
 		return err
 	})
+}
+
+// prepared returns the name of query's prepared statement on the
+// connection, preparing it the first time: the server plans a batch's
+// statement once, not once a batch.
+func prepared(ctx context.Context, pc *pgconn.PgConn, query string) (string, error) {
+	names, _ := pc.CustomData()["sluice.prepared"].(map[string]string)
+	if names == nil {
+		names = map[string]string{}
+		pc.CustomData()["sluice.prepared"] = names
+	}
+	if name, ok := names[query]; ok {
+		return name, nil
+	}
+	name := fmt.Sprintf("sluice_%d", len(names)+1)
+	if _, err := pc.Prepare(ctx, name, query, nil); err != nil {
+		return "", err
+	}
+	names[query] = name
+	return name, nil
 }
 
 // copyBuffers hold the COPY data of a batch between batches.

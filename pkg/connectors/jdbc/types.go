@@ -433,7 +433,7 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 		if c != nil && c.Type == "timestamp" { // MySQL TIMESTAMP, session zone UTC
 			loc = time.UTC
 		}
-		return t.In(loc).Format("2006-01-02 15:04:05.000"), nil
+		return formatTimestamp(t.In(loc)), nil
 	}
 	switch x := v.(type) {
 	case int8:
@@ -489,4 +489,36 @@ func decimalString(d data.Decimal) string {
 		out = append(out, digits[len(digits)-scale:]...)
 	}
 	return string(out)
+}
+
+// formatTimestamp is t.Format("2006-01-02 15:04:05.000") without the
+// layout's interpretation, for years 0 to 9999.
+func formatTimestamp(t time.Time) string {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format("2006-01-02 15:04:05.000")
+	}
+	h, mi, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	var b [23]byte
+	put := func(at, n, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = ' '
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, ms, 3)
+	return string(b[:])
 }
