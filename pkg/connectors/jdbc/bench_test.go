@@ -34,8 +34,11 @@ import (
 // process ("cpu-s", Sluice) and of the database server ("db-cpu-s"), and
 // the benchmark process's peak RSS. Each Sluice figure has its anchor, the
 // physical limit on the machine: a raw driver loop reading the same table,
-// and PostgreSQL's COPY FROM (MariaDB: multi-row INSERTs of batch.size rows
-// in one transaction, its fastest driver path) writing it.
+// and PostgreSQL's binary COPY FROM (MariaDB: multi-row INSERTs of
+// batch.size rows in one transaction) writing the same rows, in ascending
+// key order, into an empty table. The sink has second anchors: PostgreSQL,
+// a raw upsert of those rows (COPY does not check for conflicts); MariaDB,
+// LOAD DATA LOCAL INFILE, its fastest bulk path.
 
 // benchDB is a database of one of the servers, with the server's pid.
 type benchDB struct {
