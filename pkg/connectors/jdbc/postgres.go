@@ -288,7 +288,9 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string
 
 // prepared returns the name of query's prepared statement on the
 // connection, preparing it the first time: the server plans a batch's
-// statement once, not once a batch.
+// statement once, not once a batch. The connection is the task's own
+// (each task opens its pool), so the names live as long as the
+// statements.
 func prepared(ctx context.Context, pc *pgconn.PgConn, query string) (string, error) {
 	names, _ := pc.CustomData()["sluice.prepared"].(map[string]string)
 	if names == nil {
@@ -298,7 +300,7 @@ func prepared(ctx context.Context, pc *pgconn.PgConn, query string) (string, err
 	if name, ok := names[query]; ok {
 		return name, nil
 	}
-	name := fmt.Sprintf("sluice_%d", len(names)+1)
+	name := fmt.Sprintf("sluice_%x", fnv64(query))
 	if _, err := pc.Prepare(ctx, name, query, nil); err != nil {
 		return "", err
 	}
