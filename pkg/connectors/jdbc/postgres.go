@@ -381,10 +381,14 @@ func (postgres) IsUndefinedTable(err error) bool {
 }
 
 // IsDataError: class 22 (data exception) and 23 (integrity constraint
-// violation).
+// violation); and 21000 (cardinality violation), which an upsert's ON
+// CONFLICT raises when two of its rows have keys the column type equates
+// though the sink's deduplication (keyString) told them apart (char's
+// padding, citext): written one row at a time, in order, the last wins as
+// it would have.
 func (postgres) IsDataError(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23") || pe.Code == "21000")
 }
 
 // tableKinds maps table.types (TABLE, VIEW) to information_schema's
