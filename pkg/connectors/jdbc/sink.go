@@ -133,7 +133,9 @@ type reject struct {
 type tableState struct {
 	name    string // quoted, qualified
 	columns map[string]Column
-	checked map[*shape]bool
+	// checked holds, for each shape checked against the table, the
+	// table's columns in the shape's order.
+	checked map[*shape][]Column
 }
 
 // batch is the rows waiting for one statement: one shape, one operation.
@@ -367,18 +369,14 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 	if err != nil {
 		return err
 	}
-	vals, err := s.values(r)
+	args, err := s.values(r)
 	if err != nil {
 		return err
 	}
-	args := make([]any, len(vals))
+	// The Connect values become driver arguments in place.
+	cols := ts.checked[s]
 	for i, c := range s.cols {
-		col, ok := ts.columns[c.name]
-		var cp *Column
-		if ok {
-			cp = &col
-		}
-		if args[i], err = sinkValue(c.schema, vals[i], cp, t.s.conn.settings.TimeZone); err != nil {
+		if args[i], err = sinkValue(c.schema, args[i], &cols[i], t.s.conn.settings.TimeZone); err != nil {
 			return &RecordError{Err: &ValueError{Table: s.table.String(), Column: c.name, Err: err}}
 		}
 	}
