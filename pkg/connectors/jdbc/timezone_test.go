@@ -2,6 +2,7 @@ package jdbc
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -176,13 +177,19 @@ func TestSourcePostgresTimestampWithDBTimezone(t *testing.T) {
 
 // The PostgreSQL sink with db.timezone=America/New_York writes a Connect
 // Timestamp into a timestamp column as the wall clock in db.timezone and
-// into a timestamptz column as the same instant, in upsert mode (binary
-// arrays for the timestamp column) and in insert mode.
+// into a timestamptz column as the same instant, in upsert mode and in
+// insert mode, with both columns (the timestamptz column has no binary
+// form: the batch goes as CSV) and with the timestamp column alone
+// (fields.whitelist: upsert as binary arrays, insert as binary COPY); an
+// instant in the hour the end of daylight saving time repeats lands in
+// timestamptz as itself, not as the standard-time reading of its wall clock.
 func TestSinkPostgresTimestampWithDBTimezone(t *testing.T) {
 	db := newPostgres(t)
 	schema := data.StructBuilder().Name("ev").Field("id", data.Int64Schema).
 		Field("ts", data.TimestampSchema().MustBuild()).Field("tz", data.TimestampSchema().MustBuild()).MustBuild()
-	instants := []time.Time{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC)}
+	instants := []time.Time{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)} // 01:30 EDT, before the clocks go back to 01:00 EST
+	walls := []string{"2026-01-15 07:00:00", "2026-07-15 08:00:00", "2026-11-01 01:30:00"}
 	var recs []connect.SinkRecord
 	for i, at := range instants {
 		r := connect.SinkRecord{Offset: int64(i), OriginalTopic: "ev", OriginalOffset: int64(i)}
@@ -191,21 +198,30 @@ func TestSinkPostgresTimestampWithDBTimezone(t *testing.T) {
 		recs = append(recs, r)
 	}
 	for _, mode := range []string{InsertModeUpsert, InsertModeInsert} {
-		table := "ev_" + mode
-		db.exec(t, `CREATE TABLE `+table+` (id bigint PRIMARY KEY, ts timestamp(3) NULL, tz timestamptz(3) NULL)`)
-		props := db.props(map[string]string{"name": table, "topics": "ev", TableNameFormatConfig: table, DBTimezoneConfig: nonUTC,
-			InsertModeConfig: mode, PKModeConfig: PKModeRecordValue, PKFieldsConfig: "id"})
-		if err := sinkLease(t, props, recs, nil); err != nil {
-			t.Fatal(err)
-		}
-		for i, want := range []string{"2026-01-15 07:00:00", "2026-07-15 08:00:00"} {
-			var wall string
-			var epoch int64
-			if err := db.sql.QueryRow("SELECT ts::text, extract(epoch FROM tz)::bigint FROM "+table+" WHERE id = $1", i+1).Scan(&wall, &epoch); err != nil {
+		for _, fields := range []string{"", "id,ts"} {
+			table := "ev_" + mode
+			if fields != "" {
+				table += "_ts"
+			}
+			db.exec(t, `CREATE TABLE `+table+` (id bigint PRIMARY KEY, ts timestamp(3) NULL, tz timestamptz(3) NULL)`)
+			props := db.props(map[string]string{"name": table, "topics": "ev", TableNameFormatConfig: table, DBTimezoneConfig: nonUTC,
+				InsertModeConfig: mode, PKModeConfig: PKModeRecordValue, PKFieldsConfig: "id", FieldsWhitelistConfig: fields})
+			if err := sinkLease(t, props, recs, nil); err != nil {
 				t.Fatal(err)
 			}
-			if wall != want || epoch != instants[i].Unix() {
-				t.Errorf("%s row %d: ts %q, tz epoch %d; want %q and %d", mode, i+1, wall, epoch, want, instants[i].Unix())
+			for i, want := range walls {
+				var wall string
+				var epoch sql.NullInt64
+				if err := db.sql.QueryRow("SELECT ts::text, extract(epoch FROM tz)::bigint FROM "+table+" WHERE id = $1", i+1).Scan(&wall, &epoch); err != nil {
+					t.Fatal(err)
+				}
+				if wall != want {
+					t.Errorf("%s row %d: ts %q, want %q", table, i+1, wall, want)
+				}
+				if fields == "" && epoch.Int64 != instants[i].Unix() {
+					t.Errorf("%s row %d: tz epoch %d (%v), want %d (%v)", table, i+1, epoch.Int64,
+						time.Unix(epoch.Int64, 0).UTC(), instants[i].Unix(), instants[i])
+				}
 			}
 		}
 	}

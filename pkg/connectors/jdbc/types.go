@@ -430,8 +430,15 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 			return nil, fmt.Errorf("timestamp value has type %T", v)
 		}
 		loc := tz
-		if c != nil && c.Type == "timestamp" { // MySQL TIMESTAMP, session zone UTC
+		switch {
+		case c != nil && c.Type == "timestamp": // MySQL TIMESTAMP, session zone UTC
 			loc = time.UTC
+		case c != nil && c.Type == "timestamp with time zone":
+			// PostgreSQL's timestamptz: the instant with its offset. A wall
+			// clock in the session's zone (db.timezone) would be read as
+			// standard time in the hour the end of daylight saving time
+			// repeats.
+			return formatTimestamp(t.UTC()) + "+00", nil
 		}
 		return formatTimestamp(t.In(loc)), nil
 	}
