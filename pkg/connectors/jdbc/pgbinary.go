@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,18 +23,19 @@ import (
 type pgWire uint8
 
 const (
-	wireNone      pgWire = iota // no binary form: the batch goes as CSV
-	wireInt8                    // bigint from int64
-	wireInt4                    // integer from int64 in range
-	wireInt2                    // smallint from int64 in range
-	wireFloat8                  // double precision from float64
-	wireBool                    // boolean from bool
-	wireBytea                   // bytea from []byte
-	wireText                    // text, varchar, char from string
-	wireNumeric                 // numeric from a decimal string ("-12.50")
-	wireTimestamp               // timestamp without time zone from "2006-01-02 15:04:05.000"
-	wireDate                    // date from "2006-01-02"
-	wireTime                    // time without time zone from "15:04:05.000"
+	wireNone        pgWire = iota // no binary form: the batch goes as CSV
+	wireInt8                      // bigint from int64
+	wireInt4                      // integer from int64 in range
+	wireInt2                      // smallint from int64 in range
+	wireFloat8                    // double precision from float64
+	wireBool                      // boolean from bool
+	wireBytea                     // bytea from []byte
+	wireText                      // text, varchar, char from string
+	wireNumeric                   // numeric from a decimal string ("-12.50")
+	wireTimestamp                 // timestamp without time zone from "2006-01-02 15:04:05.000"
+	wireTimestamptz               // timestamp with time zone from "2006-01-02 15:04:05.000+00" (UTC)
+	wireDate                      // date from "2006-01-02"
+	wireTime                      // time without time zone from "15:04:05.000"
 )
 
 // pgWireFor is the binary form of a column of type typ (format_type's
@@ -69,6 +71,8 @@ func pgWireFor(typ string, v any) pgWire {
 			return wireNumeric
 		case "timestamp without time zone":
 			return wireTimestamp
+		case "timestamp with time zone":
+			return wireTimestamptz
 		case "date":
 			return wireDate
 		case "time without time zone":
@@ -174,8 +178,12 @@ func appendPGValue(buf *bytes.Buffer, w pgWire, v any) bool {
 	case wireNumeric:
 		x, ok := v.(string)
 		return ok && appendPGNumeric(buf, x)
-	case wireTimestamp:
+	case wireTimestamp, wireTimestamptz:
 		x, ok := v.(string)
+		if ok && w == wireTimestamptz {
+			// Only UTC: the binary form is the instant in UTC.
+			x, ok = strings.CutSuffix(x, "+00")
+		}
 		if !ok || len(x) != len("2006-01-02 15:04:05.000") || x[10] != ' ' {
 			return false
 		}
@@ -353,17 +361,18 @@ var pgArrayTypes = [...]struct {
 	elem  uint32
 	array string
 }{
-	wireInt8:      {20, "int8[]"},
-	wireInt4:      {23, "int4[]"},
-	wireInt2:      {21, "int2[]"},
-	wireFloat8:    {701, "float8[]"},
-	wireBool:      {16, "bool[]"},
-	wireBytea:     {17, "bytea[]"},
-	wireText:      {25, "text[]"},
-	wireNumeric:   {1700, "numeric[]"},
-	wireTimestamp: {1114, "timestamp[]"},
-	wireDate:      {1082, "date[]"},
-	wireTime:      {1083, "time[]"},
+	wireInt8:        {20, "int8[]"},
+	wireInt4:        {23, "int4[]"},
+	wireInt2:        {21, "int2[]"},
+	wireFloat8:      {701, "float8[]"},
+	wireBool:        {16, "bool[]"},
+	wireBytea:       {17, "bytea[]"},
+	wireText:        {25, "text[]"},
+	wireNumeric:     {1700, "numeric[]"},
+	wireTimestamp:   {1114, "timestamp[]"},
+	wireTimestamptz: {1184, "timestamptz[]"},
+	wireDate:        {1082, "date[]"},
+	wireTime:        {1083, "time[]"},
 }
 
 // pgArrays encodes the rows as one binary array per column (the element
