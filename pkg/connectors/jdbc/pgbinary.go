@@ -28,6 +28,7 @@ const (
 	wireInt4                      // integer from int64 in range
 	wireInt2                      // smallint from int64 in range
 	wireFloat8                    // double precision from float64
+	wireFloat4                    // real from a float64 that a float32 holds exactly
 	wireBool                      // boolean from bool
 	wireBytea                     // bytea from []byte
 	wireText                      // text, varchar, char from string
@@ -52,8 +53,11 @@ func pgWireFor(typ string, v any) pgWire {
 			return wireInt2
 		}
 	case float64:
-		if typ == "double precision" {
+		switch typ {
+		case "double precision":
 			return wireFloat8
+		case "real":
+			return wireFloat4
 		}
 	case bool:
 		if typ == "boolean" {
@@ -152,6 +156,13 @@ func appendPGValue(buf *bytes.Buffer, w pgWire, v any) bool {
 			return false
 		}
 		field(binary.BigEndian.AppendUint64(b[4:4], math.Float64bits(x)))
+	case wireFloat4:
+		x, ok := v.(float64)
+		f := float32(x)
+		if !ok || float64(f) != x && !math.IsNaN(x) {
+			return false // rounded or out of range: the server's input function decides, in CSV
+		}
+		field(binary.BigEndian.AppendUint32(b[4:4], math.Float32bits(f)))
 	case wireBool:
 		x, ok := v.(bool)
 		if !ok {
@@ -365,6 +376,7 @@ var pgArrayTypes = [...]struct {
 	wireInt4:        {23, "int4[]"},
 	wireInt2:        {21, "int2[]"},
 	wireFloat8:      {701, "float8[]"},
+	wireFloat4:      {700, "float4[]"},
 	wireBool:        {16, "bool[]"},
 	wireBytea:       {17, "bytea[]"},
 	wireText:        {25, "text[]"},
