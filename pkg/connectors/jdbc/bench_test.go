@@ -1,6 +1,7 @@
 package jdbc
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -8,12 +9,15 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/kafkatest"
@@ -30,8 +34,11 @@ import (
 // process ("cpu-s", Sluice) and of the database server ("db-cpu-s"), and
 // the benchmark process's peak RSS. Each Sluice figure has its anchor, the
 // physical limit on the machine: a raw driver loop reading the same table,
-// and PostgreSQL's COPY FROM (MariaDB: multi-row INSERTs of batch.size rows
-// in one transaction, its fastest driver path) writing it.
+// and PostgreSQL's binary COPY FROM (MariaDB: multi-row INSERTs of
+// batch.size rows in one transaction) writing the same rows, in ascending
+// key order, into an empty table. The sink has second anchors: PostgreSQL,
+// a raw upsert of those rows (COPY does not check for conflicts); MariaDB,
+// LOAD DATA LOCAL INFILE, its fastest bulk path.
 
 // benchDB is a database of one of the servers, with the server's pid.
 type benchDB struct {
@@ -150,6 +157,9 @@ func printRatios(w io.Writer) {
 		{"source", "BenchmarkJDBCSource", "BenchmarkJDBCRawRead", "70%"},
 		{"sink (upsert)", "BenchmarkJDBCSink", "BenchmarkJDBCRawWrite", "50%"},
 		{"sink (upsert, LOAD DATA)", "BenchmarkJDBCSinkLoadData", "BenchmarkJDBCRawWrite", ""},
+		{"sink vs raw upsert", "BenchmarkJDBCSink", "BenchmarkJDBCRawUpsert", ""},
+		{"sink vs raw LOAD DATA", "BenchmarkJDBCSink", "BenchmarkJDBCRawLoadData", ""},
+		{"sink (LOAD DATA) vs raw", "BenchmarkJDBCSinkLoadData", "BenchmarkJDBCRawLoadData", ""},
 	}
 	header := false
 	for _, p := range pairs {
@@ -160,7 +170,7 @@ func printRatios(w io.Writer) {
 				continue
 			}
 			if !header {
-				fmt.Fprintln(w, "JDBC figures against their anchors (raw driver read; COPY FROM, MariaDB: multi-row INSERTs; for the source also raw produce of the records it produced):")
+				fmt.Fprintln(w, "JDBC figures against their anchors (raw driver read; COPY FROM, MariaDB: multi-row INSERTs; for the source also raw produce of the records it produced; for the sink also a raw upsert (PostgreSQL: INSERT .. SELECT FROM unnest(arrays) ON CONFLICT, batches of 3000) and MariaDB's raw LOAD DATA LOCAL INFILE):")
 				header = true
 			}
 			target := ""
@@ -343,12 +353,14 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		})
 		maps.Copy(cfg, extra)
 		benchkit.ResetPeakRSS()
+		stopProfile := profileSection(b)
 		b.ResetTimer()
 		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
 		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
 			Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
 			Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
 		elapsed := time.Since(start)
+		stopProfile()
 		if res.Status != lease.Succeeded || res.Records != int64(b.N) {
 			b.Fatalf("sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
 		}
@@ -360,6 +372,29 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 	}
 }
 
+// profileSection writes a CPU profile of the benchmark process from now
+// until the returned function is called, to
+// $SLUICE_BENCH_CPUPROFILE.<benchmark name> when that is set (the test
+// binary's -cpuprofile would include loading the table and the source
+// lease that fills the topic).
+func profileSection(b *testing.B) func() {
+	prefix := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if prefix == "" || b.N == 1 {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "." + strings.ReplaceAll(b.Name(), "/", "_"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // BenchmarkJDBCRawWrite is the sink's anchor: the same rows (in memory)
 // written with COPY FROM (PostgreSQL) or multi-row INSERTs of 3000 rows in
 // one transaction (MariaDB).
@@ -368,13 +403,7 @@ func BenchmarkJDBCRawWrite(b *testing.B) {
 		db.exec(b, db.pick(
 			"CREATE TABLE raw_rows (id bigint PRIMARY KEY, name text NOT NULL, note text NOT NULL, amount numeric NOT NULL, created_at timestamp(3) NOT NULL)",
 			"CREATE TABLE raw_rows (id bigint PRIMARY KEY, name longtext NOT NULL, note longtext NOT NULL, amount decimal(65,2) NOT NULL, created_at datetime(3) NOT NULL)"))
-		rows := make([][]any, b.N)
-		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		for i := range rows {
-			id := int64(i + 1)
-			rows[i] = []any{id, fmt.Sprint("customer-", id), strings.Repeat("x", 100) + strconv.FormatInt(id, 10),
-				fmt.Sprintf("%d.%02d", id/100, id%100), base.Add(time.Duration(id) * time.Millisecond)}
-		}
+		rows := benchRawRows(b.N)
 		benchkit.ResetPeakRSS()
 		b.ResetTimer()
 		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
@@ -392,6 +421,117 @@ func BenchmarkJDBCRawWrite(b *testing.B) {
 			rawInserts(b, db.sql, rows, 3000)
 		}
 		reportDB(b, int64(b.N), time.Since(start), benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+	})
+}
+
+// benchRawRows are the rows the raw anchors write, in memory.
+func benchRawRows(n int) [][]any {
+	rows := make([][]any, n)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range rows {
+		id := int64(i + 1)
+		rows[i] = []any{id, fmt.Sprint("customer-", id), strings.Repeat("x", 100) + strconv.FormatInt(id, 10),
+			fmt.Sprintf("%d.%02d", id/100, id%100), base.Add(time.Duration(id) * time.Millisecond)}
+	}
+	return rows
+}
+
+// BenchmarkJDBCRawUpsert is the upsert sink's second PostgreSQL anchor:
+// the same rows (in memory) upserted by the driver alone into an empty
+// table in one transaction, 3000 rows (the sink's batch.size) a statement
+// INSERT .. SELECT FROM unnest(typed arrays) ON CONFLICT DO UPDATE, the
+// arrays encoded by pgx. COPY FROM is the physical limit of writing the
+// rows; this is the limit of upserting them: ON CONFLICT probes the key
+// before each insert, and an insert is not batched as COPY's are.
+func BenchmarkJDBCRawUpsert(b *testing.B) {
+	b.Run("postgres", func(b *testing.B) {
+		db := benchDB{newPostgres(b), pgtest.Shared(b).PID()}
+		db.exec(b, "CREATE TABLE raw_rows (id bigint PRIMARY KEY, name text NOT NULL, note text NOT NULL, amount numeric NOT NULL, created_at timestamp(3) NOT NULL)")
+		rows := benchRawRows(b.N)
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, pgtest.Shared(b).URL(strings.TrimPrefix(db.url[strings.LastIndexByte(db.url, '/'):], "/")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		const per = 3000
+		ids, names, notes, amounts, ats := make([]int64, 0, per), make([]string, 0, per), make([]string, 0, per), make([]pgtype.Numeric, 0, per), make([]time.Time, 0, per)
+		for at := 0; at < len(rows); at += per {
+			ids, names, notes, amounts, ats = ids[:0], names[:0], notes[:0], amounts[:0], ats[:0]
+			for _, r := range rows[at:min(at+per, len(rows))] {
+				var n pgtype.Numeric
+				if err := n.Scan(r[3].(string)); err != nil {
+					b.Fatal(err)
+				}
+				ids, names, notes, amounts, ats = append(ids, r[0].(int64)), append(names, r[1].(string)), append(notes, r[2].(string)), append(amounts, n), append(ats, r[4].(time.Time))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO raw_rows SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::numeric[], $5::timestamp[])
+				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, note = EXCLUDED.note, amount = EXCLUDED.amount, created_at = EXCLUDED.created_at`,
+				ids, names, notes, amounts, ats); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+		reportDB(b, int64(b.N), time.Since(start), benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+		b.StopTimer()
+		if got := db.count(b, "SELECT count(*) FROM raw_rows"); got != b.N {
+			b.Fatalf("raw_rows has %d rows, want %d", got, b.N)
+		}
+	})
+}
+
+// BenchmarkJDBCRawLoadData is MariaDB's second write anchor: the same rows
+// (in memory) rendered as tab-separated text and loaded by one LOAD DATA
+// LOCAL INFILE streamed from memory into an empty table, in one
+// transaction: MariaDB's fastest bulk path.
+func BenchmarkJDBCRawLoadData(b *testing.B) {
+	b.Run("mariadb", func(b *testing.B) {
+		db := benchDB{newMariaDB(b), mariadbtest.Shared(b).PID()}
+		db.exec(b, "CREATE TABLE raw_rows (id bigint PRIMARY KEY, name longtext NOT NULL, note longtext NOT NULL, amount decimal(65,2) NOT NULL, created_at datetime(3) NOT NULL)")
+		rows := benchRawRows(b.N)
+		benchkit.ResetPeakRSS()
+		b.ResetTimer()
+		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		var buf bytes.Buffer
+		for _, r := range rows {
+			buf.WriteString(strconv.FormatInt(r[0].(int64), 10))
+			buf.WriteByte('\t')
+			buf.WriteString(r[1].(string))
+			buf.WriteByte('\t')
+			buf.WriteString(r[2].(string))
+			buf.WriteByte('\t')
+			buf.WriteString(r[3].(string))
+			buf.WriteByte('\t')
+			buf.WriteString(r[4].(time.Time).Format("2006-01-02 15:04:05.000"))
+			buf.WriteByte('\n')
+		}
+		mysql.RegisterReaderHandler("bench-raw", func() io.Reader { return bytes.NewReader(buf.Bytes()) })
+		defer mysql.DeregisterReaderHandler("bench-raw")
+		tx, err := db.sql.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := tx.Exec("LOAD DATA LOCAL INFILE 'Reader::bench-raw' INTO TABLE raw_rows CHARACTER SET binary FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (id, name, note, amount, created_at)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		reportDB(b, int64(b.N), time.Since(start), benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+		b.StopTimer()
+		if n, _ := res.RowsAffected(); n != int64(b.N) {
+			b.Fatalf("LOAD DATA loaded %d rows, want %d", n, b.N)
+		}
 	})
 }
 

@@ -79,8 +79,9 @@ type Dialect interface {
 	Upsert(table string, cols, keys []string, rows int, quote bool) string
 	// CopyRows writes rows (driver arguments, in cols order) with the
 	// database's bulk path, updating the non-key columns of existing keys
-	// when upsert is set; done is false when the dialect has none.
-	CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (done bool, err error)
+	// when upsert is set; done is false when the dialect has none. types
+	// are the columns' Column.Type ("" when unknown).
+	CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) (done bool, err error)
 	// ColumnType is the column type auto.create and auto.evolve give a
 	// Connect schema; key is true for primary key columns.
 	ColumnType(s *data.Schema, key bool) (string, error)

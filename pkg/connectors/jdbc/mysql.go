@@ -281,7 +281,7 @@ func (mysqlDialect) IsPermanent(err error) bool {
 // warnings: any warning rolls the batch back (errLoadWarnings is a data
 // error) and the batch is written again with statements, row by row,
 // which report the bad rows.
-func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, _, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
 	if !m.loadData {
 		return false, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -179,17 +180,25 @@ func (p postgres) onConflict(cols, keys []string, quote bool) string {
 	return b.String()
 }
 
-// CopyRows writes with COPY FROM STDIN in CSV format: every value goes
-// through its column type's input function, as a literal would (a value
-// the type cannot hold is an error, not converted). An upsert copies into
-// a temporary staging table of the same column types, then inserts from
-// it with ON CONFLICT.
-func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+// CopyRows writes a batch in binary when every value has an exact binary
+// form for its column's type (pgbinary.go): an upsert as one INSERT ..
+// SELECT FROM unnest(arrays) ON CONFLICT, an insert as a binary COPY FROM
+// STDIN. Otherwise it copies CSV, where every value goes through its
+// column type's input function as a literal would (a value the type
+// cannot hold is an error, not converted); an upsert into a temporary
+// staging table of the same column types, then INSERT .. SELECT .. ON
+// CONFLICT from it.
+func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
 	var list []string
 	for _, c := range cols {
 		list = append(list, p.Quote(c, quote))
 	}
 	colList := strings.Join(list, ", ")
+	if upsert {
+		if arrays, arrayTypes, ok := pgArrays(types, rows); ok {
+			return true, p.upsertArrays(ctx, conn, table, cols, keys, colList, arrays, arrayTypes, quote)
+		}
+	}
 	target := table
 	if upsert {
 		h := fnv.New64a()
@@ -200,22 +209,30 @@ func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, co
 			return true, err
 		}
 	}
-	var buf bytes.Buffer
-	for _, row := range rows {
-		for i, v := range row {
-			if i > 0 {
-				buf.WriteByte(',')
+	buf := copyBuffers.Get().(*bytes.Buffer)
+	defer copyBuffers.Put(buf)
+	buf.Reset()
+	format := "binary"
+	// An upsert's rows without binary arrays have no binary COPY either.
+	if upsert || !appendPGBinary(buf, types, rows) {
+		buf.Reset()
+		format = "csv"
+		for _, row := range rows {
+			for i, v := range row {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				appendCSV(buf, v)
 			}
-			appendCSV(&buf, v)
+			buf.WriteByte('\n')
 		}
-		buf.WriteByte('\n')
 	}
 	err := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("jdbc: COPY needs a pgx connection, not %T", dc)
 		}
-		_, err := sc.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+target+" ("+colList+") FROM STDIN (FORMAT csv)")
+		_, err := sc.Conn().PgConn().CopyFrom(ctx, buf, "COPY "+target+" ("+colList+") FROM STDIN (FORMAT "+format+")")
 		return err
 	})
 	if err != nil || !upsert {
@@ -228,6 +245,71 @@ func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, co
 	_, err = conn.ExecContext(ctx, "TRUNCATE "+target)
 	return true, err
 }
+
+// upsertArrays upserts a batch sent as one binary array parameter per
+// column: INSERT .. SELECT FROM unnest(..) ON CONFLICT, one statement
+// without a staging table. Each array's elements convert to the column's
+// type by assignment, as a literal's value would.
+func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, colList string, arrays [][]byte, arrayTypes []string, quote bool) error {
+	// A column NULL in every row has no array: NULL, of the column's type
+	// by assignment.
+	var sel, params, names []string
+	var values [][]byte
+	var formats []int16
+	for i, t := range arrayTypes {
+		if t == "" {
+			sel = append(sel, "NULL")
+			continue
+		}
+		values = append(values, arrays[i])
+		formats = append(formats, 1) // binary
+		params = append(params, fmt.Sprintf("$%d::%s", len(values), t))
+		names = append(names, fmt.Sprintf("c%d", i))
+		sel = append(sel, "u."+names[len(names)-1])
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + colList + ") SELECT " + strings.Join(sel, ", ") +
+		" FROM unnest(" + strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ")")
+	b.WriteString(p.onConflict(cols, keys, quote))
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("jdbc: upserting arrays needs a pgx connection, not %T", dc)
+		}
+		pc := sc.Conn().PgConn()
+		name, err := prepared(ctx, pc, b.String())
+		if err != nil {
+			return err
+		}
+		_, err = pc.ExecPrepared(ctx, name, values, formats, nil).Close()
+		return err
+	})
+}
+
+// prepared returns the name of query's prepared statement on the
+// connection, preparing it the first time: the server plans a batch's
+// statement once, not once a batch. The connection is the task's own
+// (each task opens its pool), so the names live as long as the
+// statements.
+func prepared(ctx context.Context, pc *pgconn.PgConn, query string) (string, error) {
+	names, _ := pc.CustomData()["sluice.prepared"].(map[string]string)
+	if names == nil {
+		names = map[string]string{}
+		pc.CustomData()["sluice.prepared"] = names
+	}
+	if name, ok := names[query]; ok {
+		return name, nil
+	}
+	name := fmt.Sprintf("sluice_%x", fnv64(query))
+	if _, err := pc.Prepare(ctx, name, query, nil); err != nil {
+		return "", err
+	}
+	names[query] = name
+	return name, nil
+}
+
+// copyBuffers hold the COPY data of a batch between batches.
+var copyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // appendCSV writes a driver argument as a CSV field of COPY's csv format:
 // NULL unquoted and empty, every other value quoted.
@@ -299,10 +381,14 @@ func (postgres) IsUndefinedTable(err error) bool {
 }
 
 // IsDataError: class 22 (data exception) and 23 (integrity constraint
-// violation).
+// violation); and 21000 (cardinality violation), which an upsert's ON
+// CONFLICT raises when two of its rows have keys the column type equates
+// though the sink's deduplication (keyString) told them apart (char's
+// padding, citext): written one row at a time, in order, the last wins as
+// it would have.
 func (postgres) IsDataError(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23") || pe.Code == "21000")
 }
 
 // tableKinds maps table.types (TABLE, VIEW) to information_schema's

@@ -78,7 +78,7 @@ func (c *SinkConnector) Config() *config.Def { return SinkConfig() }
 //     partitions' rows of the offsets table and reads how far they were
 //     written (a zombie lease of the same partitions waits here);
 //  2. Put skips records below that, maps the others to rows and writes
-//     them batch.size at a time (PostgreSQL: COPY; MySQL: multi-row
+//     them batch.size at a time (PostgreSQL: binary arrays or COPY; MySQL: multi-row
 //     statements; each batch inside a savepoint); a row the
 //     database rejects for its data goes to the errant record reporter
 //     (DLQ with errors.tolerance=all), the rest of its batch is written;
@@ -133,7 +133,9 @@ type reject struct {
 type tableState struct {
 	name    string // quoted, qualified
 	columns map[string]Column
-	checked map[*shape]bool
+	// checked holds, for each shape checked against the table, the
+	// table's columns in the shape's order.
+	checked map[*shape][]Column
 }
 
 // batch is the rows waiting for one statement: one shape, one operation.
@@ -367,18 +369,14 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 	if err != nil {
 		return err
 	}
-	vals, err := s.values(r)
+	args, err := s.values(r)
 	if err != nil {
 		return err
 	}
-	args := make([]any, len(vals))
+	// The Connect values become driver arguments in place.
+	cols := ts.checked[s]
 	for i, c := range s.cols {
-		col, ok := ts.columns[c.name]
-		var cp *Column
-		if ok {
-			cp = &col
-		}
-		if args[i], err = sinkValue(c.schema, vals[i], cp, t.s.conn.settings.TimeZone); err != nil {
+		if args[i], err = sinkValue(c.schema, args[i], &cols[i], t.s.conn.settings.TimeZone); err != nil {
 			return &RecordError{Err: &ValueError{Table: s.table.String(), Column: c.name, Err: err}}
 		}
 	}
@@ -596,7 +594,11 @@ func (t *SinkTask) exec(ctx context.Context, ts *tableState, s *shape, del bool,
 			for i := range rows {
 				table[i] = rows[i].args
 			}
-			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), s.keys, upsert, table, quote); done {
+			types := make([]string, len(s.cols))
+			for i, c := range s.cols {
+				types[i] = ts.columns[c.name].Type
+			}
+			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), types, s.keys, upsert, table, quote); done {
 				return err
 			}
 		}

@@ -13,7 +13,7 @@ import (
 // error naming what is missing. Deletes need only the key columns.
 func (t *SinkTask) ensureTable(ctx context.Context, s *shape, del bool) (*tableState, error) {
 	ts := t.tables[s.table]
-	if ts != nil && ts.checked[s] {
+	if ts != nil && ts.checked[s] != nil {
 		return ts, nil
 	}
 	// What follows uses the connection: the batch being written first.
@@ -91,13 +91,17 @@ func (t *SinkTask) ensureTable(ctx context.Context, s *shape, del bool) (*tableS
 			return nil, err
 		}
 		ts.columns = fresh.columns
+		clear(ts.checked) // the other shapes' columns are read again
 	}
-	for _, c := range s.cols {
-		if _, ok := ts.columns[c.name]; !ok {
+	cols := make([]Column, len(s.cols))
+	for i, c := range s.cols {
+		col, ok := ts.columns[c.name]
+		if !ok {
 			return nil, fmt.Errorf("jdbc: table %s has no column %q after its DDL", s.table, c.name)
 		}
+		cols[i] = col
 	}
-	ts.checked[s] = true
+	ts.checked[s] = cols
 	t.tables[s.table] = ts
 	return ts, nil
 }
@@ -108,7 +112,7 @@ func (t *SinkTask) loadTable(ctx context.Context, id TableID) (*tableState, erro
 	if err != nil {
 		return nil, t.fail(fmt.Errorf("jdbc: reading the columns of %s: %w", id, err))
 	}
-	ts := &tableState{name: qualified(t.s.conn.dialect, id, t.s.conn.quote), columns: map[string]Column{}, checked: map[*shape]bool{}}
+	ts := &tableState{name: qualified(t.s.conn.dialect, id, t.s.conn.quote), columns: map[string]Column{}, checked: map[*shape][]Column{}}
 	for _, c := range cols {
 		ts.columns[c.Name] = c
 	}

@@ -3,6 +3,7 @@ package jdbc
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -194,15 +195,39 @@ func (s *shape) values(r *connect.SinkRecord) ([]any, error) {
 }
 
 // keyString identifies a row's primary key, to keep the last of several
-// rows with one key in a batch.
+// rows with one key in a batch. Strings and bytes are length-prefixed, so
+// that composite keys whose parts hold the separator stay apart; -0 is 0,
+// as the database compares it. Keys the database equates in other ways
+// (char padding, case-insensitive types) may stay apart here: the
+// dialect's IsDataError then has the statement retried row by row.
 func keyString(s *shape, args []any) string {
-	var b strings.Builder
+	var b []byte
 	for i, c := range s.cols {
-		if c.key {
-			fmt.Fprintf(&b, "%v\x00", args[i])
+		if !c.key {
+			continue
 		}
+		switch x := args[i].(type) {
+		case int64:
+			b = strconv.AppendInt(b, x, 10)
+		case string:
+			b = strconv.AppendInt(b, int64(len(x)), 10)
+			b = append(b, ':')
+			b = append(b, x...)
+		case []byte:
+			b = strconv.AppendInt(b, int64(len(x)), 10)
+			b = append(b, 'x')
+			b = append(b, x...)
+		case float64:
+			if x == 0 {
+				x = 0 // -0
+			}
+			b = strconv.AppendFloat(b, x, 'g', -1, 64)
+		default:
+			b = fmt.Append(b, x)
+		}
+		b = append(b, 0)
 	}
-	return b.String()
+	return string(b)
 }
 
 // updateSQL renders UPDATE table SET non-keys WHERE keys.

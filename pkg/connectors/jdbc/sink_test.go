@@ -428,3 +428,58 @@ func TestSinkPipelinedBatches(t *testing.T) {
 		}
 	})
 }
+
+// Batches of upserts that name each key several times, between
+// tombstones of some of those keys (twice one key in one run of deletes):
+// the batched paths (PostgreSQL: one INSERT .. SELECT FROM unnest(binary
+// arrays) ON CONFLICT a batch, which cannot affect a row twice; MariaDB:
+// one multi-row statement) leave the table as applying the records one by
+// one does, and as the statement path (batch.size=1) does.
+func TestSinkBatchDuplicateKeysAndDeletes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		var recs []connect.SinkRecord
+		model := map[int64]string{}
+		off := int64(0)
+		for round := range 8 {
+			for i := range 30 { // 13 keys, 30 upserts: each key two or three times
+				id := int64((round*7+i*5)%13 + 1)
+				name, amount := fmt.Sprintf("r%d-%d", round, i), ""
+				if i%4 != 0 {
+					amount = fmt.Sprintf("%d.%02d", i, round)
+				}
+				recs = append(recs, order(off, id, name, amount))
+				model[id] = fmt.Sprintf("%d:%s:%s", id, name, amount)
+				off++
+			}
+			for _, id := range []int64{int64(round%13 + 1), int64(round*3%13 + 1), int64(round%13 + 1)} {
+				recs = append(recs, tombstone(off, id))
+				delete(model, id)
+				off++
+			}
+		}
+		var want []string
+		for id := range int64(14) {
+			if r, ok := model[id]; ok {
+				want = append(want, r)
+			}
+		}
+		for _, c := range []struct{ table, batchSize string }{{"batched", "3000"}, {"statements", "1"}} {
+			db.exec(t, "CREATE TABLE "+c.table+" (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL, amount DECIMAL(10,2) NULL)")
+			props := db.props(map[string]string{
+				InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, DeleteEnabledConfig: "true",
+				TableNameFormatConfig: c.table, BatchSizeConfig: c.batchSize,
+			})
+			// Twice: into the empty table, then over the rows the first
+			// lease left.
+			for lease := range 2 {
+				props["name"] = fmt.Sprintf("%s-%d", c.table, lease)
+				if err := sinkLease(t, props, recs, nil); err != nil {
+					t.Fatalf("%s, lease %d: %v", c.table, lease, err)
+				}
+				if got, w := strings.Join(rows(t, db, c.table), " "), strings.Join(want, " "); got != w {
+					t.Fatalf("%s, lease %d:\n got %s\nwant %s", c.table, lease, got, w)
+				}
+			}
+		}
+	})
+}

@@ -411,7 +411,7 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 			}
 			d = r
 		}
-		return d.String(), nil
+		return decimalString(d), nil
 	case data.DateName:
 		t, ok := v.(time.Time)
 		if !ok {
@@ -430,10 +430,17 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 			return nil, fmt.Errorf("timestamp value has type %T", v)
 		}
 		loc := tz
-		if c != nil && c.Type == "timestamp" { // MySQL TIMESTAMP, session zone UTC
+		switch {
+		case c != nil && c.Type == "timestamp": // MySQL TIMESTAMP, session zone UTC
 			loc = time.UTC
+		case c != nil && c.Type == "timestamp with time zone":
+			// PostgreSQL's timestamptz: the instant with its offset. A wall
+			// clock in the session's zone (db.timezone) would be read as
+			// standard time in the hour the end of daylight saving time
+			// repeats.
+			return formatTimestamp(t.UTC()) + "+00", nil
 		}
-		return t.In(loc).Format("2006-01-02 15:04:05.000"), nil
+		return formatTimestamp(t.In(loc)), nil
 	}
 	switch x := v.(type) {
 	case int8:
@@ -453,4 +460,72 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 	}
 	return nil, fmt.Errorf("%w: a Connect %s value (%T) has no column type; flatten it first (the Flatten transform)",
 		ErrUnrepresentable, strings.ToUpper(string(s.Type)), v)
+}
+
+// decimalString is d.String(), without big-number arithmetic when the
+// unscaled value fits an int64.
+func decimalString(d data.Decimal) string {
+	if d.Unscaled == nil || !d.Unscaled.IsInt64() || d.Scale < 0 || d.Scale > 18 {
+		return d.String()
+	}
+	u := d.Unscaled.Int64()
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], u, 10)
+	if d.Scale == 0 {
+		return string(b)
+	}
+	neg := u < 0
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	scale := int(d.Scale)
+	var out []byte
+	if neg {
+		out = append(out, '-')
+	}
+	if len(digits) <= scale {
+		out = append(out, '0', '.')
+		for range scale - len(digits) {
+			out = append(out, '0')
+		}
+		out = append(out, digits...)
+	} else {
+		out = append(out, digits[:len(digits)-scale]...)
+		out = append(out, '.')
+		out = append(out, digits[len(digits)-scale:]...)
+	}
+	return string(out)
+}
+
+// formatTimestamp is t.Format("2006-01-02 15:04:05.000") without the
+// layout's interpretation, for years 0 to 9999.
+func formatTimestamp(t time.Time) string {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format("2006-01-02 15:04:05.000")
+	}
+	h, mi, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	var b [23]byte
+	put := func(at, n, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = ' '
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, ms, 3)
+	return string(b[:])
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"math"
 	"testing"
 	"time"
 
@@ -249,5 +250,25 @@ func TestSmallDecimal(t *testing.T) {
 				t.Fatalf("smallDecimal(%q, %d) = %s, want %s", tc.text, tc.scale, got, want)
 			}
 		})
+	}
+}
+
+// keyString tells apart the keys a database does and equates -0 with 0.
+func TestKeyString(t *testing.T) {
+	s := &shape{cols: []sinkCol{{name: "a", key: true}, {name: "v"}, {name: "b", key: true}}}
+	distinct := [][]any{
+		{"a\x00", nil, "b"}, {"a", nil, "\x00b"}, {"a", nil, "b"}, {[]byte("1"), nil, "2"}, {[]byte("1\x002"), nil, ""},
+		{int64(1), nil, "2"}, {"1", nil, "2"}, {1.5, nil, "x"},
+	}
+	seen := map[string]int{}
+	for i, args := range distinct {
+		k := keyString(s, args)
+		if j, ok := seen[k]; ok {
+			t.Errorf("keys %q and %q both %q", distinct[j], args, k)
+		}
+		seen[k] = i
+	}
+	if keyString(s, []any{math.Copysign(0, -1), "x", "k"}) != keyString(s, []any{0.0, "y", "k"}) {
+		t.Error("-0 and 0 are different keys")
 	}
 }
