@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
 // Registry is an srfake registry behind a counting server at CountingURL. Both
@@ -57,4 +59,21 @@ func (r *Registry) Requests() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ClientRequests returns the request count of the registry client that a
+// converter configured with props uses (schemaregistry.Shared): the
+// client's side of the count, for registries that do not count (a real
+// one).
+func ClientRequests(t testing.TB, props map[string]string) int64 {
+	t.Helper()
+	s, err := schemaregistry.ParseSettings(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := schemaregistry.Shared(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Requests()
 }

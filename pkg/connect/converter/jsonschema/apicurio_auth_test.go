@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/apicuriotest"
+	"github.com/sluicehq/sluice/internal/srtest"
 	"github.com/sluicehq/sluice/pkg/schemaregistry"
 )
 
@@ -20,20 +21,5 @@ func TestApicurioAuth(t *testing.T) {
 	reg := apicuriotest.SharedAuth(t)
 	vs, golden := setup(t)
 	apicuriotest.AuthRoundTrips(t, reg, New, golden, vs, func(v vector) (string, string) { return v.Name, v.Hex },
-		schemaregistry.ErrUnauthorized, registryRequests)
-}
-
-// registryRequests returns the request count of the registry client that
-// a converter configured with props uses (schemaregistry.Shared).
-func registryRequests(t testing.TB, props map[string]string) int64 {
-	t.Helper()
-	s, err := schemaregistry.ParseSettings(props)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := schemaregistry.Shared(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Requests()
+		schemaregistry.ErrUnauthorized, srtest.ClientRequests)
 }
