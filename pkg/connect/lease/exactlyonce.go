@@ -250,17 +250,37 @@ func (s *sourceLease) startCommit(ctx context.Context) error {
 	return nil
 }
 
-// awaitCommit waits for the commit startCommit started, if any. Once the
-// transaction is committed, it records the source offsets of its records
-// and lets the task commit them (CommitRecord); if the commit failed, the
-// transaction is aborted and the error returned.
+// awaitCommit waits for the commit startCommit started, if any, and
+// takes its outcome (commitEnded).
 func (s *sourceLease) awaitCommit(ctx context.Context) error {
 	done := s.txn.committing
 	if done == nil {
 		return nil
 	}
 	s.txn.committing = nil
-	if err := <-done; err != nil {
+	return s.commitEnded(ctx, <-done)
+}
+
+// committed is the channel that gets the outcome of the commit running
+// (startCommit), nil if none runs: pollLoop takes it as soon as it is
+// known (commitEnded) rather than at the next poll's records, which an
+// idle source may hand over much later.
+func (s *sourceLease) committed() <-chan error {
+	if s.txn == nil {
+		return nil
+	}
+	return s.txn.committing
+}
+
+// commitEnded takes the outcome err of the commit startCommit started,
+// received from committed (which it clears). Once the transaction is
+// committed, it records the source offsets of its records (and mirrors
+// them to the worker's offsets topic) and lets the task commit them
+// (CommitRecord); if the commit failed, the transaction is aborted and the
+// error returned.
+func (s *sourceLease) commitEnded(ctx context.Context, err error) error {
+	s.txn.committing = nil
+	if err != nil {
 		if errors.Is(err, kafka.ErrTxnAbortable) {
 			// A record was refused; a refusal for an old producer epoch
 			// shows as fencing only when the abort is refused too.

@@ -237,6 +237,12 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) (err error) {
 				return err
 			}
 			continue
+		case cerr := <-s.committed(): // nil unless a transaction commits
+			if err := s.commitEnded(ctx, cerr); err != nil {
+				finishPolling()
+				return err
+			}
+			continue
 		}
 		if !ok {
 			break
