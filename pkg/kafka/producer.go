@@ -61,12 +61,6 @@ type ProducerOptions struct {
 	// Linger is how long a batch may wait for more records before it is
 	// sent (Java linger.ms). Default 5ms.
 	Linger time.Duration
-	// NoLinger sends what is buffered for a broker as soon as the
-	// previous request to it is answered, whatever Linger and BatchBytes
-	// say (Java linger.ms=0). For a producer that waits for every record
-	// after a few thousand (a transaction committed per poll): a linger
-	// would only delay each wait.
-	NoLinger bool
 	// BatchBytes sends a batch to a broker as soon as it holds this many
 	// bytes (akin to Java batch.size, but per broker request). Default 1 MiB.
 	BatchBytes int
@@ -173,11 +167,6 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 	conf.Producer.Compression, _ = opts.Compression.codec()
 	conf.Producer.Flush.Frequency = opts.Linger
 	conf.Producer.Flush.Bytes = opts.BatchBytes
-	if opts.NoLinger {
-		// sarama flushes at once only when all three are zero; with a
-		// byte trigger and no timer, a small last batch would never go.
-		conf.Producer.Flush.Frequency, conf.Producer.Flush.Bytes, conf.Producer.Flush.Messages = 0, 0, 0
-	}
 	conf.Producer.MaxMessageBytes = opts.MaxMessageBytes
 	conf.ChannelBufferSize = 4096
 	if opts.TransactionalID != "" {

@@ -121,10 +121,6 @@ func (r *run) startSource(ctx context.Context) (_ *sourceLease, err error) {
 		// invocation at the latest this long after it began: not before
 		// the lease's deadline, by which the lease commits or gives up.
 		popts.TransactionTimeout = min(max(r.hard.Sub(r.e.opts.Now()), time.Second), 15*time.Minute)
-		// A transaction per poll is committed as soon as its records are
-		// sent, and the commit waits for all of them: a linger would only
-		// delay every commit, and with it the next poll's records.
-		popts.NoLinger = x.Boundary == BoundaryPoll || x.Boundary == ""
 	} else if r.lease.OffsetsTopic != "" {
 		// The connector's own topic: read from it, written first.
 		if store, s.closeStore, err = r.offsetStore(ctx, r.lease.OffsetsTopic); err != nil {
