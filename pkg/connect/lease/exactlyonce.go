@@ -80,6 +80,11 @@ type txn struct {
 	// commit and abort are its requests taken with the batch being sent.
 	ctl           *transactionContext
 	commit, abort bool
+	// committing is set while a transaction's CommitTxn runs on its own
+	// goroutine (startCommit); it gets CommitTxn's result. prep holds a
+	// poll's records prepared meanwhile (produceBatch).
+	committing chan error
+	prep       []prepared
 }
 
 // offsetStore returns the store of the offsets topic topic (an
@@ -104,9 +109,16 @@ func (r *run) offsetStore(ctx context.Context, topic string) (offsets.Store, fun
 }
 
 // begin starts a transaction before the first record sent after a
-// boundary.
-func (s *sourceLease) begin() error {
-	if s.txn == nil || s.txn.open {
+// boundary, once the previous transaction's commit has ended: no record is
+// ever sent into a transaction being committed.
+func (s *sourceLease) begin(ctx context.Context) error {
+	if s.txn == nil {
+		return nil
+	}
+	if err := s.awaitCommit(ctx); err != nil {
+		return err
+	}
+	if s.txn.open {
 		return nil
 	}
 	if err := s.producer.BeginTxn(); err != nil {
@@ -116,9 +128,55 @@ func (s *sourceLease) begin() error {
 	return nil
 }
 
+// produceBatch produces the records of one poll in an exactly-once lease.
+// While the previous transaction commits (startCommit), it runs them
+// through the transformations and converters, which is most of a record's
+// cost; it sends them once that commit has ended, in the next transaction.
+// A record that fails in the stages fails the lease (unless tolerated)
+// after that commit's outcome is known, and nothing of the batch is sent.
+//
+// With a dead letter queue, a failing record is written to it while being
+// prepared, so the transaction begins first (after the commit): the dead
+// letter belongs to the transaction of its batch.
+func (s *sourceLease) produceBatch(ctx context.Context, recs []connect.SourceRecord) error {
+	if s.st.h.dlqTopic != "" {
+		if err := s.begin(ctx); err != nil {
+			return err
+		}
+	}
+	prep := s.txn.prep[:0]
+	var perr error
+	for i := range recs {
+		p, err := s.prepare(ctx, &recs[i])
+		if err != nil {
+			perr = err
+			break
+		}
+		prep = append(prep, p)
+	}
+	defer func() {
+		clear(prep) // the messages' bytes and records are the producer's now
+		s.txn.prep = prep[:0]
+	}()
+	if err := s.awaitCommit(ctx); err != nil {
+		return err
+	}
+	if perr != nil {
+		return perr
+	}
+	for i := range prep {
+		if err := s.deliver(ctx, &prep[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // boundary commits or aborts the open transaction if its boundary is
 // reached: after each poll's records (BoundaryPoll), once the interval has
-// passed (BoundaryInterval), or when the task asked (BoundaryConnector).
+// passed (BoundaryInterval), or when the task asked (BoundaryConnector). A
+// commit runs on while the lease prepares the next poll's records
+// (startCommit); an abort is waited for.
 func (s *sourceLease) boundary(ctx context.Context) error {
 	t := s.txn
 	if t == nil {
@@ -139,22 +197,38 @@ func (s *sourceLease) boundary(ctx context.Context) error {
 			return nil
 		}
 	}
-	return s.commitTxn(ctx)
+	return s.startCommit(ctx)
 }
 
-// commitTxn writes the source offsets of the transaction's records to the
-// offsets topic in the transaction, commits it, and then lets the task
-// commit its records (CommitRecord) and those offsets (CommitOffsets).
-// Nothing is committed past the lease's
-// last commit time.
+// commitTxn commits the open transaction and waits for the outcome
+// (startCommit, then awaitCommit): the source offsets of the transaction's
+// records go to the offsets topic in the transaction, and once it is
+// committed the task commits its records (CommitRecord) and those offsets
+// (CommitOffsets).
 func (s *sourceLease) commitTxn(ctx context.Context) error {
+	if err := s.startCommit(ctx); err != nil {
+		return err
+	}
+	return s.awaitCommit(ctx)
+}
+
+// startCommit writes the source offsets of the transaction's records to
+// the offsets topic in the transaction and starts committing it (the
+// producer's CommitTxn: every record acknowledged, then EndTxn) on its own
+// goroutine; awaitCommit takes the outcome. Until then the lease sends
+// nothing (begin waits). Nothing is committed past the lease's last
+// commit time.
+func (s *sourceLease) startCommit(ctx context.Context) error {
+	if err := s.awaitCommit(ctx); err != nil {
+		return err
+	}
 	if !s.txn.open && len(s.entries) == 0 {
 		return nil
 	}
 	if err := s.mayCommit(); err != nil {
 		return err
 	}
-	if err := s.begin(); err != nil { // offsets of records all dropped by transforms
+	if err := s.begin(ctx); err != nil { // offsets of records all dropped by transforms
 		return err
 	}
 	for _, e := range s.entries {
@@ -173,7 +247,43 @@ func (s *sourceLease) commitTxn(ctx context.Context) error {
 	if err := s.mayCommit(); err != nil {
 		return err
 	}
-	if err := s.producer.CommitTxn(ctx); err != nil {
+	done := make(chan error, 1)
+	s.txn.committing = done
+	go func() { done <- s.producer.CommitTxn(ctx) }()
+	return nil
+}
+
+// awaitCommit waits for the commit startCommit started, if any, and
+// takes its outcome (commitEnded).
+func (s *sourceLease) awaitCommit(ctx context.Context) error {
+	done := s.txn.committing
+	if done == nil {
+		return nil
+	}
+	s.txn.committing = nil
+	return s.commitEnded(ctx, <-done)
+}
+
+// committed is the channel that gets the outcome of the commit running
+// (startCommit), nil if none runs: pollLoop takes it as soon as it is
+// known (commitEnded) rather than at the next poll's records, which an
+// idle source may hand over much later.
+func (s *sourceLease) committed() <-chan error {
+	if s.txn == nil {
+		return nil
+	}
+	return s.txn.committing
+}
+
+// commitEnded takes the outcome err of the commit startCommit started,
+// received from committed (which it clears). Once the transaction is
+// committed, it records the source offsets of its records (and mirrors
+// them to the worker's offsets topic) and lets the task commit them
+// (CommitRecord); if the commit failed, the transaction is aborted and the
+// error returned.
+func (s *sourceLease) commitEnded(ctx context.Context, err error) error {
+	s.txn.committing = nil
+	if err != nil {
 		if errors.Is(err, kafka.ErrTxnAbortable) {
 			// A record was refused; a refusal for an old producer epoch
 			// shows as fencing only when the abort is refused too.
@@ -224,6 +334,9 @@ func (s *sourceLease) mirrorOffsets(ctx context.Context) {
 // dropped, and the task's source offsets stay where the last committed
 // transaction left them.
 func (s *sourceLease) abortTxn(ctx context.Context) error {
+	if err := s.awaitCommit(ctx); err != nil { // the previous transaction's
+		return err
+	}
 	s.entries, s.pending = nil, map[string]int{} // also of records transforms dropped
 	if !s.txn.open {
 		return nil
@@ -268,7 +381,16 @@ func txnError(err error) error {
 // gone), the broker aborts it at its timeout or when the task's next lease
 // initialises its producer.
 func (s *sourceLease) abandonTxn() {
-	if s.txn == nil || !s.txn.open {
+	if s.txn == nil {
+		return
+	}
+	if done := s.txn.committing; done != nil { // not after pollLoop, which waits
+		s.txn.committing = nil
+		if <-done == nil {
+			s.txn.open = false
+		}
+	}
+	if !s.txn.open {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -2,14 +2,19 @@ package lease_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/coordinator/devkafka"
 	"github.com/sluicehq/sluice/internal/kafkatest"
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
@@ -326,4 +331,90 @@ func TestExactlyOnceKilledMidTransaction(t *testing.T) {
 	if got := storedOffset(t, e.store); got != int64(40) {
 		t.Fatalf("stored offset = %v, want 40", got)
 	}
+}
+
+// Under transaction.boundary=poll each transaction holds exactly one
+// poll's records, although the lease prepares the next poll's records
+// while a transaction commits: the broker sees every record of poll k
+// after the EndTxn of poll k-1 and before that of poll k. EndTxn is slowed
+// down so that the next polls are always ready while it runs.
+func TestExactlyOncePollTransactionHoldsItsPollOnly(t *testing.T) {
+	k := kafkatest.StartWith(t, devkafka.Options{Partitions: 1})
+	e := envOn(t, k, nil)
+	var mu sync.Mutex
+	var seen []string // the values produced to out, and "END" at each EndTxn
+	c := k.Broker.Cluster()
+	c.ControlKey(int16(kmsg.Produce), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kr.(*kmsg.ProduceRequest)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rt := range req.Topics {
+			for _, rp := range rt.Partitions {
+				if rt.Topic == "out" {
+					seen = append(seen, batchValues(t, rp.Records)...)
+				}
+			}
+		}
+		return nil, nil, false
+	})
+	c.ControlKey(int16(kmsg.EndTxn), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !kr.(*kmsg.EndTxnRequest).Commit {
+			t.Errorf("a transaction was aborted")
+		}
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		seen = append(seen, "END")
+		mu.Unlock()
+		return nil, nil, false
+	})
+	res := e.exec.Run(context.Background(), eosLease("l1", 1, "out", 35, lease.BoundaryPoll, nil))
+	if res.Status != lease.Succeeded || res.Records != 35 {
+		t.Fatalf("lease: %+v", res)
+	}
+	mu.Lock()
+	got := strings.Join(seen, " ")
+	mu.Unlock()
+	var txns []string
+	for i := 0; i < 35; i += 10 { // the test source polls 10 records at a time
+		txns = append(txns, strings.Join(want(min(i+10, 35))[i:], " ")+" END")
+	}
+	if w := strings.Join(txns, " "); got != w {
+		t.Fatalf("the broker saw\n%s\nwant one transaction per poll:\n%s", got, w)
+	}
+	exactlyOnce(t, readCommitted(t, e.client, "out"), 35)
+	if got := storedOffset(t, e.store); got != int64(35) {
+		t.Fatalf("stored offset = %v, want 35", got)
+	}
+}
+
+// batchValues returns the values of the records in b, uncompressed record
+// batches as a producer sends them.
+func batchValues(t *testing.T, b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		var rb kmsg.RecordBatch
+		if err := rb.ReadFrom(b); err != nil {
+			t.Errorf("record batch: %v", err)
+			return out
+		}
+		b = b[12+int(rb.Length):] // the offset and length fields, then Length bytes
+		if rb.Attributes&0x0007 != 0 {
+			t.Errorf("compressed record batch")
+			return out
+		}
+		rs := rb.Records
+		for range rb.NumRecords {
+			n, w := binary.Varint(rs)
+			var r kmsg.Record
+			if w <= 0 || r.ReadFrom(rs[:w+int(n)]) != nil {
+				t.Errorf("record in a batch of %d", rb.NumRecords)
+				return out
+			}
+			out = append(out, string(r.Value))
+			rs = rs[w+int(n):]
+		}
+	}
+	return out
 }

@@ -37,9 +37,11 @@ func (r *run) source(stop, ctx context.Context) (err error) {
 //     the stages, start the task;
 //  2. pollLoop: Poll on a goroutine while this one produces the previous
 //     batch, until the budget, the idle limit, the time limit or a stop;
-//  3. produce, for each polled record: transform, convert, create the
-//     topic if the connector asks for it and it does not exist yet
-//     (ensureTopic), send, and keep its source offset;
+//  3. produce, for each polled record: transform, convert (prepare),
+//     create the topic if the connector asks for it and it does not exist
+//     yet (ensureTopic), send, and keep its source offset (deliver); an
+//     exactly-once lease prepares a whole poll while the previous
+//     transaction commits, then delivers it (produceBatch);
 //  4. flushAndCommit: flush the producer (every record acknowledged), then
 //     write the records' source offsets (rule 1), then let the task commit
 //     (rule 5);
@@ -179,10 +181,21 @@ func (s *sourceLease) close() {
 }
 
 // pollLoop runs the poller (poll) on its own goroutine and produces each
-// batch it hands over, until the poller ends or the budget is spent. The
-// poller stops at the lease's time limit, on stop, when idle for MaxIdle,
-// or when told to.
-func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
+// batch it hands over (an exactly-once lease: produceBatch, then the
+// transaction boundary), until the poller ends or the budget is spent.
+// The poller stops at the lease's time limit, on stop, when idle for
+// MaxIdle, or when told to.
+func (s *sourceLease) pollLoop(stop, ctx context.Context) (err error) {
+	if s.txn != nil {
+		// A transaction's commit may still run (startCommit): the lease
+		// goes on only once it has ended, and its outcome is recorded
+		// even when the lease fails for another reason.
+		defer func() {
+			if cerr := s.awaitCommit(ctx); err == nil {
+				err = cerr
+			}
+		}()
+	}
 	pollStop, stopPolling := context.WithCancel(stop)
 	defer stopPolling()
 	batches := make(chan polledBatch, 2)
@@ -220,6 +233,12 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 				return err
 			}
 			continue
+		case cerr := <-s.committed(): // nil unless a transaction commits
+			if err := s.commitEnded(ctx, cerr); err != nil {
+				finishPolling()
+				return err
+			}
+			continue
 		}
 		if !ok {
 			break
@@ -232,17 +251,22 @@ func (s *sourceLease) pollLoop(stop, ctx context.Context) error {
 			finishPolling()
 			return err
 		}
-		for i := range recs {
-			if err := s.produce(ctx, &recs[i]); err != nil {
+		if s.txn != nil {
+			if err := s.produceBatch(ctx, recs); err != nil {
 				finishPolling()
 				return err
 			}
-		}
-		if s.txn != nil {
 			s.txn.commit, s.txn.abort = b.commit, b.abort
 			if err := s.boundary(ctx); err != nil {
 				finishPolling()
 				return err
+			}
+		} else {
+			for i := range recs {
+				if err := s.produce(ctx, &recs[i]); err != nil {
+					finishPolling()
+					return err
+				}
 			}
 		}
 		if err := s.commitAcked(ctx); err != nil {
@@ -345,9 +369,56 @@ func idleWait(ctx context.Context, until time.Time) {
 // source offset. A record the chain drops or whose failure is tolerated is
 // not sent, but its offset is kept too, as Connect does.
 func (s *sourceLease) produce(ctx context.Context, rec *connect.SourceRecord) error {
-	if err := s.send(ctx, rec); err != nil {
+	p, err := s.prepare(ctx, rec)
+	if err != nil {
 		return err
 	}
+	return s.deliver(ctx, &p)
+}
+
+// prepared is a polled record run through the transformations and the
+// converters (prepare), ready to be sent (deliver).
+type prepared struct {
+	// rec is the polled record, whose source offset deliver keeps; out is
+	// the record sent, rec itself unless a transformation changed it.
+	rec, out *connect.SourceRecord
+	// msg is out serialised; send is false when nothing is sent (the
+	// chain dropped the record or its failure was tolerated).
+	msg  kafka.Message
+	send bool
+}
+
+// prepare runs rec through the stages. It sends nothing, except a record
+// that failed to a dead letter queue.
+func (s *sourceLease) prepare(ctx context.Context, rec *connect.SourceRecord) (prepared, error) {
+	p := prepared{rec: rec, out: rec}
+	// out is rec itself unless a transformation changed it: the record the
+	// error handler may keep (it escapes), so a copy of every record would
+	// be a heap allocation per record.
+	if s.st.chain.Len() > 0 {
+		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
+		keep, err := s.st.transform(ctx, &tr, failure{src: rec})
+		if err != nil || !keep {
+			return p, err
+		}
+		t := *rec
+		t.Record = tr.Record
+		p.out = &t
+	}
+	var err error
+	p.msg, p.send, err = s.st.toMessage(ctx, p.out)
+	return p, err
+}
+
+// deliver sends a prepared record, if it is to be sent, and keeps its
+// source offset.
+func (s *sourceLease) deliver(ctx context.Context, p *prepared) error {
+	if p.send {
+		if err := s.send(ctx, p.out, p.msg); err != nil {
+			return err
+		}
+	}
+	rec := p.rec
 	if rec.SourcePartition == nil {
 		return nil
 	}
@@ -361,30 +432,12 @@ func (s *sourceLease) produce(ctx context.Context, rec *connect.SourceRecord) er
 	return nil
 }
 
-// send runs rec through the stages and hands the message to the producer.
-func (s *sourceLease) send(ctx context.Context, rec *connect.SourceRecord) error {
-	// out is rec itself unless a transformation changed it: the record the
-	// error handler may keep (it escapes), so a copy of every record would
-	// be a heap allocation per record.
-	out := rec
-	if s.st.chain.Len() > 0 {
-		tr := connect.TransformRecord{Record: rec.Record, KafkaOffset: -1}
-		keep, err := s.st.transform(ctx, &tr, failure{src: rec})
-		if err != nil || !keep {
-			return err
-		}
-		t := *rec
-		t.Record = tr.Record
-		out = &t
-	}
-	msg, ok, err := s.st.toMessage(ctx, out)
-	if err != nil || !ok {
-		return err
-	}
+// send hands msg, the serialised out, to the producer.
+func (s *sourceLease) send(ctx context.Context, out *connect.SourceRecord, msg kafka.Message) (err error) {
 	if err := s.ensureTopic(ctx, msg.Topic); err != nil { // topic creation (KIP-158)
 		return err
 	}
-	if err := s.begin(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return err
 	}
 	var w *written
