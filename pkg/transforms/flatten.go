@@ -70,7 +70,7 @@ func (x *Flatten) Apply(r *connect.TransformRecord) (bool, error) {
 	if updatedSchema == nil {
 		b := copySchemaBasics(schema, data.StructBuilder())
 		def, _ := schema.Default.(*data.Struct)
-		if err := x.flattenSchema(schema, "", b, schema.Optional, def); err != nil {
+		if err := x.flattenSchema(schema, "", b, schema.Optional, def, nil); err != nil {
 			return true, err
 		}
 		if updatedSchema, err = b.Build(); err != nil {
@@ -120,7 +120,14 @@ func (x *Flatten) flattenMap(m map[string]any, prefix string, out map[string]any
 	return nil
 }
 
-func (x *Flatten) flattenSchema(s *data.Schema, prefix string, b *data.SchemaBuilder, optional bool, parentDefault *data.Struct) error {
+// flattenSchema adds the flattened fields of s to b. inside are the
+// structs being flattened around s: a struct field that is one of them (a
+// recursive record's, as the AvroConverter reads it) would flatten without
+// end, so it is an error (Connect's Flatten overflows the stack). A
+// recursive struct inside an array is copied with the array, as Connect
+// does.
+func (x *Flatten) flattenSchema(s *data.Schema, prefix string, b *data.SchemaBuilder, optional bool, parentDefault *data.Struct, inside []*data.Schema) error {
+	inside = append(inside, s)
 	for _, f := range s.Fields {
 		name := x.name(prefix, f.Name)
 		fieldOptional := optional || f.Schema.Optional
@@ -130,8 +137,13 @@ func (x *Flatten) flattenSchema(s *data.Schema, prefix string, b *data.SchemaBui
 		}
 		switch f.Schema.Type {
 		case data.TypeStruct:
+			for _, outer := range inside {
+				if data.SameRecord(outer, f.Schema) {
+					return fmt.Errorf("Flatten transformation does not support recursive schemas (for field %s: %s contains itself)", name, f.Schema)
+				}
+			}
 			def, _ := fieldDefault.(*data.Struct)
-			if err := x.flattenSchema(f.Schema, name, b, fieldOptional, def); err != nil {
+			if err := x.flattenSchema(f.Schema, name, b, fieldOptional, def, inside); err != nil {
 				return err
 			}
 		case data.TypeMap:

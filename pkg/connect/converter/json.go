@@ -238,6 +238,12 @@ func (c *JSONConverter) appendCachedSchema(b []byte, s *data.Schema) ([]byte, er
 	if ok {
 		return append(b, cached...), nil
 	}
+	// Connect's schema JSON has no references, so a recursive schema (a
+	// recursive Avro record's) cannot be written; Connect's asJsonSchema
+	// recurses until the JVM's stack overflows.
+	if err := data.RecursiveError(s, "JsonConverter's schema envelope"); err != nil {
+		return b, &data.Error{Msg: err.Error() + "; set schemas.enable=false to write the values without their schema"}
+	}
 	start := len(b)
 	b, err := c.appendSchema(b, s)
 	if err != nil || c.cacheSize == 0 {

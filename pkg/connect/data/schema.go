@@ -111,23 +111,88 @@ func (s *Schema) String() string {
 }
 
 // Equal reports whether two schemas are the same in every property, as
-// Connect's ConnectSchema.equals.
+// Connect's ConnectSchema.equals. Recursive schemas (a STRUCT that refers
+// to itself through a field, as a recursive Avro record maps to) compare
+// structurally: two schemas are equal when no finite walk tells them apart,
+// whether or not they share pointers.
 func Equal(a, b *Schema) bool {
+	if eq, decided := equalShallow(a, b, 0); decided {
+		return eq
+	}
+	pairs := schemaPairs{}
+	return pairs.equal(a, b)
+}
+
+// maxPlainDepth bounds the plain recursive comparison; a deeper (or
+// cyclic) schema is compared again with the set of pairs already assumed
+// equal.
+const maxPlainDepth = 64
+
+// equalShallow compares a and b by plain recursion; decided is false when
+// it went deeper than maxPlainDepth (which a recursive schema always does).
+func equalShallow(a, b *Schema, depth int) (eq, decided bool) {
 	if a == b {
-		return true
+		return true, true
 	}
-	if a == nil || b == nil {
-		return false
+	if a == nil || b == nil || !sameProperties(a, b) {
+		return false, true
 	}
+	if depth >= maxPlainDepth {
+		return false, false
+	}
+	if eq, decided := equalShallow(a.KeySchema, b.KeySchema, depth+1); !eq || !decided {
+		return eq, decided
+	}
+	if eq, decided := equalShallow(a.ValueSchema, b.ValueSchema, depth+1); !eq || !decided {
+		return eq, decided
+	}
+	for i := range a.Fields {
+		if eq, decided := equalShallow(a.Fields[i].Schema, b.Fields[i].Schema, depth+1); !eq || !decided {
+			return eq, decided
+		}
+	}
+	return true, true
+}
+
+// sameProperties compares everything but the nested schemas.
+func sameProperties(a, b *Schema) bool {
 	if a.Type != b.Type || a.Optional != b.Optional || a.Name != b.Name || a.Doc != b.Doc ||
 		!equalVersion(a.Version, b.Version) || !maps.Equal(a.Parameters, b.Parameters) ||
-		!ValuesEqual(a.Default, b.Default) || !Equal(a.KeySchema, b.KeySchema) ||
-		!Equal(a.ValueSchema, b.ValueSchema) || len(a.Fields) != len(b.Fields) {
+		!ValuesEqual(a.Default, b.Default) || len(a.Fields) != len(b.Fields) ||
+		(a.KeySchema == nil) != (b.KeySchema == nil) || (a.ValueSchema == nil) != (b.ValueSchema == nil) {
 		return false
 	}
 	for i := range a.Fields {
 		fa, fb := a.Fields[i], b.Fields[i]
-		if fa.Name != fb.Name || fa.Index != fb.Index || !Equal(fa.Schema, fb.Schema) {
+		if fa.Name != fb.Name || fa.Index != fb.Index {
+			return false
+		}
+	}
+	return true
+}
+
+// schemaPairs compares cyclic schemas: a pair met again while it is being
+// compared is assumed equal (the comparison is a bisimulation), so the
+// walk ends on every cycle.
+type schemaPairs map[[2]*Schema]bool
+
+func (p schemaPairs) equal(a, b *Schema) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil || !sameProperties(a, b) {
+		return false
+	}
+	key := [2]*Schema{a, b}
+	if p[key] {
+		return true
+	}
+	p[key] = true
+	if !p.equal(a.KeySchema, b.KeySchema) || !p.equal(a.ValueSchema, b.ValueSchema) {
+		return false
+	}
+	for i := range a.Fields {
+		if !p.equal(a.Fields[i].Schema, b.Fields[i].Schema) {
 			return false
 		}
 	}

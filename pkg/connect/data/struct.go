@@ -117,6 +117,13 @@ func (s *Struct) Clone() *Struct {
 // instead of looking each one up by name.
 func (s *Struct) At(i int) any { return s.values[i] }
 
+// SetAtUnchecked sets the field with index i to v without validating it,
+// for decoders whose values fit the field's schema by construction (a
+// compiled Avro schema): Put validates a nested struct's whole subtree,
+// which a decoder building a deep (recursive) value bottom up would repeat
+// at every level.
+func (s *Struct) SetAtUnchecked(i int, v any) { s.values[i] = v }
+
 // Validate checks that every required field without a default is set and
 // that nested structs are valid.
 func (s *Struct) Validate() error {

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
 // Class is Confluent's Elasticsearch sink class; SluiceClass is Sluice's
@@ -423,6 +424,11 @@ func (t *Task) action(ctx context.Context, r *connect.SinkRecord) (*action, erro
 			a.id = id
 		}
 		if !t.s.schemaIgnore && !slices.Contains(t.s.topicSchemaIgnore, r.Topic) {
+			// A recursive schema (a recursive Avro record's) has no
+			// finite mapping; Confluent's connector overflows the stack.
+			if err := data.RecursiveError(r.ValueSchema, "an Elasticsearch mapping"); err != nil {
+				return nil, fmt.Errorf("%w: %v; set schema.ignore=true to let Elasticsearch map the documents dynamically", ErrInvalidRecord, err)
+			}
 			if m := mapping(r.ValueSchema); m != nil {
 				if err := t.ensure(ctx, a.index, m, false); err != nil {
 					return nil, err

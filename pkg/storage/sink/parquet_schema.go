@@ -98,6 +98,13 @@ func buildParquetSchema(s *data.Schema) (*layoutSchema, error) {
 	if len(s.Fields) == 0 {
 		return nil, &data.Error{Msg: "parquet: a STRUCT schema without fields cannot be written as Parquet"}
 	}
+	// A Parquet schema is a finite tree of columns, so a recursive schema
+	// (a recursive Avro record's) has none. Confluent's ParquetFormat
+	// fails too: parquet-avro's AvroSchemaConverter recurses into the
+	// record's fields until the JVM's stack overflows.
+	if err := data.RecursiveError(s, "parquet"); err != nil {
+		return nil, &data.Error{Msg: err.Error() + "; write such records with the AvroFormat or the JsonFormat"}
+	}
 	name := s.Name
 	if name == "" {
 		name = DefaultParquetRootName

@@ -17,10 +17,17 @@ import (
 
 var errShort = errors.New("unexpected end of the Avro payload")
 
+// maxNesting bounds how deep records nest in one value (a recursive
+// record's value, a linked list, nests once per element), so that a
+// payload cannot drive the decoder's recursion without bound.
+const maxNesting = 4096
+
 // reader reads Avro binary primitives from b. The first error sticks.
+// depth is how many records the value being read is inside.
 type reader struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	depth int
 }
 
 func (r *reader) fail(err error) {

@@ -77,19 +77,22 @@ func (n *node) read(r *reader) any {
 		})
 		return out
 	case kStruct:
+		// Each value read fits its field by construction (the field's
+		// node made it), so it is set without Put's validation, which
+		// would walk a nested record's subtree again at every level.
+		if r.depth++; r.depth > maxNesting {
+			r.fail(fmt.Errorf("records nested more than %d deep", maxNesting))
+			return nil
+		}
 		st := data.NewStruct(n.connect)
 		for i, f := range n.fields {
 			v := f.read(r)
 			if r.err != nil {
 				return nil
 			}
-			if v != nil {
-				if err := st.Put(n.connect.Fields[i].Name, v); err != nil {
-					r.fail(err)
-					return nil
-				}
-			}
+			st.SetAtUnchecked(n.connect.Fields[i].Index, v)
 		}
+		r.depth--
 		return st
 	case kOptional, kUnion:
 		i := int(r.long())
@@ -106,10 +109,7 @@ func (n *node) read(r *reader) any {
 			return v
 		}
 		st := data.NewStruct(n.connect)
-		if err := st.Put(n.connect.Fields[n.unionField(i)].Name, v); err != nil {
-			r.fail(err)
-			return nil
-		}
+		st.SetAtUnchecked(n.connect.Fields[n.unionField(i)].Index, v)
 		return st
 	}
 	r.fail(errors.New("unsupported schema"))

@@ -56,6 +56,42 @@ func marshal(v any) ([]byte, error) {
 type fromConnectContext struct {
 	defined map[string]bool
 	opts    *options
+	// unnamed are the STRUCTs without a Connect name defined so far, with
+	// the Avro names they got: ConnectDefault, ConnectDefault2, ... in
+	// the order met, as Confluent's AvroData numbers them (its
+	// getNameOrDefault); nameIndex counts them.
+	unnamed   []unnamedRecord
+	nameIndex int
+}
+
+type unnamedRecord struct {
+	s    *data.Schema
+	full string
+}
+
+// nextDefaultName is the Avro name of the next schema without a Connect
+// name: ConnectDefault, then ConnectDefault2, ConnectDefault3, ...
+func (ctx *fromConnectContext) nextDefaultName() string {
+	ctx.nameIndex++
+	if ctx.nameIndex > 1 {
+		return DefaultName + strconv.Itoa(ctx.nameIndex)
+	}
+	return DefaultName
+}
+
+// sameUnnamed returns the Avro name of an unnamed STRUCT already defined
+// that equals s but for optionality (as AvroData reuses a schema it has
+// converted), or "". s is registered before its fields are converted, so
+// that an unnamed recursive struct refers to itself by name.
+func (ctx *fromConnectContext) sameUnnamed(s *data.Schema) string {
+	for _, u := range ctx.unnamed {
+		a, b := *u.s, *s
+		a.Optional, b.Optional = false, false
+		if u.s == s || data.Equal(&a, &b) {
+			return u.full
+		}
+	}
+	return ""
 }
 
 // FromConnectSchema renders the Avro schema (JSON text) of a Connect
@@ -116,6 +152,9 @@ func (ctx *fromConnectContext) schema(s *data.Schema, ignoreOptional bool) (any,
 			full := s.Parameters[EnumParam]
 			if ctx.defined[full] {
 				return full, nil
+			}
+			if s.Name == "" {
+				ctx.nextDefaultName() // AvroData numbers unnamed enums too
 			}
 			ctx.defined[full] = true
 			base = obj{{"type", "enum"}, {"name", enn}}
@@ -200,12 +239,22 @@ func (ctx *fromConnectContext) schema(s *data.Schema, ignoreOptional bool) (any,
 			}
 			return members, nil
 		}
+		if s.Name == "" {
+			if full := ctx.sameUnnamed(s); full != "" {
+				return ctx.optional(s, full, ignoreOptional), nil
+			}
+			name = ctx.nextDefaultName()
+		}
 		full := namespace + "." + name
 		if namespace == "" {
 			full = name
 		}
+		if s.Name == "" {
+			ctx.unnamed = append(ctx.unnamed, unnamedRecord{s: s, full: full})
+		}
 		if ctx.defined[full] {
-			// A second use of the same record: Avro refers to it by name.
+			// A second use of the same record (or a recursive record's
+			// use inside itself): Avro refers to it by name.
 			return ctx.optional(s, full, ignoreOptional), nil
 		}
 		ctx.defined[full] = true

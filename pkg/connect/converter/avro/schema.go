@@ -87,7 +87,7 @@ func (sc *schema) resolve(n *tavro.SchemaNode) *tavro.SchemaNode {
 // version of the top-level schema and becomes its Connect version unless
 // the schema carries connect.version.
 func (c *options) toConnect(sc *schema, version int) (*node, error) {
-	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, map[string]bool{})
+	n, err := c.toConnectNode(sc, sc.root, false, nil, "", version, &compiling{open: map[string][]*openRecord{}})
 	if err != nil {
 		return nil, &data.Error{Msg: "Avro schema not supported: " + err.Error()}
 	}
@@ -114,8 +114,10 @@ func numberProp(s *tavro.SchemaNode, name string) (int64, bool) {
 	return 0, false
 }
 
-func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, seen map[string]bool) (*node, error) {
+func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional bool, fieldDefault any, fieldDoc string, version int, open *compiling) (*node, error) {
 	s = sc.resolve(s)
+	direct := open.direct
+	open.direct = false
 	n := &node{}
 	var b *data.SchemaBuilder
 	lt := s.LogicalType
@@ -169,40 +171,62 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	case "string":
 		n.kind, b = kString, data.NewBuilder(data.TypeString)
 	case "array":
+		open.breaks++
+		defer func() { open.breaks-- }()
 		elem := sc.resolve(s.Items)
 		if (elem.Type == "record" || elem.Type == "error") && isMapEntry(elem) {
 			if len(elem.Fields) != 2 || elem.Fields[0].Name != "key" || elem.Fields[1].Name != "value" {
 				return nil, fmt.Errorf("Found map encoded as array of key-value pairs, but array elements do not match the expected format.")
 			}
-			k, err := c.toConnectNode(sc, &elem.Fields[0].Type, false, nil, "", 0, seen)
+			k, err := c.toConnectNode(sc, &elem.Fields[0].Type, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
-			v, err := c.toConnectNode(sc, &elem.Fields[1].Type, false, nil, "", 0, seen)
+			v, err := c.toConnectNode(sc, &elem.Fields[1].Type, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.kind, n.key, n.elem = kMapArray, k, v
 			b = data.MapBuilder(k.connect, v.connect)
 		} else {
-			e, err := c.toConnectNode(sc, elem, false, nil, "", 0, seen)
+			e, err := c.toConnectNode(sc, elem, false, nil, "", 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.kind, n.elem, b = kArray, e, data.ArrayBuilder(e.connect)
 		}
 	case "map":
-		v, err := c.toConnectNode(sc, s.Values, false, nil, "", 0, seen)
+		open.breaks++
+		defer func() { open.breaks-- }()
+		v, err := c.toConnectNode(sc, s.Values, false, nil, "", 0, open)
 		if err != nil {
 			return nil, err
 		}
 		n.kind, n.elem, b = kMap, v, data.MapBuilder(data.StringSchema, v.connect)
 	case "record", "error":
 		full := fullName(s)
-		if seen[full] {
-			return nil, fmt.Errorf("recursive record %s", full)
+		if recs := open.open[full]; len(recs) > 0 {
+			rec := recs[len(recs)-1]
+			switch {
+			case !direct:
+				// A record met again inside itself through a union, an
+				// array or a map: as Confluent's CyclicSchemaWrapper, a
+				// view of the record's schema with its own optionality,
+				// filled in once the record is built.
+				ref := &node{connect: &data.Schema{}}
+				rec.refs = append(rec.refs, cyclicRef{n: ref, optional: forceOptional})
+				return ref, nil
+			case rec.breaks == open.breaks:
+				return nil, fmt.Errorf("recursive record %s refers to itself through required record fields only (field %s), which no finite value fits (make one a union with null, an array or a map)", full, open.field)
+			}
+			// A record field of a record being compiled, with a union,
+			// an array or a map since the record was opened: Confluent's
+			// AvroData compiles the record again there (a record field
+			// does not close a cycle), and so does this.
 		}
-		seen[full] = true
+		rec := &openRecord{breaks: open.breaks}
+		open.open[full] = append(open.open[full], rec)
+		defer func() { open.open[full] = open.open[full][:len(open.open[full])-1] }()
 		n.kind, b = kStruct, data.StructBuilder()
 		for i := range s.Fields {
 			f := &s.Fields[i]
@@ -210,14 +234,15 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			if f.HasDefault {
 				def = jsonDefault{f.Default}
 			}
-			fn, err := c.toConnectNode(sc, &f.Type, false, def, f.Doc, 0, seen)
+			open.direct, open.field = true, full+"."+f.Name
+			fn, err := c.toConnectNode(sc, &f.Type, false, def, f.Doc, 0, open)
 			if err != nil {
 				return nil, err
 			}
 			n.fields = append(n.fields, fn)
 			b.Field(f.Name, fn.connect)
 		}
-		delete(seen, full)
+		defer rec.resolve(n)
 	case "enum":
 		n.kind, n.symbols = kEnum, s.Symbols
 		b = data.NewBuilder(data.TypeString).Parameter(EnumParam, fullName(s))
@@ -225,7 +250,9 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 			b.Parameter(EnumParam+"."+sym, sym)
 		}
 	case "union":
-		return c.unionNode(sc, s, fieldDoc, seen)
+		open.breaks++
+		defer func() { open.breaks-- }()
+		return c.unionNode(sc, s, fieldDoc, open)
 	case "null":
 		return nil, fmt.Errorf("Standalone null schemas are not supported by this converter")
 	default:
@@ -262,7 +289,9 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	if name == "" && (s.Type == "record" || s.Type == "error" || s.Type == "enum" || s.Type == "fixed") {
 		name = fullName(s)
 	}
-	if name != "" && name != Namespace+"."+DefaultName && !logical {
+	// ConnectDefault, ConnectDefault2, ... name structs that had no
+	// Connect name (AvroData checks the prefix too).
+	if name != "" && !strings.HasPrefix(name, Namespace+"."+DefaultName) && !logical {
 		b.Name(name)
 	}
 	if forceOptional {
@@ -292,6 +321,50 @@ func (c *options) toConnectNode(sc *schema, s *tavro.SchemaNode, forceOptional b
 	return n, nil
 }
 
+// compiling is the state of one schema's compilation.
+type compiling struct {
+	// open are the records being compiled, by full name, innermost last.
+	open map[string][]*openRecord
+	// breaks counts the unions, arrays and maps the node being compiled
+	// is inside: the edges through which a record may refer to itself.
+	breaks int
+	// direct is set for the node of a record field's type, field that
+	// field's name (record.field).
+	direct bool
+	field  string
+}
+
+// openRecord is a record being compiled: breaks is compiling.breaks when
+// it was opened, refs the references to it from inside itself.
+type openRecord struct {
+	breaks int
+	refs   []cyclicRef
+}
+
+// cyclicRef is a reference to a record from inside itself (through a
+// union, an array or a map), compiled before the record is complete.
+type cyclicRef struct {
+	n        *node
+	optional bool
+}
+
+// resolve fills the references to the record once its node n is
+// complete: each is a copy of n whose Connect schema is n's with the
+// reference's optionality, sharing n's fields, so that the schema is a
+// cycle as Confluent's AvroData makes it.
+func (r *openRecord) resolve(n *node) {
+	if n.connect == nil {
+		return // the record failed to compile
+	}
+	for _, ref := range r.refs {
+		cs := ref.n.connect
+		*cs = *n.connect
+		cs.Optional = ref.optional
+		*ref.n = *n
+		ref.n.connect = cs
+	}
+}
+
 // jsonDefault wraps a default as the schema parser gave it.
 type jsonDefault struct{ v any }
 
@@ -303,7 +376,7 @@ func isMapEntry(rec *tavro.SchemaNode) bool {
 // other unions a Connect Union struct with one optional field per
 // non-null member, named after the member (its simple name for named
 // types, its type otherwise), optional when the union has null.
-func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, seen map[string]bool) (*node, error) {
+func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, open *compiling) (*node, error) {
 	types := u.Branches
 	n := &node{nullIdx: -1}
 	if len(types) == 2 && (types[0].Type == "null") != (types[1].Type == "null") {
@@ -314,7 +387,7 @@ func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, se
 				n.branches = append(n.branches, nil)
 				continue
 			}
-			inner, err := c.toConnectNode(sc, &types[i], true, nil, fieldDoc, 0, seen)
+			inner, err := c.toConnectNode(sc, &types[i], true, nil, fieldDoc, 0, open)
 			if err != nil {
 				return nil, err
 			}
@@ -333,7 +406,7 @@ func (c *options) unionNode(sc *schema, u *tavro.SchemaNode, fieldDoc string, se
 			b.Optional()
 			continue
 		}
-		inner, err := c.toConnectNode(sc, &types[i], true, nil, "", 0, seen)
+		inner, err := c.toConnectNode(sc, &types[i], true, nil, "", 0, open)
 		if err != nil {
 			return nil, err
 		}

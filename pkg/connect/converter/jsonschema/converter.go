@@ -303,6 +303,11 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writerEntry, error) {
 	if ok {
 		return w, nil
 	}
+	// A recursive schema (a recursive Avro record's) would send the
+	// schema generator round its cycle.
+	if err := data.RecursiveError(s, "the JsonSchemaConverter"); err != nil {
+		return nil, err
+	}
 	o, err := fromConnect(s, -1)
 	if err != nil {
 		return nil, dataErrorf("%v", err)

@@ -255,6 +255,11 @@ func (c *Converter) writer(topic string, s *data.Schema) (*writer, error) {
 	if ok {
 		return w, nil
 	}
+	// A recursive schema (a recursive Avro record's) would send the
+	// schema generator round its cycle.
+	if err := data.RecursiveError(s, "the ProtobufConverter"); err != nil {
+		return nil, err
+	}
 	text, err := protoText(s, c.gen)
 	if err != nil {
 		return nil, dataErrorf("%v", err)

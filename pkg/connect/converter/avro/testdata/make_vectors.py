@@ -110,6 +110,60 @@ CASES = [
      {"tiny": -8, "small": 300, "byid": [{"key": 1, "value": "one"}, {"key": 2, "value": "two"}],
       "price": decimal.Decimal("12.345"), "day": datetime.date(1970, 1, 11), "label": "L"}),
     ("primitive_value", "string", "just a string"),
+    # Recursive (self-referencing) records, which Confluent's AvroData maps
+    # to a cyclic Connect schema (its CyclicSchemaWrapper): a linked list
+    # through an optional field, a tree through an array and a map, two
+    # records that refer to each other, a record inside a general union, and
+    # a cycle closed through a required record field.
+    ("recursive_list", {
+        "type": "record", "name": "Node", "namespace": "sluice.test",
+        "fields": [
+            {"name": "value", "type": "int"},
+            {"name": "next", "type": ["null", "Node"], "default": None},
+        ]},
+     {"value": 1, "next": {"value": 2, "next": {"value": 3, "next": None}}}),
+    ("recursive_tree", {
+        "type": "record", "name": "Tree", "namespace": "sluice.test",
+        "fields": [
+            {"name": "label", "type": "string"},
+            {"name": "children", "type": {"type": "array", "items": "Tree"}},
+            {"name": "byname", "type": {"type": "map", "values": "Tree"}},
+        ]},
+     {"label": "root",
+      "children": [{"label": "a", "children": [], "byname": {}},
+                   {"label": "b", "children": [{"label": "b1", "children": [], "byname": {}}], "byname": {}}],
+      "byname": {"c": {"label": "c", "children": [], "byname": {}}}}),
+    ("recursive_mutual", {
+        "type": "record", "name": "Person", "namespace": "sluice.test",
+        "fields": [
+            {"name": "name", "type": "string"},
+            {"name": "employer", "type": ["null", {
+                "type": "record", "name": "Company",
+                "fields": [
+                    {"name": "title", "type": "string"},
+                    {"name": "ceo", "type": ["null", "Person"], "default": None},
+                ]}], "default": None},
+        ]},
+     {"name": "ada", "employer": {"title": "acme", "ceo": {"name": "bob", "employer": None}}}),
+    ("recursive_union", {
+        "type": "record", "name": "Expr", "namespace": "sluice.test",
+        "fields": [
+            {"name": "op", "type": "string"},
+            {"name": "args", "type": {"type": "array", "items": ["long", "Expr"]}},
+        ]},
+     {"op": "+", "args": [1, {"op": "*", "args": [2, 3]}]}),
+    # A record field (not a union, array or map) back to the outer record,
+    # with a union on the way: AvroData compiles the record again there and
+    # closes the cycle at the union.
+    ("recursive_unrolled", {
+        "type": "record", "name": "A", "namespace": "sluice.test",
+        "fields": [
+            {"name": "name", "type": "string"},
+            {"name": "b", "type": ["null", {
+                "type": "record", "name": "B",
+                "fields": [{"name": "a", "type": "A"}]}], "default": None},
+        ]},
+     {"name": "x", "b": {"a": {"name": "y", "b": {"a": {"name": "z", "b": None}}}}}),
 ]
 
 
