@@ -140,9 +140,19 @@ bench-mqtt: mosquitto
 
 # The issue's search figure: 1,000,000 records of ~200 bytes from Kafka
 # (out-of-process broker, 4 partitions) into the OpenSearch node by one sink
-# lease, next to a bare bulk client sending the same documents.
+# lease, next to a bare bulk client sending the same documents (the
+# anchor), each after warming the node's JIT up. Prints the load average
+# before and after, both benchmarks' lines, and the ratio of their
+# records/s next to the node's CPU seconds for each.
 bench-search: opensearch
-	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags search -run '^$$' -bench 'BenchmarkSearchSink|BenchmarkSearchBareBulk' -benchtime 1x -timeout 60m ./pkg/connectors/elasticsearch/
+	@out=$$(mktemp); uptime; \
+	{ SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) SLUICE_BENCH_RECORDS=$${SLUICE_BENCH_RECORDS:-1000000} $(GO) test -tags search -run '^$$' -bench 'BenchmarkSearchSink|BenchmarkSearchBareBulk' -benchtime 1x -timeout 60m ./pkg/connectors/elasticsearch/ 2>&1; echo "exit $$?"; } \
+	  | grep -v 'lease finished' | tee $$out; uptime; \
+	awk 'function get(u) {for (i = 2; i <= NF; i++) if ($$i == u) return $$(i-1)} \
+	     /^BenchmarkSearchSink/ {s = get("records/s"); sc = get("cpu-s"); sr = get("peak-rss-MB"); sn = get("node-cpu-s"); sj = get("node-jit-cpu-s")} \
+	     /^BenchmarkSearchBareBulk/ {a = get("records/s"); an = get("node-cpu-s"); aj = get("node-jit-cpu-s")} \
+	     END {if (s && a) printf "search sink %.0f records/s (%.2f CPU-s, %.0f MB peak RSS; node %.1f CPU-s, JIT %.1f) = %.1f%% of the bare bulk client (anchor) %.0f records/s (node %.1f CPU-s, JIT %.1f) (target >= 70%%)\n", s, sc, sr, sn, sj, 100*s/a, a, an, aj}' $$out; \
+	grep -q '^exit 0$$' $$out; st=$$?; rm -f $$out; exit $$st
 
 # A real HDFS for make test-hdfs: Hadoop's MiniDFSCluster and MiniKdc
 # (Maven Central) resolved into a cache; a JDK and Maven run them.
