@@ -225,7 +225,10 @@ func postBulk(client *http.Client, filter bool, body []byte) error {
 // thousands of documents to settle, more on a loaded machine: with a fixed
 // 20,000 documents of warm-up the benchmark that ran first (the sink's)
 // paid for the rest, and the node spent about 40% more CPU on its requests
-// than on the anchor's.
+// than on the anchor's. Even after it, the first million documents cost
+// the node some seconds of JIT more than a second million, whichever
+// client sends them: make bench-search runs each benchmark on a node of
+// its own.
 func warmUp(b *testing.B, msgs []kafka.Message) {
 	msgs = msgs[:min(len(msgs), warmRound)]
 	var first, last nodeTimes
