@@ -168,7 +168,7 @@ func (n *Node) asNobody() error {
 // env is the environment of the node and its tools.
 func (n *Node) env() []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.Dir,
-		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError"}
+		"ES_JAVA_OPTS=-Xms256m -Xmx512m -XX:-HeapDumpOnOutOfMemoryError -XX:-UseDynamicNumberOfCompilerThreads"}
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
 		env = append(env, "ES_JAVA_HOME="+jh)
 	} else if java, err := exec.LookPath("java"); err == nil {

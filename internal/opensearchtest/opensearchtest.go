@@ -80,7 +80,7 @@ func (n *Node) launch() (*daemontest.Daemon, error) {
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
 		java = filepath.Join(jh, "bin", "java")
 	}
-	cmd := exec.Command(java, "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:-HeapDumpOnOutOfMemoryError",
+	cmd := exec.Command(java, "-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:-HeapDumpOnOutOfMemoryError", "-XX:-UseDynamicNumberOfCompilerThreads",
 		"-Djava.awt.headless=true", "-Dlog4j2.disable.jmx=true",
 		"-cp", filepath.Join(home, "launcher.jar")+string(os.PathListSeparator)+filepath.Join(home, "lib", "*"),
 		"io.sluice.opensearchtest.Main", n.Dir, n.httpPort, n.transportPort)

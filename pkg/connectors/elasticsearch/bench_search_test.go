@@ -47,7 +47,7 @@ func BenchmarkSearchSink(b *testing.B) {
 	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
 	topic := "bench-orders"
 	bytesIn := benchkit.ProduceOrders(b, k.Client, topic, n)
-	warmUp(b, benchkit.Pregenerate(b, topic, min(n, 20000)))
+	warmUp(b, benchkit.Pregenerate(b, topic, min(n, warmRound)))
 	ctx := context.Background()
 	parts, err := k.Client.Partitions(ctx, topic)
 	if err != nil {
@@ -81,15 +81,16 @@ func BenchmarkSearchSink(b *testing.B) {
 		res := exec.Run(ctx, lease.Lease{ID: index, Kind: lease.KindSink, Connector: cfg["name"], Epoch: int64(iter + 1),
 			Deadline: time.Now().Add(30 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
 			Budget: lease.Budget{MaxTime: lease.Duration(29 * time.Minute)}})
-		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b)-node0
+		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b).sub(node0)
 		if res.Status != lease.Succeeded || res.Records != int64(n) {
 			b.Fatalf("lease: %s, %d records: %s", res.Status, res.Records, res.Error)
 		}
 		if got := count(b, index); got != n {
 			b.Fatalf("index %s has %d documents, want %d", index, got, n)
 		}
+		deleteIndex(b, index)
 		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
-		b.ReportMetric(nodeCPUs, "node-cpu-s")
+		nodeCPUs.report(b)
 		b.Logf("load average after the run: %s", loadAverage())
 	}
 }
@@ -114,12 +115,13 @@ func BenchmarkSearchBareBulk(b *testing.B) {
 		node0 := nodeCPU(b)
 		cpu0, t0 := benchkit.CPU(), time.Now()
 		bareBulk(b, index, msgs)
-		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b)-node0
+		elapsed, cpu, nodeCPUs := time.Since(t0), benchkit.CPU()-cpu0, nodeCPU(b).sub(node0)
 		if got := count(b, index); got != n {
 			b.Fatalf("index %s has %d documents, want %d", index, got, n)
 		}
+		deleteIndex(b, index)
 		benchkit.Report(b, int64(n), bytesIn, elapsed, cpu)
-		b.ReportMetric(nodeCPUs, "node-cpu-s")
+		nodeCPUs.report(b)
 		b.Logf("load average after the run: %s", loadAverage())
 	}
 }
@@ -128,10 +130,27 @@ func BenchmarkSearchBareBulk(b *testing.B) {
 // sink's default max.in.flight.requests.
 const bareInFlight = 5
 
+// bulkShape is how a bulk request is sent: with the sink's filter_path
+// on the answer or not, and accepting a gzip answer or not (net/http asks
+// for one unless told not to, and the node compresses when asked).
+type bulkShape struct{ filter, gzip bool }
+
+// anchorShape is the anchor's requests' shape.
+var anchorShape = bulkShape{filter: false, gzip: true}
+
 // bareBulk indexes msgs' values into index with bulk requests of 2,000,
-// bareInFlight at a time.
+// bareInFlight at a time, shaped as the anchor's.
 func bareBulk(b *testing.B, index string, msgs []kafka.Message) {
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: bareInFlight}}
+	bareBulkFrom(b, index, msgs, 0, anchorShape)
+}
+
+// bareBulkFrom is bareBulk with the IDs numbered from first and request k
+// shaped as shapes[k % len(shapes)].
+func bareBulkFrom(b *testing.B, index string, msgs []kafka.Message, first int, shapes ...bulkShape) {
+	clients := map[bool]*http.Client{}
+	for _, gzip := range []bool{false, true} {
+		clients[gzip] = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: bareInFlight, DisableCompression: !gzip}}
+	}
 	starts := make(chan int)
 	errs := make(chan error, bareInFlight)
 	var wg sync.WaitGroup
@@ -143,10 +162,11 @@ func bareBulk(b *testing.B, index string, msgs []kafka.Message) {
 			for start := range starts {
 				body = body[:0]
 				for i := start; i < min(start+2000, len(msgs)); i++ {
-					body = fmt.Appendf(body, `{"index":{"_index":%q,"_id":"bench-orders+0+%d"}}`+"\n", index, i)
+					body = fmt.Appendf(body, `{"index":{"_index":%q,"_id":"bench-orders+0+%d"}}`+"\n", index, first+i)
 					body = append(append(body, msgs[i].Value...), '\n')
 				}
-				if err := postBulk(client, body); err != nil {
+				shape := shapes[start/2000%len(shapes)]
+				if err := postBulk(clients[shape.gzip], shape.filter, body); err != nil {
 					errs <- err
 					for range starts { // drain: the sender stops at the first error
 					}
@@ -178,8 +198,12 @@ send:
 }
 
 // postBulk sends one bulk body and checks that every item succeeded.
-func postBulk(client *http.Client, body []byte) error {
-	resp, err := client.Post(node.URL+"/_bulk", "application/x-ndjson", bytes.NewReader(body))
+func postBulk(client *http.Client, filter bool, body []byte) error {
+	path := "/_bulk"
+	if filter {
+		path += "?filter_path=errors,items.*.status,items.*.error"
+	}
+	resp, err := client.Post(node.URL+path, "application/x-ndjson", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -194,16 +218,77 @@ func postBulk(client *http.Client, body []byte) error {
 	return nil
 }
 
-// warmUp indexes 20,000 documents into a scratch index, untimed, so that
-// neither benchmark measures the node's JIT warm-up.
+// warmUp indexes documents into a scratch index, untimed, in rounds of
+// warmRound, until the node's JIT compilers have settled (at least
+// warmMinRounds, then until they used less than a tenth of the node's CPU
+// in a round), and deletes the index. The node's JIT takes hundreds of
+// thousands of documents to settle, more on a loaded machine: with a fixed
+// 20,000 documents of warm-up the benchmark that ran first (the sink's)
+// paid for the rest, and the node spent about 40% more CPU on its requests
+// than on the anchor's. Even after it, the first million documents cost
+// the node some seconds of JIT more than a second million, whichever
+// client sends them: make bench-search runs each benchmark on a node of
+// its own.
 func warmUp(b *testing.B, msgs []kafka.Message) {
-	bareBulk(b, "warmup", msgs[:min(len(msgs), 20000)])
+	msgs = msgs[:min(len(msgs), warmRound)]
+	var first, last nodeTimes
+	round := 0
+	for round < warmMaxRounds {
+		cpu0 := nodeCPU(b)
+		bareBulkFrom(b, "warmup", msgs, round*len(msgs), warmShapes...)
+		last = nodeCPU(b).sub(cpu0)
+		if round++; round == 1 {
+			first = last
+		}
+		if round >= warmMinRounds && last.jit < last.total/10 {
+			break
+		}
+	}
+	// One line: the benchmark's log keeps only its first lines.
+	b.Logf("warm-up: %d rounds of %d documents (at most %d); node CPU-s in the first %.2f (JIT %.2f), in the last %.2f (JIT %.2f)",
+		round, len(msgs), warmMaxRounds, first.total, first.jit, last.total, last.jit)
+	deleteIndex(b, "warmup")
 }
 
-// nodeCPU returns the CPU seconds (user and system) the search node's JVM
-// has used: the process whose command line has the node's HTTP port as an
-// argument (both launchers pass it so).
-func nodeCPU(b *testing.B) float64 {
+// warmShapes are the request shapes the warm-up sends, each in turn: the
+// sink's and the anchor's among them, so that the node's JIT has compiled
+// both paths.
+var warmShapes = []bulkShape{{false, false}, {false, true}, {true, false}, {true, true}}
+
+const (
+	warmRound     = 50_000
+	warmMinRounds = 4
+	warmMaxRounds = 40
+)
+
+// deleteIndex deletes index, so that its merges do not run into the next
+// measurement.
+func deleteIndex(b *testing.B, index string) {
+	if status, m := es(b, "DELETE", "/"+index, ""); status != 200 {
+		b.Fatalf("deleting %s: %d %v", index, status, m)
+	}
+}
+
+// nodeTimes is CPU seconds (user and system) of the search node's JVM:
+// all its threads, and its JIT compiler threads among them.
+type nodeTimes struct{ total, jit float64 }
+
+func (t nodeTimes) sub(u nodeTimes) nodeTimes { return nodeTimes{t.total - u.total, t.jit - u.jit} }
+
+// report reports the node's CPU seconds, and those of its JIT compilers
+// apart: compiling is warm-up, not the work the requests asked for.
+func (t nodeTimes) report(b *testing.B) {
+	b.ReportMetric(t.total, "node-cpu-s")
+	b.ReportMetric(t.jit, "node-jit-cpu-s")
+}
+
+// nodeCPU returns the CPU seconds of the search node's JVM: the process
+// whose command line has the node's HTTP port as an argument (both
+// launchers pass it so). The JIT's are its threads named C1/C2
+// CompilerThread (HotSpot); both launchers keep them alive
+// (-XX:-UseDynamicNumberOfCompilerThreads), so none takes its seconds
+// away when it ends.
+func nodeCPU(b *testing.B) nodeTimes {
 	port := node.URL[strings.LastIndexByte(node.URL, ':')+1:]
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
@@ -213,19 +298,40 @@ func nodeCPU(b *testing.B) float64 {
 		}) {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
+		total, ok := cpuSeconds("/proc/" + d.Name() + "/stat")
+		if !ok {
 			continue
 		}
-		// Fields after the command's closing parenthesis: utime and stime
-		// are the 12th and 13th, in clock ticks (100 a second on Linux).
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		utime, _ := strconv.ParseFloat(f[11], 64)
-		stime, _ := strconv.ParseFloat(f[12], 64)
-		return (utime + stime) / 100
+		var jit float64
+		threads, _ := os.ReadDir("/proc/" + d.Name() + "/task")
+		for _, th := range threads {
+			dir := "/proc/" + d.Name() + "/task/" + th.Name()
+			if comm, err := os.ReadFile(dir + "/comm"); err == nil && bytes.Contains(comm, []byte("CompilerThre")) {
+				s, _ := cpuSeconds(dir + "/stat")
+				jit += s
+			}
+		}
+		return nodeTimes{total, jit}
 	}
 	b.Fatalf("no JVM with port %s among the processes", port)
-	return 0
+	return nodeTimes{}
+}
+
+// cpuSeconds reads utime and stime of a process's or thread's stat file.
+func cpuSeconds(path string) (float64, bool) {
+	stat, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command's closing parenthesis: utime and stime are
+	// the 12th and 13th, in clock ticks (100 a second on Linux).
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100, true
 }
 
 // loadAverage is the machine's 1, 5 and 15 minute load averages: the

@@ -55,9 +55,19 @@ func (a *action) appendTo(b []byte) []byte {
 	return b
 }
 
+// appendJSONString appends s as a JSON string. Index names and IDs rarely
+// need escaping: those of printable ASCII without quotes or backslashes go
+// as they are, without json.Marshal's allocation.
 func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // bulkResponse is the part of a bulk answer the sink reads.

@@ -540,10 +540,12 @@ func (t *Task) version(r *connect.SinkRecord) (int64, error) {
 }
 
 // document renders the record's value as a JSON object. String and bytes
-// values are taken as JSON text; other values go through the JSON
-// converter without schemas.
+// values are taken as JSON text, and checked; other values go through the
+// JSON converter without schemas, whose output is valid JSON already (only
+// whether it is an object is checked).
 func (t *Task) document(r *connect.SinkRecord) ([]byte, error) {
 	var doc []byte
+	valid := false
 	switch v := r.Value.(type) {
 	case string:
 		doc = []byte(v)
@@ -554,20 +556,15 @@ func (t *Task) document(r *connect.SinkRecord) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
 		}
-		doc = b
+		doc, valid = b, true
 	}
-	if !isJSONObject(doc) {
+	if b := trimSpace(doc); len(b) == 0 || b[0] != '{' || !valid && !json.Valid(b) {
 		return nil, fmt.Errorf("%w: the value is not a JSON object: %s", ErrInvalidRecord, preview(doc))
 	}
 	if t.s.dsType != "" {
 		return t.withTimestamp(doc, r)
 	}
 	return doc, nil
-}
-
-func isJSONObject(b []byte) bool {
-	b = trimSpace(b)
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 func trimSpace(b []byte) []byte {

@@ -136,6 +136,9 @@ func TestBulkBody(t *testing.T) {
 		{"upsert", []string{"write.method", "upsert"},
 			[]connect.SinkRecord{sinkRecord("o1", 7, `{"n":1}`)},
 			`{"update":{"_index":"orders","_id":"o1"}}` + "\n" + `{"doc":{"n":1},"doc_as_upsert":true}` + "\n"},
+		{"IDs escaped", []string{"key.ignore", "false"},
+			[]connect.SinkRecord{sinkRecord(`o"1\é`+"\t", 7, `{"n":1}`)},
+			`{"index":{"_index":"orders","_id":"o\"1\\é\t","version":7,"version_type":"external"}}` + "\n" + `{"n":1}` + "\n"},
 		{"tombstone deletes", []string{"behavior.on.null.values", "delete"},
 			[]connect.SinkRecord{sinkRecord("o1", 9, nil)},
 			`{"delete":{"_index":"orders","_id":"o1","version":9,"version_type":"external"}}` + "\n"},
@@ -266,11 +269,13 @@ func TestInvalidRecords(t *testing.T) {
 	task := startTask(t, s.URL, tc)
 	nullKey := sinkRecord("", 3, `{}`)
 	nullKey.Key = nil
-	err := task.Put(context.Background(), []connect.SinkRecord{sinkRecord("bad", 1, `not json`), sinkRecord("arr", 2, `[1]`)})
+	err := task.Put(context.Background(), []connect.SinkRecord{sinkRecord("bad", 1, `not json`), sinkRecord("arr", 2, `[1]`),
+		sinkRecord("half", 3, `{"n":`), sinkRecord("list", 4, []any{int64(1)}), sinkRecord("num", 5, int64(5))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tc.reported) != 2 || !strings.Contains(tc.reported[0], "not a JSON object") {
+	if len(tc.reported) != 5 || !strings.Contains(tc.reported[0], "not a JSON object") || !strings.Contains(tc.reported[2], "not a JSON object") ||
+		!strings.Contains(tc.reported[3], "not a JSON object") || !strings.Contains(tc.reported[4], "not a JSON object") {
 		t.Fatalf("reported %q", tc.reported)
 	}
 	// Report is what a null key goes to; Report needs a string key in this
