@@ -72,7 +72,10 @@ mosquitto:
 # OpenSearch, the real search node of the Elasticsearch sink's tests: the
 # server artifacts from Maven Central, started by a small launcher
 # (internal/opensearchtest/launcher) with the netty4 transport on loopback.
+# make test-search runs the sink's suite on each of OPENSEARCH_VERSIONS;
+# the benchmarks use OPENSEARCH_VERSION.
 OPENSEARCH_VERSION ?= 2.19.6
+OPENSEARCH_VERSIONS ?= 2.19.6 1.3.20
 OPENSEARCH_HOME ?= $(HOME)/.cache/sluice/opensearch-$(OPENSEARCH_VERSION)
 OPENSEARCH_SRC = internal/opensearchtest/launcher/pom.xml $(shell find internal/opensearchtest/launcher/src -name '*.java')
 
@@ -104,11 +107,16 @@ $(ELASTICSEARCH_CACHE)/elasticsearch-%/bin/elasticsearch:
 	rm -rf $(ELASTICSEARCH_CACHE)/elasticsearch-$* && mkdir -p $(ELASTICSEARCH_CACHE)
 	cd $(ELASTICSEARCH_CACHE) && unzip -q $(HOME)/.m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$*/elasticsearch-$*.zip
 
-# The search sink against a real OpenSearch node, then against each
-# Elasticsearch version (one JVM per test binary, -Xmx512m): kept out of
-# make test for its start-up time.
-test-search: opensearch elasticsearch
-	SLUICE_OPENSEARCH_HOME=$(OPENSEARCH_HOME) $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/...
+# The search sink against a real OpenSearch node of each of
+# OPENSEARCH_VERSIONS, then against each Elasticsearch version (one JVM per
+# test binary, -Xmx512m): kept out of make test for its start-up time.
+test-search: elasticsearch
+	for v in $(OPENSEARCH_VERSIONS); do \
+	  echo "== OpenSearch $$v"; \
+	  $(MAKE) --no-print-directory opensearch OPENSEARCH_VERSION=$$v OPENSEARCH_HOME=$(HOME)/.cache/sluice/opensearch-$$v || exit 1; \
+	  SLUICE_OPENSEARCH_VERSION=$$v SLUICE_OPENSEARCH_HOME=$(HOME)/.cache/sluice/opensearch-$$v \
+	    $(GO) test -tags search -p 1 $(TESTFLAGS) ./internal/opensearchtest/... ./pkg/connectors/elasticsearch/... || exit 1; \
+	done
 	for v in $(ELASTICSEARCH_VERSIONS); do \
 	  echo "== Elasticsearch $$v"; \
 	  SLUICE_SEARCH_NODE=elasticsearch SLUICE_ELASTICSEARCH_VERSION=$$v SLUICE_ELASTICSEARCH_HOME=$(ELASTICSEARCH_CACHE)/elasticsearch-$$v \

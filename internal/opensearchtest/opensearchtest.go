@@ -11,6 +11,7 @@
 package opensearchtest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,8 +24,13 @@ import (
 	"github.com/sluicehq/sluice/internal/proctest"
 )
 
-// Version is the OpenSearch version the launcher is built with.
-const Version = "2.19.6"
+// Version is the OpenSearch version the launcher is built with:
+// $SLUICE_OPENSEARCH_VERSION (make test-search sets it for each of
+// OPENSEARCH_VERSIONS), else DefaultVersion.
+var Version = cmp.Or(os.Getenv("SLUICE_OPENSEARCH_VERSION"), DefaultVersion)
+
+// DefaultVersion is the OpenSearch version of make opensearch's default.
+const DefaultVersion = "2.19.6"
 
 // StartTimeout bounds how long Start waits for the node to answer.
 const StartTimeout = 180 * time.Second
