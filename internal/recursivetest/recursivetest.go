@@ -4,7 +4,13 @@
 // its own optionality, sharing the record's fields.
 package recursivetest
 
-import "github.com/sluicehq/sluice/pkg/connect/data"
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
 
 // Cyclic builds a STRUCT schema that refers to itself: build gets ref,
 // which, once build returns, is the built schema with optionality
@@ -60,4 +66,29 @@ func TreeNode(s *data.Schema, label string, children ...*data.Struct) *data.Stru
 		kids[i] = c
 	}
 	return data.NewStruct(s).Set("label", label).Set("children", kids)
+}
+
+// Writer is the converter side CheckWriteRefused writes through.
+type Writer interface {
+	FromConnectData(topic string, s *data.Schema, v any) ([]byte, error)
+}
+
+// CheckWriteRefused writes a List and a Tree value through w and checks
+// that each is refused as a record error (*data.Error) whose message
+// holds "the <converter> does not support recursive schemas: <name>".
+func CheckWriteRefused(t testing.TB, w Writer, converter string) {
+	t.Helper()
+	for _, s := range []*data.Schema{List(), Tree()} {
+		var v any
+		if s.Field("next") != nil {
+			v = ListValue(s, 1, 2)
+		} else {
+			v = TreeNode(s, "root", TreeNode(s, "leaf"))
+		}
+		_, err := w.FromConnectData("t", s, v)
+		var de *data.Error
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), "the "+converter+" does not support recursive schemas: "+s.Name) {
+			t.Fatalf("err = %v (%T), want a *data.Error naming the cycle", err, err)
+		}
+	}
 }
