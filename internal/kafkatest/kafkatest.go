@@ -5,6 +5,7 @@
 package kafkatest
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -82,4 +83,28 @@ func Connect(tb testing.TB, brokers []string) *Env {
 	}
 	tb.Cleanup(func() { store.Close() }) // runs before the client's close
 	return &Env{Brokers: brokers, Client: client, Offsets: store}
+}
+
+// ReadPartition returns every message of one partition of topic, keys and
+// values copied, within a bounded wait.
+func ReadPartition(tb testing.TB, c *kafka.Client, topic string, partition int32) []kafka.Message {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	wm, err := c.Watermarks(ctx, []kafka.TopicPartition{tp})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []kafka.Message
+	if err := c.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 4<<20, func(ms []kafka.Message) error {
+		for _, m := range ms {
+			m.Key, m.Value = bytes.Clone(m.Key), bytes.Clone(m.Value)
+			out = append(out, m)
+		}
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

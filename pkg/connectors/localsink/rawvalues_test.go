@@ -130,7 +130,7 @@ func TestRawValuesWriteTheSameFiles(t *testing.T) {
 					t.Fatalf("%s: %s %s\n%s", mode, res.Status, res.Error, res.Trace)
 				}
 				var dlq []string
-				for _, m := range readTopic(t, k.Client, name+"-dlq") {
+				for _, m := range kafkatest.ReadPartition(t, k.Client, name+"-dlq", 0) {
 					dlq = append(dlq, fmt.Sprintf("%d %s %q", m.Partition, m.Key, m.Value))
 				}
 				slices.Sort(dlq)
@@ -158,28 +158,4 @@ func TestRawValuesWriteTheSameFiles(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readTopic reads every message of a 1-partition topic (none if it does
-// not exist).
-func readTopic(t *testing.T, c *kafka.Client, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tp := kafka.TopicPartition{Topic: topic, Partition: 0}
-	wm, err := c.Watermarks(ctx, []kafka.TopicPartition{tp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	if err := c.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 1<<20, func(ms []kafka.Message) error {
-		for _, m := range ms {
-			m.Key, m.Value = bytes.Clone(m.Key), bytes.Clone(m.Value)
-			out = append(out, m)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -89,7 +89,7 @@ func TestApicurioLeaseRegistryDownAndBack(t *testing.T) {
 			t.Fatalf("offset %d: %v", off, v)
 		}
 	}
-	if dlq := readAll(t, k.Client, "orders-dlq"); len(dlq) != len(bad) {
+	if dlq := kafkatest.ReadPartition(t, k.Client, "orders-dlq", 0); len(dlq) != len(bad) {
 		t.Fatalf("%d records in the DLQ, want %d", len(dlq), len(bad))
 	}
 }

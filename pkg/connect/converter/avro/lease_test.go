@@ -209,7 +209,7 @@ func TestLeaseDeadLettersBadAvroRecords(t *testing.T) {
 			}
 		}
 		mu.Unlock()
-		dlq := readAll(t, k.Client, "orders-dlq")
+		dlq := kafkatest.ReadPartition(t, k.Client, "orders-dlq", 0)
 		if len(dlq) != len(bad) {
 			t.Fatalf("%d records in the DLQ, want %d", len(dlq), len(bad))
 		}
@@ -224,25 +224,6 @@ func TestLeaseDeadLettersBadAvroRecords(t *testing.T) {
 			}
 		}
 	})
-}
-
-func readAll(t *testing.T, c *kafka.Client, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tp := kafka.TopicPartition{Topic: topic, Partition: 0}
-	wm, err := c.Watermarks(ctx, []kafka.TopicPartition{tp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	if err := c.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 4<<20, func(ms []kafka.Message) error {
-		out = append(out, ms...)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func header(m kafka.Message, key string) string {
