@@ -36,20 +36,13 @@ type column struct {
 	pathSlice      []string
 	info           *common.Tag
 
-	// defs and reps are the levels of every entry; the values of the
-	// entries at maxDef (the non-null ones), in order, are in the slice of
-	// the column's physical type, pointer-free so that the buffered rows
-	// cost the collector nothing to scan. A byte array value k is
-	// bytes[ends[k-1]:ends[k]] (from 0 for the first).
-	defs  []int32
-	reps  []int32
-	bools []bool
-	i32   []int32
-	i64   []int64
-	f32   []float32
-	f64   []float64
-	bytes []byte
-	ends  []int
+	// columnBuffers hold the entries: defs and reps are the levels of
+	// every entry; the values of the entries at maxDef (the non-null
+	// ones), in order, are in the slice of the column's physical type,
+	// pointer-free so that the buffered rows cost the collector nothing to
+	// scan. A byte array value k is bytes[ends[k-1]:ends[k]] (from 0 for
+	// the first).
+	columnBuffers
 	// mark and markVals are the entries and values at the start of the
 	// row being written.
 	mark, markVals int
@@ -439,11 +432,16 @@ type columnBuffers struct {
 
 var columnBufferPool sync.Pool // of *columnBuffers
 
+// emptied returns b's buffers with no entries, their capacity kept.
+func (b columnBuffers) emptied() columnBuffers {
+	return columnBuffers{defs: b.defs[:0], reps: b.reps[:0], bools: b.bools[:0], i32: b.i32[:0], i64: b.i64[:0],
+		f32: b.f32[:0], f64: b.f64[:0], bytes: b.bytes[:0], ends: b.ends[:0]}
+}
+
 // takeBuffers gives c empty buffers from the pool, if it has some.
 func (c *column) takeBuffers() {
 	if b, ok := columnBufferPool.Get().(*columnBuffers); ok {
-		c.defs, c.reps, c.bools, c.i32, c.i64 = b.defs[:0], b.reps[:0], b.bools[:0], b.i32[:0], b.i64[:0]
-		c.f32, c.f64, c.bytes, c.ends = b.f32[:0], b.f64[:0], b.bytes[:0], b.ends[:0]
+		c.columnBuffers = b.emptied()
 	}
 }
 
@@ -453,9 +451,9 @@ func (c *column) returnBuffers() {
 	if cap(c.defs) == 0 {
 		return
 	}
-	columnBufferPool.Put(&columnBuffers{defs: c.defs[:0], reps: c.reps[:0], bools: c.bools[:0], i32: c.i32[:0],
-		i64: c.i64[:0], f32: c.f32[:0], f64: c.f64[:0], bytes: c.bytes[:0], ends: c.ends[:0]})
-	c.defs, c.reps, c.bools, c.i32, c.i64, c.f32, c.f64, c.bytes, c.ends = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b := c.columnBuffers.emptied()
+	columnBufferPool.Put(&b)
+	c.columnBuffers = columnBuffers{}
 }
 
 // encode cuts the column's buffered entries into data pages of about
