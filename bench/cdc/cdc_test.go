@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +139,7 @@ func BenchmarkCDC(b *testing.B) {
 
 	b.ResetTimer()
 	load := loadAverage(b)
-	stopProfile := profileCapture(b)
+	stopProfile := benchkit.StartCPUProfile(b, os.Getenv("SLUICE_BENCH_CPUPROFILE")) // the capture phase alone
 	benchkit.ResetPeakRSS()
 	cpu0, heap0 := benchkit.CPU(), benchkit.ReadHeap()
 	start = time.Now()
@@ -296,30 +295,6 @@ func latency(b *testing.B, x *bench) (p50, p99 time.Duration) {
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], lat[len(lat)*99/100]
-}
-
-// profileCapture writes a CPU profile of the capture phase alone (not the
-// setup, the anchors or the latency phase) to $SLUICE_BENCH_CPUPROFILE, if
-// set; the returned func stops it.
-func profileCapture(b *testing.B) (stop func()) {
-	b.Helper()
-	name := os.Getenv("SLUICE_BENCH_CPUPROFILE")
-	if name == "" {
-		return func() {}
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			b.Error(err)
-		}
-	}
 }
 
 // loadAverage is the machine's one-minute load average (/proc/loadavg).

@@ -3,7 +3,6 @@ package export_test
 import (
 	"io"
 	"os"
-	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -63,7 +62,7 @@ func benchmarkParquet(b *testing.B, raw bool) {
 		b.Fatal(err)
 	}
 	bytes := int64(len(arena))
-	defer startProfile(b)()
+	defer benchkit.StartCPUProfile(b, os.Getenv("SLUICE_BENCH_CPUPROFILE"))()
 	benchkit.ResetPeakRSS()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -110,28 +109,4 @@ func benchmarkParquet(b *testing.B, raw bool) {
 	b.StopTimer()
 	benchkit.Report(b, int64(n*b.N), bytes*int64(b.N), elapsed, cpu)
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6/float64(n), "cpu-s/1M")
-}
-
-// startProfile starts a CPU profile of the timed part of a benchmark (not
-// of producing or generating its data) into the file SLUICE_BENCH_CPUPROFILE
-// names, if set, and returns the function that stops it.
-func startProfile(b *testing.B) (stop func()) {
-	b.Helper()
-	path := os.Getenv("SLUICE_BENCH_CPUPROFILE")
-	if path == "" {
-		return func() {}
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(out); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		if err := out.Close(); err != nil {
-			b.Error(err)
-		}
-	}
 }

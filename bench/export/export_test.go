@@ -224,7 +224,7 @@ func runWith(b *testing.B, d *topicData, cfgFor func(iter int) map[string]string
 	exec := newExecutor(b, d)
 	tasks := envInt(b, "SLUICE_BENCH_TASKS", partitions)
 	benchkit.ResetPeakRSS()
-	stopProfile := startProfile(b)
+	stopProfile := benchkit.StartCPUProfile(b, os.Getenv("SLUICE_BENCH_CPUPROFILE"))
 	b.ResetTimer()
 	start, cpu0 := time.Now(), benchkit.CPU()
 	var bytes int64

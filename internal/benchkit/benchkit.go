@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -242,3 +243,27 @@ type noOffsets struct{}
 
 func (noOffsets) Offsets() connect.OffsetReader        { return noOffsets{} }
 func (noOffsets) Offset(map[string]any) map[string]any { return nil }
+
+// StartCPUProfile starts a CPU profile of this process into the file path
+// (nothing when path is empty: benchmarks pass $SLUICE_BENCH_CPUPROFILE),
+// so that a benchmark can profile its timed part alone, not the set-up of
+// its data; the returned function stops it.
+func StartCPUProfile(tb testing.TB, path string) (stop func()) {
+	tb.Helper()
+	if path == "" {
+		return func() {}
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := out.Close(); err != nil {
+			tb.Error(err)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -353,7 +352,7 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		})
 		maps.Copy(cfg, extra)
 		benchkit.ResetPeakRSS()
-		stopProfile := profileSection(b)
+		stopProfile := benchkit.StartCPUProfile(b, profilePath(b))
 		b.ResetTimer()
 		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
 		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
@@ -369,29 +368,6 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)
 		}
-	}
-}
-
-// profileSection writes a CPU profile of the benchmark process from now
-// until the returned function is called, to
-// $SLUICE_BENCH_CPUPROFILE.<benchmark name> when that is set (the test
-// binary's -cpuprofile would include loading the table and the source
-// lease that fills the topic).
-func profileSection(b *testing.B) func() {
-	prefix := os.Getenv("SLUICE_BENCH_CPUPROFILE")
-	if prefix == "" || b.N == 1 {
-		return func() {}
-	}
-	f, err := os.Create(prefix + "." + strings.ReplaceAll(b.Name(), "/", "_"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
 	}
 }
 
@@ -554,4 +530,16 @@ func rawInserts(b *testing.B, db *sql.DB, rows [][]any, per int) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// profilePath is where the sink lease's CPU profile goes:
+// $SLUICE_BENCH_CPUPROFILE.<benchmark name> when that is set, none for the
+// 1-row probe run (the test binary's -cpuprofile would include loading the
+// table and the source lease that fills the topic).
+func profilePath(b *testing.B) string {
+	prefix := os.Getenv("SLUICE_BENCH_CPUPROFILE")
+	if prefix == "" || b.N == 1 {
+		return ""
+	}
+	return prefix + "." + strings.ReplaceAll(b.Name(), "/", "_")
 }
