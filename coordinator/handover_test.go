@@ -111,6 +111,30 @@ type gatedLeases struct {
 	release chan struct{}
 }
 
+// newGatedLeases returns a gate (wrapping nothing yet: set LeaseLog) and
+// the function that releases what it holds, called at the test's end too.
+func newGatedLeases(t *testing.T) (g *gatedLeases, release func()) {
+	g = &gatedLeases{held: make(chan lease.Lease, 1), release: make(chan struct{})}
+	var released sync.Once
+	release = func() { released.Do(func() { close(g.release) }) }
+	t.Cleanup(release)
+	return g, release
+}
+
+// hold arms the gate and returns the next lease recorded, which stays
+// unwritten until released.
+func (g *gatedLeases) hold(t *testing.T) lease.Lease {
+	t.Helper()
+	g.armed.Store(true)
+	select {
+	case l := <-g.held:
+		return l
+	case <-time.After(30 * time.Second):
+		t.Fatal("A recorded no lease within 30s")
+		return lease.Lease{}
+	}
+}
+
 func (g *gatedLeases) Begin(ctx context.Context, c string, l lease.Lease, leader int32) error {
 	if g.armed.CompareAndSwap(true, false) {
 		g.held <- l
@@ -170,10 +194,7 @@ func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 
 	elA := campaign("http://a.test:8083")
 	waitFor(t, 30*time.Second, "A to lead", elA.Leading)
-	gate := &gatedLeases{held: make(chan lease.Lease, 1), release: make(chan struct{})}
-	var released sync.Once
-	release := func() { released.Do(func() { close(gate.release) }) }
-	t.Cleanup(release)
+	gate, release := newGatedLeases(t)
 	cfgA := cfg
 	cfgA.RestAdvertisedURL = "http://a.test:8083"
 	coordA := build(t, k, cfgA, setup{elector: elA, wrap: workers.invoker("A"),
@@ -215,13 +236,7 @@ func TestDeposedLeaderInvokesNoLeaseOverlappingItsSuccessors(t *testing.T) {
 	waitFor(t, 30*time.Second, "A to invoke 3 leases", func() bool { return len(workers.invoked("A")) >= 3 })
 
 	// A's next lease record is delayed; then A's heartbeats go unanswered.
-	gate.armed.Store(true)
-	var held lease.Lease
-	select {
-	case held = <-gate.held:
-	case <-time.After(30 * time.Second):
-		t.Fatal("A recorded no lease within 30s")
-	}
+	held := gate.hold(t)
 	genA := elA.Generation()
 	cut.Store(true)
 	cutAt := time.Now()
@@ -404,10 +419,7 @@ func TestLeaseRecordedBeforeAReElectionIsNotInvoked(t *testing.T) {
 	el := &confirmingElector{fakeElector: newFakeElector("")}
 	el.moveTo(5, time.Now().Add(time.Hour))
 	workers := newPullWorkers(100 * time.Millisecond)
-	gate := &gatedLeases{held: make(chan lease.Lease, 1), release: make(chan struct{})}
-	var released sync.Once
-	release := func() { released.Do(func() { close(gate.release) }) }
-	t.Cleanup(release)
+	gate, release := newGatedLeases(t)
 	coord := build(t, k, cfg, setup{elector: el, wrap: workers.invoker("A"),
 		wrapLeases: func(l coordinator.LeaseLog) coordinator.LeaseLog { gate.LeaseLog = l; return gate }})
 	el.lead()
@@ -416,13 +428,7 @@ func TestLeaseRecordedBeforeAReElectionIsNotInvoked(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "A to invoke 2 leases", func() bool { return len(workers.invoked("A")) >= 2 })
 
-	gate.armed.Store(true)
-	var held lease.Lease
-	select {
-	case held = <-gate.held:
-	case <-time.After(30 * time.Second):
-		t.Fatal("A recorded no lease within 30s")
-	}
+	held := gate.hold(t)
 	// Deposed: generation 6, whose leader records and invokes a lease of
 	// the task.
 	el.moveTo(6, time.Time{})
