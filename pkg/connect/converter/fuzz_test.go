@@ -37,7 +37,8 @@ func FuzzJSONConverterDecode(f *testing.F) {
 func FuzzHeaderConverter(f *testing.F) {
 	for _, s := range []string{"", "null", "true", "-128", "32768", "1.0", "3.4028235E39", "1e400", "2024-05-01",
 		"12:30:00.000Z", "2024-05-01T12:30:00.000Z", "[1,2,3]", "[1,\"a\",null]", "{\"a\":1,\"b\":2}", "{a:[1,{b:c}]}",
-		"\"quoted \\\" string\"", "[", "{", "{\"a\":}", "[[[[]]]]", "1,2", "  x  ", "\xff\xfe", "NaN", "-Infinity", "9223372036854775808"} {
+		"\"quoted \\\" string\"", "[", "{", "{\"a\":}", "[[[[]]]]", "1,2", "  x  ", "\xff\xfe", "NaN", "-Infinity", "9223372036854775808",
+		"6E66666666", "1.5E-66666666"} {
 		f.Add([]byte(s))
 	}
 	var c SimpleHeaderConverter

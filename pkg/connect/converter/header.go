@@ -358,7 +358,20 @@ func parseAsNumber(token string) *schemaAndValue {
 }
 
 // exactInteger reports d's value if it is a whole number within int64.
+// Scales far out of int64's reach are answered without computing their power
+// of ten, which for a header such as "6E66666666" would take a minute.
 func exactInteger(d data.Decimal) (int64, bool) {
+	u := d.Unscaled
+	if u == nil || u.Sign() == 0 {
+		return 0, true
+	}
+	if d.Scale < -19 {
+		return 0, false // |u| >= 1 times at least 10^20
+	}
+	// |u| < 2^BitLen <= 10^(BitLen/3+1): a larger scale leaves a fraction.
+	if d.Scale > 0 && int64(d.Scale) > int64(u.BitLen())/3+1 {
+		return 0, false
+	}
 	r := d.Rat()
 	if !r.IsInt() {
 		return 0, false

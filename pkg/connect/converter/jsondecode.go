@@ -586,6 +586,9 @@ func javaLong(text []byte, integral bool) int64 {
 		return 0
 	}
 	x := d.Unscaled
+	if d.Scale > 0 && int64(d.Scale) > int64(x.BitLen())/3+1 {
+		return 0 // |x| < 10^Scale: truncates to 0, without computing 10^Scale
+	}
 	if d.Scale > 0 {
 		x = new(big.Int).Quo(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil))
 	} else if d.Scale < 0 {

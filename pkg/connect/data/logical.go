@@ -99,8 +99,8 @@ func (d Decimal) String() string {
 	}
 	neg := u.Sign() < 0
 	digits := new(big.Int).Abs(u).String()
-	for len(digits) <= int(d.Scale) {
-		digits = "0" + digits
+	if len(digits) <= int(d.Scale) {
+		digits = strings.Repeat("0", int(d.Scale)-len(digits)+1) + digits
 	}
 	cut := len(digits) - int(d.Scale)
 	s := digits[:cut] + "." + digits[cut:]
@@ -133,19 +133,35 @@ func (d Decimal) Rescale(scale int32) (Decimal, error) {
 	if scale == d.Scale {
 		return d, nil
 	}
+	if d.unscaled().Sign() == 0 {
+		return Decimal{Unscaled: new(big.Int), Scale: scale}, nil
+	}
 	ten := big.NewInt(10)
 	// The scale difference is taken in int64: in int32 it can wrap.
 	if scale > d.Scale {
+		if int64(scale)-int64(d.Scale) > maxRescaleDigits {
+			// Such a value (a payload such as 6E999999999 for a scale of 2)
+			// would take minutes and gigabytes to write out in full.
+			return Decimal{}, fmt.Errorf("decimal %s rescaled to scale %d would have more than %d digits", AppendBigDecimal(nil, d), scale, maxRescaleDigits)
+		}
 		f := new(big.Int).Exp(ten, big.NewInt(int64(scale)-int64(d.Scale)), nil)
 		return Decimal{Unscaled: new(big.Int).Mul(d.unscaled(), f), Scale: scale}, nil
+	}
+	if int64(d.Scale)-int64(scale) > int64(d.unscaled().BitLen())/3+1 {
+		// |u| < 10^(difference): the remainder is u itself, and computing
+		// that power of ten (a payload such as 1E-999999999) takes minutes.
+		return Decimal{}, fmt.Errorf("decimal %s cannot be rescaled to scale %d without rounding", AppendBigDecimal(nil, d), scale)
 	}
 	f := new(big.Int).Exp(ten, big.NewInt(int64(d.Scale)-int64(scale)), nil)
 	q, r := new(big.Int).QuoRem(d.unscaled(), f, new(big.Int))
 	if r.Sign() != 0 {
-		return Decimal{}, fmt.Errorf("decimal %s cannot be rescaled to scale %d without rounding", d, scale)
+		return Decimal{}, fmt.Errorf("decimal %s cannot be rescaled to scale %d without rounding", AppendBigDecimal(nil, d), scale)
 	}
 	return Decimal{Unscaled: q, Scale: scale}, nil
 }
+
+// maxRescaleDigits bounds the digits Rescale adds to a non-zero decimal.
+const maxRescaleDigits = 1 << 20
 
 func abs32(x int32) int32 {
 	if x < 0 {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/big"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -521,4 +522,40 @@ func FuzzDecimalTwosComplement(f *testing.F) {
 			t.Fatalf("%s round trips to %s (scale %d)", x, d.Unscaled, d.Scale)
 		}
 	})
+}
+
+// Huge exponents in untrusted input (a header, a JSON payload) are answered
+// without writing out their power of ten, which took minutes and gigabytes.
+func TestDecimalHugeScalesAnswerAtOnce(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tiny, err := ParseDecimal("1E-999999999")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := tiny.Rescale(2); err == nil || !strings.Contains(err.Error(), "1E-999999999 cannot be rescaled to scale 2 without rounding") {
+			t.Errorf("1E-999999999 to scale 2: %v", err)
+		}
+		huge, _ := ParseDecimal("6E999999999")
+		if _, err := huge.Rescale(2); err == nil || !strings.Contains(err.Error(), "more than") {
+			t.Errorf("6E999999999 to scale 2: %v", err)
+		}
+		zero, _ := ParseDecimal("0E999999999")
+		if r, err := zero.Rescale(2); err != nil || r.Unscaled.Sign() != 0 || r.Scale != 2 {
+			t.Errorf("0E999999999 to scale 2: %v %v", r, err)
+		}
+		if r, err := NewDecimal(1200, 0).Rescale(-2); err != nil || r.Unscaled.Int64() != 12 {
+			t.Errorf("1200 to scale -2: %v %v", r, err)
+		}
+		if s := NewDecimal(-5, 2000000).String(); len(s) != 2000003 || !strings.HasPrefix(s, "-0.000") || !strings.HasSuffix(s, "05") {
+			t.Errorf("-5E-2000000 in plain notation: %.20s… (%d characters)", s, len(s))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("huge scales still computed in full (no answer within 30 s)")
+	}
 }
