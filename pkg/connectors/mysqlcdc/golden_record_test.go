@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -19,9 +20,16 @@ import (
 
 // TestRecordDebeziumGolden runs Debezium's MariaDbConnector (embedded
 // engine, class path in SLUICE_DEBEZIUM_LIB) on the golden scenario and
-// writes what it emits to testdata/debezium/mariadb.jsonl, the test
-// database's name replaced by goldenDB.
+// writes what it emits to testdata/debezium/<variant>.jsonl, the test
+// database's name replaced by goldenDB: without transforms, and with each
+// goldenVariants variant.
 func TestRecordDebeziumGolden(t *testing.T) {
+	for i, v := range goldenVariants {
+		t.Run(v.file, func(t *testing.T) { recordGolden(t, v, 5990+i) })
+	}
+}
+
+func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 	lib := os.Getenv("SLUICE_DEBEZIUM_LIB")
 	if lib == "" {
 		t.Fatal("SLUICE_DEBEZIUM_LIB is not set: run testdata/debezium/record.sh")
@@ -38,9 +46,10 @@ func TestRecordDebeziumGolden(t *testing.T) {
 		"schema.history.internal":  "io.debezium.relational.history.MemorySchemaHistory",
 		"converter.schemas.enable": "true", "include.schema.changes": "false",
 		"database.hostname": db.Server.Host, "database.port": strconv.Itoa(db.Server.Port), "database.user": mariadbtest.User,
-		"database.password": db.Server.Password, "database.server.id": "5999", "database.ssl.mode": "disable",
+		"database.password": db.Server.Password, "database.server.id": strconv.Itoa(serverID), "database.ssl.mode": "disable",
 		"database.include.list": db.Name, "topic.prefix": "srv", "snapshot.mode": "initial",
 	}
+	maps.Copy(props, variant.transforms)
 	var sb strings.Builder
 	for k, v := range props {
 		sb.WriteString(k + "=" + strings.ReplaceAll(v, `\`, `\\`) + "\n")
@@ -94,22 +103,22 @@ func TestRecordDebeziumGolden(t *testing.T) {
 		}
 		return false
 	}
-	for len(out) < goldenSnapshot {
+	for len(out) < variant.snapshot {
 		next(time.Minute)
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
 		db.Exec(t, q)
 	}
-	for len(out) < goldenTotal {
+	for len(out) < variant.total {
 		if !next(time.Minute) {
-			t.Fatalf("Debezium emitted %d records, want %d", len(out), goldenTotal)
+			t.Fatalf("Debezium emitted %d records, want %d", len(out), variant.total)
 		}
 	}
 	if next(5 * time.Second) {
-		t.Fatalf("Debezium emitted more than %d records: %s", goldenTotal, out[len(out)-1])
+		t.Fatalf("Debezium emitted more than %d records: %s", variant.total, out[len(out)-1])
 	}
-	if err := os.WriteFile(filepath.Join("testdata", "debezium", "mariadb.jsonl"), []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("testdata", "debezium", variant.file), []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -46,13 +47,33 @@ var (
 		`INSERT INTO no_key VALUES (2), (3)`,
 		`DELETE FROM no_key WHERE v = 1`,
 	}
-	// snapshot records, then all records (tombstones included).
-	goldenSnapshot, goldenTotal = 4, 15
-	goldenTables                = []string{"kinds", "no_key", "two_keys"}
+	goldenTopics = []string{"srv." + goldenDB + ".kinds", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
 )
 
-// goldenDB stands for the test database's name in the golden file.
+// goldenDB stands for the test database's name in the golden files.
 const goldenDB = "golden_db"
+
+// goldenVariant is the golden scenario with some transforms: the file
+// Debezium's records are in, the records of the snapshot and in all
+// (tombstones included), and the topics they go to (goldenDB standing for
+// the database).
+type goldenVariant struct {
+	file            string
+	transforms      map[string]string
+	snapshot, total int
+	topics          []string
+}
+
+var goldenVariants = []goldenVariant{
+	{file: "mariadb.jsonl", snapshot: 4, total: 15, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 4, total: 15, topics: goldenTopics, transforms: map[string]string{
+		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
+		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
+	{file: "mariadb-router.jsonl", snapshot: 4, total: 15, topics: []string{"srv.all"}, transforms: map[string]string{
+		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
+		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
+}
 
 // goldenRecord is one change event as Kafka's JsonConverter wrote it.
 type goldenRecord struct {
@@ -94,9 +115,9 @@ func normalise(t *testing.T, raw json.RawMessage) any {
 	return doc
 }
 
-func readGolden(t *testing.T) map[string][]goldenRecord {
+func readGolden(t *testing.T, name string) map[string][]goldenRecord {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "debezium", "mariadb.jsonl"))
+	b, err := os.ReadFile(filepath.Join("testdata", "debezium", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +137,19 @@ func readGolden(t *testing.T) map[string][]goldenRecord {
 // TestMatchesDebeziumGolden runs the golden scenario through Sluice's
 // MariaDB connector and compares every record with Debezium's, field by
 // field: topic, key and value, schemas included, minus what normalise
-// drops.
+// drops; with Debezium's transforms too.
 func TestMatchesDebeziumGolden(t *testing.T) {
-	golden := readGolden(t)
+	for _, v := range goldenVariants {
+		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+	}
+}
+
+func matchGolden(t *testing.T, v goldenVariant) {
+	golden := readGolden(t, v.file)
 	e := newEnv(t, MariaDBClass)
 	e.config["key.converter.schemas.enable"] = "true"
 	e.config["value.converter.schemas.enable"] = "true"
+	maps.Copy(e.config, v.transforms)
 	for _, q := range goldenSetup {
 		e.db.Exec(t, q)
 	}
@@ -135,11 +163,10 @@ func TestMatchesDebeziumGolden(t *testing.T) {
 		return json.RawMessage(strings.ReplaceAll(string(b), e.db.Name, goldenDB))
 	}
 	total := 0
-	for _, name := range goldenTables {
-		topic := "srv." + goldenDB + "." + name
+	for _, topic := range v.topics {
 		var got []goldenRecord
 		ctx := t.Context()
-		tp := kafka.TopicPartition{Topic: "srv." + e.db.Name + "." + name, Partition: 0}
+		tp := kafka.TopicPartition{Topic: strings.ReplaceAll(topic, goldenDB, e.db.Name), Partition: 0}
 		wm, err := e.kafka.Client.Watermarks(ctx, []kafka.TopicPartition{tp})
 		if err != nil {
 			t.Fatal(err)
@@ -170,8 +197,8 @@ func TestMatchesDebeziumGolden(t *testing.T) {
 		}
 		total += len(got)
 	}
-	if total != goldenTotal {
-		t.Fatalf("%d records, want %d", total, goldenTotal)
+	if total != v.total {
+		t.Fatalf("%d records, want %d", total, v.total)
 	}
 }
 
