@@ -27,12 +27,13 @@ var (
   n decimal(10,2), n0 decimal(5), vc varchar(20), ch char(3), tx text, bl blob, bn binary(2), vb varbinary(4),
   dt date, tm time, tm3 time(3), dtm datetime, dtm3 datetime(3), dtm6 datetime(6), ts timestamp NULL, ts6 timestamp(6) NULL,
   yr year, e enum('a','b','c'), st set('x','y'), j json, b1 bit(1), b9 bit(9), bo boolean,
-  dv int NOT NULL DEFAULT 5, ds varchar(5) DEFAULT 'it''s', dn decimal(4,1) NOT NULL DEFAULT 1.5, de enum('p','q') NOT NULL DEFAULT 'q')`,
+  dv int NOT NULL DEFAULT 5, ds varchar(5) DEFAULT 'it''s', dn decimal(4,1) NOT NULL DEFAULT 1.5, de enum('p','q') NOT NULL DEFAULT 'q', dz date NOT NULL DEFAULT '2000-01-01', dzt datetime NOT NULL DEFAULT '2000-01-01 00:00:00')`,
 		`INSERT INTO kinds VALUES (1, -2, 200, -300, 60000, -8000000, 16000000, 4000000000, 3000000000, 18000000000000000000,
   1.5, 2.25, 12.34, 99999, 'vc', 'abc', 'text', x'0102', x'0a0b', x'0c', '2024-01-15', '10:20:30', '-01:02:03.456',
   '2024-01-15 10:20:30', '2024-01-15 10:20:30.123', '2024-01-15 10:20:30.123456', '2024-01-15 10:20:30',
-  '2024-01-15 10:20:30.123456', 2024, 'b', 'x,y', '{"a": 1}', b'1', b'100000011', true, 7, NULL, 2.5, 'p')`,
+  '2024-01-15 10:20:30.123456', 2024, 'b', 'x,y', '{"a": 1}', b'1', b'100000011', true, 7, NULL, 2.5, 'p', '0000-00-00', '0000-00-00 00:00:00')`,
 		`INSERT INTO kinds (id, bi) VALUES (2, 0)`,
+		`INSERT INTO kinds (id, bi, vc, dt, dtm, dtm6) VALUES (5, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')`,
 		`CREATE TABLE two_keys (a int, b varchar(5), v text NOT NULL, PRIMARY KEY (a, b))`,
 		`INSERT INTO two_keys VALUES (1, 'x', 'one')`,
 		`CREATE TABLE no_key (v int)`,
@@ -42,6 +43,8 @@ var (
 		`INSERT INTO kinds (id, bi, vc, n, dtm6, e, j, b9) VALUES (3, 7, 'new', -0.5, '2020-02-29 23:59:59.000001', 'c', '[1, "x"]', b'11')`,
 		`UPDATE kinds SET vc = 'changed', n = 99.99, st = 'y' WHERE id = 1`,
 		`DELETE FROM kinds WHERE id = 2`,
+		`UPDATE kinds SET id = 10 WHERE id = 3`,
+		`INSERT INTO kinds (id, bi, tx, dt, dtm3) VALUES (6, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00.000')`,
 		`UPDATE two_keys SET v = 'two' WHERE a = 1`,
 		`DELETE FROM two_keys WHERE a = 1`,
 		`INSERT INTO no_key VALUES (2), (3)`,
@@ -65,12 +68,12 @@ type goldenVariant struct {
 }
 
 var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 4, total: 15, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 4, total: 15, topics: goldenTopics, transforms: map[string]string{
+	{file: "mariadb.jsonl", snapshot: 5, total: 20, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 5, total: 20, topics: goldenTopics, transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 4, total: 15, topics: []string{"srv.all"}, transforms: map[string]string{
+	{file: "mariadb-router.jsonl", snapshot: 5, total: 20, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }

@@ -229,6 +229,22 @@ func (c *column) value(v any) (any, error) {
 		}
 		return fmt.Sprint(v)
 	}
+	if zeroDate(c.dataType, text()) {
+		// MySQL's zero date (0000-00-00, as MariaDB's sql_mode allows by
+		// default): null, or where the column cannot be null its default
+		// (or else the epoch), as Debezium gives it.
+		switch {
+		case c.optional:
+			return nil, nil
+		case c.schema.Default != nil:
+			return c.schema.Default, nil
+		case c.schema.Type == data.TypeInt32:
+			return int32(0), nil
+		case c.schema.Type == data.TypeInt64:
+			return int64(0), nil
+		}
+		return "1970-01-01T00:00:00Z", nil
+	}
 	switch c.schema.Type {
 	case data.TypeBoolean:
 		// BIT(1): the binlog gives an integer, the snapshot the bit's byte.
@@ -356,6 +372,16 @@ func (c *column) value(v any) (any, error) {
 		return text(), nil
 	}
 	return nil, fmt.Errorf("column %s: unexpected schema %v", c.name, c.schema)
+}
+
+// zeroDate reports whether s is MySQL's zero date, or a zero datetime or
+// timestamp, of a column of dataType.
+func zeroDate(dataType, s string) bool {
+	switch dataType {
+	case "date", "datetime", "timestamp":
+		return strings.HasPrefix(s, "0000-00-00")
+	}
+	return false
 }
 
 // bits is a BIT(n) value in n bytes, little-endian, as Debezium gives it:
