@@ -34,6 +34,10 @@ var (
   '2024-01-15 10:20:30.123456', 2024, 'b', 'x,y', '{"a": 1}', b'1', b'100000011', true, 7, NULL, 2.5, 'p', '0000-00-00', '0000-00-00 00:00:00')`,
 		`INSERT INTO kinds (id, bi) VALUES (2, 0)`,
 		`INSERT INTO kinds (id, bi, vc, dt, dtm, dtm6) VALUES (5, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')`,
+		`INSERT INTO kinds VALUES (7, -128, 255, -32768, 65535, -8388608, 16777215, 4294967295, -9223372036854775808, 18446744073709551615,
+  -3.25, 1e-300, -99999999.99, -99999, '', 'a', '', x'01', x'', x'00', '1000-01-01', '838:59:59', '-838:59:59.000',
+  '9999-12-31 23:59:59', '1970-01-01 00:00:00.001', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01',
+  '2038-01-19 03:14:07.999999', 1901, 'a', '', '{"ü": [1.5, null]}', b'0', b'0', false, -1, '', 0, 'p', '1000-01-01', '1000-01-01 00:00:00')`,
 		`CREATE TABLE two_keys (a int, b varchar(5), v text NOT NULL, PRIMARY KEY (a, b))`,
 		`INSERT INTO two_keys VALUES (1, 'x', 'one')`,
 		`CREATE TABLE no_key (v int)`,
@@ -44,6 +48,10 @@ var (
 		`UPDATE kinds SET vc = 'changed', n = 99.99, st = 'y' WHERE id = 1`,
 		`DELETE FROM kinds WHERE id = 2`,
 		`UPDATE kinds SET id = 10 WHERE id = 3`,
+		`INSERT INTO kinds VALUES (8, -128, 255, -32768, 65535, -8388608, 16777215, 4294967295, -9223372036854775808, 18446744073709551615,
+  -3.25, 1e-300, -99999999.99, -99999, '', 'a', '', x'01', x'', x'00', '1000-01-01', '838:59:59', '-838:59:59.000',
+  '9999-12-31 23:59:59', '1970-01-01 00:00:00.001', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01',
+  '2038-01-19 03:14:07.999999', 1901, 'a', '', '{"ü": [1.5, null]}', b'0', b'0', false, -1, '', 0, 'p', '1000-01-01', '1000-01-01 00:00:00')`,
 		`INSERT INTO kinds (id, bi, tx, dt, dtm3) VALUES (6, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00.000')`,
 		`UPDATE two_keys SET v = 'two' WHERE a = 1`,
 		`DELETE FROM two_keys WHERE a = 1`,
@@ -70,12 +78,12 @@ type goldenVariant struct {
 }
 
 var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 5, total: 21, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 5, total: 21, topics: goldenTopics, transforms: map[string]string{
+	{file: "mariadb.jsonl", snapshot: 6, total: 23, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 6, total: 23, topics: goldenTopics, transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 5, total: 21, topics: []string{"srv.all"}, transforms: map[string]string{
+	{file: "mariadb-router.jsonl", snapshot: 6, total: 23, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }

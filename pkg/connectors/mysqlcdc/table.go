@@ -332,10 +332,21 @@ func (c *column) value(v any) (any, error) {
 		if c.schema.Name == debezium.BitsName {
 			return bits(v, (c.precision+7)/8)
 		}
-		if b, ok := v.([]byte); ok {
-			return b, nil
+		b, ok := v.([]byte)
+		if !ok {
+			b = []byte(text())
 		}
-		return []byte(text()), nil
+		if c.dataType == "binary" {
+			// The binlog drops a BINARY(n) value's trailing zero bytes;
+			// Debezium gives all n.
+			// (A new slice: b may share the row event's buffer.)
+			if n := typeLength(c.columnType); len(b) < n {
+				padded := make([]byte, n)
+				copy(padded, b)
+				b = padded
+			}
+		}
+		return b, nil
 	case data.TypeString:
 		if c.schema.Name == debezium.ZonedTimestampName {
 			ts, err := time.Parse("2006-01-02 15:04:05.999999", text())
@@ -372,6 +383,17 @@ func (c *column) value(v any) (any, error) {
 		return text(), nil
 	}
 	return nil, fmt.Errorf("column %s: unexpected schema %v", c.name, c.schema)
+}
+
+// typeLength is the n of a column type such as binary(n), 0 if it has
+// none.
+func typeLength(columnType string) int {
+	_, inner, ok := strings.Cut(columnType, "(")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSuffix(inner, ")"))
+	return n
 }
 
 // zeroDate reports whether s is MySQL's zero date, or a zero datetime or
