@@ -40,6 +40,8 @@ var (
   '2038-01-19 03:14:07.999999', 1901, 'a', '', '{"ü": [1.5, null]}', b'0', b'0', false, -1, '', 0, 'p', '1000-01-01', '1000-01-01 00:00:00')`,
 		`CREATE TABLE two_keys (a int, b varchar(5), v text NOT NULL, PRIMARY KEY (a, b))`,
 		`INSERT INTO two_keys VALUES (1, 'x', 'one')`,
+		`CREATE TABLE latin (id int PRIMARY KEY, v varchar(10), t text) CHARACTER SET latin1`,
+		`INSERT INTO latin VALUES (1, 'café', 'ß')`,
 		`CREATE TABLE no_key (v int)`,
 		`INSERT INTO no_key VALUES (1)`,
 	}
@@ -59,8 +61,9 @@ var (
 		`INSERT INTO two_keys VALUES (2, 'y', 'after ALTER', 4)`,
 		`INSERT INTO no_key VALUES (2), (3)`,
 		`DELETE FROM no_key WHERE v = 1`,
+		`UPDATE latin SET v = 'crème', t = '€' WHERE id = 1`,
 	}
-	goldenTopics = []string{"srv." + goldenDB + ".kinds", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
+	goldenTopics = []string{"srv." + goldenDB + ".kinds", "srv." + goldenDB + ".latin", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
 )
 
 // goldenDB stands for the test database's name in the golden files.
@@ -78,12 +81,12 @@ type goldenVariant struct {
 }
 
 var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 6, total: 23, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 6, total: 23, topics: goldenTopics, transforms: map[string]string{
+	{file: "mariadb.jsonl", snapshot: 7, total: 25, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 7, total: 25, topics: goldenTopics, transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 6, total: 23, topics: []string{"srv.all"}, transforms: map[string]string{
+	{file: "mariadb-router.jsonl", snapshot: 7, total: 25, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/encoding"
+
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/debezium"
 )
@@ -21,8 +23,12 @@ type column struct {
 	// def is the column's default value as text (a string literal
 	// without its outer quotes), nil when it has none or its default is
 	// NULL.
-	def    *string
-	schema *data.Schema
+	def *string
+	// charset is a string column's character set (nil for others), and
+	// decoder its decoder when it is not UTF-8 (see charsets).
+	charset *string
+	decoder *encoding.Decoder
+	schema  *data.Schema
 }
 
 // table is a captured table's shape, from information_schema or the
@@ -34,6 +40,8 @@ type table struct {
 	keyCols              []int
 	keySchema, rowSchema *data.Schema
 	envelope             *data.Schema
+	// recode: a column's binlog values need decoding (decodeBinlog).
+	recode bool
 }
 
 func (t *table) id() string { return t.db + "." + t.name }
@@ -52,7 +60,7 @@ func (s *settings) loadTable(ctx context.Context, db *sql.DB, source *data.Schem
 // that does not exist has none.
 func readColumns(ctx context.Context, db *sql.DB, schema, name string) ([]column, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY,
-  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COLUMN_DEFAULT
+  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COLUMN_DEFAULT, CHARACTER_SET_NAME
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the columns of %s.%s: %w", schema, name, err)
@@ -63,11 +71,14 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		var c column
 		var nullable, key string
 		var dtPrecision int
-		var def sql.NullString
-		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision, &def); err != nil {
+		var def, charset sql.NullString
+		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision, &def, &charset); err != nil {
 			return nil, err
 		}
 		c.def = defaultText(def)
+		if charset.Valid {
+			c.charset = &charset.String
+		}
 		c.dataType = strings.ToLower(c.dataType)
 		c.optional, c.key = nullable == "YES", key == "PRI"
 		if c.dataType == "datetime" || c.dataType == "timestamp" || c.dataType == "time" {
@@ -91,6 +102,10 @@ func (s *settings) newTable(source *data.Schema, schema, name string, cols []col
 	rb := data.StructBuilder().Optional().Name(t.topic + debezium.ValueSuffix)
 	for _, c := range cols {
 		c.unsigned = strings.Contains(strings.ToLower(c.columnType), "unsigned")
+		if c.charset != nil {
+			c.decoder = decoder(*c.charset)
+			t.recode = t.recode || c.decoder != nil
+		}
 		c.schema = columnSchema(c, nil)
 		if c.def != nil {
 			// The default as the column's Connect value; a default that
