@@ -42,6 +42,8 @@ var (
 		`INSERT INTO two_keys VALUES (1, 'x', 'one')`,
 		`CREATE TABLE latin (id int PRIMARY KEY, v varchar(10), t text) CHARACTER SET latin1`,
 		`INSERT INTO latin VALUES (1, 'café', 'ß')`,
+		"CREATE TABLE `Odd$Name` (`select` int PRIMARY KEY, `größe` varchar(5))",
+		"INSERT INTO `Odd$Name` VALUES (1, 'XL')",
 		`CREATE TABLE no_key (v int)`,
 		`INSERT INTO no_key VALUES (1)`,
 	}
@@ -62,8 +64,9 @@ var (
 		`INSERT INTO no_key VALUES (2), (3)`,
 		`DELETE FROM no_key WHERE v = 1`,
 		`UPDATE latin SET v = 'crème', t = '€' WHERE id = 1`,
+		"UPDATE `Odd$Name` SET `größe` = 'S'",
 	}
-	goldenTopics = []string{"srv." + goldenDB + ".kinds", "srv." + goldenDB + ".latin", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
+	goldenTopics = []string{"srv." + goldenDB + ".Odd_Name", "srv." + goldenDB + ".kinds", "srv." + goldenDB + ".latin", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
 )
 
 // goldenDB stands for the test database's name in the golden files.
@@ -81,12 +84,12 @@ type goldenVariant struct {
 }
 
 var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 7, total: 25, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 7, total: 25, topics: goldenTopics, transforms: map[string]string{
+	{file: "mariadb.jsonl", snapshot: 8, total: 27, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 27, topics: goldenTopics, transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 7, total: 25, topics: []string{"srv.all"}, transforms: map[string]string{
+	{file: "mariadb-router.jsonl", snapshot: 8, total: 27, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }

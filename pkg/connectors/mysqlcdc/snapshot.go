@@ -1,9 +1,11 @@
 package mysqlcdc
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,13 +47,15 @@ type queryer interface {
 }
 
 // capturedNames lists the captured base tables, of database db only when
-// db is not empty, as [database, table] in name order.
+// db is not empty, as [database, table] in name order: byte order, case
+// counting, as Debezium orders table ids (information_schema's collation
+// ignores case).
 func (t *Task) capturedNames(ctx context.Context, q queryer, db string) ([][2]string, error) {
 	query, args := `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`, []any{}
 	if db != "" {
 		query, args = query+` AND TABLE_SCHEMA = ?`, append(args, db)
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY 1, 2`, args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, connect.Retriable(fmt.Errorf("listing the tables: %w", err))
 	}
@@ -66,6 +70,9 @@ func (t *Task) capturedNames(ctx context.Context, q queryer, db string) ([][2]st
 			names = append(names, [2]string{d, name})
 		}
 	}
+	slices.SortFunc(names, func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
 	return names, rows.Err()
 }
 
