@@ -36,7 +36,7 @@ func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 	}
 	db := mariadbtest.NewDB(t)
 	for _, q := range goldenSetup {
-		db.Exec(t, q)
+		goldenExec(t, db.SQL, q)
 	}
 	// Schema change events (on topic srv) are left out: Sluice does not
 	// emit them.
@@ -108,7 +108,7 @@ func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
-		db.Exec(t, q)
+		goldenExec(t, db.SQL, q)
 	}
 	for len(out) < variant.total {
 		if !next(time.Minute) {

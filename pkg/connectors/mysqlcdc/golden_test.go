@@ -3,12 +3,14 @@ package mysqlcdc
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,9 +67,30 @@ var (
 		`DELETE FROM no_key WHERE v = 1`,
 		`UPDATE latin SET v = 'crème', t = '€' WHERE id = 1`,
 		"UPDATE `Odd$Name` SET `größe` = 'S'",
+		// One transaction over two tables: its changes share a GTID.
+		"INSERT INTO no_key VALUES (4);\nUPDATE two_keys SET v = 'in tx' WHERE a = 2;\nDELETE FROM no_key WHERE v = 4",
 	}
 	goldenTopics = []string{"srv." + goldenDB + ".Odd_Name", "srv." + goldenDB + ".kinds", "srv." + goldenDB + ".latin", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
 )
+
+// goldenExec runs a statement of the golden scenario, or the statements
+// of one on several lines in one transaction.
+func goldenExec(t *testing.T, db *sql.DB, q string) {
+	t.Helper()
+	tx, err := db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(q, ";\n") {
+		if _, err := tx.ExecContext(t.Context(), stmt); err != nil {
+			_ = tx.Rollback()
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // goldenDB stands for the test database's name in the golden files.
 const goldenDB = "golden_db"
@@ -84,12 +107,12 @@ type goldenVariant struct {
 }
 
 var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 8, total: 27, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 27, topics: goldenTopics, transforms: map[string]string{
+	{file: "mariadb.jsonl", snapshot: 8, total: 31, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 31, topics: goldenTopics, transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 8, total: 27, topics: []string{"srv.all"}, transforms: map[string]string{
+	{file: "mariadb-router.jsonl", snapshot: 8, total: 31, topics: []string{"srv.all"}, transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }
@@ -101,13 +124,72 @@ type goldenRecord struct {
 	Value json.RawMessage `json:"value"`
 }
 
+// binlogBase is where a run's changes start in the binlog: the least pos
+// and GTID sequence number of its streamed records.
+type binlogBase struct {
+	pos, seq float64
+	ok       bool
+}
+
+// gtidSeq splits a MariaDB GTID, domain-server-sequence.
+func gtidSeq(g string) (prefix string, seq float64, ok bool) {
+	i := strings.LastIndexByte(g, '-')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(g[i+1:], 10, 64)
+	return g[:i+1], float64(n), err == nil
+}
+
+// streamBase finds the binlogBase of a run's records.
+func streamBase(t *testing.T, recs map[string][]goldenRecord) binlogBase {
+	var b binlogBase
+	for _, rs := range recs {
+		for _, r := range rs {
+			if len(r.Value) == 0 || string(r.Value) == "null" {
+				continue
+			}
+			var doc struct {
+				Payload struct {
+					Source *struct {
+						Snapshot string  `json:"snapshot"`
+						Pos      float64 `json:"pos"`
+						GTID     string  `json:"gtid"`
+					} `json:"source"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal(r.Value, &doc); err != nil {
+				t.Fatal(err)
+			}
+			src := doc.Payload.Source
+			if src == nil || src.Snapshot != "false" {
+				continue
+			}
+			_, seq, ok := gtidSeq(src.GTID)
+			if !ok {
+				t.Fatalf("gtid %q", src.GTID)
+			}
+			if !b.ok || src.Pos < b.pos {
+				b.pos = src.Pos
+			}
+			if !b.ok || seq < b.seq {
+				b.seq = seq
+			}
+			b.ok = true
+		}
+	}
+	return b
+}
+
 // normalise decodes a JsonConverter document and drops what differs from
 // run to run or server to server: processing times (the envelope's and
 // the source block's ts_ms, ts_us, ts_ns) and the connector's version
-// (Sluice's is 3.6.1.Final-sluice). Where the change is in the binlog (the
-// source block's file, pos and gtid) depends on what the server ran
-// before: only whether each is set is compared.
-func normalise(t *testing.T, raw json.RawMessage) any {
+// (Sluice's is 3.6.1.Final-sluice). Where the changes are in the binlog
+// depends on what the server ran before: a streamed record's pos and GTID
+// sequence number are compared relative to base (the binlog events of the
+// same statements have the same sizes), and for a snapshot record only
+// whether file, pos and gtid are set.
+func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 	t.Helper()
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -124,9 +206,21 @@ func normalise(t *testing.T, raw json.RawMessage) any {
 			for _, k := range []string{"version", "ts_ms", "ts_us", "ts_ns"} {
 				delete(src, k)
 			}
-			for _, k := range []string{"file", "pos", "gtid"} {
-				if _, ok := src[k]; ok {
-					src[k] = src[k] != nil
+			if src["snapshot"] == "false" && base.ok {
+				if pos, ok := src["pos"].(float64); ok {
+					src["pos"] = pos - base.pos
+				}
+				if g, ok := src["gtid"].(string); ok {
+					if prefix, seq, ok := gtidSeq(g); ok {
+						src["gtid"] = fmt.Sprintf("%s+%v", prefix, seq-base.seq)
+					}
+				}
+				src["file"] = src["file"] != nil
+			} else {
+				for _, k := range []string{"file", "pos", "gtid"} {
+					if _, ok := src[k]; ok {
+						src[k] = src[k] != nil
+					}
 				}
 			}
 		}
@@ -173,20 +267,19 @@ func matchGolden(t *testing.T, v goldenVariant) {
 	// the ALTER TABLE are read after it ran.
 	withHistory(e)
 	for _, q := range goldenSetup {
-		e.db.Exec(t, q)
+		goldenExec(t, e.db.SQL, q)
 	}
 	e.mustRun(t)
 	for _, q := range goldenChanges {
-		e.db.Exec(t, q)
+		goldenExec(t, e.db.SQL, q)
 	}
 	e.mustRun(t)
 	// The database's name is in topics, schema names and the source block.
 	anon := func(b []byte) json.RawMessage {
 		return json.RawMessage(strings.ReplaceAll(string(b), e.db.Name, goldenDB))
 	}
-	total := 0
+	got := map[string][]goldenRecord{}
 	for _, topic := range v.topics {
-		var got []goldenRecord
 		ctx := t.Context()
 		tp := kafka.TopicPartition{Topic: strings.ReplaceAll(topic, goldenDB, e.db.Name), Partition: 0}
 		wm, err := e.kafka.Client.Watermarks(ctx, []kafka.TopicPartition{tp})
@@ -195,14 +288,18 @@ func matchGolden(t *testing.T, v goldenVariant) {
 		}
 		err = e.kafka.Client.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 1<<20, func(ms []kafka.Message) error {
 			for _, m := range ms {
-				got = append(got, goldenRecord{Topic: topic, Key: anon(m.Key), Value: anon(m.Value)})
+				got[topic] = append(got[topic], goldenRecord{Topic: topic, Key: anon(m.Key), Value: anon(m.Value)})
 			}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := golden[topic]
+	}
+	gotBase, wantBase := streamBase(t, got), streamBase(t, golden)
+	total := 0
+	for _, topic := range v.topics {
+		got, want := got[topic], golden[topic]
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d records, Debezium emitted %d", topic, len(got), len(want))
 		}
@@ -211,7 +308,7 @@ func matchGolden(t *testing.T, v goldenVariant) {
 				name      string
 				got, want json.RawMessage
 			}{{"key", got[i].Key, want[i].Key}, {"value", got[i].Value, want[i].Value}} {
-				g, w := normalise(t, part.got), normalise(t, part.want)
+				g, w := normalise(t, part.got, gotBase), normalise(t, part.want, wantBase)
 				if !reflect.DeepEqual(g, w) {
 					t.Errorf("%s record %d %s differs from Debezium's:\n%s", topic, i, part.name, diff(g, w))
 				}
