@@ -244,7 +244,9 @@ func (t *Task) snapshotRecord(sn *snapshot, h *held, last bool) (connect.SourceR
 	marker := debezium.SnapshotPosition{First: sn.first, Last: last, FirstOfTable: h.firstOfTable, LastOfTable: h.lastOfTable}.Marker()
 	sn.first = false
 	now := time.Now()
-	src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: tb.db, Snapshot: marker, Time: now},
+	// The source block's time is in whole seconds, as the binlog's are
+	// and as Debezium gives a snapshot record's.
+	src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: tb.db, Snapshot: marker, Time: now.Truncate(time.Second)},
 		Table: tb.name, ServerID: 0, File: sn.file, Pos: int64(sn.pos)}.Struct(t.source)
 	rec.SourceOffset = map[string]any{fileKey: sn.file, posKey: int64(sn.pos), snapshotKey: true, snapshotDoneKey: last, tsSecKey: now.Unix()}
 	if !last {
