@@ -192,6 +192,7 @@ test-hdfs: hdfs-tools
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags debeziumgolden ./pkg/connectors/postgrescdc/ ./pkg/connectors/mysqlcdc/
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # The Kafka client is sarama v1.61.1 with a race fix (third_party/sarama,
@@ -292,6 +293,22 @@ chaos-pipeline: kafka tools
 	  SLUICE_CHAOS_PIPELINE_RECORDS=$(CHAOS_PIPELINE_RECORDS) SLUICE_CHAOS_PIPELINE_FAULTS=$(CHAOS_PIPELINE_FAULTS) \
 	  SLUICE_CHAOS_PIPELINE_DRAIN=$(CHAOS_PIPELINE_DRAIN) \
 	  $(GO) test -run '^TestChaosPipeline$$' -count=1 -v -timeout $(CHAOS_PIPELINE_TIMEOUT) ./functions/e2e/
+
+# The CDC sources' golden files (testdata/debezium/*.jsonl), recorded
+# again: Debezium 3.6.1.Final's PostgresConnector and 3.5.0.Final's
+# MariaDbConnector (Maven Central, cached under ~/.cache/sluice) in
+# Debezium's embedded engine on a real PostgreSQL and MariaDB, one JVM at a
+# time. make test compares Sluice's records with the files
+# (TestMatchesDebeziumGolden in both packages); the times and binlog or WAL
+# positions in them change with each recording.
+.PHONY: debezium-golden
+debezium-golden: db-tools
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "installing a JDK and Maven (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jdk-headless maven >/dev/null; }
+	bash pkg/connectors/postgrescdc/testdata/debezium/record.sh
+	bash pkg/connectors/mysqlcdc/testdata/debezium/record.sh
 
 # Schema Registry formats. Confluent's Python client (confluent-kafka, from
 # PyPI) in a virtualenv under the cache: it made the golden vectors of the

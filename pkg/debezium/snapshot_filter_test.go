@@ -17,7 +17,7 @@ func TestSnapshotMarker(t *testing.T) {
 		{name: "first of all", pos: debezium.SnapshotPosition{First: true, FirstOfTable: true}, want: "first"},
 		{name: "last of all wins", pos: debezium.SnapshotPosition{First: true, Last: true, LastOfTable: true}, want: "last"},
 		{name: "first of a table", pos: debezium.SnapshotPosition{FirstOfTable: true}, want: "first_in_data_collection"},
-		{name: "first and last of a table", pos: debezium.SnapshotPosition{FirstOfTable: true, LastOfTable: true}, want: "first_in_data_collection"},
+		{name: "first and last of a table", pos: debezium.SnapshotPosition{FirstOfTable: true, LastOfTable: true}, want: "last_in_data_collection"},
 		{name: "last of a table", pos: debezium.SnapshotPosition{LastOfTable: true}, want: "last_in_data_collection"},
 	}
 	for _, tt := range tests {

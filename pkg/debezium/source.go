@@ -30,18 +30,20 @@ type SnapshotPosition struct {
 
 // Marker is the record's source.snapshot value, as Debezium marks snapshot
 // records: "last" for the snapshot's last record, "first" for its first,
-// then "first_in_data_collection" and "last_in_data_collection" for a
-// table's first and last, and "true" for the others.
+// then "last_in_data_collection" and "first_in_data_collection" for a
+// table's last and first (a table's only record is its last, as in
+// Debezium's RelationalSnapshotChangeEventSource), and "true" for the
+// others.
 func (p SnapshotPosition) Marker() string {
 	switch {
 	case p.Last:
 		return SnapshotLast
 	case p.First:
 		return SnapshotFirst
-	case p.FirstOfTable:
-		return SnapshotFirstInColl
 	case p.LastOfTable:
 		return SnapshotLastInColl
+	case p.FirstOfTable:
+		return SnapshotFirstInColl
 	}
 	return SnapshotTrue
 }

@@ -24,6 +24,8 @@ const (
 	VariableScaleDecimalName = "io.debezium.data.VariableScaleDecimal"
 
 	EnumAllowedParam = "allowed"
+	// BitsLengthParam is a Bits schema's number of bits.
+	BitsLengthParam = "length"
 	// UnavailableValue stands for a TOASTed column PostgreSQL did not send
 	// (unavailable.value.placeholder's default).
 	UnavailableValue = "__debezium_unavailable_value"

@@ -60,20 +60,23 @@ type historyTable struct {
 }
 
 type historyColumn struct {
-	Name            string   `json:"name"`
-	JdbcType        int      `json:"jdbcType"`
-	TypeName        string   `json:"typeName"`
-	TypeExpression  string   `json:"typeExpression"`
-	CharsetName     *string  `json:"charsetName"`
-	Length          int      `json:"length"`
-	Scale           int      `json:"scale"`
-	Position        int      `json:"position"`
-	Optional        bool     `json:"optional"`
-	AutoIncremented bool     `json:"autoIncremented"`
-	Generated       bool     `json:"generated"`
-	Comment         *string  `json:"comment"`
-	HasDefaultValue bool     `json:"hasDefaultValue"`
-	EnumValues      []string `json:"enumValues"`
+	Name            string  `json:"name"`
+	JdbcType        int     `json:"jdbcType"`
+	TypeName        string  `json:"typeName"`
+	TypeExpression  string  `json:"typeExpression"`
+	CharsetName     *string `json:"charsetName"`
+	Length          int     `json:"length"`
+	Scale           int     `json:"scale"`
+	Position        int     `json:"position"`
+	Optional        bool    `json:"optional"`
+	AutoIncremented bool    `json:"autoIncremented"`
+	Generated       bool    `json:"generated"`
+	Comment         *string `json:"comment"`
+	HasDefaultValue bool    `json:"hasDefaultValue"`
+	// DefaultValueExpression is the default's text (a string literal
+	// without its outer quotes), with HasDefaultValue.
+	DefaultValueExpression *string  `json:"defaultValueExpression,omitempty"`
+	EnumValues             []string `json:"enumValues"`
 }
 
 // jdbcTypes are java.sql.Types of the column types; others are OTHER.
@@ -101,8 +104,8 @@ func historyOf(t *table) *historyTable {
 	for i, c := range t.cols {
 		typeName := strings.ToUpper(c.dataType)
 		h.Columns = append(h.Columns, historyColumn{Name: c.name, JdbcType: jdbcType(c.dataType), TypeName: typeName,
-			TypeExpression: c.columnType, Length: c.precision, Scale: c.scale, Position: i + 1, Optional: c.optional,
-			EnumValues: enumValues(c.columnType)})
+			TypeExpression: c.columnType, CharsetName: c.charset, Length: c.precision, Scale: c.scale, Position: i + 1, Optional: c.optional,
+			HasDefaultValue: c.def != nil, DefaultValueExpression: c.def, EnumValues: enumValues(c.columnType)})
 		if c.key {
 			h.PrimaryKeyColumnNames = append(h.PrimaryKeyColumnNames, c.name)
 		}
@@ -122,7 +125,11 @@ func (h *historyTable) columns() []column {
 	cols := make([]column, len(h.Columns))
 	for i, c := range h.Columns {
 		cols[i] = column{name: c.Name, dataType: strings.ToLower(c.TypeName), columnType: c.TypeExpression,
-			optional: c.Optional, key: slices.Contains(h.PrimaryKeyColumnNames, c.Name), precision: c.Length, scale: c.Scale}
+			optional: c.Optional, key: slices.Contains(h.PrimaryKeyColumnNames, c.Name), precision: c.Length, scale: c.Scale,
+			charset: c.CharsetName}
+		if c.HasDefaultValue {
+			cols[i].def = c.DefaultValueExpression
+		}
 	}
 	return cols
 }
@@ -381,5 +388,6 @@ func (t *Task) reloadTables(ctx context.Context, db string) ([]tableChange, erro
 
 func sameColumn(a, b column) bool {
 	return a.name == b.name && a.dataType == b.dataType && a.columnType == b.columnType && a.optional == b.optional &&
-		a.key == b.key && a.precision == b.precision && a.scale == b.scale
+		a.key == b.key && a.precision == b.precision && a.scale == b.scale && (a.def == nil) == (b.def == nil) &&
+		(a.def == nil || *a.def == *b.def) && (a.charset == nil) == (b.charset == nil) && (a.charset == nil || *a.charset == *b.charset)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/pkg/connect/lease"
+	"github.com/sluicehq/sluice/pkg/debezium"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
 
@@ -104,6 +105,16 @@ func TestSchemaHistoryReplayAcrossAlterTable(t *testing.T) {
 	}
 	if rs[1].DDL != "ALTER TABLE items ADD COLUMN b int NOT NULL DEFAULT 7" || rs[1].Position[fileKey] == "" {
 		t.Fatalf("ALTER record %+v", rs[1])
+	}
+	// The default is kept in the record, and a table rebuilt from the
+	// record has it in its schema.
+	b := rs[1].TableChanges[0].Table.Columns[2]
+	if !b.HasDefaultValue || b.DefaultValueExpression == nil || *b.DefaultValueExpression != "7" {
+		t.Fatalf("column b in the history %+v", b)
+	}
+	cols := rs[1].TableChanges[0].Table.columns()
+	if tb := (&settings{prefix: "srv"}).newTable(debezium.MariaDBSourceSchema, e.db.Name, "items", cols); tb.cols[2].schema.Default != int32(7) || tb.cols[1].schema.Default != nil {
+		t.Fatalf("columns from the history: b's default %v, a's %v", tb.cols[2].schema.Default, tb.cols[1].schema.Default)
 	}
 }
 

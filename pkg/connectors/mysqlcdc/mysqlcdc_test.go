@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/lease"
 	"github.com/sluicehq/sluice/pkg/kafka"
 	"github.com/sluicehq/sluice/pkg/offsets"
+	"github.com/sluicehq/sluice/pkg/transforms"
 )
 
 func TestMain(m *testing.M) { os.Exit(mariadbtest.Run(m)) }
@@ -43,7 +44,7 @@ func newEnv(t *testing.T, class string) *env {
 	t.Helper()
 	db := mariadbtest.NewDB(t)
 	k := kafkatest.Start(t, 1)
-	reg, err := connect.NewRegistry(append(converter.Plugins(), Plugins()...)...)
+	reg, err := connect.NewRegistry(append(append(converter.Plugins(), transforms.Plugins()...), Plugins()...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 package mysqlcdc
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,13 +47,15 @@ type queryer interface {
 }
 
 // capturedNames lists the captured base tables, of database db only when
-// db is not empty, as [database, table] in name order.
+// db is not empty, as [database, table] in name order: byte order, case
+// counting, as Debezium orders table ids (information_schema's collation
+// ignores case).
 func (t *Task) capturedNames(ctx context.Context, q queryer, db string) ([][2]string, error) {
 	query, args := `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`, []any{}
 	if db != "" {
 		query, args = query+` AND TABLE_SCHEMA = ?`, append(args, db)
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY 1, 2`, args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, connect.Retriable(fmt.Errorf("listing the tables: %w", err))
 	}
@@ -66,6 +70,9 @@ func (t *Task) capturedNames(ctx context.Context, q queryer, db string) ([][2]st
 			names = append(names, [2]string{d, name})
 		}
 	}
+	slices.SortFunc(names, func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
 	return names, rows.Err()
 }
 
@@ -237,7 +244,9 @@ func (t *Task) snapshotRecord(sn *snapshot, h *held, last bool) (connect.SourceR
 	marker := debezium.SnapshotPosition{First: sn.first, Last: last, FirstOfTable: h.firstOfTable, LastOfTable: h.lastOfTable}.Marker()
 	sn.first = false
 	now := time.Now()
-	src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: tb.db, Snapshot: marker, Time: now},
+	// The source block's time is in whole seconds, as the binlog's are
+	// and as Debezium gives a snapshot record's.
+	src := debezium.MySQLSource{Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: tb.db, Snapshot: marker, Time: now.Truncate(time.Second)},
 		Table: tb.name, ServerID: 0, File: sn.file, Pos: int64(sn.pos)}.Struct(t.source)
 	rec.SourceOffset = map[string]any{fileKey: sn.file, posKey: int64(sn.pos), snapshotKey: true, snapshotDoneKey: last, tsSecKey: now.Unix()}
 	if !last {

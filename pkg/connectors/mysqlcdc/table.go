@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/encoding"
+
 	"github.com/sluicehq/sluice/pkg/connect/data"
 	"github.com/sluicehq/sluice/pkg/debezium"
 )
@@ -18,7 +20,15 @@ type column struct {
 	optional, unsigned         bool
 	key                        bool
 	scale, precision           int
-	schema                     *data.Schema
+	// def is the column's default value as text (a string literal
+	// without its outer quotes), nil when it has none or its default is
+	// NULL.
+	def *string
+	// charset is a string column's character set (nil for others), and
+	// decoder its decoder when it is not UTF-8 (see charsets).
+	charset *string
+	decoder *encoding.Decoder
+	schema  *data.Schema
 }
 
 // table is a captured table's shape, from information_schema or the
@@ -30,6 +40,8 @@ type table struct {
 	keyCols              []int
 	keySchema, rowSchema *data.Schema
 	envelope             *data.Schema
+	// recode: a column's binlog values need decoding (decodeBinlog).
+	recode bool
 }
 
 func (t *table) id() string { return t.db + "." + t.name }
@@ -48,7 +60,7 @@ func (s *settings) loadTable(ctx context.Context, db *sql.DB, source *data.Schem
 // that does not exist has none.
 func readColumns(ctx context.Context, db *sql.DB, schema, name string) ([]column, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY,
-  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0)
+  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COLUMN_DEFAULT, CHARACTER_SET_NAME
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the columns of %s.%s: %w", schema, name, err)
@@ -59,8 +71,13 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		var c column
 		var nullable, key string
 		var dtPrecision int
-		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision); err != nil {
+		var def, charset sql.NullString
+		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision, &def, &charset); err != nil {
 			return nil, err
+		}
+		c.def = defaultText(def)
+		if charset.Valid {
+			c.charset = &charset.String
 		}
 		c.dataType = strings.ToLower(c.dataType)
 		c.optional, c.key = nullable == "YES", key == "PRI"
@@ -85,7 +102,19 @@ func (s *settings) newTable(source *data.Schema, schema, name string, cols []col
 	rb := data.StructBuilder().Optional().Name(t.topic + debezium.ValueSuffix)
 	for _, c := range cols {
 		c.unsigned = strings.Contains(strings.ToLower(c.columnType), "unsigned")
-		c.schema = columnSchema(c)
+		if c.charset != nil {
+			c.decoder = decoder(*c.charset)
+			t.recode = t.recode || c.decoder != nil
+		}
+		c.schema = columnSchema(c, nil)
+		if c.def != nil {
+			// The default as the column's Connect value; a default that
+			// is not a literal of the column's type (an expression such
+			// as current_timestamp()) is left out.
+			if v, err := c.value(*c.def); err == nil && v != nil {
+				c.schema = columnSchema(c, v)
+			}
+		}
 		rb.Field(c.name, c.schema)
 		if c.key {
 			t.keyCols = append(t.keyCols, len(t.cols))
@@ -104,9 +133,28 @@ func (s *settings) newTable(source *data.Schema, schema, name string, cols []col
 	return t
 }
 
+// defaultText is a column's default as information_schema.COLUMNS gives it
+// (MariaDB quotes string literals and says NULL for a NULL default), as
+// column.def keeps it. A quote doubled inside a string literal stays
+// doubled, as Debezium's DDL parser leaves it (Debezium 3.5's schema of
+// the golden test's column ds has it so), so that the
+// schemas are the same.
+func defaultText(d sql.NullString) *string {
+	if !d.Valid || d.String == "NULL" {
+		return nil
+	}
+	s := d.String
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		s = s[1 : len(s)-1]
+	}
+	return &s
+}
+
 // columnSchema maps a column as Debezium's MySQL connector does by default
-// (decimal.handling.mode=precise, time.precision.mode=adaptive_time_microseconds).
-func columnSchema(c column) *data.Schema {
+// (decimal.handling.mode=precise, time.precision.mode=adaptive_time_microseconds,
+// bigint.unsigned.handling.mode=long), with def as its default (nil:
+// none).
+func columnSchema(c column, def any) *data.Schema {
 	var b *data.SchemaBuilder
 	switch c.dataType {
 	case "tinyint", "smallint":
@@ -149,17 +197,31 @@ func columnSchema(c column) *data.Schema {
 		b = debezium.Semantic(data.TypeString, debezium.JSONName)
 	case "enum":
 		b = debezium.Semantic(data.TypeString, debezium.EnumName).Parameter(debezium.EnumAllowedParam, strings.Join(enumValues(c.columnType), ","))
+	case "set":
+		b = debezium.Semantic(data.TypeString, debezium.EnumSetName).Parameter(debezium.EnumAllowedParam, strings.Join(enumValues(c.columnType), ","))
+	case "bit":
+		// BIT(1) is a boolean, BIT(n) n bits in (n+7)/8 little-endian bytes.
+		if c.precision <= 1 {
+			b = data.NewBuilder(data.TypeBoolean)
+		} else {
+			b = debezium.Semantic(data.TypeBytes, debezium.BitsName).Parameter(debezium.BitsLengthParam, strconv.Itoa(c.precision))
+		}
 	default:
 		b = data.NewBuilder(data.TypeString)
 	}
 	if c.optional {
 		b.Optional()
 	}
+	if def != nil {
+		b.Default(def)
+	}
 	return b.MustBuild()
 }
 
+// enumValues are the values of an enum(...) or set(...) column type.
 func enumValues(columnType string) []string {
-	inner := strings.TrimSuffix(strings.TrimPrefix(columnType, "enum("), ")")
+	_, inner, _ := strings.Cut(columnType, "(")
+	inner = strings.TrimSuffix(inner, ")")
 	var out []string
 	for _, v := range strings.Split(inner, ",") {
 		out = append(out, strings.ReplaceAll(strings.Trim(v, "'"), "''", "'"))
@@ -182,7 +244,32 @@ func (c *column) value(v any) (any, error) {
 		}
 		return fmt.Sprint(v)
 	}
+	if zeroDate(c.dataType, text()) {
+		// MySQL's zero date (0000-00-00, as MariaDB's sql_mode allows by
+		// default): null, or where the column cannot be null its default
+		// (or else the epoch), as Debezium gives it.
+		switch {
+		case c.optional:
+			return nil, nil
+		case c.schema.Default != nil:
+			return c.schema.Default, nil
+		case c.schema.Type == data.TypeInt32:
+			return int32(0), nil
+		case c.schema.Type == data.TypeInt64:
+			return int64(0), nil
+		}
+		return "1970-01-01T00:00:00Z", nil
+	}
 	switch c.schema.Type {
+	case data.TypeBoolean:
+		// BIT(1): the binlog gives an integer, the snapshot the bit's byte.
+		switch x := v.(type) {
+		case int64:
+			return x != 0, nil
+		case []byte:
+			return len(x) == 1 && x[0] != 0, nil
+		}
+		return strconv.ParseBool(text())
 	case data.TypeInt16, data.TypeInt32, data.TypeInt64:
 		var n int64
 		switch x := v.(type) {
@@ -257,10 +344,24 @@ func (c *column) value(v any) (any, error) {
 			}
 			return d.Rescale(int32(c.scale))
 		}
-		if b, ok := v.([]byte); ok {
-			return b, nil
+		if c.schema.Name == debezium.BitsName {
+			return bits(v, (c.precision+7)/8)
 		}
-		return []byte(text()), nil
+		b, ok := v.([]byte)
+		if !ok {
+			b = []byte(text())
+		}
+		if c.dataType == "binary" {
+			// The binlog drops a BINARY(n) value's trailing zero bytes;
+			// Debezium gives all n.
+			// (A new slice: b may share the row event's buffer.)
+			if n := typeLength(c.columnType); len(b) < n {
+				padded := make([]byte, n)
+				copy(padded, b)
+				b = padded
+			}
+		}
+		return b, nil
 	case data.TypeString:
 		if c.schema.Name == debezium.ZonedTimestampName {
 			ts, err := time.Parse("2006-01-02 15:04:05.999999", text())
@@ -282,9 +383,62 @@ func (c *column) value(v any) (any, error) {
 				return "", nil
 			}
 		}
+		if c.schema.Name == debezium.EnumSetName {
+			// The binlog gives a set as the bit mask of its members.
+			if mask, ok := v.(int64); ok {
+				var members []string
+				for i, m := range enumValues(c.columnType) {
+					if mask&(1<<i) != 0 {
+						members = append(members, m)
+					}
+				}
+				return strings.Join(members, ","), nil
+			}
+		}
 		return text(), nil
 	}
 	return nil, fmt.Errorf("column %s: unexpected schema %v", c.name, c.schema)
+}
+
+// typeLength is the n of a column type such as binary(n), 0 if it has
+// none.
+func typeLength(columnType string) int {
+	_, inner, ok := strings.Cut(columnType, "(")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSuffix(inner, ")"))
+	return n
+}
+
+// zeroDate reports whether s is MySQL's zero date, or a zero datetime or
+// timestamp, of a column of dataType.
+func zeroDate(dataType, s string) bool {
+	switch dataType {
+	case "date", "datetime", "timestamp":
+		return strings.HasPrefix(s, "0000-00-00")
+	}
+	return false
+}
+
+// bits is a BIT(n) value in n bytes, little-endian, as Debezium gives it:
+// the binlog gives the bits as an integer, the snapshot as big-endian
+// bytes.
+func bits(v any, n int) ([]byte, error) {
+	out := make([]byte, n)
+	switch x := v.(type) {
+	case int64:
+		for i := range out {
+			out[i] = byte(uint64(x) >> (8 * i))
+		}
+	case []byte:
+		for i := 0; i < len(x) && i < n; i++ {
+			out[i] = x[len(x)-1-i]
+		}
+	default:
+		return nil, fmt.Errorf("bits: unexpected %T", v)
+	}
+	return out, nil
 }
 
 func parseTime(s string) (int64, error) {

@@ -372,17 +372,26 @@ func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replica
 		if t.gtid != "" {
 			off[gtidsKey] = t.gtid
 		}
+		// The source block's pos is the row event's position, as
+		// Debezium gives it; the offset's is the transaction's start.
 		ev := rowEvent{t: t, tb: tb, off: off, src: debezium.MySQLSource{
 			Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
-			Table:  name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(t.txStart), Row: r}}
+			Table:  name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(h.LogPos - h.EventSize), Row: r}}
+		row, err := tb.decodeBinlog(e.Rows[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tb.id(), err)
+		}
 		var out []connect.SourceRecord
 		switch op {
 		case debezium.OpCreate:
-			out, err = ev.emit(debezium.OpCreate, nil, e.Rows[i], nil)
+			out, err = ev.emit(debezium.OpCreate, nil, row, nil)
 		case debezium.OpUpdate:
-			out, err = ev.update(e.Rows[i], e.Rows[i+1])
+			var next []any
+			if next, err = tb.decodeBinlog(e.Rows[i+1]); err == nil {
+				out, err = ev.update(row, next)
+			}
 		case debezium.OpDelete:
-			out, err = ev.emit(debezium.OpDelete, e.Rows[i], nil, nil)
+			out, err = ev.emit(debezium.OpDelete, row, nil, nil)
 		}
 		if err != nil {
 			return nil, err

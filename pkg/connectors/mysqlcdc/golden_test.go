@@ -1,0 +1,389 @@
+package mysqlcdc
+
+import (
+	"bufio"
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/pkg/kafka"
+)
+
+// The golden scenario: the tables and rows the snapshot reads, then the
+// changes the binlog carries. testdata/debezium/mariadb.jsonl holds what
+// Debezium 3.5.0.Final's MariaDbConnector emitted for exactly these
+// statements (recorded by testdata/debezium/record.sh), with the test
+// database's name replaced by goldenDB.
+var (
+	goldenSetup = []string{
+		`CREATE TABLE kinds (id int PRIMARY KEY, ti tinyint, tu tinyint unsigned, si smallint, su smallint unsigned,
+  mi mediumint, mu mediumint unsigned, iu int unsigned, bi bigint NOT NULL, bu bigint unsigned, f float, d double,
+  n decimal(10,2), n0 decimal(5), vc varchar(20), ch char(3), tx text, bl blob, bn binary(2), vb varbinary(4),
+  dt date, tm time, tm3 time(3), dtm datetime, dtm3 datetime(3), dtm6 datetime(6), ts timestamp NULL, ts6 timestamp(6) NULL,
+  yr year, e enum('a','b','c'), st set('x','y'), j json, b1 bit(1), b9 bit(9), bo boolean,
+  dv int NOT NULL DEFAULT 5, ds varchar(5) DEFAULT 'it''s', dn decimal(4,1) NOT NULL DEFAULT 1.5, de enum('p','q') NOT NULL DEFAULT 'q', dz date NOT NULL DEFAULT '2000-01-01', dzt datetime NOT NULL DEFAULT '2000-01-01 00:00:00')`,
+		`INSERT INTO kinds VALUES (1, -2, 200, -300, 60000, -8000000, 16000000, 4000000000, 3000000000, 18000000000000000000,
+  1.5, 2.25, 12.34, 99999, 'vc', 'abc', 'text', x'0102', x'0a0b', x'0c', '2024-01-15', '10:20:30', '-01:02:03.456',
+  '2024-01-15 10:20:30', '2024-01-15 10:20:30.123', '2024-01-15 10:20:30.123456', '2024-01-15 10:20:30',
+  '2024-01-15 10:20:30.123456', 2024, 'b', 'x,y', '{"a": 1}', b'1', b'100000011', true, 7, NULL, 2.5, 'p', '0000-00-00', '0000-00-00 00:00:00')`,
+		`INSERT INTO kinds (id, bi) VALUES (2, 0)`,
+		`INSERT INTO kinds (id, bi, vc, dt, dtm, dtm6) VALUES (5, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')`,
+		`INSERT INTO kinds VALUES (7, -128, 255, -32768, 65535, -8388608, 16777215, 4294967295, -9223372036854775808, 18446744073709551615,
+  -3.25, 1e-300, -99999999.99, -99999, '', 'a', '', x'01', x'', x'00', '1000-01-01', '838:59:59', '-838:59:59.000',
+  '9999-12-31 23:59:59', '1970-01-01 00:00:00.001', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01',
+  '2038-01-19 03:14:07.999999', 1901, 'a', '', '{"ü": [1.5, null]}', b'0', b'0', false, -1, '', 0, 'p', '1000-01-01', '1000-01-01 00:00:00')`,
+		`CREATE TABLE two_keys (a int, b varchar(5), v text NOT NULL, PRIMARY KEY (a, b))`,
+		`INSERT INTO two_keys VALUES (1, 'x', 'one')`,
+		`CREATE TABLE latin (id int PRIMARY KEY, v varchar(10), t text) CHARACTER SET latin1`,
+		`INSERT INTO latin VALUES (1, 'café', 'ß')`,
+		"CREATE TABLE `Odd$Name` (`select` int PRIMARY KEY, `größe` varchar(5))",
+		"INSERT INTO `Odd$Name` VALUES (1, 'XL')",
+		`CREATE TABLE no_key (v int)`,
+		`INSERT INTO no_key VALUES (1)`,
+	}
+	goldenChanges = []string{
+		`INSERT INTO kinds (id, bi, vc, n, dtm6, e, j, b9) VALUES (3, 7, 'new', -0.5, '2020-02-29 23:59:59.000001', 'c', '[1, "x"]', b'11')`,
+		`UPDATE kinds SET vc = 'changed', n = 99.99, st = 'y' WHERE id = 1`,
+		`DELETE FROM kinds WHERE id = 2`,
+		`UPDATE kinds SET id = 10 WHERE id = 3`,
+		`INSERT INTO kinds VALUES (8, -128, 255, -32768, 65535, -8388608, 16777215, 4294967295, -9223372036854775808, 18446744073709551615,
+  -3.25, 1e-300, -99999999.99, -99999, '', 'a', '', x'01', x'', x'00', '1000-01-01', '838:59:59', '-838:59:59.000',
+  '9999-12-31 23:59:59', '1970-01-01 00:00:00.001', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01',
+  '2038-01-19 03:14:07.999999', 1901, 'a', '', '{"ü": [1.5, null]}', b'0', b'0', false, -1, '', 0, 'p', '1000-01-01', '1000-01-01 00:00:00')`,
+		`INSERT INTO kinds (id, bi, tx, dt, dtm3) VALUES (6, 0, 'ü€', '0000-00-00', '0000-00-00 00:00:00.000')`,
+		`UPDATE two_keys SET v = 'two' WHERE a = 1`,
+		`DELETE FROM two_keys WHERE a = 1`,
+		`ALTER TABLE two_keys ADD COLUMN w int DEFAULT 3`,
+		`INSERT INTO two_keys VALUES (2, 'y', 'after ALTER', 4)`,
+		`INSERT INTO no_key VALUES (2), (3)`,
+		`DELETE FROM no_key WHERE v = 1`,
+		`UPDATE latin SET v = 'crème', t = '€' WHERE id = 1`,
+		"UPDATE `Odd$Name` SET `größe` = 'S'",
+		// One transaction over two tables: its changes share a GTID.
+		"INSERT INTO no_key VALUES (4);\nUPDATE two_keys SET v = 'in tx' WHERE a = 2;\nDELETE FROM no_key WHERE v = 4",
+	}
+	goldenTopics = []string{"srv." + goldenDB + ".Odd_Name", "srv." + goldenDB + ".kinds", "srv." + goldenDB + ".latin", "srv." + goldenDB + ".no_key", "srv." + goldenDB + ".two_keys"}
+)
+
+// goldenExec runs a statement of the golden scenario, or the statements
+// of one on several lines in one transaction.
+func goldenExec(t *testing.T, db *sql.DB, q string) {
+	t.Helper()
+	tx, err := db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(q, ";\n") {
+		if _, err := tx.ExecContext(t.Context(), stmt); err != nil {
+			_ = tx.Rollback()
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goldenDB stands for the test database's name in the golden files.
+const goldenDB = "golden_db"
+
+// goldenVariant is the golden scenario with some transforms: the file
+// Debezium's records are in, the records of the snapshot and in all
+// (tombstones included), and the topics they go to (goldenDB standing for
+// the database).
+type goldenVariant struct {
+	file            string
+	transforms      map[string]string
+	snapshot, total int
+	topics          []string
+}
+
+var goldenVariants = []goldenVariant{
+	{file: "mariadb.jsonl", snapshot: 8, total: 31, topics: goldenTopics},
+	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 31, topics: goldenTopics, transforms: map[string]string{
+		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
+		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
+	{file: "mariadb-router.jsonl", snapshot: 8, total: 31, topics: []string{"srv.all"}, transforms: map[string]string{
+		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
+		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
+}
+
+// goldenRecord is one change event as Kafka's JsonConverter wrote it.
+type goldenRecord struct {
+	Topic string          `json:"topic"`
+	Key   json.RawMessage `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+// binlogBase is where a run's changes start in the binlog: the least pos
+// and GTID sequence number of its streamed records.
+type binlogBase struct {
+	pos, seq float64
+	ok       bool
+}
+
+// gtidSeq splits a MariaDB GTID, domain-server-sequence.
+func gtidSeq(g string) (prefix string, seq float64, ok bool) {
+	i := strings.LastIndexByte(g, '-')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(g[i+1:], 10, 64)
+	return g[:i+1], float64(n), err == nil
+}
+
+// streamBase finds the binlogBase of a run's records.
+func streamBase(t *testing.T, recs map[string][]goldenRecord) binlogBase {
+	var b binlogBase
+	for _, rs := range recs {
+		for _, r := range rs {
+			if len(r.Value) == 0 || string(r.Value) == "null" {
+				continue
+			}
+			var doc struct {
+				Payload struct {
+					Source *struct {
+						Snapshot string  `json:"snapshot"`
+						Pos      float64 `json:"pos"`
+						GTID     string  `json:"gtid"`
+					} `json:"source"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal(r.Value, &doc); err != nil {
+				t.Fatal(err)
+			}
+			src := doc.Payload.Source
+			if src == nil || src.Snapshot != "false" {
+				continue
+			}
+			_, seq, ok := gtidSeq(src.GTID)
+			if !ok {
+				t.Fatalf("gtid %q", src.GTID)
+			}
+			if !b.ok || src.Pos < b.pos {
+				b.pos = src.Pos
+			}
+			if !b.ok || seq < b.seq {
+				b.seq = seq
+			}
+			b.ok = true
+		}
+	}
+	return b
+}
+
+// normalise decodes a JsonConverter document and drops what differs from
+// run to run or server to server: processing times (the envelope's and
+// the source block's ts_ms, ts_us, ts_ns) and the connector's version
+// (Sluice's is 3.6.1.Final-sluice). Where the changes are in the binlog
+// depends on what the server ran before: a record's pos (the snapshot's
+// position for a snapshot record) and a streamed record's GTID sequence
+// number are compared relative to base (the binlog events of the same
+// statements have the same sizes, and nothing else is written between the
+// snapshot and the changes); file, and the gtid of a snapshot record, only
+// for whether they are set.
+func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
+	t.Helper()
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	// Numbers as their text: exact, whatever their size.
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if p, ok := doc["payload"].(map[string]any); ok {
+		tsShape(p, false)
+		if src, ok := p["source"].(map[string]any); ok {
+			delete(src, "version")
+			tsShape(src, true)
+			if pos, ok := src["pos"].(json.Number); ok && base.ok {
+				p, _ := pos.Float64()
+				src["pos"] = p - base.pos
+			}
+			if src["snapshot"] == "false" && base.ok {
+				if g, ok := src["gtid"].(string); ok {
+					if prefix, seq, ok := gtidSeq(g); ok {
+						src["gtid"] = fmt.Sprintf("%s+%v", prefix, seq-base.seq)
+					}
+				}
+				src["file"] = src["file"] != nil
+			} else {
+				for _, k := range []string{"file", "gtid"} {
+					if _, ok := src[k]; ok {
+						src[k] = src[k] != nil
+					}
+				}
+			}
+		}
+	}
+	return doc
+}
+
+// tsShape replaces the times ts_ms, ts_us and ts_ns of an envelope or a
+// source block (exact) by how they relate: ts_us is ts_ms with three more
+// digits, ts_ns ts_us with three more; and in a source block whether they
+// are whole seconds (the binlog's times are), and ts_us exactly ts_ms
+// times 1000 and ts_ns ts_us times 1000.
+func tsShape(m map[string]any, source bool) {
+	ms, _ := m["ts_ms"].(json.Number)
+	us, _ := m["ts_us"].(json.Number)
+	ns, _ := m["ts_ns"].(json.Number)
+	if ms == "" {
+		return
+	}
+	extends := func(long, short json.Number) bool {
+		return len(long) == len(short)+3 && strings.HasPrefix(string(long), string(short))
+	}
+	m["ts_ms"], m["ts_us"], m["ts_ns"] = true, extends(us, ms), extends(ns, us)
+	if source {
+		m["ts_ms"] = strings.HasSuffix(string(ms), "000")
+		m["ts_us"] = us == ms+"000"
+		m["ts_ns"] = ns == us+"000"
+	}
+}
+
+func readGolden(t *testing.T, name string) map[string][]goldenRecord {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "debezium", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]goldenRecord{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r goldenRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		out[r.Topic] = append(out[r.Topic], r)
+	}
+	return out
+}
+
+// TestMatchesDebeziumGolden runs the golden scenario through Sluice's
+// MariaDB connector and compares every record with Debezium's, field by
+// field: topic, key and value, schemas included, minus what normalise
+// drops; with Debezium's transforms too.
+func TestMatchesDebeziumGolden(t *testing.T) {
+	for _, v := range goldenVariants {
+		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+	}
+}
+
+func matchGolden(t *testing.T, v goldenVariant) {
+	golden := readGolden(t, v.file)
+	e := newEnv(t, MariaDBClass)
+	e.config["key.converter.schemas.enable"] = "true"
+	e.config["value.converter.schemas.enable"] = "true"
+	maps.Copy(e.config, v.transforms)
+	// As Debezium does, with a schema history: the changes logged before
+	// the ALTER TABLE are read after it ran.
+	withHistory(e)
+	for _, q := range goldenSetup {
+		goldenExec(t, e.db.SQL, q)
+	}
+	e.mustRun(t)
+	for _, q := range goldenChanges {
+		goldenExec(t, e.db.SQL, q)
+	}
+	e.mustRun(t)
+	// The database's name is in topics, schema names and the source block.
+	anon := func(b []byte) json.RawMessage {
+		return json.RawMessage(strings.ReplaceAll(string(b), e.db.Name, goldenDB))
+	}
+	got := map[string][]goldenRecord{}
+	for _, topic := range v.topics {
+		ctx := t.Context()
+		tp := kafka.TopicPartition{Topic: strings.ReplaceAll(topic, goldenDB, e.db.Name), Partition: 0}
+		wm, err := e.kafka.Client.Watermarks(ctx, []kafka.TopicPartition{tp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.kafka.Client.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 1<<20, func(ms []kafka.Message) error {
+			for _, m := range ms {
+				got[topic] = append(got[topic], goldenRecord{Topic: topic, Key: anon(m.Key), Value: anon(m.Value)})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	gotBase, wantBase := streamBase(t, got), streamBase(t, golden)
+	total := 0
+	for _, topic := range v.topics {
+		got, want := got[topic], golden[topic]
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d records, Debezium emitted %d", topic, len(got), len(want))
+		}
+		for i := range want {
+			for _, part := range []struct {
+				name      string
+				got, want json.RawMessage
+			}{{"key", got[i].Key, want[i].Key}, {"value", got[i].Value, want[i].Value}} {
+				g, w := normalise(t, part.got, gotBase), normalise(t, part.want, wantBase)
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("%s record %d %s differs from Debezium's:\n%s", topic, i, part.name, diff(g, w))
+				}
+			}
+		}
+		total += len(got)
+	}
+	if total != v.total {
+		t.Fatalf("%d records, want %d", total, v.total)
+	}
+}
+
+// diff names the paths where two decoded JSON documents differ.
+func diff(got, want any) string {
+	var out bytes.Buffer
+	var walk func(path string, g, w any)
+	walk = func(path string, g, w any) {
+		switch wv := w.(type) {
+		case map[string]any:
+			gv, ok := g.(map[string]any)
+			if !ok {
+				fmt.Fprintf(&out, "  %s: got %v, want %v\n", path, g, w)
+				return
+			}
+			for k := range wv {
+				walk(path+"."+k, gv[k], wv[k])
+			}
+			for k := range gv {
+				if _, ok := wv[k]; !ok {
+					fmt.Fprintf(&out, "  %s.%s: got %v, Debezium has no such field\n", path, k, gv[k])
+				}
+			}
+		case []any:
+			gv, ok := g.([]any)
+			if !ok || len(gv) != len(wv) {
+				gj, _ := json.Marshal(g)
+				wj, _ := json.Marshal(w)
+				fmt.Fprintf(&out, "  %s: got %s\n  %s: want %s\n", path, gj, path, wj)
+				return
+			}
+			for i := range wv {
+				walk(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i])
+			}
+		default:
+			if !reflect.DeepEqual(g, w) {
+				fmt.Fprintf(&out, "  %s: got %v, want %v\n", path, g, w)
+			}
+		}
+	}
+	walk("$", got, want)
+	return out.String()
+}
