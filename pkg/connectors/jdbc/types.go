@@ -35,6 +35,8 @@ const (
 	kTime
 	kTimestamp   // wall clock in db.timezone
 	kTimestampTZ // an instant
+	// kTimestampUTC is MySQL's TIMESTAMP: an instant, which the server
+	// renders as a wall clock in the session's zone (sourceColumn.zone).
 	kTimestampUTC
 )
 
@@ -47,6 +49,17 @@ type sourceColumn struct {
 	scale int32
 	// granularity is timestamp.granularity.
 	granularity string
+	// zone is the session's time zone, in which a kTimestampUTC column's
+	// wall clocks are (nil: UTC).
+	zone *time.Location
+}
+
+// sessionZone is the zone of a kTimestampUTC column's wall clocks.
+func (sc *sourceColumn) sessionZone() *time.Location {
+	if sc.zone == nil {
+		return time.UTC
+	}
+	return sc.zone
 }
 
 func (sc *sourceColumn) isTimestamp() bool {
@@ -67,7 +80,9 @@ func (sc *sourceColumn) instant(dest any, tz *time.Location) (time.Time, bool) {
 	switch sc.kind {
 	case kTimestamp:
 		return wall(tz).UTC(), true
-	case kTimestampUTC, kDate:
+	case kTimestampUTC:
+		return wall(sc.sessionZone()).UTC(), true
+	case kDate:
 		return wall(time.UTC), true
 	}
 	return t.UTC(), true
@@ -115,7 +130,7 @@ func mapColumn(c Column, numericMapping, granularity string) sourceColumn {
 		sc.kind, sb = kTimestamp, data.TimestampSchema()
 	case t == "timestamp with time zone":
 		sc.kind, sb = kTimestampTZ, data.TimestampSchema()
-	case t == "timestamp": // MySQL's TIMESTAMP: an instant, read in the session's UTC
+	case t == "timestamp": // MySQL's TIMESTAMP: an instant, read in the session's zone
 		sc.kind, sb = kTimestampUTC, data.TimestampSchema()
 	default:
 		// Text types, uuid, json, jsonb, xml, inet, time with time zone,
@@ -255,7 +270,7 @@ func (sc *sourceColumn) temporal(t time.Time, tz *time.Location) (any, error) {
 	case kTimestamp:
 		t = wall(tz).UTC()
 	case kTimestampUTC:
-		t = wall(time.UTC)
+		t = wall(sc.sessionZone()).UTC()
 	default:
 		t = t.UTC()
 	}

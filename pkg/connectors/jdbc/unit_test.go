@@ -272,3 +272,25 @@ func TestKeyString(t *testing.T) {
 		t.Error("-0 and 0 are different keys")
 	}
 }
+
+// A MySQL session time zone is an offset, a zone name, or (SYSTEM) the
+// server's system_time_zone, which may be an abbreviation that names no
+// zone's rules.
+func TestMySQLZone(t *testing.T) {
+	for name, want := range map[string]string{
+		"+09:00": "+09:00", "-05:30": "-05:30", "+00:00": "UTC", "UTC": "UTC", "Europe/Berlin": "Europe/Berlin",
+		"CEST": "", "": "", "Local": "", "+9:00": "",
+	} {
+		loc := mysqlZone(name)
+		got := ""
+		if loc != nil {
+			got = loc.String()
+		}
+		if got != want {
+			t.Errorf("mysqlZone(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if _, off := time.Date(2026, 1, 1, 0, 0, 0, 0, mysqlZone("-05:30")).Zone(); off != -(5*3600 + 30*60) {
+		t.Errorf("-05:30 has offset %d", off)
+	}
+}
