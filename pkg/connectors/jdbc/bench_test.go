@@ -266,10 +266,12 @@ func BenchmarkJDBCSource(b *testing.B) {
 		loadRows(b, db, b.N)
 		exec, k := benchExecutor(b)
 		benchkit.ResetPeakRSS()
+		stopProfile := benchkit.StartCPUProfile(b, profilePath(b))
 		b.ResetTimer()
 		cpu0, db0, heap0 := benchkit.CPU(), dbCPU(db.pid), benchkit.ReadHeap()
 		elapsed, bytes := copyToKafka(b, exec, db, b.N)
 		cpu, dbcpu, heap := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0, benchkit.ReadHeap().Since(heap0)
+		stopProfile()
 		b.StopTimer()
 		rss := benchkit.PeakRSSMB()
 		heap.Report(b, int64(b.N))
@@ -532,7 +534,7 @@ func rawInserts(b *testing.B, db *sql.DB, rows [][]any, per int) {
 	}
 }
 
-// profilePath is where the sink lease's CPU profile goes:
+// profilePath is where the source's or the sink's leases' CPU profile goes:
 // $SLUICE_BENCH_CPUPROFILE.<benchmark name> when that is set, none for the
 // 1-row probe run (the test binary's -cpuprofile would include loading the
 // table and the source lease that fills the topic).

@@ -458,7 +458,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		order = tsExpr + ", " + quote(t.s.incColumn)
 	}
 	query := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + where + " ORDER BY " + order + " ASC" + d.Limit(limit) + t.suffix()
-	recs, err = t.query(ctx, q, query, args)
+	recs, err = t.query(ctx, q, query, args, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -478,7 +478,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		} else {
 			n = 0
 			all := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + tsExpr + " = " + tp() + t.suffix()
-			if recs, err = t.query(ctx, q, all, []any{q.tsArg(lastTS)}); err != nil {
+			if recs, err = t.query(ctx, q, all, []any{q.tsArg(lastTS)}, 0); err != nil {
 				return nil, false, err
 			}
 		}
@@ -504,15 +504,16 @@ func recOffsetTime(r connect.SourceRecord) time.Time {
 	return time.Unix(sec, nanos).UTC()
 }
 
-// query runs a query and converts every row, advancing q's position.
-func (t *SourceTask) query(ctx context.Context, q *tableQuery, query string, args []any) ([]connect.SourceRecord, error) {
+// query runs a query and converts every row, advancing q's position;
+// limit is the most rows it returns, the records' capacity.
+func (t *SourceTask) query(ctx context.Context, q *tableQuery, query string, args []any, limit int) ([]connect.SourceRecord, error) {
 	rows, done, err := t.run(ctx, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("jdbc: querying %s: %w\n%s", q.from, err, query)
 	}
 	defer done()
 	defer rows.Close()
-	var recs []connect.SourceRecord
+	recs := make([]connect.SourceRecord, 0, limit)
 	if err := t.scan(q, rows, -1, &recs); err != nil {
 		return nil, err
 	}
@@ -632,15 +633,16 @@ func (t *SourceTask) record(q *tableQuery, name string, dests, vals []any, tz *t
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 		vals[i] = v
-		if err := value.Put(q.cols[i].Name, v); err != nil {
+		// The value's fields are the columns, in order (setColumns).
+		if err := value.PutAt(i, v); err != nil {
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 	}
 	rec := connect.SourceRecord{Record: connect.Record{Topic: q.topic, ValueSchema: q.valSchema, Value: value}}
 	if q.keySchema != nil {
 		key := data.NewStruct(q.keySchema)
-		for _, i := range q.keyIdx {
-			if err := key.Put(q.cols[i].Name, vals[i]); err != nil {
+		for k, i := range q.keyIdx {
+			if err := key.PutAt(k, vals[i]); err != nil {
 				return connect.SourceRecord{}, t.rowError(q, vals, err)
 			}
 		}
@@ -656,7 +658,11 @@ func (t *SourceTask) record(q *tableQuery, name string, dests, vals []any, tz *t
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 		q.inc = inc
-		offset[offsetIncrementing] = inc
+		if _, boxed := vals[q.incIdx].(int64); boxed {
+			offset[offsetIncrementing] = vals[q.incIdx] // the value's box, not a second one
+		} else {
+			offset[offsetIncrementing] = inc
+		}
 	}
 	if len(q.tsIdx) > 0 {
 		var ts time.Time
