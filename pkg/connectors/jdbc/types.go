@@ -75,6 +75,9 @@ func (sc *sourceColumn) instant(dest any, tz *time.Location) (time.Time, bool) {
 	}
 	t := d.Time
 	wall := func(loc *time.Location) time.Time {
+		if t.Location() == loc { // the driver read it in loc (MySQL's Loc, pgx's UTC)
+			return t
+		}
 		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 	}
 	switch sc.kind {
@@ -262,6 +265,9 @@ func (sc *sourceColumn) convert(dest any, tz *time.Location) (any, error) {
 // temporal converts a date or timestamp read by the driver.
 func (sc *sourceColumn) temporal(t time.Time, tz *time.Location) (any, error) {
 	wall := func(loc *time.Location) time.Time {
+		if t.Location() == loc { // the driver read it in loc (MySQL's Loc, pgx's UTC)
+			return t
+		}
 		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 	}
 	switch sc.kind {
