@@ -83,9 +83,10 @@ func (postgres) TimestampParam(i int, wall bool) string {
 	return "CAST($" + strconv.Itoa(i) + " AS timestamptz)"
 }
 
-// AtTimeZone reads expr's wall clock in loc: a timestamptz.
+// AtTimeZone reads expr's wall clock in loc: a timestamptz (a date is
+// its midnight).
 func (postgres) AtTimeZone(expr string, loc *time.Location) string {
-	return "(" + expr + " AT TIME ZONE '" + strings.ReplaceAll(loc.String(), "'", "''") + "')"
+	return "(CAST(" + expr + " AS timestamp) AT TIME ZONE '" + strings.ReplaceAll(loc.String(), "'", "''") + "')"
 }
 
 func (postgres) SessionZone(context.Context, querier) (*time.Location, string, error) {

@@ -116,6 +116,25 @@ func TestSourcePostgresSessionZoneIsServerDefault(t *testing.T) {
 		newRow(6)
 		check(t, sourceLease(t, props, committed, 0), []int64{6})
 	})
+
+	// A date (its UTC midnight, as the source reads it) and a timestamp
+	// in one COALESCE.
+	t.Run("date", func(t *testing.T) {
+		db.exec(t, `CREATE TABLE ev_date (id int PRIMARY KEY, d date NULL, ts timestamp(3) NOT NULL)`)
+		// 5 is in the hour the start of daylight saving time skips,
+		// 4 in the one its end repeats: read as PostgreSQL reads them.
+		db.exec(t, `INSERT INTO ev_date VALUES (1, '2026-03-07', '2026-03-08 01:59:59'), (5, NULL, '2026-03-08 02:30:00'),
+			(2, NULL, '2026-03-08 03:00:00'), (3, '2026-11-01', '2026-10-01 00:00:00'), (4, NULL, '2026-11-01 01:00:00')`)
+		props := db.props(map[string]string{
+			ModeConfig: ModeTimestamp, TimestampColumnConfig: "d,ts", TopicPrefixConfig: "d-", TablesConfig: `["ev_date"]`,
+			DBTimezoneConfig: nonUTC,
+		})
+		committed := memOffsets{}
+		// 2 is 07:00Z, 5 (02:30 EST) 07:30Z; 3 is 2026-11-01T00:00Z,
+		// 4 (01:00 EST) 06:00Z.
+		check(t, sourceLease(t, props, committed, 0), []int64{1, 2, 5, 3, 4})
+		check(t, sourceLease(t, props, committed, 0), nil)
+	})
 }
 
 // MariaDB: the server's default time_zone is +09:00. A TIMESTAMP (an
