@@ -57,8 +57,10 @@ func connectionKeys(d *config.Def) *config.Def {
 		Define(config.Key{Name: DBTimezoneConfig, Type: config.String, Default: "UTC", Validator: timezoneValidator(),
 			Importance: config.Medium, Group: connectionGroup, OrderInGroup: 6, Width: config.WidthMedium,
 			Doc: "Name of the time zone in which columns without a time zone (PostgreSQL timestamp, MySQL DATETIME) " +
-				"hold their wall-clock values. It is also the PostgreSQL session's TimeZone. MySQL TIMESTAMP columns " +
-				"hold instants: the MySQL session's zone is UTC and they are read, written and compared as UTC."}).
+				"hold their wall-clock values; timestamps are read and bound in it whatever the session's time zone. " +
+				"The source's sessions keep the server's default time zone (NOW() in a query is the server's), " +
+				"the sink's are db.timezone (PostgreSQL) and UTC (MySQL). MySQL TIMESTAMP columns hold instants, " +
+				"read and bound in the session's zone."}).
 		Define(config.Key{Name: QuoteIdentifiersConfig, Type: config.String, Default: QuoteAlways,
 			Validator:  config.CaseInsensitiveValidString(QuoteAlways, QuoteNever),
 			Importance: config.Medium, Group: "Dialect", OrderInGroup: 2, Width: config.WidthMedium,

@@ -67,9 +67,20 @@ type Dialect interface {
 	DefaultSchema(ctx context.Context, q querier) (string, error)
 	// CurrentTime is the database's clock.
 	CurrentTime(ctx context.Context, q querier) (time.Time, error)
-	// TimestampParam is the i-th bind parameter holding an instant
-	// (time.Time) compared with a timestamp column.
-	TimestampParam(i int) string
+	// TimestampParam is the i-th bind parameter compared with timestamp
+	// columns: a wall clock ("2006-01-02 15:04:05.999999" text) when wall
+	// is true, an instant (time.Time) when it is false.
+	TimestampParam(i int, wall bool) string
+	// AtTimeZone is expr, a column holding wall clocks in loc, as an
+	// instant comparable with an instant parameter; "" when the database
+	// has no such expression.
+	AtTimeZone(expr string, loc *time.Location) string
+	// SessionZone is the zone in which the database renders the instants
+	// it holds (MySQL TIMESTAMP) for a session whose time zone is the
+	// server's default; nil, with the zone's name, when the name is not
+	// a zone Go knows. PostgreSQL, whose drivers read instants as
+	// instants, returns nil and "".
+	SessionZone(ctx context.Context, q querier) (*time.Location, string, error)
 	// ResultColumn describes a column of a query's result (query mode).
 	ResultColumn(ct *sql.ColumnType) Column
 	// Limit is the clause that bounds a query's rows.
@@ -116,6 +127,12 @@ type connSettings struct {
 	Params url.Values
 	// TimeZone is db.timezone.
 	TimeZone *time.Location
+	// ServerZone leaves the session's time zone at the server's default
+	// (the source: SQL of the user's, NOW() or CURRENT_DATE in a query,
+	// a view or query.suffix, runs as in any other client, as with
+	// Confluent's connector). Otherwise (the sink) the session's zone is
+	// db.timezone (PostgreSQL) or UTC (MySQL).
+	ServerZone bool
 	// Isolation is transaction.isolation.mode (sql.LevelDefault if DEFAULT).
 	Isolation sql.IsolationLevel
 }

@@ -32,12 +32,16 @@ func (mysqlDialect) Open(cs connSettings) (*sql.DB, error) {
 	c.DBName = cs.Database
 	c.ParseTime = true
 	// DATETIME values are wall-clock times in db.timezone; TIMESTAMP values
-	// are instants, read in the session's zone, UTC, and re-read as UTC
-	// (sourceValue), written as UTC (sinkValue) and compared with UTC
-	// bounds in timestamp modes (tableQuery.tsArg). A UTC session needs
-	// no time zone tables on the server.
+	// are instants, which the server renders in the session's zone. The
+	// sink's session zone is UTC: it writes them as UTC (sinkValue). The
+	// source's is the server's default (connSettings.ServerZone), which
+	// it reads with SessionZone, reading TIMESTAMP values and binding
+	// their bounds in it. A UTC session needs no time zone tables on the
+	// server.
 	c.Loc = cs.TimeZone
-	c.Params = map[string]string{"time_zone": "'+00:00'"}
+	if !cs.ServerZone {
+		c.Params = map[string]string{"time_zone": "'+00:00'"}
+	}
 	c.InterpolateParams = true
 	c.MaxAllowedPacket = 0 // the server's max_allowed_packet
 	switch strings.ToLower(firstParam(cs.Params, "sslMode", "sslmode")) {
@@ -78,7 +82,53 @@ func (mysqlDialect) Quote(ident string, quote bool) string {
 
 func (mysqlDialect) Placeholder(int) string { return "?" }
 
-func (mysqlDialect) TimestampParam(int) string { return "?" }
+func (mysqlDialect) TimestampParam(int, bool) string { return "?" }
+
+// AtTimeZone: MySQL has no timestamp type holding an instant to compare
+// with (TIMESTAMP values compare as wall clocks in the session's zone).
+func (mysqlDialect) AtTimeZone(string, *time.Location) string { return "" }
+
+// SessionZone reads the session's time_zone: an offset ('+09:00'), a
+// named zone, or SYSTEM, the server's system_time_zone.
+func (mysqlDialect) SessionZone(ctx context.Context, q querier) (*time.Location, string, error) {
+	var name, system string
+	if err := q.QueryRowContext(ctx, "SELECT @@session.time_zone, @@system_time_zone").Scan(&name, &system); err != nil {
+		return nil, "", err
+	}
+	if strings.EqualFold(name, "SYSTEM") {
+		name = system
+	}
+	return mysqlZone(name), name, nil
+}
+
+// mysqlZone is a MySQL time zone name as a location; nil when Go does not
+// know it (a zone abbreviation such as CEST, which says nothing of the
+// zone's rules).
+func mysqlZone(name string) *time.Location {
+	if len(name) == 6 && (name[0] == '+' || name[0] == '-') && name[3] == ':' {
+		h, err1 := strconv.Atoi(name[1:3])
+		m, err2 := strconv.Atoi(name[4:6])
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		off := h*3600 + m*60
+		if name[0] == '-' {
+			off = -off
+		}
+		if off == 0 {
+			return time.UTC
+		}
+		return time.FixedZone(name, off)
+	}
+	if name == "" || strings.EqualFold(name, "Local") {
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	return loc
+}
 
 func (mysqlDialect) ResultColumn(ct *sql.ColumnType) Column {
 	t := strings.ToLower(ct.DatabaseTypeName())
@@ -169,7 +219,7 @@ func (m mysqlDialect) Columns(ctx context.Context, q querier, t TableID) ([]Colu
 }
 
 func (mysqlDialect) CurrentTime(ctx context.Context, q querier) (time.Time, error) {
-	// The session's zone is UTC (time_zone '+00:00'); read the wall clock
+	// UTC_TIMESTAMP is UTC whatever the session's zone; read the wall clock
 	// as text so the driver's Loc does not apply.
 	var s string
 	if err := q.QueryRowContext(ctx, "SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f')").Scan(&s); err != nil {

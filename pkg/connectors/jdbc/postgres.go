@@ -49,9 +49,14 @@ func (postgres) Open(cs connSettings) (*sql.DB, error) {
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "prefer")
 	}
-	// The session's time zone is db.timezone, so that timestamp columns
-	// (without time zone) compare with the offsets' instants in it.
-	q.Set("timezone", cs.TimeZone.String())
+	// The sink's session time zone is db.timezone, so that text without
+	// an offset written into timestamptz columns is read in it. The
+	// source's is the server's default (connSettings.ServerZone): it reads
+	// timestamps in binary, which no session zone changes, and binds its
+	// bounds typed (TimestampParam).
+	if !cs.ServerZone {
+		q.Set("timezone", cs.TimeZone.String())
+	}
 	u := url.URL{Scheme: "postgres", Host: cs.Host + ":" + cs.Port, Path: "/" + cs.Database, RawQuery: q.Encode()}
 	if cs.User != "" {
 		u.User = url.UserPassword(cs.User, cs.Password)
@@ -68,9 +73,25 @@ func (postgres) Quote(ident string, quote bool) string {
 
 func (postgres) Placeholder(i int) string { return "$" + strconv.Itoa(i) }
 
-// TimestampParam casts to timestamptz: a timestamp (without time zone)
-// column then compares in the session's zone, db.timezone.
-func (postgres) TimestampParam(i int) string { return "CAST($" + strconv.Itoa(i) + " AS timestamptz)" }
+// TimestampParam casts a wall clock to timestamp, compared with a
+// timestamp (without time zone) or date column as is, and an instant to
+// timestamptz: neither comparison depends on the session's time zone.
+func (postgres) TimestampParam(i int, wall bool) string {
+	if wall {
+		return "CAST($" + strconv.Itoa(i) + " AS timestamp)"
+	}
+	return "CAST($" + strconv.Itoa(i) + " AS timestamptz)"
+}
+
+// AtTimeZone reads expr's wall clock in loc: a timestamptz (a date is
+// its midnight).
+func (postgres) AtTimeZone(expr string, loc *time.Location) string {
+	return "(CAST(" + expr + " AS timestamp) AT TIME ZONE '" + strings.ReplaceAll(loc.String(), "'", "''") + "')"
+}
+
+func (postgres) SessionZone(context.Context, querier) (*time.Location, string, error) {
+	return nil, "", nil
+}
 
 // pgResultTypes maps pgx's type names to format_type's.
 var pgResultTypes = map[string]string{

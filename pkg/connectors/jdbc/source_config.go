@@ -193,6 +193,7 @@ func parseSource(props map[string]string) (sourceSettings, error) {
 	if err != nil {
 		return sourceSettings{}, err
 	}
+	conn.settings.ServerZone = true
 	s := sourceSettings{
 		conn:           conn,
 		include:        append(vals.List(TableWhitelistConfig), vals.List(TableIncludeListConfig)...),

@@ -37,6 +37,9 @@ type SourceTask struct {
 	queries []*tableQuery
 	next    int
 	log     *slog.Logger
+	// zone is the session's time zone as read by Dialect.SessionZone
+	// (MySQL; nil for PostgreSQL).
+	zone *time.Location
 }
 
 var _ connect.SourceTask = (*SourceTask)(nil)
@@ -57,6 +60,10 @@ type tableQuery struct {
 	valSchema *data.Schema
 	incIdx    int
 	tsIdx     []int
+	// tsExpr is the timestamp column(s)' expression in comparisons, and
+	// tsWall the zone of the wall clocks it holds (nil: instants).
+	tsExpr string
+	tsWall *time.Location
 
 	inc     int64
 	ts      time.Time
@@ -77,6 +84,22 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, pr
 	if err != nil {
 		return err
 	}
+	zone, zoneName, err := s.conn.dialect.SessionZone(ctx, t.db)
+	if err != nil {
+		return fmt.Errorf("jdbc: reading the session's time zone: %w", err)
+	}
+	if zone == nil && zoneName != "" {
+		// TIMESTAMP values would be wall clocks of a zone whose rules
+		// are unknown: read them in a UTC session instead.
+		t.log.Warn("jdbc: the server's time zone is not a zone name or offset; the source's sessions use UTC (NOW() in a query is UTC)", "time_zone", zoneName)
+		t.db.Close()
+		t.s.conn.settings.ServerZone = false
+		if t.db, err = openDB(ctx, s.conn.dialect, t.s.conn.settings, s.conn.attempts, s.conn.backoff); err != nil {
+			return err
+		}
+		zone = time.UTC
+	}
+	t.zone = zone
 	var initial time.Time
 	if s.tsInitial != nil {
 		if *s.tsInitial == TimestampInitialCurrent {
@@ -172,6 +195,9 @@ func (t *SourceTask) setColumns(q *tableQuery, cols []Column, schemaName string)
 	var pks []pk
 	for i, c := range cols {
 		sc := mapColumn(c, t.s.numericMapping, t.s.granularity)
+		if sc.kind == kTimestampUTC {
+			sc.zone = t.zone
+		}
 		q.cols = append(q.cols, sc)
 		vb.Field(c.Name, sc.schema)
 		if c.PrimaryKey > 0 {
@@ -232,43 +258,72 @@ func (t *SourceTask) setColumns(q *tableQuery, cols []Column, schemaName string)
 			}
 			q.tsIdx = append(q.tsIdx, i)
 		}
-		if tz := t.s.conn.settings.TimeZone; tz != nil && tz != time.UTC && mixedMySQLTimestamps(q) {
-			// COALESCE would compare TIMESTAMP's UTC with DATETIME's
-			// db.timezone wall clock: rows would be skipped or repeated.
-			return fmt.Errorf("jdbc: %s: the timestamp columns %v mix MySQL TIMESTAMP and DATETIME columns, which cannot be compared with db.timezone=%s", where, t.s.tsColumns, tz)
-		}
+		return t.setTimestampExpr(q, where)
 	}
 	return nil
 }
 
-// mixedMySQLTimestamps reports whether q's timestamp columns are MySQL
-// TIMESTAMP and other types together.
-func mixedMySQLTimestamps(q *tableQuery) bool {
-	n := 0
-	for _, i := range q.tsIdx {
-		if q.cols[i].kind == kTimestampUTC {
-			n++
-		}
+// wallZone is the zone of the wall clocks a timestamp column holds as the
+// database compares it: db.timezone for a timestamp without time zone
+// (DATETIME), the session's zone for a MySQL TIMESTAMP, UTC for a date
+// (read as its UTC midnight); nil for an instant (timestamptz).
+func (t *SourceTask) wallZone(sc *sourceColumn) *time.Location {
+	switch sc.kind {
+	case kTimestamp:
+		return t.s.conn.settings.TimeZone
+	case kTimestampUTC:
+		return sc.sessionZone()
+	case kDate:
+		return time.UTC
 	}
-	return n > 0 && n < len(q.tsIdx)
+	return nil
 }
 
-// tsArg is an instant bound to a comparison with the timestamp
-// column(s). MySQL's TIMESTAMP columns are compared in the session's zone,
-// UTC (see mysqlDialect.Open), so the instant goes as UTC wall-clock text
-// for them; every other column type takes the time.Time, which the driver
-// renders in db.timezone (MySQL DATETIME) or sends as an instant
-// (PostgreSQL).
-func (q *tableQuery) tsArg(at time.Time) any {
-	if len(q.tsIdx) == 0 {
-		return at
+func sameZone(a, b *time.Location) bool {
+	return a == b || (a != nil && b != nil && a.String() == b.String())
+}
+
+// setTimestampExpr sets q.tsExpr and q.tsWall. Columns holding wall clocks
+// of one zone compare with a bound rendered as a wall clock of that zone,
+// instants with an instant: no comparison depends on the session's time
+// zone, the server's default. Columns of different zones compare as
+// instants (PostgreSQL: each wall clock read AT TIME ZONE its zone);
+// MySQL cannot, and refuses them rather than skip or repeat rows.
+func (t *SourceTask) setTimestampExpr(q *tableQuery, where string) error {
+	d := t.s.conn.dialect
+	zone := t.wallZone(&q.cols[q.tsIdx[0]])
+	same := true
+	for _, i := range q.tsIdx[1:] {
+		same = same && sameZone(zone, t.wallZone(&q.cols[i]))
 	}
+	var exprs []string
 	for _, i := range q.tsIdx {
-		if q.cols[i].kind != kTimestampUTC {
-			return at
+		e := d.Quote(q.cols[i].Name, t.s.conn.quote)
+		if z := t.wallZone(&q.cols[i]); !same && z != nil {
+			if e = d.AtTimeZone(e, z); e == "" {
+				return fmt.Errorf("jdbc: %s: the timestamp columns %v mix MySQL TIMESTAMP and DATETIME (or DATE) columns, which cannot be compared in one COALESCE: the server renders TIMESTAMP values in the session's zone %s, DATETIME values are wall clocks of db.timezone=%s",
+					where, t.s.tsColumns, t.zone, t.s.conn.settings.TimeZone)
+			}
 		}
+		exprs = append(exprs, e)
 	}
-	return at.UTC().Format("2006-01-02 15:04:05.999999")
+	q.tsExpr, q.tsWall = exprs[0], nil
+	if len(exprs) > 1 {
+		q.tsExpr = "COALESCE(" + strings.Join(exprs, ", ") + ")"
+	}
+	if same {
+		q.tsWall = zone
+	}
+	return nil
+}
+
+// tsArg is an instant bound to a comparison with q.tsExpr: the wall clock
+// of q.tsWall as text, or the instant.
+func (q *tableQuery) tsArg(at time.Time) any {
+	if q.tsWall != nil {
+		return at.In(q.tsWall).Format("2006-01-02 15:04:05.999999")
+	}
+	return at
 }
 
 // restore sets the position from a committed offset (nil: none).
@@ -364,14 +419,15 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 	d := t.s.conn.dialect
 	quote := func(c string) string { return d.Quote(c, t.s.conn.quote) }
 	var tsExpr string
-	if len(t.s.tsColumns) == 1 {
-		tsExpr = quote(t.s.tsColumns[0])
-	} else if len(t.s.tsColumns) > 1 {
-		var qs []string
-		for _, c := range t.s.tsColumns {
-			qs = append(qs, quote(c))
+	if len(t.s.tsColumns) > 0 {
+		if q.cols == nil {
+			// Query mode before its first query: the bounds' form
+			// depends on the result's column types.
+			if err := t.probeColumns(ctx, q); err != nil {
+				return nil, false, err
+			}
 		}
-		tsExpr = "COALESCE(" + strings.Join(qs, ", ") + ")"
+		tsExpr = q.tsExpr
 	}
 	var end time.Time
 	if tsExpr != "" {
@@ -386,7 +442,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 	var args []any
 	n := 0
 	p := func() string { n++; return d.Placeholder(n) }
-	tp := func() string { n++; return d.TimestampParam(n) }
+	tp := func() string { n++; return d.TimestampParam(n, q.tsWall != nil) }
 	switch t.s.mode {
 	case ModeIncrementing:
 		where = quote(t.s.incColumn) + " > " + p()
@@ -402,7 +458,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		order = tsExpr + ", " + quote(t.s.incColumn)
 	}
 	query := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + where + " ORDER BY " + order + " ASC" + d.Limit(limit) + t.suffix()
-	recs, err = t.query(ctx, q, query, args)
+	recs, err = t.query(ctx, q, query, args, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -422,7 +478,7 @@ func (t *SourceTask) pollQuery(ctx context.Context, q *tableQuery) (recs []conne
 		} else {
 			n = 0
 			all := "SELECT " + q.selectSQL + " FROM " + q.from + " WHERE " + tsExpr + " = " + tp() + t.suffix()
-			if recs, err = t.query(ctx, q, all, []any{q.tsArg(lastTS)}); err != nil {
+			if recs, err = t.query(ctx, q, all, []any{q.tsArg(lastTS)}, 0); err != nil {
 				return nil, false, err
 			}
 		}
@@ -448,15 +504,16 @@ func recOffsetTime(r connect.SourceRecord) time.Time {
 	return time.Unix(sec, nanos).UTC()
 }
 
-// query runs a query and converts every row, advancing q's position.
-func (t *SourceTask) query(ctx context.Context, q *tableQuery, query string, args []any) ([]connect.SourceRecord, error) {
+// query runs a query and converts every row, advancing q's position;
+// limit is the most rows it returns, the records' capacity.
+func (t *SourceTask) query(ctx context.Context, q *tableQuery, query string, args []any, limit int) ([]connect.SourceRecord, error) {
 	rows, done, err := t.run(ctx, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("jdbc: querying %s: %w\n%s", q.from, err, query)
 	}
 	defer done()
 	defer rows.Close()
-	var recs []connect.SourceRecord
+	recs := make([]connect.SourceRecord, 0, limit)
 	if err := t.scan(q, rows, -1, &recs); err != nil {
 		return nil, err
 	}
@@ -507,18 +564,33 @@ func (t *SourceTask) pollBulk(ctx context.Context, q *tableQuery) ([]connect.Sou
 	return recs, false, nil
 }
 
+// probeColumns sets a query's columns from its result's, reading no row.
+func (t *SourceTask) probeColumns(ctx context.Context, q *tableQuery) error {
+	rows, err := t.db.QueryContext(ctx, "SELECT * FROM "+q.from+" WHERE 1 = 0")
+	if err != nil {
+		return fmt.Errorf("jdbc: reading the columns of %s: %w", q.from, err)
+	}
+	defer rows.Close()
+	return t.resultColumns(q, rows)
+}
+
+// resultColumns sets a query's columns from a result's.
+func (t *SourceTask) resultColumns(q *tableQuery, rows *sql.Rows) error {
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return err
+	}
+	cols := make([]Column, len(cts))
+	for i, ct := range cts {
+		cols[i] = t.s.conn.dialect.ResultColumn(ct)
+	}
+	return t.setColumns(q, cols, "")
+}
+
 // scan converts up to max rows (all when max < 0) into records.
 func (t *SourceTask) scan(q *tableQuery, rows *sql.Rows, max int, recs *[]connect.SourceRecord) error {
 	if q.cols == nil {
-		cts, err := rows.ColumnTypes()
-		if err != nil {
-			return err
-		}
-		cols := make([]Column, len(cts))
-		for i, ct := range cts {
-			cols[i] = t.s.conn.dialect.ResultColumn(ct)
-		}
-		if err := t.setColumns(q, cols, ""); err != nil {
+		if err := t.resultColumns(q, rows); err != nil {
 			return err
 		}
 	}
@@ -561,15 +633,16 @@ func (t *SourceTask) record(q *tableQuery, name string, dests, vals []any, tz *t
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 		vals[i] = v
-		if err := value.Put(q.cols[i].Name, v); err != nil {
+		// The value's fields are the columns, in order (setColumns).
+		if err := value.PutAt(i, v); err != nil {
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 	}
 	rec := connect.SourceRecord{Record: connect.Record{Topic: q.topic, ValueSchema: q.valSchema, Value: value}}
 	if q.keySchema != nil {
 		key := data.NewStruct(q.keySchema)
-		for _, i := range q.keyIdx {
-			if err := key.Put(q.cols[i].Name, vals[i]); err != nil {
+		for k, i := range q.keyIdx {
+			if err := key.PutAt(k, vals[i]); err != nil {
 				return connect.SourceRecord{}, t.rowError(q, vals, err)
 			}
 		}
@@ -585,7 +658,11 @@ func (t *SourceTask) record(q *tableQuery, name string, dests, vals []any, tz *t
 			return connect.SourceRecord{}, t.rowError(q, vals, err)
 		}
 		q.inc = inc
-		offset[offsetIncrementing] = inc
+		if _, boxed := vals[q.incIdx].(int64); boxed {
+			offset[offsetIncrementing] = vals[q.incIdx] // the value's box, not a second one
+		} else {
+			offset[offsetIncrementing] = inc
+		}
 	}
 	if len(q.tsIdx) > 0 {
 		var ts time.Time

@@ -35,6 +35,8 @@ const (
 	kTime
 	kTimestamp   // wall clock in db.timezone
 	kTimestampTZ // an instant
+	// kTimestampUTC is MySQL's TIMESTAMP: an instant, which the server
+	// renders as a wall clock in the session's zone (sourceColumn.zone).
 	kTimestampUTC
 )
 
@@ -47,6 +49,17 @@ type sourceColumn struct {
 	scale int32
 	// granularity is timestamp.granularity.
 	granularity string
+	// zone is the session's time zone, in which a kTimestampUTC column's
+	// wall clocks are (nil: UTC).
+	zone *time.Location
+}
+
+// sessionZone is the zone of a kTimestampUTC column's wall clocks.
+func (sc *sourceColumn) sessionZone() *time.Location {
+	if sc.zone == nil {
+		return time.UTC
+	}
+	return sc.zone
 }
 
 func (sc *sourceColumn) isTimestamp() bool {
@@ -61,16 +74,50 @@ func (sc *sourceColumn) instant(dest any, tz *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	t := d.Time
-	wall := func(loc *time.Location) time.Time {
-		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
-	}
+	wall := func(loc *time.Location) time.Time { return wallIn(t, loc) }
 	switch sc.kind {
 	case kTimestamp:
 		return wall(tz).UTC(), true
-	case kTimestampUTC, kDate:
+	case kTimestampUTC:
+		return wall(sc.sessionZone()).UTC(), true
+	case kDate:
 		return wall(time.UTC), true
 	}
 	return t.UTC(), true
+}
+
+// wallIn is t's wall clock read in loc. A wall clock in the hour the end
+// of daylight saving time repeats is the later of its two instants
+// (standard time), as PostgreSQL reads it (AT TIME ZONE, text input): the
+// offsets a timestamp column's rows give then compare with the column
+// both as wall clocks and as instants. A wall clock the start of daylight
+// saving time skips is read with the offset before it, as PostgreSQL
+// does (02:30 is 03:30 daylight time).
+func wallIn(t time.Time, loc *time.Location) time.Time {
+	if loc == time.UTC && t.Location() == time.UTC {
+		return t
+	}
+	first := t
+	if t.Location() != loc { // the driver did not read it in loc (pgx reads in UTC)
+		first = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	}
+	if loc == time.UTC {
+		return first
+	}
+	_, off := first.Zone()
+	if first.Hour() != t.Hour() || first.Minute() != t.Minute() {
+		// Skipped: Go read it with the offset after the change.
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).Add(-time.Duration(off) * time.Second).In(loc)
+	}
+	// Go reads an ambiguous wall clock as the earlier instant; the later
+	// has the offset in force a few hours on.
+	if _, later := first.Add(3 * time.Hour).Zone(); later < off {
+		alt := first.Add(time.Duration(off-later) * time.Second)
+		if alt.Hour() == first.Hour() && alt.Minute() == first.Minute() && alt.Day() == first.Day() {
+			return alt
+		}
+	}
+	return first
 }
 
 // mapColumn gives a column its Connect schema (Confluent's mapping, see
@@ -115,7 +162,7 @@ func mapColumn(c Column, numericMapping, granularity string) sourceColumn {
 		sc.kind, sb = kTimestamp, data.TimestampSchema()
 	case t == "timestamp with time zone":
 		sc.kind, sb = kTimestampTZ, data.TimestampSchema()
-	case t == "timestamp": // MySQL's TIMESTAMP: an instant, read in the session's UTC
+	case t == "timestamp": // MySQL's TIMESTAMP: an instant, read in the session's zone
 		sc.kind, sb = kTimestampUTC, data.TimestampSchema()
 	default:
 		// Text types, uuid, json, jsonb, xml, inet, time with time zone,
@@ -246,16 +293,14 @@ func (sc *sourceColumn) convert(dest any, tz *time.Location) (any, error) {
 
 // temporal converts a date or timestamp read by the driver.
 func (sc *sourceColumn) temporal(t time.Time, tz *time.Location) (any, error) {
-	wall := func(loc *time.Location) time.Time {
-		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
-	}
+	wall := func(loc *time.Location) time.Time { return wallIn(t, loc) }
 	switch sc.kind {
 	case kDate:
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 	case kTimestamp:
 		t = wall(tz).UTC()
 	case kTimestampUTC:
-		t = wall(time.UTC)
+		t = wall(sc.sessionZone()).UTC()
 	default:
 		t = t.UTC()
 	}

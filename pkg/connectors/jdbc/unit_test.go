@@ -272,3 +272,53 @@ func TestKeyString(t *testing.T) {
 		t.Error("-0 and 0 are different keys")
 	}
 }
+
+// A MySQL session time zone is an offset, a zone name, or (SYSTEM) the
+// server's system_time_zone, which may be an abbreviation that names no
+// zone's rules.
+func TestMySQLZone(t *testing.T) {
+	for name, want := range map[string]string{
+		"+09:00": "+09:00", "-05:30": "-05:30", "+00:00": "UTC", "UTC": "UTC", "Europe/Berlin": "Europe/Berlin",
+		"CEST": "", "": "", "Local": "", "+9:00": "",
+	} {
+		loc := mysqlZone(name)
+		got := ""
+		if loc != nil {
+			got = loc.String()
+		}
+		if got != want {
+			t.Errorf("mysqlZone(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if _, off := time.Date(2026, 1, 1, 0, 0, 0, 0, mysqlZone("-05:30")).Zone(); off != -(5*3600 + 30*60) {
+		t.Errorf("-05:30 has offset %d", off)
+	}
+}
+
+// A wall clock is read in db.timezone as PostgreSQL reads it: the
+// repeated hour at the end of daylight saving time as standard time, the
+// skipped hour at its start with the offset before it.
+func TestWallIn(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		wall time.Time
+		want time.Time
+	}{
+		{time.Date(2026, 11, 1, 0, 59, 0, 0, time.UTC), time.Date(2026, 11, 1, 4, 59, 0, 0, time.UTC)},
+		{time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 11, 1, 1, 30, 0, 0, ny), time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC)},
+		{time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 10, 31, 23, 30, 0, 0, time.UTC), time.Date(2026, 11, 1, 3, 30, 0, 0, time.UTC)},
+		{time.Date(2026, 3, 8, 1, 59, 59, 0, time.UTC), time.Date(2026, 3, 8, 6, 59, 59, 0, time.UTC)},
+		{time.Date(2026, 3, 8, 2, 30, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
+		{time.Date(2026, 3, 8, 3, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 7, 15, 8, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC)},
+	} {
+		if got := wallIn(c.wall, ny); !got.Equal(c.want) {
+			t.Errorf("wallIn(%s) = %s, want %s", c.wall.Format("2006-01-02 15:04:05"), got.UTC(), c.want)
+		}
+	}
+}
