@@ -1,0 +1,275 @@
+package jdbc
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"math"
+	"strconv"
+	"unsafe"
+
+	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
+	"github.com/sluicehq/sluice/pkg/connect/data"
+)
+
+// The sink reads JsonConverter values (schemas.enable=true) from their
+// bytes (connect.RawValueSink): the lease leaves undecoded the envelopes
+// whose schema is a STRUCT of primitive and logical fields and whose
+// payload reads without error (JSONConverter.CheckRaw), and the sink reads
+// the payload's fields straight into the row's Connect values, as
+// ToConnectData would have decoded them, without building the Struct. A
+// value it does not read so (a number the converter would truncate or
+// wrap, a schema it was not given) is decoded as the lease would have, so
+// rows, errors and dead letters are the same either way.
+
+var _ connect.RawValueSink = (*SinkTask)(nil)
+
+// TakesRawValues reports whether the task takes values undecoded from
+// valueConverter: JsonConverter with schemas.enable=true.
+func (t *SinkTask) TakesRawValues(valueConverter connect.Converter) bool {
+	jc, ok := valueConverter.(*converter.JSONConverter)
+	return ok && jc.SchemasEnabled()
+}
+
+// rawRow maps a record whose value the lease left undecoded to its shape
+// and driver arguments; a nil shape and error say to decode it instead.
+// The row keeps a copy of the value's bytes, which its strings share and
+// a dead letter decodes.
+func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *connect.RawValue) (*shape, []any, error) {
+	jc, ok := raw.Converter.(*converter.JSONConverter)
+	if !ok {
+		return nil, nil, nil
+	}
+	owned := bytes.Clone(raw.Bytes)
+	vs, payload, ok := jc.RawEnvelope(owned)
+	if !ok || vs.Type != data.TypeStruct {
+		return nil, nil, nil
+	}
+	r.ValueSchema = vs
+	s, err := t.shapeOf(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts, err := t.ensureTable(ctx, s, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, ok, err := s.rawValues(r, vs, payload, &t.scanner)
+	if err != nil || !ok {
+		return nil, nil, err
+	}
+	if err := t.toSink(s, ts, args); err != nil {
+		return nil, nil, err
+	}
+	r.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	return s, args, nil
+}
+
+// rawValues is values for a record whose value is payload, an object
+// JSONConverter.CheckRaw accepted against vs (equal to s.valSchema); ok is
+// false when it holds a value that is not read here.
+func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte, sc *converter.JSONScanner) (_ []any, ok bool, _ error) {
+	if s.rawCols == nil {
+		s.rawCols = make([]int, len(s.valSchema.Fields))
+		for i := range s.rawCols {
+			s.rawCols[i] = -1
+		}
+		for i, c := range s.cols {
+			if c.from == fromValue {
+				s.rawCols[s.valSchema.Field(c.field).Index] = i
+			}
+		}
+	}
+	out := make([]any, len(s.cols))
+	sc.Reset(payload)
+	if sc.BeginObject() != nil {
+		return nil, false, nil
+	}
+	for first := true; ; first = false {
+		key, more, err := sc.NextKey(first)
+		if err != nil {
+			return nil, false, nil
+		}
+		if !more {
+			break
+		}
+		fi := -1
+		for i := range vs.Fields {
+			if vs.Fields[i].Name == string(key) {
+				fi = i
+				break
+			}
+		}
+		if fi < 0 || s.rawCols[fi] < 0 {
+			if sc.Skip() != nil {
+				return nil, false, nil
+			}
+			continue
+		}
+		v, ok := rawField(sc, vs.Fields[fi].Schema)
+		if !ok {
+			return nil, false, nil
+		}
+		if v != nil { // a null does not replace an earlier value of a repeated key
+			out[s.rawCols[fi]] = v
+		}
+	}
+	for i, c := range s.cols {
+		if c.from != fromValue {
+			var err error
+			if out[i], err = c.fromRecord(r); err != nil {
+				return nil, false, err
+			}
+		}
+		if c.key && out[i] == nil {
+			return nil, false, recordErrorf("primary key column %q is null", c.name)
+		}
+	}
+	return out, true, nil
+}
+
+// rawField reads the next value against the primitive or logical schema
+// fs as JSONConverter.ToConnectData does; ok is false for values read
+// otherwise here (the caller decodes the record).
+func rawField(sc *converter.JSONScanner, fs *data.Schema) (any, bool) {
+	if sc.Peek() == 'n' {
+		return nil, sc.Null() == nil
+	}
+	switch fs.Name {
+	case data.DecimalName:
+		if isNumber(sc.Peek()) {
+			text, _, err := sc.NumberText()
+			if err != nil {
+				return nil, false
+			}
+			d, err := data.ParseDecimal(string(text))
+			return d, err == nil
+		}
+		b, ok := rawBase64(sc)
+		if !ok || len(b) == 0 {
+			return nil, false
+		}
+		v, err := data.ToLogical(fs, b)
+		return v, err == nil
+	case data.DateName, data.TimeName:
+		n, ok := rawInt(sc)
+		if !ok || n != int64(int32(n)) {
+			return nil, false
+		}
+		v, err := data.ToLogical(fs, int32(n))
+		return v, err == nil
+	case data.TimestampName:
+		n, ok := rawInt(sc)
+		if !ok {
+			return nil, false
+		}
+		v, err := data.ToLogical(fs, n)
+		return v, err == nil
+	}
+	switch fs.Type {
+	case data.TypeInt8:
+		n, ok := rawInt(sc)
+		return int8(n), ok
+	case data.TypeInt16:
+		n, ok := rawInt(sc)
+		return int16(n), ok
+	case data.TypeInt32:
+		n, ok := rawInt(sc)
+		return int32(n), ok
+	case data.TypeInt64:
+		n, ok := rawInt(sc)
+		return n, ok
+	case data.TypeFloat32, data.TypeFloat64:
+		bits := 64
+		if fs.Type == data.TypeFloat32 {
+			bits = 32
+		}
+		var f float64
+		if isNumber(sc.Peek()) {
+			text, _, err := sc.NumberText()
+			if err != nil {
+				return nil, false
+			}
+			f, _ = strconv.ParseFloat(string(text), bits)
+		} else {
+			b, err := sc.StringBytes()
+			if err != nil {
+				return nil, false
+			}
+			switch string(b) {
+			case "NaN":
+				f = math.NaN()
+			case "Infinity":
+				f = math.Inf(1)
+			case "-Infinity":
+				f = math.Inf(-1)
+			default:
+				return nil, false
+			}
+		}
+		if bits == 32 {
+			return float32(f), true
+		}
+		return f, true
+	case data.TypeBoolean:
+		b, err := sc.Bool()
+		return b, err == nil
+	case data.TypeString:
+		b, err := sc.StringBytes()
+		if err != nil {
+			return nil, false
+		}
+		// b is the row's own copy of the value (or a new slice), never
+		// written again.
+		return unsafe.String(unsafe.SliceData(b), len(b)), true
+	case data.TypeBytes:
+		return rawBase64(sc)
+	}
+	return nil, false
+}
+
+func isNumber(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
+
+// rawInt reads an integral number that fits an int64; other numbers
+// (which the converter truncates or wraps) are not read here.
+func rawInt(sc *converter.JSONScanner) (int64, bool) {
+	if !isNumber(sc.Peek()) {
+		return 0, false
+	}
+	text, integral, err := sc.NumberText()
+	if err != nil || !integral {
+		return 0, false
+	}
+	neg := text[0] == '-'
+	d := text
+	if neg {
+		d = d[1:]
+	}
+	if len(d) > 0 && len(d) <= 18 {
+		var n int64
+		for _, c := range d {
+			n = n*10 + int64(c-'0')
+		}
+		if neg {
+			n = -n
+		}
+		return n, true
+	}
+	n, err := strconv.ParseInt(string(text), 10, 64)
+	return n, err == nil
+}
+
+// rawBase64 reads a string of standard base64 and returns its bytes.
+func rawBase64(sc *converter.JSONScanner) ([]byte, bool) {
+	if sc.Peek() != '"' {
+		return nil, false
+	}
+	b, err := sc.StringBytes()
+	if err != nil {
+		return nil, false
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(out, b)
+	return out[:n], err == nil
+}
