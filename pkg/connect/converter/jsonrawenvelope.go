@@ -3,7 +3,6 @@ package converter
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"strconv"
 
 	"github.com/sluicehq/sluice/pkg/connect/data"
@@ -15,9 +14,6 @@ import (
 // with a JSONScanner, the field types from RawEnvelope's schema. Anything
 // else (nested structs, arrays, maps, a null replaced by a default) is
 // refused, and the lease decodes it as usual.
-
-// errUnsure stops a check at a value it does not vouch for.
-var errUnsure = errors.New("not checked")
 
 // RawEnvelope returns the schema (parsed once per distinct text, as
 // ToConnectData parses it) and the payload's bytes of a value that CheckRaw
@@ -49,16 +45,51 @@ func (c *JSONConverter) RawEnvelope(value []byte) (schema *data.Schema, payload 
 	return schema, payloadRaw, schema != nil
 }
 
+// RawPayload is RawEnvelope without reading the payload through when the
+// value is laid out as JsonConverter writes it,
+// {"schema":<the schema last read>,"payload":<payload>}: payload is then
+// the bytes between the schema and the last '}', unchecked, and a reader
+// that does not find exactly one value in it (nothing after the value's
+// end, not even a space) must ask RawEnvelope instead.
+func (c *JSONConverter) RawPayload(value []byte) (schema *data.Schema, payload []byte, ok bool) {
+	const pre, mid = `{"schema":`, `,"payload":`
+	last := c.last.Load()
+	if !c.schemasEnabled || last == nil || len(value) < len(pre)+len(last.raw)+len(mid)+1 || value[len(value)-1] != '}' ||
+		!bytes.HasPrefix(value, []byte(pre)) || !bytes.HasPrefix(value[len(pre):], last.raw) ||
+		!bytes.HasPrefix(value[len(pre)+len(last.raw):], []byte(mid)) {
+		return c.RawEnvelope(value)
+	}
+	return last.schema, value[len(pre)+len(last.raw)+len(mid) : len(value)-1], last.schema != nil
+}
+
 // checkEnvelope is CheckRaw with schemas.enable=true: whether ToConnectData
 // reads value without error to a non-null Struct of a flat schema.
 func (c *JSONConverter) checkEnvelope(value []byte) bool {
-	s, payload, ok := c.RawEnvelope(value)
-	if !ok || s.Type != data.TypeStruct || data.IsLogical(s) {
+	s, payload, ok := c.RawPayload(value)
+	if !ok {
 		return false
+	}
+	if end, ok := c.checkPayload(s, payload); ok && end == len(payload) {
+		return true
+	}
+	// Not one object between the schema and the last '}': read through.
+	if s, payload, ok = c.RawEnvelope(value); !ok {
+		return false
+	}
+	_, ok = c.checkPayload(s, payload)
+	return ok
+}
+
+// checkPayload reports whether ToConnectData reads payload's first value
+// against s without error to a non-null Struct of a flat schema, and
+// returns where that value ends.
+func (c *JSONConverter) checkPayload(s *data.Schema, payload []byte) (end int, ok bool) {
+	if s.Type != data.TypeStruct || data.IsLogical(s) {
+		return 0, false
 	}
 	r := jsonReader{b: payload}
 	if r.peek() != '{' {
-		return false // null (or an error)
+		return 0, false // null (or an error)
 	}
 	var small [16]bool
 	seen := small[:0]
@@ -67,28 +98,75 @@ func (c *JSONConverter) checkEnvelope(value []byte) bool {
 	} else {
 		seen = make([]bool, len(s.Fields))
 	}
-	// eachKey's key reading, as readStruct's, with the keys not interned.
-	err := r.eachKey(func(k string) error {
-		f := s.Field(k)
-		if f == nil {
-			_, err := r.skip()
-			return err
+	// eachKey, as readStruct reads the object, without making strings of
+	// the keys.
+	r.i++
+	if r.peek() == '}' {
+		r.i++
+	} else {
+		for {
+			key, ok := r.keyBytes()
+			if !ok || r.peek() != ':' {
+				return 0, false
+			}
+			r.i++
+			fi := -1
+			for i := range s.Fields {
+				if s.Fields[i].Name == string(key) {
+					fi = i
+					break
+				}
+			}
+			if fi < 0 {
+				if _, err := r.skip(); err != nil {
+					return 0, false
+				}
+			} else if c.checkField(&r, s.Fields[fi].Schema) {
+				seen[fi] = true
+			} else {
+				return 0, false
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+				continue
+			case '}':
+				r.i++
+			default:
+				return 0, false
+			}
+			break
 		}
-		if !c.checkField(&r, f.Schema) {
-			return errUnsure
-		}
-		seen[f.Index] = true
-		return nil
-	})
-	if err != nil {
-		return false
 	}
 	for i, f := range s.Fields {
 		if !seen[i] && !c.nullOK(f.Schema) {
-			return false
+			return 0, false
 		}
 	}
-	return true
+	return r.i, true
+}
+
+// keyBytes reads a key as readKey does, and returns it unescaped: a slice
+// of the input when it has no escapes.
+func (r *jsonReader) keyBytes() ([]byte, bool) {
+	r.skipWS()
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return nil, false
+	}
+	start := r.i + 1
+	for j := start; j < len(r.b); j++ {
+		switch c := r.b[j]; {
+		case c == '"':
+			r.i = j + 1
+			return r.b[start:j], true
+		case c == '\\':
+			k, err := r.readString()
+			return []byte(k), err == nil
+		case c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // nullOK reports whether a null (or missing) field reads as nil without

@@ -75,9 +75,20 @@ func TestJSONCheckRawEnvelope(t *testing.T) {
 		`{"schema":{"type":"struct","fields":[{"type":"array","items":{"type":"int32"},"field":"a"}]},"payload":{"a":[1]}}`,
 		`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[],"field":"n"}]},"payload":{"n":{}}}`,
 		`{"schema":null,"payload":{"a":1}}`, `{"payload":{"a":1}}`, `{"schema":{"type":"struct","fields":[]},"payload":{},"x":1}`,
+		// The last payload counts, whatever the first.
+		`{"schema":` + envelopeSchema + `,"payload":{"id":1,"withDefault":"x"},"payload":{"id":"x","withDefault":"x"}}`,
 	} {
 		if c.CheckRaw("t", []byte(in)) {
 			t.Errorf("CheckRaw accepted %s", in)
+		}
+	}
+	for _, in := range []string{
+		`{"schema":` + envelopeSchema + `,"payload":{"id":"x","withDefault":"x"},"payload":{"id":1,"withDefault":"x"}}`,
+		`{"schema":` + envelopeSchema + `,"payload":{"id":1,"withDefault":"x"} }`,
+		`{"schema":` + envelopeSchema + `,"payload":{"id":1,"withDefault":"x"}}trailing}`,
+	} {
+		if !c.CheckRaw("t", []byte(in)) {
+			t.Errorf("CheckRaw refused %s", in)
 		}
 	}
 	if !c.CheckRaw("t", []byte(`{"payload":{},"schema":{"type":"struct","fields":[]}}`)) {

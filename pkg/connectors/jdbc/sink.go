@@ -114,6 +114,7 @@ type SinkTask struct {
 	broken  error
 	// scanner reads the values the lease left undecoded (sink_raw.go).
 	scanner converter.JSONScanner
+	rawFast []fastValue
 }
 
 // write is a batch being written: when done is closed, err is what

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"math"
+	"math/big"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -42,7 +44,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		return nil, nil, nil
 	}
 	owned := bytes.Clone(raw.Bytes)
-	vs, payload, ok := jc.RawEnvelope(owned)
+	vs, payload, ok := jc.RawPayload(owned)
 	if !ok || vs.Type != data.TypeStruct {
 		return nil, nil, nil
 	}
@@ -55,11 +57,15 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 	if err != nil {
 		return nil, nil, err
 	}
-	args, ok, err := s.rawValues(r, vs, payload, &t.scanner)
+	if cap(t.rawFast) < len(s.cols) {
+		t.rawFast = make([]fastValue, len(s.cols))
+	}
+	fast := t.rawFast[:len(s.cols)]
+	args, ok, err := s.rawValues(r, vs, payload, &t.scanner, fast)
 	if err != nil || !ok {
 		return nil, nil, err
 	}
-	if err := t.toSink(s, ts, args); err != nil {
+	if err := t.rawToSink(s, ts, args, fast); err != nil {
 		return nil, nil, err
 	}
 	r.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
@@ -67,9 +73,10 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 }
 
 // rawValues is values for a record whose value is payload, an object
-// JSONConverter.CheckRaw accepted against vs (equal to s.valSchema); ok is
-// false when it holds a value that is not read here.
-func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte, sc *converter.JSONScanner) (_ []any, ok bool, _ error) {
+// JSONConverter.CheckRaw accepted against vs (equal to s.valSchema), read
+// by sc (which is left after it); ok is false when it holds a value that
+// is not read here.
+func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte, sc *converter.JSONScanner, fast []fastValue) (_ []any, ok bool, _ error) {
 	if s.rawCols == nil {
 		s.rawCols = make([]int, len(s.valSchema.Fields))
 		for i := range s.rawCols {
@@ -107,13 +114,16 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte
 			}
 			continue
 		}
-		v, ok := rawField(sc, vs.Fields[fi].Schema)
+		v, ok := rawField(sc, vs.Fields[fi].Schema, &fast[s.rawCols[fi]])
 		if !ok {
 			return nil, false, nil
 		}
 		if v != nil { // a null does not replace an earlier value of a repeated key
 			out[s.rawCols[fi]] = v
 		}
+	}
+	if sc.Offset() != len(payload) {
+		return nil, false, nil // not laid out as JsonConverter writes it (RawPayload)
 	}
 	for i, c := range s.cols {
 		if c.from != fromValue {
@@ -129,10 +139,60 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte
 	return out, true, nil
 }
 
+// fastValue is a Decimal whose unscaled value fits an int64, or a
+// Timestamp, read from a value's bytes: rawField returns isFast for it,
+// and rawToSink makes its driver argument without the Connect value.
+type fastValue struct {
+	n     int64 // the unscaled value, or the milliseconds
+	scale int32
+	ts    bool
+}
+
+type fastMark struct{}
+
+// isFast is the Connect value of a fastValue until rawToSink.
+var isFast any = fastMark{}
+
+// value is the Connect value of v.
+func (v fastValue) value() any {
+	if v.ts {
+		return time.UnixMilli(v.n).UTC()
+	}
+	return data.Decimal{Unscaled: big.NewInt(v.n), Scale: v.scale}
+}
+
+// rawToSink is toSink for rawValues' values: a fastValue becomes its
+// driver argument as sinkValue would make it from its Connect value.
+func (t *SinkTask) rawToSink(s *shape, ts *tableState, args []any, fast []fastValue) error {
+	cols := ts.checked[s]
+	tz := t.s.conn.settings.TimeZone
+	var err error
+	for i, c := range s.cols {
+		if args[i] == isFast {
+			f, col := fast[i], &cols[i]
+			switch {
+			case f.ts:
+				args[i] = timestampValue(time.UnixMilli(f.n).UTC(), col, tz)
+				continue
+			case f.scale >= 0 && f.scale <= 18 && !(col.Precision > 0 && f.scale > int32(col.Scale)):
+				args[i] = int64DecimalString(f.n, f.scale)
+				continue
+			}
+			args[i] = f.value() // sinkValue rescales it, or says why not
+		}
+		if args[i], err = sinkValue(c.schema, args[i], &cols[i], tz); err != nil {
+			return &RecordError{Err: &ValueError{Table: s.table.String(), Column: c.name, Err: err}}
+		}
+	}
+	return nil
+}
+
 // rawField reads the next value against the primitive or logical schema
 // fs as JSONConverter.ToConnectData does; ok is false for values read
-// otherwise here (the caller decodes the record).
-func rawField(sc *converter.JSONScanner, fs *data.Schema) (any, bool) {
+// otherwise here (the caller decodes the record). A Decimal whose
+// unscaled value fits an int64 and a Timestamp are returned as isFast,
+// their value in *fv.
+func rawField(sc *converter.JSONScanner, fs *data.Schema, fv *fastValue) (any, bool) {
 	if sc.Peek() == 'n' {
 		return nil, sc.Null() == nil
 	}
@@ -146,11 +206,29 @@ func rawField(sc *converter.JSONScanner, fs *data.Schema) (any, bool) {
 			d, err := data.ParseDecimal(string(text))
 			return d, err == nil
 		}
-		b, ok := rawBase64(sc)
+		var scratch [8]byte
+		b, ok := rawBase64(sc, scratch[:])
 		if !ok || len(b) == 0 {
 			return nil, false
 		}
-		v, err := data.ToLogical(fs, b)
+		if len(b) <= 8 {
+			scale, err := data.DecimalScale(fs)
+			if err != nil {
+				return nil, false
+			}
+			// Two's complement, big-endian, sign-extended.
+			var n int64
+			if b[0]&0x80 != 0 {
+				n = -1
+			}
+			for _, x := range b {
+				n = n<<8 | int64(x)
+			}
+			*fv = fastValue{n: n, scale: scale}
+			return isFast, true
+		}
+		v, err := data.ToLogical(fs, bytes.Clone(b)) // b may be scratch, which stays on the stack
+
 		return v, err == nil
 	case data.DateName, data.TimeName:
 		n, ok := rawInt(sc)
@@ -164,8 +242,8 @@ func rawField(sc *converter.JSONScanner, fs *data.Schema) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		v, err := data.ToLogical(fs, n)
-		return v, err == nil
+		*fv = fastValue{n: n, ts: true}
+		return isFast, true
 	}
 	switch fs.Type {
 	case data.TypeInt8:
@@ -224,7 +302,7 @@ func rawField(sc *converter.JSONScanner, fs *data.Schema) (any, bool) {
 		// written again.
 		return unsafe.String(unsafe.SliceData(b), len(b)), true
 	case data.TypeBytes:
-		return rawBase64(sc)
+		return rawBase64(sc, nil)
 	}
 	return nil, false
 }
@@ -260,8 +338,9 @@ func rawInt(sc *converter.JSONScanner) (int64, bool) {
 	return n, err == nil
 }
 
-// rawBase64 reads a string of standard base64 and returns its bytes.
-func rawBase64(sc *converter.JSONScanner) ([]byte, bool) {
+// rawBase64 reads a string of standard base64 and returns its bytes, in
+// scratch when they fit.
+func rawBase64(sc *converter.JSONScanner, scratch []byte) ([]byte, bool) {
 	if sc.Peek() != '"' {
 		return nil, false
 	}
@@ -269,7 +348,10 @@ func rawBase64(sc *converter.JSONScanner) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	out := scratch
+	if n := base64.StdEncoding.DecodedLen(len(b)); n > len(out) || out == nil {
+		out = make([]byte, n) // not nil when empty: an empty value, not NULL
+	}
 	n, err := base64.StdEncoding.Decode(out, b)
 	return out[:n], err == nil
 }

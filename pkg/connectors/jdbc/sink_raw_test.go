@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,19 +87,25 @@ func rawRowMessages(t testing.TB, c *converter.JSONConverter, n int, infinity bo
 		f32, f64 = "-1.5", "2.5"
 	}
 	for i, p := range []string{
-		`{"id":0,"i8":300,"i16":70000,"i32":-2147483649}`,                  // wrapped by the converter
-		`{"id":0,"i32":1.5,"i16":-2.7}`,                                    // truncated by the converter
-		`{"id":0,"ts":99999999999999999999}`,                               // wrapped
-		`{"id":0,"s":"a","s":null,"b":true,"b":false}`,                     // repeated keys
+		`{"id":0,"i8":300,"i16":70000,"i32":-2147483649}`,                       // wrapped by the converter
+		`{"id":0,"i32":1.5,"i16":-2.7}`,                                         // truncated by the converter
+		`{"id":0,"ts":99999999999999999999}`,                                    // wrapped
+		`{"id":0,"s":"a","s":null,"b":true,"b":false}`,                          // repeated keys
 		`{"id":0,"unknown":{"x":[1,"\q"]},"f64":` + f64 + `,"f32":` + f32 + `}`, // unknown field, NaN
-		` { "id" : 0 , "amount" : 12.5 , "s" : "\u0041\ud83d\ude00" } `,       // spaces, a numeric decimal, escapes
-		`{"id":0,"amount":12.345}`,                                            // more decimal places than the column
-		`{"id":0,"amount":"AA=="}`,                                            // base64 zero
-		`{"id":0,"s":"nul\u0000"}`,                                         // PostgreSQL rejects NUL in text
+		` { "id" : 0 , "amount" : 12.5 , "s" : "\u0041\ud83d\ude00" } `,         // spaces, a numeric decimal, escapes
+		`{"id":0,"amount":12.345}`,                                              // more decimal places than the column
+		`{"id":0,"amount":"AA=="}`,                                              // base64 zero
+		`{"id":0,"s":"first"},"payload":{"id":0,"s":"second"}`,                  // the last payload counts
+		`{"id":0,"s":"first"},"payload":{"id":0,"s":"second"}`,
+		`{"id":0,"s":"nul\u0000"}`, // PostgreSQL rejects NUL in text
 	} {
 		id := int64(n/2 + 1 + i)
 		ids = append(ids, id)
-		msgs = append(msgs, []byte(`{"payload":`+p+`,"schema":`+schemaJSON+`}`))
+		if i%2 == 0 {
+			msgs = append(msgs, []byte(`{"schema":`+schemaJSON+`,"payload":`+p+`}`))
+		} else {
+			msgs = append(msgs, []byte(`{"payload":`+p+`,"schema":`+schemaJSON+`}`))
+		}
 	}
 	return ids, msgs
 }
@@ -250,7 +257,10 @@ func FuzzSinkRawValues(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"id":1,"i8":300,"i32":1.5,"s":"a","s":null,"ts":99999999999999999999}`))
+	f.Add([]byte(`{"id":1,"s":"a"},"payload":{"id":2,"s":"b"}`)) // the last payload counts
+	f.Add([]byte(`{"id":1,"s":"a"} `))
 	task := &SinkTask{s: sinkSettings{pkMode: PKModeRecordValue, pkFields: []string{"id"}}}
+	task.s.conn.settings.TimeZone = time.UTC
 	var sc converter.JSONScanner
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		in := []byte(`{"schema":` + schemaJSON + `,"payload":` + string(payload) + `}`)
@@ -268,19 +278,43 @@ func FuzzSinkRawValues(f *testing.F) {
 			t.Fatal(err)
 		}
 		want, werr := s.values(&dec)
-		rawVS, p, ok := c.RawEnvelope(in)
+		rawVS, p, ok := c.RawPayload(in)
 		if !ok {
-			t.Fatalf("RawEnvelope refused what CheckRaw accepted: %s", in)
+			t.Fatalf("RawPayload refused what CheckRaw accepted: %s", in)
 		}
-		got, ok, gerr := s.rawValues(&dec, rawVS, bytes.Clone(p), &sc)
+		fast := make([]fastValue, len(s.cols))
+		got, ok, gerr := s.rawValues(&dec, rawVS, bytes.Clone(p), &sc, fast)
 		if !ok && gerr == nil {
 			return // left to be decoded
 		}
 		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
 			t.Fatalf("payload %s: error %v, decoded %v", payload, gerr, werr)
 		}
+		if werr != nil {
+			return
+		}
+		connectValues := slices.Clone(got)
+		for i, v := range connectValues {
+			if v == isFast {
+				connectValues[i] = fast[i].value()
+			}
+		}
+		if !sameValues(connectValues, want) {
+			t.Fatalf("payload %s:\nraw     %#v\ndecoded %#v", payload, connectValues, want)
+		}
+		// And the same driver arguments, for columns of a numeric(10,2)
+		// and a timestamp.
+		cols := make([]Column, len(s.cols))
+		for i, c := range s.cols {
+			cols[i] = Column{Name: c.name, Type: "timestamp without time zone", Precision: 10, Scale: 2}
+		}
+		ts := &tableState{checked: map[*shape][]Column{s: cols}}
+		werr, gerr = task.toSink(s, ts, want), task.rawToSink(s, ts, got, fast)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Fatalf("payload %s: driver argument error %v, decoded %v", payload, gerr, werr)
+		}
 		if werr == nil && !sameValues(got, want) {
-			t.Fatalf("payload %s:\nraw     %#v\ndecoded %#v", payload, got, want)
+			t.Fatalf("payload %s: driver arguments\nraw     %#v\ndecoded %#v", payload, got, want)
 		}
 	})
 }
