@@ -459,12 +459,13 @@ var pgArrayTypes = [...]struct {
 // pgArrays encodes the rows as one binary array per column (the element
 // type the column's binary form's), and returns them with the array
 // types' names (nil and "" for a column NULL in every row); ok is false
-// when a value has no exact binary form for its column.
-func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []string, ok bool) {
+// when a value has no exact binary form for its column. The arrays are
+// slices of buf (reset first), one buffer for every column's array, cut
+// when all are written.
+func pgArrays(buf *bytes.Buffer, types []string, rows [][]any) (arrays [][]byte, arrayTypes []string, ok bool) {
 	arrays = make([][]byte, len(types))
 	arrayTypes = make([]string, len(types))
-	// One buffer for every column's array, cut when all are written.
-	var buf bytes.Buffer
+	buf.Reset()
 	ends := make([]int, len(types))
 	for c := range types {
 		w := wireNone
@@ -501,7 +502,7 @@ func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []strin
 				buf.Write([]byte{0xff, 0xff, 0xff, 0xff})
 				continue
 			}
-			if !appendPGValue(&buf, w, row[c]) {
+			if !appendPGValue(buf, w, row[c]) {
 				return nil, nil, false
 			}
 		}

@@ -169,7 +169,7 @@ func TestSinkPostgresBinaryPaths(t *testing.T) {
 		}
 		args = append(args, a)
 	}
-	if _, _, ok := pgArrays(types, args); !ok {
+	if _, _, ok := pgArrays(new(bytes.Buffer), types, args); !ok {
 		t.Error("the rows have no binary arrays")
 	}
 	if !appendPGBinary(new(bytes.Buffer), types, args) {

@@ -115,6 +115,9 @@ type SinkTask struct {
 	// scanner reads the values the lease left undecoded (sink_raw.go).
 	scanner converter.JSONScanner
 	rawFast []fastValue
+	// rawPrefix is the bytes before the payload of the last value read
+	// from its bytes (pendingRow.prefix).
+	rawPrefix []byte
 }
 
 // write is a batch being written: when done is closed, err is what
@@ -153,6 +156,23 @@ type batch struct {
 type pendingRow struct {
 	rec  connect.SinkRecord
 	args []any
+	// prefix, when set, is what comes before rec's value's bytes (a
+	// JsonConverter payload read from its bytes) in the record's value,
+	// which ends with a '}' (see rawRow).
+	prefix []byte
+}
+
+// record is the row's record, as the task was given it.
+func (p *pendingRow) record() *connect.SinkRecord {
+	if p.prefix == nil {
+		return &p.rec
+	}
+	raw := p.rec.Value.(*connect.RawValue)
+	value := make([]byte, 0, len(p.prefix)+len(raw.Bytes)+1)
+	value = append(append(append(value, p.prefix...), raw.Bytes...), '}')
+	rec := p.rec
+	rec.Value = &connect.RawValue{Topic: raw.Topic, Bytes: value, Converter: raw.Converter}
+	return &rec
 }
 
 var (
@@ -356,12 +376,12 @@ func (t *SinkTask) Put(ctx context.Context, records []connect.SinkRecord) error 
 // add buffers a record's row (or its delete), flushing as needed.
 func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 	if raw, ok := r.Value.(*connect.RawValue); ok {
-		s, args, err := t.rawRow(ctx, r, raw)
+		s, row, err := t.rawRow(ctx, r, raw)
 		if err != nil {
 			return err
 		}
 		if s != nil {
-			return t.buffer(ctx, s, false, pendingRow{rec: *r, args: args})
+			return t.buffer(ctx, s, false, row)
 		}
 		// Not read from its bytes: decoded, as the lease would have.
 		if r.ValueSchema, r.Value, err = raw.Decode(); err != nil {
@@ -580,7 +600,7 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 			if !d.IsDataError(err) {
 				return nil, fmt.Errorf("jdbc: writing a row to %s: %w", b.shape.table, err)
 			}
-			rejects = append(rejects, reject{&one[0].rec, &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)}})
+			rejects = append(rejects, reject{one[0].record(), &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)}})
 		}
 	}
 	return rejects, nil

@@ -35,27 +35,42 @@ func (t *SinkTask) TakesRawValues(valueConverter connect.Converter) bool {
 }
 
 // rawRow maps a record whose value the lease left undecoded to its shape
-// and driver arguments; a nil shape and error say to decode it instead.
-// The row keeps a copy of the value's bytes, which its strings share and
-// a dead letter decodes.
-func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *connect.RawValue) (*shape, []any, error) {
+// and row; a nil shape and error say to decode it instead. The row keeps
+// a copy of the value's payload, which its strings share and, with the
+// bytes before it (pendingRow.prefix, one copy for all the rows of a
+// schema), make a dead letter's value; of a value laid out otherwise, a
+// copy of all of it.
+func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *connect.RawValue) (*shape, pendingRow, error) {
 	jc, ok := raw.Converter.(*converter.JSONConverter)
 	if !ok {
-		return nil, nil, nil
+		return nil, pendingRow{}, nil
 	}
-	owned := bytes.Clone(raw.Bytes)
-	vs, payload, ok := jc.RawPayload(owned)
+	value := raw.Bytes
+	vs, payload, ok := jc.RawPayload(value)
 	if !ok || vs.Type != data.TypeStruct {
-		return nil, nil, nil
+		return nil, pendingRow{}, nil
+	}
+	var owned, prefix []byte
+	if k := len(value) - 1 - len(payload); k >= 0 && len(payload) > 0 && value[len(value)-1] == '}' && unsafe.SliceData(payload) == &value[k] {
+		if !bytes.Equal(t.rawPrefix, value[:k]) {
+			t.rawPrefix = bytes.Clone(value[:k])
+		}
+		owned, prefix = bytes.Clone(payload), t.rawPrefix
+		payload = owned
+	} else {
+		owned = bytes.Clone(value)
+		if vs, payload, ok = jc.RawEnvelope(owned); !ok || vs.Type != data.TypeStruct {
+			return nil, pendingRow{}, nil
+		}
 	}
 	r.ValueSchema = vs
 	s, err := t.shapeOf(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, pendingRow{}, err
 	}
 	ts, err := t.ensureTable(ctx, s, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, pendingRow{}, err
 	}
 	if cap(t.rawFast) < len(s.cols) {
 		t.rawFast = make([]fastValue, len(s.cols))
@@ -63,13 +78,14 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 	fast := t.rawFast[:len(s.cols)]
 	args, ok, err := s.rawValues(r, vs, payload, &t.scanner, fast)
 	if err != nil || !ok {
-		return nil, nil, err
+		return nil, pendingRow{}, err
 	}
 	if err := t.rawToSink(s, ts, args, fast); err != nil {
-		return nil, nil, err
+		return nil, pendingRow{}, err
 	}
-	r.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
-	return s, args, nil
+	rec := *r
+	rec.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	return s, pendingRow{rec: rec, args: args, prefix: prefix}, nil
 }
 
 // rawValues is values for a record whose value is payload, an object
