@@ -12,13 +12,15 @@ var _ connect.RawChecker = (*JSONConverter)(nil)
 // {"schema":...,"payload":...} envelope (schemas.enable).
 func (c *JSONConverter) SchemasEnabled() bool { return c.schemasEnabled }
 
-// CheckRaw reports whether value is a JSON object that ToConnectData reads
-// without error when schemas.enable is false: it checks the syntax as
-// ToConnectData reads it, without decoding anything. It is false whenever
-// schemas.enable is true.
+// CheckRaw reports whether ToConnectData reads value without error to a
+// non-null value of a kind a raw sink reads: with schemas.enable=false, a
+// JSON object, its syntax checked as ToConnectData reads it, without
+// decoding anything; with schemas.enable=true, an envelope whose schema is
+// a STRUCT of primitive and logical fields and whose payload is an object
+// that reads without error against it (see checkEnvelope).
 func (c *JSONConverter) CheckRaw(_ string, value []byte) bool {
 	if c.schemasEnabled {
-		return false
+		return c.checkEnvelope(value)
 	}
 	r := jsonReader{b: value}
 	return r.peek() == '{' && r.check() == nil
@@ -186,3 +188,36 @@ func (s *JSONScanner) Null() error { return s.r.literal("null") }
 
 // Skip passes over one value, checking it as ToConnectData reads it.
 func (s *JSONScanner) Skip() error { return s.r.check() }
+
+// NumberText reads a number and returns its text (a slice of the input)
+// and whether it is integral (no fraction or exponent), for a reader that
+// converts it as ToConnectData does for a schema's type.
+func (s *JSONScanner) NumberText() (text []byte, integral bool, err error) {
+	return s.r.readNumber()
+}
+
+// StringBytes reads a string and returns it unescaped: a slice of the
+// input when it has no escapes, a new slice otherwise.
+func (s *JSONScanner) StringBytes() ([]byte, error) {
+	r := &s.r
+	r.skipWS()
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return nil, r.syntaxErr("expected string")
+	}
+	start := r.i + 1
+	for j := start; j < len(r.b); j++ {
+		switch c := r.b[j]; {
+		case c == '"':
+			r.i = j + 1
+			return r.b[start:j:j], nil
+		case c == '\\':
+			r.i = j
+			return r.appendEscapedString(nil, start)
+		case c < 0x20:
+			r.i = j
+			return nil, r.syntaxErr("control character in string")
+		}
+	}
+	r.i = len(r.b)
+	return nil, r.syntaxErr("unterminated string")
+}

@@ -37,6 +37,9 @@ const (
 	wireTimestamptz               // timestamp with time zone from "2006-01-02 15:04:05.000+00" (UTC)
 	wireDate                      // date from "2006-01-02"
 	wireTime                      // time without time zone from "15:04:05.000"
+	wireUUID                      // uuid from its canonical text (8-4-4-4-12 hex digits)
+	wireJSONB                     // jsonb from JSON text (version 1)
+	wireJSON                      // json from JSON text
 )
 
 // pgWireFor is the binary form of a column of type typ (format_type's
@@ -81,6 +84,12 @@ func pgWireFor(typ string, v any) pgWire {
 			return wireDate
 		case "time without time zone":
 			return wireTime
+		case "uuid":
+			return wireUUID
+		case "jsonb":
+			return wireJSONB
+		case "json":
+			return wireJSON
 		}
 	}
 	return wireNone
@@ -179,13 +188,34 @@ func appendPGValue(buf *bytes.Buffer, w pgWire, v any) bool {
 			return false
 		}
 		field(x)
-	case wireText:
+	case wireText, wireJSON:
+		// json_recv takes the text as json_in does (and checks it).
 		x, ok := v.(string)
 		if !ok {
 			return false
 		}
 		buf.Write(binary.BigEndian.AppendUint32(b[:0], uint32(len(x))))
 		buf.WriteString(x)
+	case wireJSONB:
+		// jsonb_recv: the format version, 1, then the text as jsonb_in
+		// reads it (and checks it).
+		x, ok := v.(string)
+		if !ok {
+			return false
+		}
+		buf.Write(binary.BigEndian.AppendUint32(b[:0], uint32(len(x)+1)))
+		buf.WriteByte(1)
+		buf.WriteString(x)
+	case wireUUID:
+		x, ok := v.(string)
+		if !ok {
+			return false
+		}
+		u, ok := parseUUID(x)
+		if !ok {
+			return false // another of uuid_in's forms, or none: the server reads it, in CSV
+		}
+		field(u[:])
 	case wireNumeric:
 		x, ok := v.(string)
 		return ok && appendPGNumeric(buf, x)
@@ -231,6 +261,42 @@ func appendPGValue(buf *bytes.Buffer, w pgWire, v any) bool {
 		return false
 	}
 	return true
+}
+
+// parseUUID parses the canonical form of a UUID, 8-4-4-4-12 hex digits
+// of either case.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	hex := func(c byte) (byte, bool) {
+		switch {
+		case c >= '0' && c <= '9':
+			return c - '0', true
+		case c >= 'a' && c <= 'f':
+			return c - 'a' + 10, true
+		case c >= 'A' && c <= 'F':
+			return c - 'A' + 10, true
+		}
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			continue
+		}
+		h, ok := hex(s[i])
+		if !ok {
+			return u, false
+		}
+		if n%2 == 0 {
+			u[n/2] = h << 4
+		} else {
+			u[n/2] |= h
+		}
+		n++
+	}
+	return u, true
 }
 
 // digits parses s, all ASCII digits, as a number.
@@ -385,17 +451,21 @@ var pgArrayTypes = [...]struct {
 	wireTimestamptz: {1184, "timestamptz[]"},
 	wireDate:        {1082, "date[]"},
 	wireTime:        {1083, "time[]"},
+	wireUUID:        {2950, "uuid[]"},
+	wireJSONB:       {3802, "jsonb[]"},
+	wireJSON:        {114, "json[]"},
 }
 
 // pgArrays encodes the rows as one binary array per column (the element
 // type the column's binary form's), and returns them with the array
 // types' names (nil and "" for a column NULL in every row); ok is false
-// when a value has no exact binary form for its column.
-func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []string, ok bool) {
+// when a value has no exact binary form for its column. The arrays are
+// slices of buf (reset first), one buffer for every column's array, cut
+// when all are written.
+func pgArrays(buf *bytes.Buffer, types []string, rows [][]any) (arrays [][]byte, arrayTypes []string, ok bool) {
 	arrays = make([][]byte, len(types))
 	arrayTypes = make([]string, len(types))
-	// One buffer for every column's array, cut when all are written.
-	var buf bytes.Buffer
+	buf.Reset()
 	ends := make([]int, len(types))
 	for c := range types {
 		w := wireNone
@@ -432,7 +502,7 @@ func pgArrays(types []string, rows [][]any) (arrays [][]byte, arrayTypes []strin
 				buf.Write([]byte{0xff, 0xff, 0xff, 0xff})
 				continue
 			}
-			if !appendPGValue(&buf, w, row[c]) {
+			if !appendPGValue(buf, w, row[c]) {
 				return nil, nil, false
 			}
 		}

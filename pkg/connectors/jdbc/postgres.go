@@ -216,8 +216,17 @@ func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, co
 	}
 	colList := strings.Join(list, ", ")
 	if upsert {
-		if arrays, arrayTypes, ok := pgArrays(types, rows); ok {
-			return true, p.upsertArrays(ctx, conn, table, cols, keys, colList, arrays, arrayTypes, quote)
+		// The arrays are slices of a pooled buffer, reused batch after
+		// batch instead of grown anew.
+		buf := copyBuffers.Get().(*bytes.Buffer)
+		arrays, arrayTypes, ok := pgArrays(buf, types, rows)
+		var err error
+		if ok {
+			err = p.upsertArrays(ctx, conn, table, cols, keys, colList, arrays, arrayTypes, quote)
+		}
+		copyBuffers.Put(buf)
+		if ok {
+			return true, err
 		}
 	}
 	target := table

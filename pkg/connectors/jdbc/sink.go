@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
+	"github.com/sluicehq/sluice/pkg/connect/converter"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
@@ -111,6 +112,12 @@ type SinkTask struct {
 	// until wait has collected it.
 	writing *write
 	broken  error
+	// scanner reads the values the lease left undecoded (sink_raw.go).
+	scanner converter.JSONScanner
+	rawFast []fastValue
+	// rawPrefix is the bytes before the payload of the last value read
+	// from its bytes (pendingRow.prefix).
+	rawPrefix []byte
 }
 
 // write is a batch being written: when done is closed, err is what
@@ -149,6 +156,23 @@ type batch struct {
 type pendingRow struct {
 	rec  connect.SinkRecord
 	args []any
+	// prefix, when set, is what comes before rec's value's bytes (a
+	// JsonConverter payload read from its bytes) in the record's value,
+	// which ends with a '}' (see rawRow).
+	prefix []byte
+}
+
+// record is the row's record, as the task was given it.
+func (p *pendingRow) record() *connect.SinkRecord {
+	if p.prefix == nil {
+		return &p.rec
+	}
+	raw := p.rec.Value.(*connect.RawValue)
+	value := make([]byte, 0, len(p.prefix)+len(raw.Bytes)+1)
+	value = append(append(append(value, p.prefix...), raw.Bytes...), '}')
+	rec := p.rec
+	rec.Value = &connect.RawValue{Topic: raw.Topic, Bytes: value, Converter: raw.Converter}
+	return &rec
 }
 
 var (
@@ -351,6 +375,19 @@ func (t *SinkTask) Put(ctx context.Context, records []connect.SinkRecord) error 
 
 // add buffers a record's row (or its delete), flushing as needed.
 func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
+	if raw, ok := r.Value.(*connect.RawValue); ok {
+		s, row, err := t.rawRow(ctx, r, raw)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			return t.buffer(ctx, s, false, row)
+		}
+		// Not read from its bytes: decoded, as the lease would have.
+		if r.ValueSchema, r.Value, err = raw.Decode(); err != nil {
+			return &RecordError{Err: err}
+		}
+	}
 	del := r.Value == nil
 	if del && !t.s.deleteOn {
 		return nil // a tombstone without delete.enabled
@@ -373,13 +410,28 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 	if err != nil {
 		return err
 	}
-	// The Connect values become driver arguments in place.
+	if err := t.toSink(s, ts, args); err != nil {
+		return err
+	}
+	return t.buffer(ctx, s, del, pendingRow{rec: *r, args: args})
+}
+
+// toSink turns a row's Connect values into driver arguments in place.
+func (t *SinkTask) toSink(s *shape, ts *tableState, args []any) error {
 	cols := ts.checked[s]
+	var err error
 	for i, c := range s.cols {
 		if args[i], err = sinkValue(c.schema, args[i], &cols[i], t.s.conn.settings.TimeZone); err != nil {
 			return &RecordError{Err: &ValueError{Table: s.table.String(), Column: c.name, Err: err}}
 		}
 	}
+	return nil
+}
+
+// buffer adds a row of shape s (or its delete) to the batch, flushing as
+// needed.
+func (t *SinkTask) buffer(ctx context.Context, s *shape, del bool, row pendingRow) error {
+	args := row.args
 	if t.buf.shape != s || t.buf.delete != del {
 		if err := t.startWrite(ctx); err != nil {
 			return err
@@ -389,7 +441,6 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 			t.buf.byKey = map[string]int{}
 		}
 	}
-	row := pendingRow{rec: *r, args: args}
 	if len(s.keys) > 0 && t.s.insertMode != InsertModeInsert || del {
 		// Several rows with one key in one statement: the last wins (and
 		// PostgreSQL's ON CONFLICT would reject the statement).
@@ -549,7 +600,7 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 			if !d.IsDataError(err) {
 				return nil, fmt.Errorf("jdbc: writing a row to %s: %w", b.shape.table, err)
 			}
-			rejects = append(rejects, reject{&one[0].rec, &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)}})
+			rejects = append(rejects, reject{one[0].record(), &RecordError{Err: fmt.Errorf("table %s rejected the row: %w", b.shape.table, err)}})
 		}
 	}
 	return rejects, nil

@@ -40,6 +40,9 @@ type shape struct {
 	keySchema *data.Schema
 	valSchema *data.Schema
 	keysShape *shape // the key columns alone, for deletes
+	// rawCols is, per field of valSchema, the index of its column (-1 for
+	// none), for rows read from their bytes (rawValues).
+	rawCols []int
 }
 
 func (s *shape) colNames() []string {
@@ -167,31 +170,42 @@ func (s *shape) values(r *connect.SinkRecord) ([]any, error) {
 		value = v
 	}
 	for i, c := range s.cols {
-		switch c.from {
-		case fromValue:
+		if c.from == fromValue {
 			if value != nil {
 				out[i] = value.Get(c.field)
 			}
-		case fromKeyField:
-			k, ok := r.Key.(*data.Struct)
-			if !ok {
-				return nil, recordErrorf("the key is a %T, not a Struct", r.Key)
+		} else {
+			var err error
+			if out[i], err = c.fromRecord(r); err != nil {
+				return nil, err
 			}
-			out[i] = k.Get(c.field)
-		case fromKey:
-			out[i] = r.Key
-		case fromTopic:
-			out[i] = r.Topic
-		case fromPartition:
-			out[i] = r.KafkaPartition()
-		case fromOffset:
-			out[i] = r.Offset
 		}
 		if c.key && out[i] == nil && (value != nil || c.from != fromValue) {
 			return nil, recordErrorf("primary key column %q is null", c.name)
 		}
 	}
 	return out, nil
+}
+
+// fromRecord is the Connect value of a column that is not the value's.
+func (c *sinkCol) fromRecord(r *connect.SinkRecord) (any, error) {
+	switch c.from {
+	case fromKeyField:
+		k, ok := r.Key.(*data.Struct)
+		if !ok {
+			return nil, recordErrorf("the key is a %T, not a Struct", r.Key)
+		}
+		return k.Get(c.field), nil
+	case fromKey:
+		return r.Key, nil
+	case fromTopic:
+		return r.Topic, nil
+	case fromPartition:
+		return r.KafkaPartition(), nil
+	case fromOffset:
+		return r.Offset, nil
+	}
+	return nil, nil
 }
 
 // keyString identifies a row's primary key, to keep the last of several

@@ -24,12 +24,13 @@ type reporter struct {
 type reported struct {
 	offset int64
 	err    error
+	value  string // the value as JsonConverter writes it into a dead letter
 }
 
 func (r *reporter) Report(_ context.Context, rec *connect.SinkRecord, err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.reported = append(r.reported, reported{rec.OriginalOffset, err})
+	r.reported = append(r.reported, reported{rec.OriginalOffset, err, deadLetterValue(rec)})
 	if r.tolerate {
 		return nil
 	}
@@ -48,6 +49,13 @@ func (c sinkCtx) ErrantRecordReporter() connect.ErrantRecordReporter { return c.
 // Put in batches of 500, PreCommit with each partition's end offset, Close,
 // Stop. It returns PreCommit's (or an earlier) error.
 func sinkLease(t *testing.T, props map[string]string, recs []connect.SinkRecord, rep *reporter) error {
+	t.Helper()
+	return sinkLeaseThen(t, props, recs, rep, nil)
+}
+
+// sinkLeaseThen is sinkLease calling afterPut with each batch after its Put
+// (nil: none).
+func sinkLeaseThen(t *testing.T, props map[string]string, recs []connect.SinkRecord, rep *reporter, afterPut func([]connect.SinkRecord)) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -76,6 +84,9 @@ func sinkLease(t *testing.T, props map[string]string, recs []connect.SinkRecord,
 		batch := append([]connect.SinkRecord(nil), recs[start:min(start+500, len(recs))]...)
 		if err := task.Put(ctx, batch); err != nil {
 			return err
+		}
+		if afterPut != nil {
+			afterPut(batch)
 		}
 		clear(batch) // the executor reuses its slice
 	}

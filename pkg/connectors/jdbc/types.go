@@ -474,18 +474,7 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 		if !ok {
 			return nil, fmt.Errorf("timestamp value has type %T", v)
 		}
-		loc := tz
-		switch {
-		case c != nil && c.Type == "timestamp": // MySQL TIMESTAMP, session zone UTC
-			loc = time.UTC
-		case c != nil && c.Type == "timestamp with time zone":
-			// PostgreSQL's timestamptz: the instant with its offset. A wall
-			// clock in the session's zone (db.timezone) would be read as
-			// standard time in the hour the end of daylight saving time
-			// repeats.
-			return formatTimestamp(t.UTC()) + "+00", nil
-		}
-		return formatTimestamp(t.In(loc)), nil
+		return timestampValue(t, c, tz), nil
 	}
 	switch x := v.(type) {
 	case int8:
@@ -507,16 +496,37 @@ func sinkValue(s *data.Schema, v any, c *Column, tz *time.Location) (any, error)
 		ErrUnrepresentable, strings.ToUpper(string(s.Type)), v)
 }
 
+// timestampValue is a Timestamp's driver argument for column c.
+func timestampValue(t time.Time, c *Column, tz *time.Location) string {
+	loc := tz
+	switch {
+	case c != nil && c.Type == "timestamp": // MySQL TIMESTAMP, session zone UTC
+		loc = time.UTC
+	case c != nil && c.Type == "timestamp with time zone":
+		// PostgreSQL's timestamptz: the instant with its offset. A wall
+		// clock in the session's zone (db.timezone) would be read as
+		// standard time in the hour the end of daylight saving time
+		// repeats.
+		return formatTimestamp(t.UTC()) + "+00"
+	}
+	return formatTimestamp(t.In(loc))
+}
+
 // decimalString is d.String(), without big-number arithmetic when the
 // unscaled value fits an int64.
 func decimalString(d data.Decimal) string {
 	if d.Unscaled == nil || !d.Unscaled.IsInt64() || d.Scale < 0 || d.Scale > 18 {
 		return d.String()
 	}
-	u := d.Unscaled.Int64()
+	return int64DecimalString(d.Unscaled.Int64(), d.Scale)
+}
+
+// int64DecimalString is decimalString of an unscaled value that fits an
+// int64, with a scale of 0 to 18.
+func int64DecimalString(u int64, scale32 int32) string {
 	var buf [48]byte
 	b := strconv.AppendInt(buf[:0], u, 10)
-	if d.Scale == 0 {
+	if scale32 == 0 {
 		return string(b)
 	}
 	neg := u < 0
@@ -524,8 +534,9 @@ func decimalString(d data.Decimal) string {
 	if neg {
 		digits = b[1:]
 	}
-	scale := int(d.Scale)
-	var out []byte
+	scale := int(scale32)
+	var outBuf [48]byte
+	out := outBuf[:0]
 	if neg {
 		out = append(out, '-')
 	}
