@@ -1,13 +1,13 @@
 package mqtt_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,8 +96,10 @@ func queue(b *testing.B, uri string, n int) (bytes int64) {
 // 200 bytes) that Mosquitto queued for the task's persistent session into
 // Kafka (the embedded broker in its own process, 4 partitions) with source
 // leases of at most SLUICE_BENCH_MQTT_WINDOW records, each connecting, producing, acking
-// and disconnecting. Reported: records/s, CPU seconds and peak RSS of this
-// process (the leases).
+// and disconnecting. Reported: records/s, CPU seconds, allocations per
+// record and peak RSS of this process (the leases), and the CPU seconds
+// Mosquitto and the Kafka broker used. SLUICE_BENCH_CPUPROFILE (and, for
+// the anchor, SLUICE_BENCH_ANCHOR_CPUPROFILE) profiles the timed part.
 func BenchmarkMQTTSource(b *testing.B) {
 	n := benchRecords(b)
 	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow(b)})
@@ -125,7 +127,8 @@ func BenchmarkMQTTSource(b *testing.B) {
 		b.StopTimer()
 		bytes := queue(b, broker.URI, n)
 		benchkit.ResetPeakRSS()
-		cpu0, t0 := benchkit.CPU(), time.Now()
+		stopProfile := benchkit.StartCPUProfile(b, os.Getenv("SLUICE_BENCH_CPUPROFILE"))
+		heap0, children0, cpu0, t0 := benchkit.ReadHeap(), childrenCPU(), benchkit.CPU(), time.Now()
 		b.StartTimer()
 		var got int64
 		leases := 0
@@ -138,10 +141,13 @@ func BenchmarkMQTTSource(b *testing.B) {
 			leases++
 		}
 		b.StopTimer()
+		stopProfile()
 		if got != int64(n) {
 			b.Fatalf("leases read %d records, want %d", got, n)
 		}
 		benchkit.Report(b, got, bytes, time.Since(t0), benchkit.CPU()-cpu0)
+		benchkit.ReadHeap().Since(heap0).Report(b, got)
+		reportChildrenCPU(b, children0)
 		b.ReportMetric(float64(leases), "leases")
 	}
 }
@@ -149,10 +155,13 @@ func BenchmarkMQTTSource(b *testing.B) {
 // BenchmarkMosquittoSubscriber is the anchor: a bare paho subscriber
 // (automatic acknowledgement, persistent session) receiving the same
 // queued QoS 1 messages from the same Mosquitto, doing nothing with them.
-// It reads through the same 32 KiB buffer and keeps no store, as the
-// source's client does (paho alone reads a packet header a byte at a
-// time, a system call each, and stores every message until acked): an
-// anchor without them measured less than Mosquitto's rate.
+// It uses the source's transport (a 32 KiB read buffer, writes coalesced
+// by a writer goroutine) and keeps no store, as the source's client does
+// (paho alone reads a packet header a byte at a time, a system call each,
+// writes each PUBACK with a system call of its own, and stores every
+// message until acked): an anchor without them measured less than
+// Mosquitto's rate. Reported besides: the CPU seconds Mosquitto (and, for
+// the source, the Kafka broker) used, and the allocations per message.
 func BenchmarkMosquittoSubscriber(b *testing.B) {
 	n := benchRecords(b)
 	broker := mosquittotest.Start(b, mosquittotest.Options{MaxInflight: benchWindow(b)})
@@ -164,7 +173,7 @@ func BenchmarkMosquittoSubscriber(b *testing.B) {
 			if err != nil {
 				return nil, err
 			}
-			return &benchBufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10)}, nil
+			return mqtt.NewBufferedConn(conn, 10*time.Second), nil
 		}).
 		SetDefaultPublishHandler(func(paho.Client, paho.Message) { received <- struct{}{} })
 	connect := func() paho.Client {
@@ -183,7 +192,8 @@ func BenchmarkMosquittoSubscriber(b *testing.B) {
 		b.StopTimer()
 		bytes := queue(b, broker.URI, n)
 		benchkit.ResetPeakRSS()
-		cpu0, t0 := benchkit.CPU(), time.Now()
+		stopProfile := benchkit.StartCPUProfile(b, os.Getenv("SLUICE_BENCH_ANCHOR_CPUPROFILE"))
+		heap0, children0, cpu0, t0 := benchkit.ReadHeap(), childrenCPU(), benchkit.CPU(), time.Now()
 		b.StartTimer()
 		c := connect()
 		stalled := time.NewTimer(30 * time.Second)
@@ -200,17 +210,12 @@ func BenchmarkMosquittoSubscriber(b *testing.B) {
 		stalled.Stop()
 		c.Disconnect(250)
 		b.StopTimer()
+		stopProfile()
 		benchkit.Report(b, int64(n), bytes, time.Since(t0), benchkit.CPU()-cpu0)
+		benchkit.ReadHeap().Since(heap0).Report(b, int64(n))
+		reportChildrenCPU(b, children0)
 	}
 }
-
-// benchBufferedConn reads through a buffer, as the source's connections do.
-type benchBufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *benchBufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // benchNoStore is a paho store that keeps nothing, as the source's client's.
 type benchNoStore struct{}
@@ -222,3 +227,46 @@ func (benchNoStore) All() []string                     { return nil }
 func (benchNoStore) Del(string)                        {}
 func (benchNoStore) Close()                            {}
 func (benchNoStore) Reset()                            {}
+
+// childrenCPU returns the CPU time (user plus system) each child process
+// of this one has used so far, by command name (mosquitto, the Kafka
+// broker): on a machine whose cores they share with the client, what
+// each side spends per message decides the rate.
+func childrenCPU() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	self := strconv.Itoa(os.Getpid())
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime (fields 14 and 15).
+		s := string(stat)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 || f[1] != self {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[s[open+1:end]] += time.Duration(ut+st) * time.Second / 100 // clock ticks (USER_HZ, 100 on Linux)
+	}
+	return out
+}
+
+// reportChildrenCPU reports the CPU seconds Mosquitto and the Kafka
+// broker (the child processes) used since children0 (childrenCPU).
+func reportChildrenCPU(b *testing.B, children0 map[string]time.Duration) {
+	for name, cpu := range childrenCPU() {
+		switch name {
+		case "mosquitto":
+			b.ReportMetric((cpu - children0[name]).Seconds(), "mosquitto-cpu-s")
+		case "broker", "java":
+			b.ReportMetric((cpu - children0[name]).Seconds(), "kafka-cpu-s")
+		}
+	}
+}

@@ -151,12 +151,15 @@ type SourceTask struct {
 	keep       bool
 	conn       *connection
 
-	// mu guards what Poll and CommitRecord share: polled, base, next and
-	// unconfirmed.
+	// mu guards what Poll and CommitRecord share: polled, acked, base,
+	// next and unconfirmed.
 	mu sync.Mutex
-	// polled are the messages handed out by Poll, in order; polled[0] has
-	// sequence number base.
+	// polled are the messages handed out by Poll, in order; the first
+	// acked of them are acknowledged, polled[acked] has sequence number
+	// base. CommitRecord moves the rest to the front once they are at
+	// most half, so that the slice's array is reused rather than grown.
 	polled []paho.Message
+	acked  int
 	base   int64
 	next   int64
 	// unconfirmed: acknowledgements were handed to paho since the last
@@ -412,12 +415,19 @@ func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ 
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.base <= seq && len(t.polled) > 0 {
-		t.polled[0].Ack()
-		t.unconfirmed = t.unconfirmed || t.polled[0].Qos() > 0
-		t.polled[0] = nil
-		t.polled = t.polled[1:]
+	for t.base <= seq && t.acked < len(t.polled) {
+		m := t.polled[t.acked]
+		m.Ack()
+		t.unconfirmed = t.unconfirmed || m.Qos() > 0
+		t.polled[t.acked] = nil
+		t.acked++
 		t.base++
+	}
+	if t.acked > 0 && t.acked >= len(t.polled)-t.acked {
+		n := copy(t.polled, t.polled[t.acked:])
+		clear(t.polled[n:])
+		t.polled = t.polled[:n]
+		t.acked = 0
 	}
 	return nil
 }
@@ -488,9 +498,10 @@ func (t *SourceTask) Stop() error {
 	defer t.mu.Unlock()
 	if t.keep && t.committed && c.healthy() {
 		c.mu.Lock()
-		c.arrived = append(t.polled[:len(t.polled):len(t.polled)], c.arrived...)
+		rest := t.polled[t.acked:]
+		c.arrived = append(rest[:len(rest):len(rest)], c.arrived...)
 		c.mu.Unlock()
-		t.polled = nil
+		t.polled, t.acked = nil, 0
 		if old, loaded := parked.Swap(t.sess.clientID, c); loaded {
 			old.(*connection).close()
 		}
