@@ -188,7 +188,7 @@ func (h *errorHandler) log(f failure) {
 		attrs = append(attrs, "topic", f.msg.Topic, "partition", f.msg.Partition, "offset", f.msg.Offset)
 	}
 	if f.src != nil {
-		attrs = append(attrs, "topic", f.src.Topic, "source_partition", f.src.SourcePartition, "source_offset", f.src.SourceOffset)
+		attrs = append(attrs, "topic", f.src.Topic, "source_partition", f.src.SourcePartition, "source_offset", f.src.Offset())
 	}
 	if h.logMessages {
 		if f.src != nil {
@@ -217,7 +217,7 @@ func (h *errorHandler) deadLetter(ctx context.Context, f failure) error {
 	if f.src != nil {
 		m.Key, m.Value, m.Timestamp = h.render(f.src.Topic, f.src.Key), h.render(f.src.Topic, f.src.Value), f.src.Timestamp
 		part, _ := offsets.EncodeValue(f.src.SourcePartition)
-		off, _ := offsets.EncodeValue(f.src.SourceOffset)
+		off, _ := offsets.EncodeValue(f.src.Offset())
 		headers = append(headers, kafka.Header{Key: HeaderSourcePartition, Value: part}, kafka.Header{Key: HeaderSourceOffset, Value: off})
 	}
 	if h.contextHeaders {
