@@ -365,38 +365,44 @@ func TestErrantRecordReporter(t *testing.T) {
 
 // Beyond Connect: a source record that cannot be transformed goes to the
 // DLQ with its source partition and offset, and the source moves on.
+// The offset is the same whether the source gives it as a map or as a
+// position (SourceRecord.PositionKey).
 func TestSourceDeadLetterQueue(t *testing.T) {
-	e := errorEnv(t)
-	l := sourceLease("l1", 1, "out", 30, map[string]string{
-		"transforms": "f", "transforms.f.type": failOnPlugin.Class, "transforms.f.values": "r004,r017",
-		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "src-dlq", "errors.deadletterqueue.context.headers.enable": "true",
-		"errors.deadletterqueue.topic.replication.factor": "1",
-	})
-	res := e.exec.Run(context.Background(), l)
-	if res.Status != lease.Succeeded || res.Records != 28 || res.Errors != 2 {
-		t.Fatalf("result %+v", res)
-	}
-	if got := readTopic(t, e.client, "out"); len(got) != 28 {
-		t.Fatalf("%d records in the topic, want 28", len(got))
-	}
-	dlq := readAll(t, e.client, "src-dlq")
-	if len(dlq) != 2 || string(dlq[0].Value) != `"r004"` {
-		t.Fatalf("DLQ = %v", dlq)
-	}
-	if p, _ := header(dlq[0], lease.HeaderSourcePartition); p != `{"p":0}` {
-		t.Fatalf("source partition header %q", p)
-	}
-	if o, _ := header(dlq[0], lease.HeaderSourceOffset); o != `{"i":5}` {
-		t.Fatalf("source offset header %q", o)
-	}
-	if st, _ := header(dlq[0], lease.HeaderStage); st != "TRANSFORMATION" {
-		t.Fatalf("stage header %q", st)
-	}
-	stored, _ := e.store.Load(context.Background(), "src")
-	for _, en := range stored {
-		if en.Offset["i"] != int64(30) {
-			t.Fatalf("source offset %v, want past the failed records", en.Offset)
-		}
+	for _, as := range []string{"map", "position"} {
+		t.Run(as, func(t *testing.T) {
+			e := errorEnv(t)
+			l := sourceLease("l1", 1, "out", 30, map[string]string{
+				"transforms": "f", "transforms.f.type": failOnPlugin.Class, "transforms.f.values": "r004,r017",
+				"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "src-dlq", "errors.deadletterqueue.context.headers.enable": "true",
+				"errors.deadletterqueue.topic.replication.factor": "1", "offsets.as": as,
+			})
+			res := e.exec.Run(context.Background(), l)
+			if res.Status != lease.Succeeded || res.Records != 28 || res.Errors != 2 {
+				t.Fatalf("result %+v", res)
+			}
+			if got := readTopic(t, e.client, "out"); len(got) != 28 {
+				t.Fatalf("%d records in the topic, want 28", len(got))
+			}
+			dlq := readAll(t, e.client, "src-dlq")
+			if len(dlq) != 2 || string(dlq[0].Value) != `"r004"` {
+				t.Fatalf("DLQ = %v", dlq)
+			}
+			if p, _ := header(dlq[0], lease.HeaderSourcePartition); p != `{"p":0}` {
+				t.Fatalf("source partition header %q", p)
+			}
+			if o, _ := header(dlq[0], lease.HeaderSourceOffset); o != `{"i":5}` {
+				t.Fatalf("source offset header %q", o)
+			}
+			if st, _ := header(dlq[0], lease.HeaderStage); st != "TRANSFORMATION" {
+				t.Fatalf("stage header %q", st)
+			}
+			stored, _ := e.store.Load(context.Background(), "src")
+			for _, en := range stored {
+				if en.Offset["i"] != int64(30) {
+					t.Fatalf("source offset %v, want past the failed records", en.Offset)
+				}
+			}
+		})
 	}
 }
 

@@ -231,6 +231,7 @@ func (s *sourceLease) startCommit(ctx context.Context) error {
 	if err := s.begin(ctx); err != nil { // offsets of records all dropped by transforms
 		return err
 	}
+	s.settleOffsets()
 	for _, e := range s.entries {
 		key, err := offsets.EncodeKey(s.lease.Connector, e.Partition)
 		if err != nil {
@@ -294,12 +295,13 @@ func (s *sourceLease) commitEnded(ctx context.Context, err error) error {
 		return txnError(err)
 	}
 	s.txn.open = false
+	s.settleOffsets()
 	s.mirrorOffsets(ctx)
 	for _, e := range s.entries {
 		s.res.SourceOffsets = append(s.res.SourceOffsets, SourceOffset{Partition: e.Partition, Offset: e.Offset})
 	}
 	written := s.entries
-	s.entries, s.pending = nil, map[string]int{}
+	s.resetEntries()
 	s.uncommitted = counts{}
 	if err := s.commitRecords(ctx); err != nil {
 		return err
@@ -337,7 +339,7 @@ func (s *sourceLease) abortTxn(ctx context.Context) error {
 	if err := s.awaitCommit(ctx); err != nil { // the previous transaction's
 		return err
 	}
-	s.entries, s.pending = nil, map[string]int{} // also of records transforms dropped
+	s.resetEntries() // also of records transforms dropped
 	if !s.txn.open {
 		return nil
 	}

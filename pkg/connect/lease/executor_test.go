@@ -448,3 +448,50 @@ func TestPollErrorFailsTheLease(t *testing.T) {
 		t.Fatalf("offsets written: %v %v", off, err)
 	}
 }
+
+// A source that gives its offsets as positions (SourceRecord.PositionKey
+// and Position, no map per record), or some as maps and some as positions,
+// gets the same offsets stored as with maps, and resumes from them; with
+// and without exactly-once delivery.
+func TestSourcePositionOffsetsStoredAsMaps(t *testing.T) {
+	for _, as := range []string{"position", "mixed"} {
+		for _, eos := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/exactly-once=%t", as, eos), func(t *testing.T) {
+				e := newEnv(t, nil)
+				ctx := context.Background()
+				l := func(id string, epoch int64, count int) lease.Lease {
+					extra := map[string]string{"offsets.as": as}
+					if eos {
+						return eosLease(id, epoch, "out", count, lease.BoundaryPoll, extra)
+					}
+					return sourceLease(id, epoch, "out", count, extra)
+				}
+				res := e.exec.Run(ctx, l("l1", 1, 35))
+				if res.Status != lease.Succeeded || res.Records != 35 {
+					t.Fatalf("first lease: %+v", res)
+				}
+				if len(res.SourceOffsets) == 0 || res.SourceOffsets[len(res.SourceOffsets)-1].Offset["i"] != int64(35) {
+					t.Fatalf("reported source offsets %+v, want the last {i: 35}", res.SourceOffsets)
+				}
+				stored, err := e.store.Load(ctx, "src")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := stored[offsets.PartitionID(map[string]any{"p": int64(0)})].Offset["i"]; got != int64(35) {
+					t.Fatalf("stored offset = %v (%T), want int64 35", got, got)
+				}
+				res = e.exec.Run(ctx, l("l2", 2, 50))
+				if res.Status != lease.Succeeded || res.Records != 15 {
+					t.Fatalf("second lease: %+v", res)
+				}
+				got := readTopic(t, e.client, "out")
+				if eos {
+					got = readCommitted(t, e.client, "out")
+				}
+				if !slices.Equal(got, want(50)) {
+					t.Fatalf("topic after resume = %v", got)
+				}
+			})
+		}
+	}
+}

@@ -184,6 +184,10 @@ type testSource struct {
 	txn                    connect.TransactionContext
 	commitEvery, abortPoll int
 	polls                  int
+	// offsetsAs "position" gives each record's offset as
+	// connect.SourceRecord.PositionKey and Position instead of a map;
+	// "mixed" does so for two records out of three.
+	offsetsAs string
 }
 
 // testGate lets a test hold a source lease between its start (its
@@ -217,6 +221,7 @@ func (s *testSource) Start(_ context.Context, tc connect.SourceTaskContext, p ma
 	if d, err := time.ParseDuration(p["poll.delay"]); err == nil {
 		s.delay = d
 	}
+	s.offsetsAs = p["offsets.as"]
 	s.failAt, _ = strconv.Atoi(p["poll.fail.at"])
 	s.panicAt, _ = strconv.Atoi(p["poll.panic.at"])
 	if off := tc.Offsets().Offset(map[string]any{"p": int64(0)}); off != nil {
@@ -254,12 +259,16 @@ func (s *testSource) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	}
 	var out []connect.SourceRecord
 	for ; s.next < s.end && len(out) < 10; s.next++ {
-		out = append(out, connect.SourceRecord{
+		r := connect.SourceRecord{
 			Record: connect.Record{Topic: s.topic, Partition: connect.PartitionOf(0),
 				KeySchema: data.StringSchema, Key: "k", ValueSchema: data.StringSchema, Value: s.value(s.next)},
 			SourcePartition: map[string]any{"p": int64(0)},
 			SourceOffset:    map[string]any{"i": int64(s.next + 1)},
-		})
+		}
+		if s.offsetsAs == "position" || s.offsetsAs == "mixed" && s.next%3 != 0 {
+			r.SourceOffset, r.PositionKey, r.Position = nil, "i", int64(s.next+1)
+		}
+		out = append(out, r)
 	}
 	s.polled += len(out)
 	return out, nil

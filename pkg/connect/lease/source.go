@@ -60,6 +60,14 @@ type sourceLease struct {
 	entries []offsets.Entry
 	pending map[string]int
 	ids     partitionIDs
+	// positions are the entries' offsets that their last record gave as
+	// a position, their maps not made yet (settleOffsets); unsettled is
+	// set while there are any. lastEntry is the index in entries of the
+	// last record's partition (deliver), to be checked against entries,
+	// which a transaction's commit empties.
+	positions []position
+	unsettled bool
+	lastEntry int
 
 	// committer is the task's per-record commit hook, nil when it has
 	// none. Then produced keeps each record sent and acks where Kafka
@@ -422,14 +430,66 @@ func (s *sourceLease) deliver(ctx context.Context, p *prepared) error {
 	if rec.SourcePartition == nil {
 		return nil
 	}
-	id := s.ids.of(rec.SourcePartition)
-	if j, ok := s.pending[id]; ok {
-		s.entries[j].Offset = rec.SourceOffset
+	// A source nearly always returns the same partition map for every
+	// record of a partition: the entry of the last record's map is found
+	// by the map's identity, without hashing its ID.
+	ptr := reflect.ValueOf(rec.SourcePartition).Pointer()
+	j := s.lastEntry
+	if j >= len(s.entries) || reflect.ValueOf(s.entries[j].Partition).Pointer() != ptr {
+		id := s.ids.of(rec.SourcePartition)
+		var ok bool
+		if j, ok = s.pending[id]; ok {
+			// An equal map: the entry takes this one, so that the next
+			// records of the partition find it by identity.
+			s.entries[j].Partition = rec.SourcePartition
+		} else {
+			j = len(s.entries)
+			s.pending[id] = j
+			s.entries = append(s.entries, offsets.Entry{Partition: rec.SourcePartition})
+			s.positions = append(s.positions, position{})
+		}
+		s.lastEntry = j
+	}
+	if rec.SourceOffset == nil && rec.PositionKey != "" {
+		// Its map is made when the offsets are read (settleOffsets), not
+		// for each record.
+		s.entries[j].Offset = nil
+		s.positions[j] = position{key: rec.PositionKey, pos: rec.Position}
+		s.unsettled = true
 	} else {
-		s.pending[id] = len(s.entries)
-		s.entries = append(s.entries, offsets.Entry{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
+		s.entries[j].Offset = rec.SourceOffset
+		s.positions[j].key = ""
 	}
 	return nil
+}
+
+// position is an entry's offset when its last record gave it as a
+// position (connect.SourceRecord.PositionKey); key is empty otherwise.
+type position struct {
+	key string
+	pos int64
+}
+
+// settleOffsets makes the offset maps of the entries whose last record
+// gave a position: entries holds every offset as a map afterwards. Each
+// reader of entries calls it first.
+func (s *sourceLease) settleOffsets() {
+	if !s.unsettled {
+		return
+	}
+	for j, p := range s.positions {
+		if p.key != "" {
+			s.entries[j].Offset = map[string]any{p.key: p.pos}
+			s.positions[j].key = ""
+		}
+	}
+	s.unsettled = false
+}
+
+// resetEntries forgets the source offsets kept so far (a transaction
+// committed or aborted them).
+func (s *sourceLease) resetEntries() {
+	s.entries, s.positions, s.pending, s.unsettled = nil, nil, map[string]int{}, false
 }
 
 // send hands msg, the serialised out, to the producer.
@@ -509,6 +569,7 @@ func (s *sourceLease) flushAndCommit(ctx context.Context) error {
 			s.res.Errors++
 		}
 	}
+	s.settleOffsets()
 	if len(s.entries) > 0 {
 		if err := s.mayCommit(); err != nil {
 			return err
@@ -658,6 +719,8 @@ func committed(r *connect.SourceRecord) connect.SourceRecord {
 		Record:          connect.Record{Topic: r.Topic, Partition: r.Partition, Timestamp: r.Timestamp},
 		SourcePartition: r.SourcePartition,
 		SourceOffset:    r.SourceOffset,
+		PositionKey:     r.PositionKey,
+		Position:        r.Position,
 	}
 }
 

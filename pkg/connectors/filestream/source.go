@@ -285,7 +285,9 @@ func (t *SourceTask) record(value string, ts time.Time) connect.SourceRecord {
 			Timestamp:   ts,
 		},
 		SourcePartition: t.partition,
-		SourceOffset:    map[string]any{PositionField: t.pos},
+		// {"position": t.pos}, without a map per line.
+		PositionKey: PositionField,
+		Position:    t.pos,
 	}
 }
 

@@ -63,7 +63,7 @@ func pollAll(t *testing.T, task *SourceTask) (batches [][]string, last int64) {
 		for _, r := range recs {
 			checkSourceRecord(t, r, task.file)
 			lines = append(lines, r.Value.(string))
-			last = r.SourceOffset[PositionField].(int64)
+			last = r.Offset()[PositionField].(int64)
 		}
 		batches = append(batches, lines)
 	}
@@ -336,7 +336,7 @@ func TestSourceMaxLineBytes(t *testing.T) {
 				}
 				for _, r := range recs {
 					got = append(got, r.Value.(string))
-					pos = r.SourceOffset[PositionField].(int64)
+					pos = r.Offset()[PositionField].(int64)
 				}
 			}
 			if !reflect.DeepEqual(got, tt.want) || pos != tt.wantPos {
@@ -493,7 +493,7 @@ func TestSourcePollAcrossReads(t *testing.T) {
 						break
 					}
 					for _, r := range recs {
-						got = append(got, line{r.Value.(string), r.SourceOffset[PositionField].(int64)})
+						got = append(got, line{r.Value.(string), r.Offset()[PositionField].(int64)})
 					}
 				}
 			}
