@@ -28,6 +28,7 @@ func TestLambdaExactlyOnceSourceKilledMidTransaction(t *testing.T) {
 	t.Parallel()
 	b := binaries(t)
 	k := kafkatest.Start(t, 2)
+	warmTransactionCoordinator(t, k.Client)
 	const (
 		topic, name = "eos-orders", "eos"
 		n           = 1500
@@ -169,4 +170,22 @@ func TestLambdaExactlyOnceSourceKilledMidTransaction(t *testing.T) {
 	}
 	t.Logf("%d leases, %d killed mid-transaction: read_committed sees ids 0..%d once each; read_uncommitted %d records (%d aborted)",
 		epoch, kills, n-1, sum, sum-n)
+}
+
+// warmTransactionCoordinator starts and closes a transactional producer,
+// so that the cluster's transaction state topic exists and its coordinator
+// has loaded before the first lease. On a new cluster the first
+// InitProducerID otherwise waits for them (sarama's FindCoordinator sleeps
+// 2 s at a time until they are ready), which can take most of a killed
+// lease's 3 s budget, and the lease then ends before its open transaction
+// holds the records the test kills it after.
+func warmTransactionCoordinator(t *testing.T, cl *kafka.Client) {
+	t.Helper()
+	p, err := cl.NewProducer(kafka.ProducerOptions{TransactionalID: "sluice-e2e-warm-up"})
+	if err != nil {
+		t.Fatalf("transactional producer (to start the transaction coordinator): %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -73,7 +73,15 @@ func (p *Producer) AbortTxn(ctx context.Context) error {
 // flushTxn is Flush for a transaction: it also stops waiting when the
 // producer's transaction failed, since sarama then keeps failing records
 // in retries instead of reporting them at once.
+//
+// Until it returns, the producer sends the records it holds at once
+// instead of lingering (ProducerOptions.Linger) for more: a transaction
+// ends as soon as its last records are acknowledged, as the Java
+// producer's commitTransaction flushes.
 func (p *Producer) flushTxn(ctx context.Context) error {
+	if f, ok := p.ap.(interface{ FlushBuffered() func() }); ok {
+		defer f.FlushBuffered()()
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {

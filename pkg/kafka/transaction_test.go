@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // readCommitted returns the values of partition 0 of topic a read_committed
@@ -205,5 +206,36 @@ func TestReadCommittedFullFetchLeavesAbortedOut(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("maxBytes %d: read_committed saw %d records (want %d); first: %v", maxBytes, len(got), len(want), got[:min(5, len(got))])
 		}
+	}
+}
+
+// CommitTxn and AbortTxn send the transaction's last records at once
+// rather than after the linger (sarama's FlushBuffered, see
+// third_party/sarama): with a linger of 20 s, each ends within 10 s.
+// (Without FlushBuffered, the first CommitTxn fails with the deadline.)
+func TestTransactionEndDoesNotWaitForLinger(t *testing.T) {
+	cl := dial(t, newCluster(t))
+	if err := cl.EnsureTopic(testCtx(t), TopicSpec{Name: "t", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, cl, ProducerOptions{TransactionalID: "tx-linger", Linger: 20 * time.Second})
+	for _, commit := range []bool{true, false, true} {
+		if err := p.BeginTxn(); err != nil {
+			t.Fatal(err)
+		}
+		sendTxn(t, p, "t", fmt.Sprint(commit), 3)
+		end, name := p.AbortTxn, "AbortTxn"
+		if commit {
+			end, name = p.CommitTxn, "CommitTxn"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := end(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s with a linger of 20 s: %v", name, err)
+		}
+	}
+	if got, want := readCommitted(t, cl, "t"), []string{"true0", "true1", "true2", "true0", "true1", "true2"}; !slices.Equal(got, want) {
+		t.Fatalf("read_committed = %v, want %v", got, want)
 	}
 }

@@ -123,6 +123,10 @@ type asyncProducer struct {
 	closed atomic.Bool
 
 	metricsRegistry metrics.Registry
+
+	// sluice: while lingerOff is above zero (FlushBuffered), broker
+	// producers send what they hold without waiting for Flush.Frequency.
+	lingerOff atomic.Int32
 }
 
 type partitionMuter struct {
@@ -581,6 +585,26 @@ func (p *asyncProducer) Close() error {
 	return nil
 }
 
+// FlushBuffered (sluice) makes the broker producers send the messages they
+// hold, and those they get, at once instead of waiting for
+// Flush.Frequency (linger), until the returned function is called: a
+// caller waiting for its messages to be acknowledged, as before a
+// transaction commits, then waits for no timer. Calls may overlap; the
+// linger is back once each has ended.
+func (p *asyncProducer) FlushBuffered() (end func()) {
+	p.lingerOff.Add(1)
+	p.brokerLock.Lock()
+	for _, bp := range p.brokers {
+		select {
+		case bp.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+	p.brokerLock.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { p.lingerOff.Add(-1) }) }
+}
+
 func (p *asyncProducer) AsyncClose() {
 	go withRecover(p.shutdown)
 }
@@ -982,6 +1006,7 @@ func (p *asyncProducer) newBrokerProducer(broker *Broker) *brokerProducer {
 		output:            bridge,
 		responses:         responses,
 		accumulatingBatch: newProduceSet(p),
+		wake:              make(chan struct{}, 1),
 		currentRetries:    make(map[string]map[int32]error),
 	}
 	go withRecover(bp.run)
@@ -1117,6 +1142,10 @@ type brokerProducer struct {
 
 	closing        error
 	currentRetries map[string]map[int32]error
+
+	// wake (sluice) gets a value when FlushBuffered starts, so that run
+	// sends the batch it lingers on.
+	wake chan struct{}
 }
 
 func (bp *brokerProducer) run() {
@@ -1125,7 +1154,8 @@ func (bp *brokerProducer) run() {
 
 	for {
 		var unmuteSignal <-chan struct{}
-		if bp.flushingBatch == nil && (bp.timerFired || bp.accumulatingBatch.readyToFlush()) {
+		if bp.flushingBatch == nil && (bp.timerFired || bp.accumulatingBatch.readyToFlush() ||
+			bp.parent.lingerOff.Load() > 0 && !bp.accumulatingBatch.empty()) {
 			unmuteSignal = bp.tryBuildFlushingBatch()
 		}
 
@@ -1202,6 +1232,7 @@ func (bp *brokerProducer) run() {
 			}
 		case <-timerChan:
 			bp.timerFired = true
+		case <-bp.wake:
 		case output <- bp.flushingBatch:
 			bp.flushingBatch = nil
 		case <-unmuteSignal:

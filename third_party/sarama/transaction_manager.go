@@ -143,6 +143,10 @@ const (
 
 	// see publishTxnPartitions comment.
 	addPartitionsRetryBackoff = 20 * time.Millisecond
+	// sluice: the first retry of a transaction's first AddPartitionsToTxn
+	// refused with CONCURRENT_TRANSACTIONS waits this long; each further
+	// one twice as long, up to addPartitionsRetryBackoff.
+	addPartitionsMinRetryBackoff = 2 * time.Millisecond
 )
 
 // txnmngr allowed transitions.
@@ -935,12 +939,24 @@ func (t *transactionManager) publishTxnPartitions() error {
 	//
 	// This is only a temporary fix, the long term solution is being tracked in
 	// https://issues.apache.org/jira/browse/KAFKA-5482
+	//
+	// sluice: the coordinator refuses it while it writes the previous
+	// transaction's markers, which takes a few milliseconds on Apache Kafka
+	// after EndTxn returned, so such a retry waits 2 ms, then 4, 8, 16 and
+	// addPartitionsRetryBackoff (or Retry.Backoff if shorter) each time:
+	// about as many attempts fit in the same total wait, and a transaction
+	// committed back to back no longer waits a full 20 ms for each.
 	retryBackoff := t.client.Config().Producer.Transaction.Retry.Backoff
+	concurrentFirstAdd, concurrentRetries := false, 0
 	computeBackoff := func(attemptsRemaining int) time.Duration {
 		if t.client.Config().Producer.Transaction.Retry.BackoffFunc != nil {
 			maxRetries := t.client.Config().Producer.Transaction.Retry.Max
 			retries := maxRetries - attemptsRemaining
 			return t.client.Config().Producer.Transaction.Retry.BackoffFunc(retries, maxRetries)
+		}
+		if concurrentFirstAdd {
+			concurrentRetries++
+			return min(addPartitionsMinRetryBackoff<<min(concurrentRetries-1, 8), retryBackoff)
 		}
 		return retryBackoff
 	}
@@ -961,6 +977,7 @@ func (t *transactionManager) publishTxnPartitions() error {
 		return err
 	}
 	return exec(func() (bool, error) {
+		concurrentFirstAdd = false
 		coordinator, err := t.client.TransactionCoordinator(t.transactionalID)
 		if err != nil {
 			return true, err
@@ -1014,8 +1031,11 @@ func (t *transactionManager) publishTxnPartitions() error {
 				case ErrOffsetsLoadInProgress:
 					// Retry topicPartition
 				case ErrConcurrentTransactions:
-					if len(t.partitionsInCurrentTxn) == 0 && retryBackoff > addPartitionsRetryBackoff {
-						retryBackoff = addPartitionsRetryBackoff
+					if len(t.partitionsInCurrentTxn) == 0 {
+						concurrentFirstAdd = true
+						if retryBackoff > addPartitionsRetryBackoff {
+							retryBackoff = addPartitionsRetryBackoff
+						}
 					}
 				case ErrOperationNotAttempted:
 					fallthrough
