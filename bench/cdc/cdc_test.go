@@ -232,10 +232,18 @@ func BenchmarkCDC(b *testing.B) {
 		// capture and the raw produce (the machine is not shared with them).
 		load := loadAverage(b)
 		d := runDebezium(b, x, dbzMode, n, x.broker)
+		sizes := ""
 		if dbzMode == "kafka" {
-			if got, _ := benchkit.ReadTopic(b, x.k.Client, "dbz.public.items"); len(got) != n {
+			got, _ := benchkit.ReadTopic(b, x.k.Client, "dbz.public.items")
+			if len(got) != n {
 				b.Fatalf("dbz.public.items holds %d records, Debezium acknowledged %d", len(got), n)
 			}
+			var dBytes int64
+			for _, m := range got {
+				dBytes += int64(len(m.Key) + len(m.Value))
+			}
+			got = nil
+			sizes = fmt.Sprintf("; %.0f B/record in Kafka (key and value), Sluice's %.0f", float64(dBytes)/float64(n), float64(bytes)/float64(records))
 		}
 		dRate := float64(n) / d.elapsed.Seconds()
 		dSteady := float64(n-1) / (d.elapsed - d.firstAfter).Seconds()
@@ -247,12 +255,12 @@ func BenchmarkCDC(b *testing.B) {
 		if d.mode == "count" {
 			sink = "counted as the engine hands them over, no sink"
 		}
-		fmt.Printf("Debezium 3.6.1.Final PostgresConnector on the same %d changes (embedded engine, pgoutput, own slot, JsonConverter without schemas, -Xmx512m; %s; load %.2f):\n"+
+		fmt.Printf("Debezium 3.6.1.Final PostgresConnector on the same %d changes (embedded engine, pgoutput, own slot, JsonConverter without schemas, -Xmx512m; %s%s; load %.2f):\n"+
 			"  from the JVM's start:                %s: %.0f changes/s, %.1f%% of pg_recvlogical; %.2f CPU-s, peak RSS %.0f MB\n"+
 			"  start-up (JVM start to first change): %s, %.2f CPU-s\n"+
 			"  first to last change:                %s: %.0f changes/s, %.2f CPU-s\n"+
 			"  Sluice (above, to Kafka):            %s: %.0f changes/s, %.2f CPU-s, peak RSS %.0f MB\n",
-			n, sink, load, d.elapsed.Round(time.Millisecond), dRate, 100*dRate/(float64(n)/bare.Seconds()), d.cpu.Seconds(), d.peakRSSMB,
+			n, sink, sizes, load, d.elapsed.Round(time.Millisecond), dRate, 100*dRate/(float64(n)/bare.Seconds()), d.cpu.Seconds(), d.peakRSSMB,
 			d.firstAfter.Round(time.Millisecond), d.cpuAtFirst.Seconds(),
 			(d.elapsed - d.firstAfter).Round(time.Millisecond), dSteady, (d.cpu - d.cpuAtFirst).Seconds(),
 			toKafka.Round(time.Millisecond), rateToKafka, cpu.Seconds(), rss)
