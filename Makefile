@@ -450,6 +450,18 @@ bench-jdbc: db-tools
 .PHONY: bench-cdc
 bench-cdc: db-tools
 	SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 30m ./bench/cdc/
+# The same benchmark with, side by side, Debezium 3.6.1.Final's
+# PostgresConnector (embedded engine, a JVM with -Xmx512m; Maven Central,
+# cached under ~/.cache/sluice) capturing the same changes from its own slot
+# and producing them to the same broker (SLUICE_BENCH_DEBEZIUM=count: counted,
+# no sink). Needs a JDK 17 and Maven (make debezium-golden installs them).
+.PHONY: bench-cdc-debezium
+bench-cdc-debezium: db-tools
+	@dbz=$${SLUICE_CACHE:-$$HOME/.cache/sluice}/debezium/lib; \
+	if [ ! -f "$$dbz/debezium-connector-postgres-3.6.1.Final.jar" ]; then \
+	  mvn -q -B -f pkg/connectors/postgrescdc/testdata/debezium/pom.xml dependency:copy-dependencies -DoutputDirectory="$$dbz"; fi; \
+	SLUICE_DEBEZIUM_LIB="$$dbz" SLUICE_BENCH_DEBEZIUM=$${SLUICE_BENCH_DEBEZIUM:-kafka} SLUICE_BENCH_CHANGES=$${SLUICE_BENCH_CHANGES:-1000000} \
+	  $(GO) test -run '^$$' -bench 'BenchmarkCDC' -benchtime 1x -timeout 45m ./bench/cdc/
 
 # ---- Deployment: AWS Lambda (SAM) and the container image ------------------
 #

@@ -50,17 +50,19 @@ type bench struct {
 	exec   *lease.Executor
 	config map[string]string
 	epoch  int64
+	broker string
 }
 
 func setup(b *testing.B) *bench {
 	b.Helper()
 	db := pgtest.NewDB(b)
-	k := kafkatest.Connect(b, []string{benchkit.ExternalBroker(b)})
+	broker := benchkit.ExternalBroker(b)
+	k := kafkatest.Connect(b, []string{broker})
 	reg, err := connect.NewRegistry(append(converter.Plugins(), postgrescdc.Plugins()...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	x := &bench{db: db, k: k, exec: lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{})}
+	x := &bench{db: db, k: k, exec: lease.NewExecutor(reg, k.Client, k.Offsets, lease.Options{}), broker: broker}
 	x.config = map[string]string{
 		"name": "cdc", "connector.class": postgrescdc.Class,
 		"database.hostname": db.Server.Host, "database.port": strconv.Itoa(db.Server.Port), "database.user": pgtest.User,
@@ -71,7 +73,7 @@ func setup(b *testing.B) *bench {
 	}
 	b.Cleanup(func() {
 		time.Sleep(200 * time.Millisecond)
-		_, _ = db.SQL.Exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND slot_name IN ('sluice_bench', 'bare_bench')")
+		_, _ = db.SQL.Exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND slot_name IN ('sluice_bench', 'bare_bench', 'dbz_bench')")
 	})
 	return x
 }
@@ -101,13 +103,19 @@ var payload = strings.Repeat("abcdefghij", 18)
 // PostgreSQL streams the same WAL to pg_recvlogical (pgoutput, to
 // /dev/null) on its own slot. Then, in worker mode (leases back to back)
 // with changes committed at a steady rate, the latency from commit to
-// Kafka, p50 and p99.
+// Kafka, p50 and p99. With SLUICE_BENCH_DEBEZIUM (make bench-cdc-debezium),
+// before the latency phase, Debezium's PostgresConnector captures the same
+// changes from its own slot (runDebezium), reported side by side.
 func BenchmarkCDC(b *testing.B) {
 	n := envInt(b, "SLUICE_BENCH_CHANGES", defaultChanges)
 	x := setup(b)
 	x.db.Exec(b, `CREATE TABLE items (id bigint PRIMARY KEY, ver int NOT NULL, payload text NOT NULL)`)
 	x.lease(b, 5*time.Second) // creates the publication and the slot; nothing to snapshot
 	x.db.Exec(b, `SELECT pg_create_logical_replication_slot('bare_bench', 'pgoutput')`)
+	dbzMode := debeziumMode(b)
+	if dbzMode != "" {
+		debeziumSlot(b, x)
+	}
 
 	const txRows = 10_000
 	inserts := n / 2
@@ -219,6 +227,44 @@ func BenchmarkCDC(b *testing.B) {
 		100*raw.RecordsPerSecond()/(float64(n)/bare.Seconds()),
 		records, elapsed.Round(time.Millisecond), rate, float64(bytes)/elapsed.Seconds()/1e6, cpu.Seconds(), rss, heap.String(records),
 		toKafka.Round(time.Millisecond), rateToKafka, 100*rateToKafka/(float64(n)/bare.Seconds()))
+	if dbzMode != "" {
+		// Debezium on the same changes, from its own slot, after the
+		// capture and the raw produce (the machine is not shared with them).
+		load := loadAverage(b)
+		d := runDebezium(b, x, dbzMode, n, x.broker)
+		sizes := ""
+		if dbzMode == "kafka" {
+			got, _ := benchkit.ReadTopic(b, x.k.Client, "dbz.public.items")
+			if len(got) != n {
+				b.Fatalf("dbz.public.items holds %d records, Debezium acknowledged %d", len(got), n)
+			}
+			var dBytes int64
+			for _, m := range got {
+				dBytes += int64(len(m.Key) + len(m.Value))
+			}
+			got = nil
+			sizes = fmt.Sprintf("; %.0f B/record in Kafka (key and value), Sluice's %.0f", float64(dBytes)/float64(n), float64(bytes)/float64(records))
+		}
+		dRate := float64(n) / d.elapsed.Seconds()
+		dSteady := float64(n-1) / (d.elapsed - d.firstAfter).Seconds()
+		b.ReportMetric(dRate, "debezium-changes/s")
+		b.ReportMetric(dSteady, "debezium-after-first-changes/s")
+		b.ReportMetric(d.cpu.Seconds(), "debezium-cpu-s")
+		b.ReportMetric(d.peakRSSMB, "debezium-peak-rss-MB")
+		sink := "produced to the same broker (KafkaProducer, acks=all; a change counts once acknowledged)"
+		if d.mode == "count" {
+			sink = "counted as the engine hands them over, no sink"
+		}
+		fmt.Printf("Debezium 3.6.1.Final PostgresConnector on the same %d changes (embedded engine, pgoutput, own slot, JsonConverter without schemas, -Xmx512m; %s%s; load %.2f):\n"+
+			"  from the JVM's start:                %s: %.0f changes/s, %.1f%% of pg_recvlogical; %.2f CPU-s, peak RSS %.0f MB\n"+
+			"  start-up (JVM start to first change): %s, %.2f CPU-s\n"+
+			"  first to last change:                %s: %.0f changes/s, %.2f CPU-s\n"+
+			"  Sluice (above, to Kafka):            %s: %.0f changes/s, %.2f CPU-s, peak RSS %.0f MB\n",
+			n, sink, sizes, load, d.elapsed.Round(time.Millisecond), dRate, 100*dRate/(float64(n)/bare.Seconds()), d.cpu.Seconds(), d.peakRSSMB,
+			d.firstAfter.Round(time.Millisecond), d.cpuAtFirst.Seconds(),
+			(d.elapsed - d.firstAfter).Round(time.Millisecond), dSteady, (d.cpu - d.cpuAtFirst).Seconds(),
+			toKafka.Round(time.Millisecond), rateToKafka, cpu.Seconds(), rss)
+	}
 	p50, p99 := latency(b, x)
 	b.ReportMetric(p50.Seconds()*1000, "latency-p50-ms")
 	b.ReportMetric(p99.Seconds()*1000, "latency-p99-ms")
