@@ -23,26 +23,11 @@ func (c *JSONConverter) RawEnvelope(value []byte) (schema *data.Schema, payload 
 		return nil, nil, false
 	}
 	r := jsonReader{b: value}
-	last := c.last.Load()
-	var known []byte
-	if last != nil {
-		known = last.raw
-	}
-	schemaRaw, payloadRaw, err := r.readEnvelope(known)
+	schema, payload, err := c.readEnvelopeSchema(&r)
 	if err != nil {
 		return nil, nil, false
 	}
-	if last != nil && bytes.Equal(schemaRaw, last.raw) {
-		schema = last.schema
-	} else {
-		if schema, err = c.cachedSchema(schemaRaw); err != nil {
-			return nil, nil, false
-		}
-		if len(schemaRaw) > 0 && schemaRaw[0] == '{' && c.cacheSize > 0 {
-			c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
-		}
-	}
-	return schema, payloadRaw, schema != nil
+	return schema, payload, schema != nil
 }
 
 // RawPayload is RawEnvelope without reading the payload through when the
