@@ -949,17 +949,21 @@ func hashable(v any) bool {
 	return true
 }
 
+// seenFlags returns a flag for each of n fields of a struct being read,
+// in small when they fit (small stays on the caller's stack).
+func seenFlags(small *[16]bool, n int) []bool {
+	if n <= len(small) {
+		return small[:n]
+	}
+	return make([]bool, n)
+}
+
 func (c *JSONConverter) readStruct(r *jsonReader, s *data.Schema, kind byte) (any, error) {
 	if kind != '{' {
 		return nil, dataErrorf("Structs should be encoded as JSON objects, but found %s", r.nodeType())
 	}
 	var small [16]bool
-	seen := small[:0]
-	if len(s.Fields) <= len(small) {
-		seen = small[:len(s.Fields)]
-	} else {
-		seen = make([]bool, len(s.Fields))
-	}
+	seen := seenFlags(&small, len(s.Fields))
 	st := data.NewStruct(s)
 	var verr error
 	err := r.eachKey(func(k string) error {

@@ -77,12 +77,7 @@ func (c *JSONConverter) checkPayload(s *data.Schema, payload []byte) (end int, o
 		return 0, false // null (or an error)
 	}
 	var small [16]bool
-	seen := small[:0]
-	if len(s.Fields) <= len(small) {
-		seen = small[:len(s.Fields)]
-	} else {
-		seen = make([]bool, len(s.Fields))
-	}
+	seen := seenFlags(&small, len(s.Fields))
 	// eachKey, as readStruct reads the object, without making strings of
 	// the keys.
 	r.i++
