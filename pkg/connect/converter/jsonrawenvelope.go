@@ -220,7 +220,8 @@ func (c *JSONConverter) checkField(r *jsonReader, s *data.Schema) bool {
 			return false
 		}
 		str, err := r.readString()
-		return err == nil && (str == "NaN" || str == "Infinity" || str == "-Infinity")
+		_, named := FloatName(str)
+		return err == nil && named
 	case data.TypeBoolean:
 		switch kind {
 		case 't':
