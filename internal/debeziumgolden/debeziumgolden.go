@@ -136,3 +136,13 @@ func Diff(got, want any, wholeArrays int) string {
 	walk("$", got, want)
 	return out.String()
 }
+
+// Variant is the golden scenario with some transforms: the file
+// Debezium's records are in, the records of the snapshot and in all
+// (tombstones included), and the topics they go to.
+type Variant struct {
+	File            string
+	Transforms      map[string]string
+	Snapshot, Total int
+	Topics          []string
+}

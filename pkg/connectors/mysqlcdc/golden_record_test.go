@@ -21,11 +21,11 @@ import (
 // goldenVariants variant.
 func TestRecordDebeziumGolden(t *testing.T) {
 	for i, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { recordGolden(t, v, 5990+i) })
+		t.Run(v.File, func(t *testing.T) { recordGolden(t, v, 5990+i) })
 	}
 }
 
-func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
+func recordGolden(t *testing.T, variant debeziumgolden.Variant, serverID int) {
 	lib := debeziumgolden.RecorderLib(t)
 	db := mariadbtest.NewDB(t)
 	for _, q := range goldenSetup {
@@ -42,7 +42,7 @@ func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 		"database.password": db.Server.Password, "database.server.id": strconv.Itoa(serverID), "database.ssl.mode": "disable",
 		"database.include.list": db.Name, "topic.prefix": "srv", "snapshot.mode": "initial",
 	}
-	maps.Copy(props, variant.transforms)
+	maps.Copy(props, variant.Transforms)
 	rec := debeziumgolden.StartRecorder(t, lib, filepath.Join("..", "postgrescdc", "testdata", "debezium", "DebeziumRecorder.java"), props)
 	var out []string
 	// next takes the next record; false when none came within quiet.
@@ -53,20 +53,20 @@ func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 		}
 		return ok
 	}
-	for len(out) < variant.snapshot {
+	for len(out) < variant.Snapshot {
 		next(time.Minute)
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
 		goldenExec(t, db.SQL, q)
 	}
-	for len(out) < variant.total {
+	for len(out) < variant.Total {
 		if !next(time.Minute) {
-			t.Fatalf("Debezium emitted %d records, want %d", len(out), variant.total)
+			t.Fatalf("Debezium emitted %d records, want %d", len(out), variant.Total)
 		}
 	}
 	if next(5 * time.Second) {
-		t.Fatalf("Debezium emitted more than %d records: %s", variant.total, out[len(out)-1])
+		t.Fatalf("Debezium emitted more than %d records: %s", variant.Total, out[len(out)-1])
 	}
-	debeziumgolden.Write(t, variant.file, out)
+	debeziumgolden.Write(t, variant.File, out)
 }

@@ -91,24 +91,15 @@ func goldenExec(t *testing.T, db *sql.DB, q string) {
 // goldenDB stands for the test database's name in the golden files.
 const goldenDB = "golden_db"
 
-// goldenVariant is the golden scenario with some transforms: the file
-// Debezium's records are in, the records of the snapshot and in all
-// (tombstones included), and the topics they go to (goldenDB standing for
-// the database).
-type goldenVariant struct {
-	file            string
-	transforms      map[string]string
-	snapshot, total int
-	topics          []string
-}
-
-var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 8, total: 31, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 31, topics: goldenTopics, transforms: map[string]string{
+// goldenVariants: the golden scenario without transforms and with some
+// (in Topics, goldenDB stands for the database).
+var goldenVariants = []debeziumgolden.Variant{
+	{File: "mariadb.jsonl", Snapshot: 8, Total: 31, Topics: goldenTopics},
+	{File: "mariadb-unwrap.jsonl", Snapshot: 8, Total: 31, Topics: goldenTopics, Transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 8, total: 31, topics: []string{"srv.all"}, transforms: map[string]string{
+	{File: "mariadb-router.jsonl", Snapshot: 8, Total: 31, Topics: []string{"srv.all"}, Transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 }
@@ -249,16 +240,16 @@ func tsShape(m map[string]any, source bool) {
 // drops; with Debezium's transforms too.
 func TestMatchesDebeziumGolden(t *testing.T) {
 	for _, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+		t.Run(v.File, func(t *testing.T) { matchGolden(t, v) })
 	}
 }
 
-func matchGolden(t *testing.T, v goldenVariant) {
-	golden := debeziumgolden.Read(t, v.file)
+func matchGolden(t *testing.T, v debeziumgolden.Variant) {
+	golden := debeziumgolden.Read(t, v.File)
 	e := newEnv(t, MariaDBClass)
 	e.config["key.converter.schemas.enable"] = "true"
 	e.config["value.converter.schemas.enable"] = "true"
-	maps.Copy(e.config, v.transforms)
+	maps.Copy(e.config, v.Transforms)
 	// As Debezium does, with a schema history: the changes logged before
 	// the ALTER TABLE are read after it ran.
 	withHistory(e)
@@ -275,12 +266,12 @@ func matchGolden(t *testing.T, v goldenVariant) {
 		return json.RawMessage(strings.ReplaceAll(string(b), e.db.Name, goldenDB))
 	}
 	got := map[string][]debeziumgolden.Record{}
-	for _, topic := range v.topics {
+	for _, topic := range v.Topics {
 		got[topic] = debeziumgolden.Fetch(t, e.kafka.Client, topic, strings.ReplaceAll(topic, goldenDB, e.db.Name), anon)
 	}
 	gotBase, wantBase := streamBase(t, got), streamBase(t, golden)
 	total := 0
-	for _, topic := range v.topics {
+	for _, topic := range v.Topics {
 		debeziumgolden.Compare(t, topic, got[topic], golden[topic], func(raw json.RawMessage, debezium bool) any {
 			if debezium {
 				return normalise(t, raw, wantBase)
@@ -289,7 +280,7 @@ func matchGolden(t *testing.T, v goldenVariant) {
 		}, 0)
 		total += len(got[topic])
 	}
-	if total != v.total {
-		t.Fatalf("%d records, want %d", total, v.total)
+	if total != v.Total {
+		t.Fatalf("%d records, want %d", total, v.Total)
 	}
 }

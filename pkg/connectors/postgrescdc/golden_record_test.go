@@ -19,11 +19,11 @@ import (
 // transforms, and with each goldenTransforms variant.
 func TestRecordDebeziumGolden(t *testing.T) {
 	for _, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { recordGolden(t, v) })
+		t.Run(v.File, func(t *testing.T) { recordGolden(t, v) })
 	}
 }
 
-func recordGolden(t *testing.T, variant goldenVariant) {
+func recordGolden(t *testing.T, variant debeziumgolden.Variant) {
 	lib := debeziumgolden.RecorderLib(t)
 	db := pgtest.NewDB(t)
 	for _, q := range goldenSetup {
@@ -42,22 +42,22 @@ func recordGolden(t *testing.T, variant goldenVariant) {
 		"database.password": db.Server.Password, "database.dbname": db.Name, "topic.prefix": "srv",
 		"plugin.name": "pgoutput", "slot.name": slot, "publication.name": "dbzpub_" + db.Name, "snapshot.mode": "initial",
 	}
-	maps.Copy(props, variant.transforms)
+	maps.Copy(props, variant.Transforms)
 	rec := debeziumgolden.StartRecorder(t, lib, filepath.Join("testdata", "debezium", "DebeziumRecorder.java"), props)
 	var out []string
 	next := func() {
 		l, _ := rec.Next(0)
 		out = append(out, l)
 	}
-	for len(out) < variant.snapshot {
+	for len(out) < variant.Snapshot {
 		next()
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
 		db.Exec(t, q)
 	}
-	for len(out) < variant.total {
+	for len(out) < variant.Total {
 		next()
 	}
-	debeziumgolden.Write(t, variant.file, out)
+	debeziumgolden.Write(t, variant.File, out)
 }

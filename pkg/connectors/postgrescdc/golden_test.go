@@ -35,29 +35,20 @@ var (
 	goldenTopics = []string{"srv.public.full_rows", "srv.public.kinds"}
 )
 
-// goldenVariant is the golden scenario with some transforms: the file
-// Debezium's records are in, the records of the snapshot and in all, and
-// the topics they go to.
-type goldenVariant struct {
-	file            string
-	transforms      map[string]string
-	snapshot, total int
-	topics          []string
-}
-
-var goldenVariants = []goldenVariant{
-	{file: "postgres.jsonl", snapshot: 3, total: 10, topics: goldenTopics},
-	{file: "postgres-unwrap.jsonl", snapshot: 3, total: 10, topics: goldenTopics, transforms: map[string]string{
+// goldenVariants: the golden scenario without transforms and with some.
+var goldenVariants = []debeziumgolden.Variant{
+	{File: "postgres.jsonl", Snapshot: 3, Total: 10, Topics: goldenTopics},
+	{File: "postgres-unwrap.jsonl", Snapshot: 3, Total: 10, Topics: goldenTopics, Transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,table,source.snapshot", "transforms.unwrap.add.headers": "op"}},
-	{file: "postgres-router.jsonl", snapshot: 3, total: 10, topics: []string{"srv.all"}, transforms: map[string]string{
+	{File: "postgres-router.jsonl", Snapshot: 3, Total: 10, Topics: []string{"srv.all"}, Transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.public\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
 	// provide.transaction.metadata: a BEGIN and an END record per streamed
 	// transaction on srv.transaction, and each change's transaction block.
-	{file: "postgres-tx.jsonl", snapshot: 3, total: 20, topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv.transaction"),
-		transforms: map[string]string{"provide.transaction.metadata": "true"}},
+	{File: "postgres-tx.jsonl", Snapshot: 3, Total: 20, Topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv.transaction"),
+		Transforms: map[string]string{"provide.transaction.metadata": "true"}},
 }
 
 // normalise decodes a JsonConverter document and drops what differs from
@@ -98,13 +89,13 @@ func normalise(t *testing.T, topic string, raw json.RawMessage) any {
 // Debezium's transforms too.
 func TestMatchesDebeziumGolden(t *testing.T) {
 	for _, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+		t.Run(v.File, func(t *testing.T) { matchGolden(t, v) })
 	}
 }
 
-func matchGolden(t *testing.T, v goldenVariant) {
-	golden := debeziumgolden.Read(t, v.file)
-	e := newEnv(t, v.transforms)
+func matchGolden(t *testing.T, v debeziumgolden.Variant) {
+	golden := debeziumgolden.Read(t, v.File)
+	e := newEnv(t, v.Transforms)
 	for _, q := range goldenSetup {
 		e.db.Exec(t, q)
 	}
@@ -114,13 +105,13 @@ func matchGolden(t *testing.T, v goldenVariant) {
 	}
 	e.mustRun(t)
 	total := 0
-	for _, topic := range v.topics {
+	for _, topic := range v.Topics {
 		got := debeziumgolden.Fetch(t, e.kafka.Client, topic, topic, nil)
 		// A schema's field list is shown whole.
 		debeziumgolden.Compare(t, topic, got, golden[topic], func(raw json.RawMessage, _ bool) any { return normalise(t, topic, raw) }, 12)
 		total += len(got)
 	}
-	if total != v.total {
-		t.Fatalf("%d records, want %d", total, v.total)
+	if total != v.Total {
+		t.Fatalf("%d records, want %d", total, v.Total)
 	}
 }
