@@ -176,6 +176,24 @@ func (c *JSONConverter) ToConnectData(topic string, value []byte) (*data.Schema,
 		}
 		return nil, v, nil
 	}
+	schema, payloadRaw, err := c.readEnvelopeSchema(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.reset(payloadRaw)
+	v, err := c.readValue(r, schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	return schema, v, nil
+}
+
+// readEnvelopeSchema reads the envelope r holds and returns its schema
+// and its payload's bytes. The schema is the one last read when its text
+// is the same (compared as readEnvelope reads it), else it is parsed
+// through the cache and, when it is an object and the cache is on,
+// remembered as the last.
+func (c *JSONConverter) readEnvelopeSchema(r *jsonReader) (*data.Schema, []byte, error) {
 	last := c.last.Load()
 	var known []byte
 	if last != nil {
@@ -185,23 +203,17 @@ func (c *JSONConverter) ToConnectData(topic string, value []byte) (*data.Schema,
 	if err != nil {
 		return nil, nil, err
 	}
-	var schema *data.Schema
 	if last != nil && bytes.Equal(schemaRaw, last.raw) {
-		schema = last.schema
-	} else {
-		if schema, err = c.cachedSchema(schemaRaw); err != nil {
-			return nil, nil, err
-		}
-		if len(schemaRaw) > 0 && schemaRaw[0] == '{' && c.cacheSize > 0 {
-			c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
-		}
+		return last.schema, payloadRaw, nil
 	}
-	r.reset(payloadRaw)
-	v, err := c.readValue(r, schema)
+	schema, err := c.cachedSchema(schemaRaw)
 	if err != nil {
 		return nil, nil, err
 	}
-	return schema, v, nil
+	if len(schemaRaw) > 0 && schemaRaw[0] == '{' && c.cacheSize > 0 {
+		c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
+	}
+	return schema, payloadRaw, nil
 }
 
 // FromConnectHeader is FromConnectData, as in Connect.

@@ -343,6 +343,32 @@ func TestJSONFloatQuotesNaN(t *testing.T) {
 	}
 }
 
+// NaN and the infinities, which Jackson writes as strings, read back as
+// what they say, in a float64 and a float32; other strings are refused.
+func TestJSONToConnectReadsFloatNames(t *testing.T) {
+	c := newJSON(t, nil)
+	for _, typ := range []string{"double", "float"} {
+		for name, want := range map[string]float64{"NaN": math.NaN(), "Infinity": math.Inf(1), "-Infinity": math.Inf(-1)} {
+			_, v, err := c.ToConnectData("t", []byte(`{"schema":{"type":"`+typ+`"},"payload":"`+name+`"}`))
+			if err != nil {
+				t.Fatalf("%s %s: %v", typ, name, err)
+			}
+			got, ok := v.(float64)
+			if typ == "float" {
+				var f32 float32
+				f32, ok = v.(float32)
+				got = float64(f32)
+			}
+			if !ok || got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Errorf("%s %s: got %T %v, want %v", typ, name, v, v, want)
+			}
+		}
+		if _, v, err := c.ToConnectData("t", []byte(`{"schema":{"type":"`+typ+`"},"payload":"Inf"}`)); err == nil {
+			t.Errorf("%s Inf: got %v, want an error", typ, v)
+		}
+	}
+}
+
 // Envelopes whose schema text repeats the last one's are read with it;
 // any other schema (a different one, the same one written differently, a
 // malformed one after a good one) is read on its own.

@@ -692,14 +692,8 @@ func (c *JSONConverter) readValue(r *jsonReader, s *data.Schema) (any, error) {
 			if err != nil {
 				return nil, serializationError(err)
 			}
-			switch str {
-			case "NaN":
-				f = math.NaN()
-			case "Infinity":
-				f = math.Inf(1)
-			case "-Infinity":
-				f = math.Inf(-1)
-			default:
+			var ok bool
+			if f, ok = FloatName(str); !ok {
 				return nil, dataErrorf("Invalid value for %s field: %q", upperType(s.Type), str)
 			}
 		default:
@@ -949,17 +943,37 @@ func hashable(v any) bool {
 	return true
 }
 
+// FloatName returns the float a JSON string of a FLOAT32 or FLOAT64 field
+// names: Jackson writes NaN and the infinities as "NaN", "Infinity" and
+// "-Infinity" (Connect reads those back as 0, Sluice as what they say); ok
+// is false for any other string.
+func FloatName[T ~string | ~[]byte](name T) (f float64, ok bool) {
+	switch string(name) {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
+}
+
+// seenFlags returns a flag for each of n fields of a struct being read,
+// in small when they fit (small stays on the caller's stack).
+func seenFlags(small *[16]bool, n int) []bool {
+	if n <= len(small) {
+		return small[:n]
+	}
+	return make([]bool, n)
+}
+
 func (c *JSONConverter) readStruct(r *jsonReader, s *data.Schema, kind byte) (any, error) {
 	if kind != '{' {
 		return nil, dataErrorf("Structs should be encoded as JSON objects, but found %s", r.nodeType())
 	}
 	var small [16]bool
-	seen := small[:0]
-	if len(s.Fields) <= len(small) {
-		seen = small[:len(s.Fields)]
-	} else {
-		seen = make([]bool, len(s.Fields))
-	}
+	seen := seenFlags(&small, len(s.Fields))
 	st := data.NewStruct(s)
 	var verr error
 	err := r.eachKey(func(k string) error {

@@ -136,26 +136,40 @@ func (s *JSONScanner) AppendString(dst []byte) ([]byte, error) { return s.append
 
 func (s *JSONScanner) appendString(dst []byte) ([]byte, error) {
 	r := &s.r
+	start, end, escaped, err := r.stringRun()
+	switch {
+	case err != nil:
+		return dst, err
+	case escaped:
+		return r.appendEscapedString(dst, start)
+	}
+	return append(dst, r.b[start:end]...), nil
+}
+
+// stringRun reads a string up to its closing quote or its first escape:
+// start is where its text starts; escaped false, it ends at end and r is
+// after the closing quote; escaped true, r is at the escape.
+func (r *jsonReader) stringRun() (start, end int, escaped bool, err error) {
 	r.skipWS()
 	if r.i >= len(r.b) || r.b[r.i] != '"' {
-		return dst, r.syntaxErr("expected string")
+		return 0, 0, false, r.syntaxErr("expected string")
 	}
-	start := r.i + 1
+	start = r.i + 1
 	for j := start; j < len(r.b); j++ {
 		switch c := r.b[j]; {
 		case c == '"':
 			r.i = j + 1
-			return append(dst, r.b[start:j]...), nil
+			return start, j, false, nil
 		case c == '\\':
 			r.i = j
-			return r.appendEscapedString(dst, start)
+			return start, j, true, nil
 		case c < 0x20:
 			r.i = j
-			return dst, r.syntaxErr("control character in string")
+			return 0, 0, false, r.syntaxErr("control character in string")
 		}
 	}
 	r.i = len(r.b)
-	return dst, r.syntaxErr("unterminated string")
+	return 0, 0, false, r.syntaxErr("unterminated string")
 }
 
 // Number reads a number as ToConnectData does: integral ones (no fraction
@@ -200,24 +214,12 @@ func (s *JSONScanner) NumberText() (text []byte, integral bool, err error) {
 // input when it has no escapes, a new slice otherwise.
 func (s *JSONScanner) StringBytes() ([]byte, error) {
 	r := &s.r
-	r.skipWS()
-	if r.i >= len(r.b) || r.b[r.i] != '"' {
-		return nil, r.syntaxErr("expected string")
+	start, end, escaped, err := r.stringRun()
+	switch {
+	case err != nil:
+		return nil, err
+	case escaped:
+		return r.appendEscapedString(nil, start)
 	}
-	start := r.i + 1
-	for j := start; j < len(r.b); j++ {
-		switch c := r.b[j]; {
-		case c == '"':
-			r.i = j + 1
-			return r.b[start:j:j], nil
-		case c == '\\':
-			r.i = j
-			return r.appendEscapedString(nil, start)
-		case c < 0x20:
-			r.i = j
-			return nil, r.syntaxErr("control character in string")
-		}
-	}
-	r.i = len(r.b)
-	return nil, r.syntaxErr("unterminated string")
+	return r.b[start:end:end], nil
 }

@@ -23,26 +23,11 @@ func (c *JSONConverter) RawEnvelope(value []byte) (schema *data.Schema, payload 
 		return nil, nil, false
 	}
 	r := jsonReader{b: value}
-	last := c.last.Load()
-	var known []byte
-	if last != nil {
-		known = last.raw
-	}
-	schemaRaw, payloadRaw, err := r.readEnvelope(known)
+	schema, payload, err := c.readEnvelopeSchema(&r)
 	if err != nil {
 		return nil, nil, false
 	}
-	if last != nil && bytes.Equal(schemaRaw, last.raw) {
-		schema = last.schema
-	} else {
-		if schema, err = c.cachedSchema(schemaRaw); err != nil {
-			return nil, nil, false
-		}
-		if len(schemaRaw) > 0 && schemaRaw[0] == '{' && c.cacheSize > 0 {
-			c.last.Store(&parsedSchema{raw: bytes.Clone(schemaRaw), schema: schema})
-		}
-	}
-	return schema, payloadRaw, schema != nil
+	return schema, payload, schema != nil
 }
 
 // RawPayload is RawEnvelope without reading the payload through when the
@@ -92,12 +77,7 @@ func (c *JSONConverter) checkPayload(s *data.Schema, payload []byte) (end int, o
 		return 0, false // null (or an error)
 	}
 	var small [16]bool
-	seen := small[:0]
-	if len(s.Fields) <= len(small) {
-		seen = small[:len(s.Fields)]
-	} else {
-		seen = make([]bool, len(s.Fields))
-	}
+	seen := seenFlags(&small, len(s.Fields))
 	// eachKey, as readStruct reads the object, without making strings of
 	// the keys.
 	r.i++
@@ -240,7 +220,8 @@ func (c *JSONConverter) checkField(r *jsonReader, s *data.Schema) bool {
 			return false
 		}
 		str, err := r.readString()
-		return err == nil && (str == "NaN" || str == "Infinity" || str == "-Infinity")
+		_, named := FloatName(str)
+		return err == nil && named
 	case data.TypeBoolean:
 		switch kind {
 		case 't':

@@ -62,33 +62,19 @@ func TestSourcePostgresSessionZoneIsServerDefault(t *testing.T) {
 	newRow := func(id int) {
 		db.exec(t, `INSERT INTO ev (id, ts) VALUES ($1, (now() AT TIME ZONE 'America/New_York') - interval '1 second')`, id)
 	}
-	check := func(t *testing.T, recs []connect.SourceRecord, want []int64) {
-		t.Helper()
-		if got := ids(recs, false); !slices.Equal(got, want) {
-			t.Fatalf("ids %v, want %v", got, want)
-		}
-	}
 
 	t.Run("query", func(t *testing.T) {
-		props := db.props(map[string]string{
-			ModeConfig: ModeTimestamp, TimestampColumnConfig: "ts", TopicPrefixConfig: "q-", DBTimezoneConfig: nonUTC,
-			QueryConfig: "SELECT id, ts, tz, current_setting('TimeZone') AS session_zone FROM ev WHERE id < 10",
-		})
-		committed := memOffsets{}
-		recs := sourceLease(t, props, committed, 0)
-		check(t, recs, []int64{1, 2, 3, 4})
+		props, committed, recs := sessionZoneQuery(t, db, "SELECT id, ts, tz, current_setting('TimeZone') AS session_zone FROM ev WHERE id < 10",
+			"the database's", "Pacific/Honolulu")
 		for i, r := range recs {
-			if z := field(r, "session_zone"); z != "Pacific/Honolulu" {
-				t.Errorf("row %d: the query ran in the session zone %v, want the database's default Pacific/Honolulu", i+1, z)
-			}
 			if ts := field(r, "ts").(time.Time); !ts.Equal(zoneRows[i].at) {
 				t.Errorf("row %d: ts %s, want %s", i+1, ts.UTC(), zoneRows[i].at)
 			}
 		}
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 		newRow(5)
-		check(t, sourceLease(t, props, committed, 0), []int64{5})
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), []int64{5})
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 	})
 
 	// timestamptz alone, one row a query: the bound after 01:30 EDT
@@ -99,8 +85,8 @@ func TestSourcePostgresSessionZoneIsServerDefault(t *testing.T) {
 			DBTimezoneConfig: nonUTC, BatchMaxRowsConfig: "1", ValidateNonNullConfig: "false",
 		})
 		committed := memOffsets{}
-		check(t, sourceLease(t, props, committed, 0), []int64{1, 3, 4})
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), []int64{1, 3, 4})
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 	})
 
 	// Both in one COALESCE: tz's instant, else ts's wall clock in
@@ -111,10 +97,10 @@ func TestSourcePostgresSessionZoneIsServerDefault(t *testing.T) {
 			DBTimezoneConfig: nonUTC,
 		})
 		committed := memOffsets{}
-		check(t, sourceLease(t, props, committed, 0), []int64{1, 2, 3, 4, 5})
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), []int64{1, 2, 3, 4, 5})
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 		newRow(6)
-		check(t, sourceLease(t, props, committed, 0), []int64{6})
+		checkIDs(t, sourceLease(t, props, committed, 0), []int64{6})
 	})
 
 	// A date (its UTC midnight, as the source reads it) and a timestamp
@@ -132,8 +118,8 @@ func TestSourcePostgresSessionZoneIsServerDefault(t *testing.T) {
 		committed := memOffsets{}
 		// 2 is 07:00Z, 5 (02:30 EST) 07:30Z; 3 is 2026-11-01T00:00Z,
 		// 4 (01:00 EST) 06:00Z.
-		check(t, sourceLease(t, props, committed, 0), []int64{1, 2, 5, 3, 4})
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), []int64{1, 2, 5, 3, 4})
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 	})
 }
 
@@ -156,31 +142,17 @@ func TestSourceMySQLSessionZoneIsServerDefault(t *testing.T) {
 		utc(fmt.Sprintf("INSERT INTO ev (id, ts, dt) VALUES (%d, UTC_TIMESTAMP(3) - INTERVAL 1 SECOND, CONVERT_TZ(UTC_TIMESTAMP(3), '+00:00', '%s') - INTERVAL 1 SECOND)",
 			id, time.Now().In(mustZone(t, nonUTC)).Format("-07:00")))
 	}
-	check := func(t *testing.T, recs []connect.SourceRecord, want []int64) {
-		t.Helper()
-		if got := ids(recs, false); !slices.Equal(got, want) {
-			t.Fatalf("ids %v, want %v", got, want)
-		}
-	}
 
 	t.Run("query", func(t *testing.T) {
-		props := db.props(map[string]string{
-			ModeConfig: ModeTimestamp, TimestampColumnConfig: "ts", TopicPrefixConfig: "q-", DBTimezoneConfig: nonUTC,
-			QueryConfig: "SELECT id, ts, dt, @@session.time_zone AS session_zone FROM ev WHERE id < 5",
-		})
-		committed := memOffsets{}
-		recs := sourceLease(t, props, committed, 0)
-		check(t, recs, []int64{1, 2, 3, 4})
+		props, committed, recs := sessionZoneQuery(t, db, "SELECT id, ts, dt, @@session.time_zone AS session_zone FROM ev WHERE id < 5",
+			"the server's", "+09:00")
 		for i, r := range recs {
-			if z := field(r, "session_zone"); z != "+09:00" {
-				t.Errorf("row %d: the query ran in the session zone %v, want the server's default +09:00", i+1, z)
-			}
 			ts, dt := field(r, "ts").(time.Time), field(r, "dt").(time.Time)
 			if want := zoneRows[i].at; !ts.Equal(want) || !dt.Equal(want) {
 				t.Errorf("row %d: ts %s, dt %s, want both %s", i+1, ts.UTC(), dt.UTC(), want)
 			}
 		}
-		check(t, sourceLease(t, props, committed, 0), nil)
+		checkIDs(t, sourceLease(t, props, committed, 0), nil)
 	})
 
 	for _, col := range []string{"ts", "dt"} {
@@ -194,12 +166,41 @@ func TestSourceMySQLSessionZoneIsServerDefault(t *testing.T) {
 			if col == "dt" { // after ts's row 5
 				first, id = []int64{1, 2, 3, 4, 5}, 6
 			}
-			check(t, sourceLease(t, props, committed, 0), first)
-			check(t, sourceLease(t, props, committed, 0), nil)
+			checkIDs(t, sourceLease(t, props, committed, 0), first)
+			checkIDs(t, sourceLease(t, props, committed, 0), nil)
 			newRow(id)
-			check(t, sourceLease(t, props, committed, 0), []int64{int64(id)})
-			check(t, sourceLease(t, props, committed, 0), nil)
+			checkIDs(t, sourceLease(t, props, committed, 0), []int64{int64(id)})
+			checkIDs(t, sourceLease(t, props, committed, 0), nil)
 		})
+	}
+}
+
+// sessionZoneQuery runs a lease of query (timestamp mode on ts, in
+// db.timezone), checks that it read the zoneRows, 1 to 4, and that each
+// row's session_zone is zone, whose default it is; it returns the lease's
+// props and offsets, for the next leases, and its records.
+func sessionZoneQuery(t *testing.T, db testDB, query, whose, zone string) (map[string]string, memOffsets, []connect.SourceRecord) {
+	t.Helper()
+	props := db.props(map[string]string{
+		ModeConfig: ModeTimestamp, TimestampColumnConfig: "ts", TopicPrefixConfig: "q-", DBTimezoneConfig: nonUTC,
+		QueryConfig: query,
+	})
+	committed := memOffsets{}
+	recs := sourceLease(t, props, committed, 0)
+	checkIDs(t, recs, []int64{1, 2, 3, 4})
+	for i, r := range recs {
+		if z := field(r, "session_zone"); z != zone {
+			t.Errorf("row %d: the query ran in the session zone %v, want %s default %s", i+1, z, whose, zone)
+		}
+	}
+	return props, committed, recs
+}
+
+// checkIDs fails t unless recs are the rows want, in order.
+func checkIDs(t *testing.T, recs []connect.SourceRecord, want []int64) {
+	t.Helper()
+	if got := ids(recs, false); !slices.Equal(got, want) {
+		t.Fatalf("ids %v, want %v", got, want)
 	}
 }
 

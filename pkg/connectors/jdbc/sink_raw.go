@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"math"
 	"math/big"
 	"strconv"
 	"time"
@@ -291,14 +290,8 @@ func rawField(sc *converter.JSONScanner, fs *data.Schema, fv *fastValue) (any, b
 			if err != nil {
 				return nil, false
 			}
-			switch string(b) {
-			case "NaN":
-				f = math.NaN()
-			case "Infinity":
-				f = math.Inf(1)
-			case "-Infinity":
-				f = math.Inf(-1)
-			default:
+			var named bool
+			if f, named = converter.FloatName(b); !named {
 				return nil, false
 			}
 		}

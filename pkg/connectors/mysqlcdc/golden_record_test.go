@@ -3,18 +3,14 @@
 package mysqlcdc
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"maps"
-	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/debeziumgolden"
 	"github.com/sluicehq/sluice/internal/mariadbtest"
 )
 
@@ -25,15 +21,12 @@ import (
 // goldenVariants variant.
 func TestRecordDebeziumGolden(t *testing.T) {
 	for i, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { recordGolden(t, v, 5990+i) })
+		t.Run(v.File, func(t *testing.T) { recordGolden(t, v, 5990+i) })
 	}
 }
 
-func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
-	lib := os.Getenv("SLUICE_DEBEZIUM_LIB")
-	if lib == "" {
-		t.Fatal("SLUICE_DEBEZIUM_LIB is not set: run testdata/debezium/record.sh")
-	}
+func recordGolden(t *testing.T, variant debeziumgolden.Variant, serverID int) {
+	lib := debeziumgolden.RecorderLib(t)
 	db := mariadbtest.NewDB(t)
 	for _, q := range goldenSetup {
 		goldenExec(t, db.SQL, q)
@@ -49,76 +42,31 @@ func recordGolden(t *testing.T, variant goldenVariant, serverID int) {
 		"database.password": db.Server.Password, "database.server.id": strconv.Itoa(serverID), "database.ssl.mode": "disable",
 		"database.include.list": db.Name, "topic.prefix": "srv", "snapshot.mode": "initial",
 	}
-	maps.Copy(props, variant.transforms)
-	var sb strings.Builder
-	for k, v := range props {
-		sb.WriteString(k + "=" + strings.ReplaceAll(v, `\`, `\\`) + "\n")
-	}
-	propsFile := filepath.Join(t.TempDir(), "golden.properties")
-	if err := os.WriteFile(propsFile, []byte(sb.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	src, _ := filepath.Abs(filepath.Join("..", "postgrescdc", "testdata", "debezium", "DebeziumRecorder.java"))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := osexec.CommandContext(ctx, "java", "-Xmx384m", "-cp", lib+"/*", src, propsFile)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), `{"topic":`) {
-				lines <- sc.Text()
-			}
-		}
-		close(lines)
-	}()
+	maps.Copy(props, variant.Transforms)
+	rec := debeziumgolden.StartRecorder(t, lib, filepath.Join("..", "postgrescdc", "testdata", "debezium", "DebeziumRecorder.java"), props)
 	var out []string
 	// next takes the next record; false when none came within quiet.
 	next := func(quiet time.Duration) bool {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("Debezium stopped after %d records", len(out))
-			}
-			var check map[string]any
-			if err := json.Unmarshal([]byte(l), &check); err != nil {
-				t.Fatalf("%v: %s", err, l)
-			}
+		l, ok := rec.Next(quiet)
+		if ok {
 			out = append(out, strings.ReplaceAll(l, db.Name, goldenDB))
-			return true
-		case <-time.After(quiet):
-			return false
-		case <-ctx.Done():
-			t.Fatalf("Debezium emitted %d records before the time limit", len(out))
 		}
-		return false
+		return ok
 	}
-	for len(out) < variant.snapshot {
+	for len(out) < variant.Snapshot {
 		next(time.Minute)
 	}
 	time.Sleep(3 * time.Second) // let streaming start
 	for _, q := range goldenChanges {
 		goldenExec(t, db.SQL, q)
 	}
-	for len(out) < variant.total {
+	for len(out) < variant.Total {
 		if !next(time.Minute) {
-			t.Fatalf("Debezium emitted %d records, want %d", len(out), variant.total)
+			t.Fatalf("Debezium emitted %d records, want %d", len(out), variant.Total)
 		}
 	}
 	if next(5 * time.Second) {
-		t.Fatalf("Debezium emitted more than %d records: %s", variant.total, out[len(out)-1])
+		t.Fatalf("Debezium emitted more than %d records: %s", variant.Total, out[len(out)-1])
 	}
-	if err := os.WriteFile(filepath.Join("testdata", "debezium", variant.file), []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	debeziumgolden.Write(t, variant.File, out)
 }

@@ -1,20 +1,16 @@
 package mysqlcdc
 
 import (
-	"bufio"
 	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/pkg/kafka"
+	"github.com/sluicehq/sluice/internal/debeziumgolden"
 )
 
 // The golden scenario: the tables and rows the snapshot reads, then the
@@ -95,33 +91,17 @@ func goldenExec(t *testing.T, db *sql.DB, q string) {
 // goldenDB stands for the test database's name in the golden files.
 const goldenDB = "golden_db"
 
-// goldenVariant is the golden scenario with some transforms: the file
-// Debezium's records are in, the records of the snapshot and in all
-// (tombstones included), and the topics they go to (goldenDB standing for
-// the database).
-type goldenVariant struct {
-	file            string
-	transforms      map[string]string
-	snapshot, total int
-	topics          []string
-}
-
-var goldenVariants = []goldenVariant{
-	{file: "mariadb.jsonl", snapshot: 8, total: 31, topics: goldenTopics},
-	{file: "mariadb-unwrap.jsonl", snapshot: 8, total: 31, topics: goldenTopics, transforms: map[string]string{
+// goldenVariants: the golden scenario without transforms and with some
+// (in Topics, goldenDB stands for the database).
+var goldenVariants = []debeziumgolden.Variant{
+	{File: "mariadb.jsonl", Snapshot: 8, Total: 31, Topics: goldenTopics},
+	{File: "mariadb-unwrap.jsonl", Snapshot: 8, Total: 31, Topics: goldenTopics, Transforms: map[string]string{
 		"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.delete.tombstone.handling.mode": "rewrite-with-tombstone",
 		"transforms.unwrap.add.fields":                     "op,db,table,source.snapshot,source.row"}},
-	{file: "mariadb-router.jsonl", snapshot: 8, total: 31, topics: []string{"srv.all"}, transforms: map[string]string{
+	{File: "mariadb-router.jsonl", Snapshot: 8, Total: 31, Topics: []string{"srv.all"}, Transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
-}
-
-// goldenRecord is one change event as Kafka's JsonConverter wrote it.
-type goldenRecord struct {
-	Topic string          `json:"topic"`
-	Key   json.RawMessage `json:"key"`
-	Value json.RawMessage `json:"value"`
 }
 
 // binlogBase is where a run's changes start in the binlog: the least pos
@@ -142,7 +122,7 @@ func gtidSeq(g string) (prefix string, seq float64, ok bool) {
 }
 
 // streamBase finds the binlogBase of a run's records.
-func streamBase(t *testing.T, recs map[string][]goldenRecord) binlogBase {
+func streamBase(t *testing.T, recs map[string][]debeziumgolden.Record) binlogBase {
 	var b binlogBase
 	for _, rs := range recs {
 		for _, r := range rs {
@@ -254,41 +234,22 @@ func tsShape(m map[string]any, source bool) {
 	}
 }
 
-func readGolden(t *testing.T, name string) map[string][]goldenRecord {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "debezium", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]goldenRecord{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r goldenRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		out[r.Topic] = append(out[r.Topic], r)
-	}
-	return out
-}
-
 // TestMatchesDebeziumGolden runs the golden scenario through Sluice's
 // MariaDB connector and compares every record with Debezium's, field by
 // field: topic, key and value, schemas included, minus what normalise
 // drops; with Debezium's transforms too.
 func TestMatchesDebeziumGolden(t *testing.T) {
 	for _, v := range goldenVariants {
-		t.Run(v.file, func(t *testing.T) { matchGolden(t, v) })
+		t.Run(v.File, func(t *testing.T) { matchGolden(t, v) })
 	}
 }
 
-func matchGolden(t *testing.T, v goldenVariant) {
-	golden := readGolden(t, v.file)
+func matchGolden(t *testing.T, v debeziumgolden.Variant) {
+	golden := debeziumgolden.Read(t, v.File)
 	e := newEnv(t, MariaDBClass)
 	e.config["key.converter.schemas.enable"] = "true"
 	e.config["value.converter.schemas.enable"] = "true"
-	maps.Copy(e.config, v.transforms)
+	maps.Copy(e.config, v.Transforms)
 	// As Debezium does, with a schema history: the changes logged before
 	// the ALTER TABLE are read after it ran.
 	withHistory(e)
@@ -304,86 +265,22 @@ func matchGolden(t *testing.T, v goldenVariant) {
 	anon := func(b []byte) json.RawMessage {
 		return json.RawMessage(strings.ReplaceAll(string(b), e.db.Name, goldenDB))
 	}
-	got := map[string][]goldenRecord{}
-	for _, topic := range v.topics {
-		ctx := t.Context()
-		tp := kafka.TopicPartition{Topic: strings.ReplaceAll(topic, goldenDB, e.db.Name), Partition: 0}
-		wm, err := e.kafka.Client.Watermarks(ctx, []kafka.TopicPartition{tp})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = e.kafka.Client.FetchRange(ctx, tp, wm[tp].Low, wm[tp].High, 1<<20, func(ms []kafka.Message) error {
-			for _, m := range ms {
-				got[topic] = append(got[topic], goldenRecord{Topic: topic, Key: anon(m.Key), Value: anon(m.Value)})
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	got := map[string][]debeziumgolden.Record{}
+	for _, topic := range v.Topics {
+		got[topic] = debeziumgolden.Fetch(t, e.kafka.Client, topic, strings.ReplaceAll(topic, goldenDB, e.db.Name), anon)
 	}
 	gotBase, wantBase := streamBase(t, got), streamBase(t, golden)
 	total := 0
-	for _, topic := range v.topics {
-		got, want := got[topic], golden[topic]
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d records, Debezium emitted %d", topic, len(got), len(want))
-		}
-		for i := range want {
-			for _, part := range []struct {
-				name      string
-				got, want json.RawMessage
-			}{{"key", got[i].Key, want[i].Key}, {"value", got[i].Value, want[i].Value}} {
-				g, w := normalise(t, part.got, gotBase), normalise(t, part.want, wantBase)
-				if !reflect.DeepEqual(g, w) {
-					t.Errorf("%s record %d %s differs from Debezium's:\n%s", topic, i, part.name, diff(g, w))
-				}
+	for _, topic := range v.Topics {
+		debeziumgolden.Compare(t, topic, got[topic], golden[topic], func(raw json.RawMessage, debezium bool) any {
+			if debezium {
+				return normalise(t, raw, wantBase)
 			}
-		}
-		total += len(got)
+			return normalise(t, raw, gotBase)
+		}, 0)
+		total += len(got[topic])
 	}
-	if total != v.total {
-		t.Fatalf("%d records, want %d", total, v.total)
+	if total != v.Total {
+		t.Fatalf("%d records, want %d", total, v.Total)
 	}
-}
-
-// diff names the paths where two decoded JSON documents differ.
-func diff(got, want any) string {
-	var out bytes.Buffer
-	var walk func(path string, g, w any)
-	walk = func(path string, g, w any) {
-		switch wv := w.(type) {
-		case map[string]any:
-			gv, ok := g.(map[string]any)
-			if !ok {
-				fmt.Fprintf(&out, "  %s: got %v, want %v\n", path, g, w)
-				return
-			}
-			for k := range wv {
-				walk(path+"."+k, gv[k], wv[k])
-			}
-			for k := range gv {
-				if _, ok := wv[k]; !ok {
-					fmt.Fprintf(&out, "  %s.%s: got %v, Debezium has no such field\n", path, k, gv[k])
-				}
-			}
-		case []any:
-			gv, ok := g.([]any)
-			if !ok || len(gv) != len(wv) {
-				gj, _ := json.Marshal(g)
-				wj, _ := json.Marshal(w)
-				fmt.Fprintf(&out, "  %s: got %s\n  %s: want %s\n", path, gj, path, wj)
-				return
-			}
-			for i := range wv {
-				walk(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i])
-			}
-		default:
-			if !reflect.DeepEqual(g, w) {
-				fmt.Fprintf(&out, "  %s: got %v, want %v\n", path, g, w)
-			}
-		}
-	}
-	walk("$", got, want)
-	return out.String()
 }
