@@ -3,6 +3,7 @@ package mysqlcdc
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/debezium"
@@ -10,17 +11,19 @@ import (
 
 // Configuration keys, Debezium's MySqlConnectorConfig names.
 const (
-	HostnameConfig             = "database.hostname"
-	PortConfig                 = "database.port"
-	UserConfig                 = "database.user"
-	PasswordConfig             = "database.password"
-	ServerIDConfig             = "database.server.id"
-	TopicPrefixConfig          = "topic.prefix"
-	DatabaseIncludeConfig      = "database.include.list"
-	DatabaseExcludeConfig      = "database.exclude.list"
-	TableIncludeConfig         = "table.include.list"
-	TableExcludeConfig         = "table.exclude.list"
-	SnapshotModeConfig         = "snapshot.mode"
+	HostnameConfig        = "database.hostname"
+	PortConfig            = "database.port"
+	UserConfig            = "database.user"
+	PasswordConfig        = "database.password"
+	ServerIDConfig        = "database.server.id"
+	TopicPrefixConfig     = "topic.prefix"
+	DatabaseIncludeConfig = "database.include.list"
+	DatabaseExcludeConfig = "database.exclude.list"
+	TableIncludeConfig    = "table.include.list"
+	TableExcludeConfig    = "table.exclude.list"
+	SnapshotModeConfig    = "snapshot.mode"
+	// TransactionMetadataConfig is Debezium's key, refused when true.
+	TransactionMetadataConfig  = "provide.transaction.metadata"
 	TombstonesOnDeleteConfig   = "tombstones.on.delete"
 	MaxBatchSizeConfig         = "max.batch.size"
 	SchemaHistoryTopicConfig   = "schema.history.internal.kafka.topic"
@@ -96,6 +99,13 @@ func parseSettings(props map[string]string) (*settings, error) {
 	if s.historyTopic != "" && len(s.historyServers) == 0 {
 		problems = append(problems, config.Problem{Key: SchemaHistoryServersConfig, Message: fmt.Sprintf(
 			"Missing required configuration \"%s\" which has no default value: %s needs it.", SchemaHistoryServersConfig, SchemaHistoryTopicConfig)})
+	}
+	// Debezium's transaction metadata (transaction blocks and BEGIN/END
+	// records) is not produced by this source: asking for it is refused
+	// rather than ignored.
+	if v, ok := props[TransactionMetadataConfig]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		problems = append(problems, config.Problem{Key: TransactionMetadataConfig, Message: TransactionMetadataConfig +
+			"=true is not supported by the MySQL/MariaDB source: it writes no transaction blocks and no BEGIN/END records (the PostgreSQL source does)."})
 	}
 	if len(problems) > 0 {
 		return nil, &config.ValidationError{Problems: problems}

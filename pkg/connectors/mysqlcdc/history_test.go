@@ -2,6 +2,7 @@ package mysqlcdc
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -161,5 +162,19 @@ func TestSchemaHistoryNeedsServers(t *testing.T) {
 		SchemaHistoryTopicConfig: "history"})
 	if err == nil || !strings.Contains(err.Error(), SchemaHistoryServersConfig) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Transaction metadata is refused, not silently left out.
+func TestTransactionMetadataRefused(t *testing.T) {
+	base := map[string]string{HostnameConfig: "h", UserConfig: "u", ServerIDConfig: "1", TopicPrefixConfig: "p"}
+	props := maps.Clone(base)
+	props[TransactionMetadataConfig] = "true"
+	if _, err := parseSettings(props); err == nil || !strings.Contains(err.Error(), "provide.transaction.metadata=true is not supported") {
+		t.Fatalf("provide.transaction.metadata=true: err = %v", err)
+	}
+	props[TransactionMetadataConfig] = "false"
+	if _, err := parseSettings(props); err != nil {
+		t.Fatalf("provide.transaction.metadata=false: %v", err)
 	}
 }
