@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/pgtest"
 	"github.com/sluicehq/sluice/pkg/kafka"
 )
@@ -104,44 +105,12 @@ func runDebezium(b *testing.B, x *bench, mode string, n int, broker string) debe
 			b.Fatalf("DebeziumBench: %q", sc.Text())
 		}
 		if f[0] == "first" {
-			r.firstAfter, r.cpuAtFirst = time.Duration(ms)*time.Millisecond, procCPU(b, cmd.Process.Pid)
+			r.firstAfter, r.cpuAtFirst = time.Duration(ms)*time.Millisecond, benchkit.ProcessCPU(b, cmd.Process.Pid)
 			continue
 		}
-		r.elapsed, r.cpu, r.peakRSSMB = time.Duration(ms)*time.Millisecond, procCPU(b, cmd.Process.Pid), procPeakRSSMB(b, cmd.Process.Pid)
+		r.elapsed, r.cpu, r.peakRSSMB = time.Duration(ms)*time.Millisecond, benchkit.ProcessCPU(b, cmd.Process.Pid), benchkit.ProcessPeakRSSMiB(b, cmd.Process.Pid)
 		return r
 	}
 	b.Fatalf("Debezium exited before the %d changes (%v)", n, ctx.Err())
 	return r
-}
-
-// procCPU is a process's user plus system CPU time (/proc/<pid>/stat).
-func procCPU(b *testing.B, pid int) time.Duration {
-	b.Helper()
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The fields after the command name, which is in parentheses: utime
-	// and stime are the 12th and 13th, in clock ticks (100 a second).
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// procPeakRSSMB is a process's peak resident set (VmHWM), in MB.
-func procPeakRSSMB(b *testing.B, pid int) float64 {
-	b.Helper()
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmHWM in /proc/<pid>/status")
-	return 0
 }

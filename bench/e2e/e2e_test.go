@@ -229,7 +229,7 @@ func export(b *testing.B, bin, broker string, k *kafka.Client, mode, topic strin
 			"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"))
 		for _, p := range fns {
-			fnCPU0 = append(fnCPU0, processCPU(b, p.Cmd.Process.Pid))
+			fnCPU0 = append(fnCPU0, benchkit.ProcessCPU(b, p.Cmd.Process.Pid))
 		}
 	case "pull":
 		env = append(env, "SLUICE_INVOKER=pull")
@@ -275,13 +275,13 @@ func export(b *testing.B, bin, broker string, k *kafka.Client, mode, topic strin
 		time.Sleep(pollEvery)
 	}
 	pid := coord.Cmd.Process.Pid
-	r.coordCPU, r.coordRSS = processCPU(b, pid), peakRSSMB(b, pid)
+	r.coordCPU, r.coordRSS = benchkit.ProcessCPU(b, pid), peakRSSMB(b, pid)
 	url := "http://" + addr + "/connectors/" + id + "/offsets"
 	if committed, err := sinkOffsets(&http.Client{Timeout: 10 * time.Second}, url); err != nil || committed != int64(n) {
 		b.Fatalf("GET %s: %d records committed, want %d (%v)", url, committed, n, err)
 	}
 	for i, p := range fns {
-		r.functionCPU += processCPU(b, p.Cmd.Process.Pid) - fnCPU0[i]
+		r.functionCPU += benchkit.ProcessCPU(b, p.Cmd.Process.Pid) - fnCPU0[i]
 		r.functionRSS = max(r.functionRSS, peakRSSMB(b, p.Cmd.Process.Pid))
 	}
 	if lambdaSvc != nil {
@@ -448,21 +448,6 @@ func checkParquet(b *testing.B, dir string, n int) {
 	if rows != int64(n) {
 		b.Fatalf("%d files hold %d rows, want %d", files, rows, n)
 	}
-}
-
-// processCPU is the user and system CPU time of process pid.
-func processCPU(tb testing.TB, pid int) time.Duration {
-	tb.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / hz
 }
 
 // peakRSSMB is process pid's peak resident set size (VmHWM), in MB.

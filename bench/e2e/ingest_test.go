@@ -119,7 +119,7 @@ func ingest(b *testing.B, bin, broker string, client *kafka.Client, file string,
 		time.Sleep(pollEvery)
 	}
 	pid := coord.Cmd.Process.Pid
-	r.coordCPU, r.coordRSS = processCPU(b, pid), peakRSSMB(b, pid)
+	r.coordCPU, r.coordRSS = benchkit.ProcessCPU(b, pid), peakRSSMB(b, pid)
 	coord.Kill()
 	r.timeline = parseTimeline(t0, r.all, coord.Stderr.String())
 	return r

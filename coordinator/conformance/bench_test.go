@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/benchkit"
 	"github.com/sluicehq/sluice/internal/realkafka"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -83,7 +84,7 @@ func phase(b *testing.B, c *realkafka.Cluster, rt, kind string, cfg map[string]s
 		url, pid, stop = u, p.Cmd.Process.Pid, p.Kill
 	}
 	defer stop()
-	cpu0 := processCPU(b, pid)
+	cpu0 := benchkit.ProcessCPU(b, pid)
 	start := time.Now()
 	create(b, url, rt+"-"+kind, cfg)
 	deadline := time.Now().Add(20 * time.Minute)
@@ -98,7 +99,7 @@ func phase(b *testing.B, c *realkafka.Cluster, rt, kind string, cfg map[string]s
 		time.Sleep(100 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpu := processCPU(b, pid) - cpu0
+	cpu := benchkit.ProcessCPU(b, pid) - cpu0
 	rss := peakRSSMB(b, pid)
 	b.ReportMetric(float64(n)/elapsed.Seconds(), rt+"-"+kind+"-records/s")
 	b.ReportMetric(cpu.Seconds(), rt+"-"+kind+"-CPU-s")
@@ -147,19 +148,6 @@ func countLines(path string) (int, error) {
 			return n, nil
 		}
 	}
-}
-
-// processCPU is the user and system CPU time of process pid.
-func processCPU(tb testing.TB, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / hz
 }
 
 // peakRSSMB is process pid's peak resident set size (VmHWM).

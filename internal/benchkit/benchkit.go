@@ -7,6 +7,7 @@ package benchkit
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -266,4 +267,40 @@ func StartCPUProfile(tb testing.TB, path string) (stop func()) {
 			tb.Error(err)
 		}
 	}
+}
+
+// ProcessCPU returns the user plus system CPU time process pid has used so
+// far (/proc/<pid>/stat), for a benchmark timing a process of its own (the
+// coordinator, a function, a JVM).
+func ProcessCPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses: utime
+	// and stime are the 12th and 13th, in clock ticks (USER_HZ, 100).
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100
+}
+
+// ProcessPeakRSSMiB returns process pid's peak resident set size (VmHWM)
+// in MiB, as PeakRSSMB does for this process.
+func ProcessPeakRSSMiB(tb testing.TB, pid int) float64 {
+	tb.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	tb.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
 }
