@@ -3,7 +3,6 @@ package mysqlcdc
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/sluicehq/sluice/pkg/connect/config"
 	"github.com/sluicehq/sluice/pkg/debezium"
@@ -11,18 +10,17 @@ import (
 
 // Configuration keys, Debezium's MySqlConnectorConfig names.
 const (
-	HostnameConfig        = "database.hostname"
-	PortConfig            = "database.port"
-	UserConfig            = "database.user"
-	PasswordConfig        = "database.password"
-	ServerIDConfig        = "database.server.id"
-	TopicPrefixConfig     = "topic.prefix"
-	DatabaseIncludeConfig = "database.include.list"
-	DatabaseExcludeConfig = "database.exclude.list"
-	TableIncludeConfig    = "table.include.list"
-	TableExcludeConfig    = "table.exclude.list"
-	SnapshotModeConfig    = "snapshot.mode"
-	// TransactionMetadataConfig is Debezium's key, refused when true.
+	HostnameConfig             = "database.hostname"
+	PortConfig                 = "database.port"
+	UserConfig                 = "database.user"
+	PasswordConfig             = "database.password"
+	ServerIDConfig             = "database.server.id"
+	TopicPrefixConfig          = "topic.prefix"
+	DatabaseIncludeConfig      = "database.include.list"
+	DatabaseExcludeConfig      = "database.exclude.list"
+	TableIncludeConfig         = "table.include.list"
+	TableExcludeConfig         = "table.exclude.list"
+	SnapshotModeConfig         = "snapshot.mode"
 	TransactionMetadataConfig  = "provide.transaction.metadata"
 	TombstonesOnDeleteConfig   = "tombstones.on.delete"
 	MaxBatchSizeConfig         = "max.batch.size"
@@ -60,6 +58,8 @@ func Config() *config.Def {
 			config.ValidString(SnapshotInitial, SnapshotInitialOnly, SnapshotNoData, SnapshotNever))).
 		Define(key(TombstonesOnDeleteConfig, config.Boolean, true, config.Medium, 12, "Follow each delete event with a tombstone.", nil)).
 		Define(key(MaxBatchSizeConfig, config.Int, 2048, config.Low, 13, "Maximum records returned by one poll.", config.AtLeast(1))).
+		Define(key(TransactionMetadataConfig, config.Boolean, false, config.Medium, 16,
+			"Fill the envelope's transaction block and write BEGIN and END records to <topic.prefix>.transaction.", nil)).
 		Define(key(SchemaHistoryTopicConfig, config.String, nil, config.Medium, 14,
 			"The topic of the captured tables' definitions by binlog position (one partition), so that a replay decodes rows with the columns they were written with. Without it, definitions are read from information_schema.", nil)).
 		Define(key(SchemaHistoryServersConfig, config.List, nil, config.Medium, 15,
@@ -74,6 +74,7 @@ type settings struct {
 	tableInclude, tableExclude   []*regexp.Regexp
 	snapshotMode                 string
 	tombstones                   bool
+	txMetadata                   bool
 	batch                        int
 	historyTopic                 string
 	historyServers               []string
@@ -87,7 +88,8 @@ func parseSettings(props map[string]string) (*settings, error) {
 	s := &settings{host: vals.String(HostnameConfig), port: vals.Int(PortConfig), user: vals.String(UserConfig),
 		password: vals.Password(PasswordConfig).Value(), prefix: vals.String(TopicPrefixConfig),
 		serverID: uint32(vals.Long(ServerIDConfig)), snapshotMode: vals.String(SnapshotModeConfig),
-		tombstones: vals.Bool(TombstonesOnDeleteConfig), batch: vals.Int(MaxBatchSizeConfig)}
+		tombstones: vals.Bool(TombstonesOnDeleteConfig), batch: vals.Int(MaxBatchSizeConfig),
+		txMetadata: vals.Bool(TransactionMetadataConfig)}
 	if s.snapshotMode == SnapshotNever {
 		s.snapshotMode = SnapshotNoData
 	}
@@ -99,13 +101,6 @@ func parseSettings(props map[string]string) (*settings, error) {
 	if s.historyTopic != "" && len(s.historyServers) == 0 {
 		problems = append(problems, config.Problem{Key: SchemaHistoryServersConfig, Message: fmt.Sprintf(
 			"Missing required configuration \"%s\" which has no default value: %s needs it.", SchemaHistoryServersConfig, SchemaHistoryTopicConfig)})
-	}
-	// Debezium's transaction metadata (transaction blocks and BEGIN/END
-	// records) is not produced by this source: asking for it is refused
-	// rather than ignored.
-	if v, ok := props[TransactionMetadataConfig]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
-		problems = append(problems, config.Problem{Key: TransactionMetadataConfig, Message: TransactionMetadataConfig +
-			"=true is not supported by the MySQL/MariaDB source: it writes no transaction blocks and no BEGIN/END records (the PostgreSQL source does)."})
 	}
 	if len(problems) > 0 {
 		return nil, &config.ValidationError{Problems: problems}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +103,13 @@ var goldenVariants = []debeziumgolden.Variant{
 	{File: "mariadb-router.jsonl", Snapshot: 8, Total: 31, Topics: []string{"srv.all"}, Transforms: map[string]string{
 		"transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
 		"transforms.route.topic.regex": `srv\.[^.]+\.(.*)`, "transforms.route.topic.replacement": "srv.all"}},
+	// provide.transaction.metadata: on srv.transaction, a BEGIN and an END
+	// record for each of the 14 streamed transactions and a BEGIN record
+	// without an END for the ALTER TABLE's GTID (Debezium begins a
+	// transaction at each MariaDB GTID event and ends one at a commit);
+	// each streamed change's transaction block.
+	{File: "mariadb-tx.jsonl", Snapshot: 8, Total: 60, Topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv.transaction"),
+		Transforms: map[string]string{"provide.transaction.metadata": "true"}},
 }
 
 // binlogBase is where a run's changes start in the binlog: the least pos
@@ -161,16 +169,47 @@ func streamBase(t *testing.T, recs map[string][]debeziumgolden.Record) binlogBas
 	return b
 }
 
+// relativeGTID is a streamed transaction's GTID with its sequence number
+// relative to base's.
+func relativeGTID(g string, base binlogBase) string {
+	if prefix, seq, ok := gtidSeq(g); ok && base.ok {
+		return fmt.Sprintf("%s+%v", prefix, seq-base.seq)
+	}
+	return g
+}
+
+// normaliseTx normalises a record of the transaction topic (key or
+// value): the transaction id is its GTID, compared relative to base; the
+// time whether it is in whole seconds (the binlog's are; Debezium's BEGIN
+// record has the time of the event it last read, which may be before the
+// transaction's); the data collections of an END record by name (Debezium
+// lists them in a HashMap's order, which depends on the database's name).
+func normaliseTx(p map[string]any, base binlogBase) {
+	if id, ok := p["id"].(string); ok {
+		p["id"] = relativeGTID(id, base)
+	}
+	if ms, ok := p["ts_ms"].(json.Number); ok {
+		p["ts_ms"] = strings.HasSuffix(string(ms), "000")
+	}
+	if dcs, ok := p["data_collections"].([]any); ok {
+		slices.SortFunc(dcs, func(a, b any) int {
+			return strings.Compare(fmt.Sprint(a.(map[string]any)["data_collection"]), fmt.Sprint(b.(map[string]any)["data_collection"]))
+		})
+	}
+}
+
 // normalise decodes a JsonConverter document and drops what differs from
 // run to run or server to server: processing times (the envelope's and
 // the source block's ts_ms, ts_us, ts_ns) and the connector's version
 // (Sluice's is 3.6.1.Final-sluice). Where the changes are in the binlog
 // depends on what the server ran before: a record's pos (the snapshot's
 // position for a snapshot record) and a streamed record's GTID sequence
-// number are compared relative to base (the binlog events of the same
-// statements have the same sizes, and nothing else is written between the
-// snapshot and the changes); file, and the gtid of a snapshot record, only
-// for whether they are set.
+// number (in the source block, and as the transaction id in the
+// transaction block and the transaction topic's records, see normaliseTx)
+// are compared relative to base (the binlog events of the same statements
+// have the same sizes, and nothing else is written between the snapshot
+// and the changes); file, and the gtid of a snapshot record, only for
+// whether they are set.
 func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 	t.Helper()
 	if len(raw) == 0 || string(raw) == "null" {
@@ -183,8 +222,19 @@ func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 	if err := dec.Decode(&doc); err != nil {
 		t.Fatalf("%v: %s", err, raw)
 	}
+	if schema, _ := doc["schema"].(map[string]any); schema != nil && strings.HasPrefix(fmt.Sprint(schema["name"]), "io.debezium.connector.common.TransactionMetadata") {
+		if p, ok := doc["payload"].(map[string]any); ok {
+			normaliseTx(p, base)
+		}
+		return doc
+	}
 	if p, ok := doc["payload"].(map[string]any); ok {
 		tsShape(p, false)
+		if tx, ok := p["transaction"].(map[string]any); ok {
+			if id, ok := tx["id"].(string); ok {
+				tx["id"] = relativeGTID(id, base)
+			}
+		}
 		if src, ok := p["source"].(map[string]any); ok {
 			delete(src, "version")
 			tsShape(src, true)
@@ -194,9 +244,7 @@ func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 			}
 			if src["snapshot"] == "false" && base.ok {
 				if g, ok := src["gtid"].(string); ok {
-					if prefix, seq, ok := gtidSeq(g); ok {
-						src["gtid"] = fmt.Sprintf("%s+%v", prefix, seq-base.seq)
-					}
+					src["gtid"] = relativeGTID(g, base)
 				}
 				src["file"] = src["file"] != nil
 			} else {

@@ -165,16 +165,22 @@ func TestSchemaHistoryNeedsServers(t *testing.T) {
 	}
 }
 
-// Transaction metadata is refused, not silently left out.
-func TestTransactionMetadataRefused(t *testing.T) {
+// provide.transaction.metadata is a boolean, off by default.
+func TestTransactionMetadataSetting(t *testing.T) {
 	base := map[string]string{HostnameConfig: "h", UserConfig: "u", ServerIDConfig: "1", TopicPrefixConfig: "p"}
-	props := maps.Clone(base)
-	props[TransactionMetadataConfig] = "true"
-	if _, err := parseSettings(props); err == nil || !strings.Contains(err.Error(), "provide.transaction.metadata=true is not supported") {
-		t.Fatalf("provide.transaction.metadata=true: err = %v", err)
+	for v, want := range map[string]bool{"": false, "true": true, "false": false} {
+		props := maps.Clone(base)
+		if v != "" {
+			props[TransactionMetadataConfig] = v
+		}
+		s, err := parseSettings(props)
+		if err != nil || s.txMetadata != want {
+			t.Fatalf("%s=%q: txMetadata %v, err %v; want %v", TransactionMetadataConfig, v, s != nil && s.txMetadata, err, want)
+		}
 	}
-	props[TransactionMetadataConfig] = "false"
-	if _, err := parseSettings(props); err != nil {
-		t.Fatalf("provide.transaction.metadata=false: %v", err)
+	props := maps.Clone(base)
+	props[TransactionMetadataConfig] = "yes"
+	if _, err := parseSettings(props); err == nil {
+		t.Fatalf("%s=yes accepted", TransactionMetadataConfig)
 	}
 }

@@ -36,6 +36,12 @@ const (
 	snapshotDoneKey  = "snapshot_completed"
 	snapshotTableKey = "snapshot_table"
 	snapshotCountKey = "snapshot_key"
+	// With provide.transaction.metadata, a record inside a transaction
+	// also holds the transaction's id and its events so far by table
+	// (Debezium's TransactionContext keys), so that a lease resuming
+	// inside it neither repeats its BEGIN record nor restarts its orders.
+	txIDKey         = "transaction_id"
+	txTableCountKey = "transaction_data_collection_order_"
 )
 
 // Task reads one server's binlog. It is not safe for concurrent use.
@@ -63,6 +69,7 @@ type Task struct {
 
 	file      string
 	txStart   uint32 // position of the current transaction's first event
+	beginPos  uint32 // position of its BEGIN statement, or txStart
 	txEvents  int64  // row changes of the current transaction seen
 	skip      int64  // row changes to skip in the first transaction (resume)
 	skipFile  string
@@ -71,6 +78,22 @@ type Task struct {
 	ts        time.Time
 	inTx      bool
 	nextStart uint32 // where the next transaction starts
+
+	// meta is the current transaction's metadata once its BEGIN record
+	// was emitted (provide.transaction.metadata), nil before.
+	meta *txMeta
+	// resumeMeta is the metadata of the transaction a lease resumes
+	// inside (from the committed offset): it is the current one's when
+	// that transaction starts at skipFile/skipPos.
+	resumeMeta *txMeta
+}
+
+// txMeta counts a transaction's change events for the transaction blocks
+// and its END record.
+type txMeta struct {
+	id       string
+	total    int64
+	perTable map[string]int64 // by data collection, <database>.<table>
 }
 
 var _ connect.SourceTask = (*Task)(nil)
@@ -162,6 +185,9 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		return fmt.Errorf("committed offset %v has no binlog position", off)
 	}
 	event, _ := connect.OffsetPosition(off[eventKey])
+	if t.s.txMetadata {
+		t.resumeMeta = txMetaOf(off)
+	}
 	if t.hist != nil {
 		// The tables as they were where the lease resumes.
 		tables, err := t.hist.recover(ctx, &binlogPos{file: file, pos: pos})
@@ -212,6 +238,25 @@ func (t *Task) startStreaming(file string, pos uint32, skip int64) error {
 	t.skip, t.skipFile, t.skipPos = skip, file, pos
 	t.log.Info("streaming", "file", file, "pos", pos, "skip", skip)
 	return nil
+}
+
+// txMetaOf reads the metadata of the transaction a committed offset is
+// inside; nil when it is between transactions.
+func txMetaOf(off map[string]any) *txMeta {
+	id, _ := off[txIDKey].(string)
+	if id == "" {
+		return nil
+	}
+	m := &txMeta{id: id, perTable: map[string]int64{}}
+	for k, v := range off {
+		if table, ok := strings.CutPrefix(k, txTableCountKey); ok {
+			if n, err := connect.OffsetPosition(v); err == nil && n > 0 {
+				m.perTable[table] = n
+				m.total += n
+			}
+		}
+	}
+	return m
 }
 
 // table returns a captured table's shape, loading it when needed.
@@ -285,7 +330,15 @@ func (t *Task) pollBinlog(ctx context.Context) ([]connect.SourceRecord, error) {
 func (t *Task) beginTx(h *replication.EventHeader) {
 	t.inTx, t.txEvents = true, 0
 	t.txStart = h.LogPos - h.EventSize
+	t.beginPos = t.txStart
 	t.ts = time.Unix(int64(h.Timestamp), 0)
+	t.meta = nil
+	if t.resumeMeta != nil && t.file == t.skipFile && t.txStart == t.skipPos {
+		// The transaction an earlier lease stopped inside: its BEGIN
+		// record was emitted, and its orders go on.
+		t.meta = t.resumeMeta
+	}
+	t.resumeMeta = nil
 }
 
 func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]connect.SourceRecord, error) {
@@ -294,17 +347,31 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 	case *replication.RotateEvent:
 		t.file, t.nextStart = string(e.NextLogName), uint32(e.Position)
 	case *replication.MariadbGTIDEvent:
+		// MariaDB starts every event group, a DDL statement's too, with
+		// a GTID event, and Debezium begins a transaction at each.
 		t.beginTx(h)
 		t.gtid = e.GTID.String()
+		return t.txBegin(h), nil
 	case *replication.GTIDEvent:
 		t.beginTx(h)
+		if h.EventType == replication.GTID_EVENT {
+			// Not an anonymous GTID (gtid_mode=OFF).
+			if next, err := e.GTIDNext(); err == nil {
+				t.gtid = next.String()
+			}
+		}
 	case *replication.QueryEvent:
 		q := strings.TrimSpace(string(e.Query))
 		if strings.EqualFold(q, "BEGIN") {
 			if !t.inTx {
 				t.beginTx(h)
 			}
-			return nil, nil
+			t.beginPos = h.LogPos - h.EventSize
+			return t.txBegin(h), nil
+		}
+		if strings.EqualFold(q, "COMMIT") {
+			// The end of a transaction on a non-transactional engine.
+			return t.endTx(h, true), nil
 		}
 		if t.hist != nil {
 			// DDL: record the captured tables' new definitions.
@@ -312,7 +379,7 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 			if err := t.ddlHistory(ctx, p, t.ddlDatabases(string(e.Schema)), q); err != nil {
 				return nil, err
 			}
-			t.endTx(h)
+			t.endTx(h, false)
 			return nil, nil
 		}
 		// DDL: forget the shapes of the database's tables; they are
@@ -322,19 +389,109 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 				delete(t.tables, id)
 			}
 		}
-		t.endTx(h)
+		t.endTx(h, false)
 	case *replication.XIDEvent:
-		t.endTx(h)
+		return t.endTx(h, true), nil
 	case *replication.RowsEvent:
 		return t.rows(ctx, h, ev.Header.EventType, e)
 	}
 	return nil, nil
 }
 
-func (t *Task) endTx(h *replication.EventHeader) {
-	t.inTx, t.gtid = false, ""
+// endTx ends the current transaction at the event of h, returning its END
+// record when commit (an XID event or a COMMIT statement) and its BEGIN
+// record was emitted. A DDL statement ends it without one, as Debezium's
+// binlog connectors do: on MariaDB its GTID event has a BEGIN record that
+// no END record follows.
+func (t *Task) endTx(h *replication.EventHeader, commit bool) []connect.SourceRecord {
+	var recs []connect.SourceRecord
 	t.nextStart = h.LogPos
+	if commit && t.meta != nil {
+		recs = append(recs, t.txEnd(h))
+	}
+	t.inTx, t.gtid, t.meta, t.resumeMeta = false, "", nil, nil
 	t.skip = 0
+	return recs
+}
+
+// txTopic is Debezium's transaction topic, <topic.prefix>.transaction.
+func (t *Task) txTopic() string { return debezium.AdjustName(t.s.prefix + ".transaction") }
+
+// txID is Debezium's id of a binlog transaction: its GTID, or without
+// GTIDs "file=<binlog file>,pos=<position of its BEGIN statement>" (MySQL
+// with gtid_mode=OFF, where an anonymous GTID event comes before it).
+func (t *Task) txID() string {
+	if t.gtid != "" {
+		return t.gtid
+	}
+	return fmt.Sprintf("file=%s,pos=%d", t.file, t.beginPos)
+}
+
+// txOffset is the offset of a record inside the current transaction
+// after events row changes of it: its start, and with transaction
+// metadata the transaction's id and counts.
+func (t *Task) txOffset(events int64, serverID uint32) map[string]any {
+	off := map[string]any{fileKey: t.file, posKey: int64(t.txStart), eventKey: events, rowKey: int64(0),
+		serverIDKey: int64(serverID), tsSecKey: t.ts.Unix()}
+	if t.gtid != "" {
+		off[gtidsKey] = t.gtid
+	}
+	if t.meta != nil {
+		off[txIDKey] = t.meta.id
+		for table, n := range t.meta.perTable {
+			off[txTableCountKey+table] = n
+		}
+	}
+	return off
+}
+
+// txBegin returns the BEGIN record of the transaction starting at h (a
+// MariaDB GTID event or a BEGIN statement), as Debezium writes one for
+// every transaction of the binlog, whether or not it changes captured
+// tables; none when an earlier lease emitted it (the transaction it
+// stopped inside) or without transaction metadata. Its time is the
+// transaction's, as its events' source blocks have it.
+func (t *Task) txBegin(h *replication.EventHeader) []connect.SourceRecord {
+	if !t.s.txMetadata {
+		return nil
+	}
+	id := t.txID()
+	if t.meta != nil && t.meta.id == id {
+		return nil
+	}
+	t.meta = &txMeta{id: id, perTable: map[string]int64{}}
+	k, v := debezium.TransactionBegin(id, t.ts)
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: t.txOffset(0, h.ServerID)}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
+	return []connect.SourceRecord{r}
+}
+
+// txEnd is the END record of the current transaction, read up to its
+// commit event (h): its offset is past the transaction.
+func (t *Task) txEnd(h *replication.EventHeader) connect.SourceRecord {
+	tables := slices.Sorted(maps.Keys(t.meta.perTable))
+	per := make([]debezium.CollectionCount, len(tables))
+	for i, table := range tables {
+		per[i] = debezium.CollectionCount{Collection: table, Events: t.meta.perTable[table]}
+	}
+	k, v := debezium.TransactionEnd(t.meta.id, time.Unix(int64(h.Timestamp), 0), t.meta.total, per)
+	off := map[string]any{fileKey: t.file, posKey: int64(h.LogPos), eventKey: int64(0), rowKey: int64(0),
+		serverIDKey: int64(h.ServerID), tsSecKey: int64(h.Timestamp)}
+	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: off}
+	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
+	return r
+}
+
+// txBlock counts a change event of tb into the current transaction and
+// returns its transaction block; nil without transaction metadata.
+func (t *Task) txBlock(tb *table) *debezium.Tx {
+	if t.meta == nil {
+		return nil
+	}
+	id := tb.id()
+	t.meta.total++
+	t.meta.perTable[id]++
+	return &debezium.Tx{ID: t.meta.id, TotalOrder: t.meta.total, DataCollectionOrder: t.meta.perTable[id]}
 }
 
 func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replication.EventType, e *replication.RowsEvent) ([]connect.SourceRecord, error) {
@@ -367,14 +524,9 @@ func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replica
 		if t.skip > 0 && t.file == t.skipFile && t.txStart == t.skipPos && t.txEvents <= t.skip {
 			continue
 		}
-		off := map[string]any{fileKey: t.file, posKey: int64(t.txStart), eventKey: t.txEvents, rowKey: int64(0),
-			serverIDKey: int64(h.ServerID), tsSecKey: t.ts.Unix()}
-		if t.gtid != "" {
-			off[gtidsKey] = t.gtid
-		}
 		// The source block's pos is the row event's position, as
 		// Debezium gives it; the offset's is the transaction's start.
-		ev := rowEvent{t: t, tb: tb, off: off, src: debezium.MySQLSource{
+		ev := rowEvent{t: t, tb: tb, src: debezium.MySQLSource{
 			Common: debezium.Common{Connector: t.connector, Name: t.s.prefix, DB: db, Time: t.ts},
 			Table:  name, ServerID: int64(h.ServerID), GTID: t.gtid, File: t.file, Pos: int64(h.LogPos - h.EventSize), Row: r}}
 		row, err := tb.decodeBinlog(e.Rows[i])
@@ -396,6 +548,12 @@ func (t *Task) rows(ctx context.Context, h *replication.EventHeader, typ replica
 		if err != nil {
 			return nil, err
 		}
+		// The row's events share the offset after it: a lease resumes
+		// after the whole row, its counts included.
+		off := t.txOffset(t.txEvents, h.ServerID)
+		for i := range out {
+			out[i].SourceOffset = off
+		}
 		recs = append(recs, out...)
 	}
 	return recs, nil
@@ -406,7 +564,6 @@ type rowEvent struct {
 	t   *Task
 	tb  *table
 	src debezium.MySQLSource
-	off map[string]any
 }
 
 // update emits an update, or, when the row's primary key changed, a delete
@@ -459,8 +616,8 @@ func (ev rowEvent) emit(op debezium.Op, oldRow, newRow []any, headers connect.He
 		return nil, err
 	}
 	now := time.Now()
-	value := debezium.NewEnvelope(ev.tb.envelope, op, before, after, ev.src.Struct(ev.t.source), nil, now)
-	rec := connect.SourceRecord{SourcePartition: ev.t.partition, SourceOffset: ev.off}
+	value := debezium.NewEnvelope(ev.tb.envelope, op, before, after, ev.src.Struct(ev.t.source), ev.t.txBlock(ev.tb), now)
+	rec := connect.SourceRecord{SourcePartition: ev.t.partition}
 	rec.Topic, rec.ValueSchema, rec.Value, rec.Headers = ev.tb.topic, ev.tb.envelope, value, headers
 	if key != nil {
 		rec.KeySchema, rec.Key = ev.tb.keySchema, key
