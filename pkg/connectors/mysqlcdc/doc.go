@@ -13,7 +13,17 @@
 // nothing is acknowledged to it.
 //
 // Table shapes come from information_schema and are re-read after each DDL
-// statement in the binlog; Debezium's schema history topic is not written,
-// so rows logged before a later ALTER TABLE cannot be decoded on a replay
+// statement in the binlog. With schema.history.internal.kafka.topic they
+// are also kept in Debezium's schema history topic, from which a lease
+// resuming at a position rebuilds them as they were there; without it,
+// rows logged before a later ALTER TABLE cannot be decoded on a replay
 // (the lease fails and says so).
+//
+// With provide.transaction.metadata, BEGIN and END records go to
+// <topic.prefix>.transaction and each change has its transaction block,
+// as Debezium's binlog connectors write them; the offset of a record
+// inside a transaction holds the transaction's id and counts (Debezium's
+// transaction_id and transaction_data_collection_order_<table>), so a
+// lease resuming inside it writes no second BEGIN record and continues
+// the orders.
 package mysqlcdc
