@@ -243,11 +243,12 @@ func TestTransactionMetadata(t *testing.T) {
 // the orders go on where they stopped. With one record a lease (each
 // binlog event's records are one batch) leases end after a BEGIN record,
 // between changes, and after a transaction's last change before its END
-// record; with more, at other places.
+// record; with more, at other places. A DDL statement between them has a
+// BEGIN record and no END record, as Debezium writes it, once.
 func TestTransactionMetadataAcrossLeases(t *testing.T) {
 	// Where leases ended inside transactions: after the BEGIN record,
 	// between changes, after the last change.
-	var afterBegin, between, beforeEnd int
+	var afterBegin, between, beforeEnd, afterDDL int
 	for _, c := range []struct{ batch, maxRecords int64 }{{1, 1}, {3, 4}} {
 		t.Run(fmt.Sprintf("batch%d-lease%d", c.batch, c.maxRecords), func(t *testing.T) {
 			e := newEnv(t, MariaDBClass)
@@ -257,8 +258,15 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 			e.db.Exec(t, `CREATE TABLE a (id int PRIMARY KEY, v int NOT NULL)`)
 			e.db.Exec(t, `CREATE TABLE b (id int PRIMARY KEY, v int NOT NULL)`)
 			e.db.Exec(t, `INSERT INTO a VALUES (0, 0)`)
-			e.mustRun(t) // the snapshot
+			e.mustRun(t)     // the snapshot
+			var ddlID string // the GTID of the CREATE TABLE
 			for i := range 4 {
+				if i == 2 {
+					e.db.Exec(t, `CREATE TABLE c (id int PRIMARY KEY)`)
+					if err := e.db.SQL.QueryRowContext(t.Context(), `SELECT @@gtid_binlog_pos`).Scan(&ddlID); err != nil {
+						t.Fatal(err)
+					}
+				}
 				goldenExec(t, e.db.SQL, strings.Join([]string{
 					fmt.Sprintf(`INSERT INTO a SELECT seq, %d FROM seq_%d_to_%d`, i, i*5+1, i*5+5),
 					fmt.Sprintf(`INSERT INTO b SELECT seq, %d FROM seq_%d_to_%d`, i, i*5+1, i*5+3),
@@ -290,7 +298,10 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 					}
 					last = r.id
 				}
-				if last != "" && !ended[last] {
+				if last == ddlID {
+					afterDDL++
+				}
+				if last != "" && !ended[last] && last != ddlID {
 					o := open{id: last}
 					for _, ch := range e.txChanges(t, "a", "b") {
 						if ch.id == last {
@@ -303,8 +314,11 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 			txs := e.txRecords(t)
 			changes := e.txChanges(t, "a", "b")
 			order := checkTransactions(t, txs, changes)
-			if len(order) != 4 || len(txs) != 8 {
-				t.Fatalf("transactions %v, records %d: want 4, each with a BEGIN and an END", order, len(txs))
+			if len(order) != 4 || len(txs) != 9 {
+				t.Fatalf("transactions %v, records %d: want 4, each with a BEGIN and an END, and the BEGIN of the DDL statement", order, len(txs))
+			}
+			if txs[4].status != "BEGIN" || txs[4].id != ddlID {
+				t.Fatalf("record 4 %v, want the BEGIN record of the DDL statement (%s)", txs[4], ddlID)
 			}
 			// Each transaction: 5 and 3 inserts, the update of its a rows
 			// above i*5+2 (3; earlier transactions' rows are below), a key
@@ -326,9 +340,9 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 			t.Logf("%d changes in %d transactions; leases ended inside transactions %d times", len(changes), len(order), len(opens))
 		})
 	}
-	if afterBegin == 0 || between == 0 || beforeEnd == 0 {
-		t.Fatalf("leases ended after a BEGIN record %d times, between changes %d, after the last change %d: each must happen",
-			afterBegin, between, beforeEnd)
+	if afterBegin == 0 || between == 0 || beforeEnd == 0 || afterDDL == 0 {
+		t.Fatalf("leases ended after a BEGIN record %d times, between changes %d, after the last change %d, after the DDL statement's BEGIN %d: each must happen",
+			afterBegin, between, beforeEnd, afterDDL)
 	}
 }
 
