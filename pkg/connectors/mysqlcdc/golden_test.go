@@ -180,10 +180,13 @@ func relativeGTID(g string, base binlogBase) string {
 
 // normaliseTx normalises a record of the transaction topic (key or
 // value): the transaction id is its GTID, compared relative to base; the
-// time whether it is in whole seconds (the binlog's are; Debezium's BEGIN
-// record has the time of the event it last read, which may be before the
-// transaction's); the data collections of an END record by name (Debezium
-// lists them in a HashMap's order, which depends on the database's name).
+// time whether it is in whole seconds, as the binlog's are (Sluice gives
+// a BEGIN record the time of the transaction's first event and an END
+// record that of its commit; Debezium gives them the time of the binlog
+// event read before, so its first BEGIN record after a start has the
+// binlog file's creation time); the data collections of an END record by
+// name (Debezium lists them in a HashMap's order, which depends on the
+// database's name).
 func normaliseTx(p map[string]any, base binlogBase) {
 	if id, ok := p["id"].(string); ok {
 		p["id"] = relativeGTID(id, base)
