@@ -320,3 +320,59 @@ func TestNoDataKeepsChangesBetweenLeases(t *testing.T) {
 		t.Fatalf("%d heartbeats, want 1", len(hb))
 	}
 }
+
+// A Debezium offset inside a transaction ({event: 2, row: 1}: the GTID and
+// table map events handled, one row of the rows event emitted) counts
+// binlog events, not row changes: taking it over reads the transaction
+// again from its start, so no row of it is lost.
+func TestDebeziumOffsetInsideTransactionLosesNothing(t *testing.T) {
+	e := newEnv(t, MariaDBClass)
+	e.config[SnapshotModeConfig] = SnapshotNoData
+	e.db.Exec(t, `CREATE TABLE d (id int PRIMARY KEY)`)
+	e.mustRun(t)
+	var file string
+	var pos uint32
+	var a, b any
+	if err := e.db.SQL.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, &a, &b); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Exec(t, `INSERT INTO d VALUES (1), (2), (3)`)
+	// Where that transaction's GTID event starts: the offset's pos, as
+	// Debezium's MariaDB connector stores it.
+	rows, err := e.db.SQL.Query(fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d", file, pos))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gtidPos int64 = -1
+	for rows.Next() {
+		var logName, evType, info string
+		var p, serverID, end int64
+		if err := rows.Scan(&logName, &p, &evType, &serverID, &end, &info); err != nil {
+			t.Fatal(err)
+		}
+		if evType == "Gtid" && gtidPos < 0 {
+			gtidPos = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if gtidPos < 0 {
+		t.Fatal("no GTID event after the first lease's position")
+	}
+	err = e.store.Write(t.Context(), "cdc", []offsets.Entry{{
+		Partition: map[string]any{"server": "srv"},
+		Offset:    map[string]any{"file": file, "pos": gtidPos, "event": int64(2), "row": int64(1), "server_id": int64(1), "ts_sec": time.Now().Unix()},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(t)
+	var ids []float64
+	for _, v := range e.read(t, "srv."+e.db.Name+".d") {
+		ids = append(ids, v["after"].(map[string]any)["id"].(float64))
+	}
+	if fmt.Sprint(ids) != "[1 2 3]" {
+		t.Fatalf("ids %v after taking over Debezium's offset inside the transaction, want [1 2 3]", ids)
+	}
+}
