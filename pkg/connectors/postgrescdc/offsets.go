@@ -1,6 +1,8 @@
 package postgrescdc
 
 import (
+	"strings"
+
 	"github.com/jackc/pglogrepl"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -14,6 +16,14 @@ import (
 //     transaction completely processed before the event (streaming only);
 //     txId: the event's transaction; ts_usec: its commit time;
 //   - snapshot, last_snapshot_record: set on snapshot records;
+//   - with provide.transaction.metadata, on the records of a transaction
+//     from its BEGIN record to its last change (not its END record):
+//     transaction_id, the transaction's id (<txId>:<commit LSN>), and
+//     transaction_data_collection_order_<schema>.<table>, its change
+//     events of each table so far (Debezium's TransactionContext keys,
+//     whose sum is the total order so far), so that a lease resuming
+//     inside the transaction writes no second BEGIN record and goes on
+//     with its orders;
 //
 // and Sluice's own, which Debezium ignores:
 //
@@ -35,6 +45,8 @@ const (
 	eventKey              = "event"
 	snapshotTableKey      = "snapshot_table"
 	snapshotRowKey        = "snapshot_key"
+	txContextKey          = "transaction_id"
+	txCountKeyPrefix      = "transaction_data_collection_order_"
 )
 
 // position is a committed offset, parsed.
@@ -46,6 +58,10 @@ type position struct {
 	hasEvent               bool
 	snapTable              string
 	snapKey                []any
+	// txContext is the transaction_id of an offset inside a transaction
+	// whose BEGIN record was written; txCounts its events by table.
+	txContext string
+	txCounts  map[string]int64
 }
 
 func num(v any) (int64, bool) {
@@ -75,6 +91,17 @@ func parsePosition(off map[string]any) *position {
 	p.snapTable, _ = off[snapshotTableKey].(string)
 	if k, ok := off[snapshotRowKey].([]any); ok {
 		p.snapKey = k
+	}
+	p.txContext, _ = off[txContextKey].(string)
+	if p.txContext != "" {
+		p.txCounts = map[string]int64{}
+		for k, v := range off {
+			if id, ok := strings.CutPrefix(k, txCountKeyPrefix); ok {
+				if n, ok := num(v); ok && n > 0 {
+					p.txCounts[id] = n
+				}
+			}
+		}
 	}
 	return p
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,9 +27,18 @@ type txState struct {
 	events     int64 // change messages of captured tables seen so far
 	skip       int64 // change messages already emitted by an earlier lease
 	skipLSN    pglogrepl.LSN
-	emitted    int64 // events emitted, for the transaction block
-	perTable   map[string]int64
-	tables     []string
+	// With provide.transaction.metadata: begun is whether its BEGIN
+	// record was written, by this lease or (as the committed offset
+	// says) an earlier one; emitted its change events so far, the last
+	// total order; perTable those of each table (by schema.table), the
+	// last data collection order; tables the tables in the order their
+	// first events came, with their offset keys (countKeys).
+	begun     bool
+	emitted   int64
+	perTable  map[string]int64
+	tables    []string
+	countKeys []string
+	id        string // "<txId>:<commit LSN>", once made (txID)
 	// offset holds the offset values of its events that are the same for
 	// all of them, boxed once (streamOffset).
 	offset struct{ txID, tsUsec any }
@@ -225,12 +236,15 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 				} else {
 					t.tx.skipLSN = r.lsn
 				}
+				if t.s.txMetadata && r.txContext != "" && r.txContext == t.txID() {
+					t.tx.resumeContext(r.txCounts)
+				}
 			}
 			t.resume = nil
 		}
 	case *pglogrepl.CommitMessage:
 		var recs []connect.SourceRecord
-		if t.tx != nil && t.s.txMetadata && t.tx.emitted > 0 {
+		if t.tx != nil && t.s.txMetadata && t.tx.begun {
 			recs = append(recs, t.txEnd())
 		}
 		t.lastEnd, t.lastXid, t.tx = m.TransactionEndLSN, t.tx.xidOr(t.lastXid), nil
@@ -245,7 +259,7 @@ func (t *Task) handle(ctx context.Context, lsn pglogrepl.LSN, msg pglogrepl.Mess
 				}
 				now := time.Now()
 				value := debezium.NewEnvelope(tb.envelope, debezium.OpTruncate, nil, nil, t.streamSource(tb, lsn), t.txBlock(tb), now)
-				return append(dst, t.record(tb, nil, value, t.streamOffset(lsn), now)), nil
+				return append(dst, t.record(tb, nil, value, t.withTxContext(t.streamOffset(lsn)), now)), nil
 			})
 			if err != nil {
 				return nil, err
@@ -287,17 +301,17 @@ func (t *Task) change(dst []connect.SourceRecord, lsn pglogrepl.LSN, rel uint32,
 	if t.tx.events <= t.tx.skip || t.tx.skipLSN != 0 && lsn <= t.tx.skipLSN {
 		return dst, nil
 	}
-	first := t.tx.emitted == 0 // build counts its events into the transaction
 	n := len(dst)
 	out, err := build(dst, tb)
 	if err != nil {
 		return dst, err
 	}
-	if len(out) > n && t.s.txMetadata && first {
+	if len(out) > n && t.s.txMetadata && !t.tx.begun {
 		// The transaction's BEGIN record goes before its first events.
 		out = append(out, connect.SourceRecord{})
 		copy(out[n+1:], out[n:])
 		out[n] = t.txBegin()
+		t.tx.begun = true
 	}
 	return out, nil
 }
@@ -358,7 +372,7 @@ func (t *Task) rowEvent(dst []connect.SourceRecord, tb *table, lsn pglogrepl.LSN
 	now := time.Now()
 	l := any(int64(lsn)) // shared by the source block and the offset
 	value := debezium.NewEnvelope(tb.envelope, op, before, after, t.streamSourceBoxed(tb, lsn, l), t.txBlock(tb), now)
-	offset := t.streamOffsetBoxed(lsn, l)
+	offset := t.withTxContext(t.streamOffsetBoxed(lsn, l))
 	t.emittedEnd = t.lastEnd
 	dst = append(dst, t.record(tb, key, value, offset, now))
 	if op == debezium.OpDelete && t.s.tombstones {
@@ -433,15 +447,52 @@ func (t *Task) txBlock(tb *table) *debezium.Tx {
 	}
 	t.tx.emitted++
 	if t.tx.perTable[tb.id()] == 0 {
-		t.tx.tables = append(t.tx.tables, tb.id())
+		t.tx.addTable(tb.id())
 	}
 	t.tx.perTable[tb.id()]++
 	return &debezium.Tx{ID: t.txID(), TotalOrder: t.tx.emitted, DataCollectionOrder: t.tx.perTable[tb.id()]}
 }
 
+func (tx *txState) addTable(id string) {
+	tx.tables = append(tx.tables, id)
+	tx.countKeys = append(tx.countKeys, txCountKeyPrefix+id)
+}
+
+// resumeContext takes the counts of the transaction's change events that
+// earlier leases emitted, by table, from the committed offset: its BEGIN
+// record was written, and its orders go on from them. The tables they
+// name come first in its END record, by name (the offset does not keep
+// the order their first events came in).
+func (tx *txState) resumeContext(counts map[string]int64) {
+	tx.begun = true
+	for _, id := range slices.Sorted(maps.Keys(counts)) {
+		tx.addTable(id)
+		tx.perTable[id] = counts[id]
+		tx.emitted += counts[id]
+	}
+}
+
+// withTxContext adds to the offset of a change event the transaction's
+// context with provide.transaction.metadata (Debezium's
+// TransactionContext.store): its id and its events by table so far, this
+// one's included.
+func (t *Task) withTxContext(off map[string]any) map[string]any {
+	if !t.s.txMetadata {
+		return off
+	}
+	off[txContextKey] = t.txID()
+	for i, k := range t.tx.countKeys {
+		off[k] = t.tx.perTable[t.tx.tables[i]]
+	}
+	return off
+}
+
 // txID is Debezium's PostgreSQL transaction id: "<txId>:<lsn of the commit>".
 func (t *Task) txID() string {
-	return strconv.FormatInt(t.tx.xid, 10) + ":" + strconv.FormatInt(int64(t.tx.final), 10)
+	if t.tx.id == "" {
+		t.tx.id = strconv.FormatInt(t.tx.xid, 10) + ":" + strconv.FormatInt(int64(t.tx.final), 10)
+	}
+	return t.tx.id
 }
 
 func (t *Task) txTopic() string { return debezium.AdjustName(t.s.prefix + ".transaction") }
@@ -450,7 +501,10 @@ func (t *Task) txBegin() connect.SourceRecord {
 	k, v := debezium.TransactionBegin(t.txID(), t.tx.commitTime)
 	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: t.streamOffset(0)}
 	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
+	// Before the change it precedes: a lease that ends here resumes with
+	// that change, the transaction begun and no events counted.
 	r.SourceOffset[eventKey] = t.tx.events - 1
+	r.SourceOffset[txContextKey] = t.txID()
 	delete(r.SourceOffset, lsnKey)
 	delete(r.SourceOffset, lsnProcKey)
 	return r
@@ -462,6 +516,8 @@ func (t *Task) txEnd() connect.SourceRecord {
 		per[i] = debezium.CollectionCount{Collection: id, Events: t.tx.perTable[id]}
 	}
 	k, v := debezium.TransactionEnd(t.txID(), t.tx.commitTime, t.tx.emitted, per)
+	// Its offset has no transaction context: a lease that ends here
+	// resumes past the transaction's changes and writes no END again.
 	r := connect.SourceRecord{SourcePartition: t.partition, SourceOffset: t.streamOffset(t.tx.final)}
 	r.Topic, r.KeySchema, r.Key, r.ValueSchema, r.Value = t.txTopic(), debezium.TransactionKeySchema, k, debezium.TransactionValueSchema, v
 	return r

@@ -321,6 +321,18 @@ func (t *Task) Commit(ctx context.Context) error {
 		return err
 	}
 	t.durable = t.acked
+	if t.conn == nil || t.conn.IsClosed() {
+		// A Poll stopped by the end of the lease inside a catalog query
+		// (a Relation message's table) leaves the connection closed
+		// (pgconn closes a connection whose query a context cancels):
+		// the slot is read on a new one.
+		c, err := t.s.dial(ctx, false)
+		if err != nil {
+			t.log.Warn("the confirmed LSN is sent; reading it back failed", "lsn", t.acked, "error", err)
+			return nil
+		}
+		t.conn = c
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		lsn, _, err := t.slotState(ctx)
