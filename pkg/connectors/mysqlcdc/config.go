@@ -22,6 +22,7 @@ const (
 	TableExcludeConfig         = "table.exclude.list"
 	SnapshotModeConfig         = "snapshot.mode"
 	TransactionMetadataConfig  = "provide.transaction.metadata"
+	IncludeSchemaChangesConfig = "include.schema.changes"
 	TombstonesOnDeleteConfig   = "tombstones.on.delete"
 	MaxBatchSizeConfig         = "max.batch.size"
 	SchemaHistoryTopicConfig   = "schema.history.internal.kafka.topic"
@@ -60,6 +61,8 @@ func Config() *config.Def {
 		Define(key(MaxBatchSizeConfig, config.Int, 2048, config.Low, 13, "Maximum records returned by one poll.", config.AtLeast(1))).
 		Define(key(TransactionMetadataConfig, config.Boolean, false, config.Medium, 16,
 			"Fill the envelope's transaction block and write BEGIN and END records to <topic.prefix>.transaction.", nil)).
+		Define(key(IncludeSchemaChangesConfig, config.Boolean, true, config.Medium, 17,
+			"Write Debezium's schema change events to <topic.prefix>: one for each DDL statement read in the binlog, and the snapshot's (also snapshot.mode=no_data's) SET, DROP and CREATE statements of the captured databases and tables.", nil)).
 		Define(key(SchemaHistoryTopicConfig, config.String, nil, config.Medium, 14,
 			"The topic of the captured tables' definitions by binlog position (one partition), so that a replay decodes rows with the columns they were written with. Without it, definitions are read from information_schema.", nil)).
 		Define(key(SchemaHistoryServersConfig, config.List, nil, config.Medium, 15,
@@ -75,6 +78,7 @@ type settings struct {
 	snapshotMode                 string
 	tombstones                   bool
 	txMetadata                   bool
+	schemaChanges                bool
 	batch                        int
 	historyTopic                 string
 	historyServers               []string
@@ -89,7 +93,7 @@ func parseSettings(props map[string]string) (*settings, error) {
 		password: vals.Password(PasswordConfig).Value(), prefix: vals.String(TopicPrefixConfig),
 		serverID: uint32(vals.Long(ServerIDConfig)), snapshotMode: vals.String(SnapshotModeConfig),
 		tombstones: vals.Bool(TombstonesOnDeleteConfig), batch: vals.Int(MaxBatchSizeConfig),
-		txMetadata: vals.Bool(TransactionMetadataConfig)}
+		txMetadata: vals.Bool(TransactionMetadataConfig), schemaChanges: vals.Bool(IncludeSchemaChangesConfig)}
 	if s.snapshotMode == SnapshotNever {
 		s.snapshotMode = SnapshotNoData
 	}

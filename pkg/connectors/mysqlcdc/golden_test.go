@@ -110,6 +110,10 @@ var goldenVariants = []debeziumgolden.Variant{
 	// each streamed change's transaction block.
 	{File: "mariadb-tx.jsonl", Snapshot: 8, Total: 60, Topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv.transaction"),
 		Transforms: map[string]string{"provide.transaction.metadata": "true"}},
+	// include.schema.changes: the schema change events on srv, of the
+	// snapshot and of the ALTER TABLE.
+	{File: "mariadb-schema.jsonl", Snapshot: 22, Total: 46, Topics: append(goldenTopics[:len(goldenTopics):len(goldenTopics)], "srv"),
+		Transforms: map[string]string{"include.schema.changes": "true"}},
 }
 
 // binlogBase is where a run's changes start in the binlog: the least pos
@@ -231,7 +235,14 @@ func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 		}
 		return doc
 	}
+	schemaChange := false
+	if schema, _ := doc["schema"].(map[string]any); schema != nil {
+		schemaChange = strings.HasSuffix(fmt.Sprint(schema["name"]), ".SchemaChangeValue")
+	}
 	if p, ok := doc["payload"].(map[string]any); ok {
+		if schemaChange {
+			normaliseSchemaChange(p)
+		}
 		tsShape(p, false)
 		if tx, ok := p["transaction"].(map[string]any); ok {
 			if id, ok := tx["id"].(string); ok {
@@ -240,7 +251,9 @@ func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 		}
 		if src, ok := p["source"].(map[string]any); ok {
 			delete(src, "version")
-			tsShape(src, true)
+			// A snapshot's schema change events have the time they were
+			// read at, in milliseconds (Debezium's and Sluice's alike).
+			tsShape(src, !(schemaChange && src["snapshot"] == "true"))
 			if pos, ok := src["pos"].(json.Number); ok && base.ok {
 				p, _ := pos.Float64()
 				src["pos"] = p - base.pos
@@ -260,6 +273,35 @@ func normalise(t *testing.T, raw json.RawMessage, base binlogBase) any {
 		}
 	}
 	return doc
+}
+
+// defaultWidths are the display widths MariaDB gives the integer types
+// when a statement names none.
+var defaultWidths = map[string]string{"TINYINT": "4", "TINYINT UNSIGNED": "3", "SMALLINT": "6", "SMALLINT UNSIGNED": "5",
+	"MEDIUMINT": "9", "MEDIUMINT UNSIGNED": "8", "INT": "11", "INT UNSIGNED": "10", "BIGINT": "20", "BIGINT UNSIGNED": "20"}
+
+// normaliseSchemaChange normalises a schema change event's table
+// definitions: an integer column's length is its display width as the
+// statement read has it (Debezium parses the statement: none for a plain
+// int) or as the server reports it (Sluice reads information_schema:
+// MariaDB's default width); both are compared as "default" when they are
+// either. Any other length is compared as it is.
+func normaliseSchemaChange(p map[string]any) {
+	changes, _ := p["tableChanges"].([]any)
+	for _, c := range changes {
+		table, _ := c.(map[string]any)["table"].(map[string]any)
+		cols, _ := table["columns"].([]any)
+		for _, col := range cols {
+			m := col.(map[string]any)
+			w, ok := defaultWidths[fmt.Sprint(m["typeName"])]
+			if !ok {
+				continue
+			}
+			if n, _ := m["length"].(json.Number); m["length"] == nil || string(n) == w {
+				m["length"] = "default"
+			}
+		}
+	}
 }
 
 // tsShape replaces the times ts_ms, ts_us and ts_ns of an envelope or a
@@ -300,6 +342,8 @@ func matchGolden(t *testing.T, v debeziumgolden.Variant) {
 	e := newEnv(t, MariaDBClass)
 	e.config["key.converter.schemas.enable"] = "true"
 	e.config["value.converter.schemas.enable"] = "true"
+	// The recordings' setting, unless the variant sets it.
+	e.config[IncludeSchemaChangesConfig] = "false"
 	maps.Copy(e.config, v.Transforms)
 	// As Debezium does, with a schema history: the changes logged before
 	// the ALTER TABLE are read after it ran.

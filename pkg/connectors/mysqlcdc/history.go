@@ -2,7 +2,9 @@ package mysqlcdc
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -99,12 +101,13 @@ func splitTableID(id string) (db, name string, ok bool) {
 	return db[1:], name[:len(name)-1], true
 }
 
-func historyOf(t *table) *historyTable {
-	h := &historyTable{PrimaryKeyColumnNames: []string{}, Attributes: []any{}}
+func historyOf(t *table, charset *string) *historyTable {
+	h := &historyTable{DefaultCharsetName: charset, PrimaryKeyColumnNames: []string{}, Attributes: []any{}}
 	for i, c := range t.cols {
 		typeName := strings.ToUpper(c.dataType)
 		h.Columns = append(h.Columns, historyColumn{Name: c.name, JdbcType: jdbcType(c.dataType), TypeName: typeName,
 			TypeExpression: c.columnType, CharsetName: c.charset, Length: c.precision, Scale: c.scale, Position: i + 1, Optional: c.optional,
+			AutoIncremented: c.autoInc, Generated: c.generated,
 			HasDefaultValue: c.def != nil, DefaultValueExpression: c.def, EnumValues: enumValues(c.columnType)})
 		if c.key {
 			h.PrimaryKeyColumnNames = append(h.PrimaryKeyColumnNames, c.name)
@@ -126,7 +129,7 @@ func (h *historyTable) columns() []column {
 	for i, c := range h.Columns {
 		cols[i] = column{name: c.Name, dataType: strings.ToLower(c.TypeName), columnType: c.TypeExpression,
 			optional: c.Optional, key: slices.Contains(h.PrimaryKeyColumnNames, c.Name), precision: c.Length, scale: c.Scale,
-			charset: c.CharsetName}
+			charset: c.CharsetName, autoInc: c.AutoIncremented, generated: c.Generated}
 		if c.HasDefaultValue {
 			cols[i].def = c.DefaultValueExpression
 		}
@@ -296,20 +299,59 @@ func (h *history) record(p binlogPos, serverID uint32, db, ddl string, changes [
 		DatabaseName: db, DDL: ddl, TableChanges: changes}
 }
 
+// snapshotTable is a captured table at the snapshot's (or the stream's
+// first) position: its shape, SHOW CREATE TABLE statement and default
+// character set.
+type snapshotTable struct {
+	tb      *table
+	ddl     string
+	charset *string
+}
+
+// readSnapshotTables reads the tables' CREATE TABLE statements and
+// default character sets.
+func readSnapshotTables(ctx context.Context, q queryer, tables []*table) ([]snapshotTable, error) {
+	out := make([]snapshotTable, len(tables))
+	for i, tb := range tables {
+		var name, ddl string
+		show := "SHOW CREATE TABLE " + quoteIdent(tb.db) + "." + quoteIdent(tb.name)
+		if err := q.QueryRowContext(ctx, show).Scan(&name, &ddl); err != nil {
+			return nil, fmt.Errorf("%s: %w", show, err)
+		}
+		cs, err := tableCharset(ctx, q, tb.db, tb.name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = snapshotTable{tb: tb, ddl: ddl, charset: cs}
+	}
+	return out, nil
+}
+
+// tableCharset is a table's default character set: its collation's
+// (a collation's name starts with its character set's).
+func tableCharset(ctx context.Context, q queryer, db, name string) (*string, error) {
+	var cs sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT SUBSTRING_INDEX(TABLE_COLLATION, '_', 1) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+		db, name).Scan(&cs)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, connect.Retriable(fmt.Errorf("reading the character set of %s.%s: %w", db, name, err))
+	}
+	if !cs.Valid {
+		return nil, nil
+	}
+	return &cs.String, nil
+}
+
 // snapshotHistory writes one record per captured table at the snapshot's
 // (or the stream's first) position, with its CREATE TABLE statement.
-func (t *Task) snapshotHistory(ctx context.Context, q queryer, file string, pos uint32, tables []*table) error {
+func (t *Task) snapshotHistory(ctx context.Context, file string, pos uint32, tables []snapshotTable) error {
 	if t.hist == nil {
 		return nil
 	}
 	p := binlogPos{file: file, pos: int64(pos), snapshot: true}
-	for _, tb := range tables {
-		var name, ddl string
-		show := "SHOW CREATE TABLE " + quoteIdent(tb.db) + "." + quoteIdent(tb.name)
-		if err := q.QueryRowContext(ctx, show).Scan(&name, &ddl); err != nil {
-			return fmt.Errorf("schema history: %s: %w", show, err)
-		}
-		r := t.hist.record(p, t.s.serverID, tb.db, ddl, []tableChange{{Type: "CREATE", ID: tableID(tb.db, tb.name), Table: historyOf(tb)}})
+	for _, st := range tables {
+		tb := st.tb
+		r := t.hist.record(p, t.s.serverID, tb.db, st.ddl, []tableChange{{Type: "CREATE", ID: tableID(tb.db, tb.name), Table: historyOf(tb, st.charset)}})
 		if err := t.hist.write(ctx, r); err != nil {
 			return err
 		}
@@ -317,38 +359,54 @@ func (t *Task) snapshotHistory(ctx context.Context, q queryer, file string, pos 
 	return nil
 }
 
-// ddlHistory records the captured tables of dbs after a DDL statement
-// read at p: a replayed statement takes the definitions its records hold;
-// otherwise they are read from information_schema and compared with the
-// tables known, and each database's changed ones are written.
-func (t *Task) ddlHistory(ctx context.Context, p binlogPos, dbs []string, ddl string) error {
-	if rs, ok := t.hist.ahead[p]; ok {
-		delete(t.hist.ahead, p)
-		for _, r := range rs {
-			for _, c := range r.TableChanges {
-				if d, name, ok := splitTableID(c.ID); ok {
-					delete(t.tables, d+"."+name)
-					if c.Type != "DROP" && c.Table != nil {
-						t.tables[d+"."+name] = t.s.newTable(t.source, d, name, c.Table.columns())
+// dbChanges are a DDL statement's changes to one database's captured
+// tables.
+type dbChanges struct {
+	db      string
+	changes []tableChange
+}
+
+// ddlChanges returns how a DDL statement read at p changed the captured
+// tables of dbs, and records them in the schema history: a replayed
+// statement takes the definitions its history records hold; otherwise
+// they are read from information_schema and compared with the tables
+// known, and each database's changed ones are written.
+func (t *Task) ddlChanges(ctx context.Context, p binlogPos, dbs []string, ddl string) ([]dbChanges, error) {
+	if t.hist != nil {
+		if rs, ok := t.hist.ahead[p]; ok {
+			delete(t.hist.ahead, p)
+			var out []dbChanges
+			for _, r := range rs {
+				for _, c := range r.TableChanges {
+					if d, name, ok := splitTableID(c.ID); ok {
+						delete(t.tables, d+"."+name)
+						if c.Type != "DROP" && c.Table != nil {
+							t.tables[d+"."+name] = t.s.newTable(t.source, d, name, c.Table.columns())
+						}
 					}
 				}
+				out = append(out, dbChanges{db: r.DatabaseName, changes: r.TableChanges})
 			}
+			return out, nil
 		}
-		return nil
 	}
+	var out []dbChanges
 	for _, db := range dbs {
 		changes, err := t.reloadTables(ctx, db)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(changes) == 0 {
 			continue
 		}
-		if err := t.hist.write(ctx, t.hist.record(p, t.s.serverID, db, ddl, changes)); err != nil {
-			return err
+		if t.hist != nil {
+			if err := t.hist.write(ctx, t.hist.record(p, t.s.serverID, db, ddl, changes)); err != nil {
+				return nil, err
+			}
 		}
+		out = append(out, dbChanges{db: db, changes: changes})
 	}
-	return nil
+	return out, nil
 }
 
 // reloadTables reads db's captured tables from information_schema and
@@ -370,12 +428,18 @@ func (t *Task) reloadTables(ctx context.Context, db string) ([]tableChange, erro
 		tb := t.s.newTable(t.source, db, name, cols)
 		old, known := t.tables[tb.id()]
 		t.tables[tb.id()] = tb
-		switch {
-		case !known:
-			changes = append(changes, tableChange{Type: "CREATE", ID: tableID(db, name), Table: historyOf(tb)})
-		case !slices.EqualFunc(old.cols, tb.cols, sameColumn):
-			changes = append(changes, tableChange{Type: "ALTER", ID: tableID(db, name), Table: historyOf(tb)})
+		typ := "CREATE"
+		if known {
+			if slices.EqualFunc(old.cols, tb.cols, sameColumn) {
+				continue
+			}
+			typ = "ALTER"
 		}
+		cs, err := tableCharset(ctx, t.db, db, name)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, tableChange{Type: typ, ID: tableID(db, name), Table: historyOf(tb, cs)})
 	}
 	for _, id := range slices.Sorted(maps.Keys(t.tables)) {
 		if d, name, _ := strings.Cut(id, "."); d == db && !now[id] {
@@ -388,6 +452,6 @@ func (t *Task) reloadTables(ctx context.Context, db string) ([]tableChange, erro
 
 func sameColumn(a, b column) bool {
 	return a.name == b.name && a.dataType == b.dataType && a.columnType == b.columnType && a.optional == b.optional &&
-		a.key == b.key && a.precision == b.precision && a.scale == b.scale && (a.def == nil) == (b.def == nil) &&
+		a.key == b.key && a.autoInc == b.autoInc && a.generated == b.generated && a.precision == b.precision && a.scale == b.scale && (a.def == nil) == (b.def == nil) &&
 		(a.def == nil || *a.def == *b.def) && (a.charset == nil) == (b.charset == nil) && (a.charset == nil || *a.charset == *b.charset)
 }

@@ -136,10 +136,8 @@ func (t *Task) beginSnapshot(ctx context.Context, from map[string]any) error {
 	if sn.tables, err = t.loadCaptured(ctx, conn); err != nil {
 		return err
 	}
-	if from == nil {
-		if err := t.snapshotHistory(ctx, conn, sn.file, sn.pos, sn.tables); err != nil {
-			return err
-		}
+	if err := t.snapshotSchema(ctx, sn, from); err != nil {
+		return err
 	}
 	if from != nil {
 		id, _ := from[snapshotTableKey].(string)
@@ -153,6 +151,39 @@ func (t *Task) beginSnapshot(ctx context.Context, from map[string]any) error {
 		}
 	}
 	t.log.Info("snapshot", "tables", len(sn.tables), "file", sn.file, "pos", sn.pos, "resumed", from != nil)
+	return nil
+}
+
+// snapshotSchema records the snapshot's tables: in the schema history
+// when the snapshot starts, and as schema change events (all when it
+// starts, those an earlier lease did not write when it resumes among
+// them).
+func (t *Task) snapshotSchema(ctx context.Context, sn *snapshot, from map[string]any) error {
+	skip, resumed := snapshotDDLCount(from)
+	if from != nil && (!resumed || !t.s.schemaChanges) {
+		return nil
+	}
+	st, err := readSnapshotTables(ctx, sn.conn, sn.tables)
+	if err != nil {
+		return err
+	}
+	if from == nil {
+		if err := t.snapshotHistory(ctx, sn.file, sn.pos, st); err != nil {
+			return err
+		}
+	}
+	if !t.s.schemaChanges {
+		return nil
+	}
+	now := time.Now()
+	recs, err := t.snapshotSchemaRecords(ctx, sn.conn, sn.file, sn.pos, st, func(n int) map[string]any {
+		return map[string]any{fileKey: sn.file, posKey: int64(sn.pos), snapshotKey: true, snapshotDoneKey: false,
+			tsSecKey: now.Unix(), snapshotDDLKey: int64(n)}
+	})
+	if err != nil {
+		return err
+	}
+	t.pending = recs[min(int(skip), len(recs)):]
 	return nil
 }
 

@@ -19,6 +19,9 @@ type column struct {
 	name, dataType, columnType string
 	optional, unsigned         bool
 	key                        bool
+	// autoInc and generated: AUTO_INCREMENT and generated columns
+	// (information_schema's EXTRA), for the schema change events.
+	autoInc, generated bool
 	scale, precision           int
 	// def is the column's default value as text (a string literal
 	// without its outer quotes), nil when it has none or its default is
@@ -60,7 +63,7 @@ func (s *settings) loadTable(ctx context.Context, db *sql.DB, source *data.Schem
 // that does not exist has none.
 func readColumns(ctx context.Context, db *sql.DB, schema, name string) ([]column, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY,
-  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COLUMN_DEFAULT, CHARACTER_SET_NAME
+  COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COLUMN_DEFAULT, CHARACTER_SET_NAME, EXTRA
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the columns of %s.%s: %w", schema, name, err)
@@ -71,10 +74,12 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		var c column
 		var nullable, key string
 		var dtPrecision int
-		var def, charset sql.NullString
-		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision, &def, &charset); err != nil {
+		var def, charset, extra sql.NullString
+		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &nullable, &key, &c.precision, &c.scale, &dtPrecision, &def, &charset, &extra); err != nil {
 			return nil, err
 		}
+		x := strings.ToUpper(extra.String)
+		c.autoInc, c.generated = strings.Contains(x, "AUTO_INCREMENT"), strings.Contains(x, "GENERATED") || strings.Contains(x, "PERSISTENT")
 		c.def = defaultText(def)
 		if charset.Valid {
 			c.charset = &charset.String

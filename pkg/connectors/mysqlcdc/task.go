@@ -56,6 +56,11 @@ type Task struct {
 	db     *sql.DB
 	tables map[string]*table
 	hist   *history // nil without schema.history.internal.kafka.topic
+	// schemas: the schema change events' (include.schema.changes).
+	schemas *debezium.SchemaChangeSchemas
+	// pending are records Poll returns before any other: the snapshot's
+	// schema change events.
+	pending []connect.SourceRecord
 
 	// startBeat: the first poll returns a heartbeat at the position
 	// streaming starts at, to commit it.
@@ -120,6 +125,7 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		return err
 	}
 	t.sourceSchema()
+	t.schemas = debezium.NewSchemaChangeSchemas(t.connector, t.source)
 	t.log = slog.Default().With("connector", t.connector+"-cdc", "server", t.s.prefix)
 	t.partition = map[string]any{serverKey: t.s.prefix}
 	t.tables = map[string]*table{}
@@ -158,12 +164,8 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 		if err != nil {
 			return err
 		}
-		if t.hist != nil {
-			tables, err := t.loadCaptured(ctx, t.db)
-			if err != nil {
-				return err
-			}
-			if err := t.snapshotHistory(ctx, t.db, file, pos, tables); err != nil {
+		if t.tracksDDL() {
+			if err := t.startSchema(ctx, file, pos, 0); err != nil {
 				return err
 			}
 		}
@@ -200,18 +202,71 @@ func (t *Task) Start(ctx context.Context, tc connect.SourceTaskContext, props ma
 	} else if t.s.txMetadata {
 		t.resumeMeta = txMetaOf(off)
 	}
-	if t.hist != nil {
+	if n, ok := snapshotDDLCount(off); ok && t.s.schemaChanges {
+		// A lease ended inside snapshot.mode=no_data's schema change
+		// events: the others are written first.
+		if err := t.startSchema(ctx, file, uint32(pos), n); err != nil {
+			return err
+		}
+	}
+	switch {
+	case t.hist != nil:
 		// The tables as they were where the lease resumes.
 		tables, err := t.hist.recover(ctx, &binlogPos{file: file, pos: pos})
 		if err != nil {
 			return err
 		}
+		t.tables = map[string]*table{}
 		for id, cols := range tables {
 			db, name, _ := strings.Cut(id, ".")
 			t.tables[id] = t.s.newTable(t.source, db, name, cols)
 		}
+	case t.s.schemaChanges && len(t.tables) == 0:
+		// The tables known, to tell what a DDL statement changed: as
+		// information_schema has them now.
+		if _, err := t.loadCaptured(ctx, t.db); err != nil {
+			return err
+		}
 	}
 	return t.startStreaming(file, uint32(pos), event)
+}
+
+// tracksDDL: the tables known are kept up to date at each DDL statement
+// (with a schema history or schema change events); otherwise a statement
+// forgets its database's tables, re-read when next needed.
+func (t *Task) tracksDDL() bool { return t.hist != nil || t.s.schemaChanges }
+
+// startSchema records the captured tables where streaming starts without
+// a snapshot (snapshot.mode=no_data): in the schema history, and as
+// schema change events (those after the first skip ones), whose offsets
+// are the streaming start with their count.
+func (t *Task) startSchema(ctx context.Context, file string, pos uint32, skip int64) error {
+	tables, err := t.loadCaptured(ctx, t.db)
+	if err != nil {
+		return err
+	}
+	st, err := readSnapshotTables(ctx, t.db, tables)
+	if err != nil {
+		return err
+	}
+	if skip == 0 {
+		if err := t.snapshotHistory(ctx, file, pos, st); err != nil {
+			return err
+		}
+	}
+	if !t.s.schemaChanges {
+		return nil
+	}
+	now := time.Now()
+	recs, err := t.snapshotSchemaRecords(ctx, t.db, file, pos, st, func(n int) map[string]any {
+		return map[string]any{fileKey: file, posKey: int64(pos), eventKey: int64(0), rowKey: int64(0),
+			serverIDKey: int64(t.s.serverID), tsSecKey: now.Unix(), snapshotDDLKey: int64(n)}
+	})
+	if err != nil {
+		return err
+	}
+	t.pending = recs[min(int(skip), len(recs)):]
+	return nil
 }
 
 func (t *Task) binlogEnd(ctx context.Context) (string, uint32, error) {
@@ -286,6 +341,12 @@ func (t *Task) table(ctx context.Context, db, name string) (*table, error) {
 
 // Poll returns snapshot rows or binlog changes.
 func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if len(t.pending) > 0 {
+		n := min(len(t.pending), t.s.batch)
+		recs := t.pending[:n:n]
+		t.pending = t.pending[n:]
+		return recs, nil
+	}
 	if t.snap != nil {
 		recs, done, err := t.pollSnapshot(ctx)
 		if err != nil || !done {
@@ -385,14 +446,23 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 			// The end of a transaction on a non-transactional engine.
 			return t.endTx(h, true), nil
 		}
-		if t.hist != nil {
-			// DDL: record the captured tables' new definitions.
+		if t.tracksDDL() {
+			// DDL: record the captured tables' new definitions, and write
+			// the statement's schema change events.
+			if !t.inTx {
+				t.beginTx(h)
+			}
 			p := binlogPos{file: t.file, pos: int64(h.LogPos - h.EventSize)}
-			if err := t.ddlHistory(ctx, p, t.ddlDatabases(string(e.Schema)), q); err != nil {
+			changes, err := t.ddlChanges(ctx, p, t.ddlDatabases(string(e.Schema)), q)
+			if err != nil {
 				return nil, err
 			}
+			var recs []connect.SourceRecord
+			if t.s.schemaChanges {
+				recs = t.ddlRecords(h, string(e.Schema), q, changes)
+			}
 			t.endTx(h, false)
-			return nil, nil
+			return recs, nil
 		}
 		// DDL: forget the shapes of the database's tables; they are
 		// re-read from information_schema when next needed.
