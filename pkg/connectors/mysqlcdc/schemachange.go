@@ -231,19 +231,112 @@ var databaseDDL = regexp.MustCompile("(?is)^\\s*(?:CREATE|ALTER|DROP)\\s+(?:OR\\
 // changes when they change no captured table.
 var schemaDDL = regexp.MustCompile(`(?is)^\s*(?:CREATE|ALTER|DROP|RENAME)\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+|ONLINE\s+|IGNORE\s+|UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)*(?:TABLE|TABLES|DATABASE|SCHEMA|INDEX|VIEW)\b`)
 
-// ddlRecords are the schema change events of a DDL statement read at h
-// in database current, given its changes. Rows already written by an
-// earlier lease (the statement's transaction's skip count) are left out.
-func (t *Task) ddlRecords(h *replication.EventHeader, current, ddl string, changes []dbChanges) []connect.SourceRecord {
-	type ev struct {
-		db, table string
-		changes   []tableChange
+// Table names in DDL statements: an identifier, quoted or not, and a
+// table's name, with its database or without.
+const (
+	identRE = "(?:`(?:[^`]|``)+`|[A-Za-z0-9_$\\x{80}-\\x{10FFFF}]+)"
+	qnameRE = identRE + `(?:\s*\.\s*` + identRE + `)?`
+)
+
+// The statements whose tables the events name, as Debezium's parser
+// does: CREATE TABLE, ALTER TABLE (without RENAME), DROP TABLE and
+// CREATE or DROP INDEX (an ALTER of its table).
+var (
+	createTableDDL = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(` + qnameRE + `)`)
+	alterTableDDL  = regexp.MustCompile(`(?is)^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(` + qnameRE + `)`)
+	dropTableDDL   = regexp.MustCompile(`(?is)^\s*DROP\s+TABLES?\s+(?:IF\s+EXISTS\s+)?(` + qnameRE + `(?:\s*,\s*` + qnameRE + `)*)`)
+	indexDDL       = regexp.MustCompile(`(?is)^\s*(?:CREATE|DROP)\s+(?:OR\s+REPLACE\s+)?(?:ONLINE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?` +
+			identRE + `\s+(?:USING\s+\w+\s+)?ON\s+(` + qnameRE + `)`)
+	renameDDL = regexp.MustCompile(`(?i)\bRENAME\b`)
+	qnameAll  = regexp.MustCompile(qnameRE)
+	identAll  = regexp.MustCompile(identRE)
+)
+
+// namedTable is a table a DDL statement names, with the change it makes.
+type namedTable struct{ typ, db, name string }
+
+func unquoteIdent(s string) string {
+	if strings.HasPrefix(s, "`") {
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
 	}
-	var evs []ev
+	return s
+}
+
+// namedTables are the tables a DDL statement run in database current
+// names; ok false for other statements.
+func namedTables(ddl, current string) (out []namedTable, ok bool) {
+	qname := func(typ, q string) {
+		parts := identAll.FindAllString(q, -1)
+		db, name := current, unquoteIdent(parts[len(parts)-1])
+		if len(parts) == 2 {
+			db = unquoteIdent(parts[0])
+		}
+		out = append(out, namedTable{typ: typ, db: db, name: name})
+	}
+	switch {
+	case createTableDDL.MatchString(ddl):
+		qname("CREATE", createTableDDL.FindStringSubmatch(ddl)[1])
+	case alterTableDDL.MatchString(ddl) && !renameDDL.MatchString(ddl):
+		qname("ALTER", alterTableDDL.FindStringSubmatch(ddl)[1])
+	case dropTableDDL.MatchString(ddl):
+		for _, q := range qnameAll.FindAllString(dropTableDDL.FindStringSubmatch(ddl)[1], -1) {
+			qname("DROP", q)
+		}
+	case indexDDL.MatchString(ddl):
+		qname("ALTER", indexDDL.FindStringSubmatch(ddl)[1])
+	default:
+		return nil, false
+	}
+	return out, true
+}
+
+// ddlEvent is a schema change event of a DDL statement: a database's,
+// or one table's change.
+type ddlEvent struct {
+	db, table string
+	changes   []tableChange
+}
+
+// ddlEvents are the events of a DDL statement run in database current:
+// one for each captured table it names (its definition after the
+// statement as the tables known have it, none when it was dropped
+// since), or, for a statement whose
+// tables cannot be told, one for each table the tables known say it
+// changed; a statement on a captured database, or one of its kind that
+// changes no captured table, has one without table changes.
+func (t *Task) ddlEvents(ctx context.Context, current, ddl string, named []namedTable, parsed bool, changes []dbChanges) ([]ddlEvent, error) {
+	var evs []ddlEvent
+	if parsed {
+		for _, n := range named {
+			if !t.s.captured(n.db, n.name) {
+				continue
+			}
+			c := tableChange{Type: n.typ, ID: tableID(n.db, n.name)}
+			if n.typ != "DROP" {
+				for _, dc := range changes {
+					for _, ch := range dc.changes {
+						if ch.ID == c.ID && ch.Table != nil {
+							c.Table = ch.Table
+						}
+					}
+				}
+				// A table dropped since has no definition.
+				if tb, ok := t.tables[n.db+"."+n.name]; ok && c.Table == nil {
+					cs, err := tableCharset(ctx, t.db, n.db, n.name)
+					if err != nil {
+						return nil, err
+					}
+					c.Table = historyOf(tb, cs)
+				}
+			}
+			evs = append(evs, ddlEvent{db: n.db, table: n.name, changes: []tableChange{c}})
+		}
+		return evs, nil
+	}
 	for _, dc := range changes {
 		for _, c := range dc.changes {
 			_, name, _ := splitTableID(c.ID)
-			evs = append(evs, ev{db: dc.db, table: name, changes: []tableChange{c}})
+			evs = append(evs, ddlEvent{db: dc.db, table: name, changes: []tableChange{c}})
 		}
 	}
 	if len(evs) == 0 && schemaDDL.MatchString(ddl) {
@@ -255,9 +348,16 @@ func (t *Task) ddlRecords(h *replication.EventHeader, current, ddl string, chang
 			}
 		}
 		if db != "" && t.s.capturedDB(db) {
-			evs = append(evs, ev{db: db})
+			evs = append(evs, ddlEvent{db: db})
 		}
 	}
+	return evs, nil
+}
+
+// ddlRecords are the records of a DDL statement's events, read at h.
+// Those an earlier lease wrote (the statement's transaction's skip count)
+// are left out.
+func (t *Task) ddlRecords(h *replication.EventHeader, ddl string, evs []ddlEvent) []connect.SourceRecord {
 	var recs []connect.SourceRecord
 	for i, e := range evs {
 		t.txEvents++

@@ -453,13 +453,24 @@ func (t *Task) handle(ctx context.Context, ev *replication.BinlogEvent) ([]conne
 				t.beginTx(h)
 			}
 			p := binlogPos{file: t.file, pos: int64(h.LogPos - h.EventSize)}
-			changes, err := t.ddlChanges(ctx, p, t.ddlDatabases(string(e.Schema)), q)
+			named, parsed := namedTables(q, string(e.Schema))
+			dbs := t.ddlDatabases(string(e.Schema))
+			for _, n := range named {
+				if t.s.capturedDB(n.db) && !slices.Contains(dbs, n.db) {
+					dbs = append(dbs, n.db)
+				}
+			}
+			changes, err := t.ddlChanges(ctx, p, dbs, q)
 			if err != nil {
 				return nil, err
 			}
 			var recs []connect.SourceRecord
 			if t.s.schemaChanges {
-				recs = t.ddlRecords(h, string(e.Schema), q, changes)
+				evs, err := t.ddlEvents(ctx, string(e.Schema), q, named, parsed, changes)
+				if err != nil {
+					return nil, err
+				}
+				recs = t.ddlRecords(h, q, evs)
 			}
 			t.endTx(h, false)
 			return recs, nil
