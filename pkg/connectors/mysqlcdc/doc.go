@@ -19,6 +19,12 @@
 // rows logged before a later ALTER TABLE cannot be decoded on a replay
 // (the lease fails and says so).
 //
+// With include.schema.changes (true by default, as in Debezium), the
+// snapshot's table definitions and each DDL statement read in the binlog
+// are written to <topic.prefix> as Debezium's schema change events
+// (schemachange.go); their offsets let a lease resume among them without
+// losing or repeating one.
+//
 // With provide.transaction.metadata, BEGIN and END records go to
 // <topic.prefix>.transaction and each change has its transaction block,
 // as Debezium's binlog connectors write them; the offset of a record
