@@ -584,7 +584,7 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 	var rejects []reject
 	for start := 0; start < len(b.rows); start += chunk {
 		rows := b.rows[start:min(start+chunk, len(b.rows))]
-		err := t.savepoint(ctx, func() error { return t.exec(ctx, ts, b.shape, b.delete, rows) })
+		err := t.execSaved(ctx, ts, b.shape, b.delete, rows)
 		if err == nil {
 			continue
 		}
@@ -606,19 +606,67 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 	return rejects, nil
 }
 
+// savepointCopier is a dialect whose bulk path (Dialect.CopyRows) can
+// set and release a savepoint around its write itself, in the same round
+// trip. It leaves a failed write's transaction to be rolled back to the
+// savepoint.
+type savepointCopier interface {
+	CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error
+}
+
+// execSaved is exec inside savepoint sluice_batch, rolled back to when
+// exec fails.
+func (t *SinkTask) execSaved(ctx context.Context, ts *tableState, s *shape, del bool, rows []pendingRow) error {
+	sc, ok := t.s.conn.dialect.(savepointCopier)
+	if !ok || !t.copies(del, rows) {
+		return t.savepoint(ctx, func() error { return t.exec(ctx, ts, s, del, rows) })
+	}
+	table, types := copyArgs(ts, s, rows)
+	if err := sc.CopyRowsInSavepoint(ctx, t.conn, "sluice_batch", ts.name, s.colNames(), types, s.keys, t.s.insertMode == InsertModeUpsert, table, t.s.conn.quote); err != nil {
+		return t.rollbackTo(ctx, err)
+	}
+	return nil
+}
+
 func (t *SinkTask) savepoint(ctx context.Context, f func() error) error {
 	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT sluice_batch"); err != nil {
 		return err
 	}
 	if err := f(); err != nil {
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sluice_batch"); rerr != nil {
-			return fmt.Errorf("%w (and rolling back to the savepoint: %v)", err, rerr)
-		}
-		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
-		return err
+		return t.rollbackTo(ctx, err)
 	}
 	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
 	return err
+}
+
+// rollbackTo rolls back to savepoint sluice_batch after err, and returns
+// err.
+func (t *SinkTask) rollbackTo(ctx context.Context, err error) error {
+	if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sluice_batch"); rerr != nil {
+		return fmt.Errorf("%w (and rolling back to the savepoint: %v)", err, rerr)
+	}
+	_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
+	return err
+}
+
+// copies reports whether exec writes rows through the dialect's bulk
+// path (Dialect.CopyRows).
+func (t *SinkTask) copies(del bool, rows []pendingRow) bool {
+	return !del && t.s.insertMode != InsertModeUpdate && len(rows) > 1
+}
+
+// copyArgs are rows' driver arguments and their columns' types, as
+// Dialect.CopyRows takes them.
+func copyArgs(ts *tableState, s *shape, rows []pendingRow) (table [][]any, types []string) {
+	table = make([][]any, len(rows))
+	for i := range rows {
+		table[i] = rows[i].args
+	}
+	types = make([]string, len(s.cols))
+	for i, c := range s.cols {
+		types[i] = ts.columns[c.name].Type
+	}
+	return table, types
 }
 
 // exec writes rows in one statement.
@@ -640,15 +688,8 @@ func (t *SinkTask) exec(ctx context.Context, ts *tableState, s *shape, del bool,
 		}
 	default:
 		upsert := t.s.insertMode == InsertModeUpsert
-		if len(rows) > 1 {
-			table := make([][]any, len(rows))
-			for i := range rows {
-				table[i] = rows[i].args
-			}
-			types := make([]string, len(s.cols))
-			for i, c := range s.cols {
-				types[i] = ts.columns[c.name].Type
-			}
+		if t.copies(del, rows) {
+			table, types := copyArgs(ts, s, rows)
 			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), types, s.keys, upsert, table, quote); done {
 				return err
 			}

@@ -442,8 +442,8 @@ func TestSinkPipelinedBatches(t *testing.T) {
 
 // Batches of upserts that name each key several times, between
 // tombstones of some of those keys (twice one key in one run of deletes):
-// the batched paths (PostgreSQL: one INSERT .. SELECT FROM unnest(binary
-// arrays) ON CONFLICT a batch, which cannot affect a row twice; MariaDB:
+// the batched paths (PostgreSQL: one INSERT .. SELECT unnest(binary
+// array), .. ON CONFLICT a batch, which cannot affect a row twice; MariaDB:
 // one multi-row statement) leave the table as applying the records one by
 // one does, and as the statement path (batch.size=1) does.
 func TestSinkBatchDuplicateKeysAndDeletes(t *testing.T) {
