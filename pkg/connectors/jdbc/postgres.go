@@ -211,37 +211,68 @@ func (p postgres) onConflict(cols, keys []string, quote bool) string {
 // staging table of the same column types, then INSERT .. SELECT .. ON
 // CONFLICT from it.
 func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
-	return true, p.copyRows(ctx, conn, "", table, cols, types, keys, upsert, rows, quote)
+	return true, p.copyRows(ctx, conn, nil, "", table, cols, types, keys, upsert, rows, quote)
+}
+
+// EncodeCopy encodes an upsert's rows as binary arrays ahead of
+// CopyRowsInSavepoint, so that the sink's goroutine that maps the rows
+// does it while the database writes the batch before, and not the writer
+// while the database waits for it.
+func (postgres) EncodeCopy(types []string, upsert bool, rows [][]any) any {
+	if !upsert {
+		return nil
+	}
+	return encodeArrays(types, rows) // nil too: no binary form
 }
 
 // CopyRowsInSavepoint is CopyRows between SAVEPOINT savepoint and RELEASE
-// SAVEPOINT savepoint. An upsert in binary arrays sends the three
-// statements at once, in one round trip: the server skips what follows
-// a failed one, so that a failed write leaves the transaction to be
-// rolled back to the savepoint as when they go one by one.
-func (p postgres) CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
-	return p.copyRows(ctx, conn, savepoint, table, cols, types, keys, upsert, rows, quote)
+// SAVEPOINT savepoint, with the rows' arrays if EncodeCopy encoded them
+// (encoded is its result, or nil). An upsert in binary arrays sends the
+// three statements at once, in one round trip: the server skips what
+// follows a failed one, so that a failed write leaves the transaction to
+// be rolled back to the savepoint as when they go one by one.
+func (p postgres) CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
+	return p.copyRows(ctx, conn, encoded, savepoint, table, cols, types, keys, upsert, rows, quote)
 }
 
-// copyRows is CopyRows inside savepoint, or none when savepoint is "".
-func (p postgres) copyRows(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
+// pgArrayBatch is an upsert's rows as one binary array per column
+// (pgArrays), slices of buf, a pooled buffer reused batch after batch
+// instead of grown anew.
+type pgArrayBatch struct {
+	buf        *bytes.Buffer
+	arrays     [][]byte
+	arrayTypes []string
+}
+
+// encodeArrays is rows as binary arrays, nil when a value has no binary
+// form or no column has an array (a select list of NULLs alone would be
+// one row).
+func encodeArrays(types []string, rows [][]any) *pgArrayBatch {
+	buf := copyBuffers.Get().(*bytes.Buffer)
+	arrays, arrayTypes, ok := pgArrays(buf, types, rows)
+	if !ok || !slices.ContainsFunc(arrayTypes, func(t string) bool { return t != "" }) {
+		copyBuffers.Put(buf)
+		return nil
+	}
+	return &pgArrayBatch{buf, arrays, arrayTypes}
+}
+
+// copyRows is CopyRows inside savepoint, or none when savepoint is "";
+// encoded is EncodeCopy's result, or nil when not encoded yet.
+func (p postgres) copyRows(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
 	var list []string
 	for _, c := range cols {
 		list = append(list, p.Quote(c, quote))
 	}
 	colList := strings.Join(list, ", ")
 	if upsert {
-		// The arrays are slices of a pooled buffer, reused batch after
-		// batch instead of grown anew.
-		buf := copyBuffers.Get().(*bytes.Buffer)
-		arrays, arrayTypes, ok := pgArrays(buf, types, rows)
-		ok = ok && slices.ContainsFunc(arrayTypes, func(t string) bool { return t != "" })
-		var err error
-		if ok {
-			err = p.upsertArrays(ctx, conn, savepoint, table, cols, keys, colList, arrays, arrayTypes, quote)
+		a, ok := encoded.(*pgArrayBatch)
+		if !ok {
+			a = encodeArrays(types, rows)
 		}
-		copyBuffers.Put(buf)
-		if ok {
+		if a != nil {
+			err := p.upsertArrays(ctx, conn, savepoint, table, cols, keys, colList, a.arrays, a.arrayTypes, quote)
+			copyBuffers.Put(a.buf)
 			return err
 		}
 	}

@@ -151,6 +151,9 @@ type batch struct {
 	delete bool
 	rows   []pendingRow
 	byKey  map[string]int
+	// encoded is, per statement of rows (chunk), what the dialect
+	// encoded ahead of the write (savepointCopier.EncodeCopy), or nil.
+	encoded []any
 }
 
 type pendingRow struct {
@@ -504,10 +507,25 @@ func (t *SinkTask) flush(ctx context.Context) error {
 
 // startWrite hands the buffered rows to a goroutine that writes them,
 // after the previous batch's write is done: the database writes one batch
-// while Put maps the next, and at most two batches are held.
+// while Put maps the next (and the dialect encodes it, EncodeCopy), and
+// at most two batches are held.
 func (t *SinkTask) startWrite(ctx context.Context) error {
 	if len(t.buf.rows) == 0 {
 		return nil
+	}
+	b := batch{shape: t.buf.shape, delete: t.buf.delete, rows: t.buf.rows}
+	// Encoded while the batch before is still being written.
+	if sc, ok := t.s.conn.dialect.(savepointCopier); ok {
+		ts, chunk := t.tables[b.shape.table], t.chunk(&b)
+		for start := 0; start < len(b.rows); start += chunk {
+			rows := b.rows[start:min(start+chunk, len(b.rows))]
+			var enc any
+			if t.copies(b.delete, rows) {
+				table, types := copyArgs(ts, b.shape, rows)
+				enc = sc.EncodeCopy(types, t.s.insertMode == InsertModeUpsert, table)
+			}
+			b.encoded = append(b.encoded, enc)
+		}
 	}
 	var spare []pendingRow
 	if t.writing != nil {
@@ -517,7 +535,6 @@ func (t *SinkTask) startWrite(ctx context.Context) error {
 		}
 		clear(spare)
 	}
-	b := batch{shape: t.buf.shape, delete: t.buf.delete, rows: t.buf.rows}
 	t.buf.rows = spare[:0]
 	clear(t.buf.byKey)
 	// Put's context ends when Put returns: the write keeps its deadline
@@ -576,15 +593,15 @@ func (t *SinkTask) stopWriting() {
 // and touches nothing but the transaction.
 func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]reject, error) {
 	d := t.s.conn.dialect
-	per := len(b.shape.cols)
-	chunk := max(1, min(t.s.batchSize, 65535/per))
-	if t.s.insertMode == InsertModeUpdate && !b.delete {
-		chunk = 1
-	}
+	chunk := t.chunk(b)
 	var rejects []reject
 	for start := 0; start < len(b.rows); start += chunk {
 		rows := b.rows[start:min(start+chunk, len(b.rows))]
-		err := t.execSaved(ctx, ts, b.shape, b.delete, rows)
+		var enc any
+		if b.encoded != nil {
+			enc = b.encoded[start/chunk]
+		}
+		err := t.execSaved(ctx, ts, b.shape, b.delete, rows, enc)
 		if err == nil {
 			continue
 		}
@@ -608,24 +625,34 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 
 // savepointCopier is a dialect whose bulk path (Dialect.CopyRows) can
 // set and release a savepoint around its write itself, in the same round
-// trip. It leaves a failed write's transaction to be rolled back to the
-// savepoint.
+// trip, and encode the rows ahead of the write (EncodeCopy, nil when it
+// does not). CopyRowsInSavepoint leaves a failed write's transaction to
+// be rolled back to the savepoint.
 type savepointCopier interface {
-	CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error
+	EncodeCopy(types []string, upsert bool, rows [][]any) any
+	CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error
 }
 
 // execSaved is exec inside savepoint sluice_batch, rolled back to when
-// exec fails.
-func (t *SinkTask) execSaved(ctx context.Context, ts *tableState, s *shape, del bool, rows []pendingRow) error {
+// exec fails; enc is the rows as EncodeCopy encoded them, or nil.
+func (t *SinkTask) execSaved(ctx context.Context, ts *tableState, s *shape, del bool, rows []pendingRow, enc any) error {
 	sc, ok := t.s.conn.dialect.(savepointCopier)
 	if !ok || !t.copies(del, rows) {
 		return t.savepoint(ctx, func() error { return t.exec(ctx, ts, s, del, rows) })
 	}
 	table, types := copyArgs(ts, s, rows)
-	if err := sc.CopyRowsInSavepoint(ctx, t.conn, "sluice_batch", ts.name, s.colNames(), types, s.keys, t.s.insertMode == InsertModeUpsert, table, t.s.conn.quote); err != nil {
+	if err := sc.CopyRowsInSavepoint(ctx, t.conn, enc, "sluice_batch", ts.name, s.colNames(), types, s.keys, t.s.insertMode == InsertModeUpsert, table, t.s.conn.quote); err != nil {
 		return t.rollbackTo(ctx, err)
 	}
 	return nil
+}
+
+// chunk is the rows of b a statement writes.
+func (t *SinkTask) chunk(b *batch) int {
+	if t.s.insertMode == InsertModeUpdate && !b.delete {
+		return 1
+	}
+	return max(1, min(t.s.batchSize, 65535/len(b.shape.cols)))
 }
 
 func (t *SinkTask) savepoint(ctx context.Context, f func() error) error {
