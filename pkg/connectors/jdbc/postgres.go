@@ -281,7 +281,7 @@ func (p postgres) copyRows(ctx context.Context, conn *sql.Conn, encoded any, sav
 			return err
 		}
 	}
-	if err := p.copyText(ctx, conn, table, cols, keys, colList, types, upsert, rows, quote); err != nil {
+	if err := p.copyFrom(ctx, conn, table, cols, keys, colList, types, upsert, rows, quote); err != nil {
 		return err
 	}
 	if savepoint != "" {
@@ -291,10 +291,10 @@ func (p postgres) copyRows(ctx context.Context, conn *sql.Conn, encoded any, sav
 	return nil
 }
 
-// copyText copies rows without binary arrays: a binary COPY when every
+// copyFrom copies rows without binary arrays: a binary COPY when every
 // value has a binary form (inserts), CSV otherwise, upserts through a
 // staging table.
-func (p postgres) copyText(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, colList string, types []string, upsert bool, rows [][]any, quote bool) error {
+func (p postgres) copyFrom(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, colList string, types []string, upsert bool, rows [][]any, quote bool) error {
 	target := table
 	if upsert {
 		h := fnv.New64a()
@@ -348,13 +348,15 @@ func (p postgres) copyText(ctx context.Context, conn *sql.Conn, table string, co
 // the column's type by assignment, as a literal's value would. The
 // arrays are unnested in the select list, in step (they have a row's
 // element each), not in FROM: unnest(a, b, ..) in FROM stores its rows
-// in a tuplestore before the insert reads them, which cost the server
-// about a sixth of the statement's CPU. With a savepoint, SAVEPOINT, the
-// statement and RELEASE SAVEPOINT go in one round trip.
+// in a tuplestore before the insert reads them (EXPLAIN ANALYZE of a
+// 3000-row batch: 2.0-2.3 ms in that function scan, 0.8 ms in the select
+// list's ProjectSet; about a tenth of the server's CPU for the batch).
+// With a savepoint, SAVEPOINT, the statement and RELEASE SAVEPOINT go in
+// one round trip.
 func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, keys []string, colList string, arrays [][]byte, arrayTypes []string, quote bool) error {
 	// A column NULL in every row has no array: NULL, of the column's type
-	// by assignment (pgArrays' caller sends a batch without any array
-	// otherwise: a select list of NULLs alone would be one row).
+	// by assignment (encodeArrays encodes no batch without any array: a
+	// select list of NULLs alone would be one row).
 	var sel []string
 	var values [][]byte
 	var formats []int16
