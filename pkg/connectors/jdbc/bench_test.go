@@ -422,10 +422,11 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 			"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
 		})
 		maps.Copy(cfg, extra)
+		broker := brokerPID()
 		benchkit.ResetPeakRSS()
 		stopProfile := benchkit.StartCPUProfile(b, profilePath(b))
 		b.ResetTimer()
-		start, cpu0, db0 := time.Now(), benchkit.CPU(), dbCPU(db.pid)
+		start, cpu0, db0, broker0 := time.Now(), benchkit.CPU(), dbCPU(db.pid), dbCPU(broker)
 		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
 			Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
 			Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
@@ -435,6 +436,12 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 			b.Fatalf("sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
 		}
 		reportDB(b, res.Records, elapsed, benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
+		brokercpu := (dbCPU(broker) - broker0).Seconds()
+		b.ReportMetric(brokercpu, "broker-cpu-s")
+		if f, ok := figures[b.Name()]; ok {
+			f.broker = brokercpu
+			figures[b.Name()] = f
+		}
 		b.StopTimer()
 		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)

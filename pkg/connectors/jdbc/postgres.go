@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,32 +204,97 @@ func (p postgres) onConflict(cols, keys []string, quote bool) string {
 
 // CopyRows writes a batch in binary when every value has an exact binary
 // form for its column's type (pgbinary.go): an upsert as one INSERT ..
-// SELECT FROM unnest(arrays) ON CONFLICT, an insert as a binary COPY FROM
+// SELECT unnest(array), .. ON CONFLICT, an insert as a binary COPY FROM
 // STDIN. Otherwise it copies CSV, where every value goes through its
 // column type's input function as a literal would (a value the type
 // cannot hold is an error, not converted); an upsert into a temporary
 // staging table of the same column types, then INSERT .. SELECT .. ON
 // CONFLICT from it.
 func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+	return true, p.copyRows(ctx, conn, nil, "", table, cols, types, keys, upsert, rows, quote)
+}
+
+// EncodeCopy encodes an upsert's rows as binary arrays ahead of
+// CopyRowsInSavepoint, so that the sink's goroutine that maps the rows
+// does it while the database writes the batch before, and not the writer
+// while the database waits for it.
+func (postgres) EncodeCopy(types []string, upsert bool, rows [][]any) any {
+	if !upsert {
+		return nil
+	}
+	return encodeArrays(types, rows) // nil too: no binary form
+}
+
+// CopyRowsInSavepoint is CopyRows between SAVEPOINT savepoint and RELEASE
+// SAVEPOINT savepoint, with the rows' arrays if EncodeCopy encoded them
+// (encoded is its result, or nil). An upsert in binary arrays sends the
+// three statements at once, in one round trip: the server skips what
+// follows a failed one, so that a failed write leaves the transaction to
+// be rolled back to the savepoint as when they go one by one.
+func (p postgres) CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
+	return p.copyRows(ctx, conn, encoded, savepoint, table, cols, types, keys, upsert, rows, quote)
+}
+
+// pgArrayBatch is an upsert's rows as one binary array per column
+// (pgArrays), slices of buf, a pooled buffer reused batch after batch
+// instead of grown anew.
+type pgArrayBatch struct {
+	buf        *bytes.Buffer
+	arrays     [][]byte
+	arrayTypes []string
+}
+
+// encodeArrays is rows as binary arrays, nil when a value has no binary
+// form or no column has an array (a select list of NULLs alone would be
+// one row).
+func encodeArrays(types []string, rows [][]any) *pgArrayBatch {
+	buf := copyBuffers.Get().(*bytes.Buffer)
+	arrays, arrayTypes, ok := pgArrays(buf, types, rows)
+	if !ok || !slices.ContainsFunc(arrayTypes, func(t string) bool { return t != "" }) {
+		copyBuffers.Put(buf)
+		return nil
+	}
+	return &pgArrayBatch{buf, arrays, arrayTypes}
+}
+
+// copyRows is CopyRows inside savepoint, or none when savepoint is "";
+// encoded is EncodeCopy's result, or nil when not encoded yet.
+func (p postgres) copyRows(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error {
 	var list []string
 	for _, c := range cols {
 		list = append(list, p.Quote(c, quote))
 	}
 	colList := strings.Join(list, ", ")
 	if upsert {
-		// The arrays are slices of a pooled buffer, reused batch after
-		// batch instead of grown anew.
-		buf := copyBuffers.Get().(*bytes.Buffer)
-		arrays, arrayTypes, ok := pgArrays(buf, types, rows)
-		var err error
-		if ok {
-			err = p.upsertArrays(ctx, conn, table, cols, keys, colList, arrays, arrayTypes, quote)
+		a, ok := encoded.(*pgArrayBatch)
+		if !ok {
+			a = encodeArrays(types, rows)
 		}
-		copyBuffers.Put(buf)
-		if ok {
-			return true, err
+		if a != nil {
+			err := p.upsertArrays(ctx, conn, savepoint, table, cols, keys, colList, a.arrays, a.arrayTypes, quote)
+			copyBuffers.Put(a.buf)
+			return err
 		}
 	}
+	if savepoint != "" {
+		if _, err := conn.ExecContext(ctx, "SAVEPOINT "+savepoint); err != nil {
+			return err
+		}
+	}
+	if err := p.copyFrom(ctx, conn, table, cols, keys, colList, types, upsert, rows, quote); err != nil {
+		return err
+	}
+	if savepoint != "" {
+		_, err := conn.ExecContext(ctx, "RELEASE SAVEPOINT "+savepoint)
+		return err
+	}
+	return nil
+}
+
+// copyFrom copies rows without binary arrays: a binary COPY when every
+// value has a binary form (inserts), CSV otherwise, upserts through a
+// staging table.
+func (p postgres) copyFrom(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, colList string, types []string, upsert bool, rows [][]any, quote bool) error {
 	target := table
 	if upsert {
 		h := fnv.New64a()
@@ -236,7 +302,7 @@ func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, co
 		target = fmt.Sprintf("sluice_stage_%x", h.Sum64())
 		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+target+" ON COMMIT DROP AS SELECT "+colList+
 			" FROM "+table+" WITH NO DATA"); err != nil {
-			return true, err
+			return err
 		}
 	}
 	buf := copyBuffers.Get().(*bytes.Buffer)
@@ -266,24 +332,32 @@ func (p postgres) CopyRows(ctx context.Context, conn *sql.Conn, table string, co
 		return err
 	})
 	if err != nil || !upsert {
-		return true, err
+		return err
 	}
 	if _, err := conn.ExecContext(ctx, "INSERT INTO "+table+" ("+colList+") SELECT "+colList+" FROM "+target+
 		p.onConflict(cols, keys, quote)); err != nil {
-		return true, err
+		return err
 	}
 	_, err = conn.ExecContext(ctx, "TRUNCATE "+target)
-	return true, err
+	return err
 }
 
 // upsertArrays upserts a batch sent as one binary array parameter per
-// column: INSERT .. SELECT FROM unnest(..) ON CONFLICT, one statement
-// without a staging table. Each array's elements convert to the column's
-// type by assignment, as a literal's value would.
-func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string, cols, keys []string, colList string, arrays [][]byte, arrayTypes []string, quote bool) error {
+// column: INSERT .. SELECT unnest(..), unnest(..) .. ON CONFLICT, one
+// statement without a staging table. Each array's elements convert to
+// the column's type by assignment, as a literal's value would. The
+// arrays are unnested in the select list, in step (they have a row's
+// element each), not in FROM: unnest(a, b, ..) in FROM stores its rows
+// in a tuplestore before the insert reads them (EXPLAIN ANALYZE of a
+// 3000-row batch: 2.0-2.3 ms in that function scan, 0.8 ms in the select
+// list's ProjectSet; about a tenth of the server's CPU for the batch).
+// With a savepoint, SAVEPOINT, the statement and RELEASE SAVEPOINT go in
+// one round trip.
+func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, savepoint, table string, cols, keys []string, colList string, arrays [][]byte, arrayTypes []string, quote bool) error {
 	// A column NULL in every row has no array: NULL, of the column's type
-	// by assignment.
-	var sel, params, names []string
+	// by assignment (encodeArrays encodes no batch without any array: a
+	// select list of NULLs alone would be one row).
+	var sel []string
 	var values [][]byte
 	var formats []int16
 	for i, t := range arrayTypes {
@@ -293,13 +367,10 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string
 		}
 		values = append(values, arrays[i])
 		formats = append(formats, 1) // binary
-		params = append(params, fmt.Sprintf("$%d::%s", len(values), t))
-		names = append(names, fmt.Sprintf("c%d", i))
-		sel = append(sel, "u."+names[len(names)-1])
+		sel = append(sel, fmt.Sprintf("unnest($%d::%s)", len(values), t))
 	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + colList + ") SELECT " + strings.Join(sel, ", ") +
-		" FROM unnest(" + strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ")")
+	b.WriteString("INSERT INTO " + table + " (" + colList + ") SELECT " + strings.Join(sel, ", "))
 	b.WriteString(p.onConflict(cols, keys, quote))
 	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
@@ -311,7 +382,20 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, table string
 		if err != nil {
 			return err
 		}
-		_, err = pc.ExecPrepared(ctx, name, values, formats, nil).Close()
+		if savepoint == "" {
+			_, err = pc.ExecPrepared(ctx, name, values, formats, nil).Close()
+			return err
+		}
+		var batch pgconn.Batch
+		batch.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
+		batch.ExecPrepared(name, values, formats, nil)
+		batch.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
+		results, err := pc.ExecBatch(ctx, &batch).ReadAll()
+		for _, r := range results {
+			if r.Err != nil {
+				return r.Err
+			}
+		}
 		return err
 	})
 }

@@ -151,6 +151,9 @@ type batch struct {
 	delete bool
 	rows   []pendingRow
 	byKey  map[string]int
+	// encoded is, per statement of rows (chunk), what the dialect
+	// encoded ahead of the write (savepointCopier.EncodeCopy), or nil.
+	encoded []any
 }
 
 type pendingRow struct {
@@ -504,10 +507,25 @@ func (t *SinkTask) flush(ctx context.Context) error {
 
 // startWrite hands the buffered rows to a goroutine that writes them,
 // after the previous batch's write is done: the database writes one batch
-// while Put maps the next, and at most two batches are held.
+// while Put maps the next (and the dialect encodes it, EncodeCopy), and
+// at most two batches are held.
 func (t *SinkTask) startWrite(ctx context.Context) error {
 	if len(t.buf.rows) == 0 {
 		return nil
+	}
+	b := batch{shape: t.buf.shape, delete: t.buf.delete, rows: t.buf.rows}
+	// Encoded while the batch before is still being written.
+	if sc, ok := t.s.conn.dialect.(savepointCopier); ok {
+		ts, chunk := t.tables[b.shape.table], t.chunk(&b)
+		for start := 0; start < len(b.rows); start += chunk {
+			rows := b.rows[start:min(start+chunk, len(b.rows))]
+			var enc any
+			if t.copies(b.delete, rows) {
+				table, types := copyArgs(ts, b.shape, rows)
+				enc = sc.EncodeCopy(types, t.s.insertMode == InsertModeUpsert, table)
+			}
+			b.encoded = append(b.encoded, enc)
+		}
 	}
 	var spare []pendingRow
 	if t.writing != nil {
@@ -517,7 +535,6 @@ func (t *SinkTask) startWrite(ctx context.Context) error {
 		}
 		clear(spare)
 	}
-	b := batch{shape: t.buf.shape, delete: t.buf.delete, rows: t.buf.rows}
 	t.buf.rows = spare[:0]
 	clear(t.buf.byKey)
 	// Put's context ends when Put returns: the write keeps its deadline
@@ -576,15 +593,15 @@ func (t *SinkTask) stopWriting() {
 // and touches nothing but the transaction.
 func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]reject, error) {
 	d := t.s.conn.dialect
-	per := len(b.shape.cols)
-	chunk := max(1, min(t.s.batchSize, 65535/per))
-	if t.s.insertMode == InsertModeUpdate && !b.delete {
-		chunk = 1
-	}
+	chunk := t.chunk(b)
 	var rejects []reject
 	for start := 0; start < len(b.rows); start += chunk {
 		rows := b.rows[start:min(start+chunk, len(b.rows))]
-		err := t.savepoint(ctx, func() error { return t.exec(ctx, ts, b.shape, b.delete, rows) })
+		var enc any
+		if b.encoded != nil {
+			enc = b.encoded[start/chunk]
+		}
+		err := t.execSaved(ctx, ts, b.shape, b.delete, rows, enc)
 		if err == nil {
 			continue
 		}
@@ -606,19 +623,77 @@ func (t *SinkTask) write(ctx context.Context, ts *tableState, b *batch) ([]rejec
 	return rejects, nil
 }
 
+// savepointCopier is a dialect whose bulk path (Dialect.CopyRows) can
+// set and release a savepoint around its write itself, in the same round
+// trip, and encode the rows ahead of the write (EncodeCopy, nil when it
+// does not). CopyRowsInSavepoint leaves a failed write's transaction to
+// be rolled back to the savepoint.
+type savepointCopier interface {
+	EncodeCopy(types []string, upsert bool, rows [][]any) any
+	CopyRowsInSavepoint(ctx context.Context, conn *sql.Conn, encoded any, savepoint, table string, cols, types, keys []string, upsert bool, rows [][]any, quote bool) error
+}
+
+// execSaved is exec inside savepoint sluice_batch, rolled back to when
+// exec fails; enc is the rows as EncodeCopy encoded them, or nil.
+func (t *SinkTask) execSaved(ctx context.Context, ts *tableState, s *shape, del bool, rows []pendingRow, enc any) error {
+	sc, ok := t.s.conn.dialect.(savepointCopier)
+	if !ok || !t.copies(del, rows) {
+		return t.savepoint(ctx, func() error { return t.exec(ctx, ts, s, del, rows) })
+	}
+	table, types := copyArgs(ts, s, rows)
+	if err := sc.CopyRowsInSavepoint(ctx, t.conn, enc, "sluice_batch", ts.name, s.colNames(), types, s.keys, t.s.insertMode == InsertModeUpsert, table, t.s.conn.quote); err != nil {
+		return t.rollbackTo(ctx, err)
+	}
+	return nil
+}
+
+// chunk is the rows of b a statement writes.
+func (t *SinkTask) chunk(b *batch) int {
+	if t.s.insertMode == InsertModeUpdate && !b.delete {
+		return 1
+	}
+	return max(1, min(t.s.batchSize, 65535/len(b.shape.cols)))
+}
+
 func (t *SinkTask) savepoint(ctx context.Context, f func() error) error {
 	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT sluice_batch"); err != nil {
 		return err
 	}
 	if err := f(); err != nil {
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sluice_batch"); rerr != nil {
-			return fmt.Errorf("%w (and rolling back to the savepoint: %v)", err, rerr)
-		}
-		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
-		return err
+		return t.rollbackTo(ctx, err)
 	}
 	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
 	return err
+}
+
+// rollbackTo rolls back to savepoint sluice_batch after err, and returns
+// err.
+func (t *SinkTask) rollbackTo(ctx context.Context, err error) error {
+	if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sluice_batch"); rerr != nil {
+		return fmt.Errorf("%w (and rolling back to the savepoint: %v)", err, rerr)
+	}
+	_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT sluice_batch")
+	return err
+}
+
+// copies reports whether exec writes rows through the dialect's bulk
+// path (Dialect.CopyRows).
+func (t *SinkTask) copies(del bool, rows []pendingRow) bool {
+	return !del && t.s.insertMode != InsertModeUpdate && len(rows) > 1
+}
+
+// copyArgs are rows' driver arguments and their columns' types, as
+// Dialect.CopyRows takes them.
+func copyArgs(ts *tableState, s *shape, rows []pendingRow) (table [][]any, types []string) {
+	table = make([][]any, len(rows))
+	for i := range rows {
+		table[i] = rows[i].args
+	}
+	types = make([]string, len(s.cols))
+	for i, c := range s.cols {
+		types[i] = ts.columns[c.name].Type
+	}
+	return table, types
 }
 
 // exec writes rows in one statement.
@@ -640,15 +715,8 @@ func (t *SinkTask) exec(ctx context.Context, ts *tableState, s *shape, del bool,
 		}
 	default:
 		upsert := t.s.insertMode == InsertModeUpsert
-		if len(rows) > 1 {
-			table := make([][]any, len(rows))
-			for i := range rows {
-				table[i] = rows[i].args
-			}
-			types := make([]string, len(s.cols))
-			for i, c := range s.cols {
-				types[i] = ts.columns[c.name].Type
-			}
+		if t.copies(del, rows) {
+			table, types := copyArgs(ts, s, rows)
 			if done, err := d.CopyRows(ctx, t.conn, ts.name, s.colNames(), types, s.keys, upsert, table, quote); done {
 				return err
 			}

@@ -442,8 +442,8 @@ func TestSinkPipelinedBatches(t *testing.T) {
 
 // Batches of upserts that name each key several times, between
 // tombstones of some of those keys (twice one key in one run of deletes):
-// the batched paths (PostgreSQL: one INSERT .. SELECT FROM unnest(binary
-// arrays) ON CONFLICT a batch, which cannot affect a row twice; MariaDB:
+// the batched paths (PostgreSQL: one INSERT .. SELECT unnest(binary
+// array), .. ON CONFLICT a batch, which cannot affect a row twice; MariaDB:
 // one multi-row statement) leave the table as applying the records one by
 // one does, and as the statement path (batch.size=1) does.
 func TestSinkBatchDuplicateKeysAndDeletes(t *testing.T) {
@@ -490,6 +490,47 @@ func TestSinkBatchDuplicateKeysAndDeletes(t *testing.T) {
 				if got, w := strings.Join(rows(t, db, c.table), " "), strings.Join(want, " "); got != w {
 					t.Fatalf("%s, lease %d:\n got %s\nwant %s", c.table, lease, got, w)
 				}
+			}
+		}
+	})
+}
+
+// A batch larger than one statement takes (batch.size above 65535
+// placeholders' worth of rows: 21,845 of 3 columns) is written as several
+// statements, each of its own rows (PostgreSQL: each statement's arrays
+// encoded ahead of the write), and a row rejected in the second statement
+// is the only one reported.
+func TestSinkBatchOfSeveralStatements(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		db.exec(t, "CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL, amount DECIMAL(10,2) NULL)")
+		props := db.props(map[string]string{InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, BatchSizeConfig: "40000"})
+		const n, bad = 30000, 25000
+		recs := make([]connect.SinkRecord, n)
+		for off := range int64(n) {
+			name := fmt.Sprintf("n%d", off)
+			if off == bad {
+				name = strings.Repeat("z", 60) // too long
+			}
+			recs[off] = order(off, off+1, name, fmt.Sprintf("%d.%02d", off%1000, off%100))
+		}
+		rep := &reporter{tolerate: true}
+		if err := sinkLease(t, props, recs, rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.reported) != 1 || rep.reported[0].offset != bad {
+			t.Fatalf("reported %d records (first %+v), want offset %d alone", len(rep.reported), rep.reported[:min(1, len(rep.reported))], bad)
+		}
+		got := rows(t, db, "orders")
+		if len(got) != n-1 {
+			t.Fatalf("%d rows, want %d", len(got), n-1)
+		}
+		for i, r := range got {
+			off := int64(i)
+			if off >= bad {
+				off++
+			}
+			if want := fmt.Sprintf("%d:n%d:%d.%02d", off+1, off, off%1000, off%100); r != want {
+				t.Fatalf("row %d = %s, want %s", i, r, want)
 			}
 		}
 	})
