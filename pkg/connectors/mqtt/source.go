@@ -34,8 +34,10 @@ const (
 	HeaderDuplicate = "mqtt.duplicate"
 )
 
-// seqField is the (never stored) source offset field that numbers the
-// records of one lease, so that CommitRecord knows which messages to ack.
+// seqField is the position key (connect.SourceRecord.PositionKey; never
+// stored, as the records have no source partition) whose position numbers
+// the records of one lease, so that CommitRecord knows which messages to
+// ack.
 const seqField = "mqtt.seq"
 
 // SourceConnector divides the topic filters among the tasks and gives each
