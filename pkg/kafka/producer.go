@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/IBM/sarama"
 )
@@ -132,7 +133,7 @@ type Producer struct {
 	txnID string // TransactionalID; empty when not transactional
 	sc    sarama.Client
 	ap    sarama.AsyncProducer
-	pool  sync.Pool // *sarama.ProducerMessage, recycled once acknowledged
+	pool  sync.Pool // *pooledMessage, recycled once acknowledged
 	done  sync.WaitGroup
 
 	// closeMu guards sends on ap.Input against Close.
@@ -198,7 +199,7 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		return nil, fmt.Errorf("kafka: start producer: %w", err)
 	}
 	p := &Producer{sc: sc, ap: ap, txnID: opts.TransactionalID}
-	p.pool.New = func() any { return new(sarama.ProducerMessage) }
+	p.pool.New = func() any { return new(pooledMessage) }
 	p.done.Add(2)
 	go func() {
 		defer p.done.Done()
@@ -242,25 +243,31 @@ func (p *Producer) SendAck(ctx context.Context, m Message, ack Ack) error {
 		return p.notSent(&ProduceError{Topic: m.Topic, Partition: m.Partition, Err: ErrProducerClosed})
 	}
 
-	pm := p.pool.Get().(*sarama.ProducerMessage)
-	*pm = sarama.ProducerMessage{Topic: m.Topic, Partition: m.Partition, Timestamp: m.Timestamp}
-	if ack != nil {
-		pm.Metadata = ack
-	}
+	w := p.pool.Get().(*pooledMessage)
+	w.ack = ack
+	pm := &w.msg
+	*pm = sarama.ProducerMessage{Topic: m.Topic, Partition: m.Partition, Timestamp: m.Timestamp, Metadata: w}
 	if m.Partition < 0 {
 		pm.Partition = -1
 	}
 	// A nil Encoder, not an empty one, is what makes a null key or value.
 	if m.Key != nil {
-		pm.Key = sarama.ByteEncoder(m.Key)
+		w.key = m.Key
+		pm.Key = &w.key
 	}
 	if m.Value != nil {
-		pm.Value = sarama.ByteEncoder(m.Value)
+		w.value = m.Value
+		pm.Value = &w.value
 	}
 	if len(m.Headers) > 0 {
-		pm.Headers = make([]sarama.RecordHeader, len(m.Headers))
+		if len(m.Headers) <= len(w.headers) {
+			pm.Headers = w.headers[:len(m.Headers)]
+		} else {
+			pm.Headers = make([]sarama.RecordHeader, len(m.Headers))
+		}
 		for i, h := range m.Headers {
-			pm.Headers[i] = sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value}
+			// sarama only reads a header's key: it may share the string's bytes.
+			pm.Headers[i] = sarama.RecordHeader{Key: unsafe.Slice(unsafe.StringData(h.Key), len(h.Key)), Value: h.Value}
 		}
 	}
 
@@ -284,8 +291,8 @@ func (p *Producer) SendAck(ctx context.Context, m Message, ack Ack) error {
 	case <-ctx.Done():
 	}
 	// Not enqueued: it no longer counts as in flight.
-	*pm = sarama.ProducerMessage{}
-	p.pool.Put(pm)
+	w.reset()
+	p.pool.Put(w)
 	p.mu.Lock()
 	p.inflight--
 	if p.inflight == 0 {
@@ -307,8 +314,9 @@ func (p *Producer) notSent(err error) error {
 }
 
 func (p *Producer) finish(m *sarama.ProducerMessage, err error) {
-	if ack, ok := m.Metadata.(Ack); ok {
-		ack(m.Partition, m.Offset, err)
+	w, _ := m.Metadata.(*pooledMessage)
+	if w != nil && w.ack != nil {
+		w.ack(m.Partition, m.Offset, err)
 	}
 	p.mu.Lock()
 	if err != nil && p.firstErr == nil {
@@ -319,9 +327,36 @@ func (p *Producer) finish(m *sarama.ProducerMessage, err error) {
 		close(p.idle)
 	}
 	p.mu.Unlock()
-	*m = sarama.ProducerMessage{}
-	p.pool.Put(m)
+	if w != nil {
+		w.reset()
+		p.pool.Put(w)
+	}
 }
+
+// pooledMessage is a message handed to sarama with what it points to:
+// its key and value encoders and up to four headers live in it rather
+// than in an allocation each (seven a record with four headers). msg's
+// Metadata points back to it.
+type pooledMessage struct {
+	msg        sarama.ProducerMessage
+	ack        Ack
+	key, value bytesEncoder
+	headers    [4]sarama.RecordHeader
+}
+
+func (w *pooledMessage) reset() {
+	w.msg = sarama.ProducerMessage{}
+	w.ack = nil
+	w.key, w.value = nil, nil
+	clear(w.headers[:])
+}
+
+// bytesEncoder is sarama.ByteEncoder used through a pointer, which an
+// interface holds without an allocation.
+type bytesEncoder []byte
+
+func (b *bytesEncoder) Encode() ([]byte, error) { return *b, nil }
+func (b *bytesEncoder) Length() int             { return len(*b) }
 
 // Flush waits until every message sent so far (and any sent concurrently)
 // is acknowledged or has failed, and returns the first failure since the

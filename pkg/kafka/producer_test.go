@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +220,65 @@ func TestProducerOptionsValidation(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+// TestSendAckReportsEachMessage checks that SendAck's callback runs once
+// for every message, with where Kafka wrote it, while the producer reuses
+// its pooled messages, and that messages with more headers than a pooled
+// message holds inline keep them all.
+func TestSendAckReportsEachMessage(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "t"))
+	cl := dial(t, c)
+	ctx := testCtx(t)
+	p := newProducer(t, cl, ProducerOptions{})
+
+	const n = 200
+	var mu sync.Mutex
+	acked := make([]int, n)
+	offsets := make([]int64, n)
+	for i := range n {
+		m := Message{Topic: "t", Partition: 0, Key: []byte(fmt.Sprint("k", i)), Value: []byte(fmt.Sprint("v", i))}
+		for j := range i % 7 { // 0 to 6 headers
+			m.Headers = append(m.Headers, Header{Key: fmt.Sprint("h", j), Value: []byte(fmt.Sprint(i, "-", j))})
+		}
+		if err := p.SendAck(ctx, m, func(partition int32, offset int64, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil || partition != 0 {
+				t.Errorf("message %d acked with partition %d, error %v", i, partition, err)
+			}
+			acked[i]++
+			offsets[i] = offset
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	for i := range n {
+		if acked[i] != 1 || offsets[i] != int64(i) {
+			t.Errorf("message %d acked %d times, last at offset %d; want once at %d", i, acked[i], offsets[i], i)
+		}
+	}
+	mu.Unlock()
+	got, _, err := fetchAll(ctx, cl, TopicPartition{Topic: "t", Partition: 0}, 0, n, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("got %d records, want %d", len(got), n)
+	}
+	for i, g := range got {
+		if string(g.Key) != fmt.Sprint("k", i) || string(g.Value) != fmt.Sprint("v", i) || len(g.Headers) != i%7 {
+			t.Fatalf("record %d: key %q value %q %d headers", i, g.Key, g.Value, len(g.Headers))
+		}
+		for j, h := range g.Headers {
+			if h.Key != fmt.Sprint("h", j) || string(h.Value) != fmt.Sprint(i, "-", j) {
+				t.Errorf("record %d header %d = %s:%q", i, j, h.Key, h.Value)
+			}
+		}
 	}
 }

@@ -109,10 +109,12 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 // broker sends (including those queued for a persistent session, which
 // arrive before any subscription is renewed) in order, on paho's router
 // goroutine, and must not block; the messages are acknowledged only by
-// their Ack method (manual acknowledgement). onLost is called if the
-// connection drops; the client does not reconnect by itself, as a lease
-// that lost its session must end and leave the messages to the next one.
-func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error)) (c paho.Client, sessionPresent bool, err error) {
+// their Ack method or writeAck (manual acknowledgement). onLost is called
+// if the connection drops; the client does not reconnect by itself, as a
+// lease that lost its session must end and leave the messages to the next
+// one. opened, when set, is given each connection dialled, the last one
+// being the client's once connect returned.
+func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onLost func(error), opened func(*bufferedConn)) (c paho.Client, sessionPresent bool, err error) {
 	// With TLS 1.3 a client's handshake ends before the broker has checked
 	// the client's certificate: a broker that requires one and gets none
 	// closes the connection after the handshake, and the client may see
@@ -139,7 +141,16 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 		SetConnectRetry(false).
 		SetOrderMatters(true).
 		SetAutoAckDisabled(true).
-		SetCustomOpenConnectionFn(s.open).
+		SetCustomOpenConnectionFn(func(uri *url.URL, opts paho.ClientOptions) (net.Conn, error) {
+			conn, err := s.open(uri, opts)
+			if err != nil {
+				return nil, err
+			}
+			if opened != nil {
+				opened(conn)
+			}
+			return conn, nil
+		}).
 		SetStore(noStore{})
 	for _, u := range s.uris {
 		opts.AddBroker(u)
@@ -180,7 +191,7 @@ func (s session) connect(ctx context.Context, onMessage paho.MessageHandler, onL
 
 // open dials a broker and buffers what is read from it: paho reads each
 // packet's header a byte at a time, a system call each without a buffer.
-func (s session) open(uri *url.URL, opts paho.ClientOptions) (net.Conn, error) {
+func (s session) open(uri *url.URL, opts paho.ClientOptions) (*bufferedConn, error) {
 	dialer := &net.Dialer{Timeout: s.connectTimeout}
 	var conn net.Conn
 	var err error
@@ -266,6 +277,18 @@ func (c *bufferedConn) Write(p []byte) (int, error) {
 	c.pending = append(c.pending, p...)
 	c.more.Signal()
 	return len(p), nil
+}
+
+// writeAck queues the acknowledgement of message id, a packet of
+// packetType (packets.Puback for QoS 1, packets.Pubrec for QoS 2), as
+// Write does. It is what paho's Message.Ack sends, without the packet
+// objects, the store key and the trip through paho's outgoing goroutine
+// (a dozen allocations an acknowledgement). The acknowledgements go out in
+// the order of the calls, and before any packet paho writes after them.
+func (c *bufferedConn) writeAck(packetType byte, id uint16) error {
+	b := [4]byte{packetType << 4, 2, byte(id >> 8), byte(id)}
+	_, err := c.Write(b[:])
+	return err
 }
 
 // SetWriteDeadline does nothing: Write does not write to the connection,

@@ -54,7 +54,7 @@ func TestConnectWithoutRequestedClientCertificate(t *testing.T) {
 
 	s := session{uris: []string{"ssl://" + ln.Addr().String()}, clientID: "c1", connectTimeout: 5 * time.Second,
 		keepalive: 30 * time.Second, tls: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}}
-	_, _, err = s.connect(context.Background(), nil, nil)
+	_, _, err = s.connect(context.Background(), nil, nil, nil)
 	if err == nil {
 		t.Fatal("connected to a broker that closed the connection")
 	}
@@ -67,7 +67,7 @@ func TestConnectWithoutRequestedClientCertificate(t *testing.T) {
 	// closed connection is an ordinary, retriable network failure.
 	plain := session{uris: s.uris, clientID: "c2", connectTimeout: 5 * time.Second, keepalive: 30 * time.Second,
 		tls: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}}
-	if _, _, err := plain.connect(context.Background(), nil, nil); err == nil || !errors.As(err, &re) {
+	if _, _, err := plain.connect(context.Background(), nil, nil, nil); err == nil || !errors.As(err, &re) {
 		t.Fatalf("with a client certificate: want a retriable error, got %v", err)
 	}
 }

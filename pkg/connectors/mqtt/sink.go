@@ -117,7 +117,7 @@ func (t *SinkTask) Start(ctx context.Context, tc connect.SinkTaskContext, props 
 		t.mu.Lock()
 		t.lost = err
 		t.mu.Unlock()
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("MqttSinkTask: %w", err)
 	}

@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/config"
@@ -32,8 +34,10 @@ const (
 	HeaderDuplicate = "mqtt.duplicate"
 )
 
-// seqField is the (never stored) source offset field that numbers the
-// records of one lease, so that CommitRecord knows which messages to ack.
+// seqField is the position key (connect.SourceRecord.PositionKey; never
+// stored, as the records have no source partition) whose position numbers
+// the records of one lease, so that CommitRecord knows which messages to
+// ack.
 const seqField = "mqtt.seq"
 
 // SourceConnector divides the topic filters among the tasks and gives each
@@ -176,6 +180,9 @@ type connection struct {
 	client  paho.Client
 	key     string        // the settings it was made with, for reuse
 	quiesce time.Duration // how long closing may take
+	// transport is the connection client reads and writes through, which
+	// acknowledgements are written to (ack).
+	transport atomic.Pointer[bufferedConn]
 
 	mu      sync.Mutex
 	arrived []paho.Message // received, not yet polled
@@ -223,6 +230,29 @@ func (c *connection) onMessage(_ paho.Client, m paho.Message) {
 	}
 	c.mu.Unlock()
 	c.signal()
+}
+
+// ack acknowledges m to the broker: PUBACK for QoS 1, PUBREC for QoS 2
+// (the broker's PUBREL is answered by paho), nothing for QoS 0. The packet
+// is written straight to the transport, behind those acknowledged before
+// and ahead of any packet paho sends afterwards (the barrier, DISCONNECT).
+// An acknowledgement that cannot be written (the connection dropped) is
+// lost, as with paho's Ack: the broker sends the message again.
+func (c *connection) ack(m paho.Message) {
+	var packetType byte
+	switch m.Qos() {
+	case 1:
+		packetType = packets.Puback
+	case 2:
+		packetType = packets.Pubrec
+	default:
+		return
+	}
+	if tr := c.transport.Load(); tr != nil {
+		_ = tr.writeAck(packetType, m.MessageID())
+		return
+	}
+	m.Ack()
 }
 
 func (c *connection) onLost(err error) {
@@ -306,7 +336,7 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, pro
 	}
 	c := newConnection(key, t.sess.connectTimeout)
 	var resumed bool
-	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost)
+	c.client, resumed, err = t.sess.connect(ctx, c.onMessage, c.onLost, c.transport.Store)
 	if err != nil {
 		return fmt.Errorf("MqttSourceTask: %w", err)
 	}
@@ -381,7 +411,8 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 				Timestamp: now,
 				Headers:   h,
 			},
-			SourceOffset: map[string]any{seqField: t.next},
+			// The sequence number as a position: no map per record.
+			PositionKey: seqField, Position: t.next,
 		}
 		t.polled = append(t.polled, m)
 		t.next++
@@ -409,15 +440,15 @@ func (t *SourceTask) take() ([]paho.Message, error) {
 // dropped. Messages after the last record produced stay unacknowledged and
 // come again in the next lease.
 func (t *SourceTask) CommitRecord(_ context.Context, r *connect.SourceRecord, _ connect.TopicPartition, _ int64) error {
-	seq, ok := r.SourceOffset[seqField].(int64)
-	if !ok {
+	if r.PositionKey != seqField {
 		return fmt.Errorf("MqttSourceTask: record without its %s", seqField)
 	}
+	seq := r.Position
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for t.base <= seq && t.acked < len(t.polled) {
 		m := t.polled[t.acked]
-		m.Ack()
+		t.conn.ack(m)
 		t.unconfirmed = t.unconfirmed || m.Qos() > 0
 		t.polled[t.acked] = nil
 		t.acked++
