@@ -52,9 +52,9 @@ type SchemaChangeSchemas struct {
 func NewSchemaChangeSchemas(connector string, source *data.Schema) *SchemaChangeSchemas {
 	prefix := "io.debezium.connector." + connector + "."
 	return &SchemaChangeSchemas{
-		Key: data.StructBuilder().Name(prefix + "SchemaChangeKey").Version(1).
+		Key: data.StructBuilder().Name(prefix+"SchemaChangeKey").Version(1).
 			Field("databaseName", data.StringSchema).MustBuild(),
-		Value: data.StructBuilder().Name(prefix + "SchemaChangeValue").Version(1).
+		Value: data.StructBuilder().Name(prefix+"SchemaChangeValue").Version(1).
 			Field("source", source).
 			Field("ts_ms", data.Int64Schema).
 			Field("databaseName", data.OptionalStringSchema).

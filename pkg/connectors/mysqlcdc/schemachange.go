@@ -246,7 +246,7 @@ var (
 	alterTableDDL  = regexp.MustCompile(`(?is)^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(` + qnameRE + `)`)
 	dropTableDDL   = regexp.MustCompile(`(?is)^\s*DROP\s+TABLES?\s+(?:IF\s+EXISTS\s+)?(` + qnameRE + `(?:\s*,\s*` + qnameRE + `)*)`)
 	indexDDL       = regexp.MustCompile(`(?is)^\s*(?:CREATE|DROP)\s+(?:OR\s+REPLACE\s+)?(?:ONLINE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?` +
-			identRE + `\s+(?:USING\s+\w+\s+)?ON\s+(` + qnameRE + `)`)
+		identRE + `\s+(?:USING\s+\w+\s+)?ON\s+(` + qnameRE + `)`)
 	renameDDL = regexp.MustCompile(`(?i)\bRENAME\b`)
 	qnameAll  = regexp.MustCompile(qnameRE)
 	identAll  = regexp.MustCompile(identRE)

@@ -22,7 +22,7 @@ type column struct {
 	// autoInc and generated: AUTO_INCREMENT and generated columns
 	// (information_schema's EXTRA), for the schema change events.
 	autoInc, generated bool
-	scale, precision           int
+	scale, precision   int
 	// def is the column's default value as text (a string literal
 	// without its outer quotes), nil when it has none or its default is
 	// NULL.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
+	"github.com/sluicehq/sluice/internal/debeziumgolden"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
@@ -16,24 +17,19 @@ import (
 const txTopicName = "srv.transaction"
 
 // txRecord is a record of the transaction topic.
-type txRecord struct {
-	status string
-	id     string
-	count  int64
-	per    map[string]int64
-}
+type txRecord = debeziumgolden.TxItem
 
 func (e *env) txRecords(t *testing.T) []txRecord {
 	t.Helper()
 	var out []txRecord
 	for _, v := range e.read(t, txTopicName) {
-		r := txRecord{status: v["status"].(string), id: v["id"].(string)}
-		if r.status == "END" {
-			r.count = int64(v["event_count"].(float64))
-			r.per = map[string]int64{}
+		r := txRecord{Status: v["status"].(string), ID: v["id"].(string)}
+		if r.Status == "END" {
+			r.Count = int64(v["event_count"].(float64))
+			r.Per = map[string]int64{}
 			for _, dc := range v["data_collections"].([]any) {
 				m := dc.(map[string]any)
-				r.per[m["data_collection"].(string)] = int64(m["event_count"].(float64))
+				r.Per[m["data_collection"].(string)] = int64(m["event_count"].(float64))
 			}
 		} else if v["event_count"] != nil || v["data_collections"] != nil {
 			t.Fatalf("BEGIN record with counts: %v", v)
@@ -44,11 +40,7 @@ func (e *env) txRecords(t *testing.T) []txRecord {
 }
 
 // txChange is a streamed change event's place in its transaction.
-type txChange struct {
-	table, id       string
-	total, perTable int64
-	desc            string // op and row, to find a change emitted twice
-}
+type txChange = debeziumgolden.TxItem
 
 // txChanges reads the change events of tables (topic order within each)
 // with their transaction blocks; snapshot records must have none.
@@ -70,9 +62,9 @@ func (e *env) txChanges(t *testing.T, tables ...string) []txChange {
 			if !ok {
 				t.Fatalf("change of %s without a transaction block: %v", name, v)
 			}
-			out = append(out, txChange{table: e.db.Name + "." + name, id: tx["id"].(string),
-				total: int64(tx["total_order"].(float64)), perTable: int64(tx["data_collection_order"].(float64)),
-				desc: fmt.Sprint(v["op"], v["before"], v["after"])})
+			out = append(out, txChange{Table: e.db.Name + "." + name, ID: tx["id"].(string),
+				Total: int64(tx["total_order"].(float64)), PerTable: int64(tx["data_collection_order"].(float64)),
+				Desc: fmt.Sprint(v["op"], v["before"], v["after"])})
 		}
 	}
 	return out
@@ -89,67 +81,36 @@ func checkTransactions(t *testing.T, txs []txRecord, changes []txChange) []strin
 	begun, ended := map[string]bool{}, map[string]txRecord{}
 	var order []string
 	for _, r := range txs {
-		switch r.status {
+		switch r.Status {
 		case "BEGIN":
-			if begun[r.id] {
-				t.Fatalf("transaction %s begun twice", r.id)
+			if begun[r.ID] {
+				t.Fatalf("transaction %s begun twice", r.ID)
 			}
-			begun[r.id] = true
+			begun[r.ID] = true
 		case "END":
-			if !begun[r.id] {
-				t.Fatalf("transaction %s ended before its BEGIN record", r.id)
+			if !begun[r.ID] {
+				t.Fatalf("transaction %s ended before its BEGIN record", r.ID)
 			}
-			if _, ok := ended[r.id]; ok {
-				t.Fatalf("transaction %s ended twice", r.id)
+			if _, ok := ended[r.ID]; ok {
+				t.Fatalf("transaction %s ended twice", r.ID)
 			}
-			ended[r.id] = r
-			order = append(order, r.id)
+			ended[r.ID] = r
+			order = append(order, r.ID)
 		default:
-			t.Fatalf("status %q", r.status)
+			t.Fatalf("status %q", r.Status)
 		}
 	}
-	byTx := map[string][]txChange{}
-	seen := map[string]bool{}
-	for _, c := range changes {
-		if seen[c.table+" "+c.desc] {
-			t.Fatalf("change %s of %s arrived twice", c.desc, c.table)
-		}
-		seen[c.table+" "+c.desc] = true
-		byTx[c.id] = append(byTx[c.id], c)
-	}
+	byTx := debeziumgolden.ByTransaction(t, changes)
 	for id, cs := range byTx {
 		end, ok := ended[id]
 		if !ok {
 			t.Fatalf("transaction %s of %d changes has no END record", id, len(cs))
 		}
-		totals := make([]int64, len(cs))
-		perTable := map[string][]int64{}
-		for i, c := range cs {
-			totals[i] = c.total
-			perTable[c.table] = append(perTable[c.table], c.perTable)
-		}
-		slices.Sort(totals)
-		for i, o := range totals {
-			if o != int64(i+1) {
-				t.Fatalf("transaction %s: total orders %v, want 1..%d", id, totals, len(cs))
-			}
-		}
-		counts := map[string]int64{}
-		for table, orders := range perTable {
-			for i, o := range orders {
-				if o != int64(i+1) {
-					t.Fatalf("transaction %s: orders in %s %v, want 1..%d", id, table, orders, len(orders))
-				}
-			}
-			counts[table] = int64(len(orders))
-		}
-		if end.count != int64(len(cs)) || !maps.Equal(end.per, counts) {
-			t.Fatalf("transaction %s: END counts %d %v, changes %d %v", id, end.count, end.per, len(cs), counts)
-		}
+		debeziumgolden.CheckOrders(t, id, cs, end)
 	}
 	for id, end := range ended {
-		if _, ok := byTx[id]; !ok && (end.count != 0 || len(end.per) != 0) {
-			t.Fatalf("transaction %s: END counts %d %v, no changes", id, end.count, end.per)
+		if _, ok := byTx[id]; !ok && (end.Count != 0 || len(end.Per) != 0) {
+			t.Fatalf("transaction %s: END counts %d %v, no changes", id, end.Count, end.Per)
 		}
 	}
 	return order
@@ -215,11 +176,11 @@ func TestTransactionMetadata(t *testing.T) {
 	a, b := e.db.Name+".a", e.db.Name+".b"
 	want := []map[string]int64{{a: 1, b: 1}, {a: 3, b: 3}, {}}
 	for i, r := range txs {
-		if wantStatus := []string{"BEGIN", "END"}[i%2]; r.status != wantStatus || r.id != order[i/2] {
-			t.Fatalf("record %d: %s %s, want %s %s", i, r.status, r.id, wantStatus, order[i/2])
+		if wantStatus := []string{"BEGIN", "END"}[i%2]; r.Status != wantStatus || r.ID != order[i/2] {
+			t.Fatalf("record %d: %s %s, want %s %s", i, r.Status, r.ID, wantStatus, order[i/2])
 		}
-		if r.status == "END" && !maps.Equal(r.per, want[i/2]) {
-			t.Fatalf("transaction %d: %v, want %v", i/2, r.per, want[i/2])
+		if r.Status == "END" && !maps.Equal(r.Per, want[i/2]) {
+			t.Fatalf("transaction %d: %v, want %v", i/2, r.Per, want[i/2])
 		}
 	}
 	// MariaDB's GTIDs, one after another.
@@ -231,7 +192,7 @@ func TestTransactionMetadata(t *testing.T) {
 		}
 	}
 	for _, c := range changes {
-		if c.id == order[2] {
+		if c.ID == order[2] {
 			t.Fatalf("a change of the transaction on the table not captured: %+v", c)
 		}
 	}
@@ -293,10 +254,10 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 				ended := map[string]bool{}
 				var last string
 				for _, r := range e.txRecords(t) {
-					if r.status == "END" {
-						ended[r.id] = true
+					if r.Status == "END" {
+						ended[r.ID] = true
 					}
-					last = r.id
+					last = r.ID
 				}
 				if last == ddlID {
 					afterDDL++
@@ -304,7 +265,7 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 				if last != "" && !ended[last] && last != ddlID {
 					o := open{id: last}
 					for _, ch := range e.txChanges(t, "a", "b") {
-						if ch.id == last {
+						if ch.ID == last {
 							o.changes++
 						}
 					}
@@ -317,7 +278,7 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 			if len(order) != 4 || len(txs) != 9 {
 				t.Fatalf("transactions %v, records %d: want 4, each with a BEGIN and an END, and the BEGIN of the DDL statement", order, len(txs))
 			}
-			if txs[4].status != "BEGIN" || txs[4].id != ddlID {
+			if txs[4].Status != "BEGIN" || txs[4].ID != ddlID {
 				t.Fatalf("record 4 %v, want the BEGIN record of the DDL statement (%s)", txs[4], ddlID)
 			}
 			// Each transaction: 5 and 3 inserts, the update of its a rows

@@ -4,27 +4,18 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/debeziumgolden"
 	"github.com/sluicehq/sluice/pkg/connect"
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
 // txItem is a record of the transaction topic (status BEGIN or END) or a
 // streamed change event (status empty) with its transaction block.
-type txItem struct {
-	status, id string
-	// An END record's counts.
-	count int64
-	per   map[string]int64
-	// A change: its table, its orders, and its op and row (to find a
-	// change emitted twice).
-	table, desc     string
-	total, perTable int64
-}
+type txItem = debeziumgolden.TxItem
 
 // txScenario makes the transactions of the tests below on tables a and b
 // (captured) and other (not captured), which must exist, and returns each
@@ -121,53 +112,22 @@ func checkTxItems(t *testing.T, txs, changes []txItem, want []map[string]int64) 
 	var order []string
 	ends := map[string]txItem{}
 	for i, r := range txs {
-		if wantStatus := []string{"BEGIN", "END"}[i%2]; r.status != wantStatus || i%2 == 1 && r.id != txs[i-1].id {
-			t.Fatalf("transaction record %d: %s %s after %v, want %s", i, r.status, r.id, txs[max(0, i-1)], wantStatus)
+		if wantStatus := []string{"BEGIN", "END"}[i%2]; r.Status != wantStatus || i%2 == 1 && r.ID != txs[i-1].ID {
+			t.Fatalf("transaction record %d: %s %s after %v, want %s", i, r.Status, r.ID, txs[max(0, i-1)], wantStatus)
 		}
-		if r.status == "END" {
-			if _, dup := ends[r.id]; dup {
-				t.Fatalf("transaction %s begun and ended twice", r.id)
+		if r.Status == "END" {
+			if _, dup := ends[r.ID]; dup {
+				t.Fatalf("transaction %s begun and ended twice", r.ID)
 			}
-			ends[r.id] = r
-			order = append(order, r.id)
+			ends[r.ID] = r
+			order = append(order, r.ID)
 		}
 	}
-	byTx := map[string][]txItem{}
-	seen := map[string]bool{}
-	for _, c := range changes {
-		if seen[c.table+" "+c.desc] {
-			t.Fatalf("change %s of %s arrived twice", c.desc, c.table)
-		}
-		seen[c.table+" "+c.desc] = true
-		byTx[c.id] = append(byTx[c.id], c)
-	}
+	byTx := debeziumgolden.ByTransaction(t, changes)
 	total := 0
 	for i, id := range order {
-		cs, end := byTx[id], ends[id]
-		totals := make([]int64, len(cs))
-		perTable := map[string][]int64{}
-		for j, c := range cs {
-			totals[j] = c.total
-			perTable[c.table] = append(perTable[c.table], c.perTable)
-		}
-		slices.Sort(totals)
-		for j, o := range totals {
-			if o != int64(j+1) {
-				t.Fatalf("transaction %s: total orders %v, want 1..%d", id, totals, len(cs))
-			}
-		}
-		counts := map[string]int64{}
-		for table, orders := range perTable {
-			for j, o := range orders {
-				if o != int64(j+1) {
-					t.Fatalf("transaction %s: data collection orders of %s %v, want 1..%d", id, table, orders, len(orders))
-				}
-			}
-			counts[table] = int64(len(orders))
-		}
-		if end.count != int64(len(cs)) || !maps.Equal(end.per, counts) {
-			t.Fatalf("transaction %s: END counts %d %v, its changes %d %v", id, end.count, end.per, len(cs), counts)
-		}
+		cs := byTx[id]
+		counts := debeziumgolden.CheckOrders(t, id, cs, ends[id])
 		if !maps.Equal(counts, want[i]) {
 			t.Fatalf("transaction %d (%s): changes %v, want %v", i, id, counts, want[i])
 		}
@@ -188,13 +148,13 @@ func (e *env) kafkaTxItems(t *testing.T) (txs, changes []txItem) {
 	t.Helper()
 	for _, m := range e.read(t, "srv.transaction", 0) {
 		v := m.Value
-		r := txItem{status: v["status"].(string), id: v["id"].(string)}
-		if r.status == "END" {
-			r.count = int64(v["event_count"].(float64))
-			r.per = map[string]int64{}
+		r := txItem{Status: v["status"].(string), ID: v["id"].(string)}
+		if r.Status == "END" {
+			r.Count = int64(v["event_count"].(float64))
+			r.Per = map[string]int64{}
 			for _, dc := range v["data_collections"].([]any) {
 				d := dc.(map[string]any)
-				r.per[d["data_collection"].(string)] = int64(d["event_count"].(float64))
+				r.Per[d["data_collection"].(string)] = int64(d["event_count"].(float64))
 			}
 		}
 		txs = append(txs, r)
@@ -211,9 +171,9 @@ func (e *env) kafkaTxItems(t *testing.T) (txs, changes []txItem) {
 			}
 			before, _ := v["before"].(map[string]any)
 			after, _ := v["after"].(map[string]any)
-			changes = append(changes, txItem{table: "public." + table, id: tx["id"].(string),
-				total: int64(tx["total_order"].(float64)), perTable: int64(tx["data_collection_order"].(float64)),
-				desc: fmt.Sprint(v["op"], " ", before["id"], " ", after["id"], " ", after["v"])})
+			changes = append(changes, txItem{Table: "public." + table, ID: tx["id"].(string),
+				Total: int64(tx["total_order"].(float64)), PerTable: int64(tx["data_collection_order"].(float64)),
+				Desc: fmt.Sprint(v["op"], " ", before["id"], " ", after["id"], " ", after["v"])})
 		}
 	}
 	return txs, changes
@@ -247,23 +207,23 @@ func TestTransactionMetadataAcrossLeases(t *testing.T) {
 				txs, changes := e.kafkaTxItems(t)
 				begun, ended := map[string]int{}, 0
 				for _, r := range txs {
-					if r.status == "BEGIN" {
-						if begun[r.id]++; begun[r.id] > 1 {
-							t.Fatalf("after %d leases: transaction %s begun again", leases+1, r.id)
+					if r.Status == "BEGIN" {
+						if begun[r.ID]++; begun[r.ID] > 1 {
+							t.Fatalf("after %d leases: transaction %s begun again", leases+1, r.ID)
 						}
 					} else {
 						ended++
 					}
 				}
-				if len(txs) == 0 || txs[len(txs)-1].status != "BEGIN" {
+				if len(txs) == 0 || txs[len(txs)-1].Status != "BEGIN" {
 					continue
 				}
 				if ended >= len(want) {
 					t.Fatalf("after %d leases: %d transactions ended and one begun, want %d", leases+1, ended, len(want))
 				}
-				open, emitted := txs[len(txs)-1].id, 0
+				open, emitted := txs[len(txs)-1].ID, 0
 				for _, c := range changes {
-					if c.id == open {
+					if c.ID == open {
 						emitted++
 					}
 				}
@@ -369,12 +329,12 @@ func recordTxItems(t *testing.T, recs []connect.SourceRecord) (txs, changes []tx
 		switch {
 		case v == nil: // a tombstone
 		case r.Topic == "srv.transaction":
-			it := txItem{status: v.Get("status").(string), id: v.Get("id").(string)}
-			if it.status == "END" {
-				it.count, it.per = v.Get("event_count").(int64), map[string]int64{}
+			it := txItem{Status: v.Get("status").(string), ID: v.Get("id").(string)}
+			if it.Status == "END" {
+				it.Count, it.Per = v.Get("event_count").(int64), map[string]int64{}
 				for _, dc := range v.Get("data_collections").([]any) {
 					d := dc.(*data.Struct)
-					it.per[d.Get("data_collection").(string)] = d.Get("event_count").(int64)
+					it.Per[d.Get("data_collection").(string)] = d.Get("event_count").(int64)
 				}
 			}
 			txs = append(txs, it)
@@ -390,9 +350,9 @@ func recordTxItems(t *testing.T, recs []connect.SourceRecord) (txs, changes []tx
 				return nil
 			}
 			before, after := v.Get("before"), v.Get("after")
-			changes = append(changes, txItem{table: strings.TrimPrefix(r.Topic, "srv."), id: tx.Get("id").(string),
-				total: tx.Get("total_order").(int64), perTable: tx.Get("data_collection_order").(int64),
-				desc: fmt.Sprint(v.Get("op"), " ", field(before, "id"), " ", field(after, "id"), " ", field(after, "v"))})
+			changes = append(changes, txItem{Table: strings.TrimPrefix(r.Topic, "srv."), ID: tx.Get("id").(string),
+				Total: tx.Get("total_order").(int64), PerTable: tx.Get("data_collection_order").(int64),
+				Desc: fmt.Sprint(v.Get("op"), " ", field(before, "id"), " ", field(after, "id"), " ", field(after, "v"))})
 		}
 	}
 	return txs, changes
