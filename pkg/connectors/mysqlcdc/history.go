@@ -63,7 +63,7 @@ type historyTable struct {
 
 type historyColumn struct {
 	Name            string  `json:"name"`
-	JdbcType        int     `json:"jdbcType"`
+	JdbcType        int32   `json:"jdbcType"`
 	TypeName        string  `json:"typeName"`
 	TypeExpression  string  `json:"typeExpression"`
 	CharsetName     *string `json:"charsetName"`
@@ -79,15 +79,6 @@ type historyColumn struct {
 	// without its outer quotes), with HasDefaultValue.
 	DefaultValueExpression *string  `json:"defaultValueExpression,omitempty"`
 	EnumValues             []string `json:"enumValues"`
-}
-
-// jdbcTypes are java.sql.Types of the column types; others are OTHER.
-var jdbcTypes = map[string]int{
-	"bit": -7, "tinyint": -6, "smallint": 5, "mediumint": 4, "int": 4, "integer": 4, "bigint": -5,
-	"float": 7, "double": 8, "decimal": 3, "numeric": 2, "char": 1, "varchar": 12, "tinytext": 12, "text": 12,
-	"mediumtext": 12, "longtext": 12, "json": 12, "enum": 1, "set": 1, "binary": -2, "varbinary": -3,
-	"tinyblob": -3, "blob": -4, "mediumblob": -4, "longblob": -4, "date": 91, "time": 92, "datetime": 93,
-	"timestamp": 2014, "year": 4, "boolean": 16,
 }
 
 // tableID is Debezium's table id, "db"."table".
@@ -116,8 +107,11 @@ func historyOf(t *table, charset *string) *historyTable {
 	return h
 }
 
-func jdbcType(dataType string) int {
-	if t, ok := jdbcTypes[dataType]; ok {
+// jdbcType is a column type's java.sql.Types code as Debezium gives it
+// (OTHER for types it does not map), the same in the schema history and
+// the schema change events.
+func jdbcType(dataType string) int32 {
+	if t, ok := schemaJdbcTypes[dataType]; ok {
 		return t
 	}
 	return 1111

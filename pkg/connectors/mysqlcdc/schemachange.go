@@ -111,11 +111,7 @@ func schemaColumn(c historyColumn) debezium.SchemaColumn {
 	if strings.Contains(ct, "zerofill") {
 		name += " ZEROFILL"
 	}
-	jdbc, ok := schemaJdbcTypes[dataType]
-	if !ok {
-		jdbc = 1111
-	}
-	sc := debezium.SchemaColumn{Name: c.Name, JdbcType: jdbc, TypeName: name, TypeExpression: &name, CharsetName: c.CharsetName,
+	sc := debezium.SchemaColumn{Name: c.Name, JdbcType: jdbcType(dataType), TypeName: name, TypeExpression: &name, CharsetName: c.CharsetName,
 		Position: int32(c.Position), Optional: c.Optional, AutoIncremented: c.AutoIncremented, Generated: c.Generated}
 	if c.HasDefaultValue {
 		sc.DefaultValueExpression = c.DefaultValueExpression
