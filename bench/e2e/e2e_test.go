@@ -450,18 +450,8 @@ func checkParquet(b *testing.B, dir string, n int) {
 	}
 }
 
-// peakRSSMB is process pid's peak resident set size (VmHWM), in MB.
+// peakRSSMB is process pid's peak resident set size (VmHWM), in MB (the
+// unit this benchmark has always reported).
 func peakRSSMB(tb testing.TB, pid int) float64 {
-	tb.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb * 1024 / 1e6
-		}
-	}
-	return 0
+	return benchkit.ProcessPeakRSSMiB(tb, pid) * (1 << 20) / 1e6
 }

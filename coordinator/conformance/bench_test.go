@@ -100,7 +100,7 @@ func phase(b *testing.B, c *realkafka.Cluster, rt, kind string, cfg map[string]s
 	}
 	elapsed := time.Since(start)
 	cpu := benchkit.ProcessCPU(b, pid) - cpu0
-	rss := peakRSSMB(b, pid)
+	rss := benchkit.ProcessPeakRSSMiB(b, pid)
 	b.ReportMetric(float64(n)/elapsed.Seconds(), rt+"-"+kind+"-records/s")
 	b.ReportMetric(cpu.Seconds(), rt+"-"+kind+"-CPU-s")
 	b.ReportMetric(rss, rt+"-"+kind+"-peak-RSS-MB")
@@ -148,19 +148,4 @@ func countLines(path string) (int, error) {
 			return n, nil
 		}
 	}
-}
-
-// peakRSSMB is process pid's peak resident set size (VmHWM).
-func peakRSSMB(tb testing.TB, pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -288,7 +288,8 @@ func ProcessCPU(tb testing.TB, pid int) time.Duration {
 }
 
 // ProcessPeakRSSMiB returns process pid's peak resident set size (VmHWM)
-// in MiB, as PeakRSSMB does for this process.
+// in MiB, as PeakRSSMB does for this process; 0 for a process that has
+// exited and not been waited for (a zombie has no VmHWM).
 func ProcessPeakRSSMiB(tb testing.TB, pid int) float64 {
 	tb.Helper()
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -301,6 +302,5 @@ func ProcessPeakRSSMiB(tb testing.TB, pid int) float64 {
 			return kb / 1024
 		}
 	}
-	tb.Fatalf("no VmHWM in /proc/%d/status", pid)
 	return 0
 }
