@@ -36,12 +36,6 @@ const (
 	snapshotDoneKey  = "snapshot_completed"
 	snapshotTableKey = "snapshot_table"
 	snapshotCountKey = "snapshot_key"
-	// With provide.transaction.metadata, a record inside a transaction
-	// also holds the transaction's id and its events so far by table
-	// (Debezium's TransactionContext keys), so that a lease resuming
-	// inside it neither repeats its BEGIN record nor restarts its orders.
-	txIDKey         = "transaction_id"
-	txTableCountKey = "transaction_data_collection_order_"
 )
 
 // Task reads one server's binlog. It is not safe for concurrent use.
@@ -308,20 +302,18 @@ func (t *Task) startStreaming(file string, pos uint32, skip int64) error {
 }
 
 // txMetaOf reads the metadata of the transaction a committed offset is
-// inside; nil when it is between transactions.
+// inside (Debezium's transaction context, which a record inside a
+// transaction holds with provide.transaction.metadata, so that a lease
+// resuming inside it neither repeats its BEGIN record nor restarts its
+// orders); nil when it is between transactions.
 func txMetaOf(off map[string]any) *txMeta {
-	id, _ := off[txIDKey].(string)
+	id, counts := debezium.TxContextOf(off)
 	if id == "" {
 		return nil
 	}
-	m := &txMeta{id: id, perTable: map[string]int64{}}
-	for k, v := range off {
-		if table, ok := strings.CutPrefix(k, txTableCountKey); ok {
-			if n, err := connect.OffsetPosition(v); err == nil && n > 0 {
-				m.perTable[table] = n
-				m.total += n
-			}
-		}
+	m := &txMeta{id: id, perTable: counts}
+	for _, n := range counts {
+		m.total += n
 	}
 	return m
 }
@@ -530,9 +522,9 @@ func (t *Task) txOffset(events int64, serverID uint32) map[string]any {
 		off[gtidsKey] = t.gtid
 	}
 	if t.meta != nil {
-		off[txIDKey] = t.meta.id
+		off[debezium.TxIDOffsetKey] = t.meta.id
 		for table, n := range t.meta.perTable {
-			off[txTableCountKey+table] = n
+			off[debezium.TxCountOffsetKeyPrefix+table] = n
 		}
 	}
 	return off

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/debeziumgolden"
 	"github.com/sluicehq/sluice/pkg/connect/data"
+	"github.com/sluicehq/sluice/pkg/debezium"
 )
 
 // txTopicName is the transaction topic of the tests' connectors.
@@ -368,7 +369,7 @@ func TestTransactionIDs(t *testing.T) {
 		if !slices.Equal(statuses, []string{"BEGIN", "END"}) || ids[0] != c.id || ids[1] != c.id {
 			t.Fatalf("%v: %v %v, want BEGIN and END of %s", c.gtid, statuses, ids, c.id)
 		}
-		if offsets[0][txIDKey] != c.id || offsets[0][posKey] != int64(300) || offsets[1][posKey] != int64(476) || offsets[1][txIDKey] != nil {
+		if offsets[0][debezium.TxIDOffsetKey] != c.id || offsets[0][posKey] != int64(300) || offsets[1][posKey] != int64(476) || offsets[1][debezium.TxIDOffsetKey] != nil {
 			t.Fatalf("%v: offsets %v", c.gtid, offsets)
 		}
 		// A lease resuming at the BEGIN record's offset.

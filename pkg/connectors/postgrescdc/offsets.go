@@ -1,11 +1,10 @@
 package postgrescdc
 
 import (
-	"strings"
-
 	"github.com/jackc/pglogrepl"
 
 	"github.com/sluicehq/sluice/pkg/connect"
+	"github.com/sluicehq/sluice/pkg/debezium"
 )
 
 // Source partition and offset fields. The offset keeps Debezium's keys, so
@@ -45,8 +44,6 @@ const (
 	eventKey              = "event"
 	snapshotTableKey      = "snapshot_table"
 	snapshotRowKey        = "snapshot_key"
-	txContextKey          = "transaction_id"
-	txCountKeyPrefix      = "transaction_data_collection_order_"
 )
 
 // position is a committed offset, parsed.
@@ -92,17 +89,7 @@ func parsePosition(off map[string]any) *position {
 	if k, ok := off[snapshotRowKey].([]any); ok {
 		p.snapKey = k
 	}
-	p.txContext, _ = off[txContextKey].(string)
-	if p.txContext != "" {
-		p.txCounts = map[string]int64{}
-		for k, v := range off {
-			if id, ok := strings.CutPrefix(k, txCountKeyPrefix); ok {
-				if n, ok := num(v); ok && n > 0 {
-					p.txCounts[id] = n
-				}
-			}
-		}
-	}
+	p.txContext, p.txCounts = debezium.TxContextOf(off)
 	return p
 }
 

@@ -455,7 +455,7 @@ func (t *Task) txBlock(tb *table) *debezium.Tx {
 
 func (tx *txState) addTable(id string) {
 	tx.tables = append(tx.tables, id)
-	tx.countKeys = append(tx.countKeys, txCountKeyPrefix+id)
+	tx.countKeys = append(tx.countKeys, debezium.TxCountOffsetKeyPrefix+id)
 }
 
 // resumeContext takes the counts of the transaction's change events that
@@ -480,7 +480,7 @@ func (t *Task) withTxContext(off map[string]any) map[string]any {
 	if !t.s.txMetadata {
 		return off
 	}
-	off[txContextKey] = t.txID()
+	off[debezium.TxIDOffsetKey] = t.txID()
 	for i, k := range t.tx.countKeys {
 		off[k] = t.tx.perTable[t.tx.tables[i]]
 	}
@@ -504,7 +504,7 @@ func (t *Task) txBegin() connect.SourceRecord {
 	// Before the change it precedes: a lease that ends here resumes with
 	// that change, the transaction begun and no events counted.
 	r.SourceOffset[eventKey] = t.tx.events - 1
-	r.SourceOffset[txContextKey] = t.txID()
+	r.SourceOffset[debezium.TxIDOffsetKey] = t.txID()
 	delete(r.SourceOffset, lsnKey)
 	delete(r.SourceOffset, lsnProcKey)
 	return r
