@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -20,8 +21,12 @@ import (
 )
 
 // mysqlDialect is the MySQL and MariaDB dialect (go-sql-driver/mysql).
-// loadData is the sink's mysql.load.data.local (see CopyRows).
-type mysqlDialect struct{ loadData bool }
+// loadData is the sink's mysql.load.data.local (see CopyRows); stmts, a
+// sink task's prepared multi-row statements (nil: none).
+type mysqlDialect struct {
+	loadData bool
+	stmts    *mysqlStmts
+}
 
 func (mysqlDialect) Name() string { return MySQLDialectName }
 
@@ -322,8 +327,9 @@ func (mysqlDialect) IsPermanent(err error) bool {
 }
 
 // CopyRows writes rows with LOAD DATA LOCAL INFILE when the sink's
-// mysql.load.data.local is on (and says not done otherwise: multi-row
-// statements write instead). The rows stream from memory (a registered
+// mysql.load.data.local is on; otherwise with the task's prepared
+// multi-row statement (mysqlStmts) when it has one for them, or it says
+// not done (the statement is sent as text instead). The rows stream from memory (a registered
 // reader, never a file) as tab-separated text. Upserts load into a
 // temporary copy of the table, then INSERT .. SELECT .. ON DUPLICATE KEY
 // UPDATE, so that they keep the statement's semantics (REPLACE would reset
@@ -333,7 +339,7 @@ func (mysqlDialect) IsPermanent(err error) bool {
 // which report the bad rows.
 func (m mysqlDialect) CopyRows(ctx context.Context, conn *sql.Conn, table string, cols, _, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
 	if !m.loadData {
-		return false, nil
+		return m.stmts.exec(ctx, conn, m, table, cols, keys, upsert, rows, quote)
 	}
 	var buf bytes.Buffer
 	for _, r := range rows {
@@ -458,4 +464,120 @@ func appendLoadEscaped(buf *bytes.Buffer, s string) {
 			buf.WriteByte(c)
 		}
 	}
+}
+
+// mysqlStmts are a sink task's multi-row INSERT and upsert statements
+// prepared on its connection. A statement of a batch's table, columns and
+// row count is prepared the second time a batch of them is written (a
+// lease's full batches recur; an odd-sized last batch does not), and each
+// later batch of them executes it: the values travel in the binary
+// protocol, and the server neither parses a statement of thousands of
+// literals again nor the driver escapes them into one. Only batches whose
+// values all bind as the interpolated text reads them go this way: NULL,
+// integers, booleans and valid UTF-8 strings (the sink's decimals, dates,
+// times and timestamps are strings, see sinkValue); a batch holding a
+// float or bytes is sent as text, as before.
+type mysqlStmts struct {
+	conn     *sql.Conn
+	seen     map[stmtKey]int
+	prepared map[stmtKey]*sql.Stmt
+	order    []stmtKey // prepared's keys, oldest first
+	// executed counts the batches written with a prepared statement.
+	executed int
+}
+
+// maxPreparedStmts bounds a task's prepared statements (each holds
+// rows×columns parameters on the server).
+const maxPreparedStmts = 4
+
+type stmtKey struct {
+	table, cols, keys string
+	upsert, quote     bool
+	rows              int
+}
+
+// exec writes rows with the prepared statement for them, preparing it if
+// their statement was seen before; done is false when the statement is
+// to be sent as text.
+func (p *mysqlStmts) exec(ctx context.Context, conn *sql.Conn, m mysqlDialect, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
+	if p == nil || len(rows) < 2 || !bindsAsText(rows) {
+		return false, nil
+	}
+	if p.conn != conn { // a new connection: the statements were the old one's
+		p.close()
+		p.conn = conn
+	}
+	k := stmtKey{table: table, cols: strings.Join(cols, "\x00"), keys: strings.Join(keys, "\x00"), upsert: upsert, quote: quote, rows: len(rows)}
+	st := p.prepared[k]
+	if st == nil {
+		if p.seen == nil || len(p.seen) >= 256 {
+			p.seen = map[stmtKey]int{}
+		}
+		if p.seen[k]++; p.seen[k] < 2 {
+			return false, nil
+		}
+		query := insertValues(m, table, cols, len(rows), quote)
+		if upsert {
+			query = m.Upsert(table, cols, keys, len(rows), quote)
+		}
+		var err error
+		if st, err = conn.PrepareContext(ctx, query); err != nil {
+			return false, nil // the statement sent as text reports it
+		}
+		if len(p.order) >= maxPreparedStmts {
+			_ = p.prepared[p.order[0]].Close()
+			delete(p.prepared, p.order[0])
+			p.order = p.order[1:]
+		}
+		if p.prepared == nil {
+			p.prepared = map[stmtKey]*sql.Stmt{}
+		}
+		p.prepared[k] = st
+		p.order = append(p.order, k)
+	}
+	args := make([]any, 0, len(rows)*len(cols))
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	if _, err := st.ExecContext(ctx, args...); err != nil {
+		if errors.Is(err, mysql.ErrPktTooLarge) {
+			return false, nil // checked before anything was sent
+		}
+		return true, err
+	}
+	p.executed++
+	return true, nil
+}
+
+// close closes the prepared statements.
+func (p *mysqlStmts) close() {
+	if p == nil {
+		return
+	}
+	for _, st := range p.prepared {
+		_ = st.Close()
+	}
+	p.prepared, p.order, p.seen, p.conn = nil, nil, nil, nil
+}
+
+// bindsAsText reports whether every value binds as a parameter with the
+// meaning the interpolated text gives it: NULL, an integer, a boolean
+// (1 or 0 either way) or a valid UTF-8 string (a quoted literal in the
+// connection's utf8mb4). A float (a DECIMAL literal as text) and bytes
+// (a _binary literal) are not.
+func bindsAsText(rows [][]any) bool {
+	for _, r := range rows {
+		for _, v := range r {
+			switch x := v.(type) {
+			case nil, int64, bool:
+			case string:
+				if !utf8.ValidString(x) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }

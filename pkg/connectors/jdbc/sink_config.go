@@ -146,6 +146,7 @@ func parseSink(props map[string]string) (sinkSettings, error) {
 	}
 	if md, ok := conn.dialect.(mysqlDialect); ok {
 		md.loadData = vals.Bool(MySQLLoadDataConfig)
+		md.stmts = &mysqlStmts{}
 		conn.dialect = md
 	}
 	return sinkSettings{
