@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -467,28 +468,39 @@ func appendLoadEscaped(buf *bytes.Buffer, s string) {
 }
 
 // mysqlStmts are a sink task's multi-row INSERT and upsert statements
-// prepared on its connection. A statement of a batch's table, columns and
-// row count is prepared the second time a batch of them is written (a
-// lease's full batches recur; an odd-sized last batch does not), and each
-// later batch of them executes it: the values travel in the binary
+// prepared on its connection. The statements of a batch's table, columns
+// and row count are prepared the second time a batch of them is written
+// (a lease's full batches recur; an odd-sized last batch does not), and
+// each later batch of them executes them: the values travel in the binary
 // protocol, and the server neither parses a statement of thousands of
 // literals again nor the driver escapes them into one. Only batches whose
 // values all bind as the interpolated text reads them go this way: NULL,
 // integers, booleans and valid UTF-8 strings (the sink's decimals, dates,
 // times and timestamps are strings, see sinkValue); a batch holding a
 // float or bytes is sent as text, as before.
+//
+// A batch is split into statements of equal size whose packets stay
+// under stmtPacketBytes, which the driver keeps one buffer for, rather
+// than growing a new one for each batch. They run in the batch's
+// savepoint: if one fails, the batch is rolled back whole and written
+// row by row, as when it was one statement.
 type mysqlStmts struct {
 	conn     *sql.Conn
 	seen     map[stmtKey]int
 	prepared map[stmtKey]*sql.Stmt
-	order    []stmtKey // prepared's keys, oldest first
-	// executed counts the batches written with a prepared statement.
+	order    []stmtKey // prepared's keys, least recently used first
+	// executed counts the batches written with prepared statements.
 	executed int
 }
 
 // maxPreparedStmts bounds a task's prepared statements (each holds
-// rows×columns parameters on the server).
-const maxPreparedStmts = 4
+// rows×columns parameters on the server); a batch uses at most two.
+const maxPreparedStmts = 8
+
+// stmtPacketBytes is the size the packets of a batch's statements aim
+// at: under the 256 KiB buffer go-sql-driver/mysql keeps for a connection
+// (a variable for tests).
+var stmtPacketBytes = 160 << 10
 
 type stmtKey struct {
 	table, cols, keys string
@@ -496,11 +508,15 @@ type stmtKey struct {
 	rows              int
 }
 
-// exec writes rows with the prepared statement for them, preparing it if
-// their statement was seen before; done is false when the statement is
-// to be sent as text.
+// exec writes rows with the prepared statements for them, preparing them
+// if a batch of their size was seen before; done is false when the batch
+// is to be sent as text.
 func (p *mysqlStmts) exec(ctx context.Context, conn *sql.Conn, m mysqlDialect, table string, cols, keys []string, upsert bool, rows [][]any, quote bool) (bool, error) {
-	if p == nil || len(rows) < 2 || !bindsAsText(rows) {
+	if p == nil || len(rows) < 2 {
+		return false, nil
+	}
+	size, ok := bindsAsText(rows)
+	if !ok {
 		return false, nil
 	}
 	if p.conn != conn { // a new connection: the statements were the old one's
@@ -508,45 +524,76 @@ func (p *mysqlStmts) exec(ctx context.Context, conn *sql.Conn, m mysqlDialect, t
 		p.conn = conn
 	}
 	k := stmtKey{table: table, cols: strings.Join(cols, "\x00"), keys: strings.Join(keys, "\x00"), upsert: upsert, quote: quote, rows: len(rows)}
-	st := p.prepared[k]
-	if st == nil {
-		if p.seen == nil || len(p.seen) >= 256 {
-			p.seen = map[stmtKey]int{}
-		}
-		if p.seen[k]++; p.seen[k] < 2 {
+	if p.seen == nil || len(p.seen) >= 256 {
+		p.seen = map[stmtKey]int{}
+	}
+	if p.seen[k]++; p.seen[k] < 2 {
+		return false, nil
+	}
+	// Statements of per rows (the last one of fewer), each prepared before
+	// any runs: a batch is written either all with them or all as text.
+	n := max(1, min(len(rows), (size+stmtPacketBytes-1)/stmtPacketBytes))
+	per := (len(rows) + n - 1) / n
+	full, err := p.stmt(ctx, conn, m, k, per)
+	if err != nil {
+		return false, nil // the statement sent as text reports it
+	}
+	last := full
+	if rest := len(rows) % per; rest != 0 {
+		if last, err = p.stmt(ctx, conn, m, k, rest); err != nil {
 			return false, nil
 		}
-		query := insertValues(m, table, cols, len(rows), quote)
-		if upsert {
-			query = m.Upsert(table, cols, keys, len(rows), quote)
-		}
-		var err error
-		if st, err = conn.PrepareContext(ctx, query); err != nil {
-			return false, nil // the statement sent as text reports it
-		}
-		if len(p.order) >= maxPreparedStmts {
-			_ = p.prepared[p.order[0]].Close()
-			delete(p.prepared, p.order[0])
-			p.order = p.order[1:]
-		}
-		if p.prepared == nil {
-			p.prepared = map[stmtKey]*sql.Stmt{}
-		}
-		p.prepared[k] = st
-		p.order = append(p.order, k)
 	}
-	args := make([]any, 0, len(rows)*len(cols))
-	for _, r := range rows {
-		args = append(args, r...)
-	}
-	if _, err := st.ExecContext(ctx, args...); err != nil {
-		if errors.Is(err, mysql.ErrPktTooLarge) {
-			return false, nil // checked before anything was sent
+	args := make([]any, 0, per*len(cols))
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r...)
 		}
-		return true, err
+		st := full
+		if len(chunk) != per {
+			st = last
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			if start == 0 && errors.Is(err, mysql.ErrPktTooLarge) {
+				return false, nil // checked before anything was sent
+			}
+			return true, err
+		}
 	}
 	p.executed++
 	return true, nil
+}
+
+// stmt is the prepared statement of k's table and columns for rows rows.
+func (p *mysqlStmts) stmt(ctx context.Context, conn *sql.Conn, m mysqlDialect, k stmtKey, rows int) (*sql.Stmt, error) {
+	k.rows = rows
+	if st := p.prepared[k]; st != nil {
+		i := slices.Index(p.order, k)
+		p.order = append(slices.Delete(p.order, i, i+1), k)
+		return st, nil
+	}
+	cols, keys := strings.Split(k.cols, "\x00"), strings.Split(k.keys, "\x00")
+	query := insertValues(m, k.table, cols, rows, k.quote)
+	if k.upsert {
+		query = m.Upsert(k.table, cols, keys, rows, k.quote)
+	}
+	st, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.order) >= maxPreparedStmts {
+		_ = p.prepared[p.order[0]].Close()
+		delete(p.prepared, p.order[0])
+		p.order = slices.Delete(p.order, 0, 1)
+	}
+	if p.prepared == nil {
+		p.prepared = map[stmtKey]*sql.Stmt{}
+	}
+	p.prepared[k] = st
+	p.order = append(p.order, k)
+	return st, nil
 }
 
 // close closes the prepared statements.
@@ -564,20 +611,27 @@ func (p *mysqlStmts) close() {
 // meaning the interpolated text gives it: NULL, an integer, a boolean
 // (1 or 0 either way) or a valid UTF-8 string (a quoted literal in the
 // connection's utf8mb4). A float (a DECIMAL literal as text) and bytes
-// (a _binary literal) are not.
-func bindsAsText(rows [][]any) bool {
+// (a _binary literal) are not. size estimates the rows' bytes in an
+// execute packet.
+func bindsAsText(rows [][]any) (size int, ok bool) {
 	for _, r := range rows {
+		size += 2*len(r) + (len(r)+7)/8 // types, NULL bitmap
 		for _, v := range r {
 			switch x := v.(type) {
-			case nil, int64, bool:
+			case nil:
+			case int64:
+				size += 8
+			case bool:
+				size++
 			case string:
 				if !utf8.ValidString(x) {
-					return false
+					return 0, false
 				}
+				size += len(x) + 3
 			default:
-				return false
+				return 0, false
 			}
 		}
 	}
-	return true
+	return size, true
 }

@@ -13,17 +13,18 @@ import (
 	"github.com/sluicehq/sluice/pkg/connect/data"
 )
 
-// MariaDB's batches of a recurring size go through a prepared statement
+// MariaDB's batches of a recurring size go through prepared statements
 // (mysqlStmts): the same records written with batch.size=3 (prepared from
 // the second batch of 3 rows on; the batches holding a float or bytes as
-// text) and with batch.size=1 (one text statement a row) leave equal
-// tables, byte for byte, and the rows MariaDB refuses (too long, out of
+// text), the same split into statements of a row or two, and with
+// batch.size=1 (one text statement a row) leave equal tables, byte for
+// byte, and the rows MariaDB refuses (too long, out of
 // range, NULL into NOT NULL) are reported one by one in both, with the
 // rest of their batch written. A run of records whose schema has the
 // same fields in another order has a statement of its own.
 func TestSinkMySQLPreparedBatches(t *testing.T) {
 	db := newMariaDB(t)
-	for _, table := range []string{"prepared", "text"} {
+	for _, table := range []string{"prepared", "split", "text"} {
 		db.exec(t, "CREATE TABLE "+table+` (id BIGINT PRIMARY KEY, s VARCHAR(20) NULL, i8 TINYINT NULL, i16 SMALLINT NULL,
 			i32 INT NULL, small SMALLINT NULL, i64 BIGINT NULL, b TINYINT(1) NULL, dec3 DECIMAL(20,3) NULL, ts DATETIME(3) NULL,
 			d DATE NULL, tm TIME(3) NULL, f DOUBLE NULL, bin VARBINARY(20) NULL, req VARCHAR(10) NOT NULL, txt LONGTEXT NULL)`)
@@ -124,24 +125,34 @@ func TestSinkMySQLPreparedBatches(t *testing.T) {
 		return reported, prepared
 	}
 	badPrepared, prepared := run("prepared", "3")
+	// Statements of packets of about 600 bytes: a batch of 3 rows in 1 to
+	// 3 statements, of 1 or 2 rows, as its values' sizes come.
+	defer func(n int) { stmtPacketBytes = n }(stmtPacketBytes)
+	stmtPacketBytes = 600
+	badSplit, split := run("split", "3")
 	badText, asText := run("text", "1")
-	if prepared == 0 || asText != 0 {
-		t.Fatalf("batches written with a prepared statement: %d with batch.size=3 (want some), %d with batch.size=1 (want none)", prepared, asText)
+	if prepared == 0 || split == 0 || asText != 0 {
+		t.Fatalf("batches written with prepared statements: %d with batch.size=3, %d split (want some), %d with batch.size=1 (want none)", prepared, split, asText)
 	}
-	if fmt.Sprint(badPrepared) != fmt.Sprint(wantBad) || fmt.Sprint(badText) != fmt.Sprint(wantBad) {
-		t.Fatalf("reported offsets: batches of 3 %v, one by one %v, want %v", badPrepared, badText, wantBad)
+	for _, bad := range [][]int64{badPrepared, badSplit, badText} {
+		if fmt.Sprint(bad) != fmt.Sprint(wantBad) {
+			t.Fatalf("reported offsets: batches of 3 %v, split %v, one by one %v, want %v", badPrepared, badSplit, badText, wantBad)
+		}
 	}
-	got, want := tableDump(t, db, "prepared"), tableDump(t, db, "text")
+	want := tableDump(t, db, "text")
 	if len(want) != 41 {
 		t.Fatalf("%d rows written one by one, want 41", len(want))
 	}
-	for i := range want {
-		if i >= len(got) || got[i] != want[i] {
-			t.Fatalf("row %d: batches of 3\n  %q\none by one\n  %q", i, got[min(i, len(got)-1)], want[i])
+	for _, table := range []string{"prepared", "split"} {
+		got := tableDump(t, db, table)
+		for i := range want {
+			if i >= len(got) || got[i] != want[i] {
+				t.Fatalf("row %d: %s\n  %q\none by one\n  %q", i, table, got[min(i, len(got)-1)], want[i])
+			}
 		}
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d rows in batches of 3, %d one by one", len(got), len(want))
+		if len(got) != len(want) {
+			t.Fatalf("%d rows in %s, %d one by one", len(got), table, len(want))
+		}
 	}
 }
 
