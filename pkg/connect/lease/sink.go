@@ -2,7 +2,9 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/connect"
@@ -42,6 +44,10 @@ func (r *run) sink(ctx context.Context) (err error) {
 		"of_which_put", s.putTime, "flush_commit", time.Since(fetched))
 	return err
 }
+
+// errNextRange ends the read of one batch of a range in fetch, which
+// goes on with the next range.
+var errNextRange = errors.New("next range")
 
 // sinkLease is a running sink lease (or a Deliver): its task, the
 // partitions assigned to it and the stages a record passes through. Its
@@ -135,11 +141,16 @@ func (s *sinkLease) stop(ctx context.Context, err *error) {
 }
 
 // fetch fetches exactly each leased range and puts its records, until the
-// lease's poll limit. A goroutine fetches the next batch while this one
-// converts and puts the current one, so that the lease does not wait for
-// the broker between batches; puts stay on the lease's goroutine, in
-// offset order. Each request asks for half of FetchMaxBytes, so that the
-// two batches alive at once (the one put, the next) hold no more than one
+// lease's poll limit. The ranges are read in turn, one fetch of each (as a
+// Kafka consumer's polls interleave its partitions), rather than one
+// range after the other: a task receives every partition's records from
+// the start of the lease, and rows keyed alike across partitions (an
+// ascending key hashed over them) reach a database in nearly that order.
+// A goroutine fetches the next batch while this one converts and puts the
+// current one, so that the lease does not wait for the broker between
+// batches; puts stay on the lease's goroutine, in offset order within each
+// range. Each request asks for half of FetchMaxBytes, so that the two
+// batches alive at once (the one put, the next) hold no more than one
 // full-size fetch did.
 func (s *sinkLease) fetch(ctx context.Context) error {
 	putCtx, cancel := context.WithDeadline(ctx, s.pollUntil)
@@ -162,27 +173,50 @@ func (s *sinkLease) fetch(ctx context.Context) error {
 	maxBytes := max(1, s.e.opts.FetchMaxBytes/2)
 	var fetchErr error // set before batches closes
 	var fetchRange Range
-	fetchRangeOf := s.e.kafka.FetchRange
+	// The first fetch of a range checks it against the log (FetchRange);
+	// the next ones continue it (ReadRange).
+	first, next := s.e.kafka.FetchRange, s.e.kafka.ReadRange
 	if s.readCommitted {
-		fetchRangeOf = s.e.kafka.FetchCommittedRange
+		first, next = s.e.kafka.FetchCommittedRange, s.e.kafka.ReadCommittedRange
 	}
 	go func() {
 		defer close(batches)
+		pending := make([]Range, 0, len(s.lease.Ranges)) // what is left of each range
 		for _, rg := range s.lease.Ranges {
-			if rg.Start == rg.End {
-				continue
+			if rg.Start < rg.End {
+				pending = append(pending, rg)
 			}
-			err := fetchRangeOf(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
-				select {
-				case batches <- batch{rg, msgs}:
-					return nil
-				case <-fetchCtx.Done():
-					return fetchCtx.Err()
+		}
+		started := make([]bool, len(pending))
+		for len(pending) > 0 {
+			for i := 0; i < len(pending); {
+				rg, read := pending[i], first
+				if started[i] {
+					read = next
 				}
-			})
-			if err != nil {
-				fetchErr, fetchRange = err, rg
-				return
+				started[i] = true
+				// One batch of the range: fn stops the read after it.
+				err := read(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
+					select {
+					case batches <- batch{rg, msgs}:
+						pending[i].Start = msgs[len(msgs)-1].Offset + 1
+						return errNextRange
+					case <-fetchCtx.Done():
+						return fetchCtx.Err()
+					}
+				})
+				switch {
+				case errors.Is(err, errNextRange) && pending[i].Start < rg.End:
+					i++
+				case err == nil || errors.Is(err, errNextRange):
+					// The range is done (the rest compacted or aborted
+					// away, when no record came at its end).
+					pending = slices.Delete(pending, i, i+1)
+					started = slices.Delete(started, i, i+1)
+				default:
+					fetchErr, fetchRange = err, rg
+					return
+				}
 			}
 		}
 	}()
