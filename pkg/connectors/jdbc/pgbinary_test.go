@@ -3,6 +3,7 @@ package jdbc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -346,5 +347,69 @@ func TestSinkPostgresKeysEqualOnlyInTheColumn(t *testing.T) {
 		if g := strings.Join(got, " "); g != "a=second b=b again c=c" {
 			t.Errorf("%s holds %s, want a=second b=b again c=c", c.table, g)
 		}
+	}
+}
+
+// An upsert batch of binary arrays is first tried as a plain INSERT
+// (insertFirst): a batch of new keys is one INSERT, which fires no UPDATE
+// statement trigger; a batch with a key the table holds is upserted from
+// its savepoint, as one statement (not row by row), with the INSERT's
+// effects rolled back; the next batch upserts directly (the failure's
+// penalty), the one after tries the INSERT again. A statement trigger
+// logs each statement that completes.
+func TestSinkPostgresInsertsFirst(t *testing.T) {
+	db := newPostgres(t)
+	db.exec(t, "CREATE TABLE orders (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))")
+	db.exec(t, "CREATE TABLE statements (n serial PRIMARY KEY, op text NOT NULL)")
+	db.exec(t, `CREATE FUNCTION log_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN INSERT INTO statements (op) VALUES (TG_OP); RETURN NULL; END $$`)
+	db.exec(t, "CREATE TRIGGER orders_statements AFTER INSERT OR UPDATE ON orders FOR EACH STATEMENT EXECUTE FUNCTION log_statement()")
+	props := db.props(map[string]string{InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4"})
+	var off int64 // the next offset of topic orders: the offsets table skips those below
+	lease := func(first, last int64, name string) []string {
+		t.Helper()
+		var recs []connect.SinkRecord
+		for id := first; id <= last; id++ {
+			recs = append(recs, order(off, id, fmt.Sprint(name, id), "1.50"))
+			off++
+		}
+		if err := sinkLease(t, props, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		var ops []string
+		rs, err := db.sql.Query("SELECT op FROM statements ORDER BY n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var op string
+			if err := rs.Scan(&op); err != nil {
+				t.Fatal(err)
+			}
+			ops = append(ops, op)
+		}
+		db.exec(t, "TRUNCATE statements")
+		return ops
+	}
+	// Two batches of new keys: two INSERTs.
+	if got, want := strings.Join(lease(1, 8, "a"), " "), "INSERT INSERT"; got != want {
+		t.Errorf("new keys: statements %s, want %s", got, want)
+	}
+	// 7..10 conflicts: upserted (its UPDATE and INSERT triggers); 11..14
+	// upserted directly; 15..18 and 19..22 inserted.
+	if got, want := strings.Join(lease(7, 22, "b"), " "), "UPDATE INSERT UPDATE INSERT INSERT INSERT"; got != want {
+		t.Errorf("a batch with existing keys: statements %s, want %s", got, want)
+	}
+	var want []string
+	for id := 1; id <= 22; id++ {
+		name := "a"
+		if id >= 7 {
+			name = "b"
+		}
+		want = append(want, fmt.Sprintf("%d:%s%d:1.50", id, name, id))
+	}
+	if got := strings.Join(rows(t, db, "orders"), " "); got != strings.Join(want, " ") {
+		t.Errorf("orders holds %s, want %s", got, strings.Join(want, " "))
 	}
 }
