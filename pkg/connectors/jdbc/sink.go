@@ -391,6 +391,9 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 			return &RecordError{Err: err}
 		}
 	}
+	if err := decodeKey(r); err != nil {
+		return err
+	}
 	del := r.Value == nil
 	if del && !t.s.deleteOn {
 		return nil // a tombstone without delete.enabled
