@@ -58,19 +58,43 @@ func decodeKey(r *connect.SinkRecord) error {
 // as a RawValue (which r then holds), and its schema (which r.KeySchema
 // then is) and payload; ok is false when r's key is not undecoded or
 // not laid out so, and r's key is then decoded.
-func rawKey(r *connect.SinkRecord) (payload []byte, ok bool, err error) {
+func (t *SinkTask) rawKey(r *connect.SinkRecord) (payload []byte, ok bool, err error) {
 	raw, isRaw := r.Key.(*connect.RawValue)
 	if !isRaw {
 		return nil, false, nil
 	}
 	if jc, isJSON := raw.Converter.(*converter.JSONConverter); isJSON {
-		owned := bytes.Clone(raw.Bytes)
+		owned := t.own(raw.Bytes)
 		if ks, p, ok := jc.RawPayload(owned); ok && ks.Type == data.TypeStruct {
-			r.KeySchema, r.Key = ks, &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+			key := t.newRawValue()
+			*key = connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+			r.KeySchema, r.Key = ks, key
 			return p, true, nil
 		}
 	}
 	return nil, false, decodeKey(r)
+}
+
+// own returns a copy of b, the row's own: a slice of a block of 64 KiB
+// shared by the rows copied after each other (held until the last of
+// them is gone) rather than an allocation of its own.
+func (t *SinkTask) own(b []byte) []byte {
+	if len(b) > cap(t.rawBytes)-len(t.rawBytes) {
+		t.rawBytes = make([]byte, 0, max(64<<10, len(b)))
+	}
+	n := len(t.rawBytes)
+	t.rawBytes = append(t.rawBytes, b...)
+	return t.rawBytes[n:len(t.rawBytes):len(t.rawBytes)]
+}
+
+// newRawValue returns a RawValue of a block allocated once for many rows.
+func (t *SinkTask) newRawValue() *connect.RawValue {
+	if len(t.rawValues) == 0 {
+		t.rawValues = make([]connect.RawValue, 256)
+	}
+	v := &t.rawValues[0]
+	t.rawValues = t.rawValues[1:]
+	return v
 }
 
 // TakesRawValues reports whether the task takes values undecoded from
@@ -101,7 +125,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		if !bytes.Equal(t.rawPrefix, value[:k]) {
 			t.rawPrefix = bytes.Clone(value[:k])
 		}
-		owned, prefix = bytes.Clone(payload), t.rawPrefix
+		owned, prefix = t.own(payload), t.rawPrefix
 		payload = owned
 	} else {
 		owned = bytes.Clone(value)
@@ -110,7 +134,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		}
 	}
 	r.ValueSchema = vs
-	keyPayload, _, err := rawKey(r)
+	keyPayload, _, err := t.rawKey(r)
 	if err != nil {
 		return nil, pendingRow{}, err
 	}
@@ -134,7 +158,9 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		return nil, pendingRow{}, err
 	}
 	rec := *r
-	rec.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	v := t.newRawValue()
+	*v = connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	rec.Value = v
 	return s, pendingRow{rec: rec, args: args, prefix: prefix}, nil
 }
 
