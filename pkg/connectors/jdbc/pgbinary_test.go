@@ -412,4 +412,25 @@ func TestSinkPostgresInsertsFirst(t *testing.T) {
 	if got := strings.Join(rows(t, db, "orders"), " "); got != strings.Join(want, " ") {
 		t.Errorf("orders holds %s, want %s", got, strings.Join(want, " "))
 	}
+	// Where ON CONFLICT (id) has no arbiter (no unique index on id alone,
+	// or only a deferrable one), the upsert fails whatever the rows: so
+	// does the lease, without an INSERT writing them.
+	for table, ddl := range map[string]string{
+		"no_arbiter":     "(id bigint NOT NULL, name text NOT NULL, amount numeric(10,2), UNIQUE (id, name))",
+		"deferrable_key": "(id bigint PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, name text NOT NULL, amount numeric(10,2))",
+	} {
+		db.exec(t, "CREATE TABLE "+table+" "+ddl)
+		var recs []connect.SinkRecord
+		for id := int64(1); id <= 8; id++ {
+			recs = append(recs, order(id-1, id, "x", "1.50"))
+		}
+		p := db.props(map[string]string{"name": table, TableNameFormatConfig: table, InsertModeConfig: InsertModeUpsert,
+			PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4"})
+		if err := sinkLease(t, p, recs, nil); err == nil || !strings.Contains(err.Error(), "ON CONFLICT") {
+			t.Errorf("%s: the lease returned %v, want ON CONFLICT's error", table, err)
+		}
+		if n := db.count(t, "SELECT count(*) FROM "+table); n != 0 {
+			t.Errorf("%s holds %d rows, want none", table, n)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -386,7 +387,10 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, savepoint, t
 			_, err = pc.ExecPrepared(ctx, name, values, formats, nil).Close()
 			return err
 		}
-		ins := insertsFirst(pc, table)
+		ins, err := insertsFirst(ctx, pc, table, keys)
+		if err != nil {
+			return err
+		}
 		if !ins.try() {
 			return execInSavepoint(ctx, pc, savepoint, name, values, formats)
 		}
@@ -453,30 +457,84 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, batch *pgconn.Batch) erro
 // pay for that batch after batch, each failure doubles the number of
 // batches that then upsert directly (1, 2, 4, … up to 64) before an
 // INSERT is tried again; a success resets it.
+// The INSERT is tried only where the upsert's ON CONFLICT has its
+// arbiter (hasArbiter): elsewhere the upsert fails whatever its rows,
+// and an INSERT would write them.
 type insertFirst struct {
 	skip, penalty int
+	never         bool // no arbiter: always upsert
 }
 
 const maxInsertFirstPenalty = 64
 
-// insertsFirst is table's insertFirst on pc (per connection, as a
-// lease's transaction is).
-func insertsFirst(pc *pgconn.PgConn, table string) *insertFirst {
+// insertsFirst is the insertFirst of table and its key columns keys on
+// pc (per connection, as a lease's transaction is).
+func insertsFirst(ctx context.Context, pc *pgconn.PgConn, table string, keys []string) (*insertFirst, error) {
 	m, _ := pc.CustomData()["sluice.insertFirst"].(map[string]*insertFirst)
 	if m == nil {
 		m = map[string]*insertFirst{}
 		pc.CustomData()["sluice.insertFirst"] = m
 	}
-	s := m[table]
+	k := table + "\x00" + strings.Join(keys, "\x00")
+	s := m[k]
 	if s == nil {
-		s = &insertFirst{}
-		m[table] = s
+		ok, err := hasArbiter(ctx, pc, table, keys)
+		if err != nil {
+			return nil, err
+		}
+		s = &insertFirst{never: !ok}
+		m[k] = s
 	}
-	return s
+	return s, nil
+}
+
+// hasArbiter reports whether table has an index that ON CONFLICT (keys)
+// takes as its arbiter: unique, valid, not deferrable, without
+// expressions or a predicate, its key columns exactly keys. Where there
+// is none (or the table is not found), the upsert fails with an error of
+// its own, and an INSERT must not be tried. The query runs in a savepoint
+// of its own, so that a failure of it (reported as false) leaves the
+// transaction as it was.
+func hasArbiter(ctx context.Context, pc *pgconn.PgConn, table string, keys []string) (bool, error) {
+	const query = `SELECT EXISTS (SELECT 1 FROM pg_index i
+		WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate AND i.indisvalid
+		AND i.indpred IS NULL AND i.indexprs IS NULL
+		AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+			WHERE k.n <= i.indnkeyatts ORDER BY 1)
+		  = ARRAY(SELECT jsonb_array_elements_text($2::jsonb) ORDER BY 1))`
+	names, err := json.Marshal(keys)
+	if err != nil {
+		return false, err
+	}
+	var batch pgconn.Batch
+	batch.ExecParams("SAVEPOINT sluice_arbiter", nil, nil, nil, nil)
+	batch.ExecParams(query, [][]byte{[]byte(table), names}, nil, nil, nil)
+	batch.ExecParams("RELEASE SAVEPOINT sluice_arbiter", nil, nil, nil, nil)
+	results, err := pc.ExecBatch(ctx, &batch).ReadAll()
+	for _, r := range results {
+		if err == nil {
+			err = r.Err
+		}
+	}
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return len(results) == 3 && len(results[1].Rows) == 1 && string(results[1].Rows[0][0]) == "t", nil
+	case !errors.As(err, &pe):
+		return false, err
+	}
+	if err := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT sluice_arbiter; RELEASE SAVEPOINT sluice_arbiter").Close(); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // try reports whether this batch tries the INSERT first.
 func (s *insertFirst) try() bool {
+	if s.never {
+		return false
+	}
 	if s.skip > 0 {
 		s.skip--
 		return false
