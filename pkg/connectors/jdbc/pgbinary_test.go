@@ -413,13 +413,18 @@ func TestSinkPostgresInsertsFirst(t *testing.T) {
 		t.Errorf("orders holds %s, want %s", got, strings.Join(want, " "))
 	}
 	// Where ON CONFLICT (id) has no arbiter (no unique index on id alone,
-	// or only a deferrable one), the upsert fails whatever the rows: so
-	// does the lease, without an INSERT writing them.
+	// or only a deferrable one), or the table has an INSERT rule, the
+	// upsert fails whatever the rows: so does the lease, without an
+	// INSERT writing them.
 	for table, ddl := range map[string]string{
 		"no_arbiter":     "(id bigint NOT NULL, name text NOT NULL, amount numeric(10,2), UNIQUE (id, name))",
 		"deferrable_key": "(id bigint PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, name text NOT NULL, amount numeric(10,2))",
+		"with_rule":      "(id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))",
 	} {
 		db.exec(t, "CREATE TABLE "+table+" "+ddl)
+		if table == "with_rule" {
+			db.exec(t, "CREATE RULE logged AS ON INSERT TO with_rule DO ALSO INSERT INTO statements (op) VALUES ('rule')")
+		}
 		var recs []connect.SinkRecord
 		for id := int64(1); id <= 8; id++ {
 			recs = append(recs, order(id-1, id, "x", "1.50"))
@@ -432,5 +437,28 @@ func TestSinkPostgresInsertsFirst(t *testing.T) {
 		if n := db.count(t, "SELECT count(*) FROM "+table); n != 0 {
 			t.Errorf("%s holds %d rows, want none", table, n)
 		}
+	}
+	// A user who may insert into the table but not update it: the upsert
+	// is refused whatever the rows, and so is the lease.
+	role := fmt.Sprintf("sluice_no_update_%d", time.Now().UnixNano())
+	db.exec(t, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'")
+	t.Cleanup(func() {
+		db.exec(t, "DROP OWNED BY "+role)
+		db.exec(t, "DROP ROLE "+role)
+	})
+	db.exec(t, "CREATE TABLE no_update (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))")
+	db.exec(t, "GRANT SELECT, INSERT ON no_update TO "+role)
+	var recs []connect.SinkRecord
+	for id := int64(1); id <= 8; id++ {
+		recs = append(recs, order(id-1, id, "x", "1.50"))
+	}
+	p := db.props(map[string]string{"name": "no_update", TableNameFormatConfig: "no_update", InsertModeConfig: InsertModeUpsert,
+		PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4", ConnectionUserConfig: role, ConnectionPasswordConfig: "pw",
+		ExactlyOnceConfig: "false"}) // the offsets table would need the CREATE privilege on the schema
+	if err := sinkLease(t, p, recs, nil); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("without the UPDATE privilege, the lease returned %v, want permission denied", err)
+	}
+	if n := db.count(t, "SELECT count(*) FROM no_update"); n != 0 {
+		t.Errorf("no_update holds %d rows, want none", n)
 	}
 }

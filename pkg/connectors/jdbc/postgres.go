@@ -492,17 +492,24 @@ func insertsFirst(ctx context.Context, pc *pgconn.PgConn, table string, keys []s
 // takes as its arbiter: unique, valid, not deferrable, without
 // expressions or a predicate, its key columns exactly keys. Where there
 // is none (or the table is not found), the upsert fails with an error of
-// its own, and an INSERT must not be tried. The query runs in a savepoint
-// of its own, so that a failure of it (reported as false) leaves the
-// transaction as it was.
+// its own, and an INSERT must not be tried. Nor where the upsert is
+// refused, or checked, otherwise than an INSERT: a table with INSERT or
+// UPDATE rules, or row security, or on which the session lacks the
+// SELECT or UPDATE privilege (as a table's: column privileges alone
+// count as lacking it). The query runs in a savepoint of its own, so
+// that a failure of it (reported as false) leaves the transaction as it
+// was.
 func hasArbiter(ctx context.Context, pc *pgconn.PgConn, table string, keys []string) (bool, error) {
-	const query = `SELECT EXISTS (SELECT 1 FROM pg_index i
+	const query = `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
 		WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate AND i.indisvalid
 		AND i.indpred IS NULL AND i.indexprs IS NULL
 		AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 			WHERE k.n <= i.indnkeyatts ORDER BY 1)
-		  = ARRAY(SELECT jsonb_array_elements_text($2::jsonb) ORDER BY 1))`
+		  = ARRAY(SELECT jsonb_array_elements_text($2::jsonb) ORDER BY 1)
+		AND NOT c.relrowsecurity
+		AND NOT EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type IN ('2', '3'))
+		AND has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'UPDATE'))`
 	names, err := json.Marshal(keys)
 	if err != nil {
 		return false, err
