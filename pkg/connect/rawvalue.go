@@ -44,7 +44,8 @@ type RawValueSink interface {
 }
 
 // RawKeySink is RawValueSink for keys: a task that does not read records'
-// keys. After Start, the lease asks TakesRawKeys with its key converter;
+// keys, or reads them from their bytes (decoding those it does not read
+// so, with RawValue.Decode). After Start, the lease asks TakesRawKeys with its key converter;
 // when the answer is true, the converter is a RawChecker and the connector
 // has no transforms, the lease puts each key that the converter's CheckRaw
 // accepts as a *RawValue (with a nil KeySchema) instead of decoding it.

@@ -171,8 +171,11 @@ func printRatios(w io.Writer) {
 		{"sink (LOAD DATA) vs raw", "BenchmarkJDBCSinkLoadData", "BenchmarkJDBCRawLoadData", "50%"},
 		{"sink (upsert, LOAD DATA)", "BenchmarkJDBCSinkLoadData", "BenchmarkJDBCRawWrite", ""},
 		{"sink vs raw upsert", "BenchmarkJDBCSink", "BenchmarkJDBCRawUpsert", ""},
+		{"sink (upsert, existing rows)", "BenchmarkJDBCSinkExisting", "BenchmarkJDBCRawWrite", ""},
+		{"sink (existing) vs LOAD DATA", "BenchmarkJDBCSinkExisting", "BenchmarkJDBCRawLoadData", ""},
 	}
 	header := false
+	compared := map[string]bool{} // existing rows' figures printed next to new rows', once a database
 	for _, p := range pairs {
 		for _, db := range []string{"postgres", "mariadb"} {
 			s, ok1 := figures[p.sluice+"/"+db]
@@ -189,14 +192,21 @@ func printRatios(w io.Writer) {
 				target = ", target " + p.target
 			}
 			perRow := func(f figure) float64 { return (f.cpu + f.dbcpu) / float64(f.rows) * 1e6 }
-			fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of the anchor's rate%s (%.0f vs %.0f rows/s); CPU µs/row (client+db) %.2f vs %.2f; peak RSS %.0f vs %.0f MB; load %.1f/%.1f\n",
+			fmt.Fprintf(w, "  %-30s %-8s %5.1f%% of the anchor's rate%s (%.0f vs %.0f rows/s); CPU µs/row (client+db) %.2f vs %.2f; peak RSS %.0f vs %.0f MB; load %.1f/%.1f\n",
 				p.what, db, 100*s.rate/a.rate, target, s.rate, a.rate, perRow(s), perRow(a), s.rss, a.rss, s.load, a.load)
+			if p.sluice == "BenchmarkJDBCSinkExisting" && !compared[db] {
+				compared[db] = true
+				if n, ok := figures["BenchmarkJDBCSink/"+db]; ok {
+					fmt.Fprintf(w, "  %-30s %-8s existing rows %.0f rows/s, %.1f%% of new rows' %.0f; CPU-s Sluice/database/broker %.2f/%.2f/%.2f vs new rows %.2f/%.2f/%.2f; CPU µs/row (client+db) %.2f vs %.2f\n",
+						"", "", s.rate, 100*s.rate/n.rate, n.rate, s.cpu, s.dbcpu, s.broker, n.cpu, n.dbcpu, n.broker, perRow(s), perRow(n))
+				}
+			}
 			if pf, ok := produced[p.sluice+"/"+db]; ok {
 				secs := float64(s.rows) / s.rate
-				fmt.Fprintf(w, "  %-25s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's; %s, raw produce %s)\n",
+				fmt.Fprintf(w, "  %-30s %-8s %5.1f%% of raw produce of its own records (%.0f vs %.0f rows/s; %.1f vs %.1f MB/s, %.0f B/record; CPU-s %.2f vs %.2f: %.2f CPU-s are not the producer's; %s, raw produce %s)\n",
 					"", "", 100*s.rate/pf.raw.RecordsPerSecond(), s.rate, pf.raw.RecordsPerSecond(), float64(pf.bytes)/secs/1e6, pf.raw.MBPerSecond(),
 					float64(pf.bytes)/float64(s.rows), s.cpu, pf.raw.CPU.Seconds(), s.cpu-pf.raw.CPU.Seconds(), pf.heap.String(s.rows), pf.raw.Heap.String(pf.raw.Records))
-				fmt.Fprintf(w, "  %-25s %-8s %5.1f%%: raw produce of these records as a share of the raw read, the most a source producing them with this producer could reach (CPU µs/row: produce alone %.2f, raw read %.2f with the database's)\n",
+				fmt.Fprintf(w, "  %-30s %-8s %5.1f%%: raw produce of these records as a share of the raw read, the most a source producing them with this producer could reach (CPU µs/row: produce alone %.2f, raw read %.2f with the database's)\n",
 					"", "", 100*pf.raw.RecordsPerSecond()/a.rate, pf.raw.CPU.Seconds()/float64(pf.raw.Records)*1e6, perRow(a))
 				// The machine's CPU budget: the database, the broker and
 				// Sluice share its cores, so a rate of r rows/s needs
@@ -205,7 +215,7 @@ func printRatios(w io.Writer) {
 				us := func(secs float64, rows int64) float64 { return secs / float64(rows) * 1e6 }
 				total := us(s.cpu+s.dbcpu+s.broker, s.rows)
 				budget := cores / (0.7 * a.rate) * 1e6
-				fmt.Fprintf(w, "  %-25s %-8s machine CPU µs/row: source %.2f (Sluice %.2f + database %.2f + broker %.2f); raw read %.2f (client %.2f + database %.2f); raw produce %.2f (producer %.2f + broker %.2f); 70%% of the raw read (%.0f rows/s) on %.0f cores allows at most %.2f µs/row for all three; the source uses %.1f× that\n",
+				fmt.Fprintf(w, "  %-30s %-8s machine CPU µs/row: source %.2f (Sluice %.2f + database %.2f + broker %.2f); raw read %.2f (client %.2f + database %.2f); raw produce %.2f (producer %.2f + broker %.2f); 70%% of the raw read (%.0f rows/s) on %.0f cores allows at most %.2f µs/row for all three; the source uses %.1f× that\n",
 					"", "", total, us(s.cpu, s.rows), us(s.dbcpu, s.rows), us(s.broker, s.rows), perRow(a), us(a.cpu, a.rows), us(a.dbcpu, a.rows),
 					us(pf.raw.CPU.Seconds()+pf.rawBroker, pf.raw.Records), us(pf.raw.CPU.Seconds(), pf.raw.Records), us(pf.rawBroker, pf.raw.Records),
 					0.7*a.rate, cores, budget, total/budget)
@@ -385,20 +395,22 @@ type produceFigure struct {
 var produced = map[string]produceFigure{}
 
 // BenchmarkJDBCSink: the topic the source wrote, upserted (pk.mode
-// record_key, auto.create) into a new table by one sink lease.
+// record_key, auto.create) into a new table by one sink lease, whose
+// figures are the benchmark's; then the upsert-* figures of a second sink
+// lease of the same records into the now full table (sinkExisting).
 func BenchmarkJDBCSink(b *testing.B) {
-	benchDatabases(b, func(b *testing.B, db benchDB) { benchSink(b, db, nil) })
+	benchDatabases(b, func(b *testing.B, db benchDB) { benchSink(b, db, nil, true) })
 }
 
 // BenchmarkJDBCSinkLoadData is BenchmarkJDBCSink into MariaDB with
 // mysql.load.data.local=true (LOAD DATA LOCAL INFILE).
 func BenchmarkJDBCSinkLoadData(b *testing.B) {
 	b.Run("mariadb", func(b *testing.B) {
-		benchSink(b, benchDB{newMariaDB(b), mariadbtest.Shared(b).PID()}, map[string]string{MySQLLoadDataConfig: "true"})
+		benchSink(b, benchDB{newMariaDB(b), mariadbtest.Shared(b).PID()}, map[string]string{MySQLLoadDataConfig: "true"}, false)
 	})
 }
 
-func benchSink(b *testing.B, db benchDB, extra map[string]string) {
+func benchSink(b *testing.B, db benchDB, extra map[string]string, existing bool) {
 	{
 		loadRows(b, db, b.N)
 		exec, k := benchExecutor(b)
@@ -446,6 +458,67 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string) {
 		if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 			b.Fatalf("sink_rows has %d rows, want %d", got, b.N)
 		}
+		if existing {
+			sinkExisting(b, db, exec, cfg, ranges, broker)
+		}
+	}
+}
+
+// sinkExisting runs a second sink lease over the same ranges into the
+// table the first filled: every record's key is there, so every batch
+// conflicts (PostgreSQL: a failed INSERT, then the upserts its backoff
+// sends directly). Each row's amount is changed beforehand, so the
+// upserts change every row (MariaDB leaves a row set to its own values
+// unwritten) and the rows' equality with the source table afterwards shows
+// that the lease wrote them all. Its figures are reported as upsert-*
+// metrics and kept as BenchmarkJDBCSinkExisting/<db> for printRatios.
+func sinkExisting(b *testing.B, db benchDB, exec *lease.Executor, cfg map[string]string, ranges []lease.Range, broker int) {
+	b.Helper()
+	ctx := context.Background()
+	stale := []string{"UPDATE sink_rows SET amount = amount + 1"}
+	if db.kind == "postgres" {
+		// As compact as the first lease left it, and nothing left for
+		// autovacuum or the checkpointer to do during the lease.
+		stale = append(stale, "VACUUM FULL sink_rows", "ANALYZE sink_rows", "CHECKPOINT")
+	}
+	for _, q := range stale {
+		if _, err := db.sql.ExecContext(ctx, q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	const same = `SELECT count(*) FROM sink_rows s JOIN bench_rows r ON r.id = s.id
+		WHERE s.name = r.name AND s.note = r.note AND s.amount = r.amount AND s.created_at = r.created_at`
+	if got := db.count(b, same); got != 0 {
+		b.Fatalf("%d rows of sink_rows equal bench_rows's before the second lease, want 0", got)
+	}
+	// Another connector, so that exactly-once (the offsets table's rows
+	// are the connector's) does not skip the records the first wrote.
+	cfg = maps.Clone(cfg)
+	cfg["name"] = "bench-sink-existing"
+	benchkit.ResetPeakRSS()
+	start, cpu0, db0, broker0 := time.Now(), benchkit.CPU(), dbCPU(db.pid), dbCPU(broker)
+	res := exec.Run(ctx, lease.Lease{ID: "bench-sink-existing-1", Kind: lease.KindSink, Connector: "bench-sink-existing", Epoch: 1,
+		Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
+		Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
+	elapsed := time.Since(start)
+	cpu, dbcpu, brokercpu := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0, dbCPU(broker)-broker0
+	if res.Status != lease.Succeeded || res.Records != int64(b.N) {
+		b.Fatalf("second sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
+	}
+	if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
+		b.Fatalf("sink_rows has %d rows after the second lease, want %d", got, b.N)
+	}
+	if got := db.count(b, same); got != b.N {
+		b.Fatalf("%d rows of sink_rows equal bench_rows's after the second lease, want %d", got, b.N)
+	}
+	f := figure{rows: res.Records, rate: float64(res.Records) / elapsed.Seconds(), cpu: cpu.Seconds(), dbcpu: dbcpu.Seconds(),
+		broker: brokercpu.Seconds(), rss: benchkit.PeakRSSMB(), load: loadAverage()}
+	b.ReportMetric(f.rate, "upsert-rows/s")
+	b.ReportMetric(f.cpu, "upsert-cpu-s")
+	b.ReportMetric(f.dbcpu, "upsert-db-cpu-s")
+	b.ReportMetric(f.broker, "upsert-broker-cpu-s")
+	if b.N > 1 {
+		figures["BenchmarkJDBCSinkExisting/"+db.kind] = f
 	}
 }
 

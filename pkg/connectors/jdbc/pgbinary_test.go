@@ -3,6 +3,7 @@ package jdbc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -346,5 +347,118 @@ func TestSinkPostgresKeysEqualOnlyInTheColumn(t *testing.T) {
 		if g := strings.Join(got, " "); g != "a=second b=b again c=c" {
 			t.Errorf("%s holds %s, want a=second b=b again c=c", c.table, g)
 		}
+	}
+}
+
+// An upsert batch of binary arrays is first tried as a plain INSERT
+// (insertFirst): a batch of new keys is one INSERT, which fires no UPDATE
+// statement trigger; a batch with a key the table holds is upserted from
+// its savepoint, as one statement (not row by row), with the INSERT's
+// effects rolled back; the next batch upserts directly (the failure's
+// penalty), the one after tries the INSERT again. A statement trigger
+// logs each statement that completes.
+func TestSinkPostgresInsertsFirst(t *testing.T) {
+	db := newPostgres(t)
+	db.exec(t, "CREATE TABLE orders (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))")
+	db.exec(t, "CREATE TABLE statements (n serial PRIMARY KEY, op text NOT NULL)")
+	db.exec(t, `CREATE FUNCTION log_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN INSERT INTO statements (op) VALUES (TG_OP); RETURN NULL; END $$`)
+	db.exec(t, "CREATE TRIGGER orders_statements AFTER INSERT OR UPDATE ON orders FOR EACH STATEMENT EXECUTE FUNCTION log_statement()")
+	props := db.props(map[string]string{InsertModeConfig: InsertModeUpsert, PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4"})
+	var off int64 // the next offset of topic orders: the offsets table skips those below
+	lease := func(first, last int64, name string) []string {
+		t.Helper()
+		var recs []connect.SinkRecord
+		for id := first; id <= last; id++ {
+			recs = append(recs, order(off, id, fmt.Sprint(name, id), "1.50"))
+			off++
+		}
+		if err := sinkLease(t, props, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		var ops []string
+		rs, err := db.sql.Query("SELECT op FROM statements ORDER BY n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var op string
+			if err := rs.Scan(&op); err != nil {
+				t.Fatal(err)
+			}
+			ops = append(ops, op)
+		}
+		db.exec(t, "TRUNCATE statements")
+		return ops
+	}
+	// Two batches of new keys: two INSERTs.
+	if got, want := strings.Join(lease(1, 8, "a"), " "), "INSERT INSERT"; got != want {
+		t.Errorf("new keys: statements %s, want %s", got, want)
+	}
+	// 7..10 conflicts: upserted (its UPDATE and INSERT triggers); 11..14
+	// upserted directly; 15..18 and 19..22 inserted.
+	if got, want := strings.Join(lease(7, 22, "b"), " "), "UPDATE INSERT UPDATE INSERT INSERT INSERT"; got != want {
+		t.Errorf("a batch with existing keys: statements %s, want %s", got, want)
+	}
+	var want []string
+	for id := 1; id <= 22; id++ {
+		name := "a"
+		if id >= 7 {
+			name = "b"
+		}
+		want = append(want, fmt.Sprintf("%d:%s%d:1.50", id, name, id))
+	}
+	if got := strings.Join(rows(t, db, "orders"), " "); got != strings.Join(want, " ") {
+		t.Errorf("orders holds %s, want %s", got, strings.Join(want, " "))
+	}
+	// Where ON CONFLICT (id) has no arbiter (no unique index on id alone,
+	// or only a deferrable one), or the table has an INSERT rule, the
+	// upsert fails whatever the rows: so does the lease, without an
+	// INSERT writing them.
+	for table, ddl := range map[string]string{
+		"no_arbiter":     "(id bigint NOT NULL, name text NOT NULL, amount numeric(10,2), UNIQUE (id, name))",
+		"deferrable_key": "(id bigint PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, name text NOT NULL, amount numeric(10,2))",
+		"with_rule":      "(id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))",
+	} {
+		db.exec(t, "CREATE TABLE "+table+" "+ddl)
+		if table == "with_rule" {
+			db.exec(t, "CREATE RULE logged AS ON INSERT TO with_rule DO ALSO INSERT INTO statements (op) VALUES ('rule')")
+		}
+		var recs []connect.SinkRecord
+		for id := int64(1); id <= 8; id++ {
+			recs = append(recs, order(id-1, id, "x", "1.50"))
+		}
+		p := db.props(map[string]string{"name": table, TableNameFormatConfig: table, InsertModeConfig: InsertModeUpsert,
+			PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4"})
+		if err := sinkLease(t, p, recs, nil); err == nil || !strings.Contains(err.Error(), "ON CONFLICT") {
+			t.Errorf("%s: the lease returned %v, want ON CONFLICT's error", table, err)
+		}
+		if n := db.count(t, "SELECT count(*) FROM "+table); n != 0 {
+			t.Errorf("%s holds %d rows, want none", table, n)
+		}
+	}
+	// A user who may insert into the table but not update it: the upsert
+	// is refused whatever the rows, and so is the lease.
+	role := fmt.Sprintf("sluice_no_update_%d", time.Now().UnixNano())
+	db.exec(t, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'")
+	t.Cleanup(func() {
+		db.exec(t, "DROP OWNED BY "+role)
+		db.exec(t, "DROP ROLE "+role)
+	})
+	db.exec(t, "CREATE TABLE no_update (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2))")
+	db.exec(t, "GRANT SELECT, INSERT ON no_update TO "+role)
+	var recs []connect.SinkRecord
+	for id := int64(1); id <= 8; id++ {
+		recs = append(recs, order(id-1, id, "x", "1.50"))
+	}
+	p := db.props(map[string]string{"name": "no_update", TableNameFormatConfig: "no_update", InsertModeConfig: InsertModeUpsert,
+		PKModeConfig: PKModeRecordKey, BatchSizeConfig: "4", ConnectionUserConfig: role, ConnectionPasswordConfig: "pw",
+		ExactlyOnceConfig: "false"}) // the offsets table would need the CREATE privilege on the schema
+	if err := sinkLease(t, p, recs, nil); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("without the UPDATE privilege, the lease returned %v, want permission denied", err)
+	}
+	if n := db.count(t, "SELECT count(*) FROM no_update"); n != 0 {
+		t.Errorf("no_update holds %d rows, want none", n)
 	}
 }

@@ -118,6 +118,10 @@ type SinkTask struct {
 	// rawPrefix is the bytes before the payload of the last value read
 	// from its bytes (pendingRow.prefix).
 	rawPrefix []byte
+	// rawBytes and rawValues are blocks the rows' copies of payloads and
+	// keys, and their RawValues, are taken from (own, newRawValue).
+	rawBytes  []byte
+	rawValues []connect.RawValue
 }
 
 // write is a batch being written: when done is closed, err is what
@@ -390,6 +394,9 @@ func (t *SinkTask) add(ctx context.Context, r *connect.SinkRecord) error {
 		if r.ValueSchema, r.Value, err = raw.Decode(); err != nil {
 			return &RecordError{Err: err}
 		}
+	}
+	if err := decodeKey(r); err != nil {
+		return err
 	}
 	del := r.Value == nil
 	if del && !t.s.deleteOn {

@@ -24,7 +24,78 @@ import (
 // wrap, a schema it was not given) is decoded as the lease would have, so
 // rows, errors and dead letters are the same either way.
 
-var _ connect.RawValueSink = (*SinkTask)(nil)
+//
+// Keys of JsonConverter (schemas.enable=true) come undecoded too
+// (connect.RawKeySink): the sink reads a key's fields from its bytes
+// when it reads the record's value so, and decodes the key as the lease
+// would have otherwise (decodeKey).
+
+var (
+	_ connect.RawValueSink = (*SinkTask)(nil)
+	_ connect.RawKeySink   = (*SinkTask)(nil)
+)
+
+// TakesRawKeys reports whether the task takes keys undecoded from
+// keyConverter: JsonConverter with schemas.enable=true.
+func (t *SinkTask) TakesRawKeys(keyConverter connect.Converter) bool {
+	return t.TakesRawValues(keyConverter)
+}
+
+// decodeKey decodes r's key if the lease left it undecoded.
+func decodeKey(r *connect.SinkRecord) error {
+	raw, ok := r.Key.(*connect.RawValue)
+	if !ok {
+		return nil
+	}
+	var err error
+	if r.KeySchema, r.Key, err = raw.Decode(); err != nil {
+		return &RecordError{Err: err}
+	}
+	return nil
+}
+
+// rawKey is r's key read from its bytes: a copy of them, the row's own,
+// as a RawValue (which r then holds), and its schema (which r.KeySchema
+// then is) and payload; ok is false when r's key is not undecoded or
+// not laid out so, and r's key is then decoded.
+func (t *SinkTask) rawKey(r *connect.SinkRecord) (payload []byte, ok bool, err error) {
+	raw, isRaw := r.Key.(*connect.RawValue)
+	if !isRaw {
+		return nil, false, nil
+	}
+	if jc, isJSON := raw.Converter.(*converter.JSONConverter); isJSON {
+		owned := t.own(raw.Bytes)
+		if ks, p, ok := jc.RawPayload(owned); ok && ks.Type == data.TypeStruct {
+			key := t.newRawValue()
+			*key = connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+			r.KeySchema, r.Key = ks, key
+			return p, true, nil
+		}
+	}
+	return nil, false, decodeKey(r)
+}
+
+// own returns a copy of b, the row's own: a slice of a block of 64 KiB
+// shared by the rows copied after each other (held until the last of
+// them is gone) rather than an allocation of its own.
+func (t *SinkTask) own(b []byte) []byte {
+	if len(b) > cap(t.rawBytes)-len(t.rawBytes) {
+		t.rawBytes = make([]byte, 0, max(64<<10, len(b)))
+	}
+	n := len(t.rawBytes)
+	t.rawBytes = append(t.rawBytes, b...)
+	return t.rawBytes[n:len(t.rawBytes):len(t.rawBytes)]
+}
+
+// newRawValue returns a RawValue of a block allocated once for many rows.
+func (t *SinkTask) newRawValue() *connect.RawValue {
+	if len(t.rawValues) == 0 {
+		t.rawValues = make([]connect.RawValue, 256)
+	}
+	v := &t.rawValues[0]
+	t.rawValues = t.rawValues[1:]
+	return v
+}
 
 // TakesRawValues reports whether the task takes values undecoded from
 // valueConverter: JsonConverter with schemas.enable=true.
@@ -54,7 +125,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		if !bytes.Equal(t.rawPrefix, value[:k]) {
 			t.rawPrefix = bytes.Clone(value[:k])
 		}
-		owned, prefix = bytes.Clone(payload), t.rawPrefix
+		owned, prefix = t.own(payload), t.rawPrefix
 		payload = owned
 	} else {
 		owned = bytes.Clone(value)
@@ -63,6 +134,10 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		}
 	}
 	r.ValueSchema = vs
+	keyPayload, _, err := t.rawKey(r)
+	if err != nil {
+		return nil, pendingRow{}, err
+	}
 	s, err := t.shapeOf(r)
 	if err != nil {
 		return nil, pendingRow{}, err
@@ -75,7 +150,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		t.rawFast = make([]fastValue, len(s.cols))
 	}
 	fast := t.rawFast[:len(s.cols)]
-	args, ok, err := s.rawValues(r, vs, payload, &t.scanner, fast)
+	args, ok, err := s.rawValues(r, vs, payload, keyPayload, &t.scanner, fast)
 	if err != nil || !ok {
 		return nil, pendingRow{}, err
 	}
@@ -83,15 +158,18 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 		return nil, pendingRow{}, err
 	}
 	rec := *r
-	rec.Value = &connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	v := t.newRawValue()
+	*v = connect.RawValue{Topic: raw.Topic, Bytes: owned, Converter: raw.Converter}
+	rec.Value = v
 	return s, pendingRow{rec: rec, args: args, prefix: prefix}, nil
 }
 
 // rawValues is values for a record whose value is payload, an object
 // JSONConverter.CheckRaw accepted against vs (equal to s.valSchema), read
 // by sc (which is left after it); ok is false when it holds a value that
-// is not read here.
-func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte, sc *converter.JSONScanner, fast []fastValue) (_ []any, ok bool, _ error) {
+// is not read here. keyPayload, when not nil, is the payload of r's key
+// (rawKey), read so too.
+func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload, keyPayload []byte, sc *converter.JSONScanner, fast []fastValue) (_ []any, ok bool, _ error) {
 	if s.rawCols == nil {
 		s.rawCols = make([]int, len(s.valSchema.Fields))
 		for i := range s.rawCols {
@@ -104,44 +182,29 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte
 		}
 	}
 	out := make([]any, len(s.cols))
-	sc.Reset(payload)
-	if sc.BeginObject() != nil {
+	if !rawObject(sc, payload, vs, s.rawCols, out, fast) {
 		return nil, false, nil
 	}
-	for first := true; ; first = false {
-		key, more, err := sc.NextKey(first)
-		if err != nil {
-			return nil, false, nil
-		}
-		if !more {
-			break
-		}
-		fi := -1
-		for i := range vs.Fields {
-			if vs.Fields[i].Name == string(key) {
-				fi = i
-				break
+	if keyPayload != nil {
+		if s.rawKeyCols == nil {
+			s.rawKeyCols = make([]int, len(s.keySchema.Fields))
+			for i := range s.rawKeyCols {
+				s.rawKeyCols[i] = -1
+			}
+			for i, c := range s.cols {
+				if c.from == fromKeyField {
+					s.rawKeyCols[s.keySchema.Field(c.field).Index] = i
+				}
 			}
 		}
-		if fi < 0 || s.rawCols[fi] < 0 {
-			if sc.Skip() != nil {
-				return nil, false, nil
-			}
-			continue
-		}
-		v, ok := rawField(sc, vs.Fields[fi].Schema, &fast[s.rawCols[fi]])
-		if !ok {
+		if !rawObject(sc, keyPayload, s.keySchema, s.rawKeyCols, out, fast) {
 			return nil, false, nil
 		}
-		if v != nil { // a null does not replace an earlier value of a repeated key
-			out[s.rawCols[fi]] = v
-		}
-	}
-	if sc.Offset() != len(payload) {
-		return nil, false, nil // not laid out as JsonConverter writes it (RawPayload)
 	}
 	for i, c := range s.cols {
-		if c.from != fromValue {
+		if c.from == fromKeyField && keyPayload != nil {
+			// Read with the key.
+		} else if c.from != fromValue {
 			var err error
 			if out[i], err = c.fromRecord(r); err != nil {
 				return nil, false, err
@@ -152,6 +215,46 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload []byte
 		}
 	}
 	return out, true, nil
+}
+
+// rawObject reads payload, an object CheckRaw accepted against schema,
+// with sc: the value of field i goes to out[cols[i]] (none for -1); ok
+// is false when it holds a value that is not read here.
+func rawObject(sc *converter.JSONScanner, payload []byte, schema *data.Schema, cols []int, out []any, fast []fastValue) bool {
+	sc.Reset(payload)
+	if sc.BeginObject() != nil {
+		return false
+	}
+	for first := true; ; first = false {
+		key, more, err := sc.NextKey(first)
+		if err != nil {
+			return false
+		}
+		if !more {
+			break
+		}
+		fi := -1
+		for i := range schema.Fields {
+			if schema.Fields[i].Name == string(key) {
+				fi = i
+				break
+			}
+		}
+		if fi < 0 || cols[fi] < 0 {
+			if sc.Skip() != nil {
+				return false
+			}
+			continue
+		}
+		v, ok := rawField(sc, schema.Fields[fi].Schema, &fast[cols[fi]])
+		if !ok {
+			return false
+		}
+		if v != nil { // a null does not replace an earlier value of a repeated key
+			out[cols[fi]] = v
+		}
+	}
+	return sc.Offset() == len(payload) // else not laid out as JsonConverter writes it (RawPayload)
 }
 
 // fastValue is a Decimal whose unscaled value fits an int64, or a

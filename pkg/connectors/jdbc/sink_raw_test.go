@@ -19,14 +19,22 @@ import (
 // into a dead letter: decoded first when the sink took it undecoded,
 // then written by JsonConverter.
 func deadLetterValue(rec *connect.SinkRecord) string {
-	s, v := rec.ValueSchema, rec.Value
+	return deadLetter(rec.Topic, rec.ValueSchema, rec.Value)
+}
+
+// deadLetterKey is deadLetterValue for the key.
+func deadLetterKey(rec *connect.SinkRecord) string {
+	return deadLetter(rec.Topic, rec.KeySchema, rec.Key)
+}
+
+func deadLetter(topic string, s *data.Schema, v any) string {
 	if raw, ok := v.(*connect.RawValue); ok {
 		var err error
 		if s, v, err = raw.Decode(); err != nil {
 			return "undecodable: " + err.Error()
 		}
 	}
-	b, err := converter.NewJSONConverter().FromConnectData(rec.Topic, s, v)
+	b, err := converter.NewJSONConverter().FromConnectData(topic, s, v)
 	if err != nil {
 		return "unwritable: " + err.Error()
 	}
@@ -110,15 +118,35 @@ func rawRowMessages(t testing.TB, c *converter.JSONConverter, n int, infinity bo
 	return ids, msgs
 }
 
-// leaseRecords are what a lease puts for msgs: with raw, each value the
-// converter's CheckRaw accepts undecoded (connect.RawValue), the others
-// decoded; every 50th record is a tombstone.
+// leaseRecords are what a lease puts for msgs: with raw, each value and
+// key the converter's CheckRaw accepts undecoded (connect.RawValue), the
+// others decoded; every 50th record is a tombstone. The keys are
+// JsonConverter's (schemas.enable=true), a few laid out otherwise (a
+// space after the payload, the payload first), which the sink decodes.
 func leaseRecords(t testing.TB, c *converter.JSONConverter, ids []int64, msgs [][]byte, raw bool) (recs []connect.SinkRecord, undecoded int) {
 	t.Helper()
+	kc := converter.NewJSONConverter()
+	if err := kc.Configure(nil, true); err != nil {
+		t.Fatal(err)
+	}
 	for i, m := range msgs {
 		r := connect.SinkRecord{Offset: int64(i), OriginalTopic: "rows", OriginalOffset: int64(i)}
 		r.Topic, r.Partition = "rows", connect.PartitionOf(0)
 		r.KeySchema, r.Key = keySchema, data.NewStruct(keySchema).Set("id", ids[i])
+		key, err := kc.FromConnectData("rows", r.KeySchema, r.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schemaJSON, payload, _ := strings.Cut(strings.TrimPrefix(string(key), `{"schema":`), `,"payload":`)
+		switch i % 13 {
+		case 5:
+			key = []byte(`{"schema":` + schemaJSON + `,"payload":` + strings.TrimSuffix(payload, "}") + ` }`)
+		case 6:
+			key = []byte(`{"payload":` + strings.TrimSuffix(payload, "}") + `,"schema":` + schemaJSON + `}`)
+		}
+		if raw && kc.CheckRaw("rows", key) {
+			r.KeySchema, r.Key = nil, &connect.RawValue{Topic: "rows", Bytes: key, Converter: kc}
+		}
 		switch {
 		case i%50 == 49:
 		case raw && c.CheckRaw("rows", m):
@@ -163,9 +191,9 @@ func tableText(t *testing.T, db testDB, table string) []string {
 }
 
 // TestSinkRawValuesSameRows: the same records, put decoded and put as a
-// lease puts them for a task that takes values undecoded (most of them
-// undecoded, their bytes overwritten after each Put), write the same rows
-// and report the same dead letters (upsert and insert, with deletes, in
+// lease puts them for a task that takes values and keys undecoded (most
+// of them undecoded, their bytes overwritten after each Put), write the
+// same rows and report the same dead letters, keys and values (upsert and insert, with deletes, in
 // batches of 64).
 func TestSinkRawValuesSameRows(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
@@ -194,16 +222,26 @@ func TestSinkRawValuesSameRows(t *testing.T) {
 					PKModeConfig: PKModeRecordKey, DeleteEnabledConfig: fmt.Sprint(mode == InsertModeUpsert),
 				})
 				rep := &reporter{tolerate: true}
-				put := map[int64][]byte{}
+				put := map[int64][][]byte{}
+				var rawKeys int
 				for _, r := range recs {
 					if rv, ok := r.Value.(*connect.RawValue); ok {
-						put[r.Offset] = rv.Bytes
+						put[r.Offset] = append(put[r.Offset], rv.Bytes)
 					}
+					if rk, ok := r.Key.(*connect.RawValue); ok {
+						put[r.Offset] = append(put[r.Offset], rk.Bytes)
+						rawKeys++
+					}
+				}
+				if raw && rawKeys < len(msgs)*8/10 {
+					t.Fatalf("%d of %d keys undecoded: the test must put most of them so", rawKeys, len(msgs))
 				}
 				scribble := func(batch []connect.SinkRecord) {
 					for _, r := range batch {
-						for i := range put[r.Offset] {
-							put[r.Offset][i] = 'x' // valid only during Put
+						for _, b := range put[r.Offset] {
+							for i := range b {
+								b[i] = 'x' // valid only during Put
+							}
 						}
 					}
 				}
@@ -213,7 +251,7 @@ func TestSinkRawValuesSameRows(t *testing.T) {
 				tables[pass] = tableText(t, db, table)
 				for _, r := range rep.reported {
 					err := strings.ReplaceAll(r.err.Error(), table, "T")
-					dead[pass] = append(dead[pass], fmt.Sprintf("offset %d: %s: %s", r.offset, err, r.value))
+					dead[pass] = append(dead[pass], fmt.Sprintf("offset %d: %s: %s %s", r.offset, err, r.key, r.value))
 				}
 			}
 			if len(tables[0]) < 700 || len(dead[0]) < 5 {
@@ -283,7 +321,7 @@ func FuzzSinkRawValues(f *testing.F) {
 			t.Fatalf("RawPayload refused what CheckRaw accepted: %s", in)
 		}
 		fast := make([]fastValue, len(s.cols))
-		got, ok, gerr := s.rawValues(&dec, rawVS, bytes.Clone(p), &sc, fast)
+		got, ok, gerr := s.rawValues(&dec, rawVS, bytes.Clone(p), nil, &sc, fast)
 		if !ok && gerr == nil {
 			return // left to be decoded
 		}

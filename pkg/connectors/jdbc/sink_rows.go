@@ -43,6 +43,9 @@ type shape struct {
 	// rawCols is, per field of valSchema, the index of its column (-1 for
 	// none), for rows read from their bytes (rawValues).
 	rawCols []int
+	// rawKeyCols is rawCols for the fields of keySchema, for keys read
+	// from their bytes.
+	rawKeyCols []int
 }
 
 func (s *shape) colNames() []string {

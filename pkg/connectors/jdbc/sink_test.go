@@ -25,12 +25,13 @@ type reported struct {
 	offset int64
 	err    error
 	value  string // the value as JsonConverter writes it into a dead letter
+	key    string // the key so
 }
 
 func (r *reporter) Report(_ context.Context, rec *connect.SinkRecord, err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.reported = append(r.reported, reported{rec.OriginalOffset, err, deadLetterValue(rec)})
+	r.reported = append(r.reported, reported{rec.OriginalOffset, err, deadLetterValue(rec), deadLetterKey(rec)})
 	if r.tolerate {
 		return nil
 	}
