@@ -181,9 +181,9 @@ func sinkLeaseStmts(t *testing.T, props map[string]string, recs []connect.SinkRe
 	return task.s.conn.dialect.(mysqlDialect).stmts.executed, nil
 }
 
-// tableDump is every row of table, by id, each column as MariaDB renders
-// it in hex (NULL as N), so that no conversion on the way hides a
-// difference.
+// tableDump is every row of table, by id, each column as the database
+// renders it, in hex (NULL as N), so that no conversion on the way hides
+// a difference.
 func tableDump(t *testing.T, db testDB, table string) []string {
 	t.Helper()
 	rs, err := db.sql.Query("SELECT * FROM " + table + " ORDER BY id")

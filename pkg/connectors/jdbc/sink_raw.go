@@ -164,6 +164,22 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 	return s, pendingRow{rec: rec, args: args, prefix: prefix}, nil
 }
 
+// fieldColumns is, for each field of schema, the index of the column
+// that takes it from the record's part from (fromValue, fromKeyField), -1
+// for a field no column takes.
+func (s *shape) fieldColumns(schema *data.Schema, from source) []int {
+	cols := make([]int, len(schema.Fields))
+	for i := range cols {
+		cols[i] = -1
+	}
+	for i, c := range s.cols {
+		if c.from == from {
+			cols[schema.Field(c.field).Index] = i
+		}
+	}
+	return cols
+}
+
 // rawValues is values for a record whose value is payload, an object
 // JSONConverter.CheckRaw accepted against vs (equal to s.valSchema), read
 // by sc (which is left after it); ok is false when it holds a value that
@@ -171,15 +187,7 @@ func (t *SinkTask) rawRow(ctx context.Context, r *connect.SinkRecord, raw *conne
 // (rawKey), read so too.
 func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload, keyPayload []byte, sc *converter.JSONScanner, fast []fastValue) (_ []any, ok bool, _ error) {
 	if s.rawCols == nil {
-		s.rawCols = make([]int, len(s.valSchema.Fields))
-		for i := range s.rawCols {
-			s.rawCols[i] = -1
-		}
-		for i, c := range s.cols {
-			if c.from == fromValue {
-				s.rawCols[s.valSchema.Field(c.field).Index] = i
-			}
-		}
+		s.rawCols = s.fieldColumns(s.valSchema, fromValue)
 	}
 	out := make([]any, len(s.cols))
 	if !rawObject(sc, payload, vs, s.rawCols, out, fast) {
@@ -187,15 +195,7 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload, keyPa
 	}
 	if keyPayload != nil {
 		if s.rawKeyCols == nil {
-			s.rawKeyCols = make([]int, len(s.keySchema.Fields))
-			for i := range s.rawKeyCols {
-				s.rawKeyCols[i] = -1
-			}
-			for i, c := range s.cols {
-				if c.from == fromKeyField {
-					s.rawKeyCols[s.keySchema.Field(c.field).Index] = i
-				}
-			}
+			s.rawKeyCols = s.fieldColumns(s.keySchema, fromKeyField)
 		}
 		if !rawObject(sc, keyPayload, s.keySchema, s.rawKeyCols, out, fast) {
 			return nil, false, nil

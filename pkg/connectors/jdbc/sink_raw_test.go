@@ -2,7 +2,6 @@ package jdbc
 
 import (
 	"bytes"
-	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -163,33 +162,6 @@ func leaseRecords(t testing.TB, c *converter.JSONConverter, ids []int64, msgs []
 	return recs, undecoded
 }
 
-// tableText is every row of table, by id, its columns as text.
-func tableText(t *testing.T, db testDB, table string) []string {
-	t.Helper()
-	rs, err := db.sql.Query("SELECT * FROM " + table + " ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out []string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals))
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestSinkRawValuesSameRows: the same records, put decoded and put as a
 // lease puts them for a task that takes values and keys undecoded (most
 // of them undecoded, their bytes overwritten after each Put), write the
@@ -248,7 +220,7 @@ func TestSinkRawValuesSameRows(t *testing.T) {
 				if err := sinkLeaseThen(t, props, recs, rep, scribble); err != nil {
 					t.Fatal(err)
 				}
-				tables[pass] = tableText(t, db, table)
+				tables[pass] = tableDump(t, db, table)
 				for _, r := range rep.reported {
 					err := strings.ReplaceAll(r.err.Error(), table, "T")
 					dead[pass] = append(dead[pass], fmt.Sprintf("offset %d: %s: %s %s", r.offset, err, r.key, r.value))
