@@ -181,38 +181,43 @@ func (s *sinkLease) fetch(ctx context.Context) error {
 	}
 	go func() {
 		defer close(batches)
-		pending := make([]Range, 0, len(s.lease.Ranges)) // what is left of each range
+		// What is left of each range; started once it was fetched from.
+		type left struct {
+			Range
+			started bool
+		}
+		pending := make([]left, 0, len(s.lease.Ranges))
 		for _, rg := range s.lease.Ranges {
 			if rg.Start < rg.End {
-				pending = append(pending, rg)
+				pending = append(pending, left{Range: rg})
 			}
 		}
-		started := make([]bool, len(pending))
 		for len(pending) > 0 {
 			for i := 0; i < len(pending); {
-				rg, read := pending[i], first
-				if started[i] {
+				p := &pending[i]
+				read := first
+				if p.started {
 					read = next
 				}
-				started[i] = true
+				p.started = true
 				// One batch of the range: fn stops the read after it.
+				rg := p.Range
 				err := read(fetchCtx, rg.TopicPartition(), rg.Start, rg.End, maxBytes, func(msgs []kafka.Message) error {
 					select {
 					case batches <- batch{rg, msgs}:
-						pending[i].Start = msgs[len(msgs)-1].Offset + 1
+						p.Start = msgs[len(msgs)-1].Offset + 1
 						return errNextRange
 					case <-fetchCtx.Done():
 						return fetchCtx.Err()
 					}
 				})
 				switch {
-				case errors.Is(err, errNextRange) && pending[i].Start < rg.End:
+				case errors.Is(err, errNextRange) && p.Start < p.End:
 					i++
 				case err == nil || errors.Is(err, errNextRange):
 					// The range is done (the rest compacted or aborted
 					// away, when no record came at its end).
 					pending = slices.Delete(pending, i, i+1)
-					started = slices.Delete(started, i, i+1)
 				default:
 					fetchErr, fetchRange = err, rg
 					return

@@ -438,17 +438,10 @@ func benchSink(b *testing.B, db benchDB, extra map[string]string, existing bool)
 		benchkit.ResetPeakRSS()
 		stopProfile := benchkit.StartCPUProfile(b, profilePath(b))
 		b.ResetTimer()
-		start, cpu0, db0, broker0 := time.Now(), benchkit.CPU(), dbCPU(db.pid), dbCPU(broker)
-		res := exec.Run(ctx, lease.Lease{ID: "bench-sink-1", Kind: lease.KindSink, Connector: "bench-sink", Epoch: 1,
-			Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
-			Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
-		elapsed := time.Since(start)
+		run := runSinkLease(b, exec, db, cfg, ranges, broker)
 		stopProfile()
-		if res.Status != lease.Succeeded || res.Records != int64(b.N) {
-			b.Fatalf("sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
-		}
-		reportDB(b, res.Records, elapsed, benchkit.CPU()-cpu0, dbCPU(db.pid)-db0)
-		brokercpu := (dbCPU(broker) - broker0).Seconds()
+		reportDB(b, run.res.Records, run.elapsed, run.cpu, run.dbcpu)
+		brokercpu := run.brokercpu.Seconds()
 		b.ReportMetric(brokercpu, "broker-cpu-s")
 		if f, ok := figures[b.Name()]; ok {
 			f.broker = brokercpu
@@ -496,23 +489,15 @@ func sinkExisting(b *testing.B, db benchDB, exec *lease.Executor, cfg map[string
 	cfg = maps.Clone(cfg)
 	cfg["name"] = "bench-sink-existing"
 	benchkit.ResetPeakRSS()
-	start, cpu0, db0, broker0 := time.Now(), benchkit.CPU(), dbCPU(db.pid), dbCPU(broker)
-	res := exec.Run(ctx, lease.Lease{ID: "bench-sink-existing-1", Kind: lease.KindSink, Connector: "bench-sink-existing", Epoch: 1,
-		Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
-		Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
-	elapsed := time.Since(start)
-	cpu, dbcpu, brokercpu := benchkit.CPU()-cpu0, dbCPU(db.pid)-db0, dbCPU(broker)-broker0
-	if res.Status != lease.Succeeded || res.Records != int64(b.N) {
-		b.Fatalf("second sink lease: %s, %d records: %s", res.Status, res.Records, res.Error)
-	}
+	run := runSinkLease(b, exec, db, cfg, ranges, broker)
 	if got := db.count(b, "SELECT count(*) FROM sink_rows"); got != b.N {
 		b.Fatalf("sink_rows has %d rows after the second lease, want %d", got, b.N)
 	}
 	if got := db.count(b, same); got != b.N {
 		b.Fatalf("%d rows of sink_rows equal bench_rows's after the second lease, want %d", got, b.N)
 	}
-	f := figure{rows: res.Records, rate: float64(res.Records) / elapsed.Seconds(), cpu: cpu.Seconds(), dbcpu: dbcpu.Seconds(),
-		broker: brokercpu.Seconds(), rss: benchkit.PeakRSSMB(), load: loadAverage()}
+	f := figure{rows: run.res.Records, rate: float64(run.res.Records) / run.elapsed.Seconds(), cpu: run.cpu.Seconds(), dbcpu: run.dbcpu.Seconds(),
+		broker: run.brokercpu.Seconds(), rss: benchkit.PeakRSSMB(), load: loadAverage()}
 	b.ReportMetric(f.rate, "upsert-rows/s")
 	b.ReportMetric(f.cpu, "upsert-cpu-s")
 	b.ReportMetric(f.dbcpu, "upsert-db-cpu-s")
@@ -520,6 +505,30 @@ func sinkExisting(b *testing.B, db benchDB, exec *lease.Executor, cfg map[string
 	if b.N > 1 {
 		figures["BenchmarkJDBCSinkExisting/"+db.kind] = f
 	}
+}
+
+// sinkRun is a sink lease's result, its time and the CPU time of this
+// process, the database and the broker during it.
+type sinkRun struct {
+	res                   lease.Result
+	elapsed               time.Duration
+	cpu, dbcpu, brokercpu time.Duration
+}
+
+// runSinkLease runs a sink lease of connector cfg["name"] over ranges,
+// failing b unless it wrote all b.N records.
+func runSinkLease(b *testing.B, exec *lease.Executor, db benchDB, cfg map[string]string, ranges []lease.Range, broker int) sinkRun {
+	b.Helper()
+	name := cfg["name"]
+	start, cpu0, db0, broker0 := time.Now(), benchkit.CPU(), dbCPU(db.pid), dbCPU(broker)
+	res := exec.Run(context.Background(), lease.Lease{ID: name + "-1", Kind: lease.KindSink, Connector: name, Epoch: 1,
+		Deadline: time.Now().Add(20 * time.Minute), ConnectorConfig: cfg, TaskConfig: cfg, Ranges: ranges,
+		Budget: lease.Budget{MaxTime: lease.Duration(15 * time.Minute)}})
+	run := sinkRun{res: res, elapsed: time.Since(start), cpu: benchkit.CPU() - cpu0, dbcpu: dbCPU(db.pid) - db0, brokercpu: dbCPU(broker) - broker0}
+	if res.Status != lease.Succeeded || res.Records != int64(b.N) {
+		b.Fatalf("sink lease of %s: %s, %d records: %s", name, res.Status, res.Records, res.Error)
+	}
+	return run
 }
 
 // BenchmarkJDBCRawWrite is the sink's anchor: the same rows (in memory)

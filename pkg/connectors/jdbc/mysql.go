@@ -534,13 +534,13 @@ func (p *mysqlStmts) exec(ctx context.Context, conn *sql.Conn, m mysqlDialect, t
 	// any runs: a batch is written either all with them or all as text.
 	n := max(1, min(len(rows), (size+stmtPacketBytes-1)/stmtPacketBytes))
 	per := (len(rows) + n - 1) / n
-	full, err := p.stmt(ctx, conn, m, k, per)
+	full, err := p.stmt(ctx, conn, m, k, cols, keys, per)
 	if err != nil {
 		return false, nil // the statement sent as text reports it
 	}
 	last := full
 	if rest := len(rows) % per; rest != 0 {
-		if last, err = p.stmt(ctx, conn, m, k, rest); err != nil {
+		if last, err = p.stmt(ctx, conn, m, k, cols, keys, rest); err != nil {
 			return false, nil
 		}
 	}
@@ -566,15 +566,15 @@ func (p *mysqlStmts) exec(ctx context.Context, conn *sql.Conn, m mysqlDialect, t
 	return true, nil
 }
 
-// stmt is the prepared statement of k's table and columns for rows rows.
-func (p *mysqlStmts) stmt(ctx context.Context, conn *sql.Conn, m mysqlDialect, k stmtKey, rows int) (*sql.Stmt, error) {
+// stmt is the prepared statement of k's table and columns (cols, keys:
+// k's, unjoined) for rows rows.
+func (p *mysqlStmts) stmt(ctx context.Context, conn *sql.Conn, m mysqlDialect, k stmtKey, cols, keys []string, rows int) (*sql.Stmt, error) {
 	k.rows = rows
 	if st := p.prepared[k]; st != nil {
 		i := slices.Index(p.order, k)
 		p.order = append(slices.Delete(p.order, i, i+1), k)
 		return st, nil
 	}
-	cols, keys := strings.Split(k.cols, "\x00"), strings.Split(k.keys, "\x00")
 	query := insertValues(m, k.table, cols, rows, k.quote)
 	if k.upsert {
 		query = m.Upsert(k.table, cols, keys, rows, k.quote)

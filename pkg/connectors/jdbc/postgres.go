@@ -408,13 +408,12 @@ func (p postgres) upsertArrays(ctx context.Context, conn *sql.Conn, savepoint, t
 		// batch is upserted from the savepoint, which the failed insert
 		// left set, and its outcome is the upsert's.
 		ins.done(false)
-		if err := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint).Close(); err != nil {
-			return err
-		}
 		var batch pgconn.Batch
+		batch.ExecParams("ROLLBACK TO SAVEPOINT "+savepoint, nil, nil, nil, nil)
 		batch.ExecPrepared(name, values, formats, nil)
 		batch.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
-		return execBatch(ctx, pc, &batch)
+		_, err = execBatch(ctx, pc, &batch)
+		return err
 	})
 }
 
@@ -427,17 +426,20 @@ func execInSavepoint(ctx context.Context, pc *pgconn.PgConn, savepoint, name str
 	batch.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
 	batch.ExecPrepared(name, values, formats, nil)
 	batch.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
-	return execBatch(ctx, pc, &batch)
+	_, err := execBatch(ctx, pc, &batch)
+	return err
 }
 
-func execBatch(ctx context.Context, pc *pgconn.PgConn, batch *pgconn.Batch) error {
+// execBatch sends batch in one round trip and returns its results and the
+// first statement's error, or the connection's.
+func execBatch(ctx context.Context, pc *pgconn.PgConn, batch *pgconn.Batch) ([]*pgconn.Result, error) {
 	results, err := pc.ExecBatch(ctx, batch).ReadAll()
 	for _, r := range results {
 		if r.Err != nil {
-			return r.Err
+			return results, r.Err
 		}
 	}
-	return err
+	return results, err
 }
 
 // insertFirst is whether an upsert of binary arrays into a table first
@@ -518,12 +520,7 @@ func hasArbiter(ctx context.Context, pc *pgconn.PgConn, table string, keys []str
 	batch.ExecParams("SAVEPOINT sluice_arbiter", nil, nil, nil, nil)
 	batch.ExecParams(query, [][]byte{[]byte(table), names}, nil, nil, nil)
 	batch.ExecParams("RELEASE SAVEPOINT sluice_arbiter", nil, nil, nil, nil)
-	results, err := pc.ExecBatch(ctx, &batch).ReadAll()
-	for _, r := range results {
-		if err == nil {
-			err = r.Err
-		}
-	}
+	results, err := execBatch(ctx, pc, &batch)
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:

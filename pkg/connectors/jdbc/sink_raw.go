@@ -202,9 +202,8 @@ func (s *shape) rawValues(r *connect.SinkRecord, vs *data.Schema, payload, keyPa
 		}
 	}
 	for i, c := range s.cols {
-		if c.from == fromKeyField && keyPayload != nil {
-			// Read with the key.
-		} else if c.from != fromValue {
+		readRaw := c.from == fromValue || c.from == fromKeyField && keyPayload != nil
+		if !readRaw {
 			var err error
 			if out[i], err = c.fromRecord(r); err != nil {
 				return nil, false, err
